@@ -1,0 +1,174 @@
+// Database: the engine's entry point. One Database owns one data directory:
+// a RocksDB database (the source of truth) and one HNSW graph file per
+// collection (derived data, rebuilt from RocksDB whenever it is missing,
+// stale or damaged).
+//
+// Data model (see docs/architecture.md): every committed write batch of a
+// collection gets the next version number. Writes never overwrite: an upsert
+// or delete creates a row version, and a read at version V sees exactly the
+// rows valid at V. Reads default to the head version.
+//
+// Thread-safety: all methods are safe to call concurrently. Searches, gets,
+// scrolls and counts run in parallel with each other and with writes; writes
+// to one collection are serialised (one writer per collection at a time),
+// writes to different collections run in parallel.
+//
+// Durability: when Upsert / Delete / CreateCollection / DropCollection
+// return OK, the change is in RocksDB's WAL and synced to disk (unless
+// DatabaseOptions::sync_writes is false). A failed write changes nothing.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "verity/filter.h"
+#include "verity/status.h"
+#include "verity/types.h"
+
+namespace verity {
+
+enum class LogLevel { kInfo, kWarning, kError };
+using LogFunction = std::function<void(LogLevel, const std::string&)>;
+
+struct DatabaseOptions {
+  // Create the data directory if it does not exist. Default: true
+  bool create_if_missing = true;
+  // fsync RocksDB's WAL before a write returns. Default: true
+  bool sync_writes = true;
+  // The planner searches exactly (brute force over the qualifying rows) when
+  // it estimates fewer than this many rows qualify. Default: 2048
+  uint64_t exact_search_max_rows = 2048;
+  // ... or when less than this fraction of graph nodes qualify (selective
+  // filters, or old versions). 0 and 0 turn exact search off. Default: 0.05
+  double exact_search_max_fraction = 0.05;
+  // Threads for graph inserts of one batch (0 = OpenMP's default). Default: 0
+  int insert_threads = 0;
+  // Where engine log lines go. Default: one line per message on stderr.
+  LogFunction log;
+};
+
+struct WriteResult {
+  Version version = 0;   // the collection's new head version
+  uint32_t applied = 0;  // records upserted, or ids actually deleted
+};
+
+struct SearchRequest {
+  std::vector<float> vector;        // the query; the collection's dimension
+  uint32_t k = 10;                  // 1..Limits::kMaxK
+  uint32_t ef = 0;                  // 0 = the collection's default_ef; else k..kMaxEf (raised to k)
+  std::optional<Version> at;        // default: head
+  std::optional<Filter> filter;     // default: none
+  bool with_payload = true;         // fill SearchHit::record (text, metadata, document id)
+  bool with_vectors = false;        // also fill the record's vector
+  bool exact = false;               // force brute force (ground truth)
+};
+
+struct SearchHit {
+  std::string id;
+  Version row_version = 0;
+  float distance = 0;  // smaller is closer; see Metric
+  std::optional<Record> record;
+};
+
+struct SearchResult {
+  Version version = 0;  // the version that was read
+  bool exact = false;   // true when the planner searched by brute force
+  std::vector<SearchHit> hits;  // nearest first
+};
+
+struct ScrollRequest {
+  std::optional<Version> at;
+  std::string start_after;  // cursor: "" = from the first id
+  uint32_t limit = 100;     // 1..Limits::kMaxScrollLimit
+  std::optional<Filter> filter;
+  bool with_vectors = true;
+};
+
+struct ScrollPage {
+  Version version = 0;
+  std::vector<StoredRecord> records;  // in id (byte) order
+  std::string next_cursor;            // "" when there is nothing more
+};
+
+class Collection;
+class Storage;
+
+class Database {
+ public:
+  // Opens (or creates) the data directory `dir`.
+  // Errors: FailedPrecondition if another process (or another Database in
+  // this one) holds the directory; NotFound if it does not exist and
+  // create_if_missing is false; DataLoss if RocksDB reports corruption, naming
+  // the file when RocksDB does; Unavailable for other I/O errors.
+  // Graph files that are missing, stale or damaged are rebuilt (logged).
+  static Result<std::unique_ptr<Database>> Open(const std::string& dir,
+                                                const DatabaseOptions& options = {});
+
+  // Calls Close().
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Persists every graph that changed since it was last saved, flushes
+  // RocksDB and releases the directory. Idempotent. After Close every other
+  // method returns FailedPrecondition.
+  Status Close();
+
+  // --- Collections ---------------------------------------------------------
+  // Errors: InvalidArgument (a config field out of range, naming it),
+  // AlreadyExists.
+  Result<CollectionInfo> CreateCollection(const CollectionConfig& config);
+  // Errors: NotFound.
+  Result<CollectionInfo> GetCollection(const std::string& name) const;
+  // Sorted by name.
+  Result<std::vector<CollectionInfo>> ListCollections() const;
+  // Removes the collection, all its rows and versions, and its graph file.
+  // In-flight reads of it finish normally. Errors: NotFound.
+  Status DropCollection(const std::string& name);
+
+  // --- Writes --------------------------------------------------------------
+  // Upserts a batch atomically as one new version. Errors: NotFound (no such
+  // collection); InvalidArgument naming the record index and field: wrong
+  // dimension, NaN or infinite component, empty / over-long / NUL id,
+  // duplicate ids in the batch, oversized text or metadata, empty batch or
+  // more than Limits::kMaxBatchRecords.
+  Result<WriteResult> Upsert(const std::string& collection, std::vector<Record> records);
+  // Deletes a batch of ids atomically as one new version; ids that are not
+  // live are ignored (applied counts the others). Errors as for Upsert.
+  Result<WriteResult> Delete(const std::string& collection, const std::vector<std::string>& ids);
+
+  // --- Reads (at head unless `at` is given) ---------------------------------
+  // Errors for every read: NotFound (collection); InvalidArgument if `at` is
+  // newer than the head ("does not exist yet").
+  // Get: NotFound if the id has no live row at that version.
+  Result<StoredRecord> Get(const std::string& collection, const std::string& id,
+                           std::optional<Version> at = std::nullopt) const;
+  Result<ScrollPage> Scroll(const std::string& collection, const ScrollRequest& request) const;
+  Result<uint64_t> Count(const std::string& collection, std::optional<Version> at = std::nullopt,
+                         const Filter* filter = nullptr) const;
+  // Errors also: InvalidArgument for k, ef, the vector or the filter.
+  Result<SearchResult> Search(const std::string& collection, const SearchRequest& request) const;
+  // Searches each request (same collection) in parallel with OpenMP.
+  Result<std::vector<SearchResult>> SearchBatch(const std::string& collection,
+                                                const std::vector<SearchRequest>& requests) const;
+  // Every committed version, oldest first (version 0 = creation).
+  Result<std::vector<VersionInfo>> ListVersions(const std::string& collection) const;
+
+  // Saves every graph that changed since it was last saved (temp file, fsync,
+  // rename). Close() does this too.
+  Status PersistGraphs();
+
+ private:
+  struct Impl;
+  explicit Database(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace verity

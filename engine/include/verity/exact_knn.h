@@ -1,0 +1,27 @@
+// Exact k-nearest-neighbour search over plain arrays, as a blocked matrix
+// product (Eigen) parallel over query blocks (OpenMP). Used for ground truth
+// in tests and benchmarks; the engine's own exact path is in HnswGraph.
+//
+// Thread-safety: pure function; it uses the OpenMP thread team internally.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "verity/types.h"
+
+namespace verity {
+
+struct ExactNeighbor {
+  float distance;  // as defined by Metric (squared L2, or 1 - dot)
+  uint32_t index;  // row in `base`
+};
+
+// For each of the nq queries (row-major, nq x dim), the k nearest rows of
+// base (n x dim), nearest first. For kCosine the inputs must already be
+// unit length.
+std::vector<std::vector<ExactNeighbor>> ExactKnn(const float* base, size_t n, const float* queries, size_t nq,
+                                                 size_t dim, size_t k, Metric metric);
+
+}  // namespace verity

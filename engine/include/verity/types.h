@@ -1,0 +1,94 @@
+// The data model's value types: collections, records and metadata, search
+// requests and results. Plain values: no locking, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace verity {
+
+// A collection version: every committed write batch gets the next one.
+// Version 0 is the empty collection right after creation.
+using Version = uint64_t;
+
+enum class Metric {
+  kL2,      // distance = squared Euclidean distance
+  kIp,      // distance = 1 - dot(a, b)
+  kCosine,  // distance = 1 - cos(a, b); vectors are normalised on the way in
+};
+
+// "l2", "ip", "cosine".
+const char* MetricName(Metric metric);
+// Parses a metric name; returns false if `name` is not one of the above.
+bool ParseMetric(const std::string& name, Metric* metric);
+
+// What a caller chooses when creating a collection.
+struct CollectionConfig {
+  std::string name;            // 1..128 bytes of [A-Za-z0-9_.-]
+  uint32_t dimension = 0;      // 1..4096
+  Metric metric = Metric::kL2;
+  uint32_t m = 16;             // HNSW links per node. 2..128. Default: 16
+  uint32_t ef_construction = 200;  // 1..4096. Default: 200
+  uint32_t default_ef = 64;    // search breadth when a query sets none. 1..4096. Default: 64
+};
+
+// A collection as the engine reports it.
+struct CollectionInfo {
+  CollectionConfig config;
+  uint32_t id = 0;                // internal, never reused
+  Version head_version = 0;       // newest committed version
+  int64_t created_at_us = 0;      // Unix microseconds
+  uint64_t live_records = 0;      // records visible at head
+  uint64_t graph_nodes = 0;       // row versions in the HNSW graph (live + dead)
+};
+
+// One committed version of a collection.
+struct VersionInfo {
+  Version version = 0;
+  int64_t committed_at_us = 0;  // Unix microseconds
+  uint32_t upserted = 0;        // records written by this version's batch
+  uint32_t deleted = 0;         // records deleted by this version's batch
+};
+
+// A metadata value: string, int64, double, bool or list of strings.
+using MetadataValue =
+    std::variant<std::string, int64_t, double, bool, std::vector<std::string>>;
+using Metadata = std::map<std::string, MetadataValue>;
+
+// A record (a chunk) as written by a caller.
+struct Record {
+  std::string id;            // 1..512 bytes of UTF-8, no NUL
+  std::vector<float> vector; // exactly the collection's dimension, finite
+  std::string text;          // UTF-8, at most 1 MiB
+  std::string document_id;   // optional ("" = none), at most 512 bytes
+  Metadata metadata;         // at most 64 keys of 1..256 bytes
+};
+
+// A record as read back at some version.
+struct StoredRecord {
+  Record record;
+  Version row_version = 0;  // the version that wrote this row
+};
+
+// Limits the engine enforces on every write and query. Each is checked with an
+// InvalidArgument that names it.
+struct Limits {
+  static constexpr uint32_t kMaxDimension = 4096;
+  static constexpr size_t kMaxIdBytes = 512;
+  static constexpr size_t kMaxTextBytes = 1 << 20;
+  static constexpr size_t kMaxMetadataKeys = 64;
+  static constexpr size_t kMaxMetadataKeyBytes = 256;
+  static constexpr size_t kMaxMetadataValueBytes = 64 * 1024;
+  static constexpr size_t kMaxListItems = 1024;
+  static constexpr size_t kMaxBatchRecords = 100000;
+  static constexpr uint32_t kMaxK = 10000;
+  static constexpr uint32_t kMaxEf = 10000;
+  static constexpr size_t kMaxScrollLimit = 10000;
+  static constexpr size_t kMaxCollectionNameBytes = 128;
+};
+
+}  // namespace verity

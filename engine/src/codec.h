@@ -1,0 +1,30 @@
+// Conversions between the engine's value types and its storage protos, and
+// between RocksDB's status and the engine's. The only place that knows both.
+#pragma once
+
+#include <rocksdb/status.h>
+
+#include <string>
+
+#include "storage.pb.h"
+#include "verity/status.h"
+#include "verity/types.h"
+
+namespace verity {
+
+void MetadataToProto(const Metadata& metadata,
+                     google::protobuf::Map<std::string, storage::MetadataValue>* out);
+Metadata MetadataFromProto(const google::protobuf::Map<std::string, storage::MetadataValue>& in);
+
+CollectionConfig ConfigFromMeta(const storage::CollectionMeta& meta);
+
+// Vectors are stored as raw little-endian float32.
+std::string EncodeVector(const std::vector<float>& v);
+// Errors: DataLoss if `bytes` is not `dimension` floats.
+Status DecodeVector(const std::string& bytes, uint32_t dimension, std::vector<float>* out);
+
+// Maps a RocksDB status to the engine's: corruption -> DataLoss, a held lock
+// -> FailedPrecondition, other I/O -> Unavailable. `what` names the operation.
+Status FromRocks(const rocksdb::Status& s, const std::string& what);
+
+}  // namespace verity

@@ -1,0 +1,430 @@
+// Database: open, close, and collections. Writes are in database_write.cc,
+// reads in database_read.cc.
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/write_batch.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "codec.h"
+#include "database_impl.h"
+#include "distance.h"
+#include "keys.h"
+#include "validate.h"
+
+namespace verity {
+
+namespace fs = std::filesystem;
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void Database::Impl::Log(LogLevel level, const std::string& message) const {
+  if (options.log) {
+    options.log(level, message);
+    return;
+  }
+  const char* name = level == LogLevel::kInfo ? "info" : level == LogLevel::kWarning ? "warning" : "error";
+  std::fprintf(stderr, "verity engine %s: %s\n", name, message.c_str());
+}
+
+std::string Database::Impl::GraphPath(uint32_t collection_id) const {
+  return dir + "/graphs/" + std::to_string(collection_id) + ".graph";
+}
+
+Result<std::shared_ptr<Collection>> Database::Impl::Find(const std::string& name) const {
+  std::shared_lock lock(collections_mu);
+  auto it = collections.find(name);
+  if (it == collections.end()) return Status::NotFound("collection \"" + name + "\" does not exist");
+  return it->second;
+}
+
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Database::~Database() {
+  Status s = Close();
+  if (!s.ok()) impl_->Log(LogLevel::kError, "close: " + s.ToString());
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const DatabaseOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->options = options;
+  impl->write_options.sync = options.sync_writes;
+
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    if (!options.create_if_missing) return Status::NotFound("data directory " + dir + " does not exist");
+    fs::create_directories(dir, ec);
+    if (ec) return Status::Unavailable("cannot create data directory " + dir + ": " + ec.message());
+  } else if (!fs::is_directory(dir, ec)) {
+    return Status::FailedPrecondition("data directory " + dir + " is not a directory");
+  }
+  fs::create_directories(dir + "/graphs", ec);
+  if (ec) return Status::Unavailable("cannot create " + dir + "/graphs: " + ec.message());
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {"meta", cf_options},
+      {"rows", cf_options},
+      {"vectors", cf_options},
+      {"changes", cf_options},
+  };
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status rs = rocksdb::DB::Open(db_options, dir + "/db", families, &impl->handles, &raw);
+  if (!rs.ok()) {
+    Status s = FromRocks(rs, "open " + dir + "/db");
+    if (s.code() == StatusCode::kFailedPrecondition) {
+      return Status::FailedPrecondition("data directory " + dir + " is in use by another process (" +
+                                        rs.ToString() + ")");
+    }
+    return s;
+  }
+  impl->db.reset(raw);
+  impl->meta = impl->handles[1];
+  impl->rows = impl->handles[2];
+  impl->vectors = impl->handles[3];
+  impl->changes = impl->handles[4];
+
+  std::unique_ptr<Database> database(new Database(std::move(impl)));
+  Impl& d = *database->impl_;
+  d.Log(LogLevel::kInfo, "opened " + dir + " (distance kernels: " + DistanceKernelName() + ")");
+
+  std::string value;
+  rs = d.db->Get(rocksdb::ReadOptions(), d.meta, keys::NextCollectionIdKey(), &value);
+  if (rs.ok()) {
+    if (value.size() != 4) return Status::DataLoss("meta: next collection id is malformed");
+    d.next_collection_id = keys::GetU32(value.data());
+  } else if (!rs.IsNotFound()) {
+    return FromRocks(rs, "read meta");
+  }
+
+  std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(rocksdb::ReadOptions(), d.meta));
+  for (it->Seek("C"); it->Valid() && it->key().starts_with("C"); it->Next()) {
+    storage::CollectionMeta meta;
+    if (!meta.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::DataLoss("meta: collection record " + it->key().ToString(true) + " does not parse");
+    }
+    VERITY_RETURN_IF_ERROR(d.LoadCollection(meta));
+  }
+  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan collections"));
+  return database;
+}
+
+Status Database::Impl::InsertStoredLabels(Collection& c, const std::vector<std::string>& row_key_of_label,
+                                          size_t from, size_t to) {
+  const uint32_t dim = c.config.dimension;
+  constexpr size_t kChunk = 8192;
+  std::vector<float> chunk;
+  std::vector<float> vector;
+  std::string bytes;
+  for (size_t start = from; start < to; start += kChunk) {
+    const size_t end = std::min(to, start + kChunk);
+    chunk.resize((end - start) * dim);
+    for (size_t label = start; label < end; ++label) {
+      if (row_key_of_label[label].empty()) {
+        return Status::DataLoss("collection \"" + c.config.name + "\": no row for graph label " + std::to_string(label));
+      }
+      rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), vectors, row_key_of_label[label], &bytes);
+      VERITY_RETURN_IF_ERROR(FromRocks(rs, "read vector of label " + std::to_string(label)));
+      VERITY_RETURN_IF_ERROR(DecodeVector(bytes, dim, &vector));
+      PrepareVector(c.config.metric, vector.data(), dim);
+      std::copy(vector.begin(), vector.end(), chunk.begin() + static_cast<std::ptrdiff_t>((label - start) * dim));
+    }
+    VERITY_RETURN_IF_ERROR(c.graph->Add(chunk.data(), end - start, options.insert_threads));
+  }
+  return Status::Ok();
+}
+
+Status Database::Impl::LoadCollection(const storage::CollectionMeta& meta) {
+  auto c = std::make_shared<Collection>();
+  c->config = ConfigFromMeta(meta);
+  c->id = meta.id();
+  c->created_at_us = meta.created_at_us();
+  c->meta = meta;
+  c->head = meta.head_version();
+  const size_t label_count = meta.next_label();
+  c->nodes.resize(label_count);
+  std::vector<std::string> row_key_of_label(label_count);
+
+  // Rebuild the node table from the rows: versions of one id come newest
+  // first, so each row is valid until the version of the row before it.
+  const std::string prefix = keys::CollectionPrefix(c->id);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), rows));
+  std::string previous_id;
+  Version previous_version = kNoVersion;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    uint32_t coll;
+    std::string_view id;
+    Version version;
+    const std::string_view key(it->key().data(), it->key().size());
+    if (!keys::ParseRowKey(key, &coll, &id, &version)) {
+      return Status::DataLoss("rows: malformed key " + it->key().ToString(true));
+    }
+    const Version to = (id == previous_id) ? previous_version : kNoVersion;
+    previous_id.assign(id);
+    previous_version = version;
+    if (version > c->head) continue;  // cannot happen: rows are written with their version
+    storage::RowMeta row;
+    if (!row.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::DataLoss("rows: value of " + it->key().ToString(true) + " does not parse");
+    }
+    if (row.tombstone()) continue;
+    if (row.label() >= label_count) {
+      return Status::DataLoss("rows: label " + std::to_string(row.label()) + " beyond next_label");
+    }
+    RowNode& node = c->nodes[row.label()];
+    node.id.assign(id);
+    node.from = version;
+    node.to = to;
+    node.metadata = MetadataFromProto(row.metadata());
+    row_key_of_label[row.label()] = std::string(key);
+    if (to == kNoVersion) {
+      c->live.emplace(node.id, static_cast<uint32_t>(row.label()));
+    } else {
+      ++c->dead_nodes;
+    }
+  }
+  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan rows of " + c->config.name));
+  c->live_count = c->live.size();
+  if (c->live_count != meta.live_records()) {
+    Log(LogLevel::kWarning, "collection \"" + c->config.name + "\": live count " + std::to_string(c->live_count) +
+                                " differs from recorded " + std::to_string(meta.live_records()));
+  }
+
+  // The graph: load and verify the file, then catch up with newer rows; on
+  // any mismatch rebuild it from the rows.
+  const GraphParams params{c->config.dimension, c->config.metric, c->config.m, c->config.ef_construction};
+  const std::string path = GraphPath(c->id);
+  Version covered = 0;
+  auto loaded = HnswGraph::Load(path, params, c->id, &covered);
+  std::string reason;
+  if (loaded.ok()) {
+    const size_t n = loaded.value()->size();
+    if (covered > c->head) {
+      reason = "covers version " + std::to_string(covered) + " beyond head " + std::to_string(c->head);
+    } else if (n > label_count) {
+      reason = "holds " + std::to_string(n) + " nodes, more than the rows' " + std::to_string(label_count);
+    } else if ((n > 0 && c->nodes[n - 1].from > covered) || (n < label_count && c->nodes[n].from <= covered)) {
+      reason = "node count does not match covered version " + std::to_string(covered);
+    } else {
+      c->graph = std::move(loaded).value();
+    }
+  } else if (loaded.status().code() != StatusCode::kNotFound) {
+    reason = loaded.status().message();
+  } else if (label_count > 0) {
+    reason = "no graph file";
+  }
+
+  if (c->graph) {
+    const size_t n = c->graph->size();
+    VERITY_RETURN_IF_ERROR(InsertStoredLabels(*c, row_key_of_label, n, label_count));
+    c->saved_nodes = n;
+    if (label_count > n) {
+      Log(LogLevel::kInfo, "collection \"" + c->config.name + "\": graph loaded with " + std::to_string(n) +
+                               " nodes, caught up " + std::to_string(label_count - n));
+    }
+  } else {
+    if (!reason.empty()) {
+      Log(LogLevel::kWarning, "collection \"" + c->config.name + "\": rebuilding graph from rows (" + reason + ")");
+    }
+    VERITY_ASSIGN_OR_RETURN(c->graph, HnswGraph::Create(params, std::max<size_t>(label_count, 1024)));
+    VERITY_RETURN_IF_ERROR(InsertStoredLabels(*c, row_key_of_label, 0, label_count));
+    c->saved_nodes = 0;
+    if (label_count > 0) {
+      Status s = PersistGraph(*c);
+      if (!s.ok()) Log(LogLevel::kWarning, "collection \"" + c->config.name + "\": " + s.ToString());
+    }
+  }
+  std::unique_lock lock(collections_mu);
+  collections[c->config.name] = std::move(c);
+  return Status::Ok();
+}
+
+Status Database::Impl::PersistGraph(Collection& c) {
+  std::shared_lock lock(c.graph_mu);
+  if (c.graph_broken) return Status::Ok();
+  const size_t n = c.graph->size();
+  if (n == c.saved_nodes && std::filesystem::exists(GraphPath(c.id))) return Status::Ok();
+  // Nodes beyond the head belong to a write in progress; the graph must not
+  // claim to cover them. Writers hold graph_mu exclusively while inserting,
+  // so under the shared lock every node is published.
+  VERITY_RETURN_IF_ERROR(c.graph->Save(GraphPath(c.id), c.id, c.head));
+  c.saved_nodes = n;
+  return Status::Ok();
+}
+
+Status Database::PersistGraphs() {
+  std::shared_lock life(impl_->lifecycle_mu);
+  if (impl_->closed) return Status::FailedPrecondition("database is closed");
+  std::vector<std::shared_ptr<Collection>> all;
+  {
+    std::shared_lock lock(impl_->collections_mu);
+    for (auto& [name, c] : impl_->collections) all.push_back(c);
+  }
+  for (auto& c : all) {
+    // Hold the writer lock so no write is half published while saving.
+    std::lock_guard write(c->write_mu);
+    VERITY_RETURN_IF_ERROR(impl_->PersistGraph(*c));
+  }
+  return Status::Ok();
+}
+
+Status Database::Close() {
+  if (!impl_) return Status::Ok();
+  {
+    std::shared_lock life(impl_->lifecycle_mu);
+    if (impl_->closed) return Status::Ok();
+  }
+  Status result = PersistGraphs();
+  std::unique_lock life(impl_->lifecycle_mu);
+  if (impl_->closed) return result;
+  impl_->closed = true;
+  if (impl_->db) {
+    rocksdb::FlushOptions flush;
+    rocksdb::Status rs = impl_->db->Flush(flush, impl_->handles);
+    if (result.ok() && !rs.ok()) result = FromRocks(rs, "flush");
+    rs = impl_->db->SyncWAL();
+    for (auto* h : impl_->handles) impl_->db->DestroyColumnFamilyHandle(h);
+    impl_->handles.clear();
+    rs = impl_->db->Close();
+    if (result.ok() && !rs.ok()) result = FromRocks(rs, "close");
+    impl_->db.reset();
+  }
+  {
+    std::unique_lock lock(impl_->collections_mu);
+    impl_->collections.clear();
+  }
+  return result;
+}
+
+static CollectionInfo InfoOf(const Collection& c) {
+  std::shared_lock lock(c.graph_mu);
+  CollectionInfo info;
+  info.config = c.config;
+  info.id = c.id;
+  info.head_version = c.head;
+  info.created_at_us = c.created_at_us;
+  info.live_records = c.live_count;
+  info.graph_nodes = c.graph->size();
+  return info;
+}
+
+Result<CollectionInfo> Database::CreateCollection(const CollectionConfig& config) {
+  VERITY_CHECK_OPEN_();
+  VERITY_RETURN_IF_ERROR(ValidateCollectionConfig(config));
+  std::lock_guard ddl(impl_->ddl_mu);
+  if (impl_->Find(config.name).ok()) {
+    return Status::AlreadyExists("collection \"" + config.name + "\" already exists");
+  }
+  const uint32_t id = impl_->next_collection_id;
+  if (id == UINT32_MAX) return Status::ResourceExhausted("collection ids exhausted");
+
+  storage::CollectionMeta meta;
+  meta.set_id(id);
+  meta.set_name(config.name);
+  meta.set_dimension(config.dimension);
+  meta.set_metric(static_cast<uint32_t>(config.metric));
+  meta.set_m(config.m);
+  meta.set_ef_construction(config.ef_construction);
+  meta.set_default_ef(config.default_ef);
+  meta.set_created_at_us(NowMicros());
+  storage::VersionMeta version0;
+  version0.set_committed_at_us(meta.created_at_us());
+
+  rocksdb::WriteBatch batch;
+  std::string id_bytes;
+  keys::PutU32(&id_bytes, id);
+  std::string next_bytes;
+  keys::PutU32(&next_bytes, id + 1);
+  batch.Put(impl_->meta, keys::NextCollectionIdKey(), next_bytes);
+  batch.Put(impl_->meta, keys::NameKey(config.name), id_bytes);
+  batch.Put(impl_->meta, keys::CollectionKey(id), meta.SerializeAsString());
+  batch.Put(impl_->meta, keys::VersionKey(id, 0), version0.SerializeAsString());
+
+  auto c = std::make_shared<Collection>();
+  c->config = config;
+  c->id = id;
+  c->created_at_us = meta.created_at_us();
+  c->meta = meta;
+  const GraphParams params{config.dimension, config.metric, config.m, config.ef_construction};
+  VERITY_ASSIGN_OR_RETURN(c->graph, HnswGraph::Create(params, 1024));
+
+  VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch), "create collection"));
+  impl_->next_collection_id = id + 1;
+  // A graph file left by an earlier collection with this id cannot exist
+  // (ids are never reused), but remove any stray one to be sure.
+  std::error_code ec;
+  std::filesystem::remove(impl_->GraphPath(id), ec);
+  CollectionInfo info = InfoOf(*c);
+  {
+    std::unique_lock lock(impl_->collections_mu);
+    impl_->collections[config.name] = std::move(c);
+  }
+  return info;
+}
+
+Result<CollectionInfo> Database::GetCollection(const std::string& name) const {
+  VERITY_CHECK_OPEN_();
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(name));
+  return InfoOf(*c);
+}
+
+Result<std::vector<CollectionInfo>> Database::ListCollections() const {
+  VERITY_CHECK_OPEN_();
+  std::vector<std::shared_ptr<Collection>> all;
+  {
+    std::shared_lock lock(impl_->collections_mu);
+    for (auto& [name, c] : impl_->collections) all.push_back(c);
+  }
+  std::vector<CollectionInfo> out;
+  for (auto& c : all) out.push_back(InfoOf(*c));
+  return out;
+}
+
+Status Database::DropCollection(const std::string& name) {
+  VERITY_CHECK_OPEN_();
+  std::lock_guard ddl(impl_->ddl_mu);
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(name));
+  std::lock_guard write(c->write_mu);  // wait for an in-flight write to finish
+  const uint32_t id = c->id;
+  rocksdb::WriteBatch batch;
+  batch.Delete(impl_->meta, keys::NameKey(name));
+  batch.Delete(impl_->meta, keys::CollectionKey(id));
+  std::string version_end = keys::VersionPrefix(id + 1);
+  batch.DeleteRange(impl_->meta, keys::VersionPrefix(id), version_end);
+  for (auto* cf : {impl_->rows, impl_->vectors, impl_->changes}) {
+    batch.DeleteRange(cf, keys::CollectionPrefix(id), keys::CollectionEnd(id));
+  }
+  VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch), "drop collection"));
+  {
+    std::unique_lock lock(impl_->collections_mu);
+    impl_->collections.erase(name);
+  }
+  std::error_code ec;
+  std::filesystem::remove(impl_->GraphPath(id), ec);
+  impl_->Log(LogLevel::kInfo, "dropped collection \"" + name + "\"");
+  return Status::Ok();
+}
+
+}  // namespace verity

@@ -1,0 +1,297 @@
+// Database reads: Get, Scroll, Count, Search, SearchBatch, ListVersions.
+// Every read resolves one version first and then sees exactly the rows valid
+// at it (see RowNode::VisibleAt and the row key layout in keys.h).
+#include <omp.h>
+
+#include <algorithm>
+
+#include "codec.h"
+#include "database_impl.h"
+#include "keys.h"
+#include "validate.h"
+
+namespace verity {
+namespace {
+
+struct VisibilityContext {
+  const std::vector<RowNode>* nodes;
+  Version version;
+  const Filter* filter;
+};
+
+bool AcceptVisible(const void* context, uint32_t label) {
+  const auto& ctx = *static_cast<const VisibilityContext*>(context);
+  if (label >= ctx.nodes->size()) return false;
+  const RowNode& node = (*ctx.nodes)[label];
+  if (!node.VisibleAt(ctx.version)) return false;
+  return ctx.filter == nullptr || ctx.filter->Matches(node.metadata);
+}
+
+// Finds the newest row of `id` at or below `version`. Sets *found=false if
+// the id has no row then (tombstones are returned; the caller checks).
+Status SeekRow(rocksdb::Iterator* it, uint32_t collection, std::string_view id, Version version,
+               bool* found, Version* row_version) {
+  it->Seek(keys::RowKey(collection, id, version));
+  *found = false;
+  if (!it->Valid()) return FromRocks(it->status(), "seek row");
+  const std::string_view key(it->key().data(), it->key().size());
+  if (key.size() < 4 || keys::GetU32(key.data()) != collection) return Status::Ok();
+  uint32_t coll;
+  std::string_view key_id;
+  Version v;
+  if (!keys::ParseRowKey(key, &coll, &key_id, &v)) {
+    return Status::DataLoss("rows: malformed key " + it->key().ToString(true));
+  }
+  if (coll != collection || key_id != id) return Status::Ok();
+  *found = true;
+  *row_version = v;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Version> Database::Impl::ResolveVersion(const Collection& c, std::optional<Version> at) const {
+  if (!at) return c.head;
+  if (*at > c.head) {
+    return Status::InvalidArgument("at: version " + std::to_string(*at) + " does not exist yet (head of \"" +
+                                   c.config.name + "\" is " + std::to_string(c.head) + ")");
+  }
+  return *at;
+}
+
+Result<StoredRecord> Database::Impl::ReadRow(const Collection& c, const std::string& row_key, std::string_view id,
+                                             Version version, bool with_vector) const {
+  std::string value;
+  rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), rows, row_key, &value);
+  if (rs.IsNotFound()) {
+    return Status::DataLoss("row " + std::string(id) + "@" + std::to_string(version) + " of \"" + c.config.name +
+                            "\" is missing");
+  }
+  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read row"));
+  storage::RowMeta row;
+  if (!row.ParseFromString(value)) return Status::DataLoss("row " + std::string(id) + " does not parse");
+  StoredRecord out;
+  out.row_version = version;
+  out.record.id.assign(id);
+  out.record.text = row.text();
+  out.record.document_id = row.document_id();
+  out.record.metadata = MetadataFromProto(row.metadata());
+  if (with_vector && !row.tombstone()) {
+    rs = db->Get(rocksdb::ReadOptions(), vectors, row_key, &value);
+    VERITY_RETURN_IF_ERROR(FromRocks(rs, "read vector of " + std::string(id)));
+    VERITY_RETURN_IF_ERROR(DecodeVector(value, c.config.dimension, &out.record.vector));
+  }
+  return out;
+}
+
+Result<StoredRecord> Database::Get(const std::string& collection, const std::string& id,
+                                   std::optional<Version> at) const {
+  VERITY_CHECK_OPEN_();
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  VERITY_RETURN_IF_ERROR(ValidateRecordId(id, "id"));
+  Version version;
+  {
+    std::shared_lock lock(c->graph_mu);
+    VERITY_ASSIGN_OR_RETURN(version, impl_->ResolveVersion(*c, at));
+  }
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->rows));
+  bool found;
+  Version row_version = 0;
+  VERITY_RETURN_IF_ERROR(SeekRow(it.get(), c->id, id, version, &found, &row_version));
+  const std::string not_found = "record \"" + id + "\" does not exist in \"" + collection + "\" at version " +
+                                std::to_string(version);
+  if (!found) return Status::NotFound(not_found);
+  storage::RowMeta row;
+  if (!row.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    return Status::DataLoss("row " + id + " does not parse");
+  }
+  if (row.tombstone()) return Status::NotFound(not_found);
+  return impl_->ReadRow(*c, it->key().ToString(), id, row_version, true);
+}
+
+Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollRequest& request) const {
+  VERITY_CHECK_OPEN_();
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  if (request.limit < 1 || request.limit > Limits::kMaxScrollLimit) {
+    return Status::InvalidArgument("limit: " + std::to_string(request.limit) + " is outside 1..10000");
+  }
+  if (!request.start_after.empty()) VERITY_RETURN_IF_ERROR(ValidateRecordId(request.start_after, "start_after"));
+  if (request.filter) VERITY_RETURN_IF_ERROR(request.filter->Validate());
+  ScrollPage page;
+  {
+    std::shared_lock lock(c->graph_mu);
+    VERITY_ASSIGN_OR_RETURN(page.version, impl_->ResolveVersion(*c, request.at));
+  }
+  const std::string prefix = keys::CollectionPrefix(c->id);
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->rows));
+  it->Seek(request.start_after.empty() ? prefix : keys::RowKeyAfterId(c->id, request.start_after));
+  while (it->Valid() && it->key().starts_with(prefix) && page.records.size() < request.limit) {
+    uint32_t coll;
+    std::string_view id_view;
+    Version version;
+    if (!keys::ParseRowKey(std::string_view(it->key().data(), it->key().size()), &coll, &id_view, &version)) {
+      return Status::DataLoss("rows: malformed key " + it->key().ToString(true));
+    }
+    const std::string id(id_view);
+    if (version > page.version) {
+      bool found;
+      VERITY_RETURN_IF_ERROR(SeekRow(it.get(), c->id, id, page.version, &found, &version));
+      if (!found) continue;  // the iterator already sits on the next id
+    }
+    storage::RowMeta row;
+    if (!row.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::DataLoss("row " + id + " does not parse");
+    }
+    if (!row.tombstone()) {
+      const std::string row_key = it->key().ToString();
+      if (!request.filter || request.filter->Matches(MetadataFromProto(row.metadata()))) {
+        VERITY_ASSIGN_OR_RETURN(StoredRecord record,
+                                impl_->ReadRow(*c, row_key, id, version, request.with_vectors));
+        page.records.push_back(std::move(record));
+      }
+    }
+    it->Seek(keys::RowKeyAfterId(c->id, id));
+  }
+  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scroll"));
+  if (page.records.size() == request.limit) page.next_cursor = page.records.back().record.id;
+  return page;
+}
+
+Result<uint64_t> Database::Count(const std::string& collection, std::optional<Version> at,
+                                 const Filter* filter) const {
+  VERITY_CHECK_OPEN_();
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  if (filter) VERITY_RETURN_IF_ERROR(filter->Validate());
+  std::shared_lock lock(c->graph_mu);
+  VERITY_ASSIGN_OR_RETURN(Version version, impl_->ResolveVersion(*c, at));
+  if (filter == nullptr && version == c->head) return c->live_count;
+  uint64_t count = 0;
+  for (const RowNode& node : c->nodes) {
+    if (node.VisibleAt(version) && (filter == nullptr || filter->Matches(node.metadata))) ++count;
+  }
+  return count;
+}
+
+Result<SearchResult> Database::Impl::SearchOne(const Collection& c, const SearchRequest& request) const {
+  if (request.k < 1 || request.k > Limits::kMaxK) {
+    return Status::InvalidArgument("k: " + std::to_string(request.k) + " is outside 1.." +
+                                   std::to_string(Limits::kMaxK));
+  }
+  if (request.ef > Limits::kMaxEf) {
+    return Status::InvalidArgument("ef: " + std::to_string(request.ef) + " is above the limit " +
+                                   std::to_string(Limits::kMaxEf));
+  }
+  const uint32_t dim = c.config.dimension;
+  VERITY_RETURN_IF_ERROR(ValidateVector(request.vector, dim, "vector"));
+  const Filter* filter = request.filter ? &*request.filter : nullptr;
+  if (filter) VERITY_RETURN_IF_ERROR(filter->Validate());
+  std::vector<float> query = request.vector;
+  PrepareVector(c.config.metric, query.data(), dim);
+  const uint32_t ef = std::max(request.k, request.ef > 0 ? request.ef : c.config.default_ef);
+
+  SearchResult result;
+  std::vector<Neighbor> neighbors;
+  struct HitRow {
+    std::string id;
+    Version from;
+  };
+  std::vector<HitRow> hit_rows;
+  {
+    std::shared_lock lock(c.graph_mu);
+    if (c.graph_broken) {
+      return Status::Unavailable("the graph of \"" + c.config.name +
+                                 "\" failed to update; restart the server to rebuild it");
+    }
+    VERITY_ASSIGN_OR_RETURN(result.version, ResolveVersion(c, request.at));
+    const size_t n = c.graph->size();
+    VisibilityContext context{&c.nodes, result.version, filter};
+    LabelFilter accept{AcceptVisible, &context};
+    const bool all_visible = filter == nullptr && result.version == c.head && c.dead_nodes == 0 && n == c.live_count;
+    if (all_visible) accept = LabelFilter{};
+
+    // Planner: estimate how many nodes qualify from a strided sample; search
+    // exactly when few do, since a graph walk would then miss true neighbours.
+    bool exact = request.exact || n < options.exact_search_max_rows;
+    if (!exact && !all_visible) {
+      const size_t samples = std::min<size_t>(n, 512);
+      size_t accepted = 0;
+      for (size_t i = 0; i < samples; ++i) {
+        if (accept.Accepts(static_cast<uint32_t>(i * n / samples))) ++accepted;
+      }
+      const double fraction = static_cast<double>(accepted) / static_cast<double>(samples);
+      exact = fraction * static_cast<double>(n) < static_cast<double>(options.exact_search_max_rows) ||
+              fraction < options.exact_search_max_fraction;
+    }
+    result.exact = exact;
+    neighbors = exact ? c.graph->ExactSearch(query.data(), request.k, accept)
+                      : c.graph->Search(query.data(), request.k, ef, accept);
+    hit_rows.reserve(neighbors.size());
+    for (const Neighbor& nb : neighbors) hit_rows.push_back({c.nodes[nb.label].id, c.nodes[nb.label].from});
+  }
+  result.hits.resize(neighbors.size());
+  for (size_t i = 0; i < neighbors.size(); ++i) {
+    SearchHit& hit = result.hits[i];
+    hit.id = std::move(hit_rows[i].id);
+    hit.row_version = hit_rows[i].from;
+    hit.distance = neighbors[i].distance;
+    if (request.with_payload || request.with_vectors) {
+      VERITY_ASSIGN_OR_RETURN(StoredRecord row, ReadRow(c, keys::RowKey(c.id, hit.id, hit.row_version), hit.id,
+                                                        hit.row_version, request.with_vectors));
+      hit.record = std::move(row.record);
+    }
+  }
+  return result;
+}
+
+Result<SearchResult> Database::Search(const std::string& collection, const SearchRequest& request) const {
+  VERITY_CHECK_OPEN_();
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  return impl_->SearchOne(*c, request);
+}
+
+Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& collection,
+                                                        const std::vector<SearchRequest>& requests) const {
+  VERITY_CHECK_OPEN_();
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  std::vector<std::optional<Result<SearchResult>>> results(requests.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t i = 0; i < requests.size(); ++i) results[i].emplace(impl_->SearchOne(*c, requests[i]));
+  std::vector<SearchResult> out;
+  out.reserve(requests.size());
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!results[i]->ok()) return results[i]->status().WithPrefix("requests[" + std::to_string(i) + "]");
+    out.push_back(std::move(*results[i]).value());
+  }
+  return out;
+}
+
+Result<std::vector<VersionInfo>> Database::ListVersions(const std::string& collection) const {
+  VERITY_CHECK_OPEN_();
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  Version head;
+  {
+    std::shared_lock lock(c->graph_mu);
+    head = c->head;
+  }
+  std::vector<VersionInfo> out;
+  const std::string prefix = keys::VersionPrefix(c->id);
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() != prefix.size() + 8) return Status::DataLoss("meta: malformed version key");
+    VersionInfo info;
+    info.version = keys::GetU64(it->key().data() + prefix.size());
+    if (info.version > head) break;  // committed but not yet published
+    storage::VersionMeta meta;
+    if (!meta.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::DataLoss("meta: version " + std::to_string(info.version) + " does not parse");
+    }
+    info.committed_at_us = meta.committed_at_us();
+    info.upserted = meta.upserted();
+    info.deleted = meta.deleted();
+    out.push_back(info);
+  }
+  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "list versions"));
+  return out;
+}
+
+}  // namespace verity

@@ -1,0 +1,32 @@
+// Distance kernels, chosen once at run time for the CPU at hand: AVX-512F,
+// AVX2 + FMA, or portable C++. The binary is built for baseline x86-64; the
+// wider kernels are compiled with function-level target attributes.
+//
+// Thread-safety: the functions are pure; selection happens once, on first use.
+#pragma once
+
+#include <cstddef>
+
+#include "verity/types.h"
+
+namespace verity {
+
+using DistanceKernel = float (*)(const float* a, const float* b, size_t dim);
+
+// Squared Euclidean distance.
+float L2Squared(const float* a, const float* b, size_t dim);
+// Dot product.
+float Dot(const float* a, const float* b, size_t dim);
+
+// The distance of `metric` as the engine defines it (smaller is closer):
+// l2 → squared L2; ip and cosine → 1 - dot (cosine vectors are unit length).
+float Distance(Metric metric, const float* a, const float* b, size_t dim);
+
+// "avx512", "avx2" or "portable": which kernels this process uses.
+const char* DistanceKernelName();
+
+// For tests: the portable kernels, to compare against the selected ones.
+float L2SquaredPortable(const float* a, const float* b, size_t dim);
+float DotPortable(const float* a, const float* b, size_t dim);
+
+}  // namespace verity

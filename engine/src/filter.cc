@@ -1,0 +1,243 @@
+#include "verity/filter.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace verity {
+namespace {
+
+constexpr int kMaxDepth = 32;
+constexpr size_t kMaxValues = 1024;
+
+bool IsNumber(const MetadataValue& v) {
+  return std::holds_alternative<int64_t>(v) || std::holds_alternative<double>(v);
+}
+
+double AsDouble(const MetadataValue& v) {
+  if (const auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
+  return std::get<double>(v);
+}
+
+// Scalar equality; numbers compare by value across int64 and double.
+bool ScalarEquals(const MetadataValue& a, const MetadataValue& b) {
+  if (IsNumber(a) && IsNumber(b)) {
+    if (std::holds_alternative<int64_t>(a) && std::holds_alternative<int64_t>(b)) {
+      return std::get<int64_t>(a) == std::get<int64_t>(b);
+    }
+    return AsDouble(a) == AsDouble(b);
+  }
+  if (a.index() != b.index()) return false;
+  if (std::holds_alternative<std::vector<std::string>>(a)) return false;  // lists are not scalars
+  return a == b;
+}
+
+const char* OpName(Filter::Op op) {
+  switch (op) {
+    case Filter::Op::kEq: return "=";
+    case Filter::Op::kNe: return "!=";
+    case Filter::Op::kIn: return "in";
+    case Filter::Op::kNotIn: return "not in";
+    case Filter::Op::kLt: return "<";
+    case Filter::Op::kLe: return "<=";
+    case Filter::Op::kGt: return ">";
+    case Filter::Op::kGe: return ">=";
+    case Filter::Op::kExists: return "exists";
+    case Filter::Op::kAnyOf: return "any";
+    case Filter::Op::kAnd: return "and";
+    case Filter::Op::kOr: return "or";
+    case Filter::Op::kNot: return "not";
+  }
+  return "?";
+}
+
+void RenderValue(const MetadataValue& v, std::ostringstream& out) {
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::string>) out << '"' << x << '"';
+        else if constexpr (std::is_same_v<T, bool>) out << (x ? "true" : "false");
+        else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          out << '[';
+          for (size_t i = 0; i < x.size(); ++i) out << (i ? ", " : "") << '"' << x[i] << '"';
+          out << ']';
+        } else out << x;
+      },
+      v);
+}
+
+Status ValidateNode(const Filter& f, const std::string& path, int depth) {
+  if (depth > kMaxDepth) return Status::InvalidArgument(path + ": filter nested deeper than 32 levels");
+  const std::string op = std::string("'") + OpName(f.op) + "'";
+  switch (f.op) {
+    case Filter::Op::kAnd:
+    case Filter::Op::kOr:
+    case Filter::Op::kNot: {
+      if (f.op == Filter::Op::kNot && f.children.size() != 1) {
+        return Status::InvalidArgument(path + ".children: 'not' needs exactly 1 child, got " +
+                                       std::to_string(f.children.size()));
+      }
+      if (f.children.empty()) return Status::InvalidArgument(path + ".children: " + op + " needs at least 1 child");
+      for (size_t i = 0; i < f.children.size(); ++i) {
+        VERITY_RETURN_IF_ERROR(ValidateNode(f.children[i], path + ".children[" + std::to_string(i) + "]", depth + 1));
+      }
+      return Status::Ok();
+    }
+    default:
+      break;
+  }
+  if (f.field.empty()) return Status::InvalidArgument(path + ".field: " + op + " needs a field name");
+  if (f.field.size() > Limits::kMaxMetadataKeyBytes) {
+    return Status::InvalidArgument(path + ".field: longer than 256 bytes");
+  }
+  switch (f.op) {
+    case Filter::Op::kExists:
+      if (!f.values.empty()) return Status::InvalidArgument(path + ".values: 'exists' takes no values");
+      return Status::Ok();
+    case Filter::Op::kEq:
+    case Filter::Op::kNe:
+      if (f.values.size() != 1) return Status::InvalidArgument(path + ".values: " + op + " needs exactly 1 value");
+      if (std::holds_alternative<std::vector<std::string>>(f.values[0])) {
+        return Status::InvalidArgument(path + ".values: " + op + " compares scalars; use 'any' for lists");
+      }
+      break;
+    case Filter::Op::kLt:
+    case Filter::Op::kLe:
+    case Filter::Op::kGt:
+    case Filter::Op::kGe:
+      if (f.values.size() != 1 || !IsNumber(f.values[0])) {
+        return Status::InvalidArgument(path + ".values: " + op + " needs exactly 1 numeric value");
+      }
+      if (std::holds_alternative<double>(f.values[0]) && std::isnan(std::get<double>(f.values[0]))) {
+        return Status::InvalidArgument(path + ".values: " + op + " value is NaN");
+      }
+      break;
+    case Filter::Op::kIn:
+    case Filter::Op::kNotIn:
+    case Filter::Op::kAnyOf:
+      if (f.values.empty() || f.values.size() > kMaxValues) {
+        return Status::InvalidArgument(path + ".values: " + op + " needs 1..1024 values, got " +
+                                       std::to_string(f.values.size()));
+      }
+      for (size_t i = 0; i < f.values.size(); ++i) {
+        const bool is_list = std::holds_alternative<std::vector<std::string>>(f.values[i]);
+        const bool is_string = std::holds_alternative<std::string>(f.values[i]);
+        if (is_list || (f.op == Filter::Op::kAnyOf && !is_string)) {
+          return Status::InvalidArgument(path + ".values[" + std::to_string(i) + "]: " + op +
+                                         (f.op == Filter::Op::kAnyOf ? " takes strings" : " takes scalars"));
+        }
+      }
+      break;
+    default:
+      break;
+  }
+  if (!f.children.empty()) return Status::InvalidArgument(path + ".children: " + op + " takes no children");
+  return Status::Ok();
+}
+
+bool InValues(const MetadataValue& field, const std::vector<MetadataValue>& values) {
+  for (const auto& v : values) {
+    if (ScalarEquals(field, v)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Filter Filter::Eq(std::string field, MetadataValue v) { return {Op::kEq, std::move(field), {std::move(v)}, {}}; }
+Filter Filter::Ne(std::string field, MetadataValue v) { return {Op::kNe, std::move(field), {std::move(v)}, {}}; }
+Filter Filter::In(std::string field, std::vector<MetadataValue> vs) { return {Op::kIn, std::move(field), std::move(vs), {}}; }
+Filter Filter::NotIn(std::string field, std::vector<MetadataValue> vs) { return {Op::kNotIn, std::move(field), std::move(vs), {}}; }
+Filter Filter::Lt(std::string field, MetadataValue v) { return {Op::kLt, std::move(field), {std::move(v)}, {}}; }
+Filter Filter::Le(std::string field, MetadataValue v) { return {Op::kLe, std::move(field), {std::move(v)}, {}}; }
+Filter Filter::Gt(std::string field, MetadataValue v) { return {Op::kGt, std::move(field), {std::move(v)}, {}}; }
+Filter Filter::Ge(std::string field, MetadataValue v) { return {Op::kGe, std::move(field), {std::move(v)}, {}}; }
+Filter Filter::Exists(std::string field) { return {Op::kExists, std::move(field), {}, {}}; }
+Filter Filter::AnyOf(std::string field, std::vector<std::string> vs) {
+  std::vector<MetadataValue> values(vs.begin(), vs.end());
+  return {Op::kAnyOf, std::move(field), std::move(values), {}};
+}
+Filter Filter::And(std::vector<Filter> children) { return {Op::kAnd, "", {}, std::move(children)}; }
+Filter Filter::Or(std::vector<Filter> children) { return {Op::kOr, "", {}, std::move(children)}; }
+Filter Filter::Not(Filter child) { return {Op::kNot, "", {}, {std::move(child)}}; }
+
+Status Filter::Validate() const { return ValidateNode(*this, "filter", 0); }
+
+bool Filter::Matches(const Metadata& metadata) const {
+  switch (op) {
+    case Op::kAnd:
+      for (const auto& c : children) if (!c.Matches(metadata)) return false;
+      return true;
+    case Op::kOr:
+      for (const auto& c : children) if (c.Matches(metadata)) return true;
+      return false;
+    case Op::kNot:
+      return !children[0].Matches(metadata);
+    default:
+      break;
+  }
+  auto it = metadata.find(field);
+  const MetadataValue* value = it == metadata.end() ? nullptr : &it->second;
+  switch (op) {
+    case Op::kExists: return value != nullptr;
+    case Op::kEq: return value != nullptr && ScalarEquals(*value, values[0]);
+    case Op::kNe: return value == nullptr || !ScalarEquals(*value, values[0]);
+    case Op::kIn: return value != nullptr && InValues(*value, values);
+    case Op::kNotIn: return value == nullptr || !InValues(*value, values);
+    case Op::kLt: return value != nullptr && IsNumber(*value) && AsDouble(*value) < AsDouble(values[0]);
+    case Op::kLe: return value != nullptr && IsNumber(*value) && AsDouble(*value) <= AsDouble(values[0]);
+    case Op::kGt: return value != nullptr && IsNumber(*value) && AsDouble(*value) > AsDouble(values[0]);
+    case Op::kGe: return value != nullptr && IsNumber(*value) && AsDouble(*value) >= AsDouble(values[0]);
+    case Op::kAnyOf: {
+      if (value == nullptr) return false;
+      if (const auto* list = std::get_if<std::vector<std::string>>(value)) {
+        for (const auto& item : *list) {
+          for (const auto& v : values) if (std::get<std::string>(v) == item) return true;
+        }
+        return false;
+      }
+      if (const auto* s = std::get_if<std::string>(value)) {
+        for (const auto& v : values) if (std::get<std::string>(v) == *s) return true;
+      }
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
+std::string Filter::ToString() const {
+  std::ostringstream out;
+  switch (op) {
+    case Op::kAnd:
+    case Op::kOr:
+      out << '(';
+      for (size_t i = 0; i < children.size(); ++i) {
+        if (i) out << ' ' << OpName(op) << ' ';
+        out << children[i].ToString();
+      }
+      out << ')';
+      return out.str();
+    case Op::kNot:
+      out << "not " << (children.empty() ? "?" : children[0].ToString());
+      return out.str();
+    case Op::kExists:
+      out << field << " exists";
+      return out.str();
+    case Op::kIn:
+    case Op::kNotIn:
+    case Op::kAnyOf:
+      out << field << ' ' << OpName(op) << " [";
+      for (size_t i = 0; i < values.size(); ++i) {
+        if (i) out << ", ";
+        RenderValue(values[i], out);
+      }
+      out << ']';
+      return out.str();
+    default:
+      out << field << ' ' << OpName(op) << ' ';
+      if (!values.empty()) RenderValue(values[0], out);
+      return out.str();
+  }
+}
+
+}  // namespace verity

@@ -1,0 +1,504 @@
+#include "hnsw_graph.h"
+
+#include <fcntl.h>
+#include <immintrin.h>
+#include <unistd.h>
+#include <omp.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <queue>
+#include <stdexcept>
+
+#include <hnswlib/hnswlib.h>
+
+#include "distance.h"
+
+namespace verity {
+namespace {
+
+using hnswlib::labeltype;
+using hnswlib::linklistsizeint;
+using hnswlib::tableint;
+using Hnsw = hnswlib::HierarchicalNSW<float>;
+
+float HnswL2(const void* a, const void* b, const void* param) {
+  return L2Squared(static_cast<const float*>(a), static_cast<const float*>(b),
+                   *static_cast<const size_t*>(param));
+}
+float HnswDotDistance(const void* a, const void* b, const void* param) {
+  return 1.0f - Dot(static_cast<const float*>(a), static_cast<const float*>(b),
+                    *static_cast<const size_t*>(param));
+}
+
+// hnswlib's distance plug-in, backed by the engine's run-time chosen kernels.
+class KernelSpace : public hnswlib::SpaceInterface<float> {
+ public:
+  KernelSpace(size_t dim, Metric metric) : dim_(dim), metric_(metric) {}
+  size_t get_data_size() override { return dim_ * sizeof(float); }
+  hnswlib::DISTFUNC<float> get_dist_func() override {
+    return metric_ == Metric::kL2 ? HnswL2 : HnswDotDistance;
+  }
+  void* get_dist_func_param() override { return &dim_; }
+
+ private:
+  size_t dim_;
+  Metric metric_;
+};
+
+constexpr char kMagic[8] = {'V', 'R', 'T', 'Y', 'G', 'R', 'P', 'H'};
+constexpr uint32_t kFormatVersion = 1;
+
+// The fixed-size header of a graph file. Written field by field as
+// little-endian integers (x86-64 only, checked at compile time below).
+struct FileHeader {
+  char magic[8];
+  uint32_t format_version;
+  uint32_t collection_id;
+  uint32_t dimension;
+  uint32_t metric;
+  uint32_t m;
+  uint32_t ef_construction;
+  uint64_t node_count;
+  uint64_t covered_version;
+  uint64_t bytes_per_node;        // hnswlib's size_data_per_element_
+  uint64_t bytes_per_upper_list;  // hnswlib's size_links_per_element_
+  uint32_t entry_point;
+  int32_t max_level;
+  uint64_t body_bytes;
+  uint32_t body_crc;
+  uint32_t header_crc;  // CRC-32 of all bytes above
+};
+static_assert(sizeof(FileHeader) == 88, "graph file header layout changed");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "graph files are little-endian");
+
+uint32_t Crc(uint32_t crc, const void* data, size_t n) {
+  const auto* p = static_cast<const Bytef*>(data);
+  while (n > 0) {
+    uInt chunk = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+    crc = static_cast<uint32_t>(crc32(crc, p, chunk));
+    p += chunk;
+    n -= chunk;
+  }
+  return crc;
+}
+
+Status WriteAll(int fd, const void* data, size_t n, const std::string& path) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return Status::Unavailable("write " + path + ": " + std::strerror(errno));
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return Status::Ok();
+}
+
+std::string DirName(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+}  // namespace
+
+struct HnswGraph::Impl {
+  std::unique_ptr<KernelSpace> space;
+  std::unique_ptr<Hnsw> hnsw;
+  std::vector<tableint> internal_of_label;  // label -> hnswlib internal id
+};
+
+HnswGraph::HnswGraph(const GraphParams& params, std::unique_ptr<Impl> impl)
+    : params_(params), impl_(std::move(impl)) {}
+
+HnswGraph::~HnswGraph() = default;
+
+void PrepareVector(Metric metric, float* v, size_t dim) {
+  if (metric != Metric::kCosine) return;
+  double norm = 0;
+  for (size_t i = 0; i < dim; ++i) norm += static_cast<double>(v[i]) * v[i];
+  if (norm <= 0) return;
+  const float inv = static_cast<float>(1.0 / std::sqrt(norm));
+  for (size_t i = 0; i < dim; ++i) v[i] *= inv;
+}
+
+Result<std::unique_ptr<HnswGraph>> HnswGraph::Create(const GraphParams& params, size_t capacity) {
+  auto impl = std::make_unique<Impl>();
+  impl->space = std::make_unique<KernelSpace>(params.dimension, params.metric);
+  try {
+    impl->hnsw = std::make_unique<Hnsw>(impl->space.get(), std::max<size_t>(capacity, 16), params.m,
+                                        params.ef_construction);
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory creating a graph for " +
+                                     std::to_string(capacity) + " nodes");
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("hnswlib: ") + e.what());
+  }
+  return std::unique_ptr<HnswGraph>(new HnswGraph(params, std::move(impl)));
+}
+
+size_t HnswGraph::size() const { return impl_->internal_of_label.size(); }
+
+const float* HnswGraph::VectorOf(uint32_t label) const {
+  if (label >= impl_->internal_of_label.size()) return nullptr;
+  return reinterpret_cast<const float*>(
+      impl_->hnsw->getDataByInternalId(impl_->internal_of_label[label]));
+}
+
+size_t HnswGraph::MemoryBytes() const {
+  const Hnsw& h = *impl_->hnsw;
+  size_t bytes = h.max_elements_ * h.size_data_per_element_;
+  for (size_t i = 0; i < h.cur_element_count; ++i) {
+    bytes += static_cast<size_t>(h.element_levels_[i]) * h.size_links_per_element_;
+  }
+  return bytes;
+}
+
+Status HnswGraph::Add(const float* vectors, size_t n, int threads) {
+  Hnsw& h = *impl_->hnsw;
+  const size_t first = size();
+  const size_t dim = params_.dimension;
+  try {
+    if (first + n > h.max_elements_) {
+      h.resizeIndex(std::max(first + n, h.max_elements_ * 2));
+    }
+    impl_->internal_of_label.resize(first + n);
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory growing the graph to " +
+                                     std::to_string(first + n) + " nodes");
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("hnswlib resize: ") + e.what());
+  }
+
+  std::atomic<int> failures{0};
+  std::string first_error;
+  std::mutex error_mu;
+  auto insert_one = [&](size_t i) {
+    try {
+      tableint internal = h.addPoint(vectors + i * dim, static_cast<labeltype>(first + i), -1);
+      impl_->internal_of_label[first + i] = internal;
+    } catch (const std::exception& e) {
+      if (failures.fetch_add(1) == 0) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        first_error = e.what();
+      }
+    }
+  };
+  // Small batches are not worth a thread team.
+  if (n < 64 || threads == 1) {
+    for (size_t i = 0; i < n; ++i) insert_one(i);
+  } else {
+    const int team = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 16) num_threads(team)
+    for (size_t i = 0; i < n; ++i) insert_one(i);
+  }
+  if (failures.load() > 0) {
+    return Status::Internal("hnswlib insert failed for " + std::to_string(failures.load()) +
+                            " nodes: " + first_error);
+  }
+  return Status::Ok();
+}
+
+std::vector<Neighbor> HnswGraph::Search(const float* query, uint32_t k, uint32_t ef,
+                                        const LabelFilter& accept) const {
+  const Hnsw& h = *impl_->hnsw;
+  std::vector<Neighbor> out;
+  if (h.cur_element_count == 0 || k == 0) return out;
+  ef = std::max(ef, k);
+  const size_t dim = params_.dimension;
+  const Metric metric = params_.metric;
+  auto distance = [&](tableint id) {
+    return Distance(metric, query, reinterpret_cast<const float*>(h.getDataByInternalId(id)), dim);
+  };
+
+  // Greedy descent through the upper layers (no filter: they only route).
+  tableint current = h.enterpoint_node_;
+  float current_dist = distance(current);
+  for (int level = h.maxlevel_; level > 0; --level) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      linklistsizeint* list = h.get_linklist(current, level);
+      const int count = h.getListCount(list);
+      const tableint* links = reinterpret_cast<const tableint*>(list + 1);
+      for (int i = 0; i < count; ++i) {
+        const float d = distance(links[i]);
+        if (d < current_dist) {
+          current_dist = d;
+          current = links[i];
+          changed = true;
+        }
+      }
+    }
+  }
+
+  // Layer 0: best-first search. Every node routes; only accepted nodes enter
+  // the result set, so the search goes on until ef accepted nodes are found
+  // or the candidates are exhausted.
+  using Entry = std::pair<float, tableint>;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> candidates;  // nearest on top
+  std::priority_queue<Entry> results;  // farthest on top
+  hnswlib::VisitedList* visited = h.visited_list_pool_->getFreeVisitedList();
+  hnswlib::vl_type* marks = visited->mass;
+  const hnswlib::vl_type tag = visited->curV;
+
+  auto accepted = [&](tableint id) { return accept.Accepts(static_cast<uint32_t>(h.getExternalLabel(id))); };
+  float bound = std::numeric_limits<float>::max();
+  if (accepted(current)) {
+    results.emplace(current_dist, current);
+    bound = current_dist;
+  }
+  candidates.emplace(current_dist, current);
+  marks[current] = tag;
+
+  while (!candidates.empty()) {
+    const Entry next = candidates.top();
+    if (next.first > bound && results.size() >= ef) break;
+    candidates.pop();
+    linklistsizeint* list = h.get_linklist0(next.second);
+    const int count = h.getListCount(list);
+    const tableint* links = reinterpret_cast<const tableint*>(list + 1);
+    if (count > 0) {
+      _mm_prefetch(reinterpret_cast<const char*>(marks + links[0]), _MM_HINT_T0);
+      _mm_prefetch(h.getDataByInternalId(links[0]), _MM_HINT_T0);
+    }
+    for (int i = 0; i < count; ++i) {
+      const tableint candidate = links[i];
+      if (i + 1 < count) {
+        _mm_prefetch(reinterpret_cast<const char*>(marks + links[i + 1]), _MM_HINT_T0);
+        _mm_prefetch(h.getDataByInternalId(links[i + 1]), _MM_HINT_T0);
+      }
+      if (marks[candidate] == tag) continue;
+      marks[candidate] = tag;
+      const float d = distance(candidate);
+      if (results.size() < ef || d < bound) {
+        candidates.emplace(d, candidate);
+        if (accepted(candidate)) {
+          results.emplace(d, candidate);
+          if (results.size() > ef) results.pop();
+          bound = results.top().first;
+        }
+      }
+    }
+  }
+  h.visited_list_pool_->releaseVisitedList(visited);
+
+  while (results.size() > k) results.pop();
+  out.resize(results.size());
+  for (size_t i = out.size(); i-- > 0;) {
+    out[i] = {results.top().first, static_cast<uint32_t>(h.getExternalLabel(results.top().second))};
+    results.pop();
+  }
+  return out;
+}
+
+std::vector<Neighbor> HnswGraph::ExactSearch(const float* query, uint32_t k,
+                                             const LabelFilter& accept) const {
+  const Hnsw& h = *impl_->hnsw;
+  const size_t dim = params_.dimension;
+  auto farther = [](const Neighbor& a, const Neighbor& b) { return a.distance < b.distance; };
+  std::vector<Neighbor> heap;  // max-heap on distance, at most k
+  heap.reserve(k + 1);
+  for (size_t id = 0; id < h.cur_element_count; ++id) {
+    const auto label = static_cast<uint32_t>(h.getExternalLabel(static_cast<tableint>(id)));
+    if (!accept.Accepts(label)) continue;
+    const float d = Distance(params_.metric, query,
+                             reinterpret_cast<const float*>(h.getDataByInternalId(static_cast<tableint>(id))), dim);
+    if (heap.size() < k) {
+      heap.push_back({d, label});
+      std::push_heap(heap.begin(), heap.end(), farther);
+    } else if (d < heap.front().distance) {
+      std::pop_heap(heap.begin(), heap.end(), farther);
+      heap.back() = {d, label};
+      std::push_heap(heap.begin(), heap.end(), farther);
+    }
+  }
+  std::sort_heap(heap.begin(), heap.end(), farther);
+  return heap;
+}
+
+Status HnswGraph::Save(const std::string& path, uint32_t collection_id, Version covered_version) const {
+  const Hnsw& h = *impl_->hnsw;
+  const size_t count = h.cur_element_count;
+  FileHeader header{};
+  std::memcpy(header.magic, kMagic, sizeof(kMagic));
+  header.format_version = kFormatVersion;
+  header.collection_id = collection_id;
+  header.dimension = params_.dimension;
+  header.metric = static_cast<uint32_t>(params_.metric);
+  header.m = params_.m;
+  header.ef_construction = params_.ef_construction;
+  header.node_count = count;
+  header.covered_version = covered_version;
+  header.bytes_per_node = h.size_data_per_element_;
+  header.bytes_per_upper_list = h.size_links_per_element_;
+  header.entry_point = count > 0 ? h.enterpoint_node_ : 0;
+  header.max_level = count > 0 ? h.maxlevel_ : -1;
+
+  // Body: level 0 block, then (level, upper lists) per node.
+  const size_t level0_bytes = count * h.size_data_per_element_;
+  uint32_t crc = Crc(0, h.data_level0_memory_, level0_bytes);
+  uint64_t body = level0_bytes;
+  for (size_t i = 0; i < count; ++i) {
+    const uint32_t level = static_cast<uint32_t>(h.element_levels_[i]);
+    crc = Crc(crc, &level, sizeof(level));
+    body += sizeof(level);
+    if (level > 0) {
+      crc = Crc(crc, h.linkLists_[i], level * h.size_links_per_element_);
+      body += level * h.size_links_per_element_;
+    }
+  }
+  header.body_bytes = body;
+  header.body_crc = crc;
+  header.header_crc = Crc(0, &header, offsetof(FileHeader, header_crc));
+
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Unavailable("open " + tmp + ": " + std::strerror(errno));
+  Status s = WriteAll(fd, &header, sizeof(header), tmp);
+  if (s.ok()) s = WriteAll(fd, h.data_level0_memory_, level0_bytes, tmp);
+  // Upper levels are small; buffer them to avoid one write per node.
+  std::vector<char> buffer;
+  for (size_t i = 0; s.ok() && i < count; ++i) {
+    const uint32_t level = static_cast<uint32_t>(h.element_levels_[i]);
+    const char* lp = reinterpret_cast<const char*>(&level);
+    buffer.insert(buffer.end(), lp, lp + sizeof(level));
+    if (level > 0) buffer.insert(buffer.end(), h.linkLists_[i], h.linkLists_[i] + level * h.size_links_per_element_);
+    if (buffer.size() > (1 << 20)) {
+      s = WriteAll(fd, buffer.data(), buffer.size(), tmp);
+      buffer.clear();
+    }
+  }
+  if (s.ok()) s = WriteAll(fd, buffer.data(), buffer.size(), tmp);
+  if (s.ok() && ::fsync(fd) != 0) s = Status::Unavailable("fsync " + tmp + ": " + std::strerror(errno));
+  ::close(fd);
+  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    s = Status::Unavailable("rename " + tmp + ": " + std::strerror(errno));
+  }
+  if (!s.ok()) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  const std::string dir = DirName(path);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    int rc = ::fsync(dfd);
+    ::close(dfd);
+    if (rc != 0) return Status::Unavailable("fsync " + dir + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, const GraphParams& params,
+                                                   uint32_t collection_id, Version* covered_version) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::NotFound("no graph file " + path);
+    return Status::DataLoss("open " + path + ": " + std::strerror(errno));
+  }
+  std::string contents;
+  {
+    off_t size = ::lseek(fd, 0, SEEK_END);
+    if (size < 0) { ::close(fd); return Status::DataLoss("seek " + path); }
+    contents.resize(static_cast<size_t>(size));
+    size_t done = 0;
+    while (done < contents.size()) {
+      ssize_t r = ::pread(fd, contents.data() + done, contents.size() - done, static_cast<off_t>(done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) { ::close(fd); return Status::DataLoss("read " + path + ": short read"); }
+      done += static_cast<size_t>(r);
+    }
+    ::close(fd);
+  }
+  auto bad = [&](const std::string& what) { return Status::DataLoss("graph file " + path + ": " + what); };
+
+  FileHeader header;
+  if (contents.size() < sizeof(header)) return bad("truncated header");
+  std::memcpy(&header, contents.data(), sizeof(header));
+  if (std::memcmp(header.magic, kMagic, sizeof(kMagic)) != 0) return bad("bad magic");
+  if (header.header_crc != Crc(0, &header, offsetof(FileHeader, header_crc))) return bad("header checksum mismatch");
+  if (header.format_version != kFormatVersion) return bad("unsupported format version " + std::to_string(header.format_version));
+  if (header.collection_id != collection_id) return bad("belongs to another collection");
+  if (header.dimension != params.dimension || header.metric != static_cast<uint32_t>(params.metric) ||
+      header.m != params.m || header.ef_construction != params.ef_construction) {
+    return bad("parameters differ from the collection's");
+  }
+  if (contents.size() - sizeof(header) != header.body_bytes) return bad("body size mismatch (truncated?)");
+
+  auto created = Create(params, header.node_count);
+  if (!created.ok()) return created.status();
+  std::unique_ptr<HnswGraph> graph = std::move(created).value();
+  Hnsw& h = *graph->impl_->hnsw;
+  const size_t count = header.node_count;
+  if (header.bytes_per_node != h.size_data_per_element_ || header.bytes_per_upper_list != h.size_links_per_element_) {
+    return bad("node layout differs");
+  }
+  if (count > 0 && (header.entry_point >= count || header.max_level < 0 || header.max_level > 64)) {
+    return bad("bad entry point");
+  }
+  const char* body = contents.data() + sizeof(header);
+  if (Crc(0, body, header.body_bytes) != header.body_crc) return bad("body checksum mismatch");
+
+  // The checksum matched; still check structure so that a file written by a
+  // buggy or foreign writer cannot send the search loop out of bounds.
+  const size_t level0_bytes = count * h.size_data_per_element_;
+  if (level0_bytes > header.body_bytes) return bad("level-0 block truncated");
+  std::memcpy(h.data_level0_memory_, body, level0_bytes);
+  size_t offset = level0_bytes;
+  graph->impl_->internal_of_label.assign(count, std::numeric_limits<tableint>::max());
+  auto check_list = [&](linklistsizeint* list, size_t max_links) {
+    const size_t n = h.getListCount(list);
+    if (n > max_links) return false;
+    const tableint* links = reinterpret_cast<const tableint*>(list + 1);
+    for (size_t j = 0; j < n; ++j) if (links[j] >= count) return false;
+    return true;
+  };
+  Status status;
+  for (size_t i = 0; i < count; ++i) {
+    h.element_levels_[i] = 0;
+    h.linkLists_[i] = nullptr;
+  }
+  h.cur_element_count = count;  // from here on the destructor frees what was allocated
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t level;
+    if (offset + sizeof(level) > header.body_bytes) return bad("upper levels truncated");
+    std::memcpy(&level, body + offset, sizeof(level));
+    offset += sizeof(level);
+    if (level > static_cast<uint32_t>(header.max_level)) return bad("node level above max level");
+    const size_t bytes = level * h.size_links_per_element_;
+    if (offset + bytes > header.body_bytes) return bad("upper levels truncated");
+    if (level > 0) {
+      h.linkLists_[i] = static_cast<char*>(std::malloc(bytes + 1));
+      if (h.linkLists_[i] == nullptr) return Status::ResourceExhausted("out of memory loading " + path);
+      std::memcpy(h.linkLists_[i], body + offset, bytes);
+      h.element_levels_[i] = static_cast<int>(level);
+      for (uint32_t l = 1; l <= level; ++l) {
+        if (!check_list(h.get_linklist(static_cast<tableint>(i), static_cast<int>(l)), h.maxM_)) return bad("bad upper link list");
+      }
+    }
+    offset += bytes;
+    if (!check_list(h.get_linklist0(static_cast<tableint>(i)), h.maxM0_)) return bad("bad level-0 link list");
+    const labeltype label = h.getExternalLabel(static_cast<tableint>(i));
+    if (label >= count || graph->impl_->internal_of_label[label] != std::numeric_limits<tableint>::max()) {
+      return bad("labels are not a permutation of 0..count-1");
+    }
+    graph->impl_->internal_of_label[label] = static_cast<tableint>(i);
+    h.label_lookup_[label] = static_cast<tableint>(i);
+  }
+  if (offset != header.body_bytes) return bad("trailing bytes");
+  if (count > 0) {
+    if (h.element_levels_[header.entry_point] != header.max_level) return bad("entry point is not on the top level");
+    h.enterpoint_node_ = header.entry_point;
+    h.maxlevel_ = header.max_level;
+  }
+  *covered_version = header.covered_version;
+  return graph;
+}
+
+}  // namespace verity

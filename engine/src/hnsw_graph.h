@@ -1,0 +1,105 @@
+// HnswGraph: the one wrapper around hnswlib's HierarchicalNSW. Nothing else in
+// the engine includes hnswlib; every exception it throws is caught here.
+//
+// The graph stores prepared vectors (unit length for cosine) under dense
+// labels 0..size()-1; the caller maps labels to row versions. The engine owns
+// the search loop (per-query ef, a label filter for MVCC visibility and
+// metadata filters) instead of hnswlib's searchKnn, whose ef is shared state.
+//
+// Graph file format (all integers little-endian), see graph_file_format.md:
+//   header  (kHeaderBytes): magic, format version, collection id, params,
+//            node count, covered version, entry point, max level, body size,
+//            body CRC-32, header CRC-32
+//   body:    level-0 block (count * bytes_per_node), then per node its upper
+//            level count (u32) and its upper-level link lists
+// Load() checks every field, both CRCs and every link before the graph is
+// used; hnswlib's own loader is never called.
+//
+// Thread-safety: Search / ExactSearch / Save / size may run concurrently with
+// each other. Add must not run concurrently with anything else on the same
+// graph (the owner holds an exclusive lock); Add itself inserts in parallel.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "verity/status.h"
+#include "verity/types.h"
+
+namespace verity {
+
+struct GraphParams {
+  uint32_t dimension = 0;
+  Metric metric = Metric::kL2;
+  uint32_t m = 16;
+  uint32_t ef_construction = 200;
+};
+
+// A predicate on labels; a null fn accepts every label.
+struct LabelFilter {
+  bool (*fn)(const void* context, uint32_t label) = nullptr;
+  const void* context = nullptr;
+  bool Accepts(uint32_t label) const { return fn == nullptr || fn(context, label); }
+};
+
+struct Neighbor {
+  float distance;
+  uint32_t label;
+};
+
+class HnswGraph {
+ public:
+  // An empty graph with room for `capacity` nodes (it grows on demand).
+  static Result<std::unique_ptr<HnswGraph>> Create(const GraphParams& params, size_t capacity);
+
+  // Reads and verifies a graph file written by Save for `collection_id` with
+  // the same params. On success sets *covered_version. Errors: NotFound (no
+  // file), DataLoss (anything that does not verify: the message says what).
+  static Result<std::unique_ptr<HnswGraph>> Load(const std::string& path, const GraphParams& params,
+                                                 uint32_t collection_id, Version* covered_version);
+
+  ~HnswGraph();
+  HnswGraph(const HnswGraph&) = delete;
+  HnswGraph& operator=(const HnswGraph&) = delete;
+
+  // Writes the graph to `path` atomically: `path`.tmp, fsync, rename, fsync
+  // of the directory. Errors: Unavailable on I/O failure (`path` untouched).
+  Status Save(const std::string& path, uint32_t collection_id, Version covered_version) const;
+
+  size_t size() const;
+  const GraphParams& params() const { return params_; }
+
+  // Inserts n prepared vectors (n * dimension floats) as labels
+  // size() .. size() + n - 1, using up to `threads` threads (0 = default).
+  // Errors: ResourceExhausted when memory runs out, Internal for anything
+  // else hnswlib throws; the graph then holds a prefix-free subset and the
+  // owner must rebuild it.
+  Status Add(const float* vectors, size_t n, int threads);
+
+  // Approximate k nearest accepted labels, nearest first. `ef` >= k.
+  std::vector<Neighbor> Search(const float* query, uint32_t k, uint32_t ef,
+                               const LabelFilter& accept) const;
+
+  // Exact k nearest accepted labels by brute force, nearest first.
+  std::vector<Neighbor> ExactSearch(const float* query, uint32_t k, const LabelFilter& accept) const;
+
+  // The prepared vector stored for `label` (dimension floats), or nullptr.
+  const float* VectorOf(uint32_t label) const;
+
+  // Bytes held by the graph (vectors + links), for reports.
+  size_t MemoryBytes() const;
+
+ private:
+  struct Impl;
+  HnswGraph(const GraphParams& params, std::unique_ptr<Impl> impl);
+  GraphParams params_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Normalises `v` in place to unit length for cosine (no-op for other
+// metrics). A zero vector stays zero.
+void PrepareVector(Metric metric, float* v, size_t dim);
+
+}  // namespace verity

@@ -1,0 +1,95 @@
+#include "keys.h"
+
+namespace verity::keys {
+
+void PutU32(std::string* out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+void PutU64(std::string* out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+uint32_t GetU32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+uint64_t GetU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+std::string NextCollectionIdKey() { return "I"; }
+
+std::string NameKey(const std::string& name) { return "N" + name; }
+
+std::string CollectionKey(uint32_t collection) {
+  std::string k = "C";
+  PutU32(&k, collection);
+  return k;
+}
+
+std::string VersionPrefix(uint32_t collection) {
+  std::string k = "V";
+  PutU32(&k, collection);
+  return k;
+}
+
+std::string VersionKey(uint32_t collection, Version version) {
+  std::string k = VersionPrefix(collection);
+  PutU64(&k, version);
+  return k;
+}
+
+std::string CollectionPrefix(uint32_t collection) {
+  std::string k;
+  PutU32(&k, collection);
+  return k;
+}
+
+std::string CollectionEnd(uint32_t collection) {
+  std::string k;
+  if (collection == UINT32_MAX) return std::string(5, '\xff');
+  PutU32(&k, collection + 1);
+  return k;
+}
+
+std::string RowKey(uint32_t collection, std::string_view id, Version version) {
+  std::string k;
+  k.reserve(4 + id.size() + 1 + 8);
+  PutU32(&k, collection);
+  k.append(id);
+  k.push_back('\0');
+  PutU64(&k, ~version);
+  return k;
+}
+
+std::string RowKeyAfterId(uint32_t collection, std::string_view id) {
+  std::string k;
+  PutU32(&k, collection);
+  k.append(id);
+  k.push_back('\x01');
+  return k;
+}
+
+bool ParseRowKey(std::string_view key, uint32_t* collection, std::string_view* id, Version* version) {
+  if (key.size() < 4 + 1 + 1 + 8) return false;
+  if (key[key.size() - 9] != '\0') return false;
+  *collection = GetU32(key.data());
+  *id = key.substr(4, key.size() - 4 - 9);
+  *version = ~GetU64(key.data() + key.size() - 8);
+  return true;
+}
+
+std::string ChangeKey(uint32_t collection, Version version, std::string_view id) {
+  std::string k;
+  PutU32(&k, collection);
+  PutU64(&k, version);
+  k.append(id);
+  return k;
+}
+
+}  // namespace verity::keys

@@ -1,0 +1,49 @@
+// Key layout of the engine's RocksDB column families. All integers are
+// big-endian so that byte order is numeric order and prefix scans list one
+// collection. See docs/architecture.md, "Storage".
+//
+//   meta     'I'                              -> next collection id (u32)
+//            'N' + name                       -> collection id (u32)
+//            'C' + coll(u32)                  -> storage.CollectionMeta
+//            'V' + coll(u32) + version(u64)   -> storage.VersionMeta
+//   rows     coll(u32) + id + 0x00 + ~version(u64) -> storage.RowMeta
+//   vectors  the same key as rows             -> float32[dim], little-endian
+//   changes  coll(u32) + version(u64) + id    -> 'U' (upsert) or 'D' (delete)
+//
+// Row keys store the version inverted, so the versions of one id sort newest
+// first and Seek(RowKey(c, id, V)) lands on the newest row version <= V.
+// Record ids never contain NUL, which makes 0x00 a safe terminator.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "verity/types.h"
+
+namespace verity::keys {
+
+void PutU32(std::string* out, uint32_t v);
+void PutU64(std::string* out, uint64_t v);
+uint32_t GetU32(const char* p);
+uint64_t GetU64(const char* p);
+
+std::string NextCollectionIdKey();
+std::string NameKey(const std::string& name);
+std::string CollectionKey(uint32_t collection);
+std::string VersionKey(uint32_t collection, Version version);
+std::string VersionPrefix(uint32_t collection);
+
+std::string CollectionPrefix(uint32_t collection);  // rows, vectors, changes
+// The first key after every key with CollectionPrefix(collection).
+std::string CollectionEnd(uint32_t collection);
+
+std::string RowKey(uint32_t collection, std::string_view id, Version version);
+// The first row key of the id after `id` (skips every version of `id`).
+std::string RowKeyAfterId(uint32_t collection, std::string_view id);
+// Splits a row key. Returns false if `key` is not a well-formed row key.
+bool ParseRowKey(std::string_view key, uint32_t* collection, std::string_view* id, Version* version);
+
+std::string ChangeKey(uint32_t collection, Version version, std::string_view id);
+
+}  // namespace verity::keys

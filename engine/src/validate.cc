@@ -1,0 +1,154 @@
+#include "validate.h"
+
+#include <cmath>
+#include <unordered_map>
+
+namespace verity {
+namespace {
+
+std::string Num(size_t n) { return std::to_string(n); }
+
+Status ValidateMetadata(const Metadata& metadata, const std::string& field) {
+  if (metadata.size() > Limits::kMaxMetadataKeys) {
+    return Status::InvalidArgument(field + ": " + Num(metadata.size()) + " keys; the limit is " +
+                                   Num(Limits::kMaxMetadataKeys));
+  }
+  for (const auto& [key, value] : metadata) {
+    const std::string where = field + "[\"" + key.substr(0, 64) + "\"]";
+    if (key.empty() || key.size() > Limits::kMaxMetadataKeyBytes || !IsValidUtf8(key)) {
+      return Status::InvalidArgument(where + ": key must be 1.." + Num(Limits::kMaxMetadataKeyBytes) +
+                                     " bytes of UTF-8");
+    }
+    if (const auto* s = std::get_if<std::string>(&value)) {
+      if (s->size() > Limits::kMaxMetadataValueBytes || !IsValidUtf8(*s)) {
+        return Status::InvalidArgument(where + ": string value must be at most " +
+                                       Num(Limits::kMaxMetadataValueBytes) + " bytes of UTF-8");
+      }
+    } else if (const auto* d = std::get_if<double>(&value)) {
+      if (!std::isfinite(*d)) return Status::InvalidArgument(where + ": double value must be finite");
+    } else if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
+      if (list->size() > Limits::kMaxListItems) {
+        return Status::InvalidArgument(where + ": list has " + Num(list->size()) + " items; the limit is " +
+                                       Num(Limits::kMaxListItems));
+      }
+      size_t total = 0;
+      for (const auto& item : *list) {
+        total += item.size();
+        if (!IsValidUtf8(item)) return Status::InvalidArgument(where + ": list item is not UTF-8");
+      }
+      if (total > Limits::kMaxMetadataValueBytes) {
+        return Status::InvalidArgument(where + ": list holds more than " + Num(Limits::kMaxMetadataValueBytes) +
+                                       " bytes");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c < 0x80) { ++i; continue; }
+    size_t len;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+    else return false;
+    if (i + len > n) return false;
+    for (size_t j = 1; j < len; ++j) {
+      if ((p[i + j] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + j] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return false;
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+Status ValidateCollectionConfig(const CollectionConfig& c) {
+  if (c.name.empty() || c.name.size() > Limits::kMaxCollectionNameBytes) {
+    return Status::InvalidArgument("name: must be 1..128 characters");
+  }
+  for (char ch : c.name) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                    ch == '_' || ch == '-' || ch == '.';
+    if (!ok) return Status::InvalidArgument("name: only letters, digits, '_', '-' and '.' are allowed");
+  }
+  if (c.dimension < 1 || c.dimension > Limits::kMaxDimension) {
+    return Status::InvalidArgument("dimension: " + Num(c.dimension) + " is outside 1..4096");
+  }
+  if (c.m < 2 || c.m > 128) return Status::InvalidArgument("m: " + Num(c.m) + " is outside 2..128");
+  if (c.ef_construction < 1 || c.ef_construction > 4096) {
+    return Status::InvalidArgument("ef_construction: " + Num(c.ef_construction) + " is outside 1..4096");
+  }
+  if (c.default_ef < 1 || c.default_ef > 4096) {
+    return Status::InvalidArgument("default_ef: " + Num(c.default_ef) + " is outside 1..4096");
+  }
+  return Status::Ok();
+}
+
+Status ValidateRecordId(std::string_view id, const std::string& field) {
+  if (id.empty()) return Status::InvalidArgument(field + ": must not be empty");
+  if (id.size() > Limits::kMaxIdBytes) {
+    return Status::InvalidArgument(field + ": " + Num(id.size()) + " bytes; the limit is " +
+                                   Num(Limits::kMaxIdBytes));
+  }
+  if (id.find('\0') != std::string_view::npos) return Status::InvalidArgument(field + ": must not contain NUL");
+  if (!IsValidUtf8(id)) return Status::InvalidArgument(field + ": is not valid UTF-8");
+  return Status::Ok();
+}
+
+Status ValidateVector(const std::vector<float>& v, uint32_t dimension, const std::string& field) {
+  if (v.size() != dimension) {
+    return Status::InvalidArgument(field + ": has " + Num(v.size()) + " components; the collection's dimension is " +
+                                   Num(dimension));
+  }
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!std::isfinite(v[i])) {
+      return Status::InvalidArgument(field + "[" + Num(i) + "]: " + (std::isnan(v[i]) ? "NaN" : "infinite") +
+                                     " (components must be finite)");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateRecord(const Record& r, uint32_t dimension, const std::string& field) {
+  VERITY_RETURN_IF_ERROR(ValidateRecordId(r.id, field + ".id"));
+  VERITY_RETURN_IF_ERROR(ValidateVector(r.vector, dimension, field + ".vector"));
+  if (r.text.size() > Limits::kMaxTextBytes) {
+    return Status::InvalidArgument(field + ".text: " + Num(r.text.size()) + " bytes; the limit is " +
+                                   Num(Limits::kMaxTextBytes));
+  }
+  if (!IsValidUtf8(r.text)) return Status::InvalidArgument(field + ".text: is not valid UTF-8");
+  if (r.document_id.size() > Limits::kMaxIdBytes || !IsValidUtf8(r.document_id)) {
+    return Status::InvalidArgument(field + ".document_id: must be at most 512 bytes of UTF-8");
+  }
+  return ValidateMetadata(r.metadata, field + ".metadata");
+}
+
+Status ValidateBatchIds(const std::vector<std::string_view>& ids, const std::string& field) {
+  if (ids.empty()) return Status::InvalidArgument(field + ": the batch is empty");
+  if (ids.size() > Limits::kMaxBatchRecords) {
+    return Status::InvalidArgument(field + ": " + Num(ids.size()) + " items; the batch limit is " +
+                                   Num(Limits::kMaxBatchRecords));
+  }
+  std::unordered_map<std::string_view, size_t> seen;
+  seen.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto [it, inserted] = seen.emplace(ids[i], i);
+    if (!inserted) {
+      return Status::InvalidArgument(field + "[" + Num(i) + "]: duplicate id \"" + std::string(ids[i].substr(0, 64)) +
+                                     "\" (also at index " + Num(it->second) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace verity

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package Verity needs to build, test and run.
+# Idempotent: packages already present are skipped, and apt-get runs only when
+# something is missing. Must run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # engine
+  librocksdb-dev libhnswlib-dev libeigen3-dev libomp-dev libprotobuf-dev
+  protobuf-compiler zlib1g-dev libssl-dev
+  # server and client
+  libgrpc++-dev protobuf-compiler-grpc
+  # tests
+  catch2
+  # real data for the demo and the benchmark
+  dataset-fashion-mnist
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,246 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "engine/test_data.h"
+
+using namespace verity;
+using test::TempDir;
+
+namespace {
+
+CollectionConfig Config(const std::string& name, uint32_t dim, Metric metric = Metric::kL2) {
+  CollectionConfig c;
+  c.name = name;
+  c.dimension = dim;
+  c.metric = metric;
+  return c;
+}
+
+Record Rec(const std::string& id, std::vector<float> v, const std::string& text = "") {
+  Record r;
+  r.id = id;
+  r.vector = std::move(v);
+  r.text = text;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("collections: create, get, list, drop", "[engine][database]") {
+  TempDir dir;
+  auto db = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(db.ok());
+  auto created = (*db)->CreateCollection(Config("docs", 4, Metric::kCosine));
+  REQUIRE(created.ok());
+  REQUIRE(created->head_version == 0);
+  REQUIRE((*db)->CreateCollection(Config("docs", 4)).status().code() == StatusCode::kAlreadyExists);
+  REQUIRE((*db)->CreateCollection(Config("other", 8)).ok());
+  auto list = (*db)->ListCollections();
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 2);
+  REQUIRE((*list)[0].config.name == "docs");
+  REQUIRE((*list)[0].config.metric == Metric::kCosine);
+  REQUIRE((*db)->DropCollection("docs").ok());
+  REQUIRE((*db)->GetCollection("docs").status().code() == StatusCode::kNotFound);
+  REQUIRE((*db)->DropCollection("docs").code() == StatusCode::kNotFound);
+  // The name can be used again, as a new, empty collection.
+  REQUIRE((*db)->CreateCollection(Config("docs", 2)).ok());
+  REQUIRE(*(*db)->Count("docs") == 0);
+}
+
+TEST_CASE("collection config limits name the field", "[engine][database]") {
+  TempDir dir;
+  auto db = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(db.ok());
+  auto check = [&](CollectionConfig c, const std::string& field) {
+    auto r = (*db)->CreateCollection(c);
+    REQUIRE(r.status().code() == StatusCode::kInvalidArgument);
+    REQUIRE(r.status().message().find(field) != std::string::npos);
+  };
+  check(Config("", 4), "name");
+  check(Config("bad name", 4), "name");
+  check(Config("x", 0), "dimension");
+  check(Config("x", 4097), "dimension");
+  auto c = Config("x", 4);
+  c.m = 1;
+  check(c, "m:");
+  c = Config("x", 4);
+  c.ef_construction = 0;
+  check(c, "ef_construction");
+  REQUIRE((*db)->CreateCollection(Config("x", 4096)).ok());
+}
+
+TEST_CASE("records: upsert, get, scroll, count, delete, versions", "[engine][database]") {
+  TempDir dir;
+  auto opened = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(opened.ok());
+  Database& db = **opened;
+  REQUIRE(db.CreateCollection(Config("c", 3)).ok());
+  Record a = Rec("a", {1, 0, 0}, "alpha");
+  a.document_id = "doc-1";
+  a.metadata["lang"] = std::string("en");
+  a.metadata["year"] = int64_t{2020};
+  a.metadata["score"] = 0.5;
+  a.metadata["ok"] = true;
+  a.metadata["tags"] = std::vector<std::string>{"x", "y"};
+  auto w1 = db.Upsert("c", {a, Rec("b", {0, 1, 0}, "beta"), Rec("c", {0, 0, 1}, "gamma")});
+  REQUIRE(w1.ok());
+  REQUIRE(w1->version == 1);
+  REQUIRE(w1->applied == 3);
+
+  auto got = db.Get("c", "a");
+  REQUIRE(got.ok());
+  REQUIRE(got->row_version == 1);
+  REQUIRE(got->record.text == "alpha");
+  REQUIRE(got->record.document_id == "doc-1");
+  REQUIRE(got->record.vector == std::vector<float>{1, 0, 0});
+  REQUIRE(got->record.metadata == a.metadata);
+
+  auto w2 = db.Upsert("c", {Rec("a", {0.9f, 0.1f, 0}, "alpha v2")});
+  REQUIRE(w2->version == 2);
+  REQUIRE(db.Get("c", "a")->record.text == "alpha v2");
+  REQUIRE(db.Get("c", "a", 1)->record.text == "alpha");
+  auto w3 = db.Delete("c", {"b", "missing"});
+  REQUIRE(w3.ok());
+  REQUIRE(w3->version == 3);
+  REQUIRE(w3->applied == 1);
+  REQUIRE(db.Get("c", "b").status().code() == StatusCode::kNotFound);
+  REQUIRE(db.Get("c", "b", 2)->record.text == "beta");
+  REQUIRE(*db.Count("c") == 2);
+  REQUIRE(*db.Count("c", 2) == 3);
+  REQUIRE(*db.Count("c", 0) == 0);
+  Filter en = Filter::Eq("lang", std::string("en"));
+  REQUIRE(*db.Count("c", std::nullopt, &en) == 0);  // a's v2 has no metadata
+  REQUIRE(*db.Count("c", 1, &en) == 1);
+
+  ScrollRequest sr;
+  sr.limit = 1;
+  auto page = db.Scroll("c", sr);
+  REQUIRE(page.ok());
+  REQUIRE(page->records.size() == 1);
+  REQUIRE(page->records[0].record.id == "a");
+  sr.start_after = page->next_cursor;
+  page = db.Scroll("c", sr);
+  REQUIRE(page->records[0].record.id == "c");
+  sr.start_after = page->next_cursor;
+  page = db.Scroll("c", sr);
+  REQUIRE(page->records.empty());
+  REQUIRE(page->next_cursor.empty());
+  ScrollRequest at1;
+  at1.at = 1;
+  page = db.Scroll("c", at1);
+  REQUIRE(page->records.size() == 3);
+  REQUIRE(page->records[0].record.text == "alpha");
+
+  auto versions = db.ListVersions("c");
+  REQUIRE(versions.ok());
+  REQUIRE(versions->size() == 4);
+  REQUIRE((*versions)[1].upserted == 3);
+  REQUIRE((*versions)[3].deleted == 1);
+  REQUIRE((*versions)[3].committed_at_us >= (*versions)[1].committed_at_us);
+
+  SearchRequest q;
+  q.vector = {1, 0, 0};
+  q.k = 2;
+  auto hits = db.Search("c", q);
+  REQUIRE(hits.ok());
+  REQUIRE(hits->version == 3);
+  REQUIRE(hits->hits.size() == 2);
+  REQUIRE(hits->hits[0].id == "a");
+  REQUIRE(hits->hits[0].row_version == 2);
+  REQUIRE(hits->hits[0].record->text == "alpha v2");
+  q.at = 1;
+  hits = db.Search("c", q);
+  REQUIRE(hits->hits[0].id == "a");
+  REQUIRE(hits->hits[0].row_version == 1);
+  REQUIRE(hits->hits[0].distance == Approx(0.0f));
+}
+
+TEST_CASE("bad input gets a clear error and changes nothing", "[engine][database]") {
+  TempDir dir;
+  auto opened = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(opened.ok());
+  Database& db = **opened;
+  REQUIRE(db.CreateCollection(Config("c", 2)).ok());
+  REQUIRE(db.Upsert("c", {Rec("keep", {1, 1})}).ok());
+  auto expect = [&](Result<WriteResult> r, const std::string& needle) {
+    INFO(r.status().ToString());
+    REQUIRE(r.status().code() == StatusCode::kInvalidArgument);
+    REQUIRE(r.status().message().find(needle) != std::string::npos);
+  };
+  const float nan = std::nanf("");
+  const float inf = INFINITY;
+  expect(db.Upsert("c", {Rec("x", {1, 2, 3})}), "records[0].vector: has 3 components");
+  expect(db.Upsert("c", {Rec("ok", {1, 2}), Rec("x", {nan, 2})}), "records[1].vector[0]: NaN");
+  expect(db.Upsert("c", {Rec("x", {1, inf})}), "records[0].vector[1]: infinite");
+  expect(db.Upsert("c", {Rec("", {1, 2})}), "records[0].id: must not be empty");
+  expect(db.Upsert("c", {Rec(std::string(513, 'a'), {1, 2})}), "the limit is 512");
+  expect(db.Upsert("c", {Rec(std::string("a\0b", 3), {1, 2})}), "NUL");
+  expect(db.Upsert("c", {Rec("d", {1, 2}), Rec("d", {1, 2})}), "records[1]: duplicate id");
+  expect(db.Upsert("c", {}), "empty");
+  expect(db.Upsert("c", {Rec("x", {1, 2}, std::string("\xff\xfe", 2))}), "text: is not valid UTF-8");
+  expect(db.Delete("c", {"keep", "keep"}), "ids[1]: duplicate id");
+  REQUIRE(db.Upsert("nope", {Rec("x", {1, 2})}).status().code() == StatusCode::kNotFound);
+
+  SearchRequest q;
+  q.vector = {1, 1};
+  q.k = 0;
+  REQUIRE(db.Search("c", q).status().message().find("k: 0 is outside") != std::string::npos);
+  q.k = Limits::kMaxK + 1;
+  REQUIRE(db.Search("c", q).status().code() == StatusCode::kInvalidArgument);
+  q.k = 5;
+  q.vector = {1};
+  REQUIRE(db.Search("c", q).status().message().find("vector: has 1 components") != std::string::npos);
+  q.vector = {1, 1};
+  q.filter = Filter::Lt("a", std::string("x"));
+  REQUIRE(db.Search("c", q).status().message().find("filter.values") != std::string::npos);
+  q.filter.reset();
+  q.at = 99;
+  REQUIRE(db.Search("c", q).status().message().find("version 99 does not exist yet") != std::string::npos);
+  REQUIRE(db.Get("c", "keep", 99).status().code() == StatusCode::kInvalidArgument);
+  REQUIRE(db.Count("c", 99).status().code() == StatusCode::kInvalidArgument);
+
+  // Nothing changed: still one record at version 1.
+  REQUIRE(db.GetCollection("c")->head_version == 1);
+  REQUIRE(*db.Count("c") == 1);
+  REQUIRE(db.ListVersions("c")->size() == 2);
+}
+
+TEST_CASE("a data directory is refused while another opener holds it", "[engine][database]") {
+  TempDir dir;
+  auto first = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(first.ok());
+  auto second = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(second.status().code() == StatusCode::kFailedPrecondition);
+  REQUIRE(second.status().message().find("in use") != std::string::npos);
+  REQUIRE((*first)->Close().ok());
+  REQUIRE((*first)->CreateCollection(Config("x", 2)).status().code() == StatusCode::kFailedPrecondition);
+  auto third = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(third.ok());
+  DatabaseOptions no_create = test::QuietOptions();
+  no_create.create_if_missing = false;
+  REQUIRE(Database::Open(dir.Sub("absent"), no_create).status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("cosine and inner-product collections rank by angle and dot", "[engine][database]") {
+  TempDir dir;
+  auto opened = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(opened.ok());
+  Database& db = **opened;
+  REQUIRE(db.CreateCollection(Config("cos", 2, Metric::kCosine)).ok());
+  REQUIRE(db.CreateCollection(Config("ip", 2, Metric::kIp)).ok());
+  for (const char* name : {"cos", "ip"}) {
+    REQUIRE(db.Upsert(name, {Rec("long", {10, 1}), Rec("aligned", {1, 1})}).ok());
+  }
+  SearchRequest q;
+  q.vector = {2, 2};
+  q.k = 2;
+  auto cos = db.Search("cos", q);
+  REQUIRE(cos->hits[0].id == "aligned");
+  REQUIRE(cos->hits[0].distance == Approx(0.0f).margin(1e-5));
+  REQUIRE(db.Get("cos", "long")->record.vector == std::vector<float>{10, 1});  // stored as given
+  auto ip = db.Search("ip", q);
+  REQUIRE(ip->hits[0].id == "long");
+  REQUIRE(ip->hits[0].distance == Approx(1.0f - 22.0f));
+}

@@ -1,0 +1,31 @@
+#include <catch2/catch.hpp>
+
+#include "keys.h"
+
+using namespace verity;
+
+TEST_CASE("row keys sort by id, then newest version first", "[engine][keys]") {
+  const auto a5 = keys::RowKey(1, "a", 5);
+  const auto a3 = keys::RowKey(1, "a", 3);
+  const auto ab1 = keys::RowKey(1, "ab", 1);
+  const auto b9 = keys::RowKey(1, "b", 9);
+  REQUIRE(a5 < a3);
+  REQUIRE(a3 < ab1);
+  REQUIRE(ab1 < b9);
+  REQUIRE(keys::RowKeyAfterId(1, "a") > a3);
+  REQUIRE(keys::RowKeyAfterId(1, "a") < ab1);
+  REQUIRE(keys::RowKey(1, "zzz", 1) < keys::RowKey(2, "a", 1));
+  REQUIRE(keys::RowKey(2, "a", 1) < keys::CollectionEnd(2));
+}
+
+TEST_CASE("row keys parse back", "[engine][keys]") {
+  uint32_t coll;
+  std::string_view id;
+  Version v;
+  const auto key = keys::RowKey(258, "hello", 1234567);
+  REQUIRE(keys::ParseRowKey(key, &coll, &id, &v));
+  REQUIRE(coll == 258);
+  REQUIRE(id == "hello");
+  REQUIRE(v == 1234567);
+  REQUIRE_FALSE(keys::ParseRowKey("short", &coll, &id, &v));
+}

@@ -1,0 +1,119 @@
+// Recall of the engine's search against exact search, with and without
+// metadata filters of several selectivities.
+#include <catch2/catch.hpp>
+
+#include "engine/test_data.h"
+
+using namespace verity;
+
+namespace {
+
+constexpr size_t kN = 30000;
+constexpr size_t kDim = 32;
+constexpr size_t kQueries = 200;
+
+struct Fixture {
+  test::TempDir dir;
+  std::unique_ptr<Database> db;
+  test::ReferenceModel model;
+  std::vector<float> queries;
+
+  Fixture() {
+    auto opened = Database::Open(dir.path(), test::QuietOptions());
+    REQUIRE(opened.ok());
+    db = std::move(opened).value();
+    CollectionConfig config;
+    config.name = "c";
+    config.dimension = kDim;
+    REQUIRE(db->CreateCollection(config).ok());
+    auto data = test::ClusteredVectors(kN, kDim, 50, 11);
+    std::vector<Record> batch;
+    for (size_t i = 0; i < kN; ++i) {
+      batch.push_back(test::MakeRecord(i, data.data() + i * kDim, kDim));
+      if (batch.size() == 10000) {
+        auto w = db->Upsert("c", batch);
+        REQUIRE(w.ok());
+        for (const auto& r : batch) model.Upsert(w->version, r);
+        batch.clear();
+      }
+    }
+    queries = test::ClusteredVectors(kQueries, kDim, 50, 11);  // same centres, fresh noise
+    auto noise = test::ClusteredVectors(kQueries, kDim, 1, 99);
+    for (size_t i = 0; i < queries.size(); ++i) queries[i] += noise[i] * 0.05f;
+  }
+
+  // Mean recall@10 over the queries; checks every hit passes the filter and
+  // reports whether the planner searched exactly.
+  double MeanRecall(const std::optional<Filter>& filter, bool* all_exact, bool* none_exact) {
+    double total = 0;
+    *all_exact = true;
+    *none_exact = true;
+    const auto live = model.At(db->GetCollection("c")->head_version);
+    for (size_t q = 0; q < kQueries; ++q) {
+      SearchRequest request;
+      request.vector.assign(queries.begin() + static_cast<long>(q * kDim), queries.begin() + static_cast<long>((q + 1) * kDim));
+      request.k = 10;
+      request.ef = 64;
+      request.filter = filter;
+      auto result = db->Search("c", request);
+      REQUIRE(result.ok());
+      *all_exact = *all_exact && result->exact;
+      *none_exact = *none_exact && !result->exact;
+      for (const auto& hit : result->hits) {
+        REQUIRE(hit.record.has_value());
+        if (filter) REQUIRE(filter->Matches(hit.record->metadata));
+      }
+      auto truth = test::ReferenceModel::TopKOf(live, request.vector, 10, filter ? &*filter : nullptr);
+      total += test::Recall(test::Ids(*result), truth);
+    }
+    return total / kQueries;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("recall@10 against exact search, with and without filters", "[engine][recall]") {
+  Fixture f;
+  bool all_exact, none_exact;
+
+  double recall = f.MeanRecall(std::nullopt, &all_exact, &none_exact);
+  INFO("no filter: recall " << recall);
+  CHECK(none_exact);
+  CHECK(recall >= 0.95);
+
+  Filter half = Filter::Lt("bucket", int64_t{50});
+  recall = f.MeanRecall(half, &all_exact, &none_exact);
+  INFO("50% filter: recall " << recall);
+  CHECK(none_exact);
+  CHECK(recall >= 0.95);
+
+  Filter tenth = Filter::In("bucket", {int64_t{1}, int64_t{12}, int64_t{23}, int64_t{34}, int64_t{45},
+                                       int64_t{56}, int64_t{67}, int64_t{78}, int64_t{89}, int64_t{90}});
+  recall = f.MeanRecall(tenth, &all_exact, &none_exact);
+  INFO("10% filter: recall " << recall);
+  CHECK(none_exact);  // 3,000 rows qualify: above the planner's threshold
+  CHECK(recall >= 0.95);
+
+  Filter hundredth = Filter::And({Filter::Eq("bucket", int64_t{7}), Filter::AnyOf("tags", {"t0", "t1", "t2", "t3", "t4", "t5", "t6"})});
+  recall = f.MeanRecall(hundredth, &all_exact, &none_exact);
+  INFO("1% filter: recall " << recall);
+  CHECK(all_exact);  // 300 rows qualify: the planner searches exactly
+  CHECK(recall == 1.0);
+}
+
+TEST_CASE("below the planner's threshold results equal exact search, in order", "[engine][recall]") {
+  Fixture f;
+  Filter rare = Filter::Eq("bucket", int64_t{42});
+  const auto live = f.model.At(f.db->GetCollection("c")->head_version);
+  for (size_t q = 0; q < 20; ++q) {
+    SearchRequest request;
+    request.vector.assign(f.queries.begin() + static_cast<long>(q * kDim), f.queries.begin() + static_cast<long>((q + 1) * kDim));
+    request.k = 25;
+    request.filter = rare;
+    auto result = f.db->Search("c", request);
+    REQUIRE(result.ok());
+    REQUIRE(result->exact);
+    auto truth = test::ReferenceModel::TopKOf(live, request.vector, 25, &rare);
+    REQUIRE(test::Ids(*result) == truth);
+  }
+}
