@@ -6,7 +6,7 @@
 // the search loop (per-query ef, a label filter for MVCC visibility and
 // metadata filters) instead of hnswlib's searchKnn, whose ef is shared state.
 //
-// Graph file format (all integers little-endian), see graph_file_format.md:
+// Graph file format (all integers little-endian), see docs/graph-file-format.md:
 //   header  (kHeaderBytes): magic, format version, collection id, params,
 //            node count, covered version, entry point, max level, body size,
 //            body CRC-32, header CRC-32

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Configures and builds Verity. Usage: scripts/build.sh [--sanitize]
+#   (default)   Release-with-debug-info build in build/
+#   --sanitize  AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
+# Extra arguments after the mode are passed to ninja (e.g. a target name).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dir=build
+flags=()
+if [ "${1:-}" = "--sanitize" ]; then
+  dir=build-asan
+  flags+=(-DVERITY_SANITIZE=ON -DVERITY_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug)
+  shift
+fi
+if command -v ccache >/dev/null 2>&1; then
+  flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+jobs=$(nproc 2>/dev/null || echo 2)
+if [ ! -f "$dir/build.ninja" ]; then
+  cmake -S . -B "$dir" -G Ninja "${flags[@]}"
+fi
+ninja -C "$dir" -j "$jobs" "$@"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the whole test suite:
+#   1. the normal build's tests (CTest: unit, recall, MVCC, persistence,
+#      crash, concurrency),
+#   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer.
+# Exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+bash scripts/build.sh
+(cd build && ctest --output-on-failure -j 1)
+
+echo "== sanitizer build (ASan + UBSan) =="
+bash scripts/build.sh --sanitize
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure -j 1)
