@@ -251,7 +251,7 @@ Status Run(const std::string& dir) {
       requests[q].k = kK;
       requests[q].filter = filter;
       requests[q].with_payload = false;
-      requests[q].exact = true;
+      requests[q].plan = SearchPlan::kExact;
     }
     VERITY_ASSIGN_OR_RETURN(std::vector<SearchResult> exact, db->SearchBatch(kCollection, requests));
     for (size_t q = 0; q < queries.n; ++q) {

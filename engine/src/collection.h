@@ -3,7 +3,7 @@
 // Locking (see docs/architecture.md, "Concurrency"):
 // - write_mu serialises writers of this collection. It guards `meta` (the
 //   last committed CollectionMeta) and `live`.
-// - graph_mu guards graph, nodes, head, live_count, dead_nodes and the saved_*
+// - graph_mu guards graph, nodes, columns, head, live_count, dead_nodes and the saved_*
 //   fields. Readers hold it shared for a whole search; a writer holds it
 //   exclusively only while it appends nodes, inserts a chunk into the graph,
 //   or publishes a new head.
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "hnsw_graph.h"
+#include "metadata_columns.h"
 #include "rw_lock.h"
 #include "storage.pb.h"
 #include "verity/filter.h"
@@ -35,7 +36,6 @@ struct RowNode {
   std::string id;
   Version from = kNoVersion;  // the version that wrote it
   Version to = kNoVersion;    // the version that replaced or deleted it
-  Metadata metadata;          // for filters, without a RocksDB read
 
   bool VisibleAt(Version v) const { return from <= v && v < to; }
 };
@@ -52,6 +52,7 @@ struct Collection {
   mutable RwLock graph_mu;
   std::unique_ptr<HnswGraph> graph;  // GUARDED_BY(graph_mu)
   std::vector<RowNode> nodes;        // GUARDED_BY(graph_mu), by label
+  MetadataColumns columns;           // GUARDED_BY(graph_mu): nodes' metadata, for filters
   Version head = 0;                  // GUARDED_BY(graph_mu): newest published version
   uint64_t live_count = 0;           // GUARDED_BY(graph_mu): records visible at head
   uint64_t dead_nodes = 0;           // GUARDED_BY(graph_mu): nodes with to != kNoVersion

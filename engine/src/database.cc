@@ -197,7 +197,7 @@ Status Database::Impl::LoadCollection(const storage::CollectionMeta& meta) {
     node.id.assign(id);
     node.from = version;
     node.to = to;
-    node.metadata = MetadataFromProto(row.metadata());
+    c->columns.Set(static_cast<uint32_t>(row.label()), MetadataFromProto(row.metadata()));
     row_key_of_label[row.label()] = std::string(key);
     if (to == kNoVersion) {
       c->live.emplace(node.id, static_cast<uint32_t>(row.label()));

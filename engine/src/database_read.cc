@@ -16,15 +16,14 @@ namespace {
 struct VisibilityContext {
   const std::vector<RowNode>* nodes;
   Version version;
-  const Filter* filter;
+  const MetadataColumns::CompiledFilter* filter;  // nullptr: no filter
 };
 
 bool AcceptVisible(const void* context, uint32_t label) {
   const auto& ctx = *static_cast<const VisibilityContext*>(context);
   if (label >= ctx.nodes->size()) return false;
-  const RowNode& node = (*ctx.nodes)[label];
-  if (!node.VisibleAt(ctx.version)) return false;
-  return ctx.filter == nullptr || ctx.filter->Matches(node.metadata);
+  if (!(*ctx.nodes)[label].VisibleAt(ctx.version)) return false;
+  return ctx.filter == nullptr || ctx.filter->Matches(label);
 }
 
 // Finds the newest row of `id` at or below `version`. Sets *found=false if
@@ -165,9 +164,10 @@ Result<uint64_t> Database::Count(const std::string& collection, std::optional<Ve
   std::shared_lock lock(c->graph_mu);
   VERITY_ASSIGN_OR_RETURN(Version version, impl_->ResolveVersion(*c, at));
   if (filter == nullptr && version == c->head) return c->live_count;
+  auto compiled = filter ? c->columns.Compile(*filter) : nullptr;
   uint64_t count = 0;
-  for (const RowNode& node : c->nodes) {
-    if (node.VisibleAt(version) && (filter == nullptr || filter->Matches(node.metadata))) ++count;
+  for (uint32_t label = 0; label < c->nodes.size(); ++label) {
+    if (c->nodes[label].VisibleAt(version) && (compiled == nullptr || compiled->Matches(label))) ++count;
   }
   return count;
 }
@@ -204,23 +204,35 @@ Result<SearchResult> Database::Impl::SearchOne(const Collection& c, const Search
     }
     VERITY_ASSIGN_OR_RETURN(result.version, ResolveVersion(c, request.at));
     const size_t n = c.graph->size();
-    VisibilityContext context{&c.nodes, result.version, filter};
+    auto compiled = filter ? c.columns.Compile(*filter) : nullptr;
+    VisibilityContext context{&c.nodes, result.version, compiled.get()};
     LabelFilter accept{AcceptVisible, &context};
     const bool all_visible = filter == nullptr && result.version == c.head && c.dead_nodes == 0 && n == c.live_count;
     if (all_visible) accept = LabelFilter{};
 
     // Planner: estimate how many nodes qualify from a strided sample; search
-    // exactly when few do, since a graph walk would then miss true neighbours.
-    bool exact = request.exact || n < options.exact_search_max_rows;
-    if (!exact && !all_visible) {
+    // exactly when few do (a graph walk would then miss true neighbours) or
+    // when a scan is estimated cheaper than the walk. The walk expands about
+    // ef / fraction nodes with up to M distances each; the scan checks every
+    // node and computes a distance for each qualifying one.
+    bool exact = request.plan == SearchPlan::kExact ||
+                 (request.plan == SearchPlan::kAuto && n < options.exact_search_max_rows);
+    if (request.plan == SearchPlan::kAuto && !exact && !all_visible) {
       const size_t samples = std::min<size_t>(n, 512);
       size_t accepted = 0;
       for (size_t i = 0; i < samples; ++i) {
         if (accept.Accepts(static_cast<uint32_t>(i * n / samples))) ++accepted;
       }
       const double fraction = static_cast<double>(accepted) / static_cast<double>(samples);
-      exact = fraction * static_cast<double>(n) < static_cast<double>(options.exact_search_max_rows) ||
+      const double qualifying = fraction * static_cast<double>(n);
+      exact = qualifying < static_cast<double>(options.exact_search_max_rows) ||
               fraction < options.exact_search_max_fraction;
+      if (!exact && options.cost_based_planner) {
+        constexpr double kCheckCost = 8;  // a visibility + filter check, in units of one float
+        const double scan_cost = qualifying * dim + static_cast<double>(n) * kCheckCost;
+        const double walk_cost = (ef / fraction) * c.config.m * (dim + kCheckCost);
+        exact = scan_cost < walk_cost;
+      }
     }
     result.exact = exact;
     neighbors = exact ? c.graph->ExactSearch(query.data(), request.k, accept)

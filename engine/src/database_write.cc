@@ -82,10 +82,10 @@ Result<WriteResult> Database::Upsert(const std::string& collection, std::vector<
         it->second = static_cast<uint32_t>(first_label + i);
         ++superseded;
       }
+      c->columns.Set(static_cast<uint32_t>(first_label + i), r.metadata);
       RowNode node;
       node.id = std::move(r.id);
       node.from = version;
-      node.metadata = std::move(r.metadata);
       c->nodes.push_back(std::move(node));
     }
     c->dead_nodes += superseded;

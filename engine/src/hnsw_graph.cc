@@ -305,11 +305,14 @@ std::vector<Neighbor> HnswGraph::ExactSearch(const float* query, uint32_t k,
   auto farther = [](const Neighbor& a, const Neighbor& b) { return a.distance < b.distance; };
   std::vector<Neighbor> heap;  // max-heap on distance, at most k
   heap.reserve(k + 1);
-  for (size_t id = 0; id < h.cur_element_count; ++id) {
-    const auto label = static_cast<uint32_t>(h.getExternalLabel(static_cast<tableint>(id)));
+  // Walk labels, not internal ids: the accept check reads the caller's
+  // label-indexed arrays sequentially, and a node's vector (one cache miss
+  // each, nodes are kilobytes apart) is touched only when it qualifies.
+  const auto& internal_of_label = impl_->internal_of_label;
+  for (uint32_t label = 0; label < internal_of_label.size(); ++label) {
     if (!accept.Accepts(label)) continue;
     const float d = Distance(params_.metric, query,
-                             reinterpret_cast<const float*>(h.getDataByInternalId(static_cast<tableint>(id))), dim);
+                             reinterpret_cast<const float*>(h.getDataByInternalId(internal_of_label[label])), dim);
     if (heap.size() < k) {
       heap.push_back({d, label});
       std::push_heap(heap.begin(), heap.end(), farther);

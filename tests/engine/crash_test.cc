@@ -107,7 +107,6 @@ TEST_CASE("SIGKILL at random moments loses no acknowledged batch and leaves a pr
       SearchRequest request;
       request.vector = record.vector;
       request.k = 3;
-      request.exact = false;
       auto r = (*db)->Search("crash", request);
       REQUIRE(r.ok());
       REQUIRE_FALSE(r->hits.empty());

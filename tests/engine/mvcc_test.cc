@@ -12,10 +12,6 @@ TEST_CASE("reads at every version equal brute force over the rows valid then", "
   constexpr size_t kDim = 8;
   test::TempDir dir;
   DatabaseOptions options = test::QuietOptions();
-  // Force graph searches (no exact fallback) so the MVCC checks inside the
-  // graph walk are what is tested; ExactSearch is checked separately below.
-  options.exact_search_max_rows = 0;
-  options.exact_search_max_fraction = 0;
   auto opened = Database::Open(dir.path(), options);
   REQUIRE(opened.ok());
   Database& db = **opened;
@@ -99,12 +95,12 @@ TEST_CASE("reads at every version equal brute force over the rows valid then", "
       request.k = 10;
       request.ef = 100;
       request.at = v;
-      request.exact = true;
+      request.plan = SearchPlan::kExact;
       auto exact = db.Search("m", request);
       REQUIRE(exact.ok());
       auto truth = model.TopK(v, request.vector, 10);
       REQUIRE(test::Ids(*exact) == truth);
-      request.exact = false;
+      request.plan = SearchPlan::kGraph;
       request.with_vectors = true;
       auto approx = db.Search("m", request);
       REQUIRE(approx.ok());

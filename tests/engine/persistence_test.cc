@@ -21,8 +21,6 @@ struct LogCapture {
   DatabaseOptions Options() {
     DatabaseOptions options;
     options.insert_threads = 1;  // a single-threaded build is deterministic
-    options.exact_search_max_rows = 0;
-    options.exact_search_max_fraction = 0;
     options.log = [this](LogLevel, const std::string& m) {
       std::lock_guard lock(mu);
       lines.push_back(m);
@@ -47,6 +45,7 @@ std::vector<std::vector<std::pair<std::string, float>>> RunQueries(Database& db,
     request.vector.assign(data.begin() + static_cast<long>(q * 31 * kDim), data.begin() + static_cast<long>((q * 31 + 1) * kDim));
     request.k = 10;
     request.ef = 40;
+    request.plan = SearchPlan::kGraph;  // the graph is what is under test
     if (q % 3 == 0) request.filter = Filter::Eq("parity", std::string("odd"));
     auto result = db.Search("p", request);
     REQUIRE(result.ok());

@@ -46,8 +46,12 @@ struct DatabaseOptions {
   // it estimates fewer than this many rows qualify. Default: 2048
   uint64_t exact_search_max_rows = 2048;
   // ... or when less than this fraction of graph nodes qualify (selective
-  // filters, or old versions). 0 and 0 turn exact search off. Default: 0.05
+  // filters, or old versions). Default: 0.05
   double exact_search_max_fraction = 0.05;
+  // Otherwise the planner compares the estimated work of both plans (rows
+  // scanned and distances computed) and picks the cheaper. When false, only
+  // the two thresholds above decide. Default: true
+  bool cost_based_planner = true;
   // Threads for graph inserts of one batch (0 = OpenMP's default). Default: 0
   int insert_threads = 0;
   // Where engine log lines go. Default: one line per message on stderr.
@@ -59,6 +63,11 @@ struct WriteResult {
   uint32_t applied = 0;  // records upserted, or ids actually deleted
 };
 
+// How a search runs. kAuto lets the planner choose (see DatabaseOptions and
+// docs/filters.md); kExact is brute force over the qualifying rows (ground
+// truth); kGraph always walks the graph (for benchmarks and diagnosis).
+enum class SearchPlan { kAuto, kExact, kGraph };
+
 struct SearchRequest {
   std::vector<float> vector;        // the query; the collection's dimension
   uint32_t k = 10;                  // 1..Limits::kMaxK
@@ -67,7 +76,7 @@ struct SearchRequest {
   std::optional<Filter> filter;     // default: none
   bool with_payload = true;         // fill SearchHit::record (text, metadata, document id)
   bool with_vectors = false;        // also fill the record's vector
-  bool exact = false;               // force brute force (ground truth)
+  SearchPlan plan = SearchPlan::kAuto;
 };
 
 struct SearchHit {
