@@ -262,16 +262,16 @@ Result<SearchResult> Database::Search(const std::string& collection, const Searc
 }
 
 Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& collection,
-                                                        const std::vector<SearchRequest>& requests) const {
+                                                        const std::vector<SearchRequest>& queries) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
-  std::vector<std::optional<Result<SearchResult>>> results(requests.size());
+  std::vector<std::optional<Result<SearchResult>>> results(queries.size());
 #pragma omp parallel for schedule(dynamic, 1)
-  for (size_t i = 0; i < requests.size(); ++i) results[i].emplace(impl_->SearchOne(*c, requests[i]));
+  for (size_t i = 0; i < queries.size(); ++i) results[i].emplace(impl_->SearchOne(*c, queries[i]));
   std::vector<SearchResult> out;
-  out.reserve(requests.size());
+  out.reserve(queries.size());
   for (size_t i = 0; i < results.size(); ++i) {
-    if (!results[i]->ok()) return results[i]->status().WithPrefix("requests[" + std::to_string(i) + "]");
+    if (!results[i]->ok()) return results[i]->status().WithPrefix("queries[" + std::to_string(i) + "]");
     out.push_back(std::move(*results[i]).value());
   }
   return out;

@@ -164,9 +164,10 @@ class Database {
                          const Filter* filter = nullptr) const;
   // Errors also: InvalidArgument for k, ef, the vector or the filter.
   Result<SearchResult> Search(const std::string& collection, const SearchRequest& request) const;
-  // Searches each request (same collection) in parallel with OpenMP.
+  // Searches each query (same collection) in parallel with OpenMP. The first
+  // failing query's error is returned, prefixed "queries[i]".
   Result<std::vector<SearchResult>> SearchBatch(const std::string& collection,
-                                                const std::vector<SearchRequest>& requests) const;
+                                                const std::vector<SearchRequest>& queries) const;
   // Every committed version, oldest first (version 0 = creation).
   Result<std::vector<VersionInfo>> ListVersions(const std::string& collection) const;
 

@@ -1,0 +1,111 @@
+// verityd: the Verity gRPC server. See `verityd --help` and docs/server.md.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "health_service.h"
+#include "log.h"
+#include "server_options.h"
+#include "services.h"
+#include "verity/database.h"
+
+namespace verity::server {
+namespace {
+
+constexpr int kExitBadFlags = 1;
+constexpr int kExitDataDir = 2;
+constexpr int kExitListen = 3;
+
+int Run(const ServerOptions& options) {
+  // SIGTERM and SIGINT are taken by sigwait below, in this thread only; every
+  // thread started from here on inherits the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  DatabaseOptions db_options;
+  db_options.sync_writes = options.sync_writes;
+  db_options.log = [](LogLevel level, const std::string& message) {
+    Log(level == LogLevel::kInfo ? "info" : level == LogLevel::kWarning ? "warn" : "error", "engine",
+        {{"message", message}});
+  };
+  const auto open_start = std::chrono::steady_clock::now();
+  auto db = Database::Open(options.data_dir, db_options);
+  if (!db.ok()) {
+    Log("error", "open_failed", {{"data", options.data_dir}, {"error", db.status().ToString()}});
+    std::fprintf(stderr, "verityd: cannot open data directory %s: %s\n", options.data_dir.c_str(),
+                 db.status().message().c_str());
+    return kExitDataDir;
+  }
+  const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - open_start).count();
+
+  CollectionServiceImpl collections(db->get(), &options);
+  RecordServiceImpl records(db->get(), &options);
+  SearchServiceImpl search(db->get(), &options);
+
+  HealthServiceImpl health({"verity.v1.CollectionService", "verity.v1.RecordService", "verity.v1.SearchService"});
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, static_cast<int>(options.max_concurrent_streams));
+  // A second server on the same port must fail, not share it silently.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(&collections);
+  builder.RegisterService(&records);
+  builder.RegisterService(&search);
+  builder.RegisterService(&health);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    Log("error", "listen_failed", {{"listen", options.listen}});
+    std::fprintf(stderr, "verityd: cannot listen on %s\n", options.listen.c_str());
+    (void)(*db)->Close();
+    return kExitListen;
+  }
+  Log("info", "start",
+      {{"listen", options.listen}, {"port", std::to_string(port)}, {"data", options.data_dir},
+       {"pid", std::to_string(getpid())}, {"open_ms", std::to_string(open_ms)}});
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  Log("info", "stopping", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // Stop accepting, let running calls finish (up to --shutdown-grace-ms),
+  // then close the database, which persists the graphs.
+  health.SetNotServing();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(options.shutdown_grace_ms));
+  server->Wait();
+  Status closed = (*db)->Close();
+  if (!closed.ok()) {
+    Log("error", "close_failed", {{"error", closed.ToString()}});
+    return kExitDataDir;
+  }
+  Log("info", "stop", {});
+  return 0;
+}
+
+}  // namespace
+}  // namespace verity::server
+
+int main(int argc, char** argv) {
+  using namespace verity::server;
+  ServerOptions options;
+  bool help = false;
+  verity::Status parsed = ParseServerOptions(std::vector<std::string>(argv + 1, argv + argc), &options, &help);
+  if (help) {
+    std::fputs(Usage().c_str(), stdout);
+    return 0;
+  }
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "verityd: %s\n", parsed.message().c_str());
+    return kExitBadFlags;
+  }
+  return Run(options);
+}

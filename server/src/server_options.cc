@@ -1,0 +1,116 @@
+#include "server_options.h"
+
+#include <charconv>
+#include <fstream>
+#include <map>
+
+namespace verity::server {
+namespace {
+
+Status ParseUint(const std::string& name, const std::string& value, uint64_t max, uint32_t* out) {
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc() || ptr != value.data() + value.size() || v == 0 || v > max) {
+    return Status::InvalidArgument("--" + name + ": \"" + value + "\" is not an integer in 1.." + std::to_string(max));
+  }
+  *out = static_cast<uint32_t>(v);
+  return Status::Ok();
+}
+
+Status Apply(const std::string& name, const std::string& value, ServerOptions* o) {
+  if (name == "listen") o->listen = value;
+  else if (name == "data") o->data_dir = value;
+  else if (name == "max-message-bytes") return ParseUint(name, value, 1u << 30, &o->max_message_bytes);
+  else if (name == "max-batch") return ParseUint(name, value, 100000, &o->max_batch);
+  else if (name == "max-k") return ParseUint(name, value, 10000, &o->max_k);
+  else if (name == "max-dimension") return ParseUint(name, value, 4096, &o->max_dimension);
+  else if (name == "default-deadline-ms") return ParseUint(name, value, 86400000, &o->default_deadline_ms);
+  else if (name == "max-concurrent-streams") return ParseUint(name, value, 100000, &o->max_concurrent_streams);
+  else if (name == "shutdown-grace-ms") return ParseUint(name, value, 600000, &o->shutdown_grace_ms);
+  else if (name == "slow-request-ms") return ParseUint(name, value, 86400000, &o->slow_request_ms);
+  else if (name == "sync-writes") {
+    if (value == "true") o->sync_writes = true;
+    else if (value == "false") o->sync_writes = false;
+    else return Status::InvalidArgument("--sync-writes: expected true or false, got \"" + value + "\"");
+  } else {
+    return Status::InvalidArgument("unknown option --" + name + " (see --help)");
+  }
+  if (value.empty()) return Status::InvalidArgument("--" + name + ": empty value");
+  return Status::Ok();
+}
+
+std::string Trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+}  // namespace
+
+std::string Usage() {
+  ServerOptions d;
+  return "usage: verityd [--listen HOST:PORT] [--data DIR] [--config FILE] [options]\n"
+         "\n"
+         "  --listen HOST:PORT          address to serve gRPC on (default " + d.listen + ")\n"
+         "  --data DIR                  data directory (default " + d.data_dir + ")\n"
+         "  --config FILE               read 'name = value' lines (flag names without --)\n"
+         "  --max-message-bytes N       largest message (default " + std::to_string(d.max_message_bytes) + ")\n"
+         "  --max-batch N               most records, ids or queries per call (default " + std::to_string(d.max_batch) + ")\n"
+         "  --max-k N                   largest k of a search (default " + std::to_string(d.max_k) + ")\n"
+         "  --max-dimension N           largest collection dimension (default " + std::to_string(d.max_dimension) + ")\n"
+         "  --default-deadline-ms N     deadline for calls that set none (default " + std::to_string(d.default_deadline_ms) + ")\n"
+         "  --max-concurrent-streams N  concurrent calls per connection (default " + std::to_string(d.max_concurrent_streams) + ")\n"
+         "  --slow-request-ms N         log requests slower than this (default " + std::to_string(d.slow_request_ms) + ")\n"
+         "  --shutdown-grace-ms N       on SIGTERM, time running calls get to finish (default " + std::to_string(d.shutdown_grace_ms) + ")\n"
+         "  --sync-writes true|false    fsync before acknowledging writes (default true)\n"
+         "\n"
+         "exit codes: 0 clean shutdown; 1 bad flags; 2 data directory in use or unusable;\n"
+         "            3 cannot listen on the address\n";
+}
+
+Status ParseServerOptions(const std::vector<std::string>& args, ServerOptions* options, bool* help) {
+  *help = false;
+  std::vector<std::pair<std::string, std::string>> flags;
+  std::string config;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      *help = true;
+      return Status::Ok();
+    }
+    if (arg.rfind("--", 0) != 0) return Status::InvalidArgument("unexpected argument \"" + arg + "\" (see --help)");
+    std::string name = arg.substr(2);
+    std::string value;
+    const auto eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else {
+      if (i + 1 >= args.size()) return Status::InvalidArgument("--" + name + " needs a value");
+      value = args[++i];
+    }
+    if (name == "config") config = value;
+    else flags.emplace_back(name, value);
+  }
+  if (!config.empty()) {
+    std::ifstream in(config);
+    if (!in) return Status::InvalidArgument("--config: cannot read " + config);
+    std::string line;
+    int number = 0;
+    while (std::getline(in, line)) {
+      ++number;
+      line = Trim(line.substr(0, line.find('#')));
+      if (line.empty()) continue;
+      const auto eq = line.find('=');
+      if (eq == std::string::npos) {
+        return Status::InvalidArgument(config + ":" + std::to_string(number) + ": expected 'name = value'");
+      }
+      Status s = Apply(Trim(line.substr(0, eq)), Trim(line.substr(eq + 1)), options);
+      if (!s.ok()) return s.WithPrefix(config + ":" + std::to_string(number));
+    }
+  }
+  for (const auto& [name, value] : flags) VERITY_RETURN_IF_ERROR(Apply(name, value, options));
+  return Status::Ok();
+}
+
+}  // namespace verity::server

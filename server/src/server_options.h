@@ -1,0 +1,49 @@
+// ServerOptions: everything verityd can be told, with defaults, parsed from
+// flags and an optional config file. Each limit is enforced by the services
+// with an error that names it (e.g. "--max-k=1000").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "verity/status.h"
+
+namespace verity::server {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:7420";  // --listen HOST:PORT
+  std::string data_dir = "./verity-data";  // --data DIR
+  // Largest request or response message. Default: 64 MiB
+  uint32_t max_message_bytes = 64u << 20;
+  // Most records (or ids, or queries) in one call. Default: 10000
+  uint32_t max_batch = 10000;
+  // Largest k of a search. Default: 1000
+  uint32_t max_k = 1000;
+  // Largest collection dimension (at most the engine's 4096). Default: 4096
+  uint32_t max_dimension = 4096;
+  // Deadline for calls whose client set none, in milliseconds. Default: 30000
+  uint32_t default_deadline_ms = 30000;
+  // Concurrent streams (calls) per client connection. Default: 256
+  uint32_t max_concurrent_streams = 256;
+  // Requests slower than this are logged. Default: 250 ms
+  uint32_t slow_request_ms = 250;
+  // On SIGTERM / SIGINT, how long running calls may take to finish before
+  // they are cancelled. (gRPC's sync server also holds idle connections'
+  // pending calls until then, so this is also how long a stop takes while
+  // clients stay connected.) Default: 2000 ms
+  uint32_t shutdown_grace_ms = 2000;
+  // fsync the WAL before acknowledging a write. Default: true
+  bool sync_writes = true;
+};
+
+// The usage text (flags, defaults, exit codes).
+std::string Usage();
+
+// Parses argv (without argv[0]). `--config FILE` reads `name = value` lines
+// (the flag names without "--"; '#' starts a comment); flags given on the
+// command line win over the file. Errors: InvalidArgument naming the flag or
+// file line. Sets *help when --help was given.
+Status ParseServerOptions(const std::vector<std::string>& args, ServerOptions* options, bool* help);
+
+}  // namespace verity::server

@@ -1,0 +1,44 @@
+// Test helper: runs the real verityd binary on a free loopback port.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace verity::test {
+
+// A free TCP port on 127.0.0.1 (bound and released; small race accepted).
+int FreePort();
+
+class ServerProcess {
+ public:
+  // Starts verityd --data data_dir --listen 127.0.0.1:<free port> plus
+  // `extra` flags, with stderr in `log_path`, and waits (up to 30 s) until
+  // its health service answers SERVING. Returns nullptr if it exits first;
+  // *exit_code then holds its exit status.
+  static std::unique_ptr<ServerProcess> Start(const std::string& data_dir, const std::string& log_path,
+                                              const std::vector<std::string>& extra = {}, int* exit_code = nullptr);
+  ~ServerProcess();
+
+  const std::string& address() const { return address_; }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  pid_t pid() const { return pid_; }
+
+  // Sends `signal` and waits; returns the exit code (or 128 + signal).
+  int Stop(int signal);
+
+ private:
+  pid_t pid_ = -1;
+  std::string address_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// Runs verityd with `args` to completion; returns its exit code.
+int RunVerityd(const std::vector<std::string>& args, const std::string& log_path);
+
+std::string ReadFile(const std::string& path);
+
+}  // namespace verity::test
