@@ -27,6 +27,21 @@ Status CheckDeadline(const grpc::ServerContext* ctx, Clock::time_point deadline)
   return Status::Ok();
 }
 
+using wire::FromProto;
+using wire::ParseFilterField;
+using wire::ToGrpc;
+using wire::ToProto;
+
+// The server's own limits on a search query (the engine checks the rest).
+Result<SearchRequest> SearchFromProto(const v1::SearchQuery& in, const std::string& field, const ServerOptions& o) {
+  VERITY_ASSIGN_OR_RETURN(SearchRequest r, FromProto(in, field));
+  if (r.k > o.max_k) {
+    return Status::InvalidArgument(field + ".k: " + std::to_string(r.k) + " exceeds the server limit --max-k=" +
+                                   std::to_string(o.max_k));
+  }
+  return r;
+}
+
 Status CheckBatch(size_t n, const ServerOptions& options, const std::string& field) {
   if (n > options.max_batch) {
     return Status::ResourceExhausted(field + ": " + std::to_string(n) + " items exceed the server limit --max-batch=" +
@@ -64,7 +79,12 @@ grpc::Status Serve(grpc::ServerContext* ctx, const char* method, const ServerOpt
 grpc::Status CollectionServiceImpl::CreateCollection(grpc::ServerContext* ctx, const v1::CreateCollectionRequest* req,
                                                      v1::CreateCollectionResponse* resp) {
   return Serve(ctx, "CreateCollection", *options_, [&](auto) -> Status {
-    VERITY_ASSIGN_OR_RETURN(CollectionConfig config, FromProto(req->config(), *options_));
+    VERITY_ASSIGN_OR_RETURN(CollectionConfig config, FromProto(req->config()));
+    if (config.dimension > options_->max_dimension) {
+      return Status::InvalidArgument("config.dimension: " + std::to_string(config.dimension) +
+                                     " exceeds the server limit --max-dimension=" +
+                                     std::to_string(options_->max_dimension));
+    }
     VERITY_ASSIGN_OR_RETURN(CollectionInfo info, db_->CreateCollection(config));
     ToProto(info, resp->mutable_collection());
     return Status::Ok();
@@ -170,7 +190,7 @@ grpc::Status RecordServiceImpl::Count(grpc::ServerContext* ctx, const v1::CountR
 
 grpc::Status SearchServiceImpl::Search(grpc::ServerContext* ctx, const v1::SearchRequest* req, v1::SearchResponse* resp) {
   return Serve(ctx, "Search", *options_, [&](auto) -> Status {
-    VERITY_ASSIGN_OR_RETURN(SearchRequest request, FromProto(req->query(), "query", *options_));
+    VERITY_ASSIGN_OR_RETURN(SearchRequest request, SearchFromProto(req->query(), "query", *options_));
     VERITY_ASSIGN_OR_RETURN(SearchResult result, db_->Search(req->collection(), request));
     ToProto(result, resp);
     return Status::Ok();
@@ -184,7 +204,7 @@ grpc::Status SearchServiceImpl::BatchSearch(grpc::ServerContext* ctx, const v1::
     VERITY_RETURN_IF_ERROR(CheckBatch(static_cast<size_t>(req->queries_size()), *options_, "queries"));
     std::vector<SearchRequest> requests;
     for (int i = 0; i < req->queries_size(); ++i) {
-      VERITY_ASSIGN_OR_RETURN(SearchRequest r, FromProto(req->queries(i), "queries[" + std::to_string(i) + "]", *options_));
+      VERITY_ASSIGN_OR_RETURN(SearchRequest r, SearchFromProto(req->queries(i), "queries[" + std::to_string(i) + "]", *options_));
       requests.push_back(std::move(r));
     }
     VERITY_ASSIGN_OR_RETURN(auto results, db_->SearchBatch(req->collection(), requests));

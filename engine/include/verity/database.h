@@ -58,16 +58,6 @@ struct DatabaseOptions {
   LogFunction log;
 };
 
-struct WriteResult {
-  Version version = 0;   // the collection's new head version
-  uint32_t applied = 0;  // records upserted, or ids actually deleted
-};
-
-// How a search runs. kAuto lets the planner choose (see DatabaseOptions and
-// docs/filters.md); kExact is brute force over the qualifying rows (ground
-// truth); kGraph always walks the graph (for benchmarks and diagnosis).
-enum class SearchPlan { kAuto, kExact, kGraph };
-
 struct SearchRequest {
   std::vector<float> vector;        // the query; the collection's dimension
   uint32_t k = 10;                  // 1..Limits::kMaxK
@@ -79,31 +69,12 @@ struct SearchRequest {
   SearchPlan plan = SearchPlan::kAuto;
 };
 
-struct SearchHit {
-  std::string id;
-  Version row_version = 0;
-  float distance = 0;  // smaller is closer; see Metric
-  std::optional<Record> record;
-};
-
-struct SearchResult {
-  Version version = 0;  // the version that was read
-  bool exact = false;   // true when the planner searched by brute force
-  std::vector<SearchHit> hits;  // nearest first
-};
-
 struct ScrollRequest {
   std::optional<Version> at;
   std::string start_after;  // cursor: "" = from the first id
   uint32_t limit = 100;     // 1..Limits::kMaxScrollLimit
   std::optional<Filter> filter;
   bool with_vectors = true;
-};
-
-struct ScrollPage {
-  Version version = 0;
-  std::vector<StoredRecord> records;  // in id (byte) order
-  std::string next_cursor;            // "" when there is nothing more
 };
 
 class Collection;

@@ -74,6 +74,37 @@ struct StoredRecord {
   Version row_version = 0;  // the version that wrote this row
 };
 
+// Results of writes, searches and scrolls, shared by the engine and the
+// client library.
+struct WriteResult {
+  Version version = 0;   // the collection's new head version
+  uint32_t applied = 0;  // records upserted, or ids actually deleted
+};
+
+// How a search runs. kAuto lets the planner choose (see DatabaseOptions and
+// docs/filters.md); kExact is brute force over the qualifying rows (ground
+// truth); kGraph always walks the graph (for benchmarks and diagnosis).
+enum class SearchPlan { kAuto, kExact, kGraph };
+
+struct SearchHit {
+  std::string id;
+  Version row_version = 0;
+  float distance = 0;  // smaller is closer; see Metric
+  std::optional<Record> record;
+};
+
+struct SearchResult {
+  Version version = 0;  // the version that was read
+  bool exact = false;   // true when the planner searched by brute force
+  std::vector<SearchHit> hits;  // nearest first
+};
+
+struct ScrollPage {
+  Version version = 0;
+  std::vector<StoredRecord> records;  // in id (byte) order
+  std::string next_cursor;            // "" when there is nothing more
+};
+
 // Limits the engine enforces on every write and query. Each is checked with an
 // InvalidArgument that names it.
 struct Limits {

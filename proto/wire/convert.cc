@@ -2,21 +2,28 @@
 
 #include "verity/filter_parser.h"
 
-namespace verity::server {
+namespace verity::wire {
 
 grpc::Status ToGrpc(const Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(status.code())), status.message());
 }
 
-Result<CollectionConfig> FromProto(const v1::CollectionConfig& in, const ServerOptions& limits) {
+Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) return Status::Ok();
+  return Status(static_cast<StatusCode>(static_cast<int>(status.error_code())), status.error_message());
+}
+
+namespace {
+v1::Metric MetricToProto(Metric m) {
+  return m == Metric::kL2 ? v1::METRIC_L2 : m == Metric::kIp ? v1::METRIC_IP : v1::METRIC_COSINE;
+}
+}  // namespace
+
+Result<CollectionConfig> FromProto(const v1::CollectionConfig& in) {
   CollectionConfig c;
   c.name = in.name();
   c.dimension = in.dimension();
-  if (c.dimension > limits.max_dimension) {
-    return Status::InvalidArgument("config.dimension: " + std::to_string(c.dimension) +
-                                   " exceeds the server limit --max-dimension=" + std::to_string(limits.max_dimension));
-  }
   switch (in.metric()) {
     case v1::METRIC_UNSPECIFIED:
     case v1::METRIC_L2: c.metric = Metric::kL2; break;
@@ -30,16 +37,28 @@ Result<CollectionConfig> FromProto(const v1::CollectionConfig& in, const ServerO
   return c;
 }
 
+void ToProto(const CollectionConfig& in, v1::CollectionConfig* c) {
+  c->set_name(in.name);
+  c->set_dimension(in.dimension);
+  c->set_metric(MetricToProto(in.metric));
+  c->set_m(in.m);
+  c->set_ef_construction(in.ef_construction);
+  c->set_default_ef(in.default_ef);
+}
+
+CollectionInfo FromProto(const v1::CollectionInfo& in) {
+  CollectionInfo out;
+  auto config = FromProto(in.config());
+  if (config.ok()) out.config = *config;
+  out.head_version = in.head_version();
+  out.created_at_us = in.created_at_us();
+  out.live_records = in.live_records();
+  out.graph_nodes = in.graph_nodes();
+  return out;
+}
+
 void ToProto(const CollectionInfo& in, v1::CollectionInfo* out) {
-  auto* c = out->mutable_config();
-  c->set_name(in.config.name);
-  c->set_dimension(in.config.dimension);
-  c->set_metric(in.config.metric == Metric::kL2 ? v1::METRIC_L2
-                : in.config.metric == Metric::kIp ? v1::METRIC_IP
-                                                   : v1::METRIC_COSINE);
-  c->set_m(in.config.m);
-  c->set_ef_construction(in.config.ef_construction);
-  c->set_default_ef(in.config.default_ef);
+  ToProto(in.config, out->mutable_config());
   out->set_head_version(in.head_version);
   out->set_created_at_us(in.created_at_us);
   out->set_live_records(in.live_records);
@@ -51,6 +70,10 @@ void ToProto(const VersionInfo& in, v1::VersionInfo* out) {
   out->set_committed_at_us(in.committed_at_us);
   out->set_upserted(in.upserted);
   out->set_deleted(in.deleted);
+}
+
+VersionInfo FromProto(const v1::VersionInfo& in) {
+  return VersionInfo{in.version(), in.committed_at_us(), in.upserted(), in.deleted()};
 }
 
 Result<Record> FromProto(const v1::Record& in, const std::string& field) {
@@ -102,9 +125,20 @@ void ToProto(const StoredRecord& in, v1::StoredRecord* out) {
   out->set_row_version(in.row_version);
 }
 
+Result<StoredRecord> FromProto(const v1::StoredRecord& in, const std::string& field) {
+  StoredRecord out;
+  VERITY_ASSIGN_OR_RETURN(out.record, FromProto(in.record(), field + ".record"));
+  out.row_version = in.row_version();
+  return out;
+}
+
 std::optional<Version> FromProto(const v1::ReadAt& at, bool present) {
   if (!present || at.point_case() != v1::ReadAt::kVersion) return std::nullopt;
   return at.version();
+}
+
+void ToProto(std::optional<Version> at, v1::ReadAt* out) {
+  if (at) out->set_version(*at);
 }
 
 Result<std::optional<Filter>> ParseFilterField(const std::string& text, const std::string& field) {
@@ -114,14 +148,10 @@ Result<std::optional<Filter>> ParseFilterField(const std::string& text, const st
   return std::optional<Filter>(std::move(parsed).value());
 }
 
-Result<SearchRequest> FromProto(const v1::SearchQuery& in, const std::string& field, const ServerOptions& limits) {
+Result<SearchRequest> FromProto(const v1::SearchQuery& in, const std::string& field) {
   SearchRequest r;
   r.vector.assign(in.vector().begin(), in.vector().end());
   r.k = in.k() == 0 ? 10 : in.k();
-  if (r.k > limits.max_k) {
-    return Status::InvalidArgument(field + ".k: " + std::to_string(r.k) + " exceeds the server limit --max-k=" +
-                                   std::to_string(limits.max_k));
-  }
   r.ef = in.ef();
   r.at = FromProto(in.at(), in.has_at());
   VERITY_ASSIGN_OR_RETURN(r.filter, ParseFilterField(in.filter(), field + ".filter"));
@@ -148,4 +178,23 @@ void ToProto(const SearchResult& in, v1::SearchResponse* out) {
   }
 }
 
-}  // namespace verity::server
+Result<SearchResult> FromProto(const v1::SearchResponse& in) {
+  SearchResult out;
+  out.version = in.version();
+  out.exact = in.exact();
+  for (int i = 0; i < in.hits_size(); ++i) {
+    const auto& h = in.hits(i);
+    SearchHit hit;
+    hit.id = h.id();
+    hit.row_version = h.row_version();
+    hit.distance = h.distance();
+    if (h.has_record()) {
+      VERITY_ASSIGN_OR_RETURN(Record r, FromProto(h.record(), "hits[" + std::to_string(i) + "].record"));
+      hit.record = std::move(r);
+    }
+    out.hits.push_back(std::move(hit));
+  }
+  return out;
+}
+
+}  // namespace verity::wire

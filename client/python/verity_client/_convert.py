@@ -1,0 +1,220 @@
+"""Conversions between Python values and the wire messages, in one place.
+
+Python-side problems (a wrong type, an unknown record key) raise TypeError or
+ValueError naming the field the way the server does (``records[3].vector``);
+everything the server can check (dimension, finiteness, limits) is left to
+it, so there is one source of truth for the rules.
+"""
+
+import numbers
+
+try:
+    import numpy as np
+except ImportError:  # numpy is optional: plain lists work without it
+    np = None
+
+from ._proto import common_pb2, search_pb2
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
+_METRICS = {
+    "l2": common_pb2.METRIC_L2,
+    "ip": common_pb2.METRIC_IP,
+    "cosine": common_pb2.METRIC_COSINE,
+}
+_METRIC_NAMES = {v: k for k, v in _METRICS.items()}
+_METRIC_NAMES[common_pb2.METRIC_UNSPECIFIED] = "l2"
+
+_PLANS = {
+    "auto": search_pb2.SEARCH_PLAN_AUTO,
+    "exact": search_pb2.SEARCH_PLAN_EXACT,
+    "graph": search_pb2.SEARCH_PLAN_GRAPH,
+}
+
+_RECORD_KEYS = ("id", "vector", "text", "document_id", "metadata")
+
+
+def metric_to_proto(metric):
+    try:
+        return _METRICS[str(metric).lower()]
+    except KeyError:
+        raise ValueError(f"metric: {metric!r} is not one of {', '.join(_METRICS)}") from None
+
+
+def plan_to_proto(plan):
+    if plan is None:
+        return search_pb2.SEARCH_PLAN_AUTO
+    try:
+        return _PLANS[str(plan).lower()]
+    except KeyError:
+        raise ValueError(f"plan: {plan!r} is not one of {', '.join(_PLANS)}") from None
+
+
+def _is_bool(value):
+    return isinstance(value, bool) or (np is not None and isinstance(value, np.bool_))
+
+
+def vector_to_list(vector, field):
+    """A 1-D list of Python floats from a sequence or a 1-D numpy array."""
+    if np is not None and isinstance(vector, np.ndarray):
+        if vector.ndim != 1:
+            raise ValueError(f"{field}: expected a 1-D vector, got an array of shape {vector.shape}")
+        return vector.astype(np.float32, copy=False).tolist()
+    if isinstance(vector, (str, bytes)) or not hasattr(vector, "__iter__"):
+        raise TypeError(f"{field}: expected a sequence of numbers or a 1-D numpy array, got {type(vector).__name__}")
+    out = []
+    for i, x in enumerate(vector):
+        if _is_bool(x) or not isinstance(x, numbers.Real):
+            raise TypeError(f"{field}[{i}]: expected a number, got {type(x).__name__}")
+        out.append(float(x))
+    return out
+
+
+def vectors_to_lists(vectors, field):
+    """A list of vectors from a sequence of vectors or a 2-D numpy array."""
+    if np is not None and isinstance(vectors, np.ndarray):
+        if vectors.ndim != 2:
+            raise ValueError(f"{field}: expected a 2-D array (one row per query), got shape {vectors.shape}")
+        return vectors.astype(np.float32, copy=False).tolist()
+    if isinstance(vectors, (str, bytes)) or not hasattr(vectors, "__iter__"):
+        raise TypeError(f"{field}: expected a sequence of vectors, got {type(vectors).__name__}")
+    return [vector_to_list(v, f"{field}[{i}]") for i, v in enumerate(vectors)]
+
+
+def set_metadata_value(value, out, field):
+    """Fills a MetadataValue. bool is tested before int (bool is an int in
+    Python) so True travels as bool_value, not int_value 1."""
+    if _is_bool(value):
+        out.bool_value = bool(value)
+    elif isinstance(value, numbers.Integral):
+        value = int(value)
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            raise ValueError(f"{field}: {value} is outside the int64 range")
+        out.int_value = value
+    elif isinstance(value, numbers.Real):
+        out.double_value = float(value)
+    elif isinstance(value, str):
+        out.string_value = value
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise TypeError(f"{field}[{i}]: list items must be str, got {type(item).__name__}")
+        out.list_value.SetInParent()  # an empty list is still a list
+        out.list_value.values.extend(value)
+    else:
+        raise TypeError(
+            f"{field}: unsupported metadata type {type(value).__name__} (use str, int, float, bool or a list of str)"
+        )
+
+
+def metadata_value_from_proto(value):
+    """The Python value of a MetadataValue; None if no kind is set."""
+    kind = value.WhichOneof("kind")
+    if kind == "list_value":
+        return list(value.list_value.values)
+    if kind is None:
+        return None
+    return getattr(value, kind)
+
+
+def metadata_from_proto(metadata):
+    """A dict sorted by key: protobuf maps have no order of their own, and a
+    stable one makes printed records reproducible."""
+    return {k: metadata_value_from_proto(metadata[k]) for k in sorted(metadata)}
+
+
+def record_to_proto(record, out, field):
+    if not isinstance(record, dict):
+        raise TypeError(f"{field}: expected a dict with keys {', '.join(_RECORD_KEYS)}, got {type(record).__name__}")
+    unknown = sorted(set(record) - set(_RECORD_KEYS))
+    if unknown:
+        raise ValueError(f"{field}: unknown key(s) {', '.join(map(repr, unknown))} (expected {', '.join(_RECORD_KEYS)})")
+    for key in ("id", "vector"):
+        if key not in record:
+            raise ValueError(f"{field}.{key}: missing")
+    if not isinstance(record["id"], str):
+        raise TypeError(f"{field}.id: expected str, got {type(record['id']).__name__}")
+    out.id = record["id"]
+    out.vector.extend(vector_to_list(record["vector"], f"{field}.vector"))
+    for key in ("text", "document_id"):
+        value = record.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise TypeError(f"{field}.{key}: expected str, got {type(value).__name__}")
+        setattr(out, key, value)
+    metadata = record.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise TypeError(f"{field}.metadata: expected a dict, got {type(metadata).__name__}")
+    for key, value in metadata.items():
+        if not isinstance(key, str):
+            raise TypeError(f"{field}.metadata: keys must be str, got {type(key).__name__}")
+        set_metadata_value(value, out.metadata[key], f'{field}.metadata["{key}"]')
+
+
+def record_from_proto(record, row_version, with_vectors=True):
+    return {
+        "id": record.id,
+        "vector": list(record.vector) if with_vectors else None,
+        "text": record.text,
+        "document_id": record.document_id,
+        "metadata": metadata_from_proto(record.metadata),
+        "row_version": row_version,
+    }
+
+
+def hit_from_proto(hit, with_payload, with_vectors):
+    payload = hit.record if with_payload else None
+    return {
+        "id": hit.id,
+        "row_version": hit.row_version,
+        "distance": hit.distance,
+        "text": payload.text if payload is not None else None,
+        "document_id": payload.document_id if payload is not None else None,
+        "metadata": metadata_from_proto(payload.metadata) if payload is not None else None,
+        "vector": list(hit.record.vector) if with_vectors else None,
+    }
+
+
+def collection_from_proto(info):
+    c = info.config
+    return {
+        "name": c.name,
+        "dimension": c.dimension,
+        "metric": _METRIC_NAMES.get(c.metric, str(c.metric)),
+        "m": c.m,
+        "ef_construction": c.ef_construction,
+        "default_ef": c.default_ef,
+        "head_version": info.head_version,
+        "created_at_us": info.created_at_us,
+        "live_records": info.live_records,
+        "graph_nodes": info.graph_nodes,
+    }
+
+
+def version_from_proto(v):
+    return {
+        "version": v.version,
+        "committed_at_us": v.committed_at_us,
+        "upserted": v.upserted,
+        "deleted": v.deleted,
+    }
+
+
+def set_read_at(at, message):
+    """Sets ``message.at`` when a version is given. Version 0 is a real
+    version (the empty collection), so only None means "the head"."""
+    if at is None:
+        return
+    if _is_bool(at) or not isinstance(at, numbers.Integral) or int(at) < 0:
+        raise ValueError(f"at: expected a version number >= 0 or None, got {at!r}")
+    message.at.version = int(at)
+
+
+def check_filter(filter):
+    if filter is None:
+        return ""
+    if not isinstance(filter, str):
+        raise TypeError(f"filter: expected the text syntax of docs/filters.md (str), got {type(filter).__name__}")
+    return filter

@@ -1,0 +1,348 @@
+"""verity_client.Client: a thin, synchronous wrapper over verityd's gRPC API."""
+
+import typing
+
+import grpc
+
+from . import _convert
+from ._proto import (
+    collections_pb2,
+    collections_pb2_grpc,
+    common_pb2,
+    health_pb2,
+    health_pb2_grpc,
+    records_pb2,
+    records_pb2_grpc,
+    search_pb2,
+    search_pb2_grpc,
+)
+from .errors import VerityError
+
+
+class WriteResult(typing.NamedTuple):
+    """What a write returns; unpacks as ``version, applied = ...``."""
+
+    version: int  # the collection's new head version
+    applied: int  # records upserted, or ids actually deleted
+
+
+class SearchHits(list):
+    """The hits of one query, nearest first: a list of hit dicts.
+
+    Attributes:
+      version: the version the search read.
+      exact: True when the server searched by brute force.
+    """
+
+    def __init__(self, hits, version, exact):
+        super().__init__(hits)
+        self.version = version
+        self.exact = exact
+
+
+class Client:
+    """A connection to one verityd.
+
+    Every method makes one call with the client's ``timeout`` as its deadline
+    (``scroll`` makes one per page) and raises ``VerityError`` when the call
+    fails; arguments the client can check itself (types, unknown record keys,
+    a metric name) raise ``TypeError`` or ``ValueError`` before any call.
+
+    Reads take ``at``: a version number to read at (0 is the empty collection
+    just after it was created), or None for the head. Filters are text in the
+    syntax of docs/filters.md, e.g. ``'lang = "en" and year >= 2020'``; the
+    server parses them and refuses a malformed one with INVALID_ARGUMENT.
+
+    Thread-safe: one Client (one gRPC channel) can be shared by threads. Use
+    it as a context manager, or call ``close()``, to close the channel.
+    """
+
+    DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # verityd's --max-message-bytes default
+
+    def __init__(self, addr="127.0.0.1:7420", timeout=30.0, max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES):
+        """Opens a channel to ``addr`` ("host:port"). Connects lazily: an
+        unreachable server shows up as VerityError("UNAVAILABLE") on the
+        first call. ``timeout`` is each call's deadline in seconds (verityd
+        refuses calls without a deadline once its --default-deadline-ms has
+        passed)."""
+        self.addr = addr
+        self.timeout = timeout
+        self._channel = grpc.insecure_channel(
+            addr,
+            options=[
+                ("grpc.max_send_message_length", max_message_bytes),
+                ("grpc.max_receive_message_length", max_message_bytes),
+            ],
+        )
+        self._collections = collections_pb2_grpc.CollectionServiceStub(self._channel)
+        self._records = records_pb2_grpc.RecordServiceStub(self._channel)
+        self._search = search_pb2_grpc.SearchServiceStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+
+    def close(self):
+        """Closes the channel; calls made afterwards fail."""
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"Client(addr={self.addr!r}, timeout={self.timeout!r})"
+
+    def _call(self, method, stub_method, request):
+        try:
+            return stub_method(request, timeout=self.timeout)
+        except grpc.RpcError as e:
+            raise VerityError.from_rpc_error(e, method) from e
+
+    # ----- health -------------------------------------------------------------
+
+    def health(self, service=""):
+        """Returns the server's serving status as a string: "SERVING", or
+        "NOT_SERVING" while it shuts down. Raises VerityError (UNAVAILABLE
+        when the server cannot be reached, NOT_FOUND for an unknown
+        ``service``)."""
+        resp = self._call("Health.Check", self._health.Check, health_pb2.HealthCheckRequest(service=service))
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
+
+    # ----- collections --------------------------------------------------------
+
+    def create_collection(self, name, dimension, metric="l2", m=None, ef_construction=None, default_ef=None):
+        """Creates a collection and returns its info dict (see
+        ``get_collection``). ``metric`` is "l2" (squared Euclidean), "ip"
+        (1 - dot) or "cosine" (1 - cos); None for ``m``, ``ef_construction``
+        or ``default_ef`` means the server's default (16, 200, 64).
+
+        Raises ValueError for an unknown metric; VerityError ALREADY_EXISTS if
+        the name is taken, INVALID_ARGUMENT naming the field (e.g.
+        "dimension: 0 is outside 1..4096")."""
+        config = common_pb2.CollectionConfig(
+            name=name,
+            dimension=dimension,
+            metric=_convert.metric_to_proto(metric),
+            m=m or 0,
+            ef_construction=ef_construction or 0,
+            default_ef=default_ef or 0,
+        )
+        resp = self._call(
+            "CollectionService.CreateCollection",
+            self._collections.CreateCollection,
+            collections_pb2.CreateCollectionRequest(config=config),
+        )
+        return _convert.collection_from_proto(resp.collection)
+
+    def get_collection(self, name):
+        """Returns a dict: name, dimension, metric ("l2", "ip" or "cosine"),
+        m, ef_construction, default_ef, head_version, created_at_us (Unix
+        microseconds), live_records, graph_nodes. Raises VerityError
+        NOT_FOUND if there is no such collection."""
+        resp = self._call(
+            "CollectionService.GetCollection",
+            self._collections.GetCollection,
+            collections_pb2.GetCollectionRequest(name=name),
+        )
+        return _convert.collection_from_proto(resp.collection)
+
+    def list_collections(self):
+        """Returns every collection's info dict (as ``get_collection``),
+        sorted by name. Raises VerityError."""
+        resp = self._call(
+            "CollectionService.ListCollections",
+            self._collections.ListCollections,
+            collections_pb2.ListCollectionsRequest(),
+        )
+        return [_convert.collection_from_proto(c) for c in resp.collections]
+
+    def drop_collection(self, name):
+        """Removes a collection with all its versions; returns None. Raises
+        VerityError NOT_FOUND if there is no such collection."""
+        self._call(
+            "CollectionService.DropCollection",
+            self._collections.DropCollection,
+            collections_pb2.DropCollectionRequest(name=name),
+        )
+
+    def list_versions(self, name):
+        """Returns every committed version of a collection, oldest first
+        (version 0 is its creation), as dicts: version, committed_at_us,
+        upserted, deleted. Raises VerityError NOT_FOUND."""
+        resp = self._call(
+            "CollectionService.ListVersions",
+            self._collections.ListVersions,
+            collections_pb2.ListVersionsRequest(collection=name),
+        )
+        return [_convert.version_from_proto(v) for v in resp.versions]
+
+    # ----- records ------------------------------------------------------------
+
+    def upsert(self, collection, records):
+        """Writes records as one atomic, durable batch and returns a
+        WriteResult (version, applied): the new head version and how many
+        records were written.
+
+        Each record is a dict with "id" (str) and "vector" (a sequence of
+        numbers or a 1-D numpy array), and optionally "text", "document_id"
+        (str) and "metadata": a dict of str to str, int, float, bool or list
+        of str (bool travels as a bool, never as 0/1).
+
+        Raises TypeError/ValueError for a malformed record dict (naming it,
+        e.g. 'records[2].metadata["tags"][0]'); VerityError NOT_FOUND for the
+        collection, INVALID_ARGUMENT naming the record and field (e.g.
+        "records[0].vector: has 3 components; the collection's dimension is
+        4"), RESOURCE_EXHAUSTED past the server's --max-batch."""
+        if isinstance(records, dict):
+            raise TypeError("records: expected a list of record dicts, got one dict (wrap it in a list)")
+        request = records_pb2.UpsertRequest(collection=collection)
+        for i, record in enumerate(records):
+            _convert.record_to_proto(record, request.records.add(), f"records[{i}]")
+        resp = self._call("RecordService.Upsert", self._records.Upsert, request)
+        return WriteResult(resp.version, resp.applied)
+
+    def delete(self, collection, ids):
+        """Deletes records by id as one atomic batch and returns a
+        WriteResult (version, applied): the new head version and how many ids
+        were live and so deleted (ids that are not live are ignored).
+        Raises TypeError if ``ids`` is a str rather than a list; VerityError
+        NOT_FOUND for the collection, INVALID_ARGUMENT for an empty batch or
+        repeated ids."""
+        if isinstance(ids, (str, bytes)):
+            raise TypeError("ids: expected a list of str, got a single str (wrap it in a list)")
+        resp = self._call(
+            "RecordService.Delete",
+            self._records.Delete,
+            records_pb2.DeleteRequest(collection=collection, ids=list(ids)),
+        )
+        return WriteResult(resp.version, resp.applied)
+
+    def get(self, collection, id, at=None):
+        """Returns the record live under ``id`` at version ``at`` (None: the
+        head) as a dict: id, vector (list of float), text, document_id,
+        metadata, row_version (the version that wrote it). Raises VerityError
+        NOT_FOUND if the collection is missing or the id has no live row at
+        that version, INVALID_ARGUMENT if ``at`` is past the head."""
+        request = records_pb2.GetRequest(collection=collection, id=id)
+        _convert.set_read_at(at, request)
+        resp = self._call("RecordService.Get", self._records.Get, request)
+        return _convert.record_from_proto(resp.record.record, resp.record.row_version)
+
+    def scroll(self, collection, at=None, limit=100, filter=None, with_vectors=False):
+        """Yields every record live at version ``at`` (None: the head) that
+        passes ``filter``, in id (byte) order, as dicts like ``get`` returns
+        ("vector" is None unless ``with_vectors``). Fetches ``limit`` records
+        (1..10000) per call, lazily.
+
+        All pages read the same version: when ``at`` is None the version the
+        first page read is pinned for the rest, so writes made while the
+        caller iterates are not seen.
+
+        A generator: errors are raised while iterating, as VerityError
+        (NOT_FOUND for the collection, INVALID_ARGUMENT for the filter,
+        limit or version)."""
+        request = records_pb2.ScrollRequest(
+            collection=collection,
+            limit=limit,
+            filter=_convert.check_filter(filter),
+            with_vectors=with_vectors,
+        )
+        _convert.set_read_at(at, request)
+        while True:
+            resp = self._call("RecordService.Scroll", self._records.Scroll, request)
+            for r in resp.records:
+                yield _convert.record_from_proto(r.record, r.row_version, with_vectors)
+            if not resp.next_cursor:
+                return
+            request.start_after = resp.next_cursor
+            request.at.version = resp.version
+
+    def count(self, collection, at=None, filter=None):
+        """Returns how many records are live at version ``at`` (None: the
+        head) and pass ``filter``. Raises VerityError NOT_FOUND for the
+        collection, INVALID_ARGUMENT for the filter (with its column) or a
+        version past the head."""
+        request = records_pb2.CountRequest(collection=collection, filter=_convert.check_filter(filter))
+        _convert.set_read_at(at, request)
+        return self._call("RecordService.Count", self._records.Count, request).count
+
+    # ----- search -------------------------------------------------------------
+
+    def _query(self, vector, k, ef, filter, at, with_payload, with_vectors, plan):
+        """One SearchQuery; ``vector`` is already a list of floats."""
+        query = search_pb2.SearchQuery(
+            k=k,
+            ef=ef or 0,
+            filter=_convert.check_filter(filter),
+            with_payload=with_payload,
+            with_vectors=with_vectors,
+            plan=_convert.plan_to_proto(plan),
+        )
+        query.vector.extend(vector)
+        _convert.set_read_at(at, query)
+        return query
+
+    def _hits(self, resp, with_payload, with_vectors):
+        hits = [_convert.hit_from_proto(h, with_payload, with_vectors) for h in resp.hits]
+        return SearchHits(hits, resp.version, resp.exact)
+
+    def search(
+        self,
+        collection,
+        vector,
+        k=10,
+        ef=None,
+        filter=None,
+        at=None,
+        with_payload=True,
+        with_vectors=False,
+        plan=None,
+    ):
+        """Returns the ``k`` nearest records to ``vector`` (a sequence of
+        numbers or a 1-D numpy array) at version ``at`` that pass ``filter``,
+        as a SearchHits list (nearest first; ``.version`` is the version
+        read, ``.exact`` whether it searched by brute force) of dicts: id,
+        row_version, distance (smaller is closer), text, document_id,
+        metadata (these three None unless ``with_payload``), vector (None
+        unless ``with_vectors``). ``ef`` is the search breadth (None: the
+        collection's default_ef); ``plan`` is None/"auto", "exact" or
+        "graph".
+
+        Raises VerityError NOT_FOUND for the collection, INVALID_ARGUMENT for
+        the vector's dimension, k (1..--max-k), ef, the filter or the
+        version."""
+        query = self._query(
+            _convert.vector_to_list(vector, "vector"), k, ef, filter, at, with_payload, with_vectors, plan
+        )
+        resp = self._call(
+            "SearchService.Search",
+            self._search.Search,
+            search_pb2.SearchRequest(collection=collection, query=query),
+        )
+        return self._hits(resp, with_payload, with_vectors)
+
+    def batch_search(
+        self,
+        collection,
+        vectors,
+        k=10,
+        ef=None,
+        filter=None,
+        at=None,
+        with_payload=True,
+        with_vectors=False,
+        plan=None,
+    ):
+        """Runs one query per vector in one call (the server runs them in
+        parallel), all with the same k, ef, filter, at and payload options.
+        ``vectors`` is a sequence of vectors or a 2-D numpy array (one row
+        per query). Returns a list with one SearchHits per query, in query
+        order (see ``search``). Raises VerityError as ``search`` does, with
+        the query's index in the message (``queries[2].k: ...``), and
+        INVALID_ARGUMENT for an empty batch."""
+        vectors = _convert.vectors_to_lists(vectors, "vectors")
+        request = search_pb2.BatchSearchRequest(collection=collection)
+        for v in vectors:
+            request.queries.append(self._query(v, k, ef, filter, at, with_payload, with_vectors, plan))
+        resp = self._call("SearchService.BatchSearch", self._search.BatchSearch, request)
+        return [self._hits(r, with_payload, with_vectors) for r in resp.results]

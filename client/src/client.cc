@@ -1,0 +1,198 @@
+#include "verity/client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "convert.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "verity/v1/collections.grpc.pb.h"
+#include "verity/v1/records.grpc.pb.h"
+#include "verity/v1/search.grpc.pb.h"
+
+namespace verity {
+
+using wire::FromGrpc;
+using wire::FromProto;
+using wire::ToProto;
+
+struct Client::Stubs {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::CollectionService::Stub> collections;
+  std::unique_ptr<v1::RecordService::Stub> records;
+  std::unique_ptr<v1::SearchService::Stub> search;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health;
+};
+
+namespace {
+
+void QueryToProto(const ClientSearch& in, v1::SearchQuery* out) {
+  out->mutable_vector()->Add(in.vector.begin(), in.vector.end());
+  out->set_k(in.k);
+  out->set_ef(in.ef);
+  if (in.at) wire::ToProto(in.at, out->mutable_at());
+  out->set_filter(in.filter);
+  out->set_with_payload(in.with_payload);
+  out->set_with_vectors(in.with_vectors);
+  out->set_plan(in.plan == SearchPlan::kExact   ? v1::SEARCH_PLAN_EXACT
+                : in.plan == SearchPlan::kGraph ? v1::SEARCH_PLAN_GRAPH
+                                                : v1::SEARCH_PLAN_AUTO);
+}
+
+}  // namespace
+
+Client::Client(const ClientOptions& options) : options_(options), stubs_(std::make_unique<Stubs>()) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.max_message_bytes);
+  args.SetMaxSendMessageSize(options.max_message_bytes);
+  stubs_->channel = grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), args);
+  stubs_->collections = v1::CollectionService::NewStub(stubs_->channel);
+  stubs_->records = v1::RecordService::NewStub(stubs_->channel);
+  stubs_->search = v1::SearchService::NewStub(stubs_->channel);
+  stubs_->health = grpc::health::v1::Health::NewStub(stubs_->channel);
+}
+
+Client::~Client() = default;
+
+// One RPC with the client's deadline; the gRPC status becomes a Status.
+#define VERITY_RPC_(stub, method, request, response)                                       \
+  do {                                                                                     \
+    grpc::ClientContext ctx_;                                                              \
+    ctx_.set_deadline(std::chrono::system_clock::now() + options_.timeout);                \
+    VERITY_RETURN_IF_ERROR(FromGrpc(stubs_->stub->method(&ctx_, request, &(response)))); \
+  } while (0)
+
+Status Client::Health() {
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  VERITY_RPC_(health, Check, request, response);
+  if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    return Status::Unavailable("the server at " + options_.address + " is not serving");
+  }
+  return Status::Ok();
+}
+
+Result<CollectionInfo> Client::CreateCollection(const CollectionConfig& config) {
+  v1::CreateCollectionRequest request;
+  ToProto(config, request.mutable_config());
+  v1::CreateCollectionResponse response;
+  VERITY_RPC_(collections, CreateCollection, request, response);
+  return FromProto(response.collection());
+}
+
+Result<CollectionInfo> Client::GetCollection(const std::string& name) {
+  v1::GetCollectionRequest request;
+  request.set_name(name);
+  v1::GetCollectionResponse response;
+  VERITY_RPC_(collections, GetCollection, request, response);
+  return FromProto(response.collection());
+}
+
+Result<std::vector<CollectionInfo>> Client::ListCollections() {
+  v1::ListCollectionsRequest request;
+  v1::ListCollectionsResponse response;
+  VERITY_RPC_(collections, ListCollections, request, response);
+  std::vector<CollectionInfo> out;
+  for (const auto& c : response.collections()) out.push_back(FromProto(c));
+  return out;
+}
+
+Status Client::DropCollection(const std::string& name) {
+  v1::DropCollectionRequest request;
+  request.set_name(name);
+  v1::DropCollectionResponse response;
+  VERITY_RPC_(collections, DropCollection, request, response);
+  return Status::Ok();
+}
+
+Result<std::vector<VersionInfo>> Client::ListVersions(const std::string& collection) {
+  v1::ListVersionsRequest request;
+  request.set_collection(collection);
+  v1::ListVersionsResponse response;
+  VERITY_RPC_(collections, ListVersions, request, response);
+  std::vector<VersionInfo> out;
+  for (const auto& v : response.versions()) out.push_back(FromProto(v));
+  return out;
+}
+
+Result<WriteResult> Client::Upsert(const std::string& collection, const std::vector<Record>& records) {
+  v1::UpsertRequest request;
+  request.set_collection(collection);
+  for (const auto& r : records) ToProto(r, request.add_records());
+  v1::WriteResponse response;
+  VERITY_RPC_(records, Upsert, request, response);
+  return WriteResult{response.version(), response.applied()};
+}
+
+Result<WriteResult> Client::Delete(const std::string& collection, const std::vector<std::string>& ids) {
+  v1::DeleteRequest request;
+  request.set_collection(collection);
+  for (const auto& id : ids) request.add_ids(id);
+  v1::WriteResponse response;
+  VERITY_RPC_(records, Delete, request, response);
+  return WriteResult{response.version(), response.applied()};
+}
+
+Result<StoredRecord> Client::Get(const std::string& collection, const std::string& id, std::optional<Version> at) {
+  v1::GetRequest request;
+  request.set_collection(collection);
+  request.set_id(id);
+  if (at) ToProto(at, request.mutable_at());
+  v1::GetResponse response;
+  VERITY_RPC_(records, Get, request, response);
+  return FromProto(response.record(), "record");
+}
+
+Result<ScrollPage> Client::Scroll(const std::string& collection, const ClientScroll& scroll) {
+  v1::ScrollRequest request;
+  request.set_collection(collection);
+  if (scroll.at) ToProto(scroll.at, request.mutable_at());
+  request.set_start_after(scroll.start_after);
+  request.set_limit(scroll.limit);
+  request.set_filter(scroll.filter);
+  request.set_with_vectors(scroll.with_vectors);
+  v1::ScrollResponse response;
+  VERITY_RPC_(records, Scroll, request, response);
+  ScrollPage page;
+  page.version = response.version();
+  page.next_cursor = response.next_cursor();
+  for (int i = 0; i < response.records_size(); ++i) {
+    VERITY_ASSIGN_OR_RETURN(StoredRecord r, FromProto(response.records(i), "records[" + std::to_string(i) + "]"));
+    page.records.push_back(std::move(r));
+  }
+  return page;
+}
+
+Result<uint64_t> Client::Count(const std::string& collection, std::optional<Version> at, const std::string& filter) {
+  v1::CountRequest request;
+  request.set_collection(collection);
+  if (at) ToProto(at, request.mutable_at());
+  request.set_filter(filter);
+  v1::CountResponse response;
+  VERITY_RPC_(records, Count, request, response);
+  return response.count();
+}
+
+Result<SearchResult> Client::Search(const std::string& collection, const ClientSearch& query) {
+  v1::SearchRequest request;
+  request.set_collection(collection);
+  QueryToProto(query, request.mutable_query());
+  v1::SearchResponse response;
+  VERITY_RPC_(search, Search, request, response);
+  return FromProto(response);
+}
+
+Result<std::vector<SearchResult>> Client::BatchSearch(const std::string& collection,
+                                                      const std::vector<ClientSearch>& queries) {
+  v1::BatchSearchRequest request;
+  request.set_collection(collection);
+  for (const auto& q : queries) QueryToProto(q, request.add_queries());
+  v1::BatchSearchResponse response;
+  VERITY_RPC_(search, BatchSearch, request, response);
+  std::vector<SearchResult> out;
+  for (const auto& r : response.results()) {
+    VERITY_ASSIGN_OR_RETURN(SearchResult result, FromProto(r));
+    out.push_back(std::move(result));
+  }
+  return out;
+}
+
+}  // namespace verity
