@@ -14,6 +14,10 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc
   # tests
   catch2
+  # the Python client, its stubs (client/python/generate.sh) and its test
+  python3-grpcio python3-protobuf python3-grpc-tools python3-numpy
+  # the CLI (JSON input and output)
+  nlohmann-json3-dev
   # real data for the demo and the benchmark
   dataset-fashion-mnist
 )

@@ -114,7 +114,10 @@ void ToProto(const Record& in, v1::Record* out) {
           else if constexpr (std::is_same_v<T, int64_t>) v.set_int_value(x);
           else if constexpr (std::is_same_v<T, double>) v.set_double_value(x);
           else if constexpr (std::is_same_v<T, bool>) v.set_bool_value(x);
-          else for (const auto& item : x) v.mutable_list_value()->add_values(item);
+          else {
+            auto* list = v.mutable_list_value();  // set even when empty: [] is a value
+            for (const auto& item : x) list->add_values(item);
+          }
         },
         value);
   }
@@ -144,7 +147,12 @@ void ToProto(std::optional<Version> at, v1::ReadAt* out) {
 Result<std::optional<Filter>> ParseFilterField(const std::string& text, const std::string& field) {
   if (text.empty()) return std::optional<Filter>();
   auto parsed = ParseFilter(text);
-  if (!parsed.ok()) return parsed.status().WithPrefix(field);
+  if (!parsed.ok()) {
+    // ParseFilter names the expression "filter"; name the request field.
+    std::string message = parsed.status().message();
+    if (message.rfind("filter: ", 0) == 0) message = message.substr(8);
+    return Status(parsed.status().code(), field + ": " + message);
+  }
   return std::optional<Filter>(std::move(parsed).value());
 }
 

@@ -191,8 +191,12 @@ grpc::Status RecordServiceImpl::Count(grpc::ServerContext* ctx, const v1::CountR
 grpc::Status SearchServiceImpl::Search(grpc::ServerContext* ctx, const v1::SearchRequest* req, v1::SearchResponse* resp) {
   return Serve(ctx, "Search", *options_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(SearchRequest request, SearchFromProto(req->query(), "query", *options_));
-    VERITY_ASSIGN_OR_RETURN(SearchResult result, db_->Search(req->collection(), request));
-    ToProto(result, resp);
+    auto result = db_->Search(req->collection(), request);
+    if (result.status().code() == StatusCode::kInvalidArgument) {
+      return Status(StatusCode::kInvalidArgument, "query." + result.status().message());  // e.g. query.vector
+    }
+    if (!result.ok()) return result.status();
+    ToProto(*result, resp);
     return Status::Ok();
   });
 }

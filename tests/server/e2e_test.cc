@@ -199,7 +199,7 @@ TEST_CASE("every RPC: success path, bad input with its exact code, and the serve
   ExpectError(CALL(s.search, Search, search, &found), grpc::StatusCode::INVALID_ARGUMENT, "--max-k=50");
   search.mutable_query()->set_k(2);
   search.mutable_query()->add_vector(1);
-  ExpectError(CALL(s.search, Search, search, &found), grpc::StatusCode::INVALID_ARGUMENT, "vector: has 5 components");
+  ExpectError(CALL(s.search, Search, search, &found), grpc::StatusCode::INVALID_ARGUMENT, "query.vector: has 5 components");
   v1::BatchSearchRequest batch;
   batch.set_collection("docs");
   for (int i = 0; i < 3; ++i) {

@@ -1,0 +1,117 @@
+#include "import_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <filesystem>
+
+namespace verity::cli {
+
+using Json = nlohmann::json;
+
+Result<std::unique_ptr<ImportReader>> ImportReader::Open(const std::string& path) {
+  auto reader = std::unique_ptr<ImportReader>(new ImportReader());
+  reader->path_ = path;
+  std::error_code ec;
+  reader->file_bytes_ = std::filesystem::file_size(path, ec);
+  if (ec) return Status::NotFound(path + ": " + ec.message());
+  reader->in_.open(path, std::ios::binary);
+  if (!reader->in_) return Status::NotFound(path + ": cannot open");
+  reader->fvecs_ = path.size() >= 6 && path.compare(path.size() - 6, 6, ".fvecs") == 0;
+  return reader;
+}
+
+Status ImportReader::Next(size_t max, std::vector<Record>* batch) {
+  batch->clear();
+  batch_lines_.clear();
+  return fvecs_ ? NextFvecs(max, batch) : NextJsonLines(max, batch);
+}
+
+Status ImportReader::NextFvecs(size_t max, std::vector<Record>* batch) {
+  while (batch->size() < max) {
+    int32_t dim = 0;
+    if (!in_.read(reinterpret_cast<char*>(&dim), sizeof(dim))) {
+      if (in_.gcount() == 0) return Status::Ok();
+      return Status::InvalidArgument(path_ + ": vector " + std::to_string(line_) + ": truncated dimension");
+    }
+    if (dim <= 0 || dim > static_cast<int32_t>(Limits::kMaxDimension)) {
+      return Status::InvalidArgument(path_ + ": vector " + std::to_string(line_) + ": dimension " +
+                                     std::to_string(dim) + " is outside 1..4096");
+    }
+    Record r;
+    r.id = std::to_string(line_);
+    r.vector.resize(static_cast<size_t>(dim));
+    if (!in_.read(reinterpret_cast<char*>(r.vector.data()), static_cast<std::streamsize>(dim * sizeof(float)))) {
+      return Status::InvalidArgument(path_ + ": vector " + std::to_string(line_) + ": truncated");
+    }
+    bytes_read_ += sizeof(dim) + static_cast<uint64_t>(dim) * sizeof(float);
+    batch_lines_.push_back(line_);
+    ++line_;
+    batch->push_back(std::move(r));
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+Status MetadataFromJson(const Json& object, Metadata* out, const std::string& where) {
+  if (!object.is_object()) return Status::InvalidArgument(where + "\"metadata\" must be an object");
+  for (const auto& [key, value] : object.items()) {
+    if (value.is_string()) (*out)[key] = value.get<std::string>();
+    else if (value.is_boolean()) (*out)[key] = value.get<bool>();
+    else if (value.is_number_integer()) (*out)[key] = value.get<int64_t>();
+    else if (value.is_number_float()) (*out)[key] = value.get<double>();
+    else if (value.is_array()) {
+      std::vector<std::string> list;
+      for (const auto& item : value) {
+        if (!item.is_string()) return Status::InvalidArgument(where + "metadata \"" + key + "\": lists hold strings only");
+        list.push_back(item.get<std::string>());
+      }
+      (*out)[key] = std::move(list);
+    } else {
+      return Status::InvalidArgument(where + "metadata \"" + key + "\": unsupported value " + value.dump());
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ImportReader::NextJsonLines(size_t max, std::vector<Record>* batch) {
+  std::string line;
+  while (batch->size() < max && std::getline(in_, line)) {
+    ++line_;
+    bytes_read_ += line.size() + 1;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = path_ + ":" + std::to_string(line_) + ": ";
+    Json j = Json::parse(line, nullptr, false);
+    if (j.is_discarded()) return Status::InvalidArgument(where + "not valid JSON");
+    if (!j.is_object()) return Status::InvalidArgument(where + "expected a JSON object");
+    Record r;
+    if (!j.contains("id") || !(j["id"].is_string() || j["id"].is_number_integer())) {
+      return Status::InvalidArgument(where + "\"id\" is missing (a string or an integer)");
+    }
+    r.id = j["id"].is_string() ? j["id"].get<std::string>() : std::to_string(j["id"].get<int64_t>());
+    if (!j.contains("vector") || !j["vector"].is_array()) {
+      return Status::InvalidArgument(where + "\"vector\" is missing (an array of numbers)");
+    }
+    for (const auto& x : j["vector"]) {
+      if (!x.is_number()) return Status::InvalidArgument(where + "\"vector\" holds a non-number " + x.dump());
+      r.vector.push_back(x.get<float>());
+    }
+    if (j.contains("text")) {
+      if (!j["text"].is_string()) return Status::InvalidArgument(where + "\"text\" must be a string");
+      r.text = j["text"].get<std::string>();
+    }
+    if (j.contains("document_id")) {
+      if (!j["document_id"].is_string()) return Status::InvalidArgument(where + "\"document_id\" must be a string");
+      r.document_id = j["document_id"].get<std::string>();
+    }
+    if (j.contains("metadata")) VERITY_RETURN_IF_ERROR(MetadataFromJson(j["metadata"], &r.metadata, where));
+    batch_lines_.push_back(line_);
+    batch->push_back(std::move(r));
+  }
+  return Status::Ok();
+}
+
+}  // namespace verity::cli

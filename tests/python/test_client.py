@@ -1,0 +1,692 @@
+#!/usr/bin/python3
+"""End-to-end tests of the Python client (client/python/verity_client) and of
+the RAG example (client/python/examples/rag_loop.py) against a real verityd.
+
+    /usr/bin/python3 tests/python/test_client.py --verityd build/server/verityd --stubs DIR
+
+DIR holds the modules made by client/python/generate.sh. Starts verityd on a
+free loopback port with a temporary data directory, runs the tests with
+unittest (standard library only), stops the server with SIGTERM and checks
+that it exits 0. Exits non-zero if anything failed. CTest runs it as
+"python: client and RAG example" (tests/CMakeLists.txt).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+CLIENT_DIR = os.path.join(REPO, "client", "python")
+RAG_EXAMPLE = os.path.join(CLIENT_DIR, "examples", "rag_loop.py")
+
+# Set by main() once --stubs is on sys.path.
+ARGS = None
+grpc = None
+np = None
+verity_client = None
+SERVER = None
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def log_events(path):
+    """The JSON log lines of verityd, parsed; other lines are skipped."""
+    events = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                pass
+    return events
+
+
+class VerityServer:
+    """A verityd child process on a free loopback port, logging to a file."""
+
+    def __init__(self, binary, workdir):
+        self.binary = binary
+        self.data_dir = os.path.join(workdir, "data")
+        self.log_path = os.path.join(workdir, "verityd.log")
+        self.proc = None
+        self.addr = None
+
+    def start(self, attempts=3, timeout=30.0):
+        """Starts verityd and waits for its "start" log line. Retries on
+        exit code 3 (the port was taken between choosing and binding it)."""
+        for _ in range(attempts):
+            self.addr = f"127.0.0.1:{free_port()}"
+            log = open(self.log_path, "ab")
+            offset = log.tell()
+            self.proc = subprocess.Popen(
+                [self.binary, "--listen", self.addr, "--data", self.data_dir],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+            log.close()
+            # Connect only once it says it listens, as tests/server does: a
+            # refused connection would put the channel into reconnect backoff.
+            deadline = time.monotonic() + timeout
+            code = None
+            while code is None:
+                with open(self.log_path, "rb") as f:
+                    f.seek(offset)
+                    if b'"event":"start"' in f.read():
+                        return
+                code = self.proc.poll()
+                if code is None and time.monotonic() > deadline:
+                    self.kill()
+                    raise RuntimeError(f"verityd did not log a start line within {timeout}s:\n{self.log_tail()}")
+                time.sleep(0.02)
+            if code != 3:
+                raise RuntimeError(f"verityd exited with code {code} at start:\n{self.log_tail()}")
+        raise RuntimeError(f"verityd could not listen after {attempts} attempts:\n{self.log_tail()}")
+
+    def terminate(self, timeout=30.0):
+        """Sends SIGTERM and returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        if self.running():
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_tail(self, lines=30):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def setUpModule():
+    SERVER.start()
+
+
+def tearDownModule():
+    SERVER.kill()  # only if ShutdownTest did not run or failed
+
+
+class ServerTestCase(unittest.TestCase):
+    """Gives each test a client and a collection-name prefix of its own."""
+
+    def setUp(self):
+        self.db = verity_client.Client(SERVER.addr, timeout=30.0)
+        self.addCleanup(self.db.close)
+        self.prefix = self.id().rsplit(".", 2)[-2] + "." + self._testMethodName
+
+    def name(self, suffix=""):
+        return (self.prefix + suffix)[:128]
+
+    def assertVerityError(self, code, fragment, fn, *args, **kwargs):
+        """Calls fn and checks it raises VerityError with the code and a
+        message containing fragment; returns the error."""
+        with self.assertRaises(verity_client.VerityError) as cm:
+            result = fn(*args, **kwargs)
+            if hasattr(result, "__next__"):  # a generator raises when iterated
+                list(result)
+        err = cm.exception
+        self.assertEqual(err.code, code, str(err))
+        if fragment is not None:
+            self.assertIn(fragment, err.message)
+        return err
+
+
+def record(id, vector, **kwargs):
+    return dict(id=id, vector=vector, **kwargs)
+
+
+class CollectionTest(ServerTestCase):
+    def test_health(self):
+        self.assertEqual(self.db.health(), "SERVING")
+        self.assertVerityError("NOT_FOUND", None, self.db.health, "no.such.service")
+
+    def test_create_get_list_drop(self):
+        name = self.name()
+        info = self.db.create_collection(name, 4)
+        self.assertEqual(info["name"], name)
+        self.assertEqual(info["dimension"], 4)
+        self.assertEqual(info["metric"], "l2")
+        self.assertEqual((info["m"], info["ef_construction"], info["default_ef"]), (16, 200, 64))
+        self.assertEqual((info["head_version"], info["live_records"], info["graph_nodes"]), (0, 0, 0))
+        self.assertGreater(info["created_at_us"], 1_600_000_000 * 10**6)
+        self.assertEqual(self.db.get_collection(name), info)
+
+        other = self.db.create_collection(self.name(".b"), 2, metric="cosine")
+        listed = self.db.list_collections()
+        names = [c["name"] for c in listed]
+        self.assertEqual(names, sorted(names))
+        self.assertIn(info, listed)
+        self.assertIn(other, listed)
+
+        self.assertIsNone(self.db.drop_collection(name))
+        self.assertVerityError("NOT_FOUND", name, self.db.get_collection, name)
+        self.assertVerityError("NOT_FOUND", name, self.db.drop_collection, name)
+        self.assertNotIn(name, [c["name"] for c in self.db.list_collections()])
+        self.db.drop_collection(other["name"])
+
+    def test_create_with_options(self):
+        info = self.db.create_collection(self.name(), 3, metric="IP", m=8, ef_construction=50, default_ef=20)
+        self.assertEqual(
+            (info["metric"], info["m"], info["ef_construction"], info["default_ef"]), ("ip", 8, 50, 20)
+        )
+
+    def test_create_errors(self):
+        name = self.name()
+        self.db.create_collection(name, 4)
+        self.assertVerityError("ALREADY_EXISTS", name, self.db.create_collection, name, 4)
+        self.assertVerityError("INVALID_ARGUMENT", "dimension", self.db.create_collection, self.name(".z"), 0)
+        self.assertVerityError("INVALID_ARGUMENT", "--max-dimension", self.db.create_collection, self.name(".z"), 5000)
+        self.assertVerityError("INVALID_ARGUMENT", "name", self.db.create_collection, "has space", 4)
+        self.assertVerityError("INVALID_ARGUMENT", "m:", self.db.create_collection, self.name(".z"), 4, m=1)
+        with self.assertRaisesRegex(ValueError, "metric"):
+            self.db.create_collection(self.name(".z"), 4, metric="hamming")
+        self.assertVerityError("NOT_FOUND", None, self.db.get_collection, self.name(".z"))
+
+    def test_unknown_collection_is_not_found(self):
+        missing = self.name(".missing")
+        v = [0.0, 0.0]
+        for fn, args in [
+            (self.db.get_collection, (missing,)),
+            (self.db.drop_collection, (missing,)),
+            (self.db.list_versions, (missing,)),
+            (self.db.upsert, (missing, [record("a", v)])),
+            (self.db.delete, (missing, ["a"])),
+            (self.db.get, (missing, "a")),
+            (self.db.scroll, (missing,)),
+            (self.db.count, (missing,)),
+            (self.db.search, (missing, v)),
+            (self.db.batch_search, (missing, [v])),
+        ]:
+            with self.subTest(fn=fn.__name__):
+                self.assertVerityError("NOT_FOUND", missing, fn, *args)
+
+
+class RecordTest(ServerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.coll = self.name()
+        self.db.create_collection(self.coll, 3)
+
+    def test_upsert_get_delete(self):
+        result = self.db.upsert(
+            self.coll,
+            [
+                record("a", [1, 2, 3], text="alpha", document_id="doc1", metadata={"n": 1}),
+                record("b", (0.5, 0.25, 0.125)),
+            ],
+        )
+        self.assertIsInstance(result, verity_client.WriteResult)
+        self.assertEqual(result, (1, 2))
+        version, applied = result
+        self.assertEqual((version, applied), (result.version, result.applied))
+
+        a = self.db.get(self.coll, "a")
+        self.assertEqual(
+            a,
+            {
+                "id": "a",
+                "vector": [1.0, 2.0, 3.0],
+                "text": "alpha",
+                "document_id": "doc1",
+                "metadata": {"n": 1},
+                "row_version": 1,
+            },
+        )
+        b = self.db.get(self.coll, "b")
+        self.assertEqual((b["text"], b["document_id"], b["metadata"]), ("", "", {}))
+
+        self.assertEqual(self.db.delete(self.coll, ["a", "never-written"]), (2, 1))
+        self.assertEqual(self.db.delete(self.coll, ["a"]), (3, 0))  # not live any more: ignored
+        self.assertVerityError("NOT_FOUND", '"a"', self.db.get, self.coll, "a")
+        self.assertEqual(self.db.count(self.coll), 1)
+        info = self.db.get_collection(self.coll)
+        self.assertEqual((info["head_version"], info["live_records"]), (3, 1))
+
+    def test_metadata_types_round_trip(self):
+        metadata = {
+            "s": "text ü",
+            "empty_s": "",
+            "i": 7,
+            "zero": 0,
+            "neg": -(2**63),
+            "big": 2**63 - 1,
+            "f": 0.25,
+            "whole_f": 3.0,
+            "t": True,
+            "fls": False,
+            "l": ["a", "b", "a"],
+            "tuple": ("x",),
+            "np_i": np.int32(-5),
+            "np_f": np.float32(1.5),
+            "np_b": np.bool_(True),
+        }
+        self.db.upsert(self.coll, [record("r", [0, 0, 1], metadata=metadata)])
+        got = self.db.get(self.coll, "r")["metadata"]
+        expected = {
+            "s": "text ü",
+            "empty_s": "",
+            "i": 7,
+            "zero": 0,
+            "neg": -(2**63),
+            "big": 2**63 - 1,
+            "f": 0.25,
+            "whole_f": 3.0,
+            "t": True,
+            "fls": False,
+            "l": ["a", "b", "a"],
+            "tuple": ["x"],
+            "np_i": -5,
+            "np_f": 1.5,
+            "np_b": True,
+        }
+        self.assertEqual(got, expected)
+        self.assertEqual(list(got), sorted(got))  # sorted keys, reproducible output
+        for key, t in [("t", bool), ("fls", bool), ("np_b", bool), ("i", int), ("zero", int), ("np_i", int),
+                       ("f", float), ("whole_f", float), ("np_f", float), ("l", list), ("s", str)]:
+            self.assertIs(type(got[key]), t, key)
+
+        # The server sees the same types: bool is not 1, an int equals a whole double.
+        for text, n in [
+            ("t = true", 1), ("t = 1", 0), ("fls = false", 1), ("i = 7", 1), ("i = 7.0", 1),
+            ("whole_f = 3", 1), ('i = "7"', 0), ('l any ["b"]', 1), ("big > 0", 1), ("neg < 0", 1),
+        ]:
+            with self.subTest(filter=text):
+                self.assertEqual(self.db.count(self.coll, filter=text), n)
+        # The same values come back from scroll and search.
+        self.assertEqual([r["metadata"] for r in self.db.scroll(self.coll)], [expected])
+        self.assertEqual(self.db.search(self.coll, [0, 0, 1], k=1)[0]["metadata"], expected)
+
+    def test_client_side_argument_errors(self):
+        bad = [
+            (TypeError, r'records\[0\]\.metadata\["d"\]: unsupported', [record("a", [0, 0, 0], metadata={"d": {}})]),
+            (TypeError, r'records\[0\]\.metadata\["l"\]\[1\]', [record("a", [0, 0, 0], metadata={"l": ["x", 1]})]),
+            (ValueError, r'metadata\["i"\]: .* int64', [record("a", [0, 0, 0], metadata={"i": 2**63})]),
+            (TypeError, r"metadata: keys must be str", [record("a", [0, 0, 0], metadata={1: "x"})]),
+            (ValueError, r"records\[1\]\.id: missing", [record("a", [0, 0, 0]), {"vector": [0, 0, 0]}]),
+            (ValueError, r"unknown key.*'meta'", [record("a", [0, 0, 0], meta={})]),
+            (TypeError, r"records\[0\]\.vector\[1\]: expected a number", [record("a", [0, "x", 0])]),
+            (TypeError, r"records\[0\]\.vector: expected", [record("a", "abc")]),
+            (ValueError, r"records\[0\]\.vector: expected a 1-D", [record("a", np.zeros((3, 1)))]),
+            (TypeError, r"records\[0\]\.text: expected str", [record("a", [0, 0, 0], text=5)]),
+            (TypeError, r"one dict", record("a", [0, 0, 0])),
+        ]
+        for exc, pattern, records in bad:
+            with self.subTest(pattern=pattern):
+                with self.assertRaisesRegex(exc, pattern):
+                    self.db.upsert(self.coll, records)
+        with self.assertRaisesRegex(TypeError, "single str"):
+            self.db.delete(self.coll, "a")
+        with self.assertRaisesRegex(ValueError, "at:"):
+            self.db.get(self.coll, "a", at=-1)
+        # Nothing reached the server.
+        self.assertEqual(len(self.db.list_versions(self.coll)), 1)
+
+    def test_numpy_vectors(self):
+        rows = np.arange(12, dtype=np.float64).reshape(4, 3)
+        self.db.upsert(self.coll, [record(f"r{i}", rows[i]) for i in range(4)])
+        self.db.upsert(self.coll, [record("f32", np.array([0.5, 0.5, 0.5], dtype=np.float32))])
+        self.assertEqual(self.db.get(self.coll, "r2")["vector"], [6.0, 7.0, 8.0])
+        self.assertEqual(self.db.get(self.coll, "f32")["vector"], [0.5, 0.5, 0.5])
+        self.assertEqual(self.db.search(self.coll, rows[3], k=1)[0]["id"], "r3")
+
+    def test_wrong_dimension_and_bad_values(self):
+        err = self.assertVerityError(
+            "INVALID_ARGUMENT",
+            "records[1].vector",
+            self.db.upsert,
+            self.coll,
+            [record("ok", [0, 0, 0]), record("short", [1, 2])],
+        )
+        self.assertIn("dimension is 3", err.message)
+        self.assertVerityError(
+            "INVALID_ARGUMENT", "records[0].vector[2]: NaN", self.db.upsert, self.coll,
+            [record("nan", [0, 0, float("nan")])],
+        )
+        self.assertVerityError("INVALID_ARGUMENT", "records[0].id", self.db.upsert, self.coll, [record("", [0, 0, 0])])
+        self.assertVerityError("INVALID_ARGUMENT", "records", self.db.upsert, self.coll, [])
+        self.assertVerityError("INVALID_ARGUMENT", "vector", self.db.search, self.coll, [1, 2, 3, 4])
+        # A refused batch writes nothing.
+        self.assertEqual(self.db.count(self.coll), 0)
+        self.assertEqual(len(self.db.list_versions(self.coll)), 1)
+
+    def test_bad_filter(self):
+        self.db.upsert(self.coll, [record("a", [0, 0, 0], metadata={"lang": "en"})])
+        err = self.assertVerityError("INVALID_ARGUMENT", "column 8", self.db.count, self.coll, filter="lang = en")
+        self.assertIn("filter", err.message)
+        self.assertIn('strings are double-quoted: "en"', err.message)
+        self.assertVerityError("INVALID_ARGUMENT", "column 9", self.db.scroll, self.coll, filter="year >= ")
+        err = self.assertVerityError(
+            "INVALID_ARGUMENT", "query.filter", self.db.search, self.coll, [0, 0, 0], filter="(a exists"
+        )
+        self.assertIn("column 10", err.message)
+        self.assertVerityError("INVALID_ARGUMENT", "filter", self.db.count, self.coll, filter='year < "x"')
+        with self.assertRaisesRegex(TypeError, "filter"):
+            self.db.count(self.coll, filter={"lang": "en"})
+        self.assertEqual(self.db.count(self.coll, filter='lang = "en"'), 1)
+
+    def test_scroll_pages(self):
+        n = 250
+        self.db.upsert(
+            self.coll,
+            [record(f"id{i:04d}", [i, 0, 0], metadata={"even": i % 2 == 0, "i": i}) for i in range(n)],
+        )
+        calls = []
+        scroll_rpc = self.db._records.Scroll
+
+        def counting(request, **kwargs):
+            calls.append((request.start_after, request.HasField("at")))
+            return scroll_rpc(request, **kwargs)
+
+        self.db._records.Scroll = counting
+
+        rows = list(self.db.scroll(self.coll, limit=100))
+        self.assertEqual([r["id"] for r in rows], [f"id{i:04d}" for i in range(n)])
+        self.assertEqual(len(calls), 3)
+        self.assertEqual(calls[0], ("", False))
+        self.assertTrue(all(has_at for _, has_at in calls[1:]), calls)  # later pages pinned to one version
+        self.assertTrue(all(r["vector"] is None for r in rows))
+
+        calls.clear()
+        evens = list(self.db.scroll(self.coll, limit=30, filter="even = true", with_vectors=True))
+        self.assertEqual([r["metadata"]["i"] for r in evens], list(range(0, n, 2)))
+        self.assertEqual(evens[3]["vector"], [6.0, 0.0, 0.0])
+        self.assertEqual(len(calls), 5)
+
+        # Writes made while a scroll is under way are not seen by it.
+        it = self.db.scroll(self.coll, limit=100)
+        first = [next(it) for _ in range(50)]
+        self.db.upsert(self.coll, [record(f"zz{i}", [0, 0, 0]) for i in range(10)])
+        self.db.delete(self.coll, ["id0200"])
+        rest = list(it)
+        self.assertEqual(len(first) + len(rest), n)
+        self.assertIn("id0200", [r["id"] for r in rest])
+        self.assertEqual(len(list(self.db.scroll(self.coll, limit=100))), n + 10 - 1)
+
+        self.assertVerityError("INVALID_ARGUMENT", "limit", self.db.scroll, self.coll, limit=20000)
+
+
+class SearchTest(ServerTestCase):
+    DIM = 8
+
+    def setUp(self):
+        super().setUp()
+        self.coll = self.name()
+        self.db.create_collection(self.coll, self.DIM)
+        rng = np.random.default_rng(7)
+        self.vectors = rng.standard_normal((300, self.DIM)).astype(np.float32)
+        self.db.upsert(
+            self.coll,
+            [
+                record(f"v{i:03d}", self.vectors[i], text=f"text {i}", document_id=f"d{i % 3}",
+                       metadata={"group": i % 3, "tags": ["odd" if i % 2 else "even"]})
+                for i in range(len(self.vectors))
+            ],
+        )
+        self.query = rng.standard_normal(self.DIM).astype(np.float32)
+
+    def exact(self, k, mask=None):
+        d = ((self.vectors - self.query) ** 2).sum(axis=1)
+        if mask is not None:
+            d = np.where(mask, d, np.inf)
+        order = np.argsort(d, kind="stable")[:k]
+        return [f"v{i:03d}" for i in order], d[order]
+
+    def test_search_finds_the_nearest(self):
+        ids, dists = self.exact(10)
+        for plan in (None, "exact", "graph"):
+            with self.subTest(plan=plan):
+                hits = self.db.search(self.coll, self.query, k=10, ef=100, plan=plan)
+                self.assertIsInstance(hits, verity_client.SearchHits)
+                self.assertEqual(hits.version, 1)
+                self.assertEqual([h["id"] for h in hits], ids)
+                for h, d in zip(hits, dists):
+                    self.assertAlmostEqual(h["distance"], float(d), places=3)
+                    self.assertEqual(h["row_version"], 1)
+                self.assertEqual(hits.exact, plan == "exact" or (plan is None and hits.exact))
+        hit = self.db.search(self.coll, self.query.tolist(), k=1)[0]
+        self.assertEqual(
+            set(hit), {"id", "row_version", "distance", "text", "document_id", "metadata", "vector"}
+        )
+        i = int(hit["id"][1:])
+        self.assertEqual((hit["text"], hit["document_id"]), (f"text {i}", f"d{i % 3}"))
+        self.assertEqual(hit["metadata"], {"group": i % 3, "tags": ["odd" if i % 2 else "even"]})
+        self.assertIsNone(hit["vector"])
+
+    def test_payload_options(self):
+        hits = self.db.search(self.coll, self.query, k=3, with_payload=False, with_vectors=True)
+        self.assertEqual(len(hits), 3)
+        for h in hits:
+            self.assertIsNone(h["text"])
+            self.assertIsNone(h["metadata"])
+            self.assertEqual(len(h["vector"]), self.DIM)
+            np.testing.assert_allclose(h["vector"], self.vectors[int(h["id"][1:])], rtol=1e-6)
+
+    def test_filtered_search(self):
+        group = np.arange(len(self.vectors)) % 3
+        ids, _ = self.exact(5, mask=group == 2)
+        hits = self.db.search(self.coll, self.query, k=5, filter="group = 2")
+        self.assertEqual([h["id"] for h in hits], ids)
+        odd = np.arange(len(self.vectors)) % 2 == 1
+        ids, _ = self.exact(5, mask=(group != 0) & odd)
+        hits = self.db.search(self.coll, self.query, k=5, filter='group in [1, 2] and tags any ["odd"]')
+        self.assertEqual([h["id"] for h in hits], ids)
+        self.assertEqual(self.db.search(self.coll, self.query, filter="group = 9"), [])
+
+    def test_batch_search(self):
+        queries = np.stack([self.query, self.vectors[5], self.vectors[17]])
+        results = self.db.batch_search(self.coll, queries, k=4, filter="group >= 0")
+        self.assertEqual(len(results), 3)
+        for q, hits in zip(queries, results):
+            self.assertEqual(
+                [h["id"] for h in hits], [h["id"] for h in self.db.search(self.coll, q, k=4, filter="group >= 0")]
+            )
+        self.assertEqual(results[1][0]["id"], "v005")
+        self.assertEqual(results[2][0]["id"], "v017")
+        as_lists = self.db.batch_search(self.coll, queries.tolist(), k=4, with_payload=False)
+        self.assertEqual([[h["id"] for h in r] for r in as_lists], [[h["id"] for h in r] for r in results])
+        self.assertVerityError("INVALID_ARGUMENT", "queries", self.db.batch_search, self.coll, [])
+        self.assertVerityError("INVALID_ARGUMENT", "queries[0].k", self.db.batch_search, self.coll, queries, k=5000)
+        with self.assertRaisesRegex(ValueError, "2-D"):
+            self.db.batch_search(self.coll, self.query)
+
+    def test_k_limit(self):
+        self.assertVerityError("INVALID_ARGUMENT", "--max-k", self.db.search, self.coll, self.query, k=5000)
+
+
+class VersionTest(ServerTestCase):
+    def test_reads_at_older_versions(self):
+        coll = self.name()
+        self.db.create_collection(coll, 2)
+        v1, _ = self.db.upsert(coll, [record("a", [1, 0], text="a1"), record("b", [0, 1], text="b1")])
+        v2, _ = self.db.upsert(coll, [record("a", [1, 0.1], text="a2", metadata={"rev": 2})])
+        v3, _ = self.db.delete(coll, ["b"])
+        self.assertEqual((v1, v2, v3), (1, 2, 3))
+
+        self.assertEqual(self.db.get(coll, "a", at=1)["text"], "a1")
+        self.assertEqual(self.db.get(coll, "a", at=1)["row_version"], 1)
+        self.assertEqual(self.db.get(coll, "a")["text"], "a2")
+        self.assertEqual(self.db.get(coll, "a")["row_version"], 2)
+        self.assertEqual(self.db.get(coll, "b", at=2)["text"], "b1")
+        self.assertVerityError("NOT_FOUND", '"b"', self.db.get, coll, "b", at=3)
+        self.assertVerityError("NOT_FOUND", '"a"', self.db.get, coll, "a", at=0)  # 0 = empty, not "head"
+
+        self.assertEqual([self.db.count(coll, at=v) for v in range(4)], [0, 2, 2, 1])
+        self.assertEqual(self.db.count(coll, at=1, filter="rev exists"), 0)
+        self.assertEqual(self.db.count(coll, filter="rev exists"), 1)
+        self.assertEqual([r["text"] for r in self.db.scroll(coll, at=1)], ["a1", "b1"])
+        self.assertEqual([r["text"] for r in self.db.scroll(coll, at=0)], [])
+
+        hits = self.db.search(coll, [0, 1], k=2, at=2)
+        self.assertEqual(hits.version, 2)
+        self.assertEqual([(h["id"], h["text"]) for h in hits], [("b", "b1"), ("a", "a2")])
+        self.assertEqual([h["id"] for h in self.db.search(coll, [0, 1], k=2)], ["a"])
+        self.assertEqual([h["text"] for h in self.db.batch_search(coll, [[1, 0]], k=1, at=1)[0]], ["a1"])
+
+        err = self.assertVerityError("INVALID_ARGUMENT", "at", self.db.count, coll, at=99)
+        self.assertIn("99", err.message)
+
+        versions = self.db.list_versions(coll)
+        self.assertEqual(
+            [(v["version"], v["upserted"], v["deleted"]) for v in versions],
+            [(0, 0, 0), (1, 2, 0), (2, 1, 0), (3, 0, 1)],
+        )
+        stamps = [v["committed_at_us"] for v in versions]
+        self.assertEqual(stamps, sorted(stamps))
+
+
+class ErrorTest(ServerTestCase):
+    def test_error_carries_code_message_and_cause(self):
+        missing = self.name(".missing")
+        with self.assertRaises(verity_client.VerityError) as cm:
+            self.db.get_collection(missing)
+        err = cm.exception
+        self.assertIsInstance(err, Exception)
+        self.assertEqual(err.code, "NOT_FOUND")
+        self.assertIs(err.status_code, grpc.StatusCode.NOT_FOUND)
+        self.assertEqual(err.method, "CollectionService.GetCollection")
+        self.assertEqual(str(err), f"NOT_FOUND: {err.message} (CollectionService.GetCollection)")
+        self.assertIn(missing, str(err))
+        self.assertIsInstance(err.__cause__, grpc.RpcError)
+
+    def test_unreachable_server(self):
+        with verity_client.Client(f"127.0.0.1:{free_port()}", timeout=5.0) as db:
+            with self.assertRaises(verity_client.VerityError) as cm:
+                db.list_collections()
+        self.assertIn(cm.exception.code, ("UNAVAILABLE", "DEADLINE_EXCEEDED"))
+
+
+class RagExampleTest(ServerTestCase):
+    def run_example(self, collection):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([ARGS.stubs, CLIENT_DIR]), PYTHONDONTWRITEBYTECODE="1")
+        return subprocess.run(
+            [sys.executable, RAG_EXAMPLE, "--addr", SERVER.addr, "--collection", collection, "--keep"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def test_rag_loop(self):
+        coll = self.name()
+        run = self.run_example(coll)
+        self.assertEqual(run.returncode, 0, f"stdout:\n{run.stdout}\nstderr:\n{run.stderr}")
+        out = run.stdout
+        m = re.search(r"^ingested (\d+) chunks from 5 documents in (\d+) batches; head version (\d+)$", out, re.M)
+        self.assertIsNotNone(m, out)
+        chunks, batches, loaded = map(int, m.groups())
+        self.assertGreaterEqual(chunks, 150)
+        self.assertEqual(batches, loaded)  # one version per batch
+        self.assertIn(f"count: all={chunks} ", out)
+
+        # Each question's best chunk comes from the document that answers it,
+        # and the filter kept the others out.
+        sections = re.split(r"^(?=Q\d: )", out, flags=re.M)[1:]
+        self.assertEqual(len(sections), 3, out)
+        for section, doc in zip(sections, ["bees", "sourdough", "bicycle"]):
+            self.assertRegex(section, rf"top hit: {doc}#\d+ ")
+            self.assertIn("context:", section)
+            self.assertNotIn("lighthouse#", section)  # a draft; every filter excludes it
+        self.assertIn("four to six hours", sections[1])
+        self.assertIn("80 psi", sections[2])
+
+        # The revision and the read at the version before it.
+        m = re.search(r"^revised bicycle: (\d+) changed chunks upserted -> version (\d+)$", out, re.M)
+        self.assertIsNotNone(m, out)
+        changed, revised = map(int, m.groups())
+        self.assertEqual(revised, loaded + 1)
+        self.assertGreater(changed, 0)
+        self.assertRegex(out, rf"(?m)^at head \(version {revised}\): read version {revised}, .*answer: 95 psi$")
+        self.assertRegex(
+            out, rf"(?m)^at version {loaded}, before the revision: read version {loaded}, .*answer: 80 psi$"
+        )
+        self.assertRegex(out, rf"(?m)^get bicycle#\d+ at version {loaded}: '.*80 psi.*'$")
+        self.assertRegex(out, r"(?m)^get bicycle#\d+ at head: '.*95 psi.*'$")
+        self.assertEqual(out.splitlines()[-1], "done")
+
+        # What it left in the server agrees with what it printed.
+        info = self.db.get_collection(coll)
+        self.assertEqual((info["dimension"], info["metric"]), (64, "cosine"))
+        self.assertEqual((info["head_version"], info["live_records"]), (revised, chunks))
+        self.assertEqual(self.db.count(coll, filter='doc = "bicycle" and draft = false'),
+                         self.db.count(coll, at=loaded, filter='doc = "bicycle"'))
+
+        # Deterministic: a second run (which recreates the collection) prints the same.
+        again = self.run_example(coll)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertEqual(again.stdout, out)
+        self.db.drop_collection(coll)
+
+
+class ShutdownTest(unittest.TestCase):
+    """Runs last: SIGTERM must stop the server cleanly with exit code 0."""
+
+    def test_sigterm_exits_zero(self):
+        self.assertTrue(SERVER.running(), "verityd died during the tests:\n" + SERVER.log_tail())
+        self.assertEqual(SERVER.terminate(), 0, SERVER.log_tail())
+        events = [e.get("event") for e in log_events(SERVER.log_path)]
+        self.assertIn("stopping", events)
+        self.assertEqual(events[-1], "stop")
+        errors = [e for e in log_events(SERVER.log_path) if e.get("level") == "error"]
+        self.assertEqual(errors, [])
+
+
+TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ErrorTest, RagExampleTest, ShutdownTest]
+
+
+def main():
+    global ARGS, grpc, np, verity_client, SERVER
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--verityd", required=True, help="path of the verityd binary")
+    parser.add_argument("--stubs", required=True, help="directory written by client/python/generate.sh")
+    parser.add_argument("-v", "--verbosity", type=int, default=2, help="unittest verbosity (default %(default)s)")
+    ARGS = parser.parse_args()
+    ARGS.verityd = os.path.abspath(ARGS.verityd)
+    ARGS.stubs = os.path.abspath(ARGS.stubs)
+
+    # No __pycache__ in the source tree (the stubs' directory is the build's).
+    sys.dont_write_bytecode = True
+    sys.path[:0] = [ARGS.stubs, CLIENT_DIR]
+    import grpc as grpc_module
+    import numpy as numpy_module
+    import verity_client as client_module
+
+    grpc, np, verity_client = grpc_module, numpy_module, client_module
+
+    workdir = tempfile.mkdtemp(prefix="verity-python-test-")
+    SERVER = VerityServer(ARGS.verityd, workdir)
+    suite = unittest.TestSuite()
+    for case in TEST_CASES:  # in this order: ShutdownTest must be last
+        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
+    try:
+        result = unittest.TextTestRunner(verbosity=ARGS.verbosity).run(suite)
+        if not result.wasSuccessful():
+            print(f"--- verityd log ({SERVER.log_path}), last lines:\n{SERVER.log_tail()}", file=sys.stderr)
+    finally:
+        SERVER.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+// The `verity` CLI against a real verityd: import, search with a filter,
+// --json output parsed and checked, and a malformed JSONL line reported with
+// its number.
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "engine/test_data.h"
+#include "server/server_process.h"
+
+using Json = nlohmann::json;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+// Runs the CLI with `args` (shell-quoted by the caller).
+Run Cli(const verity::test::TempDir& dir, const std::string& addr, const std::string& args) {
+  const std::string out = dir.Sub("cli.out"), err = dir.Sub("cli.err");
+  const std::string command = std::string(VERITY_CLI_PATH) + " --addr " + addr + " " + args + " >" + out + " 2>" + err;
+  const int status = std::system(command.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, verity::test::ReadFile(out), verity::test::ReadFile(err)};
+}
+
+}  // namespace
+
+TEST_CASE("the verity CLI: create, import, search with a filter, --json", "[server][cli]") {
+  verity::test::TempDir dir;
+  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
+  REQUIRE(server);
+  const std::string addr = server->address();
+
+  Run r = Cli(dir, addr, "collection create docs --dim 4 --metric l2 --json");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE(Json::parse(r.out)[0]["name"] == "docs");
+
+  {
+    std::ofstream f(dir.Sub("good.jsonl"));
+    for (int i = 0; i < 25; ++i) {
+      Json line = {{"id", "d" + std::to_string(i)},
+                   {"vector", {i, i % 5, 1, 0}},
+                   {"text", "chunk " + std::to_string(i)},
+                   {"document_id", "doc" + std::to_string(i / 5)},
+                   {"metadata", {{"lang", i % 2 ? "en" : "de"}, {"n", i}, {"tags", {"t" + std::to_string(i % 3)}}}}};
+      f << line.dump() << "\n";
+    }
+  }
+  r = Cli(dir, addr, "import docs " + dir.Sub("good.jsonl") + " --batch 10 --json");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  Json summary = Json::parse(r.out);
+  REQUIRE(summary["records"] == 25);
+  REQUIRE(summary["version"] == 3);  // 10 + 10 + 5
+  REQUIRE(summary["records_per_second"].get<double>() > 0);
+
+  // Human-readable summary line too.
+  r = Cli(dir, addr, "import docs " + dir.Sub("good.jsonl"));
+  REQUIRE(r.code == 0);
+  REQUIRE(r.out.find("imported 25 records in") != std::string::npos);
+
+  r = Cli(dir, addr, "search docs --vector '[10, 0, 1, 0]' -k 3 --filter 'lang = \"en\" and n >= 5' --json");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  Json found = Json::parse(r.out);
+  REQUIRE(found["hits"].size() == 3);
+  REQUIRE(found["hits"][0]["id"] == "d11");  // nearest odd n >= 5 to (10, 0, 1, 0) after exact d10 is filtered out
+  for (const auto& hit : found["hits"]) {
+    REQUIRE(hit["metadata"]["lang"] == "en");
+    REQUIRE(hit["metadata"]["n"].get<int>() >= 5);
+  }
+  r = Cli(dir, addr, "search docs --vector '[10, 0, 1, 0]' -k 2");
+  REQUIRE(r.code == 0);
+  REQUIRE(r.out.find("RANK") != std::string::npos);
+  REQUIRE(r.out.find("d10") != std::string::npos);
+
+  r = Cli(dir, addr, "get docs d3 --at 1 --json");
+  REQUIRE(r.code == 0);
+  Json got = Json::parse(r.out);
+  REQUIRE(got["text"] == "chunk 3");
+  REQUIRE(got["row_version"] == 1);
+  r = Cli(dir, addr, "count docs --filter 'tags any [\"t0\"]' --json");
+  REQUIRE(Json::parse(r.out)["count"] == 9);
+  r = Cli(dir, addr, "delete docs d1 d2 nope --json");
+  REQUIRE(Json::parse(r.out)["deleted"] == 2);
+  r = Cli(dir, addr, "versions docs --json");
+  REQUIRE(Json::parse(r.out).size() == 6);  // 0; 3 batches; 1 batch; 1 delete
+  r = Cli(dir, addr, "collection list");
+  REQUIRE(r.out.find("NAME") != std::string::npos);
+  REQUIRE(r.out.find("docs") != std::string::npos);
+
+  // A malformed line is reported with its line number; the lines before it
+  // (in earlier batches) stay imported.
+  {
+    std::ofstream f(dir.Sub("bad.jsonl"));
+    f << R"({"id": "b1", "vector": [1, 2, 3, 4]})" << "\n";
+    f << R"({"id": "b2", "vector": [1, 2, 3, 4]})" << "\n";
+    f << R"({"id": "b3", "vector": [1, 2, oops]})" << "\n";
+  }
+  r = Cli(dir, addr, "import docs " + dir.Sub("bad.jsonl") + " --batch 1");
+  REQUIRE(r.code == 1);
+  REQUIRE(r.err.find("bad.jsonl:3: not valid JSON") != std::string::npos);
+  REQUIRE(r.err.rfind("verity: ", 0) == 0);
+  REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // one line
+  // A record the server refuses is reported with its line too.
+  {
+    std::ofstream f(dir.Sub("dim.jsonl"));
+    f << R"({"id": "c1", "vector": [1, 2, 3, 4]})" << "\n";
+    f << R"({"id": "c2", "vector": [1, 2, 3]})" << "\n";
+  }
+  r = Cli(dir, addr, "import docs " + dir.Sub("dim.jsonl"));
+  REQUIRE(r.code == 1);
+  REQUIRE(r.err.find("dim.jsonl:2: records[1].vector: has 3 components") != std::string::npos);
+
+  // Errors: unknown collection (server), bad filter, usage.
+  r = Cli(dir, addr, "count nope");
+  REQUIRE(r.code == 1);
+  REQUIRE(r.err.find("NOT_FOUND") != std::string::npos);
+  r = Cli(dir, addr, "search docs --vector '[1,2,3,4]' --filter 'n >'");
+  REQUIRE(r.code == 1);
+  REQUIRE(r.err.find("query.filter: column") != std::string::npos);
+  r = Cli(dir, addr, "frobnicate");
+  REQUIRE(r.code == 2);
+  REQUIRE(server->Stop(SIGTERM) == 0);
+}
