@@ -1,6 +1,9 @@
 // verity_demo: the project's end-to-end job until the server exists.
 //
-//   verity_demo [--data DIR]      (default ./verity-data)
+//   verity_demo [--data DIR] [--load-only]     (default ./verity-data)
+//
+// --load-only: ingest if needed, write DIR/example-query.json (test image 0
+// as a JSON array) and stop; scripts/run.sh uses it before starting verityd.
 //
 // Opens the database in DIR. If the collection "fashion_mnist" does not exist
 // it is created (784, l2) and the 60,000 Fashion-MNIST training images are
@@ -185,7 +188,7 @@ void PrintPass(const char* title, const PassReport& r, size_t queries, const std
   }
 }
 
-Status Run(const std::string& dir) {
+Status Run(const std::string& dir, bool load_only) {
   const auto open_start = Clock::now();
   VERITY_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(dir));
   std::printf("opened %s in %.2f s\n", dir.c_str(), SecondsSince(open_start));
@@ -223,6 +226,17 @@ Status Run(const std::string& dir) {
   VERITY_ASSIGN_OR_RETURN(info, db->GetCollection(kCollection));
 
   VERITY_ASSIGN_OR_RETURN(ImageSet queries, LoadFashionMnistQueries(kFashionMnistDir, kQueries));
+  if (load_only) {
+    // For the server's first start: leave a query (test image 0) to try.
+    const std::string path = dir + "/example-query.json";
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    if (f == nullptr) return Status::Unavailable("cannot write " + path);
+    std::fputc('[', f);
+    for (size_t d = 0; d < queries.dim; ++d) std::fprintf(f, d ? ",%g" : "%g", queries.row(0)[d]);
+    std::fputs("]\n", f);
+    std::fclose(f);
+    return db->Close().WithPrefix("close");
+  }
   VERITY_ASSIGN_OR_RETURN(std::vector<uint8_t> query_labels, LoadFashionMnistTestLabels(kFashionMnistDir, kQueries));
   std::printf("\nsearching %zu test images, k=%u, ef=%u (the collection's default)\n", queries.n, kK,
               info->config.default_ef);
@@ -286,18 +300,21 @@ Status Run(const std::string& dir) {
 
 int Main(int argc, char** argv) {
   std::string dir = "./verity-data";
+  bool load_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (arg == "--data" && i + 1 < argc) {
+    if (arg == "--load-only") {
+      load_only = true;
+    } else if (arg == "--data" && i + 1 < argc) {
       dir = argv[++i];
     } else if (arg.rfind("--data=", 0) == 0 && arg.size() > 7) {
       dir = std::string(arg.substr(7));
     } else {
-      std::fprintf(stderr, "usage: verity_demo [--data DIR]   (default ./verity-data)\n");
+      std::fprintf(stderr, "usage: verity_demo [--data DIR] [--load-only]   (default ./verity-data)\n");
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
   }
-  Status status = Run(dir);
+  Status status = Run(dir, load_only);
   if (!status.ok()) {
     std::fprintf(stderr, "verity_demo: %s\n", status.ToString().c_str());
     return 1;

@@ -1,12 +1,40 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the main job. Until the gRPC
-# server lands, the main job is the engine demo on real data: it opens the
-# data directory (default ./verity-data), ingests Fashion-MNIST-784 once,
-# and runs searches printing recall against exact search and timings.
-# Usage: scripts/run.sh [--data DIR]
+# Installs what is missing, builds, and runs the main job: verityd on the
+# default address (127.0.0.1:7420) and data directory (./verity-data).
+# On first start it loads Fashion-MNIST-784 (60,000 images, with class names
+# as text and metadata) so there is something real to query at once.
+# Usage: scripts/run.sh [--listen HOST:PORT] [--data DIR] [other verityd flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+listen=127.0.0.1:7420
+data=./verity-data
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[$i]}" in
+    --listen) listen="${args[$((i + 1))]}" ;;
+    --data) data="${args[$((i + 1))]}" ;;
+  esac
+done
+
 bash scripts/setup.sh
-bash scripts/build.sh verity_demo
-exec ./build/bench/verity_demo "$@"
+bash scripts/build.sh verityd verity verity_demo
+
+# Load the data set directly into the data directory (once; resumable).
+./build/bench/verity_demo --data "$data" --load-only
+
+cat <<EOF2
+
+verityd is starting on $listen with data in $data. In another terminal:
+
+  ./build/client/verity --addr $listen collection list
+  ./build/client/verity --addr $listen search fashion_mnist --vector-file $data/example-query.json -k 5
+  ./build/client/verity --addr $listen search fashion_mnist --vector-file $data/example-query.json -k 5 --filter 'class = "Bag"'
+  ./build/client/verity --addr $listen count fashion_mnist --filter 'label >= 5'
+  ./build/client/verity --addr $listen get fashion_mnist 42 --json
+  ./build/client/verity --addr $listen versions fashion_mnist
+
+Stop it with Ctrl-C (it drains and saves the graph). docs/cli.md lists every command.
+
+EOF2
+exec ./build/server/verityd "$@"
