@@ -2,7 +2,9 @@
 # Installs what is missing, builds, and runs the whole test suite:
 #   1. the normal build's tests (CTest: unit, recall, MVCC, persistence,
 #      crash, concurrency),
-#   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer.
+#   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
+#      except the recall tests (pure algorithm, and ten times slower there;
+#      the MVCC, persistence, crash and concurrency tests cover the same code).
 # Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +17,4 @@ echo "== sanitizer build (ASan + UBSan) =="
 bash scripts/build.sh --sanitize
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest --output-on-failure -j 1)
+(cd build-asan && ctest --output-on-failure -j 1 -E "recall@10|planner's threshold")
