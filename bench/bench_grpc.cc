@@ -186,6 +186,10 @@ int Main(int argc, char** argv) {
     if (res.ok()) for (const auto& h : res->hits) grpc_recall += truth[i].count(h.id);
   }
   grpc_recall /= 10.0 * static_cast<double>(q.n);
+  // The floor: an RPC that does no work (the health check), one client.
+  Load empty = ClosedLoop(1, seconds, [&](int, size_t) { (void)clients[0]->Health(); });
+  std::fprintf(stderr, "empty RPC (health check), one client: p50 %.0f us, p99 %.0f us, %.0f calls/s\n", empty.p50_us,
+               empty.p99_us, empty.qps);
   Load at32;
   for (int threads : {1, 8, 32}) {
     Load l = ClosedLoop(threads, seconds, [&](int t, size_t i) {

@@ -11,7 +11,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // The deadline a call works under: the client's, or the server default.
-Clock::time_point Deadline(const grpc::ServerContext* ctx, const ServerOptions& options, Clock::time_point start) {
+Clock::time_point Deadline(const grpc::ServerContextBase* ctx, const ServerOptions& options, Clock::time_point start) {
   const auto fallback = start + std::chrono::milliseconds(options.default_deadline_ms);
   const auto client = ctx->deadline();
   if (client == std::chrono::system_clock::time_point::max()) return fallback;
@@ -19,7 +19,7 @@ Clock::time_point Deadline(const grpc::ServerContext* ctx, const ServerOptions& 
   return std::min(fallback, start + std::chrono::duration_cast<Clock::duration>(remaining));
 }
 
-Status CheckDeadline(const grpc::ServerContext* ctx, Clock::time_point deadline) {
+Status CheckDeadline(const grpc::ServerContextBase* ctx, Clock::time_point deadline) {
   if (ctx->IsCancelled()) return Status(StatusCode::kCancelled, "the client cancelled the call");
   if (Clock::now() > deadline) {
     return Status(StatusCode::kDeadlineExceeded, "deadline exceeded (the server default is --default-deadline-ms)");
@@ -53,7 +53,7 @@ Status CheckBatch(size_t n, const ServerOptions& options, const std::string& fie
 // Runs one call: deadline check, the body, then logging of errors and slow
 // requests, and the one status mapping.
 template <typename Body>
-grpc::Status Serve(grpc::ServerContext* ctx, const char* method, const ServerOptions& options, Body&& body) {
+grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const ServerOptions& options, Body&& body) {
   const auto start = Clock::now();
   const auto deadline = Deadline(ctx, options, start);
   Status status = CheckDeadline(ctx, deadline);
@@ -188,8 +188,10 @@ grpc::Status RecordServiceImpl::Count(grpc::ServerContext* ctx, const v1::CountR
 
 // ----- SearchService ----------------------------------------------------------
 
-grpc::Status SearchServiceImpl::Search(grpc::ServerContext* ctx, const v1::SearchRequest* req, v1::SearchResponse* resp) {
-  return Serve(ctx, "Search", *options_, [&](auto) -> Status {
+grpc::ServerUnaryReactor* SearchServiceImpl::Search(grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
+                                                     v1::SearchResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(Serve(ctx, "Search", *options_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(SearchRequest request, SearchFromProto(req->query(), "query", *options_));
     auto result = db_->Search(req->collection(), request);
     if (result.status().code() == StatusCode::kInvalidArgument) {
@@ -198,12 +200,15 @@ grpc::Status SearchServiceImpl::Search(grpc::ServerContext* ctx, const v1::Searc
     if (!result.ok()) return result.status();
     ToProto(*result, resp);
     return Status::Ok();
-  });
+  }));
+  return reactor;
 }
 
-grpc::Status SearchServiceImpl::BatchSearch(grpc::ServerContext* ctx, const v1::BatchSearchRequest* req,
-                                            v1::BatchSearchResponse* resp) {
-  return Serve(ctx, "BatchSearch", *options_, [&](auto) -> Status {
+grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerContext* ctx,
+                                                          const v1::BatchSearchRequest* req,
+                                                          v1::BatchSearchResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(Serve(ctx, "BatchSearch", *options_, [&](auto) -> Status {
     if (req->queries_size() == 0) return Status::InvalidArgument("queries: the batch is empty");
     VERITY_RETURN_IF_ERROR(CheckBatch(static_cast<size_t>(req->queries_size()), *options_, "queries"));
     std::vector<SearchRequest> requests;
@@ -214,7 +219,8 @@ grpc::Status SearchServiceImpl::BatchSearch(grpc::ServerContext* ctx, const v1::
     VERITY_ASSIGN_OR_RETURN(auto results, db_->SearchBatch(req->collection(), requests));
     for (const auto& r : results) ToProto(r, resp->add_results());
     return Status::Ok();
-  });
+  }));
+  return reactor;
 }
 
 }  // namespace verity::server

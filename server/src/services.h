@@ -51,12 +51,15 @@ class RecordServiceImpl final : public v1::RecordService::Service {
   const ServerOptions* options_;
 };
 
-class SearchServiceImpl final : public v1::SearchService::Service {
+// Searches use gRPC's callback API: the handler runs on the thread that read
+// the request, one thread hand-off fewer than the sync API per call.
+class SearchServiceImpl final : public v1::SearchService::CallbackService {
  public:
   SearchServiceImpl(Database* db, const ServerOptions* options) : db_(db), options_(options) {}
-  grpc::Status Search(grpc::ServerContext* ctx, const v1::SearchRequest* req, v1::SearchResponse* resp) override;
-  grpc::Status BatchSearch(grpc::ServerContext* ctx, const v1::BatchSearchRequest* req,
-                           v1::BatchSearchResponse* resp) override;
+  grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
+                                   v1::SearchResponse* resp) override;
+  grpc::ServerUnaryReactor* BatchSearch(grpc::CallbackServerContext* ctx, const v1::BatchSearchRequest* req,
+                                        v1::BatchSearchResponse* resp) override;
 
  private:
   Database* db_;
