@@ -1,7 +1,9 @@
-// The standard grpc.health.v1.Health service for verityd. gRPC's built-in
-// health service holds a call open across shutdown and made every graceful
-// stop with a connected client wait out the drain deadline; this one ends
-// its Watch streams as soon as the server stops serving.
+// The standard grpc.health.v1.Health service for verityd, the project's own
+// so that its behaviour is explicit and tested: Check answers from one flag,
+// and Watch streams end as soon as the server stops serving, so they never
+// hold a shutdown open. (A graceful stop with connected clients still waits
+// up to --shutdown-grace-ms: that is gRPC's sync server, measured with the
+// built-in health service too.)
 //
 // Check("") and Check(<a verity.v1 service name>) answer SERVING until
 // SetNotServing(); any other name is NOT_FOUND, as the protocol says.
