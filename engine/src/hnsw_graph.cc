@@ -145,21 +145,6 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Create(const GraphParams& params, 
 
 size_t HnswGraph::size() const { return impl_->internal_of_label.size(); }
 
-const float* HnswGraph::VectorOf(uint32_t label) const {
-  if (label >= impl_->internal_of_label.size()) return nullptr;
-  return reinterpret_cast<const float*>(
-      impl_->hnsw->getDataByInternalId(impl_->internal_of_label[label]));
-}
-
-size_t HnswGraph::MemoryBytes() const {
-  const Hnsw& h = *impl_->hnsw;
-  size_t bytes = h.max_elements_ * h.size_data_per_element_;
-  for (size_t i = 0; i < h.cur_element_count; ++i) {
-    bytes += static_cast<size_t>(h.element_levels_[i]) * h.size_links_per_element_;
-  }
-  return bytes;
-}
-
 Status HnswGraph::Add(const float* vectors, size_t n, int threads) {
   Hnsw& h = *impl_->hnsw;
   const size_t first = size();

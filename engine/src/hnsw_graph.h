@@ -85,12 +85,6 @@ class HnswGraph {
   // Exact k nearest accepted labels by brute force, nearest first.
   std::vector<Neighbor> ExactSearch(const float* query, uint32_t k, const LabelFilter& accept) const;
 
-  // The prepared vector stored for `label` (dimension floats), or nullptr.
-  const float* VectorOf(uint32_t label) const;
-
-  // Bytes held by the graph (vectors + links), for reports.
-  size_t MemoryBytes() const;
-
  private:
   struct Impl;
   HnswGraph(const GraphParams& params, std::unique_ptr<Impl> impl);

@@ -47,15 +47,6 @@ void MetadataColumns::Set(uint32_t label, const Metadata& metadata) {
   }
 }
 
-size_t MetadataColumns::MemoryBytes() const {
-  size_t bytes = 0;
-  for (const auto& [field, column] : columns_) {
-    bytes += field.size() + column.cells.capacity() * sizeof(Cell) + column.list_pool.capacity() * sizeof(uint32_t);
-    for (const auto& [s, id] : column.strings) bytes += s.size() + 32;
-  }
-  return bytes;
-}
-
 std::unique_ptr<MetadataColumns::CompiledFilter> MetadataColumns::Compile(const Filter& filter) const {
   struct Compiler {
     const MetadataColumns& columns;

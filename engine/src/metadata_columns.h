@@ -27,8 +27,6 @@ class MetadataColumns {
   // Records the metadata of `label` (a label is set once).
   void Set(uint32_t label, const Metadata& metadata);
 
-  size_t MemoryBytes() const;
-
   enum class CellType : uint8_t { kMissing, kString, kInt, kDouble, kBool, kList };
   struct Cell {
     union {
