@@ -3,8 +3,8 @@
 # OUT_DIR, which the Python client (client/python/verity_client) imports from
 # PYTHONPATH:
 #
-#   OUT_DIR/verity/v1/{common,collections,records,search}_pb2.py
-#   OUT_DIR/verity/v1/{collections,records,search}_pb2_grpc.py
+#   OUT_DIR/verity/v1/{common,collections,records,search,snapshots}_pb2.py
+#   OUT_DIR/verity/v1/{collections,records,search,snapshots}_pb2_grpc.py
 #   OUT_DIR/grpc_health/v1/health_pb2.py, health_pb2_grpc.py
 #
 # plus the __init__.py files that make them packages, so that
@@ -12,20 +12,23 @@
 #
 # Usage: client/python/generate.sh OUT_DIR
 #
-# Needs Debian's protobuf-compiler (protoc) and python3-grpc-tools.
+# Needs Debian's protobuf-compiler (protoc) and either protobuf-compiler-grpc
+# (grpc_python_plugin, also needed by the C++ build) or python3-grpc-tools.
 #
-# Why two compilers: Debian 12's python3-grpc-tools (1.14) bundles protoc
-# 3.5.1, whose *_pb2.py files build descriptors by calling
-# descriptor.FileDescriptor(...) and friends directly. The installed runtime,
-# python3-protobuf 3.21 (Python package version 4.21), still accepts that with
-# its C++ backend, but with the pure-Python backend
-# (PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python) every import warns "Call to
-# deprecated create function FileDescriptor()", and newer runtimes refuse it.
-# So the *_pb2.py files come from the system protoc (3.21, the runtime's own
-# version, which emits the builder-based code the runtime expects), and only
-# the *_pb2_grpc.py files come from grpc_tools: those are plain Python that
-# call grpc.Channel.unary_unary with the messages' SerializeToString /
-# FromString, which is stable across grpcio versions.
+# Why not grpc_tools for everything: Debian 12's python3-grpc-tools (1.14)
+# bundles protoc 3.5.1. Its *_pb2.py files build descriptors by calling
+# descriptor.FileDescriptor(...) and friends directly, which the installed
+# runtime, python3-protobuf 3.21 (Python package version 4.21), accepts with
+# its C++ backend but warns about with the pure-Python backend, and newer
+# runtimes refuse; and it cannot parse proto3 `optional` fields, which the
+# wire API uses (CollectionConfig.keep_versions and others). So everything
+# comes from the system protoc (3.21, the runtime's own version): the
+# *_pb2.py files directly, the *_pb2_grpc.py files through gRPC's
+# grpc_python_plugin. Those are plain Python that call
+# grpc.Channel.unary_unary / unary_stream with the messages'
+# SerializeToString / FromString, which is stable across grpcio versions.
+# grpc_tools is only the fallback when the plugin is missing (and then fails
+# on `optional`).
 #
 # Why grpc_health and not grpc/health: proto/grpc/health/v1/health.proto would
 # generate into a package named `grpc`, which the installed grpcio package
@@ -46,9 +49,13 @@ out="$1"
 PYTHON="${PYTHON:-/usr/bin/python3}"
 PROTOC="${PROTOC:-protoc}"
 
+GRPC_PYTHON_PLUGIN="${GRPC_PYTHON_PLUGIN:-$(command -v grpc_python_plugin || true)}"
+
 command -v "$PROTOC" >/dev/null || { echo "$0: $PROTOC not found (apt-get install protobuf-compiler)" >&2; exit 1; }
-"$PYTHON" -c "import grpc_tools.protoc" 2>/dev/null ||
-  { echo "$0: $PYTHON has no grpc_tools (apt-get install python3-grpc-tools)" >&2; exit 1; }
+if [ -z "$GRPC_PYTHON_PLUGIN" ]; then
+  "$PYTHON" -c "import grpc_tools.protoc" 2>/dev/null ||
+    { echo "$0: neither grpc_python_plugin (apt-get install protobuf-compiler-grpc) nor $PYTHON's grpc_tools found" >&2; exit 1; }
+fi
 
 # Stage the health proto under grpc_health/v1/ so that the generated modules
 # (and their imports of each other) use that package path.
@@ -61,13 +68,22 @@ mkdir -p "$out"
 out="$(cd "$out" && pwd)"  # absolute: the protoc runs below change directory
 # Relative paths: protoc maps each file to its import path by the -I that
 # contains it, and relative names keep the generated "# source:" lines stable.
-verity_protos=(verity/v1/common.proto verity/v1/collections.proto verity/v1/records.proto verity/v1/search.proto)
-services=(verity/v1/collections.proto verity/v1/records.proto verity/v1/search.proto)
+verity_protos=(verity/v1/common.proto verity/v1/collections.proto verity/v1/records.proto verity/v1/search.proto
+               verity/v1/snapshots.proto)
+services=(verity/v1/collections.proto verity/v1/records.proto verity/v1/search.proto verity/v1/snapshots.proto)
 
 (cd "$proto_root" && "$PROTOC" -I. --python_out="$out" "${verity_protos[@]}")
 (cd "$stage" && "$PROTOC" -I. --python_out="$out" grpc_health/v1/health.proto)
-(cd "$proto_root" && "$PYTHON" -m grpc_tools.protoc -I. --grpc_python_out="$out" "${services[@]}")
-(cd "$stage" && "$PYTHON" -m grpc_tools.protoc -I. --grpc_python_out="$out" grpc_health/v1/health.proto)
+# The gRPC modules: through the plugin with the system protoc, else grpc_tools.
+grpc_protoc() {
+  if [ -n "$GRPC_PYTHON_PLUGIN" ]; then
+    "$PROTOC" --plugin=protoc-gen-grpc_python="$GRPC_PYTHON_PLUGIN" "$@"
+  else
+    "$PYTHON" -m grpc_tools.protoc "$@"
+  fi
+}
+(cd "$proto_root" && grpc_protoc -I. --grpc_python_out="$out" "${services[@]}")
+(cd "$stage" && grpc_protoc -I. --grpc_python_out="$out" grpc_health/v1/health.proto)
 
 for pkg in verity verity/v1 grpc_health grpc_health/v1; do
   touch "$out/$pkg/__init__.py"

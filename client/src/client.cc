@@ -7,6 +7,7 @@
 #include "verity/v1/collections.grpc.pb.h"
 #include "verity/v1/records.grpc.pb.h"
 #include "verity/v1/search.grpc.pb.h"
+#include "verity/v1/snapshots.grpc.pb.h"
 
 namespace verity {
 
@@ -19,16 +20,23 @@ struct Client::Stubs {
   std::unique_ptr<v1::CollectionService::Stub> collections;
   std::unique_ptr<v1::RecordService::Stub> records;
   std::unique_ptr<v1::SearchService::Stub> search;
+  std::unique_ptr<v1::SnapshotService::Stub> snapshots;
   std::unique_ptr<grpc::health::v1::Health::Stub> health;
 };
 
 namespace {
 
+// Head leaves the ReadAt unset.
+void ReadPointToProto(const ReadPoint& at, v1::ReadAt* out) {
+  if (!at.snapshot.empty()) wire::SnapshotToProto(at.snapshot, out);
+  else wire::ToProto(at.version, out);
+}
+
 void QueryToProto(const ClientSearch& in, v1::SearchQuery* out) {
   out->mutable_vector()->Add(in.vector.begin(), in.vector.end());
   out->set_k(in.k);
   out->set_ef(in.ef);
-  if (in.at) wire::ToProto(in.at, out->mutable_at());
+  if (!in.at.is_head()) ReadPointToProto(in.at, out->mutable_at());
   out->set_filter(in.filter);
   out->set_with_payload(in.with_payload);
   out->set_with_vectors(in.with_vectors);
@@ -47,6 +55,7 @@ Client::Client(const ClientOptions& options) : options_(options), stubs_(std::ma
   stubs_->collections = v1::CollectionService::NewStub(stubs_->channel);
   stubs_->records = v1::RecordService::NewStub(stubs_->channel);
   stubs_->search = v1::SearchService::NewStub(stubs_->channel);
+  stubs_->snapshots = v1::SnapshotService::NewStub(stubs_->channel);
   stubs_->health = grpc::health::v1::Health::NewStub(stubs_->channel);
 }
 
@@ -131,11 +140,11 @@ Result<WriteResult> Client::Delete(const std::string& collection, const std::vec
   return WriteResult{response.version(), response.applied()};
 }
 
-Result<StoredRecord> Client::Get(const std::string& collection, const std::string& id, std::optional<Version> at) {
+Result<StoredRecord> Client::Get(const std::string& collection, const std::string& id, const ReadPoint& at) {
   v1::GetRequest request;
   request.set_collection(collection);
   request.set_id(id);
-  if (at) ToProto(at, request.mutable_at());
+  if (!at.is_head()) ReadPointToProto(at, request.mutable_at());
   v1::GetResponse response;
   VERITY_RPC_(records, Get, request, response);
   return FromProto(response.record(), "record");
@@ -144,7 +153,7 @@ Result<StoredRecord> Client::Get(const std::string& collection, const std::strin
 Result<ScrollPage> Client::Scroll(const std::string& collection, const ClientScroll& scroll) {
   v1::ScrollRequest request;
   request.set_collection(collection);
-  if (scroll.at) ToProto(scroll.at, request.mutable_at());
+  if (!scroll.at.is_head()) ReadPointToProto(scroll.at, request.mutable_at());
   request.set_start_after(scroll.start_after);
   request.set_limit(scroll.limit);
   request.set_filter(scroll.filter);
@@ -161,10 +170,10 @@ Result<ScrollPage> Client::Scroll(const std::string& collection, const ClientScr
   return page;
 }
 
-Result<uint64_t> Client::Count(const std::string& collection, std::optional<Version> at, const std::string& filter) {
+Result<uint64_t> Client::Count(const std::string& collection, const ReadPoint& at, const std::string& filter) {
   v1::CountRequest request;
   request.set_collection(collection);
-  if (at) ToProto(at, request.mutable_at());
+  if (!at.is_head()) ReadPointToProto(at, request.mutable_at());
   request.set_filter(filter);
   v1::CountResponse response;
   VERITY_RPC_(records, Count, request, response);
@@ -193,6 +202,141 @@ Result<std::vector<SearchResult>> Client::BatchSearch(const std::string& collect
     out.push_back(std::move(result));
   }
   return out;
+}
+
+Result<SnapshotInfo> Client::CreateSnapshot(const std::string& collection, const std::string& name,
+                                            const std::string& description, const ReadPoint& at) {
+  v1::CreateSnapshotRequest request;
+  request.set_collection(collection);
+  request.set_name(name);
+  request.set_description(description);
+  if (!at.is_head()) ReadPointToProto(at, request.mutable_at());
+  v1::CreateSnapshotResponse response;
+  VERITY_RPC_(snapshots, CreateSnapshot, request, response);
+  return FromProto(response.snapshot());
+}
+
+Result<SnapshotInfo> Client::GetSnapshot(const std::string& collection, const std::string& name) {
+  v1::GetSnapshotRequest request;
+  request.set_collection(collection);
+  request.set_name(name);
+  v1::GetSnapshotResponse response;
+  VERITY_RPC_(snapshots, GetSnapshot, request, response);
+  return FromProto(response.snapshot());
+}
+
+Result<std::vector<SnapshotInfo>> Client::ListSnapshots(const std::string& collection) {
+  v1::ListSnapshotsRequest request;
+  request.set_collection(collection);
+  v1::ListSnapshotsResponse response;
+  VERITY_RPC_(snapshots, ListSnapshots, request, response);
+  std::vector<SnapshotInfo> out;
+  for (const auto& s : response.snapshots()) out.push_back(FromProto(s));
+  return out;
+}
+
+Status Client::DeleteSnapshot(const std::string& collection, const std::string& name) {
+  v1::DeleteSnapshotRequest request;
+  request.set_collection(collection);
+  request.set_name(name);
+  v1::DeleteSnapshotResponse response;
+  VERITY_RPC_(snapshots, DeleteSnapshot, request, response);
+  return Status::Ok();
+}
+
+Result<DiffPage> Client::Diff(const std::string& collection, const ReadPoint& from, const ReadPoint& to,
+                              const std::string& start_after, uint32_t limit) {
+  v1::DiffRequest request;
+  request.set_collection(collection);
+  if (!from.is_head()) ReadPointToProto(from, request.mutable_from());
+  if (!to.is_head()) ReadPointToProto(to, request.mutable_to());
+  request.set_start_after(start_after);
+  request.set_limit(limit);
+  v1::DiffResponse response;
+  VERITY_RPC_(snapshots, Diff, request, response);
+  return FromProto(response);
+}
+
+Result<RestoreResult> Client::Restore(const std::string& collection, const ReadPoint& at, const std::string& into) {
+  v1::RestoreRequest request;
+  request.set_collection(collection);
+  if (!at.is_head()) ReadPointToProto(at, request.mutable_at());
+  request.set_into(into);
+  v1::RestoreResponse response;
+  VERITY_RPC_(snapshots, Restore, request, response);
+  return FromProto(response);
+}
+
+Result<GcResult> Client::Gc(const std::string& collection) {
+  v1::GcRequest request;
+  request.set_collection(collection);
+  v1::GcResponse response;
+  VERITY_RPC_(snapshots, Gc, request, response);
+  return FromProto(response);
+}
+
+Result<CollectionInfo> Client::SetRetention(const std::string& collection, std::optional<uint32_t> keep_versions,
+                                            std::optional<int64_t> keep_seconds) {
+  v1::SetRetentionRequest request;
+  request.set_collection(collection);
+  if (keep_versions) request.set_keep_versions(*keep_versions);
+  if (keep_seconds) request.set_keep_seconds(*keep_seconds);
+  v1::SetRetentionResponse response;
+  VERITY_RPC_(snapshots, SetRetention, request, response);
+  return FromProto(response.collection());
+}
+
+namespace {
+
+// Reads a server stream of progress messages and one final result (the
+// Export and Import responses share that shape). `on_result` converts it.
+template <typename Response, typename Reader, typename OnResult>
+Status ReadTransfer(Reader* reader, const ProgressFunction& progress, OnResult&& on_result) {
+  Response message;
+  bool have_result = false;
+  while (reader->Read(&message)) {
+    if (message.has_progress()) {
+      if (progress) progress(message.progress().bytes_done(), message.progress().bytes_total());
+    } else if (message.has_result()) {
+      on_result(message);
+      have_result = true;
+    }
+  }
+  VERITY_RETURN_IF_ERROR(FromGrpc(reader->Finish()));
+  if (!have_result) return Status(StatusCode::kInternal, "the server ended the stream without a result");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ExportResult> Client::Export(const std::string& collection, const ReadPoint& at, const std::string& name,
+                                    const ProgressFunction& progress) {
+  v1::ExportRequest request;
+  request.set_collection(collection);
+  if (!at.is_head()) ReadPointToProto(at, request.mutable_at());
+  request.set_name(name);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + options_.transfer_timeout);
+  auto reader = stubs_->snapshots->Export(&ctx, request);
+  ExportResult result;
+  VERITY_RETURN_IF_ERROR(ReadTransfer<v1::ExportResponse>(
+      reader.get(), progress, [&](const v1::ExportResponse& m) { result = FromProto(m.result()); }));
+  return result;
+}
+
+Result<ImportResult> Client::Import(const std::string& name, const std::string& as_name, bool replace,
+                                    const ProgressFunction& progress) {
+  v1::ImportRequest request;
+  request.set_name(name);
+  request.set_as_name(as_name);
+  request.set_replace(replace);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + options_.transfer_timeout);
+  auto reader = stubs_->snapshots->Import(&ctx, request);
+  ImportResult result;
+  VERITY_RETURN_IF_ERROR(ReadTransfer<v1::ImportResponse>(
+      reader.get(), progress, [&](const v1::ImportResponse& m) { result = FromProto(m.result()); }));
+  return result;
 }
 
 }  // namespace verity

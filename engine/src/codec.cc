@@ -49,6 +49,10 @@ CollectionConfig ConfigFromMeta(const storage::CollectionMeta& meta) {
   c.m = meta.m();
   c.ef_construction = meta.ef_construction();
   c.default_ef = meta.default_ef();
+  if (meta.has_retention()) {
+    c.retention.keep_versions = meta.keep_versions();
+    c.retention.keep_seconds = meta.keep_seconds();
+  }
   return c;
 }
 

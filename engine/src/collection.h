@@ -1,17 +1,22 @@
 // The in-memory state of one open collection. Internal to the engine.
 //
 // Locking (see docs/architecture.md, "Concurrency"):
-// - write_mu serialises writers of this collection. It guards `meta` (the
-//   last committed CollectionMeta) and `live`.
+// - write_mu serialises writers of this collection (upsert, delete, restore,
+//   GC, retention changes). It guards `meta` (the last committed
+//   CollectionMeta) and `live`.
+// - pins_mu serialises changes of pins (snapshots) with GC, which must see a
+//   fixed set of pins. Snapshot calls take only pins_mu, so creating one
+//   never waits for a write.
 // - graph_mu guards graph, nodes, columns, head, live_count, dead_nodes and the saved_*
 //   fields. Readers hold it shared for a whole search; a writer holds it
 //   exclusively only while it appends nodes, inserts a chunk into the graph,
 //   or publishes a new head.
-// Lock order: write_mu before graph_mu.
+// Lock order: gc_mu, then write_mu, then pins_mu, then graph_mu.
 #pragma once
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -30,14 +35,32 @@ namespace verity {
 
 constexpr Version kNoVersion = std::numeric_limits<Version>::max();
 
-// One row version that has a graph node (tombstones have none). Its label is
-// its index in Collection::nodes.
+// A graph node: one record's vector, visible over one or two version ranges.
+// Its label is its index in Collection::nodes. A node gets a second range
+// when Restore brings back a row with the same contents (the restored row
+// reuses the node instead of inserting a copy); tombstones have no node.
 struct RowNode {
   std::string id;
-  Version from = kNoVersion;  // the version that wrote it
-  Version to = kNoVersion;    // the version that replaced or deleted it
+  Version from = kNoVersion;   // the version that wrote the first row
+  Version to = kNoVersion;     // the version that replaced or deleted it
+  Version from2 = kNoVersion;  // the restore that revived it (or none)
+  Version to2 = kNoVersion;    // the version that replaced or deleted that
 
-  bool VisibleAt(Version v) const { return from <= v && v < to; }
+  bool VisibleAt(Version v) const { return (from <= v && v < to) || (from2 <= v && v < to2); }
+  // The row version seen at v (when VisibleAt(v)).
+  Version RowVersionAt(Version v) const { return from2 <= v && v < to2 ? from2 : from; }
+  // Visible at the head (its last range is open).
+  bool open() const { return from2 != kNoVersion ? to2 == kNoVersion : (from != kNoVersion && to == kNoVersion); }
+  // Ends the open range at v.
+  void Close(Version v) {
+    if (from2 != kNoVersion) to2 = v;
+    else to = v;
+  }
+  // Restore may give it a second range.
+  bool revivable() const { return from != kNoVersion && to != kNoVersion && from2 == kNoVersion; }
+  // GC dropped every row of this node: no version sees it (the graph node,
+  // if the graph still has one, only routes).
+  bool collected() const { return from == kNoVersion; }
 };
 
 struct Collection {
@@ -45,9 +68,12 @@ struct Collection {
   uint32_t id = 0;
   int64_t created_at_us = 0;
 
+  std::mutex gc_mu;  // one GC (and graph rebuild) of this collection at a time
   std::mutex write_mu;
   storage::CollectionMeta meta;                     // GUARDED_BY(write_mu)
   std::unordered_map<std::string, uint32_t> live;   // GUARDED_BY(write_mu): id -> label at head
+
+  std::mutex pins_mu;
 
   mutable RwLock graph_mu;
   std::unique_ptr<HnswGraph> graph;  // GUARDED_BY(graph_mu)
@@ -58,6 +84,15 @@ struct Collection {
   uint64_t dead_nodes = 0;           // GUARDED_BY(graph_mu): nodes with to != kNoVersion
   uint64_t saved_nodes = 0;          // GUARDED_BY(graph_mu): nodes in the graph file
   bool graph_broken = false;         // GUARDED_BY(graph_mu): an insert failed; searches refuse
+  bool graph_rebuilt_unsaved = false;  // GUARDED_BY(graph_mu): GC swapped in a graph not yet saved
+  // Retention. Reads below oldest_retained are allowed only at a pinned
+  // version. pins: version -> number of holders (changed under pins_mu too).
+  Version oldest_retained = 0;       // GUARDED_BY(graph_mu)
+  std::map<Version, uint32_t> pins;  // GUARDED_BY(graph_mu)
+  uint64_t snapshot_count = 0;       // GUARDED_BY(graph_mu)
+  uint64_t collected_nodes = 0;      // GUARDED_BY(graph_mu): graph nodes whose rows GC removed
+
+  bool Readable(Version v) const { return v >= oldest_retained || pins.count(v) > 0; }
 };
 
 }  // namespace verity

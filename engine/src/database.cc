@@ -108,6 +108,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
 
   std::unique_ptr<Database> database(new Database(std::move(impl)));
   Impl& d = *database->impl_;
+  d.owner = database.get();
   d.Log(LogLevel::kInfo, "opened " + dir + " (distance kernels: " + DistanceKernelName() + ")");
 
   std::string value;
@@ -119,6 +120,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
     return FromRocks(rs, "read meta");
   }
 
+  VERITY_RETURN_IF_ERROR(d.RemoveOrphans());
   std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(rocksdb::ReadOptions(), d.meta));
   for (it->Seek("C"); it->Valid() && it->key().starts_with("C"); it->Next()) {
     storage::CollectionMeta meta;
@@ -128,41 +130,53 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
     VERITY_RETURN_IF_ERROR(d.LoadCollection(meta));
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan collections"));
+  if (d.options.gc_interval_seconds > 0) d.gc_thread = std::thread([&d] { d.RunBackgroundGc(); });
   return database;
 }
 
-Status Database::Impl::InsertStoredLabels(Collection& c, const std::vector<std::string>& row_key_of_label,
-                                          size_t from, size_t to) {
+Status Database::Impl::InsertStoredLabels(const Collection& c, HnswGraph& graph,
+                                          const std::vector<std::string>& row_key_of_label, size_t from, size_t to) {
   const uint32_t dim = c.config.dimension;
   constexpr size_t kChunk = 8192;
   std::vector<float> chunk;
+  std::vector<uint32_t> labels;
   std::vector<float> vector;
   std::string bytes;
   for (size_t start = from; start < to; start += kChunk) {
     const size_t end = std::min(to, start + kChunk);
-    chunk.resize((end - start) * dim);
+    chunk.clear();
+    labels.clear();
     for (size_t label = start; label < end; ++label) {
-      if (row_key_of_label[label].empty()) {
-        return Status::DataLoss("collection \"" + c.config.name + "\": no row for graph label " + std::to_string(label));
-      }
+      if (row_key_of_label[label].empty()) continue;  // collected by GC
       rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), vectors, row_key_of_label[label], &bytes);
       VERITY_RETURN_IF_ERROR(FromRocks(rs, "read vector of label " + std::to_string(label)));
       VERITY_RETURN_IF_ERROR(DecodeVector(bytes, dim, &vector));
       PrepareVector(c.config.metric, vector.data(), dim);
-      std::copy(vector.begin(), vector.end(), chunk.begin() + static_cast<std::ptrdiff_t>((label - start) * dim));
+      chunk.insert(chunk.end(), vector.begin(), vector.end());
+      labels.push_back(static_cast<uint32_t>(label));
     }
-    VERITY_RETURN_IF_ERROR(c.graph->Add(chunk.data(), end - start, options.insert_threads));
+    VERITY_RETURN_IF_ERROR(graph.AddLabels(labels.data(), chunk.data(), labels.size(), options.insert_threads));
   }
   return Status::Ok();
 }
 
 Status Database::Impl::LoadCollection(const storage::CollectionMeta& meta) {
+  VERITY_ASSIGN_OR_RETURN(auto c, BuildCollection(meta, true));
+  std::unique_lock lock(collections_mu);
+  collections[c->config.name] = std::move(c);
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<Collection>> Database::Impl::BuildCollection(const storage::CollectionMeta& meta,
+                                                                    bool use_graph_file) {
   auto c = std::make_shared<Collection>();
   c->config = ConfigFromMeta(meta);
   c->id = meta.id();
   c->created_at_us = meta.created_at_us();
   c->meta = meta;
   c->head = meta.head_version();
+  c->oldest_retained = meta.oldest_retained();
+  VERITY_RETURN_IF_ERROR(LoadPins(*c));
   const size_t label_count = meta.next_label();
   c->nodes.resize(label_count);
   std::vector<std::string> row_key_of_label(label_count);
@@ -194,16 +208,22 @@ Status Database::Impl::LoadCollection(const storage::CollectionMeta& meta) {
       return Status::DataLoss("rows: label " + std::to_string(row.label()) + " beyond next_label");
     }
     RowNode& node = c->nodes[row.label()];
-    node.id.assign(id);
-    node.from = version;
-    node.to = to;
+    if (node.from == kNoVersion) {
+      node.id.assign(id);
+      node.from = version;
+      node.to = to;
+    } else if (node.from2 == kNoVersion && node.id == id && version < node.from) {
+      // A restored row sharing this node (seen first: newer rows come first).
+      node.from2 = node.from;
+      node.to2 = node.to;
+      node.from = version;
+      node.to = to;
+    } else {
+      return Status::DataLoss("rows: label " + std::to_string(row.label()) + " is used by more than two rows");
+    }
     c->columns.Set(static_cast<uint32_t>(row.label()), MetadataFromProto(row.metadata()));
     row_key_of_label[row.label()] = std::string(key);
-    if (to == kNoVersion) {
-      c->live.emplace(node.id, static_cast<uint32_t>(row.label()));
-    } else {
-      ++c->dead_nodes;
-    }
+    if (to == kNoVersion) c->live.emplace(node.id, static_cast<uint32_t>(row.label()));
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan rows of " + c->config.name));
   c->live_count = c->live.size();
@@ -217,18 +237,31 @@ Status Database::Impl::LoadCollection(const storage::CollectionMeta& meta) {
   const GraphParams params{c->config.dimension, c->config.metric, c->config.m, c->config.ef_construction};
   const std::string path = GraphPath(c->id);
   Version covered = 0;
-  auto loaded = HnswGraph::Load(path, params, c->id, &covered);
+  auto loaded = use_graph_file ? HnswGraph::Load(path, params, c->id, &covered)
+                               : Result<std::unique_ptr<HnswGraph>>(Status::NotFound("not used"));
   std::string reason;
   if (loaded.ok()) {
-    const size_t n = loaded.value()->size();
+    // Labels below the file's span that still have rows must be in it, and
+    // exactly those rows may be covered by it; labels at or above the span
+    // are newer rows (caught up below). Nodes whose rows GC removed may
+    // remain in the file: no version sees them.
+    const HnswGraph& g = *loaded.value();
+    const size_t n = g.size();
     if (covered > c->head) {
       reason = "covers version " + std::to_string(covered) + " beyond head " + std::to_string(c->head);
     } else if (n > label_count) {
-      reason = "holds " + std::to_string(n) + " nodes, more than the rows' " + std::to_string(label_count);
-    } else if ((n > 0 && c->nodes[n - 1].from > covered) || (n < label_count && c->nodes[n].from <= covered)) {
-      reason = "node count does not match covered version " + std::to_string(covered);
+      reason = "spans " + std::to_string(n) + " labels, more than the rows' " + std::to_string(label_count);
     } else {
-      c->graph = std::move(loaded).value();
+      for (size_t label = 0; label < label_count && reason.empty(); ++label) {
+        const RowNode& node = c->nodes[label];
+        if (node.collected()) continue;
+        if (label < n && (!g.Contains(static_cast<uint32_t>(label)) || node.from > covered)) {
+          reason = "label " + std::to_string(label) + " does not match covered version " + std::to_string(covered);
+        } else if (label >= n && node.from <= covered) {
+          reason = "label " + std::to_string(label) + " is missing although covered";
+        }
+      }
+      if (reason.empty()) c->graph = std::move(loaded).value();
     }
   } else if (loaded.status().code() != StatusCode::kNotFound) {
     reason = loaded.status().message();
@@ -238,7 +271,7 @@ Status Database::Impl::LoadCollection(const storage::CollectionMeta& meta) {
 
   if (c->graph) {
     const size_t n = c->graph->size();
-    VERITY_RETURN_IF_ERROR(InsertStoredLabels(*c, row_key_of_label, n, label_count));
+    VERITY_RETURN_IF_ERROR(InsertStoredLabels(*c, *c->graph, row_key_of_label, n, label_count));
     c->saved_nodes = n;
     if (label_count > n) {
       Log(LogLevel::kInfo, "collection \"" + c->config.name + "\": graph loaded with " + std::to_string(n) +
@@ -249,28 +282,40 @@ Status Database::Impl::LoadCollection(const storage::CollectionMeta& meta) {
       Log(LogLevel::kWarning, "collection \"" + c->config.name + "\": rebuilding graph from rows (" + reason + ")");
     }
     VERITY_ASSIGN_OR_RETURN(c->graph, HnswGraph::Create(params, std::max<size_t>(label_count, 1024)));
-    VERITY_RETURN_IF_ERROR(InsertStoredLabels(*c, row_key_of_label, 0, label_count));
+    VERITY_RETURN_IF_ERROR(InsertStoredLabels(*c, *c->graph, row_key_of_label, 0, label_count));
     c->saved_nodes = 0;
     if (label_count > 0) {
       Status s = PersistGraph(*c);
       if (!s.ok()) Log(LogLevel::kWarning, "collection \"" + c->config.name + "\": " + s.ToString());
     }
   }
-  std::unique_lock lock(collections_mu);
-  collections[c->config.name] = std::move(c);
-  return Status::Ok();
+  // Nodes in the graph that no version sees any more (their rows were
+  // collected) and nodes not visible at head.
+  c->dead_nodes = 0;
+  c->collected_nodes = 0;
+  for (size_t label = 0; label < c->graph->size(); ++label) {
+    if (!c->graph->Contains(static_cast<uint32_t>(label))) continue;
+    if (c->nodes[label].collected()) {
+      ++c->collected_nodes;
+      ++c->dead_nodes;
+    } else if (!c->nodes[label].open()) {
+      ++c->dead_nodes;
+    }
+  }
+  return c;
 }
 
 Status Database::Impl::PersistGraph(Collection& c) {
   std::shared_lock lock(c.graph_mu);
   if (c.graph_broken) return Status::Ok();
   const size_t n = c.graph->size();
-  if (n == c.saved_nodes && std::filesystem::exists(GraphPath(c.id))) return Status::Ok();
+  if (n == c.saved_nodes && !c.graph_rebuilt_unsaved && std::filesystem::exists(GraphPath(c.id))) return Status::Ok();
   // Nodes beyond the head belong to a write in progress; the graph must not
   // claim to cover them. Writers hold graph_mu exclusively while inserting,
   // so under the shared lock every node is published.
   VERITY_RETURN_IF_ERROR(c.graph->Save(GraphPath(c.id), c.id, c.head));
   c.saved_nodes = n;
+  c.graph_rebuilt_unsaved = false;
   return Status::Ok();
 }
 
@@ -295,6 +340,14 @@ Status Database::Close() {
   {
     std::shared_lock life(impl_->lifecycle_mu);
     if (impl_->closed) return Status::Ok();
+  }
+  if (impl_->gc_thread.joinable()) {
+    {
+      std::lock_guard lock(impl_->gc_thread_mu);
+      impl_->gc_thread_stop = true;
+    }
+    impl_->gc_thread_cv.notify_all();
+    impl_->gc_thread.join();
   }
   Status result = PersistGraphs();
   std::unique_lock life(impl_->lifecycle_mu);
@@ -326,7 +379,9 @@ static CollectionInfo InfoOf(const Collection& c) {
   info.head_version = c.head;
   info.created_at_us = c.created_at_us;
   info.live_records = c.live_count;
-  info.graph_nodes = c.graph->size();
+  info.graph_nodes = c.graph->node_count();
+  info.oldest_retained = c.oldest_retained;
+  info.snapshots = c.snapshot_count;
   return info;
 }
 
@@ -348,6 +403,9 @@ Result<CollectionInfo> Database::CreateCollection(const CollectionConfig& config
   meta.set_m(config.m);
   meta.set_ef_construction(config.ef_construction);
   meta.set_default_ef(config.default_ef);
+  meta.set_has_retention(true);
+  meta.set_keep_versions(config.retention.keep_versions);
+  meta.set_keep_seconds(config.retention.keep_seconds);
   meta.set_created_at_us(NowMicros());
   storage::VersionMeta version0;
   version0.set_committed_at_us(meta.created_at_us());
@@ -406,6 +464,7 @@ Status Database::DropCollection(const std::string& name) {
   VERITY_CHECK_OPEN_();
   std::lock_guard ddl(impl_->ddl_mu);
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(name));
+  std::lock_guard gc(c->gc_mu);        // wait for a GC (and graph rebuild) to finish
   std::lock_guard write(c->write_mu);  // wait for an in-flight write to finish
   const uint32_t id = c->id;
   rocksdb::WriteBatch batch;
@@ -413,6 +472,8 @@ Status Database::DropCollection(const std::string& name) {
   batch.Delete(impl_->meta, keys::CollectionKey(id));
   std::string version_end = keys::VersionPrefix(id + 1);
   batch.DeleteRange(impl_->meta, keys::VersionPrefix(id), version_end);
+  batch.DeleteRange(impl_->meta, keys::SnapshotPrefix(id), keys::SnapshotPrefix(id + 1));
+  batch.DeleteRange(impl_->meta, keys::PinPrefix(id), keys::PinPrefix(id + 1));
   for (auto* cf : {impl_->rows, impl_->vectors, impl_->changes}) {
     batch.DeleteRange(cf, keys::CollectionPrefix(id), keys::CollectionEnd(id));
   }

@@ -12,7 +12,11 @@
 #include <shared_mutex>
 #include <string>
 
+#include <condition_variable>
+#include <thread>
+
 #include "collection.h"
+#include "kill_point.h"
 #include "verity/database.h"
 
 namespace verity {
@@ -20,6 +24,7 @@ namespace verity {
 struct Database::Impl {
   std::string dir;
   DatabaseOptions options;
+  Database* owner = nullptr;  // the Database this belongs to (for the GC thread)
 
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // owned; destroyed in Close
@@ -39,6 +44,13 @@ struct Database::Impl {
   std::map<std::string, std::shared_ptr<Collection>> collections;  // GUARDED_BY(collections_mu)
   uint32_t next_collection_id = 1;                                // GUARDED_BY(ddl_mu)
 
+  // Background GC (DatabaseOptions::gc_interval_seconds).
+  std::thread gc_thread;
+  std::mutex gc_thread_mu;
+  std::condition_variable gc_thread_cv;
+  bool gc_thread_stop = false;  // GUARDED_BY(gc_thread_mu)
+  void RunBackgroundGc();
+
   void Log(LogLevel level, const std::string& message) const;
   std::string GraphPath(uint32_t collection_id) const;
 
@@ -47,20 +59,80 @@ struct Database::Impl {
 
   // Loads one collection's rows and graph at open.
   Status LoadCollection(const storage::CollectionMeta& meta);
-  // Inserts graph labels [from, to) from their stored vectors.
-  Status InsertStoredLabels(Collection& c, const std::vector<std::string>& row_key_of_label,
+  // Inserts the graph labels in [from, to) that have rows, from their
+  // stored vectors, into `graph`.
+  Status InsertStoredLabels(const Collection& c, HnswGraph& graph, const std::vector<std::string>& row_key_of_label,
                             size_t from, size_t to);
   Status PersistGraph(Collection& c);
 
-  // Resolves `at` against the published head. Caller holds c.graph_mu.
+  // Resolves `at` against the published head: InvalidArgument if newer,
+  // FailedPrecondition if GC may have collected it. Caller holds c.graph_mu.
   Result<Version> ResolveVersion(const Collection& c, std::optional<Version> at) const;
+
+  // One new version from upserts (validated, ids unique) and deletes (ids
+  // not live are ignored). `revive` is empty or has one entry per upsert: a
+  // revivable node (RowNode::revivable) holding exactly that record, which
+  // then becomes visible again instead of getting a new node (Restore).
+  // Caller holds c.write_mu.
+  struct Committed {
+    Version version = 0;
+    uint32_t upserted = 0;
+    uint32_t deleted = 0;
+  };
+  Result<Committed> Commit(Collection& c, std::vector<Record> upserts, const std::vector<std::string>& deletes,
+                           storage::VersionMeta vmeta, const std::vector<std::optional<uint32_t>>& revive = {});
+
+  // GC of one collection; caller holds c.write_mu.
+  Result<GcResult> GcLocked(Collection& c);
+  // Builds a new graph of the nodes GC left and swaps it in; caller holds
+  // c.write_mu (reads go on meanwhile).
+  Status RebuildGraph(Collection& c);
+  // Loads the collection's pins and snapshot count at open.
+  Status LoadPins(Collection& c);
+  // Removes rows of collection ids that have no collection record (left by
+  // an import that crashed before it committed).
+  Status RemoveOrphans();
+  // Builds a Collection from rows already in RocksDB (open and import).
+  Result<std::shared_ptr<Collection>> BuildCollection(const storage::CollectionMeta& meta, bool use_graph_file);
+  uint64_t ApproximateBytes(uint32_t collection_id) const;
+  // Snapshots of a collection, sorted by name, with their record counts.
+  Result<std::vector<SnapshotInfo>> SnapshotsOf(const Collection& c) const;
+  // Records visible at `version`; caller holds c.graph_mu.
+  static uint64_t CountAt(const Collection& c, Version version);
   // Reads a row (text, metadata, optionally vector) by exact row key.
   Result<StoredRecord> ReadRow(const Collection& c, const std::string& row_key, std::string_view id,
-                               Version version, bool with_vector) const;
+                               Version version, bool with_vector,
+                               const rocksdb::ReadOptions& read = rocksdb::ReadOptions()) const;
   Result<SearchResult> SearchOne(const Collection& c, const SearchRequest& request) const;
 };
 
 int64_t NowMicros();
+
+// Positions `it` (on the rows CF) at the newest row of `id` at or below
+// `version`. Sets *found=false if the id has no row then; tombstones count
+// as found (the caller checks).
+Status SeekRow(rocksdb::Iterator* it, uint32_t collection, std::string_view id, Version version, bool* found,
+               Version* row_version);
+
+// A RocksDB snapshot for the life of one read. Reads take it while holding
+// the collection's graph_mu shared, right after resolving their version, so
+// that a GC that starts later cannot remove rows under them.
+class ScopedSnapshot {
+ public:
+  explicit ScopedSnapshot(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
+  ~ScopedSnapshot() { db_->ReleaseSnapshot(snapshot_); }
+  ScopedSnapshot(const ScopedSnapshot&) = delete;
+  ScopedSnapshot& operator=(const ScopedSnapshot&) = delete;
+  rocksdb::ReadOptions options() const {
+    rocksdb::ReadOptions o;
+    o.snapshot = snapshot_;
+    return o;
+  }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+};
 
 // Opens every public method: holds the lifecycle lock shared for the call and
 // refuses once the database is closed.

@@ -4,6 +4,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
 #include "codec.h"
 #include "database_impl.h"
@@ -26,6 +28,8 @@ bool AcceptVisible(const void* context, uint32_t label) {
   return ctx.filter == nullptr || ctx.filter->Matches(label);
 }
 
+}  // namespace
+
 // Finds the newest row of `id` at or below `version`. Sets *found=false if
 // the id has no row then (tombstones are returned; the caller checks).
 Status SeekRow(rocksdb::Iterator* it, uint32_t collection, std::string_view id, Version version,
@@ -47,7 +51,6 @@ Status SeekRow(rocksdb::Iterator* it, uint32_t collection, std::string_view id, 
   return Status::Ok();
 }
 
-}  // namespace
 
 Result<Version> Database::Impl::ResolveVersion(const Collection& c, std::optional<Version> at) const {
   if (!at) return c.head;
@@ -55,13 +58,19 @@ Result<Version> Database::Impl::ResolveVersion(const Collection& c, std::optiona
     return Status::InvalidArgument("at: version " + std::to_string(*at) + " does not exist yet (head of \"" +
                                    c.config.name + "\" is " + std::to_string(c.head) + ")");
   }
+  if (!c.Readable(*at)) {
+    return Status::FailedPrecondition("at: version " + std::to_string(*at) + " of \"" + c.config.name +
+                                      "\" is no longer retained (garbage-collected); the oldest retained version is " +
+                                      std::to_string(c.oldest_retained) + ", older ones only where a snapshot pins them");
+  }
   return *at;
 }
 
 Result<StoredRecord> Database::Impl::ReadRow(const Collection& c, const std::string& row_key, std::string_view id,
-                                             Version version, bool with_vector) const {
+                                             Version version, bool with_vector,
+                                             const rocksdb::ReadOptions& read) const {
   std::string value;
-  rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), rows, row_key, &value);
+  rocksdb::Status rs = db->Get(read, rows, row_key, &value);
   if (rs.IsNotFound()) {
     return Status::DataLoss("row " + std::string(id) + "@" + std::to_string(version) + " of \"" + c.config.name +
                             "\" is missing");
@@ -76,7 +85,7 @@ Result<StoredRecord> Database::Impl::ReadRow(const Collection& c, const std::str
   out.record.document_id = row.document_id();
   out.record.metadata = MetadataFromProto(row.metadata());
   if (with_vector && !row.tombstone()) {
-    rs = db->Get(rocksdb::ReadOptions(), vectors, row_key, &value);
+    rs = db->Get(read, vectors, row_key, &value);
     VERITY_RETURN_IF_ERROR(FromRocks(rs, "read vector of " + std::string(id)));
     VERITY_RETURN_IF_ERROR(DecodeVector(value, c.config.dimension, &out.record.vector));
   }
@@ -89,11 +98,14 @@ Result<StoredRecord> Database::Get(const std::string& collection, const std::str
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   VERITY_RETURN_IF_ERROR(ValidateRecordId(id, "id"));
   Version version;
+  std::optional<ScopedSnapshot> snapshot;
   {
     std::shared_lock lock(c->graph_mu);
     VERITY_ASSIGN_OR_RETURN(version, impl_->ResolveVersion(*c, at));
+    snapshot.emplace(impl_->db.get());
   }
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->rows));
+  const rocksdb::ReadOptions read = snapshot->options();
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read, impl_->rows));
   bool found;
   Version row_version = 0;
   VERITY_RETURN_IF_ERROR(SeekRow(it.get(), c->id, id, version, &found, &row_version));
@@ -105,7 +117,7 @@ Result<StoredRecord> Database::Get(const std::string& collection, const std::str
     return Status::DataLoss("row " + id + " does not parse");
   }
   if (row.tombstone()) return Status::NotFound(not_found);
-  return impl_->ReadRow(*c, it->key().ToString(), id, row_version, true);
+  return impl_->ReadRow(*c, it->key().ToString(), id, row_version, true, read);
 }
 
 Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollRequest& request) const {
@@ -117,12 +129,15 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
   if (!request.start_after.empty()) VERITY_RETURN_IF_ERROR(ValidateRecordId(request.start_after, "start_after"));
   if (request.filter) VERITY_RETURN_IF_ERROR(request.filter->Validate());
   ScrollPage page;
+  std::optional<ScopedSnapshot> snapshot;
   {
     std::shared_lock lock(c->graph_mu);
     VERITY_ASSIGN_OR_RETURN(page.version, impl_->ResolveVersion(*c, request.at));
+    snapshot.emplace(impl_->db.get());
   }
+  const rocksdb::ReadOptions read = snapshot->options();
   const std::string prefix = keys::CollectionPrefix(c->id);
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->rows));
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read, impl_->rows));
   it->Seek(request.start_after.empty() ? prefix : keys::RowKeyAfterId(c->id, request.start_after));
   while (it->Valid() && it->key().starts_with(prefix) && page.records.size() < request.limit) {
     uint32_t coll;
@@ -145,7 +160,7 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
       const std::string row_key = it->key().ToString();
       if (!request.filter || request.filter->Matches(MetadataFromProto(row.metadata()))) {
         VERITY_ASSIGN_OR_RETURN(StoredRecord record,
-                                impl_->ReadRow(*c, row_key, id, version, request.with_vectors));
+                                impl_->ReadRow(*c, row_key, id, version, request.with_vectors, read));
         page.records.push_back(std::move(record));
       }
     }
@@ -196,6 +211,7 @@ Result<SearchResult> Database::Impl::SearchOne(const Collection& c, const Search
     Version from;
   };
   std::vector<HitRow> hit_rows;
+  std::optional<ScopedSnapshot> snapshot;
   {
     std::shared_lock lock(c.graph_mu);
     if (c.graph_broken) {
@@ -203,11 +219,13 @@ Result<SearchResult> Database::Impl::SearchOne(const Collection& c, const Search
                                  "\" failed to update; restart the server to rebuild it");
     }
     VERITY_ASSIGN_OR_RETURN(result.version, ResolveVersion(c, request.at));
+    if (request.with_payload || request.with_vectors) snapshot.emplace(db.get());
     const size_t n = c.graph->size();
     auto compiled = filter ? c.columns.Compile(*filter) : nullptr;
     VisibilityContext context{&c.nodes, result.version, compiled.get()};
     LabelFilter accept{AcceptVisible, &context};
-    const bool all_visible = filter == nullptr && result.version == c.head && c.dead_nodes == 0 && n == c.live_count;
+    const bool all_visible =
+        filter == nullptr && result.version == c.head && c.dead_nodes == 0 && c.graph->node_count() == c.live_count;
     if (all_visible) accept = LabelFilter{};
 
     // Planner: estimate how many nodes qualify from a strided sample; search
@@ -238,7 +256,9 @@ Result<SearchResult> Database::Impl::SearchOne(const Collection& c, const Search
     neighbors = exact ? c.graph->ExactSearch(query.data(), request.k, accept)
                       : c.graph->Search(query.data(), request.k, ef, accept);
     hit_rows.reserve(neighbors.size());
-    for (const Neighbor& nb : neighbors) hit_rows.push_back({c.nodes[nb.label].id, c.nodes[nb.label].from});
+    for (const Neighbor& nb : neighbors) {
+      hit_rows.push_back({c.nodes[nb.label].id, c.nodes[nb.label].RowVersionAt(result.version)});
+    }
   }
   result.hits.resize(neighbors.size());
   for (size_t i = 0; i < neighbors.size(); ++i) {
@@ -248,7 +268,8 @@ Result<SearchResult> Database::Impl::SearchOne(const Collection& c, const Search
     hit.distance = neighbors[i].distance;
     if (request.with_payload || request.with_vectors) {
       VERITY_ASSIGN_OR_RETURN(StoredRecord row, ReadRow(c, keys::RowKey(c.id, hit.id, hit.row_version), hit.id,
-                                                        hit.row_version, request.with_vectors));
+                                                        hit.row_version, request.with_vectors,
+                                                        snapshot->options()));
       hit.record = std::move(row.record);
     }
   }
@@ -281,10 +302,17 @@ Result<std::vector<VersionInfo>> Database::ListVersions(const std::string& colle
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   Version head;
+  Version oldest_retained;
+  std::map<Version, uint32_t> pins;
   {
     std::shared_lock lock(c->graph_mu);
     head = c->head;
+    oldest_retained = c->oldest_retained;
+    pins = c->pins;
   }
+  std::map<Version, std::vector<std::string>> snapshots_of;
+  VERITY_ASSIGN_OR_RETURN(auto snapshots, impl_->SnapshotsOf(*c));
+  for (const auto& s : snapshots) snapshots_of[s.version].push_back(s.name);
   std::vector<VersionInfo> out;
   const std::string prefix = keys::VersionPrefix(c->id);
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
@@ -300,6 +328,11 @@ Result<std::vector<VersionInfo>> Database::ListVersions(const std::string& colle
     info.committed_at_us = meta.committed_at_us();
     info.upserted = meta.upserted();
     info.deleted = meta.deleted();
+    info.is_restore = meta.is_restore();
+    info.restored_from = meta.restored_from();
+    info.readable = info.version >= oldest_retained || pins.count(info.version) > 0;
+    auto named = snapshots_of.find(info.version);
+    if (named != snapshots_of.end()) info.snapshots = named->second;
     out.push_back(info);
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "list versions"));

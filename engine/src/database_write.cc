@@ -1,7 +1,10 @@
-// Database writes: Upsert and Delete. Each is one RocksDB WriteBatch (rows,
-// vectors, change list, version record, collection record), synced before it
-// returns, then applied to the in-memory graph and published.
+// Database writes: Upsert and Delete, and Impl::Commit, which Restore also
+// uses. A commit is one RocksDB WriteBatch (rows, vectors, change list,
+// version record, collection record), synced before it returns, then applied
+// to the in-memory graph and published.
 #include <rocksdb/write_batch.h>
+
+#include <optional>
 
 #include "codec.h"
 #include "database_impl.h"
@@ -16,6 +19,124 @@ constexpr size_t kInsertChunk = 2048;
 
 }  // namespace
 
+Result<Database::Impl::Committed> Database::Impl::Commit(Collection& c, std::vector<Record> upserts,
+                                                         const std::vector<std::string>& deletes,
+                                                         storage::VersionMeta vmeta,
+                                                         const std::vector<std::optional<uint32_t>>& revive) {
+  const Version version = c.meta.head_version() + 1;
+  // Labels: revived nodes keep theirs, the others get the next ones.
+  std::vector<uint32_t> label_of(upserts.size());
+  uint64_t next_label = c.meta.next_label();
+  const uint64_t first_label = next_label;
+  for (size_t i = 0; i < upserts.size(); ++i) {
+    if (!revive.empty() && revive[i]) {
+      label_of[i] = *revive[i];
+    } else {
+      if (next_label >= UINT32_MAX) return Status::ResourceExhausted("graph labels exhausted");
+      label_of[i] = static_cast<uint32_t>(next_label++);
+    }
+  }
+  const size_t new_nodes = next_label - first_label;
+
+  rocksdb::WriteBatch batch;
+  // Deletes: only ids live at head count; the rest are ignored.
+  std::vector<std::pair<std::string, uint32_t>> deleted;  // id, label
+  storage::RowMeta tombstone;
+  tombstone.set_tombstone(true);
+  const std::string tombstone_bytes = tombstone.SerializeAsString();
+  for (const auto& id : deletes) {
+    auto it = c.live.find(id);
+    if (it == c.live.end()) continue;
+    deleted.emplace_back(id, it->second);
+    batch.Put(rows, keys::RowKey(c.id, id, version), tombstone_bytes);
+    batch.Put(changes, keys::ChangeKey(c.id, version, id), "D");
+  }
+  uint64_t newly_live = 0;
+  for (size_t i = 0; i < upserts.size(); ++i) {
+    const Record& r = upserts[i];
+    storage::RowMeta row;
+    row.set_label(label_of[i]);
+    row.set_text(r.text);
+    row.set_document_id(r.document_id);
+    MetadataToProto(r.metadata, row.mutable_metadata());
+    const std::string key = keys::RowKey(c.id, r.id, version);
+    batch.Put(rows, key, row.SerializeAsString());
+    batch.Put(vectors, key, EncodeVector(r.vector));
+    batch.Put(changes, keys::ChangeKey(c.id, version, r.id), "U");
+    if (c.live.find(r.id) == c.live.end()) ++newly_live;
+  }
+  vmeta.set_committed_at_us(NowMicros());
+  vmeta.set_upserted(static_cast<uint32_t>(upserts.size()));
+  vmeta.set_deleted(static_cast<uint32_t>(deleted.size()));
+  batch.Put(meta, keys::VersionKey(c.id, version), vmeta.SerializeAsString());
+  storage::CollectionMeta cmeta = c.meta;
+  cmeta.set_head_version(version);
+  cmeta.set_next_label(next_label);
+  cmeta.set_live_records(cmeta.live_records() + newly_live - deleted.size());
+  batch.Put(meta, keys::CollectionKey(c.id), cmeta.SerializeAsString());
+
+  VERITY_RETURN_IF_ERROR(FromRocks(db->Write(write_options, &batch), "commit version " + std::to_string(version)));
+  c.meta = cmeta;
+  KillPoint("commit.after_wal");
+
+  // Durable from here on. Apply to memory: nodes first (invisible until the
+  // head moves), then the graph in chunks, then publish.
+  const uint32_t dim = c.config.dimension;
+  std::vector<float> prepared;
+  prepared.reserve(new_nodes * dim);
+  for (size_t i = 0; i < upserts.size(); ++i) {
+    if (label_of[i] < first_label) continue;  // revived: already in the graph
+    prepared.insert(prepared.end(), upserts[i].vector.begin(), upserts[i].vector.end());
+    PrepareVector(c.config.metric, prepared.data() + prepared.size() - dim, dim);
+  }
+  for (const auto& [id, label] : deleted) c.live.erase(id);
+  {
+    std::unique_lock lock(c.graph_mu);
+    for (const auto& [id, label] : deleted) c.nodes[label].Close(version);
+    c.dead_nodes += deleted.size();
+    c.nodes.reserve(next_label);
+    for (size_t i = 0; i < upserts.size(); ++i) {
+      Record& r = upserts[i];
+      const uint32_t label = label_of[i];
+      auto [it, inserted] = c.live.try_emplace(r.id, label);
+      if (!inserted) {
+        c.nodes[it->second].Close(version);  // still visible to readers at older versions
+        it->second = label;
+        ++c.dead_nodes;
+      }
+      if (label < first_label) {
+        RowNode& node = c.nodes[label];  // revived: same record, visible again from `version`
+        node.from2 = version;
+        node.to2 = kNoVersion;
+        --c.dead_nodes;
+        continue;
+      }
+      c.columns.Set(label, r.metadata);
+      RowNode node;
+      node.id = std::move(r.id);
+      node.from = version;
+      c.nodes.push_back(std::move(node));
+    }
+  }
+  Status graph_status;
+  for (size_t start = 0; start < new_nodes && graph_status.ok(); start += kInsertChunk) {
+    const size_t n = std::min(kInsertChunk, new_nodes - start);
+    std::unique_lock lock(c.graph_mu);
+    graph_status = c.graph->Add(prepared.data() + start * dim, n, options.insert_threads);
+  }
+  std::unique_lock lock(c.graph_mu);
+  c.head = version;
+  c.live_count = cmeta.live_records();
+  if (!graph_status.ok()) {
+    // The batch is durable; only the derived graph is behind. Searches refuse
+    // until a restart rebuilds it from the rows.
+    c.graph_broken = true;
+    Log(LogLevel::kError, "collection \"" + c.config.name + "\": graph insert failed after commit: " +
+                              graph_status.ToString());
+  }
+  return Committed{version, static_cast<uint32_t>(upserts.size()), static_cast<uint32_t>(deleted.size())};
+}
+
 Result<WriteResult> Database::Upsert(const std::string& collection, std::vector<Record> records) {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
@@ -29,84 +150,9 @@ Result<WriteResult> Database::Upsert(const std::string& collection, std::vector<
   for (size_t i = 0; i < records.size(); ++i) {
     VERITY_RETURN_IF_ERROR(ValidateRecord(records[i], dim, "records[" + std::to_string(i) + "]"));
   }
-
   std::lock_guard write(c->write_mu);
-  const Version version = c->meta.head_version() + 1;
-  const uint64_t first_label = c->meta.next_label();
-  if (first_label + records.size() > UINT32_MAX) return Status::ResourceExhausted("graph labels exhausted");
-
-  rocksdb::WriteBatch batch;
-  uint64_t newly_live = 0;
-  for (size_t i = 0; i < records.size(); ++i) {
-    const Record& r = records[i];
-    storage::RowMeta row;
-    row.set_label(first_label + i);
-    row.set_text(r.text);
-    row.set_document_id(r.document_id);
-    MetadataToProto(r.metadata, row.mutable_metadata());
-    const std::string key = keys::RowKey(c->id, r.id, version);
-    batch.Put(impl_->rows, key, row.SerializeAsString());
-    batch.Put(impl_->vectors, key, EncodeVector(r.vector));
-    batch.Put(impl_->changes, keys::ChangeKey(c->id, version, r.id), "U");
-    if (c->live.find(r.id) == c->live.end()) ++newly_live;
-  }
-  storage::VersionMeta vmeta;
-  vmeta.set_committed_at_us(NowMicros());
-  vmeta.set_upserted(static_cast<uint32_t>(records.size()));
-  batch.Put(impl_->meta, keys::VersionKey(c->id, version), vmeta.SerializeAsString());
-  storage::CollectionMeta meta = c->meta;
-  meta.set_head_version(version);
-  meta.set_next_label(first_label + records.size());
-  meta.set_live_records(meta.live_records() + newly_live);
-  batch.Put(impl_->meta, keys::CollectionKey(c->id), meta.SerializeAsString());
-
-  VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch), "upsert"));
-  c->meta = meta;
-
-  // Durable from here on. Apply to memory: nodes first (invisible until the
-  // head moves), then the graph in chunks, then publish.
-  std::vector<float> prepared(records.size() * dim);
-  for (size_t i = 0; i < records.size(); ++i) {
-    std::copy(records[i].vector.begin(), records[i].vector.end(), prepared.begin() + static_cast<std::ptrdiff_t>(i * dim));
-    PrepareVector(c->config.metric, prepared.data() + i * dim, dim);
-  }
-  uint64_t superseded = 0;
-  {
-    std::unique_lock lock(c->graph_mu);
-    c->nodes.reserve(first_label + records.size());
-    for (size_t i = 0; i < records.size(); ++i) {
-      Record& r = records[i];
-      auto [it, inserted] = c->live.try_emplace(r.id, static_cast<uint32_t>(first_label + i));
-      if (!inserted) {
-        c->nodes[it->second].to = version;  // still visible to readers at older versions
-        it->second = static_cast<uint32_t>(first_label + i);
-        ++superseded;
-      }
-      c->columns.Set(static_cast<uint32_t>(first_label + i), r.metadata);
-      RowNode node;
-      node.id = std::move(r.id);
-      node.from = version;
-      c->nodes.push_back(std::move(node));
-    }
-    c->dead_nodes += superseded;
-  }
-  Status graph_status;
-  for (size_t start = 0; start < records.size() && graph_status.ok(); start += kInsertChunk) {
-    const size_t n = std::min(kInsertChunk, records.size() - start);
-    std::unique_lock lock(c->graph_mu);
-    graph_status = c->graph->Add(prepared.data() + start * dim, n, impl_->options.insert_threads);
-  }
-  std::unique_lock lock(c->graph_mu);
-  c->head = version;
-  c->live_count = meta.live_records();
-  if (!graph_status.ok()) {
-    // The batch is durable; only the derived graph is behind. Searches refuse
-    // until a restart rebuilds it from the rows.
-    c->graph_broken = true;
-    impl_->Log(LogLevel::kError, "collection \"" + c->config.name + "\": graph insert failed after commit: " +
-                                     graph_status.ToString());
-  }
-  return WriteResult{version, static_cast<uint32_t>(records.size())};
+  VERITY_ASSIGN_OR_RETURN(auto committed, impl_->Commit(*c, std::move(records), {}, {}));
+  return WriteResult{committed.version, committed.upserted};
 }
 
 Result<WriteResult> Database::Delete(const std::string& collection, const std::vector<std::string>& ids) {
@@ -119,40 +165,9 @@ Result<WriteResult> Database::Delete(const std::string& collection, const std::v
   for (size_t i = 0; i < ids.size(); ++i) {
     VERITY_RETURN_IF_ERROR(ValidateRecordId(ids[i], "ids[" + std::to_string(i) + "]"));
   }
-
   std::lock_guard write(c->write_mu);
-  const Version version = c->meta.head_version() + 1;
-  rocksdb::WriteBatch batch;
-  std::vector<uint32_t> labels;
-  storage::RowMeta tombstone;
-  tombstone.set_tombstone(true);
-  const std::string tombstone_bytes = tombstone.SerializeAsString();
-  for (const auto& id : ids) {
-    auto it = c->live.find(id);
-    if (it == c->live.end()) continue;
-    labels.push_back(it->second);
-    batch.Put(impl_->rows, keys::RowKey(c->id, id, version), tombstone_bytes);
-    batch.Put(impl_->changes, keys::ChangeKey(c->id, version, id), "D");
-  }
-  storage::VersionMeta vmeta;
-  vmeta.set_committed_at_us(NowMicros());
-  vmeta.set_deleted(static_cast<uint32_t>(labels.size()));
-  batch.Put(impl_->meta, keys::VersionKey(c->id, version), vmeta.SerializeAsString());
-  storage::CollectionMeta meta = c->meta;
-  meta.set_head_version(version);
-  meta.set_live_records(meta.live_records() - labels.size());
-  batch.Put(impl_->meta, keys::CollectionKey(c->id), meta.SerializeAsString());
-
-  VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch), "delete"));
-  c->meta = meta;
-  for (const auto& id : ids) c->live.erase(id);
-
-  std::unique_lock lock(c->graph_mu);
-  for (uint32_t label : labels) c->nodes[label].to = version;
-  c->dead_nodes += labels.size();
-  c->head = version;
-  c->live_count = meta.live_records();
-  return WriteResult{version, static_cast<uint32_t>(labels.size())};
+  VERITY_ASSIGN_OR_RETURN(auto committed, impl_->Commit(*c, {}, ids, {}));
+  return WriteResult{committed.version, committed.deleted};
 }
 
 }  // namespace verity

@@ -51,7 +51,8 @@ class KernelSpace : public hnswlib::SpaceInterface<float> {
 };
 
 constexpr char kMagic[8] = {'V', 'R', 'T', 'Y', 'G', 'R', 'P', 'H'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;  // 2: label_span (labels may have holes)
+constexpr tableint kMissing = std::numeric_limits<tableint>::max();
 
 // The fixed-size header of a graph file. Written field by field as
 // little-endian integers (x86-64 only, checked at compile time below).
@@ -64,6 +65,7 @@ struct FileHeader {
   uint32_t m;
   uint32_t ef_construction;
   uint64_t node_count;
+  uint64_t label_span;  // one past the highest label
   uint64_t covered_version;
   uint64_t bytes_per_node;        // hnswlib's size_data_per_element_
   uint64_t bytes_per_upper_list;  // hnswlib's size_links_per_element_
@@ -73,7 +75,7 @@ struct FileHeader {
   uint32_t body_crc;
   uint32_t header_crc;  // CRC-32 of all bytes above
 };
-static_assert(sizeof(FileHeader) == 88, "graph file header layout changed");
+static_assert(sizeof(FileHeader) == 96, "graph file header layout changed");
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "graph files are little-endian");
 
 uint32_t Crc(uint32_t crc, const void* data, size_t n) {
@@ -111,7 +113,7 @@ std::string DirName(const std::string& path) {
 struct HnswGraph::Impl {
   std::unique_ptr<KernelSpace> space;
   std::unique_ptr<Hnsw> hnsw;
-  std::vector<tableint> internal_of_label;  // label -> hnswlib internal id
+  std::vector<tableint> internal_of_label;  // label -> hnswlib internal id, kMissing for holes
 };
 
 HnswGraph::HnswGraph(const GraphParams& params, std::unique_ptr<Impl> impl)
@@ -145,18 +147,36 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Create(const GraphParams& params, 
 
 size_t HnswGraph::size() const { return impl_->internal_of_label.size(); }
 
+size_t HnswGraph::node_count() const { return impl_->hnsw->cur_element_count; }
+
+bool HnswGraph::Contains(uint32_t label) const {
+  return label < impl_->internal_of_label.size() && impl_->internal_of_label[label] != kMissing;
+}
+
 Status HnswGraph::Add(const float* vectors, size_t n, int threads) {
+  std::vector<uint32_t> labels(n);
+  for (size_t i = 0; i < n; ++i) labels[i] = static_cast<uint32_t>(size() + i);
+  return AddLabels(labels.data(), vectors, n, threads);
+}
+
+Status HnswGraph::AddLabels(const uint32_t* labels, const float* vectors, size_t n, int threads) {
   Hnsw& h = *impl_->hnsw;
-  const size_t first = size();
+  if (n == 0) return Status::Ok();
+  for (size_t i = 0; i < n; ++i) {
+    if (labels[i] < size() || (i > 0 && labels[i] <= labels[i - 1])) {
+      return Status::Internal("graph labels must be new and increasing");
+    }
+  }
+  const size_t nodes = node_count();
   const size_t dim = params_.dimension;
   try {
-    if (first + n > h.max_elements_) {
-      h.resizeIndex(std::max(first + n, h.max_elements_ * 2));
+    if (nodes + n > h.max_elements_) {
+      h.resizeIndex(std::max(nodes + n, h.max_elements_ * 2));
     }
-    impl_->internal_of_label.resize(first + n);
+    impl_->internal_of_label.resize(static_cast<size_t>(labels[n - 1]) + 1, kMissing);
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory growing the graph to " +
-                                     std::to_string(first + n) + " nodes");
+                                     std::to_string(nodes + n) + " nodes");
   } catch (const std::exception& e) {
     return Status::Internal(std::string("hnswlib resize: ") + e.what());
   }
@@ -166,8 +186,8 @@ Status HnswGraph::Add(const float* vectors, size_t n, int threads) {
   std::mutex error_mu;
   auto insert_one = [&](size_t i) {
     try {
-      tableint internal = h.addPoint(vectors + i * dim, static_cast<labeltype>(first + i), -1);
-      impl_->internal_of_label[first + i] = internal;
+      tableint internal = h.addPoint(vectors + i * dim, static_cast<labeltype>(labels[i]), -1);
+      impl_->internal_of_label[labels[i]] = internal;
     } catch (const std::exception& e) {
       if (failures.fetch_add(1) == 0) {
         std::lock_guard<std::mutex> lock(error_mu);
@@ -295,7 +315,7 @@ std::vector<Neighbor> HnswGraph::ExactSearch(const float* query, uint32_t k,
   // each, nodes are kilobytes apart) is touched only when it qualifies.
   const auto& internal_of_label = impl_->internal_of_label;
   for (uint32_t label = 0; label < internal_of_label.size(); ++label) {
-    if (!accept.Accepts(label)) continue;
+    if (internal_of_label[label] == kMissing || !accept.Accepts(label)) continue;
     const float d = Distance(params_.metric, query,
                              reinterpret_cast<const float*>(h.getDataByInternalId(internal_of_label[label])), dim);
     if (heap.size() < k) {
@@ -323,6 +343,7 @@ Status HnswGraph::Save(const std::string& path, uint32_t collection_id, Version 
   header.m = params_.m;
   header.ef_construction = params_.ef_construction;
   header.node_count = count;
+  header.label_span = impl_->internal_of_label.size();
   header.covered_version = covered_version;
   header.bytes_per_node = h.size_data_per_element_;
   header.bytes_per_upper_list = h.size_links_per_element_;
@@ -418,6 +439,7 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, cons
     return bad("parameters differ from the collection's");
   }
   if (contents.size() - sizeof(header) != header.body_bytes) return bad("body size mismatch (truncated?)");
+  if (header.label_span < header.node_count || header.label_span > UINT32_MAX) return bad("bad label span");
 
   auto created = Create(params, header.node_count);
   if (!created.ok()) return created.status();
@@ -439,7 +461,7 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, cons
   if (level0_bytes > header.body_bytes) return bad("level-0 block truncated");
   std::memcpy(h.data_level0_memory_, body, level0_bytes);
   size_t offset = level0_bytes;
-  graph->impl_->internal_of_label.assign(count, std::numeric_limits<tableint>::max());
+  graph->impl_->internal_of_label.assign(header.label_span, kMissing);
   auto check_list = [&](linklistsizeint* list, size_t max_links) {
     const size_t n = h.getListCount(list);
     if (n > max_links) return false;
@@ -473,8 +495,8 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, cons
     offset += bytes;
     if (!check_list(h.get_linklist0(static_cast<tableint>(i)), h.maxM0_)) return bad("bad level-0 link list");
     const labeltype label = h.getExternalLabel(static_cast<tableint>(i));
-    if (label >= count || graph->impl_->internal_of_label[label] != std::numeric_limits<tableint>::max()) {
-      return bad("labels are not a permutation of 0..count-1");
+    if (label >= header.label_span || graph->impl_->internal_of_label[label] != kMissing) {
+      return bad("labels are not unique labels below the label span");
     }
     graph->impl_->internal_of_label[label] = static_cast<tableint>(i);
     h.label_lookup_[label] = static_cast<tableint>(i);

@@ -1,8 +1,10 @@
 // HnswGraph: the one wrapper around hnswlib's HierarchicalNSW. Nothing else in
 // the engine includes hnswlib; every exception it throws is caught here.
 //
-// The graph stores prepared vectors (unit length for cosine) under dense
-// labels 0..size()-1; the caller maps labels to row versions. The engine owns
+// The graph stores prepared vectors (unit length for cosine) under labels
+// 0..size()-1; the caller maps labels to row versions. Labels may have holes
+// (a graph rebuilt by GC leaves out the labels it dropped): Contains() says
+// which labels have a node. The engine owns
 // the search loop (per-query ef, a label filter for MVCC visibility and
 // metadata filters) instead of hnswlib's searchKnn, whose ef is shared state.
 //
@@ -68,7 +70,11 @@ class HnswGraph {
   // of the directory. Errors: Unavailable on I/O failure (`path` untouched).
   Status Save(const std::string& path, uint32_t collection_id, Version covered_version) const;
 
+  // One past the highest label (holes included).
   size_t size() const;
+  // Nodes actually in the graph.
+  size_t node_count() const;
+  bool Contains(uint32_t label) const;
   const GraphParams& params() const { return params_; }
 
   // Inserts n prepared vectors (n * dimension floats) as labels
@@ -77,6 +83,9 @@ class HnswGraph {
   // else hnswlib throws; the graph then holds a prefix-free subset and the
   // owner must rebuild it.
   Status Add(const float* vectors, size_t n, int threads);
+  // Inserts n prepared vectors under the given labels, which must be
+  // strictly increasing and >= size(); labels skipped become holes.
+  Status AddLabels(const uint32_t* labels, const float* vectors, size_t n, int threads);
 
   // Approximate k nearest accepted labels, nearest first. `ef` >= k.
   std::vector<Neighbor> Search(const float* query, uint32_t k, uint32_t ef,

@@ -38,6 +38,26 @@ std::string VersionPrefix(uint32_t collection) {
   return k;
 }
 
+std::string SnapshotPrefix(uint32_t collection) {
+  std::string k = "S";
+  PutU32(&k, collection);
+  return k;
+}
+
+std::string SnapshotKey(uint32_t collection, const std::string& name) { return SnapshotPrefix(collection) + name; }
+
+std::string PinPrefix(uint32_t collection) {
+  std::string k = "P";
+  PutU32(&k, collection);
+  return k;
+}
+
+std::string PinKey(uint32_t collection, Version version, const std::string& holder) {
+  std::string k = PinPrefix(collection);
+  PutU64(&k, version);
+  return k + holder;
+}
+
 std::string VersionKey(uint32_t collection, Version version) {
   std::string k = VersionPrefix(collection);
   PutU64(&k, version);

@@ -6,6 +6,9 @@
 //            'N' + name                       -> collection id (u32)
 //            'C' + coll(u32)                  -> storage.CollectionMeta
 //            'V' + coll(u32) + version(u64)   -> storage.VersionMeta
+//            'S' + coll(u32) + name           -> storage.SnapshotMeta
+//            'P' + coll(u32) + version(u64) + holder -> "" (a pin; snapshots
+//                                                   hold "snapshot/" + name)
 //   rows     coll(u32) + id + 0x00 + ~version(u64) -> storage.RowMeta
 //   vectors  the same key as rows             -> float32[dim], little-endian
 //   changes  coll(u32) + version(u64) + id    -> 'U' (upsert) or 'D' (delete)
@@ -33,6 +36,10 @@ std::string NameKey(const std::string& name);
 std::string CollectionKey(uint32_t collection);
 std::string VersionKey(uint32_t collection, Version version);
 std::string VersionPrefix(uint32_t collection);
+std::string SnapshotKey(uint32_t collection, const std::string& name);
+std::string SnapshotPrefix(uint32_t collection);
+std::string PinKey(uint32_t collection, Version version, const std::string& holder);
+std::string PinPrefix(uint32_t collection);
 
 std::string CollectionPrefix(uint32_t collection);  // rows, vectors, changes
 // The first key after every key with CollectionPrefix(collection).

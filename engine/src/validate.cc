@@ -91,6 +91,24 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
   if (c.default_ef < 1 || c.default_ef > 4096) {
     return Status::InvalidArgument("default_ef: " + Num(c.default_ef) + " is outside 1..4096");
   }
+  return ValidateRetention(c.retention);
+}
+
+Status ValidateRetention(const RetentionPolicy& r) {
+  if (r.keep_seconds < 0) return Status::InvalidArgument("retention.keep_seconds: must not be negative");
+  return Status::Ok();
+}
+
+Status ValidateName(const std::string& name, const std::string& field) {
+  if (name.empty() || name.size() > Limits::kMaxSnapshotNameBytes) {
+    return Status::InvalidArgument(field + ": must be 1..128 characters");
+  }
+  if (name == "." || name == "..") return Status::InvalidArgument(field + ": \"" + name + "\" is not allowed");
+  for (char ch : name) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                    ch == '_' || ch == '-' || ch == '.';
+    if (!ok) return Status::InvalidArgument(field + ": only letters, digits, '_', '-' and '.' are allowed");
+  }
   return Status::Ok();
 }
 

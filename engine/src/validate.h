@@ -15,6 +15,9 @@ namespace verity {
 bool IsValidUtf8(std::string_view s);
 
 Status ValidateCollectionConfig(const CollectionConfig& config);
+Status ValidateRetention(const RetentionPolicy& retention);
+// Snapshot and export names: 1..128 of [A-Za-z0-9_.-], not "." or "..".
+Status ValidateName(const std::string& name, const std::string& field);
 Status ValidateRecordId(std::string_view id, const std::string& field);
 Status ValidateVector(const std::vector<float>& v, uint32_t dimension, const std::string& field);
 Status ValidateRecord(const Record& record, uint32_t dimension, const std::string& field);

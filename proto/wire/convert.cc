@@ -34,6 +34,7 @@ Result<CollectionConfig> FromProto(const v1::CollectionConfig& in) {
   if (in.m() != 0) c.m = in.m();
   if (in.ef_construction() != 0) c.ef_construction = in.ef_construction();
   if (in.default_ef() != 0) c.default_ef = in.default_ef();
+  VERITY_ASSIGN_OR_RETURN(c.retention, RetentionFromProto(in, RetentionPolicy{}, "config."));
   return c;
 }
 
@@ -44,6 +45,8 @@ void ToProto(const CollectionConfig& in, v1::CollectionConfig* c) {
   c->set_m(in.m);
   c->set_ef_construction(in.ef_construction);
   c->set_default_ef(in.default_ef);
+  c->set_keep_versions(in.retention.keep_versions);
+  c->set_keep_seconds(in.retention.keep_seconds);
 }
 
 CollectionInfo FromProto(const v1::CollectionInfo& in) {
@@ -54,6 +57,8 @@ CollectionInfo FromProto(const v1::CollectionInfo& in) {
   out.created_at_us = in.created_at_us();
   out.live_records = in.live_records();
   out.graph_nodes = in.graph_nodes();
+  out.oldest_retained = in.oldest_retained();
+  out.snapshots = in.snapshots();
   return out;
 }
 
@@ -63,6 +68,8 @@ void ToProto(const CollectionInfo& in, v1::CollectionInfo* out) {
   out->set_created_at_us(in.created_at_us);
   out->set_live_records(in.live_records);
   out->set_graph_nodes(in.graph_nodes);
+  out->set_oldest_retained(in.oldest_retained);
+  out->set_snapshots(in.snapshots);
 }
 
 void ToProto(const VersionInfo& in, v1::VersionInfo* out) {
@@ -70,10 +77,23 @@ void ToProto(const VersionInfo& in, v1::VersionInfo* out) {
   out->set_committed_at_us(in.committed_at_us);
   out->set_upserted(in.upserted);
   out->set_deleted(in.deleted);
+  out->set_readable(in.readable);
+  for (const auto& name : in.snapshots) out->add_snapshots(name);
+  out->set_restored_from(in.restored_from);
+  out->set_is_restore(in.is_restore);
 }
 
 VersionInfo FromProto(const v1::VersionInfo& in) {
-  return VersionInfo{in.version(), in.committed_at_us(), in.upserted(), in.deleted()};
+  VersionInfo out;
+  out.version = in.version();
+  out.committed_at_us = in.committed_at_us();
+  out.upserted = in.upserted();
+  out.deleted = in.deleted();
+  out.readable = in.readable();
+  out.snapshots.assign(in.snapshots().begin(), in.snapshots().end());
+  out.restored_from = in.restored_from();
+  out.is_restore = in.is_restore();
+  return out;
 }
 
 Result<Record> FromProto(const v1::Record& in, const std::string& field) {
@@ -135,14 +155,28 @@ Result<StoredRecord> FromProto(const v1::StoredRecord& in, const std::string& fi
   return out;
 }
 
-std::optional<Version> FromProto(const v1::ReadAt& at, bool present) {
-  if (!present || at.point_case() != v1::ReadAt::kVersion) return std::nullopt;
-  return at.version();
+Result<std::optional<Version>> FromProto(const v1::ReadAt& at, bool present, const std::string& field,
+                                         const SnapshotResolver& resolve) {
+  if (!present) return std::optional<Version>();
+  switch (at.point_case()) {
+    case v1::ReadAt::POINT_NOT_SET: return std::optional<Version>();
+    case v1::ReadAt::kVersion: return std::optional<Version>(at.version());
+    case v1::ReadAt::kSnapshot: {
+      if (at.snapshot().empty()) return Status::InvalidArgument(field + ".snapshot: empty snapshot name");
+      if (!resolve) return Status::InvalidArgument(field + ".snapshot: snapshots cannot be resolved here");
+      auto version = resolve(at.snapshot());
+      if (!version.ok()) return version.status().WithPrefix(field + ".snapshot");
+      return std::optional<Version>(*version);
+    }
+  }
+  return Status::InvalidArgument(field + ": unknown point " + std::to_string(at.point_case()));
 }
 
 void ToProto(std::optional<Version> at, v1::ReadAt* out) {
   if (at) out->set_version(*at);
 }
+
+void SnapshotToProto(const std::string& snapshot, v1::ReadAt* out) { out->set_snapshot(snapshot); }
 
 Result<std::optional<Filter>> ParseFilterField(const std::string& text, const std::string& field) {
   if (text.empty()) return std::optional<Filter>();
@@ -156,12 +190,12 @@ Result<std::optional<Filter>> ParseFilterField(const std::string& text, const st
   return std::optional<Filter>(std::move(parsed).value());
 }
 
-Result<SearchRequest> FromProto(const v1::SearchQuery& in, const std::string& field) {
+Result<SearchRequest> FromProto(const v1::SearchQuery& in, const std::string& field, const SnapshotResolver& resolve) {
   SearchRequest r;
   r.vector.assign(in.vector().begin(), in.vector().end());
   r.k = in.k() == 0 ? 10 : in.k();
   r.ef = in.ef();
-  r.at = FromProto(in.at(), in.has_at());
+  VERITY_ASSIGN_OR_RETURN(r.at, FromProto(in.at(), in.has_at(), field + ".at", resolve));
   VERITY_ASSIGN_OR_RETURN(r.filter, ParseFilterField(in.filter(), field + ".filter"));
   r.with_payload = in.with_payload();
   r.with_vectors = in.with_vectors();
@@ -202,6 +236,152 @@ Result<SearchResult> FromProto(const v1::SearchResponse& in) {
     }
     out.hits.push_back(std::move(hit));
   }
+  return out;
+}
+
+void ToProto(const SnapshotInfo& in, v1::SnapshotInfo* out) {
+  out->set_collection(in.collection);
+  out->set_name(in.name);
+  out->set_description(in.description);
+  out->set_version(in.version);
+  out->set_created_at_us(in.created_at_us);
+  out->set_records(in.records);
+}
+
+SnapshotInfo FromProto(const v1::SnapshotInfo& in) {
+  SnapshotInfo out;
+  out.collection = in.collection();
+  out.name = in.name();
+  out.description = in.description();
+  out.version = in.version();
+  out.created_at_us = in.created_at_us();
+  out.records = in.records();
+  return out;
+}
+
+v1::ChangeKind ToProto(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::kAdded: return v1::CHANGE_KIND_ADDED;
+    case ChangeKind::kRemoved: return v1::CHANGE_KIND_REMOVED;
+    case ChangeKind::kChanged: return v1::CHANGE_KIND_CHANGED;
+  }
+  return v1::CHANGE_KIND_UNSPECIFIED;
+}
+
+Result<ChangeKind> FromProto(v1::ChangeKind kind, const std::string& field) {
+  switch (kind) {
+    case v1::CHANGE_KIND_ADDED: return ChangeKind::kAdded;
+    case v1::CHANGE_KIND_REMOVED: return ChangeKind::kRemoved;
+    case v1::CHANGE_KIND_CHANGED: return ChangeKind::kChanged;
+    default: return Status::InvalidArgument(field + ": unknown change kind " + std::to_string(kind));
+  }
+}
+
+void ToProto(const DiffPage& in, v1::DiffResponse* out) {
+  out->set_from(in.from);
+  out->set_to(in.to);
+  out->set_added(in.added);
+  out->set_removed(in.removed);
+  out->set_changed(in.changed);
+  for (const auto& e : in.entries) {
+    auto* entry = out->add_entries();
+    entry->set_id(e.id);
+    entry->set_kind(ToProto(e.kind));
+    entry->set_from_row_version(e.from_row_version);
+    entry->set_to_row_version(e.to_row_version);
+  }
+  out->set_next_cursor(in.next_cursor);
+}
+
+Result<DiffPage> FromProto(const v1::DiffResponse& in) {
+  DiffPage out;
+  out.from = in.from();
+  out.to = in.to();
+  out.added = in.added();
+  out.removed = in.removed();
+  out.changed = in.changed();
+  out.entries.reserve(static_cast<size_t>(in.entries_size()));
+  for (int i = 0; i < in.entries_size(); ++i) {
+    const auto& e = in.entries(i);
+    DiffEntry entry;
+    entry.id = e.id();
+    VERITY_ASSIGN_OR_RETURN(entry.kind, FromProto(e.kind(), "entries[" + std::to_string(i) + "].kind"));
+    entry.from_row_version = e.from_row_version();
+    entry.to_row_version = e.to_row_version();
+    out.entries.push_back(std::move(entry));
+  }
+  out.next_cursor = in.next_cursor();
+  return out;
+}
+
+void ToProto(const RestoreResult& in, v1::RestoreResponse* out) {
+  out->set_version(in.version);
+  out->set_restored_from(in.restored_from);
+  out->set_upserted(in.upserted);
+  out->set_deleted(in.deleted);
+}
+
+RestoreResult FromProto(const v1::RestoreResponse& in) {
+  RestoreResult out;
+  out.version = in.version();
+  out.restored_from = in.restored_from();
+  out.upserted = in.upserted();
+  out.deleted = in.deleted();
+  return out;
+}
+
+void ToProto(const GcResult& in, v1::GcResponse* out) {
+  out->set_oldest_retained(in.oldest_retained);
+  out->set_rows_removed(in.rows_removed);
+  out->set_nodes_dropped(in.nodes_dropped);
+  out->set_graph_rebuilt(in.graph_rebuilt);
+  out->set_bytes_before(in.bytes_before);
+  out->set_bytes_after(in.bytes_after);
+}
+
+GcResult FromProto(const v1::GcResponse& in) {
+  GcResult out;
+  out.oldest_retained = in.oldest_retained();
+  out.rows_removed = in.rows_removed();
+  out.nodes_dropped = in.nodes_dropped();
+  out.graph_rebuilt = in.graph_rebuilt();
+  out.bytes_before = in.bytes_before();
+  out.bytes_after = in.bytes_after();
+  return out;
+}
+
+void ToProto(const ExportResult& in, const std::string& name, v1::ExportResult* out) {
+  out->set_name(name);
+  for (const auto& c : in.collections) {
+    auto* e = out->add_collections();
+    e->set_name(c.name);
+    e->set_version(c.version);
+    e->set_records(c.records);
+  }
+  out->set_bytes(in.bytes);
+}
+
+ExportResult FromProto(const v1::ExportResult& in) {
+  ExportResult out;
+  out.path = in.name();
+  for (const auto& c : in.collections()) {
+    out.collections.push_back(ExportedCollection{c.name(), c.version(), c.records()});
+  }
+  out.bytes = in.bytes();
+  return out;
+}
+
+void ToProto(const ImportResult& in, v1::ImportResult* out) {
+  for (const auto& c : in.collections) ToProto(c, out->add_collections());
+  out->set_records(in.records);
+  out->set_bytes(in.bytes);
+}
+
+ImportResult FromProto(const v1::ImportResult& in) {
+  ImportResult out;
+  for (const auto& c : in.collections()) out.collections.push_back(FromProto(c));
+  out.records = in.records();
+  out.bytes = in.bytes();
   return out;
 }
 

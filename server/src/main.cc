@@ -32,6 +32,7 @@ int Run(const ServerOptions& options) {
 
   DatabaseOptions db_options;
   db_options.sync_writes = options.sync_writes;
+  db_options.gc_interval_seconds = options.gc_interval_seconds;
   db_options.log = [](LogLevel level, const std::string& message) {
     Log(level == LogLevel::kInfo ? "info" : level == LogLevel::kWarning ? "warn" : "error", "engine",
         {{"message", message}});
@@ -49,8 +50,10 @@ int Run(const ServerOptions& options) {
   CollectionServiceImpl collections(db->get(), &options);
   RecordServiceImpl records(db->get(), &options);
   SearchServiceImpl search(db->get(), &options);
+  SnapshotServiceImpl snapshots(db->get(), &options);
 
-  HealthServiceImpl health({"verity.v1.CollectionService", "verity.v1.RecordService", "verity.v1.SearchService"});
+  HealthServiceImpl health({"verity.v1.CollectionService", "verity.v1.RecordService", "verity.v1.SearchService",
+                            "verity.v1.SnapshotService"});
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
@@ -62,6 +65,7 @@ int Run(const ServerOptions& options) {
   builder.RegisterService(&collections);
   builder.RegisterService(&records);
   builder.RegisterService(&search);
+  builder.RegisterService(&snapshots);
   builder.RegisterService(&health);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
@@ -72,7 +76,7 @@ int Run(const ServerOptions& options) {
   }
   Log("info", "start",
       {{"listen", options.listen}, {"port", std::to_string(port)}, {"data", options.data_dir},
-       {"pid", std::to_string(getpid())}, {"open_ms", std::to_string(open_ms)}});
+       {"export_dir", options.ExportDir()}, {"pid", std::to_string(getpid())}, {"open_ms", std::to_string(open_ms)}});
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

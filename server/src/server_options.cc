@@ -7,11 +7,12 @@
 namespace verity::server {
 namespace {
 
-Status ParseUint(const std::string& name, const std::string& value, uint64_t max, uint32_t* out) {
+Status ParseUint(const std::string& name, const std::string& value, uint64_t max, uint32_t* out, uint64_t min = 1) {
   uint64_t v = 0;
   auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec != std::errc() || ptr != value.data() + value.size() || v == 0 || v > max) {
-    return Status::InvalidArgument("--" + name + ": \"" + value + "\" is not an integer in 1.." + std::to_string(max));
+  if (ec != std::errc() || ptr != value.data() + value.size() || v < min || v > max) {
+    return Status::InvalidArgument("--" + name + ": \"" + value + "\" is not an integer in " + std::to_string(min) +
+                                   ".." + std::to_string(max));
   }
   *out = static_cast<uint32_t>(v);
   return Status::Ok();
@@ -28,6 +29,8 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   else if (name == "max-concurrent-streams") return ParseUint(name, value, 100000, &o->max_concurrent_streams);
   else if (name == "shutdown-grace-ms") return ParseUint(name, value, 600000, &o->shutdown_grace_ms);
   else if (name == "slow-request-ms") return ParseUint(name, value, 86400000, &o->slow_request_ms);
+  else if (name == "gc-interval-seconds") return ParseUint(name, value, 31536000, &o->gc_interval_seconds, 0);
+  else if (name == "export-dir") o->export_dir = value;
   else if (name == "sync-writes") {
     if (value == "true") o->sync_writes = true;
     else if (value == "false") o->sync_writes = false;
@@ -63,6 +66,8 @@ std::string Usage() {
          "  --slow-request-ms N         log requests slower than this (default " + std::to_string(d.slow_request_ms) + ")\n"
          "  --shutdown-grace-ms N       on SIGTERM, time running calls get to finish (default " + std::to_string(d.shutdown_grace_ms) + ")\n"
          "  --sync-writes true|false    fsync before acknowledging writes (default true)\n"
+         "  --export-dir DIR            where Export writes and Import reads (default DATA/exports)\n"
+         "  --gc-interval-seconds N     background GC of every collection; 0 = off (default " + std::to_string(d.gc_interval_seconds) + ")\n"
          "\n"
          "exit codes: 0 clean shutdown; 1 bad flags; 2 data directory in use or unusable;\n"
          "            3 cannot listen on the address\n";

@@ -35,6 +35,16 @@ struct ServerOptions {
   uint32_t shutdown_grace_ms = 2000;
   // fsync the WAL before acknowledging a write. Default: true
   bool sync_writes = true;
+  // Where Export writes and Import reads export directories; clients name
+  // a directory inside it, never a path. Created on demand. Default: "" =
+  // <data dir>/exports
+  std::string export_dir;
+  // Background GC of every collection every this many seconds; 0 = only on
+  // demand (the Gc call). Default: 600
+  uint32_t gc_interval_seconds = 600;
+
+  // --export-dir, or its default under the data directory.
+  std::string ExportDir() const { return export_dir.empty() ? data_dir + "/exports" : export_dir; }
 };
 
 // The usage text (flags, defaults, exit codes).

@@ -1,6 +1,8 @@
 #include "services.h"
 
 #include <chrono>
+#include <filesystem>
+#include <mutex>
 
 #include "convert.h"
 #include "log.h"
@@ -32,9 +34,25 @@ using wire::ParseFilterField;
 using wire::ToGrpc;
 using wire::ToProto;
 
+// The one place where a ReadAt's snapshot name becomes a version: the
+// snapshot of `collection` (NotFound naming it when there is none).
+wire::SnapshotResolver SnapshotsOf(const Database* db, const std::string& collection) {
+  return [db, collection](const std::string& name) -> Result<Version> {
+    VERITY_ASSIGN_OR_RETURN(SnapshotInfo snapshot, db->GetSnapshot(collection, name));
+    return snapshot.version;
+  };
+}
+
+// A read's point: nullopt = head, or a version (a snapshot resolved).
+Result<std::optional<Version>> ResolveReadAt(const Database* db, const std::string& collection, const v1::ReadAt& at,
+                                             bool present, const std::string& field) {
+  return FromProto(at, present, field, SnapshotsOf(db, collection));
+}
+
 // The server's own limits on a search query (the engine checks the rest).
-Result<SearchRequest> SearchFromProto(const v1::SearchQuery& in, const std::string& field, const ServerOptions& o) {
-  VERITY_ASSIGN_OR_RETURN(SearchRequest r, FromProto(in, field));
+Result<SearchRequest> SearchFromProto(const Database* db, const std::string& collection, const v1::SearchQuery& in,
+                                      const std::string& field, const ServerOptions& o) {
+  VERITY_ASSIGN_OR_RETURN(SearchRequest r, FromProto(in, field, SnapshotsOf(db, collection)));
   if (r.k > o.max_k) {
     return Status::InvalidArgument(field + ".k: " + std::to_string(r.k) + " exceeds the server limit --max-k=" +
                                    std::to_string(o.max_k));
@@ -154,7 +172,8 @@ grpc::Status RecordServiceImpl::Delete(grpc::ServerContext* ctx, const v1::Delet
 
 grpc::Status RecordServiceImpl::Get(grpc::ServerContext* ctx, const v1::GetRequest* req, v1::GetResponse* resp) {
   return Serve(ctx, "Get", *options_, [&](auto) -> Status {
-    VERITY_ASSIGN_OR_RETURN(StoredRecord r, db_->Get(req->collection(), req->id(), FromProto(req->at(), req->has_at())));
+    VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
+    VERITY_ASSIGN_OR_RETURN(StoredRecord r, db_->Get(req->collection(), req->id(), at));
     ToProto(r, resp->mutable_record());
     return Status::Ok();
   });
@@ -163,7 +182,7 @@ grpc::Status RecordServiceImpl::Get(grpc::ServerContext* ctx, const v1::GetReque
 grpc::Status RecordServiceImpl::Scroll(grpc::ServerContext* ctx, const v1::ScrollRequest* req, v1::ScrollResponse* resp) {
   return Serve(ctx, "Scroll", *options_, [&](auto) -> Status {
     ScrollRequest request;
-    request.at = FromProto(req->at(), req->has_at());
+    VERITY_ASSIGN_OR_RETURN(request.at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
     request.start_after = req->start_after();
     request.limit = req->limit() == 0 ? 100 : req->limit();
     request.with_vectors = req->with_vectors();
@@ -179,8 +198,8 @@ grpc::Status RecordServiceImpl::Scroll(grpc::ServerContext* ctx, const v1::Scrol
 grpc::Status RecordServiceImpl::Count(grpc::ServerContext* ctx, const v1::CountRequest* req, v1::CountResponse* resp) {
   return Serve(ctx, "Count", *options_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(std::optional<Filter> filter, ParseFilterField(req->filter(), "filter"));
-    VERITY_ASSIGN_OR_RETURN(uint64_t count, db_->Count(req->collection(), FromProto(req->at(), req->has_at()),
-                                                        filter ? &*filter : nullptr));
+    VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
+    VERITY_ASSIGN_OR_RETURN(uint64_t count, db_->Count(req->collection(), at, filter ? &*filter : nullptr));
     resp->set_count(count);
     return Status::Ok();
   });
@@ -192,7 +211,8 @@ grpc::ServerUnaryReactor* SearchServiceImpl::Search(grpc::CallbackServerContext*
                                                      v1::SearchResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(Serve(ctx, "Search", *options_, [&](auto) -> Status {
-    VERITY_ASSIGN_OR_RETURN(SearchRequest request, SearchFromProto(req->query(), "query", *options_));
+    VERITY_ASSIGN_OR_RETURN(SearchRequest request,
+                            SearchFromProto(db_, req->collection(), req->query(), "query", *options_));
     auto result = db_->Search(req->collection(), request);
     if (result.status().code() == StatusCode::kInvalidArgument) {
       return Status(StatusCode::kInvalidArgument, "query." + result.status().message());  // e.g. query.vector
@@ -213,7 +233,8 @@ grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerCon
     VERITY_RETURN_IF_ERROR(CheckBatch(static_cast<size_t>(req->queries_size()), *options_, "queries"));
     std::vector<SearchRequest> requests;
     for (int i = 0; i < req->queries_size(); ++i) {
-      VERITY_ASSIGN_OR_RETURN(SearchRequest r, SearchFromProto(req->queries(i), "queries[" + std::to_string(i) + "]", *options_));
+      VERITY_ASSIGN_OR_RETURN(SearchRequest r, SearchFromProto(db_, req->collection(), req->queries(i),
+                                                             "queries[" + std::to_string(i) + "]", *options_));
       requests.push_back(std::move(r));
     }
     VERITY_ASSIGN_OR_RETURN(auto results, db_->SearchBatch(req->collection(), requests));
@@ -221,6 +242,205 @@ grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerCon
     return Status::Ok();
   }));
   return reactor;
+}
+
+// ----- SnapshotService --------------------------------------------------------
+
+Result<std::string> ExportPath(const ServerOptions& options, const std::string& name, const std::string& field,
+                               bool create_dir) {
+  if (name.empty() || name.size() > 128) {
+    return Status::InvalidArgument(field + ": must be 1..128 bytes, got " + std::to_string(name.size()));
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '.' || c == '-';
+    if (!ok) {
+      std::string shown = name;  // printable in the message
+      for (char& ch : shown) if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+      return Status::InvalidArgument(field + ": \"" + shown +
+                                     "\" is not a plain name (only A-Z a-z 0-9 _ . - are allowed)");
+    }
+  }
+  if (name == "." || name == "..") return Status::InvalidArgument(field + ": \"" + name + "\" is not a plain name");
+  const std::string dir = options.ExportDir();
+  if (create_dir) {
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    if (error) {
+      return Status::Unavailable("cannot create the export directory --export-dir=" + dir + ": " + error.message());
+    }
+  }
+  return dir + "/" + name;
+}
+
+namespace {
+
+// Sends the engine's progress reports to a stream: the first, then at most one
+// per 100 ms (the result message that follows means "done"), from whichever
+// thread the engine calls from. Write failures (the client went away) are
+// ignored: the operation itself runs to the end.
+// The engine names an export by its path on the server; the client knows it
+// by its name, and need not learn the server's directory layout.
+Status WithExportName(const Status& status, const std::string& path, const std::string& name) {
+  std::string message = status.message();
+  for (size_t at = message.find(path); at != std::string::npos; at = message.find(path, at + name.size())) {
+    message.replace(at, path.size(), name);
+  }
+  return Status(status.code(), message);
+}
+
+template <typename Response>
+class ProgressStream {
+ public:
+  explicit ProgressStream(grpc::ServerWriter<Response>* writer) : writer_(writer) {}
+  ProgressFunction Function() {
+    return [this](uint64_t done, uint64_t total) {
+      std::lock_guard<std::mutex> lock(mu_);
+      const auto now = Clock::now();
+      if (sent_ && now - last_ < std::chrono::milliseconds(100)) return;
+      sent_ = true;
+      last_ = now;
+      Response message;
+      message.mutable_progress()->set_bytes_done(done);
+      message.mutable_progress()->set_bytes_total(total);
+      writer_->Write(message);
+    };
+  }
+  // The final message; after the engine returned, so no progress report races it.
+  bool Finish(const Response& result) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return writer_->Write(result);
+  }
+
+ private:
+  grpc::ServerWriter<Response>* writer_;
+  std::mutex mu_;
+  bool sent_ = false;         // guarded by mu_
+  Clock::time_point last_{};  // guarded by mu_
+};
+
+}  // namespace
+
+grpc::Status SnapshotServiceImpl::CreateSnapshot(grpc::ServerContext* ctx, const v1::CreateSnapshotRequest* req,
+                                                 v1::CreateSnapshotResponse* resp) {
+  return Serve(ctx, "CreateSnapshot", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
+    VERITY_ASSIGN_OR_RETURN(SnapshotInfo info,
+                            db_->CreateSnapshot(req->collection(), req->name(), req->description(), at));
+    ToProto(info, resp->mutable_snapshot());
+    return Status::Ok();
+  });
+}
+
+grpc::Status SnapshotServiceImpl::GetSnapshot(grpc::ServerContext* ctx, const v1::GetSnapshotRequest* req,
+                                              v1::GetSnapshotResponse* resp) {
+  return Serve(ctx, "GetSnapshot", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(SnapshotInfo info, db_->GetSnapshot(req->collection(), req->name()));
+    ToProto(info, resp->mutable_snapshot());
+    return Status::Ok();
+  });
+}
+
+grpc::Status SnapshotServiceImpl::ListSnapshots(grpc::ServerContext* ctx, const v1::ListSnapshotsRequest* req,
+                                                v1::ListSnapshotsResponse* resp) {
+  return Serve(ctx, "ListSnapshots", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(auto all, db_->ListSnapshots(req->collection()));
+    for (const auto& info : all) ToProto(info, resp->add_snapshots());
+    return Status::Ok();
+  });
+}
+
+grpc::Status SnapshotServiceImpl::DeleteSnapshot(grpc::ServerContext* ctx, const v1::DeleteSnapshotRequest* req,
+                                                 v1::DeleteSnapshotResponse*) {
+  return Serve(ctx, "DeleteSnapshot", *options_,
+               [&](auto) -> Status { return db_->DeleteSnapshot(req->collection(), req->name()); });
+}
+
+grpc::Status SnapshotServiceImpl::Diff(grpc::ServerContext* ctx, const v1::DiffRequest* req, v1::DiffResponse* resp) {
+  return Serve(ctx, "Diff", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(auto from, ResolveReadAt(db_, req->collection(), req->from(), req->has_from(), "from"));
+    VERITY_ASSIGN_OR_RETURN(auto to, ResolveReadAt(db_, req->collection(), req->to(), req->has_to(), "to"));
+    if (!from || !to) {  // head, as of now
+      VERITY_ASSIGN_OR_RETURN(CollectionInfo info, db_->GetCollection(req->collection()));
+      if (!from) from = info.head_version;
+      if (!to) to = info.head_version;
+    }
+    const uint32_t limit = req->limit() == 0 ? 1000 : req->limit();
+    VERITY_ASSIGN_OR_RETURN(DiffPage page, db_->Diff(req->collection(), *from, *to, req->start_after(), limit));
+    ToProto(page, resp);
+    return Status::Ok();
+  });
+}
+
+grpc::Status SnapshotServiceImpl::Restore(grpc::ServerContext* ctx, const v1::RestoreRequest* req,
+                                          v1::RestoreResponse* resp) {
+  return Serve(ctx, "Restore", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
+    if (!at) return Status::InvalidArgument("at: required (the version or snapshot to restore)");
+    VERITY_ASSIGN_OR_RETURN(RestoreResult result, db_->Restore(req->collection(), *at, req->into()));
+    ToProto(result, resp);
+    return Status::Ok();
+  });
+}
+
+grpc::Status SnapshotServiceImpl::Gc(grpc::ServerContext* ctx, const v1::GcRequest* req, v1::GcResponse* resp) {
+  return Serve(ctx, "Gc", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(GcResult result, db_->Gc(req->collection()));
+    ToProto(result, resp);
+    return Status::Ok();
+  });
+}
+
+grpc::Status SnapshotServiceImpl::SetRetention(grpc::ServerContext* ctx, const v1::SetRetentionRequest* req,
+                                               v1::SetRetentionResponse* resp) {
+  return Serve(ctx, "SetRetention", *options_, [&](auto) -> Status {
+    // Unset fields keep their value. Two concurrent SetRetention calls that
+    // set different fields may lose one change (last writer wins).
+    VERITY_ASSIGN_OR_RETURN(CollectionInfo before, db_->GetCollection(req->collection()));
+    VERITY_ASSIGN_OR_RETURN(RetentionPolicy retention, wire::RetentionFromProto(*req, before.config.retention, ""));
+    VERITY_RETURN_IF_ERROR(db_->SetRetention(req->collection(), retention));
+    VERITY_ASSIGN_OR_RETURN(CollectionInfo after, db_->GetCollection(req->collection()));
+    ToProto(after, resp->mutable_collection());
+    return Status::Ok();
+  });
+}
+
+grpc::Status SnapshotServiceImpl::Export(grpc::ServerContext* ctx, const v1::ExportRequest* req,
+                                         grpc::ServerWriter<v1::ExportResponse>* writer) {
+  return Serve(ctx, "Export", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(std::string path, ExportPath(*options_, req->name(), "name", /*create_dir=*/true));
+    std::optional<Version> at;
+    if (req->collection().empty()) {
+      if (req->has_at() && req->at().point_case() != v1::ReadAt::POINT_NOT_SET) {
+        return Status::InvalidArgument("at: only with a collection (an export of every collection is at their heads)");
+      }
+    } else {
+      VERITY_ASSIGN_OR_RETURN(at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
+    }
+    ProgressStream<v1::ExportResponse> stream(writer);
+    auto exported = db_->Export(req->collection(), at, path, stream.Function());
+    if (!exported.ok()) return WithExportName(exported.status(), path, req->name());
+    const ExportResult& result = *exported;
+    v1::ExportResponse last;
+    ToProto(result, req->name(), last.mutable_result());
+    if (!stream.Finish(last)) return Status(StatusCode::kCancelled, "the client went away before the result was sent");
+    return Status::Ok();
+  });
+}
+
+grpc::Status SnapshotServiceImpl::Import(grpc::ServerContext* ctx, const v1::ImportRequest* req,
+                                         grpc::ServerWriter<v1::ImportResponse>* writer) {
+  return Serve(ctx, "Import", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(std::string path, ExportPath(*options_, req->name(), "name", /*create_dir=*/false));
+    ProgressStream<v1::ImportResponse> stream(writer);
+    auto imported = db_->Import(path, req->as_name(), req->replace(), stream.Function());
+    if (!imported.ok()) return WithExportName(imported.status(), path, req->name());
+    const ImportResult& result = *imported;
+    v1::ImportResponse last;
+    ToProto(result, last.mutable_result());
+    if (!stream.Finish(last)) return Status(StatusCode::kCancelled, "the client went away before the result was sent");
+    return Status::Ok();
+  });
 }
 
 }  // namespace verity::server

@@ -15,6 +15,7 @@
 #include "verity/v1/collections.grpc.pb.h"
 #include "verity/v1/records.grpc.pb.h"
 #include "verity/v1/search.grpc.pb.h"
+#include "verity/v1/snapshots.grpc.pb.h"
 
 namespace verity::server {
 
@@ -65,5 +66,41 @@ class SearchServiceImpl final : public v1::SearchService::CallbackService {
   Database* db_;
   const ServerOptions* options_;
 };
+
+// Snapshots, diffs, restore, retention, GC, export and import. Export and
+// Import stream progress and run for as long as the copy takes; their
+// directories are confined to --export-dir (ExportPath).
+class SnapshotServiceImpl final : public v1::SnapshotService::Service {
+ public:
+  SnapshotServiceImpl(Database* db, const ServerOptions* options) : db_(db), options_(options) {}
+  grpc::Status CreateSnapshot(grpc::ServerContext* ctx, const v1::CreateSnapshotRequest* req,
+                              v1::CreateSnapshotResponse* resp) override;
+  grpc::Status GetSnapshot(grpc::ServerContext* ctx, const v1::GetSnapshotRequest* req,
+                           v1::GetSnapshotResponse* resp) override;
+  grpc::Status ListSnapshots(grpc::ServerContext* ctx, const v1::ListSnapshotsRequest* req,
+                             v1::ListSnapshotsResponse* resp) override;
+  grpc::Status DeleteSnapshot(grpc::ServerContext* ctx, const v1::DeleteSnapshotRequest* req,
+                              v1::DeleteSnapshotResponse* resp) override;
+  grpc::Status Diff(grpc::ServerContext* ctx, const v1::DiffRequest* req, v1::DiffResponse* resp) override;
+  grpc::Status Restore(grpc::ServerContext* ctx, const v1::RestoreRequest* req, v1::RestoreResponse* resp) override;
+  grpc::Status Gc(grpc::ServerContext* ctx, const v1::GcRequest* req, v1::GcResponse* resp) override;
+  grpc::Status SetRetention(grpc::ServerContext* ctx, const v1::SetRetentionRequest* req,
+                            v1::SetRetentionResponse* resp) override;
+  grpc::Status Export(grpc::ServerContext* ctx, const v1::ExportRequest* req,
+                      grpc::ServerWriter<v1::ExportResponse>* writer) override;
+  grpc::Status Import(grpc::ServerContext* ctx, const v1::ImportRequest* req,
+                      grpc::ServerWriter<v1::ImportResponse>* writer) override;
+
+ private:
+  Database* db_;
+  const ServerOptions* options_;
+};
+
+// The directory of export `name` inside options.export_dir (created if
+// missing when `create_dir`). InvalidArgument naming `field` unless name is
+// 1..128 of [A-Za-z0-9_.-] and not "." or "..", so that a client can never
+// reach outside the export directory; Unavailable if it cannot be created.
+Result<std::string> ExportPath(const ServerOptions& options, const std::string& name, const std::string& field,
+                               bool create_dir);
 
 }  // namespace verity::server

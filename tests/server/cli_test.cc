@@ -15,18 +15,10 @@ using Json = nlohmann::json;
 
 namespace {
 
-struct Run {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Run = verity::test::CliRun;
 
-// Runs the CLI with `args` (shell-quoted by the caller).
 Run Cli(const verity::test::TempDir& dir, const std::string& addr, const std::string& args) {
-  const std::string out = dir.Sub("cli.out"), err = dir.Sub("cli.err");
-  const std::string command = std::string(VERITY_CLI_PATH) + " --addr " + addr + " " + args + " >" + out + " 2>" + err;
-  const int status = std::system(command.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, verity::test::ReadFile(out), verity::test::ReadFile(err)};
+  return verity::test::RunCli(dir, addr, args);
 }
 
 }  // namespace

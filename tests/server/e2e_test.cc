@@ -12,6 +12,7 @@
 #include "engine/test_data.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "server/server_process.h"
+#include "server/stubs.h"
 #include "verity/v1/collections.grpc.pb.h"
 #include "verity/v1/records.grpc.pb.h"
 #include "verity/v1/search.grpc.pb.h"
@@ -21,31 +22,7 @@ namespace v1 = verity::v1;
 
 namespace {
 
-struct Stubs {
-  explicit Stubs(const std::shared_ptr<grpc::Channel>& channel)
-      : collections(v1::CollectionService::NewStub(channel)),
-        records(v1::RecordService::NewStub(channel)),
-        search(v1::SearchService::NewStub(channel)),
-        health(grpc::health::v1::Health::NewStub(channel)) {}
-  std::unique_ptr<v1::CollectionService::Stub> collections;
-  std::unique_ptr<v1::RecordService::Stub> records;
-  std::unique_ptr<v1::SearchService::Stub> search;
-  std::unique_ptr<grpc::health::v1::Health::Stub> health;
-
-  bool Serving() {
-    grpc::ClientContext ctx;
-    grpc::health::v1::HealthCheckRequest req;
-    grpc::health::v1::HealthCheckResponse resp;
-    return health->Check(&ctx, req, &resp).ok() && resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
-  }
-};
-
-// Calls `method` on `stub` with a fresh context; returns the status.
-#define CALL(stub, method, req, resp) \
-  ([&] {                              \
-    grpc::ClientContext ctx_;         \
-    return (stub)->method(&ctx_, req, resp); \
-  }())
+using test::Stubs;
 
 v1::Record WireRecord(const std::string& id, const std::vector<float>& v, const std::string& lang = "en") {
   v1::Record r;

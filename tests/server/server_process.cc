@@ -131,4 +131,11 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
+CliRun RunCli(const TempDir& dir, const std::string& addr, const std::string& args) {
+  const std::string out = dir.Sub("cli.out"), err = dir.Sub("cli.err");
+  const std::string command = std::string(VERITY_CLI_PATH) + " --addr " + addr + " " + args + " >" + out + " 2>" + err;
+  const int status = std::system(command.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(out), ReadFile(err)};
+}
+
 }  // namespace verity::test

@@ -1,6 +1,8 @@
 // Test helper: runs the real verityd binary on a free loopback port.
 #pragma once
 
+#include "engine/test_data.h"
+
 #include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
@@ -40,5 +42,15 @@ class ServerProcess {
 int RunVerityd(const std::vector<std::string>& args, const std::string& log_path);
 
 std::string ReadFile(const std::string& path);
+
+// One run of the `verity` CLI (VERITY_CLI_PATH): exit code, stdout, stderr.
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+// Runs the CLI against `addr` with `args` (shell-quoted by the caller); its
+// output goes through files in `dir`.
+CliRun RunCli(const TempDir& dir, const std::string& addr, const std::string& args);
 
 }  // namespace verity::test

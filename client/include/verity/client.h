@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,7 +24,31 @@ namespace verity {
 struct ClientOptions {
   std::string address = "127.0.0.1:7420";            // HOST:PORT of verityd
   std::chrono::milliseconds timeout{30000};          // deadline of each call
+  // Deadline of Export and Import, which copy whole collections.
+  // Default: 1 hour
+  std::chrono::milliseconds transfer_timeout{3600000};
   int max_message_bytes = 64 << 20;                  // largest message sent or received
+};
+
+// Which version a read sees: the head (default), a version number, or the
+// version a snapshot of the same collection pins (resolved by the server;
+// NOT_FOUND naming the snapshot if it does not exist). Converts implicitly
+// from a Version and from std::optional<Version> (nullopt = head), so
+// `Get(c, id, 12)` and `Count(c, std::nullopt)` read as before.
+struct ReadPoint {
+  ReadPoint() = default;
+  ReadPoint(std::nullopt_t) {}                              // NOLINT: implicit by design
+  ReadPoint(Version v) : version(v) {}                      // NOLINT
+  ReadPoint(std::optional<Version> v) : version(v) {}       // NOLINT
+  static ReadPoint Snapshot(std::string name) {
+    ReadPoint p;
+    p.snapshot = std::move(name);
+    return p;
+  }
+  bool is_head() const { return !version && snapshot.empty(); }
+
+  std::optional<Version> version;  // set: this version
+  std::string snapshot;            // non-empty: this snapshot's version (wins over `version`)
 };
 
 // A search as the client sends it; the filter is text (docs/filters.md).
@@ -31,7 +56,7 @@ struct ClientSearch {
   std::vector<float> vector;
   uint32_t k = 10;
   uint32_t ef = 0;  // 0 = the collection's default
-  std::optional<Version> at;
+  ReadPoint at;
   std::string filter;  // "" = none
   bool with_payload = true;
   bool with_vectors = false;
@@ -39,7 +64,7 @@ struct ClientSearch {
 };
 
 struct ClientScroll {
-  std::optional<Version> at;
+  ReadPoint at;
   std::string start_after;
   uint32_t limit = 100;
   std::string filter;
@@ -67,14 +92,44 @@ class Client {
 
   Result<WriteResult> Upsert(const std::string& collection, const std::vector<Record>& records);
   Result<WriteResult> Delete(const std::string& collection, const std::vector<std::string>& ids);
-  Result<StoredRecord> Get(const std::string& collection, const std::string& id,
-                           std::optional<Version> at = std::nullopt);
+  Result<StoredRecord> Get(const std::string& collection, const std::string& id, const ReadPoint& at = {});
   Result<ScrollPage> Scroll(const std::string& collection, const ClientScroll& request);
-  Result<uint64_t> Count(const std::string& collection, std::optional<Version> at = std::nullopt,
-                         const std::string& filter = "");
+  Result<uint64_t> Count(const std::string& collection, const ReadPoint& at = {}, const std::string& filter = "");
   Result<SearchResult> Search(const std::string& collection, const ClientSearch& query);
   Result<std::vector<SearchResult>> BatchSearch(const std::string& collection,
                                                 const std::vector<ClientSearch>& queries);
+
+  // --- Snapshots, history, restore (docs/snapshots.md) ---------------------
+  // Pins `at` (default head; may itself name a snapshot) as `name`.
+  // ALREADY_EXISTS for a taken name; FAILED_PRECONDITION if collected.
+  Result<SnapshotInfo> CreateSnapshot(const std::string& collection, const std::string& name,
+                                      const std::string& description = "", const ReadPoint& at = {});
+  Result<SnapshotInfo> GetSnapshot(const std::string& collection, const std::string& name);
+  Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& collection);
+  Status DeleteSnapshot(const std::string& collection, const std::string& name);
+  // One page of the ids that differ from `from` to `to`; pass the previous
+  // page's next_cursor as `start_after`. limit 0 = the server's 1000.
+  Result<DiffPage> Diff(const std::string& collection, const ReadPoint& from, const ReadPoint& to,
+                        const std::string& start_after = "", uint32_t limit = 0);
+  // Restores `collection` at `at` (required) as a new head of `into`
+  // (default: the collection itself).
+  Result<RestoreResult> Restore(const std::string& collection, const ReadPoint& at, const std::string& into = "");
+  Result<GcResult> Gc(const std::string& collection);
+  // Sets the given rules; an unset one keeps its value. Returns the
+  // collection as it is afterwards.
+  Result<CollectionInfo> SetRetention(const std::string& collection, std::optional<uint32_t> keep_versions,
+                                      std::optional<int64_t> keep_seconds);
+  // Exports `collection` at `at` ("" = every collection at its head) to the
+  // export directory `name` inside the server's --export-dir. `progress`
+  // (optional) is called on this thread with the server's reports. The
+  // result's `path` holds the export's name. Deadline: transfer_timeout.
+  Result<ExportResult> Export(const std::string& collection, const ReadPoint& at, const std::string& name,
+                              const ProgressFunction& progress = nullptr);
+  // Imports the export directory `name` of the server's --export-dir.
+  // DATA_LOSS naming the file that does not verify; ALREADY_EXISTS without
+  // `replace`. Deadline: transfer_timeout.
+  Result<ImportResult> Import(const std::string& name, const std::string& as_name = "", bool replace = false,
+                              const ProgressFunction& progress = nullptr);
 
  private:
   struct Stubs;

@@ -54,6 +54,12 @@ struct DatabaseOptions {
   bool cost_based_planner = true;
   // Threads for graph inserts of one batch (0 = OpenMP's default). Default: 0
   int insert_threads = 0;
+  // Background GC of every collection every this many seconds (0 = only on
+  // demand, by Gc()). Default: 600
+  uint32_t gc_interval_seconds = 600;
+  // GC rebuilds a collection's graph without the nodes it dropped once they
+  // are more than this fraction of the graph's nodes. Default: 0.25
+  double graph_rebuild_fraction = 0.25;
   // Where engine log lines go. Default: one line per message on stderr.
   LogFunction log;
 };
@@ -139,8 +145,65 @@ class Database {
   // failing query's error is returned, prefixed "queries[i]".
   Result<std::vector<SearchResult>> SearchBatch(const std::string& collection,
                                                 const std::vector<SearchRequest>& queries) const;
-  // Every committed version, oldest first (version 0 = creation).
+  // Every committed version, oldest first (version 0 = creation), with
+  // whether it is still readable and which snapshots pin it.
   Result<std::vector<VersionInfo>> ListVersions(const std::string& collection) const;
+
+  // --- Snapshots, history, restore (docs/snapshots.md) ----------------------
+  // Reads at a version below CollectionInfo::oldest_retained that no pin
+  // holds fail with FailedPrecondition naming the oldest retained version.
+
+  // Pins `version` (default: head) under a new name. Metadata only.
+  // Errors: InvalidArgument (name, description, version newer than head),
+  // AlreadyExists (name), FailedPrecondition (version already collected).
+  Result<SnapshotInfo> CreateSnapshot(const std::string& collection, const std::string& name,
+                                      const std::string& description, std::optional<Version> version = std::nullopt);
+  // Errors: NotFound (collection or snapshot).
+  Result<SnapshotInfo> GetSnapshot(const std::string& collection, const std::string& name) const;
+  // Sorted by name.
+  Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& collection) const;
+  // Unpins; GC may then collect the version. Errors: NotFound.
+  Status DeleteSnapshot(const std::string& collection, const std::string& name);
+
+  // Generic pins for other subsystems (the retrieval log): a version stays
+  // retained while at least one holder pins it. Idempotent per holder.
+  Status PinVersion(const std::string& collection, Version version, const std::string& holder);
+  Status UnpinVersion(const std::string& collection, Version version, const std::string& holder);
+
+  // Ids added, removed and changed from `from` to `to` (either order), paged
+  // by id: `start_after` is the previous page's next_cursor, `limit`
+  // 1..Limits::kMaxDiffLimit. Errors: InvalidArgument (versions, limit),
+  // FailedPrecondition (a version already collected).
+  Result<DiffPage> Diff(const std::string& collection, Version from, Version to, const std::string& start_after = "",
+                        uint32_t limit = 1000) const;
+
+  // Makes a new head version of `into` (default: `collection` itself) whose
+  // records equal those of `collection` at `version`: one atomic write;
+  // concurrent readers see the old or the new contents, never a mix. History
+  // is kept, so a restore can itself be undone by restoring again.
+  // Errors: NotFound, FailedPrecondition (version collected; `into` has
+  // another dimension or metric).
+  Result<RestoreResult> Restore(const std::string& collection, Version version, const std::string& into = "");
+
+  // Changes a collection's retention window. Errors: NotFound.
+  Status SetRetention(const std::string& collection, const RetentionPolicy& retention);
+  // Garbage-collects one collection now (see RetentionPolicy). Errors: NotFound.
+  Result<GcResult> Gc(const std::string& collection);
+
+  // Writes `collection` at `version` (or, with collection "", every
+  // collection at its head) to the new directory `path`, with a manifest
+  // holding every file's SHA-256. The directory appears only when complete.
+  // Errors: AlreadyExists (path), FailedPrecondition (version collected),
+  // Unavailable (I/O).
+  Result<ExportResult> Export(const std::string& collection, std::optional<Version> version, const std::string& path,
+                              const ProgressFunction& progress = nullptr);
+  // Imports an export directory. `as_name` renames (an export of one
+  // collection only); `replace` allows replacing an existing collection of
+  // that name (atomically). Everything is verified before anything becomes
+  // visible. Errors: DataLoss naming the file that does not verify,
+  // AlreadyExists (without replace), InvalidArgument, NotFound (path).
+  Result<ImportResult> Import(const std::string& path, const std::string& as_name = "", bool replace = false,
+                              const ProgressFunction& progress = nullptr);
 
   // Saves every graph that changed since it was last saved (temp file, fsync,
   // rename). Close() does this too.

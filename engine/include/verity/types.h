@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,6 +27,16 @@ const char* MetricName(Metric metric);
 // Parses a metric name; returns false if `name` is not one of the above.
 bool ParseMetric(const std::string& name, Metric* metric);
 
+// Which versions of a collection are retained (see docs/snapshots.md). A
+// version is retained while it is the head, while a snapshot (or another pin,
+// such as a retrieval-log record) pins it, or while it is inside this
+// window; GC removes the row versions that no retained version can see. The
+// window is the union of both rules; 0 turns a rule off.
+struct RetentionPolicy {
+  uint32_t keep_versions = 100;          // the newest N versions. Default: 100
+  int64_t keep_seconds = 7 * 24 * 3600;  // versions that were the head within this many seconds. Default: 7 days
+};
+
 // What a caller chooses when creating a collection.
 struct CollectionConfig {
   std::string name;            // 1..128 bytes of [A-Za-z0-9_.-]
@@ -34,6 +45,7 @@ struct CollectionConfig {
   uint32_t m = 16;             // HNSW links per node. 2..128. Default: 16
   uint32_t ef_construction = 200;  // 1..4096. Default: 200
   uint32_t default_ef = 64;    // search breadth when a query sets none. 1..4096. Default: 64
+  RetentionPolicy retention;
 };
 
 // A collection as the engine reports it.
@@ -44,6 +56,8 @@ struct CollectionInfo {
   int64_t created_at_us = 0;      // Unix microseconds
   uint64_t live_records = 0;      // records visible at head
   uint64_t graph_nodes = 0;       // row versions in the HNSW graph (live + dead)
+  Version oldest_retained = 0;    // versions below this are readable only if pinned (see GC)
+  uint64_t snapshots = 0;         // number of snapshots of this collection
 };
 
 // One committed version of a collection.
@@ -52,7 +66,81 @@ struct VersionInfo {
   int64_t committed_at_us = 0;  // Unix microseconds
   uint32_t upserted = 0;        // records written by this version's batch
   uint32_t deleted = 0;         // records deleted by this version's batch
+  bool readable = true;         // false once GC may have collected it (not retained)
+  std::vector<std::string> snapshots;  // snapshots that pin this version
+  Version restored_from = 0;    // for a restore: the version whose contents it restored
+  bool is_restore = false;
 };
+
+// A named pin on a collection version. Creating one is metadata only.
+struct SnapshotInfo {
+  std::string collection;
+  std::string name;         // 1..128 bytes of [A-Za-z0-9_.-], unique per collection
+  std::string description;  // at most 4096 bytes
+  Version version = 0;
+  int64_t created_at_us = 0;
+  uint64_t records = 0;     // records visible at `version`
+};
+
+// One id that differs between two versions.
+enum class ChangeKind { kAdded, kRemoved, kChanged };
+const char* ChangeKindName(ChangeKind kind);  // "added", "removed", "changed"
+
+struct DiffEntry {
+  std::string id;
+  ChangeKind kind = ChangeKind::kAdded;
+  Version from_row_version = 0;  // the row seen at `from` (0 for added)
+  Version to_row_version = 0;    // the row seen at `to` (0 for removed)
+};
+
+// Ids added, removed and changed between two versions of one collection, in
+// id order, one page at a time; the counts cover the whole diff. A record is
+// "changed" when both versions see it with different contents (vector, text,
+// document id or metadata); a rewrite with identical contents is not a change.
+struct DiffPage {
+  Version from = 0;
+  Version to = 0;
+  uint64_t added = 0;
+  uint64_t removed = 0;
+  uint64_t changed = 0;
+  std::vector<DiffEntry> entries;
+  std::string next_cursor;  // "" when this is the last page
+};
+
+struct RestoreResult {
+  Version version = 0;        // the new head, whose contents equal the restored version's
+  Version restored_from = 0;  // the version restored
+  uint32_t upserted = 0;      // records written back
+  uint32_t deleted = 0;       // records removed
+};
+
+struct GcResult {
+  Version oldest_retained = 0;    // versions below are readable only if pinned
+  uint64_t rows_removed = 0;      // row versions (and tombstones) deleted
+  uint64_t nodes_dropped = 0;     // graph nodes no retained version can see
+  bool graph_rebuilt = false;     // the graph was rebuilt without dropped nodes
+  uint64_t bytes_before = 0;      // approximate on-disk size of the collection
+  uint64_t bytes_after = 0;
+};
+
+// Export and import (see docs/snapshots.md for the directory format).
+struct ExportedCollection {
+  std::string name;
+  Version version = 0;
+  uint64_t records = 0;
+};
+struct ExportResult {
+  std::string path;
+  std::vector<ExportedCollection> collections;
+  uint64_t bytes = 0;  // all files, manifest included
+};
+struct ImportResult {
+  std::vector<CollectionInfo> collections;
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+};
+// Called with bytes done and bytes in total (total may be an estimate).
+using ProgressFunction = std::function<void(uint64_t done, uint64_t total)>;
 
 // A metadata value: string, int64, double, bool or list of strings.
 using MetadataValue =
@@ -120,6 +208,9 @@ struct Limits {
   static constexpr uint32_t kMaxEf = 10000;
   static constexpr size_t kMaxScrollLimit = 10000;
   static constexpr size_t kMaxCollectionNameBytes = 128;
+  static constexpr size_t kMaxSnapshotNameBytes = 128;
+  static constexpr size_t kMaxDescriptionBytes = 4096;
+  static constexpr size_t kMaxDiffLimit = 10000;
 };
 
 }  // namespace verity

@@ -1,0 +1,538 @@
+// Export and import of collections (docs/snapshots.md, "Export format").
+//
+//   PATH/manifest.json          format, collections (config, version, record
+//                               count) and every data file's size and SHA-256
+//   PATH/manifest.json.sha256   SHA-256 of manifest.json
+//   PATH/<collection>/records.bin  ExportRecord messages, each framed by a
+//                               little-endian u32 length, in id order
+//
+// Export writes PATH.partial and renames it when complete. Import verifies
+// every hash and every record before anything becomes visible: rows go under
+// fresh collection ids with no collection record, the graph is built, and one
+// final batch registers the collections (and drops replaced ones). Rows of an
+// import that died before that batch are removed at the next open.
+#include <fcntl.h>
+#include <rocksdb/write_batch.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "codec.h"
+#include "database_impl.h"
+#include "keys.h"
+#include "sha256.h"
+#include "validate.h"
+
+namespace verity {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+constexpr char kFormat[] = "verity-export";
+constexpr int kFormatVersion = 1;
+constexpr char kManifest[] = "manifest.json";
+constexpr char kManifestHash[] = "manifest.json.sha256";
+constexpr char kRecordsFile[] = "records.bin";
+constexpr size_t kMaxRecordBytes = 64 << 20;
+
+Status SyncPath(const std::string& path, bool directory) {
+  int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return Status::Unavailable("open " + path + ": " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Status::Unavailable("fsync " + path + ": " + std::strerror(errno));
+  return Status::Ok();
+}
+
+// A file written through a buffer, hashed on the way.
+class HashedWriter {
+ public:
+  Status Open(const std::string& path) {
+    path_ = path;
+    file_ = std::fopen(path.c_str(), "wb");
+    if (file_ == nullptr) return Status::Unavailable("create " + path + ": " + std::strerror(errno));
+    return Status::Ok();
+  }
+  ~HashedWriter() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  Status Write(std::string_view data) {
+    if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
+      return Status::Unavailable("write " + path_ + ": " + std::strerror(errno));
+    }
+    hash_.Update(data);
+    bytes_ += data.size();
+    return Status::Ok();
+  }
+  // Flushes, fsyncs and closes; returns the SHA-256.
+  Result<std::string> Finish() {
+    if (std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0) {
+      return Status::Unavailable("sync " + path_ + ": " + std::strerror(errno));
+    }
+    std::fclose(file_);
+    file_ = nullptr;
+    return hash_.FinishHex();
+  }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  Sha256 hash_;
+  uint64_t bytes_ = 0;
+};
+
+Status WriteSmallFile(const std::string& path, const std::string& contents) {
+  HashedWriter w;
+  VERITY_RETURN_IF_ERROR(w.Open(path));
+  VERITY_RETURN_IF_ERROR(w.Write(contents));
+  return w.Finish().status();
+}
+
+Result<std::string> ReadSmallFile(const std::string& path, const std::string& name) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::DataLoss("export: " + name + " is missing");
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return data;
+}
+
+// SHA-256 and size of a file, reading it in blocks.
+Result<std::pair<std::string, uint64_t>> HashFile(const std::string& path, const std::string& name,
+                                                   const std::function<void(uint64_t)>& on_bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::DataLoss("export: " + name + " is missing");
+  Sha256 hash;
+  std::vector<char> buffer(1 << 20);
+  uint64_t total = 0;
+  size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), f)) > 0) {
+    hash.Update(buffer.data(), n);
+    total += n;
+    if (on_bytes) on_bytes(n);
+  }
+  const bool error = std::ferror(f) != 0;
+  std::fclose(f);
+  if (error) return Status::DataLoss("export: reading " + name + " failed");
+  return std::make_pair(hash.FinishHex(), total);
+}
+
+struct ExportItem {
+  std::shared_ptr<Collection> collection;
+  Version version = 0;
+  uint64_t records = 0;
+};
+
+}  // namespace
+
+Result<ExportResult> Database::Export(const std::string& collection, std::optional<Version> version,
+                                      const std::string& path, const ProgressFunction& progress) {
+  VERITY_CHECK_OPEN_();
+  if (path.empty()) return Status::InvalidArgument("path: must not be empty");
+  std::error_code ec;
+  if (fs::exists(path, ec)) return Status::AlreadyExists("export " + path + " already exists");
+  if (collection.empty() && version) return Status::InvalidArgument("at: only for the export of one collection");
+
+  std::vector<ExportItem> items;
+  if (collection.empty()) {
+    std::shared_lock lock(impl_->collections_mu);
+    for (const auto& [name, c] : impl_->collections) items.push_back({c, 0, 0});
+  } else {
+    VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+    items.push_back({c, 0, 0});
+  }
+  // One RocksDB snapshot for all: a GC that starts later cannot remove what
+  // it sees. Versions are resolved under each collection's lock first.
+  std::optional<ScopedSnapshot> snapshot;
+  uint64_t total_estimate = 0;
+  for (auto& item : items) {
+    std::shared_lock lock(item.collection->graph_mu);
+    VERITY_ASSIGN_OR_RETURN(item.version,
+                            impl_->ResolveVersion(*item.collection, collection.empty() ? std::nullopt : version));
+    item.records = Impl::CountAt(*item.collection, item.version);
+    total_estimate += item.records * (item.collection->config.dimension * 4 + 64);
+  }
+  snapshot.emplace(impl_->db.get());
+  const rocksdb::ReadOptions read = snapshot->options();
+
+  const std::string partial = path + ".partial";
+  fs::remove_all(partial, ec);
+  fs::create_directories(partial, ec);
+  if (ec) return Status::Unavailable("create " + partial + ": " + ec.message());
+  auto fail = [&](Status s) {
+    std::error_code ignored;
+    fs::remove_all(partial, ignored);
+    return s;
+  };
+
+  ExportResult result;
+  result.path = path;
+  Json manifest = {{"format", kFormat}, {"format_version", kFormatVersion}, {"created_at_us", NowMicros()}};
+  Json collections = Json::array();
+  uint64_t done = 0;
+  for (const auto& item : items) {
+    const Collection& c = *item.collection;
+    const std::string relative = c.config.name + "/" + kRecordsFile;
+    fs::create_directories(partial + "/" + c.config.name, ec);
+    if (ec) return fail(Status::Unavailable("create " + partial + "/" + c.config.name + ": " + ec.message()));
+    HashedWriter writer;
+    if (Status s = writer.Open(partial + "/" + relative); !s.ok()) return fail(s);
+    uint64_t records = 0;
+    std::unique_ptr<rocksdb::Iterator> ids(impl_->db->NewIterator(read, impl_->rows));
+    std::unique_ptr<rocksdb::Iterator> rows(impl_->db->NewIterator(read, impl_->rows));
+    const std::string prefix = keys::CollectionPrefix(c.id);
+    std::string frame;
+    Status scan;
+    for (ids->Seek(prefix); ids->Valid() && ids->key().starts_with(prefix);) {
+      uint32_t coll;
+      std::string_view id_view;
+      Version v;
+      if (!keys::ParseRowKey(std::string_view(ids->key().data(), ids->key().size()), &coll, &id_view, &v)) {
+        return fail(Status::DataLoss("rows: malformed key " + ids->key().ToString(true)));
+      }
+      const std::string id(id_view);
+      ids->Seek(keys::RowKeyAfterId(c.id, id));
+      bool found = false;
+      Version row_version = 0;
+      if (Status s = SeekRow(rows.get(), c.id, id, item.version, &found, &row_version); !s.ok()) return fail(s);
+      if (!found) continue;
+      storage::RowMeta row;
+      if (!row.ParseFromArray(rows->value().data(), static_cast<int>(rows->value().size()))) {
+        return fail(Status::DataLoss("row " + id + " does not parse"));
+      }
+      if (row.tombstone()) continue;
+      storage::ExportRecord out;
+      out.set_id(id);
+      out.set_row_version(row_version);
+      out.set_text(row.text());
+      out.set_document_id(row.document_id());
+      *out.mutable_metadata() = row.metadata();
+      std::string vector;
+      if (Status s = FromRocks(impl_->db->Get(read, impl_->vectors, rows->key(), &vector), "read vector of " + id);
+          !s.ok()) {
+        return fail(s);
+      }
+      out.set_vector(std::move(vector));
+      const std::string bytes = out.SerializeAsString();
+      frame.clear();
+      keys::PutU32(&frame, 0);
+      const uint32_t length = static_cast<uint32_t>(bytes.size());
+      std::memcpy(frame.data(), &length, 4);  // little-endian (x86-64)
+      frame += bytes;
+      if (Status s = writer.Write(frame); !s.ok()) return fail(s);
+      done += frame.size();
+      if (++records % 1000 == 0) {
+        KillPoint("export.mid_records");
+        if (progress) progress(done, std::max(done, total_estimate));
+      }
+    }
+    if (Status s = FromRocks(ids->status(), "export scan"); !s.ok()) return fail(s);
+    auto sha = writer.Finish();
+    if (!sha.ok()) return fail(sha.status());
+    Json files = Json::array();
+    files.push_back({{"path", relative}, {"bytes", writer.bytes()}, {"sha256", *sha}});
+    collections.push_back({{"name", c.config.name},
+                           {"dimension", c.config.dimension},
+                           {"metric", MetricName(c.config.metric)},
+                           {"m", c.config.m},
+                           {"ef_construction", c.config.ef_construction},
+                           {"default_ef", c.config.default_ef},
+                           {"keep_versions", c.config.retention.keep_versions},
+                           {"keep_seconds", c.config.retention.keep_seconds},
+                           {"version", item.version},
+                           {"records", records},
+                           {"files", files}});
+    result.collections.push_back({c.config.name, item.version, records});
+    result.bytes += writer.bytes();
+  }
+  manifest["collections"] = collections;
+  const std::string manifest_text = manifest.dump(2) + "\n";
+  const std::string manifest_hash = Sha256::Hex(manifest_text) + "\n";
+  if (Status s = WriteSmallFile(partial + "/" + kManifest, manifest_text); !s.ok()) return fail(s);
+  if (Status s = WriteSmallFile(partial + "/" + kManifestHash, manifest_hash); !s.ok()) return fail(s);
+  for (const auto& item : items) {
+    if (Status s = SyncPath(partial + "/" + item.collection->config.name, true); !s.ok()) return fail(s);
+  }
+  if (Status s = SyncPath(partial, true); !s.ok()) return fail(s);
+  result.bytes += manifest_text.size() + manifest_hash.size();
+  KillPoint("export.before_rename");
+  fs::rename(partial, path, ec);
+  if (ec) return fail(Status::Unavailable("rename " + partial + ": " + ec.message()));
+  const fs::path parent = fs::absolute(path).parent_path();
+  VERITY_RETURN_IF_ERROR(SyncPath(parent.string(), true));
+  if (progress) progress(done, done);
+  return result;
+}
+
+namespace {
+
+struct ImportItem {
+  CollectionConfig config;
+  Version version = 0;
+  uint64_t records = 0;
+  std::string file;  // path of records.bin
+  std::string file_name;  // as named in the manifest
+  uint64_t bytes = 0;
+  std::string sha256;
+  uint32_t new_id = 0;
+  std::shared_ptr<Collection> built;
+};
+
+// Parses the manifest into items; DataLoss naming manifest.json for anything
+// malformed.
+Result<std::vector<ImportItem>> ParseManifest(const std::string& path, const std::string& text) {
+  auto bad = [](const std::string& what) { return Status::DataLoss("export: manifest.json: " + what); };
+  Json m;
+  try {
+    m = Json::parse(text);
+  } catch (const std::exception& e) {
+    return bad(std::string("does not parse: ") + e.what());
+  }
+  std::vector<ImportItem> items;
+  try {
+    if (m.at("format").get<std::string>() != kFormat) return bad("not a Verity export");
+    const int version = m.at("format_version").get<int>();
+    if (version != kFormatVersion) {
+      return Status::InvalidArgument("export: format version " + std::to_string(version) + " is not supported (this "
+                                     "server reads version " + std::to_string(kFormatVersion) + ")");
+    }
+    for (const auto& c : m.at("collections")) {
+      ImportItem item;
+      item.config.name = c.at("name").get<std::string>();
+      item.config.dimension = c.at("dimension").get<uint32_t>();
+      if (!ParseMetric(c.at("metric").get<std::string>(), &item.config.metric)) return bad("unknown metric");
+      item.config.m = c.at("m").get<uint32_t>();
+      item.config.ef_construction = c.at("ef_construction").get<uint32_t>();
+      item.config.default_ef = c.at("default_ef").get<uint32_t>();
+      item.config.retention.keep_versions = c.at("keep_versions").get<uint32_t>();
+      item.config.retention.keep_seconds = c.at("keep_seconds").get<int64_t>();
+      item.version = c.at("version").get<uint64_t>();
+      item.records = c.at("records").get<uint64_t>();
+      const auto& files = c.at("files");
+      if (files.size() != 1) return bad("expected one file per collection");
+      item.file_name = files[0].at("path").get<std::string>();
+      if (item.file_name != item.config.name + "/" + kRecordsFile) return bad("unexpected file " + item.file_name);
+      item.file = path + "/" + item.file_name;
+      item.bytes = files[0].at("bytes").get<uint64_t>();
+      item.sha256 = files[0].at("sha256").get<std::string>();
+      if (Status s = ValidateCollectionConfig(item.config); !s.ok()) return bad(s.message());
+      items.push_back(std::move(item));
+    }
+  } catch (const std::exception& e) {
+    return bad(std::string("missing or mistyped field: ") + e.what());
+  }
+  std::set<std::string> names;
+  for (const auto& item : items) {
+    if (!names.insert(item.config.name).second) return bad("collection " + item.config.name + " appears twice");
+  }
+  return items;
+}
+
+}  // namespace
+
+Result<ImportResult> Database::Import(const std::string& path, const std::string& as_name, bool replace,
+                                      const ProgressFunction& progress) {
+  VERITY_CHECK_OPEN_();
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return Status::NotFound("export " + path + " does not exist");
+
+  // 1. The manifest and its hash.
+  VERITY_ASSIGN_OR_RETURN(std::string manifest_text, ReadSmallFile(path + "/" + kManifest, kManifest));
+  VERITY_ASSIGN_OR_RETURN(std::string manifest_hash, ReadSmallFile(path + "/" + kManifestHash, kManifestHash));
+  if (manifest_hash.substr(0, 64) != Sha256::Hex(manifest_text)) {
+    return Status::DataLoss("export: manifest.json does not match manifest.json.sha256 (corrupted)");
+  }
+  VERITY_ASSIGN_OR_RETURN(auto items, ParseManifest(path, manifest_text));
+  if (!as_name.empty()) {
+    if (items.size() != 1) return Status::InvalidArgument("as_name: the export holds " +
+                                                          std::to_string(items.size()) + " collections, not one");
+    CollectionConfig renamed = items[0].config;
+    renamed.name = as_name;
+    VERITY_RETURN_IF_ERROR(ValidateCollectionConfig(renamed).WithPrefix("as_name"));
+    items[0].config.name = as_name;
+  }
+  for (const auto& item : items) {
+    if (impl_->Find(item.config.name).ok() && !replace) {
+      return Status::AlreadyExists("collection \"" + item.config.name +
+                                   "\" already exists; import it under another name or ask to replace it");
+    }
+  }
+
+  // 2. Every file's size and SHA-256.
+  uint64_t total = 0;
+  for (const auto& item : items) total += 2 * item.bytes;
+  uint64_t done = 0;
+  auto advance = [&](uint64_t n) {
+    done += n;
+    if (progress) progress(done, total);
+  };
+  for (const auto& item : items) {
+    VERITY_ASSIGN_OR_RETURN(auto hashed, HashFile(item.file, item.file_name, advance));
+    if (hashed.second != item.bytes) {
+      return Status::DataLoss("export: " + item.file_name + " has " + std::to_string(hashed.second) +
+                              " bytes, the manifest says " + std::to_string(item.bytes) + " (truncated?)");
+    }
+    if (hashed.first != item.sha256) return Status::DataLoss("export: " + item.file_name + " SHA-256 mismatch (corrupted)");
+  }
+
+  // 3. Rows under fresh, unregistered collection ids.
+  {
+    std::lock_guard ddl(impl_->ddl_mu);
+    for (auto& item : items) {
+      if (impl_->next_collection_id == UINT32_MAX) return Status::ResourceExhausted("collection ids exhausted");
+      item.new_id = impl_->next_collection_id++;
+    }
+    std::string next;
+    keys::PutU32(&next, impl_->next_collection_id);
+    VERITY_RETURN_IF_ERROR(
+        FromRocks(impl_->db->Put(impl_->write_options, impl_->meta, keys::NextCollectionIdKey(), next), "import"));
+  }
+  auto discard = [&](Status s) {
+    rocksdb::WriteBatch batch;
+    for (const auto& item : items) {
+      for (auto* cf : {impl_->rows, impl_->vectors, impl_->changes}) {
+        batch.DeleteRange(cf, keys::CollectionPrefix(item.new_id), keys::CollectionEnd(item.new_id));
+      }
+      std::error_code ignored;
+      fs::remove(impl_->GraphPath(item.new_id), ignored);
+    }
+    (void)impl_->db->Write(impl_->write_options, &batch);
+    return s;
+  };
+  ImportResult result;
+  for (auto& item : items) {
+    std::FILE* f = std::fopen(item.file.c_str(), "rb");
+    if (f == nullptr) return discard(Status::DataLoss("export: " + item.file_name + " is missing"));
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f, std::fclose);
+    rocksdb::WriteBatch batch;
+    uint64_t label = 0;
+    std::string bytes;
+    std::set<std::string> seen;
+    rocksdb::WriteOptions unsynced = impl_->write_options;
+    unsynced.sync = false;
+    auto bad = [&](const std::string& what) {
+      return discard(Status::DataLoss("export: " + item.file_name + ": record " + std::to_string(label) + ": " + what));
+    };
+    for (;;) {
+      uint32_t length;
+      const size_t got = std::fread(&length, 1, 4, f);
+      if (got == 0 && std::feof(f)) break;
+      if (got != 4) return bad("truncated length");
+      if (length > kMaxRecordBytes) return bad("length " + std::to_string(length) + " is too large");
+      bytes.resize(length);
+      if (std::fread(bytes.data(), 1, length, f) != length) return bad("truncated");
+      advance(4 + length);
+      storage::ExportRecord in;
+      if (!in.ParseFromString(bytes)) return bad("does not parse");
+      Record r;
+      r.id = in.id();
+      r.text = in.text();
+      r.document_id = in.document_id();
+      r.metadata = MetadataFromProto(in.metadata());
+      if (Status s = DecodeVector(in.vector(), item.config.dimension, &r.vector); !s.ok()) return bad(s.message());
+      if (Status s = ValidateRecord(r, item.config.dimension, "record"); !s.ok()) return bad(s.message());
+      if (in.row_version() > item.version) return bad("row version beyond the exported version");
+      if (!seen.insert(r.id).second) return bad("duplicate id " + r.id);
+      storage::RowMeta row;
+      row.set_label(label);
+      row.set_text(r.text);
+      row.set_document_id(r.document_id);
+      *row.mutable_metadata() = in.metadata();
+      const std::string key = keys::RowKey(item.new_id, r.id, in.row_version());
+      batch.Put(impl_->rows, key, row.SerializeAsString());
+      batch.Put(impl_->vectors, key, in.vector());
+      batch.Put(impl_->changes, keys::ChangeKey(item.new_id, in.row_version(), r.id), "U");
+      ++label;
+      if (batch.Count() >= 3000) {
+        if (Status s = FromRocks(impl_->db->Write(unsynced, &batch), "import rows"); !s.ok()) return discard(s);
+        batch.Clear();
+        KillPoint("import.mid_rows");
+      }
+    }
+    if (label != item.records) {
+      return discard(Status::DataLoss("export: " + item.file_name + " holds " + std::to_string(label) +
+                                      " records, the manifest says " + std::to_string(item.records)));
+    }
+    if (Status s = FromRocks(impl_->db->Write(impl_->write_options, &batch), "import rows"); !s.ok()) return discard(s);
+    result.records += label;
+    result.bytes += item.bytes;
+  }
+
+  // 4. Build each collection (graph included) before it is visible.
+  for (auto& item : items) {
+    storage::CollectionMeta m;
+    m.set_id(item.new_id);
+    m.set_name(item.config.name);
+    m.set_dimension(item.config.dimension);
+    m.set_metric(static_cast<uint32_t>(item.config.metric));
+    m.set_m(item.config.m);
+    m.set_ef_construction(item.config.ef_construction);
+    m.set_default_ef(item.config.default_ef);
+    m.set_has_retention(true);
+    m.set_keep_versions(item.config.retention.keep_versions);
+    m.set_keep_seconds(item.config.retention.keep_seconds);
+    m.set_created_at_us(NowMicros());
+    m.set_head_version(item.version);
+    m.set_next_label(item.records);
+    m.set_live_records(item.records);
+    m.set_oldest_retained(item.version);  // older versions were not exported
+    auto built = impl_->BuildCollection(m, false);
+    if (!built.ok()) return discard(built.status());
+    item.built = std::move(built).value();
+  }
+  KillPoint("import.before_register");
+
+  // 5. One batch makes them visible (and drops the collections they replace).
+  std::lock_guard ddl(impl_->ddl_mu);
+  std::vector<std::shared_ptr<Collection>> replaced;
+  std::vector<std::unique_lock<std::mutex>> writers;
+  rocksdb::WriteBatch batch;
+  for (const auto& item : items) {
+    auto old = impl_->Find(item.config.name);
+    if (old.ok()) {
+      if (!replace) return discard(Status::AlreadyExists("collection \"" + item.config.name + "\" already exists"));
+      const auto& o = *old;
+      writers.emplace_back(o->gc_mu);  // no GC or rebuild of it in flight
+      writers.emplace_back(o->write_mu);
+      batch.Delete(impl_->meta, keys::CollectionKey(o->id));
+      batch.DeleteRange(impl_->meta, keys::VersionPrefix(o->id), keys::VersionPrefix(o->id + 1));
+      batch.DeleteRange(impl_->meta, keys::SnapshotPrefix(o->id), keys::SnapshotPrefix(o->id + 1));
+      batch.DeleteRange(impl_->meta, keys::PinPrefix(o->id), keys::PinPrefix(o->id + 1));
+      for (auto* cf : {impl_->rows, impl_->vectors, impl_->changes}) {
+        batch.DeleteRange(cf, keys::CollectionPrefix(o->id), keys::CollectionEnd(o->id));
+      }
+      replaced.push_back(o);
+    }
+    std::string id_bytes;
+    keys::PutU32(&id_bytes, item.new_id);
+    batch.Put(impl_->meta, keys::NameKey(item.config.name), id_bytes);
+    batch.Put(impl_->meta, keys::CollectionKey(item.new_id), item.built->meta.SerializeAsString());
+    storage::VersionMeta vm;
+    vm.set_committed_at_us(NowMicros());
+    vm.set_upserted(static_cast<uint32_t>(std::min<uint64_t>(item.records, UINT32_MAX)));
+    batch.Put(impl_->meta, keys::VersionKey(item.new_id, item.version), vm.SerializeAsString());
+  }
+  if (Status s = FromRocks(impl_->db->Write(impl_->write_options, &batch), "register import"); !s.ok()) {
+    return discard(s);
+  }
+  {
+    std::unique_lock lock(impl_->collections_mu);
+    for (auto& item : items) impl_->collections[item.config.name] = item.built;
+  }
+  for (const auto& o : replaced) fs::remove(impl_->GraphPath(o->id), ec);
+  for (const auto& item : items) {
+    std::shared_lock lock(item.built->graph_mu);
+    result.collections.push_back(CollectionInfo{item.built->config, item.built->id, item.built->head,
+                                                item.built->created_at_us, item.built->live_count,
+                                                item.built->graph->node_count(), item.built->oldest_retained, 0});
+  }
+  impl_->Log(LogLevel::kInfo, "imported " + std::to_string(result.records) + " records from " + path);
+  return result;
+}
+
+}  // namespace verity

@@ -1,0 +1,16 @@
+// Kill points: named places in the engine where a crash test can make the
+// process die (SIGKILL, no cleanup) to check that the state on disk is always
+// recoverable. Armed only by the environment variable VERITY_KILL_POINT:
+//   VERITY_KILL_POINT=name        die the first time `name` is reached
+//   VERITY_KILL_POINT=name:N      die the N-th time (N >= 1)
+// When the variable is unset (production), KillPoint is one predictable
+// branch. Names in use: commit.after_wal, restore.after_commit,
+// gc.after_horizon, gc.mid_delete, export.mid_records, export.before_rename,
+// import.mid_rows, import.before_register.
+#pragma once
+
+namespace verity {
+
+void KillPoint(const char* name);
+
+}  // namespace verity

@@ -1,0 +1,45 @@
+// Child process of the kill-point test: runs one long operation on DIR and
+// exits 0; the test arms a kill point (VERITY_KILL_POINT) so that the engine
+// SIGKILLs this process in the middle of it.
+//   verity_kill_child DIR restore VERSION
+//   verity_kill_child DIR export VERSION PATH
+//   verity_kill_child DIR import PATH NAME
+//   verity_kill_child DIR gc            (deletes snapshot "good" first)
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "verity/database.h"
+
+using namespace verity;
+
+int main(int argc, char** argv) {
+  if (argc < 3) return 2;
+  DatabaseOptions options;
+  options.gc_interval_seconds = 0;
+  options.log = [](LogLevel, const std::string&) {};
+  auto db = Database::Open(argv[1], options);
+  if (!db.ok()) {
+    std::fprintf(stderr, "open: %s\n", db.status().ToString().c_str());
+    return 1;
+  }
+  const std::string op = argv[2];
+  Status s;
+  if (op == "restore" && argc == 4) {
+    s = (*db)->Restore("c", std::strtoull(argv[3], nullptr, 10)).status();
+  } else if (op == "export" && argc == 5) {
+    s = (*db)->Export("c", std::strtoull(argv[3], nullptr, 10), argv[4]).status();
+  } else if (op == "import" && argc == 5) {
+    s = (*db)->Import(argv[3], argv[4]).status();
+  } else if (op == "gc" && argc == 3) {
+    s = (*db)->DeleteSnapshot("c", "good");
+    if (s.ok()) s = (*db)->Gc("c").status();
+  } else {
+    return 2;
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", op.c_str(), s.ToString().c_str());
+    return 1;
+  }
+  return (*db)->Close().ok() ? 0 : 1;
+}

@@ -1,0 +1,238 @@
+// SIGKILL in the middle of restore, export, import and GC, at the engine's
+// named kill points and at random moments: after a restart the previous
+// state (or, once the operation committed, the new one) is intact, reads
+// agree with it, and the operation can be run again.
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "engine/test_data.h"
+
+using namespace verity;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t kDim = 8;
+
+// Everything visible at a version: (id, row version, text, vector).
+using State = std::vector<std::tuple<std::string, Version, std::string, std::vector<float>>>;
+
+State Capture(Database& db, const std::string& name, std::optional<Version> at) {
+  ScrollRequest r;
+  r.at = at;
+  r.limit = 10000;
+  State out;
+  for (;;) {
+    auto page = db.Scroll(name, r);
+    REQUIRE(page.ok());
+    for (const auto& s : page->records) {
+      out.emplace_back(s.record.id, s.row_version, s.record.text, s.record.vector);
+    }
+    if (page->next_cursor.empty()) break;
+    r.start_after = page->next_cursor;
+  }
+  return out;
+}
+
+std::vector<std::string> Ids(const State& s) {
+  std::vector<std::string> ids;
+  for (const auto& row : s) ids.push_back(std::get<0>(row));
+  return ids;
+}
+
+// A search for each of a few records' own vector finds that record.
+void CheckSelfSearch(Database& db, const std::string& name, const State& state) {
+  for (size_t i = 0; i < state.size(); i += state.size() / 25 + 1) {
+    SearchRequest q;
+    q.vector = std::get<3>(state[i]);
+    q.k = 1;
+    q.ef = 200;
+    q.with_payload = false;
+    auto r = db.Search(name, q);
+    REQUIRE(r.ok());
+    REQUIRE(r->hits.size() == 1);
+    CHECK(r->hits[0].distance == Approx(0).margin(1e-4));
+  }
+}
+
+struct Prepared {
+  test::TempDir dir;
+  std::string template_dir;
+  Version snapshot = 0;  // "good"
+  Version head = 0;      // after a bad ingest
+  State at_snapshot, at_head;
+};
+
+// A data directory: collection "c" (6,000 records), snapshot "good", then
+// 2,000 rewritten and 500 deleted records (the "bad ingest").
+Prepared& Prepare() {
+  static Prepared p = [] {
+    Prepared out;
+    out.template_dir = out.dir.Sub("template");
+    DatabaseOptions options = test::QuietOptions();
+    options.gc_interval_seconds = 0;
+    auto db = Database::Open(out.template_dir, options);
+    REQUIRE(db.ok());
+    CollectionConfig config;
+    config.name = "c";
+    config.dimension = kDim;
+    config.m = 16;
+    config.ef_construction = 100;
+    config.retention = RetentionPolicy{1, 0};
+    REQUIRE((*db)->CreateCollection(config).ok());
+    auto data = test::ClusteredVectors(8000, kDim, 10, 21);
+    std::vector<Record> batch;
+    for (size_t i = 0; i < 6000; ++i) batch.push_back(test::MakeRecord(i, data.data() + i * kDim, kDim));
+    REQUIRE((*db)->Upsert("c", batch).ok());
+    auto snap = (*db)->CreateSnapshot("c", "good", "");
+    REQUIRE(snap.ok());
+    out.snapshot = snap->version;
+    batch.clear();
+    for (size_t i = 0; i < 2000; ++i) batch.push_back(test::MakeRecord(i, data.data() + (6000 + i) * kDim, kDim));
+    REQUIRE((*db)->Upsert("c", batch).ok());
+    std::vector<std::string> gone;
+    for (size_t i = 5500; i < 6000; ++i) gone.push_back("r" + std::to_string(i));
+    auto w = (*db)->Delete("c", gone);
+    REQUIRE(w.ok());
+    out.head = w->version;
+    out.at_snapshot = Capture(**db, "c", out.snapshot);
+    out.at_head = Capture(**db, "c", std::nullopt);
+    REQUIRE((*db)->Export("c", out.snapshot, out.dir.Sub("export")).ok());
+    REQUIRE((*db)->Close().ok());
+    return out;
+  }();
+  return p;
+}
+
+// Runs the child with `point` armed (or killed after `kill_after_ms` when
+// point is empty). Returns true if it died by SIGKILL.
+bool RunChild(const std::vector<std::string>& args, const std::string& point, int kill_after_ms) {
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    if (!point.empty()) setenv("VERITY_KILL_POINT", point.c_str(), 1);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(VERITY_KILL_CHILD));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(VERITY_KILL_CHILD, argv.data());
+    _exit(127);
+  }
+  if (point.empty()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(kill_after_ms));
+    kill(pid, SIGKILL);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  if (WIFEXITED(status)) {
+    INFO("child exited with " << WEXITSTATUS(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+  }
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+std::unique_ptr<Database> OpenCopy(const Prepared& p, const std::string& dir) {
+  auto db = Database::Open(dir, test::QuietOptions());
+  REQUIRE(db.ok());
+  return std::move(db).value();
+}
+
+std::string FreshCopy(const Prepared& p, const std::string& name) {
+  const std::string dir = p.dir.Sub(name);
+  fs::remove_all(dir);
+  fs::copy(p.template_dir, dir, fs::copy_options::recursive);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("SIGKILL during restore leaves the old or the restored contents", "[engine][crash][restore]") {
+  Prepared& p = Prepare();
+  std::mt19937 rng(3);
+  const std::vector<std::string> points = {"commit.after_wal", "restore.after_commit", "", "", "", ""};
+  int killed = 0;
+  for (size_t round = 0; round < points.size(); ++round) {
+    INFO("round " << round << " point " << points[round]);
+    const std::string dir = FreshCopy(p, "restore" + std::to_string(round));
+    killed += RunChild({dir, "restore", std::to_string(p.snapshot)}, points[round], 50 + static_cast<int>(rng() % 400));
+    auto db = OpenCopy(p, dir);
+    auto info = db->GetCollection("c");
+    REQUIRE(info.ok());
+    const State now = Capture(*db, "c", std::nullopt);
+    if (info->head_version == p.head) {
+      CHECK(now == p.at_head);
+    } else {
+      REQUIRE(info->head_version == p.head + 1);
+      CHECK(Ids(now) == Ids(p.at_snapshot));
+    }
+    CHECK(Capture(*db, "c", p.snapshot) == p.at_snapshot);
+    CheckSelfSearch(*db, "c", now);
+    // And it can be run (again) to completion.
+    auto again = db->Restore("c", p.snapshot);
+    REQUIRE(again.ok());
+    CHECK(Ids(Capture(*db, "c", std::nullopt)) == Ids(p.at_snapshot));
+  }
+  CHECK(killed >= 2);
+}
+
+TEST_CASE("SIGKILL during export leaves the database intact and no export", "[engine][crash][export]") {
+  Prepared& p = Prepare();
+  for (const std::string point : {"export.mid_records:1", "export.mid_records:4", "export.before_rename"}) {
+    INFO(point);
+    const std::string dir = FreshCopy(p, "export-kill");
+    const std::string out = p.dir.Sub("export-kill-out");
+    fs::remove_all(out);
+    CHECK(RunChild({dir, "export", std::to_string(p.snapshot), out}, point, 0));
+    CHECK_FALSE(fs::exists(out));
+    auto db = OpenCopy(p, dir);
+    CHECK(Capture(*db, "c", std::nullopt) == p.at_head);
+    CHECK(Capture(*db, "c", p.snapshot) == p.at_snapshot);
+    REQUIRE(db->Export("c", p.snapshot, out).ok());
+    REQUIRE(db->Import(out, "copy").ok());
+    CHECK(Capture(*db, "copy", std::nullopt) == p.at_snapshot);
+  }
+}
+
+TEST_CASE("SIGKILL during import leaves no trace; the import can be run again", "[engine][crash][import]") {
+  Prepared& p = Prepare();
+  for (const std::string point : {"import.mid_rows:1", "import.mid_rows:5", "import.before_register"}) {
+    INFO(point);
+    const std::string dir = FreshCopy(p, "import-kill");
+    CHECK(RunChild({dir, "import", p.dir.Sub("export"), "imported"}, point, 0));
+    auto db = OpenCopy(p, dir);
+    CHECK(db->GetCollection("imported").status().code() == StatusCode::kNotFound);
+    auto list = db->ListCollections();
+    REQUIRE(list.ok());
+    CHECK(list->size() == 1);
+    CHECK(Capture(*db, "c", std::nullopt) == p.at_head);
+    REQUIRE(db->Import(p.dir.Sub("export"), "imported").ok());
+    const State imported = Capture(*db, "imported", std::nullopt);
+    CHECK(imported == p.at_snapshot);
+    CheckSelfSearch(*db, "imported", imported);
+  }
+}
+
+TEST_CASE("SIGKILL during GC keeps the retained version correct", "[engine][crash][gc]") {
+  Prepared& p = Prepare();
+  for (const std::string point : {"gc.after_horizon", "gc.mid_delete:1"}) {
+    INFO(point);
+    const std::string dir = FreshCopy(p, "gc-kill");
+    CHECK(RunChild({dir, "gc"}, point, 0));  // unpins "good", then GC
+    auto db = OpenCopy(p, dir);
+    const State head = Capture(*db, "c", std::nullopt);
+    CHECK(head == p.at_head);
+    CHECK(db->Count("c", p.snapshot).status().code() == StatusCode::kFailedPrecondition);
+    CheckSelfSearch(*db, "c", head);
+    auto gc = db->Gc("c");
+    REQUIRE(gc.ok());
+    CHECK(Capture(*db, "c", std::nullopt) == p.at_head);
+    CheckSelfSearch(*db, "c", head);
+  }
+}
