@@ -33,6 +33,12 @@ verityd is starting on $listen with data in $data. In another terminal:
   ./build/client/verity --addr $listen count fashion_mnist --filter 'label >= 5'
   ./build/client/verity --addr $listen get fashion_mnist 42 --json
   ./build/client/verity --addr $listen versions fashion_mnist
+  ./build/client/verity --addr $listen snapshot create fashion_mnist baseline --description "as loaded"
+  ./build/client/verity --addr $listen delete fashion_mnist 1 2 3
+  ./build/client/verity --addr $listen snapshot create fashion_mnist after-delete
+  ./build/client/verity --addr $listen snapshot diff fashion_mnist baseline after-delete
+  ./build/client/verity --addr $listen count fashion_mnist --at baseline
+  ./build/client/verity --addr $listen snapshot restore fashion_mnist baseline
 
 Stop it with Ctrl-C (it drains and saves the graph). docs/cli.md lists every command.
 

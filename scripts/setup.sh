@@ -12,8 +12,8 @@ PACKAGES=(
   protobuf-compiler zlib1g-dev libssl-dev
   # server and client
   libgrpc++-dev protobuf-compiler-grpc
-  # tests
-  catch2
+  # tests (chromium: headless rendering of the groundedness HTML report)
+  catch2 chromium
   # the Python client, its stubs (client/python/generate.sh) and its test
   python3-grpcio python3-protobuf python3-grpc-tools python3-numpy
   # the CLI (JSON input and output)

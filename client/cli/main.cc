@@ -6,8 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -20,6 +22,7 @@
 
 #include "import_file.h"
 #include "verity/client.h"
+#include "verity/log_json.h"
 
 namespace verity::cli {
 namespace {
@@ -47,7 +50,16 @@ constexpr char kUsage[] =
     "  snapshot restore NAME POINT [--into OTHER]\n"
     "  snapshot export NAME EXPORT_NAME [--at POINT] | snapshot export --all EXPORT_NAME\n"
     "  snapshot import EXPORT_NAME [--as NEW] [--replace]\n"
+    "  retrieve NAME (--vector '[...]' | --vector-file FILE) [--query-text T] [-k 10] [--ef N] [--filter EXPR]\n"
+    "           [--at POINT] [--budget TOKENS] [--prompt NAME@VERSION] [--trace-id ID]\n"
+    "  answer RETRIEVAL_ID (--text T | --file F) [--model M] [--prompt-tokens N] [--completion-tokens N]\n"
+    "  log list [--collection NAME] [--since T] [--until T] [--kind retrieval|answer] [--limit 100]\n"
+    "  log show RETRIEVAL_ID | log verify\n"
+    "  log export [--collection NAME] [--since T] [--until T] [--output FILE]\n"
+    "                                      JSON Lines with OpenTelemetry GenAI attribute names\n"
+    "  replay RETRIEVAL_ID [--mode context|retrieval|counterfactual] [--at POINT]\n"
     "\n"
+    "T: RFC 3339 UTC (2026-11-27T10:00:00Z) or Unix seconds\n"
     "POINT (also FROM, TO): a version number, or a snapshot name of the collection\n"
     "filters: lang = \"en\" and year >= 2020 and tags any [\"a\", \"b\"]   (docs/filters.md)\n"
     "defaults: --addr 127.0.0.1:7420 (or $VERITY_ADDR), --timeout-ms 30000\n";
@@ -243,6 +255,14 @@ class Cli {
   Status Delete(const Args& args);
   Status Count(const Args& args);
   Status Search(const Args& args);
+  Status Retrieve(const Args& args);
+  Status Answer(const Args& args);
+  Status Log(const Args& args);
+  Status LogList(const Args& args);
+  Status LogShow(const Args& args);
+  Status LogVerify(const Args& args);
+  Status LogExport(const Args& args);
+  Status Replay(const Args& args);
 
   void PrintCollections(const std::vector<CollectionInfo>& all);
   void PrintSnapshots(const std::vector<SnapshotInfo>& all);
@@ -267,6 +287,10 @@ Status Cli::Run(const std::string& command, const Args& args) {
   if (command == "delete") return Delete(args);
   if (command == "count") return Count(args);
   if (command == "search") return Search(args);
+  if (command == "retrieve") return Retrieve(args);
+  if (command == "answer") return Answer(args);
+  if (command == "log") return Log(args);
+  if (command == "replay") return Replay(args);
   throw UsageError{"unknown command \"" + command + "\""};
 }
 
@@ -666,27 +690,39 @@ Status Cli::Count(const Args& args) {
   return Status::Ok();
 }
 
-Status Cli::Search(const Args& args) {
-  const std::string& name = args.At(0, "collection name");
+// The whole file as a string; NotFound naming `what` if it cannot be read.
+Result<std::string> ReadWholeFile(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(what + ": cannot read " + path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The query vector of `command`: --vector '[...]' or --vector-file FILE.
+Result<std::vector<float>> VectorArg(const Args& args, const std::string& command) {
   std::string vector_text;
   if (auto v = args.Option("vector")) {
     vector_text = *v;
   } else if (auto file = args.Option("vector-file")) {
-    std::ifstream in(*file);
-    if (!in) return Status::NotFound("--vector-file: cannot read " + *file);
-    std::stringstream s;
-    s << in.rdbuf();
-    vector_text = s.str();
+    VERITY_ASSIGN_OR_RETURN(vector_text, ReadWholeFile(*file, "--vector-file"));
   } else {
-    throw UsageError{"search needs --vector '[...]' or --vector-file FILE"};
+    throw UsageError{command + " needs --vector '[...]' or --vector-file FILE"};
   }
   Json parsed = Json::parse(vector_text, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_array()) throw UsageError{"the vector must be a JSON array of numbers"};
-  ClientSearch query;
+  std::vector<float> vector;
   for (const auto& x : parsed) {
     if (!x.is_number()) throw UsageError{"the vector holds a non-number: " + x.dump()};
-    query.vector.push_back(x.get<float>());
+    vector.push_back(x.get<float>());
   }
+  return vector;
+}
+
+Status Cli::Search(const Args& args) {
+  const std::string& name = args.At(0, "collection name");
+  ClientSearch query;
+  VERITY_ASSIGN_OR_RETURN(query.vector, VectorArg(args, "search"));
   query.k = static_cast<uint32_t>(args.Number("k", 10));
   query.ef = static_cast<uint32_t>(args.Number("ef", 0));
   query.at = args.At();
@@ -717,6 +753,415 @@ Status Cli::Search(const Args& args) {
   }
   PrintTable({"RANK", "ID", "DISTANCE", "ROW_VERSION", "TEXT"}, rows);
   std::cout << "(version " << result.version << (result.exact ? ", exact search" : "") << ")\n";
+  return Status::Ok();
+}
+
+// ----- Context service and retrieval log --------------------------------------
+
+// A 32-bit count option (--budget, --prompt-tokens, ...); absent = 0.
+uint32_t Count32(const Args& args, const std::string& name) {
+  const uint64_t n = args.Number(name, 0);
+  if (n > UINT32_MAX) throw UsageError{"--" + name + ": at most " + std::to_string(UINT32_MAX)};
+  return static_cast<uint32_t>(n);
+}
+
+// --since / --until: RFC 3339 in UTC ("2026-11-27T10:00:00Z", optionally with
+// a fraction of a second; "+00:00" also accepted) or Unix seconds. Returns
+// Unix microseconds, 0 when the option is absent.
+int64_t TimeArg(const Args& args, const std::string& name) {
+  auto v = args.Option(name);
+  if (!v) return 0;
+  const std::string& text = *v;
+  const UsageError bad{"--" + name + ": \"" + text +
+                       "\" is neither RFC 3339 UTC (2026-11-27T10:00:00Z) nor Unix seconds"};
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+    if (text.size() > 12) throw bad;  // past year 33658: a typo
+    return static_cast<int64_t>(std::stoll(text)) * 1000000;
+  }
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+      consumed != 19) {
+    throw bad;
+  }
+  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60) {
+    throw bad;
+  }
+  std::string rest = text.substr(19);
+  int64_t micros = 0;
+  if (!rest.empty() && rest[0] == '.') {
+    size_t digits = 1;
+    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
+    std::string fraction = rest.substr(1, digits - 1);
+    if (fraction.empty()) throw bad;
+    fraction = (fraction + "000000").substr(0, 6);
+    micros = std::stoll(fraction);
+    rest = rest.substr(digits);
+  }
+  if (rest != "Z" && rest != "z" && rest != "+00:00") throw bad;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000000 + micros;
+}
+
+std::string DistanceText(float distance) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.6g", distance);
+  return text;
+}
+
+// The first `n` hex digits of a hash, for tables.
+std::string ShortHash(const std::string& hash, size_t n = 16) { return hash.substr(0, n); }
+
+Status Cli::Retrieve(const Args& args) {
+  RetrieveRequest request;
+  request.collection = args.At(0, "collection name");
+  VERITY_ASSIGN_OR_RETURN(request.vector, VectorArg(args, "retrieve"));
+  request.query_text = args.Option("query-text").value_or("");
+  const uint64_t k = args.Number("k", 10);
+  if (k == 0 || k > UINT32_MAX) throw UsageError{"-k must be at least 1"};
+  request.k = static_cast<uint32_t>(k);
+  request.ef = Count32(args, "ef");
+  request.filter = args.Option("filter").value_or("");
+  const ReadPoint at = args.At();
+  request.at = at.snapshot.empty() ? at.version : std::nullopt;
+  request.snapshot = at.snapshot;
+  request.token_budget = Count32(args, "budget");
+  if (auto prompt = args.Option("prompt")) {
+    const size_t sep = prompt->rfind('@');
+    if (sep == std::string::npos || sep == 0 || sep + 1 == prompt->size()) {
+      throw UsageError{"--prompt: expected NAME@VERSION, got \"" + *prompt + "\""};
+    }
+    request.prompt = *prompt;
+  }
+  request.client_trace_id = args.Option("trace-id").value_or("");
+  VERITY_ASSIGN_OR_RETURN(RetrieveResult r, client_->Retrieve(request));
+  if (json_) {
+    Json chunks = Json::array();
+    for (size_t i = 0; i < r.chunks.size(); ++i) {
+      const auto& c = r.chunks[i];
+      chunks.push_back({{"rank", i + 1},
+                        {"id", c.id},
+                        {"row_version", c.row_version},
+                        {"distance", c.distance},
+                        {"tokens", c.tokens},
+                        {"in_context", c.in_context},
+                        {"text", c.text},
+                        {"text_sha256", c.text_sha256},
+                        {"document_id", c.document_id}});
+    }
+    std::cout << Json{{"retrieval_id", r.retrieval_id},
+                      {"log_seq", r.log_seq},
+                      {"version", r.version},
+                      {"exact", r.exact},
+                      {"chunks", chunks},
+                      {"context", r.context},
+                      {"context_sha256", r.context_sha256},
+                      {"context_tokens", r.context_tokens}}
+                     .dump()
+              << "\n";
+    return Status::Ok();
+  }
+  std::cout << "retrieval " << r.retrieval_id << "  (log record " << r.log_seq << ", version " << r.version
+            << (r.exact ? ", exact search" : "") << ")\n";
+  std::vector<std::vector<std::string>> rows;
+  size_t in_context = 0;
+  for (size_t i = 0; i < r.chunks.size(); ++i) {
+    const auto& c = r.chunks[i];
+    if (c.in_context) ++in_context;
+    rows.push_back({std::to_string(i + 1), c.id, std::to_string(c.row_version), DistanceText(c.distance),
+                    std::to_string(c.tokens), c.in_context ? "yes" : "no", Truncate(c.text, 60)});
+  }
+  PrintTable({"RANK", "ID", "ROW_VERSION", "DISTANCE", "TOKENS", "IN_CONTEXT", "TEXT"}, rows);
+  std::cout << "context sha256 " << r.context_sha256 << "  (" << in_context << " of " << r.chunks.size()
+            << " chunks, " << r.context_tokens << " tokens)\n";
+  return Status::Ok();
+}
+
+Status Cli::Answer(const Args& args) {
+  AnswerRequest request;
+  request.retrieval_id = args.At(0, "retrieval id");
+  if (auto text = args.Option("text")) {
+    if (args.Option("file")) throw UsageError{"answer takes --text or --file, not both"};
+    request.answer = *text;
+  } else if (auto file = args.Option("file")) {
+    VERITY_ASSIGN_OR_RETURN(request.answer, ReadWholeFile(*file, "--file"));
+  } else {
+    throw UsageError{"answer needs --text T or --file F"};
+  }
+  request.model = args.Option("model").value_or("");
+  request.prompt_tokens = Count32(args, "prompt-tokens");
+  request.completion_tokens = Count32(args, "completion-tokens");
+  VERITY_ASSIGN_OR_RETURN(LogRecord record, client_->RecordAnswer(request));
+  if (json_) {
+    std::cout << LogRecordToJson(record).dump() << "\n";
+  } else {
+    std::cout << "answer recorded for " << record.retrieval_id << ": log record " << record.seq << ", hash "
+              << record.hash << "\n";
+  }
+  return Status::Ok();
+}
+
+Status Cli::Log(const Args& args) {
+  const std::string& sub = args.At(0, "log subcommand (list, show, verify, export)");
+  if (sub == "list") return LogList(args);
+  if (sub == "show") return LogShow(args);
+  if (sub == "verify") return LogVerify(args);
+  if (sub == "export") return LogExport(args);
+  throw UsageError{"unknown log subcommand \"" + sub + "\""};
+}
+
+namespace {
+
+// The filters shared by `log list` and `log export`.
+LogQuery LogQueryArgs(const Args& args) {
+  LogQuery query;
+  query.collection = args.Option("collection").value_or("");
+  query.since_us = TimeArg(args, "since");
+  query.until_us = TimeArg(args, "until");
+  if (auto kind = args.Option("kind")) {
+    if (*kind == "retrieval") query.kind = LogKind::kRetrieval;
+    else if (*kind == "answer") query.kind = LogKind::kAnswer;
+    else throw UsageError{"--kind: expected retrieval or answer, got \"" + *kind + "\""};
+  }
+  return query;
+}
+
+// One line describing a record, for `log list`.
+std::string RecordSummary(const LogRecord& r) {
+  if (r.kind == LogKind::kAnswer) {
+    std::string s = r.model.empty() ? "" : r.model + ": ";
+    return s + Truncate(r.answer, 60);
+  }
+  std::string s = "k=" + std::to_string(r.k) + ", " + std::to_string(r.chunks.size()) + " chunks";
+  if (!r.query_text.empty()) s += ", \"" + Truncate(r.query_text, 40) + "\"";
+  return s;
+}
+
+}  // namespace
+
+Status Cli::LogList(const Args& args) {
+  LogQuery query = LogQueryArgs(args);
+  const uint64_t limit = args.Number("limit", 100);
+  if (limit == 0) throw UsageError{"--limit must be at least 1"};
+  std::vector<LogRecord> records;
+  bool more = false;
+  for (;;) {
+    query.limit = static_cast<uint32_t>(std::min<uint64_t>(limit - records.size(), 1000));
+    VERITY_ASSIGN_OR_RETURN(LogPage page, client_->ListLog(query));
+    for (auto& r : page.records) records.push_back(std::move(r));
+    more = page.next_cursor != 0;
+    if (!more || records.size() >= limit) break;
+    query.start_after = page.next_cursor;
+  }
+  if (json_) {
+    Json j = Json::array();
+    for (const auto& r : records) j.push_back(LogRecordToJson(r));
+    std::cout << j.dump() << "\n";
+    return Status::Ok();
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : records) {
+    rows.push_back({std::to_string(r.seq), TimeText(r.time_us), LogKindText(r.kind), r.retrieval_id, r.collection,
+                    std::to_string(r.version), RecordSummary(r)});
+  }
+  PrintTable({"SEQ", "TIME (UTC)", "KIND", "RETRIEVAL_ID", "COLLECTION", "VERSION", "SUMMARY"}, rows);
+  if (more) std::cout << "(more records: raise --limit, or narrow with --since / --until)\n";
+  return Status::Ok();
+}
+
+Status Cli::LogShow(const Args& args) {
+  VERITY_ASSIGN_OR_RETURN(auto found, client_->GetRetrieval(args.At(1, "retrieval id")));
+  const LogRecord& r = found.first;
+  const std::optional<LogRecord>& answer = found.second;
+  if (json_) {
+    std::cout << Json{{"retrieval", LogRecordToJson(r)}, {"answer", answer ? LogRecordToJson(*answer) : Json()}}.dump()
+              << "\n";
+    return Status::Ok();
+  }
+  std::cout << "retrieval " << r.retrieval_id << "\n"
+            << "  log record " << r.seq << ", " << TimeText(r.time_us) << " UTC\n"
+            << "  collection " << r.collection << ", version " << r.version
+            << (r.snapshot.empty() ? "" : " (snapshot " + r.snapshot + ")") << ", k " << r.k << ", ef "
+            << (r.ef ? std::to_string(r.ef) : "default") << (r.exact ? ", exact search" : "") << "\n";
+  if (!r.filter.empty()) std::cout << "  filter: " << r.filter << "\n";
+  if (!r.query_text.empty()) std::cout << "  query: " << r.query_text << "\n";
+  std::cout << "  query vector sha256 " << r.query_vector_sha256 << " (" << r.query_vector.size()
+            << " dimensions)\n";
+  if (r.token_budget) std::cout << "  token budget " << r.token_budget << "\n";
+  if (!r.prompt.empty()) std::cout << "  prompt " << r.prompt << "\n";
+  if (!r.client_trace_id.empty()) std::cout << "  trace id " << r.client_trace_id << "\n";
+  if (!r.client_id.empty()) std::cout << "  client " << r.client_id << "\n";
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i = 0; i < r.chunks.size(); ++i) {
+    const auto& c = r.chunks[i];
+    rows.push_back({std::to_string(i + 1), c.id, std::to_string(c.row_version), DistanceText(c.distance),
+                    std::to_string(c.tokens), c.in_context ? "yes" : "no", ShortHash(c.text_sha256)});
+  }
+  PrintTable({"RANK", "ID", "ROW_VERSION", "DISTANCE", "TOKENS", "IN_CONTEXT", "TEXT_SHA256"}, rows);
+  std::cout << "context sha256 " << r.context_sha256 << " (" << r.context_tokens << " tokens)\n"
+            << "record hash " << r.hash << "\n";
+  if (!answer) {
+    std::cout << "no answer recorded\n";
+    return Status::Ok();
+  }
+  std::cout << "answer (log record " << answer->seq << ", " << TimeText(answer->time_us) << " UTC"
+            << (answer->model.empty() ? "" : ", model " + answer->model) << ", tokens " << answer->prompt_tokens
+            << " in / " << answer->completion_tokens << " out):\n"
+            << answer->answer << "\n"
+            << "record hash " << answer->hash << "\n";
+  return Status::Ok();
+}
+
+Status Cli::LogVerify(const Args&) {
+  VERITY_ASSIGN_OR_RETURN(LogVerifyResult v, client_->VerifyLog());
+  if (json_) {
+    std::cout << Json{{"ok", v.ok},
+                      {"records", v.records},
+                      {"first_seq", v.first_seq},
+                      {"last_seq", v.last_seq},
+                      {"head_hash", v.head_hash},
+                      {"first_bad_seq", v.first_bad_seq},
+                      {"problem", v.problem}}
+                     .dump()
+              << "\n";
+  } else if (v.ok) {
+    std::cout << "ok: " << v.records << " records checked";
+    if (v.records) std::cout << " (" << v.first_seq << ".." << v.last_seq << ")";
+    std::cout << "\nhead hash " << (v.head_hash.empty() ? "(empty log)" : v.head_hash) << "\n";
+  } else {
+    std::cout << "FAILED at record " << v.first_bad_seq << ": " << v.problem << "\n"
+              << "(" << v.records << " records checked before it)\n";
+  }
+  if (!v.ok) {
+    return Status::DataLoss("the retrieval log does not verify: record " + std::to_string(v.first_bad_seq) + ": " +
+                            v.problem);
+  }
+  return Status::Ok();
+}
+
+Status Cli::LogExport(const Args& args) {
+  LogQuery query = LogQueryArgs(args);
+  query.limit = 1000;
+  const std::optional<std::string> output = args.Option("output");
+  // A file appears only complete: written under a temporary name, renamed at the end.
+  const std::string partial = output ? *output + ".partial" : "";
+  std::ofstream file;
+  if (output) {
+    file.open(partial, std::ios::binary | std::ios::trunc);
+    if (!file) return Status::Unavailable("--output: cannot write " + partial);
+  }
+  std::ostream& out = output ? static_cast<std::ostream&>(file) : std::cout;
+  uint64_t exported = 0;
+  auto fail = [&](const Status& status) {
+    if (output) {
+      file.close();
+      std::error_code ignored;
+      std::filesystem::remove(partial, ignored);
+    }
+    return status;
+  };
+  for (;;) {
+    auto page = client_->ListLog(query);
+    if (!page.ok()) return fail(page.status());
+    for (const auto& r : page->records) out << LogRecordToJson(r).dump() << "\n";
+    exported += page->records.size();
+    if (page->next_cursor == 0) break;
+    query.start_after = page->next_cursor;
+  }
+  out.flush();
+  if (!out) return fail(Status::Unavailable("--output: write failed"));
+  if (output) {
+    file.close();
+    std::error_code error;
+    std::filesystem::rename(partial, *output, error);
+    if (error) return fail(Status::Unavailable("--output: cannot rename to " + *output + ": " + error.message()));
+    if (json_) std::cout << Json{{"records", exported}, {"output", *output}}.dump() << "\n";
+    else std::cout << "exported " << exported << " log records to " << *output << "\n";
+  }
+  return Status::Ok();
+}
+
+Status Cli::Replay(const Args& args) {
+  ReplayRequest request;
+  request.retrieval_id = args.At(0, "retrieval id");
+  const std::string mode = args.Option("mode").value_or("context");
+  if (mode == "context") request.mode = ReplayMode::kContext;
+  else if (mode == "retrieval") request.mode = ReplayMode::kRetrieval;
+  else if (mode == "counterfactual") request.mode = ReplayMode::kCounterfactual;
+  else throw UsageError{"--mode: expected context, retrieval or counterfactual, got \"" + mode + "\""};
+  const ReadPoint at = args.At();
+  if (!at.is_head() && request.mode != ReplayMode::kCounterfactual) {
+    throw UsageError{"--at is only for --mode counterfactual (the other modes replay at the logged version)"};
+  }
+  request.at = at.snapshot.empty() ? at.version : std::nullopt;
+  request.snapshot = at.snapshot;
+  VERITY_ASSIGN_OR_RETURN(ReplayResult r, client_->Replay(request));
+  if (json_) {
+    Json chunks = Json::array();
+    for (const auto& c : r.chunks) {
+      chunks.push_back({{"id", c.id}, {"row_version", c.row_version}, {"status", c.status}});
+    }
+    Json changes = Json::array();
+    for (const auto& c : r.rank_changes) {
+      changes.push_back({{"id", c.id}, {"logged_rank", c.logged_rank}, {"replay_rank", c.replay_rank}});
+    }
+    std::cout << Json{{"retrieval_id", r.retrieval_id},
+                      {"mode", ReplayModeText(r.mode)},
+                      {"outcome", r.outcome},
+                      {"detail", r.detail},
+                      {"version", r.version},
+                      {"chunks", chunks},
+                      {"context_sha256", r.context_sha256},
+                      {"context_hash_matches", r.context_hash_matches},
+                      {"recall", r.recall},
+                      {"missed", r.missed},
+                      {"added", r.added},
+                      {"removed", r.removed},
+                      {"rank_changes", changes}}
+                     .dump()
+              << "\n";
+    return Status::Ok();
+  }
+  // The outcome first, then what it rests on.
+  std::cout << r.outcome << (r.detail.empty() ? "" : ": " + r.detail) << "\n"
+            << ReplayModeText(r.mode) << " replay of " << r.retrieval_id << " at version " << r.version << "\n";
+  if (r.mode == ReplayMode::kContext) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : r.chunks) rows.push_back({c.id, std::to_string(c.row_version), c.status});
+    if (!rows.empty()) PrintTable({"ID", "ROW_VERSION", "STATUS"}, rows);
+    if (!r.context_sha256.empty()) {
+      std::cout << "context sha256 " << r.context_sha256
+                << (r.context_hash_matches ? " (matches the log)" : " (differs from the log)") << "\n";
+    }
+    return Status::Ok();
+  }
+  if (r.mode == ReplayMode::kRetrieval) {
+    char recall[32];
+    std::snprintf(recall, sizeof(recall), "%.4f", r.recall);
+    std::cout << "recall " << recall << " of the logged results against exact search\n";
+    if (!r.missed.empty()) {
+      std::cout << "missed:";
+      for (const auto& id : r.missed) std::cout << " " << id;
+      std::cout << "\n";
+    }
+  }
+  auto print_ids = [](const char* label, const std::vector<std::string>& ids) {
+    if (ids.empty()) return;
+    std::cout << label << ":";
+    for (const auto& id : ids) std::cout << " " << id;
+    std::cout << "\n";
+  };
+  print_ids("added", r.added);
+  print_ids("removed", r.removed);
+  if (!r.rank_changes.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    auto rank = [](int32_t x) { return x < 0 ? std::string("-") : std::to_string(x + 1); };
+    for (const auto& c : r.rank_changes) rows.push_back({c.id, rank(c.logged_rank), rank(c.replay_rank)});
+    PrintTable({"ID", "LOGGED_RANK", "REPLAY_RANK"}, rows);
+  }
   return Status::Ok();
 }
 

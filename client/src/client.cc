@@ -5,6 +5,7 @@
 #include "convert.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "verity/v1/collections.grpc.pb.h"
+#include "verity/v1/context.grpc.pb.h"
 #include "verity/v1/records.grpc.pb.h"
 #include "verity/v1/search.grpc.pb.h"
 #include "verity/v1/snapshots.grpc.pb.h"
@@ -21,6 +22,8 @@ struct Client::Stubs {
   std::unique_ptr<v1::RecordService::Stub> records;
   std::unique_ptr<v1::SearchService::Stub> search;
   std::unique_ptr<v1::SnapshotService::Stub> snapshots;
+  std::unique_ptr<v1::ContextService::Stub> context;
+  std::unique_ptr<v1::LogService::Stub> log;
   std::unique_ptr<grpc::health::v1::Health::Stub> health;
 };
 
@@ -56,6 +59,8 @@ Client::Client(const ClientOptions& options) : options_(options), stubs_(std::ma
   stubs_->records = v1::RecordService::NewStub(stubs_->channel);
   stubs_->search = v1::SearchService::NewStub(stubs_->channel);
   stubs_->snapshots = v1::SnapshotService::NewStub(stubs_->channel);
+  stubs_->context = v1::ContextService::NewStub(stubs_->channel);
+  stubs_->log = v1::LogService::NewStub(stubs_->channel);
   stubs_->health = grpc::health::v1::Health::NewStub(stubs_->channel);
 }
 
@@ -337,6 +342,60 @@ Result<ImportResult> Client::Import(const std::string& name, const std::string& 
   VERITY_RETURN_IF_ERROR(ReadTransfer<v1::ImportResponse>(
       reader.get(), progress, [&](const v1::ImportResponse& m) { result = FromProto(m.result()); }));
   return result;
+}
+
+Result<RetrieveResult> Client::Retrieve(const RetrieveRequest& retrieve) {
+  v1::RetrieveRequest request;
+  ToProto(retrieve, &request);
+  v1::RetrieveResponse response;
+  VERITY_RPC_(context, Retrieve, request, response);
+  return FromProto(response);
+}
+
+Result<LogRecord> Client::RecordAnswer(const AnswerRequest& answer) {
+  v1::RecordAnswerRequest request;
+  ToProto(answer, &request);
+  v1::RecordAnswerResponse response;
+  VERITY_RPC_(context, RecordAnswer, request, response);
+  return FromProto(response.record(), "record");
+}
+
+Result<std::pair<LogRecord, std::optional<LogRecord>>> Client::GetRetrieval(const std::string& retrieval_id) {
+  v1::GetRetrievalRequest request;
+  request.set_retrieval_id(retrieval_id);
+  v1::GetRetrievalResponse response;
+  VERITY_RPC_(log, GetRetrieval, request, response);
+  VERITY_ASSIGN_OR_RETURN(LogRecord retrieval, FromProto(response.retrieval(), "retrieval"));
+  std::optional<LogRecord> answer;
+  if (response.has_answer()) {
+    VERITY_ASSIGN_OR_RETURN(LogRecord a, FromProto(response.answer(), "answer"));
+    answer = std::move(a);
+  }
+  return std::make_pair(std::move(retrieval), std::move(answer));
+}
+
+Result<LogPage> Client::ListLog(const LogQuery& query, bool with_vectors) {
+  v1::ListLogRequest request;
+  ToProto(query, &request);
+  request.set_with_vectors(with_vectors);
+  v1::ListLogResponse response;
+  VERITY_RPC_(log, ListLog, request, response);
+  return FromProto(response);
+}
+
+Result<LogVerifyResult> Client::VerifyLog() {
+  v1::VerifyLogRequest request;
+  v1::VerifyLogResponse response;
+  VERITY_RPC_(log, VerifyLog, request, response);
+  return FromProto(response);
+}
+
+Result<ReplayResult> Client::Replay(const ReplayRequest& replay) {
+  v1::ReplayRequest request;
+  ToProto(replay, &request);
+  v1::ReplayResponse response;
+  VERITY_RPC_(log, Replay, request, response);
+  return FromProto(response);
 }
 
 }  // namespace verity

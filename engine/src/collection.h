@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -90,6 +91,7 @@ struct Collection {
   Version oldest_retained = 0;       // GUARDED_BY(graph_mu)
   std::map<Version, uint32_t> pins;  // GUARDED_BY(graph_mu)
   uint64_t snapshot_count = 0;       // GUARDED_BY(graph_mu)
+  std::set<Version> log_pinned;      // GUARDED_BY(pins_mu): versions the retrieval log pins
   uint64_t collected_nodes = 0;      // GUARDED_BY(graph_mu): graph nodes whose rows GC removed
 
   bool Readable(Version v) const { return v >= oldest_retained || pins.count(v) > 0; }

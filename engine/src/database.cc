@@ -89,6 +89,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
       {"rows", cf_options},
       {"vectors", cf_options},
       {"changes", cf_options},
+      {"log", cf_options},
   };
   rocksdb::DB* raw = nullptr;
   rocksdb::Status rs = rocksdb::DB::Open(db_options, dir + "/db", families, &impl->handles, &raw);
@@ -105,6 +106,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   impl->rows = impl->handles[2];
   impl->vectors = impl->handles[3];
   impl->changes = impl->handles[4];
+  impl->log = impl->handles[5];
 
   std::unique_ptr<Database> database(new Database(std::move(impl)));
   Impl& d = *database->impl_;
@@ -130,6 +132,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
     VERITY_RETURN_IF_ERROR(d.LoadCollection(meta));
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan collections"));
+  VERITY_RETURN_IF_ERROR(d.LoadLogState());
   if (d.options.gc_interval_seconds > 0) d.gc_thread = std::thread([&d] { d.RunBackgroundGc(); });
   return database;
 }

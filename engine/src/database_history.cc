@@ -85,15 +85,6 @@ SnapshotInfo SnapshotFromMeta(const std::string& collection, const storage::Snap
 
 }  // namespace
 
-const char* ChangeKindName(ChangeKind kind) {
-  switch (kind) {
-    case ChangeKind::kAdded: return "added";
-    case ChangeKind::kRemoved: return "removed";
-    case ChangeKind::kChanged: return "changed";
-  }
-  return "?";
-}
-
 uint64_t Database::Impl::CountAt(const Collection& c, Version version) {
   if (version == c.head) return c.live_count;
   uint64_t count = 0;
@@ -108,7 +99,9 @@ Status Database::Impl::LoadPins(Collection& c) {
   const std::string prefix = keys::PinPrefix(c.id);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     if (it->key().size() < prefix.size() + 8) return Status::DataLoss("meta: malformed pin key");
-    ++c.pins[keys::GetU64(it->key().data() + prefix.size())];
+    const Version v = keys::GetU64(it->key().data() + prefix.size());
+    ++c.pins[v];
+    if (it->key().ToStringView().substr(prefix.size() + 8) == kLogPinHolder) c.log_pinned.insert(v);
   }
   const std::string snapshots = keys::SnapshotPrefix(c.id);
   for (it->Seek(snapshots); it->Valid() && it->key().starts_with(snapshots); it->Next()) ++c.snapshot_count;
@@ -689,6 +682,10 @@ void Database::Impl::RunBackgroundGc() {
       if (!r.ok() && r.status().code() != StatusCode::kNotFound) {
         Log(LogLevel::kWarning, "background GC of \"" + name + "\": " + r.status().ToString());
       }
+    }
+    if (options.log_retention_seconds > 0) {
+      Result<uint64_t> removed = owner->GcLog();
+      if (!removed.ok()) Log(LogLevel::kWarning, "background GC of the retrieval log: " + removed.status().ToString());
     }
     lock.lock();
   }

@@ -32,6 +32,7 @@ struct Database::Impl {
   rocksdb::ColumnFamilyHandle* rows = nullptr;
   rocksdb::ColumnFamilyHandle* vectors = nullptr;
   rocksdb::ColumnFamilyHandle* changes = nullptr;
+  rocksdb::ColumnFamilyHandle* log = nullptr;
   rocksdb::WriteOptions write_options;
 
   // Held shared by every API call and exclusively by Close, so that Close
@@ -43,6 +44,35 @@ struct Database::Impl {
   mutable std::shared_mutex collections_mu;
   std::map<std::string, std::shared_ptr<Collection>> collections;  // GUARDED_BY(collections_mu)
   uint32_t next_collection_id = 1;                                // GUARDED_BY(ddl_mu)
+
+  // The retrieval log's writer (database_context.cc): one leader at a time
+  // writes every queued record in one synced batch (group commit) and
+  // advances the chain.
+  struct LogAppend {
+    storage::LogEntry entry;
+    std::vector<std::pair<std::string, std::string>> index;  // extra log-CF puts
+    uint64_t seq = 0;
+    std::string hash;  // raw
+    Status status;
+    bool done = false;
+  };
+  struct LogWriter {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<LogAppend*> queue;  // GUARDED_BY(mu)
+    bool writing = false;           // GUARDED_BY(mu)
+    // The chain; changed only by the leader.
+    uint64_t next_seq = 1;
+    std::string last_hash = std::string(32, '\0');
+    int64_t last_time_us = 0;
+  };
+  mutable LogWriter log_writer;
+  std::mutex answer_mu;  // serialises RecordAnswer's check-then-append
+  Status LoadLogState();
+  Status AppendLog(LogAppend& append);
+  // Pins `version` of `c` for the log (once per version). Caller holds
+  // c.pins_mu.
+  Status PinForLog(Collection& c, Version version);
 
   // Background GC (DatabaseOptions::gc_interval_seconds).
   std::thread gc_thread;
@@ -107,6 +137,9 @@ struct Database::Impl {
 };
 
 int64_t NowMicros();
+
+// The pin holder of the retrieval log (docs/retrieval-log.md).
+inline constexpr char kLogPinHolder[] = "log";
 
 // Positions `it` (on the rows CF) at the newest row of `id` at or below
 // `version`. Sets *found=false if the id has no row then; tombstones count

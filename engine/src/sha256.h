@@ -20,8 +20,12 @@ class Sha256 {
   void Update(std::string_view data) { Update(data.data(), data.size()); }
   // 64 hex digits. Call once.
   std::string FinishHex();
+  // 32 raw bytes. Call once (instead of FinishHex).
+  std::string FinishRaw();
 
   static std::string Hex(std::string_view data);
+  static std::string Raw(std::string_view data);
+  static std::string ToHex(std::string_view raw);
 
  private:
   struct Context;

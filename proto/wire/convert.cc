@@ -385,4 +385,341 @@ ImportResult FromProto(const v1::ImportResult& in) {
   return out;
 }
 
+// --- Context service and retrieval log ----------------------------------------
+
+namespace {
+
+// A ReadAt as the engine's (at, snapshot) pair, the snapshot unresolved.
+Status ReadAtPassThrough(const v1::ReadAt& at, bool present, const std::string& field, std::optional<Version>* version,
+                         std::string* snapshot) {
+  if (!present) return Status::Ok();
+  switch (at.point_case()) {
+    case v1::ReadAt::POINT_NOT_SET: return Status::Ok();
+    case v1::ReadAt::kVersion: *version = at.version(); return Status::Ok();
+    case v1::ReadAt::kSnapshot:
+      if (at.snapshot().empty()) return Status::InvalidArgument(field + ".snapshot: empty snapshot name");
+      *snapshot = at.snapshot();
+      return Status::Ok();
+  }
+  return Status::InvalidArgument(field + ": unknown point " + std::to_string(at.point_case()));
+}
+
+void ReadAtToProto(std::optional<Version> version, const std::string& snapshot, v1::ReadAt* out) {
+  if (!snapshot.empty()) out->set_snapshot(snapshot);
+  else if (version) out->set_version(*version);
+}
+
+}  // namespace
+
+Result<RetrieveRequest> FromProto(const v1::RetrieveRequest& in) {
+  RetrieveRequest r;
+  r.collection = in.collection();
+  r.vector.assign(in.vector().begin(), in.vector().end());
+  r.query_text = in.query_text();
+  r.k = in.k() == 0 ? 10 : in.k();
+  r.ef = in.ef();
+  r.filter = in.filter();
+  VERITY_RETURN_IF_ERROR(ReadAtPassThrough(in.at(), in.has_at(), "at", &r.at, &r.snapshot));
+  r.token_budget = in.token_budget();
+  r.prompt = in.prompt();
+  r.client_trace_id = in.client_trace_id();
+  r.client_id = in.client_id();
+  return r;
+}
+
+void ToProto(const RetrieveRequest& in, v1::RetrieveRequest* out) {
+  out->set_collection(in.collection);
+  out->mutable_vector()->Add(in.vector.begin(), in.vector.end());
+  out->set_query_text(in.query_text);
+  out->set_k(in.k);
+  out->set_ef(in.ef);
+  out->set_filter(in.filter);
+  if (in.at || !in.snapshot.empty()) ReadAtToProto(in.at, in.snapshot, out->mutable_at());
+  out->set_token_budget(in.token_budget);
+  out->set_prompt(in.prompt);
+  out->set_client_trace_id(in.client_trace_id);
+  out->set_client_id(in.client_id);
+}
+
+void ToProto(const RetrievedChunk& in, v1::RetrievedChunk* out) {
+  out->set_id(in.id);
+  out->set_row_version(in.row_version);
+  out->set_distance(in.distance);
+  out->set_text(in.text);
+  out->set_text_sha256(in.text_sha256);
+  out->set_document_id(in.document_id);
+  out->set_tokens(in.tokens);
+  out->set_in_context(in.in_context);
+}
+
+RetrievedChunk FromProto(const v1::RetrievedChunk& in) {
+  RetrievedChunk out;
+  out.id = in.id();
+  out.row_version = in.row_version();
+  out.distance = in.distance();
+  out.text = in.text();
+  out.text_sha256 = in.text_sha256();
+  out.document_id = in.document_id();
+  out.tokens = in.tokens();
+  out.in_context = in.in_context();
+  return out;
+}
+
+void ToProto(const RetrieveResult& in, v1::RetrieveResponse* out) {
+  out->set_retrieval_id(in.retrieval_id);
+  out->set_log_seq(in.log_seq);
+  out->set_version(in.version);
+  out->set_exact(in.exact);
+  for (const auto& c : in.chunks) ToProto(c, out->add_chunks());
+  out->set_context(in.context);
+  out->set_context_sha256(in.context_sha256);
+  out->set_context_tokens(in.context_tokens);
+}
+
+RetrieveResult FromProto(const v1::RetrieveResponse& in) {
+  RetrieveResult out;
+  out.retrieval_id = in.retrieval_id();
+  out.log_seq = in.log_seq();
+  out.version = in.version();
+  out.exact = in.exact();
+  for (const auto& c : in.chunks()) out.chunks.push_back(FromProto(c));
+  out.context = in.context();
+  out.context_sha256 = in.context_sha256();
+  out.context_tokens = in.context_tokens();
+  return out;
+}
+
+AnswerRequest FromProto(const v1::RecordAnswerRequest& in) {
+  AnswerRequest out;
+  out.retrieval_id = in.retrieval_id();
+  out.answer = in.answer();
+  out.model = in.model();
+  out.prompt_tokens = in.prompt_tokens();
+  out.completion_tokens = in.completion_tokens();
+  return out;
+}
+
+void ToProto(const AnswerRequest& in, v1::RecordAnswerRequest* out) {
+  out->set_retrieval_id(in.retrieval_id);
+  out->set_answer(in.answer);
+  out->set_model(in.model);
+  out->set_prompt_tokens(in.prompt_tokens);
+  out->set_completion_tokens(in.completion_tokens);
+}
+
+v1::LogKind ToProto(LogKind kind) {
+  switch (kind) {
+    case LogKind::kRetrieval: return v1::LOG_KIND_RETRIEVAL;
+    case LogKind::kAnswer: return v1::LOG_KIND_ANSWER;
+  }
+  return v1::LOG_KIND_UNSPECIFIED;
+}
+
+Result<LogKind> FromProto(v1::LogKind kind, const std::string& field) {
+  switch (kind) {
+    case v1::LOG_KIND_RETRIEVAL: return LogKind::kRetrieval;
+    case v1::LOG_KIND_ANSWER: return LogKind::kAnswer;
+    default: return Status::InvalidArgument(field + ": unknown log record kind " + std::to_string(kind));
+  }
+}
+
+void ToProto(const LogRecord& in, v1::LogRecord* out, bool with_vector) {
+  out->set_seq(in.seq);
+  out->set_time_us(in.time_us);
+  out->set_kind(ToProto(in.kind));
+  out->set_retrieval_id(in.retrieval_id);
+  out->set_collection(in.collection);
+  out->set_version(in.version);
+  out->set_snapshot(in.snapshot);
+  out->set_query_text(in.query_text);
+  if (with_vector) out->mutable_query_vector()->Add(in.query_vector.begin(), in.query_vector.end());
+  out->set_query_vector_sha256(in.query_vector_sha256);
+  out->set_k(in.k);
+  out->set_ef(in.ef);
+  out->set_filter(in.filter);
+  out->set_token_budget(in.token_budget);
+  out->set_prompt(in.prompt);
+  out->set_client_trace_id(in.client_trace_id);
+  out->set_client_id(in.client_id);
+  out->set_exact(in.exact);
+  for (const auto& c : in.chunks) ToProto(c, out->add_chunks());
+  out->set_context_sha256(in.context_sha256);
+  out->set_context_tokens(in.context_tokens);
+  out->set_answer(in.answer);
+  out->set_model(in.model);
+  out->set_prompt_tokens(in.prompt_tokens);
+  out->set_completion_tokens(in.completion_tokens);
+  out->set_prev_hash(in.prev_hash);
+  out->set_hash(in.hash);
+}
+
+Result<LogRecord> FromProto(const v1::LogRecord& in, const std::string& field) {
+  LogRecord out;
+  out.seq = in.seq();
+  out.time_us = in.time_us();
+  VERITY_ASSIGN_OR_RETURN(out.kind, FromProto(in.kind(), field + ".kind"));
+  out.retrieval_id = in.retrieval_id();
+  out.collection = in.collection();
+  out.version = in.version();
+  out.snapshot = in.snapshot();
+  out.query_text = in.query_text();
+  out.query_vector.assign(in.query_vector().begin(), in.query_vector().end());
+  out.query_vector_sha256 = in.query_vector_sha256();
+  out.k = in.k();
+  out.ef = in.ef();
+  out.filter = in.filter();
+  out.token_budget = in.token_budget();
+  out.prompt = in.prompt();
+  out.client_trace_id = in.client_trace_id();
+  out.client_id = in.client_id();
+  out.exact = in.exact();
+  for (const auto& c : in.chunks()) out.chunks.push_back(FromProto(c));
+  out.context_sha256 = in.context_sha256();
+  out.context_tokens = in.context_tokens();
+  out.answer = in.answer();
+  out.model = in.model();
+  out.prompt_tokens = in.prompt_tokens();
+  out.completion_tokens = in.completion_tokens();
+  out.prev_hash = in.prev_hash();
+  out.hash = in.hash();
+  return out;
+}
+
+Result<LogQuery> FromProto(const v1::ListLogRequest& in) {
+  LogQuery out;
+  out.collection = in.collection();
+  if (in.since_us() < 0) return Status::InvalidArgument("since_us: " + std::to_string(in.since_us()) + " is negative");
+  if (in.until_us() < 0) return Status::InvalidArgument("until_us: " + std::to_string(in.until_us()) + " is negative");
+  out.since_us = in.since_us();
+  out.until_us = in.until_us();
+  if (in.kind() != v1::LOG_KIND_UNSPECIFIED) {
+    VERITY_ASSIGN_OR_RETURN(LogKind kind, FromProto(in.kind(), "kind"));
+    out.kind = kind;
+  }
+  out.start_after = in.start_after();
+  out.limit = in.limit() == 0 ? 100 : in.limit();
+  return out;
+}
+
+void ToProto(const LogQuery& in, v1::ListLogRequest* out) {
+  out->set_collection(in.collection);
+  out->set_since_us(in.since_us);
+  out->set_until_us(in.until_us);
+  out->set_kind(in.kind ? ToProto(*in.kind) : v1::LOG_KIND_UNSPECIFIED);
+  out->set_start_after(in.start_after);
+  out->set_limit(in.limit);
+}
+
+Result<LogPage> FromProto(const v1::ListLogResponse& in) {
+  LogPage out;
+  out.records.reserve(static_cast<size_t>(in.records_size()));
+  for (int i = 0; i < in.records_size(); ++i) {
+    VERITY_ASSIGN_OR_RETURN(LogRecord r, FromProto(in.records(i), "records[" + std::to_string(i) + "]"));
+    out.records.push_back(std::move(r));
+  }
+  out.next_cursor = in.next_cursor();
+  return out;
+}
+
+void ToProto(const LogVerifyResult& in, v1::VerifyLogResponse* out) {
+  out->set_ok(in.ok);
+  out->set_records(in.records);
+  out->set_first_seq(in.first_seq);
+  out->set_last_seq(in.last_seq);
+  out->set_head_hash(in.head_hash);
+  out->set_first_bad_seq(in.first_bad_seq);
+  out->set_problem(in.problem);
+}
+
+LogVerifyResult FromProto(const v1::VerifyLogResponse& in) {
+  LogVerifyResult out;
+  out.ok = in.ok();
+  out.records = in.records();
+  out.first_seq = in.first_seq();
+  out.last_seq = in.last_seq();
+  out.head_hash = in.head_hash();
+  out.first_bad_seq = in.first_bad_seq();
+  out.problem = in.problem();
+  return out;
+}
+
+v1::ReplayMode ToProto(ReplayMode mode) {
+  switch (mode) {
+    case ReplayMode::kContext: return v1::REPLAY_MODE_CONTEXT;
+    case ReplayMode::kRetrieval: return v1::REPLAY_MODE_RETRIEVAL;
+    case ReplayMode::kCounterfactual: return v1::REPLAY_MODE_COUNTERFACTUAL;
+  }
+  return v1::REPLAY_MODE_UNSPECIFIED;
+}
+
+Result<ReplayMode> FromProto(v1::ReplayMode mode, const std::string& field) {
+  switch (mode) {
+    case v1::REPLAY_MODE_UNSPECIFIED:
+    case v1::REPLAY_MODE_CONTEXT: return ReplayMode::kContext;
+    case v1::REPLAY_MODE_RETRIEVAL: return ReplayMode::kRetrieval;
+    case v1::REPLAY_MODE_COUNTERFACTUAL: return ReplayMode::kCounterfactual;
+    default: return Status::InvalidArgument(field + ": unknown replay mode " + std::to_string(mode));
+  }
+}
+
+Result<ReplayRequest> FromProto(const v1::ReplayRequest& in) {
+  ReplayRequest out;
+  out.retrieval_id = in.retrieval_id();
+  VERITY_ASSIGN_OR_RETURN(out.mode, FromProto(in.mode(), "mode"));
+  VERITY_RETURN_IF_ERROR(ReadAtPassThrough(in.at(), in.has_at(), "at", &out.at, &out.snapshot));
+  return out;
+}
+
+void ToProto(const ReplayRequest& in, v1::ReplayRequest* out) {
+  out->set_retrieval_id(in.retrieval_id);
+  out->set_mode(ToProto(in.mode));
+  if (in.at || !in.snapshot.empty()) ReadAtToProto(in.at, in.snapshot, out->mutable_at());
+}
+
+void ToProto(const ReplayResult& in, v1::ReplayResponse* out) {
+  out->set_mode(ToProto(in.mode));
+  out->set_retrieval_id(in.retrieval_id);
+  out->set_outcome(in.outcome);
+  out->set_detail(in.detail);
+  out->set_version(in.version);
+  for (const auto& c : in.chunks) {
+    auto* check = out->add_chunks();
+    check->set_id(c.id);
+    check->set_row_version(c.row_version);
+    check->set_status(c.status);
+  }
+  out->set_context_sha256(in.context_sha256);
+  out->set_context_hash_matches(in.context_hash_matches);
+  out->set_recall(in.recall);
+  for (const auto& id : in.missed) out->add_missed(id);
+  for (const auto& id : in.added) out->add_added(id);
+  for (const auto& id : in.removed) out->add_removed(id);
+  for (const auto& r : in.rank_changes) {
+    auto* change = out->add_rank_changes();
+    change->set_id(r.id);
+    change->set_logged_rank(r.logged_rank);
+    change->set_replay_rank(r.replay_rank);
+  }
+}
+
+Result<ReplayResult> FromProto(const v1::ReplayResponse& in) {
+  ReplayResult out;
+  VERITY_ASSIGN_OR_RETURN(out.mode, FromProto(in.mode(), "mode"));
+  out.retrieval_id = in.retrieval_id();
+  out.outcome = in.outcome();
+  out.detail = in.detail();
+  out.version = in.version();
+  for (const auto& c : in.chunks()) out.chunks.push_back(ChunkCheck{c.id(), c.row_version(), c.status()});
+  out.context_sha256 = in.context_sha256();
+  out.context_hash_matches = in.context_hash_matches();
+  out.recall = in.recall();
+  out.missed.assign(in.missed().begin(), in.missed().end());
+  out.added.assign(in.added().begin(), in.added().end());
+  out.removed.assign(in.removed().begin(), in.removed().end());
+  for (const auto& r : in.rank_changes()) {
+    out.rank_changes.push_back(RankChange{r.id(), r.logged_rank(), r.replay_rank()});
+  }
+  return out;
+}
+
 }  // namespace verity::wire

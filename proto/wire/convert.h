@@ -14,8 +14,10 @@
 #include <optional>
 #include <string>
 
+#include "verity/context.h"
 #include "verity/database.h"
 #include "verity/v1/collections.pb.h"
+#include "verity/v1/context.pb.h"
 #include "verity/v1/records.pb.h"
 #include "verity/v1/search.pb.h"
 #include "verity/v1/snapshots.pb.h"
@@ -106,5 +108,45 @@ void ToProto(const ExportResult& in, const std::string& name, v1::ExportResult* 
 ExportResult FromProto(const v1::ExportResult& in);
 void ToProto(const ImportResult& in, v1::ImportResult* out);
 ImportResult FromProto(const v1::ImportResult& in);
+
+// --- Context service and retrieval log ----------------------------------------
+// The request's ReadAt becomes RetrieveRequest::at or ::snapshot: a snapshot
+// name is not resolved here but passed to the engine, which logs it.
+// InvalidArgument for an empty snapshot name. k 0 becomes 10.
+Result<RetrieveRequest> FromProto(const v1::RetrieveRequest& in);
+void ToProto(const RetrieveRequest& in, v1::RetrieveRequest* out);
+void ToProto(const RetrievedChunk& in, v1::RetrievedChunk* out);
+RetrievedChunk FromProto(const v1::RetrievedChunk& in);
+void ToProto(const RetrieveResult& in, v1::RetrieveResponse* out);
+RetrieveResult FromProto(const v1::RetrieveResponse& in);
+
+AnswerRequest FromProto(const v1::RecordAnswerRequest& in);
+void ToProto(const AnswerRequest& in, v1::RecordAnswerRequest* out);
+
+v1::LogKind ToProto(LogKind kind);
+// InvalidArgument naming `field` for an unknown value (and for
+// LOG_KIND_UNSPECIFIED, which only ListLogRequest allows, as "every kind").
+Result<LogKind> FromProto(v1::LogKind kind, const std::string& field);
+// `with_vector` false leaves out the query vector (its hash stays).
+void ToProto(const LogRecord& in, v1::LogRecord* out, bool with_vector = true);
+Result<LogRecord> FromProto(const v1::LogRecord& in, const std::string& field);
+
+// limit 0 becomes 100.
+Result<LogQuery> FromProto(const v1::ListLogRequest& in);
+void ToProto(const LogQuery& in, v1::ListLogRequest* out);
+Result<LogPage> FromProto(const v1::ListLogResponse& in);
+
+void ToProto(const LogVerifyResult& in, v1::VerifyLogResponse* out);
+LogVerifyResult FromProto(const v1::VerifyLogResponse& in);
+
+v1::ReplayMode ToProto(ReplayMode mode);
+// REPLAY_MODE_UNSPECIFIED is context; InvalidArgument naming `field` for an
+// unknown value.
+Result<ReplayMode> FromProto(v1::ReplayMode mode, const std::string& field);
+// Like RetrieveRequest, a snapshot name in `at` is passed through unresolved.
+Result<ReplayRequest> FromProto(const v1::ReplayRequest& in);
+void ToProto(const ReplayRequest& in, v1::ReplayRequest* out);
+void ToProto(const ReplayResult& in, v1::ReplayResponse* out);
+Result<ReplayResult> FromProto(const v1::ReplayResponse& in);
 
 }  // namespace verity::wire

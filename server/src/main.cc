@@ -33,6 +33,7 @@ int Run(const ServerOptions& options) {
   DatabaseOptions db_options;
   db_options.sync_writes = options.sync_writes;
   db_options.gc_interval_seconds = options.gc_interval_seconds;
+  db_options.log_retention_seconds = options.log_retention_seconds;
   db_options.log = [](LogLevel level, const std::string& message) {
     Log(level == LogLevel::kInfo ? "info" : level == LogLevel::kWarning ? "warn" : "error", "engine",
         {{"message", message}});
@@ -51,9 +52,11 @@ int Run(const ServerOptions& options) {
   RecordServiceImpl records(db->get(), &options);
   SearchServiceImpl search(db->get(), &options);
   SnapshotServiceImpl snapshots(db->get(), &options);
+  ContextServiceImpl context(db->get(), &options);
+  LogServiceImpl log_service(db->get(), &options);
 
   HealthServiceImpl health({"verity.v1.CollectionService", "verity.v1.RecordService", "verity.v1.SearchService",
-                            "verity.v1.SnapshotService"});
+                            "verity.v1.SnapshotService", "verity.v1.ContextService", "verity.v1.LogService"});
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
@@ -66,6 +69,8 @@ int Run(const ServerOptions& options) {
   builder.RegisterService(&records);
   builder.RegisterService(&search);
   builder.RegisterService(&snapshots);
+  builder.RegisterService(&context);
+  builder.RegisterService(&log_service);
   builder.RegisterService(&health);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {

@@ -30,6 +30,7 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   else if (name == "shutdown-grace-ms") return ParseUint(name, value, 600000, &o->shutdown_grace_ms);
   else if (name == "slow-request-ms") return ParseUint(name, value, 86400000, &o->slow_request_ms);
   else if (name == "gc-interval-seconds") return ParseUint(name, value, 31536000, &o->gc_interval_seconds, 0);
+  else if (name == "log-retention-seconds") return ParseUint(name, value, 3153600000u, &o->log_retention_seconds, 0);
   else if (name == "export-dir") o->export_dir = value;
   else if (name == "sync-writes") {
     if (value == "true") o->sync_writes = true;
@@ -68,6 +69,7 @@ std::string Usage() {
          "  --sync-writes true|false    fsync before acknowledging writes (default true)\n"
          "  --export-dir DIR            where Export writes and Import reads (default DATA/exports)\n"
          "  --gc-interval-seconds N     background GC of every collection; 0 = off (default " + std::to_string(d.gc_interval_seconds) + ")\n"
+         "  --log-retention-seconds N   keep retrieval-log records this long; 0 = forever (default " + std::to_string(d.log_retention_seconds) + ")\n"
          "\n"
          "exit codes: 0 clean shutdown; 1 bad flags; 2 data directory in use or unusable;\n"
          "            3 cannot listen on the address\n";

@@ -42,6 +42,10 @@ struct ServerOptions {
   // Background GC of every collection every this many seconds; 0 = only on
   // demand (the Gc call). Default: 600
   uint32_t gc_interval_seconds = 600;
+  // Retrieval-log records older than this are removed by the background GC,
+  // releasing the versions only they kept; 0 = keep forever.
+  // Default: 31536000 (365 days)
+  uint32_t log_retention_seconds = 365u * 24 * 3600;
 
   // --export-dir, or its default under the data directory.
   std::string ExportDir() const { return export_dir.empty() ? data_dir + "/exports" : export_dir; }

@@ -443,4 +443,98 @@ grpc::Status SnapshotServiceImpl::Import(grpc::ServerContext* ctx, const v1::Imp
   });
 }
 
+// ----- ContextService ---------------------------------------------------------
+
+namespace {
+
+// Retrieve and Replay pass a snapshot name to the engine (which logs it);
+// its NotFound for the snapshot then names the request field, as
+// ResolveReadAt's does for every other read ("at.snapshot: snapshot ...").
+Status NameSnapshotField(const Status& status, const std::string& snapshot) {
+  if (status.code() != StatusCode::kNotFound || snapshot.empty()) return status;
+  if (status.message().rfind("snapshot \"" + snapshot + "\"", 0) != 0) return status;
+  return status.WithPrefix("at.snapshot");
+}
+
+}  // namespace
+
+grpc::Status ContextServiceImpl::Retrieve(grpc::ServerContext* ctx, const v1::RetrieveRequest* req,
+                                          v1::RetrieveResponse* resp) {
+  return Serve(ctx, "Retrieve", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(RetrieveRequest request, FromProto(*req));
+    if (request.k > options_->max_k) {
+      return Status::InvalidArgument("k: " + std::to_string(request.k) + " exceeds the server limit --max-k=" +
+                                     std::to_string(options_->max_k));
+    }
+    if (request.vector.size() > options_->max_dimension) {
+      return Status::InvalidArgument("vector: has " + std::to_string(request.vector.size()) +
+                                     " components; the server limit is --max-dimension=" +
+                                     std::to_string(options_->max_dimension));
+    }
+    auto result = db_->Retrieve(request);
+    if (!result.ok()) return NameSnapshotField(result.status(), request.snapshot);
+    ToProto(*result, resp);
+    return Status::Ok();
+  });
+}
+
+grpc::Status ContextServiceImpl::RecordAnswer(grpc::ServerContext* ctx, const v1::RecordAnswerRequest* req,
+                                              v1::RecordAnswerResponse* resp) {
+  return Serve(ctx, "RecordAnswer", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(LogRecord record, db_->RecordAnswer(FromProto(*req)));
+    ToProto(record, resp->mutable_record());
+    return Status::Ok();
+  });
+}
+
+// ----- LogService -------------------------------------------------------------
+
+grpc::Status LogServiceImpl::GetRetrieval(grpc::ServerContext* ctx, const v1::GetRetrievalRequest* req,
+                                          v1::GetRetrievalResponse* resp) {
+  return Serve(ctx, "GetRetrieval", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(auto found, db_->GetRetrieval(req->retrieval_id()));
+    ToProto(found.first, resp->mutable_retrieval());
+    if (found.second) ToProto(*found.second, resp->mutable_answer());
+    return Status::Ok();
+  });
+}
+
+grpc::Status LogServiceImpl::ListLog(grpc::ServerContext* ctx, const v1::ListLogRequest* req,
+                                     v1::ListLogResponse* resp) {
+  return Serve(ctx, "ListLog", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(LogQuery query, FromProto(*req));
+    VERITY_ASSIGN_OR_RETURN(LogPage page, db_->ListLog(query));
+    for (const auto& record : page.records) ToProto(record, resp->add_records(), req->with_vectors());
+    resp->set_next_cursor(page.next_cursor);
+    return Status::Ok();
+  });
+}
+
+grpc::Status LogServiceImpl::VerifyLog(grpc::ServerContext* ctx, const v1::VerifyLogRequest*,
+                                       v1::VerifyLogResponse* resp) {
+  return Serve(ctx, "VerifyLog", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(LogVerifyResult result, db_->VerifyLog());
+    if (!result.ok) {  // not an error of the call, but an operator wants to see it in the server's log
+      Log("error", "log_verify_failed",
+          {{"first_bad_seq", std::to_string(result.first_bad_seq)}, {"problem", result.problem}});
+    }
+    ToProto(result, resp);
+    return Status::Ok();
+  });
+}
+
+grpc::Status LogServiceImpl::Replay(grpc::ServerContext* ctx, const v1::ReplayRequest* req, v1::ReplayResponse* resp) {
+  return Serve(ctx, "Replay", *options_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(ReplayRequest request, FromProto(*req));
+    if (request.mode != ReplayMode::kCounterfactual && (request.at || !request.snapshot.empty())) {
+      return Status::InvalidArgument(
+          "at: only for a counterfactual replay (context and retrieval replays run at the logged version)");
+    }
+    auto result = db_->Replay(request);
+    if (!result.ok()) return NameSnapshotField(result.status(), request.snapshot);
+    ToProto(*result, resp);
+    return Status::Ok();
+  });
+}
+
 }  // namespace verity::server

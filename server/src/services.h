@@ -13,6 +13,7 @@
 #include "server_options.h"
 #include "verity/database.h"
 #include "verity/v1/collections.grpc.pb.h"
+#include "verity/v1/context.grpc.pb.h"
 #include "verity/v1/records.grpc.pb.h"
 #include "verity/v1/search.grpc.pb.h"
 #include "verity/v1/snapshots.grpc.pb.h"
@@ -90,6 +91,37 @@ class SnapshotServiceImpl final : public v1::SnapshotService::Service {
                       grpc::ServerWriter<v1::ExportResponse>* writer) override;
   grpc::Status Import(grpc::ServerContext* ctx, const v1::ImportRequest* req,
                       grpc::ServerWriter<v1::ImportResponse>* writer) override;
+
+ private:
+  Database* db_;
+  const ServerOptions* options_;
+};
+
+// The context service: Retrieve (a search whose result is logged, durably,
+// before it is returned) and RecordAnswer. Sync API: a retrieval waits for a
+// synced log write anyway, so the callback API's saved hand-off is noise.
+class ContextServiceImpl final : public v1::ContextService::Service {
+ public:
+  ContextServiceImpl(Database* db, const ServerOptions* options) : db_(db), options_(options) {}
+  grpc::Status Retrieve(grpc::ServerContext* ctx, const v1::RetrieveRequest* req, v1::RetrieveResponse* resp) override;
+  grpc::Status RecordAnswer(grpc::ServerContext* ctx, const v1::RecordAnswerRequest* req,
+                            v1::RecordAnswerResponse* resp) override;
+
+ private:
+  Database* db_;
+  const ServerOptions* options_;
+};
+
+// The audit side of the retrieval log: read, list, verify, replay.
+class LogServiceImpl final : public v1::LogService::Service {
+ public:
+  LogServiceImpl(Database* db, const ServerOptions* options) : db_(db), options_(options) {}
+  grpc::Status GetRetrieval(grpc::ServerContext* ctx, const v1::GetRetrievalRequest* req,
+                            v1::GetRetrievalResponse* resp) override;
+  grpc::Status ListLog(grpc::ServerContext* ctx, const v1::ListLogRequest* req, v1::ListLogResponse* resp) override;
+  grpc::Status VerifyLog(grpc::ServerContext* ctx, const v1::VerifyLogRequest* req,
+                         v1::VerifyLogResponse* resp) override;
+  grpc::Status Replay(grpc::ServerContext* ctx, const v1::ReplayRequest* req, v1::ReplayResponse* resp) override;
 
  private:
   Database* db_;

@@ -5,6 +5,8 @@
 //   verity_kill_child DIR export VERSION PATH
 //   verity_kill_child DIR import PATH NAME
 //   verity_kill_child DIR gc            (deletes snapshot "good" first)
+//   verity_kill_child DIR retrieve-loop (retrieves from "kb" until killed,
+//                                        printing "ACK <retrieval id>" for each)
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -31,6 +33,20 @@ int main(int argc, char** argv) {
     s = (*db)->Export("c", std::strtoull(argv[3], nullptr, 10), argv[4]).status();
   } else if (op == "import" && argc == 5) {
     s = (*db)->Import(argv[3], argv[4]).status();
+  } else if (op == "retrieve-loop" && argc == 3) {
+    for (unsigned i = 0;; ++i) {
+      RetrieveRequest r;
+      r.collection = "kb";
+      r.vector.assign(8, static_cast<float>(i % 97));
+      r.query_text = "question " + std::to_string(i);
+      auto got = (*db)->Retrieve(r);
+      if (!got.ok()) {
+        std::fprintf(stderr, "retrieve: %s\n", got.status().ToString().c_str());
+        return 1;
+      }
+      std::printf("ACK %s\n", got->retrieval_id.c_str());
+      std::fflush(stdout);
+    }
   } else if (op == "gc" && argc == 3) {
     s = (*db)->DeleteSnapshot("c", "good");
     if (s.ok()) s = (*db)->Gc("c").status();

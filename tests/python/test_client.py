@@ -554,6 +554,54 @@ class VersionTest(ServerTestCase):
         self.assertEqual(stamps, sorted(stamps))
 
 
+class ContextTest(ServerTestCase):
+    def test_retrieve_and_record_answer(self):
+        coll = self.name()
+        self.db.create_collection(coll, 2)
+        self.db.upsert(coll, [record("a", [1, 0], text="alpha text"), record("b", [0, 1], text="beta text")])
+        r = self.db.retrieve(coll, [1, 0.1], k=2, query_text="alpha?", prompt="qa@1", client_trace_id="t-1")
+        self.assertRegex(r["retrieval_id"], r"^rtv-[0-9a-f]{32}$")
+        self.assertEqual(r["version"], 1)
+        self.assertEqual([c["id"] for c in r["chunks"]], ["a", "b"])
+        self.assertEqual(r["chunks"][0]["text"], "alpha text")
+        self.assertEqual(r["chunks"][0]["row_version"], 1)
+        self.assertEqual(len(r["chunks"][0]["text_sha256"]), 64)
+        self.assertTrue(all(c["in_context"] for c in r["chunks"]))
+        self.assertEqual(r["context"], "alpha text\n\nbeta text")
+        self.assertEqual(len(r["context_sha256"]), 64)
+
+        # A token budget keeps the best chunk only (each text is 3 tokens).
+        budgeted = self.db.retrieve(coll, [1, 0], k=2, token_budget=4, at=1)
+        self.assertEqual([c["in_context"] for c in budgeted["chunks"]], [True, False])
+        self.assertEqual(budgeted["context"], "alpha text")
+        self.assertNotEqual(budgeted["retrieval_id"], r["retrieval_id"])
+        self.assertGreater(budgeted["log_seq"], r["log_seq"])
+
+        # The answer is recorded as a new, chained log record.
+        a = self.db.record_answer(r["retrieval_id"], "alpha text", model="echo", prompt_tokens=6,
+                                  completion_tokens=3)
+        self.assertEqual(a["retrieval_id"], r["retrieval_id"])
+        self.assertEqual((a["answer"], a["model"], a["prompt_tokens"], a["completion_tokens"]),
+                         ("alpha text", "echo", 6, 3))
+        self.assertEqual(a["collection"], coll)
+        self.assertGreater(a["seq"], budgeted["log_seq"])
+        self.assertEqual(len(a["hash"]), 64)
+        self.assertEqual(len(a["prev_hash"]), 64)
+        self.assertVerityError("ALREADY_EXISTS", r["retrieval_id"], self.db.record_answer, r["retrieval_id"], "again")
+
+        # A new head; reading an older version; errors (a snapshot name that does not exist).
+        self.db.upsert(coll, [record("c", [1, 0.05], text="gamma")])
+        self.assertEqual(self.db.retrieve(coll, [1, 0.05], k=1)["chunks"][0]["id"], "c")
+        self.assertEqual(self.db.retrieve(coll, [1, 0.05], k=1, at=1)["chunks"][0]["id"], "a")
+        self.assertVerityError("NOT_FOUND", "ghost", self.db.retrieve, coll, [1, 0], at="ghost")
+        self.assertVerityError("NOT_FOUND", "rtv-", self.db.record_answer, "rtv-" + "0" * 32, "text")
+        self.assertVerityError("INVALID_ARGUMENT", "answer", self.db.record_answer, budgeted["retrieval_id"], "")
+        self.assertVerityError("INVALID_ARGUMENT", "filter", self.db.retrieve, coll, [1, 0], filter="x =")
+        self.assertVerityError("INVALID_ARGUMENT", "--max-k", self.db.retrieve, coll, [1, 0], k=5000)
+        with self.assertRaises(TypeError):
+            self.db.record_answer(budgeted["retrieval_id"], b"bytes")
+
+
 class ErrorTest(ServerTestCase):
     def test_error_carries_code_message_and_cause(self):
         missing = self.name(".missing")
@@ -609,6 +657,15 @@ class RagExampleTest(ServerTestCase):
             self.assertNotIn("lighthouse#", section)  # a draft; every filter excludes it
         self.assertIn("four to six hours", sections[1])
         self.assertIn("80 psi", sections[2])
+        # Each question went through the context service and its answer was recorded.
+        retrieval_ids = []
+        for section in sections:
+            m = re.search(r"^retrieval (rtv-[0-9a-f]{32}) at version (\d+), context sha256 [0-9a-f]{16}$", section, re.M)
+            self.assertIsNotNone(m, section)
+            self.assertEqual(int(m.group(2)), loaded)
+            retrieval_ids.append(m.group(1))
+            self.assertRegex(section, r"(?m)^answer recorded: log record \d+$")
+        self.assertEqual(len(set(retrieval_ids)), 3)
 
         # The revision and the read at the version before it.
         m = re.search(r"^revised bicycle: (\d+) changed chunks upserted -> version (\d+)$", out, re.M)
@@ -631,10 +688,15 @@ class RagExampleTest(ServerTestCase):
         self.assertEqual(self.db.count(coll, filter='doc = "bicycle" and draft = false'),
                          self.db.count(coll, at=loaded, filter='doc = "bicycle"'))
 
-        # Deterministic: a second run (which recreates the collection) prints the same.
+        # Deterministic: a second run (which recreates the collection) prints
+        # the same, but for the retrieval ids and log record numbers.
         again = self.run_example(coll)
         self.assertEqual(again.returncode, 0, again.stderr)
-        self.assertEqual(again.stdout, out)
+
+        def masked(text):
+            return re.sub(r"log record \d+", "log record N", re.sub(r"rtv-[0-9a-f]{32}", "rtv-X", text))
+
+        self.assertEqual(masked(again.stdout), masked(out))
         self.db.drop_collection(coll)
 
 
@@ -651,7 +713,7 @@ class ShutdownTest(unittest.TestCase):
         self.assertEqual(errors, [])
 
 
-TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ErrorTest, RagExampleTest, ShutdownTest]
+TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ContextTest, ErrorTest, RagExampleTest, ShutdownTest]
 
 
 def main():

@@ -8,6 +8,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "verity/v1/collections.grpc.pb.h"
+#include "verity/v1/context.grpc.pb.h"
 #include "verity/v1/records.grpc.pb.h"
 #include "verity/v1/search.grpc.pb.h"
 #include "verity/v1/snapshots.grpc.pb.h"
@@ -20,11 +21,15 @@ struct Stubs {
         records(v1::RecordService::NewStub(channel)),
         search(v1::SearchService::NewStub(channel)),
         snapshots(v1::SnapshotService::NewStub(channel)),
+        context(v1::ContextService::NewStub(channel)),
+        log(v1::LogService::NewStub(channel)),
         health(grpc::health::v1::Health::NewStub(channel)) {}
   std::unique_ptr<v1::CollectionService::Stub> collections;
   std::unique_ptr<v1::RecordService::Stub> records;
   std::unique_ptr<v1::SearchService::Stub> search;
   std::unique_ptr<v1::SnapshotService::Stub> snapshots;
+  std::unique_ptr<v1::ContextService::Stub> context;
+  std::unique_ptr<v1::LogService::Stub> log;
   std::unique_ptr<grpc::health::v1::Health::Stub> health;
 
   // True if the health service answers SERVING.

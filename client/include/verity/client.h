@@ -14,8 +14,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "verity/context.h"
 #include "verity/status.h"
 #include "verity/types.h"
 
@@ -130,6 +132,31 @@ class Client {
   // `replace`. Deadline: transfer_timeout.
   Result<ImportResult> Import(const std::string& name, const std::string& as_name = "", bool replace = false,
                               const ProgressFunction& progress = nullptr);
+
+  // --- Context service and retrieval log (docs/retrieval-log.md) ------------
+  // Searches and logs the retrieval; the log record is durable before the
+  // result arrives. `request.snapshot` names a snapshot (then leave `at`
+  // unset); the server logs the name. k 0 means 10. INVALID_ARGUMENT for the
+  // vector, k (1..--max-k), ef, the filter; NOT_FOUND for the collection or
+  // snapshot.
+  Result<RetrieveResult> Retrieve(const RetrieveRequest& request);
+  // Logs the answer generated from a retrieval; returns the answer record.
+  // NOT_FOUND (retrieval id), ALREADY_EXISTS (it has an answer already),
+  // INVALID_ARGUMENT (empty or over 1 MiB).
+  Result<LogRecord> RecordAnswer(const AnswerRequest& request);
+  // The retrieval record (with its query vector) and its answer record, if
+  // any. NOT_FOUND for an unknown retrieval id.
+  Result<std::pair<LogRecord, std::optional<LogRecord>>> GetRetrieval(const std::string& retrieval_id);
+  // One page of log records; pass the previous page's next_cursor as
+  // query.start_after. Without `with_vectors` retrieval records carry only
+  // their query vector's hash. INVALID_ARGUMENT for a limit outside 1..10000.
+  Result<LogPage> ListLog(const LogQuery& query, bool with_vectors = false);
+  // Walks the hash chain. A chain that does not verify is an OK call with
+  // ok == false.
+  Result<LogVerifyResult> VerifyLog();
+  // Replays a retrieval; for a counterfactual replay `at` / `snapshot`
+  // choose the version (default head). NOT_FOUND (retrieval id, snapshot).
+  Result<ReplayResult> Replay(const ReplayRequest& request);
 
  private:
   struct Stubs;

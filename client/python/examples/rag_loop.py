@@ -8,10 +8,14 @@ is found next to this folder.)
 
 It creates a collection, splits a few small made-up documents into
 overlapping word windows ("chunks"), embeds and ingests them in batches,
-asks three questions with metadata filters, stitches the retrieved chunks
-back into passages (the context a language model would be given), revises
-one document and shows that a read at the older version still sees the old
-text. Everything is deterministic, so the output is the same on every run.
+asks three questions with metadata filters through the context service
+(``retrieve``: a search whose result the server writes to its retrieval log
+before returning it), stitches the retrieved chunks back into passages (the
+context a language model would be given), has a stand-in "language model"
+answer and reports the answer back (``record_answer``), revises one document
+and shows that a read at the older version still sees the old text.
+Everything is deterministic, so the output is the same on every run except
+for the retrieval ids and log record numbers the server assigns.
 
 The embedding is a stand-in for a real embedding model: a hashed bag of
 words (each word, lower-cased and crudely stemmed, adds +1 or -1 to one of
@@ -205,16 +209,17 @@ def chunk(doc_id, doc, text=None):
     return records
 
 
-def assemble_context(hits):
+def assemble_context(hits, start_words):
     """Stitches the hits back into passages: overlapping windows of the same
-    document become one passage, using their start_word metadata. Returns
-    (document_id, first_word, last_word, text) in the order of each
-    document's best hit."""
+    document become one passage, using where each chunk starts in its
+    document (``start_words``: chunk id -> first word, the application's own
+    chunk table). Returns (document_id, first_word, last_word, text) in the
+    order of each document's best hit."""
     words_by_doc = {}
     for hit in hits:
         words = words_by_doc.setdefault(hit["document_id"], {})
         for i, word in enumerate(hit["text"].split()):
-            words[hit["metadata"]["start_word"] + i] = word
+            words[start_words[hit["id"]] + i] = word
     passages = []
     for doc_id, words in words_by_doc.items():
         run = []
@@ -239,11 +244,22 @@ def print_context(passages):
                             subsequent_indent="    "))
 
 
-def ask(db, collection, question, filter, k, at=None):
-    """Embeds the question, retrieves the top k chunks that pass the filter
-    and returns (hits, passages)."""
-    hits = db.search(collection, embed(question), k=k, filter=filter, at=at)
-    return hits, assemble_context(hits)
+def fake_llm(question, retrieval):
+    """The stand-in language model: "answers" with the text of the best
+    chunk in the context. A real application would send the question and
+    retrieval["context"] to a model here."""
+    in_context = [c for c in retrieval["chunks"] if c["in_context"]]
+    return in_context[0]["text"] if in_context else "I don't know."
+
+
+def ask(db, collection, question, filter, k, start_words, at=None):
+    """Embeds the question and retrieves the top k chunks that pass the
+    filter through the context service, which logs the retrieval. Returns
+    (retrieval, passages)."""
+    retrieval = db.retrieve(
+        collection, embed(question), k=k, query_text=question, filter=filter, at=at, prompt="rag-demo@1"
+    )
+    return retrieval, assemble_context(retrieval["chunks"], start_words)
 
 
 def main():
@@ -279,15 +295,26 @@ def main():
               f"draft={db.count(args.collection, filter='draft = true')} "
               f"since_2022={db.count(args.collection, filter='year >= 2022')}")
 
-        # ----- questions -----------------------------------------------------
+        start_words = {c["id"]: c["metadata"]["start_word"] for c in chunks}
+
+        # ----- questions: retrieve, answer, record the answer ------------------
         for n, (question, filter) in enumerate(QUESTIONS, 1):
-            hits, passages = ask(db, args.collection, question, filter, args.k)
+            retrieval, passages = ask(db, args.collection, question, filter, args.k, start_words)
+            hits = retrieval["chunks"]
             print()
             print(f"Q{n}: {question}")
             print(f"filter: {filter}")
-            print(f"top hit: {hits[0]['id']} ({hits[0]['metadata']['title']})")
+            print(f"retrieval {retrieval['retrieval_id']} at version {retrieval['version']}, "
+                  f"context sha256 {retrieval['context_sha256'][:16]}")
+            print(f"top hit: {hits[0]['id']} ({DOCUMENTS[hits[0]['document_id']]['title']})")
             print_hits(hits)
             print_context(passages)
+            answer = fake_llm(question, retrieval)
+            record = db.record_answer(retrieval["retrieval_id"], answer, model="fake-llm (top chunk)",
+                                      prompt_tokens=retrieval["context_tokens"],
+                                      completion_tokens=(len(answer) + 3) // 4)
+            print(f"answer: {textwrap.shorten(answer, width=80)}")
+            print(f"answer recorded: log record {record['seq']}")
 
         # ----- a revision, and reading the past --------------------------------
         doc_id, old, new = REVISION
@@ -301,9 +328,10 @@ def main():
 
         question, filter = QUESTIONS[2]
         for label, at in ((f"head (version {version})", None), (f"version {loaded}, before the revision", loaded)):
-            hits, passages = ask(db, args.collection, question, filter, args.k, at=at)
+            retrieval, passages = ask(db, args.collection, question, filter, args.k, start_words, at=at)
+            hits = retrieval["chunks"]
             answer = re.search(r"\b(\d+) psi\b", " ".join(p[3] for p in passages))
-            print(f"at {label}: read version {hits.version}, top hit {hits[0]['id']} "
+            print(f"at {label}: read version {retrieval['version']}, top hit {hits[0]['id']} "
                   f"row version {hits[0]['row_version']}, answer: {answer.group(0) if answer else 'not found'}")
         first_changed = changed[0]["id"]
         print(f"get {first_changed} at version {loaded}: {db.get(args.collection, first_changed, at=loaded)['text']!r}")

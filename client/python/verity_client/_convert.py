@@ -212,6 +212,68 @@ def set_read_at(at, message):
     message.at.version = int(at)
 
 
+def set_read_point(at, message):
+    """Like ``set_read_at``, but ``at`` may also be a snapshot name (str),
+    which the server resolves (and, for a retrieval, logs by name)."""
+    if isinstance(at, str):
+        if not at:
+            raise ValueError("at: empty snapshot name")
+        message.at.snapshot = at
+        return
+    set_read_at(at, message)
+
+
+def uint32(value, field):
+    """A count the wire carries as uint32; None means 0."""
+    if value is None:
+        return 0
+    if _is_bool(value) or not isinstance(value, numbers.Integral) or not 0 <= int(value) <= 0xFFFFFFFF:
+        raise ValueError(f"{field}: expected an integer in 0..4294967295, got {value!r}")
+    return int(value)
+
+
+def retrieval_from_proto(resp):
+    chunks = [
+        {
+            "id": c.id,
+            "row_version": c.row_version,
+            "distance": c.distance,
+            "text": c.text,
+            "text_sha256": c.text_sha256,
+            "document_id": c.document_id,
+            "tokens": c.tokens,
+            "in_context": c.in_context,
+        }
+        for c in resp.chunks
+    ]
+    return {
+        "retrieval_id": resp.retrieval_id,
+        "log_seq": resp.log_seq,
+        "version": resp.version,
+        "exact": resp.exact,
+        "chunks": chunks,
+        "context": resp.context,
+        "context_sha256": resp.context_sha256,
+        "context_tokens": resp.context_tokens,
+    }
+
+
+def answer_record_from_proto(r):
+    return {
+        "seq": r.seq,
+        "time_us": r.time_us,
+        "retrieval_id": r.retrieval_id,
+        "collection": r.collection,
+        "version": r.version,
+        "answer": r.answer,
+        "model": r.model,
+        "prompt_tokens": r.prompt_tokens,
+        "completion_tokens": r.completion_tokens,
+        "prev_hash": r.prev_hash,
+        "hash": r.hash,
+    }
+
+
 def check_filter(filter):
     if filter is None:
         return ""

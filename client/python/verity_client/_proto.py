@@ -9,6 +9,8 @@ try:
     from verity.v1 import collections_pb2
     from verity.v1 import collections_pb2_grpc
     from verity.v1 import common_pb2
+    from verity.v1 import context_pb2
+    from verity.v1 import context_pb2_grpc
     from verity.v1 import records_pb2
     from verity.v1 import records_pb2_grpc
     from verity.v1 import search_pb2
@@ -26,6 +28,8 @@ __all__ = [
     "collections_pb2",
     "collections_pb2_grpc",
     "common_pb2",
+    "context_pb2",
+    "context_pb2_grpc",
     "records_pb2",
     "records_pb2_grpc",
     "search_pb2",

@@ -9,6 +9,8 @@ from ._proto import (
     collections_pb2,
     collections_pb2_grpc,
     common_pb2,
+    context_pb2,
+    context_pb2_grpc,
     health_pb2,
     health_pb2_grpc,
     records_pb2,
@@ -77,6 +79,7 @@ class Client:
         self._collections = collections_pb2_grpc.CollectionServiceStub(self._channel)
         self._records = records_pb2_grpc.RecordServiceStub(self._channel)
         self._search = search_pb2_grpc.SearchServiceStub(self._channel)
+        self._context = context_pb2_grpc.ContextServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 
     def close(self):
@@ -346,3 +349,78 @@ class Client:
             request.queries.append(self._query(v, k, ef, filter, at, with_payload, with_vectors, plan))
         resp = self._call("SearchService.BatchSearch", self._search.BatchSearch, request)
         return [self._hits(r, with_payload, with_vectors) for r in resp.results]
+
+    # ----- context service ------------------------------------------------------
+
+    def retrieve(
+        self,
+        collection,
+        vector,
+        k=10,
+        query_text=None,
+        ef=None,
+        filter=None,
+        at=None,
+        token_budget=None,
+        prompt=None,
+        client_trace_id=None,
+        client_id=None,
+    ):
+        """Retrieves the context for a question: searches like ``search`` and
+        writes a record of what was retrieved to the server's retrieval log
+        (durable before this returns). Pass the returned ``retrieval_id`` to
+        ``record_answer`` once the model has answered.
+
+        ``at`` is a version number, a snapshot name (str; logged by name) or
+        None for the head. ``token_budget`` (None: no budget) keeps the
+        best-ranked chunks whose estimated tokens (one per 4 bytes of text)
+        fit. ``query_text`` (the question), ``prompt`` ("name@version" of the
+        prompt template), ``client_trace_id`` and ``client_id`` are logged for
+        audits.
+
+        Returns a dict: retrieval_id ("rtv-" + 32 hex digits), log_seq,
+        version (read), exact, chunks (nearest first: id, row_version,
+        distance, text, text_sha256, document_id, tokens, in_context),
+        context (the in-context texts joined by blank lines),
+        context_sha256, context_tokens.
+
+        Raises VerityError NOT_FOUND for the collection or snapshot,
+        INVALID_ARGUMENT for the vector, k (1..--max-k), ef or the filter."""
+        request = context_pb2.RetrieveRequest(
+            collection=collection,
+            query_text=query_text or "",
+            k=_convert.uint32(k, "k"),
+            ef=_convert.uint32(ef, "ef"),
+            filter=_convert.check_filter(filter),
+            token_budget=_convert.uint32(token_budget, "token_budget"),
+            prompt=prompt or "",
+            client_trace_id=client_trace_id or "",
+            client_id=client_id or "",
+        )
+        request.vector.extend(_convert.vector_to_list(vector, "vector"))
+        _convert.set_read_point(at, request)
+        resp = self._call("ContextService.Retrieve", self._context.Retrieve, request)
+        return _convert.retrieval_from_proto(resp)
+
+    def record_answer(self, retrieval_id, answer, model=None, prompt_tokens=None, completion_tokens=None):
+        """Records the answer generated from a retrieval's context as a new
+        record of the retrieval log, and returns that record as a dict: seq,
+        time_us, retrieval_id, collection, version, answer, model,
+        prompt_tokens, completion_tokens, prev_hash, hash (the log's hash
+        chain). Answers are immutable.
+
+        Raises VerityError NOT_FOUND for an unknown retrieval id,
+        ALREADY_EXISTS if it already has an answer, INVALID_ARGUMENT for an
+        empty answer or one over 1 MiB."""
+        if not isinstance(answer, str):
+            raise TypeError(f"answer: expected str, got {type(answer).__name__}")
+        request = context_pb2.RecordAnswerRequest(
+            retrieval_id=retrieval_id,
+            answer=answer,
+            model=model or "",
+            prompt_tokens=_convert.uint32(prompt_tokens, "prompt_tokens"),
+            completion_tokens=_convert.uint32(completion_tokens, "completion_tokens"),
+        )
+        resp = self._call("ContextService.RecordAnswer", self._context.RecordAnswer, request)
+        return _convert.answer_record_from_proto(resp.record)
+

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "verity/context.h"
 #include "verity/filter.h"
 #include "verity/status.h"
 #include "verity/types.h"
@@ -52,6 +53,10 @@ struct DatabaseOptions {
   // scanned and distances computed) and picks the cheaper. When false, only
   // the two thresholds above decide. Default: true
   bool cost_based_planner = true;
+  // Retrieval-log records older than this are removed by the background GC
+  // (0 = keep forever); versions they pinned are then released.
+  // Default: 365 days
+  int64_t log_retention_seconds = 365LL * 24 * 3600;
   // Threads for graph inserts of one batch (0 = OpenMP's default). Default: 0
   int insert_threads = 0;
   // Background GC of every collection every this many seconds (0 = only on
@@ -148,6 +153,37 @@ class Database {
   // Every committed version, oldest first (version 0 = creation), with
   // whether it is still readable and which snapshots pin it.
   Result<std::vector<VersionInfo>> ListVersions(const std::string& collection) const;
+
+  // --- Context service and retrieval log (docs/retrieval-log.md) -----------
+  // Searches and appends a hash-chained log record, durable before it
+  // returns (a failed log write fails the call). Pins the version read for
+  // as long as the log keeps the record. Errors: as Search; NotFound
+  // (snapshot); InvalidArgument (filter text, with its column).
+  Result<RetrieveResult> Retrieve(const RetrieveRequest& request);
+  // Appends an answer record for a retrieval. Answers are immutable: a
+  // second answer is refused with AlreadyExists naming the first.
+  // Errors: NotFound (retrieval id), InvalidArgument (empty or too long).
+  Result<LogRecord> RecordAnswer(const AnswerRequest& request);
+  // The retrieval record and, if any, its answer record.
+  // Errors: NotFound.
+  Result<std::pair<LogRecord, std::optional<LogRecord>>> GetRetrieval(const std::string& retrieval_id) const;
+  Result<LogPage> ListLog(const LogQuery& query) const;
+  // Walks the chain from the first retained record to the head: every hash,
+  // every link, sequence continuity, and the stored head.
+  Result<LogVerifyResult> VerifyLog() const;
+  // Replays a retrieval (docs/retrieval-log.md, "Replay").
+  // Errors: NotFound (retrieval id, snapshot).
+  Result<ReplayResult> Replay(const ReplayRequest& request) const;
+  // Scores a retrieval's answer (recorded, or given) against the logged
+  // context, rebuilt from the rows. Errors: NotFound (retrieval id);
+  // FailedPrecondition (no answer recorded and none given; context rows
+  // collected); InvalidArgument (threshold).
+  Result<AuditResult> Audit(const AuditRequest& request) const;
+  // Audits every answered retrieval of a collection in a time range.
+  Result<BatchAuditResult> AuditCollection(const BatchAuditRequest& request) const;
+  // Removes log records older than DatabaseOptions::log_retention_seconds
+  // and releases the versions only they pinned. Returns records removed.
+  Result<uint64_t> GcLog();
 
   // --- Snapshots, history, restore (docs/snapshots.md) ----------------------
   // Reads at a version below CollectionInfo::oldest_retained that no pin

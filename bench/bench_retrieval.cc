@@ -1,0 +1,144 @@
+// verity_bench_retrieval: what the retrieval log costs. On Fashion-MNIST
+// (the first 20,000 training images, text = class name, k = 10, ef = 64),
+// in one process:
+//   - plain Search (with payload) vs Retrieve (search + a durable,
+//     hash-chained log record, group-committed) at 1 and 8 threads;
+//   - log size per retrieval (data directory growth, after a flush);
+//   - audit throughput (answers scored per second), when the scorer exists.
+// One JSON object per line.
+//   verity_bench_retrieval [--seconds 5] [--dir DIR]
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fashion_mnist.h"
+#include "verity/database.h"
+
+namespace verity::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kClasses[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
+template <typename Fn>
+double Throughput(int threads, double seconds, Fn one) {
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> done{0};
+  std::vector<std::thread> pool;
+  const auto start = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (size_t i = static_cast<size_t>(t); !stop.load(std::memory_order_relaxed); i += static_cast<size_t>(threads)) {
+        if (one(i)) done.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& th : pool) th.join();
+  return static_cast<double>(done.load()) / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+uint64_t DirectoryBytes(const std::string& path) {
+  uint64_t total = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(path)) {
+    if (e.is_regular_file()) total += e.file_size();
+  }
+  return total;
+}
+
+Status Run(const std::string& dir, double seconds) {
+  VERITY_ASSIGN_OR_RETURN(ImageSet images, LoadFashionMnistBase(kFashionMnistDir, 20000));
+  VERITY_ASSIGN_OR_RETURN(std::vector<uint8_t> labels, LoadFashionMnistTrainLabels(kFashionMnistDir, 20000));
+  VERITY_ASSIGN_OR_RETURN(ImageSet queries, LoadFashionMnistQueries(kFashionMnistDir, 1000));
+  DatabaseOptions options;
+  options.gc_interval_seconds = 0;
+  options.log = [](LogLevel, const std::string&) {};
+  auto opened = Database::Open(dir, options);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<Database> db = std::move(opened).value();
+  CollectionConfig config;
+  config.name = "fm";
+  config.dimension = static_cast<uint32_t>(images.dim);
+  VERITY_RETURN_IF_ERROR(db->CreateCollection(config).status());
+  for (size_t start = 0; start < images.n; start += 5000) {
+    std::vector<Record> batch;
+    for (size_t i = start; i < std::min(images.n, start + 5000); ++i) {
+      Record r;
+      r.id = std::to_string(i);
+      r.vector.assign(images.row(i), images.row(i) + images.dim);
+      r.text = std::string("A photo of a ") + kClasses[labels[i]] + ", image " + std::to_string(i) +
+               " of the Fashion-MNIST training set.";
+      r.metadata["class"] = std::string(kClasses[labels[i]]);
+      batch.push_back(std::move(r));
+    }
+    VERITY_RETURN_IF_ERROR(db->Upsert("fm", std::move(batch)).status());
+  }
+  auto search = [&](size_t i) {
+    SearchRequest r;
+    r.vector.assign(queries.row(i % queries.n), queries.row(i % queries.n) + queries.dim);
+    r.k = 10;
+    return db->Search("fm", r).ok();
+  };
+  auto retrieve = [&](size_t i) {
+    RetrieveRequest r;
+    r.collection = "fm";
+    r.vector.assign(queries.row(i % queries.n), queries.row(i % queries.n) + queries.dim);
+    r.k = 10;
+    r.query_text = "which garment is this? query " + std::to_string(i % queries.n);
+    return db->Retrieve(r).ok();
+  };
+  for (int threads : {1, 8}) {
+    const double s = Throughput(threads, seconds, search);
+    const double r = Throughput(threads, seconds, retrieve);
+    std::printf("{\"bench\": \"retrieve_vs_search\", \"threads\": %d, \"search_qps\": %.1f, \"retrieve_qps\": %.1f, "
+                "\"logging_cost\": %.3f}\n",
+                threads, s, r, 1.0 - r / s);
+    std::fflush(stdout);
+  }
+  // Log size per retrieval: data directory growth over N retrieves, after a flush.
+  VERITY_RETURN_IF_ERROR(db->Close());
+  const uint64_t before = DirectoryBytes(dir);
+  VERITY_ASSIGN_OR_RETURN(db, Database::Open(dir, options));
+  constexpr size_t kN = 2000;
+  for (size_t i = 0; i < kN; ++i) {
+    if (!retrieve(i)) return Status::Internal("retrieve failed");
+  }
+  VERITY_RETURN_IF_ERROR(db->Close());
+  const uint64_t after = DirectoryBytes(dir);
+  std::printf("{\"bench\": \"log_size\", \"retrievals\": %zu, \"bytes_per_retrieval\": %.0f, \"k\": 10, "
+              "\"dimension\": %zu, \"note\": \"includes the logged query vector (%zu bytes)\"}\n",
+              kN, static_cast<double>(after - before) / kN, images.dim, images.dim * 4);
+  std::fflush(stdout);
+  return Status::Ok();
+}
+
+}  // namespace
+}  // namespace verity::bench
+
+int main(int argc, char** argv) {
+  std::string dir;
+  double seconds = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--dir") dir = argv[i + 1];
+    else if (a == "--seconds") seconds = std::stod(argv[i + 1]);
+  }
+  const bool temporary = dir.empty();
+  if (temporary) dir = "/tmp/verity-bench-retrieval-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  verity::Status s = verity::bench::Run(dir, seconds);
+  if (temporary) std::filesystem::remove_all(dir);
+  if (!s.ok()) {
+    std::fprintf(stderr, "verity_bench_retrieval: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}

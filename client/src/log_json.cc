@@ -1,0 +1,99 @@
+#include "verity/log_json.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace verity {
+
+using Json = nlohmann::json;
+
+const char* LogKindText(LogKind kind) { return kind == LogKind::kAnswer ? "answer" : "retrieval"; }
+
+const char* ReplayModeText(ReplayMode mode) {
+  switch (mode) {
+    case ReplayMode::kContext: return "context";
+    case ReplayMode::kRetrieval: return "retrieval";
+    case ReplayMode::kCounterfactual: return "counterfactual";
+  }
+  return "context";
+}
+
+std::string Rfc3339(int64_t time_us) {
+  int64_t seconds = time_us / 1000000;
+  int64_t micros = time_us % 1000000;
+  if (micros < 0) {  // before 1970: keep the fraction positive
+    micros += 1000000;
+    seconds -= 1;
+  }
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char date[32];
+  std::strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+  char text[48];
+  std::snprintf(text, sizeof(text), "%s.%06lldZ", date, static_cast<long long>(micros));
+  return text;
+}
+
+namespace {
+
+void PutIfSet(Json& j, const char* key, const std::string& value) {
+  if (!value.empty()) j[key] = value;
+}
+
+}  // namespace
+
+Json LogRecordToJson(const LogRecord& r) {
+  Json j = Json::object();
+  // Every record.
+  j["gen_ai.operation.name"] = r.kind == LogKind::kRetrieval ? "retrieval" : "chat";
+  j["verity.kind"] = LogKindText(r.kind);
+  j["verity.seq"] = r.seq;
+  j["verity.time"] = Rfc3339(r.time_us);
+  j["verity.time_us"] = r.time_us;
+  j["verity.retrieval_id"] = r.retrieval_id;
+  PutIfSet(j, "gen_ai.data_source.id", r.collection);
+  j["verity.version"] = r.version;
+
+  if (r.kind == LogKind::kRetrieval) {
+    j["gen_ai.request.top_k"] = r.k;
+    j["gen_ai.retrieval.top_k"] = r.k;
+    PutIfSet(j, "gen_ai.retrieval.query.text", r.query_text);
+    Json documents = Json::array();
+    for (const auto& c : r.chunks) {
+      Json d = {{"id", c.id},
+                {"score", c.distance},
+                {"verity.row_version", c.row_version},
+                {"verity.text_sha256", c.text_sha256},
+                {"verity.tokens", c.tokens},
+                {"verity.in_context", c.in_context}};
+      if (!c.document_id.empty()) d["verity.document_id"] = c.document_id;
+      documents.push_back(std::move(d));
+    }
+    j["gen_ai.retrieval.documents"] = std::move(documents);
+    PutIfSet(j, "verity.snapshot", r.snapshot);
+    if (!r.query_vector.empty()) j["verity.query.vector"] = r.query_vector;
+    j["verity.query.vector_sha256"] = r.query_vector_sha256;
+    j["verity.ef"] = r.ef;
+    PutIfSet(j, "verity.filter", r.filter);
+    j["verity.token_budget"] = r.token_budget;
+    PutIfSet(j, "verity.prompt", r.prompt);
+    PutIfSet(j, "verity.client_trace_id", r.client_trace_id);
+    PutIfSet(j, "verity.client_id", r.client_id);
+    j["verity.exact"] = r.exact;
+    j["verity.context_sha256"] = r.context_sha256;
+    j["verity.context_tokens"] = r.context_tokens;
+  } else {
+    PutIfSet(j, "gen_ai.request.model", r.model);
+    j["gen_ai.usage.input_tokens"] = r.prompt_tokens;
+    j["gen_ai.usage.output_tokens"] = r.completion_tokens;
+    j["gen_ai.output.messages"] =
+        Json::array({{{"role", "assistant"}, {"parts", Json::array({{{"type", "text"}, {"content", r.answer}}})}}});
+  }
+
+  j["verity.prev_hash"] = r.prev_hash;
+  j["verity.hash"] = r.hash;
+  return j;
+}
+
+}  // namespace verity

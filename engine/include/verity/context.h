@@ -1,0 +1,215 @@
+// The RAG context service's value types: Retrieve (search + a durable,
+// hash-chained retrieval-log record), answers, the log, and replay. The
+// operations are methods of verity::Database (database.h); see
+// docs/retrieval-log.md for the record format, the hash chain and replay.
+// Plain values: no locking, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "verity/filter.h"
+#include "verity/groundedness.h"
+#include "verity/types.h"
+
+namespace verity {
+
+// Deterministic token estimate used for budgets and counts: one token per
+// four bytes of UTF-8, rounded up (0 for empty text). Not a model's
+// tokenizer; stable forever so that logged budgets replay identically.
+uint32_t EstimateTokens(const std::string& text);
+
+struct RetrieveRequest {
+  std::string collection;
+  std::vector<float> vector;          // the query vector (the collection's dimension)
+  std::string query_text;             // optional; logged for audits
+  uint32_t k = 10;                    // 1..Limits::kMaxK
+  uint32_t ef = 0;                    // 0 = the collection's default
+  std::string filter;                 // filter expression (docs/filters.md); "" = none
+  std::optional<Version> at;          // default: head
+  std::string snapshot;               // or a snapshot name (then `at` must be unset)
+  uint32_t token_budget = 0;          // 0 = no budget; else the context holds the best chunks that fit
+  std::string prompt;                 // optional "name@version" of the prompt used
+  std::string client_trace_id;        // optional; e.g. an OpenTelemetry trace id
+  std::string client_id;              // optional; who asked
+};
+
+// One search hit of a retrieval, as returned and as logged.
+struct RetrievedChunk {
+  std::string id;
+  Version row_version = 0;
+  float distance = 0;
+  std::string text;          // empty in log records (the log keeps its hash)
+  std::string text_sha256;   // hex
+  std::string document_id;
+  uint32_t tokens = 0;       // EstimateTokens(text)
+  bool in_context = true;    // false when the token budget left it out
+};
+
+struct RetrieveResult {
+  std::string retrieval_id;  // "rtv-" + 32 hex digits
+  uint64_t log_seq = 0;      // the log record's sequence number
+  Version version = 0;       // the version read
+  bool exact = false;        // searched by brute force
+  std::vector<RetrievedChunk> chunks;  // nearest first; in_context marks the context
+  std::string context;        // the assembled context: in-context texts joined by "\n\n"
+  std::string context_sha256; // hex SHA-256 of `context`
+  uint32_t context_tokens = 0;
+};
+
+struct AnswerRequest {
+  std::string retrieval_id;
+  std::string answer;        // 1 byte .. 1 MiB of UTF-8
+  std::string model;         // optional
+  uint32_t prompt_tokens = 0;
+  uint32_t completion_tokens = 0;
+};
+
+enum class LogKind { kRetrieval, kAnswer };
+const char* LogKindName(LogKind kind);  // "retrieval", "answer"
+
+// One record of the retrieval log, as stored (hashes as hex).
+struct LogRecord {
+  uint64_t seq = 0;
+  int64_t time_us = 0;
+  LogKind kind = LogKind::kRetrieval;
+  std::string retrieval_id;
+  // Retrieval records.
+  std::string collection;
+  Version version = 0;
+  std::string snapshot;
+  std::string query_text;
+  std::vector<float> query_vector;
+  std::string query_vector_sha256;
+  uint32_t k = 0;
+  uint32_t ef = 0;
+  std::string filter;
+  uint32_t token_budget = 0;
+  std::string prompt;
+  std::string client_trace_id;
+  std::string client_id;
+  bool exact = false;
+  std::vector<RetrievedChunk> chunks;  // without text
+  std::string context_sha256;
+  uint32_t context_tokens = 0;
+  // Answer records.
+  std::string answer;
+  std::string model;
+  uint32_t prompt_tokens = 0;
+  uint32_t completion_tokens = 0;
+  // Chain.
+  std::string prev_hash;
+  std::string hash;
+};
+
+// Which log records to list: all filters optional.
+struct LogQuery {
+  std::string collection;     // "" = all
+  int64_t since_us = 0;       // inclusive; 0 = from the start
+  int64_t until_us = 0;       // exclusive; 0 = to the end
+  std::optional<LogKind> kind;
+  uint64_t start_after = 0;   // cursor: the last seq of the previous page
+  uint32_t limit = 100;       // 1..10000
+};
+struct LogPage {
+  std::vector<LogRecord> records;
+  uint64_t next_cursor = 0;   // 0 when there is nothing more
+};
+
+struct LogVerifyResult {
+  bool ok = true;
+  uint64_t records = 0;         // records checked
+  uint64_t first_seq = 0;       // the first record in the log (earlier ones expired)
+  uint64_t last_seq = 0;
+  std::string head_hash;        // hash of the last record: record it elsewhere to anchor the chain
+  uint64_t first_bad_seq = 0;   // when !ok: the first record that fails
+  std::string problem;          // when !ok: what fails there
+};
+
+enum class ReplayMode { kContext, kRetrieval, kCounterfactual };
+const char* ReplayModeName(ReplayMode mode);  // "context", "retrieval", "counterfactual"
+
+struct ReplayRequest {
+  std::string retrieval_id;
+  ReplayMode mode = ReplayMode::kContext;
+  std::optional<Version> at;  // counterfactual: default head
+  std::string snapshot;       // counterfactual: or a snapshot name
+};
+
+// Per chunk of a context replay.
+struct ChunkCheck {
+  std::string id;
+  Version row_version = 0;
+  std::string status;  // "identical", "text differs", "missing" (row collected or gone)
+};
+
+// Per id of a retrieval or counterfactual replay.
+struct RankChange {
+  std::string id;
+  int32_t logged_rank = -1;  // 0-based; -1 = not in the logged results
+  int32_t replay_rank = -1;  // -1 = not in the replayed results
+};
+
+struct ReplayResult {
+  ReplayMode mode = ReplayMode::kContext;
+  std::string retrieval_id;
+  // "identical", "differs", or "collected" (the logged version, or rows the
+  // context needs, are no longer retained: nothing to compare against).
+  std::string outcome;
+  std::string detail;            // a sentence saying what differs, or why collected
+  Version version = 0;           // the version replayed at
+  // context
+  std::vector<ChunkCheck> chunks;
+  std::string context_sha256;    // recomputed
+  bool context_hash_matches = false;
+  // retrieval: the logged (approximate) results against exact search
+  double recall = 0;             // |logged ∩ exact| / |exact|
+  std::vector<std::string> missed;  // exact results the original missed
+  // retrieval and counterfactual
+  std::vector<std::string> added;    // in the replay, not logged
+  std::vector<std::string> removed;  // logged, not in the replay
+  std::vector<RankChange> rank_changes;  // ids in both with different ranks
+};
+
+// Groundedness audit of one retrieval's answer (docs/groundedness.md).
+struct AuditRequest {
+  std::string retrieval_id;
+  std::optional<std::string> answer;  // default: the recorded answer
+  double threshold = 0;               // 0 = the scorer's default
+};
+
+struct AuditResult {
+  std::string retrieval_id;
+  std::string collection;
+  Version version = 0;
+  std::string answer;
+  bool answer_recorded = true;          // false when the answer was given with the request
+  std::vector<SourceChunk> chunks;      // the logged context, rebuilt from the rows
+  GroundednessResult result;
+};
+
+// Audits every answered retrieval of a collection in a time range.
+struct BatchAuditRequest {
+  std::string collection;
+  int64_t since_us = 0;         // 0 = from the start
+  int64_t until_us = 0;         // 0 = to the end
+  double threshold = 0;         // 0 = the scorer's default
+  double low_g = 0.5;           // share_below counts answers with G below this
+  uint32_t worst = 5;           // how many lowest-G retrievals to return
+  uint32_t max_retrievals = 10000;
+};
+
+struct BatchAuditResult {
+  uint64_t retrievals = 0;   // retrievals in the range
+  uint64_t audited = 0;      // ... with an answer whose context could be rebuilt
+  uint64_t unanswered = 0;
+  uint64_t unavailable = 0;  // context rows no longer stored
+  double mean_g = 0;
+  double share_below = 0;    // fraction of audited answers with G < low_g
+  std::vector<AuditResult> worst;    // lowest G first
+  std::vector<AuditResult> audits;   // every audit, in log order
+};
+
+}  // namespace verity

@@ -1,0 +1,823 @@
+// The context service: Retrieve (search + a durable, hash-chained log
+// record), RecordAnswer, the retrieval log (get, list, verify, GC) and
+// replay. docs/retrieval-log.md describes the record, the chain and replay.
+//
+// Log CF keys:
+//   'R' + seq(u64)              -> 32-byte hash, then storage.LogEntry bytes
+//   'T' + time_us(u64) + seq    -> "" (time index)
+//   'I' + retrieval id          -> seq of the retrieval record
+//   'A' + retrieval id          -> seq of its answer record
+//   'H'                         -> LogMark of the head (last record)
+//   'S'                         -> LogMark of the start (first kept record and the hash before it)
+// hash(seq) = SHA-256(hash(seq-1) || entry bytes as stored); hash(0) = 32 zero bytes.
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <random>
+#include <set>
+
+#include "codec.h"
+#include "database_impl.h"
+#include "keys.h"
+#include "sha256.h"
+#include "validate.h"
+#include "verity/filter_parser.h"
+
+namespace verity {
+namespace {
+
+constexpr size_t kMaxAnswerBytes = 1 << 20;
+constexpr size_t kMaxLogFieldBytes = 64 * 1024;
+
+std::string RecordKey(uint64_t seq) {
+  std::string k = "R";
+  keys::PutU64(&k, seq);
+  return k;
+}
+std::string TimeKey(int64_t time_us, uint64_t seq) {
+  std::string k = "T";
+  keys::PutU64(&k, static_cast<uint64_t>(std::max<int64_t>(time_us, 0)));
+  keys::PutU64(&k, seq);
+  return k;
+}
+std::string RetrievalKey(const std::string& id) { return "I" + id; }
+std::string AnswerKey(const std::string& id) { return "A" + id; }
+constexpr char kHeadKey[] = "H";
+constexpr char kStartKey[] = "S";
+
+std::string NewRetrievalId() {
+  static std::mutex mu;
+  static std::mt19937_64 rng = [] {
+    std::random_device device;
+    std::seed_seq seed{device(), device(), device(), device(), device(), device()};
+    return std::mt19937_64(seed);
+  }();
+  std::lock_guard lock(mu);
+  const uint64_t a = rng(), b = rng();
+  char buffer[40];
+  std::snprintf(buffer, sizeof(buffer), "rtv-%016llx%016llx", static_cast<unsigned long long>(a),
+                static_cast<unsigned long long>(b));
+  return buffer;
+}
+
+std::string FloatBytes(const std::vector<float>& v) {
+  std::string out(v.size() * sizeof(float), '\0');
+  std::memcpy(out.data(), v.data(), out.size());
+  return out;
+}
+
+LogRecord FromEntry(const storage::LogEntry& e, const std::string& hash) {
+  LogRecord r;
+  r.seq = e.seq();
+  r.time_us = e.time_us();
+  r.kind = static_cast<LogKind>(e.kind());
+  r.retrieval_id = e.retrieval_id();
+  r.collection = e.collection();
+  r.version = e.version();
+  r.snapshot = e.snapshot();
+  r.query_text = e.query_text();
+  r.query_vector.resize(e.query_vector().size() / sizeof(float));
+  std::memcpy(r.query_vector.data(), e.query_vector().data(), r.query_vector.size() * sizeof(float));
+  r.query_vector_sha256 = e.query_vector_sha256();
+  r.k = e.k();
+  r.ef = e.ef();
+  r.filter = e.filter();
+  r.token_budget = e.token_budget();
+  r.prompt = e.prompt();
+  r.client_trace_id = e.client_trace_id();
+  r.client_id = e.client_id();
+  r.exact = e.exact();
+  for (const auto& c : e.chunks()) {
+    RetrievedChunk chunk;
+    chunk.id = c.id();
+    chunk.row_version = c.row_version();
+    chunk.distance = c.distance();
+    chunk.text_sha256 = c.text_sha256();
+    chunk.tokens = c.tokens();
+    chunk.in_context = c.in_context();
+    chunk.document_id = c.document_id();
+    r.chunks.push_back(std::move(chunk));
+  }
+  r.context_sha256 = e.context_sha256();
+  r.context_tokens = e.context_tokens();
+  r.answer = e.answer();
+  r.model = e.model();
+  r.prompt_tokens = e.prompt_tokens();
+  r.completion_tokens = e.completion_tokens();
+  r.prev_hash = Sha256::ToHex(e.prev_hash());
+  r.hash = Sha256::ToHex(hash);
+  return r;
+}
+
+// Parses a stored 'R' value. DataLoss if malformed.
+Status ParseRecordValue(std::string_view value, uint64_t seq, storage::LogEntry* entry, std::string* hash,
+                        std::string_view* body) {
+  if (value.size() < 32) return Status::DataLoss("retrieval log: record " + std::to_string(seq) + " is truncated");
+  *hash = std::string(value.substr(0, 32));
+  *body = value.substr(32);
+  if (!entry->ParseFromArray(body->data(), static_cast<int>(body->size()))) {
+    return Status::DataLoss("retrieval log: record " + std::to_string(seq) + " does not parse");
+  }
+  return Status::Ok();
+}
+
+// The assembled context: in-context chunk texts joined by a blank line.
+std::string AssembleContext(const std::vector<RetrievedChunk>& chunks) {
+  std::string context;
+  bool first = true;
+  for (const auto& c : chunks) {
+    if (!c.in_context) continue;
+    if (!first) context += "\n\n";
+    context += c.text;
+    first = false;
+  }
+  return context;
+}
+
+}  // namespace
+
+// --- The log writer -----------------------------------------------------------
+
+Status Database::Impl::LoadLogState() {
+  std::string value;
+  rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), log, kHeadKey, &value);
+  if (rs.IsNotFound()) return Status::Ok();
+  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read the retrieval log head"));
+  storage::LogMark head;
+  if (!head.ParseFromString(value) || head.hash().size() != 32) {
+    return Status::DataLoss("retrieval log: the head record does not parse");
+  }
+  log_writer.next_seq = head.seq() + 1;
+  log_writer.last_hash = head.hash();
+  // The time of the last record keeps times monotonic across restarts.
+  rs = db->Get(rocksdb::ReadOptions(), log, RecordKey(head.seq()), &value);
+  if (rs.ok()) {
+    storage::LogEntry entry;
+    std::string hash;
+    std::string_view body;
+    if (ParseRecordValue(value, head.seq(), &entry, &hash, &body).ok()) log_writer.last_time_us = entry.time_us();
+  }
+  return Status::Ok();
+}
+
+Status Database::Impl::AppendLog(LogAppend& append) {
+  LogWriter& w = log_writer;
+  std::unique_lock lock(w.mu);
+  w.queue.push_back(&append);
+  while (!append.done) {
+    if (w.writing) {
+      w.cv.wait(lock);
+      continue;
+    }
+    // Lead: write everything queued so far as one synced batch.
+    w.writing = true;
+    std::vector<LogAppend*> group;
+    group.swap(w.queue);
+    uint64_t seq = w.next_seq;
+    std::string prev = w.last_hash;
+    int64_t time_us = w.last_time_us;
+    lock.unlock();
+    rocksdb::WriteBatch batch;
+    for (LogAppend* a : group) {
+      time_us = std::max(NowMicros(), time_us);
+      a->entry.set_seq(seq);
+      a->entry.set_time_us(time_us);
+      a->entry.set_prev_hash(prev);
+      const std::string body = a->entry.SerializeAsString();
+      Sha256 h;
+      h.Update(prev);
+      h.Update(body);
+      const std::string hash = h.FinishRaw();
+      batch.Put(log, RecordKey(seq), hash + body);
+      batch.Put(log, TimeKey(time_us, seq), "");
+      std::string seq_bytes;
+      keys::PutU64(&seq_bytes, seq);
+      for (auto& [key, value] : a->index) batch.Put(log, key, value.empty() ? seq_bytes : value);
+      a->seq = seq;
+      a->hash = hash;
+      prev = hash;
+      ++seq;
+    }
+    storage::LogMark head;
+    head.set_seq(seq - 1);
+    head.set_hash(prev);
+    batch.Put(log, kHeadKey, head.SerializeAsString());
+    rocksdb::WriteOptions durable = write_options;
+    durable.sync = true;  // the record is durable before the caller answers
+    const Status status = FromRocks(db->Write(durable, &batch), "append to the retrieval log");
+    KillPoint("log.after_append");
+    lock.lock();
+    if (status.ok()) {
+      w.next_seq = seq;
+      w.last_hash = prev;
+      w.last_time_us = time_us;
+    }
+    for (LogAppend* a : group) {
+      a->status = status;
+      a->done = true;
+    }
+    w.writing = false;
+    w.cv.notify_all();
+  }
+  return append.status;
+}
+
+Status Database::Impl::PinForLog(Collection& c, Version version) {
+  if (c.log_pinned.count(version) > 0) return Status::Ok();
+  VERITY_RETURN_IF_ERROR(FromRocks(db->Put(write_options, meta, keys::PinKey(c.id, version, kLogPinHolder), ""),
+                                   "pin a version for the retrieval log"));
+  c.log_pinned.insert(version);
+  std::unique_lock lock(c.graph_mu);
+  ++c.pins[version];
+  return Status::Ok();
+}
+
+// --- Retrieve and answers -----------------------------------------------------
+
+Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
+  VERITY_CHECK_OPEN_();
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(request.collection));
+  if (request.query_text.size() > kMaxLogFieldBytes) {
+    return Status::InvalidArgument("query_text: " + std::to_string(request.query_text.size()) +
+                                   " bytes; the limit is " + std::to_string(kMaxLogFieldBytes));
+  }
+  for (const auto* field : {&request.prompt, &request.client_trace_id, &request.client_id}) {
+    if (field->size() > 1024) return Status::InvalidArgument("prompt, client_trace_id, client_id: at most 1024 bytes each");
+  }
+  if (request.at && !request.snapshot.empty()) {
+    return Status::InvalidArgument("at: give a version or a snapshot, not both");
+  }
+  SearchRequest search;
+  search.vector = request.vector;
+  search.k = request.k;
+  search.ef = request.ef;
+  if (!request.filter.empty()) {
+    VERITY_ASSIGN_OR_RETURN(Filter filter, ParseFilter(request.filter));
+    search.filter = std::move(filter);
+  }
+  std::optional<Version> at = request.at;
+  if (!request.snapshot.empty()) {
+    VERITY_ASSIGN_OR_RETURN(auto snapshot, GetSnapshot(request.collection, request.snapshot));
+    at = snapshot.version;
+  }
+  // Pin the version before searching it, so that GC cannot collect it
+  // between the search and the log record.
+  {
+    std::lock_guard pins(c->pins_mu);
+    Version version;
+    {
+      std::shared_lock lock(c->graph_mu);
+      VERITY_ASSIGN_OR_RETURN(version, impl_->ResolveVersion(*c, at));
+    }
+    VERITY_RETURN_IF_ERROR(impl_->PinForLog(*c, version));
+    search.at = version;
+  }
+  VERITY_ASSIGN_OR_RETURN(SearchResult found, impl_->SearchOne(*c, search));
+
+  RetrieveResult result;
+  result.version = found.version;
+  result.exact = found.exact;
+  uint32_t used = 0;
+  bool budget_full = false;
+  for (auto& hit : found.hits) {
+    RetrievedChunk chunk;
+    chunk.id = hit.id;
+    chunk.row_version = hit.row_version;
+    chunk.distance = hit.distance;
+    chunk.text = hit.record ? hit.record->text : "";
+    chunk.document_id = hit.record ? hit.record->document_id : "";
+    chunk.text_sha256 = Sha256::Hex(chunk.text);
+    chunk.tokens = EstimateTokens(chunk.text);
+    // The context is the best-ranked prefix that fits the budget.
+    if (request.token_budget > 0 && (budget_full || used + chunk.tokens > request.token_budget)) {
+      chunk.in_context = false;
+      budget_full = true;
+    } else {
+      used += chunk.tokens;
+    }
+    result.chunks.push_back(std::move(chunk));
+  }
+  result.context = AssembleContext(result.chunks);
+  result.context_sha256 = Sha256::Hex(result.context);
+  result.context_tokens = used;
+  result.retrieval_id = NewRetrievalId();
+
+  Impl::LogAppend append;
+  storage::LogEntry& e = append.entry;
+  e.set_kind(static_cast<uint32_t>(LogKind::kRetrieval));
+  e.set_retrieval_id(result.retrieval_id);
+  e.set_collection(request.collection);
+  e.set_collection_id(c->id);
+  e.set_version(result.version);
+  e.set_snapshot(request.snapshot);
+  e.set_query_text(request.query_text);
+  e.set_query_vector(FloatBytes(request.vector));
+  e.set_query_vector_sha256(Sha256::Hex(e.query_vector()));
+  e.set_k(request.k);
+  e.set_ef(request.ef);
+  e.set_filter(request.filter);
+  e.set_token_budget(request.token_budget);
+  e.set_prompt(request.prompt);
+  e.set_client_trace_id(request.client_trace_id);
+  e.set_client_id(request.client_id);
+  e.set_exact(result.exact);
+  for (const auto& chunk : result.chunks) {
+    auto* out = e.add_chunks();
+    out->set_id(chunk.id);
+    out->set_row_version(chunk.row_version);
+    out->set_distance(chunk.distance);
+    out->set_text_sha256(chunk.text_sha256);
+    out->set_tokens(chunk.tokens);
+    out->set_in_context(chunk.in_context);
+    out->set_document_id(chunk.document_id);
+  }
+  e.set_context_sha256(result.context_sha256);
+  e.set_context_tokens(result.context_tokens);
+  append.index.emplace_back(RetrievalKey(result.retrieval_id), "");
+  VERITY_RETURN_IF_ERROR(impl_->AppendLog(append));
+  result.log_seq = append.seq;
+  return result;
+}
+
+Result<LogRecord> Database::RecordAnswer(const AnswerRequest& request) {
+  VERITY_CHECK_OPEN_();
+  if (request.answer.empty()) return Status::InvalidArgument("answer: must not be empty");
+  if (request.answer.size() > kMaxAnswerBytes) {
+    return Status::InvalidArgument("answer: " + std::to_string(request.answer.size()) + " bytes; the limit is " +
+                                   std::to_string(kMaxAnswerBytes));
+  }
+  if (request.model.size() > 1024) return Status::InvalidArgument("model: at most 1024 bytes");
+  std::lock_guard answers(impl_->answer_mu);
+  VERITY_ASSIGN_OR_RETURN(auto existing, GetRetrieval(request.retrieval_id));
+  if (existing.second) {
+    return Status::AlreadyExists("retrieval " + request.retrieval_id + " already has an answer (log record " +
+                                 std::to_string(existing.second->seq) + "); answers are immutable");
+  }
+  Impl::LogAppend append;
+  storage::LogEntry& e = append.entry;
+  e.set_kind(static_cast<uint32_t>(LogKind::kAnswer));
+  e.set_retrieval_id(request.retrieval_id);
+  e.set_collection(existing.first.collection);
+  e.set_version(existing.first.version);
+  e.set_answer(request.answer);
+  e.set_model(request.model);
+  e.set_prompt_tokens(request.prompt_tokens);
+  e.set_completion_tokens(request.completion_tokens);
+  append.index.emplace_back(AnswerKey(request.retrieval_id), "");
+  VERITY_RETURN_IF_ERROR(impl_->AppendLog(append));
+  return FromEntry(append.entry, append.hash);
+}
+
+// --- Reading the log ----------------------------------------------------------
+
+Result<std::pair<LogRecord, std::optional<LogRecord>>> Database::GetRetrieval(const std::string& retrieval_id) const {
+  VERITY_CHECK_OPEN_();
+  auto read = [&](const std::string& index_key) -> Result<std::optional<LogRecord>> {
+    std::string seq_bytes;
+    rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->log, index_key, &seq_bytes);
+    if (rs.IsNotFound()) return std::optional<LogRecord>();
+    VERITY_RETURN_IF_ERROR(FromRocks(rs, "read the retrieval log"));
+    if (seq_bytes.size() != 8) return Status::DataLoss("retrieval log: malformed index entry");
+    const uint64_t seq = keys::GetU64(seq_bytes.data());
+    std::string value;
+    rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->log, RecordKey(seq), &value);
+    if (rs.IsNotFound()) return std::optional<LogRecord>();  // expired
+    VERITY_RETURN_IF_ERROR(FromRocks(rs, "read the retrieval log"));
+    storage::LogEntry entry;
+    std::string hash;
+    std::string_view body;
+    VERITY_RETURN_IF_ERROR(ParseRecordValue(value, seq, &entry, &hash, &body));
+    return std::optional<LogRecord>(FromEntry(entry, hash));
+  };
+  VERITY_ASSIGN_OR_RETURN(auto retrieval, read(RetrievalKey(retrieval_id)));
+  if (!retrieval) return Status::NotFound("retrieval " + retrieval_id + " is not in the log");
+  VERITY_ASSIGN_OR_RETURN(auto answer, read(AnswerKey(retrieval_id)));
+  return std::make_pair(std::move(*retrieval), std::move(answer));
+}
+
+Result<LogPage> Database::ListLog(const LogQuery& query) const {
+  VERITY_CHECK_OPEN_();
+  if (query.limit < 1 || query.limit > 10000) {
+    return Status::InvalidArgument("limit: " + std::to_string(query.limit) + " is outside 1..10000");
+  }
+  uint64_t first = query.start_after + 1;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log));
+  if (query.since_us > 0) {
+    it->Seek(TimeKey(query.since_us, 0));
+    if (it->Valid() && it->key().starts_with("T") && it->key().size() == 17) {
+      first = std::max(first, keys::GetU64(it->key().data() + 9));
+    } else {
+      return LogPage{};
+    }
+  }
+  LogPage page;
+  for (it->Seek(RecordKey(first)); it->Valid() && it->key().starts_with("R"); it->Next()) {
+    if (it->key().size() != 9) return Status::DataLoss("retrieval log: malformed key");
+    const uint64_t seq = keys::GetU64(it->key().data() + 1);
+    storage::LogEntry entry;
+    std::string hash;
+    std::string_view body;
+    VERITY_RETURN_IF_ERROR(ParseRecordValue(it->value().ToStringView(), seq, &entry, &hash, &body));
+    if (query.until_us > 0 && entry.time_us() >= query.until_us) break;
+    if (!query.collection.empty() && entry.collection() != query.collection) continue;
+    if (query.kind && static_cast<LogKind>(entry.kind()) != *query.kind) continue;
+    if (page.records.size() == query.limit) {
+      page.next_cursor = page.records.back().seq;
+      break;
+    }
+    page.records.push_back(FromEntry(entry, hash));
+  }
+  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "list the retrieval log"));
+  return page;
+}
+
+Result<LogVerifyResult> Database::VerifyLog() const {
+  VERITY_CHECK_OPEN_();
+  LogVerifyResult result;
+  std::optional<ScopedSnapshot> snapshot;
+  snapshot.emplace(impl_->db.get());  // a consistent view while appends go on
+  const rocksdb::ReadOptions read = snapshot->options();
+  uint64_t expected = 1;
+  std::string running(32, '\0');
+  std::string value;
+  rocksdb::Status rs = impl_->db->Get(read, impl_->log, kStartKey, &value);
+  if (rs.ok()) {
+    storage::LogMark start;
+    if (!start.ParseFromString(value) || start.hash().size() != 32) {
+      result.ok = false;
+      result.problem = "the start mark does not parse";
+      return result;
+    }
+    expected = start.seq();
+    running = start.hash();
+  } else if (!rs.IsNotFound()) {
+    return FromRocks(rs, "read the retrieval log start");
+  }
+  result.first_seq = expected;
+  auto fail = [&](uint64_t seq, const std::string& problem) {
+    result.ok = false;
+    result.first_bad_seq = seq;
+    result.problem = problem;
+    return result;
+  };
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read, impl_->log));
+  for (it->Seek(RecordKey(0)); it->Valid() && it->key().starts_with("R"); it->Next()) {
+    if (it->key().size() != 9) return fail(expected, "a malformed record key");
+    const uint64_t seq = keys::GetU64(it->key().data() + 1);
+    if (seq < expected) return fail(seq, "record " + std::to_string(seq) + " precedes the log's start");
+    if (seq != expected) {
+      return fail(expected, "record " + std::to_string(expected) + " is missing (the next is " + std::to_string(seq) +
+                                ")");
+    }
+    storage::LogEntry entry;
+    std::string hash;
+    std::string_view body;
+    if (Status s = ParseRecordValue(it->value().ToStringView(), seq, &entry, &hash, &body); !s.ok()) {
+      return fail(seq, s.message());
+    }
+    if (entry.seq() != seq) {
+      return fail(seq, "record " + std::to_string(seq) + " holds record " + std::to_string(entry.seq()) +
+                           " (moved or reordered)");
+    }
+    if (entry.prev_hash() != running) {
+      return fail(seq, "record " + std::to_string(seq) + " does not link to the record before it");
+    }
+    Sha256 h;
+    h.Update(running);
+    h.Update(body);
+    if (h.FinishRaw() != hash) return fail(seq, "record " + std::to_string(seq) + " was modified (hash mismatch)");
+    running = hash;
+    ++result.records;
+    result.last_seq = seq;
+    ++expected;
+  }
+  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "verify the retrieval log"));
+  rs = impl_->db->Get(read, impl_->log, kHeadKey, &value);
+  if (rs.ok()) {
+    storage::LogMark head;
+    if (!head.ParseFromString(value)) return fail(expected, "the head mark does not parse");
+    if (head.seq() != expected - 1 || head.hash() != running) {
+      return fail(expected - 1 < head.seq() ? expected : head.seq(),
+                  "the log ends at record " + std::to_string(expected - 1) + " but its head says " +
+                      std::to_string(head.seq()) + " (records removed from the end, or the head altered)");
+    }
+  } else if (!rs.IsNotFound() || result.records > 0) {
+    return fail(expected, "the head mark is missing");
+  }
+  result.head_hash = Sha256::ToHex(running);
+  return result;
+}
+
+// --- Log retention ------------------------------------------------------------
+
+Result<uint64_t> Database::GcLog() {
+  VERITY_CHECK_OPEN_();
+  if (impl_->options.log_retention_seconds <= 0) return uint64_t{0};
+  const int64_t cutoff = NowMicros() - impl_->options.log_retention_seconds * 1000000;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log));
+  rocksdb::WriteBatch batch;
+  uint64_t removed = 0;
+  std::string last_hash;
+  uint64_t next_seq = 0;
+  std::set<std::pair<uint32_t, Version>> released;
+  for (it->Seek(RecordKey(0)); it->Valid() && it->key().starts_with("R"); it->Next()) {
+    const uint64_t seq = keys::GetU64(it->key().data() + 1);
+    storage::LogEntry entry;
+    std::string hash;
+    std::string_view body;
+    VERITY_RETURN_IF_ERROR(ParseRecordValue(it->value().ToStringView(), seq, &entry, &hash, &body));
+    next_seq = seq + 1;
+    if (entry.time_us() >= cutoff) {
+      next_seq = seq;
+      break;
+    }
+    // Never remove the head: the chain's state lives in it.
+    if (seq + 1 >= impl_->log_writer.next_seq) {
+      next_seq = seq;
+      break;
+    }
+    batch.Delete(impl_->log, it->key());
+    batch.Delete(impl_->log, TimeKey(entry.time_us(), seq));
+    batch.Delete(impl_->log, static_cast<LogKind>(entry.kind()) == LogKind::kRetrieval ? RetrievalKey(entry.retrieval_id())
+                                                                                       : AnswerKey(entry.retrieval_id()));
+    if (static_cast<LogKind>(entry.kind()) == LogKind::kRetrieval) released.emplace(entry.collection_id(), entry.version());
+    last_hash = hash;
+    ++removed;
+  }
+  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan the retrieval log"));
+  if (removed == 0) return uint64_t{0};
+  storage::LogMark start;
+  start.set_seq(next_seq);
+  start.set_hash(last_hash);
+  batch.Put(impl_->log, kStartKey, start.SerializeAsString());
+  VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch), "expire retrieval-log records"));
+  // Versions still referred to by a kept record stay pinned.
+  for (it->Seek(RecordKey(next_seq)); it->Valid() && it->key().starts_with("R") && !released.empty(); it->Next()) {
+    storage::LogEntry entry;
+    std::string hash;
+    std::string_view body;
+    VERITY_RETURN_IF_ERROR(
+        ParseRecordValue(it->value().ToStringView(), keys::GetU64(it->key().data() + 1), &entry, &hash, &body));
+    released.erase({entry.collection_id(), entry.version()});
+  }
+  std::vector<std::shared_ptr<Collection>> all;
+  {
+    std::shared_lock lock(impl_->collections_mu);
+    for (auto& [name, c] : impl_->collections) all.push_back(c);
+  }
+  for (auto& c : all) {
+    std::lock_guard pins(c->pins_mu);
+    for (auto [collection_id, version] : released) {
+      if (collection_id != c->id || c->log_pinned.count(version) == 0) continue;
+      VERITY_RETURN_IF_ERROR(FromRocks(
+          impl_->db->Delete(impl_->write_options, impl_->meta, keys::PinKey(c->id, version, kLogPinHolder)), "unpin"));
+      c->log_pinned.erase(version);
+      std::unique_lock lock(c->graph_mu);
+      if (--c->pins[version] == 0) c->pins.erase(version);
+    }
+  }
+  impl_->Log(LogLevel::kInfo, "retrieval log: expired " + std::to_string(removed) + " records");
+  return removed;
+}
+
+// --- Replay -------------------------------------------------------------------
+
+Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
+  VERITY_CHECK_OPEN_();
+  VERITY_ASSIGN_OR_RETURN(auto logged, GetRetrieval(request.retrieval_id));
+  const LogRecord& r = logged.first;
+  ReplayResult result;
+  result.mode = request.mode;
+  result.retrieval_id = r.retrieval_id;
+  result.version = r.version;
+  auto collected = [&](const std::string& why) {
+    result.outcome = "collected";
+    result.detail = why;
+    return result;
+  };
+  auto found = impl_->Find(r.collection);
+  if (!found.ok()) return collected("collection \"" + r.collection + "\" no longer exists");
+  std::shared_ptr<Collection> c = *found;
+  storage::LogEntry ids;
+  {
+    // The logged collection id: a collection dropped and created again
+    // under the same name is another collection.
+    std::string seq_bytes, value;
+    if (impl_->db->Get(rocksdb::ReadOptions(), impl_->log, RetrievalKey(r.retrieval_id), &seq_bytes).ok() &&
+        seq_bytes.size() == 8 &&
+        impl_->db->Get(rocksdb::ReadOptions(), impl_->log, RecordKey(keys::GetU64(seq_bytes.data())), &value).ok() &&
+        value.size() > 32) {
+      ids.ParseFromArray(value.data() + 32, static_cast<int>(value.size() - 32));
+    }
+  }
+  if (ids.collection_id() != 0 && ids.collection_id() != c->id) {
+    return collected("collection \"" + r.collection + "\" was dropped and created again since");
+  }
+
+  std::vector<std::string> logged_ids;
+  for (const auto& chunk : r.chunks) logged_ids.push_back(chunk.id);
+  auto compare = [&](const std::vector<std::string>& replayed) {
+    std::map<std::string, int32_t> logged_rank, replay_rank;
+    for (size_t i = 0; i < logged_ids.size(); ++i) logged_rank[logged_ids[i]] = static_cast<int32_t>(i);
+    for (size_t i = 0; i < replayed.size(); ++i) replay_rank[replayed[i]] = static_cast<int32_t>(i);
+    for (const auto& id : replayed) {
+      if (!logged_rank.count(id)) result.added.push_back(id);
+    }
+    for (const auto& id : logged_ids) {
+      auto it = replay_rank.find(id);
+      if (it == replay_rank.end()) result.removed.push_back(id);
+      else if (it->second != logged_rank[id]) result.rank_changes.push_back({id, logged_rank[id], it->second});
+    }
+    result.outcome = replayed == logged_ids ? "identical" : "differs";
+  };
+  auto search = [&](std::optional<Version> at, SearchPlan plan) -> Result<SearchResult> {
+    SearchRequest s;
+    s.vector = r.query_vector;
+    s.k = r.k;
+    s.ef = r.ef;
+    s.at = at;
+    s.plan = plan;
+    s.with_payload = false;
+    if (!r.filter.empty()) {
+      VERITY_ASSIGN_OR_RETURN(Filter f, ParseFilter(r.filter));
+      s.filter = std::move(f);
+    }
+    return impl_->SearchOne(*c, s);
+  };
+  auto version_gone = [&](Version v) {
+    std::shared_lock lock(c->graph_mu);
+    auto resolved = impl_->ResolveVersion(*c, v);
+    return resolved.ok() ? std::string() : resolved.status().message();
+  };
+
+  switch (request.mode) {
+    case ReplayMode::kContext: {
+      std::optional<ScopedSnapshot> snapshot;
+      snapshot.emplace(impl_->db.get());
+      std::vector<RetrievedChunk> rebuilt;
+      bool all_identical = true, any_missing = false;
+      for (const auto& chunk : r.chunks) {
+        ChunkCheck check{chunk.id, chunk.row_version, "identical"};
+        auto row = impl_->ReadRow(*c, keys::RowKey(c->id, chunk.id, chunk.row_version), chunk.id, chunk.row_version,
+                                  false, snapshot->options());
+        RetrievedChunk copy = chunk;
+        if (!row.ok()) {
+          // Only the context counts: a hit the budget left out is reported
+          // but does not make the context unrecoverable.
+          check.status = chunk.in_context ? "missing" : "missing (not in the context)";
+          if (chunk.in_context) {
+            any_missing = true;
+            all_identical = false;
+          }
+        } else {
+          copy.text = row->record.text;
+          if (Sha256::Hex(copy.text) != chunk.text_sha256) {
+            check.status = "text differs";
+            all_identical = false;
+          }
+        }
+        rebuilt.push_back(std::move(copy));
+        result.chunks.push_back(std::move(check));
+      }
+      result.context_sha256 = Sha256::Hex(AssembleContext(rebuilt));
+      result.context_hash_matches = result.context_sha256 == r.context_sha256;
+      if (any_missing) {
+        const std::string gone = version_gone(r.version);
+        return collected(gone.empty() ? "rows of the context are no longer stored (collected)"
+                                      : gone);
+      }
+      result.outcome = all_identical && result.context_hash_matches ? "identical" : "differs";
+      result.detail = result.outcome == "identical"
+                          ? "every chunk's text and the context hash match the log"
+                          : "the rebuilt context does not match the logged hashes";
+      return result;
+    }
+    case ReplayMode::kRetrieval: {
+      const std::string gone = version_gone(r.version);
+      if (!gone.empty()) return collected(gone);
+      VERITY_ASSIGN_OR_RETURN(SearchResult exact, search(r.version, SearchPlan::kExact));
+      std::vector<std::string> exact_ids;
+      for (const auto& h : exact.hits) exact_ids.push_back(h.id);
+      compare(exact_ids);
+      std::set<std::string> logged_set(logged_ids.begin(), logged_ids.end());
+      size_t found_count = 0;
+      for (const auto& id : exact_ids) {
+        if (logged_set.count(id)) ++found_count;
+        else result.missed.push_back(id);
+      }
+      result.recall = exact_ids.empty() ? 1.0 : static_cast<double>(found_count) / static_cast<double>(exact_ids.size());
+      result.detail = "the logged results against exact search at version " + std::to_string(r.version);
+      return result;
+    }
+    case ReplayMode::kCounterfactual: {
+      std::optional<Version> at = request.at;
+      if (!request.snapshot.empty()) {
+        VERITY_ASSIGN_OR_RETURN(auto snapshot, GetSnapshot(r.collection, request.snapshot));
+        at = snapshot.version;
+      }
+      VERITY_ASSIGN_OR_RETURN(SearchResult now, search(at, SearchPlan::kAuto));
+      result.version = now.version;
+      std::vector<std::string> now_ids;
+      for (const auto& h : now.hits) now_ids.push_back(h.id);
+      compare(now_ids);
+      result.detail = "the logged query run at version " + std::to_string(now.version);
+      return result;
+    }
+  }
+  return Status::InvalidArgument("mode: unknown");
+}
+
+// --- Audit --------------------------------------------------------------------
+
+Result<AuditResult> Database::Audit(const AuditRequest& request) const {
+  VERITY_CHECK_OPEN_();
+  VERITY_ASSIGN_OR_RETURN(auto logged, GetRetrieval(request.retrieval_id));
+  const LogRecord& r = logged.first;
+  AuditResult audit;
+  audit.retrieval_id = r.retrieval_id;
+  audit.collection = r.collection;
+  audit.version = r.version;
+  if (request.answer) {
+    audit.answer = *request.answer;
+    audit.answer_recorded = false;
+  } else if (logged.second) {
+    audit.answer = logged.second->answer;
+  } else {
+    return Status::FailedPrecondition("retrieval " + r.retrieval_id +
+                                      " has no recorded answer; record one or give one to audit");
+  }
+  // The context as the model saw it: the in-context chunks' rows, checked
+  // against the logged hashes.
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(r.collection));
+  std::optional<ScopedSnapshot> snapshot;
+  snapshot.emplace(impl_->db.get());
+  for (const auto& chunk : r.chunks) {
+    if (!chunk.in_context) continue;
+    auto row = impl_->ReadRow(*c, keys::RowKey(c->id, chunk.id, chunk.row_version), chunk.id, chunk.row_version, false,
+                              snapshot->options());
+    if (!row.ok()) {
+      return Status::FailedPrecondition("the context of " + r.retrieval_id + " is no longer stored: row " + chunk.id +
+                                        "@" + std::to_string(chunk.row_version) + " was collected");
+    }
+    if (Sha256::Hex(row->record.text) != chunk.text_sha256) {
+      return Status::DataLoss("the text of " + chunk.id + "@" + std::to_string(chunk.row_version) +
+                              " does not match the hash logged by " + r.retrieval_id);
+    }
+    audit.chunks.push_back({chunk.id, row->record.text});
+  }
+  GroundednessOptions options;
+  if (request.threshold != 0) options.threshold = request.threshold;
+  VERITY_ASSIGN_OR_RETURN(audit.result, ScoreGroundedness(audit.answer, audit.chunks, options));
+  return audit;
+}
+
+Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& request) const {
+  VERITY_CHECK_OPEN_();
+  VERITY_RETURN_IF_ERROR(impl_->Find(request.collection).status());
+  BatchAuditResult batch;
+  LogQuery query;
+  query.collection = request.collection;
+  query.since_us = request.since_us;
+  query.until_us = request.until_us;
+  query.kind = LogKind::kRetrieval;
+  query.limit = 1000;
+  double sum = 0;
+  uint64_t below = 0;
+  for (;;) {
+    VERITY_ASSIGN_OR_RETURN(LogPage page, ListLog(query));
+    for (const auto& record : page.records) {
+      if (batch.retrievals == request.max_retrievals) break;
+      ++batch.retrievals;
+      AuditRequest one;
+      one.retrieval_id = record.retrieval_id;
+      one.threshold = request.threshold;
+      auto audit = Audit(one);
+      if (!audit.ok()) {
+        if (audit.status().code() != StatusCode::kFailedPrecondition) return audit.status();
+        if (audit.status().message().find("no recorded answer") != std::string::npos) ++batch.unanswered;
+        else ++batch.unavailable;
+        continue;
+      }
+      ++batch.audited;
+      sum += audit->result.g;
+      if (audit->result.g < request.low_g) ++below;
+      batch.audits.push_back(std::move(audit).value());
+    }
+    if (page.next_cursor == 0 || batch.retrievals == request.max_retrievals) break;
+    query.start_after = page.next_cursor;
+  }
+  if (batch.audited > 0) {
+    batch.mean_g = sum / static_cast<double>(batch.audited);
+    batch.share_below = static_cast<double>(below) / static_cast<double>(batch.audited);
+  }
+  std::vector<size_t> order(batch.audits.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return batch.audits[a].result.g < batch.audits[b].result.g; });
+  for (size_t i = 0; i < order.size() && i < request.worst; ++i) batch.worst.push_back(batch.audits[order[i]]);
+  return batch;
+}
+
+}  // namespace verity

@@ -1,0 +1,30 @@
+// Names and small pure functions of the value types (types.h, context.h),
+// in verity_base so that the client library and the CLI can use them.
+#include "verity/context.h"
+#include "verity/types.h"
+
+namespace verity {
+
+const char* ChangeKindName(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::kAdded: return "added";
+    case ChangeKind::kRemoved: return "removed";
+    case ChangeKind::kChanged: return "changed";
+  }
+  return "?";
+}
+
+uint32_t EstimateTokens(const std::string& text) { return static_cast<uint32_t>((text.size() + 3) / 4); }
+
+const char* LogKindName(LogKind kind) { return kind == LogKind::kRetrieval ? "retrieval" : "answer"; }
+
+const char* ReplayModeName(ReplayMode mode) {
+  switch (mode) {
+    case ReplayMode::kContext: return "context";
+    case ReplayMode::kRetrieval: return "retrieval";
+    case ReplayMode::kCounterfactual: return "counterfactual";
+  }
+  return "?";
+}
+
+}  // namespace verity

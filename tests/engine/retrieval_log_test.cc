@@ -1,0 +1,514 @@
+// The retrieval log (issue #5): Retrieve logs durably and returns exactly
+// what it logged; answers; the hash chain detects every kind of tampering;
+// replay in its three modes; retention; SIGKILL during a stream of retrieves.
+#include <catch2/catch.hpp>
+#include <rocksdb/db.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <cstdio>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "engine/test_data.h"
+#include "keys.h"
+#include "sha256.h"
+
+using namespace verity;
+
+namespace {
+
+constexpr size_t kDim = 8;
+
+struct LogFixture {
+  test::TempDir dir;
+  std::unique_ptr<Database> db;
+  test::ReferenceModel model;
+  std::vector<float> data = test::ClusteredVectors(10000, kDim, 10, 8);
+  size_t next_vector = 0;
+  Version head = 0;
+
+  explicit LogFixture(DatabaseOptions options = test::QuietOptions()) {
+    options.gc_interval_seconds = 0;
+    Open(options);
+    CollectionConfig config;
+    config.name = "kb";
+    config.dimension = kDim;
+    config.retention = RetentionPolicy{1, 0};
+    REQUIRE(db->CreateCollection(config).ok());
+    Load(0, 3000);
+  }
+  void Open(DatabaseOptions options) {
+    options.gc_interval_seconds = 0;
+    auto opened = Database::Open(dir.path(), options);
+    REQUIRE(opened.ok());
+    db = std::move(opened).value();
+  }
+  void Load(size_t from, size_t to) {
+    std::vector<Record> batch;
+    for (size_t i = from; i < to; ++i) {
+      batch.push_back(test::MakeRecord(i % 4000, data.data() + (next_vector++ % 10000) * kDim, kDim));
+    }
+    auto w = db->Upsert("kb", batch);
+    REQUIRE(w.ok());
+    for (const auto& r : batch) model.Upsert(w->version, r);
+    head = w->version;
+  }
+  RetrieveRequest Query(size_t q, uint32_t k = 10) {
+    RetrieveRequest r;
+    r.collection = "kb";
+    r.vector.assign(data.begin() + static_cast<long>(q * kDim), data.begin() + static_cast<long>((q + 1) * kDim));
+    for (auto& x : r.vector) x += 0.5f;
+    r.query_text = "question " + std::to_string(q);
+    r.k = k;
+    return r;
+  }
+};
+
+// Rewrites one raw key of the log column family of a closed data directory.
+void WithRawLog(const std::string& dir, const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
+  rocksdb::Options options;
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(options, dir + "/db", &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  REQUIRE(rocksdb::DB::Open(options, dir + "/db", families, &handles, &raw).ok());
+  rocksdb::ColumnFamilyHandle* log = nullptr;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "log") log = handles[i];
+  }
+  REQUIRE(log != nullptr);
+  fn(raw, log);
+  for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+  delete raw;
+}
+
+std::string RecordKey(uint64_t seq) {
+  std::string k = "R";
+  keys::PutU64(&k, seq);
+  return k;
+}
+
+}  // namespace
+
+TEST_CASE("retrieve returns what it logs; answers are immutable", "[engine][log]") {
+  LogFixture f;
+  RetrieveRequest request = f.Query(1, 6);
+  request.prompt = "support@3";
+  request.client_trace_id = "trace-1";
+  auto r = f.db->Retrieve(request);
+  REQUIRE(r.ok());
+  CHECK(r->retrieval_id.rfind("rtv-", 0) == 0);
+  CHECK(r->version == f.head);
+  REQUIRE(r->chunks.size() == 6);
+  std::string context;
+  for (size_t i = 0; i < r->chunks.size(); ++i) {
+    const auto& c = r->chunks[i];
+    CHECK(c.text_sha256 == Sha256::Hex(c.text));
+    CHECK(c.tokens == (c.text.size() + 3) / 4);
+    auto row = f.db->Get("kb", c.id, r->version);
+    REQUIRE(row.ok());
+    CHECK(row->record.text == c.text);
+    CHECK(row->row_version == c.row_version);
+    context += (i ? "\n\n" : "") + c.text;
+  }
+  CHECK(r->context == context);
+  CHECK(r->context_sha256 == Sha256::Hex(context));
+
+  auto logged = f.db->GetRetrieval(r->retrieval_id);
+  REQUIRE(logged.ok());
+  const LogRecord& rec = logged->first;
+  CHECK(rec.kind == LogKind::kRetrieval);
+  CHECK(rec.seq == r->log_seq);
+  CHECK(rec.collection == "kb");
+  CHECK(rec.version == r->version);
+  CHECK(rec.query_text == "question 1");
+  CHECK(rec.query_vector == request.vector);
+  CHECK(rec.prompt == "support@3");
+  CHECK(rec.client_trace_id == "trace-1");
+  CHECK(rec.context_sha256 == r->context_sha256);
+  REQUIRE(rec.chunks.size() == 6);
+  for (size_t i = 0; i < 6; ++i) {
+    CHECK(rec.chunks[i].id == r->chunks[i].id);
+    CHECK(rec.chunks[i].text_sha256 == r->chunks[i].text_sha256);
+  }
+  CHECK_FALSE(logged->second.has_value());
+
+  // A token budget keeps the best-ranked prefix that fits.
+  request.token_budget = r->chunks[0].tokens + r->chunks[1].tokens;
+  auto budgeted = f.db->Retrieve(request);
+  REQUIRE(budgeted.ok());
+  CHECK(budgeted->context_tokens == request.token_budget);
+  CHECK(budgeted->chunks[0].in_context);
+  CHECK(budgeted->chunks[1].in_context);
+  CHECK_FALSE(budgeted->chunks[2].in_context);
+  CHECK(budgeted->context == r->chunks[0].text + "\n\n" + r->chunks[1].text);
+
+  AnswerRequest answer{r->retrieval_id, "The answer.", "model-x", 120, 8};
+  auto answered = f.db->RecordAnswer(answer);
+  REQUIRE(answered.ok());
+  CHECK(answered->kind == LogKind::kAnswer);
+  auto again = f.db->RecordAnswer(answer);
+  CHECK(again.status().code() == StatusCode::kAlreadyExists);
+  CHECK(f.db->RecordAnswer({"rtv-nope", "x", "", 0, 0}).status().code() == StatusCode::kNotFound);
+  CHECK(f.db->RecordAnswer({budgeted->retrieval_id, "", "", 0, 0}).status().code() == StatusCode::kInvalidArgument);
+  auto both = f.db->GetRetrieval(r->retrieval_id);
+  REQUIRE(both.ok());
+  REQUIRE(both->second.has_value());
+  CHECK(both->second->answer == "The answer.");
+  CHECK(both->second->model == "model-x");
+
+  // Bad input.
+  RetrieveRequest bad = f.Query(2);
+  bad.filter = "bucket >";
+  CHECK(f.db->Retrieve(bad).status().code() == StatusCode::kInvalidArgument);
+  bad = f.Query(2);
+  bad.snapshot = "missing";
+  CHECK(f.db->Retrieve(bad).status().code() == StatusCode::kNotFound);
+  bad = f.Query(2);
+  bad.k = 0;
+  CHECK(f.db->Retrieve(bad).status().code() == StatusCode::kInvalidArgument);
+
+  // Listing, by collection and kind.
+  LogQuery q;
+  auto all = f.db->ListLog(q);
+  REQUIRE(all.ok());
+  CHECK(all->records.size() == 3);
+  q.kind = LogKind::kAnswer;
+  auto answers = f.db->ListLog(q);
+  REQUIRE(answers.ok());
+  CHECK(answers->records.size() == 1);
+  q = LogQuery{};
+  q.limit = 2;
+  auto first = f.db->ListLog(q);
+  REQUIRE(first.ok());
+  CHECK(first->records.size() == 2);
+  CHECK(first->next_cursor == first->records.back().seq);
+  q.start_after = first->next_cursor;
+  auto second = f.db->ListLog(q);
+  REQUIRE(second.ok());
+  CHECK(second->records.size() == 1);
+  q = LogQuery{};
+  q.since_us = answered->time_us;
+  auto recent = f.db->ListLog(q);
+  REQUIRE(recent.ok());
+  CHECK(recent->records.size() == 1);
+}
+
+TEST_CASE("log verify detects modified, deleted, reordered and inserted records", "[engine][log]") {
+  LogFixture f;
+  for (size_t i = 0; i < 6; ++i) REQUIRE(f.db->Retrieve(f.Query(i)).ok());
+  auto ok = f.db->VerifyLog();
+  REQUIRE(ok.ok());
+  CHECK(ok->ok);
+  CHECK(ok->records == 6);
+  CHECK(ok->head_hash.size() == 64);
+  REQUIRE(f.db->Close().ok());
+  const std::string template_dir = f.dir.path();
+
+  auto tampered = [&](const std::string& name, const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
+    const std::string copy = f.dir.Sub(name);
+    std::filesystem::create_directories(copy);
+    std::filesystem::copy(template_dir + "/db", copy + "/db", std::filesystem::copy_options::recursive);
+    WithRawLog(copy, fn);
+    auto db = Database::Open(copy, test::QuietOptions());
+    REQUIRE(db.ok());
+    auto v = (*db)->VerifyLog();
+    REQUIRE(v.ok());
+    CHECK_FALSE(v->ok);
+    // The database keeps serving.
+    CHECK((*db)->Retrieve(f.Query(9)).ok());
+    return *v;
+  };
+  auto get = [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log, uint64_t seq) {
+    std::string value;
+    REQUIRE(db->Get(rocksdb::ReadOptions(), log, RecordKey(seq), &value).ok());
+    return value;
+  };
+  SECTION("modified") {
+    auto v = tampered("modified", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+      std::string value = get(db, log, 3);
+      value[value.size() / 2] ^= 1;
+      REQUIRE(db->Put(rocksdb::WriteOptions(), log, RecordKey(3), value).ok());
+    });
+    CHECK(v.first_bad_seq == 3);
+  }
+  SECTION("modified with its hash recomputed") {
+    auto v = tampered("rehashed", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+      std::string value = get(db, log, 3);
+      std::string body = value.substr(32);
+      body[body.size() - 40] ^= 1;  // inside the message, before prev_hash
+      const std::string prev = get(db, log, 2).substr(0, 32);
+      REQUIRE(db->Put(rocksdb::WriteOptions(), log, RecordKey(3), Sha256::Raw(prev + body) + body).ok());
+    });
+    CHECK(v.first_bad_seq <= 4);
+    CHECK(v.first_bad_seq >= 3);
+  }
+  SECTION("deleted") {
+    auto v = tampered("deleted", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+      REQUIRE(db->Delete(rocksdb::WriteOptions(), log, RecordKey(4)).ok());
+    });
+    CHECK(v.first_bad_seq == 4);
+    CHECK_THAT(v.problem, Catch::Contains("missing"));
+  }
+  SECTION("last deleted") {
+    auto v = tampered("truncated", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+      REQUIRE(db->Delete(rocksdb::WriteOptions(), log, RecordKey(6)).ok());
+    });
+    CHECK(v.first_bad_seq == 6);
+  }
+  SECTION("reordered") {
+    auto v = tampered("reordered", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+      const std::string a = get(db, log, 2), b = get(db, log, 5);
+      REQUIRE(db->Put(rocksdb::WriteOptions(), log, RecordKey(2), b).ok());
+      REQUIRE(db->Put(rocksdb::WriteOptions(), log, RecordKey(5), a).ok());
+    });
+    CHECK(v.first_bad_seq == 2);
+  }
+  SECTION("inserted") {
+    auto v = tampered("inserted", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+      // A copy of record 6 appended as record 7, chained correctly, but the
+      // head still says 6.
+      const std::string last = get(db, log, 6);
+      REQUIRE(db->Put(rocksdb::WriteOptions(), log, RecordKey(7), Sha256::Raw(last.substr(0, 32) + last.substr(32)) + last.substr(32)).ok());
+    });
+    CHECK(v.first_bad_seq == 7);
+  }
+}
+
+TEST_CASE("replay: context identical after writes, GC and restore; retrieval recall equals brute force",
+          "[engine][log][replay]") {
+  LogFixture f;
+  auto snap = f.db->CreateSnapshot("kb", "v1", "");
+  REQUIRE(snap.ok());
+  std::vector<RetrieveResult> retrievals;
+  for (size_t q = 0; q < 10; ++q) {
+    RetrieveRequest r = f.Query(q * 7, 10);
+    r.ef = 10;  // a narrow search, so that recall can be below 1
+    auto got = f.db->Retrieve(r);
+    REQUIRE(got.ok());
+    retrievals.push_back(*got);
+  }
+  const Version logged_version = f.head;
+  // 1,000 later writes (rewrites of the same ids), then GC: only the head,
+  // the snapshot and the versions the log pins are retained.
+  for (int i = 0; i < 4; ++i) f.Load(0, 250);
+  auto gc = f.db->Gc("kb");
+  REQUIRE(gc.ok());
+  for (const auto& r : retrievals) {
+    auto replay = f.db->Replay({r.retrieval_id, ReplayMode::kContext, std::nullopt, ""});
+    REQUIRE(replay.ok());
+    CHECK(replay->outcome == "identical");
+    CHECK(replay->context_hash_matches);
+  }
+  // Retrieval replay: recall equals brute force over the rows at the logged version.
+  const auto live = f.model.At(logged_version);
+  for (size_t i = 0; i < retrievals.size(); ++i) {
+    const auto& r = retrievals[i];
+    auto logged = f.db->GetRetrieval(r.retrieval_id);
+    REQUIRE(logged.ok());
+    const auto truth = test::ReferenceModel::TopKOf(live, logged->first.query_vector, 10);
+    std::vector<std::string> got;
+    for (const auto& c : r.chunks) got.push_back(c.id);
+    auto replay = f.db->Replay({r.retrieval_id, ReplayMode::kRetrieval, std::nullopt, ""});
+    REQUIRE(replay.ok());
+    CHECK(replay->recall == Approx(test::Recall(got, truth)));
+    CHECK(replay->missed.size() == static_cast<size_t>(std::lround((1 - replay->recall) * 10)));
+    CHECK((replay->outcome == "identical") == (got == truth));
+  }
+  // Counterfactual at head: the rewritten records moved.
+  auto cf = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kCounterfactual, std::nullopt, ""});
+  REQUIRE(cf.ok());
+  CHECK(cf->version == f.head);
+  SearchRequest direct;
+  direct.vector = f.db->GetRetrieval(retrievals[0].retrieval_id)->first.query_vector;
+  direct.k = 10;
+  direct.with_payload = false;
+  auto now = f.db->Search("kb", direct);
+  REQUIRE(now.ok());
+  const std::vector<std::string> now_list = test::Ids(*now);
+  std::set<std::string> logged_ids, now_ids(now_list.begin(), now_list.end());
+  for (const auto& c : retrievals[0].chunks) logged_ids.insert(c.id);
+  for (const auto& id : cf->added) CHECK((now_ids.count(id) && !logged_ids.count(id)));
+  for (const auto& id : cf->removed) CHECK((logged_ids.count(id) && !now_ids.count(id)));
+  // And at the snapshot.
+  auto at_snapshot = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kCounterfactual, std::nullopt, "v1"});
+  REQUIRE(at_snapshot.ok());
+  CHECK(at_snapshot->version == snap->version);
+
+  // After a restore the logged context is still identical.
+  REQUIRE(f.db->Restore("kb", snap->version).ok());
+  auto after_restore = f.db->Replay({retrievals[3].retrieval_id, ReplayMode::kContext, std::nullopt, ""});
+  REQUIRE(after_restore.ok());
+  CHECK(after_restore->outcome == "identical");
+
+  // When the logged version is released and collected, replay says so.
+  REQUIRE(f.db->UnpinVersion("kb", logged_version, "log").ok());
+  REQUIRE(f.db->DeleteSnapshot("kb", "v1").ok());
+  f.Load(0, 300);
+  REQUIRE(f.db->Gc("kb").ok());
+  auto gone = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kRetrieval, std::nullopt, ""});
+  REQUIRE(gone.ok());
+  CHECK(gone->outcome == "collected");
+  CHECK_THAT(gone->detail, Catch::Contains("oldest retained"));
+  auto gone_context = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kContext, std::nullopt, ""});
+  REQUIRE(gone_context.ok());
+  CHECK(gone_context->outcome == "collected");
+  CHECK(f.db->Replay({"rtv-unknown", ReplayMode::kContext, std::nullopt, ""}).status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("concurrent retrieves share synced batches; the chain stays whole across restarts", "[engine][log]") {
+  LogFixture f;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  std::mutex ids_mu;
+  std::set<uint64_t> seqs;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        auto r = f.db->Retrieve(f.Query(static_cast<size_t>(t * 100 + i)));
+        if (!r.ok()) {
+          ++failures;
+          continue;
+        }
+        std::lock_guard lock(ids_mu);
+        seqs.insert(r->log_seq);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  CHECK(seqs.size() == 200);
+  CHECK(*seqs.begin() == 1);
+  CHECK(*seqs.rbegin() == 200);
+  REQUIRE(f.db->Close().ok());
+  f.Open(test::QuietOptions());
+  REQUIRE(f.db->Retrieve(f.Query(3)).ok());
+  auto v = f.db->VerifyLog();
+  REQUIRE(v.ok());
+  CHECK(v->ok);
+  CHECK(v->records == 201);
+}
+
+TEST_CASE("log retention expires old records and releases the versions they pinned", "[engine][log][gc]") {
+  DatabaseOptions options = test::QuietOptions();
+  options.log_retention_seconds = 1;
+  LogFixture f(options);
+  auto old = f.db->Retrieve(f.Query(1));
+  REQUIRE(old.ok());
+  const Version pinned = old->version;
+  f.Load(0, 100);
+  REQUIRE(f.db->Gc("kb").ok());
+  CHECK(f.db->Count("kb", pinned).ok());  // pinned by the log
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  auto fresh = f.db->Retrieve(f.Query(2));
+  REQUIRE(fresh.ok());
+  auto removed = f.db->GcLog();
+  REQUIRE(removed.ok());
+  CHECK(*removed == 1);
+  CHECK(f.db->GetRetrieval(old->retrieval_id).status().code() == StatusCode::kNotFound);
+  auto v = f.db->VerifyLog();
+  REQUIRE(v.ok());
+  CHECK(v->ok);
+  CHECK(v->first_seq == 2);
+  REQUIRE(f.db->Gc("kb").ok());
+  CHECK(f.db->Count("kb", pinned).status().code() == StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("SIGKILL during a stream of retrieves: every delivered retrieval is logged", "[engine][log][crash]") {
+  LogFixture f;
+  REQUIRE(f.db->Close().ok());
+  std::mt19937 rng(17);
+  std::vector<std::string> delivered;
+  for (int round = 0; round < 8; ++round) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      dup2(fds[1], STDOUT_FILENO);
+      close(fds[0]);
+      close(fds[1]);
+      execl(VERITY_KILL_CHILD, VERITY_KILL_CHILD, f.dir.path().c_str(), "retrieve-loop", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(fds[1]);
+    FILE* out = fdopen(fds[0], "r");
+    std::atomic<bool> done{false};
+    std::thread killer([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 400));
+      kill(pid, SIGKILL);
+      done = true;
+    });
+    char line[256];
+    while (std::fgets(line, sizeof(line), out) != nullptr) {
+      std::string s(line);
+      if (s.rfind("ACK ", 0) == 0) delivered.push_back(s.substr(4, s.size() - 5));
+    }
+    killer.join();
+    std::fclose(out);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status));
+  }
+  REQUIRE(delivered.size() > 8);
+  f.Open(test::QuietOptions());
+  for (const auto& id : delivered) CHECK(f.db->GetRetrieval(id).ok());
+  auto v = f.db->VerifyLog();
+  REQUIRE(v.ok());
+  CHECK(v->ok);
+  CHECK(v->records >= delivered.size());
+}
+
+TEST_CASE("audit scores the recorded answer against the logged context", "[engine][log][audit]") {
+  LogFixture f;
+  auto r1 = f.db->Retrieve(f.Query(5, 3));
+  auto r2 = f.db->Retrieve(f.Query(6, 3));
+  auto r3 = f.db->Retrieve(f.Query(7, 3));
+  REQUIRE(r1.ok());
+  REQUIRE(r2.ok());
+  REQUIRE(r3.ok());
+  // r1: the answer repeats the context; r2: an invented sentence too; r3: none.
+  const std::string grounded = r1->chunks[0].text + ".";
+  REQUIRE(f.db->RecordAnswer({r1->retrieval_id, grounded, "m", 0, 0}).ok());
+  REQUIRE(f.db->RecordAnswer({r2->retrieval_id, r2->chunks[0].text + ". Zebras invented quantum bicycles in 1850.", "m", 0, 0}).ok());
+
+  auto a1 = f.db->Audit({r1->retrieval_id, std::nullopt, 0});
+  REQUIRE(a1.ok());
+  CHECK(a1->answer == grounded);
+  CHECK(a1->answer_recorded);
+  REQUIRE(a1->chunks.size() == 3);
+  CHECK(a1->chunks[0].text == r1->chunks[0].text);
+  CHECK(a1->result.g == Approx(1.0));
+  auto a2 = f.db->Audit({r2->retrieval_id, std::nullopt, 0});
+  REQUIRE(a2.ok());
+  CHECK(a2->result.g < 1.0);
+  CHECK(a2->result.supported < a2->result.scored);
+  // Given instead of recorded.
+  auto given = f.db->Audit({r3->retrieval_id, std::string("Nothing here is in the context at all, Zebulon."), 0});
+  REQUIRE(given.ok());
+  CHECK_FALSE(given->answer_recorded);
+  CHECK(given->result.g == Approx(0.0));
+  CHECK(f.db->Audit({r3->retrieval_id, std::nullopt, 0}).status().code() == StatusCode::kFailedPrecondition);
+  CHECK(f.db->Audit({"rtv-none", std::nullopt, 0}).status().code() == StatusCode::kNotFound);
+  // Deterministic.
+  CHECK(ToJson(f.db->Audit({r2->retrieval_id, std::nullopt, 0})->result) == ToJson(a2->result));
+
+  BatchAuditRequest batch;
+  batch.collection = "kb";
+  auto all = f.db->AuditCollection(batch);
+  REQUIRE(all.ok());
+  CHECK(all->retrievals == 3);
+  CHECK(all->audited == 2);
+  CHECK(all->unanswered == 1);
+  CHECK(all->mean_g == Approx((a1->result.g + a2->result.g) / 2));
+  REQUIRE(all->worst.size() == 2);
+  CHECK(all->worst[0].retrieval_id == r2->retrieval_id);
+}

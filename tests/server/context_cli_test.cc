@@ -1,0 +1,201 @@
+// The `verity retrieve / answer / log / replay` commands against a real
+// verityd: JSON output parsed, the export's JSON Lines with OpenTelemetry
+// GenAI names, exit codes.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "engine/test_data.h"
+#include "server/server_process.h"
+
+using Json = nlohmann::json;
+
+namespace {
+
+using Run = verity::test::CliRun;
+
+Run Ok(const verity::test::TempDir& dir, const std::string& addr, const std::string& args) {
+  Run r = verity::test::RunCli(dir, addr, args);
+  INFO("verity " << args << "\n" << r.err);
+  REQUIRE(r.code == 0);
+  return r;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay", "[server][cli][context]") {
+  verity::test::TempDir dir;
+  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
+  REQUIRE(server);
+  const std::string addr = server->address();
+
+  Ok(dir, addr, "collection create docs --dim 3");
+  {
+    std::ofstream f(dir.Sub("docs.jsonl"));
+    for (int i = 0; i < 6; ++i) {
+      f << Json{{"id", "p" + std::to_string(i)},
+                {"vector", {i, 1, 0}},
+                {"text", "paragraph " + std::to_string(i) + " of the manual"},
+                {"document_id", "manual"}}
+               .dump()
+        << "\n";
+    }
+  }
+  Ok(dir, addr, "import docs " + dir.Sub("docs.jsonl"));
+
+  // retrieve --json: the retrieval id and the chunks.
+  Run r = Ok(dir, addr,
+             "retrieve docs --vector '[0, 1, 0]' -k 3 --query-text 'first paragraph?' --budget 12 "
+             "--prompt qa@1 --trace-id trace-1 --json");
+  Json retrieved = Json::parse(r.out);
+  const std::string id = retrieved["retrieval_id"];
+  REQUIRE(id.rfind("rtv-", 0) == 0);
+  REQUIRE(retrieved["version"] == 1);
+  REQUIRE(retrieved["chunks"].size() == 3);
+  REQUIRE(retrieved["chunks"][0]["id"] == "p0");
+  REQUIRE(retrieved["chunks"][0]["rank"] == 1);
+  REQUIRE(retrieved["chunks"][0]["row_version"] == 1);
+  REQUIRE(retrieved["chunks"][0]["in_context"] == true);
+  REQUIRE(retrieved["chunks"][1]["in_context"] == false);  // 7 + 7 tokens > 12
+  REQUIRE(retrieved["context"] == "paragraph 0 of the manual");
+  REQUIRE(retrieved["context_sha256"].get<std::string>().size() == 64);
+
+  // Human output: the retrieval id first, then the chunks and the context hash.
+  r = Ok(dir, addr, "retrieve docs --vector '[5, 1, 0]' -k 2");
+  REQUIRE(r.out.rfind("retrieval rtv-", 0) == 0);
+  REQUIRE(r.out.find("p5") != std::string::npos);
+  REQUIRE(r.out.find("IN_CONTEXT") != std::string::npos);
+  REQUIRE(r.out.find("context sha256 ") != std::string::npos);
+  const std::string other = r.out.substr(10, 36);
+
+  // Usage errors exit 2; server refusals exit 1 with the code.
+  REQUIRE(verity::test::RunCli(dir, addr, "retrieve docs -k 3").code == 2);
+  REQUIRE(verity::test::RunCli(dir, addr, "retrieve docs --vector '[0,1,0]' --prompt noversion").code == 2);
+  Run refused = verity::test::RunCli(dir, addr, "retrieve docs --vector '[0,1,0]' --at ghost");
+  REQUIRE(refused.code == 1);
+  REQUIRE(refused.err.find("NOT_FOUND") != std::string::npos);
+
+  // answer, then a second answer is refused.
+  r = Ok(dir, addr,
+         "answer " + id + " --text 'Paragraph zero.' --model fake-1 --prompt-tokens 20 --completion-tokens 3");
+  REQUIRE(r.out.find("answer recorded for " + id) != std::string::npos);
+  {
+    std::ofstream f(dir.Sub("answer.txt"));
+    f << "another answer";
+  }
+  refused = verity::test::RunCli(dir, addr, "answer " + id + " --file " + dir.Sub("answer.txt"));
+  REQUIRE(refused.code == 1);
+  REQUIRE(refused.err.find("ALREADY_EXISTS") != std::string::npos);
+  r = Ok(dir, addr, "answer " + other + " --file " + dir.Sub("answer.txt") + " --json");
+  REQUIRE(Json::parse(r.out)["gen_ai.output.messages"][0]["parts"][0]["content"] == "another answer");
+
+  // log show: the retrieval and its answer.
+  r = Ok(dir, addr, "log show " + id + " --json");
+  Json shown = Json::parse(r.out);
+  REQUIRE(shown["retrieval"]["verity.retrieval_id"] == id);
+  REQUIRE(shown["retrieval"]["gen_ai.retrieval.query.text"] == "first paragraph?");
+  REQUIRE(shown["retrieval"]["verity.prompt"] == "qa@1");
+  REQUIRE(shown["retrieval"]["verity.client_trace_id"] == "trace-1");
+  REQUIRE(shown["retrieval"]["verity.query.vector"] == Json::array({0, 1, 0}));
+  REQUIRE(shown["answer"]["gen_ai.request.model"] == "fake-1");
+  REQUIRE(shown["answer"]["gen_ai.usage.input_tokens"] == 20);
+  REQUIRE(shown["answer"]["gen_ai.usage.output_tokens"] == 3);
+  r = Ok(dir, addr, "log show " + id);
+  REQUIRE(r.out.rfind("retrieval " + id, 0) == 0);
+  REQUIRE(r.out.find("Paragraph zero.") != std::string::npos);
+  REQUIRE(verity::test::RunCli(dir, addr, "log show rtv-nope").code == 1);
+
+  // log list: every record, or by kind and time.
+  Json listed = Json::parse(Ok(dir, addr, "log list --json").out);
+  REQUIRE(listed.size() == 4);
+  REQUIRE(listed[0]["verity.seq"] == 1);
+  listed = Json::parse(Ok(dir, addr, "log list --kind answer --since 2020-01-01T00:00:00Z --json").out);
+  REQUIRE(listed.size() == 2);
+  listed = Json::parse(Ok(dir, addr, "log list --until 1000000000 --json").out);  // 2001: nothing
+  REQUIRE(listed.empty());
+  listed = Json::parse(Ok(dir, addr, "log list --limit 3 --json").out);
+  REQUIRE(listed.size() == 3);
+  r = Ok(dir, addr, "log list --collection docs");
+  REQUIRE(r.out.find("RETRIEVAL_ID") != std::string::npos);
+  REQUIRE(verity::test::RunCli(dir, addr, "log list --since yesterday").code == 2);
+
+  // log verify: exit 0 and the head hash.
+  r = Ok(dir, addr, "log verify --json");
+  Json verified = Json::parse(r.out);
+  REQUIRE(verified["ok"] == true);
+  REQUIRE(verified["records"] == 4);
+  r = Ok(dir, addr, "log verify");
+  REQUIRE(r.out.rfind("ok: 4 records checked", 0) == 0);
+
+  // log export: JSON Lines, one object per record, OpenTelemetry GenAI names.
+  r = Ok(dir, addr, "log export --output " + dir.Sub("log.jsonl"));
+  REQUIRE(r.out.find("exported 4 log records") != std::string::npos);
+  const std::vector<std::string> lines = Lines(verity::test::ReadFile(dir.Sub("log.jsonl")));
+  REQUIRE(lines.size() == 4);
+  std::string prev_hash;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    Json line = Json::parse(lines[i], nullptr, false);
+    REQUIRE_FALSE(line.is_discarded());
+    REQUIRE(line["verity.seq"] == i + 1);
+    REQUIRE(line["verity.hash"].get<std::string>().size() == 64);
+    if (i > 0) REQUIRE(line["verity.prev_hash"] == prev_hash);
+    prev_hash = line["verity.hash"];
+    REQUIRE(line.contains("gen_ai.operation.name"));
+    REQUIRE(line["gen_ai.data_source.id"] == "docs");
+    if (line["verity.kind"] == "retrieval") {
+      REQUIRE(line["gen_ai.operation.name"] == "retrieval");
+      REQUIRE(line.contains("gen_ai.request.top_k"));
+      REQUIRE(line["gen_ai.retrieval.documents"].is_array());
+      REQUIRE(line["gen_ai.retrieval.documents"][0].contains("id"));
+      REQUIRE(line["gen_ai.retrieval.documents"][0].contains("score"));
+      REQUIRE(line["gen_ai.retrieval.documents"][0].contains("verity.row_version"));
+      REQUIRE(line["gen_ai.retrieval.documents"][0].contains("verity.text_sha256"));
+      REQUIRE(line.contains("verity.context_sha256"));
+      REQUIRE_FALSE(line.contains("verity.query.vector"));  // the export keeps the hash only
+    } else {
+      REQUIRE(line["gen_ai.operation.name"] == "chat");
+      REQUIRE(line.contains("gen_ai.usage.input_tokens"));
+    }
+  }
+  REQUIRE(Json::parse(lines[0])["gen_ai.retrieval.query.text"] == "first paragraph?");
+  REQUIRE(verified["head_hash"] == Json::parse(lines[3])["verity.hash"]);
+  REQUIRE(verity::test::ReadFile(dir.Sub("log.jsonl")) == Ok(dir, addr, "log export").out);  // stdout agrees
+  REQUIRE(Lines(Ok(dir, addr, "log export --collection nope").out).empty());
+
+  // replay: a fresh retrieval is identical in context and retrieval modes.
+  r = Ok(dir, addr, "replay " + id + " --json");
+  Json replayed = Json::parse(r.out);
+  REQUIRE(replayed["outcome"] == "identical");
+  REQUIRE(replayed["mode"] == "context");
+  REQUIRE(replayed["context_hash_matches"] == true);
+  r = Ok(dir, addr, "replay " + id + " --mode retrieval --json");
+  replayed = Json::parse(r.out);
+  REQUIRE(replayed["outcome"] == "identical");
+  REQUIRE(replayed["recall"] == 1.0);
+  r = Ok(dir, addr, "replay " + id);
+  REQUIRE(r.out.rfind("identical", 0) == 0);
+  // After a delete, the counterfactual at head differs and names the removed id.
+  Ok(dir, addr, "delete docs p1");
+  r = Ok(dir, addr, "replay " + id + " --mode counterfactual --json");
+  replayed = Json::parse(r.out);
+  REQUIRE(replayed["outcome"] == "differs");
+  REQUIRE(replayed["removed"] == Json::array({"p1"}));
+  r = Ok(dir, addr, "replay " + id + " --mode counterfactual --at 1");
+  REQUIRE(r.out.rfind("identical", 0) == 0);
+  r = Ok(dir, addr, "replay " + id + " --mode counterfactual");
+  REQUIRE(r.out.rfind("differs", 0) == 0);
+  REQUIRE(r.out.find("removed: p1") != std::string::npos);
+  REQUIRE(verity::test::RunCli(dir, addr, "replay " + id + " --mode sideways").code == 2);
+  REQUIRE(verity::test::RunCli(dir, addr, "replay " + id + " --at 1").code == 2);
+}
