@@ -58,6 +58,9 @@ constexpr char kUsage[] =
     "  log export [--collection NAME] [--since T] [--until T] [--output FILE]\n"
     "                                      JSON Lines with OpenTelemetry GenAI attribute names\n"
     "  replay RETRIEVAL_ID [--mode context|retrieval|counterfactual] [--at POINT]\n"
+    "  audit RETRIEVAL_ID [--answer-file F | --answer TEXT] [--threshold X] [--html FILE]\n"
+    "  audit --collection NAME [--since T] [--until T] [--threshold X] [--low-g X] [--worst N] [--html FILE]\n"
+    "                                      groundedness of answers against their logged context\n"
     "\n"
     "T: RFC 3339 UTC (2026-11-27T10:00:00Z) or Unix seconds\n"
     "POINT (also FROM, TO): a version number, or a snapshot name of the collection\n"
@@ -263,6 +266,8 @@ class Cli {
   Status LogVerify(const Args& args);
   Status LogExport(const Args& args);
   Status Replay(const Args& args);
+  Status Audit(const Args& args);
+  Status AuditCollection(const Args& args);
 
   void PrintCollections(const std::vector<CollectionInfo>& all);
   void PrintSnapshots(const std::vector<SnapshotInfo>& all);
@@ -291,6 +296,7 @@ Status Cli::Run(const std::string& command, const Args& args) {
   if (command == "answer") return Answer(args);
   if (command == "log") return Log(args);
   if (command == "replay") return Replay(args);
+  if (command == "audit") return Audit(args);
   throw UsageError{"unknown command \"" + command + "\""};
 }
 
@@ -1161,6 +1167,188 @@ Status Cli::Replay(const Args& args) {
     auto rank = [](int32_t x) { return x < 0 ? std::string("-") : std::to_string(x + 1); };
     for (const auto& c : r.rank_changes) rows.push_back({c.id, rank(c.logged_rank), rank(c.replay_rank)});
     PrintTable({"ID", "LOGGED_RANK", "REPLAY_RANK"}, rows);
+  }
+  return Status::Ok();
+}
+
+
+// ----- Audit ------------------------------------------------------------------
+
+namespace {
+
+// A fraction option (--threshold, --low-g); `fallback` when absent. The
+// range is the server's to check (INVALID_ARGUMENT names the field).
+double FractionArg(const Args& args, const std::string& name, double fallback) {
+  auto v = args.Option(name);
+  if (!v) return fallback;
+  try {
+    size_t used = 0;
+    const double x = std::stod(*v, &used);
+    if (used != v->size()) throw std::invalid_argument("");
+    return x;
+  } catch (const std::exception&) {
+    throw UsageError{"--" + name + ": \"" + *v + "\" is not a number"};
+  }
+}
+
+// Fixed 4 decimals, as the scorer's canonical JSON writes its floats (the
+// CLI never calls setlocale, so the decimal point is '.').
+std::string Fixed4(double x) {
+  char text[64];
+  std::snprintf(text, sizeof(text), "%.4f", x);
+  return text;
+}
+
+// A JSON string literal; invalid UTF-8 becomes U+FFFD, as in the scorer's JSON.
+std::string JsonString(const std::string& s) {
+  return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// One audit as canonical JSON: the scorer's ToJson(result), byte for byte,
+// wrapped with where the answer came from. Deterministic: identical audits
+// give identical bytes.
+std::string AuditJsonText(const AuditResult& a) {
+  return "{\"retrieval_id\":" + JsonString(a.retrieval_id) + ",\"collection\":" + JsonString(a.collection) +
+         ",\"version\":" + std::to_string(a.version) +
+         ",\"answer_recorded\":" + (a.answer_recorded ? "true" : "false") + ",\"groundedness\":" + ToJson(a.result) +
+         "}";
+}
+
+AuditReportEntry ReportEntry(const AuditResult& a) {
+  AuditReportEntry entry;
+  entry.retrieval_id = a.retrieval_id;
+  entry.collection = a.collection;
+  entry.version = a.version;
+  entry.answer = a.answer;
+  entry.chunks = a.chunks;
+  entry.result = a.result;
+  return entry;
+}
+
+// Writes AuditHtml(audits) to `path`, complete or not at all (a temporary
+// file renamed at the end).
+Status WriteAuditHtml(const std::string& path, const std::vector<AuditResult>& audits,
+                      const AuditReportOptions& options) {
+  std::vector<AuditReportEntry> entries;
+  entries.reserve(audits.size());
+  for (const auto& a : audits) entries.push_back(ReportEntry(a));
+  const std::string html = AuditHtml(entries, options);
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+    if (!file) return Status::Unavailable("--html: cannot write " + partial);
+    file << html;
+    file.flush();
+    if (!file) {
+      std::error_code ignored;
+      std::filesystem::remove(partial, ignored);
+      return Status::Unavailable("--html: write failed: " + partial);
+    }
+  }
+  std::error_code error;
+  std::filesystem::rename(partial, path, error);
+  if (error) return Status::Unavailable("--html: cannot rename to " + path + ": " + error.message());
+  return Status::Ok();
+}
+
+// Human output of one audit: G, then per sentence the verdict, support, the
+// cited chunk and missing critical tokens.
+void PrintAudit(const AuditResult& a) {
+  const GroundednessResult& r = a.result;
+  std::cout << "audit of " << a.retrieval_id << " (collection " << a.collection << ", version " << a.version << ", "
+            << (a.answer_recorded ? "recorded answer" : "answer given") << ")\n"
+            << "G " << Fixed4(r.g) << ": " << r.supported << " of " << r.scored << " scored sentences supported"
+            << " (threshold " << Fixed4(r.threshold) << ", " << r.scorer_version << ")\n";
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i = 0; i < r.sentences.size(); ++i) {
+    const SentenceScore& s = r.sentences[i];
+    std::string missing;
+    for (const auto& t : s.missing_critical) missing += (missing.empty() ? "" : ", ") + t;
+    for (const auto& t : s.conflicting_negations) missing += (missing.empty() ? "" : ", ") + ("drops '" + t + "'");
+    rows.push_back({std::to_string(i + 1), SentenceVerdictName(s.verdict), s.scored() ? Fixed4(s.support) : "-",
+                    s.chunk_index < 0 ? "-" : s.chunk_id, missing.empty() ? "-" : missing, Truncate(s.text, 60)});
+  }
+  if (!rows.empty()) PrintTable({"#", "VERDICT", "SUPPORT", "CHUNK", "MISSING", "SENTENCE"}, rows);
+}
+
+}  // namespace
+
+Status Cli::Audit(const Args& args) {
+  if (args.Option("collection")) {
+    if (args.size() > 0) throw UsageError{"audit takes a retrieval id or --collection NAME, not both"};
+    return AuditCollection(args);
+  }
+  AuditRequest request;
+  request.retrieval_id = args.At(0, "retrieval id (or --collection NAME)");
+  if (auto text = args.Option("answer")) {
+    if (args.Option("answer-file")) throw UsageError{"audit takes --answer or --answer-file, not both"};
+    request.answer = *text;
+  } else if (auto file = args.Option("answer-file")) {
+    VERITY_ASSIGN_OR_RETURN(request.answer, ReadWholeFile(*file, "--answer-file"));
+  }
+  request.threshold = FractionArg(args, "threshold", 0);
+  VERITY_ASSIGN_OR_RETURN(AuditResult a, client_->Audit(request));
+  if (auto html = args.Option("html")) VERITY_RETURN_IF_ERROR(WriteAuditHtml(*html, {a}, AuditReportOptions{}));
+  if (json_) {
+    std::cout << AuditJsonText(a) << "\n";
+    return Status::Ok();
+  }
+  PrintAudit(a);
+  if (auto html = args.Option("html")) std::cout << "report written to " << *html << "\n";
+  return Status::Ok();
+}
+
+Status Cli::AuditCollection(const Args& args) {
+  BatchAuditRequest request;
+  request.collection = *args.Option("collection");
+  request.since_us = TimeArg(args, "since");
+  request.until_us = TimeArg(args, "until");
+  request.threshold = FractionArg(args, "threshold", 0);
+  request.low_g = FractionArg(args, "low-g", request.low_g);
+  const uint64_t worst = args.Number("worst", request.worst);
+  if (worst > UINT32_MAX) throw UsageError{"--worst: at most " + std::to_string(UINT32_MAX)};
+  request.worst = static_cast<uint32_t>(worst);
+  if (args.Option("answer") || args.Option("answer-file")) {
+    throw UsageError{"--answer and --answer-file are for auditing one retrieval"};
+  }
+  VERITY_ASSIGN_OR_RETURN(BatchAuditResult b, client_->AuditCollection(request));
+  if (auto html = args.Option("html")) {
+    AuditReportOptions options;
+    options.low_g_threshold = request.low_g;
+    options.worst_count = request.worst;
+    VERITY_RETURN_IF_ERROR(WriteAuditHtml(*html, b.audits, options));
+  }
+  if (json_) {
+    auto list = [](const std::vector<AuditResult>& audits) {
+      std::string text = "[";
+      for (size_t i = 0; i < audits.size(); ++i) text += (i ? "," : "") + AuditJsonText(audits[i]);
+      return text + "]";
+    };
+    std::cout << "{\"collection\":" << JsonString(request.collection) << ",\"retrievals\":" << b.retrievals
+              << ",\"audited\":" << b.audited << ",\"unanswered\":" << b.unanswered
+              << ",\"unavailable\":" << b.unavailable << ",\"mean_g\":" << Fixed4(b.mean_g)
+              << ",\"low_g\":" << Fixed4(request.low_g) << ",\"share_below\":" << Fixed4(b.share_below)
+              << ",\"worst\":" << list(b.worst) << ",\"audits\":" << list(b.audits) << "}\n";
+    return Status::Ok();
+  }
+  std::cout << "collection " << request.collection << ": " << b.retrievals << " retrievals, " << b.audited
+            << " audited, " << b.unanswered << " unanswered, " << b.unavailable << " context no longer stored\n";
+  if (b.audited > 0) {
+    std::cout << "mean G " << Fixed4(b.mean_g) << ", " << Fixed4(b.share_below) << " of the answers below G "
+              << Fixed4(request.low_g) << "\n";
+  }
+  if (!b.worst.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& a : b.worst) {
+      rows.push_back({a.retrieval_id, Fixed4(a.result.g),
+                      std::to_string(a.result.supported) + "/" + std::to_string(a.result.scored),
+                      std::to_string(a.version)});
+    }
+    std::cout << "lowest G:\n";
+    PrintTable({"RETRIEVAL_ID", "G", "SUPPORTED", "VERSION"}, rows);
+  }
+  if (auto html = args.Option("html")) {
+    std::cout << "report written to " << *html << " (" << b.audits.size() << " answers)\n";
   }
   return Status::Ok();
 }

@@ -398,4 +398,20 @@ Result<ReplayResult> Client::Replay(const ReplayRequest& replay) {
   return FromProto(response);
 }
 
+Result<AuditResult> Client::Audit(const AuditRequest& audit) {
+  v1::AuditRequest request;
+  ToProto(audit, &request);
+  v1::AuditResponse response;
+  VERITY_RPC_(log, Audit, request, response);
+  return FromProto(response, "");
+}
+
+Result<BatchAuditResult> Client::AuditCollection(const BatchAuditRequest& audit) {
+  v1::AuditCollectionRequest request;
+  ToProto(audit, &request);
+  v1::AuditCollectionResponse response;
+  VERITY_RPC_(log, AuditCollection, request, response);
+  return FromProto(response);
+}
+
 }  // namespace verity

@@ -64,7 +64,7 @@ std::string NewRetrievalId() {
 
 std::string FloatBytes(const std::vector<float>& v) {
   std::string out(v.size() * sizeof(float), '\0');
-  std::memcpy(out.data(), v.data(), out.size());
+  if (!v.empty()) std::memcpy(out.data(), v.data(), out.size());
   return out;
 }
 
@@ -79,7 +79,9 @@ LogRecord FromEntry(const storage::LogEntry& e, const std::string& hash) {
   r.snapshot = e.snapshot();
   r.query_text = e.query_text();
   r.query_vector.resize(e.query_vector().size() / sizeof(float));
-  std::memcpy(r.query_vector.data(), e.query_vector().data(), r.query_vector.size() * sizeof(float));
+  if (!r.query_vector.empty()) {
+    std::memcpy(r.query_vector.data(), e.query_vector().data(), r.query_vector.size() * sizeof(float));
+  }
   r.query_vector_sha256 = e.query_vector_sha256();
   r.k = e.k();
   r.ef = e.ef();

@@ -722,4 +722,163 @@ Result<ReplayResult> FromProto(const v1::ReplayResponse& in) {
   return out;
 }
 
+// --- Audit ----------------------------------------------------------------------
+
+AuditRequest FromProto(const v1::AuditRequest& in) {
+  AuditRequest out;
+  out.retrieval_id = in.retrieval_id();
+  if (in.has_answer()) out.answer = in.answer();
+  out.threshold = in.threshold();
+  return out;
+}
+
+void ToProto(const AuditRequest& in, v1::AuditRequest* out) {
+  out->set_retrieval_id(in.retrieval_id);
+  if (in.answer) out->set_answer(*in.answer);
+  out->set_threshold(in.threshold);
+}
+
+v1::SentenceVerdict ToProto(SentenceVerdict verdict) {
+  switch (verdict) {
+    case SentenceVerdict::kSupported: return v1::SENTENCE_VERDICT_SUPPORTED;
+    case SentenceVerdict::kUnsupported: return v1::SENTENCE_VERDICT_UNSUPPORTED;
+    case SentenceVerdict::kNotScored: return v1::SENTENCE_VERDICT_NOT_SCORED;
+  }
+  return v1::SENTENCE_VERDICT_UNSPECIFIED;
+}
+
+Result<SentenceVerdict> FromProto(v1::SentenceVerdict verdict, const std::string& field) {
+  switch (verdict) {
+    case v1::SENTENCE_VERDICT_SUPPORTED: return SentenceVerdict::kSupported;
+    case v1::SENTENCE_VERDICT_UNSUPPORTED: return SentenceVerdict::kUnsupported;
+    case v1::SENTENCE_VERDICT_NOT_SCORED: return SentenceVerdict::kNotScored;
+    default: return Status::InvalidArgument(field + ": unknown sentence verdict " + std::to_string(verdict));
+  }
+}
+
+void ToProto(const AuditResult& in, v1::AuditResponse* out) {
+  out->set_retrieval_id(in.retrieval_id);
+  out->set_collection(in.collection);
+  out->set_version(in.version);
+  out->set_answer(in.answer);
+  out->set_answer_recorded(in.answer_recorded);
+  for (const auto& c : in.chunks) {
+    auto* chunk = out->add_chunks();
+    chunk->set_id(c.id);
+    chunk->set_text(c.text);
+  }
+  const GroundednessResult& r = in.result;
+  out->set_scorer_version(r.scorer_version);
+  out->set_threshold(r.threshold);
+  out->set_g(r.g);
+  out->set_scored(r.scored);
+  out->set_supported(r.supported);
+  for (const auto& s : r.sentences) {
+    auto* sentence = out->add_sentences();
+    sentence->set_text(s.text);
+    sentence->set_begin(s.begin);
+    sentence->set_end(s.end);
+    sentence->set_verdict(ToProto(s.verdict));
+    sentence->set_support(s.support);
+    sentence->set_token_precision(s.token_precision);
+    sentence->set_rouge_l_precision(s.rouge_l_precision);
+    sentence->set_trigram_containment(s.trigram_containment);
+    sentence->set_chunk_index(s.chunk_index);
+    sentence->set_chunk_id(s.chunk_id);
+    sentence->set_span_begin(s.span_begin);
+    sentence->set_span_end(s.span_end);
+    for (const auto& t : s.missing_critical) sentence->add_missing_critical(t);
+    for (const auto& t : s.conflicting_negations) sentence->add_conflicting_negations(t);
+  }
+}
+
+Result<AuditResult> FromProto(const v1::AuditResponse& in, const std::string& field) {
+  AuditResult out;
+  out.retrieval_id = in.retrieval_id();
+  out.collection = in.collection();
+  out.version = in.version();
+  out.answer = in.answer();
+  out.answer_recorded = in.answer_recorded();
+  for (const auto& c : in.chunks()) out.chunks.push_back(SourceChunk{c.id(), c.text()});
+  GroundednessResult& r = out.result;
+  r.scorer_version = in.scorer_version();
+  r.threshold = in.threshold();
+  r.g = in.g();
+  r.scored = in.scored();
+  r.supported = in.supported();
+  for (int i = 0; i < in.sentences_size(); ++i) {
+    const v1::SentenceScore& s = in.sentences(i);
+    SentenceScore sentence;
+    sentence.text = s.text();
+    sentence.begin = static_cast<size_t>(s.begin());
+    sentence.end = static_cast<size_t>(s.end());
+    VERITY_ASSIGN_OR_RETURN(sentence.verdict,
+                            FromProto(s.verdict(), field + "sentences[" + std::to_string(i) + "].verdict"));
+    sentence.support = s.support();
+    sentence.token_precision = s.token_precision();
+    sentence.rouge_l_precision = s.rouge_l_precision();
+    sentence.trigram_containment = s.trigram_containment();
+    sentence.chunk_index = s.chunk_index();
+    sentence.chunk_id = s.chunk_id();
+    sentence.span_begin = static_cast<size_t>(s.span_begin());
+    sentence.span_end = static_cast<size_t>(s.span_end());
+    sentence.missing_critical.assign(s.missing_critical().begin(), s.missing_critical().end());
+    sentence.conflicting_negations.assign(s.conflicting_negations().begin(), s.conflicting_negations().end());
+    r.sentences.push_back(std::move(sentence));
+  }
+  return out;
+}
+
+BatchAuditRequest FromProto(const v1::AuditCollectionRequest& in) {
+  BatchAuditRequest out;
+  out.collection = in.collection();
+  out.since_us = in.since_us();
+  out.until_us = in.until_us();
+  out.threshold = in.threshold();
+  if (in.has_low_g()) out.low_g = in.low_g();
+  if (in.has_worst()) out.worst = in.worst();
+  if (in.max_retrievals() != 0) out.max_retrievals = in.max_retrievals();
+  return out;
+}
+
+void ToProto(const BatchAuditRequest& in, v1::AuditCollectionRequest* out) {
+  out->set_collection(in.collection);
+  out->set_since_us(in.since_us);
+  out->set_until_us(in.until_us);
+  out->set_threshold(in.threshold);
+  out->set_low_g(in.low_g);
+  out->set_worst(in.worst);
+  out->set_max_retrievals(in.max_retrievals);
+}
+
+void ToProto(const BatchAuditResult& in, v1::AuditCollectionResponse* out) {
+  out->set_retrievals(in.retrievals);
+  out->set_audited(in.audited);
+  out->set_unanswered(in.unanswered);
+  out->set_unavailable(in.unavailable);
+  out->set_mean_g(in.mean_g);
+  out->set_share_below(in.share_below);
+  for (const auto& a : in.worst) ToProto(a, out->add_worst());
+  for (const auto& a : in.audits) ToProto(a, out->add_audits());
+}
+
+Result<BatchAuditResult> FromProto(const v1::AuditCollectionResponse& in) {
+  BatchAuditResult out;
+  out.retrievals = in.retrievals();
+  out.audited = in.audited();
+  out.unanswered = in.unanswered();
+  out.unavailable = in.unavailable();
+  out.mean_g = in.mean_g();
+  out.share_below = in.share_below();
+  for (int i = 0; i < in.worst_size(); ++i) {
+    VERITY_ASSIGN_OR_RETURN(AuditResult a, FromProto(in.worst(i), "worst[" + std::to_string(i) + "]."));
+    out.worst.push_back(std::move(a));
+  }
+  for (int i = 0; i < in.audits_size(); ++i) {
+    VERITY_ASSIGN_OR_RETURN(AuditResult a, FromProto(in.audits(i), "audits[" + std::to_string(i) + "]."));
+    out.audits.push_back(std::move(a));
+  }
+  return out;
+}
+
 }  // namespace verity::wire

@@ -149,4 +149,21 @@ void ToProto(const ReplayRequest& in, v1::ReplayRequest* out);
 void ToProto(const ReplayResult& in, v1::ReplayResponse* out);
 Result<ReplayResult> FromProto(const v1::ReplayResponse& in);
 
+// Audit. Range checks (threshold, low_g, worst, max_retrievals) are the
+// server's; these only copy. In the batch request, unset low_g and worst
+// keep BatchAuditRequest's defaults and max_retrievals 0 becomes its default.
+AuditRequest FromProto(const v1::AuditRequest& in);
+void ToProto(const AuditRequest& in, v1::AuditRequest* out);
+v1::SentenceVerdict ToProto(SentenceVerdict verdict);
+// InvalidArgument naming `field` for SENTENCE_VERDICT_UNSPECIFIED or an
+// unknown value.
+Result<SentenceVerdict> FromProto(v1::SentenceVerdict verdict, const std::string& field);
+void ToProto(const AuditResult& in, v1::AuditResponse* out);
+// `field` prefixes the error of a bad verdict ("worst[2].sentences[0].verdict").
+Result<AuditResult> FromProto(const v1::AuditResponse& in, const std::string& field);
+BatchAuditRequest FromProto(const v1::AuditCollectionRequest& in);
+void ToProto(const BatchAuditRequest& in, v1::AuditCollectionRequest* out);
+void ToProto(const BatchAuditResult& in, v1::AuditCollectionResponse* out);
+Result<BatchAuditResult> FromProto(const v1::AuditCollectionResponse& in);
+
 }  // namespace verity::wire

@@ -537,4 +537,52 @@ grpc::Status LogServiceImpl::Replay(grpc::ServerContext* ctx, const v1::ReplayRe
   });
 }
 
+namespace {
+
+constexpr size_t kMaxAuditAnswerBytes = 1 << 20;  // as RecordAnswer's limit
+constexpr uint32_t kMaxAuditWorst = 1000;
+constexpr uint32_t kMaxAuditRetrievals = 10000;
+
+// A fraction in [0, 1] (NaN is not), else InvalidArgument naming `field`.
+Status CheckFraction(double value, const std::string& field) {
+  if (value >= 0 && value <= 1) return Status::Ok();
+  return Status::InvalidArgument(field + ": " + std::to_string(value) + " is outside [0, 1]");
+}
+
+}  // namespace
+
+grpc::Status LogServiceImpl::Audit(grpc::ServerContext* ctx, const v1::AuditRequest* req, v1::AuditResponse* resp) {
+  return Serve(ctx, "Audit", *options_, [&](auto) -> Status {
+    AuditRequest request = FromProto(*req);
+    VERITY_RETURN_IF_ERROR(CheckFraction(request.threshold, "threshold"));
+    if (request.answer && request.answer->size() > kMaxAuditAnswerBytes) {
+      return Status::InvalidArgument("answer: " + std::to_string(request.answer->size()) + " bytes; at most " +
+                                     std::to_string(kMaxAuditAnswerBytes));
+    }
+    VERITY_ASSIGN_OR_RETURN(AuditResult result, db_->Audit(request));
+    ToProto(result, resp);
+    return Status::Ok();
+  });
+}
+
+grpc::Status LogServiceImpl::AuditCollection(grpc::ServerContext* ctx, const v1::AuditCollectionRequest* req,
+                                             v1::AuditCollectionResponse* resp) {
+  return Serve(ctx, "AuditCollection", *options_, [&](auto) -> Status {
+    BatchAuditRequest request = FromProto(*req);
+    VERITY_RETURN_IF_ERROR(CheckFraction(request.threshold, "threshold"));
+    VERITY_RETURN_IF_ERROR(CheckFraction(request.low_g, "low_g"));
+    if (request.worst > kMaxAuditWorst) {
+      return Status::InvalidArgument("worst: " + std::to_string(request.worst) + " exceeds " +
+                                     std::to_string(kMaxAuditWorst));
+    }
+    if (request.max_retrievals > kMaxAuditRetrievals) {
+      return Status::InvalidArgument("max_retrievals: " + std::to_string(request.max_retrievals) + " exceeds " +
+                                     std::to_string(kMaxAuditRetrievals));
+    }
+    VERITY_ASSIGN_OR_RETURN(BatchAuditResult result, db_->AuditCollection(request));
+    ToProto(result, resp);
+    return Status::Ok();
+  });
+}
+
 }  // namespace verity::server

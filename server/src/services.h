@@ -112,7 +112,7 @@ class ContextServiceImpl final : public v1::ContextService::Service {
   const ServerOptions* options_;
 };
 
-// The audit side of the retrieval log: read, list, verify, replay.
+// The audit side of the retrieval log: read, list, verify, replay, audit.
 class LogServiceImpl final : public v1::LogService::Service {
  public:
   LogServiceImpl(Database* db, const ServerOptions* options) : db_(db), options_(options) {}
@@ -122,6 +122,9 @@ class LogServiceImpl final : public v1::LogService::Service {
   grpc::Status VerifyLog(grpc::ServerContext* ctx, const v1::VerifyLogRequest* req,
                          v1::VerifyLogResponse* resp) override;
   grpc::Status Replay(grpc::ServerContext* ctx, const v1::ReplayRequest* req, v1::ReplayResponse* resp) override;
+  grpc::Status Audit(grpc::ServerContext* ctx, const v1::AuditRequest* req, v1::AuditResponse* resp) override;
+  grpc::Status AuditCollection(grpc::ServerContext* ctx, const v1::AuditCollectionRequest* req,
+                               v1::AuditCollectionResponse* resp) override;
 
  private:
   Database* db_;

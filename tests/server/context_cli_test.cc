@@ -199,3 +199,126 @@ TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay
   REQUIRE(verity::test::RunCli(dir, addr, "replay " + id + " --mode sideways").code == 2);
   REQUIRE(verity::test::RunCli(dir, addr, "replay " + id + " --at 1").code == 2);
 }
+
+TEST_CASE("the verity CLI: audit one retrieval and a collection", "[server][cli][context][audit]") {
+  verity::test::TempDir dir;
+  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
+  REQUIRE(server);
+  const std::string addr = server->address();
+
+  Ok(dir, addr, "collection create docs --dim 3");
+  {
+    std::ofstream f(dir.Sub("docs.jsonl"));
+    for (int i = 0; i < 4; ++i) {
+      f << Json{{"id", "p" + std::to_string(i)},
+                {"vector", {i, 1, 0}},
+                {"text", "paragraph " + std::to_string(i) + " of the manual"},
+                {"document_id", "manual"}}
+               .dump()
+        << "\n";
+    }
+  }
+  Ok(dir, addr, "import docs " + dir.Sub("docs.jsonl"));
+  auto retrieve = [&] {
+    return Json::parse(Ok(dir, addr, "retrieve docs --vector '[0, 1, 0]' -k 2 --json").out)["retrieval_id"]
+        .get<std::string>();
+  };
+  const std::string grounded = retrieve();
+  Ok(dir, addr, "answer " + grounded + " --text 'Paragraph 0 of the manual.'");
+  const std::string invented = retrieve();
+  Ok(dir, addr, "answer " + invented + " --text 'Paragraph 1 of the manual. The manual was written by Alice in 1999.'");
+  const std::string unanswered = retrieve();
+
+  // --json: the scorer's canonical JSON wrapped with the retrieval; twice the same bytes.
+  Run first = Ok(dir, addr, "audit " + invented + " --json");
+  Run second = Ok(dir, addr, "audit " + invented + " --json");
+  REQUIRE(first.out == second.out);
+  Json audit = Json::parse(first.out);
+  REQUIRE(audit["retrieval_id"] == invented);
+  REQUIRE(audit["collection"] == "docs");
+  REQUIRE(audit["version"] == 1);
+  REQUIRE(audit["answer_recorded"] == true);
+  const Json& g = audit["groundedness"];
+  REQUIRE(g["scorer"] == "verity-groundedness/1");
+  REQUIRE(g["g"] == 0.5);
+  REQUIRE(g["scored"] == 2);
+  REQUIRE(g["supported"] == 1);
+  REQUIRE(g["sentences"].size() == 2);
+  REQUIRE(first.out.find("\"verdict\":\"unsupported\"") != std::string::npos);
+  REQUIRE(first.out.find("Alice") != std::string::npos);
+
+  // Human output: G, then verdict, support, chunk and missing tokens per sentence.
+  Run r = Ok(dir, addr, "audit " + invented);
+  REQUIRE(r.out.rfind("audit of " + invented, 0) == 0);
+  REQUIRE(r.out.find("G 0.5000: 1 of 2 scored sentences supported") != std::string::npos);
+  REQUIRE(r.out.find("VERDICT") != std::string::npos);
+  REQUIRE(r.out.find("unsupported") != std::string::npos);
+  REQUIRE(r.out.find("p1") != std::string::npos);
+  REQUIRE(r.out.find("Alice, 1999") != std::string::npos);
+  r = Ok(dir, addr, "audit " + grounded);
+  REQUIRE(r.out.find("G 1.0000: 1 of 1 scored") != std::string::npos);
+
+  // A given answer (text or file), a threshold; refusals.
+  Json given = Json::parse(Ok(dir, addr, "audit " + unanswered + " --answer 'Paragraph 1 of the manual.' --json").out);
+  REQUIRE(given["answer_recorded"] == false);
+  REQUIRE(given["groundedness"]["g"] == 1.0);
+  {
+    std::ofstream f(dir.Sub("answer.txt"));
+    f << "Paragraph 3 of the manual.";  // p3 is not in the context
+  }
+  given = Json::parse(
+      Ok(dir, addr, "audit " + unanswered + " --answer-file " + dir.Sub("answer.txt") + " --threshold 0.9 --json").out);
+  REQUIRE(given["groundedness"]["threshold"] == 0.9);
+  REQUIRE(given["groundedness"]["g"] == 0.0);
+  Run refused = verity::test::RunCli(dir, addr, "audit " + unanswered);
+  REQUIRE(refused.code == 1);
+  REQUIRE(refused.err.find("FAILED_PRECONDITION") != std::string::npos);
+  refused = verity::test::RunCli(dir, addr, "audit rtv-nope");
+  REQUIRE(refused.code == 1);
+  REQUIRE(refused.err.find("NOT_FOUND") != std::string::npos);
+  refused = verity::test::RunCli(dir, addr, "audit " + grounded + " --threshold 3");
+  REQUIRE(refused.code == 1);
+  REQUIRE(refused.err.find("INVALID_ARGUMENT") != std::string::npos);
+  REQUIRE(verity::test::RunCli(dir, addr, "audit " + grounded + " --threshold high").code == 2);
+  REQUIRE(verity::test::RunCli(dir, addr, "audit").code == 2);
+  REQUIRE(verity::test::RunCli(dir, addr, "audit " + grounded + " --collection docs").code == 2);
+  REQUIRE(verity::test::RunCli(dir, addr, "audit " + grounded + " --answer a --answer-file b").code == 2);
+
+  // One audit as HTML.
+  Ok(dir, addr, "audit " + grounded + " --html " + dir.Sub("one.html"));
+  const std::string one = verity::test::ReadFile(dir.Sub("one.html"));
+  REQUIRE(one.find("class=\"sentence supported\"") != std::string::npos);
+  REQUIRE(one.find(grounded) != std::string::npos);
+
+  // The collection: counts, the worst answers, every audit in the HTML report.
+  r = Ok(dir, addr, "audit --collection docs --since 2020-01-01T00:00:00Z --low-g 0.6 --worst 1 --json");
+  Json batch = Json::parse(r.out);
+  REQUIRE(batch["collection"] == "docs");
+  REQUIRE(batch["retrievals"] == 3);
+  REQUIRE(batch["audited"] == 2);
+  REQUIRE(batch["unanswered"] == 1);
+  REQUIRE(batch["unavailable"] == 0);
+  REQUIRE(batch["mean_g"] == 0.75);
+  REQUIRE(batch["share_below"] == 0.5);
+  REQUIRE(batch["worst"].size() == 1);
+  REQUIRE(batch["worst"][0]["retrieval_id"] == invented);
+  REQUIRE(batch["audits"].size() == 2);
+  REQUIRE(r.out ==
+          Ok(dir, addr, "audit --collection docs --since 2020-01-01T00:00:00Z --low-g 0.6 --worst 1 --json").out);
+  r = Ok(dir, addr, "audit --collection docs --html " + dir.Sub("report.html"));
+  REQUIRE(r.out.find("3 retrievals, 2 audited, 1 unanswered") != std::string::npos);
+  REQUIRE(r.out.find("mean G 0.7500") != std::string::npos);
+  REQUIRE(r.out.find(invented) != std::string::npos);
+  const std::string html = verity::test::ReadFile(dir.Sub("report.html"));
+  REQUIRE(html.find("class=\"sentence supported\"") != std::string::npos);
+  REQUIRE(html.find("class=\"sentence unsupported\"") != std::string::npos);
+  REQUIRE(html.find(grounded) != std::string::npos);
+  REQUIRE(html.find(invented) != std::string::npos);
+  REQUIRE(html.find(unanswered) == std::string::npos);
+  Json empty = Json::parse(Ok(dir, addr, "audit --collection docs --until 1000000000 --json").out);
+  REQUIRE(empty["retrievals"] == 0);
+  refused = verity::test::RunCli(dir, addr, "audit --collection nope");
+  REQUIRE(refused.code == 1);
+  REQUIRE(refused.err.find("NOT_FOUND") != std::string::npos);
+  REQUIRE(verity::test::RunCli(dir, addr, "audit --collection docs --since yesterday").code == 2);
+}

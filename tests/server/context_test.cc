@@ -349,6 +349,152 @@ TEST_CASE("context and log RPCs: bad inputs get exact codes and the server keeps
   REQUIRE(verified.ok());
 }
 
+namespace {
+
+// Retrieves c0..c2 ("chunk number i of the handbook") and, unless `answer`
+// is empty, records `answer`; returns the retrieval id.
+std::string RetrieveAndAnswer(Stubs& s, const std::string& answer) {
+  v1::RetrieveResponse retrieved;
+  REQUIRE(CALL(s.context, Retrieve, Query("docs", 3), &retrieved).ok());
+  if (!answer.empty()) {
+    v1::RecordAnswerRequest req;
+    req.set_retrieval_id(retrieved.retrieval_id());
+    req.set_answer(answer);
+    v1::RecordAnswerResponse answered;
+    REQUIRE(CALL(s.context, RecordAnswer, req, &answered).ok());
+  }
+  return retrieved.retrieval_id();
+}
+
+constexpr char kGrounded[] = "Chunk number 0 of the handbook. Chunk number 2 of the handbook.";
+// The second sentence's name and year occur in no chunk.
+constexpr char kInvented[] = "Chunk number 1 of the handbook. The handbook was written by Alice in 1999.";
+
+}  // namespace
+
+TEST_CASE("LogService Audit and AuditCollection", "[server][context][audit]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("verityd.log"));
+  REQUIRE(server);
+  Stubs s(server->channel());
+  Setup(s, "docs");
+  const std::string grounded = RetrieveAndAnswer(s, kGrounded);
+  const std::string invented = RetrieveAndAnswer(s, kInvented);
+  const std::string unanswered = RetrieveAndAnswer(s, "");
+
+  // A recorded grounded answer: every sentence supported, each citing its chunk.
+  v1::AuditRequest req;
+  req.set_retrieval_id(grounded);
+  v1::AuditResponse audit;
+  grpc::Status status = CALL(s.log, Audit, req, &audit);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  REQUIRE(audit.retrieval_id() == grounded);
+  REQUIRE(audit.collection() == "docs");
+  REQUIRE(audit.version() == 1);
+  REQUIRE(audit.answer() == kGrounded);
+  REQUIRE(audit.answer_recorded());
+  REQUIRE(audit.scorer_version() == kGroundednessScorerVersion);
+  REQUIRE(audit.threshold() == Approx(0.6));
+  REQUIRE(audit.g() == 1.0);
+  REQUIRE(audit.scored() == 2);
+  REQUIRE(audit.supported() == 2);
+  REQUIRE(audit.chunks_size() == 3);
+  REQUIRE(audit.chunks(0).id() == "c0");
+  REQUIRE(audit.chunks(0).text() == "chunk number 0 of the handbook");
+  REQUIRE(audit.sentences_size() == 2);
+  const v1::SentenceScore& first = audit.sentences(0);
+  REQUIRE(first.verdict() == v1::SENTENCE_VERDICT_SUPPORTED);
+  REQUIRE(first.text() == "Chunk number 0 of the handbook.");
+  REQUIRE(first.begin() == 0);
+  REQUIRE(first.end() == first.text().size());
+  REQUIRE(first.support() == 1.0);
+  REQUIRE(first.chunk_index() == 0);
+  REQUIRE(first.chunk_id() == "c0");
+  REQUIRE(first.span_end() > first.span_begin());
+  REQUIRE(first.missing_critical().empty());
+  REQUIRE(audit.sentences(1).chunk_id() == "c2");
+
+  // A recorded answer with an invented sentence: G < 1, the name and year missing.
+  req.set_retrieval_id(invented);
+  REQUIRE(CALL(s.log, Audit, req, &audit).ok());
+  REQUIRE(audit.g() == 0.5);
+  REQUIRE(audit.supported() == 1);
+  REQUIRE(audit.sentences(0).verdict() == v1::SENTENCE_VERDICT_SUPPORTED);
+  REQUIRE(audit.sentences(0).chunk_id() == "c1");
+  const v1::SentenceScore& made_up = audit.sentences(1);
+  REQUIRE(made_up.verdict() == v1::SENTENCE_VERDICT_UNSUPPORTED);
+  REQUIRE(std::set<std::string>(made_up.missing_critical().begin(), made_up.missing_critical().end()) ==
+          std::set<std::string>{"Alice", "1999"});
+
+  // An answer given with the request, for a retrieval without one; a threshold.
+  req.set_retrieval_id(unanswered);
+  req.set_answer("Chunk number 2 of the handbook.");
+  req.set_threshold(1.0);
+  REQUIRE(CALL(s.log, Audit, req, &audit).ok());
+  REQUIRE_FALSE(audit.answer_recorded());
+  REQUIRE(audit.answer() == "Chunk number 2 of the handbook.");
+  REQUIRE(audit.threshold() == 1.0);
+  REQUIRE(audit.g() == 1.0);
+  REQUIRE(audit.sentences(0).chunk_id() == "c2");
+
+  // Refusals: no answer recorded nor given; unknown id; threshold out of range.
+  req.clear_answer();
+  req.set_threshold(0);
+  ExpectError(CALL(s.log, Audit, req, &audit), grpc::StatusCode::FAILED_PRECONDITION, "no recorded answer");
+  req.set_retrieval_id("rtv-00000000000000000000000000000000");
+  ExpectError(CALL(s.log, Audit, req, &audit), grpc::StatusCode::NOT_FOUND, req.retrieval_id());
+  req.set_retrieval_id(grounded);
+  req.set_threshold(1.5);
+  ExpectError(CALL(s.log, Audit, req, &audit), grpc::StatusCode::INVALID_ARGUMENT, "threshold");
+  req.set_threshold(-0.1);
+  ExpectError(CALL(s.log, Audit, req, &audit), grpc::StatusCode::INVALID_ARGUMENT, "threshold");
+
+  // The collection: three retrievals, two audited, one unanswered.
+  v1::AuditCollectionRequest batch;
+  batch.set_collection("docs");
+  v1::AuditCollectionResponse audited;
+  status = CALL(s.log, AuditCollection, batch, &audited);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  REQUIRE(audited.retrievals() == 3);
+  REQUIRE(audited.audited() == 2);
+  REQUIRE(audited.unanswered() == 1);
+  REQUIRE(audited.unavailable() == 0);
+  REQUIRE(audited.mean_g() == Approx(0.75));
+  REQUIRE(audited.share_below() == 0.0);  // default low_g 0.5: G 0.5 is not below
+  REQUIRE(audited.audits_size() == 2);
+  REQUIRE(audited.audits(0).retrieval_id() == grounded);  // log order
+  REQUIRE(audited.audits(1).retrieval_id() == invented);
+  REQUIRE(audited.worst_size() == 2);
+  REQUIRE(audited.worst(0).retrieval_id() == invented);  // lowest G first
+  batch.set_low_g(0.6);
+  batch.set_worst(1);
+  REQUIRE(CALL(s.log, AuditCollection, batch, &audited).ok());
+  REQUIRE(audited.share_below() == 0.5);
+  REQUIRE(audited.worst_size() == 1);
+  REQUIRE(audited.worst(0).g() == 0.5);
+  // A range before the first record: nothing.
+  batch.set_until_us(1000000);
+  REQUIRE(CALL(s.log, AuditCollection, batch, &audited).ok());
+  REQUIRE(audited.retrievals() == 0);
+  REQUIRE(audited.audits_size() == 0);
+
+  batch.clear_until_us();
+  batch.set_low_g(2);
+  ExpectError(CALL(s.log, AuditCollection, batch, &audited), grpc::StatusCode::INVALID_ARGUMENT, "low_g");
+  batch.clear_low_g();
+  batch.set_worst(1001);
+  ExpectError(CALL(s.log, AuditCollection, batch, &audited), grpc::StatusCode::INVALID_ARGUMENT, "worst");
+  batch.clear_worst();
+  batch.set_max_retrievals(10001);
+  ExpectError(CALL(s.log, AuditCollection, batch, &audited), grpc::StatusCode::INVALID_ARGUMENT, "max_retrievals");
+  batch.set_max_retrievals(0);
+  batch.set_collection("missing");
+  ExpectError(CALL(s.log, AuditCollection, batch, &audited), grpc::StatusCode::NOT_FOUND, "missing");
+  REQUIRE(s.Serving());
+}
+
 TEST_CASE("C++ client: retrieve, answer, log, verify, replay", "[server][context][client]") {
   test::TempDir dir;
   auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("verityd.log"));
@@ -429,4 +575,40 @@ TEST_CASE("C++ client: retrieve, answer, log, verify, replay", "[server][context
   REQUIRE(aj["gen_ai.output.messages"][0]["parts"][0]["content"] == answer.answer);
   REQUIRE(aj["verity.prev_hash"] == j["verity.hash"]);
   REQUIRE(Rfc3339(1795826824136478) == "2026-11-28T00:47:04.136478Z");
+
+  // Audit through the client: the wire round trip keeps the scorer's result
+  // intact (canonical JSON identical to scoring locally).
+  AuditRequest audit_request;
+  audit_request.retrieval_id = retrieved->retrieval_id;
+  auto audit = client.Audit(audit_request);
+  INFO(audit.status().ToString());
+  REQUIRE(audit.ok());
+  REQUIRE(audit->answer_recorded);
+  REQUIRE(audit->result.g == 1.0);
+  REQUIRE(audit->chunks.size() == 3);
+  REQUIRE(audit->result.sentences.at(0).verdict == SentenceVerdict::kSupported);
+  REQUIRE(audit->result.sentences.at(0).chunk_id == "c7");
+  auto local = ScoreGroundedness(audit->answer, audit->chunks);
+  REQUIRE(local.ok());
+  REQUIRE(ToJson(audit->result) == ToJson(*local));
+  audit_request.answer = "Chunk number 7 was written by Bob.";
+  audit = client.Audit(audit_request);
+  REQUIRE(audit.ok());
+  REQUIRE_FALSE(audit->answer_recorded);
+  REQUIRE(audit->result.g == 0.0);
+  REQUIRE(audit->result.sentences.at(0).missing_critical == std::vector<std::string>{"Bob"});
+  audit_request.retrieval_id = "rtv-unknown";
+  REQUIRE(client.Audit(audit_request).status().code() == StatusCode::kNotFound);
+
+  BatchAuditRequest batch;
+  batch.collection = "docs";
+  auto audited = client.AuditCollection(batch);
+  REQUIRE(audited.ok());
+  REQUIRE(audited->retrievals == 1);
+  REQUIRE(audited->audited == 1);
+  REQUIRE(audited->mean_g == 1.0);
+  REQUIRE(audited->audits.size() == 1);
+  REQUIRE(ToJson(audited->audits[0].result) == ToJson(*local));
+  batch.threshold = 2;
+  REQUIRE(client.AuditCollection(batch).status().code() == StatusCode::kInvalidArgument);
 }

@@ -157,6 +157,17 @@ class Client {
   // Replays a retrieval; for a counterfactual replay `at` / `snapshot`
   // choose the version (default head). NOT_FOUND (retrieval id, snapshot).
   Result<ReplayResult> Replay(const ReplayRequest& request);
+  // Scores an answer (the recorded one, or request.answer) against the
+  // logged context with the groundedness scorer. NOT_FOUND (retrieval id);
+  // FAILED_PRECONDITION (no answer recorded and none given, or the context
+  // rows were collected); INVALID_ARGUMENT (threshold outside [0, 1]).
+  Result<AuditResult> Audit(const AuditRequest& request);
+  // Audits every answered retrieval of a collection in a time range. The
+  // result holds every audit (answer and chunk texts included): narrow the
+  // range or max_retrievals for large logs. NOT_FOUND (collection);
+  // INVALID_ARGUMENT (threshold, low_g, worst over 1000, max_retrievals over
+  // 10000).
+  Result<BatchAuditResult> AuditCollection(const BatchAuditRequest& request);
 
  private:
   struct Stubs;
