@@ -113,6 +113,32 @@ Status Run(const std::string& dir, double seconds) {
   }
   VERITY_RETURN_IF_ERROR(db->Close());
   const uint64_t after = DirectoryBytes(dir);
+  VERITY_ASSIGN_OR_RETURN(db, Database::Open(dir, options));
+  // Audit throughput: answer 1,000 retrievals (the top chunk's text plus an
+  // invented sentence), then audit them all.
+  constexpr size_t kAudits = 1000;
+  for (size_t i = 0; i < kAudits; ++i) {
+    RetrieveRequest r;
+    r.collection = "fm";
+    r.vector.assign(queries.row(i % queries.n), queries.row(i % queries.n) + queries.dim);
+    r.k = 10;
+    VERITY_ASSIGN_OR_RETURN(RetrieveResult got, db->Retrieve(r));
+    AnswerRequest answer;
+    answer.retrieval_id = got.retrieval_id;
+    answer.answer = got.chunks[0].text + " It was designed by Coco Chanel in 1926, not in Paris.";
+    VERITY_RETURN_IF_ERROR(db->RecordAnswer(answer).status());
+  }
+  BatchAuditRequest batch;
+  batch.collection = "fm";
+  const auto audit_start = Clock::now();
+  VERITY_ASSIGN_OR_RETURN(BatchAuditResult audited, db->AuditCollection(batch));
+  const double audit_s = std::chrono::duration<double>(Clock::now() - audit_start).count();
+  std::printf("{\"bench\": \"audit\", \"retrievals\": %llu, \"audited\": %llu, \"seconds\": %.2f, "
+              "\"answers_per_s\": %.1f, \"mean_g\": %.3f}\n",
+              static_cast<unsigned long long>(audited.retrievals), static_cast<unsigned long long>(audited.audited),
+              audit_s, static_cast<double>(audited.audited) / audit_s, audited.mean_g);
+  std::fflush(stdout);
+  VERITY_RETURN_IF_ERROR(db->Close());
   std::printf("{\"bench\": \"log_size\", \"retrievals\": %zu, \"bytes_per_retrieval\": %.0f, \"k\": 10, "
               "\"dimension\": %zu, \"note\": \"includes the logged query vector (%zu bytes)\"}\n",
               kN, static_cast<double>(after - before) / kN, images.dim, images.dim * 4);

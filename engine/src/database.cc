@@ -22,6 +22,9 @@ namespace verity {
 
 namespace fs = std::filesystem;
 
+thread_local std::shared_mutex* LifecycleGuard::held_ = nullptr;
+thread_local int LifecycleGuard::depth_ = 0;
+
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -323,8 +326,7 @@ Status Database::Impl::PersistGraph(Collection& c) {
 }
 
 Status Database::PersistGraphs() {
-  std::shared_lock life(impl_->lifecycle_mu);
-  if (impl_->closed) return Status::FailedPrecondition("database is closed");
+  VERITY_CHECK_OPEN_();
   std::vector<std::shared_ptr<Collection>> all;
   {
     std::shared_lock lock(impl_->collections_mu);

@@ -167,10 +167,48 @@ class ScopedSnapshot {
   const rocksdb::Snapshot* snapshot_;
 };
 
+// Holds a database's lifecycle lock shared for one public call. Public
+// methods call each other (Retrieve -> GetSnapshot, Audit -> GetRetrieval),
+// and taking a shared_mutex twice in one thread is undefined, so a nested
+// call on the same database does not lock again.
+class LifecycleGuard {
+ public:
+  explicit LifecycleGuard(std::shared_mutex& mu) {
+    if (held_ == &mu) {
+      ++depth_;
+      return;
+    }
+    mu.lock_shared();
+    outer_ = held_;
+    outer_depth_ = depth_;
+    held_ = &mu;
+    depth_ = 1;
+    mu_ = &mu;
+  }
+  ~LifecycleGuard() {
+    if (mu_ == nullptr) {
+      --depth_;
+      return;
+    }
+    held_ = outer_;
+    depth_ = outer_depth_;
+    mu_->unlock_shared();
+  }
+  LifecycleGuard(const LifecycleGuard&) = delete;
+  LifecycleGuard& operator=(const LifecycleGuard&) = delete;
+
+ private:
+  static thread_local std::shared_mutex* held_;
+  static thread_local int depth_;
+  std::shared_mutex* mu_ = nullptr;  // set when this guard locked
+  std::shared_mutex* outer_ = nullptr;
+  int outer_depth_ = 0;
+};
+
 // Opens every public method: holds the lifecycle lock shared for the call and
 // refuses once the database is closed.
-#define VERITY_CHECK_OPEN_()                   \
-  std::shared_lock life_(impl_->lifecycle_mu); \
+#define VERITY_CHECK_OPEN_()                 \
+  LifecycleGuard life_(impl_->lifecycle_mu); \
   if (impl_->closed) return Status::FailedPrecondition("database is closed")
 
 }  // namespace verity

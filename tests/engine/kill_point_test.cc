@@ -200,7 +200,7 @@ TEST_CASE("SIGKILL during export leaves the database intact and no export", "[en
   }
 }
 
-TEST_CASE("SIGKILL during import leaves no trace; the import can be run again", "[engine][crash][import]") {
+TEST_CASE("SIGKILL during import leaves no trace, and the import can be run again", "[engine][crash][import]") {
   Prepared& p = Prepare();
   for (const std::string point : {"import.mid_rows:1", "import.mid_rows:5", "import.before_register"}) {
     INFO(point);

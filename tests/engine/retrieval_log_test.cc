@@ -98,7 +98,7 @@ std::string RecordKey(uint64_t seq) {
 
 }  // namespace
 
-TEST_CASE("retrieve returns what it logs; answers are immutable", "[engine][log]") {
+TEST_CASE("retrieve returns what it logs, and answers are immutable", "[engine][log]") {
   LogFixture f;
   RetrieveRequest request = f.Query(1, 6);
   request.prompt = "support@3";
@@ -283,7 +283,7 @@ TEST_CASE("log verify detects modified, deleted, reordered and inserted records"
   }
 }
 
-TEST_CASE("replay: context identical after writes, GC and restore; retrieval recall equals brute force",
+TEST_CASE("replay: context identical after writes, GC and restore, retrieval recall equals brute force",
           "[engine][log][replay]") {
   LogFixture f;
   auto snap = f.db->CreateSnapshot("kb", "v1", "");
@@ -364,7 +364,7 @@ TEST_CASE("replay: context identical after writes, GC and restore; retrieval rec
   CHECK(f.db->Replay({"rtv-unknown", ReplayMode::kContext, std::nullopt, ""}).status().code() == StatusCode::kNotFound);
 }
 
-TEST_CASE("concurrent retrieves share synced batches; the chain stays whole across restarts", "[engine][log]") {
+TEST_CASE("concurrent retrieves share synced batches, and the chain stays whole across restarts", "[engine][log]") {
   LogFixture f;
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;

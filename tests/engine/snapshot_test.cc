@@ -276,7 +276,7 @@ TEST_CASE("the time window keeps versions that were the head recently", "[engine
   CheckReadsAt(*f.db, "s", f.head, f.model.At(f.head));
 }
 
-TEST_CASE("GC rebuilds the graph without dropped nodes; it survives a restart", "[engine][gc]") {
+TEST_CASE("GC rebuilds the graph without dropped nodes, and it survives a restart", "[engine][gc]") {
   Fixture f(RetentionPolicy{1, 0});
   f.Load(3000);
   // Rewrite half the records twice: many superseded nodes.
@@ -508,7 +508,7 @@ TEST_CASE("restore under concurrent searches: every result is all old or all new
   CHECK(searches > 0);
 }
 
-TEST_CASE("export then import: every record equal; corrupted exports are refused", "[engine][export]") {
+TEST_CASE("export then import: every record equal, corrupted exports are refused", "[engine][export]") {
   Fixture f;
   f.Load(1200);
   auto snap = f.db->CreateSnapshot("s", "v1", "");
