@@ -39,6 +39,11 @@ verityd is starting on $listen with data in $data. In another terminal:
   ./build/client/verity --addr $listen snapshot diff fashion_mnist baseline after-delete
   ./build/client/verity --addr $listen count fashion_mnist --at baseline
   ./build/client/verity --addr $listen snapshot restore fashion_mnist baseline
+  ./build/client/verity --addr $listen retrieve fashion_mnist --vector-file $data/example-query.json -k 3 --query-text "what is this?"
+  ./build/client/verity --addr $listen answer RETRIEVAL_ID --text "An ankle boot, fashion-mnist train image 18094."
+  ./build/client/verity --addr $listen audit RETRIEVAL_ID
+  ./build/client/verity --addr $listen replay RETRIEVAL_ID --mode retrieval
+  ./build/client/verity --addr $listen log verify
 
 Stop it with Ctrl-C (it drains and saves the graph). docs/cli.md lists every command.
 

@@ -431,8 +431,14 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, cons
   if (contents.size() < sizeof(header)) return bad("truncated header");
   std::memcpy(&header, contents.data(), sizeof(header));
   if (std::memcmp(header.magic, kMagic, sizeof(kMagic)) != 0) return bad("bad magic");
+  // The version sits at the same offset in every format; check it first so
+  // that a file of an older format says so (its header has another size,
+  // so its checksum would not match either).
+  if (header.format_version != kFormatVersion) {
+    return bad("format version " + std::to_string(header.format_version) + ", this build reads version " +
+               std::to_string(kFormatVersion));
+  }
   if (header.header_crc != Crc(0, &header, offsetof(FileHeader, header_crc))) return bad("header checksum mismatch");
-  if (header.format_version != kFormatVersion) return bad("unsupported format version " + std::to_string(header.format_version));
   if (header.collection_id != collection_id) return bad("belongs to another collection");
   if (header.dimension != params.dimension || header.metric != static_cast<uint32_t>(params.metric) ||
       header.m != params.m || header.ef_construction != params.ef_construction) {
