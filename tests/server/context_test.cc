@@ -133,7 +133,7 @@ TEST_CASE("context and log RPCs: success paths", "[server][context]") {
   get.set_retrieval_id(id);
   v1::GetRetrievalResponse got;
   REQUIRE(CALL(s.log, GetRetrieval, get, &got).ok());
-  const v1::LogRecord& r = got.retrieval();
+  const v1::LogRecord r = got.retrieval();  // a copy: `got` is reused below
   REQUIRE(r.kind() == v1::LOG_KIND_RETRIEVAL);
   REQUIRE(r.seq() == 1);
   REQUIRE(r.collection() == "docs");
