@@ -154,14 +154,6 @@ Json SnapshotJson(const SnapshotInfo& s) {
           {"version", s.version},       {"records", s.records}, {"created_at_us", s.created_at_us}};
 }
 
-const char* KindText(ChangeKind kind) {
-  switch (kind) {
-    case ChangeKind::kAdded: return "added";
-    case ChangeKind::kRemoved: return "removed";
-    case ChangeKind::kChanged: return "changed";
-  }
-  return "changed";
-}
 
 // Unix microseconds as "YYYY-MM-DD HH:MM:SS" UTC.
 std::string TimeText(int64_t us) {
@@ -522,7 +514,7 @@ Status Cli::SnapshotDiff(const Args& args) {
     Json entries = Json::array();
     for (const auto& e : diff.entries) {
       entries.push_back({{"id", e.id},
-                         {"kind", KindText(e.kind)},
+                         {"kind", ChangeKindName(e.kind)},
                          {"from_row_version", e.from_row_version},
                          {"to_row_version", e.to_row_version}});
     }
@@ -538,7 +530,7 @@ Status Cli::SnapshotDiff(const Args& args) {
   if (!diff.entries.empty()) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& e : diff.entries) {
-      rows.push_back({KindText(e.kind), e.id, e.from_row_version ? std::to_string(e.from_row_version) : "-",
+      rows.push_back({ChangeKindName(e.kind), e.id, e.from_row_version ? std::to_string(e.from_row_version) : "-",
                       e.to_row_version ? std::to_string(e.to_row_version) : "-"});
     }
     PrintTable({"KIND", "ID", "FROM_ROW", "TO_ROW"}, rows);
@@ -970,7 +962,7 @@ Status Cli::LogList(const Args& args) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : records) {
-    rows.push_back({std::to_string(r.seq), TimeText(r.time_us), LogKindText(r.kind), r.retrieval_id, r.collection,
+    rows.push_back({std::to_string(r.seq), TimeText(r.time_us), LogKindName(r.kind), r.retrieval_id, r.collection,
                     std::to_string(r.version), RecordSummary(r)});
   }
   PrintTable({"SEQ", "TIME (UTC)", "KIND", "RETRIEVAL_ID", "COLLECTION", "VERSION", "SUMMARY"}, rows);
@@ -1115,7 +1107,7 @@ Status Cli::Replay(const Args& args) {
       changes.push_back({{"id", c.id}, {"logged_rank", c.logged_rank}, {"replay_rank", c.replay_rank}});
     }
     std::cout << Json{{"retrieval_id", r.retrieval_id},
-                      {"mode", ReplayModeText(r.mode)},
+                      {"mode", ReplayModeName(r.mode)},
                       {"outcome", r.outcome},
                       {"detail", r.detail},
                       {"version", r.version},
@@ -1133,7 +1125,7 @@ Status Cli::Replay(const Args& args) {
   }
   // The outcome first, then what it rests on.
   std::cout << r.outcome << (r.detail.empty() ? "" : ": " + r.detail) << "\n"
-            << ReplayModeText(r.mode) << " replay of " << r.retrieval_id << " at version " << r.version << "\n";
+            << ReplayModeName(r.mode) << " replay of " << r.retrieval_id << " at version " << r.version << "\n";
   if (r.mode == ReplayMode::kContext) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : r.chunks) rows.push_back({c.id, std::to_string(c.row_version), c.status});

@@ -7,17 +7,6 @@ namespace verity {
 
 using Json = nlohmann::json;
 
-const char* LogKindText(LogKind kind) { return kind == LogKind::kAnswer ? "answer" : "retrieval"; }
-
-const char* ReplayModeText(ReplayMode mode) {
-  switch (mode) {
-    case ReplayMode::kContext: return "context";
-    case ReplayMode::kRetrieval: return "retrieval";
-    case ReplayMode::kCounterfactual: return "counterfactual";
-  }
-  return "context";
-}
-
 std::string Rfc3339(int64_t time_us) {
   int64_t seconds = time_us / 1000000;
   int64_t micros = time_us % 1000000;
@@ -47,7 +36,7 @@ Json LogRecordToJson(const LogRecord& r) {
   Json j = Json::object();
   // Every record.
   j["gen_ai.operation.name"] = r.kind == LogKind::kRetrieval ? "retrieval" : "chat";
-  j["verity.kind"] = LogKindText(r.kind);
+  j["verity.kind"] = LogKindName(r.kind);
   j["verity.seq"] = r.seq;
   j["verity.time"] = Rfc3339(r.time_us);
   j["verity.time_us"] = r.time_us;

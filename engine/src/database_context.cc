@@ -75,6 +75,7 @@ LogRecord FromEntry(const storage::LogEntry& e, const std::string& hash) {
   r.kind = static_cast<LogKind>(e.kind());
   r.retrieval_id = e.retrieval_id();
   r.collection = e.collection();
+  r.collection_id = e.collection_id();
   r.version = e.version();
   r.snapshot = e.snapshot();
   r.query_text = e.query_text();
@@ -602,19 +603,9 @@ Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
   auto found = impl_->Find(r.collection);
   if (!found.ok()) return collected("collection \"" + r.collection + "\" no longer exists");
   std::shared_ptr<Collection> c = *found;
-  storage::LogEntry ids;
-  {
-    // The logged collection id: a collection dropped and created again
-    // under the same name is another collection.
-    std::string seq_bytes, value;
-    if (impl_->db->Get(rocksdb::ReadOptions(), impl_->log, RetrievalKey(r.retrieval_id), &seq_bytes).ok() &&
-        seq_bytes.size() == 8 &&
-        impl_->db->Get(rocksdb::ReadOptions(), impl_->log, RecordKey(keys::GetU64(seq_bytes.data())), &value).ok() &&
-        value.size() > 32) {
-      ids.ParseFromArray(value.data() + 32, static_cast<int>(value.size() - 32));
-    }
-  }
-  if (ids.collection_id() != 0 && ids.collection_id() != c->id) {
+  // A collection dropped and created again under the same name is another
+  // collection.
+  if (r.collection_id != 0 && r.collection_id != c->id) {
     return collected("collection \"" + r.collection + "\" was dropped and created again since");
   }
 
@@ -753,6 +744,10 @@ Result<AuditResult> Database::Audit(const AuditRequest& request) const {
   // The context as the model saw it: the in-context chunks' rows, checked
   // against the logged hashes.
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(r.collection));
+  if (r.collection_id != 0 && r.collection_id != c->id) {
+    return Status::FailedPrecondition("the context of " + r.retrieval_id + " is no longer stored: collection \"" +
+                                      r.collection + "\" was dropped and created again since");
+  }
   std::optional<ScopedSnapshot> snapshot;
   snapshot.emplace(impl_->db.get());
   for (const auto& chunk : r.chunks) {

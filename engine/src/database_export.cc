@@ -219,10 +219,8 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
       }
       out.set_vector(std::move(vector));
       const std::string bytes = out.SerializeAsString();
-      frame.clear();
-      keys::PutU32(&frame, 0);
       const uint32_t length = static_cast<uint32_t>(bytes.size());
-      std::memcpy(frame.data(), &length, 4);  // little-endian (x86-64)
+      frame.assign(reinterpret_cast<const char*>(&length), 4);  // little-endian (x86-64)
       frame += bytes;
       if (Status s = writer.Write(frame); !s.ok()) return fail(s);
       done += frame.size();

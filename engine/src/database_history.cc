@@ -108,7 +108,7 @@ Status Database::Impl::LoadPins(Collection& c) {
   return FromRocks(it->status(), "load pins");
 }
 
-Result<std::vector<SnapshotInfo>> Database::Impl::SnapshotsOf(const Collection& c) const {
+Result<std::vector<SnapshotInfo>> Database::Impl::SnapshotsOf(const Collection& c, bool with_counts) const {
   std::vector<SnapshotInfo> out;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), meta));
   const std::string prefix = keys::SnapshotPrefix(c.id);
@@ -120,6 +120,7 @@ Result<std::vector<SnapshotInfo>> Database::Impl::SnapshotsOf(const Collection& 
     out.push_back(SnapshotFromMeta(c.config.name, m));
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "list snapshots"));
+  if (!with_counts) return out;
   std::shared_lock lock(c.graph_mu);
   for (auto& s : out) s.records = s.version <= c.head ? CountAt(c, s.version) : 0;
   return out;
@@ -184,7 +185,7 @@ Result<SnapshotInfo> Database::GetSnapshot(const std::string& collection, const 
 Result<std::vector<SnapshotInfo>> Database::ListSnapshots(const std::string& collection) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
-  return impl_->SnapshotsOf(*c);
+  return impl_->SnapshotsOf(*c, true);
 }
 
 Status Database::DeleteSnapshot(const std::string& collection, const std::string& name) {

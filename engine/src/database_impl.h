@@ -125,8 +125,9 @@ struct Database::Impl {
   // Builds a Collection from rows already in RocksDB (open and import).
   Result<std::shared_ptr<Collection>> BuildCollection(const storage::CollectionMeta& meta, bool use_graph_file);
   uint64_t ApproximateBytes(uint32_t collection_id) const;
-  // Snapshots of a collection, sorted by name, with their record counts.
-  Result<std::vector<SnapshotInfo>> SnapshotsOf(const Collection& c) const;
+  // Snapshots of a collection, sorted by name; with their record counts
+  // (a pass over the node table each) when `with_counts`.
+  Result<std::vector<SnapshotInfo>> SnapshotsOf(const Collection& c, bool with_counts) const;
   // Records visible at `version`; caller holds c.graph_mu.
   static uint64_t CountAt(const Collection& c, Version version);
   // Reads a row (text, metadata, optionally vector) by exact row key.

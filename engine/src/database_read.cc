@@ -311,7 +311,7 @@ Result<std::vector<VersionInfo>> Database::ListVersions(const std::string& colle
     pins = c->pins;
   }
   std::map<Version, std::vector<std::string>> snapshots_of;
-  VERITY_ASSIGN_OR_RETURN(auto snapshots, impl_->SnapshotsOf(*c));
+  VERITY_ASSIGN_OR_RETURN(auto snapshots, impl_->SnapshotsOf(*c, false));
   for (const auto& s : snapshots) snapshots_of[s.version].push_back(s.name);
   std::vector<VersionInfo> out;
   const std::string prefix = keys::VersionPrefix(c->id);

@@ -6,7 +6,7 @@
 // When the variable is unset (production), KillPoint is one predictable
 // branch. Names in use: commit.after_wal, restore.after_commit,
 // gc.after_horizon, gc.mid_delete, export.mid_records, export.before_rename,
-// import.mid_rows, import.before_register.
+// import.mid_rows, import.before_register, log.after_append.
 #pragma once
 
 namespace verity {

@@ -32,18 +32,13 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-}  // namespace
-
-TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay", "[server][cli][context]") {
-  verity::test::TempDir dir;
-  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
-  const std::string addr = server->address();
-
+// Creates the collection "docs" (dimension 3) and imports `n` paragraphs of
+// a manual: id p<i>, vector [i, 1, 0].
+void LoadManual(const verity::test::TempDir& dir, const std::string& addr, int n) {
   Ok(dir, addr, "collection create docs --dim 3");
   {
     std::ofstream f(dir.Sub("docs.jsonl"));
-    for (int i = 0; i < 6; ++i) {
+    for (int i = 0; i < n; ++i) {
       f << Json{{"id", "p" + std::to_string(i)},
                 {"vector", {i, 1, 0}},
                 {"text", "paragraph " + std::to_string(i) + " of the manual"},
@@ -53,6 +48,17 @@ TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay
     }
   }
   Ok(dir, addr, "import docs " + dir.Sub("docs.jsonl"));
+}
+
+}  // namespace
+
+TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay", "[server][cli][context]") {
+  verity::test::TempDir dir;
+  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
+  REQUIRE(server);
+  const std::string addr = server->address();
+
+  LoadManual(dir, addr, 6);
 
   // retrieve --json: the retrieval id and the chunks.
   Run r = Ok(dir, addr,
@@ -206,19 +212,7 @@ TEST_CASE("the verity CLI: audit one retrieval and a collection", "[server][cli]
   REQUIRE(server);
   const std::string addr = server->address();
 
-  Ok(dir, addr, "collection create docs --dim 3");
-  {
-    std::ofstream f(dir.Sub("docs.jsonl"));
-    for (int i = 0; i < 4; ++i) {
-      f << Json{{"id", "p" + std::to_string(i)},
-                {"vector", {i, 1, 0}},
-                {"text", "paragraph " + std::to_string(i) + " of the manual"},
-                {"document_id", "manual"}}
-               .dump()
-        << "\n";
-    }
-  }
-  Ok(dir, addr, "import docs " + dir.Sub("docs.jsonl"));
+  LoadManual(dir, addr, 4);
   auto retrieve = [&] {
     return Json::parse(Ok(dir, addr, "retrieve docs --vector '[0, 1, 0]' -k 2 --json").out)["retrieval_id"]
         .get<std::string>();

@@ -24,12 +24,6 @@ namespace verity {
 // are left out; the query vector appears only when the record carries it.
 nlohmann::json LogRecordToJson(const LogRecord& record);
 
-// "retrieval" / "answer"; "context" / "retrieval" / "counterfactual". (The
-// engine's LogKindName / ReplayModeName live in the engine library, which
-// the client does not link.)
-const char* LogKindText(LogKind kind);
-const char* ReplayModeText(ReplayMode mode);
-
 // Unix microseconds as RFC 3339 UTC with microseconds,
 // "2026-11-27T10:00:00.123456Z".
 std::string Rfc3339(int64_t time_us);

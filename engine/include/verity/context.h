@@ -78,6 +78,7 @@ struct LogRecord {
   std::string retrieval_id;
   // Retrieval records.
   std::string collection;
+  uint32_t collection_id = 0;  // CollectionInfo::id (engine only; 0 over the wire)
   Version version = 0;
   std::string snapshot;
   std::string query_text;
