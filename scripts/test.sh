@@ -5,16 +5,17 @@
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
 #      except the recall tests (pure algorithm, and ten times slower there;
 #      the MVCC, persistence, crash and concurrency tests cover the same code).
-# Exits non-zero if anything fails.
+# The tests use their own temporary directories and free ports, so two run
+# at once (the machine's two cores). Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 bash scripts/build.sh
-(cd build && ctest --output-on-failure -j 1)
+(cd build && ctest --output-on-failure -j 2)
 
 echo "== sanitizer build (ASan + UBSan) =="
 bash scripts/build.sh --sanitize
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest --output-on-failure -j 1 -E "recall@10|planner's threshold")
+(cd build-asan && ctest --output-on-failure -j 2 -E "recall@10|planner's threshold")

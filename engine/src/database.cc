@@ -80,6 +80,11 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
   db_options.max_background_jobs = 2;
+  // Write files out in 1 MB steps as they grow, so that a sync (every
+  // acknowledged write, the retrieval log) never waits behind a burst of
+  // flush or compaction output.
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.wal_bytes_per_sync = 1 << 20;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -136,6 +141,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan collections"));
   VERITY_RETURN_IF_ERROR(d.LoadLogState());
+  d.log_writer.syncer = std::thread([&d] { d.RunLogSyncer(); });
   if (d.options.gc_interval_seconds > 0) d.gc_thread = std::thread([&d] { d.RunBackgroundGc(); });
   return database;
 }
@@ -358,6 +364,7 @@ Status Database::Close() {
   std::unique_lock life(impl_->lifecycle_mu);
   if (impl_->closed) return result;
   impl_->closed = true;
+  impl_->StopLogSyncer();
   if (impl_->db) {
     rocksdb::FlushOptions flush;
     rocksdb::Status rs = impl_->db->Flush(flush, impl_->handles);

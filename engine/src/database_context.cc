@@ -154,6 +154,8 @@ Status Database::Impl::LoadLogState() {
   }
   log_writer.next_seq = head.seq() + 1;
   log_writer.last_hash = head.hash();
+  log_writer.durable_seq = head.seq();
+  log_writer.durable_hash = head.hash();
   // The time of the last record keeps times monotonic across restarts.
   rs = db->Get(rocksdb::ReadOptions(), log, RecordKey(head.seq()), &value);
   if (rs.ok()) {
@@ -168,63 +170,82 @@ Status Database::Impl::LoadLogState() {
 Status Database::Impl::AppendLog(LogAppend& append) {
   LogWriter& w = log_writer;
   std::unique_lock lock(w.mu);
-  w.queue.push_back(&append);
-  while (!append.done) {
-    if (w.writing) {
-      w.cv.wait(lock);
-      continue;
-    }
-    // Lead: write everything queued so far as one synced batch.
-    w.writing = true;
-    std::vector<LogAppend*> group;
-    group.swap(w.queue);
-    uint64_t seq = w.next_seq;
-    std::string prev = w.last_hash;
-    int64_t time_us = w.last_time_us;
+  if (!w.failed.ok()) return w.failed;
+  // Write the record in chain order (unsynced: the sync below makes it durable).
+  const uint64_t seq = w.next_seq;
+  const int64_t time_us = std::max(NowMicros(), w.last_time_us);
+  append.entry.set_seq(seq);
+  append.entry.set_time_us(time_us);
+  append.entry.set_prev_hash(w.last_hash);
+  const std::string body = append.entry.SerializeAsString();
+  Sha256 h;
+  h.Update(w.last_hash);
+  h.Update(body);
+  append.hash = h.FinishRaw();
+  append.seq = seq;
+  rocksdb::WriteBatch batch;
+  batch.Put(log, RecordKey(seq), append.hash + body);
+  batch.Put(log, TimeKey(time_us, seq), "");
+  std::string seq_bytes;
+  keys::PutU64(&seq_bytes, seq);
+  for (auto& [key, value] : append.index) batch.Put(log, key, value.empty() ? seq_bytes : value);
+  storage::LogMark head;
+  head.set_seq(seq);
+  head.set_hash(append.hash);
+  batch.Put(log, kHeadKey, head.SerializeAsString());
+  rocksdb::WriteOptions unsynced = write_options;
+  unsynced.sync = false;
+  if (Status s = FromRocks(db->Write(unsynced, &batch), "append to the retrieval log"); !s.ok()) {
+    w.failed = s;
+    w.cv.notify_all();
+    return s;
+  }
+  w.next_seq = seq + 1;
+  w.last_hash = append.hash;
+  w.last_time_us = time_us;
+  // Wait until the syncer has made the record durable.
+  w.sync_cv.notify_one();
+  w.cv.wait(lock, [&] { return w.durable_seq >= seq || !w.failed.ok(); });
+  if (w.durable_seq < seq) return w.failed;
+  lock.unlock();
+  KillPoint("log.after_append");
+  return Status::Ok();
+}
+
+void Database::Impl::RunLogSyncer() {
+  LogWriter& w = log_writer;
+  std::unique_lock lock(w.mu);
+  while (true) {
+    w.sync_cv.wait(lock, [&] { return w.stop || (w.next_seq - 1 > w.durable_seq && w.failed.ok()); });
+    if (w.next_seq - 1 == w.durable_seq || !w.failed.ok()) return;  // stopping, nothing left to sync
+    const uint64_t target = w.next_seq - 1;
+    const std::string target_hash = w.last_hash;
     lock.unlock();
-    rocksdb::WriteBatch batch;
-    for (LogAppend* a : group) {
-      time_us = std::max(NowMicros(), time_us);
-      a->entry.set_seq(seq);
-      a->entry.set_time_us(time_us);
-      a->entry.set_prev_hash(prev);
-      const std::string body = a->entry.SerializeAsString();
-      Sha256 h;
-      h.Update(prev);
-      h.Update(body);
-      const std::string hash = h.FinishRaw();
-      batch.Put(log, RecordKey(seq), hash + body);
-      batch.Put(log, TimeKey(time_us, seq), "");
-      std::string seq_bytes;
-      keys::PutU64(&seq_bytes, seq);
-      for (auto& [key, value] : a->index) batch.Put(log, key, value.empty() ? seq_bytes : value);
-      a->seq = seq;
-      a->hash = hash;
-      prev = hash;
-      ++seq;
-    }
-    storage::LogMark head;
-    head.set_seq(seq - 1);
-    head.set_hash(prev);
-    batch.Put(log, kHeadKey, head.SerializeAsString());
-    rocksdb::WriteOptions durable = write_options;
-    durable.sync = true;  // the record is durable before the caller answers
-    const Status status = FromRocks(db->Write(durable, &batch), "append to the retrieval log");
-    KillPoint("log.after_append");
+    const Status synced = FromRocks(db->SyncWAL(), "sync the retrieval log");
     lock.lock();
-    if (status.ok()) {
-      w.next_seq = seq;
-      w.last_hash = prev;
-      w.last_time_us = time_us;
+    if (synced.ok()) {
+      w.durable_seq = target;
+      w.durable_hash = target_hash;
+    } else {
+      w.failed = synced;
     }
-    for (LogAppend* a : group) {
-      a->status = status;
-      a->done = true;
-    }
-    w.writing = false;
     w.cv.notify_all();
   }
-  return append.status;
+}
+
+void Database::Impl::StopLogSyncer() {
+  if (!log_writer.syncer.joinable()) return;
+  {
+    std::lock_guard lock(log_writer.mu);
+    log_writer.stop = true;
+  }
+  log_writer.sync_cv.notify_all();
+  log_writer.syncer.join();
+}
+
+Database::Impl::LogMarkView Database::Impl::DurableLog() const {
+  std::lock_guard lock(log_writer.mu);
+  return {log_writer.durable_seq, log_writer.durable_hash, log_writer.next_seq - 1};
 }
 
 Status Database::Impl::PinForLog(Collection& c, Version version) {
@@ -384,6 +405,7 @@ Result<std::pair<LogRecord, std::optional<LogRecord>>> Database::GetRetrieval(co
     VERITY_RETURN_IF_ERROR(FromRocks(rs, "read the retrieval log"));
     if (seq_bytes.size() != 8) return Status::DataLoss("retrieval log: malformed index entry");
     const uint64_t seq = keys::GetU64(seq_bytes.data());
+    if (seq > impl_->DurableLog().seq) return std::optional<LogRecord>();  // still being synced
     std::string value;
     rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->log, RecordKey(seq), &value);
     if (rs.IsNotFound()) return std::optional<LogRecord>();  // expired
@@ -416,9 +438,11 @@ Result<LogPage> Database::ListLog(const LogQuery& query) const {
     }
   }
   LogPage page;
+  const uint64_t durable = impl_->DurableLog().seq;  // records after it are still being synced
   for (it->Seek(RecordKey(first)); it->Valid() && it->key().starts_with("R"); it->Next()) {
     if (it->key().size() != 9) return Status::DataLoss("retrieval log: malformed key");
     const uint64_t seq = keys::GetU64(it->key().data() + 1);
+    if (seq > durable) break;
     storage::LogEntry entry;
     std::string hash;
     std::string_view body;
@@ -442,6 +466,10 @@ Result<LogVerifyResult> Database::VerifyLog() const {
   std::optional<ScopedSnapshot> snapshot;
   snapshot.emplace(impl_->db.get());  // a consistent view while appends go on
   const rocksdb::ReadOptions read = snapshot->options();
+  // Read after the snapshot: every record in it is at most `durable.written`.
+  // Those after `durable.seq` are still being synced and are not verified;
+  // one after `durable.written` was not written by this log.
+  const Impl::LogMarkView durable = impl_->DurableLog();
   uint64_t expected = 1;
   std::string running(32, '\0');
   std::string value;
@@ -469,6 +497,11 @@ Result<LogVerifyResult> Database::VerifyLog() const {
   for (it->Seek(RecordKey(0)); it->Valid() && it->key().starts_with("R"); it->Next()) {
     if (it->key().size() != 9) return fail(expected, "a malformed record key");
     const uint64_t seq = keys::GetU64(it->key().data() + 1);
+    if (seq > durable.written) {
+      return fail(seq, "record " + std::to_string(seq) + " lies beyond the log's head " +
+                           std::to_string(durable.written) + " (appended from outside)");
+    }
+    if (seq > durable.seq && expected > durable.seq) continue;  // in flight
     if (seq < expected) return fail(seq, "record " + std::to_string(seq) + " precedes the log's start");
     if (seq != expected) {
       return fail(expected, "record " + std::to_string(expected) + " is missing (the next is " + std::to_string(seq) +
@@ -501,6 +534,10 @@ Result<LogVerifyResult> Database::VerifyLog() const {
   if (rs.ok()) {
     storage::LogMark head;
     if (!head.ParseFromString(value)) return fail(expected, "the head mark does not parse");
+    if (head.seq() > durable.seq) {  // an append in flight moved the head: check against the writer's
+      head.set_seq(durable.seq);
+      head.set_hash(durable.hash);
+    }
     if (head.seq() != expected - 1 || head.hash() != running) {
       return fail(expected - 1 < head.seq() ? expected : head.seq(),
                   "the log ends at record " + std::to_string(expected - 1) + " but its head says " +
@@ -519,6 +556,7 @@ Result<uint64_t> Database::GcLog() {
   VERITY_CHECK_OPEN_();
   if (impl_->options.log_retention_seconds <= 0) return uint64_t{0};
   const int64_t cutoff = NowMicros() - impl_->options.log_retention_seconds * 1000000;
+  const uint64_t durable_seq = impl_->DurableLog().seq;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log));
   rocksdb::WriteBatch batch;
   uint64_t removed = 0;
@@ -537,7 +575,7 @@ Result<uint64_t> Database::GcLog() {
       break;
     }
     // Never remove the head: the chain's state lives in it.
-    if (seq + 1 >= impl_->log_writer.next_seq) {
+    if (seq >= durable_seq) {
       next_seq = seq;
       break;
     }

@@ -45,30 +45,48 @@ struct Database::Impl {
   std::map<std::string, std::shared_ptr<Collection>> collections;  // GUARDED_BY(collections_mu)
   uint32_t next_collection_id = 1;                                // GUARDED_BY(ddl_mu)
 
-  // The retrieval log's writer (database_context.cc): one leader at a time
-  // writes every queued record in one synced batch (group commit) and
-  // advances the chain.
+  // One record for the retrieval log (database_context.cc).
   struct LogAppend {
     storage::LogEntry entry;
     std::vector<std::pair<std::string, std::string>> index;  // extra log-CF puts
-    uint64_t seq = 0;
-    std::string hash;  // raw
-    Status status;
-    bool done = false;
+    uint64_t seq = 0;   // set by AppendLog
+    std::string hash;   // raw; set by AppendLog
   };
+  // The retrieval log's writer: a pipelined group commit. An append takes
+  // the next sequence number, links the hash chain and writes its record
+  // (unsynced) under `mu`, so the WAL holds records in chain order; it then
+  // waits until a WAL sync covers its record. The syncs are made by one
+  // thread of their own (`syncer`), each for everything written so far,
+  // while later appends keep writing; a thread that mostly sleeps is
+  // scheduled at once when its sync completes, where a client thread
+  // would wait behind the searches for a CPU. Readers of the log see only
+  // durable records (seq <= durable_seq).
   struct LogWriter {
     std::mutex mu;
-    std::condition_variable cv;
-    std::vector<LogAppend*> queue;  // GUARDED_BY(mu)
-    bool writing = false;           // GUARDED_BY(mu)
-    // The chain; changed only by the leader.
-    uint64_t next_seq = 1;
-    std::string last_hash = std::string(32, '\0');
-    int64_t last_time_us = 0;
+    std::condition_variable cv;       // durable_seq or failed changed
+    std::condition_variable sync_cv;  // a record to sync, or stop
+    uint64_t next_seq = 1;                          // GUARDED_BY(mu)
+    std::string last_hash = std::string(32, '\0');  // GUARDED_BY(mu): hash of next_seq - 1
+    int64_t last_time_us = 0;                       // GUARDED_BY(mu)
+    uint64_t durable_seq = 0;                       // GUARDED_BY(mu)
+    std::string durable_hash = std::string(32, '\0');  // GUARDED_BY(mu)
+    Status failed;  // GUARDED_BY(mu): a failed write or sync stops all appends until restart
+    bool stop = false;  // GUARDED_BY(mu)
+    std::thread syncer;
   };
+  struct LogMarkView {
+    uint64_t seq = 0;      // the last durable record
+    std::string hash;      // raw hash of record `seq`
+    uint64_t written = 0;  // the last record written, durable or not (>= seq)
+  };
+  // The last durable record (seq 0 when the log is empty). Thread-safe.
+  LogMarkView DurableLog() const;
+  void RunLogSyncer();
+  void StopLogSyncer();  // syncs what was written, then joins
   mutable LogWriter log_writer;
   std::mutex answer_mu;  // serialises RecordAnswer's check-then-append
   Status LoadLogState();
+  // Appends one record and returns once it is durable (or failed).
   Status AppendLog(LogAppend& append);
   // Pins `version` of `c` for the log (once per version). Caller holds
   // c.pins_mu.
