@@ -91,7 +91,11 @@ struct Collection {
   Version oldest_retained = 0;       // GUARDED_BY(graph_mu)
   std::map<Version, uint32_t> pins;  // GUARDED_BY(graph_mu)
   uint64_t snapshot_count = 0;       // GUARDED_BY(graph_mu)
-  std::set<Version> log_pinned;      // GUARDED_BY(pins_mu): versions the retrieval log pins
+  // GUARDED_BY(pins_mu): versions the retrieval log pins, each with the
+  // time (µs) a retrieval last used the pin (0 if not since open). GcLog
+  // releases only pins unused since its cutoff, so a retrieval whose record
+  // is still being appended keeps its version.
+  std::map<Version, int64_t> log_pinned;
   uint64_t collected_nodes = 0;      // GUARDED_BY(graph_mu): graph nodes whose rows GC removed
 
   bool Readable(Version v) const { return v >= oldest_retained || pins.count(v) > 0; }

@@ -10,6 +10,7 @@
 //   'H'                         -> LogMark of the head (last record)
 //   'S'                         -> LogMark of the start (first kept record and the hash before it)
 // hash(seq) = SHA-256(hash(seq-1) || entry bytes as stored); hash(0) = 32 zero bytes.
+#include <rocksdb/version.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -156,6 +157,7 @@ Status Database::Impl::LoadLogState() {
   log_writer.last_hash = head.hash();
   log_writer.durable_seq = head.seq();
   log_writer.durable_hash = head.hash();
+  log_writer.visible_seq.store(head.seq(), std::memory_order_release);
   // The time of the last record keeps times monotonic across restarts.
   rs = db->Get(rocksdb::ReadOptions(), log, RecordKey(head.seq()), &value);
   if (rs.ok()) {
@@ -170,7 +172,9 @@ Status Database::Impl::LoadLogState() {
 Status Database::Impl::AppendLog(LogAppend& append) {
   LogWriter& w = log_writer;
   std::unique_lock lock(w.mu);
-  if (!w.failed.ok()) return w.failed;
+  if (w.stop) return Status::FailedPrecondition("the database is closing");
+  if (!w.write_failed.ok()) return w.write_failed;
+  if (!w.sync_failed.ok()) return w.sync_failed;
   // Write the record in chain order (unsynced: the sync below makes it durable).
   const uint64_t seq = w.next_seq;
   const int64_t time_us = std::max(NowMicros(), w.last_time_us);
@@ -196,8 +200,7 @@ Status Database::Impl::AppendLog(LogAppend& append) {
   rocksdb::WriteOptions unsynced = write_options;
   unsynced.sync = false;
   if (Status s = FromRocks(db->Write(unsynced, &batch), "append to the retrieval log"); !s.ok()) {
-    w.failed = s;
-    w.cv.notify_all();
+    w.write_failed = s;
     return s;
   }
   w.next_seq = seq + 1;
@@ -205,19 +208,28 @@ Status Database::Impl::AppendLog(LogAppend& append) {
   w.last_time_us = time_us;
   // Wait until the syncer has made the record durable.
   w.sync_cv.notify_one();
-  w.cv.wait(lock, [&] { return w.durable_seq >= seq || !w.failed.ok(); });
-  if (w.durable_seq < seq) return w.failed;
+  w.cv.wait(lock, [&] { return w.durable_seq >= seq || !w.sync_failed.ok(); });
+  // A failed sync: the record may still reach the disk, so the caller must
+  // not read the error as "not logged".
+  if (w.durable_seq < seq) return w.sync_failed;
   lock.unlock();
   KillPoint("log.after_append");
   return Status::Ok();
 }
 
+// The syncer relies on DB::SyncWAL covering every write made before it,
+// including writes to WAL files closed by a memtable switch while it runs
+// (fixed in RocksDB 7.7), with manual_wal_flush and two_write_queues off
+// (the defaults, which database.cc keeps).
+static_assert(ROCKSDB_MAJOR > 7 || (ROCKSDB_MAJOR == 7 && ROCKSDB_MINOR >= 7),
+              "the retrieval log's syncer needs RocksDB 7.7 or newer");
+
 void Database::Impl::RunLogSyncer() {
   LogWriter& w = log_writer;
   std::unique_lock lock(w.mu);
   while (true) {
-    w.sync_cv.wait(lock, [&] { return w.stop || (w.next_seq - 1 > w.durable_seq && w.failed.ok()); });
-    if (w.next_seq - 1 == w.durable_seq || !w.failed.ok()) return;  // stopping, nothing left to sync
+    w.sync_cv.wait(lock, [&] { return w.stop || (w.next_seq - 1 > w.durable_seq && w.sync_failed.ok()); });
+    if (w.next_seq - 1 == w.durable_seq || !w.sync_failed.ok()) return;  // stopping, nothing left to sync
     const uint64_t target = w.next_seq - 1;
     const std::string target_hash = w.last_hash;
     lock.unlock();
@@ -226,8 +238,9 @@ void Database::Impl::RunLogSyncer() {
     if (synced.ok()) {
       w.durable_seq = target;
       w.durable_hash = target_hash;
+      w.visible_seq.store(target, std::memory_order_release);
     } else {
-      w.failed = synced;
+      w.sync_failed = synced;
     }
     w.cv.notify_all();
   }
@@ -249,10 +262,13 @@ Database::Impl::LogMarkView Database::Impl::DurableLog() const {
 }
 
 Status Database::Impl::PinForLog(Collection& c, Version version) {
-  if (c.log_pinned.count(version) > 0) return Status::Ok();
+  if (auto pin = c.log_pinned.find(version); pin != c.log_pinned.end()) {
+    pin->second = NowMicros();
+    return Status::Ok();
+  }
   VERITY_RETURN_IF_ERROR(FromRocks(db->Put(write_options, meta, keys::PinKey(c.id, version, kLogPinHolder), ""),
                                    "pin a version for the retrieval log"));
-  c.log_pinned.insert(version);
+  c.log_pinned.emplace(version, NowMicros());
   std::unique_lock lock(c.graph_mu);
   ++c.pins[version];
   return Status::Ok();
@@ -405,7 +421,7 @@ Result<std::pair<LogRecord, std::optional<LogRecord>>> Database::GetRetrieval(co
     VERITY_RETURN_IF_ERROR(FromRocks(rs, "read the retrieval log"));
     if (seq_bytes.size() != 8) return Status::DataLoss("retrieval log: malformed index entry");
     const uint64_t seq = keys::GetU64(seq_bytes.data());
-    if (seq > impl_->DurableLog().seq) return std::optional<LogRecord>();  // still being synced
+    if (seq > impl_->DurableSeq()) return std::optional<LogRecord>();  // still being synced
     std::string value;
     rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->log, RecordKey(seq), &value);
     if (rs.IsNotFound()) return std::optional<LogRecord>();  // expired
@@ -438,7 +454,7 @@ Result<LogPage> Database::ListLog(const LogQuery& query) const {
     }
   }
   LogPage page;
-  const uint64_t durable = impl_->DurableLog().seq;  // records after it are still being synced
+  const uint64_t durable = impl_->DurableSeq();  // records after it are still being synced
   for (it->Seek(RecordKey(first)); it->Valid() && it->key().starts_with("R"); it->Next()) {
     if (it->key().size() != 9) return Status::DataLoss("retrieval log: malformed key");
     const uint64_t seq = keys::GetU64(it->key().data() + 1);
@@ -534,7 +550,9 @@ Result<LogVerifyResult> Database::VerifyLog() const {
   if (rs.ok()) {
     storage::LogMark head;
     if (!head.ParseFromString(value)) return fail(expected, "the head mark does not parse");
-    if (head.seq() > durable.seq) {  // an append in flight moved the head: check against the writer's
+    // An append in flight moved the head: check against the writer's mark.
+    // A head beyond the last record written was not set by this log.
+    if (head.seq() > durable.seq && head.seq() <= durable.written) {
       head.set_seq(durable.seq);
       head.set_hash(durable.hash);
     }
@@ -556,7 +574,7 @@ Result<uint64_t> Database::GcLog() {
   VERITY_CHECK_OPEN_();
   if (impl_->options.log_retention_seconds <= 0) return uint64_t{0};
   const int64_t cutoff = NowMicros() - impl_->options.log_retention_seconds * 1000000;
-  const uint64_t durable_seq = impl_->DurableLog().seq;
+  const uint64_t durable_seq = impl_->DurableSeq();
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log));
   rocksdb::WriteBatch batch;
   uint64_t removed = 0;
@@ -611,7 +629,9 @@ Result<uint64_t> Database::GcLog() {
   for (auto& c : all) {
     std::lock_guard pins(c->pins_mu);
     for (auto [collection_id, version] : released) {
-      if (collection_id != c->id || c->log_pinned.count(version) == 0) continue;
+      if (collection_id != c->id) continue;
+      auto pin = c->log_pinned.find(version);
+      if (pin == c->log_pinned.end() || pin->second >= cutoff) continue;  // used by a recent retrieval
       VERITY_RETURN_IF_ERROR(FromRocks(
           impl_->db->Delete(impl_->write_options, impl_->meta, keys::PinKey(c->id, version, kLogPinHolder)), "unpin"));
       c->log_pinned.erase(version);

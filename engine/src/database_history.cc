@@ -101,7 +101,7 @@ Status Database::Impl::LoadPins(Collection& c) {
     if (it->key().size() < prefix.size() + 8) return Status::DataLoss("meta: malformed pin key");
     const Version v = keys::GetU64(it->key().data() + prefix.size());
     ++c.pins[v];
-    if (it->key().ToStringView().substr(prefix.size() + 8) == kLogPinHolder) c.log_pinned.insert(v);
+    if (it->key().ToStringView().substr(prefix.size() + 8) == kLogPinHolder) c.log_pinned.emplace(v, 0);
   }
   const std::string snapshots = keys::SnapshotPrefix(c.id);
   for (it->Seek(snapshots); it->Valid() && it->key().starts_with(snapshots); it->Next()) ++c.snapshot_count;

@@ -70,8 +70,13 @@ struct Database::Impl {
     int64_t last_time_us = 0;                       // GUARDED_BY(mu)
     uint64_t durable_seq = 0;                       // GUARDED_BY(mu)
     std::string durable_hash = std::string(32, '\0');  // GUARDED_BY(mu)
-    Status failed;  // GUARDED_BY(mu): a failed write or sync stops all appends until restart
-    bool stop = false;  // GUARDED_BY(mu)
+    // A failed write refuses later appends (earlier ones still complete
+    // when their sync succeeds); a failed sync fails its waiters and every
+    // later append. Both last until restart.
+    Status write_failed;  // GUARDED_BY(mu)
+    Status sync_failed;   // GUARDED_BY(mu)
+    bool stop = false;    // GUARDED_BY(mu)
+    std::atomic<uint64_t> visible_seq{0};  // durable_seq, for readers that must not wait behind a write
     std::thread syncer;
   };
   struct LogMarkView {
@@ -79,8 +84,10 @@ struct Database::Impl {
     std::string hash;      // raw hash of record `seq`
     uint64_t written = 0;  // the last record written, durable or not (>= seq)
   };
-  // The last durable record (seq 0 when the log is empty). Thread-safe.
+  // The last durable record (seq 0 when the log is empty). Thread-safe;
+  // waits for `log_writer.mu`. DurableSeq() is its seq without waiting.
   LogMarkView DurableLog() const;
+  uint64_t DurableSeq() const { return log_writer.visible_seq.load(std::memory_order_acquire); }
   void RunLogSyncer();
   void StopLogSyncer();  // syncs what was written, then joins
   mutable LogWriter log_writer;

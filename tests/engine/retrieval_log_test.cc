@@ -18,6 +18,7 @@
 #include "engine/test_data.h"
 #include "keys.h"
 #include "sha256.h"
+#include "storage.pb.h"
 
 using namespace verity;
 
@@ -280,6 +281,16 @@ TEST_CASE("log verify detects modified, deleted, reordered and inserted records"
       REQUIRE(db->Put(rocksdb::WriteOptions(), log, RecordKey(7), Sha256::Raw(last.substr(0, 32) + last.substr(32)) + last.substr(32)).ok());
     });
     CHECK(v.first_bad_seq == 7);
+  }
+  SECTION("head mark moved past the last record") {
+    auto v = tampered("head", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+      storage::LogMark head;
+      head.set_seq(9);
+      head.set_hash(get(db, log, 6).substr(0, 32));
+      REQUIRE(db->Put(rocksdb::WriteOptions(), log, "H", head.SerializeAsString()).ok());
+    });
+    CHECK(v.first_bad_seq == 7);
+    CHECK_THAT(v.problem, Catch::Contains("head"));
   }
 }
 
