@@ -3,7 +3,7 @@
 #   1. the normal build's tests (CTest: unit, recall, MVCC, persistence,
 #      crash, concurrency),
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
-#      except the recall tests (pure algorithm, and ten times slower there;
+#      except the recall tests (pure algorithm, and slow there;
 #      the MVCC, persistence, crash and concurrency tests cover the same code).
 # The tests use their own temporary directories and free ports, so two run
 # at once (the machine's two cores). Exits non-zero if anything fails.

@@ -155,9 +155,8 @@ Status Database::Impl::LoadLogState() {
   }
   log_writer.next_seq = head.seq() + 1;
   log_writer.last_hash = head.hash();
-  log_writer.durable_seq = head.seq();
+  log_writer.durable_seq.store(head.seq(), std::memory_order_release);
   log_writer.durable_hash = head.hash();
-  log_writer.visible_seq.store(head.seq(), std::memory_order_release);
   // The time of the last record keeps times monotonic across restarts.
   rs = db->Get(rocksdb::ReadOptions(), log, RecordKey(head.seq()), &value);
   if (rs.ok()) {
@@ -236,9 +235,8 @@ void Database::Impl::RunLogSyncer() {
     const Status synced = FromRocks(db->SyncWAL(), "sync the retrieval log");
     lock.lock();
     if (synced.ok()) {
-      w.durable_seq = target;
+      w.durable_seq.store(target, std::memory_order_release);
       w.durable_hash = target_hash;
-      w.visible_seq.store(target, std::memory_order_release);
     } else {
       w.sync_failed = synced;
     }

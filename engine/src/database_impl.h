@@ -63,12 +63,13 @@ struct Database::Impl {
   // durable records (seq <= durable_seq).
   struct LogWriter {
     std::mutex mu;
-    std::condition_variable cv;       // durable_seq or failed changed
+    std::condition_variable cv;       // durable_seq or sync_failed changed
     std::condition_variable sync_cv;  // a record to sync, or stop
     uint64_t next_seq = 1;                          // GUARDED_BY(mu)
     std::string last_hash = std::string(32, '\0');  // GUARDED_BY(mu): hash of next_seq - 1
     int64_t last_time_us = 0;                       // GUARDED_BY(mu)
-    uint64_t durable_seq = 0;                       // GUARDED_BY(mu)
+    // Written under `mu`; atomic so that readers need not wait behind a write.
+    std::atomic<uint64_t> durable_seq{0};
     std::string durable_hash = std::string(32, '\0');  // GUARDED_BY(mu)
     // A failed write refuses later appends (earlier ones still complete
     // when their sync succeeds); a failed sync fails its waiters and every
@@ -76,7 +77,6 @@ struct Database::Impl {
     Status write_failed;  // GUARDED_BY(mu)
     Status sync_failed;   // GUARDED_BY(mu)
     bool stop = false;    // GUARDED_BY(mu)
-    std::atomic<uint64_t> visible_seq{0};  // durable_seq, for readers that must not wait behind a write
     std::thread syncer;
   };
   struct LogMarkView {
@@ -87,7 +87,7 @@ struct Database::Impl {
   // The last durable record (seq 0 when the log is empty). Thread-safe;
   // waits for `log_writer.mu`. DurableSeq() is its seq without waiting.
   LogMarkView DurableLog() const;
-  uint64_t DurableSeq() const { return log_writer.visible_seq.load(std::memory_order_acquire); }
+  uint64_t DurableSeq() const { return log_writer.durable_seq.load(std::memory_order_acquire); }
   void RunLogSyncer();
   void StopLogSyncer();  // syncs what was written, then joins
   mutable LogWriter log_writer;
