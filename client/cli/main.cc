@@ -65,7 +65,13 @@ constexpr char kUsage[] =
     "T: RFC 3339 UTC (2026-11-27T10:00:00Z) or Unix seconds\n"
     "POINT (also FROM, TO): a version number, or a snapshot name of the collection\n"
     "filters: lang = \"en\" and year >= 2020 and tags any [\"a\", \"b\"]   (docs/filters.md)\n"
-    "defaults: --addr 127.0.0.1:7420 (or $VERITY_ADDR), --timeout-ms 30000\n";
+    "defaults: --addr 127.0.0.1:7420 (or $VERITY_ADDR), --timeout-ms 30000\n"
+    "\n"
+    "security (docs/security.md):\n"
+    "  --api-key-file FILE   send the API key in FILE (or $VERITY_API_KEY; never on the command line)\n"
+    "  --tls                 connect with TLS, trusting the system's CAs\n"
+    "  --tls-ca FILE         connect with TLS, trusting this CA (PEM)\n"
+    "  --tls-cert FILE --tls-key FILE   mTLS: this client's certificate and key (PEM)\n";
 
 struct UsageError {
   std::string message;
@@ -1345,6 +1351,17 @@ Status Cli::AuditCollection(const Args& args) {
   return Status::Ok();
 }
 
+// The key in `path` (its first line, without surrounding white space).
+std::string ReadApiKey(const std::string& path) {
+  std::ifstream in(path);
+  std::string key;
+  if (!in || !std::getline(in, key)) throw UsageError{"--api-key-file: cannot read " + path};
+  const auto begin = key.find_first_not_of(" \t\r");
+  const auto end = key.find_last_not_of(" \t\r");
+  if (begin == std::string::npos) throw UsageError{"--api-key-file: " + path + " is empty"};
+  return key.substr(begin, end - begin + 1);
+}
+
 }  // namespace
 }  // namespace verity::cli
 
@@ -1356,7 +1373,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> positional;
   std::map<std::string, std::string> named;
   // Options that take no value.
-  const std::set<std::string> flags = {"json", "exact", "help", "all", "replace"};
+  const std::set<std::string> flags = {"json", "exact", "help", "all", "replace", "tls"};
   try {
     for (int i = 1; i < argc; ++i) {
       std::string arg = argv[i];
@@ -1383,9 +1400,15 @@ int main(int argc, char** argv) {
     json = named.count("json") > 0;
     if (named.count("addr")) options.address = named["addr"];
     if (named.count("timeout-ms")) options.timeout = std::chrono::milliseconds(std::stoll(named["timeout-ms"]));
-    named.erase("json");
-    named.erase("addr");
-    named.erase("timeout-ms");
+    if (const char* env = std::getenv("VERITY_API_KEY")) options.api_key = env;
+    if (named.count("api-key-file")) options.api_key = ReadApiKey(named["api-key-file"]);
+    options.tls = named.count("tls") > 0;
+    if (named.count("tls-ca")) options.tls_ca_file = named["tls-ca"];
+    if (named.count("tls-cert")) options.tls_cert_file = named["tls-cert"];
+    if (named.count("tls-key")) options.tls_key_file = named["tls-key"];
+    for (const char* global : {"json", "addr", "timeout-ms", "api-key-file", "tls", "tls-ca", "tls-cert", "tls-key"}) {
+      named.erase(global);
+    }
     verity::Client client(options);
     Cli cli(&client, json);
     const std::string command = positional[0];

@@ -2,6 +2,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "convert.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "verity/v1/collections.grpc.pb.h"
@@ -48,13 +51,49 @@ void QueryToProto(const ClientSearch& in, v1::SearchQuery* out) {
                                                 : v1::SEARCH_PLAN_AUTO);
 }
 
+Result<std::string> ReadPem(const std::string& field, const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  if (!in || !(text << in.rdbuf())) return Status::InvalidArgument(field + ": cannot read " + path);
+  return text.str();
+}
+
+// Plaintext, TLS (optionally with our own CA), or mTLS.
+Result<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(const ClientOptions& o) {
+  if (!o.tls && o.tls_ca_file.empty() && o.tls_cert_file.empty() && o.tls_key_file.empty()) {
+    return grpc::InsecureChannelCredentials();
+  }
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return Status::InvalidArgument("tls_cert_file and tls_key_file go together: give both or neither");
+  }
+  grpc::SslCredentialsOptions tls;
+  if (!o.tls_ca_file.empty()) {
+    VERITY_ASSIGN_OR_RETURN(tls.pem_root_certs, ReadPem("tls_ca_file", o.tls_ca_file));
+  }
+  if (!o.tls_cert_file.empty()) {
+    VERITY_ASSIGN_OR_RETURN(tls.pem_cert_chain, ReadPem("tls_cert_file", o.tls_cert_file));
+    VERITY_ASSIGN_OR_RETURN(tls.pem_private_key, ReadPem("tls_key_file", o.tls_key_file));
+  }
+  return grpc::SslCredentials(tls);
+}
+
 }  // namespace
+
+void Client::PrepareCall(grpc::ClientContext* ctx, std::chrono::milliseconds timeout) const {
+  ctx->set_deadline(std::chrono::system_clock::now() + timeout);
+  if (!options_.api_key.empty()) ctx->AddMetadata("authorization", "Bearer " + options_.api_key);
+}
 
 Client::Client(const ClientOptions& options) : options_(options), stubs_(std::make_unique<Stubs>()) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_message_bytes);
   args.SetMaxSendMessageSize(options.max_message_bytes);
-  stubs_->channel = grpc::CreateCustomChannel(options.address, grpc::InsecureChannelCredentials(), args);
+  auto credentials = ChannelCredentials(options);
+  if (!credentials.ok()) {
+    init_status_ = credentials.status();
+    credentials = grpc::InsecureChannelCredentials();  // never used: every call returns init_status_
+  }
+  stubs_->channel = grpc::CreateCustomChannel(options.address, *credentials, args);
   stubs_->collections = v1::CollectionService::NewStub(stubs_->channel);
   stubs_->records = v1::RecordService::NewStub(stubs_->channel);
   stubs_->search = v1::SearchService::NewStub(stubs_->channel);
@@ -69,8 +108,9 @@ Client::~Client() = default;
 // One RPC with the client's deadline; the gRPC status becomes a Status.
 #define VERITY_RPC_(stub, method, request, response)                                       \
   do {                                                                                     \
+    VERITY_RETURN_IF_ERROR(init_status_);                                                  \
     grpc::ClientContext ctx_;                                                              \
-    ctx_.set_deadline(std::chrono::system_clock::now() + options_.timeout);                \
+    PrepareCall(&ctx_, options_.timeout);                                                  \
     VERITY_RETURN_IF_ERROR(FromGrpc(stubs_->stub->method(&ctx_, request, &(response)))); \
   } while (0)
 
@@ -320,8 +360,9 @@ Result<ExportResult> Client::Export(const std::string& collection, const ReadPoi
   request.set_collection(collection);
   if (!at.is_head()) ReadPointToProto(at, request.mutable_at());
   request.set_name(name);
+  VERITY_RETURN_IF_ERROR(init_status_);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + options_.transfer_timeout);
+  PrepareCall(&ctx, options_.transfer_timeout);
   auto reader = stubs_->snapshots->Export(&ctx, request);
   ExportResult result;
   VERITY_RETURN_IF_ERROR(ReadTransfer<v1::ExportResponse>(
@@ -335,8 +376,9 @@ Result<ImportResult> Client::Import(const std::string& name, const std::string& 
   request.set_name(name);
   request.set_as_name(as_name);
   request.set_replace(replace);
+  VERITY_RETURN_IF_ERROR(init_status_);
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + options_.transfer_timeout);
+  PrepareCall(&ctx, options_.transfer_timeout);
   auto reader = stubs_->snapshots->Import(&ctx, request);
   ImportResult result;
   VERITY_RETURN_IF_ERROR(ReadTransfer<v1::ImportResponse>(

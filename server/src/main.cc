@@ -5,9 +5,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "auth.h"
 #include "health_service.h"
 #include "log.h"
 #include "server_options.h"
@@ -21,6 +24,48 @@ constexpr int kExitBadFlags = 1;
 constexpr int kExitDataDir = 2;
 constexpr int kExitListen = 3;
 
+// The wire API's services, as registered below.
+const std::vector<std::string> kServices = {"verity.v1.CollectionService", "verity.v1.RecordService",
+                                            "verity.v1.SearchService",     "verity.v1.SnapshotService",
+                                            "verity.v1.ContextService",    "verity.v1.LogService"};
+
+Result<std::string> ReadPem(const std::string& flag, const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  if (!in || !(text << in.rdbuf())) return Status::InvalidArgument(flag + ": cannot read " + path);
+  if (text.str().find("-----BEGIN") == std::string::npos) {
+    return Status::InvalidArgument(flag + ": " + path + " is not a PEM file");
+  }
+  return text.str();
+}
+
+// Plaintext, TLS, or mTLS (client certificates required and verified).
+Result<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const ServerOptions& options) {
+  if (options.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions tls;
+  VERITY_ASSIGN_OR_RETURN(std::string cert, ReadPem("--tls-cert", options.tls_cert_file));
+  VERITY_ASSIGN_OR_RETURN(std::string key, ReadPem("--tls-key", options.tls_key_file));
+  tls.pem_key_cert_pairs.push_back({key, cert});
+  if (!options.tls_client_ca_file.empty()) {
+    VERITY_ASSIGN_OR_RETURN(tls.pem_root_certs, ReadPem("--tls-client-ca", options.tls_client_ca_file));
+    tls.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(tls);
+}
+
+// Keys from --keys; without them, only a local address (or an explicit
+// --allow-unauthenticated) may be served.
+Result<Authorizer> MakeAuthorizer(const ServerOptions& options) {
+  VERITY_ASSIGN_OR_RETURN(auto permissions, MethodPermissions(kServices));
+  if (!options.keys_file.empty()) return Authorizer::FromKeysFile(options.keys_file, std::move(permissions));
+  if (!IsLocalAddress(options.listen) && !options.allow_unauthenticated) {
+    return Status::InvalidArgument("refusing to serve " + options.listen +
+                                   " without API keys: anyone who can connect could read, write and delete. "
+                                   "Give --keys FILE (docs/security.md), or --allow-unauthenticated true");
+  }
+  return Authorizer::AllowAll();
+}
+
 int Run(const ServerOptions& options) {
   // SIGTERM and SIGINT are taken by sigwait below, in this thread only; every
   // thread started from here on inherits the blocked mask.
@@ -29,6 +74,15 @@ int Run(const ServerOptions& options) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto auth = MakeAuthorizer(options);
+  auto credentials =
+      auth.ok() ? ServerCredentials(options) : Result<std::shared_ptr<grpc::ServerCredentials>>(auth.status());
+  if (!credentials.ok()) {
+    Log("error", "bad_security_options", {{"error", credentials.status().message()}});
+    std::fprintf(stderr, "verityd: %s\n", credentials.status().message().c_str());
+    return kExitBadFlags;
+  }
 
   DatabaseOptions db_options;
   db_options.sync_writes = options.sync_writes;
@@ -48,18 +102,19 @@ int Run(const ServerOptions& options) {
   }
   const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - open_start).count();
 
-  CollectionServiceImpl collections(db->get(), &options);
-  RecordServiceImpl records(db->get(), &options);
-  SearchServiceImpl search(db->get(), &options);
-  SnapshotServiceImpl snapshots(db->get(), &options);
-  ContextServiceImpl context(db->get(), &options);
-  LogServiceImpl log_service(db->get(), &options);
+  CollectionServiceImpl collections(db->get(), &options, &*auth);
+  RecordServiceImpl records(db->get(), &options, &*auth);
+  SearchServiceImpl search(db->get(), &options, &*auth);
+  SnapshotServiceImpl snapshots(db->get(), &options, &*auth);
+  ContextServiceImpl context(db->get(), &options, &*auth);
+  LogServiceImpl log_service(db->get(), &options, &*auth);
 
-  HealthServiceImpl health({"verity.v1.CollectionService", "verity.v1.RecordService", "verity.v1.SearchService",
-                            "verity.v1.SnapshotService", "verity.v1.ContextService", "verity.v1.LogService"});
+  // The health service answers everyone, with or without a key: it tells
+  // only whether the server is serving.
+  HealthServiceImpl health({kServices.begin(), kServices.end()});
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, static_cast<int>(options.max_concurrent_streams));
@@ -81,7 +136,9 @@ int Run(const ServerOptions& options) {
   }
   Log("info", "start",
       {{"listen", options.listen}, {"port", std::to_string(port)}, {"data", options.data_dir},
-       {"export_dir", options.ExportDir()}, {"pid", std::to_string(getpid())}, {"open_ms", std::to_string(open_ms)}});
+       {"export_dir", options.ExportDir()},
+       {"auth", auth->enabled() ? std::to_string(auth->key_count()) + " keys" : "off"},
+       {"tls", options.tls_cert_file.empty() ? "off" : options.tls_client_ca_file.empty() ? "tls" : "mtls"}, {"pid", std::to_string(getpid())}, {"open_ms", std::to_string(open_ms)}});
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

@@ -18,6 +18,13 @@ Status ParseUint(const std::string& name, const std::string& value, uint64_t max
   return Status::Ok();
 }
 
+Status ParseBool(const std::string& name, const std::string& value, bool* out) {
+  if (value == "true") *out = true;
+  else if (value == "false") *out = false;
+  else return Status::InvalidArgument("--" + name + ": expected true or false, got \"" + value + "\"");
+  return Status::Ok();
+}
+
 Status Apply(const std::string& name, const std::string& value, ServerOptions* o) {
   if (name == "listen") o->listen = value;
   else if (name == "data") o->data_dir = value;
@@ -32,11 +39,13 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   else if (name == "gc-interval-seconds") return ParseUint(name, value, 31536000, &o->gc_interval_seconds, 0);
   else if (name == "log-retention-seconds") return ParseUint(name, value, 3153600000u, &o->log_retention_seconds, 0);
   else if (name == "export-dir") o->export_dir = value;
-  else if (name == "sync-writes") {
-    if (value == "true") o->sync_writes = true;
-    else if (value == "false") o->sync_writes = false;
-    else return Status::InvalidArgument("--sync-writes: expected true or false, got \"" + value + "\"");
-  } else {
+  else if (name == "sync-writes") return ParseBool(name, value, &o->sync_writes);
+  else if (name == "allow-unauthenticated") return ParseBool(name, value, &o->allow_unauthenticated);
+  else if (name == "keys") o->keys_file = value;
+  else if (name == "tls-cert") o->tls_cert_file = value;
+  else if (name == "tls-key") o->tls_key_file = value;
+  else if (name == "tls-client-ca") o->tls_client_ca_file = value;
+  else {
     return Status::InvalidArgument("unknown option --" + name + " (see --help)");
   }
   if (value.empty()) return Status::InvalidArgument("--" + name + ": empty value");
@@ -70,6 +79,14 @@ std::string Usage() {
          "  --export-dir DIR            where Export writes and Import reads (default DATA/exports)\n"
          "  --gc-interval-seconds N     background GC of every collection; 0 = off (default " + std::to_string(d.gc_interval_seconds) + ")\n"
          "  --log-retention-seconds N   keep retrieval-log records this long; 0 = forever (default " + std::to_string(d.log_retention_seconds) + ")\n"
+         "\n"
+         "security (docs/security.md):\n"
+         "  --keys FILE                 API keys: lines 'NAME ROLE SHA256-OF-KEY' (default: none)\n"
+         "  --allow-unauthenticated true|false\n"
+         "                              serve a non-local address without --keys (default false)\n"
+         "  --tls-cert FILE             TLS certificate chain (PEM); with --tls-key\n"
+         "  --tls-key FILE              TLS private key (PEM)\n"
+         "  --tls-client-ca FILE        mTLS: require client certificates signed by this CA\n"
          "\n"
          "exit codes: 0 clean shutdown; 1 bad flags; 2 data directory in use or unusable;\n"
          "            3 cannot listen on the address\n";
@@ -117,6 +134,12 @@ Status ParseServerOptions(const std::vector<std::string>& args, ServerOptions* o
     }
   }
   for (const auto& [name, value] : flags) VERITY_RETURN_IF_ERROR(Apply(name, value, options));
+  if (options->tls_cert_file.empty() != options->tls_key_file.empty()) {
+    return Status::InvalidArgument("--tls-cert and --tls-key go together: give both or neither");
+  }
+  if (!options->tls_client_ca_file.empty() && options->tls_cert_file.empty()) {
+    return Status::InvalidArgument("--tls-client-ca needs --tls-cert and --tls-key (mTLS is TLS with client certificates)");
+  }
   return Status::Ok();
 }
 

@@ -47,6 +47,20 @@ struct ServerOptions {
   // Default: 31536000 (365 days)
   uint32_t log_retention_seconds = 365u * 24 * 3600;
 
+  // API keys file (docs/security.md): lines `NAME ROLE SHA256-OF-KEY`.
+  // Default: "" = no keys, every caller may do everything, which verityd
+  // allows only on a local address (127.0.0.0/8, ::1, localhost, unix:).
+  std::string keys_file;
+  // Serve a non-local address without keys. Default: false (refuse to start)
+  bool allow_unauthenticated = false;
+  // TLS: the server's certificate chain and private key (PEM). Both or
+  // neither. Default: "" = plaintext
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // mTLS: accept only clients whose certificate this CA (PEM) signed.
+  // Needs --tls-cert. Default: "" = no client certificate asked
+  std::string tls_client_ca_file;
+
   // --export-dir, or its default under the data directory.
   std::string ExportDir() const { return export_dir.empty() ? data_dir + "/exports" : export_dir; }
 };

@@ -4,12 +4,14 @@
 //
 // Thread-safety: gRPC calls the methods from its thread pool concurrently;
 // they share only the Database (thread-safe) and read-only options.
-// Ownership: the Database must outlive the services.
+// Every call is first checked by the Authorizer (auth.h).
+// Ownership: the Database, options and Authorizer must outlive the services.
 #pragma once
 
 #include <memory>
 #include <vector>
 
+#include "auth.h"
 #include "server_options.h"
 #include "verity/database.h"
 #include "verity/v1/collections.grpc.pb.h"
@@ -22,7 +24,8 @@ namespace verity::server {
 
 class CollectionServiceImpl final : public v1::CollectionService::Service {
  public:
-  CollectionServiceImpl(Database* db, const ServerOptions* options) : db_(db), options_(options) {}
+  CollectionServiceImpl(Database* db, const ServerOptions* options, const Authorizer* auth)
+      : db_(db), options_(options), auth_(auth) {}
   grpc::Status CreateCollection(grpc::ServerContext* ctx, const v1::CreateCollectionRequest* req,
                                 v1::CreateCollectionResponse* resp) override;
   grpc::Status GetCollection(grpc::ServerContext* ctx, const v1::GetCollectionRequest* req,
@@ -37,11 +40,13 @@ class CollectionServiceImpl final : public v1::CollectionService::Service {
  private:
   Database* db_;
   const ServerOptions* options_;
+  const Authorizer* auth_;
 };
 
 class RecordServiceImpl final : public v1::RecordService::Service {
  public:
-  RecordServiceImpl(Database* db, const ServerOptions* options) : db_(db), options_(options) {}
+  RecordServiceImpl(Database* db, const ServerOptions* options, const Authorizer* auth)
+      : db_(db), options_(options), auth_(auth) {}
   grpc::Status Upsert(grpc::ServerContext* ctx, const v1::UpsertRequest* req, v1::WriteResponse* resp) override;
   grpc::Status Delete(grpc::ServerContext* ctx, const v1::DeleteRequest* req, v1::WriteResponse* resp) override;
   grpc::Status Get(grpc::ServerContext* ctx, const v1::GetRequest* req, v1::GetResponse* resp) override;
@@ -51,13 +56,15 @@ class RecordServiceImpl final : public v1::RecordService::Service {
  private:
   Database* db_;
   const ServerOptions* options_;
+  const Authorizer* auth_;
 };
 
 // Searches use gRPC's callback API: the handler runs on the thread that read
 // the request, one thread hand-off fewer than the sync API per call.
 class SearchServiceImpl final : public v1::SearchService::CallbackService {
  public:
-  SearchServiceImpl(Database* db, const ServerOptions* options) : db_(db), options_(options) {}
+  SearchServiceImpl(Database* db, const ServerOptions* options, const Authorizer* auth)
+      : db_(db), options_(options), auth_(auth) {}
   grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
                                    v1::SearchResponse* resp) override;
   grpc::ServerUnaryReactor* BatchSearch(grpc::CallbackServerContext* ctx, const v1::BatchSearchRequest* req,
@@ -66,6 +73,7 @@ class SearchServiceImpl final : public v1::SearchService::CallbackService {
  private:
   Database* db_;
   const ServerOptions* options_;
+  const Authorizer* auth_;
 };
 
 // Snapshots, diffs, restore, retention, GC, export and import. Export and
@@ -73,7 +81,8 @@ class SearchServiceImpl final : public v1::SearchService::CallbackService {
 // directories are confined to --export-dir (ExportPath).
 class SnapshotServiceImpl final : public v1::SnapshotService::Service {
  public:
-  SnapshotServiceImpl(Database* db, const ServerOptions* options) : db_(db), options_(options) {}
+  SnapshotServiceImpl(Database* db, const ServerOptions* options, const Authorizer* auth)
+      : db_(db), options_(options), auth_(auth) {}
   grpc::Status CreateSnapshot(grpc::ServerContext* ctx, const v1::CreateSnapshotRequest* req,
                               v1::CreateSnapshotResponse* resp) override;
   grpc::Status GetSnapshot(grpc::ServerContext* ctx, const v1::GetSnapshotRequest* req,
@@ -95,6 +104,7 @@ class SnapshotServiceImpl final : public v1::SnapshotService::Service {
  private:
   Database* db_;
   const ServerOptions* options_;
+  const Authorizer* auth_;
 };
 
 // The context service: Retrieve (a search whose result is logged, durably,
@@ -102,7 +112,8 @@ class SnapshotServiceImpl final : public v1::SnapshotService::Service {
 // synced log write anyway, so the callback API's saved hand-off is noise.
 class ContextServiceImpl final : public v1::ContextService::Service {
  public:
-  ContextServiceImpl(Database* db, const ServerOptions* options) : db_(db), options_(options) {}
+  ContextServiceImpl(Database* db, const ServerOptions* options, const Authorizer* auth)
+      : db_(db), options_(options), auth_(auth) {}
   grpc::Status Retrieve(grpc::ServerContext* ctx, const v1::RetrieveRequest* req, v1::RetrieveResponse* resp) override;
   grpc::Status RecordAnswer(grpc::ServerContext* ctx, const v1::RecordAnswerRequest* req,
                             v1::RecordAnswerResponse* resp) override;
@@ -110,12 +121,14 @@ class ContextServiceImpl final : public v1::ContextService::Service {
  private:
   Database* db_;
   const ServerOptions* options_;
+  const Authorizer* auth_;
 };
 
 // The audit side of the retrieval log: read, list, verify, replay, audit.
 class LogServiceImpl final : public v1::LogService::Service {
  public:
-  LogServiceImpl(Database* db, const ServerOptions* options) : db_(db), options_(options) {}
+  LogServiceImpl(Database* db, const ServerOptions* options, const Authorizer* auth)
+      : db_(db), options_(options), auth_(auth) {}
   grpc::Status GetRetrieval(grpc::ServerContext* ctx, const v1::GetRetrievalRequest* req,
                             v1::GetRetrievalResponse* resp) override;
   grpc::Status ListLog(grpc::ServerContext* ctx, const v1::ListLogRequest* req, v1::ListLogResponse* resp) override;
@@ -129,6 +142,7 @@ class LogServiceImpl final : public v1::LogService::Service {
  private:
   Database* db_;
   const ServerOptions* options_;
+  const Authorizer* auth_;
 };
 
 // The directory of export `name` inside options.export_dir (created if

@@ -58,8 +58,9 @@ def log_events(path):
 class VerityServer:
     """A verityd child process on a free loopback port, logging to a file."""
 
-    def __init__(self, binary, workdir):
+    def __init__(self, binary, workdir, extra_args=()):
         self.binary = binary
+        self.extra_args = list(extra_args)
         self.data_dir = os.path.join(workdir, "data")
         self.log_path = os.path.join(workdir, "verityd.log")
         self.proc = None
@@ -73,7 +74,7 @@ class VerityServer:
             log = open(self.log_path, "ab")
             offset = log.tell()
             self.proc = subprocess.Popen(
-                [self.binary, "--listen", self.addr, "--data", self.data_dir],
+                [self.binary, "--listen", self.addr, "--data", self.data_dir] + self.extra_args,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
@@ -700,6 +701,91 @@ class RagExampleTest(ServerTestCase):
         self.db.drop_collection(coll)
 
 
+class SecurityTest(unittest.TestCase):
+    """API keys and mTLS (docs/security.md) with a server of its own."""
+
+    API_KEY = "py-writer-3c1f77a0"
+
+    @classmethod
+    def setUpClass(cls):
+        import hashlib
+
+        cls.workdir = tempfile.mkdtemp(prefix="verity-python-security-")
+        d = cls.workdir
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+        def openssl(*args):
+            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+        openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Verity test CA")
+        openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+        with open(os.path.join(d, "san.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+        openssl("req", *ec, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=python client")
+        openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "client.pem", "-days", "2")
+        with open(os.path.join(d, "keys"), "w") as f:
+            f.write(f"python writer {hashlib.sha256(cls.API_KEY.encode()).hexdigest()}\n")
+        cls.server = VerityServer(
+            ARGS.verityd,
+            d,
+            ["--keys", os.path.join(d, "keys"), "--tls-cert", os.path.join(d, "server.pem"),
+             "--tls-key", os.path.join(d, "server.key"), "--tls-client-ca", os.path.join(d, "ca.pem")],
+        )
+        cls.server.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.kill()
+        shutil.rmtree(cls.workdir, ignore_errors=True)
+
+    def client(self, api_key=None, cert=True):
+        d = self.workdir
+        return verity_client.Client(
+            self.server.addr,
+            timeout=10.0,
+            api_key=api_key,
+            tls_ca=os.path.join(d, "ca.pem"),
+            tls_cert=os.path.join(d, "client.pem") if cert else None,
+            tls_key=os.path.join(d, "client.key") if cert else None,
+        )
+
+    def test_key_and_client_certificate(self):
+        with self.client(api_key=self.API_KEY) as db:
+            self.assertEqual(db.health(), "SERVING")
+            db.create_collection("secure", 2)
+            db.upsert("secure", [record("a", [1.0, 0.0], text="alpha")])
+            self.assertEqual(db.search("secure", [1.0, 0.0], k=1)[0]["id"], "a")
+            # A writer may not drop: PERMISSION_DENIED names the permission.
+            with self.assertRaises(verity_client.VerityError) as cm:
+                db.drop_collection("secure")
+            self.assertEqual(cm.exception.code, "PERMISSION_DENIED")
+            self.assertIn("PERMISSION_ADMIN", cm.exception.message)
+
+    def test_refusals(self):
+        with self.client(api_key=None) as db:
+            with self.assertRaises(verity_client.VerityError) as cm:
+                db.list_collections()
+            self.assertEqual(cm.exception.code, "UNAUTHENTICATED")
+        with self.client(api_key="not-the-key") as db:
+            with self.assertRaises(verity_client.VerityError) as cm:
+                db.list_collections()
+            self.assertEqual(cm.exception.code, "UNAUTHENTICATED")
+        # No client certificate, or no TLS at all: the connection is refused.
+        with self.client(api_key=self.API_KEY, cert=False) as db:
+            with self.assertRaises(verity_client.VerityError) as cm:
+                db.list_collections()
+            self.assertEqual(cm.exception.code, "UNAVAILABLE")
+        with verity_client.Client(self.server.addr, timeout=10.0, api_key=self.API_KEY) as db:
+            with self.assertRaises(verity_client.VerityError) as cm:
+                db.list_collections()
+            self.assertEqual(cm.exception.code, "UNAVAILABLE")
+        with self.assertRaises(ValueError):
+            verity_client.Client(self.server.addr, tls_cert=os.path.join(self.workdir, "client.pem"))
+
+
 class ShutdownTest(unittest.TestCase):
     """Runs last: SIGTERM must stop the server cleanly with exit code 0."""
 
@@ -713,7 +799,8 @@ class ShutdownTest(unittest.TestCase):
         self.assertEqual(errors, [])
 
 
-TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ContextTest, ErrorTest, RagExampleTest, ShutdownTest]
+TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ContextTest, ErrorTest, RagExampleTest, SecurityTest,
+              ShutdownTest]
 
 
 def main():

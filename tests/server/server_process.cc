@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -59,10 +60,20 @@ int FreePort() {
 }
 
 std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& data_dir, const std::string& log_path,
-                                                    const std::vector<std::string>& extra, int* exit_code) {
+                                                    const std::vector<std::string>& extra, int* exit_code,
+                                                    std::shared_ptr<grpc::ChannelCredentials> credentials) {
   auto server = std::unique_ptr<ServerProcess>(new ServerProcess());
-  server->address_ = "127.0.0.1:" + std::to_string(FreePort());
-  std::vector<std::string> args = {"--data", data_dir, "--listen", server->address_};
+  // A --listen in `extra` wins (e.g. 0.0.0.0:PORT); the test connects to
+  // its port on 127.0.0.1.
+  std::vector<std::string> args = {"--data", data_dir};
+  const auto listen = std::find(extra.begin(), extra.end(), "--listen");
+  if (listen != extra.end() && listen + 1 != extra.end()) {
+    const std::string& value = *(listen + 1);
+    server->address_ = "127.0.0.1:" + value.substr(value.rfind(':') + 1);
+  } else {
+    server->address_ = "127.0.0.1:" + std::to_string(FreePort());
+    args.insert(args.end(), {"--listen", server->address_});
+  }
   args.insert(args.end(), extra.begin(), extra.end());
   const size_t log_start = ReadFile(log_path).size();
   server->pid_ = Spawn(args, log_path);
@@ -82,7 +93,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& data_dir,
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(256 << 20);
   channel_args.SetMaxSendMessageSize(256 << 20);
-  server->channel_ = grpc::CreateCustomChannel(server->address_, grpc::InsecureChannelCredentials(), channel_args);
+  server->channel_ = grpc::CreateCustomChannel(
+      server->address_, credentials ? credentials : grpc::InsecureChannelCredentials(), channel_args);
   auto health = grpc::health::v1::Health::NewStub(server->channel_);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;

@@ -20,9 +20,11 @@ class ServerProcess {
   // Starts verityd --data data_dir --listen 127.0.0.1:<free port> plus
   // `extra` flags, with stderr in `log_path`, and waits (up to 30 s) until
   // its health service answers SERVING. Returns nullptr if it exits first;
-  // *exit_code then holds its exit status.
+  // *exit_code then holds its exit status. `credentials`: how channel()
+  // connects (default plaintext; a TLS server needs TLS credentials).
   static std::unique_ptr<ServerProcess> Start(const std::string& data_dir, const std::string& log_path,
-                                              const std::vector<std::string>& extra = {}, int* exit_code = nullptr);
+                                              const std::vector<std::string>& extra = {}, int* exit_code = nullptr,
+                                              std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
   ~ServerProcess();
 
   const std::string& address() const { return address_; }

@@ -21,6 +21,10 @@
 #include "verity/status.h"
 #include "verity/types.h"
 
+namespace grpc {
+class ClientContext;
+}
+
 namespace verity {
 
 struct ClientOptions {
@@ -30,6 +34,15 @@ struct ClientOptions {
   // Default: 1 hour
   std::chrono::milliseconds transfer_timeout{3600000};
   int max_message_bytes = 64 << 20;                  // largest message sent or received
+
+  // Security (docs/security.md). The API key goes with every call as
+  // metadata `authorization: Bearer <key>`. Default: "" = none
+  std::string api_key;
+  // TLS: on when `tls` is set or any tls_* file is given. Default: plaintext
+  bool tls = false;
+  std::string tls_ca_file;    // CA of the server's certificate (PEM); "" = the system's roots
+  std::string tls_cert_file;  // mTLS: this client's certificate chain (PEM), with tls_key_file
+  std::string tls_key_file;   // mTLS: this client's private key (PEM)
 };
 
 // Which version a read sees: the head (default), a version number, or the
@@ -76,6 +89,8 @@ struct ClientScroll {
 class Client {
  public:
   // Creates a channel to options.address; connects lazily on the first call.
+  // A TLS file that cannot be read makes every call fail with
+  // INVALID_ARGUMENT naming it.
   explicit Client(const ClientOptions& options = {});
   ~Client();
   Client(const Client&) = delete;
@@ -173,6 +188,10 @@ class Client {
   struct Stubs;
   ClientOptions options_;
   std::unique_ptr<Stubs> stubs_;
+  Status init_status_;  // a TLS file that could not be read
+
+  // Sets the deadline (now + timeout) and the API key of one call.
+  void PrepareCall(grpc::ClientContext* ctx, std::chrono::milliseconds timeout) const;
 };
 
 }  // namespace verity

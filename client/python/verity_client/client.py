@@ -61,21 +61,53 @@ class Client:
 
     DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # verityd's --max-message-bytes default
 
-    def __init__(self, addr="127.0.0.1:7420", timeout=30.0, max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES):
+    def __init__(
+        self,
+        addr="127.0.0.1:7420",
+        timeout=30.0,
+        max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES,
+        api_key=None,
+        tls=False,
+        tls_ca=None,
+        tls_cert=None,
+        tls_key=None,
+    ):
         """Opens a channel to ``addr`` ("host:port"). Connects lazily: an
         unreachable server shows up as VerityError("UNAVAILABLE") on the
         first call. ``timeout`` is each call's deadline in seconds (verityd
         refuses calls without a deadline once its --default-deadline-ms has
-        passed)."""
+        passed).
+
+        Security (docs/security.md): ``api_key`` is sent with every call as
+        ``authorization: Bearer <key>``. TLS is on when ``tls`` is true or a
+        ``tls_*`` file is given: ``tls_ca`` is the PEM file of the CA that
+        signed the server's certificate (default: the system's roots);
+        ``tls_cert`` and ``tls_key`` are this client's certificate and key
+        for a server that requires client certificates (mTLS). A file that
+        cannot be read raises OSError here."""
         self.addr = addr
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(
-            addr,
-            options=[
-                ("grpc.max_send_message_length", max_message_bytes),
-                ("grpc.max_receive_message_length", max_message_bytes),
-            ],
-        )
+        self._metadata = (("authorization", "Bearer " + api_key),) if api_key else None
+        options = [
+            ("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.max_receive_message_length", max_message_bytes),
+        ]
+        if tls or tls_ca or tls_cert or tls_key:
+            if bool(tls_cert) != bool(tls_key):
+                raise ValueError("tls_cert and tls_key go together: give both or neither")
+
+            def read(path):
+                with open(path, "rb") as f:
+                    return f.read()
+
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=read(tls_ca) if tls_ca else None,
+                private_key=read(tls_key) if tls_key else None,
+                certificate_chain=read(tls_cert) if tls_cert else None,
+            )
+            self._channel = grpc.secure_channel(addr, credentials, options=options)
+        else:
+            self._channel = grpc.insecure_channel(addr, options=options)
         self._collections = collections_pb2_grpc.CollectionServiceStub(self._channel)
         self._records = records_pb2_grpc.RecordServiceStub(self._channel)
         self._search = search_pb2_grpc.SearchServiceStub(self._channel)
@@ -97,7 +129,7 @@ class Client:
 
     def _call(self, method, stub_method, request):
         try:
-            return stub_method(request, timeout=self.timeout)
+            return stub_method(request, timeout=self.timeout, metadata=self._metadata)
         except grpc.RpcError as e:
             raise VerityError.from_rpc_error(e, method) from e
 

@@ -1,0 +1,350 @@
+// API keys, roles and TLS against a real verityd (docs/security.md).
+#include <catch2/catch.hpp>
+#include <grpcpp/generic/generic_stub.h>
+#include <openssl/sha.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <google/protobuf/descriptor.h>
+
+#include "engine/test_data.h"
+#include "server/server_process.h"
+#include "verity/client.h"
+#include "verity/v1/auth.pb.h"
+
+using namespace verity;
+
+namespace {
+
+std::string Sha256Hex(const std::string& text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+// One key per role, written to a keys file as the operator would.
+const std::map<std::string, std::string> kKeys = {
+    {"reader", "rk-7f3a9c21d4e5b6a8"},
+    {"writer", "wk-0b1c2d3e4f5a6b7c"},
+    {"auditor", "ak-99887766554433aa"},
+    {"admin", "dk-a1b2c3d4e5f60718"},
+};
+
+std::string WriteKeysFile(const test::TempDir& dir) {
+  const std::string path = dir.Sub("keys");
+  std::ofstream out(path);
+  out << "# name role sha256\n";
+  for (const auto& [role, key] : kKeys) out << role << "-key  " << role << "  " << Sha256Hex(key) << "\n";
+  return path;
+}
+
+// What each role may do: the table documented in auth.proto and
+// docs/security.md, written out here independently of the server's.
+bool Grants(const std::string& role, v1::Permission p) {
+  if (role == "admin") return true;
+  if (p == v1::PERMISSION_READ) return true;
+  if (p == v1::PERMISSION_RETRIEVE) return role == "reader" || role == "writer";
+  if (p == v1::PERMISSION_WRITE) return role == "writer";
+  if (p == v1::PERMISSION_AUDIT) return role == "auditor";
+  return false;
+}
+
+// Calls `path` ("/pkg.Service/Method") with an empty request message through
+// the generic stub: works for unary and server-streaming methods alike, and
+// needs no generated code, so every method of every service can be walked.
+grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& path, const std::string& key) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  if (!key.empty()) ctx.AddMetadata("authorization", "Bearer " + key);
+  grpc::CompletionQueue cq;
+  void* tag = nullptr;
+  bool ok = false;
+  auto call = stub.PrepareCall(&ctx, path, &cq);
+  call->StartCall(reinterpret_cast<void*>(1));
+  cq.Next(&tag, &ok);
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1);
+  call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
+  cq.Next(&tag, &ok);
+  grpc::ByteBuffer response;
+  do {
+    call->Read(&response, reinterpret_cast<void*>(3));
+    cq.Next(&tag, &ok);
+  } while (ok);
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+// Every service of the wire API: each verity/v1/*.proto file in the source
+// tree, found in the descriptors linked into this test (a new file whose
+// code is not linked fails here rather than escaping the walk).
+std::vector<const google::protobuf::ServiceDescriptor*> WireServices() {
+  std::vector<const google::protobuf::ServiceDescriptor*> out;
+  const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(VERITY_PROTO_DIR) + "/verity/v1")) {
+    if (entry.path().extension() == ".proto") files.push_back("verity/v1/" + entry.path().filename().string());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& name : files) {
+    const auto* file = pool->FindFileByName(name);
+    INFO(name);
+    REQUIRE(file != nullptr);
+    for (int i = 0; i < file->service_count(); ++i) out.push_back(file->service(i));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("API keys: every method of every service requires its declared permission", "[server][security]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--keys", WriteKeysFile(dir)});
+  REQUIRE(server);
+
+  int methods = 0;
+  for (const auto* service : WireServices()) {
+    for (int i = 0; i < service->method_count(); ++i) {
+      const auto* method = service->method(i);
+      const std::string path = "/" + service->full_name() + "/" + method->name();
+      INFO(path);
+      const auto permission = method->options().GetExtension(v1::required_permission);
+      REQUIRE(permission != v1::PERMISSION_UNSPECIFIED);
+      ++methods;
+
+      CHECK(RawCall(server->channel(), path, "").error_code() == grpc::StatusCode::UNAUTHENTICATED);
+      CHECK(RawCall(server->channel(), path, "not-a-key").error_code() == grpc::StatusCode::UNAUTHENTICATED);
+      for (const auto& [role, key] : kKeys) {
+        INFO("role " << role);
+        const auto status = RawCall(server->channel(), path, key);
+        if (Grants(role, permission)) {
+          // Allowed through: whatever the (empty) request itself earns.
+          CHECK(status.error_code() != grpc::StatusCode::UNAUTHENTICATED);
+          CHECK(status.error_code() != grpc::StatusCode::PERMISSION_DENIED);
+        } else {
+          CHECK(status.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+          CHECK(status.error_message().find(role) != std::string::npos);
+        }
+      }
+    }
+  }
+  CHECK(methods >= 30);
+  // The health service answers without a key (load balancers, probes).
+  CHECK(RawCall(server->channel(), "/grpc.health.v1.Health/Check", "").ok());
+  // Refusals are logged without the key itself.
+  const std::string log = test::ReadFile(dir.Sub("log"));
+  CHECK(log.find("\"event\":\"request_denied\"") != std::string::npos);
+  for (const auto& [role, key] : kKeys) CHECK(log.find(key) == std::string::npos);
+}
+
+TEST_CASE("API keys: the client library and CLI send keys; a refused call changes nothing", "[server][security]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--keys", WriteKeysFile(dir)});
+  REQUIRE(server);
+  auto client_with = [&](const std::string& role) {
+    ClientOptions options;
+    options.address = server->address();
+    options.api_key = role.empty() ? "" : kKeys.at(role);
+    return std::make_unique<Client>(options);
+  };
+  auto writer = client_with("writer");
+  auto reader = client_with("reader");
+  CollectionConfig config;
+  config.name = "kb";
+  config.dimension = 4;
+  REQUIRE(writer->CreateCollection(config).ok());
+  std::vector<float> v = {1, 2, 3, 4};
+  REQUIRE(writer->Upsert("kb", {test::MakeRecord(1, v.data(), 4)}).ok());
+
+  const auto no_key = client_with("")->Count("kb");
+  REQUIRE(no_key.status().code() == StatusCode::kUnauthenticated);
+  const auto denied = reader->Upsert("kb", {test::MakeRecord(2, v.data(), 4)});
+  REQUIRE(denied.status().code() == StatusCode::kPermissionDenied);
+  CHECK(denied.status().message().find("PERMISSION_WRITE") != std::string::npos);
+  REQUIRE(reader->DropCollection("kb").code() == StatusCode::kPermissionDenied);
+  REQUIRE(writer->DropCollection("kb").code() == StatusCode::kPermissionDenied);
+  // Nothing changed: the collection is there with its one record.
+  auto count = reader->Count("kb");
+  REQUIRE(count.ok());
+  CHECK(*count == 1);
+
+  // The CLI reads the key from a file (never from its command line).
+  std::ofstream(dir.Sub("admin.key")) << kKeys.at("admin") << "\n";
+  auto listed = test::RunCli(dir, server->address(), "--api-key-file " + dir.Sub("admin.key") + " collection list --json");
+  CHECK(listed.code == 0);
+  CHECK(listed.out.find("\"kb\"") != std::string::npos);
+  auto refused = test::RunCli(dir, server->address(), "collection list");
+  CHECK(refused.code == 1);
+  CHECK(refused.err.find("UNAUTHENTICATED") != std::string::npos);
+  auto dropped = test::RunCli(dir, server->address(), "--api-key-file " + dir.Sub("admin.key") + " collection drop kb");
+  CHECK(dropped.code == 0);
+}
+
+TEST_CASE("API keys: who may start without keys, and bad keys files", "[server][security]") {
+  test::TempDir dir;
+  const std::string port = std::to_string(test::FreePort());
+  // A non-local address without keys: refused, exit code 1 (bad flags).
+  CHECK(test::RunVerityd({"--data", dir.Sub("d"), "--listen", "0.0.0.0:" + port}, dir.Sub("log1")) == 1);
+  CHECK(test::ReadFile(dir.Sub("log1")).find("without API keys") != std::string::npos);
+  // ... unless told so explicitly.
+  auto open = test::ServerProcess::Start(dir.Sub("d"), dir.Sub("log2"),
+                                         {"--listen", "0.0.0.0:" + port, "--allow-unauthenticated", "true"});
+  REQUIRE(open);
+  open->Stop(SIGTERM);
+
+  struct Bad {
+    std::string content;
+    std::string error;
+  };
+  const std::vector<Bad> bad = {
+      {"", "holds no key"},
+      {"app writer\n", ":1: expected 'NAME ROLE SHA256'"},
+      {"app owner " + Sha256Hex("k") + "\n", ":1: unknown role \"owner\""},
+      {"# ok\napp writer abc\n", ":2: the hash must be 64 hex digits"},
+      {"a writer " + Sha256Hex("k") + "\na reader " + Sha256Hex("j") + "\n", ":2: key name \"a\" repeated"},
+      {"a writer " + Sha256Hex("k") + "\nb reader " + Sha256Hex("k") + "\n", ":2: the same key is listed twice"},
+  };
+  for (size_t i = 0; i < bad.size(); ++i) {
+    INFO(bad[i].content);
+    const std::string keys = dir.Sub("keys" + std::to_string(i)), log = dir.Sub("badlog" + std::to_string(i));
+    std::ofstream(keys) << bad[i].content;
+    CHECK(test::RunVerityd({"--data", dir.Sub("d"), "--keys", keys}, log) == 1);
+    CHECK(test::ReadFile(log).find(bad[i].error) != std::string::npos);
+  }
+  CHECK(test::RunVerityd({"--data", dir.Sub("d"), "--keys", dir.Sub("missing")}, dir.Sub("log3")) == 1);
+  CHECK(test::ReadFile(dir.Sub("log3")).find("cannot read") != std::string::npos);
+}
+
+namespace {
+
+// A CA, a server certificate for 127.0.0.1 / localhost and a client
+// certificate, made with the openssl command (EC keys: fast to make).
+struct Certificates {
+  explicit Certificates(const test::TempDir& dir) : dir_(dir.path()) {
+    const std::string d = dir_ + "/";
+    const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    const std::string script =
+        "cd " + dir_ + " && set -e && exec 2>openssl.log && "
+        "openssl req -x509" + ec + " -keyout ca.key -out ca.pem -days 2 -subj '/CN=Verity test CA' && "
+        "openssl req" + ec + " -keyout server.key -out server.csr -subj '/CN=localhost' && "
+        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext && "
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
+        "-extfile san.ext && "
+        "openssl req" + ec + " -keyout client.key -out client.csr -subj '/CN=verity test client' && "
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 && "
+        "openssl req -x509" + ec + " -keyout other-ca.key -out other-ca.pem -days 2 -subj '/CN=Another CA' && "
+        "openssl req" + ec + " -keyout stranger.key -out stranger.csr -subj '/CN=stranger' && "
+        "openssl x509 -req -in stranger.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial -out stranger.pem "
+        "-days 2";
+    ok = std::system(("bash -c \"" + script + "\"").c_str()) == 0;
+  }
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string Read(const std::string& name) const { return test::ReadFile(Path(name)); }
+
+  bool ok = false;
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace
+
+TEST_CASE("TLS and mTLS: encrypted connections, and who is refused", "[server][security]") {
+  test::TempDir dir;
+  Certificates certs(dir);
+  INFO(test::ReadFile(certs.Path("openssl.log")));
+  REQUIRE(certs.ok);
+  grpc::SslCredentialsOptions trusted;
+  trusted.pem_root_certs = certs.Read("ca.pem");
+  trusted.pem_cert_chain = certs.Read("client.pem");
+  trusted.pem_private_key = certs.Read("client.key");
+
+  auto client_for = [](const std::string& address, const std::string& ca, const std::string& cert,
+                       const std::string& key) {
+    ClientOptions options;
+    options.address = address;
+    options.timeout = std::chrono::milliseconds(5000);
+    options.tls_ca_file = ca;
+    options.tls_cert_file = cert;
+    options.tls_key_file = key;
+    return std::make_unique<Client>(options);
+  };
+
+  SECTION("TLS: a client trusting the CA connects; plaintext and untrusting clients are refused") {
+    auto server = test::ServerProcess::Start(
+        dir.Sub("data"), dir.Sub("log"), {"--tls-cert", certs.Path("server.pem"), "--tls-key", certs.Path("server.key")},
+        nullptr, grpc::SslCredentials(trusted));
+    REQUIRE(server);
+    CHECK(test::ReadFile(dir.Sub("log")).find("\"tls\":\"tls\"") != std::string::npos);
+    auto good = client_for(server->address(), certs.Path("ca.pem"), "", "");
+    REQUIRE(good->Health().ok());
+    REQUIRE(good->ListCollections().ok());
+
+    ClientOptions plain;
+    plain.address = server->address();
+    plain.timeout = std::chrono::milliseconds(3000);
+    CHECK(Client(plain).Health().code() == StatusCode::kUnavailable);
+    // Trusts another CA: the server's certificate does not verify.
+    CHECK(client_for(server->address(), certs.Path("other-ca.pem"), "", "")->Health().code() ==
+          StatusCode::kUnavailable);
+    // The CLI over TLS.
+    auto listed = test::RunCli(dir, server->address(), "--tls-ca " + certs.Path("ca.pem") + " collection list --json");
+    CHECK(listed.code == 0);
+    auto plain_cli = test::RunCli(dir, server->address(), "--timeout-ms 3000 collection list");
+    CHECK(plain_cli.code == 1);
+    // The server kept serving through the refused handshakes.
+    REQUIRE(good->Health().ok());
+  }
+
+  SECTION("mTLS: only clients with a certificate from the client CA get in") {
+    auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"),
+                                             {"--tls-cert", certs.Path("server.pem"), "--tls-key",
+                                              certs.Path("server.key"), "--tls-client-ca", certs.Path("ca.pem")},
+                                             nullptr, grpc::SslCredentials(trusted));
+    REQUIRE(server);
+    CHECK(test::ReadFile(dir.Sub("log")).find("\"tls\":\"mtls\"") != std::string::npos);
+    auto with_cert = client_for(server->address(), certs.Path("ca.pem"), certs.Path("client.pem"),
+                                certs.Path("client.key"));
+    REQUIRE(with_cert->Health().ok());
+    CHECK(client_for(server->address(), certs.Path("ca.pem"), "", "")->Health().code() == StatusCode::kUnavailable);
+    CHECK(client_for(server->address(), certs.Path("ca.pem"), certs.Path("stranger.pem"), certs.Path("stranger.key"))
+              ->Health()
+              .code() == StatusCode::kUnavailable);
+    auto cli = test::RunCli(dir, server->address(),
+                            "--tls-ca " + certs.Path("ca.pem") + " --tls-cert " + certs.Path("client.pem") +
+                                " --tls-key " + certs.Path("client.key") + " health");
+    CHECK(cli.code == 0);
+    REQUIRE(with_cert->Health().ok());
+  }
+
+  SECTION("bad TLS options: a clear error and exit code 1") {
+    CHECK(test::RunVerityd({"--data", dir.Sub("d"), "--tls-cert", certs.Path("server.pem")}, dir.Sub("l1")) == 1);
+    CHECK(test::ReadFile(dir.Sub("l1")).find("--tls-cert and --tls-key go together") != std::string::npos);
+    CHECK(test::RunVerityd({"--data", dir.Sub("d"), "--tls-cert", certs.Path("missing.pem"), "--tls-key",
+                            certs.Path("server.key")},
+                           dir.Sub("l2")) == 1);
+    CHECK(test::ReadFile(dir.Sub("l2")).find("--tls-cert: cannot read") != std::string::npos);
+    CHECK(test::RunVerityd({"--data", dir.Sub("d"), "--tls-client-ca", certs.Path("ca.pem")}, dir.Sub("l3")) == 1);
+    // The client library names an unreadable file on every call.
+    auto broken = client_for("127.0.0.1:1", certs.Path("nope.pem"), "", "");
+    auto status = broken->Health();
+    CHECK(status.code() == StatusCode::kInvalidArgument);
+    CHECK(status.message().find("tls_ca_file: cannot read") != std::string::npos);
+  }
+}
