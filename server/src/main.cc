@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -102,12 +103,14 @@ int Run(const ServerOptions& options) {
   }
   const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - open_start).count();
 
-  CollectionServiceImpl collections(db->get(), &options, &*auth);
-  RecordServiceImpl records(db->get(), &options, &*auth);
-  SearchServiceImpl search(db->get(), &options, &*auth);
-  SnapshotServiceImpl snapshots(db->get(), &options, &*auth);
-  ContextServiceImpl context(db->get(), &options, &*auth);
-  LogServiceImpl log_service(db->get(), &options, &*auth);
+  CallLimiter limiter(options.max_concurrent_calls);
+  const ServiceDeps deps{db->get(), &options, &*auth, &limiter};
+  CollectionServiceImpl collections(deps);
+  RecordServiceImpl records(deps);
+  SearchServiceImpl search(deps);
+  SnapshotServiceImpl snapshots(deps);
+  ContextServiceImpl context(deps);
+  LogServiceImpl log_service(deps);
 
   // The health service answers everyone, with or without a key: it tells
   // only whether the server is serving.
@@ -118,6 +121,17 @@ int Run(const ServerOptions& options) {
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, static_cast<int>(options.max_concurrent_streams));
+  // Bounded resources: gRPC's memory for connections and messages, and its
+  // sync-server threads (the calls the limiter admits, plus room for health
+  // checks, Watch streams and gRPC's own pollers); beyond them gRPC itself
+  // answers RESOURCE_EXHAUSTED.
+  grpc::ResourceQuota quota("verityd");
+  quota.Resize(static_cast<size_t>(options.memory_quota_mb) << 20);
+  quota.SetMaxThreads(static_cast<int>(std::min<uint32_t>(options.max_concurrent_calls, 100000) + 64));
+  builder.SetResourceQuota(quota);
+  if (options.max_connection_idle_ms > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, static_cast<int>(options.max_connection_idle_ms));
+  }
   // A second server on the same port must fail, not share it silently.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&collections);

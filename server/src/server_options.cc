@@ -34,6 +34,9 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   else if (name == "max-dimension") return ParseUint(name, value, 4096, &o->max_dimension);
   else if (name == "default-deadline-ms") return ParseUint(name, value, 86400000, &o->default_deadline_ms);
   else if (name == "max-concurrent-streams") return ParseUint(name, value, 100000, &o->max_concurrent_streams);
+  else if (name == "max-concurrent-calls") return ParseUint(name, value, 100000, &o->max_concurrent_calls);
+  else if (name == "memory-quota-mb") return ParseUint(name, value, 1u << 20, &o->memory_quota_mb, 16);
+  else if (name == "max-connection-idle-ms") return ParseUint(name, value, 86400000, &o->max_connection_idle_ms, 0);
   else if (name == "shutdown-grace-ms") return ParseUint(name, value, 600000, &o->shutdown_grace_ms);
   else if (name == "slow-request-ms") return ParseUint(name, value, 86400000, &o->slow_request_ms);
   else if (name == "gc-interval-seconds") return ParseUint(name, value, 31536000, &o->gc_interval_seconds, 0);
@@ -73,6 +76,9 @@ std::string Usage() {
          "  --max-dimension N           largest collection dimension (default " + std::to_string(d.max_dimension) + ")\n"
          "  --default-deadline-ms N     deadline for calls that set none (default " + std::to_string(d.default_deadline_ms) + ")\n"
          "  --max-concurrent-streams N  concurrent calls per connection (default " + std::to_string(d.max_concurrent_streams) + ")\n"
+         "  --max-concurrent-calls N    calls running at once; more get RESOURCE_EXHAUSTED (default " + std::to_string(d.max_concurrent_calls) + ")\n"
+         "  --memory-quota-mb N         memory for connections and messages in flight (default " + std::to_string(d.memory_quota_mb) + ")\n"
+         "  --max-connection-idle-ms N  close connections idle this long; 0 = never (default " + std::to_string(d.max_connection_idle_ms) + ")\n"
          "  --slow-request-ms N         log requests slower than this (default " + std::to_string(d.slow_request_ms) + ")\n"
          "  --shutdown-grace-ms N       on SIGTERM, time running calls get to finish (default " + std::to_string(d.shutdown_grace_ms) + ")\n"
          "  --sync-writes true|false    fsync before acknowledging writes (default true)\n"

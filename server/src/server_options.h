@@ -26,6 +26,16 @@ struct ServerOptions {
   uint32_t default_deadline_ms = 30000;
   // Concurrent streams (calls) per client connection. Default: 256
   uint32_t max_concurrent_streams = 256;
+  // Calls running at once, over all connections; more are refused at once
+  // with RESOURCE_EXHAUSTED (not queued). Health checks are not counted.
+  // Default: 256
+  uint32_t max_concurrent_calls = 256;
+  // Memory gRPC may use for connections and messages in flight (its
+  // resource quota), in MiB; beyond it, new calls are refused. Default: 1024
+  uint32_t memory_quota_mb = 1024;
+  // Connections without a call for this long are closed (clients reconnect
+  // on their next call); 0 = never. Default: 600000 (10 minutes)
+  uint32_t max_connection_idle_ms = 600000;
   // Requests slower than this are logged. Default: 250 ms
   uint32_t slow_request_ms = 250;
   // On SIGTERM / SIGINT, how long running calls may take to finish before

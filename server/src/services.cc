@@ -72,17 +72,29 @@ Status CheckBatch(size_t n, const ServerOptions& options, const std::string& fie
 // then logging of refusals, errors and slow requests, and the one status
 // mapping.
 template <typename Body>
-grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const ServerOptions& options,
-                   const Authorizer& auth, Body&& body) {
+grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps, Body&& body) {
+  const ServerOptions& options = *deps.options;
   const auto start = Clock::now();
   std::string caller;
-  Status status = auth.Check(*ctx, method, &caller);
+  Status status = deps.auth->Check(*ctx, method, &caller);
   if (!status.ok()) {
     Log("warn", "request_denied",
         {{"method", method}, {"code", StatusCodeName(status.code())}, {"message", status.message()},
          {"peer", ctx->peer()}});
     return ToGrpc(status);
   }
+  if (!deps.limiter->TryAcquire()) {
+    if (const uint64_t n = deps.limiter->TakeRefusedSinceLastReport(); n > 0) {
+      Log("warn", "overloaded", {{"refused", std::to_string(n)}, {"max_concurrent_calls", std::to_string(deps.limiter->max())}});
+    }
+    return ToGrpc(Status::ResourceExhausted("server busy: --max-concurrent-calls=" +
+                                            std::to_string(deps.limiter->max()) +
+                                            " calls are already running; retry with backoff"));
+  }
+  struct Release {
+    CallLimiter* limiter;
+    ~Release() { limiter->Release(); }
+  } release{deps.limiter};
   const auto deadline = Deadline(ctx, options, start);
   status = CheckDeadline(ctx, deadline);
   if (status.ok()) status = body(deadline);
@@ -102,11 +114,30 @@ grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const Serve
 
 }  // namespace
 
+bool CallLimiter::TryAcquire() {
+  if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= max_) {
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+uint64_t CallLimiter::TakeRefusedSinceLastReport() {
+  // At most one report a second: a flood must not become a flood of log lines.
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+  int64_t last = last_report_ms_.load(std::memory_order_relaxed);
+  if (now_ms - last < 1000 || !last_report_ms_.compare_exchange_strong(last, now_ms)) return 0;
+  const uint64_t total = refused_.load(std::memory_order_relaxed);
+  return total - reported_.exchange(total, std::memory_order_relaxed);
+}
+
 // ----- CollectionService ------------------------------------------------------
 
 grpc::Status CollectionServiceImpl::CreateCollection(grpc::ServerContext* ctx, const v1::CreateCollectionRequest* req,
                                                      v1::CreateCollectionResponse* resp) {
-  return Serve(ctx, "CreateCollection", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "CreateCollection", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(CollectionConfig config, FromProto(req->config()));
     if (config.dimension > options_->max_dimension) {
       return Status::InvalidArgument("config.dimension: " + std::to_string(config.dimension) +
@@ -121,7 +152,7 @@ grpc::Status CollectionServiceImpl::CreateCollection(grpc::ServerContext* ctx, c
 
 grpc::Status CollectionServiceImpl::GetCollection(grpc::ServerContext* ctx, const v1::GetCollectionRequest* req,
                                                   v1::GetCollectionResponse* resp) {
-  return Serve(ctx, "GetCollection", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "GetCollection", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(CollectionInfo info, db_->GetCollection(req->name()));
     ToProto(info, resp->mutable_collection());
     return Status::Ok();
@@ -130,7 +161,7 @@ grpc::Status CollectionServiceImpl::GetCollection(grpc::ServerContext* ctx, cons
 
 grpc::Status CollectionServiceImpl::ListCollections(grpc::ServerContext* ctx, const v1::ListCollectionsRequest*,
                                                     v1::ListCollectionsResponse* resp) {
-  return Serve(ctx, "ListCollections", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "ListCollections", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto all, db_->ListCollections());
     for (const auto& info : all) ToProto(info, resp->add_collections());
     return Status::Ok();
@@ -139,12 +170,12 @@ grpc::Status CollectionServiceImpl::ListCollections(grpc::ServerContext* ctx, co
 
 grpc::Status CollectionServiceImpl::DropCollection(grpc::ServerContext* ctx, const v1::DropCollectionRequest* req,
                                                    v1::DropCollectionResponse*) {
-  return Serve(ctx, "DropCollection", *options_, *auth_, [&](auto) -> Status { return db_->DropCollection(req->name()); });
+  return Serve(ctx, "DropCollection", deps_, [&](auto) -> Status { return db_->DropCollection(req->name()); });
 }
 
 grpc::Status CollectionServiceImpl::ListVersions(grpc::ServerContext* ctx, const v1::ListVersionsRequest* req,
                                                  v1::ListVersionsResponse* resp) {
-  return Serve(ctx, "ListVersions", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "ListVersions", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto versions, db_->ListVersions(req->collection()));
     for (const auto& v : versions) ToProto(v, resp->add_versions());
     return Status::Ok();
@@ -154,7 +185,7 @@ grpc::Status CollectionServiceImpl::ListVersions(grpc::ServerContext* ctx, const
 // ----- RecordService ----------------------------------------------------------
 
 grpc::Status RecordServiceImpl::Upsert(grpc::ServerContext* ctx, const v1::UpsertRequest* req, v1::WriteResponse* resp) {
-  return Serve(ctx, "Upsert", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "Upsert", deps_, [&](auto) -> Status {
     VERITY_RETURN_IF_ERROR(CheckBatch(static_cast<size_t>(req->records_size()), *options_, "records"));
     std::vector<Record> records;
     records.reserve(static_cast<size_t>(req->records_size()));
@@ -170,7 +201,7 @@ grpc::Status RecordServiceImpl::Upsert(grpc::ServerContext* ctx, const v1::Upser
 }
 
 grpc::Status RecordServiceImpl::Delete(grpc::ServerContext* ctx, const v1::DeleteRequest* req, v1::WriteResponse* resp) {
-  return Serve(ctx, "Delete", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "Delete", deps_, [&](auto) -> Status {
     VERITY_RETURN_IF_ERROR(CheckBatch(static_cast<size_t>(req->ids_size()), *options_, "ids"));
     std::vector<std::string> ids(req->ids().begin(), req->ids().end());
     VERITY_ASSIGN_OR_RETURN(WriteResult w, db_->Delete(req->collection(), ids));
@@ -181,7 +212,7 @@ grpc::Status RecordServiceImpl::Delete(grpc::ServerContext* ctx, const v1::Delet
 }
 
 grpc::Status RecordServiceImpl::Get(grpc::ServerContext* ctx, const v1::GetRequest* req, v1::GetResponse* resp) {
-  return Serve(ctx, "Get", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "Get", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
     VERITY_ASSIGN_OR_RETURN(StoredRecord r, db_->Get(req->collection(), req->id(), at));
     ToProto(r, resp->mutable_record());
@@ -190,7 +221,7 @@ grpc::Status RecordServiceImpl::Get(grpc::ServerContext* ctx, const v1::GetReque
 }
 
 grpc::Status RecordServiceImpl::Scroll(grpc::ServerContext* ctx, const v1::ScrollRequest* req, v1::ScrollResponse* resp) {
-  return Serve(ctx, "Scroll", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "Scroll", deps_, [&](auto) -> Status {
     ScrollRequest request;
     VERITY_ASSIGN_OR_RETURN(request.at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
     request.start_after = req->start_after();
@@ -206,7 +237,7 @@ grpc::Status RecordServiceImpl::Scroll(grpc::ServerContext* ctx, const v1::Scrol
 }
 
 grpc::Status RecordServiceImpl::Count(grpc::ServerContext* ctx, const v1::CountRequest* req, v1::CountResponse* resp) {
-  return Serve(ctx, "Count", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "Count", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(std::optional<Filter> filter, ParseFilterField(req->filter(), "filter"));
     VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
     VERITY_ASSIGN_OR_RETURN(uint64_t count, db_->Count(req->collection(), at, filter ? &*filter : nullptr));
@@ -220,7 +251,7 @@ grpc::Status RecordServiceImpl::Count(grpc::ServerContext* ctx, const v1::CountR
 grpc::ServerUnaryReactor* SearchServiceImpl::Search(grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
                                                      v1::SearchResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(Serve(ctx, "Search", *options_, *auth_, [&](auto) -> Status {
+  reactor->Finish(Serve(ctx, "Search", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(SearchRequest request,
                             SearchFromProto(db_, req->collection(), req->query(), "query", *options_));
     auto result = db_->Search(req->collection(), request);
@@ -238,7 +269,7 @@ grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerCon
                                                           const v1::BatchSearchRequest* req,
                                                           v1::BatchSearchResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(Serve(ctx, "BatchSearch", *options_, *auth_, [&](auto) -> Status {
+  reactor->Finish(Serve(ctx, "BatchSearch", deps_, [&](auto) -> Status {
     if (req->queries_size() == 0) return Status::InvalidArgument("queries: the batch is empty");
     VERITY_RETURN_IF_ERROR(CheckBatch(static_cast<size_t>(req->queries_size()), *options_, "queries"));
     std::vector<SearchRequest> requests;
@@ -333,7 +364,7 @@ class ProgressStream {
 
 grpc::Status SnapshotServiceImpl::CreateSnapshot(grpc::ServerContext* ctx, const v1::CreateSnapshotRequest* req,
                                                  v1::CreateSnapshotResponse* resp) {
-  return Serve(ctx, "CreateSnapshot", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "CreateSnapshot", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
     VERITY_ASSIGN_OR_RETURN(SnapshotInfo info,
                             db_->CreateSnapshot(req->collection(), req->name(), req->description(), at));
@@ -344,7 +375,7 @@ grpc::Status SnapshotServiceImpl::CreateSnapshot(grpc::ServerContext* ctx, const
 
 grpc::Status SnapshotServiceImpl::GetSnapshot(grpc::ServerContext* ctx, const v1::GetSnapshotRequest* req,
                                               v1::GetSnapshotResponse* resp) {
-  return Serve(ctx, "GetSnapshot", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "GetSnapshot", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(SnapshotInfo info, db_->GetSnapshot(req->collection(), req->name()));
     ToProto(info, resp->mutable_snapshot());
     return Status::Ok();
@@ -353,7 +384,7 @@ grpc::Status SnapshotServiceImpl::GetSnapshot(grpc::ServerContext* ctx, const v1
 
 grpc::Status SnapshotServiceImpl::ListSnapshots(grpc::ServerContext* ctx, const v1::ListSnapshotsRequest* req,
                                                 v1::ListSnapshotsResponse* resp) {
-  return Serve(ctx, "ListSnapshots", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "ListSnapshots", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto all, db_->ListSnapshots(req->collection()));
     for (const auto& info : all) ToProto(info, resp->add_snapshots());
     return Status::Ok();
@@ -362,12 +393,12 @@ grpc::Status SnapshotServiceImpl::ListSnapshots(grpc::ServerContext* ctx, const 
 
 grpc::Status SnapshotServiceImpl::DeleteSnapshot(grpc::ServerContext* ctx, const v1::DeleteSnapshotRequest* req,
                                                  v1::DeleteSnapshotResponse*) {
-  return Serve(ctx, "DeleteSnapshot", *options_, *auth_,
+  return Serve(ctx, "DeleteSnapshot", deps_,
                [&](auto) -> Status { return db_->DeleteSnapshot(req->collection(), req->name()); });
 }
 
 grpc::Status SnapshotServiceImpl::Diff(grpc::ServerContext* ctx, const v1::DiffRequest* req, v1::DiffResponse* resp) {
-  return Serve(ctx, "Diff", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "Diff", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto from, ResolveReadAt(db_, req->collection(), req->from(), req->has_from(), "from"));
     VERITY_ASSIGN_OR_RETURN(auto to, ResolveReadAt(db_, req->collection(), req->to(), req->has_to(), "to"));
     if (!from || !to) {  // head, as of now
@@ -384,7 +415,7 @@ grpc::Status SnapshotServiceImpl::Diff(grpc::ServerContext* ctx, const v1::DiffR
 
 grpc::Status SnapshotServiceImpl::Restore(grpc::ServerContext* ctx, const v1::RestoreRequest* req,
                                           v1::RestoreResponse* resp) {
-  return Serve(ctx, "Restore", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "Restore", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
     if (!at) return Status::InvalidArgument("at: required (the version or snapshot to restore)");
     VERITY_ASSIGN_OR_RETURN(RestoreResult result, db_->Restore(req->collection(), *at, req->into()));
@@ -394,7 +425,7 @@ grpc::Status SnapshotServiceImpl::Restore(grpc::ServerContext* ctx, const v1::Re
 }
 
 grpc::Status SnapshotServiceImpl::Gc(grpc::ServerContext* ctx, const v1::GcRequest* req, v1::GcResponse* resp) {
-  return Serve(ctx, "Gc", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "Gc", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(GcResult result, db_->Gc(req->collection()));
     ToProto(result, resp);
     return Status::Ok();
@@ -403,7 +434,7 @@ grpc::Status SnapshotServiceImpl::Gc(grpc::ServerContext* ctx, const v1::GcReque
 
 grpc::Status SnapshotServiceImpl::SetRetention(grpc::ServerContext* ctx, const v1::SetRetentionRequest* req,
                                                v1::SetRetentionResponse* resp) {
-  return Serve(ctx, "SetRetention", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "SetRetention", deps_, [&](auto) -> Status {
     // Unset fields keep their value. Two concurrent SetRetention calls that
     // set different fields may lose one change (last writer wins).
     VERITY_ASSIGN_OR_RETURN(CollectionInfo before, db_->GetCollection(req->collection()));
@@ -417,7 +448,7 @@ grpc::Status SnapshotServiceImpl::SetRetention(grpc::ServerContext* ctx, const v
 
 grpc::Status SnapshotServiceImpl::Export(grpc::ServerContext* ctx, const v1::ExportRequest* req,
                                          grpc::ServerWriter<v1::ExportResponse>* writer) {
-  return Serve(ctx, "Export", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "Export", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(std::string path, ExportPath(*options_, req->name(), "name", /*create_dir=*/true));
     std::optional<Version> at;
     if (req->collection().empty()) {
@@ -440,7 +471,7 @@ grpc::Status SnapshotServiceImpl::Export(grpc::ServerContext* ctx, const v1::Exp
 
 grpc::Status SnapshotServiceImpl::Import(grpc::ServerContext* ctx, const v1::ImportRequest* req,
                                          grpc::ServerWriter<v1::ImportResponse>* writer) {
-  return Serve(ctx, "Import", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "Import", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(std::string path, ExportPath(*options_, req->name(), "name", /*create_dir=*/false));
     ProgressStream<v1::ImportResponse> stream(writer);
     auto imported = db_->Import(path, req->as_name(), req->replace(), stream.Function());
@@ -470,7 +501,7 @@ Status NameSnapshotField(const Status& status, const std::string& snapshot) {
 
 grpc::Status ContextServiceImpl::Retrieve(grpc::ServerContext* ctx, const v1::RetrieveRequest* req,
                                           v1::RetrieveResponse* resp) {
-  return Serve(ctx, "Retrieve", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "Retrieve", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(RetrieveRequest request, FromProto(*req));
     if (request.k > options_->max_k) {
       return Status::InvalidArgument("k: " + std::to_string(request.k) + " exceeds the server limit --max-k=" +
@@ -490,7 +521,7 @@ grpc::Status ContextServiceImpl::Retrieve(grpc::ServerContext* ctx, const v1::Re
 
 grpc::Status ContextServiceImpl::RecordAnswer(grpc::ServerContext* ctx, const v1::RecordAnswerRequest* req,
                                               v1::RecordAnswerResponse* resp) {
-  return Serve(ctx, "RecordAnswer", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "RecordAnswer", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(LogRecord record, db_->RecordAnswer(FromProto(*req)));
     ToProto(record, resp->mutable_record());
     return Status::Ok();
@@ -501,7 +532,7 @@ grpc::Status ContextServiceImpl::RecordAnswer(grpc::ServerContext* ctx, const v1
 
 grpc::Status LogServiceImpl::GetRetrieval(grpc::ServerContext* ctx, const v1::GetRetrievalRequest* req,
                                           v1::GetRetrievalResponse* resp) {
-  return Serve(ctx, "GetRetrieval", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "GetRetrieval", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto found, db_->GetRetrieval(req->retrieval_id()));
     ToProto(found.first, resp->mutable_retrieval());
     if (found.second) ToProto(*found.second, resp->mutable_answer());
@@ -511,7 +542,7 @@ grpc::Status LogServiceImpl::GetRetrieval(grpc::ServerContext* ctx, const v1::Ge
 
 grpc::Status LogServiceImpl::ListLog(grpc::ServerContext* ctx, const v1::ListLogRequest* req,
                                      v1::ListLogResponse* resp) {
-  return Serve(ctx, "ListLog", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "ListLog", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(LogQuery query, FromProto(*req));
     VERITY_ASSIGN_OR_RETURN(LogPage page, db_->ListLog(query));
     for (const auto& record : page.records) ToProto(record, resp->add_records(), req->with_vectors());
@@ -522,7 +553,7 @@ grpc::Status LogServiceImpl::ListLog(grpc::ServerContext* ctx, const v1::ListLog
 
 grpc::Status LogServiceImpl::VerifyLog(grpc::ServerContext* ctx, const v1::VerifyLogRequest*,
                                        v1::VerifyLogResponse* resp) {
-  return Serve(ctx, "VerifyLog", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "VerifyLog", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(LogVerifyResult result, db_->VerifyLog());
     if (!result.ok) {  // not an error of the call, but an operator wants to see it in the server's log
       Log("error", "log_verify_failed",
@@ -534,7 +565,7 @@ grpc::Status LogServiceImpl::VerifyLog(grpc::ServerContext* ctx, const v1::Verif
 }
 
 grpc::Status LogServiceImpl::Replay(grpc::ServerContext* ctx, const v1::ReplayRequest* req, v1::ReplayResponse* resp) {
-  return Serve(ctx, "Replay", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "Replay", deps_, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(ReplayRequest request, FromProto(*req));
     if (request.mode != ReplayMode::kCounterfactual && (request.at || !request.snapshot.empty())) {
       return Status::InvalidArgument(
@@ -562,7 +593,7 @@ Status CheckFraction(double value, const std::string& field) {
 }  // namespace
 
 grpc::Status LogServiceImpl::Audit(grpc::ServerContext* ctx, const v1::AuditRequest* req, v1::AuditResponse* resp) {
-  return Serve(ctx, "Audit", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "Audit", deps_, [&](auto) -> Status {
     AuditRequest request = FromProto(*req);
     VERITY_RETURN_IF_ERROR(CheckFraction(request.threshold, "threshold"));
     if (request.answer && request.answer->size() > kMaxAuditAnswerBytes) {
@@ -577,7 +608,7 @@ grpc::Status LogServiceImpl::Audit(grpc::ServerContext* ctx, const v1::AuditRequ
 
 grpc::Status LogServiceImpl::AuditCollection(grpc::ServerContext* ctx, const v1::AuditCollectionRequest* req,
                                              v1::AuditCollectionResponse* resp) {
-  return Serve(ctx, "AuditCollection", *options_, *auth_, [&](auto) -> Status {
+  return Serve(ctx, "AuditCollection", deps_, [&](auto) -> Status {
     BatchAuditRequest request = FromProto(*req);
     VERITY_RETURN_IF_ERROR(CheckFraction(request.threshold, "threshold"));
     VERITY_RETURN_IF_ERROR(CheckFraction(request.low_g, "low_g"));

@@ -8,6 +8,7 @@
 // Ownership: the Database, options and Authorizer must outlive the services.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -22,10 +23,40 @@
 
 namespace verity::server {
 
+// Admits at most `max` calls at once; the rest are refused at once with
+// RESOURCE_EXHAUSTED instead of queueing without bound. Thread-safe.
+class CallLimiter {
+ public:
+  explicit CallLimiter(uint32_t max) : max_(max) {}
+  // True when the call may run; it must then call Release() when done.
+  bool TryAcquire();
+  void Release() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+  uint32_t max() const { return max_; }
+  // Calls refused so far.
+  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+  // Calls refused since the last call of this (for a rate-limited log line).
+  uint64_t TakeRefusedSinceLastReport();
+
+ private:
+  const uint32_t max_;
+  std::atomic<uint32_t> in_flight_{0};
+  std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> reported_{0};
+  std::atomic<int64_t> last_report_ms_{0};
+};
+
+// What every service shares: the engine, the options, who may call, and
+// the limit on calls in flight. Owned by main(); all outlive the services.
+struct ServiceDeps {
+  Database* db;
+  const ServerOptions* options;
+  const Authorizer* auth;
+  CallLimiter* limiter;
+};
+
 class CollectionServiceImpl final : public v1::CollectionService::Service {
  public:
-  CollectionServiceImpl(Database* db, const ServerOptions* options, const Authorizer* auth)
-      : db_(db), options_(options), auth_(auth) {}
+  explicit CollectionServiceImpl(const ServiceDeps& deps) : deps_(deps), db_(deps.db), options_(deps.options) {}
   grpc::Status CreateCollection(grpc::ServerContext* ctx, const v1::CreateCollectionRequest* req,
                                 v1::CreateCollectionResponse* resp) override;
   grpc::Status GetCollection(grpc::ServerContext* ctx, const v1::GetCollectionRequest* req,
@@ -38,15 +69,14 @@ class CollectionServiceImpl final : public v1::CollectionService::Service {
                             v1::ListVersionsResponse* resp) override;
 
  private:
+  const ServiceDeps deps_;
   Database* db_;
   const ServerOptions* options_;
-  const Authorizer* auth_;
 };
 
 class RecordServiceImpl final : public v1::RecordService::Service {
  public:
-  RecordServiceImpl(Database* db, const ServerOptions* options, const Authorizer* auth)
-      : db_(db), options_(options), auth_(auth) {}
+  explicit RecordServiceImpl(const ServiceDeps& deps) : deps_(deps), db_(deps.db), options_(deps.options) {}
   grpc::Status Upsert(grpc::ServerContext* ctx, const v1::UpsertRequest* req, v1::WriteResponse* resp) override;
   grpc::Status Delete(grpc::ServerContext* ctx, const v1::DeleteRequest* req, v1::WriteResponse* resp) override;
   grpc::Status Get(grpc::ServerContext* ctx, const v1::GetRequest* req, v1::GetResponse* resp) override;
@@ -54,26 +84,25 @@ class RecordServiceImpl final : public v1::RecordService::Service {
   grpc::Status Count(grpc::ServerContext* ctx, const v1::CountRequest* req, v1::CountResponse* resp) override;
 
  private:
+  const ServiceDeps deps_;
   Database* db_;
   const ServerOptions* options_;
-  const Authorizer* auth_;
 };
 
 // Searches use gRPC's callback API: the handler runs on the thread that read
 // the request, one thread hand-off fewer than the sync API per call.
 class SearchServiceImpl final : public v1::SearchService::CallbackService {
  public:
-  SearchServiceImpl(Database* db, const ServerOptions* options, const Authorizer* auth)
-      : db_(db), options_(options), auth_(auth) {}
+  explicit SearchServiceImpl(const ServiceDeps& deps) : deps_(deps), db_(deps.db), options_(deps.options) {}
   grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
                                    v1::SearchResponse* resp) override;
   grpc::ServerUnaryReactor* BatchSearch(grpc::CallbackServerContext* ctx, const v1::BatchSearchRequest* req,
                                         v1::BatchSearchResponse* resp) override;
 
  private:
+  const ServiceDeps deps_;
   Database* db_;
   const ServerOptions* options_;
-  const Authorizer* auth_;
 };
 
 // Snapshots, diffs, restore, retention, GC, export and import. Export and
@@ -81,8 +110,7 @@ class SearchServiceImpl final : public v1::SearchService::CallbackService {
 // directories are confined to --export-dir (ExportPath).
 class SnapshotServiceImpl final : public v1::SnapshotService::Service {
  public:
-  SnapshotServiceImpl(Database* db, const ServerOptions* options, const Authorizer* auth)
-      : db_(db), options_(options), auth_(auth) {}
+  explicit SnapshotServiceImpl(const ServiceDeps& deps) : deps_(deps), db_(deps.db), options_(deps.options) {}
   grpc::Status CreateSnapshot(grpc::ServerContext* ctx, const v1::CreateSnapshotRequest* req,
                               v1::CreateSnapshotResponse* resp) override;
   grpc::Status GetSnapshot(grpc::ServerContext* ctx, const v1::GetSnapshotRequest* req,
@@ -102,9 +130,9 @@ class SnapshotServiceImpl final : public v1::SnapshotService::Service {
                       grpc::ServerWriter<v1::ImportResponse>* writer) override;
 
  private:
+  const ServiceDeps deps_;
   Database* db_;
   const ServerOptions* options_;
-  const Authorizer* auth_;
 };
 
 // The context service: Retrieve (a search whose result is logged, durably,
@@ -112,23 +140,21 @@ class SnapshotServiceImpl final : public v1::SnapshotService::Service {
 // synced log write anyway, so the callback API's saved hand-off is noise.
 class ContextServiceImpl final : public v1::ContextService::Service {
  public:
-  ContextServiceImpl(Database* db, const ServerOptions* options, const Authorizer* auth)
-      : db_(db), options_(options), auth_(auth) {}
+  explicit ContextServiceImpl(const ServiceDeps& deps) : deps_(deps), db_(deps.db), options_(deps.options) {}
   grpc::Status Retrieve(grpc::ServerContext* ctx, const v1::RetrieveRequest* req, v1::RetrieveResponse* resp) override;
   grpc::Status RecordAnswer(grpc::ServerContext* ctx, const v1::RecordAnswerRequest* req,
                             v1::RecordAnswerResponse* resp) override;
 
  private:
+  const ServiceDeps deps_;
   Database* db_;
   const ServerOptions* options_;
-  const Authorizer* auth_;
 };
 
 // The audit side of the retrieval log: read, list, verify, replay, audit.
 class LogServiceImpl final : public v1::LogService::Service {
  public:
-  LogServiceImpl(Database* db, const ServerOptions* options, const Authorizer* auth)
-      : db_(db), options_(options), auth_(auth) {}
+  explicit LogServiceImpl(const ServiceDeps& deps) : deps_(deps), db_(deps.db), options_(deps.options) {}
   grpc::Status GetRetrieval(grpc::ServerContext* ctx, const v1::GetRetrievalRequest* req,
                             v1::GetRetrievalResponse* resp) override;
   grpc::Status ListLog(grpc::ServerContext* ctx, const v1::ListLogRequest* req, v1::ListLogResponse* resp) override;
@@ -140,9 +166,9 @@ class LogServiceImpl final : public v1::LogService::Service {
                                v1::AuditCollectionResponse* resp) override;
 
  private:
+  const ServiceDeps deps_;
   Database* db_;
   const ServerOptions* options_;
-  const Authorizer* auth_;
 };
 
 // The directory of export `name` inside options.export_dir (created if
