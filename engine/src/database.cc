@@ -4,6 +4,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
@@ -58,6 +59,44 @@ Database::~Database() {
   if (!s.ok()) impl_->Log(LogLevel::kError, "close: " + s.ToString());
 }
 
+namespace {
+
+// RocksDB reports a background error when a write to disk failed (a WAL
+// write or sync, a flush, a compaction); it then refuses writes itself.
+class ReadOnlyOnError : public rocksdb::EventListener {
+ public:
+  explicit ReadOnlyOnError(std::function<void(const std::string&)> set_read_only)
+      : set_read_only_(std::move(set_read_only)) {}
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) override {
+    if (error != nullptr && !error->ok()) set_read_only_(error->ToString());
+  }
+
+ private:
+  std::function<void(const std::string&)> set_read_only_;
+};
+
+}  // namespace
+
+void Database::Impl::SetReadOnly(const std::string& reason) {
+  {
+    std::lock_guard<std::mutex> lock(read_only_mu);
+    if (read_only.load()) return;
+    read_only_reason = reason;
+    read_only.store(true);
+  }
+  if (options.log) {
+    options.log(LogLevel::kError, "a write to disk failed (" + reason +
+                                      "): the database is read-only until it is reopened; reads go on");
+  }
+}
+
+Status Database::Impl::CheckWritable() {
+  if (!read_only.load(std::memory_order_acquire)) return Status::Ok();
+  std::lock_guard<std::mutex> lock(read_only_mu);
+  return Status::FailedPrecondition("the database is read-only since a write to disk failed (" + read_only_reason +
+                                    "); reads still work; fix the disk and restart the server");
+}
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const DatabaseOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
@@ -86,6 +125,10 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   db_options.bytes_per_sync = 1 << 20;
   db_options.wal_bytes_per_sync = 1 << 20;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  if (options.env) db_options.env = options.env.get();
+  Impl* raw_impl = impl.get();
+  db_options.listeners.push_back(
+      std::make_shared<ReadOnlyOnError>([raw_impl](const std::string& reason) { raw_impl->SetReadOnly(reason); }));
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions cf_options;
@@ -286,8 +329,17 @@ Result<std::shared_ptr<Collection>> Database::Impl::BuildCollection(const storag
     VERITY_RETURN_IF_ERROR(InsertStoredLabels(*c, *c->graph, row_key_of_label, n, label_count));
     c->saved_nodes = n;
     if (label_count > n) {
+      const size_t caught_up = label_count - n;
       Log(LogLevel::kInfo, "collection \"" + c->config.name + "\": graph loaded with " + std::to_string(n) +
-                               " nodes, caught up " + std::to_string(label_count - n));
+                               " nodes, caught up " + std::to_string(caught_up));
+      // A large catch-up (after a crash, the file is as old as the last
+      // clean stop) is saved now, so that the next start after another
+      // crash does not redo it: inserting 1,000 nodes costs more than
+      // writing the file.
+      if (caught_up >= 1000 || caught_up * 10 >= n) {
+        Status s = PersistGraph(*c);
+        if (!s.ok()) Log(LogLevel::kWarning, "collection \"" + c->config.name + "\": " + s.ToString());
+      }
     }
   } else {
     if (!reason.empty()) {
@@ -366,10 +418,14 @@ Status Database::Close() {
   impl_->closed = true;
   impl_->StopLogSyncer();
   if (impl_->db) {
-    rocksdb::FlushOptions flush;
-    rocksdb::Status rs = impl_->db->Flush(flush, impl_->handles);
-    if (result.ok() && !rs.ok()) result = FromRocks(rs, "flush");
-    rs = impl_->db->SyncWAL();
+    rocksdb::Status rs;
+    // After a disk error there is nothing to flush or sync (RocksDB
+    // refuses, and a WAL writer in error must not be synced again).
+    if (!impl_->read_only.load()) {
+      rs = impl_->db->Flush(rocksdb::FlushOptions(), impl_->handles);
+      if (result.ok() && !rs.ok()) result = FromRocks(rs, "flush");
+      if (!impl_->read_only.load()) rs = impl_->db->SyncWAL();
+    }
     for (auto* h : impl_->handles) impl_->db->DestroyColumnFamilyHandle(h);
     impl_->handles.clear();
     rs = impl_->db->Close();
@@ -398,7 +454,7 @@ static CollectionInfo InfoOf(const Collection& c) {
 }
 
 Result<CollectionInfo> Database::CreateCollection(const CollectionConfig& config) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   VERITY_RETURN_IF_ERROR(ValidateCollectionConfig(config));
   std::lock_guard ddl(impl_->ddl_mu);
   if (impl_->Find(config.name).ok()) {
@@ -473,7 +529,7 @@ Result<std::vector<CollectionInfo>> Database::ListCollections() const {
 }
 
 Status Database::DropCollection(const std::string& name) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   std::lock_guard ddl(impl_->ddl_mu);
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(name));
   std::lock_guard gc(c->gc_mu);        // wait for a GC (and graph rebuild) to finish

@@ -232,7 +232,12 @@ void Database::Impl::RunLogSyncer() {
     const uint64_t target = w.next_seq - 1;
     const std::string target_hash = w.last_hash;
     lock.unlock();
-    const Status synced = FromRocks(db->SyncWAL(), "sync the retrieval log");
+    // Never sync a WAL after a disk error: RocksDB's writer is then in an
+    // error state, and syncing it again trips an assertion in Debian's
+    // build (and would not make anything durable anyway).
+    Status synced = CheckWritable();
+    if (synced.ok()) synced = FromRocks(db->SyncWAL(), "sync the retrieval log");
+    if (!synced.ok() && synced.code() != StatusCode::kFailedPrecondition) SetReadOnly(synced.message());
     lock.lock();
     if (synced.ok()) {
       w.durable_seq.store(target, std::memory_order_release);
@@ -275,7 +280,7 @@ Status Database::Impl::PinForLog(Collection& c, Version version) {
 // --- Retrieve and answers -----------------------------------------------------
 
 Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(request.collection));
   if (request.query_text.size() > kMaxLogFieldBytes) {
     return Status::InvalidArgument("query_text: " + std::to_string(request.query_text.size()) +
@@ -380,7 +385,7 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
 }
 
 Result<LogRecord> Database::RecordAnswer(const AnswerRequest& request) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   if (request.answer.empty()) return Status::InvalidArgument("answer: must not be empty");
   if (request.answer.size() > kMaxAnswerBytes) {
     return Status::InvalidArgument("answer: " + std::to_string(request.answer.size()) + " bytes; the limit is " +
@@ -569,7 +574,7 @@ Result<LogVerifyResult> Database::VerifyLog() const {
 // --- Log retention ------------------------------------------------------------
 
 Result<uint64_t> Database::GcLog() {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   if (impl_->options.log_retention_seconds <= 0) return uint64_t{0};
   const int64_t cutoff = NowMicros() - impl_->options.log_retention_seconds * 1000000;
   const uint64_t durable_seq = impl_->DurableSeq();

@@ -335,7 +335,7 @@ Result<std::vector<ImportItem>> ParseManifest(const std::string& path, const std
 
 Result<ImportResult> Database::Import(const std::string& path, const std::string& as_name, bool replace,
                                       const ProgressFunction& progress) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   std::error_code ec;
   if (!fs::is_directory(path, ec)) return Status::NotFound("export " + path + " does not exist");
 

@@ -128,7 +128,7 @@ Result<std::vector<SnapshotInfo>> Database::Impl::SnapshotsOf(const Collection& 
 
 Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, const std::string& name,
                                               const std::string& description, std::optional<Version> version) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   VERITY_RETURN_IF_ERROR(ValidateName(name, "name"));
   if (description.size() > Limits::kMaxDescriptionBytes) {
     return Status::InvalidArgument("description: " + std::to_string(description.size()) +
@@ -189,7 +189,7 @@ Result<std::vector<SnapshotInfo>> Database::ListSnapshots(const std::string& col
 }
 
 Status Database::DeleteSnapshot(const std::string& collection, const std::string& name) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::lock_guard pins(c->pins_mu);
   const std::string key = keys::SnapshotKey(c->id, name);
@@ -212,7 +212,7 @@ Status Database::DeleteSnapshot(const std::string& collection, const std::string
 }
 
 Status Database::PinVersion(const std::string& collection, Version version, const std::string& holder) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   if (holder.empty()) return Status::InvalidArgument("holder: must not be empty");
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::lock_guard pins(c->pins_mu);
@@ -232,7 +232,7 @@ Status Database::PinVersion(const std::string& collection, Version version, cons
 }
 
 Status Database::UnpinVersion(const std::string& collection, Version version, const std::string& holder) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::lock_guard pins(c->pins_mu);
   const std::string key = keys::PinKey(c->id, version, holder);
@@ -315,7 +315,7 @@ Result<DiffPage> Database::Diff(const std::string& collection, Version from, Ver
 // --- Restore ------------------------------------------------------------------
 
 Result<RestoreResult> Database::Restore(const std::string& collection, Version version, const std::string& into) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   VERITY_ASSIGN_OR_RETURN(auto source, impl_->Find(collection));
   std::shared_ptr<Collection> target = source;
   if (!into.empty() && into != collection) {
@@ -401,7 +401,7 @@ Result<RestoreResult> Database::Restore(const std::string& collection, Version v
 // --- Retention and GC ---------------------------------------------------------
 
 Status Database::SetRetention(const std::string& collection, const RetentionPolicy& retention) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   VERITY_RETURN_IF_ERROR(ValidateRetention(retention));
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::lock_guard write(c->write_mu);
@@ -433,7 +433,7 @@ uint64_t Database::Impl::ApproximateBytes(uint32_t collection_id) const {
 }
 
 Result<GcResult> Database::Gc(const std::string& collection) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::lock_guard gc(c->gc_mu);
   GcResult result;

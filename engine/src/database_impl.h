@@ -40,6 +40,15 @@ struct Database::Impl {
   mutable std::shared_mutex lifecycle_mu;
   bool closed = false;  // GUARDED_BY(lifecycle_mu)
 
+  // Set (once, for good) when a write to disk failed: see Database's header.
+  std::atomic<bool> read_only{false};
+  std::mutex read_only_mu;
+  std::string read_only_reason;  // GUARDED_BY(read_only_mu)
+  // Turns the database read-only for `reason` (the first reason is kept).
+  void SetReadOnly(const std::string& reason);
+  // FailedPrecondition naming the reason once read-only; else Ok.
+  Status CheckWritable();
+
   std::mutex ddl_mu;  // serialises CreateCollection and DropCollection
   mutable std::shared_mutex collections_mu;
   std::map<std::string, std::shared_ptr<Collection>> collections;  // GUARDED_BY(collections_mu)
@@ -236,5 +245,11 @@ class LifecycleGuard {
 #define VERITY_CHECK_OPEN_()                 \
   LifecycleGuard life_(impl_->lifecycle_mu); \
   if (impl_->closed) return Status::FailedPrecondition("database is closed")
+
+// Opens every public method that writes: as VERITY_CHECK_OPEN_, and refuses
+// once a disk error made the database read-only.
+#define VERITY_CHECK_WRITABLE_() \
+  VERITY_CHECK_OPEN_();          \
+  VERITY_RETURN_IF_ERROR(impl_->CheckWritable())
 
 }  // namespace verity

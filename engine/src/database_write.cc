@@ -138,7 +138,7 @@ Result<Database::Impl::Committed> Database::Impl::Commit(Collection& c, std::vec
 }
 
 Result<WriteResult> Database::Upsert(const std::string& collection, std::vector<Record> records) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   {
     std::vector<std::string_view> ids;
@@ -156,7 +156,7 @@ Result<WriteResult> Database::Upsert(const std::string& collection, std::vector<
 }
 
 Result<WriteResult> Database::Delete(const std::string& collection, const std::vector<std::string>& ids) {
-  VERITY_CHECK_OPEN_();
+  VERITY_CHECK_WRITABLE_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   {
     std::vector<std::string_view> views(ids.begin(), ids.end());

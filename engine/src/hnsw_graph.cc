@@ -1,5 +1,7 @@
 #include "hnsw_graph.h"
 
+#include "kill_point.h"
+
 #include <fcntl.h>
 #include <immintrin.h>
 #include <unistd.h>
@@ -372,6 +374,7 @@ Status HnswGraph::Save(const std::string& path, uint32_t collection_id, Version 
   if (fd < 0) return Status::Unavailable("open " + tmp + ": " + std::strerror(errno));
   Status s = WriteAll(fd, &header, sizeof(header), tmp);
   if (s.ok()) s = WriteAll(fd, h.data_level0_memory_, level0_bytes, tmp);
+  KillPoint("graph.mid_save");
   // Upper levels are small; buffer them to avoid one write per node.
   std::vector<char> buffer;
   for (size_t i = 0; s.ok() && i < count; ++i) {

@@ -38,6 +38,10 @@ std::atomic<long> hits{0};
 }  // namespace
 
 void KillPoint(const char* name) {
+#ifndef VERITY_KILL_POINTS
+  (void)name;
+  return;
+#endif
   const Armed& armed = ArmedPoint();
   if (armed.name.empty() || armed.name != name) return;
   if (hits.fetch_add(1) + 1 >= armed.remaining) raise(SIGKILL);

@@ -16,6 +16,12 @@
 // Durability: when Upsert / Delete / CreateCollection / DropCollection
 // return OK, the change is in RocksDB's WAL and synced to disk (unless
 // DatabaseOptions::sync_writes is false). A failed write changes nothing.
+//
+// Disk errors: once a write to disk fails (a WAL write or sync, a flush or a
+// compaction), the database turns read-only until it is reopened: reads go
+// on, and every write is refused with FAILED_PRECONDITION naming the error
+// that started it. (RocksDB itself stops accepting writes after such an
+// error; the engine says so plainly.) Reopen once the disk is fixed.
 #pragma once
 
 #include <atomic>
@@ -32,6 +38,10 @@
 #include "verity/filter.h"
 #include "verity/status.h"
 #include "verity/types.h"
+
+namespace rocksdb {
+class Env;
+}
 
 namespace verity {
 
@@ -67,6 +77,9 @@ struct DatabaseOptions {
   double graph_rebuild_fraction = 0.25;
   // Where engine log lines go. Default: one line per message on stderr.
   LogFunction log;
+  // The environment RocksDB runs on; for tests (e.g. one that injects disk
+  // faults). Must outlive the Database. Default: null = the operating system.
+  std::shared_ptr<rocksdb::Env> env;
 };
 
 struct SearchRequest {
