@@ -12,8 +12,9 @@ PACKAGES=(
   protobuf-compiler zlib1g-dev libssl-dev
   # server and client
   libgrpc++-dev protobuf-compiler-grpc
-  # tests (chromium: headless rendering of the groundedness HTML report)
-  catch2 chromium
+  # tests (chromium: headless rendering of the groundedness HTML report;
+  # openssl: certificates for the TLS tests; clang and its runtime: libFuzzer)
+  catch2 chromium openssl clang-14 libclang-rt-14-dev
   # the Python client, its stubs (client/python/generate.sh) and its test
   python3-grpcio python3-protobuf python3-grpc-tools python3-numpy
   # the CLI (JSON input and output)

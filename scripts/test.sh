@@ -4,7 +4,8 @@
 #      crash, concurrency),
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
 #      except the recall tests (pure algorithm, and slow there;
-#      the MVCC, persistence, crash and concurrency tests cover the same code).
+#      the MVCC, persistence, crash and concurrency tests cover the same code),
+#   3. every libFuzzer target (tests/fuzz/) for 15 s, from its seed corpus.
 # The tests use their own temporary directories and free ports, so two run
 # at once (the machine's two cores). Exits non-zero if anything fails.
 set -euo pipefail
@@ -19,3 +20,6 @@ bash scripts/build.sh --sanitize
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j 2 -E "recall@10|planner's threshold")
+
+echo "== fuzzing (libFuzzer, clang, ASan + UBSan) =="
+bash scripts/fuzz.sh 15

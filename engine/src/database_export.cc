@@ -24,6 +24,7 @@
 
 #include "codec.h"
 #include "database_impl.h"
+#include "export_manifest.h"
 #include "keys.h"
 #include "sha256.h"
 #include "validate.h"
@@ -34,11 +35,8 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-constexpr char kFormat[] = "verity-export";
-constexpr int kFormatVersion = 1;
 constexpr char kManifest[] = "manifest.json";
 constexpr char kManifestHash[] = "manifest.json.sha256";
-constexpr char kRecordsFile[] = "records.bin";
 constexpr size_t kMaxRecordBytes = 64 << 20;
 
 Status SyncPath(const std::string& path, bool directory) {
@@ -172,12 +170,12 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
 
   ExportResult result;
   result.path = path;
-  Json manifest = {{"format", kFormat}, {"format_version", kFormatVersion}, {"created_at_us", NowMicros()}};
+  Json manifest = {{"format", kExportFormat}, {"format_version", kExportFormatVersion}, {"created_at_us", NowMicros()}};
   Json collections = Json::array();
   uint64_t done = 0;
   for (const auto& item : items) {
     const Collection& c = *item.collection;
-    const std::string relative = c.config.name + "/" + kRecordsFile;
+    const std::string relative = c.config.name + "/" + kExportRecordsFile;
     fs::create_directories(partial + "/" + c.config.name, ec);
     if (ec) return fail(Status::Unavailable("create " + partial + "/" + c.config.name + ": " + ec.message()));
     HashedWriter writer;
@@ -269,67 +267,11 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
 
 namespace {
 
-struct ImportItem {
-  CollectionConfig config;
-  Version version = 0;
-  uint64_t records = 0;
-  std::string file;  // path of records.bin
-  std::string file_name;  // as named in the manifest
-  uint64_t bytes = 0;
-  std::string sha256;
+// One collection of the manifest, and what the import makes of it.
+struct ImportItem : ManifestCollection {
   uint32_t new_id = 0;
   std::shared_ptr<Collection> built;
 };
-
-// Parses the manifest into items; DataLoss naming manifest.json for anything
-// malformed.
-Result<std::vector<ImportItem>> ParseManifest(const std::string& path, const std::string& text) {
-  auto bad = [](const std::string& what) { return Status::DataLoss("export: manifest.json: " + what); };
-  Json m;
-  try {
-    m = Json::parse(text);
-  } catch (const std::exception& e) {
-    return bad(std::string("does not parse: ") + e.what());
-  }
-  std::vector<ImportItem> items;
-  try {
-    if (m.at("format").get<std::string>() != kFormat) return bad("not a Verity export");
-    const int version = m.at("format_version").get<int>();
-    if (version != kFormatVersion) {
-      return Status::InvalidArgument("export: format version " + std::to_string(version) + " is not supported (this "
-                                     "server reads version " + std::to_string(kFormatVersion) + ")");
-    }
-    for (const auto& c : m.at("collections")) {
-      ImportItem item;
-      item.config.name = c.at("name").get<std::string>();
-      item.config.dimension = c.at("dimension").get<uint32_t>();
-      if (!ParseMetric(c.at("metric").get<std::string>(), &item.config.metric)) return bad("unknown metric");
-      item.config.m = c.at("m").get<uint32_t>();
-      item.config.ef_construction = c.at("ef_construction").get<uint32_t>();
-      item.config.default_ef = c.at("default_ef").get<uint32_t>();
-      item.config.retention.keep_versions = c.at("keep_versions").get<uint32_t>();
-      item.config.retention.keep_seconds = c.at("keep_seconds").get<int64_t>();
-      item.version = c.at("version").get<uint64_t>();
-      item.records = c.at("records").get<uint64_t>();
-      const auto& files = c.at("files");
-      if (files.size() != 1) return bad("expected one file per collection");
-      item.file_name = files[0].at("path").get<std::string>();
-      if (item.file_name != item.config.name + "/" + kRecordsFile) return bad("unexpected file " + item.file_name);
-      item.file = path + "/" + item.file_name;
-      item.bytes = files[0].at("bytes").get<uint64_t>();
-      item.sha256 = files[0].at("sha256").get<std::string>();
-      if (Status s = ValidateCollectionConfig(item.config); !s.ok()) return bad(s.message());
-      items.push_back(std::move(item));
-    }
-  } catch (const std::exception& e) {
-    return bad(std::string("missing or mistyped field: ") + e.what());
-  }
-  std::set<std::string> names;
-  for (const auto& item : items) {
-    if (!names.insert(item.config.name).second) return bad("collection " + item.config.name + " appears twice");
-  }
-  return items;
-}
 
 }  // namespace
 
@@ -345,7 +287,13 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   if (manifest_hash.substr(0, 64) != Sha256::Hex(manifest_text)) {
     return Status::DataLoss("export: manifest.json does not match manifest.json.sha256 (corrupted)");
   }
-  VERITY_ASSIGN_OR_RETURN(auto items, ParseManifest(path, manifest_text));
+  VERITY_ASSIGN_OR_RETURN(auto entries, ParseManifest(path, manifest_text));
+  std::vector<ImportItem> items;
+  for (auto& entry : entries) {
+    ImportItem item;
+    static_cast<ManifestCollection&>(item) = std::move(entry);
+    items.push_back(std::move(item));
+  }
   if (!as_name.empty()) {
     if (items.size() != 1) return Status::InvalidArgument("as_name: the export holds " +
                                                           std::to_string(items.size()) + " collections, not one");

@@ -1,6 +1,11 @@
 #include "verity/filter.h"
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <sstream>
 
 namespace verity {
@@ -50,15 +55,79 @@ const char* OpName(Filter::Op op) {
   return "?";
 }
 
+// A string as the text syntax reads it back: double-quoted, with `"`, `\`
+// and control characters escaped; other bytes (UTF-8) as they are.
+void RenderString(const std::string& s, std::ostringstream& out) {
+  out << '"';
+  for (const char c : s) {
+    switch (c) {
+      case '"': out << "\\\""; break;
+      case '\\': out << "\\\\"; break;
+      case '\n': out << "\\n"; break;
+      case '\r': out << "\\r"; break;
+      case '\t': out << "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof(buffer), "\\u%04x", static_cast<unsigned>(c));
+          out << buffer;
+        } else {
+          out << c;
+        }
+    }
+  }
+  out << '"';
+}
+
+// A field name: bare when the syntax reads it as an identifier, else quoted.
+void RenderField(const std::string& field, std::ostringstream& out) {
+  static const char* const kKeywords[] = {"and", "or", "not", "in", "any", "exists", "true", "false", "inf", "nan"};
+  bool bare = !field.empty() && (std::isalpha(static_cast<unsigned char>(field[0])) || field[0] == '_');
+  for (const char c : field) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) bare = false;
+  }
+  for (const char* keyword : kKeywords) {
+    if (!bare) break;
+    if (field.size() == std::strlen(keyword) &&
+        std::equal(field.begin(), field.end(), keyword, [](char a, char b) { return std::tolower(a) == b; })) {
+      bare = false;
+    }
+  }
+  if (bare) out << field;
+  else RenderString(field, out);
+}
+
+// A double that reads back as the same double (shortest round-trip form),
+// always with a '.' or an exponent so that it stays a double.
+void RenderDouble(double x, std::ostringstream& out) {
+  if (std::isnan(x)) {
+    out << "nan";
+    return;
+  }
+  if (std::isinf(x)) {
+    out << (x < 0 ? "-inf" : "inf");
+    return;
+  }
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), x);
+  std::string text(buffer, ec == std::errc() ? end : buffer);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  out << text;
+}
+
 void RenderValue(const MetadataValue& v, std::ostringstream& out) {
   std::visit(
       [&](const auto& x) {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::string>) out << '"' << x << '"';
+        if constexpr (std::is_same_v<T, std::string>) RenderString(x, out);
         else if constexpr (std::is_same_v<T, bool>) out << (x ? "true" : "false");
+        else if constexpr (std::is_same_v<T, double>) RenderDouble(x, out);
         else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           out << '[';
-          for (size_t i = 0; i < x.size(); ++i) out << (i ? ", " : "") << '"' << x[i] << '"';
+          for (size_t i = 0; i < x.size(); ++i) {
+            if (i) out << ", ";
+            RenderString(x[i], out);
+          }
           out << ']';
         } else out << x;
       },
@@ -221,12 +290,14 @@ std::string Filter::ToString() const {
       out << "not " << (children.empty() ? "?" : children[0].ToString());
       return out.str();
     case Op::kExists:
-      out << field << " exists";
+      RenderField(field, out);
+      out << " exists";
       return out.str();
     case Op::kIn:
     case Op::kNotIn:
     case Op::kAnyOf:
-      out << field << ' ' << OpName(op) << " [";
+      RenderField(field, out);
+      out << ' ' << OpName(op) << " [";
       for (size_t i = 0; i < values.size(); ++i) {
         if (i) out << ", ";
         RenderValue(values[i], out);
@@ -234,7 +305,8 @@ std::string Filter::ToString() const {
       out << ']';
       return out.str();
     default:
-      out << field << ' ' << OpName(op) << ' ';
+      RenderField(field, out);
+      out << ' ' << OpName(op) << ' ';
       if (!values.empty()) RenderValue(values[0], out);
       return out.str();
   }

@@ -57,7 +57,8 @@ struct Filter {
   // Precondition: Validate() returned OK.
   bool Matches(const Metadata& metadata) const;
 
-  // A readable rendering, e.g. `(lang = "en" and year >= 2020)`.
+  // The text syntax (filter_parser.h), e.g. `(lang = "en" and year >= 2020)`;
+  // ParseFilter reads it back to the same filter.
   std::string ToString() const;
 };
 

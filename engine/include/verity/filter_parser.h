@@ -44,14 +44,10 @@
 //   double parses again; `nan` equals nothing.
 //
 // Round trip: for every filter f that passes Validate(),
-// ParseFilter(f.ToString()) succeeds and matches exactly the same metadata as
-// f, provided that f's field names are identifiers other than "and", "or" and
-// "not", its strings are UTF-8 without '"' or '\', and its doubles have at
-// most 6 significant digits; ToString() neither quotes field names nor
-// escapes strings, and prints doubles with 6 significant digits. The parsed
-// tree may differ in two ways that change no match: a kAnd/kOr with one child
-// comes back as the child itself, and a double with an integral value below
-// 1e6 in magnitude (printed as `2021`) comes back as an int64.
+// ParseFilter(f.ToString()) succeeds and gives back f, except that a
+// kAnd/kOr with one child comes back as the child itself. ToString() escapes
+// strings, quotes field names that are not identifiers (or are keywords) and
+// prints doubles in their shortest exact form, always as doubles.
 //
 // Thread-safety: ParseFilter is a pure function; call it from any thread.
 

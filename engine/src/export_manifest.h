@@ -1,0 +1,37 @@
+// The manifest of an export directory (docs/snapshots.md, "Export format"):
+// its constants and its parser, kept apart so that the parser can be fuzzed
+// (tests/fuzz/fuzz_export_manifest.cc). Thread-safe: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "verity/status.h"
+#include "verity/types.h"
+
+namespace verity {
+
+constexpr char kExportFormat[] = "verity-export";
+constexpr int kExportFormatVersion = 1;
+constexpr char kExportRecordsFile[] = "records.bin";
+
+// One collection as the manifest describes it.
+struct ManifestCollection {
+  CollectionConfig config;
+  Version version = 0;
+  uint64_t records = 0;
+  std::string file;       // path of records.bin (the export directory + file_name)
+  std::string file_name;  // as named in the manifest: "<collection>/records.bin"
+  uint64_t bytes = 0;
+  std::string sha256;
+};
+
+// Parses manifest.json of the export directory `dir`. DataLoss naming
+// manifest.json for anything malformed (not JSON, a missing or mistyped
+// field, an unknown metric, an invalid collection config, a file other than
+// <name>/records.bin, a collection listed twice); InvalidArgument for a
+// format version this code does not read.
+Result<std::vector<ManifestCollection>> ParseManifest(const std::string& dir, const std::string& text);
+
+}  // namespace verity
