@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 dir=build-fuzz
-targets=(fuzz_filter_parser fuzz_export_manifest fuzz_graph_file fuzz_wire_requests)
+targets=(fuzz_filter_parser fuzz_export_manifest fuzz_graph_file fuzz_wire_requests fuzz_log_verifier)
 
 flags=(-DVERITY_FUZZ=ON -DVERITY_BUILD_TESTS=OFF -DVERITY_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
        -DCMAKE_CXX_COMPILER=clang++-14)

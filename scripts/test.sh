@@ -5,7 +5,9 @@
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer,
 #      except the recall tests (pure algorithm, and slow there;
 #      the MVCC, persistence, crash and concurrency tests cover the same code),
-#   3. every libFuzzer target (tests/fuzz/) for 15 s, from its seed corpus.
+#   3. the concurrency tests built with ThreadSanitizer (only those: see
+#      tests/CMakeLists.txt),
+#   4. every libFuzzer target (tests/fuzz/) for 10 s, from its seed corpus.
 # The tests use their own temporary directories and free ports, so two run
 # at once (the machine's two cores). Exits non-zero if anything fails.
 set -euo pipefail
@@ -21,5 +23,14 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j 2 -E "recall@10|planner's threshold")
 
+echo "== ThreadSanitizer: the concurrency tests =="
+bash scripts/build.sh --tsan
+# libgomp is not instrumented: one OpenMP thread, so TSan sees only our own.
+# detect_deadlocks=0: hnswlib takes one mutex per graph node, which makes
+# TSan's lock-order graph cost ~100 s for a 3,000-node build (races are
+# still checked). tests/tsan.supp: what is suppressed in RocksDB, and why.
+OMP_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1:detect_deadlocks=0:suppressions=$PWD/tests/tsan.supp" \
+  build-tsan/tests/verity_tsan_tests --warn NoTests "[concurrency]"
+
 echo "== fuzzing (libFuzzer, clang, ASan + UBSan) =="
-bash scripts/fuzz.sh 15
+bash scripts/fuzz.sh 10

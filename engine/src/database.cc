@@ -424,7 +424,7 @@ Status Database::Close() {
     if (!impl_->read_only.load()) {
       rs = impl_->db->Flush(rocksdb::FlushOptions(), impl_->handles);
       if (result.ok() && !rs.ok()) result = FromRocks(rs, "flush");
-      if (!impl_->read_only.load()) rs = impl_->db->SyncWAL();
+      if (Status s = impl_->SyncWal(0, "sync the write-ahead log"); result.ok() && !s.ok()) result = s;
     }
     for (auto* h : impl_->handles) impl_->db->DestroyColumnFamilyHandle(h);
     impl_->handles.clear();

@@ -22,6 +22,7 @@
 #include "codec.h"
 #include "database_impl.h"
 #include "keys.h"
+#include "log_chain.h"
 #include "sha256.h"
 #include "validate.h"
 #include "verity/filter_parser.h"
@@ -32,11 +33,8 @@ namespace {
 constexpr size_t kMaxAnswerBytes = 1 << 20;
 constexpr size_t kMaxLogFieldBytes = 64 * 1024;
 
-std::string RecordKey(uint64_t seq) {
-  std::string k = "R";
-  keys::PutU64(&k, seq);
-  return k;
-}
+using log_chain::ParseRecordValue;
+using log_chain::RecordKey;
 std::string TimeKey(int64_t time_us, uint64_t seq) {
   std::string k = "T";
   keys::PutU64(&k, static_cast<uint64_t>(std::max<int64_t>(time_us, 0)));
@@ -113,18 +111,6 @@ LogRecord FromEntry(const storage::LogEntry& e, const std::string& hash) {
   r.prev_hash = Sha256::ToHex(e.prev_hash());
   r.hash = Sha256::ToHex(hash);
   return r;
-}
-
-// Parses a stored 'R' value. DataLoss if malformed.
-Status ParseRecordValue(std::string_view value, uint64_t seq, storage::LogEntry* entry, std::string* hash,
-                        std::string_view* body) {
-  if (value.size() < 32) return Status::DataLoss("retrieval log: record " + std::to_string(seq) + " is truncated");
-  *hash = std::string(value.substr(0, 32));
-  *body = value.substr(32);
-  if (!entry->ParseFromArray(body->data(), static_cast<int>(body->size()))) {
-    return Status::DataLoss("retrieval log: record " + std::to_string(seq) + " does not parse");
-  }
-  return Status::Ok();
 }
 
 // The assembled context: in-context chunk texts joined by a blank line.
@@ -216,12 +202,23 @@ Status Database::Impl::AppendLog(LogAppend& append) {
   return Status::Ok();
 }
 
-// The syncer relies on DB::SyncWAL covering every write made before it,
-// including writes to WAL files closed by a memtable switch while it runs
-// (fixed in RocksDB 7.7), with manual_wal_flush and two_write_queues off
-// (the defaults, which database.cc keeps).
-static_assert(ROCKSDB_MAJOR > 7 || (ROCKSDB_MAJOR == 7 && ROCKSDB_MINOR >= 7),
-              "the retrieval log's syncer needs RocksDB 7.7 or newer");
+// The syncer makes the log durable with a synced write of a one-key batch
+// ("W", the sequence number it covers) rather than with DB::SyncWAL: a synced
+// write syncs every live WAL file, so it covers every write made before it
+// (manual_wal_flush and two_write_queues stay off, the defaults database.cc
+// keeps), and when the WAL has failed it returns the error. DB::SyncWAL on a
+// WAL writer in error trips an assertion in Debian's RocksDB, and checking
+// CheckWritable() first cannot close that window against a write failing on
+// another thread.
+constexpr char kSyncMarkKey[] = "W";
+
+Status Database::Impl::SyncWal(uint64_t mark, const char* what) {
+  std::string value;
+  keys::PutU64(&value, mark);
+  rocksdb::WriteOptions synced = write_options;
+  synced.sync = true;
+  return FromRocks(db->Put(synced, log, kSyncMarkKey, value), what);
+}
 
 void Database::Impl::RunLogSyncer() {
   LogWriter& w = log_writer;
@@ -232,11 +229,9 @@ void Database::Impl::RunLogSyncer() {
     const uint64_t target = w.next_seq - 1;
     const std::string target_hash = w.last_hash;
     lock.unlock();
-    // Never sync a WAL after a disk error: RocksDB's writer is then in an
-    // error state, and syncing it again trips an assertion in Debian's
-    // build (and would not make anything durable anyway).
+    // After a disk error nothing can be made durable: fail at once.
     Status synced = CheckWritable();
-    if (synced.ok()) synced = FromRocks(db->SyncWAL(), "sync the retrieval log");
+    if (synced.ok()) synced = SyncWal(target, "sync the retrieval log");
     if (!synced.ok() && synced.code() != StatusCode::kFailedPrecondition) SetReadOnly(synced.message());
     lock.lock();
     if (synced.ok()) {
@@ -481,7 +476,6 @@ Result<LogPage> Database::ListLog(const LogQuery& query) const {
 
 Result<LogVerifyResult> Database::VerifyLog() const {
   VERITY_CHECK_OPEN_();
-  LogVerifyResult result;
   std::optional<ScopedSnapshot> snapshot;
   snapshot.emplace(impl_->db.get());  // a consistent view while appends go on
   const rocksdb::ReadOptions read = snapshot->options();
@@ -489,86 +483,23 @@ Result<LogVerifyResult> Database::VerifyLog() const {
   // Those after `durable.seq` are still being synced and are not verified;
   // one after `durable.written` was not written by this log.
   const Impl::LogMarkView durable = impl_->DurableLog();
-  uint64_t expected = 1;
-  std::string running(32, '\0');
-  std::string value;
-  rocksdb::Status rs = impl_->db->Get(read, impl_->log, kStartKey, &value);
-  if (rs.ok()) {
-    storage::LogMark start;
-    if (!start.ParseFromString(value) || start.hash().size() != 32) {
-      result.ok = false;
-      result.problem = "the start mark does not parse";
-      return result;
-    }
-    expected = start.seq();
-    running = start.hash();
-  } else if (!rs.IsNotFound()) {
-    return FromRocks(rs, "read the retrieval log start");
-  }
-  result.first_seq = expected;
-  auto fail = [&](uint64_t seq, const std::string& problem) {
-    result.ok = false;
-    result.first_bad_seq = seq;
-    result.problem = problem;
-    return result;
+  // Reads a mark: its value, nullopt when absent.
+  auto read_mark = [&](const char* key, const char* what) -> Result<std::optional<std::string>> {
+    std::string value;
+    const rocksdb::Status rs = impl_->db->Get(read, impl_->log, key, &value);
+    if (rs.IsNotFound()) return std::optional<std::string>();
+    VERITY_RETURN_IF_ERROR(FromRocks(rs, what));
+    return std::optional<std::string>(std::move(value));
   };
+  VERITY_ASSIGN_OR_RETURN(auto start, read_mark(kStartKey, "read the retrieval log start"));
+  log_chain::Verifier verifier(start, durable.seq, durable.hash, durable.written);
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read, impl_->log));
   for (it->Seek(RecordKey(0)); it->Valid() && it->key().starts_with("R"); it->Next()) {
-    if (it->key().size() != 9) return fail(expected, "a malformed record key");
-    const uint64_t seq = keys::GetU64(it->key().data() + 1);
-    if (seq > durable.written) {
-      return fail(seq, "record " + std::to_string(seq) + " lies beyond the log's head " +
-                           std::to_string(durable.written) + " (appended from outside)");
-    }
-    if (seq > durable.seq && expected > durable.seq) continue;  // in flight
-    if (seq < expected) return fail(seq, "record " + std::to_string(seq) + " precedes the log's start");
-    if (seq != expected) {
-      return fail(expected, "record " + std::to_string(expected) + " is missing (the next is " + std::to_string(seq) +
-                                ")");
-    }
-    storage::LogEntry entry;
-    std::string hash;
-    std::string_view body;
-    if (Status s = ParseRecordValue(it->value().ToStringView(), seq, &entry, &hash, &body); !s.ok()) {
-      return fail(seq, s.message());
-    }
-    if (entry.seq() != seq) {
-      return fail(seq, "record " + std::to_string(seq) + " holds record " + std::to_string(entry.seq()) +
-                           " (moved or reordered)");
-    }
-    if (entry.prev_hash() != running) {
-      return fail(seq, "record " + std::to_string(seq) + " does not link to the record before it");
-    }
-    Sha256 h;
-    h.Update(running);
-    h.Update(body);
-    if (h.FinishRaw() != hash) return fail(seq, "record " + std::to_string(seq) + " was modified (hash mismatch)");
-    running = hash;
-    ++result.records;
-    result.last_seq = seq;
-    ++expected;
+    if (!verifier.Add(it->key().ToStringView(), it->value().ToStringView())) return verifier.result();
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "verify the retrieval log"));
-  rs = impl_->db->Get(read, impl_->log, kHeadKey, &value);
-  if (rs.ok()) {
-    storage::LogMark head;
-    if (!head.ParseFromString(value)) return fail(expected, "the head mark does not parse");
-    // An append in flight moved the head: check against the writer's mark.
-    // A head beyond the last record written was not set by this log.
-    if (head.seq() > durable.seq && head.seq() <= durable.written) {
-      head.set_seq(durable.seq);
-      head.set_hash(durable.hash);
-    }
-    if (head.seq() != expected - 1 || head.hash() != running) {
-      return fail(expected - 1 < head.seq() ? expected : head.seq(),
-                  "the log ends at record " + std::to_string(expected - 1) + " but its head says " +
-                      std::to_string(head.seq()) + " (records removed from the end, or the head altered)");
-    }
-  } else if (!rs.IsNotFound() || result.records > 0) {
-    return fail(expected, "the head mark is missing");
-  }
-  result.head_hash = Sha256::ToHex(running);
-  return result;
+  VERITY_ASSIGN_OR_RETURN(auto head, read_mark(kHeadKey, "read the retrieval log head"));
+  return verifier.Finish(head);
 }
 
 // --- Log retention ------------------------------------------------------------

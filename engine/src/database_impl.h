@@ -48,6 +48,9 @@ struct Database::Impl {
   void SetReadOnly(const std::string& reason);
   // FailedPrecondition naming the reason once read-only; else Ok.
   Status CheckWritable();
+  // Makes every write so far durable with a synced write of a marker
+  // (database_context.cc says why not DB::SyncWAL); the error names `what`.
+  Status SyncWal(uint64_t mark, const char* what);
 
   std::mutex ddl_mu;  // serialises CreateCollection and DropCollection
   mutable std::shared_mutex collections_mu;

@@ -375,7 +375,8 @@ TEST_CASE("replay: context identical after writes, GC and restore, retrieval rec
   CHECK(f.db->Replay({"rtv-unknown", ReplayMode::kContext, std::nullopt, ""}).status().code() == StatusCode::kNotFound);
 }
 
-TEST_CASE("concurrent retrieves share synced batches, and the chain stays whole across restarts", "[engine][log]") {
+TEST_CASE("concurrent retrieves share synced batches, and the chain stays whole across restarts",
+          "[engine][log][concurrency]") {
   LogFixture f;
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;

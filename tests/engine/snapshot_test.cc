@@ -451,7 +451,7 @@ TEST_CASE("restore makes a new head equal to the snapshot, and can be undone", "
   CheckReadsAt(*f.db, "s", again->version, f.model.At(snap->version));
 }
 
-TEST_CASE("restore under concurrent searches: every result is all old or all new", "[engine][restore]") {
+TEST_CASE("restore under concurrent searches: every result is all old or all new", "[engine][restore][concurrency]") {
   Fixture f;
   // Old contents: ids a*; new contents: ids b* only.
   std::vector<Record> old_records;

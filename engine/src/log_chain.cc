@@ -1,0 +1,114 @@
+#include "log_chain.h"
+
+#include "keys.h"
+#include "sha256.h"
+
+namespace verity::log_chain {
+
+std::string RecordKey(uint64_t seq) {
+  std::string k = "R";
+  keys::PutU64(&k, seq);
+  return k;
+}
+
+Status ParseRecordValue(std::string_view value, uint64_t seq, storage::LogEntry* entry, std::string* hash,
+                        std::string_view* body) {
+  if (value.size() < 32) return Status::DataLoss("retrieval log: record " + std::to_string(seq) + " is truncated");
+  *hash = std::string(value.substr(0, 32));
+  *body = value.substr(32);
+  if (!entry->ParseFromArray(body->data(), static_cast<int>(body->size()))) {
+    return Status::DataLoss("retrieval log: record " + std::to_string(seq) + " does not parse");
+  }
+  return Status::Ok();
+}
+
+Verifier::Verifier(std::optional<std::string_view> start_mark, uint64_t durable_seq, std::string durable_hash,
+                   uint64_t written)
+    : running_(32, '\0'), durable_seq_(durable_seq), durable_hash_(std::move(durable_hash)), written_(written) {
+  if (start_mark) {
+    storage::LogMark start;
+    if (!start.ParseFromArray(start_mark->data(), static_cast<int>(start_mark->size())) || start.hash().size() != 32) {
+      result_.ok = false;
+      result_.problem = "the start mark does not parse";
+      failed_ = true;
+      return;
+    }
+    expected_ = start.seq();
+    running_ = start.hash();
+  }
+  result_.first_seq = expected_;
+}
+
+bool Verifier::Fail(uint64_t seq, const std::string& problem) {
+  result_.ok = false;
+  result_.first_bad_seq = seq;
+  result_.problem = problem;
+  failed_ = true;
+  return false;
+}
+
+bool Verifier::Add(std::string_view key, std::string_view value) {
+  if (failed_) return false;
+  if (key.size() != 9 || key[0] != 'R') return Fail(expected_, "a malformed record key");
+  const uint64_t seq = keys::GetU64(key.data() + 1);
+  if (seq > written_) {
+    return Fail(seq, "record " + std::to_string(seq) + " lies beyond the log's head " + std::to_string(written_) +
+                         " (appended from outside)");
+  }
+  if (seq > durable_seq_ && expected_ > durable_seq_) return true;  // in flight
+  if (seq < expected_) return Fail(seq, "record " + std::to_string(seq) + " precedes the log's start");
+  if (seq != expected_) {
+    return Fail(expected_,
+                "record " + std::to_string(expected_) + " is missing (the next is " + std::to_string(seq) + ")");
+  }
+  storage::LogEntry entry;
+  std::string hash;
+  std::string_view body;
+  if (Status s = ParseRecordValue(value, seq, &entry, &hash, &body); !s.ok()) return Fail(seq, s.message());
+  if (entry.seq() != seq) {
+    return Fail(seq, "record " + std::to_string(seq) + " holds record " + std::to_string(entry.seq()) +
+                         " (moved or reordered)");
+  }
+  if (entry.prev_hash() != running_) {
+    return Fail(seq, "record " + std::to_string(seq) + " does not link to the record before it");
+  }
+  Sha256 h;
+  h.Update(running_);
+  h.Update(body);
+  if (h.FinishRaw() != hash) return Fail(seq, "record " + std::to_string(seq) + " was modified (hash mismatch)");
+  running_ = hash;
+  ++result_.records;
+  result_.last_seq = seq;
+  ++expected_;
+  return true;
+}
+
+LogVerifyResult Verifier::Finish(std::optional<std::string_view> head_mark) {
+  if (failed_) return result_;
+  if (head_mark) {
+    storage::LogMark head;
+    if (!head.ParseFromArray(head_mark->data(), static_cast<int>(head_mark->size()))) {
+      Fail(expected_, "the head mark does not parse");
+      return result_;
+    }
+    // An append in flight moved the head: check against the writer's mark.
+    // A head beyond the last record written was not set by this log.
+    if (head.seq() > durable_seq_ && head.seq() <= written_) {
+      head.set_seq(durable_seq_);
+      head.set_hash(durable_hash_);
+    }
+    if (head.seq() != expected_ - 1 || head.hash() != running_) {
+      Fail(expected_ - 1 < head.seq() ? expected_ : head.seq(),
+           "the log ends at record " + std::to_string(expected_ - 1) + " but its head says " +
+               std::to_string(head.seq()) + " (records removed from the end, or the head altered)");
+      return result_;
+    }
+  } else if (result_.records > 0) {
+    Fail(expected_, "the head mark is missing");
+    return result_;
+  }
+  result_.head_hash = Sha256::ToHex(running_);
+  return result_;
+}
+
+}  // namespace verity::log_chain

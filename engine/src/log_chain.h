@@ -1,0 +1,61 @@
+// The retrieval log's hash chain, on its raw stored bytes: record keys and
+// values, the start and head marks. Pure (no I/O), so that the database's
+// VerifyLog and the log verifier's fuzz target run exactly the same code.
+//
+// A record is stored under 'R' + seq (u64, big-endian) as its 32-byte hash
+// followed by the storage.LogEntry bytes; hash(seq) = SHA-256(hash(seq-1) ||
+// entry bytes), hash(0) = 32 zero bytes. database_context.cc writes them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage.pb.h"
+#include "verity/context.h"
+#include "verity/status.h"
+
+namespace verity::log_chain {
+
+// The key of record `seq`.
+std::string RecordKey(uint64_t seq);
+
+// Splits a stored record value into its hash and entry bytes, and parses the
+// entry. DataLoss naming `seq` when it is truncated or does not parse.
+Status ParseRecordValue(std::string_view value, uint64_t seq, storage::LogEntry* entry, std::string* hash,
+                        std::string_view* body);
+
+// Checks a log, record by record in key order. Not thread-safe; one per run.
+class Verifier {
+ public:
+  // What the writer knows of the log: records up to `durable_seq` are synced
+  // (its hash `durable_hash`, raw), records up to `written` were appended
+  // (those after `durable_seq` are in flight and not checked). `start_mark`
+  // is the stored 'S' value, or nullopt when absent (the log starts at 1).
+  Verifier(std::optional<std::string_view> start_mark, uint64_t durable_seq, std::string durable_hash,
+           uint64_t written);
+
+  // Feeds the next 'R' key and value. Returns false once the log has failed
+  // (result() says where); further calls change nothing.
+  bool Add(std::string_view key, std::string_view value);
+
+  // Ends the run with the stored 'H' value (nullopt when absent) and returns
+  // the outcome: ok, or the first bad record and what fails there.
+  LogVerifyResult Finish(std::optional<std::string_view> head_mark);
+
+  const LogVerifyResult& result() const { return result_; }
+
+ private:
+  bool Fail(uint64_t seq, const std::string& problem);
+
+  LogVerifyResult result_;
+  uint64_t expected_ = 1;
+  std::string running_;
+  uint64_t durable_seq_;
+  std::string durable_hash_;
+  uint64_t written_;
+  bool failed_ = false;
+};
+
+}  // namespace verity::log_chain
