@@ -4,22 +4,22 @@
 // with one line "verity: CODE: message" on stderr (2 for usage errors).
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <set>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "address.h"
 #include "import_file.h"
 #include "verity/client.h"
 #include "verity/log_json.h"
@@ -1384,6 +1384,17 @@ int main(int argc, char** argv) {
         if (eq != std::string::npos) {
           value = name.substr(eq + 1);
           name = name.substr(0, eq);
+          if (flags.count(name)) {
+            // --json=true / --tls=false: an explicit switch, nothing else.
+            if (value != "true" && value != "false") {
+              throw UsageError{"--" + name + " takes no value, or =true / =false; got \"" + value + "\""};
+            }
+            if (value == "false") {
+              named.erase(name);
+              continue;
+            }
+            value.clear();
+          }
         } else if (!flags.count(name)) {
           if (i + 1 >= argc) throw UsageError{"--" + name + " needs a value"};
           value = argv[++i];
@@ -1408,6 +1419,11 @@ int main(int argc, char** argv) {
     if (named.count("tls-key")) options.tls_key_file = named["tls-key"];
     for (const char* global : {"json", "addr", "timeout-ms", "api-key-file", "tls", "tls-ca", "tls-cert", "tls-key"}) {
       named.erase(global);
+    }
+    if (!options.api_key.empty() && !options.tls && options.tls_ca_file.empty() &&
+        !verity::wire::IsLocalAddress(options.address)) {
+      std::cerr << "verity: warning: sending an API key without TLS to " << options.address
+                << "; anyone on the network path can read it (use --tls or --tls-ca FILE)\n";
     }
     verity::Client client(options);
     Cli cli(&client, json);

@@ -1,7 +1,6 @@
 #include "verity/filter.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -82,14 +81,18 @@ void RenderString(const std::string& s, std::ostringstream& out) {
 // A field name: bare when the syntax reads it as an identifier, else quoted.
 void RenderField(const std::string& field, std::ostringstream& out) {
   static const char* const kKeywords[] = {"and", "or", "not", "in", "any", "exists", "true", "false", "inf", "nan"};
-  bool bare = !field.empty() && (std::isalpha(static_cast<unsigned char>(field[0])) || field[0] == '_');
+  // The parser's identifier rule, in ASCII whatever the locale.
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  auto ident = [&](char c) { return alpha(c) || (c >= '0' && c <= '9') || c == '.' || c == '-'; };
+  bool bare = !field.empty() && alpha(field[0]);
   for (const char c : field) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) bare = false;
+    if (!ident(c)) bare = false;
   }
   for (const char* keyword : kKeywords) {
     if (!bare) break;
-    if (field.size() == std::strlen(keyword) &&
-        std::equal(field.begin(), field.end(), keyword, [](char a, char b) { return std::tolower(a) == b; })) {
+    if (field.size() == std::strlen(keyword) && std::equal(field.begin(), field.end(), keyword, [](char a, char b) {
+          return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
+        })) {
       bare = false;
     }
   }

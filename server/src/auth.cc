@@ -108,33 +108,6 @@ Result<std::map<std::string, v1::Permission>> MethodPermissions(const std::vecto
   return out;
 }
 
-bool IsLocalAddress(const std::string& listen) {
-  if (listen.rfind("unix:", 0) == 0) return true;
-  std::string host = listen;
-  const auto colon = listen.rfind(':');
-  if (colon != std::string::npos && listen.find(']') == std::string::npos) {
-    host = listen.substr(0, colon);
-  } else if (!listen.empty() && listen[0] == '[') {
-    host = listen.substr(1, listen.find(']') - 1);
-  }
-  if (host == "localhost" || host == "::1") return true;
-  // 127.0.0.0/8, written as four decimal parts.
-  if (host.rfind("127.", 0) != 0) return false;
-  int parts = 0, digits = 0;
-  for (char c : host) {
-    if (c == '.') {
-      if (digits == 0) return false;
-      ++parts;
-      digits = 0;
-    } else if (c >= '0' && c <= '9' && digits < 3) {
-      ++digits;
-    } else {
-      return false;
-    }
-  }
-  return parts == 3 && digits > 0;
-}
-
 Authorizer Authorizer::AllowAll() { return Authorizer(); }
 
 Result<Authorizer> Authorizer::FromKeysFile(const std::string& keys_file,

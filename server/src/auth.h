@@ -15,14 +15,15 @@
 // from any number of threads at once.
 #pragma once
 
+#include <grpcpp/server_context.h>
+
 #include <array>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
-#include <grpcpp/server_context.h>
-
+#include "address.h"
 #include "verity/status.h"
 #include "verity/v1/auth.pb.h"
 
@@ -41,9 +42,7 @@ bool RoleGrants(v1::Role role, v1::Permission permission);
 // names calls by method name alone).
 Result<std::map<std::string, v1::Permission>> MethodPermissions(const std::vector<std::string>& services);
 
-// Whether `listen` (HOST:PORT, or unix:PATH) only accepts local
-// connections: 127.0.0.0/8, ::1, localhost or a Unix socket.
-bool IsLocalAddress(const std::string& listen);
+using wire::IsLocalAddress;  // address.h
 
 class Authorizer {
  public:

@@ -24,6 +24,16 @@ grpc::Status HealthServiceImpl::Check(grpc::ServerContext*, const grpc::health::
 
 grpc::Status HealthServiceImpl::Watch(grpc::ServerContext* ctx, const grpc::health::v1::HealthCheckRequest* req,
                                       grpc::ServerWriter<HealthCheckResponse>* writer) {
+  if (watch_streams_.fetch_add(1) >= kMaxWatchStreams) {
+    watch_streams_.fetch_sub(1);
+    return grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        "health Watch: at most " + std::to_string(kMaxWatchStreams) + " streams at once; use Check, or close a stream");
+  }
+  struct Release {
+    std::atomic<int>& n;
+    ~Release() { n.fetch_sub(1); }
+  } release{watch_streams_};
   HealthCheckResponse::ServingStatus last = HealthCheckResponse::UNKNOWN;
   while (!ctx->IsCancelled()) {
     const auto now = StatusOf(req->service());

@@ -7,6 +7,10 @@
 //
 // Check("") and Check(<a verity.v1 service name>) answer SERVING until
 // SetNotServing(); any other name is NOT_FOUND, as the protocol says.
+// Watch streams are open to everyone (no key), and each holds one of the
+// sync server's threads, so at most kMaxWatchStreams run at once; one more
+// is RESOURCE_EXHAUSTED naming the limit. That keeps the room verityd's
+// thread quota leaves beyond --max-concurrent-calls (64) for Check calls.
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
@@ -20,6 +24,8 @@ namespace verity::server {
 
 class HealthServiceImpl final : public grpc::health::v1::Health::Service {
  public:
+  static constexpr int kMaxWatchStreams = 16;
+
   explicit HealthServiceImpl(std::set<std::string> services) : services_(std::move(services)) {}
 
   void SetNotServing() { serving_ = false; }
@@ -34,6 +40,7 @@ class HealthServiceImpl final : public grpc::health::v1::Health::Service {
 
   const std::set<std::string> services_;
   std::atomic<bool> serving_{true};
+  std::atomic<int> watch_streams_{0};
 };
 
 }  // namespace verity::server

@@ -1,5 +1,7 @@
 // verityd: the Verity gRPC server. See `verityd --help` and docs/server.md.
 #include <grpcpp/grpcpp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -7,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -40,15 +43,38 @@ Result<std::string> ReadPem(const std::string& flag, const std::string& path) {
   return text.str();
 }
 
+// Checks PEM text with OpenSSL before gRPC sees it, so that a damaged file
+// stops the start naming its flag (exit code 1), not as a failed listen:
+// `cert` must hold at least one certificate, `key` (when given) a private
+// key that belongs to the first certificate.
+Status CheckPem(const std::string& cert_flag, const std::string& cert, const std::string& key) {
+  using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
+  Bio cert_bio(BIO_new_mem_buf(cert.data(), static_cast<int>(cert.size())), &BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> first(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr),
+                                                    &X509_free);
+  if (!first) return Status::InvalidArgument(cert_flag + ": no readable PEM certificate in it");
+  if (key.empty()) return Status::Ok();
+  Bio key_bio(BIO_new_mem_buf(key.data(), static_cast<int>(key.size())), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  if (!pkey) return Status::InvalidArgument("--tls-key: no readable unencrypted PEM private key in it");
+  if (X509_check_private_key(first.get(), pkey.get()) != 1) {
+    return Status::InvalidArgument("--tls-key: the key does not belong to the certificate in --tls-cert");
+  }
+  return Status::Ok();
+}
+
 // Plaintext, TLS, or mTLS (client certificates required and verified).
 Result<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const ServerOptions& options) {
   if (options.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions tls;
   VERITY_ASSIGN_OR_RETURN(std::string cert, ReadPem("--tls-cert", options.tls_cert_file));
   VERITY_ASSIGN_OR_RETURN(std::string key, ReadPem("--tls-key", options.tls_key_file));
+  VERITY_RETURN_IF_ERROR(CheckPem("--tls-cert " + options.tls_cert_file, cert, key));
   tls.pem_key_cert_pairs.push_back({key, cert});
   if (!options.tls_client_ca_file.empty()) {
     VERITY_ASSIGN_OR_RETURN(tls.pem_root_certs, ReadPem("--tls-client-ca", options.tls_client_ca_file));
+    VERITY_RETURN_IF_ERROR(CheckPem("--tls-client-ca " + options.tls_client_ca_file, tls.pem_root_certs, ""));
     tls.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(tls);
@@ -104,7 +130,8 @@ int Run(const ServerOptions& options) {
   const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - open_start).count();
 
   CallLimiter limiter(options.max_concurrent_calls);
-  const ServiceDeps deps{db->get(), &options, &*auth, &limiter};
+  LogThrottle denials;
+  const ServiceDeps deps{db->get(), &options, &*auth, &limiter, &denials};
   CollectionServiceImpl collections(deps);
   RecordServiceImpl records(deps);
   SearchServiceImpl search(deps);

@@ -78,13 +78,19 @@ grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const Servi
   std::string caller;
   Status status = deps.auth->Check(*ctx, method, &caller);
   if (!status.ok()) {
-    Log("warn", "request_denied",
-        {{"method", method}, {"code", StatusCodeName(status.code())}, {"message", status.message()},
-         {"peer", ctx->peer()}});
+    // One line a second at most, for the latest denial, with the count.
+    if (const uint64_t n = deps.denials->CountAndTakeIfDue(); n > 0) {
+      Log("warn", "request_denied",
+          {{"method", method},
+           {"code", StatusCodeName(status.code())},
+           {"message", status.message()},
+           {"peer", ctx->peer()},
+           {"denied_since_last_line", std::to_string(n)}});
+    }
     return ToGrpc(status);
   }
   if (!deps.limiter->TryAcquire()) {
-    if (const uint64_t n = deps.limiter->TakeRefusedSinceLastReport(); n > 0) {
+    if (const uint64_t n = deps.limiter->refusals().CountAndTakeIfDue(); n > 0) {
       Log("warn", "overloaded", {{"refused", std::to_string(n)}, {"max_concurrent_calls", std::to_string(deps.limiter->max())}});
     }
     return ToGrpc(Status::ResourceExhausted("server busy: --max-concurrent-calls=" +
@@ -117,20 +123,19 @@ grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const Servi
 bool CallLimiter::TryAcquire() {
   if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= max_) {
     in_flight_.fetch_sub(1, std::memory_order_relaxed);
-    refused_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   return true;
 }
 
-uint64_t CallLimiter::TakeRefusedSinceLastReport() {
-  // At most one report a second: a flood must not become a flood of log lines.
+uint64_t LogThrottle::CountAndTakeIfDue() {
+  const uint64_t total = total_.fetch_add(1, std::memory_order_relaxed) + 1;
   const int64_t now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
   int64_t last = last_report_ms_.load(std::memory_order_relaxed);
   if (now_ms - last < 1000 || !last_report_ms_.compare_exchange_strong(last, now_ms)) return 0;
-  const uint64_t total = refused_.load(std::memory_order_relaxed);
-  return total - reported_.exchange(total, std::memory_order_relaxed);
+  const uint64_t reported = reported_.exchange(total, std::memory_order_relaxed);
+  return total > reported ? total - reported : 0;
 }
 
 // ----- CollectionService ------------------------------------------------------

@@ -23,26 +23,39 @@
 
 namespace verity::server {
 
+// Counts events that are logged at most once a second (a flood of refused
+// calls must not become a flood of log lines). Thread-safe.
+class LogThrottle {
+ public:
+  // Counts one event. Returns the events since the last report (this one
+  // included) when a report is due — the first event, or a second or more
+  // after the last report — and 0 otherwise.
+  uint64_t CountAndTakeIfDue();
+  uint64_t total() const { return total_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> total_{0};
+  std::atomic<uint64_t> reported_{0};
+  std::atomic<int64_t> last_report_ms_{-1000000};
+};
+
 // Admits at most `max` calls at once; the rest are refused at once with
 // RESOURCE_EXHAUSTED instead of queueing without bound. Thread-safe.
 class CallLimiter {
  public:
   explicit CallLimiter(uint32_t max) : max_(max) {}
   // True when the call may run; it must then call Release() when done.
+  // The caller counts a refused call in refusals().
   bool TryAcquire();
   void Release() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
   uint32_t max() const { return max_; }
-  // Calls refused so far.
-  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
-  // Calls refused since the last call of this (for a rate-limited log line).
-  uint64_t TakeRefusedSinceLastReport();
+  // Refused calls, counted for a rate-limited log line.
+  LogThrottle& refusals() { return refusals_; }
 
  private:
   const uint32_t max_;
   std::atomic<uint32_t> in_flight_{0};
-  std::atomic<uint64_t> refused_{0};
-  std::atomic<uint64_t> reported_{0};
-  std::atomic<int64_t> last_report_ms_{0};
+  LogThrottle refusals_;
 };
 
 // What every service shares: the engine, the options, who may call, and
@@ -52,6 +65,7 @@ struct ServiceDeps {
   const ServerOptions* options;
   const Authorizer* auth;
   CallLimiter* limiter;
+  LogThrottle* denials;  // calls refused by the Authorizer, for the log
 };
 
 class CollectionServiceImpl final : public v1::CollectionService::Service {

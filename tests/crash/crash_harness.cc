@@ -11,7 +11,8 @@
 //   - the retrieval log's chain verifies and every retrieval the client
 //     received has its record.
 //
-//   verity_crash_harness --verityd PATH [--kills 30] [--per-point 20] [--seed N] [--dir DIR]
+//   verity_crash_harness [--kills 30] [--per-point 20] [--seed N] [--dir DIR]
+//   (the verityd it runs is the one built with it: VERITYD_PATH, set by CMake)
 //
 // CI runs the short mode (30 random kills, 20 per kill point); `--kills 1000`
 // is the long mode. Prints one line of figures at the end; exit code 0 when
@@ -207,7 +208,8 @@ class Harness {
     if (signal == SIGTERM && code != 0) Fail("verityd exited " + std::to_string(code) + " on SIGTERM");
   }
 
-  // Returns false when the call failed because the server is gone.
+  // Returns false when the call failed because the server is gone; a
+  // transport error from a server that is still alive 5 s later is a failure.
   bool Acked(const Status& status, const std::string& what) {
     if (status.ok()) {
       ++figures.ops_acked;
@@ -215,9 +217,24 @@ class Harness {
     }
     if (status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kCancelled ||
         status.code() == StatusCode::kUnknown || status.code() == StatusCode::kDeadlineExceeded) {
-      return false;
+      if (ServerDied(std::chrono::seconds(5))) return false;
+      Fail(what + " failed with " + status.ToString() + " but verityd is still running");
     }
     Fail(what + " was refused: " + status.ToString());
+  }
+
+  // Whether verityd has exited within `wait` (without reaping it: Stop does).
+  bool ServerDied(std::chrono::milliseconds wait) {
+    const auto until = std::chrono::steady_clock::now() + wait;
+    while (true) {
+      siginfo_t info{};
+      if (waitid(P_PID, static_cast<id_t>(server_->pid()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid == server_->pid()) {
+        return true;
+      }
+      if (std::chrono::steady_clock::now() >= until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
 
   // Picks an operation (biased towards the one that reaches `kill_point`)

@@ -337,6 +337,7 @@ TEST_CASE("filter text: parses what Filter::ToString prints", "[engine][filter]"
         Filter::Eq("x", 2.0),
         Filter::Eq("x", 0.1 + 0.2),
         Filter::In("x", {1e300, -0.0, 123456789.123456789}),
+        Filter::Eq("caf\xC3\xA9", Str("x")),  // not an identifier in ASCII: quoted, whatever the locale
     };
     for (const Filter& f : odd) {
       const std::string text = f.ToString();
@@ -346,6 +347,16 @@ TEST_CASE("filter text: parses what Filter::ToString prints", "[engine][filter]"
       CHECK(SameFilter(*r, f));
       CHECK(r->ToString() == text);
     }
+  }
+
+  SECTION("what has no text form is refused when read back, never misread") {
+    // Bytes that are not UTF-8 (the syntax has no escape for them), and text
+    // over the parser's size limit.
+    const Filter not_utf8 = Filter::Eq("a", Str("\xFF\xFE"));
+    REQUIRE(not_utf8.Validate().ok());
+    CHECK(ParseFilter(not_utf8.ToString()).status().code() == StatusCode::kInvalidArgument);
+    const Filter huge = Filter::Eq("a", MetadataValue(std::string(70 * 1024, 'x')));
+    CHECK(ParseFilter(huge.ToString()).status().code() == StatusCode::kInvalidArgument);
   }
 }
 

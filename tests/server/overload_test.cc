@@ -21,6 +21,12 @@ using namespace verity;
 
 namespace {
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 // Resident memory of process `pid`, in KiB (VmRSS of /proc/PID/status).
 long RssKib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -64,7 +70,7 @@ TEST_CASE("overload: a flood is refused with RESOURCE_EXHAUSTED, health answers,
           "[server][overload]") {
   test::TempDir dir;
   auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"),
-                                           {"--max-concurrent-calls", "2", "--max-connection-idle-ms", "1500"});
+                                           {"--max-concurrent-calls", "2", "--max-connection-idle-ms", "8000"});
   REQUIRE(server);
   ClientOptions options;
   options.address = server->address();
@@ -157,9 +163,14 @@ TEST_CASE("overload: a flood is refused with RESOURCE_EXHAUSTED, health answers,
   stop = true;
   for (auto& t : threads) t.join();
 
-  // 3. The idle connections are closed by the server after 1.5 s.
-  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
-  const int fds_after = OpenFds(server->pid());
+  // 3. The idle connections are closed by the server after 8 s idle (long
+  // enough that none closes while the 200 are still being opened on a busy
+  // machine); wait for it, up to 30 s.
+  int fds_after = OpenFds(server->pid());
+  for (int i = 0; i < 300 && fds_after > fds_start + 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    fds_after = OpenFds(server->pid());
+  }
   const long rss_after = RssKib(server->pid());
 
   std::printf("overload: %d answered, %d refused (RESOURCE_EXHAUSTED), %d other; health %d ok, %d failed\n",
@@ -179,11 +190,68 @@ TEST_CASE("overload: a flood is refused with RESOURCE_EXHAUSTED, health answers,
   CHECK(fds_idle >= fds_start + 190);
   CHECK(fds_after <= fds_start + 10);
   // Bounded memory: 200 idle connections and the flood cost well under
-  // 1 MiB a connection (measured: a few MiB in all).
-  CHECK(rss_idle - rss_start < 200 * 1024);
-  CHECK(rss_flood - rss_start < 256 * 1024);
+  // 1 MiB a connection (measured: a few MiB in all). Not in the ASan build:
+  // its quarantine keeps up to 256 MiB of freed memory resident by design.
+  if (!kAddressSanitizer) {
+    CHECK(rss_idle - rss_start < 200 * 1024);
+    CHECK(rss_flood - rss_start < 256 * 1024);
+  }
   // The server is still serving, and said it was overloaded.
   REQUIRE(client.Health().ok());
   CHECK(test::ReadFile(dir.Sub("log")).find("\"event\":\"overloaded\"") != std::string::npos);
+  CHECK(server->Stop(SIGTERM) == 0);
+}
+
+TEST_CASE("overload: health Watch streams are capped, Check keeps answering", "[server][overload]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
+  REQUIRE(server);
+  auto channel = OwnChannel(server->address(), 0);
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  constexpr int kCap = 16;  // HealthServiceImpl::kMaxWatchStreams
+  struct Stream {
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>> reader;
+  };
+  std::vector<std::unique_ptr<Stream>> streams;
+  grpc::health::v1::HealthCheckRequest request;
+  for (int i = 0; i < kCap; ++i) {
+    streams.push_back(std::make_unique<Stream>());
+    streams.back()->reader = stub->Watch(&streams.back()->ctx, request);
+    grpc::health::v1::HealthCheckResponse first;
+    REQUIRE(streams.back()->reader->Read(&first));  // open and serving
+    CHECK(first.status() == grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  auto refused_status = [&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto reader = stub->Watch(&ctx, request);
+    grpc::health::v1::HealthCheckResponse response;
+    while (reader->Read(&response)) {
+      ctx.TryCancel();  // admitted: not what this lambda expects, end it
+    }
+    return reader->Finish();
+  };
+  const grpc::Status refused = refused_status();
+  CHECK(refused.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(refused.error_message().find("at most 16") != std::string::npos);
+  CHECK(HealthCheck(channel, std::chrono::seconds(5)));
+  // Closing one stream makes room for another.
+  streams.back()->ctx.TryCancel();
+  (void)streams.back()->reader->Finish();
+  streams.pop_back();
+  bool admitted = false;
+  for (int attempt = 0; attempt < 50 && !admitted; ++attempt) {
+    Stream again;
+    again.reader = stub->Watch(&again.ctx, request);
+    grpc::health::v1::HealthCheckResponse response;
+    admitted = again.reader->Read(&response);
+    again.ctx.TryCancel();
+    (void)again.reader->Finish();
+    if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(admitted);
+  for (auto& stream : streams) stream->ctx.TryCancel();
+  for (auto& stream : streams) (void)stream->reader->Finish();
   CHECK(server->Stop(SIGTERM) == 0);
 }

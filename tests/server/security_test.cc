@@ -1,15 +1,15 @@
 // API keys, roles and TLS against a real verityd (docs/security.md).
-#include <catch2/catch.hpp>
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <openssl/sha.h>
 #include <signal.h>
 
+#include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
-
-#include <google/protobuf/descriptor.h>
 
 #include "engine/test_data.h"
 #include "server/server_process.h"
@@ -117,6 +117,7 @@ TEST_CASE("API keys: every method of every service requires its declared permiss
   test::TempDir dir;
   auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--keys", WriteKeysFile(dir)});
   REQUIRE(server);
+  const auto walk_start = std::chrono::steady_clock::now();
 
   int methods = 0;
   for (const auto* service : WireServices()) {
@@ -147,13 +148,23 @@ TEST_CASE("API keys: every method of every service requires its declared permiss
   CHECK(methods >= 30);
   // The health service answers without a key (load balancers, probes).
   CHECK(RawCall(server->channel(), "/grpc.health.v1.Health/Check", "").ok());
-  // Refusals are logged without the key itself.
+  // Refusals are logged without the key itself, and at most one line a
+  // second (the walk made several refused calls per method).
+  const auto walk_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - walk_start).count();
   const std::string log = test::ReadFile(dir.Sub("log"));
-  CHECK(log.find("\"event\":\"request_denied\"") != std::string::npos);
+  size_t denied_lines = 0;
+  for (size_t at = log.find("\"event\":\"request_denied\""); at != std::string::npos;
+       at = log.find("\"event\":\"request_denied\"", at + 1)) {
+    ++denied_lines;
+  }
+  CHECK(denied_lines >= 1);
+  CHECK(denied_lines <= static_cast<size_t>(walk_seconds) + 2);
+  CHECK(log.find("\"denied_since_last_line\"") != std::string::npos);
   for (const auto& [role, key] : kKeys) CHECK(log.find(key) == std::string::npos);
 }
 
-TEST_CASE("API keys: the client library and CLI send keys; a refused call changes nothing", "[server][security]") {
+TEST_CASE("API keys: the client library and CLI send keys, and a refused call changes nothing", "[server][security]") {
   test::TempDir dir;
   auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--keys", WriteKeysFile(dir)});
   REQUIRE(server);
@@ -192,6 +203,23 @@ TEST_CASE("API keys: the client library and CLI send keys; a refused call change
   auto refused = test::RunCli(dir, server->address(), "collection list");
   CHECK(refused.code == 1);
   CHECK(refused.err.find("UNAUTHENTICATED") != std::string::npos);
+  CHECK(listed.err.find("warning") == std::string::npos);  // a local address: no warning
+  // A switch with =false is off (--tls=false must not turn TLS on against
+  // this plaintext server); any other value is a usage error.
+  auto tls_off = test::RunCli(dir, server->address(),
+                              "--api-key-file " + dir.Sub("admin.key") + " --tls=false --json=true collection list");
+  CHECK(tls_off.code == 0);
+  CHECK(tls_off.out.find("\"kb\"") != std::string::npos);
+  auto bad_switch = test::RunCli(dir, server->address(), "--tls=yes collection list");
+  CHECK(bad_switch.code == 2);
+  CHECK(bad_switch.err.find("--tls takes no value") != std::string::npos);
+  // A key about to go out in plaintext to another host: a warning first
+  // (192.0.2.1 is a documentation address; the call itself then times out).
+  auto remote = test::RunCli(dir, "192.0.2.1:7420",
+                             "--api-key-file " + dir.Sub("admin.key") + " --timeout-ms 200 collection list");
+  CHECK(remote.code == 1);
+  CHECK(remote.err.find("warning: sending an API key without TLS to 192.0.2.1:7420") != std::string::npos);
+  CHECK(remote.err.find(kKeys.at("admin")) == std::string::npos);
   auto dropped = test::RunCli(dir, server->address(), "--api-key-file " + dir.Sub("admin.key") + " collection drop kb");
   CHECK(dropped.code == 0);
 }
@@ -341,6 +369,21 @@ TEST_CASE("TLS and mTLS: encrypted connections, and who is refused", "[server][s
                            dir.Sub("l2")) == 1);
     CHECK(test::ReadFile(dir.Sub("l2")).find("--tls-cert: cannot read") != std::string::npos);
     CHECK(test::RunVerityd({"--data", dir.Sub("d"), "--tls-client-ca", certs.Path("ca.pem")}, dir.Sub("l3")) == 1);
+    // Readable files with damaged PEM, or a key of another certificate:
+    // refused before listening (exit code 1, not 3), naming the flag.
+    {
+      std::string damaged = test::ReadFile(certs.Path("server.pem"));
+      damaged.replace(damaged.size() / 2, 40, std::string(40, '#'));
+      std::ofstream(certs.Path("damaged.pem")) << damaged;
+    }
+    CHECK(test::RunVerityd(
+              {"--data", dir.Sub("d"), "--tls-cert", certs.Path("damaged.pem"), "--tls-key", certs.Path("server.key")},
+              dir.Sub("l4")) == 1);
+    CHECK(test::ReadFile(dir.Sub("l4")).find("no readable PEM certificate") != std::string::npos);
+    CHECK(test::RunVerityd(
+              {"--data", dir.Sub("d"), "--tls-cert", certs.Path("server.pem"), "--tls-key", certs.Path("client.key")},
+              dir.Sub("l5")) == 1);
+    CHECK(test::ReadFile(dir.Sub("l5")).find("does not belong to the certificate") != std::string::npos);
     // The client library names an unreadable file on every call.
     auto broken = client_for("127.0.0.1:1", certs.Path("nope.pem"), "", "");
     auto status = broken->Health();

@@ -57,8 +57,10 @@ struct Filter {
   // Precondition: Validate() returned OK.
   bool Matches(const Metadata& metadata) const;
 
-  // The text syntax (filter_parser.h), e.g. `(lang = "en" and year >= 2020)`;
-  // ParseFilter reads it back to the same filter.
+  // The text syntax (filter_parser.h), e.g. `(lang = "en" and year >= 2020)`.
+  // ParseFilter reads it back to the same filter when every string in it is
+  // valid UTF-8 (the syntax has no escape for other bytes) and the text is
+  // within the parser's kMaxFilterTextBytes; else the parser refuses it.
   std::string ToString() const;
 };
 
