@@ -14,10 +14,9 @@ seconds="${1:-20}"
 dir=build-fuzz
 targets=(fuzz_filter_parser fuzz_export_manifest fuzz_graph_file fuzz_wire_requests fuzz_log_verifier)
 
-flags=(-DVERITY_FUZZ=ON -DVERITY_BUILD_TESTS=OFF -DVERITY_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-       -DCMAKE_CXX_COMPILER=clang++-14)
+flags=()  # the rest is the "fuzz" preset of CMakePresets.json
 if command -v ccache >/dev/null 2>&1; then flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
-if [ ! -f "$dir/build.ninja" ]; then cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null; fi
+if [ ! -f "$dir/build.ninja" ]; then cmake --preset fuzz "${flags[@]}" >/dev/null; fi
 ninja -C "$dir" -j "$(nproc 2>/dev/null || echo 2)" "${targets[@]}"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
