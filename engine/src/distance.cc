@@ -6,6 +6,9 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <cstdlib>
+#include <cstring>
+
 namespace verity {
 namespace {
 
@@ -117,21 +120,30 @@ __attribute__((target("avx512f"))) float DotAvx512(const float* a, const float* 
   return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 }
 
-struct Kernels {
-  DistanceKernel l2;
-  DistanceKernel dot;
-  const char* name;
-};
-
-Kernels SelectKernels() {
+// The kernel sets this CPU can run, best first; portable is always last.
+std::vector<DistanceKernels> Supported() {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return {L2Avx512, DotAvx512, "avx512"};
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {L2Avx2, DotAvx2, "avx2"};
-  return {L2Portable, DotPortableImpl, "portable"};
+  std::vector<DistanceKernels> out;
+  if (__builtin_cpu_supports("avx512f")) out.push_back({L2Avx512, DotAvx512, "avx512"});
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) out.push_back({L2Avx2, DotAvx2, "avx2"});
+  out.push_back({L2Portable, DotPortableImpl, "portable"});
+  return out;
 }
 
-const Kernels& Selected() {
-  static const Kernels kernels = SelectKernels();
+// The best supported set, or the one VERITY_KERNELS names when this CPU
+// supports it.
+DistanceKernels SelectKernels() {
+  const std::vector<DistanceKernels> supported = Supported();
+  if (const char* wanted = std::getenv("VERITY_KERNELS")) {
+    for (const auto& k : supported) {
+      if (std::strcmp(k.name, wanted) == 0) return k;
+    }
+  }
+  return supported.front();
+}
+
+const DistanceKernels& Selected() {
+  static const DistanceKernels kernels = SelectKernels();
   return kernels;
 }
 
@@ -146,6 +158,7 @@ float Distance(Metric metric, const float* a, const float* b, size_t dim) {
 }
 
 const char* DistanceKernelName() { return Selected().name; }
+std::vector<DistanceKernels> SupportedDistanceKernels() { return Supported(); }
 float L2SquaredPortable(const float* a, const float* b, size_t dim) { return L2Portable(a, b, dim); }
 float DotPortable(const float* a, const float* b, size_t dim) { return DotPortableImpl(a, b, dim); }
 

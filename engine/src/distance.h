@@ -1,11 +1,15 @@
 // Distance kernels, chosen once at run time for the CPU at hand: AVX-512F,
 // AVX2 + FMA, or portable C++. The binary is built for baseline x86-64; the
-// wider kernels are compiled with function-level target attributes.
+// wider kernels are compiled with function-level target attributes. The
+// environment variable VERITY_KERNELS=avx512|avx2|portable picks a narrower
+// set (for tests and comparisons); a value the CPU cannot run, or an unknown
+// one, is ignored. The database logs the set in use when it opens.
 //
 // Thread-safety: the functions are pure; selection happens once, on first use.
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "verity/types.h"
 
@@ -24,6 +28,15 @@ float Distance(Metric metric, const float* a, const float* b, size_t dim);
 
 // "avx512", "avx2" or "portable": which kernels this process uses.
 const char* DistanceKernelName();
+
+// For tests: every kernel set this CPU can run (best first, portable last),
+// so that each is checked, not only the one selected here.
+struct DistanceKernels {
+  DistanceKernel l2;
+  DistanceKernel dot;
+  const char* name;
+};
+std::vector<DistanceKernels> SupportedDistanceKernels();
 
 // For tests: the portable kernels, to compare against the selected ones.
 float L2SquaredPortable(const float* a, const float* b, size_t dim);
