@@ -36,6 +36,15 @@ float DotPortableImpl(const float* a, const float* b, size_t dim) {
   return (s0 + s1) + (s2 + s3);
 }
 
+uint32_t L2CodesPortable(const uint8_t* a, const uint8_t* b, size_t dim) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i < dim; ++i) {
+    const int d = int(a[i]) - int(b[i]);
+    sum += static_cast<uint32_t>(d * d);
+  }
+  return sum;
+}
+
 // ----- AVX2 + FMA -----------------------------------------------------------
 __attribute__((target("avx2,fma"))) inline float HorizontalSum256(__m256 v) {
   __m128 lo = _mm256_castps256_ps128(v);
@@ -81,6 +90,32 @@ __attribute__((target("avx2,fma"))) float DotAvx2(const float* a, const float* b
   return sum;
 }
 
+__attribute__((target("avx2"))) uint32_t L2CodesAvx2(const uint8_t* a, const uint8_t* b, size_t dim) {
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i acc = _mm256_setzero_si256();
+  size_t i = 0;
+  for (; i + 32 <= dim; i += 32) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i));
+    const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i));
+    // |x - y| in unsigned bytes, widened to 16 bits; madd squares and adds
+    // pairs into 32-bit lanes (at most 2 * 255^2 each).
+    const __m256i diff = _mm256_or_si256(_mm256_subs_epu8(x, y), _mm256_subs_epu8(y, x));
+    const __m256i lo = _mm256_unpacklo_epi8(diff, zero);
+    const __m256i hi = _mm256_unpackhi_epi8(diff, zero);
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(lo, lo));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(hi, hi));
+  }
+  __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(1, 0, 3, 2)));
+  sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(2, 3, 0, 1)));
+  uint32_t total = static_cast<uint32_t>(_mm_cvtsi128_si32(sum));
+  for (; i < dim; ++i) {
+    const int d = int(a[i]) - int(b[i]);
+    total += static_cast<uint32_t>(d * d);
+  }
+  return total;
+}
+
 // ----- AVX-512F -------------------------------------------------------------
 __attribute__((target("avx512f"))) float L2Avx512(const float* a, const float* b, size_t dim) {
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
@@ -120,13 +155,44 @@ __attribute__((target("avx512f"))) float DotAvx512(const float* a, const float* 
   return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 }
 
+__attribute__((target("avx512f,avx512bw"))) uint32_t L2CodesAvx512(const uint8_t* a, const uint8_t* b,
+                                                                       size_t dim) {
+  const __m512i zero = _mm512_setzero_si512();
+  __m512i acc = _mm512_setzero_si512();
+  size_t i = 0;
+  for (; i + 64 <= dim; i += 64) {
+    const __m512i x = _mm512_loadu_si512(a + i);
+    const __m512i y = _mm512_loadu_si512(b + i);
+    const __m512i diff = _mm512_or_si512(_mm512_subs_epu8(x, y), _mm512_subs_epu8(y, x));
+    const __m512i lo = _mm512_unpacklo_epi8(diff, zero);
+    const __m512i hi = _mm512_unpackhi_epi8(diff, zero);
+    acc = _mm512_add_epi32(acc, _mm512_madd_epi16(lo, lo));
+    acc = _mm512_add_epi32(acc, _mm512_madd_epi16(hi, hi));
+  }
+  if (i < dim) {
+    const __mmask64 mask = (dim - i) >= 64 ? ~__mmask64{0} : ((__mmask64{1} << (dim - i)) - 1);
+    const __m512i x = _mm512_maskz_loadu_epi8(mask, a + i);
+    const __m512i y = _mm512_maskz_loadu_epi8(mask, b + i);
+    const __m512i diff = _mm512_or_si512(_mm512_subs_epu8(x, y), _mm512_subs_epu8(y, x));
+    const __m512i lo = _mm512_unpacklo_epi8(diff, zero);
+    const __m512i hi = _mm512_unpackhi_epi8(diff, zero);
+    acc = _mm512_add_epi32(acc, _mm512_madd_epi16(lo, lo));
+    acc = _mm512_add_epi32(acc, _mm512_madd_epi16(hi, hi));
+  }
+  return static_cast<uint32_t>(_mm512_reduce_add_epi32(acc));
+}
+
 // The kernel sets this CPU can run, best first; portable is always last.
 std::vector<DistanceKernels> Supported() {
   __builtin_cpu_init();
   std::vector<DistanceKernels> out;
-  if (__builtin_cpu_supports("avx512f")) out.push_back({L2Avx512, DotAvx512, "avx512"});
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) out.push_back({L2Avx2, DotAvx2, "avx2"});
-  out.push_back({L2Portable, DotPortableImpl, "portable"});
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) {
+    out.push_back({L2Avx512, DotAvx512, L2CodesAvx512, "avx512"});
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    out.push_back({L2Avx2, DotAvx2, L2CodesAvx2, "avx2"});
+  }
+  out.push_back({L2Portable, DotPortableImpl, L2CodesPortable, "portable"});
   return out;
 }
 
@@ -156,6 +222,11 @@ float Distance(Metric metric, const float* a, const float* b, size_t dim) {
   if (metric == Metric::kL2) return L2Squared(a, b, dim);
   return 1.0f - Dot(a, b, dim);
 }
+
+uint32_t L2SquaredCodes(const uint8_t* a, const uint8_t* b, size_t dim) { return Selected().l2_codes(a, b, dim); }
+DistanceKernel SelectedL2Kernel() { return Selected().l2; }
+DistanceKernel SelectedDotKernel() { return Selected().dot; }
+CodeKernel SelectedCodeL2Kernel() { return Selected().l2_codes; }
 
 const char* DistanceKernelName() { return Selected().name; }
 std::vector<DistanceKernels> SupportedDistanceKernels() { return Supported(); }

@@ -19,6 +19,7 @@
 #include <hnswlib/hnswlib.h>
 
 #include "distance.h"
+#include "quantizer.h"
 
 namespace verity {
 namespace {
@@ -53,7 +54,8 @@ class KernelSpace : public hnswlib::SpaceInterface<float> {
 };
 
 constexpr char kMagic[8] = {'V', 'R', 'T', 'Y', 'G', 'R', 'P', 'H'};
-constexpr uint32_t kFormatVersion = 2;  // 2: label_span (labels may have holes)
+// 2: label_span (labels may have holes); 3: the quantizer's parameters.
+constexpr uint32_t kFormatVersion = 3;
 constexpr tableint kMissing = std::numeric_limits<tableint>::max();
 
 // The fixed-size header of a graph file. Written field by field as
@@ -75,9 +77,13 @@ struct FileHeader {
   int32_t max_level;
   uint64_t body_bytes;
   uint32_t body_crc;
+  uint32_t quantizer_trained;  // 0 or 1 (0 only for an empty graph of an l2 / cosine collection)
+  float quantizer_lo;
+  float quantizer_step;
+  uint32_t quantizer_routes;  // 0 or 1: the search routes on codes
   uint32_t header_crc;  // CRC-32 of all bytes above
 };
-static_assert(sizeof(FileHeader) == 96, "graph file header layout changed");
+static_assert(sizeof(FileHeader) == 112, "graph file header layout changed");
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "graph files are little-endian");
 
 uint32_t Crc(uint32_t crc, const void* data, size_t n) {
@@ -112,11 +118,67 @@ std::string DirName(const std::string& path) {
 
 }  // namespace
 
+// The quantized copy of the vectors: one code row per hnswlib internal id,
+// each row 64-byte aligned and zero-padded to a multiple of 64 bytes (the
+// padding adds nothing to a distance, and the kernels need no tail loop).
+class CodeStore {
+ public:
+  explicit CodeStore(size_t dim) : dim_(dim), stride_((dim + 63) / 64 * 64) {}
+  size_t dim() const { return dim_; }
+  size_t stride() const { return stride_; }
+  uint8_t* row(tableint id) { return data_.get() + static_cast<size_t>(id) * stride_; }
+  const uint8_t* row(tableint id) const { return data_.get() + static_cast<size_t>(id) * stride_; }
+  // Room for `rows` rows, keeping the existing ones. Throws std::bad_alloc.
+  void Reserve(size_t rows) {
+    if (rows <= capacity_) return;
+    void* p = std::aligned_alloc(64, rows * stride_);
+    if (p == nullptr) throw std::bad_alloc();
+    std::memset(p, 0, rows * stride_);
+    if (capacity_ > 0) std::memcpy(p, data_.get(), capacity_ * stride_);
+    data_.reset(static_cast<uint8_t*>(p));
+    capacity_ = rows;
+  }
+  size_t bytes() const { return capacity_ * stride_; }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  size_t dim_;
+  size_t stride_;
+  size_t capacity_ = 0;
+  std::unique_ptr<uint8_t, Free> data_;
+};
+
 struct HnswGraph::Impl {
   std::unique_ptr<KernelSpace> space;
   std::unique_ptr<Hnsw> hnsw;
   std::vector<tableint> internal_of_label;  // label -> hnswlib internal id, kMissing for holes
+  std::vector<uint32_t> label_of_internal;  // internal id -> label (hnswlib keeps it inside the node)
+  // Quantized routing copy, for l2 and cosine (null for ip, which searches
+  // on floats: an inner product is not ranked by L2 between codes).
+  std::unique_ptr<CodeStore> codes;
+  ScalarQuantizer quantizer;
+  size_t clamped_since_training = 0;  // nodes with a clamped component
+
+  const float* vector(tableint id) const {
+    return reinterpret_cast<const float*>(hnsw->getDataByInternalId(id));
+  }
+  // Retrains the quantizer on every node and re-encodes all codes.
+  void Retrain(size_t dim);
 };
+
+void HnswGraph::Impl::Retrain(size_t dim) {
+  const size_t count = hnsw->cur_element_count;
+  if (count == 0) return;
+  ScalarQuantizer::Trainer trainer(dim);
+  for (size_t i = 0; i < count; ++i) trainer.Add(vector(static_cast<tableint>(i)));
+  quantizer = trainer.Finish();
+  for (size_t i = 0; i < count; ++i) {
+    quantizer.Encode(vector(static_cast<tableint>(i)), dim, codes->row(static_cast<tableint>(i)));
+  }
+  clamped_since_training = 0;
+}
 
 HnswGraph::HnswGraph(const GraphParams& params, std::unique_ptr<Impl> impl)
     : params_(params), impl_(std::move(impl)) {}
@@ -138,6 +200,11 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Create(const GraphParams& params, 
   try {
     impl->hnsw = std::make_unique<Hnsw>(impl->space.get(), std::max<size_t>(capacity, 16), params.m,
                                         params.ef_construction);
+    impl->label_of_internal.resize(impl->hnsw->max_elements_);
+    if (params.metric != Metric::kIp) {
+      impl->codes = std::make_unique<CodeStore>(params.dimension);
+      impl->codes->Reserve(impl->hnsw->max_elements_);
+    }
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory creating a graph for " +
                                      std::to_string(capacity) + " nodes");
@@ -150,6 +217,10 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Create(const GraphParams& params, 
 size_t HnswGraph::size() const { return impl_->internal_of_label.size(); }
 
 size_t HnswGraph::node_count() const { return impl_->hnsw->cur_element_count; }
+
+HnswGraph::Routing HnswGraph::routing() const {
+  return {impl_->codes != nullptr && impl_->quantizer.routes, impl_->quantizer.step};
+}
 
 bool HnswGraph::Contains(uint32_t label) const {
   return label < impl_->internal_of_label.size() && impl_->internal_of_label[label] != kMissing;
@@ -176,6 +247,8 @@ Status HnswGraph::AddLabels(const uint32_t* labels, const float* vectors, size_t
       h.resizeIndex(std::max(nodes + n, h.max_elements_ * 2));
     }
     impl_->internal_of_label.resize(static_cast<size_t>(labels[n - 1]) + 1, kMissing);
+    impl_->label_of_internal.resize(h.max_elements_);
+    if (impl_->codes) impl_->codes->Reserve(h.max_elements_);
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory growing the graph to " +
                                      std::to_string(nodes + n) + " nodes");
@@ -183,13 +256,22 @@ Status HnswGraph::AddLabels(const uint32_t* labels, const float* vectors, size_t
     return Status::Internal(std::string("hnswlib resize: ") + e.what());
   }
 
+  // The first vectors train the quantizer; later ones that fall outside its
+  // range are clamped and counted, and past 1% of the nodes it is retrained
+  // on all of them (below).
+  if (impl_->codes && !impl_->quantizer.trained) impl_->quantizer = ScalarQuantizer::Train(vectors, n, dim);
   std::atomic<int> failures{0};
+  std::atomic<size_t> clamped{0};
   std::string first_error;
   std::mutex error_mu;
   auto insert_one = [&](size_t i) {
     try {
       tableint internal = h.addPoint(vectors + i * dim, static_cast<labeltype>(labels[i]), -1);
       impl_->internal_of_label[labels[i]] = internal;
+      impl_->label_of_internal[internal] = labels[i];
+      if (impl_->codes && impl_->quantizer.Encode(vectors + i * dim, dim, impl_->codes->row(internal))) {
+        clamped.fetch_add(1, std::memory_order_relaxed);
+      }
     } catch (const std::exception& e) {
       if (failures.fetch_add(1) == 0) {
         std::lock_guard<std::mutex> lock(error_mu);
@@ -209,24 +291,93 @@ Status HnswGraph::AddLabels(const uint32_t* labels, const float* vectors, size_t
     return Status::Internal("hnswlib insert failed for " + std::to_string(failures.load()) +
                             " nodes: " + first_error);
   }
+  impl_->clamped_since_training += clamped.load();
+  if (impl_->codes && impl_->clamped_since_training * 100 > h.cur_element_count) impl_->Retrain(dim);
   return Status::Ok();
 }
 
-std::vector<Neighbor> HnswGraph::Search(const float* query, uint32_t k, uint32_t ef,
-                                        const LabelFilter& accept) const {
-  const Hnsw& h = *impl_->hnsw;
-  std::vector<Neighbor> out;
-  if (h.cur_element_count == 0 || k == 0) return out;
-  ef = std::max(ef, k);
-  const size_t dim = params_.dimension;
-  const Metric metric = params_.metric;
-  auto distance = [&](tableint id) {
-    return Distance(metric, query, reinterpret_cast<const float*>(h.getDataByInternalId(id)), dim);
-  };
+namespace {
 
-  // Greedy descent through the upper layers (no filter: they only route).
+// One search's working memory, kept per thread so that a query allocates
+// nothing once its thread has warmed up: the visited marks (an epoch per
+// node, cleared only when the epoch wraps), the two heaps and the query's code.
+struct Candidate {
+  float distance;
+  tableint id;
+};
+struct SearchScratch {
+  std::vector<uint16_t> visited;
+  uint16_t epoch = 0;
+  std::vector<Candidate> candidates;  // min-heap on distance
+  std::vector<Candidate> results;     // max-heap on distance, at most ef
+  std::vector<tableint> fresh;        // one node's unvisited neighbours
+  std::vector<uint8_t> query_code;
+
+  // A fresh epoch for a graph of n nodes.
+  uint16_t Begin(size_t n) {
+    if (visited.size() < n) visited.resize(n, 0);
+    if (++epoch == 0) {
+      std::fill(visited.begin(), visited.end(), 0);
+      epoch = 1;
+    }
+    candidates.clear();
+    results.clear();
+    return epoch;
+  }
+};
+thread_local SearchScratch tls_scratch;
+
+bool Nearer(const Candidate& a, const Candidate& b) { return a.distance < b.distance; }
+bool Farther(const Candidate& a, const Candidate& b) { return a.distance > b.distance; }
+
+// Routing distance on codes (l2, and cosine, whose unit vectors rank the
+// same by L2): exact integers, compared as floats (the conversion keeps the
+// order; above 2^24 it may merge neighbouring values into ties).
+struct CodeDistance {
+  const CodeStore* codes;
+  const uint8_t* query;
+  CodeKernel kernel;
+  size_t lines;  // cache lines per code row
+  float operator()(tableint id) const {
+    return static_cast<float>(kernel(query, codes->row(id), codes->stride()));
+  }
+  void Prefetch(tableint id) const {
+    const char* p = reinterpret_cast<const char*>(codes->row(id));
+    for (size_t i = 0; i < lines; ++i) _mm_prefetch(p + 64 * i, _MM_HINT_T0);
+  }
+};
+
+// Float distance (ip, and data too uneven for codes).
+struct FloatDistance {
+  const Hnsw* h;
+  const float* query;
+  DistanceKernel kernel;
+  bool dot;  // 1 - dot, else squared L2
+  size_t dim;
+  FloatDistance(const Hnsw* h, const float* query, Metric metric, size_t dim)
+      : h(h), query(query), kernel(metric == Metric::kL2 ? SelectedL2Kernel() : SelectedDotKernel()),
+        dot(metric != Metric::kL2), dim(dim) {}
+  float operator()(tableint id) const {
+    const float d = kernel(query, reinterpret_cast<const float*>(h->getDataByInternalId(id)), dim);
+    return dot ? 1.0f - d : d;
+  }
+  void Prefetch(tableint id) const {
+    const char* p = h->getDataByInternalId(id);
+    for (size_t i = 0; i < 4 && i * 64 < dim * sizeof(float); ++i) _mm_prefetch(p + 64 * i, _MM_HINT_T0);
+  }
+};
+
+// How many neighbours ahead the level-0 loop prefetches.
+constexpr int kPrefetchAhead = 2;
+
+// Greedy descent through the upper layers (they only route: no filter),
+// then best-first search on layer 0, where every node routes and only
+// accepted nodes enter `s.results` (at most ef, a max-heap).
+template <typename Dist>
+void SearchGraph(const Hnsw& h, const Dist& dist, uint32_t ef, const LabelFilter& accept,
+                 const uint32_t* label_of, SearchScratch& s) {
   tableint current = h.enterpoint_node_;
-  float current_dist = distance(current);
+  float current_dist = dist(current);
   for (int level = h.maxlevel_; level > 0; --level) {
     bool changed = true;
     while (changed) {
@@ -234,8 +385,9 @@ std::vector<Neighbor> HnswGraph::Search(const float* query, uint32_t k, uint32_t
       linklistsizeint* list = h.get_linklist(current, level);
       const int count = h.getListCount(list);
       const tableint* links = reinterpret_cast<const tableint*>(list + 1);
+      for (int i = 0; i < count; ++i) dist.Prefetch(links[i]);
       for (int i = 0; i < count; ++i) {
-        const float d = distance(links[i]);
+        const float d = dist(links[i]);
         if (d < current_dist) {
           current_dist = d;
           current = links[i];
@@ -245,63 +397,92 @@ std::vector<Neighbor> HnswGraph::Search(const float* query, uint32_t k, uint32_t
     }
   }
 
-  // Layer 0: best-first search. Every node routes; only accepted nodes enter
-  // the result set, so the search goes on until ef accepted nodes are found
-  // or the candidates are exhausted.
-  using Entry = std::pair<float, tableint>;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> candidates;  // nearest on top
-  std::priority_queue<Entry> results;  // farthest on top
-  hnswlib::VisitedList* visited = h.visited_list_pool_->getFreeVisitedList();
-  hnswlib::vl_type* marks = visited->mass;
-  const hnswlib::vl_type tag = visited->curV;
-
-  auto accepted = [&](tableint id) { return accept.Accepts(static_cast<uint32_t>(h.getExternalLabel(id))); };
+  const uint16_t tag = s.Begin(h.cur_element_count);
+  uint16_t* visited = s.visited.data();
+  const bool filtered = accept.fn != nullptr;
+  auto& candidates = s.candidates;
+  auto& results = s.results;
   float bound = std::numeric_limits<float>::max();
-  if (accepted(current)) {
-    results.emplace(current_dist, current);
-    bound = current_dist;
-  }
-  candidates.emplace(current_dist, current);
-  marks[current] = tag;
+  auto offer = [&](float d, tableint id) {
+    if (filtered && !accept.Accepts(label_of[id])) return;
+    results.push_back({d, id});
+    std::push_heap(results.begin(), results.end(), Nearer);
+    if (results.size() > ef) {
+      std::pop_heap(results.begin(), results.end(), Nearer);
+      results.pop_back();
+    }
+    bound = results.front().distance;
+  };
+  offer(current_dist, current);
+  candidates.push_back({current_dist, current});
+  visited[current] = tag;
+  s.fresh.resize(h.maxM0_ + 1);
+  tableint* fresh = s.fresh.data();
 
   while (!candidates.empty()) {
-    const Entry next = candidates.top();
-    if (next.first > bound && results.size() >= ef) break;
-    candidates.pop();
-    linklistsizeint* list = h.get_linklist0(next.second);
+    const Candidate next = candidates.front();
+    if (next.distance > bound && results.size() >= ef) break;
+    std::pop_heap(candidates.begin(), candidates.end(), Farther);
+    candidates.pop_back();
+    // The link list of the candidate after this one is read next.
+    if (!candidates.empty()) _mm_prefetch(reinterpret_cast<const char*>(h.get_linklist0(candidates.front().id)), _MM_HINT_T0);
+    linklistsizeint* list = h.get_linklist0(next.id);
     const int count = h.getListCount(list);
     const tableint* links = reinterpret_cast<const tableint*>(list + 1);
-    if (count > 0) {
-      _mm_prefetch(reinterpret_cast<const char*>(marks + links[0]), _MM_HINT_T0);
-      _mm_prefetch(h.getDataByInternalId(links[0]), _MM_HINT_T0);
-    }
+    int n_fresh = 0;
     for (int i = 0; i < count; ++i) {
-      const tableint candidate = links[i];
-      if (i + 1 < count) {
-        _mm_prefetch(reinterpret_cast<const char*>(marks + links[i + 1]), _MM_HINT_T0);
-        _mm_prefetch(h.getDataByInternalId(links[i + 1]), _MM_HINT_T0);
-      }
-      if (marks[candidate] == tag) continue;
-      marks[candidate] = tag;
-      const float d = distance(candidate);
+      const tableint id = links[i];
+      if (visited[id] == tag) continue;
+      visited[id] = tag;
+      fresh[n_fresh++] = id;
+    }
+    for (int i = 0; i < std::min(n_fresh, kPrefetchAhead); ++i) dist.Prefetch(fresh[i]);
+    for (int i = 0; i < n_fresh; ++i) {
+      if (i + kPrefetchAhead < n_fresh) dist.Prefetch(fresh[i + kPrefetchAhead]);
+      const tableint id = fresh[i];
+      const float d = dist(id);
       if (results.size() < ef || d < bound) {
-        candidates.emplace(d, candidate);
-        if (accepted(candidate)) {
-          results.emplace(d, candidate);
-          if (results.size() > ef) results.pop();
-          bound = results.top().first;
-        }
+        candidates.push_back({d, id});
+        std::push_heap(candidates.begin(), candidates.end(), Farther);
+        offer(d, id);
       }
     }
   }
-  h.visited_list_pool_->releaseVisitedList(visited);
+}
 
-  while (results.size() > k) results.pop();
-  out.resize(results.size());
-  for (size_t i = out.size(); i-- > 0;) {
-    out[i] = {results.top().first, static_cast<uint32_t>(h.getExternalLabel(results.top().second))};
-    results.pop();
+}  // namespace
+
+std::vector<Neighbor> HnswGraph::Search(const float* query, uint32_t k, uint32_t ef,
+                                        const LabelFilter& accept) const {
+  const Hnsw& h = *impl_->hnsw;
+  std::vector<Neighbor> out;
+  if (h.cur_element_count == 0 || k == 0) return out;
+  ef = std::max(ef, k);
+  const size_t dim = params_.dimension;
+  SearchScratch& s = tls_scratch;
+  const uint32_t* label_of = impl_->label_of_internal.data();
+  if (impl_->codes && impl_->quantizer.routes) {
+    const CodeStore& codes = *impl_->codes;
+    s.query_code.assign(codes.stride() + 64, 0);
+    // 64-byte aligned inside the buffer, like the rows.
+    uint8_t* q = s.query_code.data() + (64 - reinterpret_cast<uintptr_t>(s.query_code.data()) % 64) % 64;
+    impl_->quantizer.Encode(query, dim, q);
+    SearchGraph(h, CodeDistance{&codes, q, SelectedCodeL2Kernel(), codes.stride() / 64}, ef, accept, label_of, s);
+    // Re-rank the pool with the float vectors: the returned distances are
+    // exact, and code rounding only decides which ef nodes are in the pool.
+    for (Candidate& c : s.results) c.distance = Distance(params_.metric, query, impl_->vector(c.id), dim);
+  } else {
+    SearchGraph(h, FloatDistance{&h, query, params_.metric, dim}, ef, accept, label_of, s);
   }
+  // Nearest first; equal distances by label, so the order is deterministic.
+  std::vector<Candidate>& pool = s.results;
+  auto before = [&](const Candidate& a, const Candidate& b) {
+    return a.distance < b.distance || (a.distance == b.distance && label_of[a.id] < label_of[b.id]);
+  };
+  const size_t keep = std::min<size_t>(k, pool.size());
+  std::partial_sort(pool.begin(), pool.begin() + keep, pool.end(), before);
+  out.resize(keep);
+  for (size_t i = 0; i < keep; ++i) out[i] = {pool[i].distance, label_of[pool[i].id]};
   return out;
 }
 
@@ -351,6 +532,12 @@ Status HnswGraph::Save(const std::string& path, uint32_t collection_id, Version 
   header.bytes_per_upper_list = h.size_links_per_element_;
   header.entry_point = count > 0 ? h.enterpoint_node_ : 0;
   header.max_level = count > 0 ? h.maxlevel_ : -1;
+  if (impl_->codes && impl_->quantizer.trained) {
+    header.quantizer_trained = 1;
+    header.quantizer_lo = impl_->quantizer.lo;
+    header.quantizer_step = impl_->quantizer.step;
+    header.quantizer_routes = impl_->quantizer.routes ? 1 : 0;
+  }
 
   // Body: level 0 block, then (level, upper lists) per node.
   const size_t level0_bytes = count * h.size_data_per_element_;
@@ -448,6 +635,13 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, cons
     return bad("parameters differ from the collection's");
   }
   if (contents.size() - sizeof(header) != header.body_bytes) return bad("body size mismatch (truncated?)");
+  const bool quantized = params.metric != Metric::kIp;
+  ScalarQuantizer quantizer{header.quantizer_lo, header.quantizer_step, header.quantizer_trained == 1,
+                            header.quantizer_routes == 1};
+  if (header.quantizer_routes > header.quantizer_trained || header.quantizer_trained > 1 || (!quantized && quantizer.trained) ||
+      (quantized && header.node_count > 0 && !quantizer.trained) || (quantizer.trained && !quantizer.Valid())) {
+    return bad("bad quantizer parameters");
+  }
   if (header.label_span < header.node_count || header.label_span > UINT32_MAX) return bad("bad label span");
 
   auto created = Create(params, header.node_count);
@@ -508,6 +702,7 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, cons
       return bad("labels are not unique labels below the label span");
     }
     graph->impl_->internal_of_label[label] = static_cast<tableint>(i);
+    graph->impl_->label_of_internal[i] = static_cast<uint32_t>(label);
     h.label_lookup_[label] = static_cast<tableint>(i);
   }
   if (offset != header.body_bytes) return bad("trailing bytes");
@@ -515,6 +710,16 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, cons
     if (h.element_levels_[header.entry_point] != header.max_level) return bad("entry point is not on the top level");
     h.enterpoint_node_ = header.entry_point;
     h.maxlevel_ = header.max_level;
+  }
+  // The codes are not stored: they are the saved quantizer applied to the
+  // vectors, so the reopened graph routes exactly as before.
+  if (quantized) {
+    Impl& impl = *graph->impl_;
+    impl.quantizer = quantizer;
+    for (size_t i = 0; i < count; ++i) {
+      const tableint id = static_cast<tableint>(i);
+      if (impl.quantizer.Encode(impl.vector(id), params.dimension, impl.codes->row(id))) ++impl.clamped_since_training;
+    }
   }
   *covered_version = header.covered_version;
   return graph;

@@ -76,6 +76,13 @@ class HnswGraph {
   size_t node_count() const;
   bool Contains(uint32_t label) const;
   const GraphParams& params() const { return params_; }
+  // How the search routes: on uint8 codes (quantizer.h) when `routes_on_codes`,
+  // with the quantizer's step; else on the float vectors.
+  struct Routing {
+    bool routes_on_codes;
+    float step;
+  };
+  Routing routing() const;
 
   // Inserts n prepared vectors (n * dimension floats) as labels
   // size() .. size() + n - 1, using up to `threads` threads (0 = default).

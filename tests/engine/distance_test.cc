@@ -6,6 +6,7 @@
 #include <random>
 
 #include "distance.h"
+#include "quantizer.h"
 
 using namespace verity;
 
@@ -71,4 +72,50 @@ TEST_CASE("metric distances: l2 squared, ip and cosine as 1 - dot", "[engine][di
   REQUIRE(Distance(Metric::kL2, a, b, 3) == Approx(2.0f));
   REQUIRE(Distance(Metric::kIp, a, a, 3) == Approx(0.0f));
   REQUIRE(Distance(Metric::kCosine, a, b, 3) == Approx(1.0f));
+}
+
+TEST_CASE("every code kernel returns the exact integer squared L2", "[engine][distance][quantizer]") {
+  std::mt19937 rng(5);
+  for (const auto& k : SupportedDistanceKernels()) {
+    INFO("kernels: " << k.name);
+    for (size_t dim = 1; dim <= 300; ++dim) {
+      INFO("dim " << dim);
+      std::vector<uint8_t> a(dim), b(dim);
+      for (auto& x : a) x = static_cast<uint8_t>(rng());
+      for (auto& x : b) x = static_cast<uint8_t>(rng());
+      uint32_t exact = 0;
+      for (size_t i = 0; i < dim; ++i) exact += static_cast<uint32_t>((int(a[i]) - b[i]) * (int(a[i]) - b[i]));
+      REQUIRE(k.l2_codes(a.data(), b.data(), dim) == exact);
+    }
+    // The largest value the graph can ask for: 4096 dimensions, 0 against 255.
+    std::vector<uint8_t> zeros(4096, 0), full(4096, 255);
+    REQUIRE(k.l2_codes(zeros.data(), full.data(), 4096) == 4096u * 255u * 255u);
+    REQUIRE(k.l2_codes(full.data(), zeros.data(), 4096) == 4096u * 255u * 255u);
+  }
+}
+
+TEST_CASE("the scalar quantizer: lossless on byte data, clamps and reports outliers", "[engine][quantizer]") {
+  // Pixel-like data, integers 0..255: step 1, codes equal the values.
+  std::vector<float> pixels = {0, 17, 255, 128, 3, 254};
+  ScalarQuantizer q = ScalarQuantizer::Train(pixels.data(), 2, 3);
+  CHECK(q.trained);
+  CHECK(q.lo == 0.0f);
+  CHECK(q.step == 1.0f);
+  uint8_t code[3];
+  CHECK_FALSE(q.Encode(pixels.data(), 3, code));
+  CHECK((code[0] == 0 && code[1] == 17 && code[2] == 255));
+  const float outside[3] = {-5.0f, 300.0f, 7.4f};
+  CHECK(q.Encode(outside, 3, code));
+  CHECK((code[0] == 0 && code[1] == 255 && code[2] == 7));
+  // A general range: 255 steps from the smallest to the largest component;
+  // each value decodes to within half a step.
+  std::vector<float> v = {-2.0f, 0.5f, 1.0f, 3.1f};
+  q = ScalarQuantizer::Train(v.data(), 1, 4);
+  CHECK(q.lo == -2.0f);
+  CHECK(q.step == Approx(5.1f / 255.0f));
+  uint8_t c4[4];
+  CHECK_FALSE(q.Encode(v.data(), 4, c4));
+  for (int i = 0; i < 4; ++i) CHECK(std::abs(q.lo + q.step * c4[i] - v[i]) <= q.step / 2 + 1e-6f);
+  CHECK(q.Valid());
+  CHECK_FALSE((ScalarQuantizer{0.0f, 0.0f, true, true}).Valid());
 }

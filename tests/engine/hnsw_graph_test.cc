@@ -1,9 +1,14 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <random>
 
 #include "engine/test_data.h"
+#include "distance.h"
 #include "hnsw_graph.h"
 
 using namespace verity;
@@ -106,4 +111,123 @@ TEST_CASE("filtered graph search returns only accepted labels", "[engine][graph]
     auto exact = (*graph)->ExactSearch(data.data() + q * 16, 10, accept);
     for (size_t i = 1; i < exact.size(); ++i) REQUIRE(exact[i - 1].distance <= exact[i].distance);
   }
+}
+
+namespace {
+
+// Recall@k of the graph's search against its exact search, over queries
+// that are base vectors plus noise; also checks that every returned distance
+// is the exact float distance of the returned label's vector.
+double GraphRecall(const HnswGraph& graph, const std::vector<float>& data, Metric metric, size_t dim,
+                   uint32_t ef, uint64_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0.0f, 0.05f);
+  const size_t n = data.size() / dim;
+  size_t found = 0, wanted = 0;
+  for (int q = 0; q < 100; ++q) {
+    const size_t base = q * 37 % n;
+    std::vector<float> query(data.begin() + base * dim, data.begin() + (base + 1) * dim);
+    for (auto& x : query) x += noise(rng) * (std::abs(x) + 1.0f);
+    PrepareVector(metric, query.data(), dim);
+    const auto hits = graph.Search(query.data(), 10, ef, {});
+    const auto truth = graph.ExactSearch(query.data(), 10, {});
+    REQUIRE(hits.size() == 10);
+    for (const auto& h : hits) {
+      REQUIRE(h.distance == Distance(metric, query.data(), data.data() + size_t{h.label} * dim, dim));
+      for (const auto& t : truth) found += t.label == h.label;
+    }
+    wanted += truth.size();
+  }
+  return static_cast<double>(found) / static_cast<double>(wanted);
+}
+
+}  // namespace
+
+TEST_CASE("the quantized search loop keeps recall and returns exact distances for every metric",
+          "[engine][graph][quantizer]") {
+  const size_t dim = 32;
+  for (Metric metric : {Metric::kL2, Metric::kCosine, Metric::kIp}) {
+    INFO("metric " << static_cast<int>(metric));
+    auto data = test::ClusteredVectors(6000, dim, 40, 9);
+    for (size_t i = 0; i < 6000; ++i) PrepareVector(metric, data.data() + i * dim, dim);
+    auto graph = HnswGraph::Create({static_cast<uint32_t>(dim), metric, 16, 100}, 100);
+    REQUIRE(graph.ok());
+    REQUIRE((*graph)->Add(data.data(), 6000, 2).ok());
+    const double recall = GraphRecall(**graph, data, metric, dim, 64, 1);
+    std::printf("quantized loop, metric %d: recall@10 %.3f at ef 64\n", static_cast<int>(metric), recall);
+    CHECK(recall >= 0.95);
+    CHECK((*graph)->routing().routes_on_codes == (metric != Metric::kIp));
+  }
+}
+
+TEST_CASE("values outside the first batch's range retrain the quantizer, and uneven dimensions route on floats",
+          "[engine][graph][quantizer]") {
+  const size_t dim = 32;
+  // wide: dimension 0 spans 1000 times the range of the others, which codes
+  // with one step cannot resolve.
+  for (bool wide : {false, true}) {
+    INFO("wide " << wide);
+    test::TempDir dir;
+    auto data = test::ClusteredVectors(6000, dim, 40, 10);
+    if (wide) {
+      for (size_t i = 0; i < 6000; ++i) data[i * dim] *= 1000.0f;
+    }
+    // The second half lies three times farther out than the first batch.
+    for (size_t i = 3000 * dim; i < data.size(); ++i) data[i] *= 3.0f;
+    const GraphParams params{static_cast<uint32_t>(dim), Metric::kL2, 16, 100};
+    auto graph = HnswGraph::Create(params, 100);
+    REQUIRE(graph.ok());
+    REQUIRE((*graph)->Add(data.data(), 200, 1).ok());  // trains on these 200
+    const HnswGraph::Routing first = (*graph)->routing();
+    CHECK(first.routes_on_codes == !wide);
+    for (size_t at = 200; at < 6000; at += 400) {
+      const size_t n = std::min<size_t>(400, 6000 - at);
+      REQUIRE((*graph)->Add(data.data() + at * dim, n, 2).ok());
+    }
+    const HnswGraph::Routing last = (*graph)->routing();
+    CHECK(last.routes_on_codes == !wide);
+    CHECK(last.step > 2 * first.step);  // retrained on the wider range
+    const double recall = GraphRecall(**graph, data, Metric::kL2, dim, 64, 2);
+    std::printf("quantized loop, range growing, wide dimension %d: recall@10 %.3f at ef 64\n", wide, recall);
+    CHECK(recall >= 0.95);
+
+    // Reopened, it routes on the same codes: identical ids and distances.
+    const std::string path = dir.Sub("g.graph");
+    REQUIRE((*graph)->Save(path, 1, 1).ok());
+    Version covered;
+    auto loaded = HnswGraph::Load(path, params, 1, &covered);
+    REQUIRE(loaded.ok());
+    CHECK((*loaded)->routing().routes_on_codes == last.routes_on_codes);
+    CHECK((*loaded)->routing().step == last.step);
+    for (size_t q = 0; q < 100; ++q) {
+      const float* query = data.data() + q * 53 * dim;
+      auto a = (*graph)->Search(query, 10, 40, {});
+      auto b = (*loaded)->Search(query, 10, 40, {});
+      REQUIRE(a.size() == b.size());
+      for (size_t i = 0; i < a.size(); ++i) {
+        REQUIRE(a[i].label == b[i].label);
+        REQUIRE(a[i].distance == b[i].distance);
+      }
+    }
+  }
+}
+
+TEST_CASE("the graph loader's fuzz seed is a graph file of the current format", "[engine][graph]") {
+  // tests/fuzz/fuzz_graph_file.cc loads with these parameters. The seed is
+  // what Save writes for this fixed graph (one insert thread: hnswlib's
+  // levels come from a fixed seed, so the bytes are reproducible); when the
+  // format changes, run this test with VERITY_REGENERATE_FUZZ_SEEDS=1.
+  const std::string seed = std::string(VERITY_FUZZ_CORPUS) + "/fuzz_graph_file/small.graph";
+  const GraphParams params{4, Metric::kL2, 4, 16};
+  auto data = test::ClusteredVectors(24, 4, 3, 1);
+  auto graph = HnswGraph::Create(params, 24);
+  REQUIRE(graph.ok());
+  REQUIRE((*graph)->Add(data.data(), 24, 1).ok());
+  test::TempDir dir;
+  const std::string path = dir.Sub("small.graph");
+  REQUIRE((*graph)->Save(path, 1, 1).ok());
+  if (std::getenv("VERITY_REGENERATE_FUZZ_SEEDS") != nullptr) WriteFile(seed, ReadFile(path));
+  REQUIRE(ReadFile(seed) == ReadFile(path));
+  Version covered;
+  REQUIRE(HnswGraph::Load(seed, params, 1, &covered).ok());
 }

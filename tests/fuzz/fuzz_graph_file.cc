@@ -22,7 +22,7 @@
 namespace {
 
 // Header offsets (docs/graph-file-format.md).
-constexpr size_t kBodyBytes = 80, kBodyCrc = 88, kHeaderCrc = 92, kHeaderSize = 96;
+constexpr size_t kBodyBytes = 80, kBodyCrc = 88, kHeaderCrc = 108, kHeaderSize = 112;
 
 void LoadAndSearch(const uint8_t* data, size_t size) {
   static const std::string path = "/tmp/verity-fuzz-graph-" + std::to_string(getpid()) + ".graph";
