@@ -2,6 +2,8 @@
 # Installs every Debian package Verity needs to build, test and run.
 # Idempotent: packages already present are skipped, and apt-get runs only when
 # something is missing. Must run as root (or with sudo available).
+# --bench also installs what the benchmark suite (scripts/bench.sh) compares
+# against and plots with.
 set -euo pipefail
 
 PACKAGES=(
@@ -22,6 +24,10 @@ PACKAGES=(
   # real data for the demo and the benchmark
   dataset-fashion-mnist
 )
+if [ "${1:-}" = "--bench" ]; then
+  # FAISS (IndexHNSWFlat, IndexFlatL2) and the recall-QPS plot
+  PACKAGES+=(libfaiss-dev python3-matplotlib)
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -29,28 +29,37 @@ using hnswlib::linklistsizeint;
 using hnswlib::tableint;
 using Hnsw = hnswlib::HierarchicalNSW<float>;
 
+// What hnswlib's distance plug-in gets as its parameter: the dimension and
+// the kernel chosen at run time, so that an insert's distance is one
+// indirect call.
+struct KernelParam {
+  size_t dim;
+  DistanceKernel kernel;
+};
+
 float HnswL2(const void* a, const void* b, const void* param) {
-  return L2Squared(static_cast<const float*>(a), static_cast<const float*>(b),
-                   *static_cast<const size_t*>(param));
+  const auto* p = static_cast<const KernelParam*>(param);
+  return p->kernel(static_cast<const float*>(a), static_cast<const float*>(b), p->dim);
 }
 float HnswDotDistance(const void* a, const void* b, const void* param) {
-  return 1.0f - Dot(static_cast<const float*>(a), static_cast<const float*>(b),
-                    *static_cast<const size_t*>(param));
+  const auto* p = static_cast<const KernelParam*>(param);
+  return 1.0f - p->kernel(static_cast<const float*>(a), static_cast<const float*>(b), p->dim);
 }
 
 // hnswlib's distance plug-in, backed by the engine's run-time chosen kernels.
 class KernelSpace : public hnswlib::SpaceInterface<float> {
  public:
-  KernelSpace(size_t dim, Metric metric) : dim_(dim), metric_(metric) {}
-  size_t get_data_size() override { return dim_ * sizeof(float); }
+  KernelSpace(size_t dim, Metric metric)
+      : metric_(metric), param_{dim, metric == Metric::kL2 ? SelectedL2Kernel() : SelectedDotKernel()} {}
+  size_t get_data_size() override { return param_.dim * sizeof(float); }
   hnswlib::DISTFUNC<float> get_dist_func() override {
     return metric_ == Metric::kL2 ? HnswL2 : HnswDotDistance;
   }
-  void* get_dist_func_param() override { return &dim_; }
+  void* get_dist_func_param() override { return &param_; }
 
  private:
-  size_t dim_;
   Metric metric_;
+  KernelParam param_;
 };
 
 constexpr char kMagic[8] = {'V', 'R', 'T', 'Y', 'G', 'R', 'P', 'H'};
@@ -129,16 +138,21 @@ class CodeStore {
   uint8_t* row(tableint id) { return data_.get() + static_cast<size_t>(id) * stride_; }
   const uint8_t* row(tableint id) const { return data_.get() + static_cast<size_t>(id) * stride_; }
   // Room for `rows` rows, keeping the existing ones. Throws std::bad_alloc.
+  // New rows are not touched (so not resident) until they are encoded.
   void Reserve(size_t rows) {
     if (rows <= capacity_) return;
     void* p = std::aligned_alloc(64, rows * stride_);
     if (p == nullptr) throw std::bad_alloc();
-    std::memset(p, 0, rows * stride_);
     if (capacity_ > 0) std::memcpy(p, data_.get(), capacity_ * stride_);
     data_.reset(static_cast<uint8_t*>(p));
     capacity_ = rows;
   }
-  size_t bytes() const { return capacity_ * stride_; }
+  // Encodes `vector` into row `id`, padding included; true when clamped.
+  bool Encode(const ScalarQuantizer& q, const float* vector, tableint id) {
+    uint8_t* r = row(id);
+    std::memset(r + dim_, 0, stride_ - dim_);
+    return q.Encode(vector, dim_, r);
+  }
 
  private:
   struct Free {
@@ -175,7 +189,7 @@ void HnswGraph::Impl::Retrain(size_t dim) {
   for (size_t i = 0; i < count; ++i) trainer.Add(vector(static_cast<tableint>(i)));
   quantizer = trainer.Finish();
   for (size_t i = 0; i < count; ++i) {
-    quantizer.Encode(vector(static_cast<tableint>(i)), dim, codes->row(static_cast<tableint>(i)));
+    codes->Encode(quantizer, vector(static_cast<tableint>(i)), static_cast<tableint>(i));
   }
   clamped_since_training = 0;
 }
@@ -269,7 +283,7 @@ Status HnswGraph::AddLabels(const uint32_t* labels, const float* vectors, size_t
       tableint internal = h.addPoint(vectors + i * dim, static_cast<labeltype>(labels[i]), -1);
       impl_->internal_of_label[labels[i]] = internal;
       impl_->label_of_internal[internal] = labels[i];
-      if (impl_->codes && impl_->quantizer.Encode(vectors + i * dim, dim, impl_->codes->row(internal))) {
+      if (impl_->codes && impl_->codes->Encode(impl_->quantizer, vectors + i * dim, internal)) {
         clamped.fetch_add(1, std::memory_order_relaxed);
       }
     } catch (const std::exception& e) {
@@ -718,7 +732,7 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, cons
     impl.quantizer = quantizer;
     for (size_t i = 0; i < count; ++i) {
       const tableint id = static_cast<tableint>(i);
-      if (impl.quantizer.Encode(impl.vector(id), params.dimension, impl.codes->row(id))) ++impl.clamped_since_training;
+      if (impl.codes->Encode(impl.quantizer, impl.vector(id), id)) ++impl.clamped_since_training;
     }
   }
   *covered_version = header.covered_version;

@@ -53,6 +53,9 @@ struct DatabaseOptions {
   bool create_if_missing = true;
   // fsync RocksDB's WAL before a write returns. Default: true
   bool sync_writes = true;
+  // Total memory for RocksDB's memtables over all column families; a
+  // family's memtable is flushed when the total passes it. Default: 16 MiB
+  size_t memtable_budget_bytes = 16 << 20;
   // The planner searches exactly (brute force over the qualifying rows) when
   // it estimates fewer than this many rows qualify. Default: 2048
   uint64_t exact_search_max_rows = 2048;
