@@ -2,6 +2,8 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <limits>
+#include <vector>
 
 namespace verity {
 
@@ -22,24 +24,39 @@ std::vector<std::vector<ExactNeighbor>> ExactKnn(const float* base, size_t n, co
     const Eigen::Index qn = std::min<Eigen::Index>(kQueryBlock, static_cast<Eigen::Index>(nq) - q0);
     Matrix dots;
     std::vector<std::vector<ExactNeighbor>> heaps(static_cast<size_t>(qn));
+    std::vector<float> distances;
     auto farther = [](const ExactNeighbor& x, const ExactNeighbor& y) { return x.distance < y.distance; };
+    Eigen::VectorXf query_norms(qn);
+    for (Eigen::Index i = 0; i < qn; ++i) query_norms[i] = metric == Metric::kL2 ? q.row(q0 + i).squaredNorm() : 0.0f;
     for (Eigen::Index b0 = 0; b0 < static_cast<Eigen::Index>(n); b0 += kBaseBlock) {
       const Eigen::Index bn = std::min<Eigen::Index>(kBaseBlock, static_cast<Eigen::Index>(n) - b0);
       dots.noalias() = q.middleRows(q0, qn) * b.middleRows(b0, bn).transpose();
+      distances.resize(static_cast<size_t>(bn));
       for (Eigen::Index i = 0; i < qn; ++i) {
+        // First the block's distances (a loop the compiler vectorises), then
+        // one compare per distance against the heap's worst.
+        const float* row = dots.data() + i * bn;
+        if (metric == Metric::kL2) {
+          const float qnorm = query_norms[i];
+          const float* norms = base_norms.data() + b0;
+          for (Eigen::Index j = 0; j < bn; ++j) distances[j] = std::max(0.0f, qnorm + norms[j] - 2 * row[j]);
+        } else {
+          for (Eigen::Index j = 0; j < bn; ++j) distances[j] = 1.0f - row[j];
+        }
         auto& heap = heaps[static_cast<size_t>(i)];
-        const float qnorm = metric == Metric::kL2 ? q.row(q0 + i).squaredNorm() : 0.0f;
+        float worst = heap.size() < k ? std::numeric_limits<float>::infinity() : heap.front().distance;
         for (Eigen::Index j = 0; j < bn; ++j) {
-          const float dot = dots(i, j);
-          const float d = metric == Metric::kL2 ? std::max(0.0f, qnorm + base_norms[b0 + j] - 2 * dot) : 1.0f - dot;
+          const float d = distances[static_cast<size_t>(j)];
+          if (!(d < worst)) continue;
           if (heap.size() < k) {
             heap.push_back({d, static_cast<uint32_t>(b0 + j)});
             std::push_heap(heap.begin(), heap.end(), farther);
-          } else if (d < heap.front().distance) {
+          } else {
             std::pop_heap(heap.begin(), heap.end(), farther);
             heap.back() = {d, static_cast<uint32_t>(b0 + j)};
             std::push_heap(heap.begin(), heap.end(), farther);
           }
+          if (heap.size() == k) worst = heap.front().distance;
         }
       }
     }
