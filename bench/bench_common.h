@@ -93,7 +93,7 @@ struct Options {
   size_t base = 0;  // 0: the dataset's default (60,000 / 100,000)
   size_t queries = 1000;
   std::string data_dir = "/tmp";
-  std::vector<uint32_t> efs = {10, 12, 16, 20, 24, 32, 40, 64, 96, 128};
+  std::vector<uint32_t> efs = {10, 11, 12, 13, 14, 16, 18, 20, 24, 32, 40, 64, 96, 128};
   std::vector<std::string> systems;  // empty: every system the binary has
   bool Wants(const std::string& system) const;
 };

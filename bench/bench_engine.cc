@@ -63,7 +63,7 @@ constexpr char kUsage[] =
     "  --queries N    queries (default 1000)\n"
     "  --data-dir DIR where the engine's temporary database directory is created\n"
     "                 (a fresh verity-bench-XXXXXX inside it, removed at the end; default /tmp)\n"
-    "  --ef LIST      comma-separated search ef values (default 10,12,16,20,24,32,40,64,96,128)\n"
+    "  --ef LIST      comma-separated search ef values (default 10,11,12,13,14,16,18,20,24,32,40,64,96,128)\n"
     "  --systems LIST any of hnswlib,verity,verity-batch,exact-eigen (default all)\n";
 
 // Removes the directory it holds when it goes out of scope.

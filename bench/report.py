@@ -8,6 +8,7 @@ usage: report.py --results results.jsonl [--plot NAME.png] --out benchmarks.md
 import argparse
 import datetime
 import json
+import math
 import os
 import subprocess
 import sys
@@ -34,6 +35,25 @@ def best(rows, system, dataset, n):
     ok = [r for r in rows if r["system"] == system and r["dataset"] == dataset and r["n"] == n
           and r["recall_at_10"] >= TARGET and "clients" not in r]
     return max(ok, key=lambda r: r["qps"]) if ok else None
+
+
+def qps_at_target(rows, system, dataset, n):
+    """QPS at recall@10 = 0.95 exactly, interpolated (log QPS, linear in recall)
+    between the two passes around it, as ann-benchmarks reads its curves; the
+    best pass's QPS when every pass is above the target; None when none reaches it."""
+    points = sorted((r["recall_at_10"], r["qps"]) for r in rows
+                    if r["system"] == system and r["dataset"] == dataset and r["n"] == n and "clients" not in r)
+    above = [p for p in points if p[0] >= TARGET]
+    if not above:
+        return None
+    below = [p for p in points if p[0] < TARGET]
+    if not below:
+        return max(q for _, q in above)
+    (r1, q1), (r2, q2) = max(below), min(above)
+    if r2 == r1:
+        return q2
+    t = (TARGET - r1) / (r2 - r1)
+    return math.exp(math.log(q1) + t * (math.log(q2) - math.log(q1)))
 
 
 def machine():
@@ -137,17 +157,22 @@ def report(rows, skipped, plot):
 
     w("## Against #7's targets")
     w("")
+    w("QPS ratios compare each system's QPS at recall@10 = 0.95, interpolated between its two passes "
+      "around 0.95 (log QPS linear in recall), so that the ef grid does not favour a system whose pass "
+      "happens to land just above the target. Ingest compares build rates; memory the resident bytes "
+      "the build added per vector (Verity's include RocksDB's memtables and caches).")
+    w("")
     w("| target | measured | reached |")
     w("|---|---|---|")
     for dataset, n in panels:
         v = best(rows, "verity", dataset, n)
+        vq = qps_at_target(rows, "verity", dataset, n)
         for ref in ["hnswlib", "hnswlib-native", "faiss-hnsw"]:
-            h = best(rows, ref, dataset, n)
-            if v and h:
+            hq = qps_at_target(rows, ref, dataset, n)
+            if vq and hq:
                 goal = 1.5 if ref.startswith("hnswlib") else 1.0
-                w(f"| {dataset} n={n:,}: single-thread QPS ≥ {goal}× {ref} at recall ≥ 0.95 | "
-                  f"{v['qps']:,.0f} vs {h['qps']:,.0f} = {ratio(v['qps'], h['qps'])} | "
-                  f"{'yes' if v['qps'] >= goal * h['qps'] else 'no'} |")
+                w(f"| {dataset} n={n:,}: single-thread QPS ≥ {goal}× {ref} at recall 0.95 | "
+                  f"{vq:,.0f} vs {hq:,.0f} = {ratio(vq, hq)} | {'yes' if vq >= goal * hq else 'no'} |")
         h = best(rows, "hnswlib-native", dataset, n) or best(rows, "hnswlib", dataset, n)
         if v and h:
             w(f"| {dataset} n={n:,}: durable ingest ≥ 1.0× hnswlib's parallel build ({h['system']}) | "

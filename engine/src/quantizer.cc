@@ -41,20 +41,16 @@ ScalarQuantizer ScalarQuantizer::Train(const float* vectors, size_t count, size_
 }
 
 bool ScalarQuantizer::Encode(const float* vector, size_t dim, uint8_t* code) const {
-  bool clamped = false;
+  // Branch-free so that the compiler vectorises it (baseline SSE2 has no
+  // round instruction: clamp, add one half, truncate — halves round up).
+  int clamped = 0;
   for (size_t i = 0; i < dim; ++i) {
-    const float level = std::nearbyint((vector[i] - lo) / step);
-    if (level < 0) {
-      code[i] = 0;
-      clamped = true;
-    } else if (level > 255) {
-      code[i] = 255;
-      clamped = true;
-    } else {
-      code[i] = static_cast<uint8_t>(level);
-    }
+    const float level = (vector[i] - lo) / step;
+    clamped |= static_cast<int>(level < -0.5f) | static_cast<int>(level >= 255.5f);
+    const float bounded = std::min(std::max(level, 0.0f), 255.0f);
+    code[i] = static_cast<uint8_t>(static_cast<int>(bounded + 0.5f));
   }
-  return clamped;
+  return clamped != 0;
 }
 
 bool ScalarQuantizer::Valid() const { return std::isfinite(lo) && std::isfinite(step) && step > 0; }
