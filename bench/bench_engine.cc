@@ -8,7 +8,7 @@
 //                 synced), Upsert in batches of 5,000, single-thread Search
 //                 (with_payload=false) per ef
 //   verity-batch  the same database, SearchBatch of all queries on 2 threads
-//   exact-eigen   ExactKnn (blocked matrix products, all threads) beside this
+//   verity-exact   ExactKnn (blocked matrix products, all threads) beside this
 //                 machine's measured FMA peak ("gflops", "peak_gflops")
 // stdout: one JSON line per (system, ef) (PrintJson); stderr: progress and a
 // summary with the ratios #7 names.
@@ -64,7 +64,7 @@ constexpr char kUsage[] =
     "  --data-dir DIR where the engine's temporary database directory is created\n"
     "                 (a fresh verity-bench-XXXXXX inside it, removed at the end; default /tmp)\n"
     "  --ef LIST      comma-separated search ef values (default 10,11,12,13,14,16,18,20,24,32,40,64,96,128)\n"
-    "  --systems LIST any of hnswlib,verity,verity-batch,exact-eigen (default all)\n";
+    "  --systems LIST any of hnswlib,verity,verity-batch,verity-exact (default all)\n";
 
 // Removes the directory it holds when it goes out of scope.
 class TempDir {
@@ -300,7 +300,7 @@ double MeasureFmaPeakGflops() {
 
 SystemRun RunExact(const Dataset& data, const GroundTruth& truth) {
   SystemRun run;
-  run.name = "exact-eigen";
+  run.name = "verity-exact";
   const double peak = MeasureFmaPeakGflops();
   double best_s = 1e300;
   std::vector<std::vector<ExactNeighbor>> exact;
@@ -323,7 +323,7 @@ SystemRun RunExact(const Dataset& data, const GroundTruth& truth) {
   std::snprintf(extra, sizeof(extra), ", \"threads\": %d, \"gflops\": %.1f, \"peak_gflops\": %.1f, \"peak_fraction\": %.3f",
                 omp_get_max_threads(), gflops, peak, peak > 0 ? gflops / peak : 0.0);
   PrintJson(run, data, run.points.back(), extra);
-  std::fprintf(stderr, "exact-eigen: %zu x %zu x %zu in %.3f s: %.1f GFLOP/s, measured FMA peak %.1f GFLOP/s (%.0f%%)\n",
+  std::fprintf(stderr, "verity-exact: %zu x %zu x %zu in %.3f s: %.1f GFLOP/s, measured FMA peak %.1f GFLOP/s (%.0f%%)\n",
                data.n_queries, data.n, data.dim, best_s, gflops, peak, peak > 0 ? 100 * gflops / peak : 0.0);
   return run;
 }
@@ -336,7 +336,7 @@ void PrintSummary(const std::vector<SystemRun>& runs, const Dataset& data) {
   for (const SystemRun& run : runs) {
     if (run.name == VERITY_HNSWLIB_NAME) hnsw = &run;
     if (run.name == "verity") verity = &run;
-    if (run.name == "exact-eigen") continue;
+    if (run.name == "verity-exact") continue;
     const Point* best = BestAtTarget(run);
     if (best != nullptr) {
       std::fprintf(stderr, "  %-14s best QPS at recall@10 >= %.2f: %.1f (ef=%u, recall %.4f, p99 %.1f us), %.0f B/vector\n",
@@ -393,7 +393,7 @@ int Main(int argc, char** argv) {
     if (!verity.ok()) return fail(verity.status());
     for (SystemRun& run : *verity) runs.push_back(std::move(run));
   }
-  if (options.Wants("exact-eigen")) runs.push_back(RunExact(*data, truth));
+  if (options.Wants("verity-exact")) runs.push_back(RunExact(*data, truth));
   PrintSummary(runs, *data);
   return 0;
 }

@@ -21,7 +21,7 @@ STYLE = {
     "hnswlib": ("tab:blue", "s", "-"),
     "hnswlib-native": ("tab:cyan", "s", "-"),
     "faiss-hnsw": ("tab:green", "^", "-"),
-    "exact-eigen": ("black", "*", ""),
+    "verity-exact": ("black", "*", ""),
     "faiss-flat": ("tab:gray", "*", ""),
 }
 LABEL = {
@@ -30,7 +30,7 @@ LABEL = {
     "hnswlib": "hnswlib (same flags)",
     "hnswlib-native": "hnswlib -march=native",
     "faiss-hnsw": "FAISS IndexHNSWFlat",
-    "exact-eigen": "exact (Verity, Eigen GEMM)",
+    "verity-exact": "exact (Verity ExactKnn)",
     "faiss-flat": "FAISS IndexFlatL2",
 }
 

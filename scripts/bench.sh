@@ -60,7 +60,7 @@ dataset() {
   run "$label hnswlib" "$b/verity_bench_engine" "${args[@]}" --systems hnswlib
   run "$label hnswlib-native" "$b/verity_bench_engine_native" "${args[@]}" --systems hnswlib-native
   run "$label verity" "$b/verity_bench_engine" "${args[@]}" --systems verity,verity-batch
-  run "$label exact" "$b/verity_bench_engine" "${args[@]}" --systems exact-eigen
+  run "$label exact" "$b/verity_bench_engine" "${args[@]}" --systems verity-exact
   if [ "$faiss" = 1 ]; then
     run "$label faiss" "$b/verity_bench_faiss" "${args[@]}"
   else

@@ -1,6 +1,10 @@
 // Exact k-nearest-neighbour search over plain arrays, as a blocked matrix
-// product (Eigen) parallel over query blocks (OpenMP). Used for ground truth
-// in tests and benchmarks; the engine's own exact path is in HnswGraph.
+// product parallel over base blocks (OpenMP): register-blocked AVX-512F or
+// AVX2 + FMA tiles over a packed copy of each base block, or Eigen where
+// neither runs (engine/src/exact_knn_paths.h; VERITY_KERNELS narrows the
+// choice as for the distance kernels). Measured at 77-80% of this machine's
+// FMA peak (docs/benchmarks.md). Used for ground truth in tests and
+// benchmarks; the engine's own exact path is in HnswGraph.
 //
 // Thread-safety: pure function; it uses the OpenMP thread team internally.
 #pragma once
