@@ -51,7 +51,7 @@ constexpr char kUsage[] =
     "  snapshot export NAME EXPORT_NAME [--at POINT] | snapshot export --all EXPORT_NAME\n"
     "  snapshot import EXPORT_NAME [--as NEW] [--replace]\n"
     "  retrieve NAME (--vector '[...]' | --vector-file FILE) [--query-text T] [-k 10] [--ef N] [--filter EXPR]\n"
-    "           [--at POINT] [--budget TOKENS] [--prompt NAME@VERSION] [--trace-id ID]\n"
+    "           [--at POINT] [--budget TOKENS] [--prompt PROMPT] [--trace-id ID]\n"
     "  answer RETRIEVAL_ID (--text T | --file F) [--model M] [--prompt-tokens N] [--completion-tokens N]\n"
     "  log list [--collection NAME] [--since T] [--until T] [--kind retrieval|answer] [--limit 100]\n"
     "  log show RETRIEVAL_ID | log verify\n"
@@ -61,8 +61,15 @@ constexpr char kUsage[] =
     "  audit RETRIEVAL_ID [--answer-file F | --answer TEXT] [--threshold X] [--html FILE]\n"
     "  audit --collection NAME [--since T] [--until T] [--threshold X] [--low-g X] [--worst N] [--html FILE]\n"
     "                                      groundedness of answers against their logged context\n"
+    "  prompt create NAME (--template T | --template-file F) [--config JSON] [--author A] [--message M]\n"
+    "                [--label L[,L...]]   a new immutable version; labels move to it\n"
+    "  prompt get PROMPT | prompt list | prompt versions NAME | prompt diff NAME FROM TO\n"
+    "  prompt label NAME LABEL VERSION [--actor A]   (rollback: move production back)\n"
+    "  prompt history NAME [--label L]\n"
+    "  prompt render PROMPT [--vars JSON | --vars-file F]\n"
     "\n"
     "T: RFC 3339 UTC (2026-11-27T10:00:00Z) or Unix seconds\n"
+    "PROMPT: NAME (its production label), NAME@VERSION or NAME@LABEL   (docs/prompts.md)\n"
     "POINT (also FROM, TO): a version number, or a snapshot name of the collection\n"
     "filters: lang = \"en\" and year >= 2020 and tags any [\"a\", \"b\"]   (docs/filters.md)\n"
     "defaults: --addr 127.0.0.1:7420 (or $VERITY_ADDR), --timeout-ms 30000\n"
@@ -266,6 +273,8 @@ class Cli {
   Status Replay(const Args& args);
   Status Audit(const Args& args);
   Status AuditCollection(const Args& args);
+  Status Prompt(const Args& args);
+  void PrintPrompt(const PromptVersion& p);
 
   void PrintCollections(const std::vector<CollectionInfo>& all);
   void PrintSnapshots(const std::vector<SnapshotInfo>& all);
@@ -295,6 +304,7 @@ Status Cli::Run(const std::string& command, const Args& args) {
   if (command == "log") return Log(args);
   if (command == "replay") return Replay(args);
   if (command == "audit") return Audit(args);
+  if (command == "prompt") return Prompt(args);
   throw UsageError{"unknown command \"" + command + "\""};
 }
 
@@ -833,13 +843,9 @@ Status Cli::Retrieve(const Args& args) {
   request.at = at.snapshot.empty() ? at.version : std::nullopt;
   request.snapshot = at.snapshot;
   request.token_budget = Count32(args, "budget");
-  if (auto prompt = args.Option("prompt")) {
-    const size_t sep = prompt->rfind('@');
-    if (sep == std::string::npos || sep == 0 || sep + 1 == prompt->size()) {
-      throw UsageError{"--prompt: expected NAME@VERSION, got \"" + *prompt + "\""};
-    }
-    request.prompt = *prompt;
-  }
+  // A registered prompt (NAME, NAME@VERSION, NAME@LABEL) is logged as the
+  // exact version it resolves to; other text as given.
+  request.prompt = args.Option("prompt").value_or("");
   request.client_trace_id = args.Option("trace-id").value_or("");
   VERITY_ASSIGN_OR_RETURN(RetrieveResult r, client_->Retrieve(request));
   if (json_) {
@@ -863,13 +869,14 @@ Status Cli::Retrieve(const Args& args) {
                       {"chunks", chunks},
                       {"context", r.context},
                       {"context_sha256", r.context_sha256},
-                      {"context_tokens", r.context_tokens}}
+                      {"context_tokens", r.context_tokens},
+                      {"prompt", r.prompt}}
                      .dump()
               << "\n";
     return Status::Ok();
   }
   std::cout << "retrieval " << r.retrieval_id << "  (log record " << r.log_seq << ", version " << r.version
-            << (r.exact ? ", exact search" : "") << ")\n";
+            << (r.exact ? ", exact search" : "") << (r.prompt.empty() ? "" : ", prompt " + r.prompt) << ")\n";
   std::vector<std::vector<std::string>> rows;
   size_t in_context = 0;
   for (size_t i = 0; i < r.chunks.size(); ++i) {
@@ -1349,6 +1356,200 @@ Status Cli::AuditCollection(const Args& args) {
     std::cout << "report written to " << *html << " (" << b.audits.size() << " answers)\n";
   }
   return Status::Ok();
+}
+
+// --- prompt ----------------------------------------------------------------------
+
+Json PromptJson(const PromptVersion& p) {
+  return {{"name", p.name},       {"version", p.version},   {"template", p.template_text},
+          {"config_json", p.config_json}, {"author", p.author}, {"message", p.message},
+          {"created_at_us", p.created_at_us}, {"variables", p.variables}, {"labels", p.labels}};
+}
+
+Json LabelMoveJson(const PromptLabelEvent& m) {
+  return {{"name", m.name},   {"label", m.label}, {"version", m.version}, {"previous_version", m.previous_version},
+          {"actor", m.actor}, {"moved_at_us", m.moved_at_us}};
+}
+
+// NAME, NAME@VERSION or NAME@LABEL.
+PromptRef PromptArg(const std::string& text) {
+  Result<PromptRef> ref = ParsePromptRef(text);
+  if (!ref.ok()) throw UsageError{ref.status().message()};
+  return *ref;
+}
+
+uint32_t VersionArg(const std::string& text, const char* what) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 10 ||
+      std::stoull(text) == 0 || std::stoull(text) > UINT32_MAX) {
+    throw UsageError{std::string(what) + ": \"" + text + "\" is not a version number (1, 2, ...)"};
+  }
+  return static_cast<uint32_t>(std::stoull(text));
+}
+
+void Cli::PrintPrompt(const PromptVersion& p) {
+  if (json_) {
+    std::cout << PromptJson(p).dump() << "\n";
+    return;
+  }
+  std::string labels;
+  for (const auto& l : p.labels) labels += (labels.empty() ? "" : ", ") + l;
+  std::cout << p.name << "@" << p.version << (labels.empty() ? "" : "  (" + labels + ")") << "\n"
+            << "created " << TimeText(p.created_at_us) << " UTC" << (p.author.empty() ? "" : " by " + p.author)
+            << (p.message.empty() ? "" : ": " + p.message) << "\n";
+  if (!p.variables.empty()) {
+    std::string vars;
+    for (const auto& v : p.variables) vars += (vars.empty() ? "" : ", ") + v;
+    std::cout << "variables: " << vars << "\n";
+  }
+  if (!p.config_json.empty()) std::cout << "config: " << p.config_json << "\n";
+  std::cout << "---\n" << p.template_text << (p.template_text.empty() || p.template_text.back() != '\n' ? "\n" : "");
+}
+
+Status Cli::Prompt(const Args& args) {
+  const std::string& sub = args.At(0, "prompt subcommand (create, get, list, versions, diff, label, history, render)");
+  if (sub == "list") {
+    VERITY_ASSIGN_OR_RETURN(auto all, client_->ListPrompts());
+    if (json_) {
+      Json out = Json::array();
+      for (const auto& p : all) out.push_back({{"name", p.name}, {"latest_version", p.latest_version}, {"labels", p.labels}});
+      std::cout << out.dump() << "\n";
+      return Status::Ok();
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : all) {
+      std::string labels;
+      for (const auto& [label, version] : p.labels) {
+        labels += (labels.empty() ? "" : ", ") + label + "=" + std::to_string(version);
+      }
+      rows.push_back({p.name, std::to_string(p.latest_version), labels});
+    }
+    PrintTable({"NAME", "LATEST", "LABELS"}, rows);
+    return Status::Ok();
+  }
+  if (sub == "create") {
+    PromptDraft draft;
+    draft.name = args.At(1, "prompt name");
+    if (auto text = args.Option("template")) {
+      if (args.Option("template-file")) throw UsageError{"prompt create takes --template or --template-file, not both"};
+      draft.template_text = *text;
+    } else if (auto file = args.Option("template-file")) {
+      VERITY_ASSIGN_OR_RETURN(draft.template_text, ReadWholeFile(*file, "--template-file"));
+    } else {
+      throw UsageError{"prompt create needs --template T or --template-file F"};
+    }
+    draft.config_json = args.Option("config").value_or("");
+    draft.author = args.Option("author").value_or("");
+    draft.message = args.Option("message").value_or("");
+    if (auto labels = args.Option("label")) {
+      std::stringstream list(*labels);
+      for (std::string label; std::getline(list, label, ',');) draft.labels.push_back(label);
+    }
+    VERITY_ASSIGN_OR_RETURN(PromptVersion p, client_->CreatePromptVersion(draft));
+    PrintPrompt(p);
+    return Status::Ok();
+  }
+  if (sub == "get") {
+    VERITY_ASSIGN_OR_RETURN(PromptVersion p, client_->GetPrompt(PromptArg(args.At(1, "prompt (NAME[@VERSION|@LABEL])"))));
+    PrintPrompt(p);
+    return Status::Ok();
+  }
+  if (sub == "versions") {
+    VERITY_ASSIGN_OR_RETURN(auto versions, client_->ListPromptVersions(args.At(1, "prompt name")));
+    if (json_) {
+      Json out = Json::array();
+      for (const auto& p : versions) out.push_back(PromptJson(p));
+      std::cout << out.dump() << "\n";
+      return Status::Ok();
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : versions) {
+      std::string labels;
+      for (const auto& l : p.labels) labels += (labels.empty() ? "" : ", ") + l;
+      rows.push_back({std::to_string(p.version), TimeText(p.created_at_us), p.author, labels, p.message});
+    }
+    PrintTable({"VERSION", "CREATED (UTC)", "AUTHOR", "LABELS", "MESSAGE"}, rows);
+    return Status::Ok();
+  }
+  if (sub == "diff") {
+    const std::string& name = args.At(1, "prompt name");
+    const uint32_t from = VersionArg(args.At(2, "FROM version"), "FROM");
+    const uint32_t to = VersionArg(args.At(3, "TO version"), "TO");
+    VERITY_ASSIGN_OR_RETURN(PromptDiff d, client_->DiffPrompt(name, from, to));
+    if (json_) {
+      std::cout << Json{{"name", name},
+                        {"from", from},
+                        {"to", to},
+                        {"template_diff", d.template_diff},
+                        {"config_changed", d.config_changed},
+                        {"from_config_json", d.from_config},
+                        {"to_config_json", d.to_config}}
+                       .dump()
+                << "\n";
+      return Status::Ok();
+    }
+    std::cout << "--- " << name << "@" << from << "\n+++ " << name << "@" << to << "\n";
+    std::cout << (d.template_diff.empty() ? "(templates are equal)\n" : d.template_diff);
+    if (d.config_changed) std::cout << "config: " << d.from_config << " -> " << d.to_config << "\n";
+    return Status::Ok();
+  }
+  if (sub == "label") {
+    const std::string& name = args.At(1, "prompt name");
+    const std::string& label = args.At(2, "label");
+    const uint32_t version = VersionArg(args.At(3, "version"), "VERSION");
+    VERITY_ASSIGN_OR_RETURN(PromptLabelEvent m,
+                            client_->SetPromptLabel(name, label, version, args.Option("actor").value_or("")));
+    if (json_) {
+      std::cout << LabelMoveJson(m).dump() << "\n";
+    } else {
+      std::cout << name << ": " << label << " -> " << m.version
+                << (m.previous_version ? " (was " + std::to_string(m.previous_version) + ")" : " (new label)") << "\n";
+    }
+    return Status::Ok();
+  }
+  if (sub == "history") {
+    const std::string& name = args.At(1, "prompt name");
+    VERITY_ASSIGN_OR_RETURN(auto moves, client_->PromptLabelHistory(name, args.Option("label").value_or("")));
+    if (json_) {
+      Json out = Json::array();
+      for (const auto& m : moves) out.push_back(LabelMoveJson(m));
+      std::cout << out.dump() << "\n";
+      return Status::Ok();
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& m : moves) {
+      rows.push_back({TimeText(m.moved_at_us), m.label, m.previous_version ? std::to_string(m.previous_version) : "-",
+                      std::to_string(m.version), m.actor});
+    }
+    PrintTable({"MOVED (UTC)", "LABEL", "FROM", "TO", "ACTOR"}, rows);
+    return Status::Ok();
+  }
+  if (sub == "render") {
+    const PromptRef ref = PromptArg(args.At(1, "prompt (NAME[@VERSION|@LABEL])"));
+    std::string vars_text = "{}";
+    if (auto vars = args.Option("vars")) {
+      if (args.Option("vars-file")) throw UsageError{"prompt render takes --vars or --vars-file, not both"};
+      vars_text = *vars;
+    } else if (auto file = args.Option("vars-file")) {
+      VERITY_ASSIGN_OR_RETURN(vars_text, ReadWholeFile(*file, "--vars-file"));
+    }
+    const Json parsed = Json::parse(vars_text, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+      throw UsageError{"--vars: expected a JSON object of strings, e.g. '{\"question\": \"...\"}'"};
+    }
+    std::map<std::string, std::string> variables;
+    for (const auto& [key, value] : parsed.items()) {
+      if (!value.is_string()) throw UsageError{"--vars: the value of \"" + key + "\" is not a string"};
+      variables[key] = value.get<std::string>();
+    }
+    VERITY_ASSIGN_OR_RETURN(auto rendered, client_->RenderPrompt(ref, variables));
+    if (json_) {
+      std::cout << Json{{"name", ref.name}, {"version", rendered.second}, {"text", rendered.first}}.dump() << "\n";
+    } else {
+      std::cout << rendered.first << (rendered.first.empty() || rendered.first.back() != '\n' ? "\n" : "");
+    }
+    return Status::Ok();
+  }
+  throw UsageError{"unknown prompt subcommand \"" + sub + "\""};
 }
 
 // The key in `path` (its first line, without surrounding white space).

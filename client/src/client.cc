@@ -9,6 +9,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "verity/v1/collections.grpc.pb.h"
 #include "verity/v1/context.grpc.pb.h"
+#include "verity/v1/prompts.grpc.pb.h"
 #include "verity/v1/records.grpc.pb.h"
 #include "verity/v1/search.grpc.pb.h"
 #include "verity/v1/snapshots.grpc.pb.h"
@@ -27,6 +28,7 @@ struct Client::Stubs {
   std::unique_ptr<v1::SnapshotService::Stub> snapshots;
   std::unique_ptr<v1::ContextService::Stub> context;
   std::unique_ptr<v1::LogService::Stub> log;
+  std::unique_ptr<v1::PromptService::Stub> prompts;
   std::unique_ptr<grpc::health::v1::Health::Stub> health;
 };
 
@@ -100,6 +102,7 @@ Client::Client(const ClientOptions& options) : options_(options), stubs_(std::ma
   stubs_->snapshots = v1::SnapshotService::NewStub(stubs_->channel);
   stubs_->context = v1::ContextService::NewStub(stubs_->channel);
   stubs_->log = v1::LogService::NewStub(stubs_->channel);
+  stubs_->prompts = v1::PromptService::NewStub(stubs_->channel);
   stubs_->health = grpc::health::v1::Health::NewStub(stubs_->channel);
 }
 
@@ -454,6 +457,86 @@ Result<BatchAuditResult> Client::AuditCollection(const BatchAuditRequest& audit)
   v1::AuditCollectionResponse response;
   VERITY_RPC_(log, AuditCollection, request, response);
   return FromProto(response);
+}
+
+// --- Prompt registry ------------------------------------------------------------
+
+Result<PromptVersion> Client::CreatePromptVersion(const PromptDraft& draft) {
+  v1::CreatePromptVersionRequest request;
+  wire::ToProto(draft, &request);
+  v1::CreatePromptVersionResponse response;
+  VERITY_RPC_(prompts, CreatePromptVersion, request, response);
+  return wire::FromProto(response.prompt());
+}
+
+Result<PromptVersion> Client::GetPrompt(const PromptRef& ref) {
+  v1::GetPromptRequest request;
+  wire::ToProto(ref, request.mutable_prompt());
+  v1::GetPromptResponse response;
+  VERITY_RPC_(prompts, GetPrompt, request, response);
+  return wire::FromProto(response.prompt());
+}
+
+Result<std::vector<PromptInfo>> Client::ListPrompts() {
+  v1::ListPromptsRequest request;
+  v1::ListPromptsResponse response;
+  VERITY_RPC_(prompts, ListPrompts, request, response);
+  std::vector<PromptInfo> out;
+  for (const auto& p : response.prompts()) out.push_back(wire::FromProto(p));
+  return out;
+}
+
+Result<std::vector<PromptVersion>> Client::ListPromptVersions(const std::string& name) {
+  v1::ListPromptVersionsRequest request;
+  request.set_name(name);
+  v1::ListPromptVersionsResponse response;
+  VERITY_RPC_(prompts, ListPromptVersions, request, response);
+  std::vector<PromptVersion> out;
+  for (const auto& p : response.versions()) out.push_back(wire::FromProto(p));
+  return out;
+}
+
+Result<PromptDiff> Client::DiffPrompt(const std::string& name, uint32_t from, uint32_t to) {
+  v1::DiffPromptRequest request;
+  request.set_name(name);
+  request.set_from_version(from);
+  request.set_to_version(to);
+  v1::DiffPromptResponse response;
+  VERITY_RPC_(prompts, DiffPrompt, request, response);
+  return wire::FromProto(response, name, from, to);
+}
+
+Result<PromptLabelEvent> Client::SetPromptLabel(const std::string& name, const std::string& label, uint32_t version,
+                                                const std::string& actor) {
+  v1::SetPromptLabelRequest request;
+  request.set_name(name);
+  request.set_label(label);
+  request.set_version(version);
+  request.set_actor(actor);
+  v1::SetPromptLabelResponse response;
+  VERITY_RPC_(prompts, SetPromptLabel, request, response);
+  return wire::FromProto(response.move(), name);
+}
+
+Result<std::vector<PromptLabelEvent>> Client::PromptLabelHistory(const std::string& name, const std::string& label) {
+  v1::GetLabelHistoryRequest request;
+  request.set_name(name);
+  request.set_label(label);
+  v1::GetLabelHistoryResponse response;
+  VERITY_RPC_(prompts, GetLabelHistory, request, response);
+  std::vector<PromptLabelEvent> out;
+  for (const auto& m : response.moves()) out.push_back(wire::FromProto(m, name));
+  return out;
+}
+
+Result<std::pair<std::string, uint32_t>> Client::RenderPrompt(const PromptRef& ref,
+                                                              const std::map<std::string, std::string>& variables) {
+  v1::RenderPromptRequest request;
+  wire::ToProto(ref, request.mutable_prompt());
+  for (const auto& [k, v] : variables) (*request.mutable_variables())[k] = v;
+  v1::RenderPromptResponse response;
+  VERITY_RPC_(prompts, RenderPrompt, request, response);
+  return std::make_pair(response.text(), response.version());
 }
 
 }  // namespace verity

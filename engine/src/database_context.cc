@@ -287,6 +287,10 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   if (request.at && !request.snapshot.empty()) {
     return Status::InvalidArgument("at: give a version or a snapshot, not both");
   }
+  // A registered prompt is logged as the exact version its label (or
+  // number) resolves to now, so an audit shows which prompt produced which
+  // answer even after the label moved.
+  VERITY_ASSIGN_OR_RETURN(const std::string prompt, impl_->ResolvePrompt(request.prompt));
   SearchRequest search;
   search.vector = request.vector;
   search.k = request.k;
@@ -340,6 +344,7 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   result.context = AssembleContext(result.chunks);
   result.context_sha256 = Sha256::Hex(result.context);
   result.context_tokens = used;
+  result.prompt = prompt;
   result.retrieval_id = NewRetrievalId();
 
   Impl::LogAppend append;
@@ -357,7 +362,7 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   e.set_ef(request.ef);
   e.set_filter(request.filter);
   e.set_token_budget(request.token_budget);
-  e.set_prompt(request.prompt);
+  e.set_prompt(prompt);
   e.set_client_trace_id(request.client_trace_id);
   e.set_client_id(request.client_id);
   e.set_exact(result.exact);
@@ -724,6 +729,7 @@ Result<AuditResult> Database::Audit(const AuditRequest& request) const {
   audit.retrieval_id = r.retrieval_id;
   audit.collection = r.collection;
   audit.version = r.version;
+  audit.prompt = r.prompt;
   if (request.answer) {
     audit.answer = *request.answer;
     audit.answer_recorded = false;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <map>
@@ -53,6 +54,7 @@ struct Database::Impl {
   Status SyncWal(uint64_t mark, const char* what);
 
   std::mutex ddl_mu;  // serialises CreateCollection and DropCollection
+  std::mutex prompts_mu;  // serialises prompt version creation and label moves (numbering)
   mutable std::shared_mutex collections_mu;
   std::map<std::string, std::shared_ptr<Collection>> collections;  // GUARDED_BY(collections_mu)
   uint32_t next_collection_id = 1;                                // GUARDED_BY(ddl_mu)
@@ -172,6 +174,26 @@ struct Database::Impl {
                                Version version, bool with_vector,
                                const rocksdb::ReadOptions& read = rocksdb::ReadOptions()) const;
   Result<SearchResult> SearchOne(const Collection& c, const SearchRequest& request) const;
+
+  // Prompt registry (database_prompts.cc). Reads need no lock (RocksDB's
+  // own consistency); version creation and label moves hold prompts_mu.
+  Result<PromptVersion> ReadPromptVersion(const std::string& name, uint32_t version) const;
+  Result<uint32_t> LatestPromptVersion(const std::string& name) const;  // 0: no such prompt
+  Result<std::map<std::string, uint32_t>> PromptLabels(const std::string& name) const;
+  Result<PromptVersion> ResolvePromptRef(const PromptRef& ref) const;
+  // A retrieval's prompt as the log records it: "name@N" for a registered
+  // prompt named as name, name@N or name@label (NotFound for an unknown
+  // version or label of it); anything else as given.
+  Result<std::string> ResolvePrompt(const std::string& prompt) const;
+  struct PromptLabelState {
+    std::map<std::string, uint32_t> labels;
+    uint64_t next_seq = 1;  // of the next label move
+  };
+  Result<PromptLabelState> LoadPromptLabelState(const std::string& name) const;
+  // Adds a label move to `batch` and to `state`.
+  PromptLabelEvent AddLabelMove(rocksdb::WriteBatch* batch, const std::string& name, const std::string& label,
+                                uint32_t version, const std::string& actor, int64_t now_us,
+                                PromptLabelState& state) const;
 };
 
 int64_t NowMicros();

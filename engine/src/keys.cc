@@ -24,6 +24,28 @@ uint64_t GetU64(const char* p) {
 
 std::string NextCollectionIdKey() { return "I"; }
 
+std::string PromptVersionPrefix(const std::string& name) { return "Q" + name + std::string(1, '\0'); }
+
+std::string PromptVersionKey(const std::string& name, uint32_t version) {
+  std::string k = PromptVersionPrefix(name);
+  PutU32(&k, version);
+  return k;
+}
+
+std::string PromptLabelPrefix(const std::string& name) { return "L" + name + std::string(1, '\0'); }
+
+std::string PromptLabelKey(const std::string& name, const std::string& label) {
+  return PromptLabelPrefix(name) + label;
+}
+
+std::string PromptMovePrefix(const std::string& name) { return "Y" + name + std::string(1, '\0'); }
+
+std::string PromptMoveKey(const std::string& name, uint64_t seq) {
+  std::string k = PromptMovePrefix(name);
+  PutU64(&k, seq);
+  return k;
+}
+
 std::string NameKey(const std::string& name) { return "N" + name; }
 
 std::string CollectionKey(uint32_t collection) {

@@ -45,6 +45,16 @@ std::string CollectionPrefix(uint32_t collection);  // rows, vectors, changes
 // The first key after every key with CollectionPrefix(collection).
 std::string CollectionEnd(uint32_t collection);
 
+// Prompt registry (meta CF): versions 'Q' + name + 0x00 + version (u32),
+// labels 'L' + name + 0x00 + label, label moves 'Y' + name + 0x00 + seq
+// (u64). The 0x00 ends the name (names never contain it).
+std::string PromptVersionPrefix(const std::string& name);
+std::string PromptVersionKey(const std::string& name, uint32_t version);
+std::string PromptLabelPrefix(const std::string& name);
+std::string PromptLabelKey(const std::string& name, const std::string& label);
+std::string PromptMovePrefix(const std::string& name);
+std::string PromptMoveKey(const std::string& name, uint64_t seq);
+
 std::string RowKey(uint32_t collection, std::string_view id, Version version);
 // The first row key of the id after `id` (skips every version of `id`).
 std::string RowKeyAfterId(uint32_t collection, std::string_view id);

@@ -474,6 +474,7 @@ void ToProto(const RetrieveResult& in, v1::RetrieveResponse* out) {
   out->set_context(in.context);
   out->set_context_sha256(in.context_sha256);
   out->set_context_tokens(in.context_tokens);
+  out->set_prompt(in.prompt);
 }
 
 RetrieveResult FromProto(const v1::RetrieveResponse& in) {
@@ -486,6 +487,7 @@ RetrieveResult FromProto(const v1::RetrieveResponse& in) {
   out.context = in.context();
   out.context_sha256 = in.context_sha256();
   out.context_tokens = in.context_tokens();
+  out.prompt = in.prompt();
   return out;
 }
 
@@ -762,6 +764,7 @@ void ToProto(const AuditResult& in, v1::AuditResponse* out) {
   out->set_version(in.version);
   out->set_answer(in.answer);
   out->set_answer_recorded(in.answer_recorded);
+  out->set_prompt(in.prompt);
   for (const auto& c : in.chunks) {
     auto* chunk = out->add_chunks();
     chunk->set_id(c.id);
@@ -799,6 +802,7 @@ Result<AuditResult> FromProto(const v1::AuditResponse& in, const std::string& fi
   out.version = in.version();
   out.answer = in.answer();
   out.answer_recorded = in.answer_recorded();
+  out.prompt = in.prompt();
   for (const auto& c : in.chunks()) out.chunks.push_back(SourceChunk{c.id(), c.text()});
   GroundednessResult& r = out.result;
   r.scorer_version = in.scorer_version();
@@ -879,6 +883,116 @@ Result<BatchAuditResult> FromProto(const v1::AuditCollectionResponse& in) {
     out.audits.push_back(std::move(a));
   }
   return out;
+}
+
+// --- Prompts ----------------------------------------------------------------
+
+void ToProto(const PromptVersion& in, v1::Prompt* out) {
+  out->set_name(in.name);
+  out->set_version(in.version);
+  out->set_template_(in.template_text);
+  out->set_config_json(in.config_json);
+  out->set_author(in.author);
+  out->set_message(in.message);
+  out->set_created_at_us(in.created_at_us);
+  for (const auto& v : in.variables) out->add_variables(v);
+  for (const auto& l : in.labels) out->add_labels(l);
+}
+
+PromptVersion FromProto(const v1::Prompt& in) {
+  PromptVersion out;
+  out.name = in.name();
+  out.version = in.version();
+  out.template_text = in.template_();
+  out.config_json = in.config_json();
+  out.author = in.author();
+  out.message = in.message();
+  out.created_at_us = in.created_at_us();
+  out.variables.assign(in.variables().begin(), in.variables().end());
+  out.labels.assign(in.labels().begin(), in.labels().end());
+  return out;
+}
+
+PromptRef FromProto(const v1::PromptSelector& in) {
+  PromptRef out;
+  out.name = in.name();
+  if (in.which_case() == v1::PromptSelector::kVersion) out.version = in.version();
+  if (in.which_case() == v1::PromptSelector::kLabel) out.label = in.label();
+  return out;
+}
+
+void ToProto(const PromptRef& in, v1::PromptSelector* out) {
+  out->set_name(in.name);
+  if (in.version) {
+    out->set_version(*in.version);
+  } else if (!in.label.empty()) {
+    out->set_label(in.label);
+  }
+}
+
+void ToProto(const PromptLabelEvent& in, v1::LabelMove* out) {
+  out->set_label(in.label);
+  out->set_version(in.version);
+  out->set_previous_version(in.previous_version);
+  out->set_actor(in.actor);
+  out->set_moved_at_us(in.moved_at_us);
+}
+
+PromptLabelEvent FromProto(const v1::LabelMove& in, const std::string& name) {
+  return {name, in.label(), in.version(), in.previous_version(), in.actor(), in.moved_at_us()};
+}
+
+void ToProto(const PromptInfo& in, v1::PromptSummary* out) {
+  out->set_name(in.name);
+  out->set_latest_version(in.latest_version);
+  for (const auto& [label, version] : in.labels) (*out->mutable_labels())[label] = version;
+}
+
+PromptInfo FromProto(const v1::PromptSummary& in) {
+  PromptInfo out;
+  out.name = in.name();
+  out.latest_version = in.latest_version();
+  for (const auto& [label, version] : in.labels()) out.labels[label] = version;
+  return out;
+}
+
+void ToProto(const PromptDiff& in, v1::DiffPromptResponse* out) {
+  out->set_template_diff(in.template_diff);
+  out->set_config_changed(in.config_changed);
+  out->set_from_config_json(in.from_config);
+  out->set_to_config_json(in.to_config);
+}
+
+PromptDiff FromProto(const v1::DiffPromptResponse& in, const std::string& name, uint32_t from, uint32_t to) {
+  PromptDiff out;
+  out.name = name;
+  out.from = from;
+  out.to = to;
+  out.template_diff = in.template_diff();
+  out.config_changed = in.config_changed();
+  out.from_config = in.from_config_json();
+  out.to_config = in.to_config_json();
+  return out;
+}
+
+PromptDraft FromProto(const v1::CreatePromptVersionRequest& in) {
+  PromptDraft out;
+  out.name = in.name();
+  out.template_text = in.template_();
+  out.config_json = in.config_json();
+  out.author = in.author();
+  out.message = in.message();
+  out.labels.assign(in.labels().begin(), in.labels().end());
+  return out;
+}
+
+void ToProto(const PromptDraft& in, v1::CreatePromptVersionRequest* out) {
+  out->set_name(in.name);
+  out->set_template_(in.template_text);
+  out->set_config_json(in.config_json);
+  out->set_author(in.author);
+  out->set_message(in.message);
+  for (const auto& l : in.labels) out->add_labels(l);
 }
 
 }  // namespace verity::wire

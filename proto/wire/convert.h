@@ -20,6 +20,7 @@
 #include "verity/v1/context.pb.h"
 #include "verity/v1/records.pb.h"
 #include "verity/v1/search.pb.h"
+#include "verity/v1/prompts.pb.h"
 #include "verity/v1/snapshots.pb.h"
 
 namespace verity::wire {
@@ -165,5 +166,19 @@ BatchAuditRequest FromProto(const v1::AuditCollectionRequest& in);
 void ToProto(const BatchAuditRequest& in, v1::AuditCollectionRequest* out);
 void ToProto(const BatchAuditResult& in, v1::AuditCollectionResponse* out);
 Result<BatchAuditResult> FromProto(const v1::AuditCollectionResponse& in);
+
+// --- Prompts (prompts.proto) ---------------------------------------------------
+void ToProto(const PromptVersion& in, v1::Prompt* out);
+PromptVersion FromProto(const v1::Prompt& in);
+PromptRef FromProto(const v1::PromptSelector& in);
+void ToProto(const PromptRef& in, v1::PromptSelector* out);
+void ToProto(const PromptLabelEvent& in, v1::LabelMove* out);
+PromptLabelEvent FromProto(const v1::LabelMove& in, const std::string& name);
+void ToProto(const PromptInfo& in, v1::PromptSummary* out);
+PromptInfo FromProto(const v1::PromptSummary& in);
+void ToProto(const PromptDiff& in, v1::DiffPromptResponse* out);
+PromptDiff FromProto(const v1::DiffPromptResponse& in, const std::string& name, uint32_t from, uint32_t to);
+PromptDraft FromProto(const v1::CreatePromptVersionRequest& in);
+void ToProto(const PromptDraft& in, v1::CreatePromptVersionRequest* out);
 
 }  // namespace verity::wire

@@ -31,7 +31,8 @@ constexpr int kExitListen = 3;
 // The wire API's services, as registered below.
 const std::vector<std::string> kServices = {"verity.v1.CollectionService", "verity.v1.RecordService",
                                             "verity.v1.SearchService",     "verity.v1.SnapshotService",
-                                            "verity.v1.ContextService",    "verity.v1.LogService"};
+                                            "verity.v1.ContextService",    "verity.v1.LogService",
+                                            "verity.v1.PromptService"};
 
 Result<std::string> ReadPem(const std::string& flag, const std::string& path) {
   std::ifstream in(path);
@@ -138,6 +139,7 @@ int Run(const ServerOptions& options) {
   SnapshotServiceImpl snapshots(deps);
   ContextServiceImpl context(deps);
   LogServiceImpl log_service(deps);
+  PromptServiceImpl prompts(deps);
 
   // The health service answers everyone, with or without a key: it tells
   // only whether the server is serving.
@@ -167,6 +169,7 @@ int Run(const ServerOptions& options) {
   builder.RegisterService(&snapshots);
   builder.RegisterService(&context);
   builder.RegisterService(&log_service);
+  builder.RegisterService(&prompts);
   builder.RegisterService(&health);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {

@@ -631,4 +631,84 @@ grpc::Status LogServiceImpl::AuditCollection(grpc::ServerContext* ctx, const v1:
   });
 }
 
+// ----- PromptService ----------------------------------------------------------
+
+grpc::Status PromptServiceImpl::CreatePromptVersion(grpc::ServerContext* ctx, const v1::CreatePromptVersionRequest* req,
+                                                    v1::CreatePromptVersionResponse* resp) {
+  return Serve(ctx, "CreatePromptVersion", deps_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(PromptVersion p, db_->CreatePromptVersion(wire::FromProto(*req)));
+    wire::ToProto(p, resp->mutable_prompt());
+    return Status::Ok();
+  });
+}
+
+grpc::Status PromptServiceImpl::GetPrompt(grpc::ServerContext* ctx, const v1::GetPromptRequest* req,
+                                          v1::GetPromptResponse* resp) {
+  return Serve(ctx, "GetPrompt", deps_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(PromptVersion p, db_->GetPrompt(wire::FromProto(req->prompt())));
+    wire::ToProto(p, resp->mutable_prompt());
+    return Status::Ok();
+  });
+}
+
+grpc::Status PromptServiceImpl::ListPrompts(grpc::ServerContext* ctx, const v1::ListPromptsRequest*,
+                                            v1::ListPromptsResponse* resp) {
+  return Serve(ctx, "ListPrompts", deps_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(auto all, db_->ListPrompts());
+    for (const auto& info : all) wire::ToProto(info, resp->add_prompts());
+    return Status::Ok();
+  });
+}
+
+grpc::Status PromptServiceImpl::ListPromptVersions(grpc::ServerContext* ctx, const v1::ListPromptVersionsRequest* req,
+                                                   v1::ListPromptVersionsResponse* resp) {
+  return Serve(ctx, "ListPromptVersions", deps_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(auto versions, db_->ListPromptVersions(req->name()));
+    for (const auto& p : versions) wire::ToProto(p, resp->add_versions());
+    return Status::Ok();
+  });
+}
+
+grpc::Status PromptServiceImpl::DiffPrompt(grpc::ServerContext* ctx, const v1::DiffPromptRequest* req,
+                                           v1::DiffPromptResponse* resp) {
+  return Serve(ctx, "DiffPrompt", deps_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(PromptDiff d, db_->DiffPrompt(req->name(), req->from_version(), req->to_version()));
+    wire::ToProto(d, resp);
+    return Status::Ok();
+  });
+}
+
+grpc::Status PromptServiceImpl::SetPromptLabel(grpc::ServerContext* ctx, const v1::SetPromptLabelRequest* req,
+                                               v1::SetPromptLabelResponse* resp) {
+  return Serve(ctx, "SetPromptLabel", deps_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(PromptLabelEvent move,
+                            db_->SetPromptLabel(req->name(), req->label(), req->version(), req->actor()));
+    wire::ToProto(move, resp->mutable_move());
+    return Status::Ok();
+  });
+}
+
+grpc::Status PromptServiceImpl::GetLabelHistory(grpc::ServerContext* ctx, const v1::GetLabelHistoryRequest* req,
+                                                v1::GetLabelHistoryResponse* resp) {
+  return Serve(ctx, "GetLabelHistory", deps_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(auto moves, db_->PromptLabelHistory(req->name(), req->label()));
+    for (const auto& m : moves) wire::ToProto(m, resp->add_moves());
+    return Status::Ok();
+  });
+}
+
+grpc::Status PromptServiceImpl::RenderPrompt(grpc::ServerContext* ctx, const v1::RenderPromptRequest* req,
+                                             v1::RenderPromptResponse* resp) {
+  return Serve(ctx, "RenderPrompt", deps_, [&](auto) -> Status {
+    const PromptRef ref = wire::FromProto(req->prompt());
+    VERITY_ASSIGN_OR_RETURN(PromptVersion p, db_->GetPrompt(ref));
+    std::map<std::string, std::string> variables(req->variables().begin(), req->variables().end());
+    // Render exactly the version read, even if a label moves meanwhile.
+    VERITY_ASSIGN_OR_RETURN(std::string text, RenderTemplate(p.template_text, variables));
+    resp->set_text(std::move(text));
+    resp->set_version(p.version);
+    return Status::Ok();
+  });
+}
+
 }  // namespace verity::server

@@ -17,6 +17,7 @@
 #include "verity/database.h"
 #include "verity/v1/collections.grpc.pb.h"
 #include "verity/v1/context.grpc.pb.h"
+#include "verity/v1/prompts.grpc.pb.h"
 #include "verity/v1/records.grpc.pb.h"
 #include "verity/v1/search.grpc.pb.h"
 #include "verity/v1/snapshots.grpc.pb.h"
@@ -183,6 +184,32 @@ class LogServiceImpl final : public v1::LogService::Service {
   const ServiceDeps deps_;
   Database* db_;
   const ServerOptions* options_;
+};
+
+// The prompt registry: versions, labels, history, diff, render.
+class PromptServiceImpl final : public v1::PromptService::Service {
+ public:
+  explicit PromptServiceImpl(const ServiceDeps& deps) : deps_(deps), db_(deps.db) {}
+  grpc::Status CreatePromptVersion(grpc::ServerContext* ctx, const v1::CreatePromptVersionRequest* req,
+                                   v1::CreatePromptVersionResponse* resp) override;
+  grpc::Status GetPrompt(grpc::ServerContext* ctx, const v1::GetPromptRequest* req,
+                         v1::GetPromptResponse* resp) override;
+  grpc::Status ListPrompts(grpc::ServerContext* ctx, const v1::ListPromptsRequest* req,
+                           v1::ListPromptsResponse* resp) override;
+  grpc::Status ListPromptVersions(grpc::ServerContext* ctx, const v1::ListPromptVersionsRequest* req,
+                                  v1::ListPromptVersionsResponse* resp) override;
+  grpc::Status DiffPrompt(grpc::ServerContext* ctx, const v1::DiffPromptRequest* req,
+                          v1::DiffPromptResponse* resp) override;
+  grpc::Status SetPromptLabel(grpc::ServerContext* ctx, const v1::SetPromptLabelRequest* req,
+                              v1::SetPromptLabelResponse* resp) override;
+  grpc::Status GetLabelHistory(grpc::ServerContext* ctx, const v1::GetLabelHistoryRequest* req,
+                               v1::GetLabelHistoryResponse* resp) override;
+  grpc::Status RenderPrompt(grpc::ServerContext* ctx, const v1::RenderPromptRequest* req,
+                            v1::RenderPromptResponse* resp) override;
+
+ private:
+  const ServiceDeps deps_;
+  Database* db_;
 };
 
 // The directory of export `name` inside options.export_dir (created if

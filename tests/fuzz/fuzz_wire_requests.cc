@@ -1,16 +1,20 @@
 // libFuzzer target: request validation and conversion for every RPC. The
-// first byte picks a request message, the rest is its wire encoding; it is
+// first byte picks a request message (12: a prompt version, whose template is
+// checked, rendered and diffed), the rest is its wire encoding; it is
 // parsed as verityd parses it and converted as the services convert it
 // (proto/wire/convert.h), records also through the engine's validation.
 // Anything must give a value or an error Status, never a crash.
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <string>
 
 #include "convert.h"
 #include "validate.h"
 #include "verity/v1/collections.pb.h"
+#include "verity/prompts.h"
 #include "verity/v1/context.pb.h"
+#include "verity/v1/prompts.pb.h"
 #include "verity/v1/records.pb.h"
 #include "verity/v1/search.pb.h"
 #include "verity/v1/snapshots.pb.h"
@@ -38,7 +42,7 @@ void ExpectError(const Status& s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  const uint8_t which = data[0] % 12;
+  const uint8_t which = data[0] % 13;
   ++data;
   --size;
   switch (which) {
@@ -127,6 +131,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto p = wire::RetentionFromProto(r, RetentionPolicy{}, "retention");
       ExpectError(p.status());
       if (p.ok()) ExpectError(ValidateRetention(*p));
+      break;
+    }
+    case 12: {
+      // The prompt registry's template checks, rendering and diff on a new
+      // version's text (docs/prompts.md).
+      v1::CreatePromptVersionRequest r;
+      if (!Parse(&r, data, size)) return 0;
+      const PromptDraft d = wire::FromProto(r);
+      const Status valid = ValidateTemplate(d.template_text);
+      ExpectError(valid);
+      std::map<std::string, std::string> values;
+      if (valid.ok()) {
+        for (const auto& v : TemplateVariables(d.template_text)) values[v] = d.author;
+      }
+      // With a value for every variable, a valid template renders.
+      if (RenderTemplate(d.template_text, values).ok() != valid.ok()) std::abort();
+      ExpectError(ParsePromptRef(d.name).status());
+      (void)LineDiff(d.template_text, d.message);
       break;
     }
   }

@@ -603,6 +603,38 @@ class ContextTest(ServerTestCase):
             self.db.record_answer(budgeted["retrieval_id"], b"bytes")
 
 
+class PromptTest(ServerTestCase):
+    def test_versions_labels_rollback_render(self):
+        name = self.name()
+        v1 = self.db.create_prompt(name, "Q: {{question}}\nC: {{context}}", config_json='{"t": 0}', author="ana",
+                                   labels=["production"])
+        self.assertEqual((v1["version"], v1["variables"], v1["labels"]), (1, ["question", "context"], ["production"]))
+        v2 = self.db.create_prompt(name, "Question: {{question}}\nContext: {{context}}", message="clearer")
+        self.assertEqual(v2["version"], 2)
+        self.db.set_prompt_label(name, "production", 2, actor="ops")
+        self.assertEqual(self.db.get_prompt(name)["version"], 2)
+        move = self.db.set_prompt_label(name, "production", 1, actor="ops")  # rollback
+        self.assertEqual((move["previous_version"], move["version"]), (2, 1))
+        self.assertEqual(self.db.get_prompt(name)["version"], 1)
+        self.assertEqual(self.db.get_prompt(f"{name}@2")["message"], "clearer")
+        self.assertEqual([m["version"] for m in self.db.prompt_label_history(name, "production")], [1, 2, 1])
+        text, version = self.db.render_prompt(name, {"question": "why", "context": "because"})
+        self.assertEqual((text, version), ("Q: why\nC: because", 1))
+        listed = [p for p in self.db.list_prompts() if p["name"] == name]
+        self.assertEqual(listed, [{"name": name, "latest_version": 2, "labels": {"production": 1}}])
+
+        coll = self.name() + "_c"
+        self.db.create_collection(coll, 2)
+        self.db.upsert(coll, [record("a", [1, 0], text="alpha")])
+        self.assertEqual(self.db.retrieve(coll, [1, 0], k=1, prompt=name)["prompt"], f"{name}@1")
+
+        self.assertVerityError("NOT_FOUND", "canary", self.db.get_prompt, f"{name}@canary")
+        self.assertVerityError("NOT_FOUND", "no version 7", self.db.get_prompt, f"{name}@7")
+        self.assertVerityError("INVALID_ARGUMENT", "byte", self.db.create_prompt, name, "broken {{")
+        self.assertVerityError("INVALID_ARGUMENT", "context", self.db.render_prompt, name, {"question": "q"})
+        self.assertEqual(len(self.db.prompt_label_history(name)), 3)
+
+
 class ErrorTest(ServerTestCase):
     def test_error_carries_code_message_and_cause(self):
         missing = self.name(".missing")
@@ -666,6 +698,8 @@ class RagExampleTest(ServerTestCase):
             self.assertEqual(int(m.group(2)), loaded)
             retrieval_ids.append(m.group(1))
             self.assertRegex(section, r"(?m)^answer recorded: log record \d+$")
+            # The registered prompt, logged as the exact version its label named.
+            self.assertRegex(section, r"(?m)^prompt: rag-demo@1 \(rendered: \d+ characters\)$")
         self.assertEqual(len(set(retrieval_ids)), 3)
 
         # The revision and the read at the version before it.

@@ -87,7 +87,6 @@ TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay
 
   // Usage errors exit 2; server refusals exit 1 with the code.
   REQUIRE(verity::test::RunCli(dir, addr, "retrieve docs -k 3").code == 2);
-  REQUIRE(verity::test::RunCli(dir, addr, "retrieve docs --vector '[0,1,0]' --prompt noversion").code == 2);
   Run refused = verity::test::RunCli(dir, addr, "retrieve docs --vector '[0,1,0]' --at ghost");
   REQUIRE(refused.code == 1);
   REQUIRE(refused.err.find("NOT_FOUND") != std::string::npos);

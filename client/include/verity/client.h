@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "verity/context.h"
+#include "verity/prompts.h"
 #include "verity/status.h"
 #include "verity/types.h"
 
@@ -183,6 +185,22 @@ class Client {
   // INVALID_ARGUMENT (threshold, low_g, worst over 1000, max_retrievals over
   // 10000).
   Result<BatchAuditResult> AuditCollection(const BatchAuditRequest& request);
+
+  // --- Prompt registry (verity/prompts.h, docs/prompts.md) -----------------
+  // INVALID_ARGUMENT for the template (naming the byte offset) or config;
+  // NOT_FOUND naming the prompt, version or label.
+  Result<PromptVersion> CreatePromptVersion(const PromptDraft& draft);
+  Result<PromptVersion> GetPrompt(const PromptRef& ref);
+  Result<std::vector<PromptInfo>> ListPrompts();
+  Result<std::vector<PromptVersion>> ListPromptVersions(const std::string& name);
+  Result<PromptDiff> DiffPrompt(const std::string& name, uint32_t from, uint32_t to);
+  Result<PromptLabelEvent> SetPromptLabel(const std::string& name, const std::string& label, uint32_t version,
+                                          const std::string& actor = "");
+  Result<std::vector<PromptLabelEvent>> PromptLabelHistory(const std::string& name, const std::string& label = "");
+  // The rendered text and the version rendered. INVALID_ARGUMENT naming a
+  // variable without a value.
+  Result<std::pair<std::string, uint32_t>> RenderPrompt(const PromptRef& ref,
+                                                        const std::map<std::string, std::string>& variables);
 
  private:
   struct Stubs;

@@ -244,6 +244,17 @@ def print_context(passages):
                             subsequent_indent="    "))
 
 
+# The prompt the application sends to its model, versioned in Verity's
+# prompt registry: a retrieval that names it is logged with the exact version
+# its production label pointed at, so an audit shows which prompt produced
+# which answer (docs/prompts.md).
+PROMPT_NAME = "rag-demo"
+PROMPT_TEMPLATE = (
+    "Answer the question using only the context below. If the context does not "
+    "contain the answer, say so.\n\nContext:\n{{context}}\n\nQuestion: {{question}}\nAnswer:"
+)
+
+
 def fake_llm(question, retrieval):
     """The stand-in language model: "answers" with the text of the best
     chunk in the context. A real application would send the question and
@@ -257,7 +268,7 @@ def ask(db, collection, question, filter, k, start_words, at=None):
     filter through the context service, which logs the retrieval. Returns
     (retrieval, passages)."""
     retrieval = db.retrieve(
-        collection, embed(question), k=k, query_text=question, filter=filter, at=at, prompt="rag-demo@1"
+        collection, embed(question), k=k, query_text=question, filter=filter, at=at, prompt=PROMPT_NAME
     )
     return retrieval, assemble_context(retrieval["chunks"], start_words)
 
@@ -297,6 +308,16 @@ def main():
 
         start_words = {c["id"]: c["metadata"]["start_word"] for c in chunks}
 
+        # ----- the prompt: registered once, then read by its label ------------
+        try:
+            prompt = db.get_prompt(PROMPT_NAME)
+        except verity_client.VerityError as e:
+            if e.code != "NOT_FOUND":
+                raise
+            prompt = db.create_prompt(PROMPT_NAME, PROMPT_TEMPLATE, author="rag_loop.py",
+                                      message="first version", labels=["production"])
+        print(f"prompt {PROMPT_NAME}@{prompt['version']} (production): variables {', '.join(prompt['variables'])}")
+
         # ----- questions: retrieve, answer, record the answer ------------------
         for n, (question, filter) in enumerate(QUESTIONS, 1):
             retrieval, passages = ask(db, args.collection, question, filter, args.k, start_words)
@@ -309,6 +330,8 @@ def main():
             print(f"top hit: {hits[0]['id']} ({DOCUMENTS[hits[0]['document_id']]['title']})")
             print_hits(hits)
             print_context(passages)
+            text, _ = db.render_prompt(retrieval["prompt"], {"context": retrieval["context"], "question": question})
+            print(f"prompt: {retrieval['prompt']} (rendered: {len(text)} characters)")
             answer = fake_llm(question, retrieval)
             record = db.record_answer(retrieval["retrieval_id"], answer, model="fake-llm (top chunk)",
                                       prompt_tokens=retrieval["context_tokens"],

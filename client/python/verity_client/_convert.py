@@ -255,6 +255,7 @@ def retrieval_from_proto(resp):
         "context": resp.context,
         "context_sha256": resp.context_sha256,
         "context_tokens": resp.context_tokens,
+        "prompt": resp.prompt,
     }
 
 
@@ -280,3 +281,29 @@ def check_filter(filter):
     if not isinstance(filter, str):
         raise TypeError(f"filter: expected the text syntax of docs/filters.md (str), got {type(filter).__name__}")
     return filter
+
+
+def prompt_from_proto(p):
+    """A prompt version as a dict."""
+    return {
+        "name": p.name,
+        "version": p.version,
+        "template": p.template,
+        "config_json": p.config_json,
+        "author": p.author,
+        "message": p.message,
+        "created_at_us": p.created_at_us,
+        "variables": list(p.variables),
+        "labels": list(p.labels),
+    }
+
+
+def label_move_from_proto(m):
+    """A label move as a dict."""
+    return {
+        "label": m.label,
+        "version": m.version,
+        "previous_version": m.previous_version,
+        "actor": m.actor,
+        "moved_at_us": m.moved_at_us,
+    }

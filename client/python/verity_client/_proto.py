@@ -11,6 +11,8 @@ try:
     from verity.v1 import common_pb2
     from verity.v1 import context_pb2
     from verity.v1 import context_pb2_grpc
+    from verity.v1 import prompts_pb2
+    from verity.v1 import prompts_pb2_grpc
     from verity.v1 import records_pb2
     from verity.v1 import records_pb2_grpc
     from verity.v1 import search_pb2
@@ -30,6 +32,8 @@ __all__ = [
     "common_pb2",
     "context_pb2",
     "context_pb2_grpc",
+    "prompts_pb2",
+    "prompts_pb2_grpc",
     "records_pb2",
     "records_pb2_grpc",
     "search_pb2",

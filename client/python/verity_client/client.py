@@ -13,6 +13,8 @@ from ._proto import (
     context_pb2_grpc,
     health_pb2,
     health_pb2_grpc,
+    prompts_pb2,
+    prompts_pb2_grpc,
     records_pb2,
     records_pb2_grpc,
     search_pb2,
@@ -113,6 +115,7 @@ class Client:
         self._search = search_pb2_grpc.SearchServiceStub(self._channel)
         self._context = context_pb2_grpc.ContextServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._prompts = prompts_pb2_grpc.PromptServiceStub(self._channel)
 
     def close(self):
         """Closes the channel; calls made afterwards fail."""
@@ -406,15 +409,16 @@ class Client:
         ``at`` is a version number, a snapshot name (str; logged by name) or
         None for the head. ``token_budget`` (None: no budget) keeps the
         best-ranked chunks whose estimated tokens (one per 4 bytes of text)
-        fit. ``query_text`` (the question), ``prompt`` ("name@version" of the
-        prompt template), ``client_trace_id`` and ``client_id`` are logged for
-        audits.
+        fit. ``query_text`` (the question), ``prompt`` (a registered prompt as
+        "name", "name@7" or "name@label", logged as the exact "name@N" it
+        resolves to; other text is logged as given), ``client_trace_id`` and
+        ``client_id`` are logged for audits.
 
         Returns a dict: retrieval_id ("rtv-" + 32 hex digits), log_seq,
         version (read), exact, chunks (nearest first: id, row_version,
         distance, text, text_sha256, document_id, tokens, in_context),
         context (the in-context texts joined by blank lines),
-        context_sha256, context_tokens.
+        context_sha256, context_tokens, prompt (as logged).
 
         Raises VerityError NOT_FOUND for the collection or snapshot,
         INVALID_ARGUMENT for the vector, k (1..--max-k), ef or the filter."""
@@ -456,3 +460,74 @@ class Client:
         resp = self._call("ContextService.RecordAnswer", self._context.RecordAnswer, request)
         return _convert.answer_record_from_proto(resp.record)
 
+    # ----- prompt registry (docs/prompts.md) ---------------------------------------
+
+    @staticmethod
+    def _selector(prompt):
+        """A PromptSelector from "name", "name@7" or "name@label"."""
+        if not isinstance(prompt, str) or not prompt:
+            raise TypeError("prompt: expected 'name', 'name@version' or 'name@label'")
+        name, _, which = prompt.partition("@")
+        selector = prompts_pb2.PromptSelector(name=name)
+        if which.isdigit():
+            selector.version = int(which)
+        elif which:
+            selector.label = which
+        return selector
+
+    def create_prompt(self, name, template, config_json=None, author=None, message=None, labels=()):
+        """Adds the next immutable version of prompt ``name`` (1 creates it)
+        and points ``labels`` (e.g. ["production"]) at it, in one write.
+        Returns the version as a dict (name, version, template, config_json,
+        author, message, created_at_us, variables, labels).
+
+        Raises VerityError INVALID_ARGUMENT for the template (unbalanced
+        braces, naming the byte offset) or a config that is not a JSON object."""
+        request = prompts_pb2.CreatePromptVersionRequest(
+            name=name,
+            template=template,
+            config_json=config_json or "",
+            author=author or "",
+            message=message or "",
+        )
+        request.labels.extend(labels)
+        resp = self._call("PromptService.CreatePromptVersion", self._prompts.CreatePromptVersion, request)
+        return _convert.prompt_from_proto(resp.prompt)
+
+    def get_prompt(self, prompt):
+        """One version: "name" (its production label), "name@7" or
+        "name@label". Raises VerityError NOT_FOUND naming what is missing."""
+        request = prompts_pb2.GetPromptRequest(prompt=self._selector(prompt))
+        resp = self._call("PromptService.GetPrompt", self._prompts.GetPrompt, request)
+        return _convert.prompt_from_proto(resp.prompt)
+
+    def list_prompts(self):
+        """Every prompt: a list of dicts (name, latest_version, labels)."""
+        resp = self._call("PromptService.ListPrompts", self._prompts.ListPrompts, prompts_pb2.ListPromptsRequest())
+        return [
+            {"name": p.name, "latest_version": p.latest_version, "labels": dict(p.labels)} for p in resp.prompts
+        ]
+
+    def set_prompt_label(self, name, label, version, actor=None):
+        """Points ``label`` at ``version`` (a rollback is moving "production"
+        back) and returns the recorded move (label, version,
+        previous_version, actor, moved_at_us)."""
+        request = prompts_pb2.SetPromptLabelRequest(name=name, label=label, version=version, actor=actor or "")
+        resp = self._call("PromptService.SetPromptLabel", self._prompts.SetPromptLabel, request)
+        return _convert.label_move_from_proto(resp.move)
+
+    def prompt_label_history(self, name, label=None):
+        """The moves of ``label`` (or of every label), oldest first."""
+        request = prompts_pb2.GetLabelHistoryRequest(name=name, label=label or "")
+        resp = self._call("PromptService.GetLabelHistory", self._prompts.GetLabelHistory, request)
+        return [_convert.label_move_from_proto(m) for m in resp.moves]
+
+    def render_prompt(self, prompt, variables):
+        """Renders a version's template with ``variables`` (a dict of str).
+        Returns (text, version). Raises VerityError INVALID_ARGUMENT naming a
+        variable the template uses without a value."""
+        request = prompts_pb2.RenderPromptRequest(prompt=self._selector(prompt))
+        for key, value in variables.items():
+            request.variables[key] = value
+        resp = self._call("PromptService.RenderPrompt", self._prompts.RenderPrompt, request)
+        return resp.text, resp.version

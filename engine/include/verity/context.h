@@ -31,7 +31,8 @@ struct RetrieveRequest {
   std::optional<Version> at;          // default: head
   std::string snapshot;               // or a snapshot name (then `at` must be unset)
   uint32_t token_budget = 0;          // 0 = no budget; else the context holds the best chunks that fit
-  std::string prompt;                 // optional "name@version" of the prompt used
+  std::string prompt;                 // optional prompt used: "name", "name@N" or "name@label" of a
+                                      // registered prompt (logged as the exact "name@N"), or free text
   std::string client_trace_id;        // optional; e.g. an OpenTelemetry trace id
   std::string client_id;              // optional; who asked
 };
@@ -57,6 +58,7 @@ struct RetrieveResult {
   std::string context;        // the assembled context: in-context texts joined by "\n\n"
   std::string context_sha256; // hex SHA-256 of `context`
   uint32_t context_tokens = 0;
+  std::string prompt;  // as logged: "name@N" for a registered prompt (prompts.h), else as given
 };
 
 struct AnswerRequest {
@@ -187,6 +189,7 @@ struct AuditResult {
   Version version = 0;
   std::string answer;
   bool answer_recorded = true;          // false when the answer was given with the request
+  std::string prompt;                   // the retrieval's prompt as logged ("name@N" when registered)
   std::vector<SourceChunk> chunks;      // the logged context, rebuilt from the rows
   GroundednessResult result;
 };

@@ -36,6 +36,7 @@
 
 #include "verity/context.h"
 #include "verity/filter.h"
+#include "verity/prompts.h"
 #include "verity/status.h"
 #include "verity/types.h"
 
@@ -200,6 +201,32 @@ class Database {
   // Removes log records older than DatabaseOptions::log_retention_seconds
   // and releases the versions only they pinned. Returns records removed.
   Result<uint64_t> GcLog();
+
+  // --- Prompt registry (verity/prompts.h, docs/prompts.md) -------------------
+  // Adds the next version of a prompt (1 for a new name); versions are
+  // immutable. Durable when it returns. Errors: InvalidArgument (name;
+  // template, naming the byte offset; config not a JSON object; sizes).
+  Result<PromptVersion> CreatePromptVersion(const PromptDraft& draft);
+  // One version, by number or label (default production). Errors: NotFound
+  // (prompt, version, or label, naming it); InvalidArgument (name, label).
+  Result<PromptVersion> GetPrompt(const PromptRef& ref) const;
+  // Every prompt, sorted by name, with its latest version and labels.
+  Result<std::vector<PromptInfo>> ListPrompts() const;
+  // Every version of a prompt, oldest first. Errors: NotFound.
+  Result<std::vector<PromptVersion>> ListPromptVersions(const std::string& name) const;
+  // Points `label` at `version` (a rollback is moving production back) and
+  // records the move. Errors: NotFound (prompt or version); InvalidArgument
+  // (label; actor over 1024 bytes).
+  Result<PromptLabelEvent> SetPromptLabel(const std::string& name, const std::string& label, uint32_t version,
+                                          const std::string& actor);
+  // The moves of one label, or of all labels with label "", oldest first.
+  // Errors: NotFound (prompt).
+  Result<std::vector<PromptLabelEvent>> PromptLabelHistory(const std::string& name, const std::string& label = "") const;
+  // The differences between two versions. Errors: NotFound.
+  Result<PromptDiff> DiffPrompt(const std::string& name, uint32_t from, uint32_t to) const;
+  // Renders a version's template. Errors: as GetPrompt; InvalidArgument
+  // naming a variable the template uses that has no value.
+  Result<std::string> RenderPrompt(const PromptRef& ref, const std::map<std::string, std::string>& variables) const;
 
   // --- Snapshots, history, restore (docs/snapshots.md) ----------------------
   // Reads at a version below CollectionInfo::oldest_retained that no pin

@@ -211,6 +211,7 @@ struct Limits {
   static constexpr size_t kMaxSnapshotNameBytes = 128;
   static constexpr size_t kMaxDescriptionBytes = 4096;
   static constexpr size_t kMaxDiffLimit = 10000;
+  static constexpr size_t kMaxPromptBytes = 256 * 1024;  // a template, and a prompt config
 };
 
 }  // namespace verity

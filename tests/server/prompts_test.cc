@@ -1,0 +1,132 @@
+// The prompt registry over gRPC: the C++ client and the `verity prompt`
+// commands against a real verityd, the retrieval log recording the exact
+// version a label resolved to, and bad input with its gRPC code.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "engine/test_data.h"
+#include "server/server_process.h"
+#include "verity/client.h"
+
+using Json = nlohmann::json;
+using namespace verity;
+
+namespace {
+
+test::CliRun Ok(const test::TempDir& dir, const std::string& addr, const std::string& args) {
+  test::CliRun r = test::RunCli(dir, addr, args);
+  INFO("verity " << args << "\n" << r.err);
+  REQUIRE(r.code == 0);
+  return r;
+}
+
+void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+}  // namespace
+
+TEST_CASE("prompt registry over gRPC: versions, labels, rollback, render, and the logged version",
+          "[server][prompts]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
+  REQUIRE(server);
+  ClientOptions options;
+  options.address = server->address();
+  Client client(options);
+
+  auto v1 = client.CreatePromptVersion({"qa", "Answer {{question}} from {{context}}.", R"({"model": "m1"})", "ana",
+                                        "first", {"production"}});
+  REQUIRE(v1.ok());
+  CHECK(v1->version == 1);
+  CHECK(v1->variables == std::vector<std::string>{"question", "context"});
+  auto v2 = client.CreatePromptVersion({"qa", "Answer {{question}} only from {{context}}.", "", "bo", "", {}});
+  REQUIRE(v2.ok());
+  REQUIRE(client.SetPromptLabel("qa", "production", 2, "ops").ok());
+
+  CollectionConfig config;
+  config.name = "docs";
+  config.dimension = 3;
+  REQUIRE(client.CreateCollection(config).ok());
+  std::vector<Record> records;
+  for (int i = 0; i < 4; ++i) {
+    Record r;
+    r.id = "p" + std::to_string(i);
+    r.vector = {float(i), 1, 0};
+    r.text = "paragraph " + std::to_string(i);
+    records.push_back(r);
+  }
+  REQUIRE(client.Upsert("docs", records).ok());
+  RetrieveRequest retrieve;
+  retrieve.collection = "docs";
+  retrieve.vector = {1, 1, 0};
+  retrieve.k = 2;
+  retrieve.prompt = "qa";
+  auto before = client.Retrieve(retrieve);
+  REQUIRE(before.ok());
+  CHECK(before->prompt == "qa@2");
+
+  // Roll back with the CLI; the history shows every move.
+  Ok(dir, server->address(), "prompt label qa production 1 --actor oncall");
+  auto after = client.Retrieve(retrieve);
+  REQUIRE(after.ok());
+  CHECK(after->prompt == "qa@1");
+  REQUIRE(client.RecordAnswer({before->retrieval_id, "paragraph 1", "", 0, 0}).ok());
+  REQUIRE(client.RecordAnswer({after->retrieval_id, "paragraph 1", "", 0, 0}).ok());
+  AuditRequest audit;
+  audit.retrieval_id = before->retrieval_id;
+  CHECK(client.Audit(audit)->prompt == "qa@2");
+  audit.retrieval_id = after->retrieval_id;
+  CHECK(client.Audit(audit)->prompt == "qa@1");
+
+  const Json history = Json::parse(Ok(dir, server->address(), "--json prompt history qa --label production").out);
+  REQUIRE(history.size() == 3);
+  CHECK(history[2]["previous_version"] == 2);
+  CHECK(history[2]["version"] == 1);
+  CHECK(history[2]["actor"] == "oncall");
+
+  // get, versions, list, diff, render through the CLI, as JSON.
+  const Json got = Json::parse(Ok(dir, server->address(), "--json prompt get qa").out);
+  CHECK(got["version"] == 1);
+  CHECK(got["labels"] == Json::array({"production"}));
+  CHECK(Json::parse(Ok(dir, server->address(), "--json prompt get qa@2").out)["author"] == "bo");
+  CHECK(Json::parse(Ok(dir, server->address(), "--json prompt versions qa").out).size() == 2);
+  const Json list = Json::parse(Ok(dir, server->address(), "--json prompt list").out);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["latest_version"] == 2);
+  const Json diff = Json::parse(Ok(dir, server->address(), "--json prompt diff qa 1 2").out);
+  CHECK(diff["template_diff"].get<std::string>().find("+Answer {{question}} only from {{context}}.") !=
+        std::string::npos);
+  CHECK(diff["config_changed"] == true);
+  Write(dir.Sub("vars.json"), R"({"question": "Why?", "context": "the manual"})");
+  CHECK(Ok(dir, server->address(), "prompt render qa --vars-file " + dir.Sub("vars.json")).out ==
+        "Answer Why? from the manual.\n");
+
+  // Create from a file with the CLI, moving staging to it.
+  Write(dir.Sub("t.txt"), "Summarise {{context}} for {{audience}}.\n");
+  const Json v3 = Json::parse(Ok(dir, server->address(),
+                                 "--json prompt create qa --template-file " + dir.Sub("t.txt") +
+                                     " --label staging --author cli --message third")
+                                  .out);
+  CHECK(v3["version"] == 3);
+  CHECK(v3["labels"] == Json::array({"staging"}));
+
+  // Bad input: a clear error with its code and nothing changed.
+  CHECK(client.GetPrompt({"nope", std::nullopt, ""}).status().code() == StatusCode::kNotFound);
+  CHECK(client.GetPrompt({"qa", 9, ""}).status().code() == StatusCode::kNotFound);
+  CHECK(client.GetPrompt({"qa", std::nullopt, "canary"}).status().code() == StatusCode::kNotFound);
+  auto unbalanced = client.CreatePromptVersion({"qa", "Hello {{name", "", "", "", {}});
+  CHECK(unbalanced.status().code() == StatusCode::kInvalidArgument);
+  CHECK(unbalanced.status().message().find("byte 6") != std::string::npos);
+  auto missing = client.RenderPrompt({"qa", 1, ""}, {{"question", "q"}});
+  CHECK(missing.status().code() == StatusCode::kInvalidArgument);
+  CHECK(missing.status().message().find("\"context\"") != std::string::npos);
+  CHECK(client.SetPromptLabel("qa", "production", 42).status().code() == StatusCode::kNotFound);
+  retrieve.prompt = "qa@canary";
+  CHECK(client.Retrieve(retrieve).status().code() == StatusCode::kNotFound);
+  const test::CliRun bad = test::RunCli(dir, server->address(), "prompt get 'bad name'");
+  CHECK(bad.code != 0);
+  CHECK(client.ListPromptVersions("qa")->size() == 3);
+  CHECK(client.GetPrompt({"qa", std::nullopt, ""})->version == 1);
+  CHECK(client.Health().ok());
+}
