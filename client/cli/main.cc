@@ -67,6 +67,7 @@ constexpr char kUsage[] =
     "  prompt label NAME LABEL VERSION [--actor A]   (rollback: move production back)\n"
     "  prompt history NAME [--label L]\n"
     "  prompt render PROMPT [--vars JSON | --vars-file F]\n"
+    "  cache stats | cache clear             the answer cache (docs/answer-cache.md)\n"
     "\n"
     "T: RFC 3339 UTC (2026-11-27T10:00:00Z) or Unix seconds\n"
     "PROMPT: NAME (its production label), NAME@VERSION or NAME@LABEL   (docs/prompts.md)\n"
@@ -274,6 +275,7 @@ class Cli {
   Status Audit(const Args& args);
   Status AuditCollection(const Args& args);
   Status Prompt(const Args& args);
+  Status Cache(const Args& args);
   void PrintPrompt(const PromptVersion& p);
 
   void PrintCollections(const std::vector<CollectionInfo>& all);
@@ -305,6 +307,7 @@ Status Cli::Run(const std::string& command, const Args& args) {
   if (command == "replay") return Replay(args);
   if (command == "audit") return Audit(args);
   if (command == "prompt") return Prompt(args);
+  if (command == "cache") return Cache(args);
   throw UsageError{"unknown command \"" + command + "\""};
 }
 
@@ -1550,6 +1553,45 @@ Status Cli::Prompt(const Args& args) {
     return Status::Ok();
   }
   throw UsageError{"unknown prompt subcommand \"" + sub + "\""};
+}
+
+Status Cli::Cache(const Args& args) {
+  const std::string& sub = args.At(0, "cache subcommand (stats, clear)");
+  if (sub == "stats") {
+    VERITY_ASSIGN_OR_RETURN(CacheStats st, client_->GetCacheStats());
+    if (json_) {
+      std::cout << Json{{"entries", st.entries},
+                        {"bytes", st.bytes},
+                        {"max_entries", st.max_entries},
+                        {"max_bytes", st.max_bytes},
+                        {"stores", st.stores},
+                        {"exact_hits", st.exact_hits},
+                        {"semantic_hits", st.semantic_hits},
+                        {"misses", st.misses},
+                        {"refused_false_hits", st.refused_false_hits},
+                        {"evictions", st.evictions}}
+                       .dump()
+                << "\n";
+      return Status::Ok();
+    }
+    const uint64_t lookups = st.exact_hits + st.semantic_hits + st.misses;
+    char rate[32];
+    std::snprintf(rate, sizeof(rate), "%.1f%%", lookups ? 100.0 * (st.exact_hits + st.semantic_hits) / lookups : 0.0);
+    std::cout << "entries " << st.entries << " of " << st.max_entries << ", " << BytesText(st.bytes) << " of "
+              << BytesText(st.max_bytes) << "\n"
+              << "lookups " << lookups << ": " << st.exact_hits << " exact hits, " << st.semantic_hits
+              << " semantic hits, " << st.misses << " misses (hit rate " << rate << "), " << st.refused_false_hits
+              << " refused false hits\n"
+              << "stores " << st.stores << ", evictions " << st.evictions << "\n";
+    return Status::Ok();
+  }
+  if (sub == "clear") {
+    VERITY_RETURN_IF_ERROR(client_->ClearCache());
+    if (json_) std::cout << Json{{"cleared", true}}.dump() << "\n";
+    else std::cout << "answer cache cleared\n";
+    return Status::Ok();
+  }
+  throw UsageError{"unknown cache subcommand \"" + sub + "\""};
 }
 
 // The key in `path` (its first line, without surrounding white space).

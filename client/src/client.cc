@@ -7,6 +7,7 @@
 
 #include "convert.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "verity/v1/cache.grpc.pb.h"
 #include "verity/v1/collections.grpc.pb.h"
 #include "verity/v1/context.grpc.pb.h"
 #include "verity/v1/prompts.grpc.pb.h"
@@ -29,6 +30,7 @@ struct Client::Stubs {
   std::unique_ptr<v1::ContextService::Stub> context;
   std::unique_ptr<v1::LogService::Stub> log;
   std::unique_ptr<v1::PromptService::Stub> prompts;
+  std::unique_ptr<v1::CacheService::Stub> cache;
   std::unique_ptr<grpc::health::v1::Health::Stub> health;
 };
 
@@ -103,6 +105,7 @@ Client::Client(const ClientOptions& options) : options_(options), stubs_(std::ma
   stubs_->context = v1::ContextService::NewStub(stubs_->channel);
   stubs_->log = v1::LogService::NewStub(stubs_->channel);
   stubs_->prompts = v1::PromptService::NewStub(stubs_->channel);
+  stubs_->cache = v1::CacheService::NewStub(stubs_->channel);
   stubs_->health = grpc::health::v1::Health::NewStub(stubs_->channel);
 }
 
@@ -537,6 +540,38 @@ Result<std::pair<std::string, uint32_t>> Client::RenderPrompt(const PromptRef& r
   v1::RenderPromptResponse response;
   VERITY_RPC_(prompts, RenderPrompt, request, response);
   return std::make_pair(response.text(), response.version());
+}
+
+// --- Answer cache ---------------------------------------------------------------
+
+Status Client::CacheStore(const CacheStoreRequest& request) {
+  v1::CacheStoreRequest wire_request;
+  wire::ToProto(request, &wire_request);
+  v1::CacheStoreResponse response;
+  VERITY_RPC_(cache, CacheStore, wire_request, response);
+  return Status::Ok();
+}
+
+Result<CacheLookupResult> Client::CacheLookup(const CacheLookupRequest& request) {
+  v1::CacheLookupRequest wire_request;
+  wire::ToProto(request, &wire_request);
+  v1::CacheLookupResponse response;
+  VERITY_RPC_(cache, CacheLookup, wire_request, response);
+  return wire::FromProto(response);
+}
+
+Result<CacheStats> Client::GetCacheStats() {
+  v1::GetCacheStatsRequest request;
+  v1::GetCacheStatsResponse response;
+  VERITY_RPC_(cache, GetCacheStats, request, response);
+  return wire::FromProto(response);
+}
+
+Status Client::ClearCache() {
+  v1::ClearCacheRequest request;
+  v1::ClearCacheResponse response;
+  VERITY_RPC_(cache, ClearCache, request, response);
+  return Status::Ok();
 }
 
 }  // namespace verity

@@ -101,6 +101,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->options = options;
+  impl->answer_cache = std::make_unique<AnswerCache>(options.answer_cache_entries, options.answer_cache_bytes);
   impl->write_options.sync = options.sync_writes;
 
   std::error_code ec;
@@ -297,7 +298,8 @@ Result<std::shared_ptr<Collection>> Database::Impl::BuildCollection(const storag
   const GraphParams params{c->config.dimension, c->config.metric, c->config.m, c->config.ef_construction};
   const std::string path = GraphPath(c->id);
   Version covered = 0;
-  auto loaded = use_graph_file ? HnswGraph::Load(path, params, c->id, &covered)
+  const uint64_t labels = std::max<uint64_t>(meta.next_label(), c->nodes.size());
+  auto loaded = use_graph_file ? HnswGraph::Load(path, params, c->id, labels, &covered)
                                : Result<std::unique_ptr<HnswGraph>>(Status::NotFound("not used"));
   std::string reason;
   if (loaded.ok()) {

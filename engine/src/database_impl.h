@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <thread>
 
+#include "answer_cache.h"
 #include "collection.h"
 #include "kill_point.h"
 #include "verity/database.h"
@@ -55,6 +56,7 @@ struct Database::Impl {
 
   std::mutex ddl_mu;  // serialises CreateCollection and DropCollection
   std::mutex prompts_mu;  // serialises prompt version creation and label moves (numbering)
+  std::unique_ptr<AnswerCache> answer_cache;  // set at open; thread-safe itself
   mutable std::shared_mutex collections_mu;
   std::map<std::string, std::shared_ptr<Collection>> collections;  // GUARDED_BY(collections_mu)
   uint32_t next_collection_id = 1;                                // GUARDED_BY(ddl_mu)

@@ -1,14 +1,39 @@
 #include "export_manifest.h"
 
 #include <nlohmann/json.hpp>
+#include <limits>
 #include <set>
+#include <stdexcept>
 
 #include "validate.h"
 
 namespace verity {
+namespace {
+
+using Json = nlohmann::json;
+
+// object[key] as an integer of type T: a JSON integer within T's range.
+// nlohmann's get<T>() would convert a float (8.6e10) or an out-of-range
+// integer with undefined behaviour (found by fuzz_export_manifest).
+template <typename T>
+T Integer(const Json& object, const char* key) {
+  const Json& v = object.at(key);
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<T>::max());
+  if (v.is_number_unsigned()) {
+    const uint64_t x = v.get<uint64_t>();
+    if (x <= kMax) return static_cast<T>(x);
+  } else if (v.is_number_integer()) {
+    const int64_t x = v.get<int64_t>();
+    const bool fits = x < 0 ? (std::numeric_limits<T>::is_signed && x >= static_cast<int64_t>(std::numeric_limits<T>::min()))
+                            : static_cast<uint64_t>(x) <= kMax;
+    if (fits) return static_cast<T>(x);
+  }
+  throw std::out_of_range(std::string(key) + " is not an integer in range");
+}
+
+}  // namespace
 
 Result<std::vector<ManifestCollection>> ParseManifest(const std::string& dir, const std::string& text) {
-  using Json = nlohmann::json;
   auto bad = [](const std::string& what) { return Status::DataLoss("export: manifest.json: " + what); };
   Json m;
   try {
@@ -19,7 +44,7 @@ Result<std::vector<ManifestCollection>> ParseManifest(const std::string& dir, co
   std::vector<ManifestCollection> items;
   try {
     if (m.at("format").get<std::string>() != kExportFormat) return bad("not a Verity export");
-    const int version = m.at("format_version").get<int>();
+    const int version = Integer<int>(m, "format_version");
     if (version != kExportFormatVersion) {
       return Status::InvalidArgument("export: format version " + std::to_string(version) + " is not supported (this "
                                      "server reads version " + std::to_string(kExportFormatVersion) + ")");
@@ -27,21 +52,21 @@ Result<std::vector<ManifestCollection>> ParseManifest(const std::string& dir, co
     for (const auto& c : m.at("collections")) {
       ManifestCollection item;
       item.config.name = c.at("name").get<std::string>();
-      item.config.dimension = c.at("dimension").get<uint32_t>();
+      item.config.dimension = Integer<uint32_t>(c, "dimension");
       if (!ParseMetric(c.at("metric").get<std::string>(), &item.config.metric)) return bad("unknown metric");
-      item.config.m = c.at("m").get<uint32_t>();
-      item.config.ef_construction = c.at("ef_construction").get<uint32_t>();
-      item.config.default_ef = c.at("default_ef").get<uint32_t>();
-      item.config.retention.keep_versions = c.at("keep_versions").get<uint32_t>();
-      item.config.retention.keep_seconds = c.at("keep_seconds").get<int64_t>();
-      item.version = c.at("version").get<uint64_t>();
-      item.records = c.at("records").get<uint64_t>();
+      item.config.m = Integer<uint32_t>(c, "m");
+      item.config.ef_construction = Integer<uint32_t>(c, "ef_construction");
+      item.config.default_ef = Integer<uint32_t>(c, "default_ef");
+      item.config.retention.keep_versions = Integer<uint32_t>(c, "keep_versions");
+      item.config.retention.keep_seconds = Integer<int64_t>(c, "keep_seconds");
+      item.version = Integer<uint64_t>(c, "version");
+      item.records = Integer<uint64_t>(c, "records");
       const auto& files = c.at("files");
       if (files.size() != 1) return bad("expected one file per collection");
       item.file_name = files[0].at("path").get<std::string>();
       if (item.file_name != item.config.name + "/" + kExportRecordsFile) return bad("unexpected file " + item.file_name);
       item.file = dir + "/" + item.file_name;
-      item.bytes = files[0].at("bytes").get<uint64_t>();
+      item.bytes = Integer<uint64_t>(files[0], "bytes");
       item.sha256 = files[0].at("sha256").get<std::string>();
       if (Status s = ValidateCollectionConfig(item.config); !s.ok()) return bad(s.message());
       items.push_back(std::move(item));

@@ -620,6 +620,23 @@ const char* SentenceVerdictName(SentenceVerdict verdict) {
   return "not_scored";
 }
 
+std::vector<std::string> CriticalTokens(std::string_view text) {
+  Vocabulary vocab;
+  std::vector<std::string> out;
+  for (const ByteRange& range : SplitSentences(text)) {
+    const Content content = ContentOf(text, range.begin, range.end, vocab);
+    for (size_t k = 0; k < content.tokens.size(); ++k) {
+      const Token& t = content.tokens[k];
+      const bool first = (k == 0 && content.first_is_content);
+      const bool name = t.capital && !(first && IsOpener(t.norm));
+      if (t.number || t.negation || name) out.push_back(t.norm);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 Result<GroundednessResult> ScoreGroundedness(std::string_view answer, const std::vector<SourceChunk>& chunks,
                                              const GroundednessOptions& options) {
   if (!(options.threshold >= 0.0 && options.threshold <= 1.0)) {

@@ -651,7 +651,8 @@ Status HnswGraph::Save(const std::string& path, uint32_t collection_id, Version 
 }
 
 Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, const GraphParams& params,
-                                                   uint32_t collection_id, Version* covered_version) {
+                                                   uint32_t collection_id, uint64_t max_label_span,
+                                                   Version* covered_version) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Status::NotFound("no graph file " + path);
@@ -699,6 +700,10 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, cons
     return bad("bad quantizer parameters");
   }
   if (header.label_span < header.node_count || header.label_span > UINT32_MAX) return bad("bad label span");
+  if (header.label_span > max_label_span) {
+    return bad("label span " + std::to_string(header.label_span) + " is above the collection's " +
+               std::to_string(max_label_span) + " labels");
+  }
 
   auto created = Create(params, header.node_count);
   if (!created.ok()) return created.status();

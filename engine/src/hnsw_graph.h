@@ -57,10 +57,14 @@ class HnswGraph {
   static Result<std::unique_ptr<HnswGraph>> Create(const GraphParams& params, size_t capacity);
 
   // Reads and verifies a graph file written by Save for `collection_id` with
-  // the same params. On success sets *covered_version. Errors: NotFound (no
-  // file), DataLoss (anything that does not verify: the message says what).
+  // the same params, whose labels are below `max_label_span` (the
+  // collection's label count: a larger span would size the label table
+  // from an untrusted field). On success sets *covered_version. Errors:
+  // NotFound (no file), DataLoss (anything that does not verify: the
+  // message says what).
   static Result<std::unique_ptr<HnswGraph>> Load(const std::string& path, const GraphParams& params,
-                                                 uint32_t collection_id, Version* covered_version);
+                                                 uint32_t collection_id, uint64_t max_label_span,
+                                                 Version* covered_version);
 
   ~HnswGraph();
   HnswGraph(const HnswGraph&) = delete;

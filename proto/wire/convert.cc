@@ -995,4 +995,99 @@ void ToProto(const PromptDraft& in, v1::CreatePromptVersionRequest* out) {
   for (const auto& l : in.labels) out->add_labels(l);
 }
 
+// --- Answer cache ---------------------------------------------------------------
+
+CacheStoreRequest FromProto(const v1::CacheStoreRequest& in) {
+  return {in.retrieval_id(), in.answer(), in.model(), in.params_json()};
+}
+
+void ToProto(const CacheStoreRequest& in, v1::CacheStoreRequest* out) {
+  out->set_retrieval_id(in.retrieval_id);
+  out->set_answer(in.answer);
+  out->set_model(in.model);
+  out->set_params_json(in.params_json);
+}
+
+CacheLookupRequest FromProto(const v1::CacheLookupRequest& in) {
+  CacheLookupRequest out;
+  out.collection = in.collection();
+  out.vector.assign(in.vector().begin(), in.vector().end());
+  out.query_text = in.query_text();
+  if (in.has_at()) out.at = in.at();
+  out.prompt = in.prompt();
+  out.model = in.model();
+  out.params_json = in.params_json();
+  out.min_similarity = in.min_similarity();
+  out.semantic = !in.exact_only();
+  return out;
+}
+
+void ToProto(const CacheLookupRequest& in, v1::CacheLookupRequest* out) {
+  out->set_collection(in.collection);
+  out->mutable_vector()->Add(in.vector.begin(), in.vector.end());
+  out->set_query_text(in.query_text);
+  if (in.at) out->set_at(*in.at);
+  out->set_prompt(in.prompt);
+  out->set_model(in.model);
+  out->set_params_json(in.params_json);
+  out->set_min_similarity(in.min_similarity);
+  out->set_exact_only(!in.semantic);
+}
+
+void ToProto(const CacheLookupResult& in, v1::CacheLookupResponse* out) {
+  out->set_match(in.match == CacheMatch::kExact      ? v1::CACHE_MATCH_EXACT
+                 : in.match == CacheMatch::kSemantic ? v1::CACHE_MATCH_SEMANTIC
+                                                     : v1::CACHE_MATCH_MISS);
+  out->set_answer(in.answer);
+  out->set_source_retrieval_id(in.source_retrieval_id);
+  out->set_similarity(in.similarity);
+  out->set_version(in.version);
+  out->set_prompt(in.prompt);
+  out->set_refused(in.refused);
+  out->set_refused_reason(in.refused_reason);
+}
+
+CacheLookupResult FromProto(const v1::CacheLookupResponse& in) {
+  CacheLookupResult out;
+  out.match = in.match() == v1::CACHE_MATCH_EXACT      ? CacheMatch::kExact
+              : in.match() == v1::CACHE_MATCH_SEMANTIC ? CacheMatch::kSemantic
+                                                       : CacheMatch::kMiss;
+  out.answer = in.answer();
+  out.source_retrieval_id = in.source_retrieval_id();
+  out.similarity = in.similarity();
+  out.version = in.version();
+  out.prompt = in.prompt();
+  out.refused = in.refused();
+  out.refused_reason = in.refused_reason();
+  return out;
+}
+
+void ToProto(const CacheStats& in, v1::GetCacheStatsResponse* out) {
+  out->set_entries(in.entries);
+  out->set_bytes(in.bytes);
+  out->set_max_entries(in.max_entries);
+  out->set_max_bytes(in.max_bytes);
+  out->set_stores(in.stores);
+  out->set_exact_hits(in.exact_hits);
+  out->set_semantic_hits(in.semantic_hits);
+  out->set_misses(in.misses);
+  out->set_refused_false_hits(in.refused_false_hits);
+  out->set_evictions(in.evictions);
+}
+
+CacheStats FromProto(const v1::GetCacheStatsResponse& in) {
+  CacheStats out;
+  out.entries = in.entries();
+  out.bytes = in.bytes();
+  out.max_entries = in.max_entries();
+  out.max_bytes = in.max_bytes();
+  out.stores = in.stores();
+  out.exact_hits = in.exact_hits();
+  out.semantic_hits = in.semantic_hits();
+  out.misses = in.misses();
+  out.refused_false_hits = in.refused_false_hits();
+  out.evictions = in.evictions();
+  return out;
+}
+
 }  // namespace verity::wire

@@ -16,6 +16,8 @@
 
 #include "verity/context.h"
 #include "verity/database.h"
+#include "verity/cache.h"
+#include "verity/v1/cache.pb.h"
 #include "verity/v1/collections.pb.h"
 #include "verity/v1/context.pb.h"
 #include "verity/v1/records.pb.h"
@@ -180,5 +182,15 @@ void ToProto(const PromptDiff& in, v1::DiffPromptResponse* out);
 PromptDiff FromProto(const v1::DiffPromptResponse& in, const std::string& name, uint32_t from, uint32_t to);
 PromptDraft FromProto(const v1::CreatePromptVersionRequest& in);
 void ToProto(const PromptDraft& in, v1::CreatePromptVersionRequest* out);
+
+// --- Answer cache (cache.proto) -------------------------------------------------
+CacheStoreRequest FromProto(const v1::CacheStoreRequest& in);
+void ToProto(const CacheStoreRequest& in, v1::CacheStoreRequest* out);
+CacheLookupRequest FromProto(const v1::CacheLookupRequest& in);
+void ToProto(const CacheLookupRequest& in, v1::CacheLookupRequest* out);
+void ToProto(const CacheLookupResult& in, v1::CacheLookupResponse* out);
+CacheLookupResult FromProto(const v1::CacheLookupResponse& in);
+void ToProto(const CacheStats& in, v1::GetCacheStatsResponse* out);
+CacheStats FromProto(const v1::GetCacheStatsResponse& in);
 
 }  // namespace verity::wire

@@ -32,7 +32,7 @@ constexpr int kExitListen = 3;
 const std::vector<std::string> kServices = {"verity.v1.CollectionService", "verity.v1.RecordService",
                                             "verity.v1.SearchService",     "verity.v1.SnapshotService",
                                             "verity.v1.ContextService",    "verity.v1.LogService",
-                                            "verity.v1.PromptService"};
+                                            "verity.v1.PromptService",     "verity.v1.CacheService"};
 
 Result<std::string> ReadPem(const std::string& flag, const std::string& path) {
   std::ifstream in(path);
@@ -140,6 +140,7 @@ int Run(const ServerOptions& options) {
   ContextServiceImpl context(deps);
   LogServiceImpl log_service(deps);
   PromptServiceImpl prompts(deps);
+  CacheServiceImpl cache(deps);
 
   // The health service answers everyone, with or without a key: it tells
   // only whether the server is serving.
@@ -170,6 +171,7 @@ int Run(const ServerOptions& options) {
   builder.RegisterService(&context);
   builder.RegisterService(&log_service);
   builder.RegisterService(&prompts);
+  builder.RegisterService(&cache);
   builder.RegisterService(&health);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {

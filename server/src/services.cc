@@ -711,4 +711,36 @@ grpc::Status PromptServiceImpl::RenderPrompt(grpc::ServerContext* ctx, const v1:
   });
 }
 
+// ----- CacheService -----------------------------------------------------------
+
+grpc::Status CacheServiceImpl::CacheStore(grpc::ServerContext* ctx, const v1::CacheStoreRequest* req,
+                                          v1::CacheStoreResponse*) {
+  return Serve(ctx, "CacheStore", deps_, [&](auto) -> Status { return db_->CacheStore(wire::FromProto(*req)); });
+}
+
+grpc::Status CacheServiceImpl::CacheLookup(grpc::ServerContext* ctx, const v1::CacheLookupRequest* req,
+                                           v1::CacheLookupResponse* resp) {
+  return Serve(ctx, "CacheLookup", deps_, [&](auto) -> Status {
+    VERITY_ASSIGN_OR_RETURN(CacheLookupResult r, db_->CacheLookup(wire::FromProto(*req)));
+    wire::ToProto(r, resp);
+    return Status::Ok();
+  });
+}
+
+grpc::Status CacheServiceImpl::GetCacheStats(grpc::ServerContext* ctx, const v1::GetCacheStatsRequest*,
+                                             v1::GetCacheStatsResponse* resp) {
+  return Serve(ctx, "GetCacheStats", deps_, [&](auto) -> Status {
+    wire::ToProto(db_->GetCacheStats(), resp);
+    return Status::Ok();
+  });
+}
+
+grpc::Status CacheServiceImpl::ClearCache(grpc::ServerContext* ctx, const v1::ClearCacheRequest*,
+                                          v1::ClearCacheResponse*) {
+  return Serve(ctx, "ClearCache", deps_, [&](auto) -> Status {
+    db_->ClearCache();
+    return Status::Ok();
+  });
+}
+
 }  // namespace verity::server

@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "server_options.h"
 #include "verity/database.h"
+#include "verity/v1/cache.grpc.pb.h"
 #include "verity/v1/collections.grpc.pb.h"
 #include "verity/v1/context.grpc.pb.h"
 #include "verity/v1/prompts.grpc.pb.h"
@@ -206,6 +207,24 @@ class PromptServiceImpl final : public v1::PromptService::Service {
                                v1::GetLabelHistoryResponse* resp) override;
   grpc::Status RenderPrompt(grpc::ServerContext* ctx, const v1::RenderPromptRequest* req,
                             v1::RenderPromptResponse* resp) override;
+
+ private:
+  const ServiceDeps deps_;
+  Database* db_;
+};
+
+// The answer cache: store, lookup, stats, clear.
+class CacheServiceImpl final : public v1::CacheService::Service {
+ public:
+  explicit CacheServiceImpl(const ServiceDeps& deps) : deps_(deps), db_(deps.db) {}
+  grpc::Status CacheStore(grpc::ServerContext* ctx, const v1::CacheStoreRequest* req,
+                          v1::CacheStoreResponse* resp) override;
+  grpc::Status CacheLookup(grpc::ServerContext* ctx, const v1::CacheLookupRequest* req,
+                           v1::CacheLookupResponse* resp) override;
+  grpc::Status GetCacheStats(grpc::ServerContext* ctx, const v1::GetCacheStatsRequest* req,
+                             v1::GetCacheStatsResponse* resp) override;
+  grpc::Status ClearCache(grpc::ServerContext* ctx, const v1::ClearCacheRequest* req,
+                          v1::ClearCacheResponse* resp) override;
 
  private:
   const ServiceDeps deps_;

@@ -15,6 +15,8 @@ using namespace verity;
 
 namespace {
 
+constexpr uint64_t kSpan = 1 << 20;  // the label bound the tests' graphs stay under
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -40,7 +42,7 @@ TEST_CASE("a saved graph loads back and searches identically", "[engine][graph]"
   REQUIRE_FALSE(std::filesystem::exists(path + ".tmp"));
 
   Version covered = 0;
-  auto loaded = HnswGraph::Load(path, params, 7, &covered);
+  auto loaded = HnswGraph::Load(path, params, 7, kSpan, &covered);
   REQUIRE(loaded.ok());
   REQUIRE(covered == 42);
   REQUIRE((*loaded)->size() == 3000);
@@ -53,11 +55,16 @@ TEST_CASE("a saved graph loads back and searches identically", "[engine][graph]"
   }
 
   // Wrong owner or parameters are refused.
-  REQUIRE(HnswGraph::Load(path, params, 8, &covered).status().code() == StatusCode::kDataLoss);
+  REQUIRE(HnswGraph::Load(path, params, 8, kSpan, &covered).status().code() == StatusCode::kDataLoss);
   GraphParams other = params;
   other.m = 16;
-  REQUIRE(HnswGraph::Load(path, other, 7, &covered).status().code() == StatusCode::kDataLoss);
-  REQUIRE(HnswGraph::Load(dir.Sub("none"), params, 7, &covered).status().code() == StatusCode::kNotFound);
+  REQUIRE(HnswGraph::Load(path, other, 7, kSpan, &covered).status().code() == StatusCode::kDataLoss);
+  REQUIRE(HnswGraph::Load(dir.Sub("none"), params, 7, kSpan, &covered).status().code() == StatusCode::kNotFound);
+  // A label span above the collection's label count is refused (it would
+  // size the label table from the file).
+  auto too_wide = HnswGraph::Load(path, params, 7, 2999, &covered);
+  REQUIRE(too_wide.status().code() == StatusCode::kDataLoss);
+  REQUIRE(too_wide.status().message().find("label span 3000") != std::string::npos);
 }
 
 TEST_CASE("a truncated or bit-flipped graph file is refused, never crashes", "[engine][graph]") {
@@ -76,7 +83,7 @@ TEST_CASE("a truncated or bit-flipped graph file is refused, never crashes", "[e
   int truncations = 0;
   for (size_t len = 0; len < good.size(); len += std::max<size_t>(1, good.size() / 97)) {
     WriteFile(path, good.substr(0, len));
-    auto r = HnswGraph::Load(path, params, 1, &covered);
+    auto r = HnswGraph::Load(path, params, 1, kSpan, &covered);
     REQUIRE(r.status().code() == StatusCode::kDataLoss);
     ++truncations;
   }
@@ -88,12 +95,12 @@ TEST_CASE("a truncated or bit-flipped graph file is refused, never crashes", "[e
     const size_t pos = rng() % bad.size();
     bad[pos] = static_cast<char>(bad[pos] ^ (1 << (rng() % 8)));
     WriteFile(path, bad);
-    auto r = HnswGraph::Load(path, params, 1, &covered);
+    auto r = HnswGraph::Load(path, params, 1, kSpan, &covered);
     INFO("flipped a bit at byte " << pos);
     REQUIRE(r.status().code() == StatusCode::kDataLoss);
   }
   WriteFile(path, good);
-  REQUIRE(HnswGraph::Load(path, params, 1, &covered).ok());
+  REQUIRE(HnswGraph::Load(path, params, 1, kSpan, &covered).ok());
 }
 
 TEST_CASE("filtered graph search returns only accepted labels", "[engine][graph]") {
@@ -195,7 +202,7 @@ TEST_CASE("values outside the first batch's range retrain the quantizer, and une
     const std::string path = dir.Sub("g.graph");
     REQUIRE((*graph)->Save(path, 1, 1).ok());
     Version covered;
-    auto loaded = HnswGraph::Load(path, params, 1, &covered);
+    auto loaded = HnswGraph::Load(path, params, 1, kSpan, &covered);
     REQUIRE(loaded.ok());
     CHECK((*loaded)->routing().routes_on_codes == last.routes_on_codes);
     CHECK((*loaded)->routing().step == last.step);
@@ -229,5 +236,5 @@ TEST_CASE("the graph loader's fuzz seed is a graph file of the current format", 
   if (std::getenv("VERITY_REGENERATE_FUZZ_SEEDS") != nullptr) WriteFile(seed, ReadFile(path));
   REQUIRE(ReadFile(seed) == ReadFile(path));
   Version covered;
-  REQUIRE(HnswGraph::Load(seed, params, 1, &covered).ok());
+  REQUIRE(HnswGraph::Load(seed, params, 1, kSpan, &covered).ok());
 }

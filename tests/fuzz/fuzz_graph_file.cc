@@ -36,7 +36,7 @@ void LoadAndSearch(const uint8_t* data, size_t size) {
   params.m = 4;
   params.ef_construction = 16;
   verity::Version covered = 0;
-  auto graph = verity::HnswGraph::Load(path, params, /*collection_id=*/1, &covered);
+  auto graph = verity::HnswGraph::Load(path, params, /*collection_id=*/1, /*max_label_span=*/1 << 16, &covered);
   if (graph.ok()) {
     const float query[4] = {0.5f, -1.f, 2.f, 0.f};
     const verity::LabelFilter accept_all;  // null: every label

@@ -635,6 +635,35 @@ class PromptTest(ServerTestCase):
         self.assertEqual(len(self.db.prompt_label_history(name)), 3)
 
 
+class CacheTest(ServerTestCase):
+    def test_store_lookup_refuse_fence(self):
+        coll = self.name()
+        self.db.create_collection(coll, 2)
+        self.db.upsert(coll, [record("a", [1, 0], text="Revenue in 2020 was 12 million.")])
+        r = self.db.retrieve(coll, [1, 0.1], k=1, query_text="What was the revenue in 2020?")
+        self.assertVerityError("FAILED_PRECONDITION", "no recorded answer", self.db.cache_store, r["retrieval_id"])
+        self.db.record_answer(r["retrieval_id"], "12 million.")
+        self.db.cache_store(r["retrieval_id"], model="m")
+        hit = self.db.cache_lookup(coll, [1, 0.1], "What was the revenue in 2020?", model="m")
+        self.assertEqual((hit["match"], hit["answer"], hit["source_retrieval_id"]),
+                         ("exact", "12 million.", r["retrieval_id"]))
+        self.assertEqual(self.db.cache_lookup(coll, [1, 0.11], "How much revenue in 2020?", model="m")["match"],
+                         "semantic")
+        refused = self.db.cache_lookup(coll, [1, 0.11], "How much revenue in 2019?", model="m")
+        self.assertEqual((refused["match"], refused["refused"]), ("miss", 1))
+        self.assertEqual(self.db.cache_lookup(coll, [1, 0.1], "What was the revenue in 2020?", model="other")["match"],
+                         "miss")
+        self.db.upsert(coll, [record("b", [0, 1], text="unrelated")])  # a write: the head moves
+        self.assertEqual(self.db.cache_lookup(coll, [1, 0.1], "What was the revenue in 2020?", model="m")["match"],
+                         "miss")
+        self.assertEqual(self.db.cache_lookup(coll, [1, 0.1], "What was the revenue in 2020?", model="m",
+                                              at=1)["match"], "exact")
+        self.assertVerityError("NOT_FOUND", "rtv-", self.db.cache_store, "rtv-" + "0" * 32, "x")
+        stats = self.db.cache_stats()
+        self.assertGreaterEqual(stats["entries"], 1)
+        self.assertGreaterEqual(stats["refused_false_hits"], 1)
+
+
 class ErrorTest(ServerTestCase):
     def test_error_carries_code_message_and_cause(self):
         missing = self.name(".missing")

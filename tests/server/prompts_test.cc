@@ -130,3 +130,79 @@ TEST_CASE("prompt registry over gRPC: versions, labels, rollback, render, and th
   CHECK(client.GetPrompt({"qa", std::nullopt, ""})->version == 1);
   CHECK(client.Health().ok());
 }
+
+TEST_CASE("answer cache over gRPC: store, hits, a refused false hit, fencing, stats and clear", "[server][cache]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
+  REQUIRE(server);
+  ClientOptions options;
+  options.address = server->address();
+  Client client(options);
+  CollectionConfig config;
+  config.name = "docs";
+  config.dimension = 3;
+  REQUIRE(client.CreateCollection(config).ok());
+  Record r;
+  r.id = "p0";
+  r.vector = {1, 0, 0};
+  r.text = "Revenue in 2020 was 12 million.";
+  REQUIRE(client.Upsert("docs", {r}).ok());
+  REQUIRE(client.CreatePromptVersion({"qa", "{{question}} {{context}}", "", "", "", {"production"}}).ok());
+
+  RetrieveRequest retrieve;
+  retrieve.collection = "docs";
+  retrieve.vector = {1, 0.1f, 0};
+  retrieve.query_text = "What was the revenue in 2020?";
+  retrieve.k = 1;
+  retrieve.prompt = "qa";
+  auto retrieved = client.Retrieve(retrieve);
+  REQUIRE(retrieved.ok());
+  // Nothing recorded yet: a clear refusal, nothing cached.
+  CHECK(client.CacheStore({retrieved->retrieval_id, "", "m", ""}).code() == StatusCode::kFailedPrecondition);
+  REQUIRE(client.RecordAnswer({retrieved->retrieval_id, "12 million.", "m", 0, 0}).ok());
+  REQUIRE(client.CacheStore({retrieved->retrieval_id, "", "m", R"({"t": 0})"}).ok());
+
+  CacheLookupRequest ask;
+  ask.collection = "docs";
+  ask.vector = {1, 0.1f, 0};
+  ask.query_text = "What was the revenue in 2020?";
+  ask.prompt = "qa";
+  ask.model = "m";
+  ask.params_json = R"({"t": 0})";
+  auto exact = client.CacheLookup(ask);
+  REQUIRE(exact.ok());
+  CHECK(exact->match == CacheMatch::kExact);
+  CHECK(exact->answer == "12 million.");
+  CHECK(exact->source_retrieval_id == retrieved->retrieval_id);
+  ask.vector = {1, 0.11f, 0.01f};
+  ask.query_text = "How much revenue in 2020?";
+  CHECK(client.CacheLookup(ask)->match == CacheMatch::kSemantic);
+  ask.query_text = "How much revenue in 2019?";
+  auto refused = client.CacheLookup(ask);
+  CHECK(refused->match == CacheMatch::kMiss);
+  CHECK(refused->refused == 1);
+
+  // A write to the collection: the answer is never served at head again.
+  r.text = "Revenue in 2020 was 13 million (restated).";
+  REQUIRE(client.Upsert("docs", {r}).ok());
+  ask.query_text = "What was the revenue in 2020?";
+  ask.vector = {1, 0.1f, 0};
+  CHECK(client.CacheLookup(ask)->match == CacheMatch::kMiss);
+
+  const Json stats = Json::parse(Ok(dir, server->address(), "--json cache stats").out);
+  CHECK(stats["entries"] == 1);
+  CHECK(stats["exact_hits"] == 1);
+  CHECK(stats["semantic_hits"] == 1);
+  CHECK(stats["misses"] == 2);
+  CHECK(stats["refused_false_hits"] == 1);
+  CHECK(Ok(dir, server->address(), "cache stats").out.find("hit rate 50.0%") != std::string::npos);
+
+  // Bad input: codes, nothing changed.
+  CHECK(client.CacheStore({"rtv-" + std::string(32, 'f'), "x", "m", ""}).code() == StatusCode::kNotFound);
+  CHECK(client.CacheStore({retrieved->retrieval_id, "x", "m", "not json"}).code() == StatusCode::kInvalidArgument);
+  ask.vector = {1, 0};
+  CHECK(client.CacheLookup(ask).status().code() == StatusCode::kInvalidArgument);
+  CHECK(client.GetCacheStats()->entries == 1);
+  Ok(dir, server->address(), "cache clear");
+  CHECK(client.GetCacheStats()->entries == 0);
+}

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "verity/cache.h"
 #include "verity/context.h"
 #include "verity/prompts.h"
 #include "verity/status.h"
@@ -201,6 +202,15 @@ class Client {
   // variable without a value.
   Result<std::pair<std::string, uint32_t>> RenderPrompt(const PromptRef& ref,
                                                         const std::map<std::string, std::string>& variables);
+
+  // --- Answer cache (verity/cache.h, docs/answer-cache.md) -----------------
+  // NOT_FOUND (retrieval id), FAILED_PRECONDITION (no answer recorded and
+  // none given), INVALID_ARGUMENT (params_json, sizes).
+  Status CacheStore(const CacheStoreRequest& request);
+  // A miss is an OK result with match kMiss.
+  Result<CacheLookupResult> CacheLookup(const CacheLookupRequest& request);
+  Result<CacheStats> GetCacheStats();
+  Status ClearCache();
 
  private:
   struct Stubs;

@@ -6,6 +6,8 @@ imported.
 """
 
 try:
+    from verity.v1 import cache_pb2
+    from verity.v1 import cache_pb2_grpc
     from verity.v1 import collections_pb2
     from verity.v1 import collections_pb2_grpc
     from verity.v1 import common_pb2
@@ -27,6 +29,8 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 __all__ = [
+    "cache_pb2",
+    "cache_pb2_grpc",
     "collections_pb2",
     "collections_pb2_grpc",
     "common_pb2",

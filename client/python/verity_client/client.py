@@ -6,6 +6,8 @@ import grpc
 
 from . import _convert
 from ._proto import (
+    cache_pb2,
+    cache_pb2_grpc,
     collections_pb2,
     collections_pb2_grpc,
     common_pb2,
@@ -116,6 +118,7 @@ class Client:
         self._context = context_pb2_grpc.ContextServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
         self._prompts = prompts_pb2_grpc.PromptServiceStub(self._channel)
+        self._cache = cache_pb2_grpc.CacheServiceStub(self._channel)
 
     def close(self):
         """Closes the channel; calls made afterwards fail."""
@@ -531,3 +534,63 @@ class Client:
             request.variables[key] = value
         resp = self._call("PromptService.RenderPrompt", self._prompts.RenderPrompt, request)
         return resp.text, resp.version
+
+    # ----- answer cache (docs/answer-cache.md) -------------------------------------
+
+    def cache_store(self, retrieval_id, answer=None, model=None, params_json=None):
+        """Caches the answer of a logged retrieval (its recorded answer unless
+        ``answer`` is given) for later lookups with the same model and
+        parameters. Raises VerityError NOT_FOUND (retrieval id),
+        FAILED_PRECONDITION (no answer recorded and none given),
+        INVALID_ARGUMENT (params_json not a JSON object)."""
+        request = cache_pb2.CacheStoreRequest(
+            retrieval_id=retrieval_id, answer=answer or "", model=model or "", params_json=params_json or ""
+        )
+        self._call("CacheService.CacheStore", self._cache.CacheStore, request)
+
+    def cache_lookup(self, collection, vector, query_text="", prompt=None, model=None, params_json=None, at=None,
+                     min_similarity=None, exact_only=False):
+        """Looks up a cached answer for a question at the collection's head
+        (or version ``at``) under the prompt (resolved as retrieve does), model
+        and parameters. Returns a dict: match ("miss", "exact", "semantic"),
+        answer, source_retrieval_id, similarity, version, prompt, refused
+        (candidates refused because numbers, negations or names differ),
+        refused_reason. A miss is not an error."""
+        request = cache_pb2.CacheLookupRequest(
+            collection=collection,
+            query_text=query_text or "",
+            prompt=prompt or "",
+            model=model or "",
+            params_json=params_json or "",
+            min_similarity=float(min_similarity or 0),
+            exact_only=bool(exact_only),
+        )
+        request.vector.extend(_convert.vector_to_list(vector, "vector"))
+        if at is not None:
+            if not isinstance(at, int) or isinstance(at, bool) or at < 0:
+                raise ValueError(f"at: expected a version number (int >= 0), got {at!r}")
+            request.at = at
+        resp = self._call("CacheService.CacheLookup", self._cache.CacheLookup, request)
+        return {
+            "match": {0: "miss", 1: "exact", 2: "semantic"}.get(resp.match, "miss"),
+            "answer": resp.answer,
+            "source_retrieval_id": resp.source_retrieval_id,
+            "similarity": resp.similarity,
+            "version": resp.version,
+            "prompt": resp.prompt,
+            "refused": resp.refused,
+            "refused_reason": resp.refused_reason,
+        }
+
+    def cache_stats(self):
+        """The cache's entries, bytes, bounds and counters as a dict."""
+        resp = self._call("CacheService.GetCacheStats", self._cache.GetCacheStats, cache_pb2.GetCacheStatsRequest())
+        return {
+            name: getattr(resp, name)
+            for name in ("entries", "bytes", "max_entries", "max_bytes", "stores", "exact_hits", "semantic_hits",
+                         "misses", "refused_false_hits", "evictions")
+        }
+
+    def cache_clear(self):
+        """Empties the answer cache (the counters stay)."""
+        self._call("CacheService.ClearCache", self._cache.ClearCache, cache_pb2.ClearCacheRequest())

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "verity/cache.h"
 #include "verity/context.h"
 #include "verity/filter.h"
 #include "verity/prompts.h"
@@ -71,6 +72,11 @@ struct DatabaseOptions {
   // (0 = keep forever); versions they pinned are then released.
   // Default: 365 days
   int64_t log_retention_seconds = 365LL * 24 * 3600;
+  // The answer cache's bounds (cache.h): entries, and bytes of entries
+  // (questions, vectors, answers). Least recently used entries go first.
+  // Defaults: 10,000 entries, 64 MiB
+  size_t answer_cache_entries = 10000;
+  size_t answer_cache_bytes = 64 << 20;
   // Threads for graph inserts of one batch (0 = OpenMP's default). Default: 0
   int insert_threads = 0;
   // Background GC of every collection every this many seconds (0 = only on
@@ -227,6 +233,21 @@ class Database {
   // Renders a version's template. Errors: as GetPrompt; InvalidArgument
   // naming a variable the template uses that has no value.
   Result<std::string> RenderPrompt(const PromptRef& ref, const std::map<std::string, std::string>& variables) const;
+
+  // --- Answer cache (verity/cache.h, docs/answer-cache.md) ------------------
+  // Caches the answer of a logged retrieval (the recorded one unless
+  // request.answer is given). In memory only: empty after a restart.
+  // Errors: NotFound (retrieval id; its collection was dropped);
+  // FailedPrecondition (no answer recorded and none given); InvalidArgument
+  // (params_json not a JSON object, model over 1024 bytes, answer over 1 MiB).
+  Status CacheStore(const CacheStoreRequest& request);
+  // Looks up an answer for a question at the collection's head (or `at`)
+  // under the resolved prompt, model and parameters. A miss is not an error.
+  // Errors: NotFound (collection; prompt version or label); InvalidArgument
+  // (vector, params_json, min_similarity outside [0, 1]).
+  Result<CacheLookupResult> CacheLookup(const CacheLookupRequest& request);
+  CacheStats GetCacheStats() const;
+  void ClearCache();
 
   // --- Snapshots, history, restore (docs/snapshots.md) ----------------------
   // Reads at a version below CollectionInfo::oldest_retained that no pin

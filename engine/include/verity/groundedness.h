@@ -177,6 +177,12 @@ struct ByteRange {
 };
 std::vector<ByteRange> SplitSentences(std::string_view text);
 
+// The critical tokens of every sentence of `text` by the rule above
+// (numbers, negations, names), normalised, sorted and without duplicates.
+// The answer cache (answer_cache.h) refuses a semantic hit whose question's
+// critical tokens differ from the cached question's.
+std::vector<std::string> CriticalTokens(std::string_view text);
+
 // Scores `answer` against `chunks` (any number, including none: then every
 // scored sentence is unsupported). Returns InvalidArgument when
 // options.threshold is not in [0, 1]. Never throws except std::bad_alloc.

@@ -1,0 +1,150 @@
+#include "answer_cache.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "distance.h"
+#include "verity/groundedness.h"
+
+namespace verity {
+namespace {
+
+void AppendField(std::string* out, const std::string& field) {
+  const uint32_t n = static_cast<uint32_t>(field.size());
+  out->append(reinterpret_cast<const char*>(&n), sizeof(n));
+  out->append(field);
+}
+
+}  // namespace
+
+const char* CacheMatchName(CacheMatch match) {
+  switch (match) {
+    case CacheMatch::kExact: return "exact";
+    case CacheMatch::kSemantic: return "semantic";
+    case CacheMatch::kMiss: break;
+  }
+  return "miss";
+}
+
+std::string AnswerCache::Fence(uint32_t collection_id, Version version, const std::string& prompt,
+                               const std::string& model, const std::string& canonical_params) {
+  std::string out;
+  out.append(reinterpret_cast<const char*>(&collection_id), sizeof(collection_id));
+  out.append(reinterpret_cast<const char*>(&version), sizeof(version));
+  AppendField(&out, prompt);
+  AppendField(&out, model);
+  AppendField(&out, canonical_params);
+  return out;
+}
+
+std::string AnswerCache::ExactKey(const std::string& fence, const std::string& text, const std::vector<float>& v) {
+  std::string key = fence;
+  if (!text.empty()) {
+    key += 't';
+    key += text;
+  } else {
+    key += 'v';
+    key.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+  }
+  return key;
+}
+
+void AnswerCache::Remove(Iter it) {
+  std::vector<Iter>& bucket = by_fence_[it->entry.fence];
+  const size_t i = it->bucket_index;
+  bucket[i] = bucket.back();
+  bucket[i]->bucket_index = i;
+  bucket.pop_back();
+  if (bucket.empty()) by_fence_.erase(it->entry.fence);
+  exact_.erase(it->exact_key);
+  bytes_ -= it->bytes;
+  lru_.erase(it);
+}
+
+void AnswerCache::Store(CacheEntry entry) {
+  std::lock_guard lock(mu_);
+  ++stats_.stores;
+  Node node;
+  node.exact_key = ExactKey(entry.fence, entry.query_text, entry.unit_vector);
+  node.bytes = sizeof(Node) + node.exact_key.size() + entry.fence.size() + entry.query_text.size() +
+               entry.unit_vector.size() * sizeof(float) + entry.answer.size() + entry.source_retrieval_id.size();
+  for (const auto& t : entry.critical) node.bytes += t.size() + sizeof(std::string);
+  node.entry = std::move(entry);
+  if (auto old = exact_.find(node.exact_key); old != exact_.end()) Remove(old->second);
+  if (node.bytes > max_bytes_ || max_entries_ == 0) return;
+  lru_.push_front(std::move(node));
+  const Iter it = lru_.begin();
+  std::vector<Iter>& bucket = by_fence_[it->entry.fence];
+  it->bucket_index = bucket.size();
+  bucket.push_back(it);
+  exact_[it->exact_key] = it;
+  bytes_ += it->bytes;
+  while (lru_.size() > max_entries_ || bytes_ > max_bytes_) {
+    Remove(std::prev(lru_.end()));
+    ++stats_.evictions;
+  }
+}
+
+CacheLookupResult AnswerCache::Lookup(const std::string& fence, const std::string& query_text,
+                                      const std::vector<float>& unit_vector, double min_similarity, bool semantic) {
+  std::lock_guard lock(mu_);
+  CacheLookupResult result;
+  auto hit = [&](Iter it, CacheMatch match, double similarity) {
+    lru_.splice(lru_.begin(), lru_, it);  // most recently used
+    result.match = match;
+    result.answer = it->entry.answer;
+    result.source_retrieval_id = it->entry.source_retrieval_id;
+    result.similarity = similarity;
+    ++(match == CacheMatch::kExact ? stats_.exact_hits : stats_.semantic_hits);
+    return result;
+  };
+  if (auto exact = exact_.find(ExactKey(fence, query_text, unit_vector)); exact != exact_.end()) {
+    return hit(exact->second, CacheMatch::kExact, 1.0);
+  }
+  const auto bucket = by_fence_.find(fence);
+  if (semantic && bucket != by_fence_.end()) {
+    if (min_similarity <= 0) min_similarity = kDefaultMinSimilarity;
+    const DistanceKernel dot = SelectedDotKernel();
+    std::vector<std::pair<double, Iter>> candidates;
+    for (const Iter& it : bucket->second) {
+      if (it->entry.unit_vector.size() != unit_vector.size()) continue;
+      const double similarity = dot(unit_vector.data(), it->entry.unit_vector.data(), unit_vector.size());
+      if (similarity >= min_similarity) candidates.emplace_back(similarity, it);
+    }
+    std::sort(candidates.begin(), candidates.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    if (!candidates.empty()) {
+      const std::vector<std::string> critical = CriticalTokens(query_text);
+      for (const auto& [similarity, it] : candidates) {
+        if (it->entry.critical == critical) return hit(it, CacheMatch::kSemantic, similarity);
+        if (result.refused++ == 0) {
+          result.refused_reason = "the cached question \"" + it->entry.query_text +
+                                  "\" differs in numbers, negations or names";
+        }
+      }
+    }
+  }
+  ++stats_.misses;
+  if (result.refused > 0) ++stats_.refused_false_hits;
+  return result;
+}
+
+CacheStats AnswerCache::Stats() const {
+  std::lock_guard lock(mu_);
+  CacheStats s = stats_;
+  s.entries = lru_.size();
+  s.bytes = bytes_;
+  s.max_entries = max_entries_;
+  s.max_bytes = max_bytes_;
+  return s;
+}
+
+void AnswerCache::Clear() {
+  std::lock_guard lock(mu_);
+  lru_.clear();
+  exact_.clear();
+  by_fence_.clear();
+  bytes_ = 0;
+}
+
+}  // namespace verity

@@ -1,0 +1,75 @@
+// AnswerCache: the in-memory store behind Database's answer cache
+// (verity/cache.h): entries grouped by their fence (collection, version,
+// prompt version, model, parameters), an exact index, least-recently-used
+// eviction within an entry and a byte bound. It knows nothing of RocksDB or
+// the log: Database resolves versions and prompts and builds the fences.
+//
+// Thread-safety: every method locks the cache's mutex; a lookup (which
+// updates the LRU order) is exclusive. A semantic lookup scans the entries
+// of its fence only.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "verity/cache.h"
+
+namespace verity {
+
+struct CacheEntry {
+  std::string fence;                   // see Fence()
+  std::string query_text;
+  std::vector<float> unit_vector;      // the question's vector, unit length
+  std::vector<std::string> critical;   // CriticalTokens(query_text)
+  std::string answer;
+  std::string source_retrieval_id;
+};
+
+class AnswerCache {
+ public:
+  static constexpr double kDefaultMinSimilarity = 0.95;
+
+  AnswerCache(size_t max_entries, size_t max_bytes) : max_entries_(max_entries), max_bytes_(max_bytes) {}
+
+  // The fence of an entry or lookup: every field length-prefixed.
+  static std::string Fence(uint32_t collection_id, Version version, const std::string& prompt,
+                           const std::string& model, const std::string& canonical_params);
+
+  // Adds (or replaces: same fence and question) an entry, then evicts least
+  // recently used entries past either bound. An entry larger than the byte
+  // bound is not kept.
+  void Store(CacheEntry entry);
+  // Exact, then (if `semantic`) the most similar entry of the fence with
+  // similarity >= min_similarity whose critical tokens agree. Counts the
+  // outcome. Fills match, answer, source_retrieval_id, similarity, refused.
+  CacheLookupResult Lookup(const std::string& fence, const std::string& query_text,
+                           const std::vector<float>& unit_vector, double min_similarity, bool semantic);
+  CacheStats Stats() const;
+  void Clear();
+
+ private:
+  struct Node {
+    CacheEntry entry;
+    std::string exact_key;
+    size_t bytes = 0;
+    size_t bucket_index = 0;  // position in by_fence_[entry.fence]
+  };
+  using Iter = std::list<Node>::iterator;
+  static std::string ExactKey(const std::string& fence, const std::string& text, const std::vector<float>& v);
+  void Remove(Iter it);  // caller holds mu_
+
+  const size_t max_entries_;
+  const size_t max_bytes_;
+  mutable std::mutex mu_;
+  std::list<Node> lru_;  // most recently used first
+  std::unordered_map<std::string, Iter> exact_;
+  std::unordered_map<std::string, std::vector<Iter>> by_fence_;
+  size_t bytes_ = 0;
+  CacheStats stats_;
+};
+
+}  // namespace verity

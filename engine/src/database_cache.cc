@@ -1,0 +1,104 @@
+// The answer cache's Database methods (verity/cache.h): they resolve what
+// fences an entry — the collection, the version read, the prompt version —
+// and hand the rest to AnswerCache (answer_cache.h).
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "database_impl.h"
+#include "validate.h"
+#include "verity/groundedness.h"
+
+namespace verity {
+namespace {
+
+constexpr size_t kMaxModelBytes = 1024;
+constexpr size_t kMaxCachedAnswerBytes = 1 << 20;
+
+// Parameters compared canonically: a JSON object printed with sorted keys.
+Result<std::string> CanonicalParams(const std::string& params) {
+  if (params.empty()) return std::string();
+  const nlohmann::json parsed = nlohmann::json::parse(params, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    return Status::InvalidArgument("params_json: must be a JSON object");
+  }
+  return parsed.dump();
+}
+
+std::vector<float> UnitVector(std::vector<float> v) {
+  double norm = 0;
+  for (float x : v) norm += double(x) * x;
+  if (norm > 0) {
+    const float inv = static_cast<float>(1.0 / std::sqrt(norm));
+    for (float& x : v) x *= inv;
+  }
+  return v;
+}
+
+}  // namespace
+
+Status Database::CacheStore(const CacheStoreRequest& request) {
+  VERITY_CHECK_OPEN_();
+  if (request.model.size() > kMaxModelBytes) {
+    return Status::InvalidArgument("model: at most " + std::to_string(kMaxModelBytes) + " bytes");
+  }
+  VERITY_ASSIGN_OR_RETURN(std::string params, CanonicalParams(request.params_json));
+  VERITY_ASSIGN_OR_RETURN(auto logged, GetRetrieval(request.retrieval_id));
+  const LogRecord& r = logged.first;
+  std::string answer = request.answer;
+  if (answer.empty()) {
+    if (!logged.second) {
+      return Status::FailedPrecondition("retrieval " + r.retrieval_id +
+                                        " has no recorded answer; record one or give the answer to cache");
+    }
+    answer = logged.second->answer;
+  }
+  if (answer.size() > kMaxCachedAnswerBytes || !IsValidUtf8(answer)) {
+    return Status::InvalidArgument("answer: at most 1 MiB of UTF-8");
+  }
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(r.collection));
+  if (r.collection_id != 0 && r.collection_id != c->id) {
+    return Status::NotFound("collection \"" + r.collection + "\" of " + r.retrieval_id + " was dropped");
+  }
+  CacheEntry entry;
+  entry.fence = AnswerCache::Fence(c->id, r.version, r.prompt, request.model, params);
+  entry.query_text = r.query_text;
+  entry.unit_vector = UnitVector(r.query_vector);
+  entry.critical = CriticalTokens(r.query_text);
+  entry.answer = std::move(answer);
+  entry.source_retrieval_id = r.retrieval_id;
+  impl_->answer_cache->Store(std::move(entry));
+  return Status::Ok();
+}
+
+Result<CacheLookupResult> Database::CacheLookup(const CacheLookupRequest& request) {
+  VERITY_CHECK_OPEN_();
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(request.collection));
+  VERITY_RETURN_IF_ERROR(ValidateVector(request.vector, c->config.dimension, "vector"));
+  if (!(request.min_similarity >= 0 && request.min_similarity <= 1)) {
+    return Status::InvalidArgument("min_similarity: must be in [0, 1]");
+  }
+  if (request.model.size() > kMaxModelBytes) {
+    return Status::InvalidArgument("model: at most " + std::to_string(kMaxModelBytes) + " bytes");
+  }
+  VERITY_ASSIGN_OR_RETURN(std::string params, CanonicalParams(request.params_json));
+  VERITY_ASSIGN_OR_RETURN(std::string prompt, impl_->ResolvePrompt(request.prompt));
+  Version version;
+  {
+    std::shared_lock lock(c->graph_mu);
+    VERITY_ASSIGN_OR_RETURN(version, impl_->ResolveVersion(*c, request.at));
+  }
+  CacheLookupResult result =
+      impl_->answer_cache->Lookup(AnswerCache::Fence(c->id, version, prompt, request.model, params),
+                                  request.query_text, UnitVector(request.vector), request.min_similarity,
+                                  request.semantic);
+  result.version = version;
+  result.prompt = prompt;
+  return result;
+}
+
+CacheStats Database::GetCacheStats() const { return impl_->answer_cache->Stats(); }
+
+void Database::ClearCache() { impl_->answer_cache->Clear(); }
+
+}  // namespace verity

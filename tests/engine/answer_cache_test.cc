@@ -1,0 +1,181 @@
+#include <catch2/catch.hpp>
+
+#include "engine/test_data.h"
+#include "verity/database.h"
+
+using namespace verity;
+
+namespace {
+
+// A collection "docs" of dimension 4 with a few texts, and a registered
+// prompt "qa" (production = 1).
+std::unique_ptr<Database> OpenWithDocs(const test::TempDir& dir, DatabaseOptions options = test::QuietOptions()) {
+  auto db = Database::Open(dir.path(), options);
+  REQUIRE(db.ok());
+  CollectionConfig config;
+  config.name = "docs";
+  config.dimension = 4;
+  REQUIRE((*db)->CreateCollection(config).ok());
+  std::vector<Record> records;
+  for (int i = 0; i < 6; ++i) {
+    Record r;
+    r.id = "r" + std::to_string(i);
+    r.vector = {float(i), 1, 0.5f, 0};
+    r.text = "In " + std::to_string(2018 + i) + " revenue was " + std::to_string(10 + i) + " million.";
+    records.push_back(r);
+  }
+  REQUIRE((*db)->Upsert("docs", records).ok());
+  REQUIRE((*db)->CreatePromptVersion({"qa", "Answer {{question}} from {{context}}.", "", "", "", {"production"}}).ok());
+  return std::move(*db);
+}
+
+// Retrieves for `question` (vector `v`), records `answer` and caches it.
+std::string Answered(Database& db, const std::vector<float>& v, const std::string& question, const std::string& answer,
+                     const std::string& model = "m1", const std::string& params = R"({"temperature": 0})") {
+  RetrieveRequest request;
+  request.collection = "docs";
+  request.vector = v;
+  request.query_text = question;
+  request.k = 2;
+  request.prompt = "qa";
+  auto r = db.Retrieve(request);
+  REQUIRE(r.ok());
+  REQUIRE(db.RecordAnswer({r->retrieval_id, answer, model, 0, 0}).ok());
+  REQUIRE(db.CacheStore({r->retrieval_id, "", model, params}).ok());
+  return r->retrieval_id;
+}
+
+CacheLookupRequest Ask(const std::vector<float>& v, const std::string& question, const std::string& model = "m1",
+                       const std::string& params = R"({"temperature": 0})") {
+  CacheLookupRequest q;
+  q.collection = "docs";
+  q.vector = v;
+  q.query_text = question;
+  q.prompt = "qa";
+  q.model = model;
+  q.params_json = params;
+  return q;
+}
+
+}  // namespace
+
+TEST_CASE("answer cache: exact and semantic hits, refused when numbers or negations differ", "[engine][cache]") {
+  test::TempDir dir;
+  auto db = OpenWithDocs(dir);
+  const std::vector<float> v = {2, 1, 0.5f, 0};
+  const std::string source = Answered(*db, v, "What was the revenue in 2020?", "12 million.");
+
+  // Exact: the same question; parameters compared canonically (key order, spaces).
+  auto exact = db->CacheLookup(Ask(v, "What was the revenue in 2020?", "m1", R"({ "temperature" : 0 })"));
+  REQUIRE(exact.ok());
+  CHECK(exact->match == CacheMatch::kExact);
+  CHECK(exact->answer == "12 million.");
+  CHECK(exact->source_retrieval_id == source);
+  CHECK(exact->prompt == "qa@1");
+
+  // Semantic: a paraphrase with a close vector and the same critical tokens.
+  const std::vector<float> close = {2.02f, 1, 0.49f, 0.01f};
+  auto paraphrase = db->CacheLookup(Ask(close, "How much revenue was there in 2020?"));
+  REQUIRE(paraphrase.ok());
+  CHECK(paraphrase->match == CacheMatch::kSemantic);
+  CHECK(paraphrase->similarity >= 0.95);
+  CHECK(paraphrase->answer == "12 million.");
+
+  // A changed number or a negation: refused, never served.
+  auto year = db->CacheLookup(Ask(close, "What was the revenue in 2021?"));
+  REQUIRE(year.ok());
+  CHECK(year->match == CacheMatch::kMiss);
+  CHECK(year->refused == 1);
+  CHECK(year->refused_reason.find("2020") != std::string::npos);
+  auto negated = db->CacheLookup(Ask(close, "What was not the revenue in 2020?"));
+  CHECK(negated->match == CacheMatch::kMiss);
+  CHECK(negated->refused == 1);
+  // Too far away: a plain miss. Semantic off: only exact.
+  auto far = db->CacheLookup(Ask({0, 0, 0, 1}, "How much revenue was there in 2020?"));
+  CHECK((far->match == CacheMatch::kMiss && far->refused == 0));
+  CacheLookupRequest exact_only = Ask(close, "How much revenue was there in 2020?");
+  exact_only.semantic = false;
+  CHECK(db->CacheLookup(exact_only)->match == CacheMatch::kMiss);
+
+  const CacheStats stats = db->GetCacheStats();
+  CHECK(stats.entries == 1);
+  CHECK(stats.stores == 1);
+  CHECK(stats.exact_hits == 1);
+  CHECK(stats.semantic_hits == 1);
+  CHECK(stats.misses == 4);
+  CHECK(stats.refused_false_hits == 2);
+}
+
+TEST_CASE("answer cache: a write, a moved prompt label or another model makes entries unreachable",
+          "[engine][cache]") {
+  test::TempDir dir;
+  auto db = OpenWithDocs(dir);
+  const std::vector<float> v = {3, 1, 0.5f, 0};
+  const std::string question = "What was the revenue in 2021?";
+  Answered(*db, v, question, "13 million.");
+  CHECK(db->CacheLookup(Ask(v, question))->match == CacheMatch::kExact);
+  CHECK(db->CacheLookup(Ask(v, question, "m2"))->match == CacheMatch::kMiss);
+  CHECK(db->CacheLookup(Ask(v, question, "m1", R"({"temperature": 1})"))->match == CacheMatch::kMiss);
+
+  // A new prompt version under the production label: unreachable; moving
+  // the label back makes the entry reachable again (it was made under qa@1).
+  REQUIRE(db->CreatePromptVersion({"qa", "Answer {{question}} briefly from {{context}}.", "", "", "", {"production"}})
+              .ok());
+  auto moved = db->CacheLookup(Ask(v, question));
+  CHECK(moved->match == CacheMatch::kMiss);
+  CHECK(moved->prompt == "qa@2");
+  REQUIRE(db->SetPromptLabel("qa", "production", 1, "ops").ok());
+  CHECK(db->CacheLookup(Ask(v, question))->match == CacheMatch::kExact);
+
+  // A write to the collection: the head moved, the entry is never served
+  // at head again, and still is at the version it was made at.
+  const Version before = db->GetCollection("docs")->head_version;
+  Record changed;
+  changed.id = "r3";
+  changed.vector = {3, 1, 0.5f, 0};
+  changed.text = "In 2021 revenue was 14 million (restated).";
+  REQUIRE(db->Upsert("docs", {changed}).ok());
+  auto stale = db->CacheLookup(Ask(v, question));
+  CHECK(stale->match == CacheMatch::kMiss);
+  CHECK(stale->version == before + 1);
+  CacheLookupRequest at_before = Ask(v, question);
+  at_before.at = before;
+  CHECK(db->CacheLookup(at_before)->match == CacheMatch::kExact);
+}
+
+TEST_CASE("answer cache: the LRU bound holds, and bad input changes nothing", "[engine][cache]") {
+  test::TempDir dir;
+  DatabaseOptions options = test::QuietOptions();
+  options.answer_cache_entries = 3;
+  auto db = OpenWithDocs(dir, options);
+  std::vector<std::vector<float>> vectors = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}};
+  for (int i = 0; i < 3; ++i) Answered(*db, vectors[i], "question " + std::to_string(i), "answer " + std::to_string(i));
+  // Touch question 0: question 1 is now the least recently used.
+  CHECK(db->CacheLookup(Ask(vectors[0], "question 0"))->match == CacheMatch::kExact);
+  Answered(*db, vectors[3], "question 3", "answer 3");
+  CacheStats stats = db->GetCacheStats();
+  CHECK(stats.entries == 3);
+  CHECK(stats.evictions == 1);
+  CHECK(db->CacheLookup(Ask(vectors[1], "question 1"))->match == CacheMatch::kMiss);
+  for (int i : {0, 2, 3}) {
+    CHECK(db->CacheLookup(Ask(vectors[i], "question " + std::to_string(i)))->match == CacheMatch::kExact);
+  }
+
+  // Bad input: clear errors, no entry added.
+  CHECK(db->CacheStore({"rtv-" + std::string(32, '0'), "x", "m1", ""}).code() == StatusCode::kNotFound);
+  RetrieveRequest unanswered;
+  unanswered.collection = "docs";
+  unanswered.vector = {1, 1, 1, 1};
+  auto r = db->Retrieve(unanswered);
+  REQUIRE(r.ok());
+  CHECK(db->CacheStore({r->retrieval_id, "", "m1", ""}).code() == StatusCode::kFailedPrecondition);
+  CHECK(db->CacheStore({r->retrieval_id, "x", "m1", "[1]"}).code() == StatusCode::kInvalidArgument);
+  CHECK(db->CacheLookup(Ask({1, 2}, "q")).status().code() == StatusCode::kInvalidArgument);
+  CacheLookupRequest unknown_label = Ask(vectors[0], "question 0");
+  unknown_label.prompt = "qa@canary";
+  CHECK(db->CacheLookup(unknown_label).status().code() == StatusCode::kNotFound);
+  CHECK(db->GetCacheStats().stores == stats.stores);
+  CHECK(db->GetCacheStats().entries == 3);
+  db->ClearCache();
+  CHECK(db->GetCacheStats().entries == 0);
+}
