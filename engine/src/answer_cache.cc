@@ -15,6 +15,36 @@ void AppendField(std::string* out, const std::string& field) {
   out->append(field);
 }
 
+// Numbers, negations and names of a question's critical tokens.
+struct Kinds {
+  std::vector<std::string> numbers, negations, names;
+};
+
+Kinds Classify(const std::vector<std::string>& critical) {
+  Kinds k;
+  for (const std::string& t : critical) {
+    if (t.find_first_of("0123456789") != std::string::npos) k.numbers.push_back(t);
+    else if (IsNegationToken(t)) k.negations.push_back(t);
+    else k.names.push_back(t);
+  }
+  return k;
+}
+
+bool Includes(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  return std::includes(a.begin(), a.end(), b.begin(), b.end());  // both sorted
+}
+
+// Whether a cached question may answer this one: the same numbers, the same
+// negations, and no swapped name (each side holding a name the other lacks:
+// "Berlin" vs "Lisbon"). A name on one side only is allowed: a question's
+// first word, capitalised, counts as a name ("Tell me ..." against "What
+// was ..."), and the vectors' similarity already passed the threshold.
+bool Agree(const std::vector<std::string>& cached, const std::vector<std::string>& asked) {
+  const Kinds a = Classify(cached), b = Classify(asked);
+  if (a.numbers != b.numbers || a.negations != b.negations) return false;
+  return Includes(a.names, b.names) || Includes(b.names, a.names);
+}
+
 }  // namespace
 
 const char* CacheMatchName(CacheMatch match) {
@@ -116,10 +146,10 @@ CacheLookupResult AnswerCache::Lookup(const std::string& fence, const std::strin
     if (!candidates.empty()) {
       const std::vector<std::string> critical = CriticalTokens(query_text);
       for (const auto& [similarity, it] : candidates) {
-        if (it->entry.critical == critical) return hit(it, CacheMatch::kSemantic, similarity);
+        if (Agree(it->entry.critical, critical)) return hit(it, CacheMatch::kSemantic, similarity);
         if (result.refused++ == 0) {
           result.refused_reason = "the cached question \"" + it->entry.query_text +
-                                  "\" differs in numbers, negations or names";
+                                  "\" differs in numbers, negations or a name";
         }
       }
     }

@@ -620,6 +620,8 @@ const char* SentenceVerdictName(SentenceVerdict verdict) {
   return "not_scored";
 }
 
+bool IsNegationToken(std::string_view normalised) { return IsNegation(normalised); }
+
 std::vector<std::string> CriticalTokens(std::string_view text) {
   Vocabulary vocab;
   std::vector<std::string> out;

@@ -179,3 +179,18 @@ TEST_CASE("answer cache: the LRU bound holds, and bad input changes nothing", "[
   db->ClearCache();
   CHECK(db->GetCacheStats().entries == 0);
 }
+
+TEST_CASE("answer cache: a swapped name is refused, a name on one side only is not", "[engine][cache]") {
+  test::TempDir dir;
+  auto db = OpenWithDocs(dir);
+  const std::vector<float> v = {1, 1, 0.5f, 0};
+  Answered(*db, v, "What was the revenue in Berlin in 2019?", "11 million.");
+  const std::vector<float> close = {1.01f, 1, 0.5f, 0.01f};
+  auto swapped = db->CacheLookup(Ask(close, "What was the revenue in Lisbon in 2019?"));
+  CHECK(swapped->match == CacheMatch::kMiss);
+  CHECK(swapped->refused == 1);
+  // "Tell" (a capitalised first word) counts as a name; only one side has it.
+  auto imperative = db->CacheLookup(Ask(close, "Tell me the revenue in Berlin in 2019."));
+  CHECK(imperative->match == CacheMatch::kSemantic);
+  CHECK(imperative->answer == "11 million.");
+}

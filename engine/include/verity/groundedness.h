@@ -182,6 +182,9 @@ std::vector<ByteRange> SplitSentences(std::string_view text);
 // The answer cache (answer_cache.h) refuses a semantic hit whose question's
 // critical tokens differ from the cached question's.
 std::vector<std::string> CriticalTokens(std::string_view text);
+// Whether a normalised critical token is a negation (not, no, never, ...);
+// a token with a digit is a number; the others are names.
+bool IsNegationToken(std::string_view normalised);
 
 // Scores `answer` against `chunks` (any number, including none: then every
 // scored sentence is unsupported). Returns InvalidArgument when
