@@ -65,6 +65,21 @@ std::string Paraphrase(size_t i) {
          kPlaces[(i / 8) % 8] + ", " + std::to_string(2000 + (i / 64) % 25) + ".";
 }
 
+// Random unit vectors for questions 0..n-1, each question stored with its answer.
+std::vector<std::vector<float>> Fill(AnswerCache& cache, const std::string& fence, size_t n, size_t dim,
+                                     std::mt19937& rng) {
+  std::normal_distribution<float> unit(0, 1);
+  std::vector<std::vector<float>> vectors(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<float> v(dim);
+    for (float& x : v) x = unit(rng);
+    vectors[i] = Unit(v);
+    cache.Store({fence, Question(i), vectors[i], CriticalTokens(Question(i)), "answer " + std::to_string(i),
+                 "rtv-" + std::to_string(i)});
+  }
+  return vectors;
+}
+
 struct Latency {
   std::vector<double> us;
   void Add(Clock::time_point t0) { us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count()); }
@@ -92,14 +107,7 @@ int Main(int argc, char** argv) {
   // 1. Latency at 10k and 100k entries.
   for (size_t n : {size_t{10000}, size_t{100000}}) {
     AnswerCache cache(n, size_t{4} << 30);
-    std::vector<std::vector<float>> vectors(n);
-    for (size_t i = 0; i < n; ++i) {
-      std::vector<float> v(dim);
-      for (float& x : v) x = unit(rng);
-      vectors[i] = Unit(v);
-      cache.Store({fence, Question(i), vectors[i], CriticalTokens(Question(i)), "answer " + std::to_string(i),
-                   "rtv-" + std::to_string(i)});
-    }
+    const std::vector<std::vector<float>> vectors = Fill(cache, fence, n, dim, rng);
     Latency exact, semantic;
     size_t hits = 0;
     for (size_t q = 0; q < queries; ++q) {
@@ -123,14 +131,7 @@ int Main(int argc, char** argv) {
   {
     const size_t n = 10000;
     AnswerCache cache(n, size_t{1} << 30);
-    std::vector<std::vector<float>> vectors(n);
-    for (size_t i = 0; i < n; ++i) {
-      std::vector<float> v(dim);
-      for (float& x : v) x = unit(rng);
-      vectors[i] = Unit(v);
-      cache.Store({fence, Question(i), vectors[i], CriticalTokens(Question(i)), "answer " + std::to_string(i),
-                   "rtv-" + std::to_string(i)});
-    }
+    const std::vector<std::vector<float>> vectors = Fill(cache, fence, n, dim, rng);
     struct Kind {
       const char* name;
       size_t asked = 0, hits = 0, wrong = 0;

@@ -47,15 +47,6 @@ bool Agree(const std::vector<std::string>& cached, const std::vector<std::string
 
 }  // namespace
 
-const char* CacheMatchName(CacheMatch match) {
-  switch (match) {
-    case CacheMatch::kExact: return "exact";
-    case CacheMatch::kSemantic: return "semantic";
-    case CacheMatch::kMiss: break;
-  }
-  return "miss";
-}
-
 std::string AnswerCache::Fence(uint32_t collection_id, Version version, const std::string& prompt,
                                const std::string& model, const std::string& canonical_params) {
   std::string out;

@@ -1,11 +1,10 @@
 // The answer cache's Database methods (verity/cache.h): they resolve what
 // fences an entry — the collection, the version read, the prompt version —
 // and hand the rest to AnswerCache (answer_cache.h).
-#include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "database_impl.h"
+#include "hnsw_graph.h"
 #include "validate.h"
 #include "verity/groundedness.h"
 
@@ -25,13 +24,9 @@ Result<std::string> CanonicalParams(const std::string& params) {
   return parsed.dump();
 }
 
+// Cosine similarity is a dot product of unit vectors (a zero vector stays zero).
 std::vector<float> UnitVector(std::vector<float> v) {
-  double norm = 0;
-  for (float x : v) norm += double(x) * x;
-  if (norm > 0) {
-    const float inv = static_cast<float>(1.0 / std::sqrt(norm));
-    for (float& x : v) x *= inv;
-  }
+  PrepareVector(Metric::kCosine, v.data(), v.size());
   return v;
 }
 

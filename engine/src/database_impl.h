@@ -179,7 +179,9 @@ struct Database::Impl {
 
   // Prompt registry (database_prompts.cc). Reads need no lock (RocksDB's
   // own consistency); version creation and label moves hold prompts_mu.
-  Result<PromptVersion> ReadPromptVersion(const std::string& name, uint32_t version) const;
+  // `labels`: the prompt's labels when the caller already read them.
+  Result<PromptVersion> ReadPromptVersion(const std::string& name, uint32_t version,
+                                          const std::map<std::string, uint32_t>* labels = nullptr) const;
   Result<uint32_t> LatestPromptVersion(const std::string& name) const;  // 0: no such prompt
   Result<std::map<std::string, uint32_t>> PromptLabels(const std::string& name) const;
   Result<PromptVersion> ResolvePromptRef(const PromptRef& ref) const;

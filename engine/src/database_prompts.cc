@@ -38,7 +38,8 @@ Status ValidateConfigJson(const std::string& config) {
 
 // --- Reading ------------------------------------------------------------------
 
-Result<PromptVersion> Database::Impl::ReadPromptVersion(const std::string& name, uint32_t version) const {
+Result<PromptVersion> Database::Impl::ReadPromptVersion(const std::string& name, uint32_t version,
+                                                        const std::map<std::string, uint32_t>* labels) const {
   std::string value;
   rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), meta, keys::PromptVersionKey(name, version), &value);
   if (rs.IsNotFound()) {
@@ -60,8 +61,12 @@ Result<PromptVersion> Database::Impl::ReadPromptVersion(const std::string& name,
   p.message = m.message();
   p.created_at_us = m.created_at_us();
   p.variables = TemplateVariables(p.template_text);
-  VERITY_ASSIGN_OR_RETURN(auto labels, PromptLabels(name));
-  for (const auto& [label, target] : labels) {
+  std::map<std::string, uint32_t> read;
+  if (labels == nullptr) {
+    VERITY_ASSIGN_OR_RETURN(read, PromptLabels(name));
+    labels = &read;
+  }
+  for (const auto& [label, target] : *labels) {
     if (target == version) p.labels.push_back(label);
   }
   return p;
@@ -149,9 +154,10 @@ Result<std::vector<PromptVersion>> Database::ListPromptVersions(const std::strin
   VERITY_RETURN_IF_ERROR(ValidateName(name, "name"));
   VERITY_ASSIGN_OR_RETURN(uint32_t latest, impl_->LatestPromptVersion(name));
   if (latest == 0) return Status::NotFound("prompt \"" + name + "\" does not exist");
+  VERITY_ASSIGN_OR_RETURN(auto labels, impl_->PromptLabels(name));  // once, not per version
   std::vector<PromptVersion> out;
   for (uint32_t v = 1; v <= latest; ++v) {
-    VERITY_ASSIGN_OR_RETURN(PromptVersion p, impl_->ReadPromptVersion(name, v));
+    VERITY_ASSIGN_OR_RETURN(PromptVersion p, impl_->ReadPromptVersion(name, v, &labels));
     out.push_back(std::move(p));
   }
   return out;

@@ -223,7 +223,6 @@ float Distance(Metric metric, const float* a, const float* b, size_t dim) {
   return 1.0f - Dot(a, b, dim);
 }
 
-uint32_t L2SquaredCodes(const uint8_t* a, const uint8_t* b, size_t dim) { return Selected().l2_codes(a, b, dim); }
 DistanceKernel SelectedL2Kernel() { return Selected().l2; }
 DistanceKernel SelectedDotKernel() { return Selected().dot; }
 CodeKernel SelectedCodeL2Kernel() { return Selected().l2_codes; }

@@ -31,8 +31,6 @@ float Dot(const float* a, const float* b, size_t dim);
 // l2 → squared L2; ip and cosine → 1 - dot (cosine vectors are unit length).
 float Distance(Metric metric, const float* a, const float* b, size_t dim);
 
-// Squared L2 between code vectors, with the selected kernel set.
-uint32_t L2SquaredCodes(const uint8_t* a, const uint8_t* b, size_t dim);
 // The selected kernels, for loops that call one kernel many times and
 // should not re-dispatch on every call.
 DistanceKernel SelectedL2Kernel();

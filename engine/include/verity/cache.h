@@ -79,6 +79,4 @@ struct CacheStats {
   uint64_t evictions = 0;
 };
 
-const char* CacheMatchName(CacheMatch match);
-
 }  // namespace verity

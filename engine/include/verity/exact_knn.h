@@ -2,7 +2,7 @@
 // product parallel over base blocks (OpenMP): register-blocked AVX-512F or
 // AVX2 + FMA tiles over a packed copy of each base block, or Eigen where
 // neither runs (engine/src/exact_knn_paths.h; VERITY_KERNELS narrows the
-// choice as for the distance kernels). Measured at 77-80% of this machine's
+// choice as for the distance kernels). Measured at 72-82% of this machine's
 // FMA peak (docs/benchmarks.md). Used for ground truth in tests and
 // benchmarks; the engine's own exact path is in HnswGraph.
 //
