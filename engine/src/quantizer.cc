@@ -47,7 +47,9 @@ bool ScalarQuantizer::Encode(const float* vector, size_t dim, uint8_t* code) con
   for (size_t i = 0; i < dim; ++i) {
     const float level = (vector[i] - lo) / step;
     clamped |= static_cast<int>(level < -0.5f) | static_cast<int>(level >= 255.5f);
-    const float bounded = std::min(std::max(level, 0.0f), 255.0f);
+    // Argument order matters: a NaN level (a damaged graph file's vector)
+    // becomes 0 instead of reaching the float-to-int conversion.
+    const float bounded = std::min(255.0f, std::max(0.0f, level));
     code[i] = static_cast<uint8_t>(static_cast<int>(bounded + 0.5f));
   }
   return clamped != 0;

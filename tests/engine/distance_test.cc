@@ -118,4 +118,10 @@ TEST_CASE("the scalar quantizer: lossless on byte data, clamps and reports outli
   for (int i = 0; i < 4; ++i) CHECK(std::abs(q.lo + q.step * c4[i] - v[i]) <= q.step / 2 + 1e-6f);
   CHECK(q.Valid());
   CHECK_FALSE((ScalarQuantizer{0.0f, 0.0f, true, true}).Valid());
+  // A NaN component (only a damaged graph file can hold one) encodes as 0,
+  // without undefined behaviour (fuzz_graph_file found the conversion).
+  const float nan_vector[2] = {std::nanf(""), 1.0f};
+  uint8_t c2[2];
+  q.Encode(nan_vector, 2, c2);
+  CHECK(c2[0] == 0);
 }
