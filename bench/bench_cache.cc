@@ -12,7 +12,8 @@
 //    case an embedding cannot tell apart) and unrelated questions. Reports
 //    the hit rate per kind, the refused false hits, and how many wrong
 //    answers were served (number changes answered from the cache).
-// 3. The full Database path (fence resolution, prompt lookup) at 10,000
+// 3. The full Database path (fence resolution, prompt lookup and, for each
+//    hit, its durable cache-hit record in the retrieval log) at 10,000
 //    entries, for comparison with (1).
 // One JSON object per line on stdout.
 #include <unistd.h>
@@ -75,7 +76,7 @@ std::vector<std::vector<float>> Fill(AnswerCache& cache, const std::string& fenc
     for (float& x : v) x = unit(rng);
     vectors[i] = Unit(v);
     cache.Store({fence, Question(i), vectors[i], CriticalTokens(Question(i)), "answer " + std::to_string(i),
-                 "rtv-" + std::to_string(i)});
+                 "rtv-" + std::to_string(i), ""});
   }
   return vectors;
 }

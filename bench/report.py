@@ -26,8 +26,42 @@ def load(path):
             if not line.startswith("{"):
                 continue
             row = json.loads(line)
+            if "bench" in row:
+                continue  # another benchmark's figures (answer cache): see cache_rows
             (skipped if "skipped" in row else rows).append(row)
     return rows, skipped
+
+
+def cache_rows(path):
+    """The answer-cache benchmark's lines (verity_bench_cache)."""
+    with open(path) as f:
+        rows = [json.loads(line) for line in f if line.strip().startswith("{")]
+    return [r for r in rows if r.get("bench", "").startswith(("cache_", "database_cache"))]
+
+
+def cache_section(rows):
+    """Markdown for the answer cache: lookup latency and the replayed query set."""
+    if not rows:
+        return []
+    out = ["## Answer cache (`verity_bench_cache`, docs/answer-cache.md)", "",
+           "| path | entries | dim | exact p50 / p99 µs | semantic p50 / p99 µs |", "|---|---|---|---|---|"]
+    for r in rows:
+        if r["bench"] in ("cache_lookup", "database_cache_lookup"):
+            path = "AnswerCache" if r["bench"] == "cache_lookup" else "Database::CacheLookup (+ logged hit)"
+            out.append(f"| {path} | {r['entries']:,} | {r['dim']} | {r['exact_p50_us']:.1f} / {r['exact_p99_us']:.1f} "
+                       f"| {r['semantic_p50_us']:.1f} / {r['semantic_p99_us']:.1f} |")
+    out += ["", "Replayed questions against 10,000 cached ones:", "",
+            "| kind | asked | served from the cache | wrong answers served |", "|---|---|---|---|"]
+    for r in rows:
+        if r["bench"] == "cache_replay":
+            out.append(f"| {r['kind']} | {r['asked']} | {r['hits']} ({100 * r['hit_rate']:.1f}%) | "
+                       f"{r['wrong_answers_served']} |")
+    for r in rows:
+        if r["bench"] == "cache_replay_total":
+            out += ["", f"Refused false hits (a candidate above the similarity threshold whose numbers, "
+                    f"negations or names differ): {r['refused_false_hits']} of {r['lookups']} lookups."]
+    out.append("")
+    return out
 
 
 def best(rows, system, dataset, n):
@@ -106,7 +140,7 @@ def check(rows, skipped):
     return 1 if problems else 0
 
 
-def report(rows, skipped, plot):
+def report(rows, skipped, plot, cache=()):
     out = []
     w = out.append
     fashion = ("fashion-mnist-784", 60000)
@@ -214,6 +248,9 @@ def report(rows, skipped, plot):
           "engine in the benchmark's own process in the same run.")
         w("")
 
+    for line in cache:
+        w(line)
+
     w("## Every pass")
     w("")
     w("| dataset | n | system | ef | recall@10 | QPS | p50 µs | p99 µs |")
@@ -247,7 +284,7 @@ def main():
     rows, skipped = load(args.results)
     if args.check:
         return check(rows, skipped)
-    text = report(rows, skipped, args.plot)
+    text = report(rows, skipped, args.plot, cache_section(cache_rows(args.results)))
     with open(args.out, "w") as f:
         f.write(text)
     return 0

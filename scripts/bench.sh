@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
 done
 
 bash scripts/setup.sh --bench
-bash scripts/build.sh verity_bench_engine verity_bench_engine_native verity_bench_grpc verity_demo verityd
+bash scripts/build.sh verity_bench_engine verity_bench_engine_native verity_bench_grpc verity_bench_cache verity_demo verityd
 faiss=1
 if ! bash scripts/build.sh verity_bench_faiss 2>/dev/null; then
   faiss=0
@@ -88,6 +88,10 @@ grpc_data="$out/grpc-data"
 echo "bench.sh: gRPC: loading $grpc_data" >&2
 "$b/verity_demo" --data "$grpc_data" --load-only >> "$log" 2>&1
 run "gRPC" "$b/verity_bench_grpc" --data "$grpc_data" --verityd build/server/verityd --ef 16 --seconds 5
+
+# The answer cache: lookup latency at 10k / 100k entries, a replayed query
+# set with paraphrases and number changes, the Database path.
+run "answer cache" "$b/verity_bench_cache"
 
 /usr/bin/python3 bench/plot.py --results "$results" --out docs/benchmarks-recall-qps.png
 /usr/bin/python3 bench/report.py --results "$results" --plot benchmarks-recall-qps.png --out docs/benchmarks.md

@@ -9,13 +9,19 @@ cd "$(dirname "$0")/.."
 
 listen=127.0.0.1:7420
 data=./verity-data
+metrics=127.0.0.1:9464  # Prometheus metrics on loopback (docs/metrics.md)
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[$i]}" in
     --listen) listen="${args[$((i + 1))]}" ;;
     --data) data="${args[$((i + 1))]}" ;;
+    --metrics-listen) metrics="" ;;  # given: verityd gets the caller's
   esac
 done
+extra=()
+if [ -n "$metrics" ]; then
+  extra=(--metrics-listen "$metrics")
+fi
 
 bash scripts/setup.sh
 bash scripts/build.sh verityd verity verity_demo
@@ -44,8 +50,9 @@ verityd is starting on $listen with data in $data. In another terminal:
   ./build/client/verity --addr $listen audit RETRIEVAL_ID
   ./build/client/verity --addr $listen replay RETRIEVAL_ID --mode retrieval
   ./build/client/verity --addr $listen log verify
+  curl -s http://${metrics:-METRICS_ADDRESS}/metrics | grep -E '^verity_(rpc_requests|collection_records)'
 
 Stop it with Ctrl-C (it drains and saves the graph). docs/cli.md lists every command.
 
 EOF2
-exec ./build/server/verityd "$@"
+exec ./build/server/verityd "${extra[@]}" "$@"

@@ -23,6 +23,8 @@ PACKAGES=(
   nlohmann-json3-dev
   # real data for the demo and the benchmark
   dataset-fashion-mnist
+  # the main job's hint to read the metrics endpoint (docs/metrics.md)
+  curl
 )
 if [ "${1:-}" = "--bench" ]; then
   # FAISS (IndexHNSWFlat, IndexFlatL2) and the recall-QPS plot

@@ -938,7 +938,8 @@ LogQuery LogQueryArgs(const Args& args) {
   if (auto kind = args.Option("kind")) {
     if (*kind == "retrieval") query.kind = LogKind::kRetrieval;
     else if (*kind == "answer") query.kind = LogKind::kAnswer;
-    else throw UsageError{"--kind: expected retrieval or answer, got \"" + *kind + "\""};
+    else if (*kind == "cache_hit") query.kind = LogKind::kCacheHit;
+    else throw UsageError{"--kind: expected retrieval, answer or cache_hit, got \"" + *kind + "\""};
   }
   return query;
 }
@@ -948,6 +949,10 @@ std::string RecordSummary(const LogRecord& r) {
   if (r.kind == LogKind::kAnswer) {
     std::string s = r.model.empty() ? "" : r.model + ": ";
     return s + Truncate(r.answer, 60);
+  }
+  if (r.kind == LogKind::kCacheHit) {
+    return std::string(r.cache_match == CacheMatch::kExact ? "exact" : "semantic") + " hit of " +
+           r.source_retrieval_id + (r.query_text.empty() ? "" : ", \"" + Truncate(r.query_text, 40) + "\"");
   }
   std::string s = "k=" + std::to_string(r.k) + ", " + std::to_string(r.chunks.size()) + " chunks";
   if (!r.query_text.empty()) s += ", \"" + Truncate(r.query_text, 40) + "\"";
@@ -993,6 +998,24 @@ Status Cli::LogShow(const Args& args) {
   if (json_) {
     std::cout << Json{{"retrieval", LogRecordToJson(r)}, {"answer", answer ? LogRecordToJson(*answer) : Json()}}.dump()
               << "\n";
+    return Status::Ok();
+  }
+  if (r.kind == LogKind::kCacheHit) {
+    std::cout << "cache hit " << r.retrieval_id << "\n"
+              << "  log record " << r.seq << ", " << TimeText(r.time_us) << " UTC\n"
+              << "  collection " << r.collection << ", version " << r.version << "\n"
+              << "  served the answer of " << r.source_retrieval_id << " ("
+              << (r.cache_match == CacheMatch::kExact ? "exact" : "semantic") << " match, similarity "
+              << r.similarity << ")\n";
+    if (!r.query_text.empty()) std::cout << "  query: " << r.query_text << "\n";
+    if (!r.prompt.empty()) std::cout << "  prompt " << r.prompt << "\n";
+    if (!r.model.empty()) std::cout << "  model " << r.model << "\n";
+    if (!r.client_trace_id.empty()) std::cout << "  trace id " << r.client_trace_id << "\n";
+    if (!r.client_id.empty()) std::cout << "  client " << r.client_id << "\n";
+    std::cout << "  context sha256 " << r.context_sha256 << " (the source's)\n"
+              << "answer served:\n"
+              << r.answer << "\n"
+              << "record hash " << r.hash << "\n";
     return Status::Ok();
   }
   std::cout << "retrieval " << r.retrieval_id << "\n"
@@ -1216,8 +1239,9 @@ std::string JsonString(const std::string& s) {
 // wrapped with where the answer came from. Deterministic: identical audits
 // give identical bytes.
 std::string AuditJsonText(const AuditResult& a) {
-  return "{\"retrieval_id\":" + JsonString(a.retrieval_id) + ",\"collection\":" + JsonString(a.collection) +
-         ",\"version\":" + std::to_string(a.version) +
+  return "{\"retrieval_id\":" + JsonString(a.retrieval_id) +
+         (a.source_retrieval_id.empty() ? "" : ",\"source_retrieval_id\":" + JsonString(a.source_retrieval_id)) +
+         ",\"collection\":" + JsonString(a.collection) + ",\"version\":" + std::to_string(a.version) +
          ",\"answer_recorded\":" + (a.answer_recorded ? "true" : "false") + ",\"groundedness\":" + ToJson(a.result) +
          "}";
 }
@@ -1264,8 +1288,11 @@ Status WriteAuditHtml(const std::string& path, const std::vector<AuditResult>& a
 void PrintAudit(const AuditResult& a) {
   const GroundednessResult& r = a.result;
   std::cout << "audit of " << a.retrieval_id << " (collection " << a.collection << ", version " << a.version << ", "
-            << (a.answer_recorded ? "recorded answer" : "answer given") << ")\n"
-            << "G " << Fixed4(r.g) << ": " << r.supported << " of " << r.scored << " scored sentences supported"
+            << (a.answer_recorded ? "recorded answer" : "answer given") << ")\n";
+  if (!a.source_retrieval_id.empty()) {
+    std::cout << "a cache hit: the answer of " << a.source_retrieval_id << ", scored against its context\n";
+  }
+  std::cout << "G " << Fixed4(r.g) << ": " << r.supported << " of " << r.scored << " scored sentences supported"
             << " (threshold " << Fixed4(r.threshold) << ", " << r.scorer_version << ")\n";
   std::vector<std::vector<std::string>> rows;
   for (size_t i = 0; i < r.sentences.size(); ++i) {

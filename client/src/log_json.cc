@@ -35,6 +35,8 @@ void PutIfSet(Json& j, const char* key, const std::string& value) {
 Json LogRecordToJson(const LogRecord& r) {
   Json j = Json::object();
   // Every record.
+  // A cache hit served an answer without calling a model: "chat", with the
+  // answer as output and verity.cache.* saying where it came from.
   j["gen_ai.operation.name"] = r.kind == LogKind::kRetrieval ? "retrieval" : "chat";
   j["verity.kind"] = LogKindName(r.kind);
   j["verity.seq"] = r.seq;
@@ -72,6 +74,20 @@ Json LogRecordToJson(const LogRecord& r) {
     j["verity.exact"] = r.exact;
     j["verity.context_sha256"] = r.context_sha256;
     j["verity.context_tokens"] = r.context_tokens;
+  } else if (r.kind == LogKind::kCacheHit) {
+    PutIfSet(j, "gen_ai.request.model", r.model);
+    PutIfSet(j, "gen_ai.retrieval.query.text", r.query_text);
+    j["gen_ai.output.messages"] =
+        Json::array({{{"role", "assistant"}, {"parts", Json::array({{{"type", "text"}, {"content", r.answer}}})}}});
+    j["verity.cache.source_retrieval_id"] = r.source_retrieval_id;
+    j["verity.cache.match"] = r.cache_match == CacheMatch::kExact ? "exact" : "semantic";
+    j["verity.cache.similarity"] = r.similarity;
+    if (!r.query_vector.empty()) j["verity.query.vector"] = r.query_vector;
+    j["verity.query.vector_sha256"] = r.query_vector_sha256;
+    PutIfSet(j, "verity.prompt", r.prompt);
+    PutIfSet(j, "verity.client_trace_id", r.client_trace_id);
+    PutIfSet(j, "verity.client_id", r.client_id);
+    j["verity.context_sha256"] = r.context_sha256;
   } else {
     PutIfSet(j, "gen_ai.request.model", r.model);
     j["gen_ai.usage.input_tokens"] = r.prompt_tokens;

@@ -115,6 +115,7 @@ CacheLookupResult AnswerCache::Lookup(const std::string& fence, const std::strin
     result.match = match;
     result.answer = it->entry.answer;
     result.source_retrieval_id = it->entry.source_retrieval_id;
+    result.context_sha256 = it->entry.context_sha256;
     result.similarity = similarity;
     ++(match == CacheMatch::kExact ? stats_.exact_hits : stats_.semantic_hits);
     return result;

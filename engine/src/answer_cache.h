@@ -27,6 +27,7 @@ struct CacheEntry {
   std::vector<std::string> critical;   // CriticalTokens(query_text)
   std::string answer;
   std::string source_retrieval_id;
+  std::string context_sha256;  // the source retrieval's context, for the hit's log record
 };
 
 class AnswerCache {

@@ -455,7 +455,13 @@ static CollectionInfo InfoOf(const Collection& c) {
   info.created_at_us = c.created_at_us;
   info.live_records = c.live_count;
   info.graph_nodes = c.graph->node_count();
+  info.dead_nodes = c.dead_nodes;
+  info.collected_nodes = c.collected_nodes;
   info.oldest_retained = c.oldest_retained;
+  info.retained_versions = c.head >= c.oldest_retained ? c.head - c.oldest_retained + 1 : 0;
+  for (const auto& [version, holders] : c.pins) {
+    if (version < c.oldest_retained) ++info.retained_versions;
+  }
   info.snapshots = c.snapshot_count;
   return info;
 }

@@ -40,6 +40,10 @@ Status Database::CacheStore(const CacheStoreRequest& request) {
   VERITY_ASSIGN_OR_RETURN(std::string params, CanonicalParams(request.params_json));
   VERITY_ASSIGN_OR_RETURN(auto logged, GetRetrieval(request.retrieval_id));
   const LogRecord& r = logged.first;
+  if (r.kind == LogKind::kCacheHit) {
+    return Status::FailedPrecondition(r.retrieval_id + " is a cache hit; store its source retrieval " +
+                                      r.source_retrieval_id + " instead");
+  }
   std::string answer = request.answer;
   if (answer.empty()) {
     if (!logged.second) {
@@ -62,6 +66,7 @@ Status Database::CacheStore(const CacheStoreRequest& request) {
   entry.critical = CriticalTokens(r.query_text);
   entry.answer = std::move(answer);
   entry.source_retrieval_id = r.retrieval_id;
+  entry.context_sha256 = r.context_sha256;
   impl_->answer_cache->Store(std::move(entry));
   return Status::Ok();
 }
@@ -76,6 +81,13 @@ Result<CacheLookupResult> Database::CacheLookup(const CacheLookupRequest& reques
   if (request.model.size() > kMaxModelBytes) {
     return Status::InvalidArgument("model: at most " + std::to_string(kMaxModelBytes) + " bytes");
   }
+  if (request.query_text.size() > kMaxLogFieldBytes) {
+    return Status::InvalidArgument("query_text: " + std::to_string(request.query_text.size()) +
+                                   " bytes; the limit is " + std::to_string(kMaxLogFieldBytes));
+  }
+  if (request.client_trace_id.size() > 1024 || request.client_id.size() > 1024) {
+    return Status::InvalidArgument("client_trace_id, client_id: at most 1024 bytes each");
+  }
   VERITY_ASSIGN_OR_RETURN(std::string params, CanonicalParams(request.params_json));
   VERITY_ASSIGN_OR_RETURN(std::string prompt, impl_->ResolvePrompt(request.prompt));
   Version version;
@@ -89,6 +101,9 @@ Result<CacheLookupResult> Database::CacheLookup(const CacheLookupRequest& reques
                                   request.semantic);
   result.version = version;
   result.prompt = prompt;
+  if (result.match != CacheMatch::kMiss) {
+    VERITY_RETURN_IF_ERROR(impl_->LogCacheHit(*c, request, &result));
+  }
   return result;
 }
 

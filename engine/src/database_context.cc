@@ -31,7 +31,6 @@ namespace verity {
 namespace {
 
 constexpr size_t kMaxAnswerBytes = 1 << 20;
-constexpr size_t kMaxLogFieldBytes = 64 * 1024;
 
 using log_chain::ParseRecordValue;
 using log_chain::RecordKey;
@@ -108,6 +107,9 @@ LogRecord FromEntry(const storage::LogEntry& e, const std::string& hash) {
   r.model = e.model();
   r.prompt_tokens = e.prompt_tokens();
   r.completion_tokens = e.completion_tokens();
+  r.source_retrieval_id = e.source_retrieval_id();
+  r.cache_match = static_cast<CacheMatch>(e.cache_match());
+  r.similarity = e.similarity();
   r.prev_hash = Sha256::ToHex(e.prev_hash());
   r.hash = Sha256::ToHex(hash);
   return r;
@@ -394,6 +396,10 @@ Result<LogRecord> Database::RecordAnswer(const AnswerRequest& request) {
   if (request.model.size() > 1024) return Status::InvalidArgument("model: at most 1024 bytes");
   std::lock_guard answers(impl_->answer_mu);
   VERITY_ASSIGN_OR_RETURN(auto existing, GetRetrieval(request.retrieval_id));
+  if (existing.first.kind == LogKind::kCacheHit) {
+    return Status::FailedPrecondition(request.retrieval_id + " is a cache hit: it served the answer of " +
+                                      existing.first.source_retrieval_id + " and takes no answer of its own");
+  }
   if (existing.second) {
     return Status::AlreadyExists("retrieval " + request.retrieval_id + " already has an answer (log record " +
                                  std::to_string(existing.second->seq) + "); answers are immutable");
@@ -411,6 +417,38 @@ Result<LogRecord> Database::RecordAnswer(const AnswerRequest& request) {
   append.index.emplace_back(AnswerKey(request.retrieval_id), "");
   VERITY_RETURN_IF_ERROR(impl_->AppendLog(append));
   return FromEntry(append.entry, append.hash);
+}
+
+Status Database::Impl::LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result) {
+  VERITY_RETURN_IF_ERROR(CheckWritable());
+  {
+    std::lock_guard pins(c.pins_mu);
+    VERITY_RETURN_IF_ERROR(PinForLog(c, result->version));
+  }
+  LogAppend append;
+  storage::LogEntry& e = append.entry;
+  e.set_kind(static_cast<uint32_t>(LogKind::kCacheHit));
+  result->retrieval_id = NewRetrievalId();
+  e.set_retrieval_id(result->retrieval_id);
+  e.set_collection(request.collection);
+  e.set_collection_id(c.id);
+  e.set_version(result->version);
+  e.set_query_text(request.query_text);
+  e.set_query_vector(FloatBytes(request.vector));
+  e.set_query_vector_sha256(Sha256::Hex(e.query_vector()));
+  e.set_prompt(result->prompt);
+  e.set_client_trace_id(request.client_trace_id);
+  e.set_client_id(request.client_id);
+  e.set_context_sha256(result->context_sha256);
+  e.set_answer(result->answer);
+  e.set_model(request.model);
+  e.set_source_retrieval_id(result->source_retrieval_id);
+  e.set_cache_match(static_cast<uint32_t>(result->match));
+  e.set_similarity(result->similarity);
+  append.index.emplace_back(RetrievalKey(result->retrieval_id), "");
+  VERITY_RETURN_IF_ERROR(AppendLog(append));
+  result->log_seq = append.seq;
+  return Status::Ok();
 }
 
 // --- Reading the log ----------------------------------------------------------
@@ -538,9 +576,9 @@ Result<uint64_t> Database::GcLog() {
     }
     batch.Delete(impl_->log, it->key());
     batch.Delete(impl_->log, TimeKey(entry.time_us(), seq));
-    batch.Delete(impl_->log, static_cast<LogKind>(entry.kind()) == LogKind::kRetrieval ? RetrievalKey(entry.retrieval_id())
-                                                                                       : AnswerKey(entry.retrieval_id()));
-    if (static_cast<LogKind>(entry.kind()) == LogKind::kRetrieval) released.emplace(entry.collection_id(), entry.version());
+    const bool answer = static_cast<LogKind>(entry.kind()) == LogKind::kAnswer;
+    batch.Delete(impl_->log, answer ? AnswerKey(entry.retrieval_id()) : RetrievalKey(entry.retrieval_id()));
+    if (!answer) released.emplace(entry.collection_id(), entry.version());
     last_hash = hash;
     ++removed;
   }
@@ -582,11 +620,56 @@ Result<uint64_t> Database::GcLog() {
   return removed;
 }
 
+Result<LogStats> Database::GetLogStats() const {
+  VERITY_CHECK_OPEN_();
+  LogStats stats;
+  stats.last_seq = impl_->DurableSeq();
+  if (stats.last_seq == 0) return stats;
+  uint64_t first = 1;
+  std::string value;
+  const rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->log, kStartKey, &value);
+  if (!rs.IsNotFound()) {
+    VERITY_RETURN_IF_ERROR(FromRocks(rs, "read the retrieval log start"));
+    storage::LogMark start;
+    if (!start.ParseFromString(value)) return Status::DataLoss("retrieval log: the start record does not parse");
+    first = start.seq();
+  }
+  if (first <= stats.last_seq) {
+    stats.first_seq = first;
+    stats.records = stats.last_seq - first + 1;
+  }
+  const std::string begin = RecordKey(0), end = RecordKey(UINT64_MAX);
+  const rocksdb::Range range(begin, end);
+  rocksdb::SizeApproximationOptions options;
+  options.include_memtables = true;
+  options.include_files = true;
+  uint64_t bytes = 0;
+  VERITY_RETURN_IF_ERROR(
+      FromRocks(impl_->db->GetApproximateSizes(options, impl_->log, &range, 1, &bytes), "size the retrieval log"));
+  stats.bytes = bytes;
+  return stats;
+}
+
 // --- Replay -------------------------------------------------------------------
 
 Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto logged, GetRetrieval(request.retrieval_id));
+  if (logged.first.kind == LogKind::kCacheHit) {
+    // A cache hit searched nothing: replay the retrieval it served.
+    ReplayRequest source = request;
+    source.retrieval_id = logged.first.source_retrieval_id;
+    auto replayed = Replay(source);
+    if (!replayed.ok() && replayed.status().code() == StatusCode::kNotFound) {
+      return Status::NotFound(request.retrieval_id + " is a cache hit of " + source.retrieval_id +
+                              ", which is no longer in the log (expired)");
+    }
+    if (replayed.ok()) {
+      replayed->detail = "cache hit " + request.retrieval_id + " served the answer of " + source.retrieval_id +
+                         "; replaying that retrieval: " + replayed->detail;
+    }
+    return replayed;
+  }
   const LogRecord& r = logged.first;
   ReplayResult result;
   result.mode = request.mode;
@@ -724,15 +807,31 @@ Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
 Result<AuditResult> Database::Audit(const AuditRequest& request) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto logged, GetRetrieval(request.retrieval_id));
-  const LogRecord& r = logged.first;
   AuditResult audit;
-  audit.retrieval_id = r.retrieval_id;
-  audit.collection = r.collection;
-  audit.version = r.version;
-  audit.prompt = r.prompt;
+  audit.retrieval_id = logged.first.retrieval_id;
+  audit.collection = logged.first.collection;
+  audit.version = logged.first.version;
+  audit.prompt = logged.first.prompt;
+  if (logged.first.kind == LogKind::kCacheHit) {
+    // The answer the hit served, against the context it was generated from.
+    const std::string source_id = logged.first.source_retrieval_id;
+    audit.source_retrieval_id = source_id;
+    if (!request.answer) audit.answer = logged.first.answer;
+    auto source = GetRetrieval(source_id);
+    if (!source.ok()) {
+      if (source.status().code() != StatusCode::kNotFound) return source.status();
+      return Status::FailedPrecondition("the context of cache hit " + request.retrieval_id +
+                                        " is no longer stored: its source retrieval " + source_id +
+                                        " expired from the log");
+    }
+    logged = std::move(*source);
+  }
+  const LogRecord& r = logged.first;
   if (request.answer) {
     audit.answer = *request.answer;
     audit.answer_recorded = false;
+  } else if (!audit.source_retrieval_id.empty()) {
+    // set above from the cache-hit record
   } else if (logged.second) {
     audit.answer = logged.second->answer;
   } else {
@@ -776,13 +875,13 @@ Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& requ
   query.collection = request.collection;
   query.since_us = request.since_us;
   query.until_us = request.until_us;
-  query.kind = LogKind::kRetrieval;
-  query.limit = 1000;
+  query.limit = 1000;  // every kind; answer records are skipped below
   double sum = 0;
   uint64_t below = 0;
   for (;;) {
     VERITY_ASSIGN_OR_RETURN(LogPage page, ListLog(query));
     for (const auto& record : page.records) {
+      if (record.kind == LogKind::kAnswer) continue;
       if (batch.retrievals == request.max_retrievals) break;
       ++batch.retrievals;
       AuditRequest one;

@@ -111,6 +111,11 @@ struct Database::Impl {
   Status LoadLogState();
   // Appends one record and returns once it is durable (or failed).
   Status AppendLog(LogAppend& append);
+  // Appends the cache-hit record of a lookup that hit (LogKind::kCacheHit)
+  // and sets result->retrieval_id / log_seq. Refreshes the log pin of the
+  // version read, so the source's context stays auditable while the hit's
+  // record is kept. FailedPrecondition on a read-only database.
+  Status LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result);
   // Pins `version` of `c` for the log (once per version). Caller holds
   // c.pins_mu.
   Status PinForLog(Collection& c, Version version);
@@ -204,6 +209,8 @@ int64_t NowMicros();
 
 // The pin holder of the retrieval log (docs/retrieval-log.md).
 inline constexpr char kLogPinHolder[] = "log";
+// The longest query text the retrieval log keeps (Retrieve, cache hits).
+inline constexpr size_t kMaxLogFieldBytes = 64 * 1024;
 
 // Positions `it` (on the rows CF) at the newest row of `id` at or below
 // `version`. Sets *found=false if the id has no row then; tombstones count

@@ -16,7 +16,17 @@ const char* ChangeKindName(ChangeKind kind) {
 
 uint32_t EstimateTokens(const std::string& text) { return static_cast<uint32_t>((text.size() + 3) / 4); }
 
-const char* LogKindName(LogKind kind) { return kind == LogKind::kRetrieval ? "retrieval" : "answer"; }
+const char* LogKindName(LogKind kind) {
+  switch (kind) {
+    case LogKind::kRetrieval:
+      return "retrieval";
+    case LogKind::kAnswer:
+      return "answer";
+    case LogKind::kCacheHit:
+      return "cache_hit";
+  }
+  return "unknown";
+}
 
 const char* ReplayModeName(ReplayMode mode) {
   switch (mode) {

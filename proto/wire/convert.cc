@@ -513,6 +513,8 @@ v1::LogKind ToProto(LogKind kind) {
   switch (kind) {
     case LogKind::kRetrieval: return v1::LOG_KIND_RETRIEVAL;
     case LogKind::kAnswer: return v1::LOG_KIND_ANSWER;
+    case LogKind::kCacheHit:
+      return v1::LOG_KIND_CACHE_HIT;
   }
   return v1::LOG_KIND_UNSPECIFIED;
 }
@@ -521,6 +523,8 @@ Result<LogKind> FromProto(v1::LogKind kind, const std::string& field) {
   switch (kind) {
     case v1::LOG_KIND_RETRIEVAL: return LogKind::kRetrieval;
     case v1::LOG_KIND_ANSWER: return LogKind::kAnswer;
+    case v1::LOG_KIND_CACHE_HIT:
+      return LogKind::kCacheHit;
     default: return Status::InvalidArgument(field + ": unknown log record kind " + std::to_string(kind));
   }
 }
@@ -551,6 +555,9 @@ void ToProto(const LogRecord& in, v1::LogRecord* out, bool with_vector) {
   out->set_model(in.model);
   out->set_prompt_tokens(in.prompt_tokens);
   out->set_completion_tokens(in.completion_tokens);
+  out->set_source_retrieval_id(in.source_retrieval_id);
+  out->set_cache_match(ToProto(in.cache_match));
+  out->set_similarity(in.similarity);
   out->set_prev_hash(in.prev_hash);
   out->set_hash(in.hash);
 }
@@ -582,6 +589,9 @@ Result<LogRecord> FromProto(const v1::LogRecord& in, const std::string& field) {
   out.model = in.model();
   out.prompt_tokens = in.prompt_tokens();
   out.completion_tokens = in.completion_tokens();
+  out.source_retrieval_id = in.source_retrieval_id();
+  out.cache_match = FromProto(in.cache_match());
+  out.similarity = in.similarity();
   out.prev_hash = in.prev_hash();
   out.hash = in.hash();
   return out;
@@ -765,6 +775,7 @@ void ToProto(const AuditResult& in, v1::AuditResponse* out) {
   out->set_answer(in.answer);
   out->set_answer_recorded(in.answer_recorded);
   out->set_prompt(in.prompt);
+  out->set_source_retrieval_id(in.source_retrieval_id);
   for (const auto& c : in.chunks) {
     auto* chunk = out->add_chunks();
     chunk->set_id(c.id);
@@ -803,6 +814,7 @@ Result<AuditResult> FromProto(const v1::AuditResponse& in, const std::string& fi
   out.answer = in.answer();
   out.answer_recorded = in.answer_recorded();
   out.prompt = in.prompt();
+  out.source_retrieval_id = in.source_retrieval_id();
   for (const auto& c : in.chunks()) out.chunks.push_back(SourceChunk{c.id(), c.text()});
   GroundednessResult& r = out.result;
   r.scorer_version = in.scorer_version();
@@ -1019,6 +1031,8 @@ CacheLookupRequest FromProto(const v1::CacheLookupRequest& in) {
   out.params_json = in.params_json();
   out.min_similarity = in.min_similarity();
   out.semantic = !in.exact_only();
+  out.client_trace_id = in.client_trace_id();
+  out.client_id = in.client_id();
   return out;
 }
 
@@ -1032,14 +1046,29 @@ void ToProto(const CacheLookupRequest& in, v1::CacheLookupRequest* out) {
   out->set_params_json(in.params_json);
   out->set_min_similarity(in.min_similarity);
   out->set_exact_only(!in.semantic);
+  out->set_client_trace_id(in.client_trace_id);
+  out->set_client_id(in.client_id);
+}
+
+v1::CacheMatch ToProto(CacheMatch match) {
+  return match == CacheMatch::kExact      ? v1::CACHE_MATCH_EXACT
+         : match == CacheMatch::kSemantic ? v1::CACHE_MATCH_SEMANTIC
+                                          : v1::CACHE_MATCH_MISS;
+}
+
+CacheMatch FromProto(v1::CacheMatch match) {
+  return match == v1::CACHE_MATCH_EXACT      ? CacheMatch::kExact
+         : match == v1::CACHE_MATCH_SEMANTIC ? CacheMatch::kSemantic
+                                             : CacheMatch::kMiss;
 }
 
 void ToProto(const CacheLookupResult& in, v1::CacheLookupResponse* out) {
-  out->set_match(in.match == CacheMatch::kExact      ? v1::CACHE_MATCH_EXACT
-                 : in.match == CacheMatch::kSemantic ? v1::CACHE_MATCH_SEMANTIC
-                                                     : v1::CACHE_MATCH_MISS);
+  out->set_match(ToProto(in.match));
   out->set_answer(in.answer);
   out->set_source_retrieval_id(in.source_retrieval_id);
+  out->set_retrieval_id(in.retrieval_id);
+  out->set_log_seq(in.log_seq);
+  out->set_context_sha256(in.context_sha256);
   out->set_similarity(in.similarity);
   out->set_version(in.version);
   out->set_prompt(in.prompt);
@@ -1049,11 +1078,12 @@ void ToProto(const CacheLookupResult& in, v1::CacheLookupResponse* out) {
 
 CacheLookupResult FromProto(const v1::CacheLookupResponse& in) {
   CacheLookupResult out;
-  out.match = in.match() == v1::CACHE_MATCH_EXACT      ? CacheMatch::kExact
-              : in.match() == v1::CACHE_MATCH_SEMANTIC ? CacheMatch::kSemantic
-                                                       : CacheMatch::kMiss;
+  out.match = FromProto(in.match());
   out.answer = in.answer();
   out.source_retrieval_id = in.source_retrieval_id();
+  out.retrieval_id = in.retrieval_id();
+  out.log_seq = in.log_seq();
+  out.context_sha256 = in.context_sha256();
   out.similarity = in.similarity();
   out.version = in.version();
   out.prompt = in.prompt();

@@ -126,6 +126,8 @@ RetrieveResult FromProto(const v1::RetrieveResponse& in);
 AnswerRequest FromProto(const v1::RecordAnswerRequest& in);
 void ToProto(const AnswerRequest& in, v1::RecordAnswerRequest* out);
 
+v1::CacheMatch ToProto(CacheMatch match);
+CacheMatch FromProto(v1::CacheMatch match);
 v1::LogKind ToProto(LogKind kind);
 // InvalidArgument naming `field` for an unknown value (and for
 // LOG_KIND_UNSPECIFIED, which only ListLogRequest allows, as "every kind").

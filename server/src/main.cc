@@ -17,6 +17,8 @@
 #include "auth.h"
 #include "health_service.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "server_options.h"
 #include "services.h"
 #include "verity/database.h"
@@ -132,7 +134,8 @@ int Run(const ServerOptions& options) {
 
   CallLimiter limiter(options.max_concurrent_calls);
   LogThrottle denials;
-  const ServiceDeps deps{db->get(), &options, &*auth, &limiter, &denials};
+  ServerMetrics metrics;
+  const ServiceDeps deps{db->get(), &options, &*auth, &limiter, &denials, &metrics};
   CollectionServiceImpl collections(deps);
   RecordServiceImpl records(deps);
   SearchServiceImpl search(deps);
@@ -180,11 +183,36 @@ int Run(const ServerOptions& options) {
     (void)(*db)->Close();
     return kExitListen;
   }
+  std::unique_ptr<MetricsHttpServer> metrics_http;
+  if (!options.metrics_listen.empty()) {
+    const Database* database = db->get();
+    auto started =
+        MetricsHttpServer::Start(options.metrics_listen, [&metrics, database] { return metrics.Render(*database); });
+    if (!started.ok()) {
+      Log("error", "listen_failed",
+          {{"metrics_listen", options.metrics_listen}, {"error", started.status().message()}});
+      std::fprintf(stderr, "verityd: %s\n", started.status().message().c_str());
+      server->Shutdown();
+      server->Wait();
+      (void)(*db)->Close();
+      return kExitListen;
+    }
+    metrics_http = std::move(*started);
+  }
   Log("info", "start",
-      {{"listen", options.listen}, {"port", std::to_string(port)}, {"data", options.data_dir},
+      {{"listen", options.listen},
+       {"port", std::to_string(port)},
+       {"data", options.data_dir},
        {"export_dir", options.ExportDir()},
        {"auth", auth->enabled() ? std::to_string(auth->key_count()) + " keys" : "off"},
-       {"tls", options.tls_cert_file.empty() ? "off" : options.tls_client_ca_file.empty() ? "tls" : "mtls"}, {"pid", std::to_string(getpid())}, {"open_ms", std::to_string(open_ms)}});
+       {"tls", options.tls_cert_file.empty()        ? "off"
+               : options.tls_client_ca_file.empty() ? "tls"
+                                                    : "mtls"},
+       {"pid", std::to_string(getpid())},
+       {"open_ms", std::to_string(open_ms)},
+       {"metrics", metrics_http ? "http://" + options.metrics_listen.substr(0, options.metrics_listen.rfind(':')) +
+                                      ":" + std::to_string(metrics_http->port()) + "/metrics"
+                                : "off"}});
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
@@ -194,6 +222,7 @@ int Run(const ServerOptions& options) {
   health.SetNotServing();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(options.shutdown_grace_ms));
   server->Wait();
+  metrics_http.reset();  // scrapes read the database: stop them before it closes
   Status closed = (*db)->Close();
   if (!closed.ok()) {
     Log("error", "close_failed", {{"error", closed.ToString()}});

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <map>
 
+#include "address.h"
+
 namespace verity::server {
 namespace {
 
@@ -45,6 +47,10 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   else if (name == "sync-writes") return ParseBool(name, value, &o->sync_writes);
   else if (name == "allow-unauthenticated") return ParseBool(name, value, &o->allow_unauthenticated);
   else if (name == "keys") o->keys_file = value;
+  else if (name == "metrics-listen")
+    o->metrics_listen = value;
+  else if (name == "metrics-allow-remote")
+    return ParseBool(name, value, &o->metrics_allow_remote);
   else if (name == "tls-cert") o->tls_cert_file = value;
   else if (name == "tls-key") o->tls_key_file = value;
   else if (name == "tls-client-ca") o->tls_client_ca_file = value;
@@ -67,24 +73,59 @@ std::string Usage() {
   ServerOptions d;
   return "usage: verityd [--listen HOST:PORT] [--data DIR] [--config FILE] [options]\n"
          "\n"
-         "  --listen HOST:PORT          address to serve gRPC on (default " + d.listen + ")\n"
-         "  --data DIR                  data directory (default " + d.data_dir + ")\n"
+         "  --listen HOST:PORT          address to serve gRPC on (default " +
+         d.listen +
+         ")\n"
+         "  --data DIR                  data directory (default " +
+         d.data_dir +
+         ")\n"
          "  --config FILE               read 'name = value' lines (flag names without --)\n"
-         "  --max-message-bytes N       largest message (default " + std::to_string(d.max_message_bytes) + ")\n"
-         "  --max-batch N               most records, ids or queries per call (default " + std::to_string(d.max_batch) + ")\n"
-         "  --max-k N                   largest k of a search (default " + std::to_string(d.max_k) + ")\n"
-         "  --max-dimension N           largest collection dimension (default " + std::to_string(d.max_dimension) + ")\n"
-         "  --default-deadline-ms N     deadline for calls that set none (default " + std::to_string(d.default_deadline_ms) + ")\n"
-         "  --max-concurrent-streams N  concurrent calls per connection (default " + std::to_string(d.max_concurrent_streams) + ")\n"
-         "  --max-concurrent-calls N    calls running at once; more get RESOURCE_EXHAUSTED (default " + std::to_string(d.max_concurrent_calls) + ")\n"
-         "  --memory-quota-mb N         memory for connections and messages in flight (default " + std::to_string(d.memory_quota_mb) + ")\n"
-         "  --max-connection-idle-ms N  close connections idle this long; 0 = never (default " + std::to_string(d.max_connection_idle_ms) + ")\n"
-         "  --slow-request-ms N         log requests slower than this (default " + std::to_string(d.slow_request_ms) + ")\n"
-         "  --shutdown-grace-ms N       on SIGTERM, time running calls get to finish (default " + std::to_string(d.shutdown_grace_ms) + ")\n"
+         "  --max-message-bytes N       largest message (default " +
+         std::to_string(d.max_message_bytes) +
+         ")\n"
+         "  --max-batch N               most records, ids or queries per call (default " +
+         std::to_string(d.max_batch) +
+         ")\n"
+         "  --max-k N                   largest k of a search (default " +
+         std::to_string(d.max_k) +
+         ")\n"
+         "  --max-dimension N           largest collection dimension (default " +
+         std::to_string(d.max_dimension) +
+         ")\n"
+         "  --default-deadline-ms N     deadline for calls that set none (default " +
+         std::to_string(d.default_deadline_ms) +
+         ")\n"
+         "  --max-concurrent-streams N  concurrent calls per connection (default " +
+         std::to_string(d.max_concurrent_streams) +
+         ")\n"
+         "  --max-concurrent-calls N    calls running at once; more get RESOURCE_EXHAUSTED (default " +
+         std::to_string(d.max_concurrent_calls) +
+         ")\n"
+         "  --memory-quota-mb N         memory for connections and messages in flight (default " +
+         std::to_string(d.memory_quota_mb) +
+         ")\n"
+         "  --max-connection-idle-ms N  close connections idle this long; 0 = never (default " +
+         std::to_string(d.max_connection_idle_ms) +
+         ")\n"
+         "  --slow-request-ms N         log requests slower than this (default " +
+         std::to_string(d.slow_request_ms) +
+         ")\n"
+         "  --shutdown-grace-ms N       on SIGTERM, time running calls get to finish (default " +
+         std::to_string(d.shutdown_grace_ms) +
+         ")\n"
          "  --sync-writes true|false    fsync before acknowledging writes (default true)\n"
          "  --export-dir DIR            where Export writes and Import reads (default DATA/exports)\n"
-         "  --gc-interval-seconds N     background GC of every collection; 0 = off (default " + std::to_string(d.gc_interval_seconds) + ")\n"
-         "  --log-retention-seconds N   keep retrieval-log records this long; 0 = forever (default " + std::to_string(d.log_retention_seconds) + ")\n"
+         "  --gc-interval-seconds N     background GC of every collection; 0 = off (default " +
+         std::to_string(d.gc_interval_seconds) +
+         ")\n"
+         "  --log-retention-seconds N   keep retrieval-log records this long; 0 = forever (default " +
+         std::to_string(d.log_retention_seconds) +
+         ")\n"
+         "\n"
+         "metrics (docs/metrics.md):\n"
+         "  --metrics-listen HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (default: off)\n"
+         "  --metrics-allow-remote true|false\n"
+         "                              allow a non-loopback --metrics-listen; it has no auth (default false)\n"
          "\n"
          "security (docs/security.md):\n"
          "  --keys FILE                 API keys: lines 'NAME ROLE SHA256-OF-KEY' (default: none)\n"
@@ -142,6 +183,12 @@ Status ParseServerOptions(const std::vector<std::string>& args, ServerOptions* o
   for (const auto& [name, value] : flags) VERITY_RETURN_IF_ERROR(Apply(name, value, options));
   if (options->tls_cert_file.empty() != options->tls_key_file.empty()) {
     return Status::InvalidArgument("--tls-cert and --tls-key go together: give both or neither");
+  }
+  if (!options->metrics_listen.empty() && !wire::IsLocalAddress(options->metrics_listen) &&
+      !options->metrics_allow_remote) {
+    return Status::InvalidArgument("--metrics-listen " + options->metrics_listen +
+                                   ": the metrics endpoint has no authentication and names your collections; "
+                                   "serve it on loopback, or give --metrics-allow-remote true");
   }
   if (!options->tls_client_ca_file.empty() && options->tls_cert_file.empty()) {
     return Status::InvalidArgument("--tls-client-ca needs --tls-cert and --tls-key (mTLS is TLS with client certificates)");

@@ -71,6 +71,13 @@ struct ServerOptions {
   // Needs --tls-cert. Default: "" = no client certificate asked
   std::string tls_client_ca_file;
 
+  // Prometheus metrics over HTTP at http://ADDRESS/metrics (docs/metrics.md).
+  // Default: "" = off. The endpoint has no authentication: an address
+  // other than loopback also needs metrics_allow_remote.
+  std::string metrics_listen;
+  // Serve --metrics-listen on a non-loopback address. Default: false
+  bool metrics_allow_remote = false;
+
   // --export-dir, or its default under the data directory.
   std::string ExportDir() const { return export_dir.empty() ? data_dir + "/exports" : export_dir; }
 };

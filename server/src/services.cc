@@ -75,6 +75,13 @@ template <typename Body>
 grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps, Body&& body) {
   const ServerOptions& options = *deps.options;
   const auto start = Clock::now();
+  struct Record {  // counts the call however it returns
+    ServerMetrics* metrics;
+    const char* method;
+    Clock::time_point start;
+    StatusCode code = StatusCode::kOk;
+    ~Record() { metrics->RecordCall(method, code, Clock::now() - start); }
+  } record{deps.metrics, method, start};
   std::string caller;
   Status status = deps.auth->Check(*ctx, method, &caller);
   if (!status.ok()) {
@@ -87,12 +94,14 @@ grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const Servi
            {"peer", ctx->peer()},
            {"denied_since_last_line", std::to_string(n)}});
     }
+    record.code = status.code();
     return ToGrpc(status);
   }
   if (!deps.limiter->TryAcquire()) {
     if (const uint64_t n = deps.limiter->refusals().CountAndTakeIfDue(); n > 0) {
       Log("warn", "overloaded", {{"refused", std::to_string(n)}, {"max_concurrent_calls", std::to_string(deps.limiter->max())}});
     }
+    record.code = StatusCode::kResourceExhausted;
     return ToGrpc(Status::ResourceExhausted("server busy: --max-concurrent-calls=" +
                                             std::to_string(deps.limiter->max()) +
                                             " calls are already running; retry with backoff"));
@@ -115,6 +124,7 @@ grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const Servi
   if (elapsed_ms >= options.slow_request_ms) {
     Log("warn", "slow_request", {{"method", method}, {"ms", std::to_string(elapsed_ms)}, {"caller", caller}});
   }
+  record.code = status.code();
   return ToGrpc(status);
 }
 
@@ -606,6 +616,7 @@ grpc::Status LogServiceImpl::Audit(grpc::ServerContext* ctx, const v1::AuditRequ
                                      std::to_string(kMaxAuditAnswerBytes));
     }
     VERITY_ASSIGN_OR_RETURN(AuditResult result, db_->Audit(request));
+    deps_.metrics->RecordGroundedness(result.result.g, /*batch=*/false);
     ToProto(result, resp);
     return Status::Ok();
   });
@@ -626,6 +637,7 @@ grpc::Status LogServiceImpl::AuditCollection(grpc::ServerContext* ctx, const v1:
                                      std::to_string(kMaxAuditRetrievals));
     }
     VERITY_ASSIGN_OR_RETURN(BatchAuditResult result, db_->AuditCollection(request));
+    for (const auto& audit : result.audits) deps_.metrics->RecordGroundedness(audit.result.g, /*batch=*/true);
     ToProto(result, resp);
     return Status::Ok();
   });

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "auth.h"
+#include "metrics.h"
 #include "server_options.h"
 #include "verity/database.h"
 #include "verity/v1/cache.grpc.pb.h"
@@ -68,6 +69,7 @@ struct ServiceDeps {
   const Authorizer* auth;
   CallLimiter* limiter;
   LogThrottle* denials;  // calls refused by the Authorizer, for the log
+  ServerMetrics* metrics;  // every call's method, code and latency
 };
 
 class CollectionServiceImpl final : public v1::CollectionService::Service {

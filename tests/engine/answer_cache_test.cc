@@ -194,3 +194,110 @@ TEST_CASE("answer cache: a swapped name is refused, a name on one side only is n
   CHECK(imperative->match == CacheMatch::kSemantic);
   CHECK(imperative->answer == "11 million.");
 }
+
+TEST_CASE("answer cache: each hit is a log record of its own that audit and replay follow to the source",
+          "[engine][cache][log]") {
+  test::TempDir dir;
+  auto db = OpenWithDocs(dir);
+  const std::vector<float> v = {2, 1, 0.5f, 0};
+  const std::string source = Answered(*db, v, "What was the revenue in 2020?", "In 2020 revenue was 12 million.");
+  auto source_record = db->GetRetrieval(source);
+  REQUIRE(source_record.ok());
+
+  CacheLookupRequest ask = Ask({2.02f, 1, 0.49f, 0.01f}, "How much revenue was there in 2020?");
+  ask.client_trace_id = "trace-7";
+  ask.client_id = "app-1";
+  auto hit = db->CacheLookup(ask);
+  REQUIRE(hit.ok());
+  REQUIRE(hit->match == CacheMatch::kSemantic);
+  REQUIRE(hit->retrieval_id.rfind("rtv-", 0) == 0);
+  CHECK(hit->retrieval_id != source);
+  CHECK(hit->context_sha256 == source_record->first.context_sha256);
+
+  // The record: durable, chained, pointing at the source.
+  auto logged = db->GetRetrieval(hit->retrieval_id);
+  REQUIRE(logged.ok());
+  const LogRecord& r = logged->first;
+  CHECK(r.kind == LogKind::kCacheHit);
+  CHECK(r.seq == hit->log_seq);
+  CHECK(r.source_retrieval_id == source);
+  CHECK(r.cache_match == CacheMatch::kSemantic);
+  CHECK(r.similarity == Approx(hit->similarity));
+  CHECK(r.answer == "In 2020 revenue was 12 million.");
+  CHECK(r.query_text == "How much revenue was there in 2020?");
+  CHECK(r.query_vector == ask.vector);
+  CHECK(r.prompt == "qa@1");
+  CHECK(r.model == "m1");
+  CHECK(r.client_trace_id == "trace-7");
+  CHECK(r.client_id == "app-1");
+  CHECK(r.context_sha256 == source_record->first.context_sha256);
+  CHECK(r.version == source_record->first.version);
+  CHECK_FALSE(logged->second.has_value());
+
+  // A miss logs nothing.
+  auto before = db->ListLog({});
+  REQUIRE(before.ok());
+  auto miss = db->CacheLookup(Ask({0, 0, 0, 1}, "Who founded the company?"));
+  REQUIRE(miss.ok());
+  CHECK(miss->match == CacheMatch::kMiss);
+  CHECK(miss->retrieval_id.empty());
+  auto after = db->ListLog({});
+  REQUIRE(after.ok());
+  CHECK(after->records.size() == before->records.size());
+
+  LogQuery hits_only;
+  hits_only.kind = LogKind::kCacheHit;
+  auto listed = db->ListLog(hits_only);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->records.size() == 1);
+  CHECK(listed->records[0].retrieval_id == hit->retrieval_id);
+
+  // Audit: the served answer against the source's context.
+  auto audit = db->Audit({hit->retrieval_id, std::nullopt, 0});
+  REQUIRE(audit.ok());
+  CHECK(audit->retrieval_id == hit->retrieval_id);
+  CHECK(audit->source_retrieval_id == source);
+  CHECK(audit->answer == "In 2020 revenue was 12 million.");
+  CHECK(audit->answer_recorded);
+  CHECK(audit->chunks.size() == source_record->first.chunks.size());
+  CHECK(audit->result.g == 1.0);
+
+  // Replay follows it to the source.
+  auto replay = db->Replay({hit->retrieval_id, ReplayMode::kContext, std::nullopt, ""});
+  REQUIRE(replay.ok());
+  CHECK(replay->outcome == "identical");
+  CHECK(replay->retrieval_id == source);
+  CHECK(replay->detail.find(hit->retrieval_id) != std::string::npos);
+
+  // A batch audit counts the hit as an answer served.
+  BatchAuditRequest batch;
+  batch.collection = "docs";
+  auto all = db->AuditCollection(batch);
+  REQUIRE(all.ok());
+  CHECK(all->retrievals == 2);
+  CHECK(all->audited == 2);
+
+  // A hit takes no answer of its own and is not a cache source; nothing changes.
+  auto answer = db->RecordAnswer({hit->retrieval_id, "another answer", "m1", 0, 0});
+  CHECK(answer.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(answer.status().message().find(source) != std::string::npos);
+  auto store = db->CacheStore({hit->retrieval_id, "", "m1", ""});
+  CHECK(store.code() == StatusCode::kFailedPrecondition);
+  auto unchanged = db->ListLog({});
+  REQUIRE(unchanged.ok());
+  CHECK(unchanged->records.size() == after->records.size());
+
+  // The chain still verifies, and survives a restart with the hit in it.
+  auto verified = db->VerifyLog();
+  REQUIRE(verified.ok());
+  CHECK(verified->ok);
+  db.reset();
+  auto reopened = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(reopened.ok());
+  auto again = (*reopened)->GetRetrieval(hit->retrieval_id);
+  REQUIRE(again.ok());
+  CHECK(again->first.source_retrieval_id == source);
+  auto reverified = (*reopened)->VerifyLog();
+  REQUIRE(reverified.ok());
+  CHECK(reverified->ok);
+}

@@ -647,10 +647,14 @@ class CacheTest(ServerTestCase):
         hit = self.db.cache_lookup(coll, [1, 0.1], "What was the revenue in 2020?", model="m")
         self.assertEqual((hit["match"], hit["answer"], hit["source_retrieval_id"]),
                          ("exact", "12 million.", r["retrieval_id"]))
+        # The hit is logged as a record of its own, with an id of its own.
+        self.assertTrue(hit["retrieval_id"].startswith("rtv-"))
+        self.assertNotEqual(hit["retrieval_id"], r["retrieval_id"])
+        self.assertEqual(hit["context_sha256"], r["context_sha256"])
         self.assertEqual(self.db.cache_lookup(coll, [1, 0.11], "How much revenue in 2020?", model="m")["match"],
                          "semantic")
         refused = self.db.cache_lookup(coll, [1, 0.11], "How much revenue in 2019?", model="m")
-        self.assertEqual((refused["match"], refused["refused"]), ("miss", 1))
+        self.assertEqual((refused["match"], refused["refused"], refused["retrieval_id"]), ("miss", 1, ""))
         self.assertEqual(self.db.cache_lookup(coll, [1, 0.1], "What was the revenue in 2020?", model="other")["match"],
                          "miss")
         self.db.upsert(coll, [record("b", [0, 1], text="unrelated")])  # a write: the head moves

@@ -174,6 +174,23 @@ TEST_CASE("answer cache over gRPC: store, hits, a refused false hit, fencing, st
   CHECK(exact->match == CacheMatch::kExact);
   CHECK(exact->answer == "12 million.");
   CHECK(exact->source_retrieval_id == retrieved->retrieval_id);
+  // The hit is a log record of its own, pointing at the source.
+  REQUIRE(exact->retrieval_id.rfind("rtv-", 0) == 0);
+  auto hit_record = client.GetRetrieval(exact->retrieval_id);
+  REQUIRE(hit_record.ok());
+  CHECK(hit_record->first.kind == LogKind::kCacheHit);
+  CHECK(hit_record->first.source_retrieval_id == retrieved->retrieval_id);
+  CHECK(hit_record->first.cache_match == CacheMatch::kExact);
+  CHECK(hit_record->first.answer == "12 million.");
+  CHECK(hit_record->first.seq == exact->log_seq);
+  const std::string shown = Ok(dir, server->address(), "log show " + exact->retrieval_id).out;
+  CHECK(shown.find("served the answer of " + retrieved->retrieval_id) != std::string::npos);
+  const Json exported = Json::parse(Ok(dir, server->address(), "--json log list --kind cache_hit").out);
+  REQUIRE(exported.size() == 1);
+  CHECK(exported[0]["verity.cache.source_retrieval_id"] == retrieved->retrieval_id);
+  CHECK(exported[0]["verity.cache.match"] == "exact");
+  const Json audited = Json::parse(Ok(dir, server->address(), "--json audit " + exact->retrieval_id).out);
+  CHECK(audited["source_retrieval_id"] == retrieved->retrieval_id);
   ask.vector = {1, 0.11f, 0.01f};
   ask.query_text = "How much revenue in 2020?";
   CHECK(client.CacheLookup(ask)->match == CacheMatch::kSemantic);

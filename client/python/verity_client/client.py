@@ -549,13 +549,15 @@ class Client:
         self._call("CacheService.CacheStore", self._cache.CacheStore, request)
 
     def cache_lookup(self, collection, vector, query_text="", prompt=None, model=None, params_json=None, at=None,
-                     min_similarity=None, exact_only=False):
+                     min_similarity=None, exact_only=False, client_trace_id=None, client_id=None):
         """Looks up a cached answer for a question at the collection's head
         (or version ``at``) under the prompt (resolved as retrieve does), model
         and parameters. Returns a dict: match ("miss", "exact", "semantic"),
         answer, source_retrieval_id, similarity, version, prompt, refused
         (candidates refused because numbers, negations or names differ),
-        refused_reason. A miss is not an error."""
+        refused_reason, and for a hit retrieval_id: the hit's own record in
+        the retrieval log (cite it; audit and replay follow it to the source),
+        log_seq and context_sha256 (the source's). A miss is not an error."""
         request = cache_pb2.CacheLookupRequest(
             collection=collection,
             query_text=query_text or "",
@@ -564,6 +566,8 @@ class Client:
             params_json=params_json or "",
             min_similarity=float(min_similarity or 0),
             exact_only=bool(exact_only),
+            client_trace_id=client_trace_id or "",
+            client_id=client_id or "",
         )
         request.vector.extend(_convert.vector_to_list(vector, "vector"))
         if at is not None:
@@ -580,6 +584,9 @@ class Client:
             "prompt": resp.prompt,
             "refused": resp.refused,
             "refused_reason": resp.refused_reason,
+            "retrieval_id": resp.retrieval_id,
+            "log_seq": resp.log_seq,
+            "context_sha256": resp.context_sha256,
         }
 
     def cache_stats(self):

@@ -49,6 +49,8 @@ struct CacheLookupRequest {
   std::string params_json;
   double min_similarity = 0;       // cosine similarity for a semantic hit; 0 = the default (0.95)
   bool semantic = true;            // false: exact matches only
+  std::string client_trace_id;     // logged with a hit, as Retrieve logs it
+  std::string client_id;
 };
 
 enum class CacheMatch { kMiss, kExact, kSemantic };
@@ -57,6 +59,11 @@ struct CacheLookupResult {
   CacheMatch match = CacheMatch::kMiss;
   std::string answer;
   std::string source_retrieval_id;  // the retrieval the answer was generated from
+  std::string context_sha256;       // ... and the hash of its context
+  // A hit's own retrieval-log record (LogKind::kCacheHit): cite this id for
+  // the answer served; audit and replay follow it to the source. "" on a miss.
+  std::string retrieval_id;
+  uint64_t log_seq = 0;
   double similarity = 0;            // cosine similarity of the questions (1 for exact)
   Version version = 0;              // the version the lookup read
   std::string prompt;               // the prompt as resolved ("name@N")

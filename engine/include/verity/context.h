@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "verity/cache.h"
 #include "verity/filter.h"
 #include "verity/groundedness.h"
 #include "verity/types.h"
@@ -69,8 +70,10 @@ struct AnswerRequest {
   uint32_t completion_tokens = 0;
 };
 
-enum class LogKind { kRetrieval, kAnswer };
-const char* LogKindName(LogKind kind);  // "retrieval", "answer"
+// A cache hit (Database::CacheLookup) is logged as a record of its own with
+// a retrieval id of its own, pointing at the retrieval whose answer it served.
+enum class LogKind { kRetrieval, kAnswer, kCacheHit };
+const char* LogKindName(LogKind kind);  // "retrieval", "answer", "cache_hit"
 
 // One record of the retrieval log, as stored (hashes as hex).
 struct LogRecord {
@@ -102,6 +105,11 @@ struct LogRecord {
   std::string model;
   uint32_t prompt_tokens = 0;
   uint32_t completion_tokens = 0;
+  // Cache-hit records: also collection, version, query, prompt, client ids,
+  // answer (as served), model and context_sha256 (the source's context).
+  std::string source_retrieval_id;  // the retrieval whose answer was served
+  CacheMatch cache_match = CacheMatch::kMiss;
+  double similarity = 0;  // cosine similarity of the two questions
   // Chain.
   std::string prev_hash;
   std::string hash;
@@ -129,6 +137,14 @@ struct LogVerifyResult {
   std::string head_hash;        // hash of the last record: record it elsewhere to anchor the chain
   uint64_t first_bad_seq = 0;   // when !ok: the first record that fails
   std::string problem;          // when !ok: what fails there
+};
+
+// The retrieval log's size (Database::GetLogStats), for monitoring.
+struct LogStats {
+  uint64_t records = 0;    // records kept (first_seq..last_seq)
+  uint64_t first_seq = 0;  // 0 when the log is empty
+  uint64_t last_seq = 0;   // the last durable record
+  uint64_t bytes = 0;      // approximate stored size of the records (disk and memtables)
 };
 
 enum class ReplayMode { kContext, kRetrieval, kCounterfactual };
@@ -185,6 +201,7 @@ struct AuditRequest {
 
 struct AuditResult {
   std::string retrieval_id;
+  std::string source_retrieval_id;  // for a cache hit: the retrieval whose context and answer it served
   std::string collection;
   Version version = 0;
   std::string answer;
@@ -194,7 +211,8 @@ struct AuditResult {
   GroundednessResult result;
 };
 
-// Audits every answered retrieval of a collection in a time range.
+// Audits every answered retrieval and every cache hit (the answer it
+// served) of a collection in a time range.
 struct BatchAuditRequest {
   std::string collection;
   int64_t since_us = 0;         // 0 = from the start
@@ -206,7 +224,7 @@ struct BatchAuditRequest {
 };
 
 struct BatchAuditResult {
-  uint64_t retrievals = 0;   // retrievals in the range
+  uint64_t retrievals = 0;   // retrievals and cache hits in the range
   uint64_t audited = 0;      // ... with an answer whose context could be rebuilt
   uint64_t unanswered = 0;
   uint64_t unavailable = 0;  // context rows no longer stored

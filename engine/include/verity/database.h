@@ -185,24 +185,32 @@ class Database {
   Result<RetrieveResult> Retrieve(const RetrieveRequest& request);
   // Appends an answer record for a retrieval. Answers are immutable: a
   // second answer is refused with AlreadyExists naming the first.
-  // Errors: NotFound (retrieval id), InvalidArgument (empty or too long).
+  // Errors: NotFound (retrieval id), InvalidArgument (empty or too long),
+  // FailedPrecondition (the id is a cache hit's: it served a cached answer).
   Result<LogRecord> RecordAnswer(const AnswerRequest& request);
-  // The retrieval record and, if any, its answer record.
+  // The retrieval record and, if any, its answer record; for a cache hit's
+  // id, the cache-hit record (which holds the answer it served) and none.
   // Errors: NotFound.
   Result<std::pair<LogRecord, std::optional<LogRecord>>> GetRetrieval(const std::string& retrieval_id) const;
   Result<LogPage> ListLog(const LogQuery& query) const;
   // Walks the chain from the first retained record to the head: every hash,
   // every link, sequence continuity, and the stored head.
   Result<LogVerifyResult> VerifyLog() const;
-  // Replays a retrieval (docs/retrieval-log.md, "Replay").
+  // How many records the log keeps and their approximate size. Cheap (no
+  // scan): for monitoring. Errors: DataLoss (the start mark does not parse).
+  Result<LogStats> GetLogStats() const;
+  // Replays a retrieval (docs/retrieval-log.md, "Replay"); a cache hit's id
+  // replays the retrieval it served the answer of.
   // Errors: NotFound (retrieval id, snapshot).
   Result<ReplayResult> Replay(const ReplayRequest& request) const;
   // Scores a retrieval's answer (recorded, or given) against the logged
-  // context, rebuilt from the rows. Errors: NotFound (retrieval id);
+  // context, rebuilt from the rows; for a cache hit, the answer it served
+  // against its source retrieval's context. Errors: NotFound (retrieval id);
   // FailedPrecondition (no answer recorded and none given; context rows
   // collected); InvalidArgument (threshold).
   Result<AuditResult> Audit(const AuditRequest& request) const;
-  // Audits every answered retrieval of a collection in a time range.
+  // Audits every answered retrieval and every cache hit of a collection in
+  // a time range.
   Result<BatchAuditResult> AuditCollection(const BatchAuditRequest& request) const;
   // Removes log records older than DatabaseOptions::log_retention_seconds
   // and releases the versions only they pinned. Returns records removed.
@@ -238,13 +246,18 @@ class Database {
   // Caches the answer of a logged retrieval (the recorded one unless
   // request.answer is given). In memory only: empty after a restart.
   // Errors: NotFound (retrieval id; its collection was dropped);
-  // FailedPrecondition (no answer recorded and none given); InvalidArgument
+  // FailedPrecondition (no answer recorded and none given; the id is a cache
+  // hit's: store its source instead); InvalidArgument
   // (params_json not a JSON object, model over 1024 bytes, answer over 1 MiB).
   Status CacheStore(const CacheStoreRequest& request);
   // Looks up an answer for a question at the collection's head (or `at`)
   // under the resolved prompt, model and parameters. A miss is not an error.
-  // Errors: NotFound (collection; prompt version or label); InvalidArgument
-  // (vector, params_json, min_similarity outside [0, 1]).
+  // A hit appends a cache-hit record to the retrieval log (durable before
+  // it returns, like Retrieve's; a failed write fails the call) and returns
+  // its id. Errors: NotFound (collection; prompt version or label);
+  // InvalidArgument (vector, params_json, min_similarity outside [0, 1],
+  // query_text or client ids too long); FailedPrecondition (a hit on a
+  // read-only database: it cannot be logged).
   Result<CacheLookupResult> CacheLookup(const CacheLookupRequest& request);
   CacheStats GetCacheStats() const;
   void ClearCache();

@@ -56,7 +56,10 @@ struct CollectionInfo {
   int64_t created_at_us = 0;      // Unix microseconds
   uint64_t live_records = 0;      // records visible at head
   uint64_t graph_nodes = 0;       // row versions in the HNSW graph (live + dead)
+  uint64_t dead_nodes = 0;        // graph nodes not visible at head (replaced or deleted rows)
+  uint64_t collected_nodes = 0;   // ... of which GC removed every row (they only route searches)
   Version oldest_retained = 0;    // versions below this are readable only if pinned (see GC)
+  uint64_t retained_versions = 0;  // readable versions: oldest_retained..head + older pinned ones
   uint64_t snapshots = 0;         // number of snapshots of this collection
 };
 

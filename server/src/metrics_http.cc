@@ -1,0 +1,177 @@
+#include "metrics_http.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace verity::server {
+namespace {
+
+constexpr size_t kMaxRequestBytes = 8192;
+constexpr int kIoTimeoutMs = 2000;
+
+// Splits HOST:PORT or [HOST]:PORT.
+bool SplitHostPort(const std::string& address, std::string* host, std::string* port) {
+  if (!address.empty() && address[0] == '[') {
+    const size_t close = address.find("]:");
+    if (close == std::string::npos) return false;
+    *host = address.substr(1, close - 1);
+    *port = address.substr(close + 2);
+  } else {
+    const size_t colon = address.rfind(':');
+    if (colon == std::string::npos || address.find(':') != colon) return false;
+    *host = address.substr(0, colon);
+    *port = address.substr(colon + 1);
+  }
+  if (host->empty() || port->empty() || port->size() > 5) return false;
+  for (char c : *port) {
+    if (c < '0' || c > '9') return false;
+  }
+  return std::stoi(*port) <= 65535;
+}
+
+// Sends all of `data`, waiting at most kIoTimeoutMs for the socket each time.
+bool SendAll(int fd, const std::string& data) {
+  size_t sent = 0;
+  while (sent < data.size()) {
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, kIoTimeoutMs) <= 0) return false;
+    const ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+std::string Response(const char* status, const char* content_type, const std::string& body, bool head) {
+  std::string r = std::string("HTTP/1.1 ") + status + "\r\nContent-Type: " + content_type +
+                  "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  if (!head) r += body;
+  return r;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(const std::string& address,
+                                                                    std::function<std::string()> render) {
+  std::string host, port;
+  if (!SplitHostPort(address, &host, &port)) {
+    return Status::InvalidArgument("--metrics-listen: expected HOST:PORT or [IPv6]:PORT, got \"" + address + "\"");
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    return Status::InvalidArgument("--metrics-listen: cannot resolve " + host + ": " + gai_strerror(rc));
+  }
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, &freeaddrinfo);
+  std::string error = "no address";
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      error = std::strerror(errno);
+      continue;
+    }
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0 || listen(fd, 16) != 0) {
+      error = std::strerror(errno);
+      close(fd);
+      continue;
+    }
+    sockaddr_storage bound{};
+    socklen_t length = sizeof(bound);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+    const int bound_port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    const int stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (stop_fd < 0) {
+      close(fd);
+      return Status::Unavailable(std::string("--metrics-listen: eventfd: ") + std::strerror(errno));
+    }
+    std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer(fd, stop_fd, bound_port, std::move(render)));
+    server->thread_ = std::thread([s = server.get()] { s->Run(); });
+    return server;
+  }
+  return Status::Unavailable("--metrics-listen: cannot listen on " + address + ": " + error);
+}
+
+MetricsHttpServer::MetricsHttpServer(int listen_fd, int stop_fd, int port, std::function<std::string()> render)
+    : listen_fd_(listen_fd), stop_fd_(stop_fd), port_(port), render_(std::move(render)) {}
+
+MetricsHttpServer::~MetricsHttpServer() {
+  const uint64_t one = 1;
+  if (write(stop_fd_, &one, sizeof(one)) < 0) {
+    // An eventfd write fails only on overflow; the thread still wakes.
+  }
+  if (thread_.joinable()) thread_.join();
+  close(listen_fd_);
+  close(stop_fd_);
+}
+
+void MetricsHttpServer::Run() {
+  for (;;) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    Serve(fd);
+    close(fd);
+  }
+}
+
+void MetricsHttpServer::Serve(int fd) {
+  // Read the request head (up to the blank line), bounded in size and time.
+  std::string request;
+  char buffer[2048];
+  while (request.find("\r\n\r\n") == std::string::npos && request.find("\n\n") == std::string::npos) {
+    if (request.size() >= kMaxRequestBytes) {
+      SendAll(fd, Response("431 Request Header Fields Too Large", "text/plain", "request too large\n", false));
+      return;
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, kIoTimeoutMs) <= 0) return;
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    request.append(buffer, static_cast<size_t>(n));
+  }
+  const std::string line = request.substr(0, request.find_first_of("\r\n"));
+  const size_t space1 = line.find(' ');
+  const size_t space2 = space1 == std::string::npos ? std::string::npos : line.find(' ', space1 + 1);
+  if (space2 == std::string::npos) {
+    SendAll(fd, Response("400 Bad Request", "text/plain", "bad request line\n", false));
+    return;
+  }
+  const std::string method = line.substr(0, space1);
+  std::string path = line.substr(space1 + 1, space2 - space1 - 1);
+  path = path.substr(0, path.find('?'));
+  const bool head = method == "HEAD";
+  if (method != "GET" && !head) {
+    SendAll(fd, Response("405 Method Not Allowed\r\nAllow: GET, HEAD", "text/plain", "only GET and HEAD\n", false));
+    return;
+  }
+  if (path != "/metrics") {
+    SendAll(fd, Response("404 Not Found", "text/plain", "verityd serves metrics at /metrics\n", head));
+    return;
+  }
+  scrapes_.fetch_add(1, std::memory_order_relaxed);
+  SendAll(fd, Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", render_(), head));
+}
+
+}  // namespace verity::server

@@ -1,0 +1,264 @@
+// The Prometheus endpoint (docs/metrics.md): a real verityd with
+// --metrics-listen, scraped over HTTP after a known sequence of calls.
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <map>
+#include <sstream>
+
+#include "server/server_process.h"
+#include "verity/client.h"
+
+using namespace verity;
+
+namespace {
+
+// Sends `request` to 127.0.0.1:port and returns everything the server sent
+// back before closing ("" when it cannot connect).
+std::string HttpExchange(int port, const std::string& request) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    return "";
+  }
+  size_t sent = 0;
+  while (sent < request.size()) {
+    const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  std::string response;
+  char buffer[4096];
+  for (ssize_t n; (n = recv(fd, buffer, sizeof(buffer), 0)) > 0;) response.append(buffer, static_cast<size_t>(n));
+  close(fd);
+  return response;
+}
+
+struct Scrape {
+  std::string status_line;
+  std::string content_type;
+  std::map<std::string, double> samples;     // "name{labels}" -> value
+  std::map<std::string, std::string> types;  // family -> counter, gauge, histogram
+};
+
+Scrape ScrapeMetrics(int port) {
+  const std::string response = HttpExchange(port, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  Scrape s;
+  const size_t body = response.find("\r\n\r\n");
+  REQUIRE(body != std::string::npos);
+  std::istringstream head(response.substr(0, body));
+  std::getline(head, s.status_line);
+  for (std::string line; std::getline(head, line);) {
+    if (line.rfind("Content-Type: ", 0) == 0) s.content_type = line.substr(14);
+  }
+  std::istringstream text(response.substr(body + 4));
+  for (std::string line; std::getline(text, line);) {
+    if (line.rfind("# TYPE ", 0) == 0) {
+      std::istringstream words(line.substr(7));
+      std::string name, type;
+      words >> name >> type;
+      s.types[name] = type;
+      continue;
+    }
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    REQUIRE(space != std::string::npos);
+    s.samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return s;
+}
+
+double Value(const Scrape& s, const std::string& key) {
+  auto it = s.samples.find(key);
+  INFO("sample " << key);
+  REQUIRE(it != s.samples.end());
+  return it->second;
+}
+
+}  // namespace
+
+TEST_CASE("metrics: histogram buckets are cumulative and count every observation", "[server][metrics]") {
+  server::Histogram h({0.1, 0.5, 1.0});
+  for (double v : {0.05, 0.1, 0.3, 0.7, 2.0, 3.0}) h.Observe(v);
+  std::string out;
+  h.Render("x", "a=\"1\"", &out);
+  CHECK(out.find("x_bucket{a=\"1\",le=\"0.1\"} 2\n") != std::string::npos);  // 0.05 and 0.1 (le is inclusive)
+  CHECK(out.find("x_bucket{a=\"1\",le=\"0.5\"} 3\n") != std::string::npos);
+  CHECK(out.find("x_bucket{a=\"1\",le=\"1\"} 4\n") != std::string::npos);
+  CHECK(out.find("x_bucket{a=\"1\",le=\"+Inf\"} 6\n") != std::string::npos);
+  CHECK(out.find("x_count{a=\"1\"} 6\n") != std::string::npos);
+  CHECK(out.find("x_sum{a=\"1\"} 6.15\n") != std::string::npos);
+  CHECK(h.count() == 6);
+  CHECK(server::EscapeLabelValue("a\"b\\c\nd") == "a\\\"b\\\\c\\nd");
+}
+
+TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, the engine's state and audits",
+          "[server][metrics]") {
+  test::TempDir dir;
+  const int metrics_port = test::FreePort();
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"),
+                                           {"--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)});
+  REQUIRE(server);
+  ClientOptions options;
+  options.address = server->address();
+  Client client(options);
+
+  // A known sequence of calls.
+  CollectionConfig config;
+  config.name = "docs";
+  config.dimension = 2;
+  REQUIRE(client.CreateCollection(config).ok());
+  std::vector<Record> records;
+  for (int i = 0; i < 3; ++i) {
+    Record r;
+    r.id = "r" + std::to_string(i);
+    r.vector = {float(i), 1};
+    r.text = "Record " + std::to_string(i) + " says the sky is blue.";
+    records.push_back(r);
+  }
+  REQUIRE(client.Upsert(config.name, records).ok());  // version 1: 3 nodes
+  REQUIRE(client.Delete(config.name, {"r2"}).ok());   // version 2: 1 dead node
+  ClientSearch search;
+  search.vector = {0, 1};
+  search.k = 2;
+  for (int i = 0; i < 5; ++i) REQUIRE(client.Search(config.name, search).ok());
+  search.vector = {0, 1, 2};
+  CHECK(client.Search(config.name, search).status().code() == StatusCode::kInvalidArgument);
+  CHECK(client.GetCollection("missing").status().code() == StatusCode::kNotFound);
+  CHECK(client.GetCollection("missing").status().code() == StatusCode::kNotFound);
+
+  RetrieveRequest retrieve;
+  retrieve.collection = config.name;
+  retrieve.vector = {0, 1};
+  retrieve.query_text = "What colour is the sky?";
+  retrieve.k = 1;
+  auto retrieved = client.Retrieve(retrieve);
+  REQUIRE(retrieved.ok());
+  REQUIRE(client.RecordAnswer({retrieved->retrieval_id, "Record 0 says the sky is blue.", "m", 0, 0}).ok());
+  REQUIRE(client.CacheStore({retrieved->retrieval_id, "", "m", ""}).ok());
+  CacheLookupRequest ask;
+  ask.collection = config.name;
+  ask.vector = {0, 1};
+  ask.query_text = "What colour is the sky?";
+  ask.model = "m";
+  REQUIRE(client.CacheLookup(ask)->match == CacheMatch::kExact);  // + a cache-hit log record
+  ask.vector = {1, 0};
+  ask.query_text = "Something else entirely?";
+  REQUIRE(client.CacheLookup(ask)->match == CacheMatch::kMiss);
+  auto supported = client.Audit({retrieved->retrieval_id, std::nullopt, 0});
+  REQUIRE(supported.ok());
+  REQUIRE(supported->result.g == 1.0);
+  auto invented = client.Audit({retrieved->retrieval_id, std::string("The moon is made of green cheese."), 0});
+  REQUIRE(invented.ok());
+  REQUIRE(invented->result.g == 0.0);
+
+  const Scrape s = ScrapeMetrics(metrics_port);
+  CHECK(s.status_line == "HTTP/1.1 200 OK\r");
+  CHECK(s.content_type.rfind("text/plain; version=0.0.4", 0) == 0);
+
+  // Calls by method and code; errors by code.
+  CHECK(Value(s, R"(verity_rpc_requests_total{method="Search",code="OK"})") == 5);
+  CHECK(Value(s, R"(verity_rpc_requests_total{method="Search",code="INVALID_ARGUMENT"})") == 1);
+  CHECK(Value(s, R"(verity_rpc_requests_total{method="GetCollection",code="NOT_FOUND"})") == 2);
+  CHECK(Value(s, R"(verity_rpc_requests_total{method="Upsert",code="OK"})") == 1);
+  CHECK(Value(s, R"(verity_rpc_requests_total{method="CacheLookup",code="OK"})") == 2);
+  CHECK(Value(s, R"(verity_rpc_requests_total{method="Audit",code="OK"})") == 2);
+  CHECK(Value(s, R"(verity_rpc_errors_total{code="NOT_FOUND"})") == 2);
+  CHECK(Value(s, R"(verity_rpc_errors_total{code="INVALID_ARGUMENT"})") == 1);
+  CHECK(Value(s, R"(verity_rpc_errors_total{code="INTERNAL"})") == 0);
+  CHECK(s.types.at("verity_rpc_requests_total") == "counter");
+
+  // Latency histograms: one observation per call, buckets cumulative.
+  CHECK(s.types.at("verity_rpc_duration_seconds") == "histogram");
+  CHECK(Value(s, R"(verity_rpc_duration_seconds_count{method="Search"})") == 6);
+  CHECK(Value(s, R"(verity_rpc_duration_seconds_bucket{method="Search",le="+Inf"})") == 6);
+  CHECK(Value(s, R"(verity_rpc_duration_seconds_count{method="Retrieve"})") == 1);
+  CHECK(Value(s, R"(verity_rpc_duration_seconds_sum{method="Search"})") > 0);
+  double previous = 0;
+  for (const double le : server::ServerMetrics::LatencyBounds()) {
+    std::ostringstream key;
+    key << R"(verity_rpc_duration_seconds_bucket{method="Search",le=")" << le << "\"}";
+    const double v = Value(s, key.str());
+    CHECK(v >= previous);
+    previous = v;
+  }
+
+  // The engine's state, per collection.
+  const std::string c = R"({collection="docs"})";
+  CHECK(Value(s, "verity_collection_records" + c) == 2);
+  CHECK(Value(s, "verity_collection_head_version" + c) == 2);
+  CHECK(Value(s, "verity_collection_versions" + c) == 3);  // versions 0, 1, 2: none collected yet
+  CHECK(Value(s, "verity_graph_nodes" + c) == 3);
+  CHECK(Value(s, "verity_graph_dead_nodes" + c) == 1);
+
+  // The answer cache and the retrieval log: retrieval, answer, cache hit.
+  CHECK(Value(s, R"(verity_cache_hits_total{match="exact"})") == 1);
+  CHECK(Value(s, R"(verity_cache_hits_total{match="semantic"})") == 0);
+  CHECK(Value(s, "verity_cache_misses_total") == 1);
+  CHECK(Value(s, "verity_cache_stores_total") == 1);
+  CHECK(Value(s, "verity_cache_entries") == 1);
+  CHECK(Value(s, "verity_retrieval_log_records") == 3);
+  CHECK(Value(s, "verity_retrieval_log_last_seq") == 3);
+  CHECK(Value(s, "verity_retrieval_log_bytes") > 0);
+
+  // Groundedness of the two audits: G = 1 and G = 0.
+  CHECK(Value(s, R"(verity_groundedness_score_count{audit="single"})") == 2);
+  CHECK(Value(s, R"(verity_groundedness_score_bucket{audit="single",le="0.1"})") == 1);
+  CHECK(Value(s, R"(verity_groundedness_score_bucket{audit="single",le="0.9"})") == 1);
+  CHECK(Value(s, R"(verity_groundedness_score_bucket{audit="single",le="1"})") == 2);
+  CHECK(Value(s, R"(verity_groundedness_score_sum{audit="single"})") == 1);
+  BatchAuditRequest batch;
+  batch.collection = config.name;
+  REQUIRE(client.AuditCollection(batch).ok());  // the retrieval and the cache hit: both G = 1
+  const Scrape after = ScrapeMetrics(metrics_port);
+  CHECK(Value(after, R"(verity_groundedness_score_count{audit="batch"})") == 2);
+  CHECK(Value(after, R"(verity_groundedness_score_bucket{audit="batch",le="0.9"})") == 0);
+  CHECK(Value(after, R"(verity_rpc_requests_total{method="AuditCollection",code="OK"})") == 1);
+
+  // Bad HTTP gets a clear status and the endpoint keeps serving.
+  CHECK(HttpExchange(metrics_port, "GET /other HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404", 0) == 0);
+  CHECK(HttpExchange(metrics_port, "POST /metrics HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 405", 0) == 0);
+  CHECK(HttpExchange(metrics_port, "garbage\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(HttpExchange(metrics_port, std::string(20000, 'x')).rfind("HTTP/1.1 431", 0) == 0);
+  CHECK(ScrapeMetrics(metrics_port).status_line == "HTTP/1.1 200 OK\r");
+  CHECK(client.GetCollection(config.name).ok());
+  CHECK(server->Stop(SIGTERM) == 0);
+}
+
+TEST_CASE("metrics: off by default, refused on a non-loopback address without consent, a taken port fails the start",
+          "[server][metrics]") {
+  test::TempDir dir;
+  // Off by default: the start line says so.
+  {
+    auto server = test::ServerProcess::Start(dir.Sub("data0"), dir.Sub("log0"));
+    REQUIRE(server);
+    CHECK(server->Stop(SIGTERM) == 0);
+    CHECK(test::ReadFile(dir.Sub("log0")).find("\"metrics\":\"off\"") != std::string::npos);
+  }
+  const std::string listen = "127.0.0.1:" + std::to_string(test::FreePort());
+  CHECK(test::RunVerityd({"--data", dir.Sub("data1"), "--listen", listen, "--metrics-listen", "0.0.0.0:9100"},
+                         dir.Sub("log1")) == 1);
+  CHECK(test::ReadFile(dir.Sub("log1")).find("--metrics-allow-remote") != std::string::npos);
+
+  // A port already taken (by another verityd's metrics endpoint): exit 3.
+  const int port = test::FreePort();
+  auto first = test::ServerProcess::Start(dir.Sub("data2"), dir.Sub("log2"),
+                                          {"--metrics-listen", "127.0.0.1:" + std::to_string(port)});
+  REQUIRE(first);
+  CHECK(test::RunVerityd({"--data", dir.Sub("data3"), "--listen", "127.0.0.1:" + std::to_string(test::FreePort()),
+                          "--metrics-listen", "127.0.0.1:" + std::to_string(port)},
+                         dir.Sub("log3")) == 3);
+  CHECK(test::ReadFile(dir.Sub("log3")).find("--metrics-listen") != std::string::npos);
+  CHECK(first->Stop(SIGTERM) == 0);
+}
