@@ -1,6 +1,7 @@
 #include "answer_cache.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "distance.h"
@@ -70,13 +71,22 @@ std::string AnswerCache::ExactKey(const std::string& fence, const std::string& t
   return key;
 }
 
+void AnswerCache::Encode(const std::vector<float>& unit_vector, uint8_t* out) {
+  for (size_t d = 0; d < unit_vector.size(); ++d) {
+    const float x = std::clamp(unit_vector[d], -1.0f, 1.0f);  // NaN-free: vectors are validated
+    out[d] = static_cast<uint8_t>(std::lround((x + 1.0f) * 127.5f));
+  }
+}
+
 void AnswerCache::Remove(Iter it) {
-  std::vector<Iter>& bucket = by_fence_[it->entry.fence];
-  const size_t i = it->bucket_index;
-  bucket[i] = bucket.back();
-  bucket[i]->bucket_index = i;
-  bucket.pop_back();
-  if (bucket.empty()) by_fence_.erase(it->entry.fence);
+  Bucket& bucket = by_fence_[it->entry.fence];
+  const size_t i = it->bucket_index, last = bucket.nodes.size() - 1;
+  bucket.nodes[i] = bucket.nodes[last];
+  bucket.nodes[i]->bucket_index = i;
+  std::memcpy(bucket.codes.data() + i * bucket.dim, bucket.codes.data() + last * bucket.dim, bucket.dim);
+  bucket.nodes.pop_back();
+  bucket.codes.resize(bucket.nodes.size() * bucket.dim);
+  if (bucket.nodes.empty()) by_fence_.erase(it->entry.fence);
   exact_.erase(it->exact_key);
   bytes_ -= it->bytes;
   lru_.erase(it);
@@ -88,16 +98,24 @@ void AnswerCache::Store(CacheEntry entry) {
   Node node;
   node.exact_key = ExactKey(entry.fence, entry.query_text, entry.unit_vector);
   node.bytes = sizeof(Node) + node.exact_key.size() + entry.fence.size() + entry.query_text.size() +
-               entry.unit_vector.size() * sizeof(float) + entry.answer.size() + entry.source_retrieval_id.size();
+               entry.unit_vector.size() * (sizeof(float) + 1) + entry.answer.size() + entry.source_retrieval_id.size() +
+               entry.context_sha256.size();
   for (const auto& t : entry.critical) node.bytes += t.size() + sizeof(std::string);
   node.entry = std::move(entry);
   if (auto old = exact_.find(node.exact_key); old != exact_.end()) Remove(old->second);
   if (node.bytes > max_bytes_ || max_entries_ == 0) return;
+  if (auto b = by_fence_.find(node.entry.fence);
+      b != by_fence_.end() && b->second.dim != node.entry.unit_vector.size()) {
+    return;  // cannot happen: a fence names one collection, whose dimension is fixed
+  }
   lru_.push_front(std::move(node));
   const Iter it = lru_.begin();
-  std::vector<Iter>& bucket = by_fence_[it->entry.fence];
-  it->bucket_index = bucket.size();
-  bucket.push_back(it);
+  Bucket& bucket = by_fence_[it->entry.fence];
+  bucket.dim = it->entry.unit_vector.size();
+  it->bucket_index = bucket.nodes.size();
+  bucket.nodes.push_back(it);
+  bucket.codes.resize(bucket.nodes.size() * bucket.dim);
+  Encode(it->entry.unit_vector, bucket.codes.data() + it->bucket_index * bucket.dim);
   exact_[it->exact_key] = it;
   bytes_ += it->bytes;
   while (lru_.size() > max_entries_ || bytes_ > max_bytes_) {
@@ -124,13 +142,28 @@ CacheLookupResult AnswerCache::Lookup(const std::string& fence, const std::strin
     return hit(exact->second, CacheMatch::kExact, 1.0);
   }
   const auto bucket = by_fence_.find(fence);
-  if (semantic && bucket != by_fence_.end()) {
+  if (semantic && bucket != by_fence_.end() && bucket->second.dim == unit_vector.size()) {
     if (min_similarity <= 0) min_similarity = kDefaultMinSimilarity;
+    const Bucket& b = bucket->second;
+    const size_t dim = b.dim;
+    // Codes first. Each code is within h = 0.5 / 127.5 of its component, so
+    // the two codes' difference vector is within E = 2h * sqrt(dim) of the
+    // true one, and for a pair with cosine >= t (|a - b| <= sqrt(2 - 2t))
+    // the cosine the codes give is at most sqrt(2 - 2t) * E + E^2 / 2 too
+    // low: every entry above `floor` is checked with the floats.
+    const double e = 2.0 * (0.5 / 127.5) * std::sqrt(static_cast<double>(dim));
+    // (+1e-4: unit vectors are unit only to float precision.)
+    const double margin = std::sqrt(std::max(0.0, 2.0 - 2.0 * min_similarity)) * e + e * e / 2.0 + 1e-4;
+    const double floor_l2 = 2.0 * (1.0 - (min_similarity - margin)) * 127.5 * 127.5;
+    std::vector<uint8_t> query(dim);
+    Encode(unit_vector, query.data());
+    const CodeKernel l2 = SelectedCodeL2Kernel();
     const DistanceKernel dot = SelectedDotKernel();
     std::vector<std::pair<double, Iter>> candidates;
-    for (const Iter& it : bucket->second) {
-      if (it->entry.unit_vector.size() != unit_vector.size()) continue;
-      const double similarity = dot(unit_vector.data(), it->entry.unit_vector.data(), unit_vector.size());
+    for (size_t i = 0; i < b.nodes.size(); ++i) {
+      if (static_cast<double>(l2(query.data(), b.codes.data() + i * dim, dim)) > floor_l2) continue;
+      const Iter& it = b.nodes[i];
+      const double similarity = dot(unit_vector.data(), it->entry.unit_vector.data(), dim);
       if (similarity >= min_similarity) candidates.emplace_back(similarity, it);
     }
     std::sort(candidates.begin(), candidates.end(),

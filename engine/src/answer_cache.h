@@ -47,6 +47,9 @@ class AnswerCache {
   // Exact, then (if `semantic`) the most similar entry of the fence with
   // similarity >= min_similarity whose critical tokens agree. Counts the
   // outcome. Fills match, answer, source_retrieval_id, similarity, refused.
+  // The semantic scan compares codes first, with a margin that bounds their
+  // rounding error, so it never misses an entry the floats would accept;
+  // similarities reported and compared to the threshold are the floats'.
   CacheLookupResult Lookup(const std::string& fence, const std::string& query_text,
                            const std::vector<float>& unit_vector, double min_similarity, bool semantic);
   CacheStats Stats() const;
@@ -60,7 +63,18 @@ class AnswerCache {
     size_t bucket_index = 0;  // position in by_fence_[entry.fence]
   };
   using Iter = std::list<Node>::iterator;
+  // The entries of one fence, with a uint8 copy of their unit vectors side
+  // by side (entry i at codes[i * dim]) for the semantic scan: each
+  // component x in [-1, 1] is stored as round((x + 1) * 127.5), so that a
+  // scan reads a quarter of the bytes with the graph's u8 L2 kernels, and
+  // only entries the codes cannot rule out are checked with the floats.
+  struct Bucket {
+    std::vector<Iter> nodes;
+    std::vector<uint8_t> codes;
+    size_t dim = 0;
+  };
   static std::string ExactKey(const std::string& fence, const std::string& text, const std::vector<float>& v);
+  static void Encode(const std::vector<float>& unit_vector, uint8_t* out);
   void Remove(Iter it);  // caller holds mu_
 
   const size_t max_entries_;
@@ -68,7 +82,7 @@ class AnswerCache {
   mutable std::mutex mu_;
   std::list<Node> lru_;  // most recently used first
   std::unordered_map<std::string, Iter> exact_;
-  std::unordered_map<std::string, std::vector<Iter>> by_fence_;
+  std::unordered_map<std::string, Bucket> by_fence_;
   size_t bytes_ = 0;
   CacheStats stats_;
 };

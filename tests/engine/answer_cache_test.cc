@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
 
+#include "answer_cache.h"
+#include "distance.h"
+#include "hnsw_graph.h"
 #include "engine/test_data.h"
 #include "verity/database.h"
 
@@ -300,4 +305,50 @@ TEST_CASE("answer cache: each hit is a log record of its own that audit and repl
   auto reverified = (*reopened)->VerifyLog();
   REQUIRE(reverified.ok());
   CHECK(reverified->ok);
+}
+
+TEST_CASE("answer cache: the code pre-filter never misses an entry the floats accept", "[engine][cache]") {
+  // Entries and questions whose similarities straddle the threshold; every
+  // lookup must find exactly the entry a float scan of all entries finds.
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  auto unit = [](std::vector<float> v) {
+    PrepareVector(Metric::kCosine, v.data(), v.size());
+    return v;
+  };
+  for (const size_t dim : {8, 96, 768}) {
+    AnswerCache cache(100000, size_t{1} << 30);
+    const std::string fence = AnswerCache::Fence(1, 1, "", "m", "");
+    std::vector<std::vector<float>> stored;
+    for (int i = 0; i < 500; ++i) {
+      std::vector<float> v(dim);
+      for (float& x : v) x = normal(rng);
+      stored.push_back(unit(v));
+      cache.Store({fence, "", stored.back(), {}, "answer " + std::to_string(i), "rtv-" + std::to_string(i), ""});
+    }
+    const DistanceKernel dot = SelectedDotKernel();
+    int hits = 0, misses = 0;
+    for (int q = 0; q < 400; ++q) {
+      // A stored vector plus noise scaled so the cosine lands around 0.95.
+      const std::vector<float>& base = stored[rng() % stored.size()];
+      const float scale = 0.25f + 0.15f * static_cast<float>(q % 7) / 6.0f;
+      std::vector<float> v(dim);
+      for (size_t d = 0; d < dim; ++d) v[d] = base[d] + scale * normal(rng) / std::sqrt(static_cast<float>(dim));
+      v = unit(v);
+      double best = -2;
+      for (const auto& s : stored) best = std::max(best, static_cast<double>(dot(v.data(), s.data(), dim)));
+      const CacheLookupResult r = cache.Lookup(fence, "", v, 0.95, true);
+      if (best >= 0.95) {
+        REQUIRE(r.match == CacheMatch::kSemantic);
+        CHECK(r.similarity == best);
+        ++hits;
+      } else {
+        REQUIRE(r.match == CacheMatch::kMiss);
+        ++misses;
+      }
+    }
+    // The noise levels put questions on both sides of the threshold.
+    CHECK(hits > 40);
+    CHECK(misses > 40);
+  }
 }
