@@ -53,6 +53,8 @@ struct Database::Impl {
   // Makes every write so far durable with a synced write of a marker
   // (database_context.cc says why not DB::SyncWAL); the error names `what`.
   Status SyncWal(uint64_t mark, const char* what);
+  // Writes `batch` plus the sync mark with a synced write (the log syncer).
+  Status WriteSynced(uint64_t mark, rocksdb::WriteBatch* batch, const char* what);
 
   std::mutex ddl_mu;  // serialises CreateCollection and DropCollection
   std::mutex prompts_mu;  // serialises prompt version creation and label moves (numbering)
@@ -68,30 +70,29 @@ struct Database::Impl {
     uint64_t seq = 0;   // set by AppendLog
     std::string hash;   // raw; set by AppendLog
   };
-  // The retrieval log's writer: a pipelined group commit. An append takes
-  // the next sequence number, links the hash chain and writes its record
-  // (unsynced) under `mu`, so the WAL holds records in chain order; it then
-  // waits until a WAL sync covers its record. The syncs are made by one
-  // thread of their own (`syncer`), each for everything written so far,
-  // while later appends keep writing; a thread that mostly sleeps is
-  // scheduled at once when its sync completes, where a client thread
-  // would wait behind the searches for a CPU. Readers of the log see only
-  // durable records (seq <= durable_seq).
+  // The retrieval log's writer: a group commit. An append takes the next
+  // sequence number, links the hash chain and queues its record's writes
+  // in `pending`, all under `mu`, so records queue in chain order; it then
+  // waits until they are durable. One thread of its own (`syncer`) takes
+  // everything queued and writes it with one synced write, while later
+  // appends queue the next group; a thread that mostly sleeps is scheduled
+  // at once when its write completes, where a client thread would wait
+  // behind the searches for a CPU. Records reach RocksDB only durably, and
+  // readers see only seq <= durable_seq.
   struct LogWriter {
     std::mutex mu;
     std::condition_variable cv;       // durable_seq or sync_failed changed
-    std::condition_variable sync_cv;  // a record to sync, or stop
+    std::condition_variable sync_cv;  // a record to write, or stop
     uint64_t next_seq = 1;                          // GUARDED_BY(mu)
     std::string last_hash = std::string(32, '\0');  // GUARDED_BY(mu): hash of next_seq - 1
     int64_t last_time_us = 0;                       // GUARDED_BY(mu)
+    rocksdb::WriteBatch pending;                    // GUARDED_BY(mu): records after durable_seq
     // Written under `mu`; atomic so that readers need not wait behind a write.
     std::atomic<uint64_t> durable_seq{0};
     std::string durable_hash = std::string(32, '\0');  // GUARDED_BY(mu)
-    // A failed write refuses later appends (earlier ones still complete
-    // when their sync succeeds); a failed sync fails its waiters and every
-    // later append. Both last until restart.
-    Status write_failed;  // GUARDED_BY(mu)
-    Status sync_failed;   // GUARDED_BY(mu)
+    // A failed group write fails its waiters and every later append, until
+    // restart.
+    Status sync_failed;  // GUARDED_BY(mu)
     bool stop = false;    // GUARDED_BY(mu)
     std::thread syncer;
   };
