@@ -648,14 +648,22 @@ Result<LogStats> Database::GetLogStats() const {
     stats.first_seq = first;
     stats.records = stats.last_seq - first + 1;
   }
+  // On disk: RocksDB's estimate for the records' key range in the log's
+  // files. In memory: the log family's memtables (their size is exact,
+  // where the estimate for a range in a memtable can read 0 for a few
+  // records).
   const std::string begin = RecordKey(0), end = RecordKey(UINT64_MAX);
   const rocksdb::Range range(begin, end);
   rocksdb::SizeApproximationOptions options;
-  options.include_memtables = true;
+  options.include_memtables = false;
   options.include_files = true;
   uint64_t bytes = 0;
   VERITY_RETURN_IF_ERROR(
       FromRocks(impl_->db->GetApproximateSizes(options, impl_->log, &range, 1, &bytes), "size the retrieval log"));
+  uint64_t memtables = 0;
+  if (impl_->db->GetIntProperty(impl_->log, rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables)) {
+    bytes += memtables;
+  }
   stats.bytes = bytes;
   return stats;
 }
