@@ -87,6 +87,7 @@ struct Database::Impl {
     std::string last_hash = std::string(32, '\0');  // GUARDED_BY(mu): hash of next_seq - 1
     int64_t last_time_us = 0;                       // GUARDED_BY(mu)
     rocksdb::WriteBatch pending;                    // GUARDED_BY(mu): records after durable_seq
+    std::atomic<uint64_t> queued_seq{0};            // next_seq - 1, readable without `mu`
     // Written under `mu`; atomic so that readers need not wait behind a write.
     std::atomic<uint64_t> durable_seq{0};
     std::string durable_hash = std::string(32, '\0');  // GUARDED_BY(mu)
