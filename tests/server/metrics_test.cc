@@ -79,6 +79,21 @@ Scrape ScrapeMetrics(int port) {
   return s;
 }
 
+// The metrics port a verityd started with --metrics-listen 127.0.0.1:0
+// chose, from its start line (port 0: no race with other tests for a port).
+int MetricsPort(const std::string& log_path) {
+  const std::string marker = "\"metrics\":\"http://127.0.0.1:";
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    const std::string log = test::ReadFile(log_path);
+    if (const size_t at = log.find(marker); at != std::string::npos) {
+      return std::stoi(log.substr(at + marker.size()));
+    }
+    usleep(10000);
+  }
+  FAIL("no metrics URL in " << log_path);
+  return 0;
+}
+
 double Value(const Scrape& s, const std::string& key) {
   auto it = s.samples.find(key);
   INFO("sample " << key);
@@ -106,10 +121,9 @@ TEST_CASE("metrics: histogram buckets are cumulative and count every observation
 TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, the engine's state and audits",
           "[server][metrics]") {
   test::TempDir dir;
-  const int metrics_port = test::FreePort();
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"),
-                                           {"--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)});
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--metrics-listen", "127.0.0.1:0"});
   REQUIRE(server);
+  const int metrics_port = MetricsPort(dir.Sub("log"));
   ClientOptions options;
   options.address = server->address();
   Client client(options);
@@ -252,10 +266,9 @@ TEST_CASE("metrics: off by default, refused on a non-loopback address without co
   CHECK(test::ReadFile(dir.Sub("log1")).find("--metrics-allow-remote") != std::string::npos);
 
   // A port already taken (by another verityd's metrics endpoint): exit 3.
-  const int port = test::FreePort();
-  auto first = test::ServerProcess::Start(dir.Sub("data2"), dir.Sub("log2"),
-                                          {"--metrics-listen", "127.0.0.1:" + std::to_string(port)});
+  auto first = test::ServerProcess::Start(dir.Sub("data2"), dir.Sub("log2"), {"--metrics-listen", "127.0.0.1:0"});
   REQUIRE(first);
+  const int port = MetricsPort(dir.Sub("log2"));
   CHECK(test::RunVerityd({"--data", dir.Sub("data3"), "--listen", "127.0.0.1:" + std::to_string(test::FreePort()),
                           "--metrics-listen", "127.0.0.1:" + std::to_string(port)},
                          dir.Sub("log3")) == 3);
