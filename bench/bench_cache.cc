@@ -155,6 +155,7 @@ int Main(int argc, char** argv) {
         }
       }
       const CacheLookupResult r = cache.Lookup(fence, text, v, 0, true);
+      cache.Count(r);
       Kind& k = kinds[kind];
       ++k.asked;
       if (r.match != CacheMatch::kMiss) {

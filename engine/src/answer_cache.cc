@@ -135,7 +135,6 @@ CacheLookupResult AnswerCache::Lookup(const std::string& fence, const std::strin
     result.source_retrieval_id = it->entry.source_retrieval_id;
     result.context_sha256 = it->entry.context_sha256;
     result.similarity = similarity;
-    ++(match == CacheMatch::kExact ? stats_.exact_hits : stats_.semantic_hits);
     return result;
   };
   if (auto exact = exact_.find(ExactKey(fence, query_text, unit_vector)); exact != exact_.end()) {
@@ -179,9 +178,29 @@ CacheLookupResult AnswerCache::Lookup(const std::string& fence, const std::strin
       }
     }
   }
-  ++stats_.misses;
-  if (result.refused > 0) ++stats_.refused_false_hits;
   return result;
+}
+
+void AnswerCache::Count(const CacheLookupResult& result) {
+  std::lock_guard lock(mu_);
+  if (result.match == CacheMatch::kExact) ++stats_.exact_hits;
+  else if (result.match == CacheMatch::kSemantic) ++stats_.semantic_hits;
+  else ++stats_.misses;
+  if (result.match == CacheMatch::kMiss && result.refused > 0) ++stats_.refused_false_hits;
+}
+
+size_t AnswerCache::Forget(const std::string& source_retrieval_id) {
+  std::lock_guard lock(mu_);
+  size_t removed = 0;
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    const auto next = std::next(it);
+    if (it->entry.source_retrieval_id == source_retrieval_id) {
+      Remove(it);
+      ++removed;
+    }
+    it = next;
+  }
+  return removed;
 }
 
 CacheStats AnswerCache::Stats() const {

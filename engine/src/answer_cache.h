@@ -45,13 +45,19 @@ class AnswerCache {
   // bound is not kept.
   void Store(CacheEntry entry);
   // Exact, then (if `semantic`) the most similar entry of the fence with
-  // similarity >= min_similarity whose critical tokens agree. Counts the
-  // outcome. Fills match, answer, source_retrieval_id, similarity, refused.
+  // similarity >= min_similarity whose critical tokens agree. Does not
+  // count the outcome: the caller does, with Count, once it is final (a
+  // hit must first be logged). Fills match, answer, source_retrieval_id, similarity, refused.
   // The semantic scan compares codes first, with a margin that bounds their
   // rounding error, so it never misses an entry the floats would accept;
   // similarities reported and compared to the threshold are the floats'.
   CacheLookupResult Lookup(const std::string& fence, const std::string& query_text,
                            const std::vector<float>& unit_vector, double min_similarity, bool semantic);
+  // Counts a lookup's final outcome in the stats.
+  void Count(const CacheLookupResult& result);
+  // Removes every entry made from `source_retrieval_id` (its log record
+  // expired: a hit could no longer be audited). Returns how many. Linear.
+  size_t Forget(const std::string& source_retrieval_id);
   CacheStats Stats() const;
   void Clear();
 

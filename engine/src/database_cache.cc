@@ -102,8 +102,20 @@ Result<CacheLookupResult> Database::CacheLookup(const CacheLookupRequest& reques
   result.version = version;
   result.prompt = prompt;
   if (result.match != CacheMatch::kMiss) {
-    VERITY_RETURN_IF_ERROR(impl_->LogCacheHit(*c, request, &result));
+    Status logged = impl_->LogCacheHit(*c, request, &result);
+    if (logged.code() == StatusCode::kNotFound) {
+      // The source retrieval expired from the log: its answer could no
+      // longer be audited, so it is not served; its entries go.
+      impl_->answer_cache->Forget(result.source_retrieval_id);
+      CacheLookupResult miss;
+      miss.version = version;
+      miss.prompt = prompt;
+      result = std::move(miss);
+    } else if (!logged.ok()) {
+      return logged;  // not counted: nothing was served
+    }
   }
+  impl_->answer_cache->Count(result);
   return result;
 }
 

@@ -458,6 +458,13 @@ Result<LogRecord> Database::RecordAnswer(const AnswerRequest& request) {
 
 Status Database::Impl::LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result) {
   VERITY_RETURN_IF_ERROR(CheckWritable());
+  // The source must still be in the log, or the hit could not be audited.
+  std::string seq_bytes;
+  const rocksdb::Status source =
+      db->Get(rocksdb::ReadOptions(), log, RetrievalKey(result->source_retrieval_id), &seq_bytes);
+  if (source.IsNotFound())
+    return Status::NotFound("retrieval " + result->source_retrieval_id + " expired from the log");
+  VERITY_RETURN_IF_ERROR(FromRocks(source, "read the retrieval log"));
   {
     std::lock_guard pins(c.pins_mu);
     VERITY_RETURN_IF_ERROR(PinForLog(c, result->version));
@@ -704,11 +711,12 @@ Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
     // A cache hit searched nothing: replay the retrieval it served.
     ReplayRequest source = request;
     source.retrieval_id = logged.first.source_retrieval_id;
-    auto replayed = Replay(source);
-    if (!replayed.ok() && replayed.status().code() == StatusCode::kNotFound) {
+    if (auto present = GetRetrieval(source.retrieval_id); !present.ok()) {
+      if (present.status().code() != StatusCode::kNotFound) return present.status();
       return Status::NotFound(request.retrieval_id + " is a cache hit of " + source.retrieval_id +
                               ", which is no longer in the log (expired)");
     }
+    auto replayed = Replay(source);
     if (replayed.ok()) {
       replayed->detail = "cache hit " + request.retrieval_id + " served the answer of " + source.retrieval_id +
                          "; replaying that retrieval: " + replayed->detail;

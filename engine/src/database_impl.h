@@ -115,8 +115,10 @@ struct Database::Impl {
   Status AppendLog(LogAppend& append);
   // Appends the cache-hit record of a lookup that hit (LogKind::kCacheHit)
   // and sets result->retrieval_id / log_seq. Refreshes the log pin of the
-  // version read, so the source's context stays auditable while the hit's
-  // record is kept. FailedPrecondition on a read-only database.
+  // version read (the rows of the source's context stay while the hit's
+  // record is kept). NotFound when the source retrieval has expired from
+  // the log (the caller serves nothing); FailedPrecondition on a read-only
+  // database.
   Status LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result);
   // Pins `version` of `c` for the log (once per version). Caller holds
   // c.pins_mu.

@@ -9,13 +9,32 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace verity::server {
 namespace {
 
 constexpr size_t kMaxRequestBytes = 8192;
-constexpr int kIoTimeoutMs = 2000;
+// A connection gets this long in all to send its request and take the
+// response; a slow or silent client cannot hold the listener (or a
+// shutdown) longer.
+constexpr int kConnectionTimeoutMs = 5000;
+using Clock = std::chrono::steady_clock;
+
+// Waits until `fd` is ready for `events`, the server is stopping (`stop_fd`
+// readable) or `deadline` passes. True only when `fd` is ready.
+bool WaitReady(int fd, short events, int stop_fd, Clock::time_point deadline) {
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd fds[2] = {{fd, events, 0}, {stop_fd, POLLIN, 0}};
+    const int n = poll(fds, 2, static_cast<int>(left));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || fds[1].revents != 0) return false;
+    return (fds[0].revents & (events | POLLHUP | POLLERR)) != 0;
+  }
+}
 
 // Splits HOST:PORT or [HOST]:PORT.
 bool SplitHostPort(const std::string& address, std::string* host, std::string* port) {
@@ -37,12 +56,11 @@ bool SplitHostPort(const std::string& address, std::string* host, std::string* p
   return std::stoi(*port) <= 65535;
 }
 
-// Sends all of `data`, waiting at most kIoTimeoutMs for the socket each time.
-bool SendAll(int fd, const std::string& data) {
+// Sends all of `data` before `deadline` (false when it cannot).
+bool SendAll(int fd, const std::string& data, int stop_fd, Clock::time_point deadline) {
   size_t sent = 0;
   while (sent < data.size()) {
-    pollfd p{fd, POLLOUT, 0};
-    if (poll(&p, 1, kIoTimeoutMs) <= 0) return false;
+    if (!WaitReady(fd, POLLOUT, stop_fd, deadline)) return false;
     const ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
@@ -129,23 +147,32 @@ void MetricsHttpServer::Run() {
     if (fds[1].revents != 0) return;
     if ((fds[0].revents & POLLIN) == 0) continue;
     const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      // Out of descriptors or buffers: the connection stays pending and
+      // the socket readable, so back off instead of spinning.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        pollfd stop{stop_fd_, POLLIN, 0};
+        if (poll(&stop, 1, 100) > 0) return;
+      }
+      continue;
+    }
     Serve(fd);
     close(fd);
   }
 }
 
 void MetricsHttpServer::Serve(int fd) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(kConnectionTimeoutMs);
+  auto reply = [&](const std::string& response) { SendAll(fd, response, stop_fd_, deadline); };
   // Read the request head (up to the blank line), bounded in size and time.
   std::string request;
   char buffer[2048];
   while (request.find("\r\n\r\n") == std::string::npos && request.find("\n\n") == std::string::npos) {
     if (request.size() >= kMaxRequestBytes) {
-      SendAll(fd, Response("431 Request Header Fields Too Large", "text/plain", "request too large\n", false));
+      reply(Response("431 Request Header Fields Too Large", "text/plain", "request too large\n", false));
       return;
     }
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, kIoTimeoutMs) <= 0) return;
+    if (!WaitReady(fd, POLLIN, stop_fd_, deadline)) return;
     const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
@@ -155,7 +182,7 @@ void MetricsHttpServer::Serve(int fd) {
   const size_t space1 = line.find(' ');
   const size_t space2 = space1 == std::string::npos ? std::string::npos : line.find(' ', space1 + 1);
   if (space2 == std::string::npos) {
-    SendAll(fd, Response("400 Bad Request", "text/plain", "bad request line\n", false));
+    reply(Response("400 Bad Request", "text/plain", "bad request line\n", false));
     return;
   }
   const std::string method = line.substr(0, space1);
@@ -163,15 +190,15 @@ void MetricsHttpServer::Serve(int fd) {
   path = path.substr(0, path.find('?'));
   const bool head = method == "HEAD";
   if (method != "GET" && !head) {
-    SendAll(fd, Response("405 Method Not Allowed\r\nAllow: GET, HEAD", "text/plain", "only GET and HEAD\n", false));
+    reply(Response("405 Method Not Allowed\r\nAllow: GET, HEAD", "text/plain", "only GET and HEAD\n", false));
     return;
   }
   if (path != "/metrics") {
-    SendAll(fd, Response("404 Not Found", "text/plain", "verityd serves metrics at /metrics\n", head));
+    reply(Response("404 Not Found", "text/plain", "verityd serves metrics at /metrics\n", head));
     return;
   }
   scrapes_.fetch_add(1, std::memory_order_relaxed);
-  SendAll(fd, Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", render_(), head));
+  reply(Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", render_(), head));
 }
 
 }  // namespace verity::server

@@ -1,7 +1,8 @@
 // The metrics endpoint (verityd --metrics-listen): a minimal HTTP/1.1
 // server that answers GET /metrics with the Prometheus text format. One
 // connection at a time, closed after each response; scrapes are rare and
-// small. Anything else gets 404 (another path) or 405 (another method).
+// small. Anything else gets 404 (another path) or 405 (another method). A
+// connection gets 5 s in all; stopping interrupts the one being served.
 //
 // Thread-safety: Start returns a server whose thread serves until the
 // destructor stops it. `render` is called from that thread.

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
+#include <thread>
 
 #include "answer_cache.h"
 #include "distance.h"
@@ -351,4 +352,33 @@ TEST_CASE("answer cache: the code pre-filter never misses an entry the floats ac
     CHECK(hits > 40);
     CHECK(misses > 40);
   }
+}
+
+TEST_CASE("answer cache: an entry whose source retrieval expired from the log is not served and is dropped",
+          "[engine][cache][log]") {
+  test::TempDir dir;
+  DatabaseOptions options = test::QuietOptions();
+  options.log_retention_seconds = 1;
+  auto db = OpenWithDocs(dir, options);
+  const std::vector<float> v = {2, 1, 0.5f, 0};
+  const std::string source = Answered(*db, v, "What was the revenue in 2020?", "12 million.");
+  REQUIRE(db->CacheLookup(Ask(v, "What was the revenue in 2020?"))->match == CacheMatch::kExact);
+  const CacheStats before = db->GetCacheStats();
+  CHECK(before.exact_hits == 1);
+  CHECK(before.entries == 1);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto expired = db->GcLog();  // the retrieval record goes (the newest record, the head, stays)
+  REQUIRE(expired.ok());
+  REQUIRE(*expired >= 1);
+  REQUIRE(db->GetRetrieval(source).status().code() == StatusCode::kNotFound);
+
+  auto after = db->CacheLookup(Ask(v, "What was the revenue in 2020?"));
+  REQUIRE(after.ok());
+  CHECK(after->match == CacheMatch::kMiss);
+  CHECK(after->retrieval_id.empty());
+  const CacheStats stats = db->GetCacheStats();
+  CHECK(stats.entries == 0);
+  CHECK(stats.exact_hits == 1);
+  CHECK(stats.misses == before.misses + 1);
 }
