@@ -767,6 +767,17 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, cons
     h.label_lookup_[label] = static_cast<tableint>(i);
   }
   if (offset != header.body_bytes) return bad("trailing bytes");
+  // A link on level l must lead to a node that has level l, or the descent
+  // would read a link list the target does not have.
+  for (size_t i = 0; i < count; ++i) {
+    for (int l = 1; l <= h.element_levels_[i]; ++l) {
+      linklistsizeint* list = h.get_linklist(static_cast<tableint>(i), l);
+      const tableint* links = reinterpret_cast<const tableint*>(list + 1);
+      for (size_t j = 0, n = h.getListCount(list); j < n; ++j) {
+        if (h.element_levels_[links[j]] < l) return bad("an upper link leads to a node without that level");
+      }
+    }
+  }
   if (count > 0) {
     if (h.element_levels_[header.entry_point] != header.max_level) return bad("entry point is not on the top level");
     h.enterpoint_node_ = header.entry_point;

@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <random>
+#include <zlib.h>
 
 #include "engine/test_data.h"
 #include "distance.h"
@@ -237,4 +239,32 @@ TEST_CASE("the graph loader's fuzz seed is a graph file of the current format", 
   REQUIRE(ReadFile(seed) == ReadFile(path));
   Version covered;
   REQUIRE(HnswGraph::Load(seed, params, 1, kSpan, &covered).ok());
+}
+
+TEST_CASE("the graph loader refuses an upper link to a node without that level", "[engine][graph]") {
+  // A fuzz find (tests/fuzz/corpus/fuzz_graph_file/upper-link-to-lower-node):
+  // with its checksums fixed the file loaded, and the search's descent then
+  // read the link list of a node on a level it does not have (a null
+  // pointer). The loader now checks every upper link's target level.
+  std::string bytes = ReadFile(std::string(VERITY_FUZZ_CORPUS) + "/fuzz_graph_file/upper-link-to-lower-node");
+  REQUIRE(bytes.size() > 112);
+  // As the fuzz target does: make the checksums match, so that the
+  // structure checks are what is tested.
+  const uint64_t body = bytes.size() - 112;
+  std::memcpy(bytes.data() + 80, &body, 8);
+  const uint32_t body_crc = static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(bytes.data()) + 112, static_cast<uInt>(body)));
+  std::memcpy(bytes.data() + 88, &body_crc, 4);
+  const uint32_t header_crc =
+      static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), 108));
+  std::memcpy(bytes.data() + 108, &header_crc, 4);
+  test::TempDir dir;
+  const std::string path = dir.Sub("bad.graph");
+  WriteFile(path, bytes);
+  const GraphParams params{4, Metric::kL2, 4, 16};
+  Version covered;
+  auto loaded = HnswGraph::Load(path, params, 1, 1 << 16, &covered);
+  REQUIRE_FALSE(loaded.ok());
+  CHECK(loaded.status().code() == StatusCode::kDataLoss);
+  CHECK(loaded.status().message().find("upper link leads to a node without that level") != std::string::npos);
 }
