@@ -951,8 +951,8 @@ std::string RecordSummary(const LogRecord& r) {
     return s + Truncate(r.answer, 60);
   }
   if (r.kind == LogKind::kCacheHit) {
-    return std::string(r.cache_match == CacheMatch::kExact ? "exact" : "semantic") + " hit of " +
-           r.source_retrieval_id + (r.query_text.empty() ? "" : ", \"" + Truncate(r.query_text, 40) + "\"");
+    return std::string(CacheMatchName(r.cache_match)) + " hit of " + r.source_retrieval_id +
+           (r.query_text.empty() ? "" : ", \"" + Truncate(r.query_text, 40) + "\"");
   }
   std::string s = "k=" + std::to_string(r.k) + ", " + std::to_string(r.chunks.size()) + " chunks";
   if (!r.query_text.empty()) s += ", \"" + Truncate(r.query_text, 40) + "\"";
@@ -1004,9 +1004,8 @@ Status Cli::LogShow(const Args& args) {
     std::cout << "cache hit " << r.retrieval_id << "\n"
               << "  log record " << r.seq << ", " << TimeText(r.time_us) << " UTC\n"
               << "  collection " << r.collection << ", version " << r.version << "\n"
-              << "  served the answer of " << r.source_retrieval_id << " ("
-              << (r.cache_match == CacheMatch::kExact ? "exact" : "semantic") << " match, similarity "
-              << r.similarity << ")\n";
+              << "  served the answer of " << r.source_retrieval_id << " (" << CacheMatchName(r.cache_match)
+              << " match, similarity " << r.similarity << ")\n";
     if (!r.query_text.empty()) std::cout << "  query: " << r.query_text << "\n";
     if (!r.prompt.empty()) std::cout << "  prompt " << r.prompt << "\n";
     if (!r.model.empty()) std::cout << "  model " << r.model << "\n";

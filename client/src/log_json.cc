@@ -80,7 +80,7 @@ Json LogRecordToJson(const LogRecord& r) {
     j["gen_ai.output.messages"] =
         Json::array({{{"role", "assistant"}, {"parts", Json::array({{{"type", "text"}, {"content", r.answer}}})}}});
     j["verity.cache.source_retrieval_id"] = r.source_retrieval_id;
-    j["verity.cache.match"] = r.cache_match == CacheMatch::kExact ? "exact" : "semantic";
+    j["verity.cache.match"] = CacheMatchName(r.cache_match);
     j["verity.cache.similarity"] = r.similarity;
     if (!r.query_vector.empty()) j["verity.query.vector"] = r.query_vector;
     j["verity.query.vector_sha256"] = r.query_vector_sha256;

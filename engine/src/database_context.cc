@@ -865,11 +865,14 @@ Result<AuditResult> Database::Audit(const AuditRequest& request) const {
   audit.collection = logged.first.collection;
   audit.version = logged.first.version;
   audit.prompt = logged.first.prompt;
+  // The answer that reached the user: a cache hit's is in its own record,
+  // a retrieval's in its answer record.
+  std::optional<std::string> served = logged.second ? std::optional(logged.second->answer) : std::nullopt;
   if (logged.first.kind == LogKind::kCacheHit) {
-    // The answer the hit served, against the context it was generated from.
+    // Scored against the context it was generated from: the source's.
     const std::string source_id = logged.first.source_retrieval_id;
     audit.source_retrieval_id = source_id;
-    if (!request.answer) audit.answer = logged.first.answer;
+    served = logged.first.answer;
     auto source = GetRetrieval(source_id);
     if (!source.ok()) {
       if (source.status().code() != StatusCode::kNotFound) return source.status();
@@ -883,10 +886,8 @@ Result<AuditResult> Database::Audit(const AuditRequest& request) const {
   if (request.answer) {
     audit.answer = *request.answer;
     audit.answer_recorded = false;
-  } else if (!audit.source_retrieval_id.empty()) {
-    // set above from the cache-hit record
-  } else if (logged.second) {
-    audit.answer = logged.second->answer;
+  } else if (served) {
+    audit.answer = *served;
   } else {
     return Status::FailedPrecondition("retrieval " + r.retrieval_id +
                                       " has no recorded answer; record one or give one to audit");

@@ -193,6 +193,10 @@ struct Database::Impl {
                                           const std::map<std::string, uint32_t>* labels = nullptr) const;
   Result<uint32_t> LatestPromptVersion(const std::string& name) const;  // 0: no such prompt
   Result<std::map<std::string, uint32_t>> PromptLabels(const std::string& name) const;
+  // The version number `ref` names (its number, or its label's target,
+  // default production), checked to exist: one point read when it does.
+  // NotFound naming the prompt, version or label otherwise.
+  Result<uint32_t> ResolvePromptVersion(const PromptRef& ref) const;
   Result<PromptVersion> ResolvePromptRef(const PromptRef& ref) const;
   // A retrieval's prompt as the log records it: "name@N" for a registered
   // prompt named as name, name@N or name@label (NotFound for an unknown

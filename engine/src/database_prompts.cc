@@ -96,21 +96,32 @@ Result<std::map<std::string, uint32_t>> Database::Impl::PromptLabels(const std::
   return labels;
 }
 
-Result<PromptVersion> Database::Impl::ResolvePromptRef(const PromptRef& ref) const {
+Result<uint32_t> Database::Impl::ResolvePromptVersion(const PromptRef& ref) const {
   VERITY_RETURN_IF_ERROR(ValidateName(ref.name, "name"));
-  if (ref.version) return ReadPromptVersion(ref.name, *ref.version);
   const std::string label = ref.label.empty() ? kProductionLabel : ref.label;
-  VERITY_RETURN_IF_ERROR(ValidateName(label, "label"));
+  if (!ref.version) VERITY_RETURN_IF_ERROR(ValidateName(label, "label"));
+  const std::string key =
+      ref.version ? keys::PromptVersionKey(ref.name, *ref.version) : keys::PromptLabelKey(ref.name, label);
   std::string value;
-  rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), meta, keys::PromptLabelKey(ref.name, label), &value);
+  rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), meta, key, &value);
   if (rs.IsNotFound()) {
     VERITY_ASSIGN_OR_RETURN(uint32_t latest, LatestPromptVersion(ref.name));
     if (latest == 0) return Status::NotFound("prompt \"" + ref.name + "\" does not exist");
+    if (ref.version) {
+      return Status::NotFound("prompt \"" + ref.name + "\" has no version " + std::to_string(*ref.version) +
+                              " (latest is " + std::to_string(latest) + ")");
+    }
     return Status::NotFound("prompt \"" + ref.name + "\" has no label \"" + label + "\"");
   }
-  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read prompt label"));
+  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read prompt " + ref.name));
+  if (ref.version) return *ref.version;
   if (value.size() != 4) return Status::DataLoss("prompt " + ref.name + ": malformed label " + label);
-  return ReadPromptVersion(ref.name, keys::GetU32(value.data()));
+  return keys::GetU32(value.data());
+}
+
+Result<PromptVersion> Database::Impl::ResolvePromptRef(const PromptRef& ref) const {
+  VERITY_ASSIGN_OR_RETURN(uint32_t version, ResolvePromptVersion(ref));
+  return ReadPromptVersion(ref.name, version);
 }
 
 Result<std::string> Database::Impl::ResolvePrompt(const std::string& prompt) const {
@@ -119,10 +130,16 @@ Result<std::string> Database::Impl::ResolvePrompt(const std::string& prompt) con
   // Free text that is no reference, or a name the registry does not hold,
   // is recorded as given (retrievals named prompts before the registry).
   if (!ref.ok()) return prompt;
-  VERITY_ASSIGN_OR_RETURN(uint32_t latest, LatestPromptVersion(ref->name));
-  if (latest == 0) return prompt;
-  VERITY_ASSIGN_OR_RETURN(PromptVersion version, ResolvePromptRef(*ref));
-  return version.name + "@" + std::to_string(version.version);
+  // On every Retrieve and cache lookup that names a prompt: the number only
+  // (one point read), not the version's template and labels.
+  Result<uint32_t> version = ResolvePromptVersion(*ref);
+  if (!version.ok()) {
+    if (version.status().code() != StatusCode::kNotFound) return version.status();
+    VERITY_ASSIGN_OR_RETURN(uint32_t latest, LatestPromptVersion(ref->name));
+    if (latest == 0) return prompt;
+    return version.status();
+  }
+  return ref->name + "@" + std::to_string(*version);
 }
 
 Result<PromptVersion> Database::GetPrompt(const PromptRef& ref) const {

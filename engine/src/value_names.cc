@@ -28,6 +28,15 @@ const char* LogKindName(LogKind kind) {
   return "unknown";
 }
 
+const char* CacheMatchName(CacheMatch match) {
+  switch (match) {
+    case CacheMatch::kMiss: return "miss";
+    case CacheMatch::kExact: return "exact";
+    case CacheMatch::kSemantic: return "semantic";
+  }
+  return "unknown";
+}
+
 const char* ReplayModeName(ReplayMode mode) {
   switch (mode) {
     case ReplayMode::kContext: return "context";

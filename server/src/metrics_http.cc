@@ -197,7 +197,6 @@ void MetricsHttpServer::Serve(int fd) {
     reply(Response("404 Not Found", "text/plain", "verityd serves metrics at /metrics\n", head));
     return;
   }
-  scrapes_.fetch_add(1, std::memory_order_relaxed);
   reply(Response("200 OK", "text/plain; version=0.0.4; charset=utf-8", render_(), head));
 }
 

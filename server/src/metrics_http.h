@@ -10,7 +10,6 @@
 // valid until the server is destroyed.
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -32,7 +31,6 @@ class MetricsHttpServer {
   MetricsHttpServer& operator=(const MetricsHttpServer&) = delete;
 
   int port() const { return port_; }
-  uint64_t scrapes() const { return scrapes_.load(std::memory_order_relaxed); }
 
  private:
   MetricsHttpServer(int listen_fd, int stop_fd, int port, std::function<std::string()> render);
@@ -43,7 +41,6 @@ class MetricsHttpServer {
   const int stop_fd_;  // an eventfd: written by the destructor to wake Run
   const int port_;
   const std::function<std::string()> render_;
-  std::atomic<uint64_t> scrapes_{0};
   std::thread thread_;
 };
 

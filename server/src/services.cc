@@ -68,20 +68,12 @@ Status CheckBatch(size_t n, const ServerOptions& options, const std::string& fie
   return Status::Ok();
 }
 
-// Runs one call: who may make it (auth.h), the deadline check, the body,
-// then logging of refusals, errors and slow requests, and the one status
-// mapping.
+// One call up to its status: who may make it (auth.h), the deadline check,
+// the body, then logging of refusals, errors and slow requests.
 template <typename Body>
-grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps, Body&& body) {
+Status RunCall(grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps, Clock::time_point start,
+               Body&& body) {
   const ServerOptions& options = *deps.options;
-  const auto start = Clock::now();
-  struct Record {  // counts the call however it returns
-    ServerMetrics* metrics;
-    const char* method;
-    Clock::time_point start;
-    StatusCode code = StatusCode::kOk;
-    ~Record() { metrics->RecordCall(method, code, Clock::now() - start); }
-  } record{deps.metrics, method, start};
   std::string caller;
   Status status = deps.auth->Check(*ctx, method, &caller);
   if (!status.ok()) {
@@ -94,17 +86,14 @@ grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const Servi
            {"peer", ctx->peer()},
            {"denied_since_last_line", std::to_string(n)}});
     }
-    record.code = status.code();
-    return ToGrpc(status);
+    return status;
   }
   if (!deps.limiter->TryAcquire()) {
     if (const uint64_t n = deps.limiter->refusals().CountAndTakeIfDue(); n > 0) {
       Log("warn", "overloaded", {{"refused", std::to_string(n)}, {"max_concurrent_calls", std::to_string(deps.limiter->max())}});
     }
-    record.code = StatusCode::kResourceExhausted;
-    return ToGrpc(Status::ResourceExhausted("server busy: --max-concurrent-calls=" +
-                                            std::to_string(deps.limiter->max()) +
-                                            " calls are already running; retry with backoff"));
+    return Status::ResourceExhausted("server busy: --max-concurrent-calls=" + std::to_string(deps.limiter->max()) +
+                                     " calls are already running; retry with backoff");
   }
   struct Release {
     CallLimiter* limiter;
@@ -124,7 +113,16 @@ grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const Servi
   if (elapsed_ms >= options.slow_request_ms) {
     Log("warn", "slow_request", {{"method", method}, {"ms", std::to_string(elapsed_ms)}, {"caller", caller}});
   }
-  record.code = status.code();
+  return status;
+}
+
+// Runs one call (RunCall), counts it in the metrics, refused or served, and
+// maps its status: the one place both happen.
+template <typename Body>
+grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps, Body&& body) {
+  const auto start = Clock::now();
+  const Status status = RunCall(ctx, method, deps, start, std::forward<Body>(body));
+  deps.metrics->RecordCall(method, status.code(), Clock::now() - start);
   return ToGrpc(status);
 }
 

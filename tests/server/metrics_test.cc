@@ -24,7 +24,8 @@ namespace {
 
 // Sends `request` to 127.0.0.1:port and returns everything the server sent
 // back before closing ("" when it cannot connect).
-std::string HttpExchange(int port, const std::string& request) {
+// A TCP connection to 127.0.0.1:port; -1 when it cannot connect.
+int ConnectLoopback(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
   sockaddr_in address{};
@@ -33,8 +34,14 @@ std::string HttpExchange(int port, const std::string& request) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
     close(fd);
-    return "";
+    return -1;
   }
+  return fd;
+}
+
+std::string HttpExchange(int port, const std::string& request) {
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return "";
   size_t sent = 0;
   while (sent < request.size()) {
     const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
@@ -247,12 +254,8 @@ TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, th
   // endpoint: its connection is cut after 5 s and a scrape behind it is
   // answered (before: one byte every 2 s held it until 8 KiB, hours).
   {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(metrics_port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+    const int fd = ConnectLoopback(metrics_port);
+    REQUIRE(fd >= 0);
     std::atomic<bool> cut{false};
     std::thread trickle([&] {
       for (int i = 0; i < 60 && !cut; ++i) {

@@ -54,6 +54,7 @@ struct CacheLookupRequest {
 };
 
 enum class CacheMatch { kMiss, kExact, kSemantic };
+const char* CacheMatchName(CacheMatch match);  // "miss", "exact", "semantic"
 
 struct CacheLookupResult {
   CacheMatch match = CacheMatch::kMiss;
