@@ -7,7 +7,8 @@
 //   - log size per retrieval (data directory growth, after a flush);
 //   - audit throughput (answers scored per second), when the scorer exists.
 // One JSON object per line.
-//   verity_bench_retrieval [--seconds 5] [--dir DIR]
+//   verity_bench_retrieval [--seconds 5] [--dir DIR] [--only search|retrieve [--threads 8]]
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -28,11 +29,29 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kClasses[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                     "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
+// CPU time of the whole process (every thread, user + system), seconds.
+double ProcessCpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// Calls per second, and the process's CPU time per call: a gap between two
+// workloads' QPS is CPU the slower one spends (cpu_us) or time its threads
+// wait with a CPU idle (busy below 1).
+struct Rate {
+  double qps = 0;
+  double cpu_us = 0;  // process CPU microseconds per completed call
+  double busy = 0;    // CPU time / (wall time x online CPUs)
+};
+
 template <typename Fn>
-double Throughput(int threads, double seconds, Fn one) {
+Rate Throughput(int threads, double seconds, Fn one) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> done{0};
   std::vector<std::thread> pool;
+  const double cpu_start = ProcessCpuSeconds();
   const auto start = Clock::now();
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
@@ -44,7 +63,11 @@ double Throughput(int threads, double seconds, Fn one) {
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& th : pool) th.join();
-  return static_cast<double>(done.load()) / std::chrono::duration<double>(Clock::now() - start).count();
+  const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = ProcessCpuSeconds() - cpu_start;
+  const double calls = static_cast<double>(std::max<uint64_t>(done.load(), 1));
+  const double cpus = static_cast<double>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  return {static_cast<double>(done.load()) / wall, cpu / calls * 1e6, cpu / (wall * cpus)};
 }
 
 uint64_t DirectoryBytes(const std::string& path) {
@@ -55,7 +78,9 @@ uint64_t DirectoryBytes(const std::string& path) {
   return total;
 }
 
-Status Run(const std::string& dir, double seconds) {
+// `only` = "search" or "retrieve": run just that at `threads` for
+// `seconds` and print its rate (for a profiler: perf record -p PID).
+Status Run(const std::string& dir, double seconds, const std::string& only, int only_threads) {
   VERITY_ASSIGN_OR_RETURN(ImageSet images, LoadFashionMnistBase(kFashionMnistDir, 20000));
   VERITY_ASSIGN_OR_RETURN(std::vector<uint8_t> labels, LoadFashionMnistTrainLabels(kFashionMnistDir, 20000));
   VERITY_ASSIGN_OR_RETURN(ImageSet queries, LoadFashionMnistQueries(kFashionMnistDir, 1000));
@@ -96,18 +121,33 @@ Status Run(const std::string& dir, double seconds) {
     r.query_text = "which garment is this? query " + std::to_string(i % queries.n);
     return db->Retrieve(r).ok();
   };
+  if (!only.empty()) {
+    if (only != "search" && only != "retrieve") return Status::InvalidArgument("--only: search or retrieve");
+    const Rate rate =
+        only == "search" ? Throughput(only_threads, seconds, search) : Throughput(only_threads, seconds, retrieve);
+    std::printf("{\"bench\": \"%s_only\", \"threads\": %d, \"qps\": %.1f, \"cpu_us\": %.1f, \"busy\": %.2f}\n",
+                only.c_str(), only_threads, rate.qps, rate.cpu_us, rate.busy);
+    return db->Close();
+  }
   // Search and retrieve alternate in windows of half a second, so that a
   // change in the machine's speed (a shared VM) affects both alike.
   for (int threads : {1, 8}) {
-    double s = 0, r = 0;
+    Rate s, r;
     const int windows = std::max(1, static_cast<int>(seconds * 2));
+    auto add = [windows](Rate* sum, const Rate& one) {
+      sum->qps += one.qps / windows;
+      sum->cpu_us += one.cpu_us / windows;
+      sum->busy += one.busy / windows;
+    };
     for (int w = 0; w < windows; ++w) {
-      s += Throughput(threads, 0.5, search) / windows;
-      r += Throughput(threads, 0.5, retrieve) / windows;
+      add(&s, Throughput(threads, 0.5, search));
+      add(&r, Throughput(threads, 0.5, retrieve));
     }
-    std::printf("{\"bench\": \"retrieve_vs_search\", \"threads\": %d, \"search_qps\": %.1f, \"retrieve_qps\": %.1f, "
-                "\"logging_cost\": %.3f}\n",
-                threads, s, r, 1.0 - r / s);
+    std::printf(
+        "{\"bench\": \"retrieve_vs_search\", \"threads\": %d, \"search_qps\": %.1f, \"retrieve_qps\": %.1f, "
+        "\"logging_cost\": %.3f, \"search_cpu_us\": %.1f, \"retrieve_cpu_us\": %.1f, "
+        "\"search_busy\": %.2f, \"retrieve_busy\": %.2f}\n",
+        threads, s.qps, r.qps, 1.0 - r.qps / s.qps, s.cpu_us, r.cpu_us, s.busy, r.busy);
     std::fflush(stdout);
   }
   // Log size per retrieval: data directory growth over N retrieves, after a flush.
@@ -160,17 +200,25 @@ Status Run(const std::string& dir, double seconds) {
 }  // namespace verity::bench
 
 int main(int argc, char** argv) {
-  std::string dir;
+  std::string dir, only;
   double seconds = 5;
+  int threads = 8;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--dir") dir = argv[i + 1];
-    else if (a == "--seconds") seconds = std::stod(argv[i + 1]);
+    if (a == "--dir") {
+      dir = argv[i + 1];
+    } else if (a == "--seconds") {
+      seconds = std::stod(argv[i + 1]);
+    } else if (a == "--only") {
+      only = argv[i + 1];
+    } else if (a == "--threads") {
+      threads = std::stoi(argv[i + 1]);
+    }
   }
   const bool temporary = dir.empty();
   if (temporary) dir = "/tmp/verity-bench-retrieval-" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
-  verity::Status s = verity::bench::Run(dir, seconds);
+  verity::Status s = verity::bench::Run(dir, seconds, only, threads);
   if (temporary) std::filesystem::remove_all(dir);
   if (!s.ok()) {
     std::fprintf(stderr, "verity_bench_retrieval: %s\n", s.ToString().c_str());

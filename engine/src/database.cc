@@ -147,6 +147,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
       {"vectors", cf_options},
       {"changes", cf_options},
       {"log", cf_options},
+      {"log_index", cf_options},
   };
   rocksdb::DB* raw = nullptr;
   rocksdb::Status rs = rocksdb::DB::Open(db_options, dir + "/db", families, &impl->handles, &raw);
@@ -164,6 +165,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   impl->vectors = impl->handles[3];
   impl->changes = impl->handles[4];
   impl->log = impl->handles[5];
+  impl->log_index = impl->handles[6];
 
   std::unique_ptr<Database> database(new Database(std::move(impl)));
   Impl& d = *database->impl_;
@@ -189,6 +191,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
     VERITY_RETURN_IF_ERROR(d.LoadCollection(meta));
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan collections"));
+  VERITY_RETURN_IF_ERROR(d.MoveLogIndexKeys());
   VERITY_RETURN_IF_ERROR(d.LoadLogState());
   d.log_writer.syncer = std::thread([&d] { d.RunLogSyncer(); });
   if (d.options.gc_interval_seconds > 0) d.gc_thread = std::thread([&d] { d.RunBackgroundGc(); });

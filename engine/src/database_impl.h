@@ -34,7 +34,8 @@ struct Database::Impl {
   rocksdb::ColumnFamilyHandle* rows = nullptr;
   rocksdb::ColumnFamilyHandle* vectors = nullptr;
   rocksdb::ColumnFamilyHandle* changes = nullptr;
-  rocksdb::ColumnFamilyHandle* log = nullptr;
+  rocksdb::ColumnFamilyHandle* log = nullptr;        // the retrieval log's records only ("R" + seq)
+  rocksdb::ColumnFamilyHandle* log_index = nullptr;  // its time, id and answer indexes and marks
   rocksdb::WriteOptions write_options;
 
   // Held shared by every API call and exclusively by Close, so that Close
@@ -111,6 +112,8 @@ struct Database::Impl {
   mutable LogWriter log_writer;
   std::mutex answer_mu;  // serialises RecordAnswer's check-then-append
   Status LoadLogState();
+  // Moves index keys an older data directory kept in `log` to `log_index`.
+  Status MoveLogIndexKeys();
   // Appends one record and returns once it is durable (or failed).
   Status AppendLog(LogAppend& append);
   // Appends the cache-hit record of a lookup that hit (LogKind::kCacheHit)

@@ -71,8 +71,11 @@ struct LogFixture {
   }
 };
 
-// Rewrites one raw key of the log column family of a closed data directory.
-void WithRawLog(const std::string& dir, const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
+// Opens a closed data directory's RocksDB database directly and hands `fn`
+// the named column family ("log": the records, "log_index": the indexes
+// and marks), to tamper with.
+void WithRawFamily(const std::string& dir, const std::string& family,
+                   const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
   rocksdb::Options options;
   std::vector<std::string> names;
   REQUIRE(rocksdb::DB::ListColumnFamilies(options, dir + "/db", &names).ok());
@@ -81,12 +84,12 @@ void WithRawLog(const std::string& dir, const std::function<void(rocksdb::DB*, r
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   REQUIRE(rocksdb::DB::Open(options, dir + "/db", families, &handles, &raw).ok());
-  rocksdb::ColumnFamilyHandle* log = nullptr;
+  rocksdb::ColumnFamilyHandle* wanted = nullptr;
   for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == "log") log = handles[i];
+    if (names[i] == family) wanted = handles[i];
   }
-  REQUIRE(log != nullptr);
-  fn(raw, log);
+  REQUIRE(wanted != nullptr);
+  fn(raw, wanted);
   for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
   delete raw;
 }
@@ -214,11 +217,13 @@ TEST_CASE("log verify detects modified, deleted, reordered and inserted records"
   REQUIRE(f.db->Close().ok());
   const std::string template_dir = f.dir.path();
 
-  auto tampered = [&](const std::string& name, const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
+  auto tampered = [&](const std::string& name,
+                      const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn,
+                      const std::string& family = "log") {
     const std::string copy = f.dir.Sub(name);
     std::filesystem::create_directories(copy);
     std::filesystem::copy(template_dir + "/db", copy + "/db", std::filesystem::copy_options::recursive);
-    WithRawLog(copy, fn);
+    WithRawFamily(copy, family, fn);
     auto db = Database::Open(copy, test::QuietOptions());
     REQUIRE(db.ok());
     auto v = (*db)->VerifyLog();
@@ -283,15 +288,95 @@ TEST_CASE("log verify detects modified, deleted, reordered and inserted records"
     CHECK(v.first_bad_seq == 7);
   }
   SECTION("head mark moved past the last record") {
-    auto v = tampered("head", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
-      storage::LogMark head;
-      head.set_seq(9);
-      head.set_hash(get(db, log, 6).substr(0, 32));
-      REQUIRE(db->Put(rocksdb::WriteOptions(), log, "H", head.SerializeAsString()).ok());
+    std::string last_hash;
+    WithRawFamily(template_dir, "log", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+      last_hash = get(db, log, 6).substr(0, 32);
     });
+    auto v = tampered(
+        "head",
+        [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* index) {
+          storage::LogMark head;
+          head.set_seq(9);
+          head.set_hash(last_hash);
+          REQUIRE(db->Put(rocksdb::WriteOptions(), index, "H", head.SerializeAsString()).ok());
+        },
+        "log_index");
     CHECK(v.first_bad_seq == 7);
     CHECK_THAT(v.problem, Catch::Contains("head"));
   }
+}
+
+// Every key of a family, in order.
+std::vector<std::pair<std::string, std::string>> RawKeys(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), family));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace_back(it->key().ToString(), it->value().ToString());
+  REQUIRE(it->status().ok());
+  return out;
+}
+
+TEST_CASE("the log family holds only records and an older directory's index keys move out at open", "[engine][log]") {
+  LogFixture f;
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < 5; ++i) {
+    auto r = f.db->Retrieve(f.Query(i));
+    REQUIRE(r.ok());
+    ids.push_back(r->retrieval_id);
+  }
+  auto answered = f.db->RecordAnswer({ids[1], "The answer.", "model-x", 10, 2});
+  REQUIRE(answered.ok());
+  REQUIRE(f.db->Close().ok());
+
+  // What this version writes: records alone in "log", so that its flushed
+  // files never overlap; the time, id and answer indexes and the head mark
+  // in "log_index".
+  std::vector<std::pair<std::string, std::string>> index;
+  WithRawFamily(f.dir.path(), "log", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    auto records = RawKeys(db, log);
+    REQUIRE(records.size() == 6);
+    for (size_t i = 0; i < records.size(); ++i) CHECK(records[i].first == RecordKey(i + 1));
+  });
+  WithRawFamily(f.dir.path(), "log_index", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) {
+    index = RawKeys(db, family);
+    // 6 time keys, 5 retrieval ids, 1 answer, the head and the sync mark.
+    CHECK(index.size() == 14);
+    // The layout before: the same keys in "log", none in "log_index".
+    for (const auto& [key, value] : index) REQUIRE(db->Delete(rocksdb::WriteOptions(), family, key).ok());
+  });
+  WithRawFamily(f.dir.path(), "log", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    for (const auto& [key, value] : index) REQUIRE(db->Put(rocksdb::WriteOptions(), log, key, value).ok());
+  });
+
+  // Opening moves them; the log reads as before and goes on.
+  f.Open(test::QuietOptions());
+  auto verified = f.db->VerifyLog();
+  REQUIRE(verified.ok());
+  CHECK(verified->ok);
+  CHECK(verified->records == 6);
+  auto got = f.db->GetRetrieval(ids[1]);
+  REQUIRE(got.ok());
+  CHECK(got->first.query_text == "question 1");
+  REQUIRE(got->second.has_value());
+  CHECK(got->second->answer == "The answer.");
+  LogQuery query;
+  query.since_us = answered->time_us;
+  auto listed = f.db->ListLog(query);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->records.size() == 1);
+  CHECK(listed->records[0].kind == LogKind::kAnswer);
+  auto next = f.db->Retrieve(f.Query(7));
+  REQUIRE(next.ok());
+  CHECK(next->log_seq == 7);
+  REQUIRE(f.db->Close().ok());
+  WithRawFamily(f.dir.path(), "log", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log) {
+    auto records = RawKeys(db, log);
+    REQUIRE(records.size() == 7);
+    for (const auto& [key, value] : records) CHECK(key.size() == 9);
+    CHECK(records.back().first == RecordKey(7));
+  });
+  WithRawFamily(f.dir.path(), "log_index", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) {
+    CHECK(RawKeys(db, family).size() == 16);  // + the new record's time and id keys
+  });
 }
 
 TEST_CASE("replay: context identical after writes, GC and restore, retrieval recall equals brute force",
