@@ -27,7 +27,8 @@ while [ $# -gt 0 ]; do
 done
 
 bash scripts/setup.sh --bench
-bash scripts/build.sh verity_bench_engine verity_bench_engine_native verity_bench_grpc verity_bench_cache verity_demo verityd
+bash scripts/build.sh verity_bench_engine verity_bench_engine_native verity_bench_grpc verity_bench_cache \
+  verity_bench_retrieval verity_demo verityd
 faiss=1
 if ! bash scripts/build.sh verity_bench_faiss 2>/dev/null; then
   faiss=0
@@ -92,6 +93,10 @@ run "gRPC" "$b/verity_bench_grpc" --data "$grpc_data" --verityd build/server/ver
 # The answer cache: lookup latency at 10k / 100k entries, a replayed query
 # set with paraphrases and number changes, the Database path.
 run "answer cache" "$b/verity_bench_cache"
+
+# The retrieval log: Retrieve (durable log record) vs Search at 1 and 8
+# threads, audit throughput, log bytes per retrieval.
+run "retrieval log" "$b/verity_bench_retrieval" --seconds 5
 
 /usr/bin/python3 bench/plot.py --results "$results" --out docs/benchmarks-recall-qps.png
 /usr/bin/python3 bench/report.py --results "$results" --plot benchmarks-recall-qps.png --out docs/benchmarks.md
