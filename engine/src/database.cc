@@ -127,7 +127,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   db_options.wal_bytes_per_sync = 1 << 20;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   // All column families' memtables share one budget (RocksDB's default is
-  // 64 MB per family, up to two each: 768 MB for our six). Measured on
+  // 64 MB per family, up to two each: 896 MB for our seven). Measured on
   // Fashion-MNIST (60k x 784, batches of 5,000): resident bytes per vector
   // 5,379 with a 32 MB budget, 4,860 with 8 MB; ingest rate within noise.
   db_options.db_write_buffer_size = options.memtable_budget_bytes;

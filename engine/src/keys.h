@@ -12,6 +12,11 @@
 //   rows     coll(u32) + id + 0x00 + ~version(u64) -> storage.RowMeta
 //   vectors  the same key as rows             -> float32[dim], little-endian
 //   changes  coll(u32) + version(u64) + id    -> 'U' (upsert) or 'D' (delete)
+//   log      'R' + seq(u64)                   -> hash + storage.LogEntry, and
+//                                                nothing else (log_chain.h)
+//   log_index 'T' + time(u64) + seq(u64), 'I' / 'A' + retrieval id -> seq;
+//            'H' (head), 'S' (start), 'W' (sync mark) -> storage.LogMark / u64
+//            (database_context.cc)
 //
 // Row keys store the version inverted, so the versions of one id sort newest
 // first and Seek(RowKey(c, id, V)) lands on the newest row version <= V.
