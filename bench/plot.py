@@ -42,7 +42,9 @@ def load(path):
             line = line.strip()
             if line.startswith("{"):
                 row = json.loads(line)
-                if "skipped" not in row and "clients" not in row:
+                # Recall-QPS passes only: not skipped systems, gRPC clients or
+                # other benchmarks' lines (answer cache, retrieval log: "bench").
+                if "skipped" not in row and "clients" not in row and "bench" not in row:
                     rows.append(row)
     return rows
 
