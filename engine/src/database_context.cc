@@ -2,13 +2,15 @@
 // record), RecordAnswer, the retrieval log (get, list, verify, GC) and
 // replay. docs/retrieval-log.md describes the record, the chain and replay.
 //
-// Log CF keys:
+// Keys of the `log` column family (records only):
 //   'R' + seq(u64)              -> 32-byte hash, then storage.LogEntry bytes
+// and of `log_index` (MoveLogIndexKeys says why they are apart):
 //   'T' + time_us(u64) + seq    -> "" (time index)
-//   'I' + retrieval id          -> seq of the retrieval record
+//   'I' + retrieval id          -> seq of the retrieval (or cache-hit) record
 //   'A' + retrieval id          -> seq of its answer record
 //   'H'                         -> LogMark of the head (last record)
 //   'S'                         -> LogMark of the start (first kept record and the hash before it)
+//   'W'                         -> u64: the last seq the latest synced write covered
 // hash(seq) = SHA-256(hash(seq-1) || entry bytes as stored); hash(0) = 32 zero bytes.
 #include <rocksdb/version.h>
 #include <rocksdb/write_batch.h>
@@ -182,7 +184,7 @@ Status Database::Impl::LoadLogState() {
 // A data directory from before keeps its index keys in `log`: they move to
 // `log_index` here, in synced batches that each move a key whole (Put in one
 // family, Delete in the other), so a crash midway leaves the rest for the
-// next open. Runs before the log writer starts.
+// next open; then `log` is compacted once. Runs before the log writer starts.
 Status Database::Impl::MoveLogIndexKeys() {
   constexpr size_t kBatchKeys = 10000;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), log));
@@ -209,8 +211,14 @@ Status Database::Impl::MoveLogIndexKeys() {
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan the retrieval log"));
   if (batch.Count() > 0) VERITY_RETURN_IF_ERROR(write());
-  if (moved > 0) Log(LogLevel::kInfo, "retrieval log: moved " + std::to_string(moved) + " index keys to log_index");
-  return Status::Ok();
+  if (moved == 0) return Status::Ok();
+  Log(LogLevel::kInfo, "retrieval log: moved " + std::to_string(moved) + " index keys to log_index");
+  // The move left a deletion in `log` for every key it moved, before and
+  // after the records; every scan of the records (verify, GC, list) would
+  // step over them until compaction reached them. Compact once, now.
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocks(db->CompactRange(compact, log, nullptr, nullptr), "compact the retrieval log");
 }
 
 Status Database::Impl::AppendLog(LogAppend& append) {

@@ -14,9 +14,9 @@
 //   changes  coll(u32) + version(u64) + id    -> 'U' (upsert) or 'D' (delete)
 //   log      'R' + seq(u64)                   -> hash + storage.LogEntry, and
 //                                                nothing else (log_chain.h)
-//   log_index 'T' + time(u64) + seq(u64), 'I' / 'A' + retrieval id -> seq;
-//            'H' (head), 'S' (start), 'W' (sync mark) -> storage.LogMark / u64
-//            (database_context.cc)
+//   log_index 'T' + time(u64) + seq(u64) -> "" (time index);
+//            'I' / 'A' + retrieval id -> seq(u64); 'H' (head), 'S' (start)
+//            -> storage.LogMark; 'W' (sync mark) -> u64 (database_context.cc)
 //
 // Row keys store the version inverted, so the versions of one id sort newest
 // first and Seek(RowKey(c, id, V)) lands on the newest row version <= V.

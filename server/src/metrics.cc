@@ -234,7 +234,7 @@ std::string ServerMetrics::Render(const Database& db) const {
     Sample(&out, "verity_retrieval_log_records", "", Number(log->records));
     Family(&out, "verity_retrieval_log_last_seq", "gauge", "Sequence number of the last durable log record.");
     Sample(&out, "verity_retrieval_log_last_seq", "", Number(log->last_seq));
-    Family(&out, "verity_retrieval_log_bytes", "gauge", "Approximate stored size of the retrieval log's records.");
+    Family(&out, "verity_retrieval_log_bytes", "gauge", "Stored size of the retrieval log (its files and memtables).");
     Sample(&out, "verity_retrieval_log_bytes", "", Number(log->bytes));
   } else {
     render_errors_.fetch_add(1, std::memory_order_relaxed);

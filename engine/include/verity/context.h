@@ -144,7 +144,7 @@ struct LogStats {
   uint64_t records = 0;    // records kept (first_seq..last_seq)
   uint64_t first_seq = 0;  // 0 when the log is empty
   uint64_t last_seq = 0;   // the last durable record
-  uint64_t bytes = 0;      // approximate stored size: the records' share of the files, plus the log's memtables
+  uint64_t bytes = 0;      // stored size: the log's two column families' live files and memtables
 };
 
 enum class ReplayMode { kContext, kRetrieval, kCounterfactual };
