@@ -48,7 +48,16 @@ std::string Database::Impl::GraphPath(uint32_t collection_id) const {
 Result<std::shared_ptr<Collection>> Database::Impl::Find(const std::string& name) const {
   std::shared_lock lock(collections_mu);
   auto it = collections.find(name);
-  if (it == collections.end()) return Status::NotFound("collection \"" + name + "\" does not exist");
+  if (it == collections.end()) {
+    // A name longer than any collection's is not echoed whole (it would go
+    // back in the status and into the server's log line).
+    if (name.size() > Limits::kMaxCollectionNameBytes) {
+      return Status::NotFound("collection \"" + name.substr(0, 64) + "...\" (" + std::to_string(name.size()) +
+                              " bytes; names are at most " + std::to_string(Limits::kMaxCollectionNameBytes) +
+                              ") does not exist");
+    }
+    return Status::NotFound("collection \"" + name + "\" does not exist");
+  }
   return it->second;
 }
 

@@ -12,11 +12,48 @@ namespace verity {
 namespace {
 
 constexpr size_t kMaxModelBytes = 1024;
+constexpr size_t kMaxClientFieldBytes = 1024;  // prompt, client_trace_id, client_id
 constexpr size_t kMaxCachedAnswerBytes = 1 << 20;
 
+// The deepest nesting of arrays and objects in JSON text (brackets inside
+// strings do not count), without recursion. Malformed text is left to the
+// parser.
+size_t JsonNestingDepth(std::string_view text) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (const char ch : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (ch == '\\') {
+        escaped = true;
+      } else if (ch == '"') {
+        in_string = false;
+      }
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '{' || ch == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((ch == '}' || ch == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 // Parameters compared canonically: a JSON object printed with sorted keys.
+// Bounded in size and nesting before it is parsed: printing it back
+// recurses once per level.
 Result<std::string> CanonicalParams(const std::string& params) {
   if (params.empty()) return std::string();
+  if (params.size() > Limits::kMaxParamsJsonBytes) {
+    return Status::InvalidArgument("params_json: " + std::to_string(params.size()) + " bytes; the limit is " +
+                                   std::to_string(Limits::kMaxParamsJsonBytes));
+  }
+  if (const size_t depth = JsonNestingDepth(params); depth > Limits::kMaxParamsJsonDepth) {
+    return Status::InvalidArgument("params_json: nested " + std::to_string(depth) + " levels deep; the limit is " +
+                                   std::to_string(Limits::kMaxParamsJsonDepth));
+  }
   const nlohmann::json parsed = nlohmann::json::parse(params, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object()) {
     return Status::InvalidArgument("params_json: must be a JSON object");
@@ -85,8 +122,13 @@ Result<CacheLookupResult> Database::CacheLookup(const CacheLookupRequest& reques
     return Status::InvalidArgument("query_text: " + std::to_string(request.query_text.size()) +
                                    " bytes; the limit is " + std::to_string(kMaxLogFieldBytes));
   }
-  if (request.client_trace_id.size() > 1024 || request.client_id.size() > 1024) {
-    return Status::InvalidArgument("client_trace_id, client_id: at most 1024 bytes each");
+  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"prompt", &request.prompt},
+                                      {"client_trace_id", &request.client_trace_id},
+                                      {"client_id", &request.client_id}}) {
+    if (value->size() > kMaxClientFieldBytes) {
+      return Status::InvalidArgument(std::string(field) + ": " + std::to_string(value->size()) +
+                                     " bytes; the limit is " + std::to_string(kMaxClientFieldBytes));
+    }
   }
   VERITY_ASSIGN_OR_RETURN(std::string params, CanonicalParams(request.params_json));
   VERITY_ASSIGN_OR_RETURN(std::string prompt, impl_->ResolvePrompt(request.prompt));

@@ -368,8 +368,13 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
     return Status::InvalidArgument("query_text: " + std::to_string(request.query_text.size()) +
                                    " bytes; the limit is " + std::to_string(kMaxLogFieldBytes));
   }
-  for (const auto* field : {&request.prompt, &request.client_trace_id, &request.client_id}) {
-    if (field->size() > 1024) return Status::InvalidArgument("prompt, client_trace_id, client_id: at most 1024 bytes each");
+  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"prompt", &request.prompt},
+                                      {"client_trace_id", &request.client_trace_id},
+                                      {"client_id", &request.client_id}}) {
+    if (value->size() > 1024) {
+      return Status::InvalidArgument(std::string(field) + ": " + std::to_string(value->size()) +
+                                     " bytes; the limit is 1024");
+    }
   }
   if (request.at && !request.snapshot.empty()) {
     return Status::InvalidArgument("at: give a version or a snapshot, not both");
@@ -391,6 +396,9 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
     VERITY_ASSIGN_OR_RETURN(auto snapshot, GetSnapshot(request.collection, request.snapshot));
     at = snapshot.version;
   }
+  // Refuse bad input before the pin: a pin is released only when a log
+  // record that refers to its version expires, and a refused call writes none.
+  VERITY_RETURN_IF_ERROR(impl_->ValidateSearch(*c, search));
   // Pin the version before searching it, so that GC cannot collect it
   // between the search and the log record.
   {
@@ -566,7 +574,11 @@ Result<std::pair<LogRecord, std::optional<LogRecord>>> Database::GetRetrieval(co
     return std::optional<LogRecord>(FromEntry(entry, hash));
   };
   VERITY_ASSIGN_OR_RETURN(auto retrieval, read(RetrievalKey(retrieval_id)));
-  if (!retrieval) return Status::NotFound("retrieval " + retrieval_id + " is not in the log");
+  if (!retrieval) {
+    constexpr size_t kEcho = 128;  // ids are "rtv-" + 32 hex digits: a longer one is not echoed whole
+    return Status::NotFound("retrieval " + (retrieval_id.size() > kEcho ? retrieval_id.substr(0, kEcho) + "..." : retrieval_id) +
+                            " is not in the log");
+  }
   VERITY_ASSIGN_OR_RETURN(auto answer, read(AnswerKey(retrieval_id)));
   return std::make_pair(std::move(*retrieval), std::move(answer));
 }
@@ -576,6 +588,7 @@ Result<LogPage> Database::ListLog(const LogQuery& query) const {
   if (query.limit < 1 || query.limit > 10000) {
     return Status::InvalidArgument("limit: " + std::to_string(query.limit) + " is outside 1..10000");
   }
+  VERITY_RETURN_IF_ERROR(ValidateTimeRange(query.since_us, query.until_us));
   uint64_t first = query.start_after + 1;
   if (query.since_us > 0) {
     std::unique_ptr<rocksdb::Iterator> time(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log_index));
@@ -967,6 +980,7 @@ Result<AuditResult> Database::Audit(const AuditRequest& request) const {
 Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& request) const {
   VERITY_CHECK_OPEN_();
   VERITY_RETURN_IF_ERROR(impl_->Find(request.collection).status());
+  VERITY_RETURN_IF_ERROR(ValidateTimeRange(request.since_us, request.until_us));
   BatchAuditResult batch;
   LogQuery query;
   query.collection = request.collection;

@@ -188,6 +188,9 @@ struct Database::Impl {
                                Version version, bool with_vector,
                                const rocksdb::ReadOptions& read = rocksdb::ReadOptions()) const;
   Result<SearchResult> SearchOne(const Collection& c, const SearchRequest& request) const;
+  // SearchOne's input checks (k, ef, the vector, the filter), for callers
+  // that must refuse bad input before they act (Retrieve pins first).
+  Status ValidateSearch(const Collection& c, const SearchRequest& request) const;
 
   // Prompt registry (database_prompts.cc). Reads need no lock (RocksDB's
   // own consistency); version creation and label moves hold prompts_mu.

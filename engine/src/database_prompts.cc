@@ -15,6 +15,7 @@ namespace {
 
 constexpr size_t kMaxActorBytes = 1024;
 constexpr size_t kMaxMessageBytes = 4096;
+constexpr size_t kMaxLabelsPerVersion = 64;  // labels set by one CreatePromptVersion
 
 std::string U32Value(uint32_t v) {
   std::string out;
@@ -274,8 +275,18 @@ Result<PromptVersion> Database::CreatePromptVersion(const PromptDraft& draft) {
   if (draft.message.size() > kMaxMessageBytes || !IsValidUtf8(draft.message)) {
     return Status::InvalidArgument("message: at most " + std::to_string(kMaxMessageBytes) + " bytes of UTF-8");
   }
+  if (draft.labels.size() > kMaxLabelsPerVersion) {
+    return Status::InvalidArgument("labels: " + std::to_string(draft.labels.size()) + " labels; the limit is " +
+                                   std::to_string(kMaxLabelsPerVersion));
+  }
   for (size_t i = 0; i < draft.labels.size(); ++i) {
     VERITY_RETURN_IF_ERROR(ValidateName(draft.labels[i], "labels[" + std::to_string(i) + "]"));
+    for (size_t j = 0; j < i; ++j) {
+      if (draft.labels[j] == draft.labels[i]) {
+        return Status::InvalidArgument("labels[" + std::to_string(i) + "]: \"" + draft.labels[i] +
+                                       "\" is given twice (also labels[" + std::to_string(j) + "])");
+      }
+    }
   }
 
   std::lock_guard lock(impl_->prompts_mu);

@@ -187,7 +187,7 @@ Result<uint64_t> Database::Count(const std::string& collection, std::optional<Ve
   return count;
 }
 
-Result<SearchResult> Database::Impl::SearchOne(const Collection& c, const SearchRequest& request) const {
+Status Database::Impl::ValidateSearch(const Collection& c, const SearchRequest& request) const {
   if (request.k < 1 || request.k > Limits::kMaxK) {
     return Status::InvalidArgument("k: " + std::to_string(request.k) + " is outside 1.." +
                                    std::to_string(Limits::kMaxK));
@@ -196,10 +196,15 @@ Result<SearchResult> Database::Impl::SearchOne(const Collection& c, const Search
     return Status::InvalidArgument("ef: " + std::to_string(request.ef) + " is above the limit " +
                                    std::to_string(Limits::kMaxEf));
   }
+  VERITY_RETURN_IF_ERROR(ValidateVector(request.vector, c.config.dimension, "vector"));
+  if (request.filter) VERITY_RETURN_IF_ERROR(request.filter->Validate());
+  return Status::Ok();
+}
+
+Result<SearchResult> Database::Impl::SearchOne(const Collection& c, const SearchRequest& request) const {
+  VERITY_RETURN_IF_ERROR(ValidateSearch(c, request));
   const uint32_t dim = c.config.dimension;
-  VERITY_RETURN_IF_ERROR(ValidateVector(request.vector, dim, "vector"));
   const Filter* filter = request.filter ? &*request.filter : nullptr;
-  if (filter) VERITY_RETURN_IF_ERROR(filter->Validate());
   std::vector<float> query = request.vector;
   PrepareVector(c.config.metric, query.data(), dim);
   const uint32_t ef = std::max(request.k, request.ef > 0 ? request.ef : c.config.default_ef);

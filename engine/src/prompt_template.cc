@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "verity/prompts.h"
+#include "verity/types.h"
 
 namespace verity {
 namespace {
@@ -86,15 +87,21 @@ Result<std::string> RenderTemplate(const std::string& template_text,
   VERITY_RETURN_IF_ERROR(Split(template_text, &pieces));
   std::string out;
   for (const Piece& p : pieces) {
-    if (!p.placeholder) {
-      out.append(p.text);
-      continue;
+    std::string_view text = p.text;
+    if (p.placeholder) {
+      const auto it = variables.find(std::string(p.text));
+      if (it == variables.end()) {
+        return Status::InvalidArgument("variables: no value for \"" + std::string(p.text) + "\", which the template uses");
+      }
+      text = it->second;
     }
-    const auto it = variables.find(std::string(p.text));
-    if (it == variables.end()) {
-      return Status::InvalidArgument("variables: no value for \"" + std::string(p.text) + "\", which the template uses");
+    // A template may use one large variable many times: bound the result
+    // before it is built, not after.
+    if (out.size() + text.size() > Limits::kMaxRenderedPromptBytes) {
+      return Status::InvalidArgument("variables: the rendered prompt would exceed " +
+                                     std::to_string(Limits::kMaxRenderedPromptBytes) + " bytes");
     }
-    out.append(it->second);
+    out.append(text);
   }
   return out;
 }

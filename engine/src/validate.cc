@@ -96,6 +96,21 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
 
 Status ValidateRetention(const RetentionPolicy& r) {
   if (r.keep_seconds < 0) return Status::InvalidArgument("retention.keep_seconds: must not be negative");
+  if (r.keep_seconds > Limits::kMaxKeepSeconds) {
+    return Status::InvalidArgument("retention.keep_seconds: " + std::to_string(r.keep_seconds) +
+                                   " is above the limit " + std::to_string(Limits::kMaxKeepSeconds) +
+                                   " (100 years; 0 turns the rule off)");
+  }
+  return Status::Ok();
+}
+
+Status ValidateTimeRange(int64_t since_us, int64_t until_us) {
+  if (since_us < 0) return Status::InvalidArgument("since_us: " + std::to_string(since_us) + " is negative");
+  if (until_us < 0) return Status::InvalidArgument("until_us: " + std::to_string(until_us) + " is negative");
+  if (since_us > 0 && until_us > 0 && until_us <= since_us) {
+    return Status::InvalidArgument("until_us: " + std::to_string(until_us) + " is not after since_us " +
+                                   std::to_string(since_us) + " (the range is [since, until))");
+  }
   return Status::Ok();
 }
 

@@ -21,6 +21,9 @@ Status ValidateName(const std::string& name, const std::string& field);
 Status ValidateRecordId(std::string_view id, const std::string& field);
 Status ValidateVector(const std::vector<float>& v, uint32_t dimension, const std::string& field);
 Status ValidateRecord(const Record& record, uint32_t dimension, const std::string& field);
+// A log time range [since_us, until_us) in Unix microseconds, 0 = open:
+// neither negative, and until after since when both are given.
+Status ValidateTimeRange(int64_t since_us, int64_t until_us);
 // Batch-level checks: size within 1..kMaxBatchRecords and no duplicate ids.
 Status ValidateBatchIds(const std::vector<std::string_view>& ids, const std::string& field);
 

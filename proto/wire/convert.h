@@ -74,7 +74,8 @@ Result<SearchResult> FromProto(const v1::SearchResponse& in);
 
 // RetentionPolicy ⇄ the two optional fields of CollectionConfig (and of
 // SetRetentionRequest): unset fields keep `base`'s value. InvalidArgument
-// naming `field`.keep_seconds when it is negative.
+// naming `field`.keep_seconds when it is negative or above
+// Limits::kMaxKeepSeconds.
 template <typename Message>
 Result<RetentionPolicy> RetentionFromProto(const Message& in, const RetentionPolicy& base, const std::string& field) {
   RetentionPolicy out = base;
@@ -83,6 +84,11 @@ Result<RetentionPolicy> RetentionFromProto(const Message& in, const RetentionPol
     if (in.keep_seconds() < 0) {
       return Status::InvalidArgument(field + "keep_seconds: " + std::to_string(in.keep_seconds()) +
                                      " is negative (0 turns the rule off)");
+    }
+    if (in.keep_seconds() > Limits::kMaxKeepSeconds) {
+      return Status::InvalidArgument(field + "keep_seconds: " + std::to_string(in.keep_seconds()) +
+                                     " is above the limit " + std::to_string(Limits::kMaxKeepSeconds) +
+                                     " (100 years; 0 turns the rule off)");
     }
     out.keep_seconds = in.keep_seconds();
   }

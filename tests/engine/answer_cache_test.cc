@@ -176,6 +176,23 @@ TEST_CASE("answer cache: the LRU bound holds, and bad input changes nothing", "[
   REQUIRE(r.ok());
   CHECK(db->CacheStore({r->retrieval_id, "", "m1", ""}).code() == StatusCode::kFailedPrecondition);
   CHECK(db->CacheStore({r->retrieval_id, "x", "m1", "[1]"}).code() == StatusCode::kInvalidArgument);
+  // params_json is bounded in size and nesting before it is parsed (printed
+  // back canonically it recursed once per level: 100,000 levels overflowed
+  // the stack). Brackets inside strings do not count.
+  auto nested = [](size_t levels) {
+    return "{\"a\":" + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
+  };
+  const Status deep = db->CacheStore({r->retrieval_id, "x", "m1", nested(100000)});
+  CHECK(deep.code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(deep.message(), Catch::StartsWith("params_json:") && Catch::Contains("the limit is 65536"));
+  const Status levels = db->CacheStore({r->retrieval_id, "x", "m1", nested(33)});
+  CHECK(levels.code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(levels.message(), Catch::Contains("nested 33 levels deep; the limit is 32"));
+  CHECK(db->CacheLookup(Ask(vectors[0], "question 0", "m1", nested(33))).status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(db->CacheStore({r->retrieval_id, "x", "m1", nested(32)}).ok());
+  CHECK(db->CacheStore({r->retrieval_id, "x", "m1", R"({"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"]]"})"}).ok());
+  stats = db->GetCacheStats();
   CHECK(db->CacheLookup(Ask({1, 2}, "q")).status().code() == StatusCode::kInvalidArgument);
   CacheLookupRequest unknown_label = Ask(vectors[0], "question 0");
   unknown_label.prompt = "qa@canary";

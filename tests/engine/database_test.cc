@@ -68,7 +68,21 @@ TEST_CASE("collection config limits name the field", "[engine][database]") {
   c = Config("x", 4);
   c.ef_construction = 0;
   check(c, "ef_construction");
+  // keep_seconds beyond 100 years overflowed the microsecond cutoff, which
+  // then kept nothing: refused, by create and by SetRetention alike.
+  c = Config("x", 4);
+  c.retention.keep_seconds = INT64_MAX;
+  check(c, "retention.keep_seconds: 9223372036854775807 is above the limit 3153600000");
   REQUIRE((*db)->CreateCollection(Config("x", 4096)).ok());
+  const Status forever = (*db)->SetRetention("x", RetentionPolicy{1, Limits::kMaxKeepSeconds + 1});
+  CHECK(forever.code() == StatusCode::kInvalidArgument);
+  CHECK(forever.message().find("retention.keep_seconds") != std::string::npos);
+  CHECK((*db)->SetRetention("x", RetentionPolicy{1, Limits::kMaxKeepSeconds}).ok());
+  // A name longer than any collection's is not echoed whole.
+  const Status unknown = (*db)->GetCollection(std::string(1 << 20, 'n')).status();
+  CHECK(unknown.code() == StatusCode::kNotFound);
+  CHECK(unknown.message().size() < 300);
+  CHECK(unknown.message().find("1048576 bytes") != std::string::npos);
 }
 
 TEST_CASE("records: upsert, get, scroll, count, delete, versions", "[engine][database]") {

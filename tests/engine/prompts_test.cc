@@ -24,6 +24,17 @@ TEST_CASE("prompt templates: validation names the offset, rendering names the mi
   CHECK(missing.status().message().find("\"c\"") != std::string::npos);
   // A value containing braces is inserted as is, not re-expanded.
   CHECK(*RenderTemplate("{{q}}", {{"q", "{{c}}"}}) == "{{c}}");
+  // The result is bounded before it is built: a template that uses one
+  // large variable many times is refused.
+  std::string many;
+  for (int i = 0; i < 17; ++i) many += "{{big}}";
+  const std::string mib(1 << 20, 'x');
+  auto huge = RenderTemplate(many, {{"big", mib}});
+  CHECK(huge.status().code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(huge.status().message(), Catch::Contains("exceed 16777216 bytes"));
+  auto sixteen = RenderTemplate(many.substr(0, 16 * 7), {{"big", mib}});
+  REQUIRE(sixteen.ok());
+  CHECK(sixteen->size() == size_t{16} << 20);
 }
 
 TEST_CASE("prompt references and line diffs", "[engine][prompts]") {
@@ -55,6 +66,15 @@ TEST_CASE("prompt registry: immutable versions, labels, rollback and history", "
   CHECK(v1->version == 1);
   CHECK(v1->variables == std::vector<std::string>{"question", "context"});
   CHECK(v1->labels == std::vector<std::string>{"production"});
+  // Labels: at most 64, none twice; a refused version writes nothing.
+  std::vector<std::string> labels;
+  for (int i = 0; i < 65; ++i) labels.push_back("l" + std::to_string(i));
+  const Status too_many = d.CreatePromptVersion({"qa", "x {{question}}", "", "ana", "", labels}).status();
+  CHECK(too_many.code() == StatusCode::kInvalidArgument);
+  CHECK(too_many.message() == "labels: 65 labels; the limit is 64");
+  const Status twice = d.CreatePromptVersion({"qa", "x {{question}}", "", "ana", "", {"a", "b", "a"}}).status();
+  CHECK(twice.code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(twice.message(), Catch::StartsWith("labels[2]:"));
   auto v2 = d.CreatePromptVersion({"qa", "Answer {{question}} only from {{context}}.\nCite sources.", "", "bo",
                                    "stricter", {"staging"}});
   REQUIRE(v2.ok());

@@ -534,6 +534,51 @@ TEST_CASE("log retention expires old records and releases the versions they pinn
   CHECK(f.db->Count("kb", pinned).status().code() == StatusCode::kFailedPrecondition);
 }
 
+TEST_CASE("a refused retrieve pins nothing, and log queries check their time range", "[engine][log]") {
+  LogFixture f;
+  const Version before = f.head;
+  RetrieveRequest short_vector = f.Query(1);
+  short_vector.vector.pop_back();
+  const Status refused = f.db->Retrieve(short_vector).status();
+  CHECK(refused.code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(refused.message(), Catch::StartsWith("vector"));
+  RetrieveRequest wide = f.Query(1);
+  wide.ef = Limits::kMaxEf + 1;
+  CHECK(f.db->Retrieve(wide).status().code() == StatusCode::kInvalidArgument);
+  RetrieveRequest long_client = f.Query(1);
+  long_client.client_id = std::string(2000, 'c');
+  CHECK(f.db->Retrieve(long_client).status().message() == "client_id: 2000 bytes; the limit is 1024");
+  // Retention keeps one version: with no pin, GC collects the old head.
+  f.Load(0, 100);
+  REQUIRE(f.db->Gc("kb").ok());
+  CHECK(f.db->Count("kb", before).status().code() == StatusCode::kFailedPrecondition);
+  // The control: a retrieve that was served pins the version it read.
+  auto served = f.db->Retrieve(f.Query(2));
+  REQUIRE(served.ok());
+  f.Load(100, 200);
+  REQUIRE(f.db->Gc("kb").ok());
+  CHECK(f.db->Count("kb", served->version).ok());
+
+  LogQuery backwards;
+  backwards.since_us = 2000;
+  backwards.until_us = 1000;
+  const Status range = f.db->ListLog(backwards).status();
+  CHECK(range.code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(range.message(), Catch::StartsWith("until_us: 1000 is not after since_us 2000"));
+  LogQuery negative;
+  negative.since_us = -5;
+  CHECK(f.db->ListLog(negative).status().code() == StatusCode::kInvalidArgument);
+  BatchAuditRequest audit;
+  audit.collection = "kb";
+  audit.since_us = 2000;
+  audit.until_us = 2000;
+  CHECK(f.db->AuditCollection(audit).status().code() == StatusCode::kInvalidArgument);
+  // An unknown id far longer than any real one is not echoed whole.
+  const Status unknown = f.db->GetRetrieval("rtv-" + std::string(100000, 'x')).status();
+  CHECK(unknown.code() == StatusCode::kNotFound);
+  CHECK(unknown.message().size() < 300);
+}
+
 TEST_CASE("SIGKILL during a stream of retrieves: every delivered retrieval is logged", "[engine][log][crash]") {
   LogFixture f;
   REQUIRE(f.db->Close().ok());

@@ -92,7 +92,8 @@ Status ValidateTemplate(const std::string& template_text);
 // validate.
 std::vector<std::string> TemplateVariables(const std::string& template_text);
 // Replaces every placeholder. Errors: InvalidArgument for an invalid
-// template, or naming the first variable (in template order) without a value.
+// template, naming the first variable (in template order) without a value,
+// or when the result would exceed Limits::kMaxRenderedPromptBytes.
 Result<std::string> RenderTemplate(const std::string& template_text,
                                    const std::map<std::string, std::string>& variables);
 // A line diff of two texts: "-" lines only in `from`, "+" lines only in

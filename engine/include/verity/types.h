@@ -215,6 +215,12 @@ struct Limits {
   static constexpr size_t kMaxDescriptionBytes = 4096;
   static constexpr size_t kMaxDiffLimit = 10000;
   static constexpr size_t kMaxPromptBytes = 256 * 1024;  // a template, and a prompt config
+  static constexpr size_t kMaxRenderedPromptBytes = 16 << 20;  // a template with its variables filled in
+  // retention.keep_seconds: 100 years. Larger values overflowed the
+  // microsecond cutoff and kept nothing.
+  static constexpr int64_t kMaxKeepSeconds = int64_t{100} * 365 * 24 * 3600;
+  static constexpr size_t kMaxParamsJsonBytes = 64 * 1024;  // the answer cache's params_json
+  static constexpr size_t kMaxParamsJsonDepth = 32;         // nesting of its arrays and objects
 };
 
 }  // namespace verity
