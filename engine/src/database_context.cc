@@ -602,6 +602,7 @@ Result<LogPage> Database::ListLog(const LogQuery& query) const {
   }
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log));
   LogPage page;
+  size_t page_bytes = 0;
   const uint64_t durable = impl_->DurableSeq();  // records after it are still being synced
   for (it->Seek(RecordKey(first)); it->Valid() && it->key().starts_with("R"); it->Next()) {
     if (it->key().size() != 9) return Status::DataLoss("retrieval log: malformed key");
@@ -614,10 +615,11 @@ Result<LogPage> Database::ListLog(const LogQuery& query) const {
     if (query.until_us > 0 && entry.time_us() >= query.until_us) break;
     if (!query.collection.empty() && entry.collection() != query.collection) continue;
     if (query.kind && static_cast<LogKind>(entry.kind()) != *query.kind) continue;
-    if (page.records.size() == query.limit) {
+    if (page.records.size() == query.limit || page_bytes >= Limits::kMaxPageBytes) {
       page.next_cursor = page.records.back().seq;
       break;
     }
+    page_bytes += it->value().size();
     page.records.push_back(FromEntry(entry, hash));
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "list the retrieval log"));

@@ -139,7 +139,9 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
   const std::string prefix = keys::CollectionPrefix(c->id);
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read, impl_->rows));
   it->Seek(request.start_after.empty() ? prefix : keys::RowKeyAfterId(c->id, request.start_after));
-  while (it->Valid() && it->key().starts_with(prefix) && page.records.size() < request.limit) {
+  size_t page_bytes = 0;
+  bool full = false;  // the page reached Limits::kMaxPageBytes
+  while (it->Valid() && it->key().starts_with(prefix) && page.records.size() < request.limit && !full) {
     uint32_t coll;
     std::string_view id_view;
     Version version;
@@ -161,13 +163,15 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
       if (!request.filter || request.filter->Matches(MetadataFromProto(row.metadata()))) {
         VERITY_ASSIGN_OR_RETURN(StoredRecord record,
                                 impl_->ReadRow(*c, row_key, id, version, request.with_vectors, read));
+        page_bytes += it->value().size() + id.size() + record.record.vector.size() * sizeof(float);
+        full = page_bytes >= Limits::kMaxPageBytes;
         page.records.push_back(std::move(record));
       }
     }
     it->Seek(keys::RowKeyAfterId(c->id, id));
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scroll"));
-  if (page.records.size() == request.limit) page.next_cursor = page.records.back().record.id;
+  if (page.records.size() == request.limit || full) page.next_cursor = page.records.back().record.id;
   return page;
 }
 

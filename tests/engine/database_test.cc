@@ -85,6 +85,38 @@ TEST_CASE("collection config limits name the field", "[engine][database]") {
   CHECK(unknown.message().find("1048576 bytes") != std::string::npos);
 }
 
+TEST_CASE("a scroll page of large records ends early at the page byte limit, with a cursor", "[engine][database]") {
+  TempDir dir;
+  auto opened = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(opened.ok());
+  Database& db = **opened;
+  REQUIRE(db.CreateCollection(Config("c", 2)).ok());
+  std::vector<Record> batch;
+  for (int i = 0; i < 24; ++i) {
+    batch.push_back(Rec("id" + std::to_string(100 + i), {float(i), 1}, std::string(1 << 20, 'a' + i % 26)));
+  }
+  REQUIRE(db.Upsert("c", batch).ok());
+  ScrollRequest request;
+  request.limit = 100;
+  std::vector<std::string> seen;
+  size_t pages = 0;
+  do {
+    auto page = db.Scroll("c", request);
+    REQUIRE(page.ok());
+    ++pages;
+    size_t bytes = 0;
+    for (const auto& r : page->records) {
+      bytes += r.record.text.size();
+      seen.push_back(r.record.id);
+    }
+    CHECK(bytes <= Limits::kMaxPageBytes + (1 << 20) + 4096);  // ends at the first record past the limit
+    request.start_after = page->next_cursor;
+  } while (!request.start_after.empty());
+  CHECK(pages >= 2);
+  REQUIRE(seen.size() == 24);
+  for (int i = 0; i < 24; ++i) CHECK(seen[i] == "id" + std::to_string(100 + i));
+}
+
 TEST_CASE("records: upsert, get, scroll, count, delete, versions", "[engine][database]") {
   TempDir dir;
   auto opened = Database::Open(dir.path(), test::QuietOptions());

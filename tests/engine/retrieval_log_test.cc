@@ -579,6 +579,37 @@ TEST_CASE("a refused retrieve pins nothing, and log queries check their time ran
   CHECK(unknown.message().size() < 300);
 }
 
+TEST_CASE("a log page of large answers ends early at the page byte limit, with a cursor", "[engine][log]") {
+  LogFixture f;
+  for (size_t i = 0; i < 20; ++i) {
+    auto r = f.db->Retrieve(f.Query(i));
+    REQUIRE(r.ok());
+    REQUIRE(f.db->RecordAnswer({r->retrieval_id, std::string((1 << 20) - 100, 'a' + i % 26), "m", 0, 0}).ok());
+  }
+  LogQuery query;
+  query.kind = LogKind::kAnswer;
+  query.limit = 1000;
+  size_t pages = 0, answers = 0;
+  do {
+    auto page = f.db->ListLog(query);
+    REQUIRE(page.ok());
+    ++pages;
+    size_t bytes = 0;
+    for (const auto& r : page->records) bytes += r.answer.size();
+    CHECK(bytes <= Limits::kMaxPageBytes + (1 << 20));
+    answers += page->records.size();
+    query.start_after = page->next_cursor;
+  } while (query.start_after != 0);
+  CHECK(pages >= 2);
+  CHECK(answers == 20);
+  // A batch audit pages through the same log: every answered retrieval is audited.
+  BatchAuditRequest audit;
+  audit.collection = "kb";
+  auto audited = f.db->AuditCollection(audit);
+  REQUIRE(audited.ok());
+  CHECK(audited->audited == 20);
+}
+
 TEST_CASE("SIGKILL during a stream of retrieves: every delivered retrieval is logged", "[engine][log][crash]") {
   LogFixture f;
   REQUIRE(f.db->Close().ok());

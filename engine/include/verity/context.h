@@ -126,7 +126,7 @@ struct LogQuery {
 };
 struct LogPage {
   std::vector<LogRecord> records;
-  uint64_t next_cursor = 0;   // 0 when there is nothing more
+  uint64_t next_cursor = 0;   // 0 when there is nothing more; a page ends early at Limits::kMaxPageBytes
 };
 
 struct LogVerifyResult {

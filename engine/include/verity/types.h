@@ -193,7 +193,9 @@ struct SearchResult {
 struct ScrollPage {
   Version version = 0;
   std::vector<StoredRecord> records;  // in id (byte) order
-  std::string next_cursor;            // "" when there is nothing more
+  // "" when there is nothing more. A page holds `limit` records, or fewer
+  // when they reach Limits::kMaxPageBytes: continue from the cursor.
+  std::string next_cursor;
 };
 
 // Limits the engine enforces on every write and query. Each is checked with an
@@ -210,6 +212,10 @@ struct Limits {
   static constexpr uint32_t kMaxK = 10000;
   static constexpr uint32_t kMaxEf = 10000;
   static constexpr size_t kMaxScrollLimit = 10000;
+  // A page of Scroll or ListLog ends early, with a cursor, once the records
+  // in it reach this many bytes (so a page of large texts or answers fits a
+  // gRPC message and is never built whole in memory first).
+  static constexpr size_t kMaxPageBytes = 16 << 20;
   static constexpr size_t kMaxCollectionNameBytes = 128;
   static constexpr size_t kMaxSnapshotNameBytes = 128;
   static constexpr size_t kMaxDescriptionBytes = 4096;
