@@ -588,6 +588,10 @@ Result<LogPage> Database::ListLog(const LogQuery& query) const {
   if (query.limit < 1 || query.limit > 10000) {
     return Status::InvalidArgument("limit: " + std::to_string(query.limit) + " is outside 1..10000");
   }
+  if (query.max_scanned < 1 || query.max_scanned > Limits::kMaxLogScanRecords) {
+    return Status::InvalidArgument("max_scanned: " + std::to_string(query.max_scanned) + " is outside 1.." +
+                                   std::to_string(Limits::kMaxLogScanRecords));
+  }
   VERITY_RETURN_IF_ERROR(ValidateTimeRange(query.since_us, query.until_us));
   uint64_t first = query.start_after + 1;
   if (query.since_us > 0) {
@@ -603,11 +607,19 @@ Result<LogPage> Database::ListLog(const LogQuery& query) const {
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log));
   LogPage page;
   size_t page_bytes = 0;
+  uint32_t scanned = 0;
+  uint64_t last_scanned = 0;
   const uint64_t durable = impl_->DurableSeq();  // records after it are still being synced
   for (it->Seek(RecordKey(first)); it->Valid() && it->key().starts_with("R"); it->Next()) {
     if (it->key().size() != 9) return Status::DataLoss("retrieval log: malformed key");
     const uint64_t seq = keys::GetU64(it->key().data() + 1);
     if (seq > durable) break;
+    if (scanned == query.max_scanned) {  // the next page starts after the last record examined
+      page.next_cursor = last_scanned;
+      break;
+    }
+    ++scanned;
+    last_scanned = seq;
     storage::LogEntry entry;
     std::string hash;
     std::string_view body;

@@ -610,6 +610,49 @@ TEST_CASE("a log page of large answers ends early at the page byte limit, with a
   CHECK(audited->audited == 20);
 }
 
+TEST_CASE("a filtered log page examines a bounded number of records and ends with a cursor", "[engine][log]") {
+  LogFixture f;
+  CollectionConfig other;
+  other.name = "other";
+  other.dimension = kDim;
+  REQUIRE(f.db->CreateCollection(other).ok());
+  std::vector<Record> records;
+  for (size_t i = 0; i < 20; ++i) records.push_back(test::MakeRecord(i, f.data.data() + i * kDim, kDim));
+  REQUIRE(f.db->Upsert("other", records).ok());
+  for (size_t i = 0; i < 6; ++i) {
+    RetrieveRequest r = f.Query(i);
+    r.collection = "other";
+    REQUIRE(f.db->Retrieve(r).ok());
+  }
+  for (size_t i = 0; i < 3; ++i) REQUIRE(f.db->Retrieve(f.Query(i)).ok());  // seqs 7..9 in "kb"
+
+  LogQuery query;
+  query.collection = "kb";
+  query.max_scanned = 2;
+  size_t pages = 0, empty_pages = 0;
+  std::vector<uint64_t> seqs;
+  do {
+    auto page = f.db->ListLog(query);
+    REQUIRE(page.ok());
+    ++pages;
+    if (page->records.empty() && page->next_cursor != 0) ++empty_pages;
+    for (const auto& r : page->records) {
+      CHECK(r.collection == "kb");
+      seqs.push_back(r.seq);
+    }
+    REQUIRE((page->next_cursor == 0 || page->next_cursor > query.start_after));  // always moves on
+    query.start_after = page->next_cursor;
+  } while (query.start_after != 0);
+  CHECK(seqs == std::vector<uint64_t>{7, 8, 9});
+  CHECK(empty_pages == 3);  // records 1-2, 3-4, 5-6 are all "other"
+  CHECK(pages == 5);
+  query = LogQuery();
+  query.max_scanned = 0;
+  CHECK(f.db->ListLog(query).status().code() == StatusCode::kInvalidArgument);
+  query.max_scanned = Limits::kMaxLogScanRecords + 1;
+  CHECK_THAT(f.db->ListLog(query).status().message(), Catch::StartsWith("max_scanned:"));
+}
+
 TEST_CASE("SIGKILL during a stream of retrieves: every delivered retrieval is logged", "[engine][log][crash]") {
   LogFixture f;
   REQUIRE(f.db->Close().ok());

@@ -123,10 +123,16 @@ struct LogQuery {
   std::optional<LogKind> kind;
   uint64_t start_after = 0;   // cursor: the last seq of the previous page
   uint32_t limit = 100;       // 1..10000
+  // Records examined per page, 1..Limits::kMaxLogScanRecords (the default).
+  // A page that reaches it ends, perhaps with no records, and a cursor.
+  uint32_t max_scanned = Limits::kMaxLogScanRecords;
 };
 struct LogPage {
   std::vector<LogRecord> records;
-  uint64_t next_cursor = 0;   // 0 when there is nothing more; a page ends early at Limits::kMaxPageBytes
+  // 0 when there is nothing more. A page may end early — at
+  // Limits::kMaxPageBytes, or after `max_scanned` records, even empty —:
+  // continue from the cursor.
+  uint64_t next_cursor = 0;
 };
 
 struct LogVerifyResult {

@@ -216,6 +216,10 @@ struct Limits {
   // in it reach this many bytes (so a page of large texts or answers fits a
   // gRPC message and is never built whole in memory first).
   static constexpr size_t kMaxPageBytes = 16 << 20;
+  // A ListLog page examines at most this many records (a filter by
+  // collection or kind can match few of them): the page then ends, perhaps
+  // empty, with a cursor, so one call's work stays bounded on a long log.
+  static constexpr uint32_t kMaxLogScanRecords = 100000;
   static constexpr size_t kMaxCollectionNameBytes = 128;
   static constexpr size_t kMaxSnapshotNameBytes = 128;
   static constexpr size_t kMaxDescriptionBytes = 4096;
