@@ -166,7 +166,8 @@ class Client {
   // any. NOT_FOUND for an unknown retrieval id.
   Result<std::pair<LogRecord, std::optional<LogRecord>>> GetRetrieval(const std::string& retrieval_id);
   // One page of log records; pass the previous page's next_cursor as
-  // query.start_after. Without `with_vectors` retrieval records carry only
+  // query.start_after until it is 0 (a page may end early, even empty, with
+  // a cursor: see LogPage). Without `with_vectors` retrieval records carry only
   // their query vector's hash. INVALID_ARGUMENT for a limit outside 1..10000.
   Result<LogPage> ListLog(const LogQuery& query, bool with_vectors = false);
   // Walks the hash chain. A chain that does not verify is an OK call with
