@@ -126,6 +126,10 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
   if (request.limit < 1 || request.limit > Limits::kMaxScrollLimit) {
     return Status::InvalidArgument("limit: " + std::to_string(request.limit) + " is outside 1..10000");
   }
+  if (request.max_scanned < 1 || request.max_scanned > Limits::kMaxScrollScan) {
+    return Status::InvalidArgument("max_scanned: " + std::to_string(request.max_scanned) + " is outside 1.." +
+                                   std::to_string(Limits::kMaxScrollScan));
+  }
   if (!request.start_after.empty()) VERITY_RETURN_IF_ERROR(ValidateRecordId(request.start_after, "start_after"));
   if (request.filter) VERITY_RETURN_IF_ERROR(request.filter->Validate());
   ScrollPage page;
@@ -141,7 +145,13 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
   it->Seek(request.start_after.empty() ? prefix : keys::RowKeyAfterId(c->id, request.start_after));
   size_t page_bytes = 0;
   bool full = false;  // the page reached Limits::kMaxPageBytes
+  uint32_t scanned = 0;
+  std::string last_scanned;
   while (it->Valid() && it->key().starts_with(prefix) && page.records.size() < request.limit && !full) {
+    if (scanned == request.max_scanned) {  // the next page starts after the last id examined
+      page.next_cursor = last_scanned;
+      return page;
+    }
     uint32_t coll;
     std::string_view id_view;
     Version version;
@@ -149,6 +159,8 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
       return Status::DataLoss("rows: malformed key " + it->key().ToString(true));
     }
     const std::string id(id_view);
+    ++scanned;
+    last_scanned = id;
     if (version > page.version) {
       bool found;
       VERITY_RETURN_IF_ERROR(SeekRow(it.get(), c->id, id, page.version, &found, &version));

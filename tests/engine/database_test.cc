@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/test_data.h"
+#include "verity/filter_parser.h"
 
 using namespace verity;
 using test::TempDir;
@@ -115,6 +116,42 @@ TEST_CASE("a scroll page of large records ends early at the page byte limit, wit
   CHECK(pages >= 2);
   REQUIRE(seen.size() == 24);
   for (int i = 0; i < 24; ++i) CHECK(seen[i] == "id" + std::to_string(100 + i));
+}
+
+TEST_CASE("a filtered scroll page examines a bounded number of ids and ends with a cursor", "[engine][database]") {
+  TempDir dir;
+  auto opened = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(opened.ok());
+  Database& db = **opened;
+  REQUIRE(db.CreateCollection(Config("c", 2)).ok());
+  std::vector<Record> batch;
+  for (int i = 0; i < 10; ++i) {
+    Record r = Rec("id" + std::to_string(i), {float(i), 1});
+    r.metadata["lang"] = std::string(i >= 7 ? "de" : "en");  // only the last three match
+    batch.push_back(r);
+  }
+  REQUIRE(db.Upsert("c", batch).ok());
+  auto filter = ParseFilter("lang = \"de\"");
+  REQUIRE(filter.ok());
+  ScrollRequest request;
+  request.filter = *filter;
+  request.max_scanned = 3;
+  std::vector<std::string> seen;
+  size_t pages = 0, empty_pages = 0;
+  do {
+    auto page = db.Scroll("c", request);
+    REQUIRE(page.ok());
+    ++pages;
+    if (page->records.empty() && !page->next_cursor.empty()) ++empty_pages;
+    for (const auto& r : page->records) seen.push_back(r.record.id);
+    request.start_after = page->next_cursor;
+  } while (!request.start_after.empty());
+  CHECK(seen == std::vector<std::string>{"id7", "id8", "id9"});
+  CHECK(empty_pages == 2);  // ids 0-2 and 3-5 are all "en"
+  CHECK(pages == 4);
+  request = ScrollRequest();
+  request.max_scanned = 0;
+  CHECK(db.Scroll("c", request).status().code() == StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("records: upsert, get, scroll, count, delete, versions", "[engine][database]") {

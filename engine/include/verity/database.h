@@ -107,6 +107,10 @@ struct ScrollRequest {
   std::optional<Version> at;
   std::string start_after;  // cursor: "" = from the first id
   uint32_t limit = 100;     // 1..Limits::kMaxScrollLimit
+  // Ids examined per page, 1..Limits::kMaxScrollScan (the default). A page
+  // that reaches it ends, perhaps with no records (a selective filter), and
+  // a cursor.
+  uint32_t max_scanned = Limits::kMaxScrollScan;
   std::optional<Filter> filter;
   bool with_vectors = true;
 };

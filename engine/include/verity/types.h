@@ -220,6 +220,7 @@ struct Limits {
   // collection or kind can match few of them): the page then ends, perhaps
   // empty, with a cursor, so one call's work stays bounded on a long log.
   static constexpr uint32_t kMaxLogScanRecords = 100000;
+  static constexpr uint32_t kMaxScrollScan = 100000;  // the same for a Scroll page's ids
   static constexpr size_t kMaxCollectionNameBytes = 128;
   static constexpr size_t kMaxSnapshotNameBytes = 128;
   static constexpr size_t kMaxDescriptionBytes = 4096;
