@@ -12,7 +12,6 @@ namespace verity {
 namespace {
 
 constexpr size_t kMaxModelBytes = 1024;
-constexpr size_t kMaxClientFieldBytes = 1024;  // prompt, client_trace_id, client_id
 constexpr size_t kMaxCachedAnswerBytes = 1 << 20;
 
 // The deepest nesting of arrays and objects in JSON text (brackets inside
@@ -122,14 +121,7 @@ Result<CacheLookupResult> Database::CacheLookup(const CacheLookupRequest& reques
     return Status::InvalidArgument("query_text: " + std::to_string(request.query_text.size()) +
                                    " bytes; the limit is " + std::to_string(kMaxLogFieldBytes));
   }
-  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"prompt", &request.prompt},
-                                      {"client_trace_id", &request.client_trace_id},
-                                      {"client_id", &request.client_id}}) {
-    if (value->size() > kMaxClientFieldBytes) {
-      return Status::InvalidArgument(std::string(field) + ": " + std::to_string(value->size()) +
-                                     " bytes; the limit is " + std::to_string(kMaxClientFieldBytes));
-    }
-  }
+  VERITY_RETURN_IF_ERROR(ValidateClientFields(request.prompt, request.client_trace_id, request.client_id));
   VERITY_ASSIGN_OR_RETURN(std::string params, CanonicalParams(request.params_json));
   VERITY_ASSIGN_OR_RETURN(std::string prompt, impl_->ResolvePrompt(request.prompt));
   Version version;

@@ -368,14 +368,7 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
     return Status::InvalidArgument("query_text: " + std::to_string(request.query_text.size()) +
                                    " bytes; the limit is " + std::to_string(kMaxLogFieldBytes));
   }
-  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"prompt", &request.prompt},
-                                      {"client_trace_id", &request.client_trace_id},
-                                      {"client_id", &request.client_id}}) {
-    if (value->size() > 1024) {
-      return Status::InvalidArgument(std::string(field) + ": " + std::to_string(value->size()) +
-                                     " bytes; the limit is 1024");
-    }
-  }
+  VERITY_RETURN_IF_ERROR(ValidateClientFields(request.prompt, request.client_trace_id, request.client_id));
   if (request.at && !request.snapshot.empty()) {
     return Status::InvalidArgument("at: give a version or a snapshot, not both");
   }

@@ -104,6 +104,20 @@ Status ValidateRetention(const RetentionPolicy& r) {
   return Status::Ok();
 }
 
+Status ValidateClientFields(const std::string& prompt, const std::string& client_trace_id,
+                            const std::string& client_id) {
+  constexpr size_t kLimit = 1024;
+  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"prompt", &prompt},
+                                     {"client_trace_id", &client_trace_id},
+                                     {"client_id", &client_id}}) {
+    if (value->size() > kLimit) {
+      return Status::InvalidArgument(std::string(field) + ": " + std::to_string(value->size()) +
+                                     " bytes; the limit is " + std::to_string(kLimit));
+    }
+  }
+  return Status::Ok();
+}
+
 Status ValidateTimeRange(int64_t since_us, int64_t until_us) {
   if (since_us < 0) return Status::InvalidArgument("since_us: " + std::to_string(since_us) + " is negative");
   if (until_us < 0) return Status::InvalidArgument("until_us: " + std::to_string(until_us) + " is negative");

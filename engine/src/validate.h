@@ -21,6 +21,10 @@ Status ValidateName(const std::string& name, const std::string& field);
 Status ValidateRecordId(std::string_view id, const std::string& field);
 Status ValidateVector(const std::vector<float>& v, uint32_t dimension, const std::string& field);
 Status ValidateRecord(const Record& record, uint32_t dimension, const std::string& field);
+// The caller-supplied names a retrieval or cache lookup logs: `prompt`,
+// `client_trace_id`, `client_id`, each at most 1024 bytes.
+Status ValidateClientFields(const std::string& prompt, const std::string& client_trace_id,
+                            const std::string& client_id);
 // A log time range [since_us, until_us) in Unix microseconds, 0 = open:
 // neither negative, and until after since when both are given.
 Status ValidateTimeRange(int64_t since_us, int64_t until_us);
