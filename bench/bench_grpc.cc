@@ -10,6 +10,8 @@
 //    load generators for --seconds each, printing QPS and p50/p99 latency:
 //    - "verity-grpc": 1, 8, 32 client threads on the C++ client library
 //      (blocking calls, one in flight each, one channel each);
+//    - "verity-grpc-stream": 1, 8, 32 client threads, each with its own
+//      SearchStream (one query in flight each) on one shared Client;
 //    - "verity-grpc-async": 1, 8, 32 calls kept in flight by gRPC's callback
 //      client API (a new call starts as soon as one completes), over two
 //      channels. Same server and requests; the load generator itself uses
@@ -320,6 +322,43 @@ int Main(int argc, char** argv) {
   }
   std::fprintf(stderr, "gRPC, 32 client threads: %.0f QPS = %.0f%% of in-process two-thread %.0f QPS\n",
                at32.qps, 100.0 * at32.qps / in2.qps, in2.qps);
+
+  // The same searches as queries on open SearchStream calls: one stream per
+  // client thread, one query in flight each, all on one Client (one
+  // connection), as an application shares one Client between its threads.
+  for (int threads : {1, 8, 32}) {
+    std::vector<std::unique_ptr<SearchStream>> streams;
+    for (int t = 0; t < threads; ++t) {
+      auto stream = clients[0]->OpenSearchStream(kCollection);
+      if (!stream.ok()) {
+        std::fprintf(stderr, "cannot open a search stream: %s\n", stream.status().ToString().c_str());
+        return 1;
+      }
+      streams.push_back(std::move(*stream));
+    }
+    std::atomic<size_t> failures{0};
+    Load l = MeasuringServer(pid, [&] {
+      return ClosedLoop(threads, seconds, [&](int t, size_t i) {
+        ClientSearch s;
+        s.vector.assign(q.row(i % q.n), q.row(i % q.n) + q.dim);
+        s.ef = ef;
+        s.with_payload = false;
+        if (!streams[static_cast<size_t>(t)]->Search(s).ok()) failures.fetch_add(1);
+      });
+    });
+    if (failures > 0) std::fprintf(stderr, "stream load: %zu queries failed\n", failures.load());
+    l.recall = grpc_recall;
+    Print("verity-grpc-stream", threads, ef, l);
+    if (threads == 1) {
+      std::fprintf(stderr, "gRPC stream, one client: p50 %.0f us, p99 %.0f us\n", l.p50_us, l.p99_us);
+    } else if (threads == 32) {
+      std::fprintf(stderr,
+                   "gRPC stream, 32 client threads: %.0f QPS = %.0f%% of in-process two-thread (target >= 70%%)\n",
+                   l.qps, 100.0 * l.qps / in2.qps);
+      std::fprintf(stderr, "  verityd used %.2f cores: %.0f QPS per server core = %.0f%% of in-process per-core\n",
+                   l.server_cores, l.qps / l.server_cores, 100.0 * (l.qps / l.server_cores) / (in2.qps / 2));
+    }
+  }
 
   // The same searches with the callback client API.
   std::vector<v1::SearchRequest> requests(q.n);

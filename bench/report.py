@@ -253,16 +253,17 @@ def report(rows, skipped, plot, sections=()):
                   f"{100 * r['peak_fraction']:.0f}% | {'yes' if r['peak_fraction'] >= 0.5 else 'no'} |")
     grpc = [r for r in rows if "clients" in r]
     inproc2 = [r for r in grpc if r["system"] == "verity-inprocess" and r["clients"] == 2]
-    for system in ["verity-grpc", "verity-grpc-async"]:
+    for system in ["verity-grpc", "verity-grpc-stream", "verity-grpc-async"]:
         g32 = [r for r in grpc if r["system"] == system and r["clients"] == 32]
         g1 = [r for r in grpc if r["system"] == system and r["clients"] == 1]
         if g32 and inproc2:
-            w(f"| gRPC ({system}) 32 clients ≥ 85% of in-process 2 threads | {g32[0]['qps']:,.0f} vs "
-              f"{inproc2[0]['qps']:,.0f} QPS = {100 * g32[0]['qps'] / inproc2[0]['qps']:.0f}% | "
-              f"{'yes' if g32[0]['qps'] >= 0.85 * inproc2[0]['qps'] else 'no'} |")
+            share = g32[0]["qps"] / inproc2[0]["qps"]
+            w(f"| gRPC ({system}) 32 clients ≥ 70% of in-process 2 threads | "
+              f"{g32[0]['qps']:,.0f} vs {inproc2[0]['qps']:,.0f} QPS = {100 * share:.0f}% | "
+              f"{'yes' if share >= 0.70 else 'no'} |")
         if g1:
-            w(f"| gRPC ({system}) single-client p99 < 1 ms | p50 {g1[0]['p50_us']:.0f} µs, p99 "
-              f"{g1[0]['p99_us']:.0f} µs | {'yes' if g1[0]['p99_us'] < 1000 else 'no'} |")
+            w(f"| gRPC ({system}) single-client p50 < 300 µs | p50 {g1[0]['p50_us']:.0f} µs, p99 "
+              f"{g1[0]['p99_us']:.0f} µs | {'yes' if g1[0]['p50_us'] < 300 else 'no'} |")
     w("")
 
     if grpc:

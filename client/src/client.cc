@@ -255,6 +255,60 @@ Result<std::vector<SearchResult>> Client::BatchSearch(const std::string& collect
   return out;
 }
 
+struct SearchStream::Call {
+  grpc::ClientContext context;
+  std::string collection;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::SearchRequest, v1::SearchStreamResponse>> stream;
+  v1::SearchRequest request;
+  v1::SearchStreamResponse answer;
+  std::optional<Status> final;  // set once the call has ended
+};
+
+SearchStream::SearchStream(std::unique_ptr<Call> call) : call_(std::move(call)) {}
+
+SearchStream::~SearchStream() { (void)Close(); }
+
+Result<SearchResult> SearchStream::Search(const ClientSearch& query) {
+  Call& c = *call_;
+  if (c.final) return c.final->ok() ? Status::FailedPrecondition("the search stream is closed") : *c.final;
+  c.request.Clear();
+  c.request.set_collection(c.collection);
+  QueryToProto(query, c.request.mutable_query());
+  if (!c.stream->Write(c.request) || !c.stream->Read(&c.answer)) {
+    // Broken: the call's status says why (a stream that ends OK here means
+    // the server went away mid-stream).
+    Status status = FromGrpc(c.stream->Finish());
+    if (status.ok()) status = Status::Unavailable("the search stream ended before its answer arrived");
+    c.final = status;
+    return status;
+  }
+  if (c.answer.code() != 0) {
+    return FromGrpc(grpc::Status(static_cast<grpc::StatusCode>(c.answer.code()), c.answer.message()));
+  }
+  return FromProto(c.answer.response());
+}
+
+Status SearchStream::Close() {
+  Call& c = *call_;
+  if (!c.final) {
+    c.stream->WritesDone();
+    while (c.stream->Read(&c.answer)) {
+    }
+    c.final = FromGrpc(c.stream->Finish());
+  }
+  return *c.final;
+}
+
+Result<std::unique_ptr<SearchStream>> Client::OpenSearchStream(const std::string& collection,
+                                                               std::chrono::milliseconds lifetime) {
+  VERITY_RETURN_IF_ERROR(init_status_);
+  auto call = std::make_unique<SearchStream::Call>();
+  call->collection = collection;
+  PrepareCall(&call->context, lifetime);
+  call->stream = stubs_->search->SearchStream(&call->context);
+  return std::unique_ptr<SearchStream>(new SearchStream(std::move(call)));
+}
+
 Result<SnapshotInfo> Client::CreateSnapshot(const std::string& collection, const std::string& name,
                                             const std::string& description, const ReadPoint& at) {
   v1::CreateSnapshotRequest request;

@@ -68,16 +68,11 @@ Status CheckBatch(size_t n, const ServerOptions& options, const std::string& fie
   return Status::Ok();
 }
 
-// One call up to its status: who may make it (auth.h), the deadline check,
-// the body, then logging of refusals, errors and slow requests.
-template <typename Body>
-Status RunCall(grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps, Clock::time_point start,
-               Body&& body) {
-  const ServerOptions& options = *deps.options;
-  std::string caller;
-  Status status = deps.auth->Check(*ctx, method, &caller);
+// Who may make the call (auth.h); a refusal is logged, one line a second at
+// most, for the latest denial with the count.
+Status Authorize(const grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps, std::string* caller) {
+  Status status = deps.auth->Check(*ctx, method, caller);
   if (!status.ok()) {
-    // One line a second at most, for the latest denial, with the count.
     if (const uint64_t n = deps.denials->CountAndTakeIfDue(); n > 0) {
       Log("warn", "request_denied",
           {{"method", method},
@@ -86,8 +81,19 @@ Status RunCall(grpc::ServerContextBase* ctx, const char* method, const ServiceDe
            {"peer", ctx->peer()},
            {"denied_since_last_line", std::to_string(n)}});
     }
-    return status;
   }
+  return status;
+}
+
+// One call up to its status: who may make it (Authorize), the deadline check,
+// the body, then logging of refusals, errors and slow requests.
+template <typename Body>
+Status RunCall(grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps, Clock::time_point start,
+               Body&& body) {
+  const ServerOptions& options = *deps.options;
+  std::string caller;
+  Status status = Authorize(ctx, method, deps, &caller);
+  if (!status.ok()) return status;
   if (!deps.limiter->TryAcquire()) {
     if (const uint64_t n = deps.limiter->refusals().CountAndTakeIfDue(); n > 0) {
       Log("warn", "overloaded", {{"refused", std::to_string(n)}, {"max_concurrent_calls", std::to_string(deps.limiter->max())}});
@@ -261,21 +267,89 @@ grpc::Status RecordServiceImpl::Count(grpc::ServerContext* ctx, const v1::CountR
 
 // ----- SearchService ----------------------------------------------------------
 
+Status SearchServiceImpl::SearchOne(const v1::SearchRequest& req, v1::SearchResponse* resp) const {
+  VERITY_ASSIGN_OR_RETURN(SearchRequest request,
+                          SearchFromProto(db_, req.collection(), req.query(), "query", *options_));
+  auto result = db_->Search(req.collection(), request);
+  if (result.status().code() == StatusCode::kInvalidArgument) {
+    return Status(StatusCode::kInvalidArgument, "query." + result.status().message());  // e.g. query.vector
+  }
+  if (!result.ok()) return result.status();
+  ToProto(*result, resp);
+  return Status::Ok();
+}
+
 grpc::ServerUnaryReactor* SearchServiceImpl::Search(grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
                                                      v1::SearchResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(Serve(ctx, "Search", deps_, [&](auto) -> Status {
-    VERITY_ASSIGN_OR_RETURN(SearchRequest request,
-                            SearchFromProto(db_, req->collection(), req->query(), "query", *options_));
-    auto result = db_->Search(req->collection(), request);
-    if (result.status().code() == StatusCode::kInvalidArgument) {
-      return Status(StatusCode::kInvalidArgument, "query." + result.status().message());  // e.g. query.vector
-    }
-    if (!result.ok()) return result.status();
-    ToProto(*result, resp);
-    return Status::Ok();
-  }));
+  reactor->Finish(Serve(ctx, "Search", deps_, [&](auto) -> Status { return SearchOne(*req, resp); }));
   return reactor;
+}
+
+namespace {
+
+// One SearchStream call. The caller's key is checked when it opens (a
+// refusal ends the stream). Then gRPC runs the reactions one at a time: a read
+// completes (OnReadDone), the query is served as a unary Search would be
+// (Serve: auth, limiter, deadline, metrics, log lines, under the method
+// name "SearchStream"), its answer is written, and when the write completes
+// (OnWriteDone) the next read starts. So there is one query in flight per
+// stream and the answers keep the order of the requests. The reactor
+// deletes itself in OnDone, which gRPC calls last.
+class SearchStreamReactor final : public grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchStreamResponse> {
+ public:
+  SearchStreamReactor(grpc::CallbackServerContext* ctx, const SearchServiceImpl* service, const ServiceDeps& deps)
+      : ctx_(ctx), service_(service), deps_(deps) {
+    std::string caller;
+    const Status allowed = Authorize(ctx, "SearchStream", deps, &caller);
+    if (!allowed.ok()) {
+      deps.metrics->RecordCall("SearchStream", allowed.code(), std::chrono::nanoseconds(0));
+      Finish(ToGrpc(allowed));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client closed its side, or the call was cancelled
+      Finish(grpc::Status::OK);
+      return;
+    }
+    answer_.Clear();
+    const grpc::Status status = Serve(ctx_, "SearchStream", deps_, [&](auto) -> Status {
+      return service_->SearchOne(request_, answer_.mutable_response());
+    });
+    if (!status.ok()) {
+      answer_.clear_response();
+      answer_.set_code(static_cast<int32_t>(status.error_code()));
+      answer_.set_message(status.error_message());
+    }
+    StartWrite(&answer_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {  // the stream is broken (cancelled, deadline, peer gone)
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the search stream's answer could not be sent"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  grpc::CallbackServerContext* const ctx_;
+  const SearchServiceImpl* const service_;
+  const ServiceDeps& deps_;
+  v1::SearchRequest request_;
+  v1::SearchStreamResponse answer_;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchStreamResponse>* SearchServiceImpl::SearchStream(
+    grpc::CallbackServerContext* ctx) {
+  return new SearchStreamReactor(ctx, this, deps_);
 }
 
 grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerContext* ctx,

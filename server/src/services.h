@@ -116,6 +116,14 @@ class SearchServiceImpl final : public v1::SearchService::CallbackService {
                                    v1::SearchResponse* resp) override;
   grpc::ServerUnaryReactor* BatchSearch(grpc::CallbackServerContext* ctx, const v1::BatchSearchRequest* req,
                                         v1::BatchSearchResponse* resp) override;
+  // One reactor per stream (SearchStreamReactor in services.cc): it reads a
+  // request, answers it as Search would, writes, and reads the next.
+  grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchStreamResponse>* SearchStream(
+      grpc::CallbackServerContext* ctx) override;
+
+  // Search's body, shared by the unary call and the stream: the query
+  // checked, run and converted into `resp`.
+  Status SearchOne(const v1::SearchRequest& req, v1::SearchResponse* resp) const;
 
  private:
   const ServiceDeps deps_;

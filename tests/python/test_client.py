@@ -510,6 +510,50 @@ class SearchTest(ServerTestCase):
         with self.assertRaisesRegex(ValueError, "2-D"):
             self.db.batch_search(self.coll, self.query)
 
+    def test_search_stream(self):
+        queries = [self.query, self.vectors[5], self.vectors[17].tolist()]
+        answers = list(self.db.search_stream(self.coll, queries, k=4, filter="group >= 0"))
+        self.assertEqual(len(answers), 3)
+        for q, hits in zip(queries, answers):
+            self.assertIsInstance(hits, verity_client.SearchHits)
+            self.assertEqual(hits.version, 1)
+            unary = self.db.search(self.coll, q, k=4, filter="group >= 0")
+            self.assertEqual([(h["id"], h["text"]) for h in hits], [(h["id"], h["text"]) for h in unary])
+        self.assertEqual(answers[1][0]["id"], "v005")
+
+        # A refused query is yielded as a VerityError, and the stream goes on;
+        # the vectors may come from a generator.
+        def mixed():
+            yield self.vectors[3]
+            yield [1.0, 2.0]  # the wrong dimension
+            yield self.vectors[4]
+
+        answers = list(self.db.search_stream(self.coll, mixed(), k=1))
+        self.assertEqual(answers[0][0]["id"], "v003")
+        self.assertIsInstance(answers[1], verity_client.VerityError)
+        self.assertEqual(answers[1].code, "INVALID_ARGUMENT")
+        self.assertIn("query.vector", answers[1].message)
+        self.assertEqual(answers[2][0]["id"], "v004")
+        missing = list(self.db.search_stream("no_such_collection", [self.query]))
+        self.assertEqual(missing[0].code, "NOT_FOUND")
+
+        # A vector that is not a vector: the answers before it, then ValueError.
+        got = []
+        with self.assertRaisesRegex(TypeError, r"vectors\[1\]"):
+            for item in self.db.search_stream(self.coll, [self.vectors[8], "not a vector"], k=1):
+                got.append(item)
+        self.assertEqual([hits[0]["id"] for hits in got], ["v008"])
+
+        # Stopping early ends the stream; the server goes on serving.
+        def endless():
+            while True:
+                yield self.query
+
+        for hits in self.db.search_stream(self.coll, endless(), k=1):
+            break
+        self.assertEqual(len(hits), 1)
+        self.assertEqual(self.db.search(self.coll, self.vectors[9], k=1)[0]["id"], "v009")
+
     def test_k_limit(self):
         self.assertVerityError("INVALID_ARGUMENT", "--max-k", self.db.search, self.coll, self.query, k=5000)
 

@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 #include <signal.h>
 
+#include <thread>
+
 #include "engine/test_data.h"
 #include "server/server_process.h"
 #include "verity/client.h"
@@ -94,4 +96,101 @@ TEST_CASE("the C++ client: typed calls, versions, filters and error codes", "[se
   Client offline(short_timeout);
   const StatusCode code = offline.Health().code();
   REQUIRE((code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded));
+}
+
+// Hits as (id, distance) pairs, for comparing two answers to one query.
+static std::vector<std::pair<std::string, float>> HitsOf(const SearchResult& r) {
+  std::vector<std::pair<std::string, float>> out;
+  for (const auto& h : r.hits) out.emplace_back(h.id, h.distance);
+  return out;
+}
+
+TEST_CASE("the C++ client: a search stream answers like Search and survives a refused query", "[server][client]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--max-k", "50"});
+  REQUIRE(server);
+  ClientOptions options;
+  options.address = server->address();
+  Client client(options);
+  CollectionConfig config;
+  config.name = "kb";
+  config.dimension = 8;
+  REQUIRE(client.CreateCollection(config).ok());
+  auto data = test::ClusteredVectors(300, 8, 5, 11);
+  std::vector<Record> batch;
+  for (size_t i = 0; i < 300; ++i) batch.push_back(test::MakeRecord(i, data.data() + i * 8, 8));
+  REQUIRE(client.Upsert("kb", batch).ok());
+
+  auto stream = client.OpenSearchStream("kb");
+  REQUIRE(stream.ok());
+  // Many queries on one stream, each answered as the unary call answers it
+  // (same version, ids, distances, payload), in order.
+  for (size_t i = 0; i < 40; ++i) {
+    ClientSearch query;
+    query.vector = batch[i * 7].vector;
+    query.k = 5;
+    query.filter = i % 2 == 0 ? "" : "parity = \"odd\"";
+    auto streamed = (*stream)->Search(query);
+    auto unary = client.Search("kb", query);
+    REQUIRE(streamed.ok());
+    REQUIRE(unary.ok());
+    REQUIRE(streamed->version == unary->version);
+    REQUIRE(HitsOf(*streamed) == HitsOf(*unary));
+    REQUIRE(streamed->hits[0].record->text == unary->hits[0].record->text);
+  }
+  // Refused queries get Search's codes and messages; the stream goes on.
+  ClientSearch bad;
+  bad.vector = batch[0].vector;
+  bad.vector.push_back(1.0f);
+  auto refused = (*stream)->Search(bad);
+  REQUIRE(refused.status().code() == StatusCode::kInvalidArgument);
+  REQUIRE(refused.status().message().find("query.vector") != std::string::npos);
+  bad.vector = batch[0].vector;
+  bad.k = 51;
+  refused = (*stream)->Search(bad);
+  REQUIRE(refused.status().code() == StatusCode::kInvalidArgument);
+  REQUIRE(refused.status().message().find("--max-k=50") != std::string::npos);
+  bad.k = 5;
+  bad.filter = "parity >";
+  REQUIRE((*stream)->Search(bad).status().code() == StatusCode::kInvalidArgument);
+  bad.filter = "";
+  bad.at = Version{99};  // a version the collection never had
+  const Status streamed_status = (*stream)->Search(bad).status();
+  const Status unary_status = client.Search("kb", bad).status();
+  REQUIRE(!unary_status.ok());
+  REQUIRE(streamed_status.code() == unary_status.code());
+  REQUIRE(streamed_status.message() == unary_status.message());
+  ClientSearch good;
+  good.vector = batch[3].vector;
+  auto after = (*stream)->Search(good);
+  REQUIRE(after.ok());
+  REQUIRE(after->hits[0].id == "r3");
+  REQUIRE((*stream)->Close().ok());
+  REQUIRE((*stream)->Close().ok());  // idempotent
+  REQUIRE((*stream)->Search(good).status().code() == StatusCode::kFailedPrecondition);
+
+  // A stream on a collection that does not exist opens; each query says so.
+  auto missing = client.OpenSearchStream("nope");
+  REQUIRE(missing.ok());
+  auto not_found = (*missing)->Search(good);
+  REQUIRE(not_found.status().code() == StatusCode::kNotFound);
+  REQUIRE(not_found.status().message().find("nope") != std::string::npos);
+
+  // The stream's deadline ends it, with DEADLINE_EXCEEDED from then on.
+  auto brief = client.OpenSearchStream("kb", std::chrono::milliseconds(300));
+  REQUIRE(brief.ok());
+  REQUIRE((*brief)->Search(good).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  REQUIRE((*brief)->Search(good).status().code() == StatusCode::kDeadlineExceeded);
+  REQUIRE((*brief)->Search(good).status().code() == StatusCode::kDeadlineExceeded);
+  REQUIRE((*brief)->Close().code() == StatusCode::kDeadlineExceeded);
+
+  // The server goes away mid-stream: the next query fails, not hangs.
+  auto open = client.OpenSearchStream("kb", std::chrono::seconds(20));
+  REQUIRE(open.ok());
+  REQUIRE((*open)->Search(good).ok());
+  REQUIRE(server->Stop(SIGKILL) != 0);
+  const StatusCode gone = (*open)->Search(good).status().code();
+  INFO("code " << static_cast<int>(gone));
+  REQUIRE(gone == StatusCode::kUnavailable);
 }

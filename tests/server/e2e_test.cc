@@ -403,6 +403,80 @@ TEST_CASE("8 clients search while another imports", "[server][e2e]") {
   REQUIRE(server->Stop(SIGTERM) == 0);
 }
 
+TEST_CASE("SearchStream answers pipelined queries in the order sent, refusals included", "[server][e2e]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
+  REQUIRE(server);
+  Stubs s(server->channel());
+  CreateCollection(s, "c", 8);
+  auto data = test::ClusteredVectors(200, 8, 200, 6);  // one record per cluster: each query finds its own
+  v1::UpsertRequest upsert;
+  upsert.set_collection("c");
+  for (size_t i = 0; i < 200; ++i) {
+    *upsert.add_records() = WireRecord("r" + std::to_string(i), {data.begin() + i * 8, data.begin() + (i + 1) * 8});
+  }
+  v1::WriteResponse written;
+  REQUIRE(CALL(s.records, Upsert, upsert, &written).ok());
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto stream = s.search->SearchStream(&ctx);
+  // All requests are written before any answer is read.
+  constexpr int kQueries = 60;
+  for (int i = 0; i < kQueries; ++i) {
+    v1::SearchRequest request;
+    request.set_collection(i == 17 ? "absent" : "c");
+    for (size_t d = 0; d < 8; ++d) request.mutable_query()->add_vector(data[static_cast<size_t>(i) * 8 + d]);
+    if (i == 30) request.mutable_query()->add_vector(0.5f);  // a ninth component
+    request.mutable_query()->set_k(1);
+    REQUIRE(stream->Write(request));
+  }
+  REQUIRE(stream->WritesDone());
+  v1::SearchStreamResponse answer;
+  for (int i = 0; i < kQueries; ++i) {
+    INFO("answer " << i);
+    REQUIRE(stream->Read(&answer));
+    if (i == 17) {
+      REQUIRE(answer.code() == grpc::StatusCode::NOT_FOUND);
+      REQUIRE(answer.message().find("absent") != std::string::npos);
+      REQUIRE(!answer.has_response());
+    } else if (i == 30) {
+      REQUIRE(answer.code() == grpc::StatusCode::INVALID_ARGUMENT);
+      REQUIRE(answer.message().find("query.vector: has 9 components") != std::string::npos);
+    } else {
+      REQUIRE(answer.code() == 0);
+      REQUIRE(answer.response().version() == written.version());
+      REQUIRE(answer.response().hits_size() == 1);
+      REQUIRE(answer.response().hits(0).id() == "r" + std::to_string(i));
+    }
+  }
+  REQUIRE(!stream->Read(&answer));
+  REQUIRE(stream->Finish().ok());
+
+  v1::SearchRequest search;
+  search.set_collection("c");
+  for (size_t d = 0; d < 8; ++d) search.mutable_query()->add_vector(data[d]);
+  v1::SearchResponse found;
+  REQUIRE(CALL(s.search, Search, search, &found).ok());  // still serving
+  REQUIRE(found.hits(0).id() == "r0");
+
+  // SIGTERM with a stream open and idle: the server ends it after the grace
+  // period and exits 0; the client sees the stream end, not hang.
+  grpc::ClientContext open_ctx;
+  open_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto open = s.search->SearchStream(&open_ctx);
+  REQUIRE(open->Write(search));
+  REQUIRE(open->Read(&answer));
+  REQUIRE(answer.code() == 0);
+  const auto stop_start = std::chrono::steady_clock::now();
+  REQUIRE(server->Stop(SIGTERM) == 0);
+  REQUIRE(std::chrono::steady_clock::now() - stop_start < std::chrono::seconds(20));
+  REQUIRE(!open->Read(&answer));
+  const grpc::Status ended = open->Finish();
+  INFO("stream ended with " << ended.error_code() << ": " << ended.error_message());
+  REQUIRE(!ended.ok());
+}
+
 TEST_CASE("verityd refuses a data directory in use and bad flags, with exit codes", "[server][e2e]") {
   test::TempDir dir;
   auto first = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log1"));

@@ -159,6 +159,16 @@ TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, th
   for (int i = 0; i < 5; ++i) REQUIRE(client.Search(config.name, search).ok());
   search.vector = {0, 1, 2};
   CHECK(client.Search(config.name, search).status().code() == StatusCode::kInvalidArgument);
+  {  // Each query on a search stream counts as one call of its own.
+    auto stream = client.OpenSearchStream(config.name);
+    REQUIRE(stream.ok());
+    ClientSearch streamed;
+    streamed.vector = {0, 1};
+    for (int i = 0; i < 3; ++i) REQUIRE((*stream)->Search(streamed).ok());
+    streamed.vector = {0, 1, 2};
+    CHECK((*stream)->Search(streamed).status().code() == StatusCode::kInvalidArgument);
+    REQUIRE((*stream)->Close().ok());
+  }
   CHECK(client.GetCollection("missing").status().code() == StatusCode::kNotFound);
   CHECK(client.GetCollection("missing").status().code() == StatusCode::kNotFound);
 
@@ -199,7 +209,9 @@ TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, th
   CHECK(Value(s, R"(verity_rpc_requests_total{method="CacheLookup",code="OK"})") == 2);
   CHECK(Value(s, R"(verity_rpc_requests_total{method="Audit",code="OK"})") == 2);
   CHECK(Value(s, R"(verity_rpc_errors_total{code="NOT_FOUND"})") == 2);
-  CHECK(Value(s, R"(verity_rpc_errors_total{code="INVALID_ARGUMENT"})") == 1);
+  CHECK(Value(s, R"(verity_rpc_requests_total{method="SearchStream",code="OK"})") == 3);
+  CHECK(Value(s, R"(verity_rpc_requests_total{method="SearchStream",code="INVALID_ARGUMENT"})") == 1);
+  CHECK(Value(s, R"(verity_rpc_errors_total{code="INVALID_ARGUMENT"})") == 2);
   CHECK(Value(s, R"(verity_rpc_errors_total{code="INTERNAL"})") == 0);
   CHECK(s.types.at("verity_rpc_requests_total") == "counter");
 

@@ -89,6 +89,37 @@ struct ClientScroll {
   bool with_vectors = false;
 };
 
+// One open SearchStream call (Client::OpenSearchStream) on one collection:
+// each Search sends its query on the open stream and waits for the answer.
+// For clients with a high query rate: a query on an open stream costs both
+// sides less than a call (docs/server.md, "Search streams").
+//
+// Errors: a refused query returns the status a unary Search would have
+// (e.g. INVALID_ARGUMENT "query.vector: ...") and the stream stays usable.
+// A broken stream (server gone, the stream's deadline passed) returns the
+// call's final status, e.g. UNAVAILABLE or DEADLINE_EXCEEDED, from that
+// query and every later one; open a new stream then.
+//
+// Thread-safety: none; use a stream from one thread at a time, and open one
+// stream per thread for parallel queries. The Client must outlive it.
+class SearchStream {
+ public:
+  ~SearchStream();  // closes the stream if Close was not called
+  SearchStream(const SearchStream&) = delete;
+  SearchStream& operator=(const SearchStream&) = delete;
+
+  Result<SearchResult> Search(const ClientSearch& query);
+  // Ends the stream (the client's side, then the call) and returns the
+  // call's final status: OK, or the error that broke it. Idempotent.
+  Status Close();
+
+ private:
+  friend class Client;
+  struct Call;
+  explicit SearchStream(std::unique_ptr<Call> call);
+  std::unique_ptr<Call> call_;
+};
+
 class Client {
  public:
   // Creates a channel to options.address; connects lazily on the first call.
@@ -118,6 +149,11 @@ class Client {
   Result<SearchResult> Search(const std::string& collection, const ClientSearch& query);
   Result<std::vector<SearchResult>> BatchSearch(const std::string& collection,
                                                 const std::vector<ClientSearch>& queries);
+  // Opens a SearchStream on `collection` (checked with each query, not
+  // here). Its deadline is now + `lifetime`, after which it ends with
+  // DEADLINE_EXCEEDED. Fails only with a TLS file that cannot be read.
+  Result<std::unique_ptr<SearchStream>> OpenSearchStream(const std::string& collection,
+                                                         std::chrono::milliseconds lifetime = std::chrono::hours(1));
 
   // --- Snapshots, history, restore (docs/snapshots.md) ---------------------
   // Pins `at` (default head; may itself name a snapshot) as `name`.

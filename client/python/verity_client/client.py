@@ -24,6 +24,9 @@ from ._proto import (
 )
 from .errors import VerityError
 
+# gRPC status code numbers (as a SearchStream answer carries them) -> names.
+_STATUS_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
+
 
 class WriteResult(typing.NamedTuple):
     """What a write returns; unpacks as ``version, applied = ...``."""
@@ -387,6 +390,62 @@ class Client:
             request.queries.append(self._query(v, k, ef, filter, at, with_payload, with_vectors, plan))
         resp = self._call("SearchService.BatchSearch", self._search.BatchSearch, request)
         return [self._hits(r, with_payload, with_vectors) for r in resp.results]
+
+    def search_stream(
+        self,
+        collection,
+        vectors,
+        k=10,
+        ef=None,
+        filter=None,
+        at=None,
+        with_payload=True,
+        with_vectors=False,
+        plan=None,
+        timeout=3600.0,
+    ):
+        """Searches for each vector of ``vectors`` (any iterable of vectors,
+        read lazily: a generator works) over one SearchStream call, and
+        yields one item per vector, in order: its SearchHits (see
+        ``search``), or -- for a query the server refused -- a VerityError
+        *instance* (not raised; the stream goes on). For high query rates a
+        query on an open stream costs both sides less than a ``search``
+        call (docs/server.md, "Search streams").
+
+        Raises VerityError for the stream itself (UNAVAILABLE, the
+        ``timeout`` in seconds for the whole stream passing:
+        DEADLINE_EXCEEDED, UNAUTHENTICATED), and TypeError / ValueError
+        for a vector that is not a 1-D sequence of numbers (or whatever
+        ``vectors`` itself raised), after yielding the answers to the
+        vectors before it."""
+        method = "SearchService.SearchStream"
+        refused_locally = []
+
+        def requests():
+            # gRPC reads this on a thread of its own and would turn an
+            # exception into an UNKNOWN status: keep it, end the stream, and
+            # raise it after the answers to the vectors before it.
+            try:
+                for i, v in enumerate(vectors):
+                    vector = _convert.vector_to_list(v, f"vectors[{i}]")
+                    query = self._query(vector, k, ef, filter, at, with_payload, with_vectors, plan)
+                    yield search_pb2.SearchRequest(collection=collection, query=query)
+            except Exception as e:  # noqa: BLE001 -- re-raised below, on the caller's thread
+                refused_locally.append(e)
+
+        answers = self._search.SearchStream(requests(), timeout=timeout, metadata=self._metadata)
+        try:
+            for answer in answers:
+                if answer.code != 0:
+                    yield VerityError(_STATUS_NAMES.get(answer.code, "UNKNOWN"), answer.message, method)
+                else:
+                    yield self._hits(answer.response, with_payload, with_vectors)
+        except grpc.RpcError as e:
+            raise VerityError.from_rpc_error(e, method) from e
+        finally:
+            answers.cancel()  # a no-op once the stream has ended; ends it if the caller stopped early
+        if refused_locally:
+            raise refused_locally[0]
 
     # ----- context service ------------------------------------------------------
 
