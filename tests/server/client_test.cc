@@ -194,3 +194,62 @@ TEST_CASE("the C++ client: a search stream answers like Search and survives a re
   INFO("code " << static_cast<int>(gone));
   REQUIRE(gone == StatusCode::kUnavailable);
 }
+
+TEST_CASE("a response larger than --max-message-bytes is refused naming the limit, and the server goes on",
+          "[server][client]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--max-message-bytes", "300000"});
+  REQUIRE(server);
+  ClientOptions options;
+  options.address = server->address();
+  Client client(options);
+  CollectionConfig config;
+  config.name = "big";
+  config.dimension = 2;
+  REQUIRE(client.CreateCollection(config).ok());
+  for (int i = 0; i < 4; ++i) {  // 100 KB of text each, one record per call
+    Record r;
+    r.id = "r" + std::to_string(i);
+    r.vector = {float(i), 0};
+    r.text = std::string(100000, static_cast<char>('a' + i));
+    REQUIRE(client.Upsert("big", {r}).ok());
+  }
+  ClientSearch query;
+  query.vector = {0, 0};
+  query.k = 4;
+  auto refused = client.Search("big", query);
+  REQUIRE(refused.status().code() == StatusCode::kResourceExhausted);
+  REQUIRE(refused.status().message().find("--max-message-bytes=300000") != std::string::npos);
+  REQUIRE(refused.status().message().find("with_payload") != std::string::npos);
+  query.k = 2;  // ~200 KB: fits
+  REQUIRE(client.Search("big", query)->hits.size() == 2);
+  query.k = 4;
+  query.with_payload = false;
+  REQUIRE(client.Search("big", query)->hits.size() == 4);
+  query.with_payload = true;
+  query.k = 2;
+  REQUIRE(client.BatchSearch("big", {query, query}).status().code() == StatusCode::kResourceExhausted);
+
+  auto stream = client.OpenSearchStream("big");
+  REQUIRE(stream.ok());
+  query.k = 4;
+  REQUIRE((*stream)->Search(query).status().code() == StatusCode::kResourceExhausted);
+  query.k = 1;
+  REQUIRE((*stream)->Search(query)->hits[0].id == "r0");  // the stream goes on
+
+  RetrieveRequest retrieve;
+  retrieve.collection = "big";
+  retrieve.vector = {0, 0};
+  retrieve.k = 4;
+  auto too_big = client.Retrieve(retrieve);
+  REQUIRE(too_big.status().code() == StatusCode::kResourceExhausted);
+  REQUIRE(too_big.status().message().find("fewer chunks (k)") != std::string::npos);
+  retrieve.k = 1;  // the chunk's text and the context: ~200 KB
+  auto fits = client.Retrieve(retrieve);
+  INFO(fits.status().ToString());
+  REQUIRE(fits.ok());
+
+  // Logged as a refusal, and the server still answers.
+  REQUIRE(client.Health().ok());
+  REQUIRE(test::ReadFile(dir.Sub("log")).find("\"code\":\"RESOURCE_EXHAUSTED\"") != std::string::npos);
+}
