@@ -189,8 +189,14 @@ grpc::Status CollectionServiceImpl::CreateCollection(grpc::ServerContext* ctx, c
                                      " exceeds the server limit --max-dimension=" +
                                      std::to_string(options_->max_dimension));
     }
-    VERITY_ASSIGN_OR_RETURN(CollectionInfo info, db_->CreateCollection(config));
-    ToProto(info, resp->mutable_collection());
+    auto info = db_->CreateCollection(config);
+    if (info.status().code() == StatusCode::kInvalidArgument) {
+      // The engine names the config's own fields ("dimension: ..."); on the
+      // wire they are the request's config.dimension, ...
+      return Status(StatusCode::kInvalidArgument, "config." + info.status().message());
+    }
+    if (!info.ok()) return info.status();
+    ToProto(*info, resp->mutable_collection());
     return Status::Ok();
   });
 }

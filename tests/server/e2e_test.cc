@@ -73,7 +73,16 @@ TEST_CASE("every RPC: success path, bad input with its exact code, and the serve
   ExpectError(CALL(s.collections, CreateCollection, create, &created), grpc::StatusCode::INVALID_ARGUMENT,
               "--max-dimension=64");
   create.mutable_config()->set_dimension(0);
-  ExpectError(CALL(s.collections, CreateCollection, create, &created), grpc::StatusCode::INVALID_ARGUMENT, "dimension");
+  ExpectError(CALL(s.collections, CreateCollection, create, &created), grpc::StatusCode::INVALID_ARGUMENT,
+              "config.dimension: 0 is outside 1..4096");
+  create.mutable_config()->set_dimension(4);
+  create.mutable_config()->set_name("no spaces");
+  ExpectError(CALL(s.collections, CreateCollection, create, &created), grpc::StatusCode::INVALID_ARGUMENT,
+              "config.name: only letters");
+  create.mutable_config()->set_name("big");
+  create.mutable_config()->set_m(1);
+  ExpectError(CALL(s.collections, CreateCollection, create, &created), grpc::StatusCode::INVALID_ARGUMENT,
+              "config.m: 1 is outside 2..128");
 
   // GetCollection, ListCollections
   v1::GetCollectionRequest get_collection;

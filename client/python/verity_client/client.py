@@ -162,7 +162,7 @@ class Client:
 
         Raises ValueError for an unknown metric; VerityError ALREADY_EXISTS if
         the name is taken, INVALID_ARGUMENT naming the field (e.g.
-        "dimension: 0 is outside 1..4096")."""
+        "config.dimension: 0 is outside 1..4096")."""
         config = common_pb2.CollectionConfig(
             name=name,
             dimension=dimension,
