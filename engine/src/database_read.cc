@@ -4,7 +4,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <optional>
 
 #include "codec.h"
@@ -304,12 +306,31 @@ Result<SearchResult> Database::Search(const std::string& collection, const Searc
 }
 
 Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& collection,
-                                                        const std::vector<SearchRequest>& queries) const {
+                                                        const std::vector<SearchRequest>& queries,
+                                                        const std::function<Status()>& keep_going) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::vector<std::optional<Result<SearchResult>>> results(queries.size());
+  std::atomic<bool> stopped{false};
+  std::mutex stop_mu;
+  Status stop_status;  // the first refusal of keep_going, under stop_mu
 #pragma omp parallel for schedule(dynamic, 1)
-  for (size_t i = 0; i < queries.size(); ++i) results[i].emplace(impl_->SearchOne(*c, queries[i]));
+  for (size_t i = 0; i < queries.size(); ++i) {
+    if (stopped.load(std::memory_order_relaxed)) continue;
+    if (keep_going) {
+      Status go = keep_going();
+      if (!go.ok()) {
+        std::lock_guard lock(stop_mu);
+        if (!stopped.exchange(true)) stop_status = std::move(go);
+        continue;
+      }
+    }
+    results[i].emplace(impl_->SearchOne(*c, queries[i]));
+  }
+  if (stopped.load()) {
+    std::lock_guard lock(stop_mu);
+    return stop_status;
+  }
   std::vector<SearchResult> out;
   out.reserve(queries.size());
   for (size_t i = 0; i < results.size(); ++i) {

@@ -388,7 +388,7 @@ grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerCon
                                                           const v1::BatchSearchRequest* req,
                                                           v1::BatchSearchResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(Serve(ctx, "BatchSearch", deps_, resp, [&](auto) -> Status {
+  reactor->Finish(Serve(ctx, "BatchSearch", deps_, resp, [&](auto deadline) -> Status {
     if (req->queries_size() == 0) return Status::InvalidArgument("queries: the batch is empty");
     VERITY_RETURN_IF_ERROR(CheckBatch(static_cast<size_t>(req->queries_size()), *options_, "queries"));
     std::vector<SearchRequest> requests;
@@ -397,7 +397,10 @@ grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerCon
                                                              "queries[" + std::to_string(i) + "]", *options_));
       requests.push_back(std::move(r));
     }
-    VERITY_ASSIGN_OR_RETURN(auto results, db_->SearchBatch(req->collection(), requests));
+    // The deadline is checked before each query: an exact batch can run for
+    // many seconds, which a caller that has gone should not cost.
+    VERITY_ASSIGN_OR_RETURN(
+        auto results, db_->SearchBatch(req->collection(), requests, [&] { return CheckDeadline(ctx, deadline); }));
     for (const auto& r : results) ToProto(r, resp->add_results());
     return Status::Ok();
   }));

@@ -327,3 +327,52 @@ TEST_CASE("cosine and inner-product collections rank by angle and dot", "[engine
   REQUIRE(ip->hits[0].id == "long");
   REQUIRE(ip->hits[0].distance == Approx(1.0f - 22.0f));
 }
+
+TEST_CASE("SearchBatch answers each query as Search does, and stops when keep_going refuses", "[engine][database]") {
+  TempDir dir;
+  auto db = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(db.ok());
+  REQUIRE((*db)->CreateCollection(Config("c", 8)).ok());
+  const auto data = test::ClusteredVectors(500, 8, 10, 3);
+  std::vector<Record> records;
+  for (size_t i = 0; i < 500; ++i) records.push_back(test::MakeRecord(i, data.data() + i * 8, 8));
+  REQUIRE((*db)->Upsert("c", records).ok());
+  std::vector<SearchRequest> queries(64);
+  for (size_t i = 0; i < queries.size(); ++i) {
+    queries[i].vector.assign(data.begin() + i * 8, data.begin() + (i + 1) * 8);
+    queries[i].k = 5;
+    queries[i].plan = i % 2 ? SearchPlan::kExact : SearchPlan::kAuto;
+  }
+  auto batch = (*db)->SearchBatch("c", queries);
+  REQUIRE(batch.ok());
+  REQUIRE(batch->size() == queries.size());
+  for (size_t i = 0; i < queries.size(); ++i) {
+    auto one = (*db)->Search("c", queries[i]);
+    REQUIRE(one.ok());
+    REQUIRE((*batch)[i].hits.size() == one->hits.size());
+    for (size_t h = 0; h < one->hits.size(); ++h) REQUIRE((*batch)[i].hits[h].id == one->hits[h].id);
+  }
+
+  // A bad query is named by its index.
+  auto bad = queries;
+  bad[9].vector.push_back(1);
+  auto refused = (*db)->SearchBatch("c", bad);
+  REQUIRE(refused.status().code() == StatusCode::kInvalidArgument);
+  REQUIRE(refused.status().message().rfind("queries[9]", 0) == 0);
+
+  // keep_going is asked before each query; its first refusal stops the
+  // batch and is the result. Queries already started finish; none starts after.
+  std::atomic<int> asked{0};
+  auto stopped = (*db)->SearchBatch("c", queries, [&] {
+    return ++asked <= 10 ? Status::Ok() : Status(StatusCode::kDeadlineExceeded, "the caller's deadline passed");
+  });
+  REQUIRE(stopped.status().code() == StatusCode::kDeadlineExceeded);
+  REQUIRE(stopped.status().message() == "the caller's deadline passed");
+  INFO("asked " << asked.load() << " times");
+  REQUIRE(asked.load() >= 11);
+  REQUIRE(asked.load() < static_cast<int>(queries.size()));
+  // An OK keep_going changes nothing.
+  auto all = (*db)->SearchBatch("c", queries, [] { return Status::Ok(); });
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == queries.size());
+}

@@ -175,8 +175,13 @@ class Database {
   Result<SearchResult> Search(const std::string& collection, const SearchRequest& request) const;
   // Searches each query (same collection) in parallel with OpenMP. The first
   // failing query's error is returned, prefixed "queries[i]".
+  // `keep_going` (optional; called from several threads at once) is asked
+  // before each query starts: the first non-OK status it returns (e.g. the
+  // caller's deadline passed) stops the batch — queries not yet started are
+  // skipped — and is returned as the call's status.
   Result<std::vector<SearchResult>> SearchBatch(const std::string& collection,
-                                                const std::vector<SearchRequest>& queries) const;
+                                                const std::vector<SearchRequest>& queries,
+                                                const std::function<Status()>& keep_going = nullptr) const;
   // Every committed version, oldest first (version 0 = creation), with
   // whether it is still readable and which snapshots pin it.
   Result<std::vector<VersionInfo>> ListVersions(const std::string& collection) const;
