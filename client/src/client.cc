@@ -166,11 +166,14 @@ Status Client::DropCollection(const std::string& name) {
 Result<std::vector<VersionInfo>> Client::ListVersions(const std::string& collection) {
   v1::ListVersionsRequest request;
   request.set_collection(collection);
-  v1::ListVersionsResponse response;
-  VERITY_RPC_(collections, ListVersions, request, response);
   std::vector<VersionInfo> out;
-  for (const auto& v : response.versions()) out.push_back(FromProto(v));
-  return out;
+  for (;;) {  // every page
+    v1::ListVersionsResponse response;
+    VERITY_RPC_(collections, ListVersions, request, response);
+    for (const auto& v : response.versions()) out.push_back(FromProto(v));
+    if (response.next_start_at() == 0) return out;
+    request.set_start_at(response.next_start_at());
+  }
 }
 
 Result<WriteResult> Client::Upsert(const std::string& collection, const std::vector<Record>& records) {

@@ -341,6 +341,11 @@ Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& colle
 }
 
 Result<std::vector<VersionInfo>> Database::ListVersions(const std::string& collection) const {
+  VERITY_ASSIGN_OR_RETURN(VersionPage all, ListVersionsPage(collection, 0, 0));
+  return std::move(all.versions);
+}
+
+Result<VersionPage> Database::ListVersionsPage(const std::string& collection, Version start_at, uint32_t limit) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   Version head;
@@ -355,14 +360,20 @@ Result<std::vector<VersionInfo>> Database::ListVersions(const std::string& colle
   std::map<Version, std::vector<std::string>> snapshots_of;
   VERITY_ASSIGN_OR_RETURN(auto snapshots, impl_->SnapshotsOf(*c, false));
   for (const auto& s : snapshots) snapshots_of[s.version].push_back(s.name);
-  std::vector<VersionInfo> out;
+  VersionPage out;
   const std::string prefix = keys::VersionPrefix(c->id);
+  std::string first = prefix;
+  keys::PutU64(&first, start_at);
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+  for (it->Seek(first); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     if (it->key().size() != prefix.size() + 8) return Status::DataLoss("meta: malformed version key");
     VersionInfo info;
     info.version = keys::GetU64(it->key().data() + prefix.size());
     if (info.version > head) break;  // committed but not yet published
+    if (limit > 0 && out.versions.size() == limit) {
+      out.next_start_at = info.version;
+      break;
+    }
     storage::VersionMeta meta;
     if (!meta.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Status::DataLoss("meta: version " + std::to_string(info.version) + " does not parse");
@@ -375,7 +386,7 @@ Result<std::vector<VersionInfo>> Database::ListVersions(const std::string& colle
     info.readable = info.version >= oldest_retained || pins.count(info.version) > 0;
     auto named = snapshots_of.find(info.version);
     if (named != snapshots_of.end()) info.snapshots = named->second;
-    out.push_back(info);
+    out.versions.push_back(info);
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "list versions"));
   return out;

@@ -222,6 +222,19 @@ TEST_CASE("records: upsert, get, scroll, count, delete, versions", "[engine][dat
   REQUIRE((*versions)[1].upserted == 3);
   REQUIRE((*versions)[3].deleted == 1);
   REQUIRE((*versions)[3].committed_at_us >= (*versions)[1].committed_at_us);
+  // A page at a time: 0-1, 2-3, then past the head.
+  auto first = db.ListVersionsPage("c", 0, 2);
+  REQUIRE(first.ok());
+  REQUIRE(first->versions.size() == 2);
+  REQUIRE(first->versions[1].version == 1);
+  REQUIRE(first->next_start_at == 2);
+  auto second = db.ListVersionsPage("c", first->next_start_at, 2);
+  REQUIRE(second->versions.size() == 2);
+  REQUIRE(second->versions[1].deleted == 1);
+  REQUIRE(second->next_start_at == 0);  // the head ended the page
+  REQUIRE(db.ListVersionsPage("c", 3, 0)->versions.size() == 1);
+  REQUIRE(db.ListVersionsPage("c", 9, 5)->versions.empty());
+  REQUIRE(db.ListVersionsPage("nope", 0, 5).status().code() == StatusCode::kNotFound);
 
   SearchRequest q;
   q.vector = {1, 0, 0};

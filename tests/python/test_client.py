@@ -598,6 +598,14 @@ class VersionTest(ServerTestCase):
         stamps = [v["committed_at_us"] for v in versions]
         self.assertEqual(stamps, sorted(stamps))
 
+    def test_list_versions_pages(self):
+        # More versions than one page (1000) holds: list_versions reads every page.
+        coll = self.name()
+        self.db.create_collection(coll, 2)
+        for i in range(1002):
+            self.db.upsert(coll, [record(f"r{i % 7}", [i, 1])])
+        self.assertEqual([v["version"] for v in self.db.list_versions(coll)], list(range(1003)))
+
 
 class ContextTest(ServerTestCase):
     def test_retrieve_and_record_answer(self):

@@ -253,3 +253,26 @@ TEST_CASE("a response larger than --max-message-bytes is refused naming the limi
   REQUIRE(client.Health().ok());
   REQUIRE(test::ReadFile(dir.Sub("log")).find("\"code\":\"RESOURCE_EXHAUSTED\"") != std::string::npos);
 }
+
+TEST_CASE("the C++ client lists more versions than one page holds", "[server][client]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
+  REQUIRE(server);
+  ClientOptions options;
+  options.address = server->address();
+  Client client(options);
+  CollectionConfig config;
+  config.name = "busy";
+  config.dimension = 2;
+  REQUIRE(client.CreateCollection(config).ok());
+  for (int i = 0; i < 1004; ++i) {  // versions 1..1004: with version 0, two pages of 1000
+    Record r;
+    r.id = "r" + std::to_string(i % 10);
+    r.vector = {float(i), 1};
+    REQUIRE(client.Upsert("busy", {r}).ok());
+  }
+  auto versions = client.ListVersions("busy");
+  REQUIRE(versions.ok());
+  REQUIRE(versions->size() == 1005);
+  for (size_t i = 0; i < versions->size(); ++i) REQUIRE((*versions)[i].version == i);
+}

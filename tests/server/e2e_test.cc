@@ -227,6 +227,25 @@ TEST_CASE("every RPC: success path, bad input with its exact code, and the serve
   REQUIRE(versions_resp.versions(2).deleted() == 1);
   versions.set_collection("nope");
   ExpectError(CALL(s.collections, ListVersions, versions, &versions_resp), grpc::StatusCode::NOT_FOUND, "nope");
+  versions.set_collection("docs");  // a page at a time
+  versions.set_limit(2);
+  REQUIRE(CALL(s.collections, ListVersions, versions, &versions_resp).ok());
+  REQUIRE(versions_resp.versions_size() == 2);
+  REQUIRE(versions_resp.versions(0).version() == 0);
+  REQUIRE(versions_resp.next_start_at() == 2);
+  versions.set_start_at(versions_resp.next_start_at());
+  REQUIRE(CALL(s.collections, ListVersions, versions, &versions_resp).ok());
+  REQUIRE(versions_resp.versions_size() == 1);
+  REQUIRE(versions_resp.versions(0).version() == 2);
+  REQUIRE(versions_resp.next_start_at() == 0);
+  versions.set_start_at(99);  // past the head: an empty last page
+  REQUIRE(CALL(s.collections, ListVersions, versions, &versions_resp).ok());
+  REQUIRE(versions_resp.versions_size() == 0);
+  REQUIRE(versions_resp.next_start_at() == 0);
+  versions.set_start_at(0);
+  versions.set_limit(10001);
+  ExpectError(CALL(s.collections, ListVersions, versions, &versions_resp), grpc::StatusCode::INVALID_ARGUMENT,
+              "limit: 10001 is outside 1..10000");
 
   // Reads at an old version still see the deleted record.
   get.set_id("a");

@@ -139,6 +139,7 @@ class Client {
   Result<CollectionInfo> GetCollection(const std::string& name);
   Result<std::vector<CollectionInfo>> ListCollections();
   Status DropCollection(const std::string& name);
+  // Every version, oldest first, fetched a page (1000 versions) per call.
   Result<std::vector<VersionInfo>> ListVersions(const std::string& collection);
 
   Result<WriteResult> Upsert(const std::string& collection, const std::vector<Record>& records);

@@ -212,13 +212,16 @@ class Client:
     def list_versions(self, name):
         """Returns every committed version of a collection, oldest first
         (version 0 is its creation), as dicts: version, committed_at_us,
-        upserted, deleted. Raises VerityError NOT_FOUND."""
-        resp = self._call(
-            "CollectionService.ListVersions",
-            self._collections.ListVersions,
-            collections_pb2.ListVersionsRequest(collection=name),
-        )
-        return [_convert.version_from_proto(v) for v in resp.versions]
+        upserted, deleted. Fetched a page (1000 versions) per call. Raises
+        VerityError NOT_FOUND."""
+        out = []
+        request = collections_pb2.ListVersionsRequest(collection=name)
+        while True:
+            resp = self._call("CollectionService.ListVersions", self._collections.ListVersions, request)
+            out.extend(_convert.version_from_proto(v) for v in resp.versions)
+            if resp.next_start_at == 0:
+                return out
+            request.start_at = resp.next_start_at
 
     # ----- records ------------------------------------------------------------
 

@@ -75,6 +75,12 @@ struct VersionInfo {
   bool is_restore = false;
 };
 
+// A page of ListVersionsPage.
+struct VersionPage {
+  std::vector<VersionInfo> versions;  // oldest first
+  Version next_start_at = 0;          // 0 = no more
+};
+
 // A named pin on a collection version. Creating one is metadata only.
 struct SnapshotInfo {
   std::string collection;
