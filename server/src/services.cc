@@ -148,7 +148,8 @@ Status RunCall(grpc::ServerContextBase* ctx, const char* method, const ServiceDe
 
 // Runs one call (RunCall), counts it in the metrics, refused or served, and
 // maps its status: the one place both happen. `response` (null for calls
-// without one, and for streams) is checked against --max-message-bytes.
+// without one, and for Export / Import's progress streams) is checked
+// against --max-message-bytes.
 template <typename Body>
 grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps,
                    const google::protobuf::MessageLite* response, Body&& body) {
