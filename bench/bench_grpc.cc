@@ -288,13 +288,17 @@ int Main(int argc, char** argv) {
   for (int i = 0; i < 600 && !probe.Health().ok(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::vector<std::unique_ptr<Client>> clients;
   for (int t = 0; t < 32; ++t) clients.push_back(std::make_unique<Client>(options));
-  double grpc_recall = 0;
-  for (size_t i = 0; i < q.n; ++i) {
+  // Query i of the workload (i wraps around the query set), as every client sends it.
+  auto query_of = [&](size_t i) {
     ClientSearch s;
-    s.vector.assign(q.row(i), q.row(i) + q.dim);
+    s.vector.assign(q.row(i % q.n), q.row(i % q.n) + q.dim);
     s.ef = ef;
     s.with_payload = false;
-    auto res = probe.Search(kCollection, s);
+    return s;
+  };
+  double grpc_recall = 0;
+  for (size_t i = 0; i < q.n; ++i) {
+    auto res = probe.Search(kCollection, query_of(i));
     if (res.ok()) for (const auto& h : res->hits) grpc_recall += truth[i].count(h.id);
   }
   grpc_recall /= 10.0 * static_cast<double>(q.n);
@@ -306,11 +310,7 @@ int Main(int argc, char** argv) {
   for (int threads : {1, 8, 32}) {
     Load l = MeasuringServer(pid, [&] {
       return ClosedLoop(threads, seconds, [&](int t, size_t i) {
-        ClientSearch s;
-        s.vector.assign(q.row(i % q.n), q.row(i % q.n) + q.dim);
-        s.ef = ef;
-        s.with_payload = false;
-        (void)clients[static_cast<size_t>(t)]->Search(kCollection, s);
+        (void)clients[static_cast<size_t>(t)]->Search(kCollection, query_of(i));
       });
     });
     l.recall = grpc_recall;
@@ -339,11 +339,7 @@ int Main(int argc, char** argv) {
     std::atomic<size_t> failures{0};
     Load l = MeasuringServer(pid, [&] {
       return ClosedLoop(threads, seconds, [&](int t, size_t i) {
-        ClientSearch s;
-        s.vector.assign(q.row(i % q.n), q.row(i % q.n) + q.dim);
-        s.ef = ef;
-        s.with_payload = false;
-        if (!streams[static_cast<size_t>(t)]->Search(s).ok()) failures.fetch_add(1);
+        if (!streams[static_cast<size_t>(t)]->Search(query_of(i)).ok()) failures.fetch_add(1);
       });
     });
     if (failures > 0) std::fprintf(stderr, "stream load: %zu queries failed\n", failures.load());

@@ -404,7 +404,7 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
     VERITY_RETURN_IF_ERROR(impl_->PinForLog(*c, version));
     search.at = version;
   }
-  VERITY_ASSIGN_OR_RETURN(SearchResult found, impl_->SearchOne(*c, search));
+  VERITY_ASSIGN_OR_RETURN(SearchResult found, impl_->SearchValidated(*c, search));
 
   RetrieveResult result;
   result.version = found.version;

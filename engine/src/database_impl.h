@@ -188,9 +188,11 @@ struct Database::Impl {
                                Version version, bool with_vector,
                                const rocksdb::ReadOptions& read = rocksdb::ReadOptions()) const;
   Result<SearchResult> SearchOne(const Collection& c, const SearchRequest& request) const;
-  // SearchOne's input checks (k, ef, the vector, the filter), for callers
-  // that must refuse bad input before they act (Retrieve pins first).
+  // SearchOne's two halves, for callers that must refuse bad input before
+  // they act (Retrieve pins its version in between): the input checks (k,
+  // ef, the vector, the filter), and the search of a checked request.
   Status ValidateSearch(const Collection& c, const SearchRequest& request) const;
+  Result<SearchResult> SearchValidated(const Collection& c, const SearchRequest& request) const;
 
   // Prompt registry (database_prompts.cc). Reads need no lock (RocksDB's
   // own consistency); version creation and label moves hold prompts_mu.

@@ -221,6 +221,10 @@ Status Database::Impl::ValidateSearch(const Collection& c, const SearchRequest& 
 
 Result<SearchResult> Database::Impl::SearchOne(const Collection& c, const SearchRequest& request) const {
   VERITY_RETURN_IF_ERROR(ValidateSearch(c, request));
+  return SearchValidated(c, request);
+}
+
+Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const SearchRequest& request) const {
   const uint32_t dim = c.config.dimension;
   const Filter* filter = request.filter ? &*request.filter : nullptr;
   std::vector<float> query = request.vector;
@@ -347,6 +351,10 @@ Result<std::vector<VersionInfo>> Database::ListVersions(const std::string& colle
 
 Result<VersionPage> Database::ListVersionsPage(const std::string& collection, Version start_at, uint32_t limit) const {
   VERITY_CHECK_OPEN_();
+  if (limit > Limits::kMaxVersionsPage) {
+    return Status::InvalidArgument("limit: " + std::to_string(limit) + " is outside 1.." +
+                                   std::to_string(Limits::kMaxVersionsPage));
+  }
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   Version head;
   Version oldest_retained;

@@ -235,6 +235,7 @@ TEST_CASE("records: upsert, get, scroll, count, delete, versions", "[engine][dat
   REQUIRE(db.ListVersionsPage("c", 3, 0)->versions.size() == 1);
   REQUIRE(db.ListVersionsPage("c", 9, 5)->versions.empty());
   REQUIRE(db.ListVersionsPage("nope", 0, 5).status().code() == StatusCode::kNotFound);
+  REQUIRE(db.ListVersionsPage("c", 0, Limits::kMaxVersionsPage + 1).status().code() == StatusCode::kInvalidArgument);
 
   SearchRequest q;
   q.vector = {1, 0, 0};

@@ -185,9 +185,10 @@ class Database {
   // Every committed version, oldest first (version 0 = creation), with
   // whether it is still readable and which snapshots pin it.
   Result<std::vector<VersionInfo>> ListVersions(const std::string& collection) const;
-  // One page of the same: at most `limit` versions (0 = no limit) from
-  // `start_at` on. next_start_at is the version after the page's last, or 0
-  // when the page reached the head.
+  // One page of the same: at most `limit` versions (0 = no limit; above
+  // Limits::kMaxVersionsPage is InvalidArgument) from `start_at` on.
+  // next_start_at is the version after the page's last, or 0 when the page
+  // reached the head.
   Result<VersionPage> ListVersionsPage(const std::string& collection, Version start_at, uint32_t limit) const;
 
   // --- Context service and retrieval log (docs/retrieval-log.md) -----------

@@ -231,6 +231,7 @@ struct Limits {
   static constexpr size_t kMaxSnapshotNameBytes = 128;
   static constexpr size_t kMaxDescriptionBytes = 4096;
   static constexpr size_t kMaxDiffLimit = 10000;
+  static constexpr uint32_t kMaxVersionsPage = 10000;    // ListVersionsPage's limit
   static constexpr size_t kMaxPromptBytes = 256 * 1024;  // a template, and a prompt config
   static constexpr size_t kMaxRenderedPromptBytes = 16 << 20;  // a template with its variables filled in
   // retention.keep_seconds: 100 years. Larger values overflowed the
