@@ -3,7 +3,8 @@
 // in one process:
 //   - plain Search (with payload) vs Retrieve (search + a durable,
 //     hash-chained log record, group-committed) at 1 and 8 threads,
-//     alternating half-second windows of each;
+//     alternating half-second windows of each, with the process's CPU
+//     time, busy share and context switches per call;
 //   - log size per retrieval (data directory growth, after a flush);
 //   - audit throughput (answers scored per second), when the scorer exists.
 // One JSON object per line.
@@ -29,12 +30,18 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kClasses[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                     "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
-// CPU time of the whole process (every thread, user + system), seconds.
-double ProcessCpuSeconds() {
+// CPU time of the whole process (every thread, user + system), seconds,
+// and its context switches (voluntary and involuntary).
+struct ProcessUsage {
+  double cpu_seconds = 0;
+  double switches = 0;
+};
+ProcessUsage Usage() {
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  return {static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+              static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6,
+          static_cast<double>(u.ru_nvcsw + u.ru_nivcsw)};
 }
 
 // Calls per second, and the process's CPU time per call: a gap between two
@@ -44,6 +51,7 @@ struct Rate {
   double qps = 0;
   double cpu_us = 0;  // process CPU microseconds per completed call
   double busy = 0;    // CPU time / (wall time x online CPUs)
+  double switches = 0;  // process context switches per completed call
 };
 
 template <typename Fn>
@@ -51,7 +59,7 @@ Rate Throughput(int threads, double seconds, Fn one) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> done{0};
   std::vector<std::thread> pool;
-  const double cpu_start = ProcessCpuSeconds();
+  const ProcessUsage usage_start = Usage();
   const auto start = Clock::now();
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
@@ -64,10 +72,12 @@ Rate Throughput(int threads, double seconds, Fn one) {
   stop = true;
   for (auto& th : pool) th.join();
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
-  const double cpu = ProcessCpuSeconds() - cpu_start;
+  const ProcessUsage usage_end = Usage();
+  const double cpu = usage_end.cpu_seconds - usage_start.cpu_seconds;
   const double calls = static_cast<double>(std::max<uint64_t>(done.load(), 1));
   const double cpus = static_cast<double>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
-  return {static_cast<double>(done.load()) / wall, cpu / calls * 1e6, cpu / (wall * cpus)};
+  return {static_cast<double>(done.load()) / wall, cpu / calls * 1e6, cpu / (wall * cpus),
+          (usage_end.switches - usage_start.switches) / calls};
 }
 
 uint64_t DirectoryBytes(const std::string& path) {
@@ -125,8 +135,10 @@ Status Run(const std::string& dir, double seconds, const std::string& only, int 
     if (only != "search" && only != "retrieve") return Status::InvalidArgument("--only: search or retrieve");
     const Rate rate =
         only == "search" ? Throughput(only_threads, seconds, search) : Throughput(only_threads, seconds, retrieve);
-    std::printf("{\"bench\": \"%s_only\", \"threads\": %d, \"qps\": %.1f, \"cpu_us\": %.1f, \"busy\": %.2f}\n",
-                only.c_str(), only_threads, rate.qps, rate.cpu_us, rate.busy);
+    std::printf(
+        "{\"bench\": \"%s_only\", \"threads\": %d, \"qps\": %.1f, \"cpu_us\": %.1f, \"busy\": %.2f, "
+        "\"switches_per_call\": %.2f}\n",
+        only.c_str(), only_threads, rate.qps, rate.cpu_us, rate.busy, rate.switches);
     return db->Close();
   }
   // Search and retrieve alternate in windows of half a second, so that a
@@ -138,6 +150,7 @@ Status Run(const std::string& dir, double seconds, const std::string& only, int 
       sum->qps += one.qps / windows;
       sum->cpu_us += one.cpu_us / windows;
       sum->busy += one.busy / windows;
+      sum->switches += one.switches / windows;
     };
     for (int w = 0; w < windows; ++w) {
       add(&s, Throughput(threads, 0.5, search));
@@ -146,8 +159,9 @@ Status Run(const std::string& dir, double seconds, const std::string& only, int 
     std::printf(
         "{\"bench\": \"retrieve_vs_search\", \"threads\": %d, \"search_qps\": %.1f, \"retrieve_qps\": %.1f, "
         "\"logging_cost\": %.3f, \"search_cpu_us\": %.1f, \"retrieve_cpu_us\": %.1f, "
-        "\"search_busy\": %.2f, \"retrieve_busy\": %.2f}\n",
-        threads, s.qps, r.qps, 1.0 - r.qps / s.qps, s.cpu_us, r.cpu_us, s.busy, r.busy);
+        "\"search_busy\": %.2f, \"retrieve_busy\": %.2f, \"search_switches_per_call\": %.2f, "
+        "\"retrieve_switches_per_call\": %.2f}\n",
+        threads, s.qps, r.qps, 1.0 - r.qps / s.qps, s.cpu_us, r.cpu_us, s.busy, r.busy, s.switches, r.switches);
     std::fflush(stdout);
   }
   // Log size per retrieval: data directory growth over N retrieves, after a flush.
