@@ -1,5 +1,6 @@
 // verityd: the Verity gRPC server. See `verityd --help` and docs/server.md.
 #include <absl/synchronization/mutex.h>
+#include <google/protobuf/stubs/logging.h>
 #include <grpcpp/grpcpp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -236,8 +237,25 @@ int Run(const ServerOptions& options) {
 }  // namespace
 }  // namespace verity::server
 
+namespace verity::server {
+namespace {
+
+// Protobuf's own log lines as verityd's: a request with a string field that
+// is not UTF-8 makes protobuf's parser say so on stderr, and the caller gets
+// INVALID_ARGUMENT naming the field (wire/request_parsing.h).
+void LogProtobuf(google::protobuf::LogLevel level, const char* filename, int line, const std::string& message) {
+  const char* severity = level == google::protobuf::LOGLEVEL_INFO    ? "info"
+                         : level == google::protobuf::LOGLEVEL_FATAL ? "error"
+                                                                     : "warn";
+  Log(severity, "protobuf", {{"message", message}, {"source", std::string(filename) + ":" + std::to_string(line)}});
+}
+
+}  // namespace
+}  // namespace verity::server
+
 int main(int argc, char** argv) {
   using namespace verity::server;
+  google::protobuf::SetLogHandler(&LogProtobuf);
   // Debian builds Abseil without NDEBUG, which leaves its mutex deadlock
   // detector on: every lock of gRPC's absl::Mutex then updates a global
   // lock graph (1-2% of verityd's CPU under search load, by perf). Release

@@ -6,6 +6,7 @@
 
 #include "convert.h"
 #include "log.h"
+#include "wire/request_parsing.h"
 
 namespace verity::server {
 namespace {
@@ -303,6 +304,11 @@ grpc::Status RecordServiceImpl::Count(grpc::ServerContext* ctx, const v1::CountR
 // ----- SearchService ----------------------------------------------------------
 
 Status SearchServiceImpl::SearchOne(const v1::SearchRequest& req, v1::SearchResponse* resp) const {
+  // A request that did not parse reaches here empty, with why (so that the
+  // caller hears why, and a stream goes on): wire/request_parsing.h.
+  if (std::string error = wire::RequestParseError(req); !error.empty()) {
+    return Status::InvalidArgument(std::move(error));
+  }
   VERITY_ASSIGN_OR_RETURN(SearchRequest request,
                           SearchFromProto(db_, req.collection(), req.query(), "query", *options_));
   auto result = db_->Search(req.collection(), request);
@@ -392,6 +398,7 @@ grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerCon
                                                           v1::BatchSearchResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(Serve(ctx, "BatchSearch", deps_, resp, [&](auto deadline) -> Status {
+    if (std::string error = wire::RequestParseError(*req); !error.empty()) return Status::InvalidArgument(error);
     if (req->queries_size() == 0) return Status::InvalidArgument("queries: the batch is empty");
     VERITY_RETURN_IF_ERROR(CheckBatch(static_cast<size_t>(req->queries_size()), *options_, "queries"));
     std::vector<SearchRequest> requests;

@@ -128,13 +128,12 @@ TEST_CASE("every RPC: success path, bad input with its exact code, and the serve
     bad_upsert.mutable_records(i)->set_text(std::string(600000, 'x'));
   }
   ExpectError(CALL(s.records, Upsert, bad_upsert, &written), grpc::StatusCode::RESOURCE_EXHAUSTED, "1000000");
-  // A string field that is not UTF-8: protobuf's parser refuses the request
-  // before verityd sees it, and gRPC answers INTERNAL with no message
-  // (docs/server.md, "Errors"). Nothing is written; the server goes on.
+  // A string field that is not UTF-8, named with its map key (docs/server.md,
+  // "Errors"). Nothing is written; the server goes on.
   bad_upsert.clear_records();
   *bad_upsert.add_records() = WireRecord("latin1", {1, 1, 1, 1}, "caf\xe9");
-  const grpc::Status not_utf8 = CALL(s.records, Upsert, bad_upsert, &written);
-  CHECK(not_utf8.error_code() == grpc::StatusCode::INTERNAL);
+  ExpectError(CALL(s.records, Upsert, bad_upsert, &written), grpc::StatusCode::INVALID_ARGUMENT,
+              "records[0].metadata[\"lang\"].string_value: is not valid UTF-8 (byte 0xE9 at offset 3)");
   upsert.set_collection("nope");
   ExpectError(CALL(s.records, Upsert, upsert, &written), grpc::StatusCode::NOT_FOUND, "nope");
 

@@ -1,6 +1,5 @@
 // API keys, roles and TLS against a real verityd (docs/security.md).
 #include <google/protobuf/descriptor.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <openssl/sha.h>
 #include <signal.h>
 
@@ -12,6 +11,7 @@
 #include <set>
 
 #include "engine/test_data.h"
+#include "server/raw_call.h"
 #include "server/server_process.h"
 #include "verity/client.h"
 #include "verity/v1/auth.pb.h"
@@ -59,58 +59,6 @@ bool Grants(const std::string& role, v1::Permission p) {
   return false;
 }
 
-// Calls `path` ("/pkg.Service/Method") with an empty request message through
-// the generic stub: works for unary and server-streaming methods alike, and
-// needs no generated code, so every method of every service can be walked.
-grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& path, const std::string& key) {
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  if (!key.empty()) ctx.AddMetadata("authorization", "Bearer " + key);
-  grpc::CompletionQueue cq;
-  void* tag = nullptr;
-  bool ok = false;
-  auto call = stub.PrepareCall(&ctx, path, &cq);
-  call->StartCall(reinterpret_cast<void*>(1));
-  cq.Next(&tag, &ok);
-  grpc::Slice empty("");
-  grpc::ByteBuffer request(&empty, 1);
-  call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
-  cq.Next(&tag, &ok);
-  grpc::ByteBuffer response;
-  do {
-    call->Read(&response, reinterpret_cast<void*>(3));
-    cq.Next(&tag, &ok);
-  } while (ok);
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(4));
-  cq.Next(&tag, &ok);
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  return status;
-}
-
-// Every service of the wire API: each verity/v1/*.proto file in the source
-// tree, found in the descriptors linked into this test (a new file whose
-// code is not linked fails here rather than escaping the walk).
-std::vector<const google::protobuf::ServiceDescriptor*> WireServices() {
-  std::vector<const google::protobuf::ServiceDescriptor*> out;
-  const auto* pool = google::protobuf::DescriptorPool::generated_pool();
-  std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(VERITY_PROTO_DIR) + "/verity/v1")) {
-    if (entry.path().extension() == ".proto") files.push_back("verity/v1/" + entry.path().filename().string());
-  }
-  std::sort(files.begin(), files.end());
-  for (const auto& name : files) {
-    const auto* file = pool->FindFileByName(name);
-    INFO(name);
-    REQUIRE(file != nullptr);
-    for (int i = 0; i < file->service_count(); ++i) out.push_back(file->service(i));
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("API keys: every method of every service requires its declared permission", "[server][security]") {
@@ -120,7 +68,7 @@ TEST_CASE("API keys: every method of every service requires its declared permiss
   const auto walk_start = std::chrono::steady_clock::now();
 
   int methods = 0;
-  for (const auto* service : WireServices()) {
+  for (const auto* service : test::WireServices()) {
     for (int i = 0; i < service->method_count(); ++i) {
       const auto* method = service->method(i);
       const std::string path = "/" + service->full_name() + "/" + method->name();
@@ -129,11 +77,12 @@ TEST_CASE("API keys: every method of every service requires its declared permiss
       REQUIRE(permission != v1::PERMISSION_UNSPECIFIED);
       ++methods;
 
-      CHECK(RawCall(server->channel(), path, "").error_code() == grpc::StatusCode::UNAUTHENTICATED);
-      CHECK(RawCall(server->channel(), path, "not-a-key").error_code() == grpc::StatusCode::UNAUTHENTICATED);
+      CHECK(test::RawCall(server->channel(), path, "").status.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+      CHECK(test::RawCall(server->channel(), path, "not-a-key").status.error_code() ==
+            grpc::StatusCode::UNAUTHENTICATED);
       for (const auto& [role, key] : kKeys) {
         INFO("role " << role);
-        const auto status = RawCall(server->channel(), path, key);
+        const grpc::Status status = test::RawCall(server->channel(), path, key).status;
         if (Grants(role, permission)) {
           // Allowed through: whatever the (empty) request itself earns.
           CHECK(status.error_code() != grpc::StatusCode::UNAUTHENTICATED);
@@ -147,7 +96,7 @@ TEST_CASE("API keys: every method of every service requires its declared permiss
   }
   CHECK(methods >= 30);
   // The health service answers without a key (load balancers, probes).
-  CHECK(RawCall(server->channel(), "/grpc.health.v1.Health/Check", "").ok());
+  CHECK(test::RawCall(server->channel(), "/grpc.health.v1.Health/Check", "").status.ok());
   // Refusals are logged without the key itself, and at most one line a
   // second (the walk made several refused calls per method).
   const auto walk_seconds =
