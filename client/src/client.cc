@@ -547,13 +547,28 @@ Result<std::vector<PromptInfo>> Client::ListPrompts() {
 }
 
 Result<std::vector<PromptVersion>> Client::ListPromptVersions(const std::string& name) {
+  VERITY_RETURN_IF_ERROR(init_status_);
   v1::ListPromptVersionsRequest request;
   request.set_name(name);
-  v1::ListPromptVersionsResponse response;
-  VERITY_RPC_(prompts, ListPromptVersions, request, response);
+  request.set_limit(100);  // the server's default page
   std::vector<PromptVersion> out;
-  for (const auto& p : response.versions()) out.push_back(wire::FromProto(p));
-  return out;
+  for (;;) {  // every page
+    v1::ListPromptVersionsResponse response;
+    grpc::ClientContext ctx;
+    PrepareCall(&ctx, options_.timeout);
+    const Status status = FromGrpc(stubs_->prompts->ListPromptVersions(&ctx, request, &response));
+    // Large templates: a page over the message limit (the server's or this
+    // client's) is asked for again at half the size.
+    if (status.code() == StatusCode::kResourceExhausted && request.limit() > 1 &&
+        status.message().find("server busy") == std::string::npos) {
+      request.set_limit(request.limit() / 2);
+      continue;
+    }
+    VERITY_RETURN_IF_ERROR(status);
+    for (const auto& p : response.versions()) out.push_back(wire::FromProto(p));
+    if (response.next_start_at() == 0) return out;
+    request.set_start_at(response.next_start_at());
+  }
 }
 
 Result<PromptDiff> Client::DiffPrompt(const std::string& name, uint32_t from, uint32_t to) {

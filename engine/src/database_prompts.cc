@@ -3,6 +3,7 @@
 // prompt to the exact version it used (Database::Impl::ResolvePrompt).
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "codec.h"
@@ -168,16 +169,30 @@ Result<std::vector<PromptInfo>> Database::ListPrompts() const {
 }
 
 Result<std::vector<PromptVersion>> Database::ListPromptVersions(const std::string& name) const {
+  VERITY_ASSIGN_OR_RETURN(PromptVersionPage all, ListPromptVersionsPage(name, 0, 0));
+  return std::move(all.versions);
+}
+
+Result<PromptVersionPage> Database::ListPromptVersionsPage(const std::string& name, uint32_t start_at,
+                                                           uint32_t limit) const {
   VERITY_CHECK_OPEN_();
   VERITY_RETURN_IF_ERROR(ValidateName(name, "name"));
+  if (limit > Limits::kMaxPromptVersionsPage) {
+    return Status::InvalidArgument("limit: " + std::to_string(limit) + " is outside 1.." +
+                                   std::to_string(Limits::kMaxPromptVersionsPage));
+  }
   VERITY_ASSIGN_OR_RETURN(uint32_t latest, impl_->LatestPromptVersion(name));
   if (latest == 0) return Status::NotFound("prompt \"" + name + "\" does not exist");
   VERITY_ASSIGN_OR_RETURN(auto labels, impl_->PromptLabels(name));  // once, not per version
-  std::vector<PromptVersion> out;
-  for (uint32_t v = 1; v <= latest; ++v) {
-    VERITY_ASSIGN_OR_RETURN(PromptVersion p, impl_->ReadPromptVersion(name, v, &labels));
-    out.push_back(std::move(p));
+  PromptVersionPage out;
+  // Versions are numbered 1..latest with no gaps (none is ever removed).
+  const uint64_t first = std::max<uint64_t>(start_at, 1);
+  const uint64_t end = limit == 0 ? uint64_t{latest} + 1 : std::min<uint64_t>(uint64_t{latest} + 1, first + limit);
+  for (uint64_t v = first; v < end; ++v) {
+    VERITY_ASSIGN_OR_RETURN(PromptVersion p, impl_->ReadPromptVersion(name, static_cast<uint32_t>(v), &labels));
+    out.versions.push_back(std::move(p));
   }
+  if (end <= latest) out.next_start_at = static_cast<uint32_t>(end);
   return out;
 }
 

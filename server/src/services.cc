@@ -93,6 +93,7 @@ const char* ShrinkHint(const std::string& method) {
   }
   if (method == "Retrieve") return "ask for fewer chunks (k): the response holds each chunk's text and the context";
   if (method == "AuditCollection") return "narrow the time range or lower max_retrievals";
+  if (method == "ListPromptVersions") return "ask for fewer versions a page (limit): each carries its template";
   return "raise --max-message-bytes, and the client's receive limit, to read it";
 }
 
@@ -792,8 +793,10 @@ grpc::Status PromptServiceImpl::ListPrompts(grpc::ServerContext* ctx, const v1::
 grpc::Status PromptServiceImpl::ListPromptVersions(grpc::ServerContext* ctx, const v1::ListPromptVersionsRequest* req,
                                                    v1::ListPromptVersionsResponse* resp) {
   return Serve(ctx, "ListPromptVersions", deps_, resp, [&](auto) -> Status {
-    VERITY_ASSIGN_OR_RETURN(auto versions, db_->ListPromptVersions(req->name()));
-    for (const auto& p : versions) wire::ToProto(p, resp->add_versions());
+    const uint32_t limit = req->limit() == 0 ? 100 : req->limit();  // the engine refuses one over its limit
+    VERITY_ASSIGN_OR_RETURN(PromptVersionPage page, db_->ListPromptVersionsPage(req->name(), req->start_at(), limit));
+    for (const auto& p : page.versions) wire::ToProto(p, resp->add_versions());
+    resp->set_next_start_at(page.next_start_at);
     return Status::Ok();
   });
 }

@@ -198,3 +198,47 @@ TEST_CASE("a retrieval logs the prompt version its label resolved to, before and
   REQUIRE(scored.ok());
   CHECK(scored->prompt == "qa@2");
 }
+
+TEST_CASE("prompt versions list in pages, oldest first", "[engine][prompts]") {
+  test::TempDir dir;
+  auto db = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(db.ok());
+  Database& d = **db;
+  for (int i = 1; i <= 7; ++i) {
+    REQUIRE(d.CreatePromptVersion({"p", "v" + std::to_string(i) + " {{q}}", "", "", "", {}}).ok());
+  }
+  // Pages of 3 from the start: 1-3, 4-6, 7; the next page starts after each.
+  std::vector<uint32_t> seen;
+  uint32_t start = 0;
+  int pages = 0;
+  do {
+    auto page = d.ListPromptVersionsPage("p", start, 3);
+    REQUIRE(page.ok());
+    REQUIRE(!page->versions.empty());
+    for (const auto& v : page->versions) {
+      seen.push_back(v.version);
+      CHECK(v.template_text == "v" + std::to_string(v.version) + " {{q}}");
+    }
+    start = page->next_start_at;
+    ++pages;
+  } while (start != 0);
+  CHECK(pages == 3);
+  CHECK(seen == std::vector<uint32_t>{1, 2, 3, 4, 5, 6, 7});
+  // A page that ends exactly at the latest says there is no more.
+  auto last = d.ListPromptVersionsPage("p", 5, 3);
+  REQUIRE(last.ok());
+  CHECK(last->versions.size() == 3);
+  CHECK(last->next_start_at == 0);
+  // Past the latest: an empty last page. No limit: everything.
+  auto past = d.ListPromptVersionsPage("p", 8, 3);
+  REQUIRE(past.ok());
+  CHECK(past->versions.empty());
+  CHECK(past->next_start_at == 0);
+  CHECK(d.ListPromptVersionsPage("p", 0, 0)->versions.size() == 7);
+  CHECK(d.ListPromptVersions("p")->size() == 7);
+  // Bad input.
+  const Status over = d.ListPromptVersionsPage("p", 0, Limits::kMaxPromptVersionsPage + 1).status();
+  CHECK(over.code() == StatusCode::kInvalidArgument);
+  CHECK(over.message() == "limit: 1001 is outside 1..1000");
+  CHECK(d.ListPromptVersionsPage("nope", 0, 3).status().code() == StatusCode::kNotFound);
+}

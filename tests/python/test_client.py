@@ -685,6 +685,16 @@ class PromptTest(ServerTestCase):
         self.assertVerityError("INVALID_ARGUMENT", "byte", self.db.create_prompt, name, "broken {{")
         self.assertVerityError("INVALID_ARGUMENT", "context", self.db.render_prompt, name, {"question": "q"})
         self.assertEqual(len(self.db.prompt_label_history(name)), 3)
+        self.assertEqual([p["version"] for p in self.db.list_prompt_versions(name)], [1, 2])
+        self.assertVerityError("NOT_FOUND", "does not exist", self.db.list_prompt_versions, name + "_absent")
+
+    def test_list_prompt_versions_reads_every_page(self):
+        name = self.name()
+        for i in range(1, 106):  # the server sends 100 a page
+            self.db.create_prompt(name, f"v{i} {{{{q}}}}")
+        versions = self.db.list_prompt_versions(name)
+        self.assertEqual([p["version"] for p in versions], list(range(1, 106)))
+        self.assertEqual(versions[104]["template"], "v105 {{q}}")
 
 
 class CacheTest(ServerTestCase):

@@ -9,6 +9,7 @@
 #include "engine/test_data.h"
 #include "server/server_process.h"
 #include "verity/client.h"
+#include "verity/v1/prompts.grpc.pb.h"
 
 using Json = nlohmann::json;
 using namespace verity;
@@ -222,4 +223,61 @@ TEST_CASE("answer cache over gRPC: store, hits, a refused false hit, fencing, st
   CHECK(client.GetCacheStats()->entries == 1);
   Ok(dir, server->address(), "cache clear");
   CHECK(client.GetCacheStats()->entries == 0);
+}
+
+TEST_CASE("prompt versions page over the wire, and the client reads every page under the message limit",
+          "[server][prompts]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--max-message-bytes", "1000000"});
+  REQUIRE(server);
+  ClientOptions options;
+  options.address = server->address();
+  Client client(options);
+  // 12 versions of ~150 KB each: all of them together exceed the 1 MB limit.
+  for (int i = 1; i <= 12; ++i) {
+    REQUIRE(client.CreatePromptVersion({"big", "v" + std::to_string(i) + " {{q}} " + std::string(150000, 'a'), "",
+                                        "", "", {}})
+                .ok());
+  }
+  auto stub = v1::PromptService::NewStub(server->channel());
+  auto list = [&](uint32_t start_at, uint32_t limit, v1::ListPromptVersionsResponse* resp) {
+    v1::ListPromptVersionsRequest req;
+    req.set_name("big");
+    req.set_start_at(start_at);
+    req.set_limit(limit);
+    grpc::ClientContext ctx;
+    return stub->ListPromptVersions(&ctx, req, resp);
+  };
+  v1::ListPromptVersionsResponse page;
+  // The default page (100) would be ~1.8 MB: refused, saying what to ask for.
+  grpc::Status status = list(0, 0, &page);
+  CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(status.error_message().find("--max-message-bytes=1000000") != std::string::npos);
+  CHECK(status.error_message().find("fewer versions a page (limit)") != std::string::npos);
+  REQUIRE(list(0, 5, &page).ok());
+  REQUIRE(page.versions_size() == 5);
+  CHECK(page.versions(0).version() == 1);
+  CHECK(page.next_start_at() == 6);
+  page.Clear();
+  REQUIRE(list(11, 5, &page).ok());
+  REQUIRE(page.versions_size() == 2);
+  CHECK(page.versions(1).version() == 12);
+  CHECK(page.next_start_at() == 0);
+  page.Clear();
+  REQUIRE(list(13, 5, &page).ok());
+  CHECK(page.versions_size() == 0);
+  CHECK(page.next_start_at() == 0);
+  status = list(0, 1001, &page);
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(status.error_message() == "limit: 1001 is outside 1..1000");
+
+  // The client asks for smaller pages until one fits, and reads them all.
+  auto all = client.ListPromptVersions("big");
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 12);
+  for (size_t i = 0; i < all->size(); ++i) {
+    CHECK((*all)[i].version == i + 1);
+    CHECK((*all)[i].template_text.rfind("v" + std::to_string(i + 1) + " {{q}} ", 0) == 0);
+  }
+  CHECK(client.ListPromptVersions("absent").status().code() == StatusCode::kNotFound);
 }

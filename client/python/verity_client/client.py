@@ -573,6 +573,26 @@ class Client:
             {"name": p.name, "latest_version": p.latest_version, "labels": dict(p.labels)} for p in resp.prompts
         ]
 
+    def list_prompt_versions(self, name):
+        """Every version of prompt ``name``, oldest first, as dicts (as
+        ``get_prompt`` returns). Fetched a page (up to 100 versions) per
+        call; a page whose templates exceed the message limit is asked for
+        again at half the size. Raises VerityError NOT_FOUND."""
+        out = []
+        request = prompts_pb2.ListPromptVersionsRequest(name=name, limit=100)
+        while True:
+            try:
+                resp = self._call("PromptService.ListPromptVersions", self._prompts.ListPromptVersions, request)
+            except VerityError as e:
+                if e.code == "RESOURCE_EXHAUSTED" and request.limit > 1 and "server busy" not in e.message:
+                    request.limit //= 2
+                    continue
+                raise
+            out.extend(_convert.prompt_from_proto(p) for p in resp.versions)
+            if resp.next_start_at == 0:
+                return out
+            request.start_at = resp.next_start_at
+
     def set_prompt_label(self, name, label, version, actor=None):
         """Points ``label`` at ``version`` (a rollback is moving "production"
         back) and returns the recorded move (label, version,

@@ -242,6 +242,11 @@ class Database {
   Result<std::vector<PromptInfo>> ListPrompts() const;
   // Every version of a prompt, oldest first. Errors: NotFound.
   Result<std::vector<PromptVersion>> ListPromptVersions(const std::string& name) const;
+  // One page of the same: at most `limit` versions (0 = no limit; above
+  // Limits::kMaxPromptVersionsPage is InvalidArgument) from version
+  // `start_at` on (0 = from version 1). next_start_at is the version after
+  // the page's last, or 0 when the page reached the latest.
+  Result<PromptVersionPage> ListPromptVersionsPage(const std::string& name, uint32_t start_at, uint32_t limit) const;
   // Points `label` at `version` (a rollback is moving production back) and
   // records the move. Errors: NotFound (prompt or version); InvalidArgument
   // (label; actor over 1024 bytes).

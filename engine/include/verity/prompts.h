@@ -55,6 +55,12 @@ struct PromptVersion {
   std::vector<std::string> labels;     // labels pointing at this version now, sorted
 };
 
+// A page of ListPromptVersionsPage.
+struct PromptVersionPage {
+  std::vector<PromptVersion> versions;  // oldest first
+  uint32_t next_start_at = 0;           // 0 = no more
+};
+
 struct PromptInfo {
   std::string name;
   uint32_t latest_version = 0;

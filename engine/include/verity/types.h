@@ -232,6 +232,9 @@ struct Limits {
   static constexpr size_t kMaxDescriptionBytes = 4096;
   static constexpr size_t kMaxDiffLimit = 10000;
   static constexpr uint32_t kMaxVersionsPage = 10000;    // ListVersionsPage's limit
+  // ListPromptVersionsPage's limit: each version carries its template (up
+  // to kMaxPromptBytes), so a page of 1,000 can reach ~500 MiB.
+  static constexpr uint32_t kMaxPromptVersionsPage = 1000;
   static constexpr size_t kMaxPromptBytes = 256 * 1024;  // a template, and a prompt config
   static constexpr size_t kMaxRenderedPromptBytes = 16 << 20;  // a template with its variables filled in
   // retention.keep_seconds: 100 years. Larger values overflowed the
