@@ -658,8 +658,9 @@ Result<LogPage> Database::ListLog(const LogQuery& query) const {
   return page;
 }
 
-Result<LogVerifyResult> Database::VerifyLog() const {
+Result<LogVerifyResult> Database::VerifyLog(const std::function<Status()>& keep_going) const {
   VERITY_CHECK_OPEN_();
+  KeepGoingCheck check(keep_going, 4096);
   std::optional<ScopedSnapshot> snapshot;
   snapshot.emplace(impl_->db.get());  // a consistent view while appends go on
   const rocksdb::ReadOptions read = snapshot->options();
@@ -679,6 +680,7 @@ Result<LogVerifyResult> Database::VerifyLog() const {
   log_chain::Verifier verifier(start, durable.seq, durable.hash, durable.written);
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read, impl_->log));
   for (it->Seek(RecordKey(0)); it->Valid() && it->key().starts_with("R"); it->Next()) {
+    VERITY_RETURN_IF_ERROR(check.Step());
     if (!verifier.Add(it->key().ToStringView(), it->value().ToStringView())) return verifier.result();
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "verify the retrieval log"));
@@ -1011,8 +1013,10 @@ Result<AuditResult> Database::Audit(const AuditRequest& request) const {
   return audit;
 }
 
-Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& request) const {
+Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& request,
+                                                   const std::function<Status()>& keep_going) const {
   VERITY_CHECK_OPEN_();
+  KeepGoingCheck check(keep_going, 1);
   VERITY_RETURN_IF_ERROR(impl_->Find(request.collection).status());
   VERITY_RETURN_IF_ERROR(ValidateTimeRange(request.since_us, request.until_us));
   BatchAuditResult batch;
@@ -1028,6 +1032,7 @@ Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& requ
     for (const auto& record : page.records) {
       if (record.kind == LogKind::kAnswer) continue;
       if (batch.retrievals == request.max_retrievals) break;
+      VERITY_RETURN_IF_ERROR(check.Step());
       ++batch.retrievals;
       AuditRequest one;
       one.retrieval_id = record.retrieval_id;

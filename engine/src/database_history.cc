@@ -248,9 +248,10 @@ Status Database::UnpinVersion(const std::string& collection, Version version, co
 
 // --- Diff ---------------------------------------------------------------------
 
-Result<DiffPage> Database::Diff(const std::string& collection, Version from, Version to,
-                                const std::string& start_after, uint32_t limit) const {
+Result<DiffPage> Database::Diff(const std::string& collection, Version from, Version to, const std::string& start_after,
+                                uint32_t limit, const std::function<Status()>& keep_going) const {
   VERITY_CHECK_OPEN_();
+  KeepGoingCheck check(keep_going, 1024);
   if (limit < 1 || limit > Limits::kMaxDiffLimit) {
     return Status::InvalidArgument("limit: " + std::to_string(limit) + " is outside 1.." +
                                    std::to_string(Limits::kMaxDiffLimit));
@@ -276,6 +277,7 @@ Result<DiffPage> Database::Diff(const std::string& collection, Version from, Ver
     const std::string end = keys::ChangeKey(c->id, hi + 1, "");
     const size_t id_offset = 4 + 8;
     for (it->Seek(keys::ChangeKey(c->id, lo + 1, "")); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+      VERITY_RETURN_IF_ERROR(check.Step());
       if (it->key().size() <= id_offset) return Status::DataLoss("changes: malformed key");
       ids.emplace(it->key().data() + id_offset, it->key().size() - id_offset);
     }
@@ -283,6 +285,7 @@ Result<DiffPage> Database::Diff(const std::string& collection, Version from, Ver
   }
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read, impl_->rows));
   for (const std::string& id : ids) {
+    VERITY_RETURN_IF_ERROR(check.Step());
     VERITY_ASSIGN_OR_RETURN(auto before, RowVisibleAt(it.get(), c->id, id, from));
     VERITY_ASSIGN_OR_RETURN(auto after, RowVisibleAt(it.get(), c->id, id, to));
     DiffEntry entry;

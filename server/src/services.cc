@@ -531,7 +531,7 @@ grpc::Status SnapshotServiceImpl::DeleteSnapshot(grpc::ServerContext* ctx, const
 }
 
 grpc::Status SnapshotServiceImpl::Diff(grpc::ServerContext* ctx, const v1::DiffRequest* req, v1::DiffResponse* resp) {
-  return Serve(ctx, "Diff", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "Diff", deps_, resp, [&](auto deadline) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto from, ResolveReadAt(db_, req->collection(), req->from(), req->has_from(), "from"));
     VERITY_ASSIGN_OR_RETURN(auto to, ResolveReadAt(db_, req->collection(), req->to(), req->has_to(), "to"));
     if (!from || !to) {  // head, as of now
@@ -540,7 +540,8 @@ grpc::Status SnapshotServiceImpl::Diff(grpc::ServerContext* ctx, const v1::DiffR
       if (!to) to = info.head_version;
     }
     const uint32_t limit = req->limit() == 0 ? 1000 : req->limit();
-    VERITY_ASSIGN_OR_RETURN(DiffPage page, db_->Diff(req->collection(), *from, *to, req->start_after(), limit));
+    VERITY_ASSIGN_OR_RETURN(DiffPage page, db_->Diff(req->collection(), *from, *to, req->start_after(), limit,
+                                                     [&] { return CheckDeadline(ctx, deadline); }));
     ToProto(page, resp);
     return Status::Ok();
   });
@@ -686,8 +687,8 @@ grpc::Status LogServiceImpl::ListLog(grpc::ServerContext* ctx, const v1::ListLog
 
 grpc::Status LogServiceImpl::VerifyLog(grpc::ServerContext* ctx, const v1::VerifyLogRequest*,
                                        v1::VerifyLogResponse* resp) {
-  return Serve(ctx, "VerifyLog", deps_, resp, [&](auto) -> Status {
-    VERITY_ASSIGN_OR_RETURN(LogVerifyResult result, db_->VerifyLog());
+  return Serve(ctx, "VerifyLog", deps_, resp, [&](auto deadline) -> Status {
+    VERITY_ASSIGN_OR_RETURN(LogVerifyResult result, db_->VerifyLog([&] { return CheckDeadline(ctx, deadline); }));
     if (!result.ok) {  // not an error of the call, but an operator wants to see it in the server's log
       Log("error", "log_verify_failed",
           {{"first_bad_seq", std::to_string(result.first_bad_seq)}, {"problem", result.problem}});
@@ -742,7 +743,7 @@ grpc::Status LogServiceImpl::Audit(grpc::ServerContext* ctx, const v1::AuditRequ
 
 grpc::Status LogServiceImpl::AuditCollection(grpc::ServerContext* ctx, const v1::AuditCollectionRequest* req,
                                              v1::AuditCollectionResponse* resp) {
-  return Serve(ctx, "AuditCollection", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "AuditCollection", deps_, resp, [&](auto deadline) -> Status {
     BatchAuditRequest request = FromProto(*req);
     VERITY_RETURN_IF_ERROR(CheckFraction(request.threshold, "threshold"));
     VERITY_RETURN_IF_ERROR(CheckFraction(request.low_g, "low_g"));
@@ -754,7 +755,8 @@ grpc::Status LogServiceImpl::AuditCollection(grpc::ServerContext* ctx, const v1:
       return Status::InvalidArgument("max_retrievals: " + std::to_string(request.max_retrievals) + " exceeds " +
                                      std::to_string(kMaxAuditRetrievals));
     }
-    VERITY_ASSIGN_OR_RETURN(BatchAuditResult result, db_->AuditCollection(request));
+    VERITY_ASSIGN_OR_RETURN(BatchAuditResult result,
+                            db_->AuditCollection(request, [&] { return CheckDeadline(ctx, deadline); }));
     for (const auto& audit : result.audits) deps_.metrics->RecordGroundedness(audit.result.g, /*batch=*/true);
     ToProto(result, resp);
     return Status::Ok();

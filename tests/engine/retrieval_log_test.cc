@@ -743,3 +743,45 @@ TEST_CASE("audit scores the recorded answer against the logged context", "[engin
   REQUIRE(all->worst.size() == 2);
   CHECK(all->worst[0].retrieval_id == r2->retrieval_id);
 }
+
+TEST_CASE("batch audit, log verify and diff stop when keep_going refuses", "[engine][log][audit]") {
+  LogFixture f;
+  std::vector<std::string> ids;
+  for (size_t q = 0; q < 4; ++q) {
+    auto r = f.db->Retrieve(f.Query(q, 2));
+    REQUIRE(r.ok());
+    REQUIRE(f.db->RecordAnswer({r->retrieval_id, r->chunks[0].text + ".", "m", 0, 0}).ok());
+  }
+  const Status late = Status(StatusCode::kDeadlineExceeded, "deadline exceeded");
+  // Asked before each retrieval: the third ask refuses, after two audits.
+  int asked = 0;
+  auto refuse_third = [&] { return ++asked == 3 ? late : Status::Ok(); };
+  BatchAuditRequest batch;
+  batch.collection = "kb";
+  auto stopped = f.db->AuditCollection(batch, refuse_third);
+  CHECK(stopped.status().code() == StatusCode::kDeadlineExceeded);
+  CHECK(asked == 3);
+  asked = 0;
+  auto all = f.db->AuditCollection(batch, [&] { return ++asked, Status::Ok(); });
+  REQUIRE(all.ok());
+  CHECK(all->audited == 4);
+  CHECK(asked == 4);
+
+  // VerifyLog asks at its first record (then every 4,096).
+  asked = 0;
+  CHECK(f.db->VerifyLog([&] { return ++asked, late; }).status().code() == StatusCode::kDeadlineExceeded);
+  CHECK(asked == 1);
+  auto verified = f.db->VerifyLog([] { return Status::Ok(); });
+  REQUIRE(verified.ok());
+  CHECK(verified->ok);
+
+  // Diff over 3,000 changed ids asks at least every 1,024 changes read.
+  const Version before = f.head;
+  f.Load(0, 3000);
+  asked = 0;
+  auto diff = f.db->Diff("kb", before, f.head, "", 10, [&] { return ++asked, Status::Ok(); });
+  REQUIRE(diff.ok());
+  CHECK(asked >= 3);
+  CHECK(f.db->Diff("kb", before, f.head, "", 10, [&] { return late; }).status().code() ==
+        StatusCode::kDeadlineExceeded);
+}

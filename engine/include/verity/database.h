@@ -208,8 +208,10 @@ class Database {
   Result<std::pair<LogRecord, std::optional<LogRecord>>> GetRetrieval(const std::string& retrieval_id) const;
   Result<LogPage> ListLog(const LogQuery& query) const;
   // Walks the chain from the first retained record to the head: every hash,
-  // every link, sequence continuity, and the stored head.
-  Result<LogVerifyResult> VerifyLog() const;
+  // every link, sequence continuity, and the stored head. `keep_going`
+  // (optional) is asked every 4,096 records; an error from it stops the
+  // walk and is returned.
+  Result<LogVerifyResult> VerifyLog(const std::function<Status()>& keep_going = nullptr) const;
   // How many records the log keeps and their approximate size. Cheap (no
   // scan): for monitoring. Errors: DataLoss (the start mark does not parse).
   Result<LogStats> GetLogStats() const;
@@ -224,8 +226,10 @@ class Database {
   // collected); InvalidArgument (threshold).
   Result<AuditResult> Audit(const AuditRequest& request) const;
   // Audits every answered retrieval and every cache hit of a collection in
-  // a time range.
-  Result<BatchAuditResult> AuditCollection(const BatchAuditRequest& request) const;
+  // a time range. `keep_going` (optional) is asked before each retrieval;
+  // an error from it stops the batch and is returned.
+  Result<BatchAuditResult> AuditCollection(const BatchAuditRequest& request,
+                                           const std::function<Status()>& keep_going = nullptr) const;
   // Removes log records older than DatabaseOptions::log_retention_seconds
   // and releases the versions only they pinned. Returns records removed.
   Result<uint64_t> GcLog();
@@ -305,9 +309,11 @@ class Database {
   // Ids added, removed and changed from `from` to `to` (either order), paged
   // by id: `start_after` is the previous page's next_cursor, `limit`
   // 1..Limits::kMaxDiffLimit. Errors: InvalidArgument (versions, limit),
-  // FailedPrecondition (a version already collected).
+  // FailedPrecondition (a version already collected). `keep_going`
+  // (optional) is asked every 1,024 changes read; an error from it stops
+  // the diff and is returned.
   Result<DiffPage> Diff(const std::string& collection, Version from, Version to, const std::string& start_after = "",
-                        uint32_t limit = 1000) const;
+                        uint32_t limit = 1000, const std::function<Status()>& keep_going = nullptr) const;
 
   // Makes a new head version of `into` (default: `collection` itself) whose
   // records equal those of `collection` at `version`: one atomic write;
