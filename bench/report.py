@@ -301,7 +301,7 @@ def report(rows, skipped, plot, sections=()):
     w("## Reproduce")
     w("")
     w("```sh")
-    w("bash scripts/bench.sh            # Fashion-MNIST, clustered 10k and 100k, gRPC, cache, log; ~35 minutes on 2 cores")
+    w("bash scripts/bench.sh            # Fashion-MNIST, clustered 10k and 100k, gRPC, cache, log; ~7 minutes on 2 cores")
     w("bash scripts/bench.sh --large    # also clustered 1M")
     w("```")
     w("")
