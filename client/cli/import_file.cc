@@ -9,6 +9,25 @@ namespace verity::cli {
 
 using Json = nlohmann::json;
 
+namespace {
+
+// Why `line` does not parse, from the JSON parser: "not valid JSON at byte
+// 17: invalid string: ill-formed UTF-8 byte" (JSON text must be UTF-8).
+std::string WhyNotJson(const std::string& line) {
+  try {
+    const Json unused = Json::parse(line);  // throws: the parse fails
+  } catch (const Json::parse_error& e) {
+    std::string what =
+        e.what();  // "[json.exception.parse_error.101] parse error at ...: syntax error ... - WHY; last read: ..."
+    if (const size_t dash = what.rfind(" - "); dash != std::string::npos) what.erase(0, dash + 3);
+    if (const size_t last = what.find("; last read"); last != std::string::npos) what.resize(last);
+    return "not valid JSON at byte " + std::to_string(e.byte) + ": " + what;
+  }
+  return "not valid JSON";
+}
+
+}  // namespace
+
 Result<std::unique_ptr<ImportReader>> ImportReader::Open(const std::string& path) {
   auto reader = std::unique_ptr<ImportReader>(new ImportReader());
   reader->path_ = path;
@@ -85,7 +104,7 @@ Status ImportReader::NextJsonLines(size_t max, std::vector<Record>* batch) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = path_ + ":" + std::to_string(line_) + ": ";
     Json j = Json::parse(line, nullptr, false);
-    if (j.is_discarded()) return Status::InvalidArgument(where + "not valid JSON");
+    if (j.is_discarded()) return Status::InvalidArgument(where + WhyNotJson(line));
     if (!j.is_object()) return Status::InvalidArgument(where + "expected a JSON object");
     Record r;
     if (!j.contains("id") || !(j["id"].is_string() || j["id"].is_number_integer())) {

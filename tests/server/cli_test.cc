@@ -98,9 +98,20 @@ TEST_CASE("the verity CLI: create, import, search with a filter, --json", "[serv
   }
   r = Cli(dir, addr, "import docs " + dir.Sub("bad.jsonl") + " --batch 1");
   REQUIRE(r.code == 1);
-  REQUIRE(r.err.find("bad.jsonl:3: not valid JSON") != std::string::npos);
+  REQUIRE(r.err.find("bad.jsonl:3: not valid JSON at byte 31: ") != std::string::npos);
   REQUIRE(r.err.rfind("verity: ", 0) == 0);
   REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // one line
+  // Text that is not UTF-8 (JSON must be): the line, the byte and why.
+  {
+    std::ofstream f(dir.Sub("latin1.jsonl"));
+    f << R"({"id": "l1", "vector": [1, 2, 3, 4], "text": "caf)" << '\xE9' << R"("})" << "\n";
+  }
+  r = Cli(dir, addr, "import docs " + dir.Sub("latin1.jsonl"));
+  REQUIRE(r.code == 1);
+  INFO(r.err);
+  REQUIRE(r.err.find("latin1.jsonl:1: not valid JSON at byte ") != std::string::npos);
+  REQUIRE(r.err.find("ill-formed UTF-8 byte") != std::string::npos);
+  REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   // A record the server refuses is reported with its line too.
   {
     std::ofstream f(dir.Sub("dim.jsonl"));
