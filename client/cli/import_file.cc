@@ -12,16 +12,19 @@ using Json = nlohmann::json;
 namespace {
 
 // Why `line` does not parse, from the JSON parser: "not valid JSON at byte
-// 17: invalid string: ill-formed UTF-8 byte" (JSON text must be UTF-8).
+// 17: invalid string: ill-formed UTF-8 byte" (JSON text must be UTF-8). The
+// parser's text is "[json.exception...] parse error at ...: syntax error
+// ... - WHY; last read: '...'", where the part read echoes the line.
 std::string WhyNotJson(const std::string& line) {
   try {
     const Json unused = Json::parse(line);  // throws: the parse fails
   } catch (const Json::parse_error& e) {
-    std::string what =
-        e.what();  // "[json.exception.parse_error.101] parse error at ...: syntax error ... - WHY; last read: ..."
-    if (const size_t dash = what.rfind(" - "); dash != std::string::npos) what.erase(0, dash + 3);
+    std::string what = e.what();
     if (const size_t last = what.find("; last read"); last != std::string::npos) what.resize(last);
+    if (const size_t dash = what.find(" - "); dash != std::string::npos) what.erase(0, dash + 3);
     return "not valid JSON at byte " + std::to_string(e.byte) + ": " + what;
+  } catch (const Json::exception& e) {  // e.g. a number out of range (1e999)
+    return std::string("not valid JSON: ") + e.what();
   }
   return "not valid JSON";
 }

@@ -166,12 +166,16 @@ Status Client::DropCollection(const std::string& name) {
 Result<std::vector<VersionInfo>> Client::ListVersions(const std::string& collection) {
   v1::ListVersionsRequest request;
   request.set_collection(collection);
+  request.set_limit(1000);
   std::vector<VersionInfo> out;
   for (;;) {  // every page
     v1::ListVersionsResponse response;
     VERITY_RPC_(collections, ListVersions, request, response);
     for (const auto& v : response.versions()) out.push_back(FromProto(v));
     if (response.next_start_at() == 0) return out;
+    if (response.next_start_at() <= request.start_at()) {
+      return Status::Internal("ListVersions: the server's next page does not move forward");
+    }
     request.set_start_at(response.next_start_at());
   }
 }
@@ -550,7 +554,7 @@ Result<std::vector<PromptVersion>> Client::ListPromptVersions(const std::string&
   VERITY_RETURN_IF_ERROR(init_status_);
   v1::ListPromptVersionsRequest request;
   request.set_name(name);
-  request.set_limit(100);  // the server's default page
+  request.set_limit(100);
   std::vector<PromptVersion> out;
   for (;;) {  // every page
     v1::ListPromptVersionsResponse response;
@@ -567,6 +571,9 @@ Result<std::vector<PromptVersion>> Client::ListPromptVersions(const std::string&
     VERITY_RETURN_IF_ERROR(status);
     for (const auto& p : response.versions()) out.push_back(wire::FromProto(p));
     if (response.next_start_at() == 0) return out;
+    if (response.next_start_at() <= request.start_at()) {
+      return Status::Internal("ListPromptVersions: the server's next page does not move forward");
+    }
     request.set_start_at(response.next_start_at());
   }
 }

@@ -109,6 +109,7 @@ Status Database::CacheStore(const CacheStoreRequest& request) {
 
 Result<CacheLookupResult> Database::CacheLookup(const CacheLookupRequest& request) {
   VERITY_CHECK_OPEN_();
+  CallCounter running(impl_->calls_running);
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(request.collection));
   VERITY_RETURN_IF_ERROR(ValidateVector(request.vector, c->config.dimension, "vector"));
   if (!(request.min_similarity >= 0 && request.min_similarity <= 1)) {

@@ -270,7 +270,10 @@ Status Database::Impl::AppendLog(LogAppend& append) {
     if (w.durable_seq < seq && w.sync_failed.ok()) {
       LogWaiter waiter;
       waiter.seq = seq;
-      w.waiters.push_back(&waiter);  // seqs are taken under `mu`, so in order
+      // Not in seq order (a spinning appender queues after later ones). The
+      // syncer removes the waiter in the same critical section that makes
+      // this condition true, so it is gone from `waiters` when this returns.
+      w.waiters.push_back(&waiter);
       waiter.cv.wait(lock, [&] { return w.durable_seq >= seq || !w.sync_failed.ok(); });
     }
   }
@@ -336,12 +339,13 @@ void Database::Impl::RunLogSyncer() {
     } else {
       w.sync_failed = synced;
     }
-    // Wake the waiters this group covered (all of them after a failure).
-    // Under `mu`: a waiter's condition variable lives on its stack.
-    while (!w.waiters.empty() && (!synced.ok() || w.waiters.front()->seq <= target)) {
-      w.waiters.front()->cv.notify_one();
-      w.waiters.pop_front();
-    }
+    // Wake and remove every waiter this group covered (all of them after a
+    // failure). Under `mu`: a waiter's condition variable lives on its stack.
+    std::erase_if(w.waiters, [&](LogWaiter* waiter) {
+      if (synced.ok() && waiter->seq > target) return false;
+      waiter->cv.notify_one();
+      return true;
+    });
     // Stay awake briefly for the next group rather than sleep at once.
     if (w.next_seq - 1 == w.durable_seq && !w.stop) {
       lock.unlock();
@@ -501,6 +505,7 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
 
 Result<LogRecord> Database::RecordAnswer(const AnswerRequest& request) {
   VERITY_CHECK_WRITABLE_();
+  CallCounter running(impl_->calls_running);
   if (request.answer.empty()) return Status::InvalidArgument("answer: must not be empty");
   if (request.answer.size() > kMaxAnswerBytes) {
     return Status::InvalidArgument("answer: " + std::to_string(request.answer.size()) + " bytes; the limit is " +
@@ -1028,6 +1033,7 @@ Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& requ
   double sum = 0;
   uint64_t below = 0;
   for (;;) {
+    VERITY_RETURN_IF_ERROR(check.Step());  // a page may scan many records and hold no retrieval
     VERITY_ASSIGN_OR_RETURN(LogPage page, ListLog(query));
     for (const auto& record : page.records) {
       if (record.kind == LogKind::kAnswer) continue;

@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -121,9 +120,10 @@ struct Database::Impl {
   struct LogWriter {
     std::mutex mu;
     std::condition_variable sync_cv;  // a record to write, or stop
-    // Appenders asleep, in seq order. The syncer removes and wakes every
-    // one whose record it made durable, and all of them when a write fails.
-    std::deque<LogWaiter*> waiters;                 // GUARDED_BY(mu)
+    // Appenders asleep (at most one per calling thread). The syncer removes
+    // and wakes every one whose record it made durable, and all of them
+    // when a write fails.
+    std::vector<LogWaiter*> waiters;                // GUARDED_BY(mu)
     std::atomic<bool> appender_spinning{false};     // an appender spins (at most one)
     uint64_t next_seq = 1;                          // GUARDED_BY(mu)
     std::string last_hash = std::string(32, '\0');  // GUARDED_BY(mu): hash of next_seq - 1
@@ -151,8 +151,9 @@ struct Database::Impl {
   void RunLogSyncer();
   void StopLogSyncer();  // syncs what was written, then joins
   mutable LogWriter log_writer;
-  // Searches and retrievals running now, and appenders waiting for their
-  // record: a waiter spins (yielding) only while fewer calls want a CPU
+  // Searches, retrievals, answers and cache lookups running now, and
+  // appenders waiting for their record (each of which is also counted as
+  // running): a waiter spins (yielding) only while fewer calls want a CPU
   // than there are cores (SpinWorthwhile). Otherwise each yield hands the
   // CPU to a searcher and back, and 8 Retrieve threads on 2 cores made ~20
   // context switches per call.

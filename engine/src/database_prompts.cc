@@ -178,8 +178,8 @@ Result<PromptVersionPage> Database::ListPromptVersionsPage(const std::string& na
   VERITY_CHECK_OPEN_();
   VERITY_RETURN_IF_ERROR(ValidateName(name, "name"));
   if (limit > Limits::kMaxPromptVersionsPage) {
-    return Status::InvalidArgument("limit: " + std::to_string(limit) + " is outside 1.." +
-                                   std::to_string(Limits::kMaxPromptVersionsPage));
+    return Status::InvalidArgument("limit: " + std::to_string(limit) + " is over " +
+                                   std::to_string(Limits::kMaxPromptVersionsPage) + " (0 = every version)");
   }
   VERITY_ASSIGN_OR_RETURN(uint32_t latest, impl_->LatestPromptVersion(name));
   if (latest == 0) return Status::NotFound("prompt \"" + name + "\" does not exist");

@@ -353,8 +353,8 @@ Result<std::vector<VersionInfo>> Database::ListVersions(const std::string& colle
 Result<VersionPage> Database::ListVersionsPage(const std::string& collection, Version start_at, uint32_t limit) const {
   VERITY_CHECK_OPEN_();
   if (limit > Limits::kMaxVersionsPage) {
-    return Status::InvalidArgument("limit: " + std::to_string(limit) + " is outside 1.." +
-                                   std::to_string(Limits::kMaxVersionsPage));
+    return Status::InvalidArgument("limit: " + std::to_string(limit) + " is over " +
+                                   std::to_string(Limits::kMaxVersionsPage) + " (0 = every version)");
   }
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   Version head;

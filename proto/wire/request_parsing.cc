@@ -5,6 +5,7 @@
 #include <google/protobuf/unknown_field_set.h>
 #include <google/protobuf/wire_format_lite.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -78,7 +79,7 @@ std::optional<std::string> FirstFound(std::string_view message, int number, Fn f
 // One entry of a map field `map` (wire bytes `entry`, the index-th entry
 // sent; the key is its field 1, the value field 2). Named by its key when
 // the key is short readable text, as in records[0].metadata["lang"]; else by
-// its index.
+// its index (a key with quotes, backslashes or other than printable ASCII).
 std::optional<std::string> FindInMapEntry(const FieldDescriptor* map, std::string_view entry, const std::string& path,
                                           int index, int depth) {
   const FieldDescriptor* value_field = map->message_type()->map_value();
@@ -91,7 +92,10 @@ std::optional<std::string> FindInMapEntry(const FieldDescriptor* map, std::strin
     });
     if (key) {
       if (auto found = CheckUtf8(*key, path + label + ".key")) return found;
-      if (key->size() <= 64) label = "[\"" + *key + "\"]";
+      const bool plain = key->size() <= 64 && std::all_of(key->begin(), key->end(), [](char ch) {
+                           return ch >= 0x20 && ch < 0x7F && ch != '"' && ch != '\\';
+                         });
+      if (plain) label = "[\"" + *key + "\"]";
     }
   }
   return FirstFound(entry, 2, [&](std::string bytes) -> std::optional<std::string> {
@@ -186,6 +190,11 @@ grpc::Status ParseRequest(grpc::ByteBuffer* buffer, google::protobuf::MessageLit
 }
 
 grpc::Status ParseMessage(grpc::ByteBuffer* buffer, google::protobuf::MessageLite* message) {
+  // Another API's message in the same program: exactly gRPC's default.
+  const std::string type = message->GetTypeName();
+  if (type.rfind("verity.", 0) != 0 && type.rfind("grpc.health.", 0) != 0) {
+    return grpc::GenericDeserialize<grpc::ProtoBufferReader, grpc::protobuf::MessageLite>(buffer, message);
+  }
   if (auto error = Parse(buffer, message)) {
     return grpc::Status(IsRequest(*message) ? grpc::StatusCode::INVALID_ARGUMENT : grpc::StatusCode::INTERNAL, *error);
   }

@@ -42,7 +42,11 @@ grpc::Status ParseRequest(grpc::ByteBuffer* buffer, google::protobuf::MessageLit
 
 // ParseRequest for a message whose type names a request (its name ends in
 // "Request"); for any other, the same description with INTERNAL (a
-// response the client cannot parse is not the caller's bad argument).
+// response the client cannot parse is not the caller's bad argument). A
+// message of another API than verity.* and grpc.health.* is parsed exactly
+// as gRPC's default does: a program that links this library and has gRPC
+// services of its own gets the same behaviour for those whichever of the two
+// definitions of SerializationTraits<MessageLite> its linker keeps.
 grpc::Status ParseMessage(grpc::ByteBuffer* buffer, google::protobuf::MessageLite* message);
 
 // For the requests of callback-API handlers (SearchService): gRPC 1.51

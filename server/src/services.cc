@@ -94,6 +94,7 @@ const char* ShrinkHint(const std::string& method) {
   if (method == "Retrieve") return "ask for fewer chunks (k): the response holds each chunk's text and the context";
   if (method == "AuditCollection") return "narrow the time range or lower max_retrievals";
   if (method == "ListPromptVersions") return "ask for fewer versions a page (limit): each carries its template";
+  if (method == "ListVersions") return "ask for a page at a time (limit)";
   return "raise --max-message-bytes, and the client's receive limit, to read it";
 }
 
@@ -230,8 +231,9 @@ grpc::Status CollectionServiceImpl::DropCollection(grpc::ServerContext* ctx, con
 grpc::Status CollectionServiceImpl::ListVersions(grpc::ServerContext* ctx, const v1::ListVersionsRequest* req,
                                                  v1::ListVersionsResponse* resp) {
   return Serve(ctx, "ListVersions", deps_, resp, [&](auto) -> Status {
-    const uint32_t limit = req->limit() == 0 ? 1000 : req->limit();  // the engine refuses one over its limit
-    VERITY_ASSIGN_OR_RETURN(VersionPage page, db_->ListVersionsPage(req->collection(), req->start_at(), limit));
+    // limit 0: every version (as before pages existed; a response over
+    // --max-message-bytes is refused, saying to page).
+    VERITY_ASSIGN_OR_RETURN(VersionPage page, db_->ListVersionsPage(req->collection(), req->start_at(), req->limit()));
     for (const auto& v : page.versions) ToProto(v, resp->add_versions());
     resp->set_next_start_at(page.next_start_at);
     return Status::Ok();
@@ -795,8 +797,9 @@ grpc::Status PromptServiceImpl::ListPrompts(grpc::ServerContext* ctx, const v1::
 grpc::Status PromptServiceImpl::ListPromptVersions(grpc::ServerContext* ctx, const v1::ListPromptVersionsRequest* req,
                                                    v1::ListPromptVersionsResponse* resp) {
   return Serve(ctx, "ListPromptVersions", deps_, resp, [&](auto) -> Status {
-    const uint32_t limit = req->limit() == 0 ? 100 : req->limit();  // the engine refuses one over its limit
-    VERITY_ASSIGN_OR_RETURN(PromptVersionPage page, db_->ListPromptVersionsPage(req->name(), req->start_at(), limit));
+    // limit 0: every version (as before pages existed).
+    VERITY_ASSIGN_OR_RETURN(PromptVersionPage page,
+                            db_->ListPromptVersionsPage(req->name(), req->start_at(), req->limit()));
     for (const auto& p : page.versions) wire::ToProto(p, resp->add_versions());
     resp->set_next_start_at(page.next_start_at);
     return Status::Ok();

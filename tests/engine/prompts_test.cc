@@ -239,6 +239,6 @@ TEST_CASE("prompt versions list in pages, oldest first", "[engine][prompts]") {
   // Bad input.
   const Status over = d.ListPromptVersionsPage("p", 0, Limits::kMaxPromptVersionsPage + 1).status();
   CHECK(over.code() == StatusCode::kInvalidArgument);
-  CHECK(over.message() == "limit: 1001 is outside 1..1000");
+  CHECK(over.message() == "limit: 1001 is over 1000 (0 = every version)");
   CHECK(d.ListPromptVersionsPage("nope", 0, 3).status().code() == StatusCode::kNotFound);
 }

@@ -112,6 +112,16 @@ TEST_CASE("the verity CLI: create, import, search with a filter, --json", "[serv
   REQUIRE(r.err.find("latin1.jsonl:1: not valid JSON at byte ") != std::string::npos);
   REQUIRE(r.err.find("ill-formed UTF-8 byte") != std::string::npos);
   REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  // A number JSON can write but a double cannot hold.
+  {
+    std::ofstream f(dir.Sub("huge.jsonl"));
+    f << R"({"id": "h1", "vector": [1e999, 2, 3, 4]})" << "\n";
+  }
+  r = Cli(dir, addr, "import docs " + dir.Sub("huge.jsonl"));
+  REQUIRE(r.code == 1);
+  INFO(r.err);
+  REQUIRE(r.err.find("huge.jsonl:1: not valid JSON: ") != std::string::npos);
+  REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   // A record the server refuses is reported with its line too.
   {
     std::ofstream f(dir.Sub("dim.jsonl"));

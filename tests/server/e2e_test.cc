@@ -244,7 +244,7 @@ TEST_CASE("every RPC: success path, bad input with its exact code, and the serve
   versions.set_start_at(0);
   versions.set_limit(10001);
   ExpectError(CALL(s.collections, ListVersions, versions, &versions_resp), grpc::StatusCode::INVALID_ARGUMENT,
-              "limit: 10001 is outside 1..10000");
+              "limit: 10001 is over 10000 (0 = every version)");
 
   // Reads at an old version still see the deleted record.
   get.set_id("a");

@@ -269,7 +269,7 @@ TEST_CASE("prompt versions page over the wire, and the client reads every page u
   CHECK(page.next_start_at() == 0);
   status = list(0, 1001, &page);
   CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-  CHECK(status.error_message() == "limit: 1001 is outside 1..1000");
+  CHECK(status.error_message() == "limit: 1001 is over 1000 (0 = every version)");
 
   // The client asks for smaller pages until one fits, and reads them all.
   auto all = client.ListPromptVersions("big");

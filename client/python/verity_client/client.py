@@ -215,12 +215,15 @@ class Client:
         upserted, deleted. Fetched a page (1000 versions) per call. Raises
         VerityError NOT_FOUND."""
         out = []
-        request = collections_pb2.ListVersionsRequest(collection=name)
+        request = collections_pb2.ListVersionsRequest(collection=name, limit=1000)
         while True:
             resp = self._call("CollectionService.ListVersions", self._collections.ListVersions, request)
             out.extend(_convert.version_from_proto(v) for v in resp.versions)
             if resp.next_start_at == 0:
                 return out
+            if resp.next_start_at <= request.start_at:
+                raise VerityError("INTERNAL", "ListVersions: the server's next page does not move forward",
+                                  "CollectionService.ListVersions")
             request.start_at = resp.next_start_at
 
     # ----- records ------------------------------------------------------------
@@ -591,6 +594,9 @@ class Client:
             out.extend(_convert.prompt_from_proto(p) for p in resp.versions)
             if resp.next_start_at == 0:
                 return out
+            if resp.next_start_at <= request.start_at:
+                raise VerityError("INTERNAL", "ListPromptVersions: the server's next page does not move forward",
+                                  "PromptService.ListPromptVersions")
             request.start_at = resp.next_start_at
 
     def set_prompt_label(self, name, label, version, actor=None):

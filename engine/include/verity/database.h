@@ -226,7 +226,8 @@ class Database {
   // collected); InvalidArgument (threshold).
   Result<AuditResult> Audit(const AuditRequest& request) const;
   // Audits every answered retrieval and every cache hit of a collection in
-  // a time range. `keep_going` (optional) is asked before each retrieval;
+  // a time range. `keep_going` (optional) is asked before each page of the
+  // log it reads and before each retrieval;
   // an error from it stops the batch and is returned.
   Result<BatchAuditResult> AuditCollection(const BatchAuditRequest& request,
                                            const std::function<Status()>& keep_going = nullptr) const;
