@@ -561,10 +561,12 @@ Result<std::vector<PromptVersion>> Client::ListPromptVersions(const std::string&
     grpc::ClientContext ctx;
     PrepareCall(&ctx, options_.timeout);
     const Status status = FromGrpc(stubs_->prompts->ListPromptVersions(&ctx, request, &response));
-    // Large templates: a page over the message limit (the server's or this
-    // client's) is asked for again at half the size.
-    if (status.code() == StatusCode::kResourceExhausted && request.limit() > 1 &&
-        status.message().find("server busy") == std::string::npos) {
+    // Large templates: a page over the message limit (the server's
+    // refusal names --max-message-bytes; gRPC's own, on either side, says
+    // "larger than max") is asked for again at half the size.
+    const bool too_large = status.message().find("--max-message-bytes") != std::string::npos ||
+                           status.message().find("larger than max") != std::string::npos;
+    if (status.code() == StatusCode::kResourceExhausted && too_large && request.limit() > 1) {
       request.set_limit(request.limit() / 2);
       continue;
     }

@@ -587,7 +587,8 @@ class Client:
             try:
                 resp = self._call("PromptService.ListPromptVersions", self._prompts.ListPromptVersions, request)
             except VerityError as e:
-                if e.code == "RESOURCE_EXHAUSTED" and request.limit > 1 and "server busy" not in e.message:
+                too_large = "--max-message-bytes" in e.message or "larger than max" in e.message
+                if e.code == "RESOURCE_EXHAUSTED" and too_large and request.limit > 1:
                     request.limit //= 2
                     continue
                 raise
