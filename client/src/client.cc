@@ -81,6 +81,32 @@ Result<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(const Clien
   return grpc::SslCredentials(tls);
 }
 
+// Reads every page of a paged list call (start_at, limit, next_start_at):
+// `call(request, &response)` makes one call, `take(response)` keeps its
+// items. A page refused for its size (verityd's refusal names
+// --max-message-bytes; gRPC's own, on either side, says "larger than max")
+// is asked for again at half the size.
+template <typename Response, typename Request, typename Call, typename Take>
+Status ReadEveryPage(const std::string& method, Request request, Call call, Take take) {
+  for (;;) {
+    Response response;
+    const Status status = call(request, &response);
+    const bool too_large = status.message().find("--max-message-bytes") != std::string::npos ||
+                           status.message().find("larger than max") != std::string::npos;
+    if (status.code() == StatusCode::kResourceExhausted && too_large && request.limit() > 1) {
+      request.set_limit(request.limit() / 2);
+      continue;
+    }
+    VERITY_RETURN_IF_ERROR(status);
+    take(response);
+    if (response.next_start_at() == 0) return Status::Ok();
+    if (response.next_start_at() <= request.start_at()) {
+      return Status::Internal(method + ": the server's next page does not move forward");
+    }
+    request.set_start_at(response.next_start_at());
+  }
+}
+
 }  // namespace
 
 void Client::PrepareCall(grpc::ClientContext* ctx, std::chrono::milliseconds timeout) const {
@@ -164,20 +190,22 @@ Status Client::DropCollection(const std::string& name) {
 }
 
 Result<std::vector<VersionInfo>> Client::ListVersions(const std::string& collection) {
+  VERITY_RETURN_IF_ERROR(init_status_);
   v1::ListVersionsRequest request;
   request.set_collection(collection);
   request.set_limit(1000);
   std::vector<VersionInfo> out;
-  for (;;) {  // every page
-    v1::ListVersionsResponse response;
-    VERITY_RPC_(collections, ListVersions, request, response);
-    for (const auto& v : response.versions()) out.push_back(FromProto(v));
-    if (response.next_start_at() == 0) return out;
-    if (response.next_start_at() <= request.start_at()) {
-      return Status::Internal("ListVersions: the server's next page does not move forward");
-    }
-    request.set_start_at(response.next_start_at());
-  }
+  VERITY_RETURN_IF_ERROR(ReadEveryPage<v1::ListVersionsResponse>(
+      "ListVersions", request,
+      [&](const v1::ListVersionsRequest& page, v1::ListVersionsResponse* response) {
+        grpc::ClientContext ctx;
+        PrepareCall(&ctx, options_.timeout);
+        return FromGrpc(stubs_->collections->ListVersions(&ctx, page, response));
+      },
+      [&](const v1::ListVersionsResponse& response) {
+        for (const auto& v : response.versions()) out.push_back(FromProto(v));
+      }));
+  return out;
 }
 
 Result<WriteResult> Client::Upsert(const std::string& collection, const std::vector<Record>& records) {
@@ -554,30 +582,19 @@ Result<std::vector<PromptVersion>> Client::ListPromptVersions(const std::string&
   VERITY_RETURN_IF_ERROR(init_status_);
   v1::ListPromptVersionsRequest request;
   request.set_name(name);
-  request.set_limit(100);
+  request.set_limit(100);  // each version carries its template (up to 256 KiB)
   std::vector<PromptVersion> out;
-  for (;;) {  // every page
-    v1::ListPromptVersionsResponse response;
-    grpc::ClientContext ctx;
-    PrepareCall(&ctx, options_.timeout);
-    const Status status = FromGrpc(stubs_->prompts->ListPromptVersions(&ctx, request, &response));
-    // Large templates: a page over the message limit (the server's
-    // refusal names --max-message-bytes; gRPC's own, on either side, says
-    // "larger than max") is asked for again at half the size.
-    const bool too_large = status.message().find("--max-message-bytes") != std::string::npos ||
-                           status.message().find("larger than max") != std::string::npos;
-    if (status.code() == StatusCode::kResourceExhausted && too_large && request.limit() > 1) {
-      request.set_limit(request.limit() / 2);
-      continue;
-    }
-    VERITY_RETURN_IF_ERROR(status);
-    for (const auto& p : response.versions()) out.push_back(wire::FromProto(p));
-    if (response.next_start_at() == 0) return out;
-    if (response.next_start_at() <= request.start_at()) {
-      return Status::Internal("ListPromptVersions: the server's next page does not move forward");
-    }
-    request.set_start_at(response.next_start_at());
-  }
+  VERITY_RETURN_IF_ERROR(ReadEveryPage<v1::ListPromptVersionsResponse>(
+      "ListPromptVersions", request,
+      [&](const v1::ListPromptVersionsRequest& page, v1::ListPromptVersionsResponse* response) {
+        grpc::ClientContext ctx;
+        PrepareCall(&ctx, options_.timeout);
+        return FromGrpc(stubs_->prompts->ListPromptVersions(&ctx, page, response));
+      },
+      [&](const v1::ListPromptVersionsResponse& response) {
+        for (const auto& p : response.versions()) out.push_back(wire::FromProto(p));
+      }));
+  return out;
 }
 
 Result<PromptDiff> Client::DiffPrompt(const std::string& name, uint32_t from, uint32_t to) {

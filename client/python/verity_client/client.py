@@ -142,6 +142,27 @@ class Client:
         except grpc.RpcError as e:
             raise VerityError.from_rpc_error(e, method) from e
 
+    def _every_page(self, method, stub_method, request):
+        """Yields each page (response) of a paged list call (start_at, limit,
+        next_start_at). A page refused for its size (verityd's refusal names
+        --max-message-bytes; gRPC's own says "larger than max") is asked for
+        again at half the size."""
+        while True:
+            try:
+                resp = self._call(method, stub_method, request)
+            except VerityError as e:
+                too_large = "--max-message-bytes" in e.message or "larger than max" in e.message
+                if e.code == "RESOURCE_EXHAUSTED" and too_large and request.limit > 1:
+                    request.limit //= 2
+                    continue
+                raise
+            yield resp
+            if resp.next_start_at == 0:
+                return
+            if resp.next_start_at <= request.start_at:
+                raise VerityError("INTERNAL", f"{method}: the server's next page does not move forward", method)
+            request.start_at = resp.next_start_at
+
     # ----- health -------------------------------------------------------------
 
     def health(self, service=""):
@@ -214,17 +235,9 @@ class Client:
         (version 0 is its creation), as dicts: version, committed_at_us,
         upserted, deleted. Fetched a page (1000 versions) per call. Raises
         VerityError NOT_FOUND."""
-        out = []
         request = collections_pb2.ListVersionsRequest(collection=name, limit=1000)
-        while True:
-            resp = self._call("CollectionService.ListVersions", self._collections.ListVersions, request)
-            out.extend(_convert.version_from_proto(v) for v in resp.versions)
-            if resp.next_start_at == 0:
-                return out
-            if resp.next_start_at <= request.start_at:
-                raise VerityError("INTERNAL", "ListVersions: the server's next page does not move forward",
-                                  "CollectionService.ListVersions")
-            request.start_at = resp.next_start_at
+        pages = self._every_page("CollectionService.ListVersions", self._collections.ListVersions, request)
+        return [_convert.version_from_proto(v) for page in pages for v in page.versions]
 
     # ----- records ------------------------------------------------------------
 
@@ -581,24 +594,9 @@ class Client:
         ``get_prompt`` returns). Fetched a page (up to 100 versions) per
         call; a page whose templates exceed the message limit is asked for
         again at half the size. Raises VerityError NOT_FOUND."""
-        out = []
         request = prompts_pb2.ListPromptVersionsRequest(name=name, limit=100)
-        while True:
-            try:
-                resp = self._call("PromptService.ListPromptVersions", self._prompts.ListPromptVersions, request)
-            except VerityError as e:
-                too_large = "--max-message-bytes" in e.message or "larger than max" in e.message
-                if e.code == "RESOURCE_EXHAUSTED" and too_large and request.limit > 1:
-                    request.limit //= 2
-                    continue
-                raise
-            out.extend(_convert.prompt_from_proto(p) for p in resp.versions)
-            if resp.next_start_at == 0:
-                return out
-            if resp.next_start_at <= request.start_at:
-                raise VerityError("INTERNAL", "ListPromptVersions: the server's next page does not move forward",
-                                  "PromptService.ListPromptVersions")
-            request.start_at = resp.next_start_at
+        pages = self._every_page("PromptService.ListPromptVersions", self._prompts.ListPromptVersions, request)
+        return [_convert.prompt_from_proto(p) for page in pages for p in page.versions]
 
     def set_prompt_label(self, name, label, version, actor=None):
         """Points ``label`` at ``version`` (a rollback is moving "production"
