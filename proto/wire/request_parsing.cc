@@ -190,9 +190,11 @@ grpc::Status ParseRequest(grpc::ByteBuffer* buffer, google::protobuf::MessageLit
 grpc::Status ParseMessage(grpc::ByteBuffer* buffer, google::protobuf::MessageLite* message) {
   // Another API's message in the same program: exactly gRPC's default.
   const std::string type = message->GetTypeName();
-  if (type.rfind("verity.", 0) != 0 && type.rfind("grpc.health.", 0) != 0) {
+  const bool ours = type.rfind("verity.", 0) == 0;
+  if (!ours && type.rfind("grpc.health.", 0) != 0) {
     return grpc::GenericDeserialize<grpc::ProtoBufferReader, grpc::protobuf::MessageLite>(buffer, message);
   }
+  if (ours && IsRequest(*message)) return ParseKeepingError(buffer, message);
   if (auto error = Parse(buffer, message)) {
     return grpc::Status(IsRequest(*message) ? grpc::StatusCode::INVALID_ARGUMENT : grpc::StatusCode::INTERNAL, *error);
   }

@@ -8,6 +8,16 @@
 //   fields must be UTF-8
 // and bytes that are no protobuf message at all are named as such.
 //
+// A verity.v1 request that does not parse reaches its handler empty, carrying
+// that error (ParseKeepingError), and the handler answers it like any bad
+// argument: verityd's Serve checks RequestParseError first, after the
+// caller's key, so the refusal is counted in the metrics under its method
+// and logged with its peer like every other. (gRPC 1.51 would otherwise
+// refuse it before any handler runs: unseen by metrics and logs, and for the
+// callback API as UNIMPLEMENTED with no message.) A service that handles
+// verity.v1 requests without Serve must check RequestParseError itself.
+// The health check's requests are refused by gRPC with the same message.
+//
 // The generated *.grpc.pb.h include this header (protoc's
 // additional_header_includes, proto/CMakeLists.txt), so every request type's
 // SerializationTraits below is declared before gRPC's code uses it. In gRPC
@@ -40,22 +50,24 @@ namespace verity::wire {
 // the bytes are not a well-formed `message` type. Clears `buffer`.
 grpc::Status ParseRequest(grpc::ByteBuffer* buffer, google::protobuf::MessageLite* message);
 
-// ParseRequest for a message whose type names a request (its name ends in
-// "Request"); for any other, the same description with INTERNAL (a
+// The parse for MessageLite's traits: ParseKeepingError for a verity.*
+// message whose type names a request (its name ends in "Request");
+// ParseRequest for grpc.health.* requests; for any other verity.* or
+// grpc.health.* message, ParseRequest's description with INTERNAL (a
 // response the client cannot parse is not the caller's bad argument). A
-// message of another API than verity.* and grpc.health.* is parsed exactly
-// as gRPC's default does: a program that links this library and has gRPC
-// services of its own gets the same behaviour for those whichever of the two
-// definitions of SerializationTraits<MessageLite> its linker keeps.
+// message of another API is parsed exactly as gRPC's default does: a program
+// that links this library and has gRPC services of its own gets the same
+// behaviour for those whichever of the two definitions of
+// SerializationTraits<MessageLite> its linker keeps.
 grpc::Status ParseMessage(grpc::ByteBuffer* buffer, google::protobuf::MessageLite* message);
 
-// For the requests of callback-API handlers (SearchService): gRPC 1.51
-// answers a callback unary call whose request failed to parse with
-// UNIMPLEMENTED and no message, and a failed read ends a stream without a
-// status the caller can see. So a request that does not parse is kept as
-// an empty `message` (a full Message) carrying the error, and this returns
-// OK; the handler must check RequestParseError first and answer the error
-// as it would any bad argument.
+// For verity.v1 requests: a request that does not parse is kept as an
+// empty `message` (a full Message) carrying ParseRequest's error, and this
+// returns OK; the handler must check RequestParseError first and answer the
+// error as it would any bad argument. (So the refusal passes through the
+// handler's metrics and log lines; and gRPC 1.51 answers a callback unary
+// call whose request failed to parse with UNIMPLEMENTED and no message, and
+// a failed read ends a stream without a status the caller can see.)
 grpc::Status ParseKeepingError(grpc::ByteBuffer* buffer, google::protobuf::MessageLite* message);
 
 // The error ParseKeepingError kept in `message`; empty when it parsed.
@@ -73,23 +85,20 @@ std::string RequestParseError(const google::protobuf::Message& message);
     }                                                                                                              \
     static Status Deserialize(ByteBuffer* buffer, grpc::protobuf::MessageLite* msg) { return Parse(buffer, msg); } \
   };
-#define VERITY_REQUEST(Type) VERITY_REQUEST_PARSED_BY(Type, ::verity::wire::ParseRequest)
+#define VERITY_REQUEST(Type) VERITY_REQUEST_PARSED_BY(Type, ::verity::wire::ParseKeepingError)
 
 namespace grpc {
 
 // gRPC's synchronous handlers and its client stubs parse every message
-// through the traits of the base type: requests get ParseRequest's errors
-// there too, and a response a client cannot parse gets INTERNAL with the
-// same description.
+// through the traits of the base type: requests are kept with their error
+// there too (ParseMessage), and a response a client cannot parse gets
+// INTERNAL with the same description.
 VERITY_REQUEST_PARSED_BY(::grpc::protobuf::MessageLite, ::verity::wire::ParseMessage)
 // The callback handlers and streams parse through each request type's own.
-VERITY_REQUEST(::grpc::health::v1::HealthCheckRequest)
-// SearchService's handlers check RequestParseError (SearchRequest is also
-// SearchStream's).
-VERITY_REQUEST_PARSED_BY(::verity::v1::SearchRequest, ::verity::wire::ParseKeepingError)
-VERITY_REQUEST_PARSED_BY(::verity::v1::BatchSearchRequest, ::verity::wire::ParseKeepingError)
+VERITY_REQUEST_PARSED_BY(::grpc::health::v1::HealthCheckRequest, ::verity::wire::ParseRequest)
 VERITY_REQUEST(::verity::v1::AuditCollectionRequest)
 VERITY_REQUEST(::verity::v1::AuditRequest)
+VERITY_REQUEST(::verity::v1::BatchSearchRequest)
 VERITY_REQUEST(::verity::v1::CacheLookupRequest)
 VERITY_REQUEST(::verity::v1::CacheStoreRequest)
 VERITY_REQUEST(::verity::v1::ClearCacheRequest)
@@ -124,6 +133,7 @@ VERITY_REQUEST(::verity::v1::ReplayRequest)
 VERITY_REQUEST(::verity::v1::RestoreRequest)
 VERITY_REQUEST(::verity::v1::RetrieveRequest)
 VERITY_REQUEST(::verity::v1::ScrollRequest)
+VERITY_REQUEST(::verity::v1::SearchRequest)
 VERITY_REQUEST(::verity::v1::SetPromptLabelRequest)
 VERITY_REQUEST(::verity::v1::SetRetentionRequest)
 VERITY_REQUEST(::verity::v1::UpsertRequest)

@@ -111,15 +111,35 @@ Status CheckResponseSize(const google::protobuf::MessageLite* response, const ch
                                    std::to_string(options.max_message_bytes) + "; " + ShrinkHint(method));
 }
 
-// One call up to its status: who may make it (Authorize), the deadline check,
-// the body, then logging of refusals, errors and slow requests.
+// The log line of a call that did not succeed: "error" for the server's own
+// failures, "info" for the caller's.
+void LogFailure(grpc::ServerContextBase* ctx, const char* method, const Status& status, const std::string& caller) {
+  const bool server_side = status.code() == StatusCode::kInternal || status.code() == StatusCode::kDataLoss ||
+                           status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kUnknown;
+  Log(server_side ? "error" : "info", "request_failed",
+      {{"method", method},
+       {"code", StatusCodeName(status.code())},
+       {"message", status.message()},
+       {"peer", ctx->peer()},
+       {"caller", caller}});
+}
+
+// One call up to its status: who may make it (Authorize), whether its request
+// parsed (wire/request_parsing.h), the call limit and deadline, the body,
+// then logging of refusals, errors and slow requests.
 template <typename Body>
 Status RunCall(grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps,
-               const google::protobuf::MessageLite* response, Clock::time_point start, Body&& body) {
+               const google::protobuf::Message& request, const google::protobuf::MessageLite* response,
+               Clock::time_point start, Body&& body) {
   const ServerOptions& options = *deps.options;
   std::string caller;
   Status status = Authorize(ctx, method, deps, &caller);
   if (!status.ok()) return status;
+  if (std::string error = wire::RequestParseError(request); !error.empty()) {
+    status = Status::InvalidArgument(std::move(error));
+    LogFailure(ctx, method, status, caller);
+    return status;
+  }
   if (!deps.limiter->TryAcquire()) {
     if (const uint64_t n = deps.limiter->refusals().CountAndTakeIfDue(); n > 0) {
       Log("warn", "overloaded", {{"refused", std::to_string(n)}, {"max_concurrent_calls", std::to_string(deps.limiter->max())}});
@@ -136,13 +156,7 @@ Status RunCall(grpc::ServerContextBase* ctx, const char* method, const ServiceDe
   if (status.ok()) status = body(deadline);
   if (status.ok()) status = CheckResponseSize(response, method, options);
   const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-  if (!status.ok()) {
-    const bool server_side = status.code() == StatusCode::kInternal || status.code() == StatusCode::kDataLoss ||
-                             status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kUnknown;
-    Log(server_side ? "error" : "info", "request_failed",
-        {{"method", method}, {"code", StatusCodeName(status.code())}, {"message", status.message()},
-         {"peer", ctx->peer()}, {"caller", caller}});
-  }
+  if (!status.ok()) LogFailure(ctx, method, status, caller);
   if (elapsed_ms >= options.slow_request_ms) {
     Log("warn", "slow_request", {{"method", method}, {"ms", std::to_string(elapsed_ms)}, {"caller", caller}});
   }
@@ -150,14 +164,16 @@ Status RunCall(grpc::ServerContextBase* ctx, const char* method, const ServiceDe
 }
 
 // Runs one call (RunCall), counts it in the metrics, refused or served, and
-// maps its status: the one place both happen. `response` (null for calls
-// without one, and for Export / Import's progress streams) is checked
-// against --max-message-bytes.
+// maps its status: the one place both happen. `request` is the call's (for
+// Import, its first message); `response` (null for calls without one, and
+// for Export / Import's progress streams) is checked against
+// --max-message-bytes.
 template <typename Body>
 grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps,
-                   const google::protobuf::MessageLite* response, Body&& body) {
+                   const google::protobuf::Message& request, const google::protobuf::MessageLite* response,
+                   Body&& body) {
   const auto start = Clock::now();
-  const Status status = RunCall(ctx, method, deps, response, start, std::forward<Body>(body));
+  const Status status = RunCall(ctx, method, deps, request, response, start, std::forward<Body>(body));
   deps.metrics->RecordCall(method, status.code(), Clock::now() - start);
   return ToGrpc(status);
 }
@@ -186,7 +202,7 @@ uint64_t LogThrottle::CountAndTakeIfDue() {
 
 grpc::Status CollectionServiceImpl::CreateCollection(grpc::ServerContext* ctx, const v1::CreateCollectionRequest* req,
                                                      v1::CreateCollectionResponse* resp) {
-  return Serve(ctx, "CreateCollection", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "CreateCollection", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(CollectionConfig config, FromProto(req->config()));
     if (config.dimension > options_->max_dimension) {
       return Status::InvalidArgument("config.dimension: " + std::to_string(config.dimension) +
@@ -207,16 +223,16 @@ grpc::Status CollectionServiceImpl::CreateCollection(grpc::ServerContext* ctx, c
 
 grpc::Status CollectionServiceImpl::GetCollection(grpc::ServerContext* ctx, const v1::GetCollectionRequest* req,
                                                   v1::GetCollectionResponse* resp) {
-  return Serve(ctx, "GetCollection", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "GetCollection", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(CollectionInfo info, db_->GetCollection(req->name()));
     ToProto(info, resp->mutable_collection());
     return Status::Ok();
   });
 }
 
-grpc::Status CollectionServiceImpl::ListCollections(grpc::ServerContext* ctx, const v1::ListCollectionsRequest*,
+grpc::Status CollectionServiceImpl::ListCollections(grpc::ServerContext* ctx, const v1::ListCollectionsRequest* req,
                                                     v1::ListCollectionsResponse* resp) {
-  return Serve(ctx, "ListCollections", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "ListCollections", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto all, db_->ListCollections());
     for (const auto& info : all) ToProto(info, resp->add_collections());
     return Status::Ok();
@@ -225,12 +241,13 @@ grpc::Status CollectionServiceImpl::ListCollections(grpc::ServerContext* ctx, co
 
 grpc::Status CollectionServiceImpl::DropCollection(grpc::ServerContext* ctx, const v1::DropCollectionRequest* req,
                                                    v1::DropCollectionResponse*) {
-  return Serve(ctx, "DropCollection", deps_, nullptr, [&](auto) -> Status { return db_->DropCollection(req->name()); });
+  return Serve(ctx, "DropCollection", deps_, *req, nullptr,
+               [&](auto) -> Status { return db_->DropCollection(req->name()); });
 }
 
 grpc::Status CollectionServiceImpl::ListVersions(grpc::ServerContext* ctx, const v1::ListVersionsRequest* req,
                                                  v1::ListVersionsResponse* resp) {
-  return Serve(ctx, "ListVersions", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "ListVersions", deps_, *req, resp, [&](auto) -> Status {
     // limit 0: every version (as before pages existed; a response over
     // --max-message-bytes is refused, saying to page).
     VERITY_ASSIGN_OR_RETURN(VersionPage page, db_->ListVersionsPage(req->collection(), req->start_at(), req->limit()));
@@ -243,7 +260,7 @@ grpc::Status CollectionServiceImpl::ListVersions(grpc::ServerContext* ctx, const
 // ----- RecordService ----------------------------------------------------------
 
 grpc::Status RecordServiceImpl::Upsert(grpc::ServerContext* ctx, const v1::UpsertRequest* req, v1::WriteResponse* resp) {
-  return Serve(ctx, "Upsert", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "Upsert", deps_, *req, resp, [&](auto) -> Status {
     VERITY_RETURN_IF_ERROR(CheckBatch(static_cast<size_t>(req->records_size()), *options_, "records"));
     std::vector<Record> records;
     records.reserve(static_cast<size_t>(req->records_size()));
@@ -259,7 +276,7 @@ grpc::Status RecordServiceImpl::Upsert(grpc::ServerContext* ctx, const v1::Upser
 }
 
 grpc::Status RecordServiceImpl::Delete(grpc::ServerContext* ctx, const v1::DeleteRequest* req, v1::WriteResponse* resp) {
-  return Serve(ctx, "Delete", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "Delete", deps_, *req, resp, [&](auto) -> Status {
     VERITY_RETURN_IF_ERROR(CheckBatch(static_cast<size_t>(req->ids_size()), *options_, "ids"));
     std::vector<std::string> ids(req->ids().begin(), req->ids().end());
     VERITY_ASSIGN_OR_RETURN(WriteResult w, db_->Delete(req->collection(), ids));
@@ -270,7 +287,7 @@ grpc::Status RecordServiceImpl::Delete(grpc::ServerContext* ctx, const v1::Delet
 }
 
 grpc::Status RecordServiceImpl::Get(grpc::ServerContext* ctx, const v1::GetRequest* req, v1::GetResponse* resp) {
-  return Serve(ctx, "Get", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "Get", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
     VERITY_ASSIGN_OR_RETURN(StoredRecord r, db_->Get(req->collection(), req->id(), at));
     ToProto(r, resp->mutable_record());
@@ -279,7 +296,7 @@ grpc::Status RecordServiceImpl::Get(grpc::ServerContext* ctx, const v1::GetReque
 }
 
 grpc::Status RecordServiceImpl::Scroll(grpc::ServerContext* ctx, const v1::ScrollRequest* req, v1::ScrollResponse* resp) {
-  return Serve(ctx, "Scroll", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "Scroll", deps_, *req, resp, [&](auto) -> Status {
     ScrollRequest request;
     VERITY_ASSIGN_OR_RETURN(request.at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
     request.start_after = req->start_after();
@@ -295,7 +312,7 @@ grpc::Status RecordServiceImpl::Scroll(grpc::ServerContext* ctx, const v1::Scrol
 }
 
 grpc::Status RecordServiceImpl::Count(grpc::ServerContext* ctx, const v1::CountRequest* req, v1::CountResponse* resp) {
-  return Serve(ctx, "Count", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "Count", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(std::optional<Filter> filter, ParseFilterField(req->filter(), "filter"));
     VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
     VERITY_ASSIGN_OR_RETURN(uint64_t count, db_->Count(req->collection(), at, filter ? &*filter : nullptr));
@@ -307,11 +324,6 @@ grpc::Status RecordServiceImpl::Count(grpc::ServerContext* ctx, const v1::CountR
 // ----- SearchService ----------------------------------------------------------
 
 Status SearchServiceImpl::SearchOne(const v1::SearchRequest& req, v1::SearchResponse* resp) const {
-  // A request that did not parse reaches here empty, with why (so that the
-  // caller hears why, and a stream goes on): wire/request_parsing.h.
-  if (std::string error = wire::RequestParseError(req); !error.empty()) {
-    return Status::InvalidArgument(std::move(error));
-  }
   VERITY_ASSIGN_OR_RETURN(SearchRequest request,
                           SearchFromProto(db_, req.collection(), req.query(), "query", *options_));
   auto result = db_->Search(req.collection(), request);
@@ -326,7 +338,7 @@ Status SearchServiceImpl::SearchOne(const v1::SearchRequest& req, v1::SearchResp
 grpc::ServerUnaryReactor* SearchServiceImpl::Search(grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
                                                      v1::SearchResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(Serve(ctx, "Search", deps_, resp, [&](auto) -> Status { return SearchOne(*req, resp); }));
+  reactor->Finish(Serve(ctx, "Search", deps_, *req, resp, [&](auto) -> Status { return SearchOne(*req, resp); }));
   return reactor;
 }
 
@@ -360,9 +372,9 @@ class SearchStreamReactor final : public grpc::ServerBidiReactor<v1::SearchReque
       return;
     }
     answer_.Clear();
-    const grpc::Status status = Serve(ctx_, "SearchStream", deps_, answer_.mutable_response(), [&](auto) -> Status {
-      return service_->SearchOne(request_, answer_.mutable_response());
-    });
+    const grpc::Status status =
+        Serve(ctx_, "SearchStream", deps_, request_, answer_.mutable_response(),
+              [&](auto) -> Status { return service_->SearchOne(request_, answer_.mutable_response()); });
     if (!status.ok()) {
       answer_.clear_response();
       answer_.set_code(static_cast<int32_t>(status.error_code()));
@@ -400,8 +412,7 @@ grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerCon
                                                           const v1::BatchSearchRequest* req,
                                                           v1::BatchSearchResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(Serve(ctx, "BatchSearch", deps_, resp, [&](auto deadline) -> Status {
-    if (std::string error = wire::RequestParseError(*req); !error.empty()) return Status::InvalidArgument(error);
+  reactor->Finish(Serve(ctx, "BatchSearch", deps_, *req, resp, [&](auto deadline) -> Status {
     if (req->queries_size() == 0) return Status::InvalidArgument("queries: the batch is empty");
     VERITY_RETURN_IF_ERROR(CheckBatch(static_cast<size_t>(req->queries_size()), *options_, "queries"));
     std::vector<SearchRequest> requests;
@@ -499,7 +510,7 @@ class ProgressStream {
 
 grpc::Status SnapshotServiceImpl::CreateSnapshot(grpc::ServerContext* ctx, const v1::CreateSnapshotRequest* req,
                                                  v1::CreateSnapshotResponse* resp) {
-  return Serve(ctx, "CreateSnapshot", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "CreateSnapshot", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
     VERITY_ASSIGN_OR_RETURN(SnapshotInfo info,
                             db_->CreateSnapshot(req->collection(), req->name(), req->description(), at));
@@ -510,7 +521,7 @@ grpc::Status SnapshotServiceImpl::CreateSnapshot(grpc::ServerContext* ctx, const
 
 grpc::Status SnapshotServiceImpl::GetSnapshot(grpc::ServerContext* ctx, const v1::GetSnapshotRequest* req,
                                               v1::GetSnapshotResponse* resp) {
-  return Serve(ctx, "GetSnapshot", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "GetSnapshot", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(SnapshotInfo info, db_->GetSnapshot(req->collection(), req->name()));
     ToProto(info, resp->mutable_snapshot());
     return Status::Ok();
@@ -519,7 +530,7 @@ grpc::Status SnapshotServiceImpl::GetSnapshot(grpc::ServerContext* ctx, const v1
 
 grpc::Status SnapshotServiceImpl::ListSnapshots(grpc::ServerContext* ctx, const v1::ListSnapshotsRequest* req,
                                                 v1::ListSnapshotsResponse* resp) {
-  return Serve(ctx, "ListSnapshots", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "ListSnapshots", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto all, db_->ListSnapshots(req->collection()));
     for (const auto& info : all) ToProto(info, resp->add_snapshots());
     return Status::Ok();
@@ -528,12 +539,12 @@ grpc::Status SnapshotServiceImpl::ListSnapshots(grpc::ServerContext* ctx, const 
 
 grpc::Status SnapshotServiceImpl::DeleteSnapshot(grpc::ServerContext* ctx, const v1::DeleteSnapshotRequest* req,
                                                  v1::DeleteSnapshotResponse*) {
-  return Serve(ctx, "DeleteSnapshot", deps_, nullptr,
+  return Serve(ctx, "DeleteSnapshot", deps_, *req, nullptr,
                [&](auto) -> Status { return db_->DeleteSnapshot(req->collection(), req->name()); });
 }
 
 grpc::Status SnapshotServiceImpl::Diff(grpc::ServerContext* ctx, const v1::DiffRequest* req, v1::DiffResponse* resp) {
-  return Serve(ctx, "Diff", deps_, resp, [&](auto deadline) -> Status {
+  return Serve(ctx, "Diff", deps_, *req, resp, [&](auto deadline) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto from, ResolveReadAt(db_, req->collection(), req->from(), req->has_from(), "from"));
     VERITY_ASSIGN_OR_RETURN(auto to, ResolveReadAt(db_, req->collection(), req->to(), req->has_to(), "to"));
     if (!from || !to) {  // head, as of now
@@ -551,7 +562,7 @@ grpc::Status SnapshotServiceImpl::Diff(grpc::ServerContext* ctx, const v1::DiffR
 
 grpc::Status SnapshotServiceImpl::Restore(grpc::ServerContext* ctx, const v1::RestoreRequest* req,
                                           v1::RestoreResponse* resp) {
-  return Serve(ctx, "Restore", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "Restore", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
     if (!at) return Status::InvalidArgument("at: required (the version or snapshot to restore)");
     VERITY_ASSIGN_OR_RETURN(RestoreResult result, db_->Restore(req->collection(), *at, req->into()));
@@ -561,7 +572,7 @@ grpc::Status SnapshotServiceImpl::Restore(grpc::ServerContext* ctx, const v1::Re
 }
 
 grpc::Status SnapshotServiceImpl::Gc(grpc::ServerContext* ctx, const v1::GcRequest* req, v1::GcResponse* resp) {
-  return Serve(ctx, "Gc", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "Gc", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(GcResult result, db_->Gc(req->collection()));
     ToProto(result, resp);
     return Status::Ok();
@@ -570,7 +581,7 @@ grpc::Status SnapshotServiceImpl::Gc(grpc::ServerContext* ctx, const v1::GcReque
 
 grpc::Status SnapshotServiceImpl::SetRetention(grpc::ServerContext* ctx, const v1::SetRetentionRequest* req,
                                                v1::SetRetentionResponse* resp) {
-  return Serve(ctx, "SetRetention", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "SetRetention", deps_, *req, resp, [&](auto) -> Status {
     // Unset fields keep their value. Two concurrent SetRetention calls that
     // set different fields may lose one change (last writer wins).
     VERITY_ASSIGN_OR_RETURN(CollectionInfo before, db_->GetCollection(req->collection()));
@@ -584,7 +595,7 @@ grpc::Status SnapshotServiceImpl::SetRetention(grpc::ServerContext* ctx, const v
 
 grpc::Status SnapshotServiceImpl::Export(grpc::ServerContext* ctx, const v1::ExportRequest* req,
                                          grpc::ServerWriter<v1::ExportResponse>* writer) {
-  return Serve(ctx, "Export", deps_, nullptr, [&](auto) -> Status {
+  return Serve(ctx, "Export", deps_, *req, nullptr, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(std::string path, ExportPath(*options_, req->name(), "name", /*create_dir=*/true));
     std::optional<Version> at;
     if (req->collection().empty()) {
@@ -607,7 +618,7 @@ grpc::Status SnapshotServiceImpl::Export(grpc::ServerContext* ctx, const v1::Exp
 
 grpc::Status SnapshotServiceImpl::Import(grpc::ServerContext* ctx, const v1::ImportRequest* req,
                                          grpc::ServerWriter<v1::ImportResponse>* writer) {
-  return Serve(ctx, "Import", deps_, nullptr, [&](auto) -> Status {
+  return Serve(ctx, "Import", deps_, *req, nullptr, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(std::string path, ExportPath(*options_, req->name(), "name", /*create_dir=*/false));
     ProgressStream<v1::ImportResponse> stream(writer);
     auto imported = db_->Import(path, req->as_name(), req->replace(), stream.Function());
@@ -637,7 +648,7 @@ Status NameSnapshotField(const Status& status, const std::string& snapshot) {
 
 grpc::Status ContextServiceImpl::Retrieve(grpc::ServerContext* ctx, const v1::RetrieveRequest* req,
                                           v1::RetrieveResponse* resp) {
-  return Serve(ctx, "Retrieve", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "Retrieve", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(RetrieveRequest request, FromProto(*req));
     if (request.k > options_->max_k) {
       return Status::InvalidArgument("k: " + std::to_string(request.k) + " exceeds the server limit --max-k=" +
@@ -657,7 +668,7 @@ grpc::Status ContextServiceImpl::Retrieve(grpc::ServerContext* ctx, const v1::Re
 
 grpc::Status ContextServiceImpl::RecordAnswer(grpc::ServerContext* ctx, const v1::RecordAnswerRequest* req,
                                               v1::RecordAnswerResponse* resp) {
-  return Serve(ctx, "RecordAnswer", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "RecordAnswer", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(LogRecord record, db_->RecordAnswer(FromProto(*req)));
     ToProto(record, resp->mutable_record());
     return Status::Ok();
@@ -668,7 +679,7 @@ grpc::Status ContextServiceImpl::RecordAnswer(grpc::ServerContext* ctx, const v1
 
 grpc::Status LogServiceImpl::GetRetrieval(grpc::ServerContext* ctx, const v1::GetRetrievalRequest* req,
                                           v1::GetRetrievalResponse* resp) {
-  return Serve(ctx, "GetRetrieval", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "GetRetrieval", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto found, db_->GetRetrieval(req->retrieval_id()));
     ToProto(found.first, resp->mutable_retrieval());
     if (found.second) ToProto(*found.second, resp->mutable_answer());
@@ -678,7 +689,7 @@ grpc::Status LogServiceImpl::GetRetrieval(grpc::ServerContext* ctx, const v1::Ge
 
 grpc::Status LogServiceImpl::ListLog(grpc::ServerContext* ctx, const v1::ListLogRequest* req,
                                      v1::ListLogResponse* resp) {
-  return Serve(ctx, "ListLog", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "ListLog", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(LogQuery query, FromProto(*req));
     VERITY_ASSIGN_OR_RETURN(LogPage page, db_->ListLog(query));
     for (const auto& record : page.records) ToProto(record, resp->add_records(), req->with_vectors());
@@ -687,9 +698,9 @@ grpc::Status LogServiceImpl::ListLog(grpc::ServerContext* ctx, const v1::ListLog
   });
 }
 
-grpc::Status LogServiceImpl::VerifyLog(grpc::ServerContext* ctx, const v1::VerifyLogRequest*,
+grpc::Status LogServiceImpl::VerifyLog(grpc::ServerContext* ctx, const v1::VerifyLogRequest* req,
                                        v1::VerifyLogResponse* resp) {
-  return Serve(ctx, "VerifyLog", deps_, resp, [&](auto deadline) -> Status {
+  return Serve(ctx, "VerifyLog", deps_, *req, resp, [&](auto deadline) -> Status {
     VERITY_ASSIGN_OR_RETURN(LogVerifyResult result, db_->VerifyLog([&] { return CheckDeadline(ctx, deadline); }));
     if (!result.ok) {  // not an error of the call, but an operator wants to see it in the server's log
       Log("error", "log_verify_failed",
@@ -701,7 +712,7 @@ grpc::Status LogServiceImpl::VerifyLog(grpc::ServerContext* ctx, const v1::Verif
 }
 
 grpc::Status LogServiceImpl::Replay(grpc::ServerContext* ctx, const v1::ReplayRequest* req, v1::ReplayResponse* resp) {
-  return Serve(ctx, "Replay", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "Replay", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(ReplayRequest request, FromProto(*req));
     if (request.mode != ReplayMode::kCounterfactual && (request.at || !request.snapshot.empty())) {
       return Status::InvalidArgument(
@@ -729,7 +740,7 @@ Status CheckFraction(double value, const std::string& field) {
 }  // namespace
 
 grpc::Status LogServiceImpl::Audit(grpc::ServerContext* ctx, const v1::AuditRequest* req, v1::AuditResponse* resp) {
-  return Serve(ctx, "Audit", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "Audit", deps_, *req, resp, [&](auto) -> Status {
     AuditRequest request = FromProto(*req);
     VERITY_RETURN_IF_ERROR(CheckFraction(request.threshold, "threshold"));
     if (request.answer && request.answer->size() > kMaxAuditAnswerBytes) {
@@ -745,7 +756,7 @@ grpc::Status LogServiceImpl::Audit(grpc::ServerContext* ctx, const v1::AuditRequ
 
 grpc::Status LogServiceImpl::AuditCollection(grpc::ServerContext* ctx, const v1::AuditCollectionRequest* req,
                                              v1::AuditCollectionResponse* resp) {
-  return Serve(ctx, "AuditCollection", deps_, resp, [&](auto deadline) -> Status {
+  return Serve(ctx, "AuditCollection", deps_, *req, resp, [&](auto deadline) -> Status {
     BatchAuditRequest request = FromProto(*req);
     VERITY_RETURN_IF_ERROR(CheckFraction(request.threshold, "threshold"));
     VERITY_RETURN_IF_ERROR(CheckFraction(request.low_g, "low_g"));
@@ -769,7 +780,7 @@ grpc::Status LogServiceImpl::AuditCollection(grpc::ServerContext* ctx, const v1:
 
 grpc::Status PromptServiceImpl::CreatePromptVersion(grpc::ServerContext* ctx, const v1::CreatePromptVersionRequest* req,
                                                     v1::CreatePromptVersionResponse* resp) {
-  return Serve(ctx, "CreatePromptVersion", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "CreatePromptVersion", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(PromptVersion p, db_->CreatePromptVersion(wire::FromProto(*req)));
     wire::ToProto(p, resp->mutable_prompt());
     return Status::Ok();
@@ -778,16 +789,16 @@ grpc::Status PromptServiceImpl::CreatePromptVersion(grpc::ServerContext* ctx, co
 
 grpc::Status PromptServiceImpl::GetPrompt(grpc::ServerContext* ctx, const v1::GetPromptRequest* req,
                                           v1::GetPromptResponse* resp) {
-  return Serve(ctx, "GetPrompt", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "GetPrompt", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(PromptVersion p, db_->GetPrompt(wire::FromProto(req->prompt())));
     wire::ToProto(p, resp->mutable_prompt());
     return Status::Ok();
   });
 }
 
-grpc::Status PromptServiceImpl::ListPrompts(grpc::ServerContext* ctx, const v1::ListPromptsRequest*,
+grpc::Status PromptServiceImpl::ListPrompts(grpc::ServerContext* ctx, const v1::ListPromptsRequest* req,
                                             v1::ListPromptsResponse* resp) {
-  return Serve(ctx, "ListPrompts", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "ListPrompts", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto all, db_->ListPrompts());
     for (const auto& info : all) wire::ToProto(info, resp->add_prompts());
     return Status::Ok();
@@ -796,7 +807,7 @@ grpc::Status PromptServiceImpl::ListPrompts(grpc::ServerContext* ctx, const v1::
 
 grpc::Status PromptServiceImpl::ListPromptVersions(grpc::ServerContext* ctx, const v1::ListPromptVersionsRequest* req,
                                                    v1::ListPromptVersionsResponse* resp) {
-  return Serve(ctx, "ListPromptVersions", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "ListPromptVersions", deps_, *req, resp, [&](auto) -> Status {
     // limit 0: every version (as before pages existed).
     VERITY_ASSIGN_OR_RETURN(PromptVersionPage page,
                             db_->ListPromptVersionsPage(req->name(), req->start_at(), req->limit()));
@@ -808,7 +819,7 @@ grpc::Status PromptServiceImpl::ListPromptVersions(grpc::ServerContext* ctx, con
 
 grpc::Status PromptServiceImpl::DiffPrompt(grpc::ServerContext* ctx, const v1::DiffPromptRequest* req,
                                            v1::DiffPromptResponse* resp) {
-  return Serve(ctx, "DiffPrompt", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "DiffPrompt", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(PromptDiff d, db_->DiffPrompt(req->name(), req->from_version(), req->to_version()));
     wire::ToProto(d, resp);
     return Status::Ok();
@@ -817,7 +828,7 @@ grpc::Status PromptServiceImpl::DiffPrompt(grpc::ServerContext* ctx, const v1::D
 
 grpc::Status PromptServiceImpl::SetPromptLabel(grpc::ServerContext* ctx, const v1::SetPromptLabelRequest* req,
                                                v1::SetPromptLabelResponse* resp) {
-  return Serve(ctx, "SetPromptLabel", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "SetPromptLabel", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(PromptLabelEvent move,
                             db_->SetPromptLabel(req->name(), req->label(), req->version(), req->actor()));
     wire::ToProto(move, resp->mutable_move());
@@ -827,7 +838,7 @@ grpc::Status PromptServiceImpl::SetPromptLabel(grpc::ServerContext* ctx, const v
 
 grpc::Status PromptServiceImpl::GetLabelHistory(grpc::ServerContext* ctx, const v1::GetLabelHistoryRequest* req,
                                                 v1::GetLabelHistoryResponse* resp) {
-  return Serve(ctx, "GetLabelHistory", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "GetLabelHistory", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(auto moves, db_->PromptLabelHistory(req->name(), req->label()));
     for (const auto& m : moves) wire::ToProto(m, resp->add_moves());
     return Status::Ok();
@@ -836,7 +847,7 @@ grpc::Status PromptServiceImpl::GetLabelHistory(grpc::ServerContext* ctx, const 
 
 grpc::Status PromptServiceImpl::RenderPrompt(grpc::ServerContext* ctx, const v1::RenderPromptRequest* req,
                                              v1::RenderPromptResponse* resp) {
-  return Serve(ctx, "RenderPrompt", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "RenderPrompt", deps_, *req, resp, [&](auto) -> Status {
     const PromptRef ref = wire::FromProto(req->prompt());
     VERITY_ASSIGN_OR_RETURN(PromptVersion p, db_->GetPrompt(ref));
     std::map<std::string, std::string> variables(req->variables().begin(), req->variables().end());
@@ -852,30 +863,30 @@ grpc::Status PromptServiceImpl::RenderPrompt(grpc::ServerContext* ctx, const v1:
 
 grpc::Status CacheServiceImpl::CacheStore(grpc::ServerContext* ctx, const v1::CacheStoreRequest* req,
                                           v1::CacheStoreResponse*) {
-  return Serve(ctx, "CacheStore", deps_, nullptr,
+  return Serve(ctx, "CacheStore", deps_, *req, nullptr,
                [&](auto) -> Status { return db_->CacheStore(wire::FromProto(*req)); });
 }
 
 grpc::Status CacheServiceImpl::CacheLookup(grpc::ServerContext* ctx, const v1::CacheLookupRequest* req,
                                            v1::CacheLookupResponse* resp) {
-  return Serve(ctx, "CacheLookup", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "CacheLookup", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(CacheLookupResult r, db_->CacheLookup(wire::FromProto(*req)));
     wire::ToProto(r, resp);
     return Status::Ok();
   });
 }
 
-grpc::Status CacheServiceImpl::GetCacheStats(grpc::ServerContext* ctx, const v1::GetCacheStatsRequest*,
+grpc::Status CacheServiceImpl::GetCacheStats(grpc::ServerContext* ctx, const v1::GetCacheStatsRequest* req,
                                              v1::GetCacheStatsResponse* resp) {
-  return Serve(ctx, "GetCacheStats", deps_, resp, [&](auto) -> Status {
+  return Serve(ctx, "GetCacheStats", deps_, *req, resp, [&](auto) -> Status {
     wire::ToProto(db_->GetCacheStats(), resp);
     return Status::Ok();
   });
 }
 
-grpc::Status CacheServiceImpl::ClearCache(grpc::ServerContext* ctx, const v1::ClearCacheRequest*,
+grpc::Status CacheServiceImpl::ClearCache(grpc::ServerContext* ctx, const v1::ClearCacheRequest* req,
                                           v1::ClearCacheResponse*) {
-  return Serve(ctx, "ClearCache", deps_, nullptr, [&](auto) -> Status {
+  return Serve(ctx, "ClearCache", deps_, *req, nullptr, [&](auto) -> Status {
     db_->ClearCache();
     return Status::Ok();
   });

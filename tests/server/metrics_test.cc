@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "server/raw_call.h"
 #include "server/server_process.h"
 #include "verity/client.h"
 
@@ -171,6 +172,20 @@ TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, th
   }
   CHECK(client.GetCollection("missing").status().code() == StatusCode::kNotFound);
   CHECK(client.GetCollection("missing").status().code() == StatusCode::kNotFound);
+  // Requests that protobuf cannot parse are refused by their method, and
+  // counted and logged as such (bytes of a truncated varint; a Latin-1 text).
+  const test::RawResult unparsable =
+      test::RawCall(server->channel(), "/verity.v1.RecordService/Upsert", "", std::string("\x0a\xff", 2));
+  CHECK(unparsable.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  const std::string latin1_query("\x12\x05\x2a\x03ok\xe9", 7);  // query { filter: "ok\xE9" }
+  const test::RawResult latin1 = test::RawCall(server->channel(), "/verity.v1.SearchService/Search", "", latin1_query);
+  CHECK(latin1.status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(latin1.status.error_message() ==
+        "query.filter: is not valid UTF-8 (byte 0xE9 at offset 2); string fields must be UTF-8");
+  CHECK(
+      test::ReadFile(dir.Sub("log"))
+          .find(R"("event":"request_failed","method":"Upsert","code":"INVALID_ARGUMENT","message":"not a well-formed )"
+                R"(verity.v1.UpsertRequest)") != std::string::npos);
 
   RetrieveRequest retrieve;
   retrieve.collection = config.name;
@@ -203,7 +218,7 @@ TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, th
 
   // Calls by method and code; errors by code.
   CHECK(Value(s, R"(verity_rpc_requests_total{method="Search",code="OK"})") == 5);
-  CHECK(Value(s, R"(verity_rpc_requests_total{method="Search",code="INVALID_ARGUMENT"})") == 1);
+  CHECK(Value(s, R"(verity_rpc_requests_total{method="Search",code="INVALID_ARGUMENT"})") == 2);
   CHECK(Value(s, R"(verity_rpc_requests_total{method="GetCollection",code="NOT_FOUND"})") == 2);
   CHECK(Value(s, R"(verity_rpc_requests_total{method="Upsert",code="OK"})") == 1);
   CHECK(Value(s, R"(verity_rpc_requests_total{method="CacheLookup",code="OK"})") == 2);
@@ -211,14 +226,15 @@ TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, th
   CHECK(Value(s, R"(verity_rpc_errors_total{code="NOT_FOUND"})") == 2);
   CHECK(Value(s, R"(verity_rpc_requests_total{method="SearchStream",code="OK"})") == 3);
   CHECK(Value(s, R"(verity_rpc_requests_total{method="SearchStream",code="INVALID_ARGUMENT"})") == 1);
-  CHECK(Value(s, R"(verity_rpc_errors_total{code="INVALID_ARGUMENT"})") == 2);
+  CHECK(Value(s, R"(verity_rpc_requests_total{method="Upsert",code="INVALID_ARGUMENT"})") == 1);
+  CHECK(Value(s, R"(verity_rpc_errors_total{code="INVALID_ARGUMENT"})") == 4);
   CHECK(Value(s, R"(verity_rpc_errors_total{code="INTERNAL"})") == 0);
   CHECK(s.types.at("verity_rpc_requests_total") == "counter");
 
   // Latency histograms: one observation per call, buckets cumulative.
   CHECK(s.types.at("verity_rpc_duration_seconds") == "histogram");
-  CHECK(Value(s, R"(verity_rpc_duration_seconds_count{method="Search"})") == 6);
-  CHECK(Value(s, R"(verity_rpc_duration_seconds_bucket{method="Search",le="+Inf"})") == 6);
+  CHECK(Value(s, R"(verity_rpc_duration_seconds_count{method="Search"})") == 7);
+  CHECK(Value(s, R"(verity_rpc_duration_seconds_bucket{method="Search",le="+Inf"})") == 7);
   CHECK(Value(s, R"(verity_rpc_duration_seconds_count{method="Retrieve"})") == 1);
   CHECK(Value(s, R"(verity_rpc_duration_seconds_sum{method="Search"})") > 0);
   double previous = 0;
