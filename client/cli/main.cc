@@ -4,6 +4,7 @@
 // with one line "verity: CODE: message" on stderr (2 for usage errors).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -102,16 +104,30 @@ class Args {
     return it->second;
   }
   bool Flag(const std::string& name) const { return options_.count(name) > 0; }
+  // A whole number option (digits only: "-1" is refused, not wrapped);
+  // `fallback` when absent.
   uint64_t Number(const std::string& name, uint64_t fallback) const {
     auto v = Option(name);
     if (!v) return fallback;
+    return ParseNumber(*v, "--" + name);
+  }
+  // Number, refused outside [min, max] with a message naming the option.
+  uint64_t NumberIn(const std::string& name, uint64_t fallback, uint64_t min, uint64_t max) const {
+    const uint64_t n = Number(name, fallback);
+    if (n < min || n > max) {
+      throw UsageError{"--" + name + ": " + std::to_string(n) + " is out of range (" + std::to_string(min) + " to " +
+                       std::to_string(max) + ")"};
+    }
+    return n;
+  }
+  static uint64_t ParseNumber(const std::string& text, const std::string& what) {
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+      throw UsageError{what + ": \"" + text + "\" is not a whole number"};
+    }
     try {
-      size_t used = 0;
-      const uint64_t n = std::stoull(*v, &used);
-      if (used != v->size()) throw std::invalid_argument("");
-      return n;
+      return std::stoull(text);
     } catch (const std::exception&) {
-      throw UsageError{"--" + name + ": \"" + *v + "\" is not a number"};
+      throw UsageError{what + ": " + text + " is out of range"};
     }
   }
   // --at: head when absent.
@@ -136,6 +152,128 @@ class Args {
   std::vector<std::string> positional_;
   std::map<std::string, std::string> options_;
 };
+
+// What each command accepts: its words, at most how many arguments follow
+// them, and its options. main checks a command line against this before
+// anything is sent, so a mistyped option (--filer for --filter) or a stray
+// word is refused instead of silently ignored. A command added to Cli::Run
+// needs its line here (the CLI test runs every command of the usage text).
+struct CommandSpec {
+  const char* words;  // "collection create"
+  size_t max_args;    // after the words; kAnyCount: no bound
+  std::set<std::string> options;
+};
+constexpr size_t kAnyCount = SIZE_MAX;
+
+const std::vector<CommandSpec>& CommandSpecs() {
+  static const std::vector<CommandSpec> specs = {
+      {"health", 0, {}},
+      {"collection create",
+       1,
+       {"dim", "metric", "m", "ef-construction", "default-ef", "keep-versions", "keep-seconds"}},
+      {"collection list", 0, {}},
+      {"collection get", 1, {}},
+      {"collection drop", 1, {}},
+      {"collection retention", 1, {"keep-versions", "keep-seconds"}},
+      {"versions", 1, {}},
+      {"gc", 1, {}},
+      {"import", 2, {"batch"}},
+      {"get", 2, {"at"}},
+      {"delete", kAnyCount, {}},
+      {"count", 1, {"at", "filter"}},
+      {"search", 1, {"vector", "vector-file", "k", "ef", "filter", "at", "exact"}},
+      {"snapshot create", 2, {"at", "description"}},
+      {"snapshot list", 1, {}},
+      {"snapshot get", 2, {}},
+      {"snapshot delete", 2, {}},
+      {"snapshot diff", 3, {"limit", "after", "all"}},
+      {"snapshot restore", 2, {"into"}},
+      {"snapshot export", 2, {"at", "all"}},
+      {"snapshot import", 1, {"as", "replace"}},
+      {"retrieve",
+       1,
+       {"vector", "vector-file", "query-text", "k", "ef", "filter", "at", "budget", "prompt", "trace-id"}},
+      {"answer", 1, {"text", "file", "model", "prompt-tokens", "completion-tokens"}},
+      {"log list", 0, {"collection", "since", "until", "kind", "limit"}},
+      {"log show", 1, {}},
+      {"log verify", 0, {}},
+      {"log export", 0, {"collection", "since", "until", "kind", "output"}},
+      {"replay", 1, {"mode", "at"}},
+      {"audit", 1, {"answer", "answer-file", "threshold", "html", "collection", "since", "until", "low-g", "worst"}},
+      {"prompt create", 1, {"template", "template-file", "config", "author", "message", "label"}},
+      {"prompt get", 1, {}},
+      {"prompt list", 0, {}},
+      {"prompt versions", 1, {}},
+      {"prompt diff", 3, {}},
+      {"prompt label", 3, {"actor"}},
+      {"prompt history", 1, {"label"}},
+      {"prompt render", 1, {"vars", "vars-file"}},
+      {"cache stats", 0, {}},
+      {"cache clear", 0, {}},
+  };
+  return specs;
+}
+
+// The number of single-character edits between a and b (for "did you mean").
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean --X?)" for the closest of `known` within two edits, else "".
+std::string DidYouMean(const std::string& name, const std::set<std::string>& known) {
+  std::string best;
+  size_t best_distance = 3;
+  for (const auto& k : known) {
+    const size_t d = EditDistance(name, k);
+    if (d < best_distance) {
+      best = k;
+      best_distance = d;
+    }
+  }
+  return best.empty() ? "" : " (did you mean --" + best + "?)";
+}
+
+// For a command of CommandSpecs, refuses an option it does not take or an
+// argument beyond those it takes; for any other command line (no command,
+// an unknown one), an option no command knows. Other mistakes (a missing
+// argument, an unknown subcommand) are Cli::Run's to name. `words` is the command line's positional words, the command
+// first.
+void CheckCommandLine(const std::vector<std::string>& words, const std::map<std::string, std::string>& options) {
+  for (const auto& spec : CommandSpecs()) {
+    std::istringstream split(spec.words);
+    const std::vector<std::string> spec_words{std::istream_iterator<std::string>(split), {}};
+    if (words.size() < spec_words.size() || !std::equal(spec_words.begin(), spec_words.end(), words.begin())) {
+      continue;
+    }
+    for (const auto& [name, value] : options) {
+      if (!spec.options.count(name)) {
+        throw UsageError{std::string(spec.words) + " takes no option --" + name + DidYouMean(name, spec.options)};
+      }
+    }
+    const size_t args = words.size() - spec_words.size();
+    if (spec.max_args != kAnyCount && args > spec.max_args) {
+      throw UsageError{std::string(spec.words) + ": unexpected argument \"" + words[spec_words.size() + spec.max_args] +
+                       "\""};
+    }
+    return;
+  }
+  std::set<std::string> every_option;
+  for (const auto& spec : CommandSpecs()) every_option.insert(spec.options.begin(), spec.options.end());
+  for (const auto& [name, value] : options) {
+    if (!every_option.count(name)) throw UsageError{"unknown option --" + name + DidYouMean(name, every_option)};
+  }
+}
 
 const char* MetricText(Metric m) { return MetricName(m); }
 
@@ -356,15 +494,17 @@ Status Cli::Collection(const Args& args) {
     CollectionConfig config;
     config.name = name;
     if (!args.Option("dim")) throw UsageError{"collection create needs --dim N"};
-    config.dimension = static_cast<uint32_t>(args.Number("dim", 0));
+    config.dimension = static_cast<uint32_t>(args.NumberIn("dim", 0, 0, UINT32_MAX));
     const std::string metric = args.Option("metric").value_or("l2");
     if (!ParseMetric(metric, &config.metric)) throw UsageError{"--metric: expected l2, ip or cosine, got \"" + metric + "\""};
-    config.m = static_cast<uint32_t>(args.Number("m", config.m));
-    config.ef_construction = static_cast<uint32_t>(args.Number("ef-construction", config.ef_construction));
-    config.default_ef = static_cast<uint32_t>(args.Number("default-ef", config.default_ef));
+    config.m = static_cast<uint32_t>(args.NumberIn("m", config.m, 0, UINT32_MAX));
+    config.ef_construction =
+        static_cast<uint32_t>(args.NumberIn("ef-construction", config.ef_construction, 0, UINT32_MAX));
+    config.default_ef = static_cast<uint32_t>(args.NumberIn("default-ef", config.default_ef, 0, UINT32_MAX));
     config.retention.keep_versions =
-        static_cast<uint32_t>(args.Number("keep-versions", config.retention.keep_versions));
-    config.retention.keep_seconds = static_cast<int64_t>(args.Number("keep-seconds", config.retention.keep_seconds));
+        static_cast<uint32_t>(args.NumberIn("keep-versions", config.retention.keep_versions, 0, UINT32_MAX));
+    config.retention.keep_seconds = static_cast<int64_t>(
+        args.NumberIn("keep-seconds", static_cast<uint64_t>(config.retention.keep_seconds), 0, INT64_MAX));
     VERITY_ASSIGN_OR_RETURN(CollectionInfo info, client_->CreateCollection(config));
     PrintCollections({info});
     return Status::Ok();
@@ -388,14 +528,10 @@ Status Cli::Retention(const std::string& name, const Args& args) {
   std::optional<uint32_t> keep_versions;
   std::optional<int64_t> keep_seconds;
   if (args.Option("keep-versions")) {
-    const uint64_t n = args.Number("keep-versions", 0);
-    if (n > UINT32_MAX) throw UsageError{"--keep-versions: at most " + std::to_string(UINT32_MAX)};
-    keep_versions = static_cast<uint32_t>(n);
+    keep_versions = static_cast<uint32_t>(args.NumberIn("keep-versions", 0, 0, UINT32_MAX));
   }
   if (args.Option("keep-seconds")) {
-    const uint64_t n = args.Number("keep-seconds", 0);
-    if (n > static_cast<uint64_t>(INT64_MAX)) throw UsageError{"--keep-seconds: out of range"};
-    keep_seconds = static_cast<int64_t>(n);
+    keep_seconds = static_cast<int64_t>(args.NumberIn("keep-seconds", 0, 0, INT64_MAX));
   }
   // With neither option this only shows the current retention.
   VERITY_ASSIGN_OR_RETURN(CollectionInfo info, client_->SetRetention(name, keep_versions, keep_seconds));
@@ -511,8 +647,7 @@ Status Cli::SnapshotDiff(const Args& args) {
   const std::string& name = args.At(1, "collection name");
   const ReadPoint from = Args::Point(args.At(2, "FROM (version or snapshot)"), "FROM");
   const ReadPoint to = Args::Point(args.At(3, "TO (version or snapshot)"), "TO");
-  const uint64_t limit = args.Number("limit", 100);
-  if (limit == 0 || limit > UINT32_MAX) throw UsageError{"--limit must be at least 1"};
+  const uint64_t limit = args.NumberIn("limit", 100, 1, UINT32_MAX);
   const bool all = args.Flag("all");
   std::string cursor = args.Option("after").value_or("");
   DiffPage diff;
@@ -630,8 +765,7 @@ Status Cli::SnapshotImport(const Args& args) {
 Status Cli::Import(const Args& args) {
   const std::string& name = args.At(0, "collection name");
   const std::string& path = args.At(1, "file");
-  const size_t batch_size = args.Number("batch", 1000);
-  if (batch_size == 0) throw UsageError{"--batch must be at least 1"};
+  const size_t batch_size = args.NumberIn("batch", 1000, 1, UINT32_MAX);
   VERITY_ASSIGN_OR_RETURN(auto reader, ImportReader::Open(path));
   const bool progress = !json_ && isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();
@@ -640,7 +774,10 @@ Status Cli::Import(const Args& args) {
   std::vector<Record> batch;
   auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   for (;;) {
-    VERITY_RETURN_IF_ERROR(reader->Next(batch_size, &batch));
+    if (Status read = reader->Next(batch_size, &batch); !read.ok()) {
+      if (progress) std::cerr << "\n";
+      return Status(read.code(), read.message() + " (" + std::to_string(imported) + " records imported before it)");
+    }
     if (batch.empty()) break;
     auto written = client_->Upsert(name, batch);
     if (!written.ok()) {
@@ -676,7 +813,10 @@ Status Cli::Import(const Args& args) {
     char line[200];
     std::snprintf(line, sizeof(line), "imported %llu records in %.2f s (%.0f records/s), version %llu\n",
                   static_cast<unsigned long long>(imported), elapsed, rate, static_cast<unsigned long long>(version));
-    std::cout << line;
+    if (imported == 0)
+      std::cout << "imported 0 records: " << path << " holds none; nothing was written\n";
+    else
+      std::cout << line;
   }
   return Status::Ok();
 }
@@ -740,8 +880,8 @@ Status Cli::Search(const Args& args) {
   const std::string& name = args.At(0, "collection name");
   ClientSearch query;
   VERITY_ASSIGN_OR_RETURN(query.vector, VectorArg(args, "search"));
-  query.k = static_cast<uint32_t>(args.Number("k", 10));
-  query.ef = static_cast<uint32_t>(args.Number("ef", 0));
+  query.k = static_cast<uint32_t>(args.NumberIn("k", 10, 1, UINT32_MAX));
+  query.ef = static_cast<uint32_t>(args.NumberIn("ef", 0, 0, UINT32_MAX));
   query.at = args.At();
   query.filter = args.Option("filter").value_or("");
   if (args.Flag("exact")) query.plan = SearchPlan::kExact;
@@ -777,9 +917,7 @@ Status Cli::Search(const Args& args) {
 
 // A 32-bit count option (--budget, --prompt-tokens, ...); absent = 0.
 uint32_t Count32(const Args& args, const std::string& name) {
-  const uint64_t n = args.Number(name, 0);
-  if (n > UINT32_MAX) throw UsageError{"--" + name + ": at most " + std::to_string(UINT32_MAX)};
-  return static_cast<uint32_t>(n);
+  return static_cast<uint32_t>(args.NumberIn(name, 0, 0, UINT32_MAX));
 }
 
 // --since / --until: RFC 3339 in UTC ("2026-11-27T10:00:00Z", optionally with
@@ -837,9 +975,7 @@ Status Cli::Retrieve(const Args& args) {
   request.collection = args.At(0, "collection name");
   VERITY_ASSIGN_OR_RETURN(request.vector, VectorArg(args, "retrieve"));
   request.query_text = args.Option("query-text").value_or("");
-  const uint64_t k = args.Number("k", 10);
-  if (k == 0 || k > UINT32_MAX) throw UsageError{"-k must be at least 1"};
-  request.k = static_cast<uint32_t>(k);
+  request.k = static_cast<uint32_t>(args.NumberIn("k", 10, 1, UINT32_MAX));
   request.ef = Count32(args, "ef");
   request.filter = args.Option("filter").value_or("");
   const ReadPoint at = args.At();
@@ -963,8 +1099,7 @@ std::string RecordSummary(const LogRecord& r) {
 
 Status Cli::LogList(const Args& args) {
   LogQuery query = LogQueryArgs(args);
-  const uint64_t limit = args.Number("limit", 100);
-  if (limit == 0) throw UsageError{"--limit must be at least 1"};
+  const uint64_t limit = args.NumberIn("limit", 100, 1, UINT64_MAX);
   std::vector<LogRecord> records;
   bool more = false;
   for (;;) {
@@ -1339,9 +1474,7 @@ Status Cli::AuditCollection(const Args& args) {
   request.until_us = TimeArg(args, "until");
   request.threshold = FractionArg(args, "threshold", 0);
   request.low_g = FractionArg(args, "low-g", request.low_g);
-  const uint64_t worst = args.Number("worst", request.worst);
-  if (worst > UINT32_MAX) throw UsageError{"--worst: at most " + std::to_string(UINT32_MAX)};
-  request.worst = static_cast<uint32_t>(worst);
+  request.worst = static_cast<uint32_t>(args.NumberIn("worst", request.worst, 0, UINT32_MAX));
   if (args.Option("answer") || args.Option("answer-file")) {
     throw UsageError{"--answer and --answer-file are for auditing one retrieval"};
   }
@@ -1410,7 +1543,7 @@ PromptRef PromptArg(const std::string& text) {
 uint32_t VersionArg(const std::string& text, const char* what) {
   if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 10 ||
       std::stoull(text) == 0 || std::stoull(text) > UINT32_MAX) {
-    throw UsageError{std::string(what) + ": \"" + text + "\" is not a version number (1, 2, ...)"};
+    throw UsageError{std::string(what) + " \"" + text + "\" is not a version number (1, 2, ...)"};
   }
   return static_cast<uint32_t>(std::stoull(text));
 }
@@ -1673,13 +1806,19 @@ int main(int argc, char** argv) {
         positional.push_back(arg);
       }
     }
-    if (named.count("help") || positional.empty()) {
+    if (named.count("help")) {
       std::cout << kUsage;
-      return positional.empty() && !named.count("help") ? 2 : 0;
+      return 0;
     }
     json = named.count("json") > 0;
     if (named.count("addr")) options.address = named["addr"];
-    if (named.count("timeout-ms")) options.timeout = std::chrono::milliseconds(std::stoll(named["timeout-ms"]));
+    if (named.count("timeout-ms")) {
+      const uint64_t ms = Args::ParseNumber(named["timeout-ms"], "--timeout-ms");
+      if (ms == 0 || ms > 86400000) {
+        throw UsageError{"--timeout-ms: " + std::to_string(ms) + " is out of range (1 to 86400000)"};
+      }
+      options.timeout = std::chrono::milliseconds(ms);
+    }
     if (const char* env = std::getenv("VERITY_API_KEY")) options.api_key = env;
     if (named.count("api-key-file")) options.api_key = ReadApiKey(named["api-key-file"]);
     options.tls = named.count("tls") > 0;
@@ -1688,6 +1827,11 @@ int main(int argc, char** argv) {
     if (named.count("tls-key")) options.tls_key_file = named["tls-key"];
     for (const char* global : {"json", "addr", "timeout-ms", "api-key-file", "tls", "tls-ca", "tls-cert", "tls-key"}) {
       named.erase(global);
+    }
+    CheckCommandLine(positional, named);
+    if (positional.empty()) {
+      std::cout << kUsage;
+      return 2;
     }
     if (!options.api_key.empty() && !options.tls && options.tls_ca_file.empty() &&
         !verity::wire::IsLocalAddress(options.address)) {
