@@ -75,6 +75,11 @@ struct Collection {
   std::unordered_map<std::string, uint32_t> live;   // GUARDED_BY(write_mu): id -> label at head
 
   std::mutex pins_mu;
+  // Set, holding write_mu and pins_mu, when DropCollection (or an import
+  // that replaces the collection) has deleted it; read holding either. A
+  // writer that found the collection before and got its lock after must not
+  // write: its keys would bring the collection back at the next open.
+  bool dropped = false;
 
   mutable RwLock graph_mu;
   std::unique_ptr<HnswGraph> graph;  // GUARDED_BY(graph_mu)

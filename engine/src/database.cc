@@ -230,6 +230,9 @@ Status Database::Impl::InsertStoredLabels(const Collection& c, HnswGraph& graph,
     }
     VERITY_RETURN_IF_ERROR(graph.AddLabels(labels.data(), chunk.data(), labels.size(), options.insert_threads));
   }
+  // Collected labels at the end are holes too: the graph's span is the
+  // collection's label count, where the next write's labels start.
+  graph.ExtendSpan(to);
   return Status::Ok();
 }
 
@@ -553,12 +556,18 @@ Result<std::vector<CollectionInfo>> Database::ListCollections() const {
   return out;
 }
 
+Status Database::Impl::CheckNotDropped(const Collection& c) {
+  if (c.dropped) return Status::NotFound("collection \"" + c.config.name + "\" does not exist");
+  return Status::Ok();
+}
+
 Status Database::DropCollection(const std::string& name) {
   VERITY_CHECK_WRITABLE_();
   std::lock_guard ddl(impl_->ddl_mu);
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(name));
   std::lock_guard gc(c->gc_mu);        // wait for a GC (and graph rebuild) to finish
   std::lock_guard write(c->write_mu);  // wait for an in-flight write to finish
+  std::lock_guard pins(c->pins_mu);    // and for a snapshot or log pin being written
   const uint32_t id = c->id;
   rocksdb::WriteBatch batch;
   batch.Delete(impl_->meta, keys::NameKey(name));
@@ -571,6 +580,7 @@ Status Database::DropCollection(const std::string& name) {
     batch.DeleteRange(cf, keys::CollectionPrefix(id), keys::CollectionEnd(id));
   }
   VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch), "drop collection"));
+  c->dropped = true;  // writers that found it before and waited for its locks refuse
   {
     std::unique_lock lock(impl_->collections_mu);
     impl_->collections.erase(name);

@@ -377,6 +377,7 @@ Database::Impl::LogMarkView Database::Impl::DurableLog() const {
 }
 
 Status Database::Impl::PinForLog(Collection& c, Version version) {
+  VERITY_RETURN_IF_ERROR(CheckNotDropped(c));
   if (auto pin = c.log_pinned.find(version); pin != c.log_pinned.end()) {
     pin->second = NowMicros();
     return Status::Ok();

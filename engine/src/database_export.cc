@@ -445,6 +445,7 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
       const auto& o = *old;
       writers.emplace_back(o->gc_mu);  // no GC or rebuild of it in flight
       writers.emplace_back(o->write_mu);
+      writers.emplace_back(o->pins_mu);
       batch.Delete(impl_->meta, keys::CollectionKey(o->id));
       batch.DeleteRange(impl_->meta, keys::VersionPrefix(o->id), keys::VersionPrefix(o->id + 1));
       batch.DeleteRange(impl_->meta, keys::SnapshotPrefix(o->id), keys::SnapshotPrefix(o->id + 1));
@@ -466,6 +467,7 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   if (Status s = FromRocks(impl_->db->Write(impl_->write_options, &batch), "register import"); !s.ok()) {
     return discard(s);
   }
+  for (const auto& o : replaced) o->dropped = true;  // as DropCollection: waiting writers refuse
   {
     std::unique_lock lock(impl_->collections_mu);
     for (auto& item : items) impl_->collections[item.config.name] = item.built;

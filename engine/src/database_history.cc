@@ -136,6 +136,7 @@ Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, con
   }
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::lock_guard pins(c->pins_mu);
+  VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*c));
   const std::string key = keys::SnapshotKey(c->id, name);
   std::string existing;
   rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, key, &existing);
@@ -216,6 +217,7 @@ Status Database::PinVersion(const std::string& collection, Version version, cons
   if (holder.empty()) return Status::InvalidArgument("holder: must not be empty");
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::lock_guard pins(c->pins_mu);
+  VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*c));
   const std::string key = keys::PinKey(c->id, version, holder);
   std::string value;
   rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, key, &value);
@@ -408,6 +410,7 @@ Status Database::SetRetention(const std::string& collection, const RetentionPoli
   VERITY_RETURN_IF_ERROR(ValidateRetention(retention));
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::lock_guard write(c->write_mu);
+  VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*c));
   storage::CollectionMeta m = c->meta;
   m.set_has_retention(true);
   m.set_keep_versions(retention.keep_versions);
@@ -469,6 +472,7 @@ Result<GcResult> Database::Gc(const std::string& collection) {
 
 Result<GcResult> Database::Impl::GcLocked(Collection& c) {
   std::lock_guard pins_lock(c.pins_mu);
+  VERITY_RETURN_IF_ERROR(CheckNotDropped(c));
   GcResult result;
   result.bytes_before = ApproximateBytes(c.id);
   const Version head = c.meta.head_version();
@@ -640,6 +644,7 @@ Status Database::Impl::RebuildGraph(Collection& c) {
 
   // 2. Catch up with rows written meanwhile (writers wait), swap, save.
   std::lock_guard write(c.write_mu);
+  VERITY_RETURN_IF_ERROR(CheckNotDropped(c));
   {
     std::shared_lock lock(c.graph_mu);
     const size_t now = c.nodes.size();

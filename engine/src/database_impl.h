@@ -216,6 +216,11 @@ struct Database::Impl {
   Result<Committed> Commit(Collection& c, std::vector<Record> upserts, const std::vector<std::string>& deletes,
                            storage::VersionMeta vmeta, const std::vector<std::optional<uint32_t>>& revive = {});
 
+  // NotFound, as for a name that does not exist, once c is dropped (a
+  // writer that found it before the drop). Caller holds c.write_mu or
+  // c.pins_mu.
+  static Status CheckNotDropped(const Collection& c);
+
   // GC of one collection; caller holds c.write_mu.
   Result<GcResult> GcLocked(Collection& c);
   // Builds a new graph of the nodes GC left and swaps it in; caller holds

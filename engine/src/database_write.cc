@@ -29,6 +29,7 @@ Result<Database::Impl::Committed> Database::Impl::Commit(Collection& c, std::vec
                                                          const std::vector<std::string>& deletes,
                                                          storage::VersionMeta vmeta,
                                                          const std::vector<std::optional<uint32_t>>& revive) {
+  VERITY_RETURN_IF_ERROR(CheckNotDropped(c));
   const Version version = c.meta.head_version() + 1;
   // Labels: revived nodes keep theirs, the others get the next ones.
   std::vector<uint32_t> label_of(upserts.size());
@@ -124,11 +125,17 @@ Result<Database::Impl::Committed> Database::Impl::Commit(Collection& c, std::vec
       c.nodes.push_back(std::move(node));
     }
   }
+  // The new nodes go in under their labels (first_label, ...): the graph's
+  // span equals the label count before this write (InsertStoredLabels),
+  // which AddLabels checks.
   Status graph_status;
+  std::vector<uint32_t> graph_labels;
   for (size_t start = 0; start < new_nodes && graph_status.ok(); start += kInsertChunk) {
     const size_t n = std::min(kInsertChunk, new_nodes - start);
+    graph_labels.resize(n);
+    for (size_t i = 0; i < n; ++i) graph_labels[i] = static_cast<uint32_t>(first_label + start + i);
     std::unique_lock lock(c.graph_mu);
-    graph_status = c.graph->Add(prepared.data() + start * dim, n, options.insert_threads);
+    graph_status = c.graph->AddLabels(graph_labels.data(), prepared.data() + start * dim, n, options.insert_threads);
   }
   std::unique_lock lock(c.graph_mu);
   c.head = version;

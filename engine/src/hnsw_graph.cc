@@ -246,6 +246,10 @@ Status HnswGraph::Add(const float* vectors, size_t n, int threads) {
   return AddLabels(labels.data(), vectors, n, threads);
 }
 
+void HnswGraph::ExtendSpan(size_t span) {
+  if (span > impl_->internal_of_label.size()) impl_->internal_of_label.resize(span, kMissing);
+}
+
 Status HnswGraph::AddLabels(const uint32_t* labels, const float* vectors, size_t n, int threads) {
   Hnsw& h = *impl_->hnsw;
   if (n == 0) return Status::Ok();

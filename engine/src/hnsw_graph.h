@@ -97,6 +97,11 @@ class HnswGraph {
   // Inserts n prepared vectors under the given labels, which must be
   // strictly increasing and >= size(); labels skipped become holes.
   Status AddLabels(const uint32_t* labels, const float* vectors, size_t n, int threads);
+  // Makes size() at least `span`: labels up to it that were never inserted
+  // are holes. The owner keeps size() equal to its own label count, so that
+  // Add numbers new nodes as the owner does even when the highest labels
+  // were left out (rows collected by GC before a rebuild or a load).
+  void ExtendSpan(size_t span);
 
   // Approximate k nearest accepted labels, nearest first. `ef` >= k.
   std::vector<Neighbor> Search(const float* query, uint32_t k, uint32_t ef,
