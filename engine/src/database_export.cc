@@ -124,6 +124,9 @@ struct ExportItem {
   std::shared_ptr<Collection> collection;
   Version version = 0;
   uint64_t records = 0;
+  // Taken under the collection's lock right after resolving `version`, as
+  // every read does: a GC that starts later cannot remove its rows.
+  std::shared_ptr<ScopedSnapshot> snapshot;
 };
 
 }  // namespace
@@ -139,24 +142,24 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
   std::vector<ExportItem> items;
   if (collection.empty()) {
     std::shared_lock lock(impl_->collections_mu);
-    for (const auto& [name, c] : impl_->collections) items.push_back({c, 0, 0});
+    for (const auto& [name, c] : impl_->collections) items.push_back({c, 0, 0, nullptr});
   } else {
     VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
-    items.push_back({c, 0, 0});
+    items.push_back({c, 0, 0, nullptr});
   }
-  // One RocksDB snapshot for all: a GC that starts later cannot remove what
-  // it sees. Versions are resolved under each collection's lock first.
-  std::optional<ScopedSnapshot> snapshot;
+  // Each collection's version is resolved, and its RocksDB snapshot taken,
+  // under its lock: a GC that starts later cannot remove what the export
+  // reads. (One snapshot taken after the locks were released let a GC in
+  // between collect rows of the version being exported.)
   uint64_t total_estimate = 0;
   for (auto& item : items) {
     std::shared_lock lock(item.collection->graph_mu);
     VERITY_ASSIGN_OR_RETURN(item.version,
                             impl_->ResolveVersion(*item.collection, collection.empty() ? std::nullopt : version));
+    item.snapshot = std::make_shared<ScopedSnapshot>(impl_->db.get());
     item.records = Impl::CountAt(*item.collection, item.version);
     total_estimate += item.records * (item.collection->config.dimension * 4 + 64);
   }
-  snapshot.emplace(impl_->db.get());
-  const rocksdb::ReadOptions read = snapshot->options();
 
   const std::string partial = path + ".partial";
   fs::remove_all(partial, ec);
@@ -181,6 +184,7 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
     HashedWriter writer;
     if (Status s = writer.Open(partial + "/" + relative); !s.ok()) return fail(s);
     uint64_t records = 0;
+    const rocksdb::ReadOptions read = item.snapshot->options();
     std::unique_ptr<rocksdb::Iterator> ids(impl_->db->NewIterator(read, impl_->rows));
     std::unique_ptr<rocksdb::Iterator> rows(impl_->db->NewIterator(read, impl_->rows));
     const std::string prefix = keys::CollectionPrefix(c.id);
