@@ -203,8 +203,28 @@ bool DotIsNotAnEnd(std::string_view text, size_t start, size_t dot) {
 std::vector<ByteRange> SplitSentences(std::string_view text) {
   std::vector<ByteRange> out;
   const size_t n = text.size();
+  auto is_blank = [&](size_t k) { return text[k] == ' ' || text[k] == '\t' || text[k] == '\r'; };
   auto emit = [&](size_t b, size_t e) {
     ByteRange r = TrimSentence(text, b, e);
+    // A sentence too long is cut into pieces of at most kMaxSentenceBytes,
+    // each at the last blank before the limit (else at a code point), so
+    // that scoring stays linear in the answer (the LCS of a sentence costs
+    // its length squared).
+    while (r.end - r.begin > kMaxSentenceBytes) {
+      size_t cut = r.begin + kMaxSentenceBytes;
+      size_t blank = cut;
+      while (blank > r.begin && !is_blank(blank)) --blank;
+      if (blank > r.begin) {
+        cut = blank;
+      } else {
+        while ((static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+      }
+      size_t piece_end = cut;
+      while (piece_end > r.begin && is_blank(piece_end - 1)) --piece_end;
+      out.push_back({r.begin, piece_end});
+      while (cut < r.end && is_blank(cut)) ++cut;
+      r.begin = cut;
+    }
     if (r.begin < r.end) out.push_back(r);
   };
   size_t start = 0;

@@ -63,10 +63,44 @@ TEST_CASE("sentences split on . ! ? and line breaks, not on abbreviations or dec
   CHECK(Texts(" \n\n \t").empty());
 }
 
+TEST_CASE("a sentence over kMaxSentenceBytes is cut at blanks into pieces scored as sentences", "[groundedness]") {
+  // 3,000 words of 5 bytes with no full stop: ~15,000 bytes, one "sentence".
+  std::string long_line;
+  for (int i = 0; i < 3000; ++i) long_line += (i ? " w" : "w") + std::to_string(1000 + i);
+  const std::vector<ByteRange> pieces = SplitSentences(long_line);
+  REQUIRE(pieces.size() == (long_line.size() + kMaxSentenceBytes - 1) / kMaxSentenceBytes);
+  size_t next = 0;
+  for (const ByteRange& r : pieces) {
+    CHECK(r.end - r.begin <= kMaxSentenceBytes);
+    CHECK(r.begin == next);                  // nothing lost between pieces but the blank
+    CHECK(long_line[r.begin] == 'w');        // cut at a blank, not inside a word
+    CHECK((r.end == long_line.size() || long_line[r.end] == ' '));
+    next = r.end + 1;
+  }
+  CHECK(pieces.back().end == long_line.size());
+  // No blank at all: cut at a code point boundary (é is 2 bytes).
+  std::string no_blank;
+  while (no_blank.size() < 2 * kMaxSentenceBytes + 100) no_blank += "a\xC3\xA9";
+  for (const ByteRange& r : SplitSentences(no_blank)) {
+    CHECK(r.end - r.begin <= kMaxSentenceBytes);
+    CHECK((static_cast<unsigned char>(no_blank[r.begin]) & 0xC0) != 0x80);
+  }
+  // Scoring a long answer whose words the context holds: each piece is
+  // supported, and the whole stays cheap (version 1 built a table of the
+  // sentence's length squared).
+  std::string answer;
+  for (int i = 0; i < 20000; ++i) answer += (i ? " t" : "t") + std::to_string(i % 500);
+  std::string context;
+  for (int i = 0; i < 500; ++i) context += (i ? " t" : "t") + std::to_string(i);
+  const GroundednessResult r = Score(answer, {{"c#0", context}});
+  CHECK(r.sentences.size() == SplitSentences(answer).size());
+  CHECK(r.sentences.size() > 20);
+}
+
 TEST_CASE("a fully supported answer has G = 1", "[groundedness]") {
   const std::string answer = "Verity is a vector database. The retrieval log is append-only and hash-chained.";
   GroundednessResult r = Score(answer, kDocs);
-  CHECK(r.scorer_version == "verity-groundedness/1");
+  CHECK(r.scorer_version == "verity-groundedness/2");
   CHECK(r.threshold == 0.6);
   REQUIRE(r.sentences.size() == 2);
   CHECK(r.scored == 2);
@@ -266,13 +300,13 @@ TEST_CASE("two runs give byte-identical canonical JSON", "[groundedness]") {
   const std::string a = ToJson(Score(answer, chunks));
   const std::string b = ToJson(Score(answer, chunks));
   CHECK(a == b);
-  CHECK(a.rfind("{\"scorer\":\"verity-groundedness/1\",\"threshold\":0.6000,\"g\":0.3333,", 0) == 0);
+  CHECK(a.rfind("{\"scorer\":\"verity-groundedness/2\",\"threshold\":0.6000,\"g\":0.3333,", 0) == 0);
   CHECK(a.find("\"text\":\"It is not a \\\"graph\\\" store.\"") != std::string::npos);
 
   // The exact bytes of a small result, to pin the format.
   const std::vector<SourceChunk> one = {{"c", "Alice founded Acme."}};
   CHECK(ToJson(Score("Alice founded Acme. Hi Bob.", one)) ==
-        "{\"scorer\":\"verity-groundedness/1\",\"threshold\":0.6000,\"g\":0.5000,\"sentences_total\":2,"
+        "{\"scorer\":\"verity-groundedness/2\",\"threshold\":0.6000,\"g\":0.5000,\"sentences_total\":2,"
         "\"scored\":2,\"supported\":1,\"sentences\":["
         "{\"index\":0,\"begin\":0,\"end\":19,\"text\":\"Alice founded Acme.\",\"verdict\":\"supported\","
         "\"support\":1.0000,\"token_precision\":1.0000,\"rouge_l_precision\":1.0000,\"trigram_containment\":1.0000,"

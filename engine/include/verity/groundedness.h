@@ -31,7 +31,7 @@
 //     ("increased" vs "decreased", "before" vs "after");
 //   - non-ASCII case: only A-Z are folded and recognised as capitals.
 //
-// RULES (version "verity-groundedness/1")
+// RULES (version "verity-groundedness/2")
 //
 // Sentences (SplitSentences). Byte offsets into the answer, UTF-8 aware.
 //   - A line break ends a sentence.
@@ -48,6 +48,10 @@
 //   - A sentence is trimmed of surrounding whitespace and of a leading list
 //     marker ("-", "*", "+", "•", "#"..., "12." or "12)" followed by a
 //     space); its offsets exclude them. Empty sentences are dropped.
+//   - A sentence longer than kMaxSentenceBytes is cut into pieces of at most
+//     that many bytes, each ending at the last space or tab before the limit
+//     (or at a code point boundary when there is none), trimmed of spaces
+//     and tabs; each piece is a sentence. (New in version 2.)
 //
 // Tokens (of sentences and chunks alike).
 //   - A word is a maximal run of letters and digits, where a letter is an
@@ -114,7 +118,9 @@
 namespace verity {
 
 // Recorded with every result. Changes whenever a rule above changes.
-inline constexpr const char kGroundednessScorerVersion[] = "verity-groundedness/1";
+inline constexpr const char kGroundednessScorerVersion[] = "verity-groundedness/2";
+// The longest sentence scored whole (bytes); see "Sentences".
+inline constexpr size_t kMaxSentenceBytes = 4096;
 
 // One retrieved chunk, in retrieval order.
 struct SourceChunk {
