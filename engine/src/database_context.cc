@@ -619,6 +619,7 @@ Result<LogPage> Database::ListLog(const LogQuery& query) const {
                                    std::to_string(Limits::kMaxLogScanRecords));
   }
   VERITY_RETURN_IF_ERROR(ValidateTimeRange(query.since_us, query.until_us));
+  if (query.start_after == UINT64_MAX) return LogPage{};  // nothing comes after the last sequence number
   uint64_t first = query.start_after + 1;
   if (query.since_us > 0) {
     std::unique_ptr<rocksdb::Iterator> time(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log_index));

@@ -166,13 +166,28 @@ Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, con
   return info;
 }
 
+namespace {
+
+// NotFound for a snapshot name; a name longer than any snapshot's is not
+// echoed whole (it would go back in the status and into the server's log).
+Status SnapshotNotFound(const std::string& name, const std::string& collection) {
+  if (name.size() > Limits::kMaxSnapshotNameBytes) {
+    return Status::NotFound("snapshot \"" + name.substr(0, 64) + "...\" (" + std::to_string(name.size()) +
+                            " bytes; names are at most " + std::to_string(Limits::kMaxSnapshotNameBytes) +
+                            ") of \"" + collection + "\" does not exist");
+  }
+  return Status::NotFound("snapshot \"" + name + "\" of \"" + collection + "\" does not exist");
+}
+
+}  // namespace
+
 Result<SnapshotInfo> Database::GetSnapshot(const std::string& collection, const std::string& name) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::string value;
   rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, keys::SnapshotKey(c->id, name), &value);
   if (rs.IsNotFound()) {
-    return Status::NotFound("snapshot \"" + name + "\" of \"" + collection + "\" does not exist");
+    return SnapshotNotFound(name, collection);
   }
   VERITY_RETURN_IF_ERROR(FromRocks(rs, "read snapshot"));
   storage::SnapshotMeta m;
@@ -197,7 +212,7 @@ Status Database::DeleteSnapshot(const std::string& collection, const std::string
   std::string value;
   rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, key, &value);
   if (rs.IsNotFound()) {
-    return Status::NotFound("snapshot \"" + name + "\" of \"" + collection + "\" does not exist");
+    return SnapshotNotFound(name, collection);
   }
   VERITY_RETURN_IF_ERROR(FromRocks(rs, "read snapshot"));
   storage::SnapshotMeta m;

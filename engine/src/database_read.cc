@@ -315,6 +315,13 @@ Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& colle
                                                         const std::function<Status()>& keep_going) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  // Every query's vector, k, ef and filter first: a bad last query is
+  // refused before the others have run.
+  for (size_t i = 0; i < queries.size(); ++i) {
+    if (Status s = impl_->ValidateSearch(*c, queries[i]); !s.ok()) {
+      return s.WithPrefix("queries[" + std::to_string(i) + "]");
+    }
+  }
   std::vector<std::optional<Result<SearchResult>>> results(queries.size());
   std::atomic<bool> stopped{false};
   std::mutex stop_mu;

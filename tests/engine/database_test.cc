@@ -423,9 +423,14 @@ TEST_CASE("SearchBatch answers each query as Search does, and stops when keep_go
   // A bad query is named by its index.
   auto bad = queries;
   bad[9].vector.push_back(1);
-  auto refused = (*db)->SearchBatch("c", bad);
+  std::atomic<int> searched{0};
+  auto refused = (*db)->SearchBatch("c", bad, [&] {
+    searched.fetch_add(1);
+    return Status::Ok();
+  });
   REQUIRE(refused.status().code() == StatusCode::kInvalidArgument);
-  REQUIRE(refused.status().message().rfind("queries[9]", 0) == 0);
+  REQUIRE(refused.status().message().rfind("queries[9]: vector", 0) == 0);
+  CHECK(searched.load() == 0);  // refused before any query ran
 
   // keep_going is asked before each query; its first refusal stops the
   // batch and is the result. Queries already started finish; none starts after.

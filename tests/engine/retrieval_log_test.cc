@@ -602,6 +602,11 @@ TEST_CASE("a log page of large answers ends early at the page byte limit, with a
   } while (query.start_after != 0);
   CHECK(pages >= 2);
   CHECK(answers == 20);
+  query.start_after = UINT64_MAX;  // nothing after the last possible record (it used to wrap to the first page)
+  auto after_end = f.db->ListLog(query);
+  REQUIRE(after_end.ok());
+  CHECK(after_end->records.empty());
+  CHECK(after_end->next_cursor == 0);
   // A batch audit pages through the same log: every answered retrieval is audited.
   BatchAuditRequest audit;
   audit.collection = "kb";

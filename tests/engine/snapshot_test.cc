@@ -167,6 +167,13 @@ TEST_CASE("snapshots: create, get, list, delete and their errors", "[engine][sna
   CHECK(f.db->CreateSnapshot("s", "long", std::string(5000, 'd')).status().code() == StatusCode::kInvalidArgument);
   CHECK(f.db->GetSnapshot("s", "missing").status().code() == StatusCode::kNotFound);
   CHECK(f.db->DeleteSnapshot("s", "missing").code() == StatusCode::kNotFound);
+  // A name longer than any snapshot's is not echoed whole.
+  const std::string huge(100000, 'x');
+  for (const Status& s : {f.db->GetSnapshot("s", huge).status(), f.db->DeleteSnapshot("s", huge)}) {
+    CHECK(s.code() == StatusCode::kNotFound);
+    CHECK(s.message().size() < 300);
+    CHECK(s.message().find("100000 bytes; names are at most 128") != std::string::npos);
+  }
 
   auto list = f.db->ListSnapshots("s");
   REQUIRE(list.ok());
