@@ -412,6 +412,7 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   search.vector = request.vector;
   search.k = request.k;
   search.ef = request.ef;
+  search.max_payload_bytes = request.max_payload_bytes;
   if (!request.filter.empty()) {
     VERITY_ASSIGN_OR_RETURN(Filter filter, ParseFilter(request.filter));
     search.filter = std::move(filter);
@@ -1020,6 +1021,20 @@ Result<AuditResult> Database::Audit(const AuditRequest& request) const {
   return audit;
 }
 
+namespace {
+
+// About how many bytes an audit takes in a response: its answer, its
+// sentences and its context chunks.
+uint64_t AuditBytes(const AuditResult& a) {
+  uint64_t bytes = a.retrieval_id.size() + a.source_retrieval_id.size() + a.collection.size() + a.answer.size() +
+                   a.prompt.size() + 64;
+  for (const auto& chunk : a.chunks) bytes += chunk.id.size() + chunk.text.size() + 64;
+  for (const auto& s : a.result.sentences) bytes += s.text.size() + s.chunk_id.size() + 48;
+  return bytes;
+}
+
+}  // namespace
+
 Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& request,
                                                    const std::function<Status()>& keep_going) const {
   VERITY_CHECK_OPEN_();
@@ -1034,6 +1049,7 @@ Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& requ
   query.limit = 1000;  // every kind; answer records are skipped below
   double sum = 0;
   uint64_t below = 0;
+  uint64_t kept_bytes = 0;
   for (;;) {
     VERITY_RETURN_IF_ERROR(check.Step());  // a page may scan many records and hold no retrieval
     VERITY_ASSIGN_OR_RETURN(LogPage page, ListLog(query));
@@ -1051,6 +1067,13 @@ Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& requ
         if (audit.status().message().find("no recorded answer") != std::string::npos) ++batch.unanswered;
         else ++batch.unavailable;
         continue;
+      }
+      kept_bytes += AuditBytes(*audit);
+      if (request.max_result_bytes > 0 && kept_bytes > request.max_result_bytes) {
+        return Status::ResourceExhausted(
+            "audits: the first " + std::to_string(batch.audited + 1) + " audits of the range hold about " +
+            std::to_string(kept_bytes) + " bytes, more than the " + std::to_string(request.max_result_bytes) +
+            " this response may hold");
       }
       ++batch.audited;
       sum += audit->result.g;

@@ -279,6 +279,10 @@ struct Database::Impl {
 
 int64_t NowMicros();
 
+// About how many bytes a record takes in a response (ids, text, metadata,
+// vector): for the bounds on responses (SearchRequest::max_payload_bytes).
+uint64_t RecordBytes(const Record& r);
+
 // The pin holder of the retrieval log (docs/retrieval-log.md).
 inline constexpr char kLogPinHolder[] = "log";
 // The longest query text the retrieval log keeps (Retrieve, cache hits).

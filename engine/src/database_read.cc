@@ -15,7 +15,27 @@
 #include "validate.h"
 
 namespace verity {
+
+uint64_t RecordBytes(const Record& r) {
+  uint64_t bytes = r.id.size() + r.text.size() + r.document_id.size() + r.vector.size() * sizeof(float);
+  for (const auto& [key, value] : r.metadata) {
+    bytes += key.size() + 8;
+    if (const auto* s = std::get_if<std::string>(&value)) bytes += s->size();
+    if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
+      for (const auto& item : *list) bytes += item.size() + 2;
+    }
+  }
+  return bytes;
+}
+
 namespace {
+
+// The refusal of SearchRequest::max_payload_bytes.
+Status PayloadTooLarge(uint64_t bytes, size_t hits, uint64_t bound) {
+  return Status::ResourceExhausted("hits: the records of the first " + std::to_string(hits) + " hits hold " +
+                                   std::to_string(bytes) + " bytes, more than the " + std::to_string(bound) +
+                                   " this response may hold");
+}
 
 struct VisibilityContext {
   const std::vector<RowNode>* nodes;
@@ -288,6 +308,7 @@ Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const 
     }
   }
   result.hits.resize(neighbors.size());
+  uint64_t payload_bytes = 0;
   for (size_t i = 0; i < neighbors.size(); ++i) {
     SearchHit& hit = result.hits[i];
     hit.id = std::move(hit_rows[i].id);
@@ -298,6 +319,10 @@ Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const 
                                                         hit.row_version, request.with_vectors,
                                                         snapshot->options()));
       hit.record = std::move(row.record);
+      payload_bytes += RecordBytes(*hit.record);
+      if (request.max_payload_bytes > 0 && payload_bytes > request.max_payload_bytes) {
+        return PayloadTooLarge(payload_bytes, i + 1, request.max_payload_bytes);
+      }
     }
   }
   return result;
@@ -312,7 +337,8 @@ Result<SearchResult> Database::Search(const std::string& collection, const Searc
 
 Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& collection,
                                                         const std::vector<SearchRequest>& queries,
-                                                        const std::function<Status()>& keep_going) const {
+                                                        const std::function<Status()>& keep_going,
+                                                        uint64_t max_total_payload_bytes) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   // Every query's vector, k, ef and filter first: a bad last query is
@@ -325,7 +351,9 @@ Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& colle
   std::vector<std::optional<Result<SearchResult>>> results(queries.size());
   std::atomic<bool> stopped{false};
   std::mutex stop_mu;
-  Status stop_status;  // the first refusal of keep_going, under stop_mu
+  Status stop_status;  // the first refusal of keep_going (or of the bound), under stop_mu
+  std::atomic<uint64_t> payload_bytes{0};
+  std::atomic<size_t> hits{0};
 #pragma omp parallel for schedule(dynamic, 1)
   for (size_t i = 0; i < queries.size(); ++i) {
     if (stopped.load(std::memory_order_relaxed)) continue;
@@ -338,6 +366,16 @@ Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& colle
       }
     }
     results[i].emplace(impl_->SearchOne(*c, queries[i]));
+    if (max_total_payload_bytes > 0 && results[i]->ok()) {
+      uint64_t bytes = 0;
+      for (const SearchHit& hit : (*results[i])->hits) bytes += hit.record ? RecordBytes(*hit.record) : 0;
+      const uint64_t total = payload_bytes.fetch_add(bytes) + bytes;
+      const size_t total_hits = hits.fetch_add((*results[i])->hits.size()) + (*results[i])->hits.size();
+      if (total > max_total_payload_bytes) {
+        std::lock_guard lock(stop_mu);
+        if (!stopped.exchange(true)) stop_status = PayloadTooLarge(total, total_hits, max_total_payload_bytes);
+      }
+    }
   }
   if (stopped.load()) {
     std::lock_guard lock(stop_mu);

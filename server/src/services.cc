@@ -58,6 +58,7 @@ Result<SearchRequest> SearchFromProto(const Database* db, const std::string& col
     return Status::InvalidArgument(field + ".k: " + std::to_string(r.k) + " exceeds the server limit --max-k=" +
                                    std::to_string(o.max_k));
   }
+  r.max_payload_bytes = o.max_message_bytes;  // refused before it is built (ResponseBound)
   return r;
 }
 
@@ -96,6 +97,17 @@ const char* ShrinkHint(const std::string& method) {
   if (method == "ListPromptVersions") return "ask for fewer versions a page (limit): each carries its template";
   if (method == "ListVersions") return "ask for a page at a time (limit)";
   return "raise --max-message-bytes, and the client's receive limit, to read it";
+}
+
+// The engine's refusal of a response over the bound the server gave it
+// (SearchRequest::max_payload_bytes, ...: "hits: ..." or "audits: ..."),
+// naming the server's limit and what to ask for instead.
+Status ResponseBound(const Status& status, const char* method, const ServerOptions& options) {
+  if (status.code() != StatusCode::kResourceExhausted) return status;
+  const std::string& m = status.message();
+  if (m.rfind("hits: ", 0) != 0 && m.rfind("audits: ", 0) != 0) return status;
+  return Status::ResourceExhausted(m + " (the server limit --max-message-bytes=" +
+                                   std::to_string(options.max_message_bytes) + "); " + ShrinkHint(method));
 }
 
 // A response gRPC could not send (it would end the call with a bare
@@ -153,7 +165,7 @@ Status RunCall(grpc::ServerContextBase* ctx, const char* method, const ServiceDe
   } release{deps.limiter};
   const auto deadline = Deadline(ctx, options, start);
   status = CheckDeadline(ctx, deadline);
-  if (status.ok()) status = body(deadline);
+  if (status.ok()) status = ResponseBound(body(deadline), method, options);
   if (status.ok()) status = CheckResponseSize(response, method, options);
   const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
   if (!status.ok()) LogFailure(ctx, method, status, caller);
@@ -424,7 +436,8 @@ grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerCon
     // The deadline is checked before each query: an exact batch can run for
     // many seconds, which a caller that has gone should not cost.
     VERITY_ASSIGN_OR_RETURN(
-        auto results, db_->SearchBatch(req->collection(), requests, [&] { return CheckDeadline(ctx, deadline); }));
+        auto results, db_->SearchBatch(
+            req->collection(), requests, [&] { return CheckDeadline(ctx, deadline); }, options_->max_message_bytes));
     for (const auto& r : results) ToProto(r, resp->add_results());
     return Status::Ok();
   }));
@@ -659,6 +672,7 @@ grpc::Status ContextServiceImpl::Retrieve(grpc::ServerContext* ctx, const v1::Re
                                      " components; the server limit is --max-dimension=" +
                                      std::to_string(options_->max_dimension));
     }
+    request.max_payload_bytes = options_->max_message_bytes;
     auto result = db_->Retrieve(request);
     if (!result.ok()) return NameSnapshotField(result.status(), request.snapshot);
     ToProto(*result, resp);
@@ -768,6 +782,7 @@ grpc::Status LogServiceImpl::AuditCollection(grpc::ServerContext* ctx, const v1:
       return Status::InvalidArgument("max_retrievals: " + std::to_string(request.max_retrievals) + " exceeds " +
                                      std::to_string(kMaxAuditRetrievals));
     }
+    request.max_result_bytes = options_->max_message_bytes;
     VERITY_ASSIGN_OR_RETURN(BatchAuditResult result,
                             db_->AuditCollection(request, [&] { return CheckDeadline(ctx, deadline); }));
     for (const auto& audit : result.audits) deps_.metrics->RecordGroundedness(audit.result.g, /*batch=*/true);

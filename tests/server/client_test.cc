@@ -219,6 +219,10 @@ TEST_CASE("a response larger than --max-message-bytes is refused naming the limi
   query.k = 4;
   auto refused = client.Search("big", query);
   REQUIRE(refused.status().code() == StatusCode::kResourceExhausted);
+  // Refused while the hits were read, at the third (300,000 bytes), not
+  // after the whole response was built.
+  INFO(refused.status().message());
+  REQUIRE(refused.status().message().rfind("hits: the records of the first 3 hits hold ", 0) == 0);
   REQUIRE(refused.status().message().find("--max-message-bytes=300000") != std::string::npos);
   REQUIRE(refused.status().message().find("with_payload") != std::string::npos);
   query.k = 2;  // ~200 KB: fits
@@ -228,7 +232,9 @@ TEST_CASE("a response larger than --max-message-bytes is refused naming the limi
   REQUIRE(client.Search("big", query)->hits.size() == 4);
   query.with_payload = true;
   query.k = 2;
-  REQUIRE(client.BatchSearch("big", {query, query}).status().code() == StatusCode::kResourceExhausted);
+  auto batch = client.BatchSearch("big", {query, query});
+  REQUIRE(batch.status().code() == StatusCode::kResourceExhausted);
+  REQUIRE(batch.status().message().rfind("hits: the records of the first 4 hits hold ", 0) == 0);
 
   auto stream = client.OpenSearchStream("big");
   REQUIRE(stream.ok());
@@ -244,10 +250,27 @@ TEST_CASE("a response larger than --max-message-bytes is refused naming the limi
   auto too_big = client.Retrieve(retrieve);
   REQUIRE(too_big.status().code() == StatusCode::kResourceExhausted);
   REQUIRE(too_big.status().message().find("fewer chunks (k)") != std::string::npos);
+  REQUIRE(too_big.status().message().rfind("hits: ", 0) == 0);
   retrieve.k = 1;  // the chunk's text and the context: ~200 KB
   auto fits = client.Retrieve(retrieve);
   INFO(fits.status().ToString());
   REQUIRE(fits.ok());
+
+  // A batch audit whose audits would not fit: refused as it gathers them.
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.Retrieve(retrieve);
+    REQUIRE(r.ok());
+    std::string answer;
+    while (answer.size() < 20000) answer += "The letter is a. ";
+    REQUIRE(client.RecordAnswer({r->retrieval_id, answer, "m", 0, 0}).ok());
+  }
+  BatchAuditRequest audit;
+  audit.collection = "big";
+  auto audits = client.AuditCollection(audit);
+  REQUIRE(audits.status().code() == StatusCode::kResourceExhausted);
+  INFO(audits.status().message());
+  REQUIRE(audits.status().message().rfind("audits: the first 2 audits of the range hold about ", 0) == 0);
+  REQUIRE(audits.status().message().find("--max-message-bytes=300000") != std::string::npos);
 
   // Logged as a refusal, and the server still answers.
   REQUIRE(client.Health().ok());

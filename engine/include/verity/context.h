@@ -36,6 +36,7 @@ struct RetrieveRequest {
                                       // registered prompt (logged as the exact "name@N"), or free text
   std::string client_trace_id;        // optional; e.g. an OpenTelemetry trace id
   std::string client_id;              // optional; who asked
+  uint64_t max_payload_bytes = 0;     // as SearchRequest::max_payload_bytes, for the chunks' records
 };
 
 // One search hit of a retrieval, as returned and as logged.
@@ -227,6 +228,10 @@ struct BatchAuditRequest {
   double low_g = 0.5;           // share_below counts answers with G below this
   uint32_t worst = 5;           // how many lowest-G retrievals to return
   uint32_t max_retrievals = 10000;
+  // 0 = no bound. Else ResourceExhausted ("audits: ...") as soon as the
+  // audits kept (answers, sentences, context chunks) pass about this many
+  // bytes: a caller with a response limit sets it.
+  uint64_t max_result_bytes = 0;
 };
 
 struct BatchAuditResult {

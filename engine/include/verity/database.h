@@ -101,6 +101,11 @@ struct SearchRequest {
   bool with_payload = true;         // fill SearchHit::record (text, metadata, document id)
   bool with_vectors = false;        // also fill the record's vector
   SearchPlan plan = SearchPlan::kAuto;
+  // 0 = no bound. Else ResourceExhausted ("hits: ...") as soon as the hits'
+  // records (ids, text, metadata, vectors) pass this many bytes: a caller
+  // with a response limit sets it, so that an answer it could not send is
+  // refused before it is built (k = 1000 hits of 1 MiB texts would be 1 GB).
+  uint64_t max_payload_bytes = 0;
 };
 
 struct ScrollRequest {
@@ -178,10 +183,14 @@ class Database {
   // `keep_going` (optional; called from several threads at once) is asked
   // before each query starts: the first non-OK status it returns (e.g. the
   // caller's deadline passed) stops the batch — queries not yet started are
-  // skipped — and is returned as the call's status.
+  // skipped — and is returned as the call's status. Every query is
+  // validated before any runs. `max_total_payload_bytes` (0 = no bound)
+  // bounds the hits' records of all queries together as
+  // SearchRequest::max_payload_bytes does one query's.
   Result<std::vector<SearchResult>> SearchBatch(const std::string& collection,
                                                 const std::vector<SearchRequest>& queries,
-                                                const std::function<Status()>& keep_going = nullptr) const;
+                                                const std::function<Status()>& keep_going = nullptr,
+                                                uint64_t max_total_payload_bytes = 0) const;
   // Every committed version, oldest first (version 0 = creation), with
   // whether it is still readable and which snapshots pin it.
   Result<std::vector<VersionInfo>> ListVersions(const std::string& collection) const;
@@ -228,7 +237,8 @@ class Database {
   // Audits every answered retrieval and every cache hit of a collection in
   // a time range. `keep_going` (optional) is asked before each page of the
   // log it reads and before each retrieval;
-  // an error from it stops the batch and is returned.
+  // an error from it stops the batch and is returned. ResourceExhausted
+  // ("audits: ...") once the audits kept pass request.max_result_bytes.
   Result<BatchAuditResult> AuditCollection(const BatchAuditRequest& request,
                                            const std::function<Status()>& keep_going = nullptr) const;
   // Removes log records older than DatabaseOptions::log_retention_seconds
