@@ -78,8 +78,12 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.IsCorruption()) return Status::DataLoss(message);
   if (s.IsNotFound()) return Status::NotFound(message);
   if (s.IsInvalidArgument()) return Status::InvalidArgument(message);
-  if (s.IsIOError() && (s.ToString().find("lock") != std::string::npos ||
-                        s.ToString().find("LOCK") != std::string::npos)) {
+  // RocksDB's refusal of a LOCK file another opener holds ("While lock file:
+  // DIR/LOCK: Resource temporarily unavailable", or "lock hold by current
+  // process"); not any I/O error whose path holds "lock" (/mnt/block0).
+  const std::string text = s.ToString();
+  if (s.IsIOError() &&
+      (text.find("While lock file") != std::string::npos || text.find("lock hold by current process") != std::string::npos)) {
     return Status::FailedPrecondition(message);
   }
   if (s.IsNoSpace()) return Status::ResourceExhausted(message);

@@ -382,6 +382,14 @@ Status Database::Impl::PinForLog(Collection& c, Version version) {
     pin->second = NowMicros();
     return Status::Ok();
   }
+  {
+    // A pin keeps a version's rows; it cannot bring back rows GC removed.
+    std::shared_lock lock(c.graph_mu);
+    if (!c.Readable(version)) {
+      return Status::FailedPrecondition("version " + std::to_string(version) + " of \"" + c.config.name +
+                                        "\" has been garbage-collected");
+    }
+  }
   VERITY_RETURN_IF_ERROR(FromRocks(db->Put(write_options, meta, keys::PinKey(c.id, version, kLogPinHolder), ""),
                                    "pin a version for the retrieval log"));
   c.log_pinned.emplace(version, NowMicros());

@@ -175,7 +175,8 @@ struct Database::Impl {
   // database.
   Status LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result);
   // Pins `version` of `c` for the log (once per version). Caller holds
-  // c.pins_mu.
+  // c.pins_mu. NotFound once c is dropped; FailedPrecondition when GC has
+  // collected the version (a pin cannot bring its rows back).
   Status PinForLog(Collection& c, Version version);
 
   // Background GC (DatabaseOptions::gc_interval_seconds).

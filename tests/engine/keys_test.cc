@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "codec.h"
 #include "keys.h"
 
 using namespace verity;
@@ -28,4 +29,24 @@ TEST_CASE("row keys parse back", "[engine][keys]") {
   REQUIRE(id == "hello");
   REQUIRE(v == 1234567);
   REQUIRE_FALSE(keys::ParseRowKey("short", &coll, &id, &v));
+}
+
+// RocksDB's statuses map to the engine's codes in one place (FromRocks):
+// only RocksDB's own refusal of a held LOCK file is "in use", not any I/O
+// error whose path happens to hold "lock".
+TEST_CASE("FromRocks maps RocksDB statuses, a held LOCK file only by RocksDB's own words", "[engine][keys]") {
+  using verity::FromRocks;
+  using verity::StatusCode;
+  CHECK(FromRocks(rocksdb::Status::OK(), "x").ok());
+  CHECK(FromRocks(rocksdb::Status::IOError("While lock file: /data/LOCK", "Resource temporarily unavailable"), "open")
+            .code() == StatusCode::kFailedPrecondition);
+  CHECK(FromRocks(rocksdb::Status::IOError("lock hold by current process, acquire time 1", "/data/LOCK"), "open")
+            .code() == StatusCode::kFailedPrecondition);
+  const verity::Status block = FromRocks(rocksdb::Status::IOError("While open a file for appending: /mnt/block0/x.log",
+                                                                  "Input/output error"),
+                                         "write");
+  CHECK(block.code() == StatusCode::kUnavailable);
+  CHECK(block.message().rfind("write: ", 0) == 0);
+  CHECK(FromRocks(rocksdb::Status::Corruption("bad block"), "read").code() == StatusCode::kDataLoss);
+  CHECK(FromRocks(rocksdb::Status::NoSpace("disk full"), "write").code() == StatusCode::kResourceExhausted);
 }
