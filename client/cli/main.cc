@@ -55,7 +55,8 @@ constexpr char kUsage[] =
     "  retrieve NAME (--vector '[...]' | --vector-file FILE) [--query-text T] [-k 10] [--ef N] [--filter EXPR]\n"
     "           [--at POINT] [--budget TOKENS] [--prompt PROMPT] [--trace-id ID]\n"
     "  answer RETRIEVAL_ID (--text T | --file F) [--model M] [--prompt-tokens N] [--completion-tokens N]\n"
-    "  log list [--collection NAME] [--since T] [--until T] [--kind retrieval|answer] [--limit 100]\n"
+    "  log list [--collection NAME] [--since T] [--until T] [--kind retrieval|answer|cache_hit]\n"
+    "           [--limit 100]\n"
     "  log show RETRIEVAL_ID | log verify\n"
     "  log export [--collection NAME] [--since T] [--until T] [--output FILE]\n"
     "                                      JSON Lines with OpenTelemetry GenAI attribute names\n"
@@ -1279,26 +1280,35 @@ Status Cli::Replay(const Args& args) {
     for (const auto& c : r.rank_changes) {
       changes.push_back({{"id", c.id}, {"logged_rank", c.logged_rank}, {"replay_rank", c.replay_rank}});
     }
-    std::cout << Json{{"retrieval_id", r.retrieval_id},
-                      {"mode", ReplayModeName(r.mode)},
-                      {"outcome", r.outcome},
-                      {"detail", r.detail},
-                      {"version", r.version},
-                      {"chunks", chunks},
-                      {"context_sha256", r.context_sha256},
-                      {"context_hash_matches", r.context_hash_matches},
-                      {"recall", r.recall},
-                      {"missed", r.missed},
-                      {"added", r.added},
-                      {"removed", r.removed},
-                      {"rank_changes", changes}}
-                     .dump()
-              << "\n";
+    // Only what the mode measured: a "collected" replay compared nothing,
+    // and a recall of 0 or a hash mismatch would read as a finding.
+    Json out = {{"retrieval_id", r.retrieval_id},
+                {"mode", ReplayModeName(r.mode)},
+                {"outcome", r.outcome},
+                {"detail", r.detail},
+                {"version", r.version}};
+    if (r.outcome != "collected") {
+      if (r.mode == ReplayMode::kContext) {
+        out["chunks"] = chunks;
+        out["context_sha256"] = r.context_sha256;
+        out["context_hash_matches"] = r.context_hash_matches;
+      } else {
+        if (r.mode == ReplayMode::kRetrieval) {
+          out["recall"] = r.recall;
+          out["missed"] = r.missed;
+        }
+        out["added"] = r.added;
+        out["removed"] = r.removed;
+        out["rank_changes"] = changes;
+      }
+    }
+    std::cout << out.dump() << "\n";
     return Status::Ok();
   }
   // The outcome first, then what it rests on.
   std::cout << r.outcome << (r.detail.empty() ? "" : ": " + r.detail) << "\n"
             << ReplayModeName(r.mode) << " replay of " << r.retrieval_id << " at version " << r.version << "\n";
+  if (r.outcome == "collected") return Status::Ok();  // nothing was compared
   if (r.mode == ReplayMode::kContext) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : r.chunks) rows.push_back({c.id, std::to_string(c.row_version), c.status});

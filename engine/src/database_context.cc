@@ -895,8 +895,9 @@ Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
       for (const auto& chunk : r.chunks) {
         ChunkCheck check{chunk.id, chunk.row_version, "identical"};
         auto row = impl_->ReadRow(*c, keys::RowKey(c->id, chunk.id, chunk.row_version), chunk.id, chunk.row_version,
-                                  false, snapshot->options());
+                                  false, snapshot->options(), /*absent_is_not_found=*/true);
         RetrievedChunk copy = chunk;
+        if (!row.ok() && row.status().code() != StatusCode::kNotFound) return row.status();  // not "collected"
         if (!row.ok()) {
           // Only the context counts: a hit the budget left out is reported
           // but does not make the context unrecoverable.
@@ -1002,7 +1003,12 @@ Result<AuditResult> Database::Audit(const AuditRequest& request) const {
   }
   // The context as the model saw it: the in-context chunks' rows, checked
   // against the logged hashes.
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(r.collection));
+  auto found = impl_->Find(r.collection);
+  if (found.status().code() == StatusCode::kNotFound) {
+    return Status::FailedPrecondition("the context of " + r.retrieval_id + " is no longer stored: collection \"" +
+                                      r.collection + "\" was dropped");
+  }
+  VERITY_ASSIGN_OR_RETURN(auto c, std::move(found));
   if (r.collection_id != 0 && r.collection_id != c->id) {
     return Status::FailedPrecondition("the context of " + r.retrieval_id + " is no longer stored: collection \"" +
                                       r.collection + "\" was dropped and created again since");
@@ -1012,7 +1018,8 @@ Result<AuditResult> Database::Audit(const AuditRequest& request) const {
   for (const auto& chunk : r.chunks) {
     if (!chunk.in_context) continue;
     auto row = impl_->ReadRow(*c, keys::RowKey(c->id, chunk.id, chunk.row_version), chunk.id, chunk.row_version, false,
-                              snapshot->options());
+                              snapshot->options(), /*absent_is_not_found=*/true);
+    if (!row.ok() && row.status().code() != StatusCode::kNotFound) return row.status();  // not "collected"
     if (!row.ok()) {
       return Status::FailedPrecondition("the context of " + r.retrieval_id + " is no longer stored: row " + chunk.id +
                                         "@" + std::to_string(chunk.row_version) + " was collected");
@@ -1084,7 +1091,10 @@ Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& requ
             " this response may hold");
       }
       ++batch.audited;
-      sum += audit->result.g;
+      // The exact ratio, not G as quantised to 4 decimals: the mean of 2/3
+      // and 1 is 0.8333, where the quantised G's give 0.8334.
+      const GroundednessResult& g = audit->result;
+      sum += g.scored == 0 ? 0.0 : static_cast<double>(g.supported) / g.scored;
       if (audit->result.g < request.low_g) ++below;
       batch.audits.push_back(std::move(audit).value());
     }

@@ -240,10 +240,15 @@ struct Database::Impl {
   Result<std::vector<SnapshotInfo>> SnapshotsOf(const Collection& c, bool with_counts) const;
   // Records visible at `version`; caller holds c.graph_mu.
   static uint64_t CountAt(const Collection& c, Version version);
-  // Reads a row (text, metadata, optionally vector) by exact row key.
+  // Reads a row (text, metadata, optionally vector) by exact row key. A row
+  // (or its vector) that is not stored is DataLoss, for a read the graph or
+  // the version says must find it; with `absent_is_not_found`, a missing
+  // row is NotFound instead (replay and audit: GC may have collected it),
+  // and any other error still says what failed.
   Result<StoredRecord> ReadRow(const Collection& c, const std::string& row_key, std::string_view id,
                                Version version, bool with_vector,
-                               const rocksdb::ReadOptions& read = rocksdb::ReadOptions()) const;
+                               const rocksdb::ReadOptions& read = rocksdb::ReadOptions(),
+                               bool absent_is_not_found = false) const;
   Result<SearchResult> SearchOne(const Collection& c, const SearchRequest& request) const;
   // SearchOne's two halves, for callers that must refuse bad input before
   // they act (Retrieve pins its version in between): the input checks (k,

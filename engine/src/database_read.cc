@@ -82,20 +82,22 @@ Result<Version> Database::Impl::ResolveVersion(const Collection& c, std::optiona
   }
   if (!c.Readable(*at)) {
     return Status::FailedPrecondition("at: version " + std::to_string(*at) + " of \"" + c.config.name +
-                                      "\" is no longer retained (garbage-collected); the oldest retained version is " +
+                                      "\" is not retained (garbage-collected, or before the import that made the collection); the "
+                                      "oldest retained version is " +
                                       std::to_string(c.oldest_retained) + ", older ones only where a snapshot pins them");
   }
   return *at;
 }
 
 Result<StoredRecord> Database::Impl::ReadRow(const Collection& c, const std::string& row_key, std::string_view id,
-                                             Version version, bool with_vector,
-                                             const rocksdb::ReadOptions& read) const {
+                                             Version version, bool with_vector, const rocksdb::ReadOptions& read,
+                                             bool absent_is_not_found) const {
   std::string value;
   rocksdb::Status rs = db->Get(read, rows, row_key, &value);
   if (rs.IsNotFound()) {
-    return Status::DataLoss("row " + std::string(id) + "@" + std::to_string(version) + " of \"" + c.config.name +
-                            "\" is missing");
+    const std::string what = "row " + std::string(id) + "@" + std::to_string(version) + " of \"" + c.config.name + "\"";
+    if (absent_is_not_found) return Status::NotFound(what + " is not stored");
+    return Status::DataLoss(what + " is missing");
   }
   VERITY_RETURN_IF_ERROR(FromRocks(rs, "read row"));
   storage::RowMeta row;
@@ -108,6 +110,7 @@ Result<StoredRecord> Database::Impl::ReadRow(const Collection& c, const std::str
   out.record.metadata = MetadataFromProto(row.metadata());
   if (with_vector && !row.tombstone()) {
     rs = db->Get(read, vectors, row_key, &value);
+    if (rs.IsNotFound()) return Status::DataLoss("the vector of row " + std::string(id) + " is missing");
     VERITY_RETURN_IF_ERROR(FromRocks(rs, "read vector of " + std::string(id)));
     VERITY_RETURN_IF_ERROR(DecodeVector(value, c.config.dimension, &out.record.vector));
   }

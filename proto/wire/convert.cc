@@ -183,8 +183,14 @@ Result<std::optional<Filter>> ParseFilterField(const std::string& text, const st
   auto parsed = ParseFilter(text);
   if (!parsed.ok()) {
     // ParseFilter names the expression "filter"; name the request field.
+    // A rule the parsed tree breaks is named by its path in the tree
+    // ("filter.values: ..."), which means nothing in a text: keep the rule.
     std::string message = parsed.status().message();
-    if (message.rfind("filter: ", 0) == 0) message = message.substr(8);
+    if (message.rfind("filter: ", 0) == 0) {
+      message = message.substr(8);
+    } else if (message.rfind("filter.", 0) == 0 && message.find(": ") != std::string::npos) {
+      message = message.substr(message.find(": ") + 2);
+    }
     return Status(parsed.status().code(), field + ": " + message);
   }
   return std::optional<Filter>(std::move(parsed).value());

@@ -790,3 +790,29 @@ TEST_CASE("batch audit, log verify and diff stop when keep_going refuses", "[eng
   CHECK(f.db->Diff("kb", before, f.head, "", 10, [&] { return late; }).status().code() ==
         StatusCode::kDeadlineExceeded);
 }
+
+// Once its collection is dropped, a retrieval's context is gone: replay says
+// "collected" and reports nothing it did not compare; audit is
+// FAILED_PRECONDITION, as for collected rows, not NOT_FOUND (the retrieval
+// exists).
+TEST_CASE("replay and audit of a retrieval whose collection was dropped", "[engine][log]") {
+  LogFixture f;
+  auto retrieved = f.db->Retrieve(f.Query(1, 5));
+  REQUIRE(retrieved.ok());
+  REQUIRE(f.db->RecordAnswer({retrieved->retrieval_id, "An answer.", "m", 0, 0}).ok());
+  REQUIRE(f.db->DropCollection("kb").ok());
+  for (ReplayMode mode : {ReplayMode::kContext, ReplayMode::kRetrieval, ReplayMode::kCounterfactual}) {
+    ReplayRequest replay;
+    replay.retrieval_id = retrieved->retrieval_id;
+    replay.mode = mode;
+    auto r = f.db->Replay(replay);
+    REQUIRE(r.ok());
+    CHECK(r->outcome == "collected");
+    CHECK(r->detail.find("no longer exists") != std::string::npos);
+  }
+  AuditRequest audit;
+  audit.retrieval_id = retrieved->retrieval_id;
+  auto audited = f.db->Audit(audit);
+  CHECK(audited.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(audited.status().message().find("was dropped") != std::string::npos);
+}

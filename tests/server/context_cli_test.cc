@@ -184,6 +184,7 @@ TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay
   REQUIRE(replayed["outcome"] == "identical");
   REQUIRE(replayed["mode"] == "context");
   REQUIRE(replayed["context_hash_matches"] == true);
+  REQUIRE(!replayed.contains("recall"));  // only what the mode measured
   r = Ok(dir, addr, "replay " + id + " --mode retrieval --json");
   replayed = Json::parse(r.out);
   REQUIRE(replayed["outcome"] == "identical");
@@ -196,6 +197,8 @@ TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay
   replayed = Json::parse(r.out);
   REQUIRE(replayed["outcome"] == "differs");
   REQUIRE(replayed["removed"] == Json::array({"p1"}));
+  REQUIRE(!replayed.contains("recall"));
+  REQUIRE(!replayed.contains("context_hash_matches"));
   r = Ok(dir, addr, "replay " + id + " --mode counterfactual --at 1");
   REQUIRE(r.out.rfind("identical", 0) == 0);
   r = Ok(dir, addr, "replay " + id + " --mode counterfactual");
