@@ -29,4 +29,33 @@ bool IsLocalAddress(const std::string& address) {
   return parts == 3 && digits > 0;
 }
 
+bool SplitHostPort(const std::string& address, std::string* host, std::string* port) {
+  if (!address.empty() && address[0] == '[') {
+    const size_t close = address.find("]:");
+    if (close == std::string::npos) return false;
+    *host = address.substr(1, close - 1);
+    *port = address.substr(close + 2);
+  } else {
+    const size_t colon = address.rfind(':');
+    if (colon == std::string::npos || address.find(':') != colon) return false;
+    *host = address.substr(0, colon);
+    *port = address.substr(colon + 1);
+  }
+  if (host->empty() || port->empty() || port->size() > 5) return false;
+  for (char c : *port) {
+    if (c < '0' || c > '9') return false;
+  }
+  return std::stoi(*port) <= 65535;
+}
+
+std::string AddressError(const std::string& address, const std::string& flag, bool port_zero) {
+  if (address.rfind("unix:", 0) == 0 && address.size() > 5) return "";
+  std::string host, port;
+  if (!SplitHostPort(address, &host, &port)) {
+    return flag + ": expected HOST:PORT, [IPv6]:PORT or unix:PATH (port 0..65535), got \"" + address + "\"";
+  }
+  if (!port_zero && std::stoi(port) == 0) return flag + ": port 0 in \"" + address + "\"; give a port 1..65535";
+  return "";
+}
+
 }  // namespace verity::wire

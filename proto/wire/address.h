@@ -12,4 +12,14 @@ namespace verity::wire {
 // Unix socket. Anything else, including 0.0.0.0 and host names, is not.
 bool IsLocalAddress(const std::string& address);
 
+// Splits HOST:PORT or [IPv6]:PORT; false unless both parts are there and
+// the port is a number in 0..65535.
+bool SplitHostPort(const std::string& address, std::string* host, std::string* port);
+
+// "" when `address` is one a server can listen on or a client dial: HOST:PORT,
+// [IPv6]:PORT (port 1..65535, or 0 with `port_zero`: any free port) or
+// unix:PATH; else why not, naming `flag`, e.g. '--listen: expected HOST:PORT
+// or [IPv6]:PORT or unix:PATH, got "notanaddr"'.
+std::string AddressError(const std::string& address, const std::string& flag, bool port_zero);
+
 }  // namespace verity::wire

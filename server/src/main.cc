@@ -1,21 +1,27 @@
 // verityd: the Verity gRPC server. See `verityd --help` and docs/server.md.
 #include <absl/synchronization/mutex.h>
 #include <google/protobuf/stubs/logging.h>
+#include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "address.h"
 #include "auth.h"
 #include "health_service.h"
 #include "log.h"
@@ -27,6 +33,31 @@
 
 namespace verity::server {
 namespace {
+
+// Why a TCP address cannot be bound (e.g. "Address already in use"), found
+// by trying it; "" when it can, or for a Unix socket. gRPC says only that no
+// address was added.
+std::string WhyCannotListen(const std::string& address) {
+  std::string host, port;
+  if (!wire::SplitHostPort(address, &host, &port)) return "";
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    return std::string("cannot resolve ") + host + ": " + gai_strerror(rc);
+  }
+  std::string why;
+  for (addrinfo* a = found; a != nullptr && why.empty(); a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) continue;
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) why = std::strerror(errno);
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return why;
+}
 
 constexpr int kExitBadFlags = 1;
 constexpr int kExitDataDir = 2;
@@ -180,8 +211,9 @@ int Run(const ServerOptions& options) {
   builder.RegisterService(&health);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
-    Log("error", "listen_failed", {{"listen", options.listen}});
-    std::fprintf(stderr, "verityd: cannot listen on %s\n", options.listen.c_str());
+    const std::string why = WhyCannotListen(options.listen);
+    Log("error", "listen_failed", {{"listen", options.listen}, {"error", why}});
+    std::fprintf(stderr, "verityd: cannot listen on %s%s\n", options.listen.c_str(), why.empty() ? "" : (": " + why).c_str());
     (void)(*db)->Close();
     return kExitListen;
   }
@@ -243,6 +275,13 @@ namespace {
 // Protobuf's own log lines as verityd's: a request with a string field that
 // is not UTF-8 makes protobuf's parser say so on stderr, and the caller gets
 // INVALID_ARGUMENT naming the field (wire/request_parsing.h).
+// gRPC's own log lines (e.g. the port it could not bind) as JSON lines, not
+// its multi-line text on stderr.
+void LogGrpc(gpr_log_func_args* args) {
+  Log(args->severity == GPR_LOG_SEVERITY_ERROR ? "error" : "info", "grpc",
+      {{"message", args->message}, {"source", std::string(args->file) + ":" + std::to_string(args->line)}});
+}
+
 void LogProtobuf(google::protobuf::LogLevel level, const char* filename, int line, const std::string& message) {
   const char* severity = level == google::protobuf::LOGLEVEL_INFO    ? "info"
                          : level == google::protobuf::LOGLEVEL_FATAL ? "error"
@@ -256,6 +295,7 @@ void LogProtobuf(google::protobuf::LogLevel level, const char* filename, int lin
 int main(int argc, char** argv) {
   using namespace verity::server;
   google::protobuf::SetLogHandler(&LogProtobuf);
+  gpr_set_log_function(&LogGrpc);
   // Debian builds Abseil without NDEBUG, which leaves its mutex deadlock
   // detector on: every lock of gRPC's absl::Mutex then updates a global
   // lock graph (1-2% of verityd's CPU under search load, by perf). Release

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "address.h"
+
 namespace verity::server {
 namespace {
 
@@ -34,26 +36,6 @@ bool WaitReady(int fd, short events, int stop_fd, Clock::time_point deadline) {
     if (n <= 0 || fds[1].revents != 0) return false;
     return (fds[0].revents & (events | POLLHUP | POLLERR)) != 0;
   }
-}
-
-// Splits HOST:PORT or [HOST]:PORT.
-bool SplitHostPort(const std::string& address, std::string* host, std::string* port) {
-  if (!address.empty() && address[0] == '[') {
-    const size_t close = address.find("]:");
-    if (close == std::string::npos) return false;
-    *host = address.substr(1, close - 1);
-    *port = address.substr(close + 2);
-  } else {
-    const size_t colon = address.rfind(':');
-    if (colon == std::string::npos || address.find(':') != colon) return false;
-    *host = address.substr(0, colon);
-    *port = address.substr(colon + 1);
-  }
-  if (host->empty() || port->empty() || port->size() > 5) return false;
-  for (char c : *port) {
-    if (c < '0' || c > '9') return false;
-  }
-  return std::stoi(*port) <= 65535;
 }
 
 // Sends all of `data` before `deadline` (false when it cannot).
@@ -81,7 +63,7 @@ std::string Response(const char* status, const char* content_type, const std::st
 Result<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(const std::string& address,
                                                                     std::function<std::string()> render) {
   std::string host, port;
-  if (!SplitHostPort(address, &host, &port)) {
+  if (!wire::SplitHostPort(address, &host, &port)) {
     return Status::InvalidArgument("--metrics-listen: expected HOST:PORT or [IPv6]:PORT, got \"" + address + "\"");
   }
   addrinfo hints{};

@@ -181,6 +181,14 @@ Status ParseServerOptions(const std::vector<std::string>& args, ServerOptions* o
     }
   }
   for (const auto& [name, value] : flags) VERITY_RETURN_IF_ERROR(Apply(name, value, options));
+  if (std::string error = wire::AddressError(options->listen, "--listen", /*port_zero=*/true); !error.empty()) {
+    return Status::InvalidArgument(error);
+  }
+  if (!options->metrics_listen.empty()) {
+    if (std::string error = wire::AddressError(options->metrics_listen, "--metrics-listen", true); !error.empty()) {
+      return Status::InvalidArgument(error);
+    }
+  }
   if (options->tls_cert_file.empty() != options->tls_key_file.empty()) {
     return Status::InvalidArgument("--tls-cert and --tls-key go together: give both or neither");
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "engine/test_data.h"
@@ -515,5 +516,20 @@ TEST_CASE("verityd refuses a data directory in use and bad flags, with exit code
   REQUIRE(test::RunVerityd({"--max-k", "zero"}, dir.Sub("log3")) == 1);
   REQUIRE(test::ReadFile(dir.Sub("log3")).find("--max-k") != std::string::npos);
   REQUIRE(test::RunVerityd({"--data", dir.Sub("other"), "--listen", first->address()}, dir.Sub("log4")) == 3);
+  // The taken port is named with why, and gRPC's own complaint is a JSON
+  // line like every other: no line of stderr but the last is not JSON.
+  const std::string log4 = test::ReadFile(dir.Sub("log4"));
+  CHECK(log4.find("verityd: cannot listen on " + first->address() + ": Address already in use\n") != std::string::npos);
+  std::istringstream lines(log4);
+  std::vector<std::string> all;
+  for (std::string line; std::getline(lines, line);) all.push_back(line);
+  REQUIRE(!all.empty());
+  for (size_t i = 0; i + 1 < all.size(); ++i) {
+    INFO(all[i]);
+    CHECK(all[i].rfind("{\"ts\":", 0) == 0);
+  }
+  REQUIRE(test::RunVerityd({"--data", dir.Sub("other"), "--listen", "notanaddr"}, dir.Sub("log5")) == 1);
+  CHECK(test::ReadFile(dir.Sub("log5")) ==
+        "verityd: --listen: expected HOST:PORT, [IPv6]:PORT or unix:PATH (port 0..65535), got \"notanaddr\"\n");
   REQUIRE(Stubs(first->channel()).Serving());
 }
