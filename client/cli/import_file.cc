@@ -97,6 +97,16 @@ Status MetadataFromJson(const Json& object, Metadata* out, const std::string& wh
   return Status::Ok();
 }
 
+// A JSON value as the error shows it: at most ~40 bytes, cut at a
+// character boundary.
+std::string Shown(const Json& value) {
+  std::string text = value.dump();
+  if (text.size() <= 40) return text;
+  size_t cut = 40;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "...";
+}
+
 }  // namespace
 
 Status ImportReader::NextJsonLines(size_t max, std::vector<Record>* batch) {
@@ -110,12 +120,15 @@ Status ImportReader::NextJsonLines(size_t max, std::vector<Record>* batch) {
     if (j.is_discarded()) return Status::InvalidArgument(where + WhyNotJson(line));
     if (!j.is_object()) return Status::InvalidArgument(where + "expected a JSON object");
     Record r;
-    if (!j.contains("id") || !(j["id"].is_string() || j["id"].is_number_integer())) {
-      return Status::InvalidArgument(where + "\"id\" is missing (a string or an integer)");
+    if (!j.contains("id")) return Status::InvalidArgument(where + "\"id\" is missing (a string or an integer)");
+    if (!(j["id"].is_string() || j["id"].is_number_integer())) {
+      return Status::InvalidArgument(where + "\"id\" must be a string or an integer, not " + Shown(j["id"]));
     }
     r.id = j["id"].is_string() ? j["id"].get<std::string>() : std::to_string(j["id"].get<int64_t>());
-    if (!j.contains("vector") || !j["vector"].is_array()) {
-      return Status::InvalidArgument(where + "\"vector\" is missing (an array of numbers)");
+    if (!j.contains("vector")) return Status::InvalidArgument(where + "\"vector\" is missing (an array of numbers)");
+    if (!j["vector"].is_array()) {
+      return Status::InvalidArgument(where + "\"vector\" must be an array of numbers, not " +
+                                     Shown(j["vector"]));
     }
     for (const auto& x : j["vector"]) {
       if (!x.is_number()) return Status::InvalidArgument(where + "\"vector\" holds a non-number " + x.dump());

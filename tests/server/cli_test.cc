@@ -125,6 +125,21 @@ TEST_CASE("the verity CLI: create, import, search with a filter, --json", "[serv
   INFO(r.err);
   REQUIRE(r.err.find("huge.jsonl:1: not valid JSON: ") != std::string::npos);
   REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  // A field of the wrong type is named as such, not as missing.
+  {
+    std::ofstream f(dir.Sub("types.jsonl"));
+    f << R"({"id": "t1", "vector": "abc"})" << "\n";
+  }
+  r = Cli(dir, addr, "import docs " + dir.Sub("types.jsonl"));
+  REQUIRE(r.code == 1);
+  REQUIRE(r.err.find("types.jsonl:1: \"vector\" must be an array of numbers, not \"abc\"") != std::string::npos);
+  {
+    std::ofstream f(dir.Sub("types.jsonl"));
+    f << R"({"id": 1.5, "vector": [1, 2, 3, 4]})" << "\n";
+  }
+  r = Cli(dir, addr, "import docs " + dir.Sub("types.jsonl"));
+  REQUIRE(r.code == 1);
+  REQUIRE(r.err.find("types.jsonl:1: \"id\" must be a string or an integer, not 1.5") != std::string::npos);
   // A record the server refuses is reported with its line too.
   {
     std::ofstream f(dir.Sub("dim.jsonl"));
