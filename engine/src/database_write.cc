@@ -4,6 +4,7 @@
 // to the in-memory graph and published.
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <optional>
 
 #include <malloc.h>
@@ -189,6 +190,12 @@ Result<WriteResult> Database::Delete(const std::string& collection, const std::v
     VERITY_RETURN_IF_ERROR(ValidateRecordId(ids[i], "ids[" + std::to_string(i) + "]"));
   }
   std::lock_guard write(c->write_mu);
+  VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*c));
+  // A delete that matches no live id changes nothing: no version (a run of
+  // them would otherwise push real history out of a keep_versions window).
+  if (std::none_of(ids.begin(), ids.end(), [&](const std::string& id) { return c->live.count(id) > 0; })) {
+    return WriteResult{c->meta.head_version(), 0};
+  }
   VERITY_ASSIGN_OR_RETURN(auto committed, impl_->Commit(*c, {}, ids, {}));
   return WriteResult{committed.version, committed.deleted};
 }

@@ -241,6 +241,12 @@ TEST_CASE("records: upsert, get, scroll, count, delete, versions", "[engine][dat
   REQUIRE(w3.ok());
   REQUIRE(w3->version == 3);
   REQUIRE(w3->applied == 1);
+  // A delete that matches no live id makes no version.
+  auto noop = db.Delete("c", {"b", "missing"});
+  REQUIRE(noop.ok());
+  CHECK(noop->version == 3);
+  CHECK(noop->applied == 0);
+  CHECK(db.GetCollection("c")->head_version == 3);
   REQUIRE(db.Get("c", "b").status().code() == StatusCode::kNotFound);
   REQUIRE(db.Get("c", "b", 2)->record.text == "beta");
   REQUIRE(*db.Count("c") == 2);

@@ -164,7 +164,9 @@ class Database {
   // more than Limits::kMaxBatchRecords.
   Result<WriteResult> Upsert(const std::string& collection, std::vector<Record> records);
   // Deletes a batch of ids atomically as one new version; ids that are not
-  // live are ignored (applied counts the others). Errors as for Upsert.
+  // live are ignored (applied counts the others). When none is live nothing
+  // is written and no version made: the result is the head, applied 0.
+  // Errors as for Upsert.
   Result<WriteResult> Delete(const std::string& collection, const std::vector<std::string>& ids);
 
   // --- Reads (at head unless `at` is given) ---------------------------------
