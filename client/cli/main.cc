@@ -1503,16 +1503,17 @@ Status Cli::AuditCollection(const Args& args) {
     };
     std::cout << "{\"collection\":" << JsonString(request.collection) << ",\"retrievals\":" << b.retrievals
               << ",\"audited\":" << b.audited << ",\"unanswered\":" << b.unanswered
-              << ",\"unavailable\":" << b.unavailable << ",\"mean_g\":" << Fixed4(b.mean_g)
-              << ",\"low_g\":" << Fixed4(request.low_g) << ",\"share_below\":" << Fixed4(b.share_below)
-              << ",\"worst\":" << list(b.worst) << ",\"audits\":" << list(b.audits) << "}\n";
+              << ",\"unavailable\":" << b.unavailable << ",\"scored\":" << b.scored
+              << ",\"mean_g\":" << Fixed4(b.mean_g) << ",\"low_g\":" << Fixed4(request.low_g)
+              << ",\"share_below\":" << Fixed4(b.share_below) << ",\"worst\":" << list(b.worst)
+              << ",\"audits\":" << list(b.audits) << "}\n";
     return Status::Ok();
   }
   std::cout << "collection " << request.collection << ": " << b.retrievals << " retrievals, " << b.audited
             << " audited, " << b.unanswered << " unanswered, " << b.unavailable << " context no longer stored\n";
-  if (b.audited > 0) {
-    std::cout << "mean G " << Fixed4(b.mean_g) << ", " << Fixed4(b.share_below) << " of the answers below G "
-              << Fixed4(request.low_g) << "\n";
+  if (b.scored > 0) {
+    std::cout << "mean G " << Fixed4(b.mean_g) << " over the " << b.scored << " answers with scored sentences, "
+              << Fixed4(b.share_below) << " of them below G " << Fixed4(request.low_g) << "\n";
   }
   if (!b.worst.empty()) {
     std::vector<std::vector<std::string>> rows;

@@ -80,6 +80,7 @@ struct Collection {
   // writer that found the collection before and got its lock after must not
   // write: its keys would bring the collection back at the next open.
   bool dropped = false;
+  bool replaced = false;  // dropped by an import that put a new collection under its name
 
   mutable RwLock graph_mu;
   std::unique_ptr<HnswGraph> graph;  // GUARDED_BY(graph_mu)

@@ -415,6 +415,7 @@ Status Database::PersistGraphs() {
   for (auto& c : all) {
     // Hold the writer lock so no write is half published while saving.
     std::lock_guard write(c->write_mu);
+    if (c->dropped) continue;  // its graph file is gone with it
     VERITY_RETURN_IF_ERROR(impl_->PersistGraph(*c));
   }
   return Status::Ok();
@@ -557,6 +558,10 @@ Result<std::vector<CollectionInfo>> Database::ListCollections() const {
 }
 
 Status Database::Impl::CheckNotDropped(const Collection& c) {
+  if (c.replaced) {
+    return Status::Aborted("collection \"" + c.config.name +
+                           "\" was replaced by an import while this call waited; retry it on the new collection");
+  }
   if (c.dropped) return Status::NotFound("collection \"" + c.config.name + "\" does not exist");
   return Status::Ok();
 }

@@ -137,8 +137,9 @@ Result<CacheLookupResult> Database::CacheLookup(const CacheLookupRequest& reques
   result.version = version;
   result.prompt = prompt;
   if (result.match != CacheMatch::kMiss) {
-    Status logged = impl_->LogCacheHit(*c, request, &result);
-    if (logged.code() == StatusCode::kNotFound) {
+    bool source_expired = false;
+    Status logged = impl_->LogCacheHit(*c, request, &result, &source_expired);
+    if (source_expired) {
       // The source retrieval expired from the log: its answer could no
       // longer be audited, so it is not served; its entries go.
       impl_->answer_cache->Forget(result.source_retrieval_id);

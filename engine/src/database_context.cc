@@ -430,22 +430,22 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
     VERITY_ASSIGN_OR_RETURN(auto snapshot, GetSnapshot(request.collection, request.snapshot));
     at = snapshot.version;
   }
-  // Refuse bad input before the pin: a pin is released only when a log
-  // record that refers to its version expires, and a refused call writes none.
   VERITY_RETURN_IF_ERROR(impl_->ValidateSearch(*c, search));
-  // Pin the version before searching it, so that GC cannot collect it
-  // between the search and the log record.
+  search.at = at;
+  // The response carries each chunk's text twice (the chunk, the context),
+  // and no metadata.
+  search.payload_bytes = [](const Record& r) { return r.id.size() + 2 * r.text.size() + r.document_id.size(); };
+  VERITY_ASSIGN_OR_RETURN(SearchResult found, impl_->SearchValidated(*c, search));
+  // Pin the version read, so that GC cannot collect it before the log
+  // record that refers to it expires. Only now: a search that failed (a bad
+  // filter, a response over its bound) must pin nothing, for a pin is
+  // released only when a log record of its version expires. GC may have
+  // collected the version since the search read it (an old `at`): then
+  // PinForLog refuses, and the call fails having logged nothing.
   {
     std::lock_guard pins(c->pins_mu);
-    Version version;
-    {
-      std::shared_lock lock(c->graph_mu);
-      VERITY_ASSIGN_OR_RETURN(version, impl_->ResolveVersion(*c, at));
-    }
-    VERITY_RETURN_IF_ERROR(impl_->PinForLog(*c, version));
-    search.at = version;
+    VERITY_RETURN_IF_ERROR(impl_->PinForLog(*c, found.version));
   }
-  VERITY_ASSIGN_OR_RETURN(SearchResult found, impl_->SearchValidated(*c, search));
 
   RetrieveResult result;
   result.version = found.version;
@@ -547,14 +547,18 @@ Result<LogRecord> Database::RecordAnswer(const AnswerRequest& request) {
   return FromEntry(append.entry, append.hash);
 }
 
-Status Database::Impl::LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result) {
+Status Database::Impl::LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result,
+                                   bool* source_expired) {
+  *source_expired = false;
   VERITY_RETURN_IF_ERROR(CheckWritable());
   // The source must still be in the log, or the hit could not be audited.
   std::string seq_bytes;
   const rocksdb::Status source =
       db->Get(rocksdb::ReadOptions(), log_index, RetrievalKey(result->source_retrieval_id), &seq_bytes);
-  if (source.IsNotFound())
+  if (source.IsNotFound()) {
+    *source_expired = true;
     return Status::NotFound("retrieval " + result->source_retrieval_id + " expired from the log");
+  }
   VERITY_RETURN_IF_ERROR(FromRocks(source, "read the retrieval log"));
   {
     std::lock_guard pins(c.pins_mu);
@@ -1094,16 +1098,19 @@ Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& requ
       // The exact ratio, not G as quantised to 4 decimals: the mean of 2/3
       // and 1 is 0.8333, where the quantised G's give 0.8334.
       const GroundednessResult& g = audit->result;
-      sum += g.scored == 0 ? 0.0 : static_cast<double>(g.supported) / g.scored;
-      if (audit->result.g < request.low_g) ++below;
+      if (g.scored > 0) {
+        ++batch.scored;
+        sum += static_cast<double>(g.supported) / g.scored;
+        if (g.g < request.low_g) ++below;
+      }
       batch.audits.push_back(std::move(audit).value());
     }
     if (page.next_cursor == 0 || batch.retrievals == request.max_retrievals) break;
     query.start_after = page.next_cursor;
   }
-  if (batch.audited > 0) {
-    batch.mean_g = sum / static_cast<double>(batch.audited);
-    batch.share_below = static_cast<double>(below) / static_cast<double>(batch.audited);
+  if (batch.scored > 0) {
+    batch.mean_g = sum / static_cast<double>(batch.scored);
+    batch.share_below = static_cast<double>(below) / static_cast<double>(batch.scored);
   }
   std::vector<size_t> order(batch.audits.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;

@@ -153,6 +153,9 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
   // between collect rows of the version being exported.)
   uint64_t total_estimate = 0;
   for (auto& item : items) {
+    // Not dropped (its rows would read as none): a drop holds pins_mu.
+    std::lock_guard pins(item.collection->pins_mu);
+    VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*item.collection));
     std::shared_lock lock(item.collection->graph_mu);
     VERITY_ASSIGN_OR_RETURN(item.version,
                             impl_->ResolveVersion(*item.collection, collection.empty() ? std::nullopt : version));
@@ -471,7 +474,10 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   if (Status s = FromRocks(impl_->db->Write(impl_->write_options, &batch), "register import"); !s.ok()) {
     return discard(s);
   }
-  for (const auto& o : replaced) o->dropped = true;  // as DropCollection: waiting writers refuse
+  for (const auto& o : replaced) {  // as DropCollection: writers that waited refuse
+    o->dropped = true;
+    o->replaced = true;
+  }
   {
     std::unique_lock lock(impl_->collections_mu);
     for (auto& item : items) impl_->collections[item.config.name] = item.built;

@@ -348,8 +348,17 @@ Result<RestoreResult> Database::Restore(const std::string& collection, Version v
     }
   }
   std::lock_guard write(target->write_mu);
+  VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*target));
   std::optional<ScopedSnapshot> snapshot;
   {
+    // The source must not be dropped under us: its rows would read as none,
+    // and the restore would empty the target. Its pins_mu (which a drop
+    // holds) makes the snapshot come before any drop.
+    std::unique_lock<std::mutex> source_pins;
+    if (source != target) {
+      source_pins = std::unique_lock<std::mutex>(source->pins_mu);
+      VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*source));
+    }
     std::shared_lock lock(source->graph_mu);
     VERITY_RETURN_IF_ERROR(impl_->ResolveVersion(*source, version).status());
     snapshot.emplace(impl_->db.get());  // also holds the target's head: its writers wait for us

@@ -173,7 +173,9 @@ struct Database::Impl {
   // record is kept). NotFound when the source retrieval has expired from
   // the log (the caller serves nothing); FailedPrecondition on a read-only
   // database.
-  Status LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result);
+  // *source_expired is set when the source retrieval is no longer in the
+  // log (the hit must not be served); the status is then NotFound.
+  Status LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result, bool* source_expired);
   // Pins `version` of `c` for the log (once per version). Caller holds
   // c.pins_mu. NotFound once c is dropped; FailedPrecondition when GC has
   // collected the version (a pin cannot bring its rows back).
@@ -218,8 +220,8 @@ struct Database::Impl {
                            storage::VersionMeta vmeta, const std::vector<std::optional<uint32_t>>& revive = {});
 
   // NotFound, as for a name that does not exist, once c is dropped (a
-  // writer that found it before the drop). Caller holds c.write_mu or
-  // c.pins_mu.
+  // writer that found it before the drop); Aborted (retry) when an import
+  // replaced it. Caller holds c.write_mu or c.pins_mu.
   static Status CheckNotDropped(const Collection& c);
 
   // GC of one collection; caller holds c.write_mu.

@@ -322,7 +322,7 @@ Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const 
                                                         hit.row_version, request.with_vectors,
                                                         snapshot->options()));
       hit.record = std::move(row.record);
-      payload_bytes += RecordBytes(*hit.record);
+      payload_bytes += request.payload_bytes ? request.payload_bytes(*hit.record) : RecordBytes(*hit.record);
       if (request.max_payload_bytes > 0 && payload_bytes > request.max_payload_bytes) {
         return PayloadTooLarge(payload_bytes, i + 1, request.max_payload_bytes);
       }
@@ -371,7 +371,10 @@ Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& colle
     results[i].emplace(impl_->SearchOne(*c, queries[i]));
     if (max_total_payload_bytes > 0 && results[i]->ok()) {
       uint64_t bytes = 0;
-      for (const SearchHit& hit : (*results[i])->hits) bytes += hit.record ? RecordBytes(*hit.record) : 0;
+      for (const SearchHit& hit : (*results[i])->hits) {
+        if (!hit.record) continue;
+        bytes += queries[i].payload_bytes ? queries[i].payload_bytes(*hit.record) : RecordBytes(*hit.record);
+      }
       const uint64_t total = payload_bytes.fetch_add(bytes) + bytes;
       const size_t total_hits = hits.fetch_add((*results[i])->hits.size()) + (*results[i])->hits.size();
       if (total > max_total_payload_bytes) {

@@ -217,7 +217,10 @@ std::vector<ByteRange> SplitSentences(std::string_view text) {
       if (blank > r.begin) {
         cut = blank;
       } else {
-        while ((static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+        // Back to the start of a code point; invalid UTF-8 may have none.
+        size_t start = cut;
+        while (start > r.begin && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+        if (start > r.begin) cut = start;
       }
       size_t piece_end = cut;
       while (piece_end > r.begin && is_blank(piece_end - 1)) --piece_end;

@@ -219,7 +219,7 @@ void AppendSummary(std::string& out, const std::vector<AuditReportEntry>& entrie
     const GroundednessResult& r = entries[i].result;
     if (r.scored == 0) continue;
     scored.push_back(i);
-    sum += r.g;
+    sum += static_cast<double>(r.supported) / r.scored;  // exact, as AuditCollection's mean_g
     if (r.g < options.low_g_threshold) ++low;
   }
   const double mean = scored.empty() ? 0.0 : sum / static_cast<double>(scored.size());

@@ -878,6 +878,7 @@ void ToProto(const BatchAuditResult& in, v1::AuditCollectionResponse* out) {
   out->set_audited(in.audited);
   out->set_unanswered(in.unanswered);
   out->set_unavailable(in.unavailable);
+  out->set_scored(in.scored);
   out->set_mean_g(in.mean_g);
   out->set_share_below(in.share_below);
   for (const auto& a : in.worst) ToProto(a, out->add_worst());
@@ -890,6 +891,7 @@ Result<BatchAuditResult> FromProto(const v1::AuditCollectionResponse& in) {
   out.audited = in.audited();
   out.unanswered = in.unanswered();
   out.unavailable = in.unavailable();
+  out.scored = in.scored();
   out.mean_g = in.mean_g();
   out.share_below = in.share_below();
   for (int i = 0; i < in.worst_size(); ++i) {

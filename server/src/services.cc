@@ -105,7 +105,11 @@ const char* ShrinkHint(const std::string& method) {
 Status ResponseBound(const Status& status, const char* method, const ServerOptions& options) {
   if (status.code() != StatusCode::kResourceExhausted) return status;
   const std::string& m = status.message();
-  if (m.rfind("hits: ", 0) != 0 && m.rfind("audits: ", 0) != 0) return status;
+  std::string_view what = m;  // a batch names the query first: "queries[3]: hits: ..."
+  if (what.rfind("queries[", 0) == 0 && what.find("]: ") != std::string_view::npos) {
+    what.remove_prefix(what.find("]: ") + 3);
+  }
+  if (what.rfind("hits: ", 0) != 0 && what.rfind("audits: ", 0) != 0) return status;
   return Status::ResourceExhausted(m + " (the server limit --max-message-bytes=" +
                                    std::to_string(options.max_message_bytes) + "); " + ShrinkHint(method));
 }

@@ -85,6 +85,15 @@ TEST_CASE("a sentence over kMaxSentenceBytes is cut at blanks into pieces scored
     CHECK(r.end - r.begin <= kMaxSentenceBytes);
     CHECK((static_cast<unsigned char>(no_blank[r.begin]) & 0xC0) != 0x80);
   }
+  // Invalid UTF-8 (continuation bytes only; the scorer tolerates invalid
+  // bytes): still pieces of at most the limit, covering the text.
+  const std::string invalid = "a" + std::string(5000, '\x80');
+  const std::vector<ByteRange> invalid_pieces = SplitSentences(invalid);
+  REQUIRE(invalid_pieces.size() == 2);
+  CHECK(invalid_pieces[0].begin == 0);
+  CHECK(invalid_pieces[0].end == kMaxSentenceBytes);
+  CHECK(invalid_pieces[1].end == invalid.size());
+  CHECK(SplitSentences(std::string(9000, '\x80')).size() == 3);
   // Scoring a long answer whose words the context holds: each piece is
   // supported, and the whole stays cheap (version 1 built a table of the
   // sentence's length squared).

@@ -744,9 +744,20 @@ TEST_CASE("audit scores the recorded answer against the logged context", "[engin
   CHECK(all->retrievals == 3);
   CHECK(all->audited == 2);
   CHECK(all->unanswered == 1);
-  CHECK(all->mean_g == Approx((a1->result.g + a2->result.g) / 2));
+  CHECK(all->scored == 2);
+  const double exact =
+      (1.0 * a1->result.supported / a1->result.scored + 1.0 * a2->result.supported / a2->result.scored) / 2;
+  CHECK(all->mean_g == Approx(exact).epsilon(1e-12));
   REQUIRE(all->worst.size() == 2);
   CHECK(all->worst[0].retrieval_id == r2->retrieval_id);
+  // An answer with nothing to score ("OK.": no content word) is audited
+  // but not in the mean: its G of 0 says nothing about grounding.
+  REQUIRE(f.db->RecordAnswer({r3->retrieval_id, "OK.", "m", 0, 0}).ok());
+  all = f.db->AuditCollection(batch);
+  REQUIRE(all.ok());
+  CHECK(all->audited == 3);
+  CHECK(all->scored == 2);
+  CHECK(all->mean_g == Approx(exact).epsilon(1e-12));
 }
 
 TEST_CASE("batch audit, log verify and diff stop when keep_going refuses", "[engine][log][audit]") {
@@ -815,4 +826,42 @@ TEST_CASE("replay and audit of a retrieval whose collection was dropped", "[engi
   auto audited = f.db->Audit(audit);
   CHECK(audited.status().code() == StatusCode::kFailedPrecondition);
   CHECK(audited.status().message().find("was dropped") != std::string::npos);
+}
+
+// A Retrieve refused by its response bound pins nothing (a log pin goes only
+// when a record of its version expires, and a refused call writes none), and
+// the bound counts what a Retrieve response carries: each chunk's text twice,
+// no metadata or vector.
+TEST_CASE("a Retrieve over its response bound is refused before it pins or logs anything", "[engine][log]") {
+  LogFixture f;
+  const Version read_at = f.head;
+  RetrieveRequest big = f.Query(2, 5);
+  big.max_payload_bytes = 40;  // less than one chunk's text, twice
+  auto refused = f.db->Retrieve(big);
+  REQUIRE(refused.status().code() == StatusCode::kResourceExhausted);
+  CHECK(refused.status().message().rfind("hits: ", 0) == 0);
+  LogQuery everything;
+  auto page = f.db->ListLog(everything);
+  REQUIRE(page.ok());
+  CHECK(page->records.empty());
+  // Not pinned: once a newer version exists, GC (keep 1 version) collects it.
+  f.Load(3000, 3010);
+  REQUIRE(f.db->Gc("kb").ok());
+  CHECK(f.db->Count("kb", read_at).status().code() == StatusCode::kFailedPrecondition);
+
+  // What a Retrieve measures: 5 chunks of ~20-byte texts (~250 bytes with
+  // ids, texts twice) fit 300 bytes, where the same records as a search
+  // returns them (with metadata and vectors: ~380 bytes) do not.
+  RetrieveRequest fits = f.Query(2, 5);
+  fits.max_payload_bytes = 300;
+  auto retrieved = f.db->Retrieve(fits);
+  INFO(retrieved.status().ToString());
+  REQUIRE(retrieved.ok());
+  CHECK(retrieved->chunks.size() == 5);
+  SearchRequest search;
+  search.vector = fits.vector;
+  search.k = 5;
+  search.with_vectors = true;
+  search.max_payload_bytes = 300;
+  CHECK(f.db->Search("kb", search).status().code() == StatusCode::kResourceExhausted);
 }

@@ -267,7 +267,8 @@ class Client:
     def delete(self, collection, ids):
         """Deletes records by id as one atomic batch and returns a
         WriteResult (version, applied): the new head version and how many ids
-        were live and so deleted (ids that are not live are ignored).
+        were live and so deleted (ids that are not live are ignored; when none
+        is, nothing is written and version is the unchanged head).
         Raises TypeError if ``ids`` is a str rather than a list; VerityError
         NOT_FOUND for the collection, INVALID_ARGUMENT for an empty batch or
         repeated ids."""

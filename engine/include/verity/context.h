@@ -239,8 +239,12 @@ struct BatchAuditResult {
   uint64_t audited = 0;      // ... with an answer whose context could be rebuilt
   uint64_t unanswered = 0;
   uint64_t unavailable = 0;  // context rows no longer stored
+  // Over the answers with a scored sentence (an answer with none, e.g.
+  // "OK.", has G 0 by definition but says nothing about grounding), as the
+  // HTML report's summary: the mean of each exact supported / scored.
+  uint64_t scored = 0;
   double mean_g = 0;
-  double share_below = 0;    // fraction of audited answers with G < low_g
+  double share_below = 0;            // fraction of the scored answers with G < low_g
   std::vector<AuditResult> worst;    // lowest G first
   std::vector<AuditResult> audits;   // every audit, in log order
 };

@@ -106,6 +106,9 @@ struct SearchRequest {
   // with a response limit sets it, so that an answer it could not send is
   // refused before it is built (k = 1000 hits of 1 MiB texts would be 1 GB).
   uint64_t max_payload_bytes = 0;
+  // How max_payload_bytes measures a hit's record; empty: its id, text,
+  // document id, metadata and vector, as a search response carries them.
+  std::function<uint64_t(const Record&)> payload_bytes;
 };
 
 struct ScrollRequest {
