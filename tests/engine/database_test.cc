@@ -53,56 +53,6 @@ TEST_CASE("collections: create, get, list, drop", "[engine][database]") {
   REQUIRE(*(*db)->Count("docs") == 0);
 }
 
-// Writers that found the collection before a drop and waited for its lock
-// must not write after it: their keys would bring it back at the next open.
-// Three threads write (upserts, snapshots, retention) as fast as they can
-// while it is dropped, in several rounds; after a reopen none is there.
-TEST_CASE("a collection dropped under concurrent writers stays dropped after a reopen", "[engine][database]") {
-  TempDir dir;
-  auto db = Database::Open(dir.path(), test::QuietOptions());
-  REQUIRE(db.ok());
-  constexpr int kRounds = 6;
-  for (int round = 0; round < kRounds; ++round) {
-    const std::string name = "d" + std::to_string(round);
-    REQUIRE((*db)->CreateCollection(Config(name, 8)).ok());
-    std::vector<std::thread> writers;
-    for (int w = 0; w < 3; ++w) {
-      writers.emplace_back([&, w] {
-        for (int i = 0;; ++i) {
-          Status s;
-          if (w == 0) {
-            std::vector<Record> batch;
-            for (int j = 0; j < 200; ++j) batch.push_back(Rec("a" + std::to_string(j), std::vector<float>(8, float(i))));
-            s = (*db)->Upsert(name, batch).status();
-          } else if (w == 1) {
-            s = (*db)->Upsert(name, {Rec("b" + std::to_string(i), std::vector<float>(8, 1))}).status();
-            if (s.ok()) s = (*db)->CreateSnapshot(name, "s" + std::to_string(i), "", std::nullopt).status();
-          } else {
-            s = (*db)->SetRetention(name, RetentionPolicy{static_cast<uint32_t>(10 + i % 5), 0});
-          }
-          if (!s.ok()) {  // the drop: from then on each writer is refused
-            CHECK(s.code() == StatusCode::kNotFound);
-            return;
-          }
-        }
-      });
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    REQUIRE((*db)->DropCollection(name).ok());
-    for (auto& t : writers) t.join();
-    CHECK((*db)->GetCollection(name).status().code() == StatusCode::kNotFound);
-  }
-  REQUIRE((*db)->Close().ok());
-  auto reopened = Database::Open(dir.path(), test::QuietOptions());
-  REQUIRE(reopened.ok());
-  auto list = (*reopened)->ListCollections();
-  REQUIRE(list.ok());
-  std::string back;
-  for (const auto& c : *list) back += " " + c.config.name + " (" + std::to_string(c.live_records) + " records)";
-  INFO("back after the reopen:" << back);
-  CHECK(list->empty());
-}
-
 TEST_CASE("collection config limits name the field", "[engine][database]") {
   TempDir dir;
   auto db = Database::Open(dir.path(), test::QuietOptions());
