@@ -14,32 +14,6 @@ namespace {
 constexpr size_t kMaxModelBytes = 1024;
 constexpr size_t kMaxCachedAnswerBytes = 1 << 20;
 
-// The deepest nesting of arrays and objects in JSON text (brackets inside
-// strings do not count), without recursion. Malformed text is left to the
-// parser.
-size_t JsonNestingDepth(std::string_view text) {
-  size_t depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (const char ch : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (ch == '\\') {
-        escaped = true;
-      } else if (ch == '"') {
-        in_string = false;
-      }
-    } else if (ch == '"') {
-      in_string = true;
-    } else if (ch == '{' || ch == '[') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((ch == '}' || ch == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 // Parameters compared canonically: a JSON object printed with sorted keys.
 // Bounded in size and nesting before it is parsed: printing it back
 // recurses once per level.

@@ -30,6 +30,12 @@ Status ValidateConfigJson(const std::string& config) {
     return Status::InvalidArgument("config_json: " + std::to_string(config.size()) + " bytes; the limit is " +
                                    std::to_string(Limits::kMaxPromptBytes));
   }
+  // Bounded in nesting before it is parsed, as a cache's params_json: a
+  // value printed back recurses once per level.
+  if (const size_t depth = JsonNestingDepth(config); depth > Limits::kMaxParamsJsonDepth) {
+    return Status::InvalidArgument("config_json: nested " + std::to_string(depth) + " levels deep; the limit is " +
+                                   std::to_string(Limits::kMaxParamsJsonDepth));
+  }
   const nlohmann::json parsed = nlohmann::json::parse(config, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) return Status::InvalidArgument("config_json: not valid JSON");
   if (!parsed.is_object()) return Status::InvalidArgument("config_json: must be a JSON object");

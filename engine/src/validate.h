@@ -28,6 +28,11 @@ Status ValidateClientFields(const std::string& prompt, const std::string& client
 // A log time range [since_us, until_us) in Unix microseconds, 0 = open:
 // neither negative, and until after since when both are given.
 Status ValidateTimeRange(int64_t since_us, int64_t until_us);
+
+// The deepest nesting of arrays and objects in JSON text (brackets inside
+// strings do not count), without recursion. Malformed text is left to the
+// parser.
+size_t JsonNestingDepth(std::string_view text);
 // Batch-level checks: size within 1..kMaxBatchRecords and no duplicate ids.
 Status ValidateBatchIds(const std::vector<std::string_view>& ids, const std::string& field);
 

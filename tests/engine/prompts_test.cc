@@ -72,6 +72,13 @@ TEST_CASE("prompt registry: immutable versions, labels, rollback and history", "
   const Status too_many = d.CreatePromptVersion({"qa", "x {{question}}", "", "ana", "", labels}).status();
   CHECK(too_many.code() == StatusCode::kInvalidArgument);
   CHECK(too_many.message() == "labels: 65 labels; the limit is 64");
+  // config_json: an object, nested at most 32 levels.
+  const std::string deep = "{\"a\":" + std::string(40, '[') + std::string(40, ']') + "}";
+  const Status nested = d.CreatePromptVersion({"qa", "x {{question}}", deep, "ana", "", {}}).status();
+  CHECK(nested.code() == StatusCode::kInvalidArgument);
+  CHECK(nested.message() == "config_json: nested 41 levels deep; the limit is 32");
+  CHECK(d.CreatePromptVersion({"qa", "x {{question}}", "[1]", "ana", "", {}}).status().message() ==
+        "config_json: must be a JSON object");
   const Status twice = d.CreatePromptVersion({"qa", "x {{question}}", "", "ana", "", {"a", "b", "a"}}).status();
   CHECK(twice.code() == StatusCode::kInvalidArgument);
   CHECK_THAT(twice.message(), Catch::StartsWith("labels[2]:"));
