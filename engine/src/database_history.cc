@@ -122,7 +122,36 @@ Result<std::vector<SnapshotInfo>> Database::Impl::SnapshotsOf(const Collection& 
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "list snapshots"));
   if (!with_counts) return out;
   std::shared_lock lock(c.graph_mu);
-  for (auto& s : out) s.records = s.version <= c.head ? CountAt(c, s.version) : 0;
+  // One pass over the nodes for every snapshot's count (CountAt per
+  // snapshot would be snapshots x nodes): each visible range [from, to) of a
+  // node adds one to the counts of the snapshot versions it covers, as +1 at
+  // the first covered and -1 after the last in a sorted difference array.
+  std::vector<Version> versions;
+  for (const auto& s : out) {
+    if (s.version <= c.head) versions.push_back(s.version);
+  }
+  std::sort(versions.begin(), versions.end());
+  versions.erase(std::unique(versions.begin(), versions.end()), versions.end());
+  std::vector<int64_t> delta(versions.size() + 1, 0);
+  auto cover = [&](Version from, Version to) {
+    if (from == kNoVersion || from >= to) return;
+    const size_t first = std::lower_bound(versions.begin(), versions.end(), from) - versions.begin();
+    const size_t end = std::lower_bound(versions.begin(), versions.end(), to) - versions.begin();
+    if (first < end) {
+      ++delta[first];
+      --delta[end];
+    }
+  };
+  if (!versions.empty()) {
+    for (const RowNode& node : c.nodes) {
+      cover(node.from, node.to);
+      cover(node.from2, node.to2);
+    }
+  }
+  std::map<Version, uint64_t> count_at;
+  int64_t running = 0;
+  for (size_t i = 0; i < versions.size(); ++i) count_at[versions[i]] = static_cast<uint64_t>(running += delta[i]);
+  for (auto& s : out) s.records = s.version <= c.head ? count_at[s.version] : 0;
   return out;
 }
 

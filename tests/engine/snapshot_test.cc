@@ -466,6 +466,18 @@ TEST_CASE("restore makes a new head equal to the snapshot, and can be undone", "
     const Version model_version = v == restored->version || v == again->version ? snap->version : v == undo->version ? bad : v;
     CheckReadsAt(*f.db, "s", v, f.model.At(model_version));
   }
+  // ListSnapshots counts each snapshot's records in one pass over the nodes
+  // (revived nodes have two ranges): every count equals Count at its version.
+  for (Version v : {bad, restored->version, undo->version, again->version}) {
+    REQUIRE(f.db->CreateSnapshot("s", "at-" + std::to_string(v), "", v).ok());
+  }
+  auto listed = f.db->ListSnapshots("s");
+  REQUIRE(listed.ok());
+  REQUIRE(listed->size() == 5);
+  for (const SnapshotInfo& info : *listed) {
+    INFO(info.name);
+    CHECK(info.records == *f.db->Count("s", info.version));
+  }
   REQUIRE(f.db->Close().ok());
   f.Open();
   for (Version v : {snap->version, bad, restored->version, undo->version, again->version}) {
