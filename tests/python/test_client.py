@@ -330,6 +330,13 @@ class RecordTest(ServerTestCase):
             (ValueError, r"records\[0\]\.vector: expected a 1-D", [record("a", np.zeros((3, 1)))]),
             (TypeError, r"records\[0\]\.text: expected str", [record("a", [0, 0, 0], text=5)]),
             (TypeError, r"one dict", record("a", [0, 0, 0])),
+            # No order of their own, or not numbers: refused, not stored wrong.
+            (TypeError, r"records\[0\]\.vector: expected a sequence.*got set", [record("a", {0.9, 0.1, 0.7})]),
+            (TypeError, r"records\[0\]\.vector: expected a sequence.*got dict", [record("a", {0: 1, 1: 2, 2: 3})]),
+            (TypeError, r"records\[0\]\.vector: .*dtype <U1", [record("a", np.array(["1", "2", "3"]))]),
+            (TypeError, r"records\[0\]\.vector: .*dtype bool", [record("a", np.array([True, False, True]))]),
+            (TypeError, r"records\[0\]\.vector: .*dtype complex", [record("a", np.array([1j, 2, 3]))]),
+            (TypeError, r"records: expected a list of record dicts, got NoneType", None),
         ]
         for exc, pattern, records in bad:
             with self.subTest(pattern=pattern):
@@ -337,8 +344,41 @@ class RecordTest(ServerTestCase):
                     self.db.upsert(self.coll, records)
         with self.assertRaisesRegex(TypeError, "single str"):
             self.db.delete(self.coll, "a")
+        with self.assertRaisesRegex(TypeError, r"ids\[1\]: expected str, got int"):
+            self.db.delete(self.coll, ["a", 2])
         with self.assertRaisesRegex(ValueError, "at:"):
             self.db.get(self.coll, "a", at=-1)
+        with self.assertRaisesRegex(ValueError, "at:"):
+            self.db.get(self.coll, "a", at=2**64)
+        # Arguments protobuf would refuse without naming them.
+        calls = [
+            (ValueError, r"^k: expected an integer in 1\.\.4294967295, got -1$", self.db.search, dict(k=-1)),
+            (ValueError, r"^k: expected an integer in 1\.\.4294967295, got 0$", self.db.search, dict(k=0)),
+            (TypeError, r"^k: expected an integer .*got str '5'$", self.db.search, dict(k="5")),
+            (ValueError, r"^k: .*got 1099511627776$", self.db.search, dict(k=2**40)),
+            (ValueError, r"^k: expected an integer in 1\.\.", self.db.retrieve, dict(k=0)),
+            (TypeError, r"^query_text: expected str, got int$", self.db.retrieve, dict(query_text=5)),
+            (ValueError, r"^query_text: not encodable as UTF-8", self.db.retrieve, dict(query_text="a\ud800")),
+        ]
+        for exc, pattern, fn, kwargs in calls:
+            with self.subTest(pattern=pattern):
+                with self.assertRaisesRegex(exc, pattern):
+                    fn(self.coll, [0, 0, 0], **kwargs)
+        with self.assertRaisesRegex(ValueError, r"^dimension: expected an integer in 0\.\."):
+            self.db.create_collection(self.name(".neg"), -1)
+        with self.assertRaisesRegex(ValueError, r"^limit: expected an integer in 1\.\.4294967295, got 0$"):
+            next(self.db.scroll(self.coll, limit=0))
+        with self.assertRaisesRegex(TypeError, r"labels: expected a list of str, got a single str"):
+            self.db.create_prompt(self.name(".p"), "x {{q}}", labels="production")
+        with self.assertRaisesRegex(TypeError, r"one vector; search_stream takes an iterable of vectors"):
+            next(self.db.search_stream(self.coll, [0.0, 0.0, 0.0]))
+        with self.assertRaisesRegex(ValueError, r"api_key: .*white space"):
+            verity_client.Client(SERVER.addr, api_key="key\n")
+        closed = verity_client.Client(SERVER.addr)
+        closed.close()
+        closed.close()  # harmless
+        with self.assertRaisesRegex(ValueError, r"this Client is closed"):
+            closed.count(self.coll)
         # Nothing reached the server.
         self.assertEqual(len(self.db.list_versions(self.coll)), 1)
 

@@ -6,6 +6,7 @@ everything the server can check (dimension, finiteness, limits) is left to
 it, so there is one source of truth for the rules.
 """
 
+import collections.abc
 import numbers
 
 try:
@@ -56,12 +57,21 @@ def _is_bool(value):
 
 
 def vector_to_list(vector, field):
-    """A 1-D list of Python floats from a sequence or a 1-D numpy array."""
+    """A 1-D list of Python floats from a sequence or a 1-D numpy array of
+    integers or floats. Refused: a set or a mapping (no order of their own:
+    a set's order is not the caller's, a dict would give its keys), and a
+    numpy array of strings, booleans, complex numbers or objects (numpy
+    would convert them silently; a list of them is refused item by item)."""
     if np is not None and isinstance(vector, np.ndarray):
         if vector.ndim != 1:
             raise ValueError(f"{field}: expected a 1-D vector, got an array of shape {vector.shape}")
+        if vector.dtype.kind not in "iuf":
+            raise TypeError(f"{field}: expected an array of integers or floats, got dtype {vector.dtype}")
         return vector.astype(np.float32, copy=False).tolist()
-    if isinstance(vector, (str, bytes)) or not hasattr(vector, "__iter__"):
+    if (
+        isinstance(vector, (str, bytes, collections.abc.Set, collections.abc.Mapping))
+        or not hasattr(vector, "__iter__")
+    ):
         raise TypeError(f"{field}: expected a sequence of numbers or a 1-D numpy array, got {type(vector).__name__}")
     out = []
     for i, x in enumerate(vector):
@@ -76,6 +86,8 @@ def vectors_to_lists(vectors, field):
     if np is not None and isinstance(vectors, np.ndarray):
         if vectors.ndim != 2:
             raise ValueError(f"{field}: expected a 2-D array (one row per query), got shape {vectors.shape}")
+        if vectors.dtype.kind not in "iuf":
+            raise TypeError(f"{field}: expected an array of integers or floats, got dtype {vectors.dtype}")
         return vectors.astype(np.float32, copy=False).tolist()
     if isinstance(vectors, (str, bytes)) or not hasattr(vectors, "__iter__"):
         raise TypeError(f"{field}: expected a sequence of vectors, got {type(vectors).__name__}")
@@ -207,7 +219,7 @@ def set_read_at(at, message):
     version (the empty collection), so only None means "the head"."""
     if at is None:
         return
-    if _is_bool(at) or not isinstance(at, numbers.Integral) or int(at) < 0:
+    if _is_bool(at) or not isinstance(at, numbers.Integral) or not 0 <= int(at) < 2**64:
         raise ValueError(f"at: expected a version number >= 0 or None, got {at!r}")
     message.at.version = int(at)
 
@@ -223,13 +235,56 @@ def set_read_point(at, message):
     set_read_at(at, message)
 
 
-def uint32(value, field):
-    """A count the wire carries as uint32; None means 0."""
-    if value is None:
-        return 0
-    if _is_bool(value) or not isinstance(value, numbers.Integral) or not 0 <= int(value) <= 0xFFFFFFFF:
-        raise ValueError(f"{field}: expected an integer in 0..4294967295, got {value!r}")
+def integer(value, field, minimum, maximum):
+    """An integer argument in [minimum, maximum]: TypeError for another type
+    (bool included), ValueError out of range, each naming ``field`` (where
+    protobuf would say only "Value out of range")."""
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{field}: expected an integer in {minimum}..{maximum}, got {type(value).__name__} {value!r}")
+    if not minimum <= int(value) <= maximum:
+        raise ValueError(f"{field}: expected an integer in {minimum}..{maximum}, got {value!r}")
     return int(value)
+
+
+def uint32(value, field, minimum=0):
+    """A count the wire carries as uint32; None means 0 (when 0 is allowed)."""
+    if value is None and minimum == 0:
+        return 0
+    return integer(value, field, minimum, 0xFFFFFFFF)
+
+
+def fraction(value, field):
+    """A float argument (None: 0), TypeError naming ``field`` for a non-number;
+    its range is the server's to check."""
+    if value is None:
+        return 0.0
+    if _is_bool(value) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{field}: expected a number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def text(value, field):
+    """A str argument (None: ""), checked to be encodable as UTF-8 (a lone
+    surrogate is not), naming ``field``."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"{field}: expected str, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"{field}: not encodable as UTF-8 ({e.reason} at index {e.start})") from None
+    return value
+
+
+def text_list(values, field):
+    """A list of str from a list or tuple (a single str is refused: it would
+    be taken as its characters)."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{field}: expected a list of str, got a single {type(values).__name__} (wrap it in a list)")
+    if values is None or not hasattr(values, "__iter__"):
+        raise TypeError(f"{field}: expected a list of str, got {type(values).__name__}")
+    return [text(v, f"{field}[{i}]") for i, v in enumerate(values)]
 
 
 def retrieval_from_proto(resp):

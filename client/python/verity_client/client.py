@@ -1,5 +1,6 @@
 """verity_client.Client: a thin, synchronous wrapper over verityd's gRPC API."""
 
+import numbers
 import typing
 
 import grpc
@@ -23,6 +24,18 @@ from ._proto import (
     search_pb2_grpc,
 )
 from .errors import VerityError
+
+try:
+    import numpy as np
+except ImportError:  # numpy is optional
+    np = None
+
+
+def _is_number(value):
+    """None for None; else whether ``value`` is a real number (not bool)."""
+    if value is None:
+        return None
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 # gRPC status code numbers (as a SearchStream answer carries them) -> names.
 _STATUS_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
@@ -92,8 +105,14 @@ class Client:
         ``tls_cert`` and ``tls_key`` are this client's certificate and key
         for a server that requires client certificates (mTLS). A file that
         cannot be read raises OSError here."""
+        if _is_number(timeout) is False:
+            raise TypeError(f"timeout: expected seconds as a number or None, got {type(timeout).__name__}")
+        if api_key is not None and (not isinstance(api_key, str) or api_key != api_key.strip() or not api_key):
+            raise ValueError("api_key: expected the key as a non-empty str without surrounding white space "
+                             "(a key read from a file keeps its newline: strip it)")
         self.addr = addr
         self.timeout = timeout
+        self._closed = False
         self._metadata = (("authorization", "Bearer " + api_key),) if api_key else None
         options = [
             ("grpc.max_send_message_length", max_message_bytes),
@@ -124,8 +143,14 @@ class Client:
         self._cache = cache_pb2_grpc.CacheServiceStub(self._channel)
 
     def close(self):
-        """Closes the channel; calls made afterwards fail."""
+        """Closes the channel; calls made afterwards raise ValueError.
+        Closing twice is harmless."""
+        self._closed = True
         self._channel.close()
+
+    def _check_open(self):
+        if self._closed:
+            raise ValueError("this Client is closed (close() was called, or its with block ended)")
 
     def __enter__(self):
         return self
@@ -137,6 +162,7 @@ class Client:
         return f"Client(addr={self.addr!r}, timeout={self.timeout!r})"
 
     def _call(self, method, stub_method, request):
+        self._check_open()
         try:
             return stub_method(request, timeout=self.timeout, metadata=self._metadata)
         except grpc.RpcError as e:
@@ -185,12 +211,12 @@ class Client:
         the name is taken, INVALID_ARGUMENT naming the field (e.g.
         "config.dimension: 0 is outside 1..4096")."""
         config = common_pb2.CollectionConfig(
-            name=name,
-            dimension=dimension,
+            name=_convert.text(name, "name"),
+            dimension=_convert.integer(dimension, "dimension", 0, 0xFFFFFFFF),  # 0 and the limit: the server's
             metric=_convert.metric_to_proto(metric),
-            m=m or 0,
-            ef_construction=ef_construction or 0,
-            default_ef=default_ef or 0,
+            m=_convert.uint32(m, "m"),
+            ef_construction=_convert.uint32(ef_construction, "ef_construction"),
+            default_ef=_convert.uint32(default_ef, "default_ef"),
         )
         resp = self._call(
             "CollectionService.CreateCollection",
@@ -258,6 +284,8 @@ class Client:
         4"), RESOURCE_EXHAUSTED past the server's --max-batch."""
         if isinstance(records, dict):
             raise TypeError("records: expected a list of record dicts, got one dict (wrap it in a list)")
+        if records is None or not hasattr(records, "__iter__"):
+            raise TypeError(f"records: expected a list of record dicts, got {type(records).__name__}")
         request = records_pb2.UpsertRequest(collection=collection)
         for i, record in enumerate(records):
             _convert.record_to_proto(record, request.records.add(), f"records[{i}]")
@@ -272,12 +300,10 @@ class Client:
         Raises TypeError if ``ids`` is a str rather than a list; VerityError
         NOT_FOUND for the collection, INVALID_ARGUMENT for an empty batch or
         repeated ids."""
-        if isinstance(ids, (str, bytes)):
-            raise TypeError("ids: expected a list of str, got a single str (wrap it in a list)")
         resp = self._call(
             "RecordService.Delete",
             self._records.Delete,
-            records_pb2.DeleteRequest(collection=collection, ids=list(ids)),
+            records_pb2.DeleteRequest(collection=collection, ids=_convert.text_list(ids, "ids")),
         )
         return WriteResult(resp.version, resp.applied)
 
@@ -307,7 +333,7 @@ class Client:
         limit or version)."""
         request = records_pb2.ScrollRequest(
             collection=collection,
-            limit=limit,
+            limit=_convert.integer(limit, "limit", 1, 0xFFFFFFFF),  # its upper limit is the server's
             filter=_convert.check_filter(filter),
             with_vectors=with_vectors,
         )
@@ -335,8 +361,8 @@ class Client:
     def _query(self, vector, k, ef, filter, at, with_payload, with_vectors, plan):
         """One SearchQuery; ``vector`` is already a list of floats."""
         query = search_pb2.SearchQuery(
-            k=k,
-            ef=ef or 0,
+            k=_convert.uint32(k, "k", minimum=1),
+            ef=_convert.uint32(ef, "ef"),
             filter=_convert.check_filter(filter),
             with_payload=with_payload,
             with_vectors=with_vectors,
@@ -372,9 +398,11 @@ class Client:
         collection's default_ef); ``plan`` is None/"auto", "exact" or
         "graph".
 
-        Raises VerityError NOT_FOUND for the collection, INVALID_ARGUMENT for
-        the vector's dimension, k (1..--max-k), ef, the filter or the
-        version."""
+        Raises TypeError / ValueError naming the argument for one of the
+        wrong type or range (k must be an int >= 1: 0 is refused here, not
+        taken as the server's default of 10); VerityError NOT_FOUND for the
+        collection, INVALID_ARGUMENT for the vector's dimension, k above
+        --max-k, ef, the filter or the version."""
         query = self._query(
             _convert.vector_to_list(vector, "vector"), k, ef, filter, at, with_payload, with_vectors, plan
         )
@@ -440,6 +468,14 @@ class Client:
         vectors before it."""
         method = "SearchService.SearchStream"
         refused_locally = []
+        self._check_open()
+        if vectors is None or isinstance(vectors, (str, bytes)) or not hasattr(vectors, "__iter__"):
+            raise TypeError(f"vectors: expected an iterable of vectors, got {type(vectors).__name__}")
+        if (np is not None and isinstance(vectors, np.ndarray) and vectors.ndim == 1) or (
+            isinstance(vectors, (list, tuple)) and vectors and isinstance(vectors[0], numbers.Real)
+        ):
+            raise TypeError("vectors: got one vector; search_stream takes an iterable of vectors "
+                            "(for one query, use search())")
 
         def requests():
             # gRPC reads this on a thread of its own and would turn an
@@ -506,14 +542,14 @@ class Client:
         INVALID_ARGUMENT for the vector, k (1..--max-k), ef or the filter."""
         request = context_pb2.RetrieveRequest(
             collection=collection,
-            query_text=query_text or "",
-            k=_convert.uint32(k, "k"),
+            query_text=_convert.text(query_text, "query_text"),
+            k=_convert.uint32(k, "k", minimum=1),
             ef=_convert.uint32(ef, "ef"),
             filter=_convert.check_filter(filter),
             token_budget=_convert.uint32(token_budget, "token_budget"),
-            prompt=prompt or "",
-            client_trace_id=client_trace_id or "",
-            client_id=client_id or "",
+            prompt=_convert.text(prompt, "prompt"),
+            client_trace_id=_convert.text(client_trace_id, "client_trace_id"),
+            client_id=_convert.text(client_id, "client_id"),
         )
         request.vector.extend(_convert.vector_to_list(vector, "vector"))
         _convert.set_read_point(at, request)
@@ -534,8 +570,8 @@ class Client:
             raise TypeError(f"answer: expected str, got {type(answer).__name__}")
         request = context_pb2.RecordAnswerRequest(
             retrieval_id=retrieval_id,
-            answer=answer,
-            model=model or "",
+            answer=_convert.text(answer, "answer"),
+            model=_convert.text(model, "model"),
             prompt_tokens=_convert.uint32(prompt_tokens, "prompt_tokens"),
             completion_tokens=_convert.uint32(completion_tokens, "completion_tokens"),
         )
@@ -572,7 +608,7 @@ class Client:
             author=author or "",
             message=message or "",
         )
-        request.labels.extend(labels)
+        request.labels.extend(_convert.text_list(labels, "labels"))
         resp = self._call("PromptService.CreatePromptVersion", self._prompts.CreatePromptVersion, request)
         return _convert.prompt_from_proto(resp.prompt)
 
@@ -603,7 +639,9 @@ class Client:
         """Points ``label`` at ``version`` (a rollback is moving "production"
         back) and returns the recorded move (label, version,
         previous_version, actor, moved_at_us)."""
-        request = prompts_pb2.SetPromptLabelRequest(name=name, label=label, version=version, actor=actor or "")
+        request = prompts_pb2.SetPromptLabelRequest(
+            name=name, label=label, version=_convert.uint32(version, "version", minimum=1), actor=actor or ""
+        )
         resp = self._call("PromptService.SetPromptLabel", self._prompts.SetPromptLabel, request)
         return _convert.label_move_from_proto(resp.move)
 
@@ -618,8 +656,10 @@ class Client:
         Returns (text, version). Raises VerityError INVALID_ARGUMENT naming a
         variable the template uses without a value."""
         request = prompts_pb2.RenderPromptRequest(prompt=self._selector(prompt))
+        if not isinstance(variables, dict):
+            raise TypeError(f"variables: expected a dict of str to str, got {type(variables).__name__}")
         for key, value in variables.items():
-            request.variables[key] = value
+            request.variables[_convert.text(key, "variables key")] = _convert.text(value, f"variables[{key!r}]")
         resp = self._call("PromptService.RenderPrompt", self._prompts.RenderPrompt, request)
         return resp.text, resp.version
 
@@ -652,16 +692,14 @@ class Client:
             prompt=prompt or "",
             model=model or "",
             params_json=params_json or "",
-            min_similarity=float(min_similarity or 0),
+            min_similarity=_convert.fraction(min_similarity, "min_similarity"),
             exact_only=bool(exact_only),
             client_trace_id=client_trace_id or "",
             client_id=client_id or "",
         )
         request.vector.extend(_convert.vector_to_list(vector, "vector"))
         if at is not None:
-            if not isinstance(at, int) or isinstance(at, bool) or at < 0:
-                raise ValueError(f"at: expected a version number (int >= 0), got {at!r}")
-            request.at = at
+            request.at = _convert.integer(at, "at", 0, 2**64 - 1)
         resp = self._call("CacheService.CacheLookup", self._cache.CacheLookup, request)
         return {
             "match": {0: "miss", 1: "exact", 2: "semantic"}.get(resp.match, "miss"),
