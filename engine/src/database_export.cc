@@ -13,6 +13,7 @@
 // import that died before that batch are removed at the next open.
 #include <fcntl.h>
 #include <rocksdb/write_batch.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -20,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 
 #include "codec.h"
@@ -93,18 +95,74 @@ Status WriteSmallFile(const std::string& path, const std::string& contents) {
   return w.Finish().status();
 }
 
+// `bytes` random bytes as hex (a temporary directory's unique suffix).
+std::string RandomHex(size_t bytes) {
+  std::random_device device;
+  std::string out;
+  char digits[3];
+  for (size_t i = 0; i < bytes; ++i) {
+    std::snprintf(digits, sizeof(digits), "%02x", device() & 0xFF);
+    out += digits;
+  }
+  return out;
+}
+
+// Opens a file of an export for reading: a regular file, not followed
+// through a symlink (an export is what verityd wrote; a link to /dev/zero
+// would be read forever). Its size in *size. -1 with the status on failure.
+int OpenExportFile(const std::string& path, const std::string& name, uint64_t* size, Status* status) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0) ::close(fd);
+    *status = Status::DataLoss("export: " + name + (fd < 0 && errno == ENOENT ? " is missing" : " is not a regular file"));
+    return -1;
+  }
+  *size = static_cast<uint64_t>(st.st_size);
+  return fd;
+}
+
 Result<std::string> ReadSmallFile(const std::string& path, const std::string& name) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::DataLoss("export: " + name + " is missing");
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  constexpr uint64_t kMaxSmallFile = 16 << 20;  // a manifest of thousands of collections is well below
+  Status status;
+  uint64_t size = 0;
+  const int fd = OpenExportFile(path, name, &size, &status);
+  if (fd < 0) return status;
+  if (size > kMaxSmallFile) {
+    ::close(fd);
+    return Status::DataLoss("export: " + name + " has " + std::to_string(size) + " bytes; at most " +
+                            std::to_string(kMaxSmallFile) + " are expected");
+  }
+  std::string data(size, '\0');
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (done != data.size()) return Status::DataLoss("export: reading " + name + " failed");
   return data;
 }
 
-// SHA-256 and size of a file, reading it in blocks.
+// SHA-256 and size of a file, reading it in blocks; a file whose size is
+// not `expected_bytes` is refused before it is read.
 Result<std::pair<std::string, uint64_t>> HashFile(const std::string& path, const std::string& name,
+                                                   uint64_t expected_bytes,
                                                    const std::function<void(uint64_t)>& on_bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::DataLoss("export: " + name + " is missing");
+  Status status;
+  uint64_t size = 0;
+  const int fd = OpenExportFile(path, name, &size, &status);
+  if (fd < 0) return status;
+  if (size != expected_bytes) {
+    ::close(fd);
+    return std::make_pair(std::string(), size);  // the caller names the mismatch
+  }
+  std::FILE* f = ::fdopen(fd, "rb");
+  if (f == nullptr) {
+    ::close(fd);
+    return Status::Unavailable("export: cannot read " + name);
+  }
   Sha256 hash;
   std::vector<char> buffer(1 << 20);
   uint64_t total = 0;
@@ -164,10 +222,13 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
     total_estimate += item.records * (item.collection->config.dimension * 4 + 64);
   }
 
-  const std::string partial = path + ".partial";
-  fs::remove_all(partial, ec);
-  fs::create_directories(partial, ec);
-  if (ec) return Status::Unavailable("create " + partial + ": " + ec.message());
+  // A directory of this export's own (created, never reused: two exports to
+  // one name must not write into each other's), renamed to `path` at the
+  // end only if nothing is there by then.
+  const std::string partial = path + ".partial-" + RandomHex(8);
+  if (!fs::create_directory(partial, ec) || ec) {
+    return Status::Unavailable("create " + partial + ": " + (ec ? ec.message() : "it exists"));
+  }
   auto fail = [&](Status s) {
     std::error_code ignored;
     fs::remove_all(partial, ignored);
@@ -264,8 +325,11 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
   if (Status s = SyncPath(partial, true); !s.ok()) return fail(s);
   result.bytes += manifest_text.size() + manifest_hash.size();
   KillPoint("export.before_rename");
-  fs::rename(partial, path, ec);
-  if (ec) return fail(Status::Unavailable("rename " + partial + ": " + ec.message()));
+  if (::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
+    const int error = errno;
+    if (error == EEXIST || error == ENOTEMPTY) return fail(Status::AlreadyExists("export " + path + " already exists"));
+    return fail(Status::Unavailable("rename " + partial + ": " + std::strerror(error)));
+  }
   const fs::path parent = fs::absolute(path).parent_path();
   VERITY_RETURN_IF_ERROR(SyncPath(parent.string(), true));
   if (progress) progress(done, done);
@@ -325,7 +389,7 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
     if (progress) progress(done, total);
   };
   for (const auto& item : items) {
-    VERITY_ASSIGN_OR_RETURN(auto hashed, HashFile(item.file, item.file_name, advance));
+    VERITY_ASSIGN_OR_RETURN(auto hashed, HashFile(item.file, item.file_name, item.bytes, advance));
     if (hashed.second != item.bytes) {
       return Status::DataLoss("export: " + item.file_name + " has " + std::to_string(hashed.second) +
                               " bytes, the manifest says " + std::to_string(item.bytes) + " (truncated?)");

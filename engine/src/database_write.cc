@@ -31,6 +31,9 @@ Result<Database::Impl::Committed> Database::Impl::Commit(Collection& c, std::vec
                                                          storage::VersionMeta vmeta,
                                                          const std::vector<std::optional<uint32_t>>& revive) {
   VERITY_RETURN_IF_ERROR(CheckNotDropped(c));
+  if (c.meta.head_version() >= Limits::kMaxVersion) {
+    return Status::ResourceExhausted("versions of \"" + c.config.name + "\" exhausted");
+  }
   const Version version = c.meta.head_version() + 1;
   // Labels: revived nodes keep theirs, the others get the next ones.
   std::vector<uint32_t> label_of(upserts.size());

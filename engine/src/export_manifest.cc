@@ -60,6 +60,7 @@ Result<std::vector<ManifestCollection>> ParseManifest(const std::string& dir, co
       item.config.retention.keep_versions = Integer<uint32_t>(c, "keep_versions");
       item.config.retention.keep_seconds = Integer<int64_t>(c, "keep_seconds");
       item.version = Integer<uint64_t>(c, "version");
+      if (item.version > Limits::kMaxVersion) return bad("version " + std::to_string(item.version) + " is out of range");
       item.records = Integer<uint64_t>(c, "records");
       const auto& files = c.at("files");
       if (files.size() != 1) return bad("expected one file per collection");

@@ -82,6 +82,8 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
                     ch == '_' || ch == '-' || ch == '.';
     if (!ok) return Status::InvalidArgument("name: only letters, digits, '_', '-' and '.' are allowed");
   }
+  // A collection's name is a directory in an export (and a path part elsewhere).
+  if (c.name == "." || c.name == "..") return Status::InvalidArgument("name: \"" + c.name + "\" is not allowed");
   if (c.dimension < 1 || c.dimension > Limits::kMaxDimension) {
     return Status::InvalidArgument("dimension: " + Num(c.dimension) + " is outside 1..4096");
   }

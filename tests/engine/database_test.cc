@@ -64,6 +64,8 @@ TEST_CASE("collection config limits name the field", "[engine][database]") {
   };
   check(Config("", 4), "name");
   check(Config("bad name", 4), "name");
+  check(Config("..", 4), "name: \"..\" is not allowed");  // a directory in an export
+  check(Config(".", 4), "name: \".\" is not allowed");
   check(Config("x", 0), "dimension");
   check(Config("x", 4097), "dimension");
   auto c = Config("x", 4);

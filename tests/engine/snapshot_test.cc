@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "engine/test_data.h"
+#include "sha256.h"
 
 using namespace verity;
 
@@ -669,9 +670,39 @@ TEST_CASE("export then import: every record equal, corrupted exports are refused
     CHECK(r.status().code() == StatusCode::kDataLoss);
     CHECK_THAT(r.status().message(), Catch::Contains("manifest.json"));
   }
+  {  // A file that is not a regular file (here a link to /dev/zero) is not read.
+    const std::string bad = copy_export("linked");
+    std::filesystem::remove(bad + "/s/records.bin");
+    std::filesystem::create_symlink("/dev/zero", bad + "/s/records.bin");
+    auto r = f.db->Import(bad, "x5");
+    CHECK(r.status().code() == StatusCode::kDataLoss);
+    CHECK_THAT(r.status().message(), Catch::Contains("s/records.bin is not a regular file"));
+  }
+  {  // A version near 2^64 (the manifest's hash recomputed: a checksum, not a
+     // signature) is refused; the next write would have wrapped to 0.
+    const std::string bad = copy_export("wrapping");
+    std::ifstream in(bad + "/manifest.json");
+    std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t at = manifest.find("\"version\":");
+    REQUIRE(at != std::string::npos);
+    const size_t digits = manifest.find_first_of("0123456789", at + 10);
+    const size_t end = manifest.find_first_not_of("0123456789", digits);
+    manifest.replace(digits, end - digits, "18446744073709551615");
+    std::ofstream(bad + "/manifest.json", std::ios::trunc) << manifest;
+    std::ofstream(bad + "/manifest.json.sha256", std::ios::trunc) << Sha256::Hex(manifest) << "\n";
+    auto r = f.db->Import(bad, "x6");
+    CHECK_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Contains("version 18446744073709551615 is out of range"));
+  }
   auto after = f.db->ListCollections();
   REQUIRE(after.ok());
   CHECK(after->size() == before->size());
+  // An export never removes a directory it did not make: an export named
+  // X.partial (a name like any other) survives an export to X.
+  const std::string older = f.dir.Sub("kept.partial");
+  REQUIRE(f.db->Export("s", snap->version, older).ok());
+  REQUIRE(f.db->Export("s", snap->version, f.dir.Sub("kept")).ok());
+  CHECK(std::filesystem::exists(older + "/manifest.json"));
 
   // Export of all collections, imported into a fresh database.
   const std::string everything = f.dir.Sub("export-all");

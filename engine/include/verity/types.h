@@ -232,6 +232,9 @@ struct Limits {
   static constexpr size_t kMaxDescriptionBytes = 4096;
   static constexpr size_t kMaxDiffLimit = 10000;
   static constexpr uint32_t kMaxVersionsPage = 10000;    // ListVersionsPage's limit
+  // The highest version a collection may reach (an imported manifest's
+  // version included): far beyond any real history, and far from wrapping.
+  static constexpr uint64_t kMaxVersion = uint64_t{1} << 62;
   // ListPromptVersionsPage's limit: each version carries its template (up
   // to kMaxPromptBytes), so a page of 1,000 can reach ~500 MiB.
   static constexpr uint32_t kMaxPromptVersionsPage = 1000;
