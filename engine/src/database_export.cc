@@ -347,7 +347,7 @@ struct ImportItem : ManifestCollection {
 }  // namespace
 
 Result<ImportResult> Database::Import(const std::string& path, const std::string& as_name, bool replace,
-                                      const ProgressFunction& progress) {
+                                      const ProgressFunction& progress, uint32_t max_dimension) {
   VERITY_CHECK_WRITABLE_();
   std::error_code ec;
   if (!fs::is_directory(path, ec)) return Status::NotFound("export " + path + " does not exist");
@@ -374,6 +374,11 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
     items[0].config.name = as_name;
   }
   for (const auto& item : items) {
+    if (max_dimension > 0 && item.config.dimension > max_dimension) {
+      return Status::InvalidArgument("export: collection \"" + item.config.name + "\" has dimension " +
+                                     std::to_string(item.config.dimension) + ", above the limit " +
+                                     std::to_string(max_dimension));
+    }
     if (impl_->Find(item.config.name).ok() && !replace) {
       return Status::AlreadyExists("collection \"" + item.config.name +
                                    "\" already exists; import it under another name or ask to replace it");

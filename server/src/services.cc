@@ -638,7 +638,7 @@ grpc::Status SnapshotServiceImpl::Import(grpc::ServerContext* ctx, const v1::Imp
   return Serve(ctx, "Import", deps_, *req, nullptr, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(std::string path, ExportPath(*options_, req->name(), "name", /*create_dir=*/false));
     ProgressStream<v1::ImportResponse> stream(writer);
-    auto imported = db_->Import(path, req->as_name(), req->replace(), stream.Function());
+    auto imported = db_->Import(path, req->as_name(), req->replace(), stream.Function(), options_->max_dimension);
     if (!imported.ok()) return WithExportName(imported.status(), path, req->name());
     const ImportResult& result = *imported;
     v1::ImportResponse last;

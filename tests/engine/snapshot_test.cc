@@ -694,6 +694,11 @@ TEST_CASE("export then import: every record equal, corrupted exports are refused
     CHECK_FALSE(r.ok());
     CHECK_THAT(r.status().message(), Catch::Contains("version 18446744073709551615 is out of range"));
   }
+  {  // The caller's own dimension limit applies as it does to a create.
+    auto r = f.db->Import(path, "x7", false, nullptr, /*max_dimension=*/kDim - 1);
+    CHECK(r.status().code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(r.status().message(), Catch::Contains("has dimension " + std::to_string(kDim) + ", above the limit"));
+  }
   auto after = f.db->ListCollections();
   REQUIRE(after.ok());
   CHECK(after->size() == before->size());

@@ -354,10 +354,12 @@ class Database {
   // Imports an export directory. `as_name` renames (an export of one
   // collection only); `replace` allows replacing an existing collection of
   // that name (atomically). Everything is verified before anything becomes
-  // visible. Errors: DataLoss naming the file that does not verify,
-  // AlreadyExists (without replace), InvalidArgument, NotFound (path).
+  // visible. `max_dimension` (0: Limits::kMaxDimension) is the caller's
+  // own limit on a collection's dimension, as it applies to CreateCollection.
+  // Errors: DataLoss naming the file that does not verify, AlreadyExists
+  // (without replace), InvalidArgument, NotFound (path).
   Result<ImportResult> Import(const std::string& path, const std::string& as_name = "", bool replace = false,
-                              const ProgressFunction& progress = nullptr);
+                              const ProgressFunction& progress = nullptr, uint32_t max_dimension = 0);
 
   // Saves every graph that changed since it was last saved (temp file, fsync,
   // rename). Close() does this too.
