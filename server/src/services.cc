@@ -639,6 +639,10 @@ grpc::Status SnapshotServiceImpl::Import(grpc::ServerContext* ctx, const v1::Imp
     VERITY_ASSIGN_OR_RETURN(std::string path, ExportPath(*options_, req->name(), "name", /*create_dir=*/false));
     ProgressStream<v1::ImportResponse> stream(writer);
     auto imported = db_->Import(path, req->as_name(), req->replace(), stream.Function(), options_->max_dimension);
+    if (imported.status().code() == StatusCode::kInvalidArgument &&
+        imported.status().message().find(", above the limit ") != std::string::npos) {
+      return Status::InvalidArgument(imported.status().message() + " (the server limit --max-dimension)");
+    }
     if (!imported.ok()) return WithExportName(imported.status(), path, req->name());
     const ImportResult& result = *imported;
     v1::ImportResponse last;
