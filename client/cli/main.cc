@@ -1842,14 +1842,11 @@ int main(int argc, char** argv) {
     // A gRPC target with a scheme (dns:///h:p, ipv4:..., unix:...) is gRPC's
     // to read; a plain HOST:PORT is checked here, so that "host:99999" is a
     // usage error, not a resolver's message.
-    if (options.address.find(':') == std::string::npos || options.address.find("://") == std::string::npos) {
-      const bool has_scheme = options.address.rfind("ipv4:", 0) == 0 || options.address.rfind("ipv6:", 0) == 0 ||
-                              options.address.rfind("dns:", 0) == 0;
-      if (!has_scheme) {
-        if (std::string error = verity::wire::AddressError(options.address, "--addr", false); !error.empty()) {
-          throw UsageError{error};
-        }
-      }
+    const std::string& addr = options.address;
+    const bool has_scheme = addr.find("://") != std::string::npos || addr.rfind("ipv4:", 0) == 0 ||
+                            addr.rfind("ipv6:", 0) == 0 || addr.rfind("dns:", 0) == 0;
+    if (std::string error = verity::wire::AddressError(addr, "--addr", false); !has_scheme && !error.empty()) {
+      throw UsageError{error};
     }
     CheckCommandLine(positional, named);
     if (positional.empty()) {

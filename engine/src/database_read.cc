@@ -368,7 +368,7 @@ Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& colle
         continue;
       }
     }
-    results[i].emplace(impl_->SearchOne(*c, queries[i]));
+    results[i].emplace(impl_->SearchValidated(*c, queries[i]));  // validated above
     if (max_total_payload_bytes > 0 && results[i]->ok()) {
       uint64_t bytes = 0;
       for (const SearchHit& hit : (*results[i])->hits) {

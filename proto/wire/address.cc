@@ -48,6 +48,24 @@ bool SplitHostPort(const std::string& address, std::string* host, std::string* p
   return std::stoi(*port) <= 65535;
 }
 
+AddressList ListenAddresses(const std::string& address, std::string* error) {
+  std::string host, port;
+  if (!SplitHostPort(address, &host, &port)) {
+    *error = "expected HOST:PORT or [IPv6]:PORT, got \"" + address + "\"";
+    return AddressList(nullptr, &freeaddrinfo);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    *error = "cannot resolve " + host + ": " + gai_strerror(rc);
+    return AddressList(nullptr, &freeaddrinfo);
+  }
+  return AddressList(found, &freeaddrinfo);
+}
+
 std::string AddressError(const std::string& address, const std::string& flag, bool port_zero) {
   if (address.rfind("unix:", 0) == 0 && address.size() > 5) return "";
   std::string host, port;

@@ -3,6 +3,9 @@
 // API key goes out in plaintext to another host). Pure functions.
 #pragma once
 
+#include <netdb.h>
+
+#include <memory>
 #include <string>
 
 namespace verity::wire {
@@ -21,5 +24,11 @@ bool SplitHostPort(const std::string& address, std::string* host, std::string* p
 // unix:PATH; else why not, naming `flag`, e.g. '--listen: expected HOST:PORT
 // or [IPv6]:PORT or unix:PATH, got "notanaddr"'.
 std::string AddressError(const std::string& address, const std::string& flag, bool port_zero);
+
+// The addresses to listen on for HOST:PORT or [IPv6]:PORT (getaddrinfo,
+// passive, TCP), freed with the returned pointer; null with *error set
+// ("cannot resolve HOST: ..." or the form's error) when there are none.
+using AddressList = std::unique_ptr<addrinfo, decltype(&freeaddrinfo)>;
+AddressList ListenAddresses(const std::string& address, std::string* error);
 
 }  // namespace verity::wire

@@ -34,34 +34,25 @@
 namespace verity::server {
 namespace {
 
+constexpr int kExitBadFlags = 1;
+constexpr int kExitDataDir = 2;
+constexpr int kExitListen = 3;
+
 // Why a TCP address cannot be bound (e.g. "Address already in use"), found
 // by trying it; "" when it can, or for a Unix socket. gRPC says only that no
 // address was added.
 std::string WhyCannotListen(const std::string& address) {
-  std::string host, port;
+  std::string host, port, why;
   if (!wire::SplitHostPort(address, &host, &port)) return "";
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  if (const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return std::string("cannot resolve ") + host + ": " + gai_strerror(rc);
-  }
-  std::string why;
-  for (addrinfo* a = found; a != nullptr && why.empty(); a = a->ai_next) {
+  const wire::AddressList found = wire::ListenAddresses(address, &why);
+  for (const addrinfo* a = found.get(); a != nullptr && why.empty(); a = a->ai_next) {
     const int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
     if (fd < 0) continue;
     if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) why = std::strerror(errno);
     close(fd);
   }
-  freeaddrinfo(found);
   return why;
 }
-
-constexpr int kExitBadFlags = 1;
-constexpr int kExitDataDir = 2;
-constexpr int kExitListen = 3;
 
 // The wire API's services, as registered below.
 const std::vector<std::string> kServices = {"verity.v1.CollectionService", "verity.v1.RecordService",

@@ -62,21 +62,11 @@ std::string Response(const char* status, const char* content_type, const std::st
 
 Result<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(const std::string& address,
                                                                     std::function<std::string()> render) {
-  std::string host, port;
-  if (!wire::SplitHostPort(address, &host, &port)) {
-    return Status::InvalidArgument("--metrics-listen: expected HOST:PORT or [IPv6]:PORT, got \"" + address + "\"");
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  if (const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return Status::InvalidArgument("--metrics-listen: cannot resolve " + host + ": " + gai_strerror(rc));
-  }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, &freeaddrinfo);
-  std::string error = "no address";
-  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+  std::string error;
+  const wire::AddressList found = wire::ListenAddresses(address, &error);
+  if (!found) return Status::InvalidArgument("--metrics-listen: " + error);
+  error = "no address";
+  for (const addrinfo* a = found.get(); a != nullptr; a = a->ai_next) {
     const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
     if (fd < 0) {
       error = std::strerror(errno);

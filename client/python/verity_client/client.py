@@ -23,19 +23,8 @@ from ._proto import (
     search_pb2,
     search_pb2_grpc,
 )
+from ._convert import np  # None without numpy
 from .errors import VerityError
-
-try:
-    import numpy as np
-except ImportError:  # numpy is optional
-    np = None
-
-
-def _is_number(value):
-    """None for None; else whether ``value`` is a real number (not bool)."""
-    if value is None:
-        return None
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 # gRPC status code numbers (as a SearchStream answer carries them) -> names.
 _STATUS_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
@@ -105,7 +94,7 @@ class Client:
         ``tls_cert`` and ``tls_key`` are this client's certificate and key
         for a server that requires client certificates (mTLS). A file that
         cannot be read raises OSError here."""
-        if _is_number(timeout) is False:
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real)):
             raise TypeError(f"timeout: expected seconds as a number or None, got {type(timeout).__name__}")
         if api_key is not None and (not isinstance(api_key, str) or api_key != api_key.strip() or not api_key):
             raise ValueError("api_key: expected the key as a non-empty str without surrounding white space "
