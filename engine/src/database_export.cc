@@ -428,9 +428,20 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   };
   ImportResult result;
   for (auto& item : items) {
-    std::FILE* f = std::fopen(item.file.c_str(), "rb");
-    if (f == nullptr) return discard(Status::DataLoss("export: " + item.file_name + " is missing"));
+    // Opened again as step 2 opened it, and hashed again while it is read:
+    // a file changed after step 2 checked it is refused, not imported.
+    Status open_status;
+    uint64_t opened_size = 0;
+    const int fd = OpenExportFile(item.file, item.file_name, &opened_size, &open_status);
+    if (fd < 0) return discard(open_status);
+    std::FILE* f = ::fdopen(fd, "rb");
+    if (f == nullptr) {
+      ::close(fd);
+      return discard(Status::Unavailable("export: cannot read " + item.file_name));
+    }
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f, std::fclose);
+    Sha256 reread;
+    uint64_t reread_bytes = 0;
     rocksdb::WriteBatch batch;
     uint64_t label = 0;
     std::string bytes;
@@ -448,6 +459,10 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
       if (length > kMaxRecordBytes) return bad("length " + std::to_string(length) + " is too large");
       bytes.resize(length);
       if (std::fread(bytes.data(), 1, length, f) != length) return bad("truncated");
+      reread.Update(&length, 4);
+      reread.Update(bytes);
+      reread_bytes += 4 + uint64_t{length};
+      if (reread_bytes > item.bytes) return bad("the file grew after it was checked");
       advance(4 + length);
       storage::ExportRecord in;
       if (!in.ParseFromString(bytes)) return bad("does not parse");
@@ -475,6 +490,10 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
         batch.Clear();
         KillPoint("import.mid_rows");
       }
+    }
+    if (std::ferror(f) != 0) return discard(Status::DataLoss("export: reading " + item.file_name + " failed"));
+    if (reread_bytes != item.bytes || reread.FinishHex() != item.sha256) {
+      return discard(Status::DataLoss("export: " + item.file_name + " changed while it was imported"));
     }
     if (label != item.records) {
       return discard(Status::DataLoss("export: " + item.file_name + " holds " + std::to_string(label) +

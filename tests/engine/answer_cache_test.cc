@@ -168,6 +168,7 @@ TEST_CASE("answer cache: the LRU bound holds, and bad input changes nothing", "[
   }
 
   // Bad input: clear errors, no entry added.
+  const CacheStats before_bad = db->GetCacheStats();
   CHECK(db->CacheStore({"rtv-" + std::string(32, '0'), "x", "m1", ""}).code() == StatusCode::kNotFound);
   RetrieveRequest unanswered;
   unanswered.collection = "docs";
@@ -190,7 +191,11 @@ TEST_CASE("answer cache: the LRU bound holds, and bad input changes nothing", "[
   CHECK_THAT(levels.message(), Catch::Contains("nested 33 levels deep; the limit is 32"));
   CHECK(db->CacheLookup(Ask(vectors[0], "question 0", "m1", nested(33))).status().code() ==
         StatusCode::kInvalidArgument);
+  CHECK(db->GetCacheStats().stores == before_bad.stores);  // every store above was refused
+  CHECK(db->GetCacheStats().evictions == before_bad.evictions);
+  CHECK(db->GetCacheStats().entries == before_bad.entries);
   CHECK(db->CacheStore({r->retrieval_id, "x", "m1", nested(32)}).ok());
+  CHECK(db->GetCacheStats().stores == before_bad.stores + 1);
   CHECK(db->CacheStore({r->retrieval_id, "x", "m1", R"({"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"]]"})"}).ok());
   stats = db->GetCacheStats();
   CHECK(db->CacheLookup(Ask({1, 2}, "q")).status().code() == StatusCode::kInvalidArgument);

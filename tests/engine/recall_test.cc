@@ -99,7 +99,9 @@ TEST_CASE("recall@10 against exact search, with and without filters", "[engine][
   recall = f.MeanRecall(half, SearchPlan::kAuto, &all_exact, &none_exact);
   CHECK(none_exact);  // half the rows qualify: the walk is far cheaper than a scan
 
-  Filter hundredth = Filter::And({Filter::Eq("bucket", int64_t{7}), Filter::AnyOf("tags", {"t0", "t1", "t2", "t3", "t4", "t5", "t6"})});
+  // 3% of buckets and a third of the tags: 1% of the rows, each clause narrowing.
+  Filter hundredth =
+      Filter::And({Filter::In("bucket", {int64_t{7}, int64_t{8}, int64_t{9}}), Filter::AnyOf("tags", {"u0"})});
   recall = f.MeanRecall(hundredth, SearchPlan::kAuto, &all_exact, &none_exact);
   INFO("1% filter: recall " << recall);
   CHECK(all_exact);  // 300 rows qualify: the planner searches exactly

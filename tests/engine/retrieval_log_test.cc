@@ -447,8 +447,12 @@ TEST_CASE("replay: context identical after writes, GC and restore, retrieval rec
   const std::vector<std::string> now_list = test::Ids(*now);
   std::set<std::string> logged_ids, now_ids(now_list.begin(), now_list.end());
   for (const auto& c : retrievals[0].chunks) logged_ids.insert(c.id);
+  // Record 0 (the nearest to query 0) was rewritten far away: it left.
+  CHECK(cf->outcome == "differs");
+  CHECK(std::find(cf->removed.begin(), cf->removed.end(), "r0") != cf->removed.end());
   for (const auto& id : cf->added) CHECK((now_ids.count(id) && !logged_ids.count(id)));
   for (const auto& id : cf->removed) CHECK((logged_ids.count(id) && !now_ids.count(id)));
+  CHECK(cf->added.size() == cf->removed.size());  // k = 10 both times
   // And at the snapshot.
   auto at_snapshot = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kCounterfactual, std::nullopt, "v1"});
   REQUIRE(at_snapshot.ok());

@@ -699,6 +699,27 @@ TEST_CASE("export then import: every record equal, corrupted exports are refused
     CHECK(r.status().code() == StatusCode::kInvalidArgument);
     CHECK_THAT(r.status().message(), Catch::Contains("has dimension " + std::to_string(kDim) + ", above the limit"));
   }
+  {  // A file changed after it was verified (here: between the check of every
+     // file and the read of its rows, from the progress callback) is refused:
+     // its rows are hashed again as they are read.
+    const std::string bad = copy_export("changed");
+    const std::string file = bad + "/s/records.bin";
+    bool changed = false;
+    auto r = f.db->Import(bad, "x8", false, [&](uint64_t done, uint64_t total) {
+      if (changed || done * 2 < total) return;  // step 2 (hashing) is the first half
+      std::fstream io(file, std::ios::in | std::ios::out | std::ios::binary);
+      std::string contents((std::istreambuf_iterator<char>(io)), std::istreambuf_iterator<char>());
+      const size_t at = contents.find("text of record 7");
+      REQUIRE(at != std::string::npos);
+      io.clear();
+      io.seekp(static_cast<std::streamoff>(at));
+      io.put('T');  // same length, still a valid record
+      changed = true;
+    });
+    CHECK(changed);
+    CHECK(r.status().code() == StatusCode::kDataLoss);
+    CHECK_THAT(r.status().message(), Catch::Contains("s/records.bin changed while it was imported"));
+  }
   auto after = f.db->ListCollections();
   REQUIRE(after.ok());
   CHECK(after->size() == before->size());

@@ -533,3 +533,45 @@ TEST_CASE("verityd refuses a data directory in use and bad flags, with exit code
         "verityd: --listen: expected HOST:PORT, [IPv6]:PORT or unix:PATH (port 0..65535), got \"notanaddr\"\n");
   REQUIRE(Stubs(first->channel()).Serving());
 }
+
+TEST_CASE("a long BatchSearch stops at the server's default deadline, and the server keeps serving", "[server][e2e]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--default-deadline-ms", "300"});
+  REQUIRE(server);
+  Stubs s(server->channel());
+  constexpr size_t kDim = 64, kRecords = 10000;
+  CreateCollection(s, "big", kDim);
+  const auto data = test::ClusteredVectors(kRecords, kDim, 20, 9);
+  for (size_t from = 0; from < kRecords; from += 1000) {
+    v1::UpsertRequest upsert;
+    upsert.set_collection("big");
+    for (size_t i = from; i < from + 1000; ++i) {
+      *upsert.add_records() =
+          WireRecord("r" + std::to_string(i), {data.begin() + long(i * kDim), data.begin() + long((i + 1) * kDim)});
+    }
+    v1::WriteResponse written;
+    REQUIRE(CALL(s.records, Upsert, upsert, &written).ok());
+  }
+  // 10,000 exact searches over 10,000 rows: seconds of work, far beyond
+  // 300 ms. No client deadline: the server's default applies, and the
+  // engine's batch stops at it (gRPC's own expiry would not name the flag).
+  auto batch_of = [&](size_t n) {
+    v1::BatchSearchRequest batch;
+    batch.set_collection("big");
+    for (size_t q = 0; q < n; ++q) {
+      auto* query = batch.add_queries();
+      for (size_t d = 0; d < kDim; ++d) query->add_vector(data[(q % kRecords) * kDim + d]);
+      query->set_k(10);
+      query->set_plan(v1::SEARCH_PLAN_EXACT);
+    }
+    return batch;
+  };
+  v1::BatchSearchResponse results;
+  const grpc::Status stopped = CALL(s.search, BatchSearch, batch_of(10000), &results);
+  ExpectError(stopped, grpc::StatusCode::DEADLINE_EXCEEDED, "--default-deadline-ms");
+  // The server answers what fits in its deadline.
+  REQUIRE(CALL(s.search, BatchSearch, batch_of(5), &results).ok());
+  REQUIRE(results.results_size() == 5);
+  REQUIRE(results.results(0).hits(0).id() == "r0");
+  REQUIRE(server->Stop(SIGTERM) == 0);
+}

@@ -284,7 +284,7 @@ TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, th
   {
     const int fd = ConnectLoopback(metrics_port);
     REQUIRE(fd >= 0);
-    std::atomic<bool> cut{false};
+    std::atomic<bool> cut{false};  // the server closed the connection (a send failed)
     std::thread trickle([&] {
       for (int i = 0; i < 60 && !cut; ++i) {
         if (send(fd, "x", 1, MSG_NOSIGNAL) != 1) cut = true;
@@ -295,8 +295,8 @@ TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, th
     CHECK(ScrapeMetrics(metrics_port).status_line == "HTTP/1.1 200 OK\r");
     const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     CHECK(waited < 20);  // cut at 5 s; generous for a loaded machine (30 s if never cut)
-    cut = true;
-    trickle.join();
+    trickle.join();      // ends when a send fails, or after 30 s of trickling
+    CHECK(cut);
     close(fd);
   }
 

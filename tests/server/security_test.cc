@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -59,7 +60,55 @@ bool Grants(const std::string& role, v1::Permission p) {
   return false;
 }
 
+// The permission of each RPC as docs/security.md's table states it: the
+// rows "| `READ` | `GetCollection`, ... |", method names being the
+// capitalised names in backticks.
+std::map<std::string, v1::Permission> DocumentedPermissions() {
+  const std::map<std::string, v1::Permission> rows = {{"READ", v1::PERMISSION_READ},
+                                                      {"RETRIEVE", v1::PERMISSION_RETRIEVE},
+                                                      {"WRITE", v1::PERMISSION_WRITE},
+                                                      {"AUDIT", v1::PERMISSION_AUDIT},
+                                                      {"ADMIN", v1::PERMISSION_ADMIN}};
+  std::map<std::string, v1::Permission> out;
+  std::ifstream in(VERITY_DOCS_DIR "/security.md");
+  std::string line;
+  while (std::getline(in, line)) {
+    for (const auto& [word, permission] : rows) {
+      const std::string head = "| `" + word + "` |";
+      if (line.rfind(head, 0) != 0) continue;
+      for (size_t at = line.find('`', head.size()); at != std::string::npos; at = line.find('`', at + 1)) {
+        const size_t end = line.find('`', at + 1);
+        if (end == std::string::npos) break;
+        const std::string name = line.substr(at + 1, end - at - 1);
+        if (!name.empty() && std::isupper(static_cast<unsigned char>(name[0]))) out[name] = permission;
+        at = end;
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+TEST_CASE("API keys: each RPC's declared permission is the one docs/security.md states", "[server][security]") {
+  const auto documented = DocumentedPermissions();
+  REQUIRE(documented.size() >= 30);
+  std::set<std::string> declared;
+  for (const auto* service : test::WireServices()) {
+    for (int i = 0; i < service->method_count(); ++i) {
+      const auto* method = service->method(i);
+      INFO(service->full_name() << "/" << method->name());
+      declared.insert(method->name());
+      const auto it = documented.find(method->name());
+      REQUIRE(it != documented.end());  // every RPC is in the table
+      CHECK(method->options().GetExtension(v1::required_permission) == it->second);
+    }
+  }
+  for (const auto& [name, permission] : documented) {
+    INFO(name << " is in the table but is no RPC");
+    CHECK(declared.count(name) == 1);
+  }
+}
 
 TEST_CASE("API keys: every method of every service requires its declared permission", "[server][security]") {
   test::TempDir dir;
