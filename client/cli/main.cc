@@ -1300,6 +1300,7 @@ Status Cli::Replay(const Args& args) {
         out["added"] = r.added;
         out["removed"] = r.removed;
         out["rank_changes"] = changes;
+        if (r.mode == ReplayMode::kCounterfactual) out["changed"] = r.changed;
       }
     }
     std::cout << out.dump() << "\n";
@@ -1337,6 +1338,7 @@ Status Cli::Replay(const Args& args) {
   };
   print_ids("added", r.added);
   print_ids("removed", r.removed);
+  print_ids("changed (a newer row)", r.changed);
   if (!r.rank_changes.empty()) {
     std::vector<std::vector<std::string>> rows;
     auto rank = [](int32_t x) { return x < 0 ? std::string("-") : std::to_string(x + 1); };

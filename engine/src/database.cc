@@ -107,6 +107,12 @@ Status Database::Impl::CheckWritable() {
 }
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const DatabaseOptions& options) {
+  // Bounded so that the cutoff (now - retention in µs) cannot overflow.
+  constexpr int64_t kMaxLogRetentionSeconds = 1000LL * 366 * 24 * 3600;
+  if (options.log_retention_seconds < 0 || options.log_retention_seconds > kMaxLogRetentionSeconds) {
+    return Status::InvalidArgument("log_retention_seconds: " + std::to_string(options.log_retention_seconds) +
+                                   " is outside 0.." + std::to_string(kMaxLogRetentionSeconds) + " (1,000 years)");
+  }
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->options = options;

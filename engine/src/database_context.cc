@@ -151,10 +151,40 @@ std::string AssembleContext(const std::vector<RetrievedChunk>& chunks) {
 
 // --- The log writer -----------------------------------------------------------
 
+// The head mark and the record it names are written in one batch, so
+// records without any head mark, a head mark without its record, or a
+// record hash that differs from the mark's mean the log was altered from
+// outside. Without a head mark, appends are refused (numbering would
+// restart at 1 and overwrite record 1, destroying the evidence); the
+// database still opens and serves reads, searches and VerifyLog. The other
+// two are logged: appends continue after the mark, which keeps the
+// evidence (VerifyLog reports the break at the same place).
 Status Database::Impl::LoadLogState() {
   std::string value;
   rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), log_index, kHeadKey, &value);
-  if (rs.IsNotFound()) return Status::Ok();
+  if (rs.IsNotFound()) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), log));
+    it->Seek(RecordKey(0));
+    VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "read the retrieval log"));
+    if (it->Valid() && it->key().starts_with("R")) {
+      // Everything on disk at open is durable: reads and VerifyLog see the
+      // records up to the last one.
+      it->SeekForPrev(RecordKey(UINT64_MAX));
+      VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "read the retrieval log"));
+      if (it->Valid() && it->key().size() == 9 && it->key().starts_with("R") && it->value().size() >= 32) {
+        const uint64_t last = keys::GetU64(it->key().data() + 1);
+        log_writer.next_seq = last + 1;
+        log_writer.last_hash = it->value().ToString().substr(0, 32);
+        log_writer.durable_seq.store(last, std::memory_order_release);
+        log_writer.durable_hash = log_writer.last_hash;
+      }
+      log_writer.sync_failed = Status::DataLoss(
+          "retrieval log: it holds records but its head mark is missing (altered from outside); appends are "
+          "refused so that no record is overwritten; `verity log verify` reports it (docs/retrieval-log.md)");
+      Log(LogLevel::kError, log_writer.sync_failed.message());
+    }
+    return Status::Ok();
+  }
   VERITY_RETURN_IF_ERROR(FromRocks(rs, "read the retrieval log head"));
   storage::LogMark head;
   if (!head.ParseFromString(value) || head.hash().size() != 32) {
@@ -164,14 +194,20 @@ Status Database::Impl::LoadLogState() {
   log_writer.last_hash = head.hash();
   log_writer.durable_seq.store(head.seq(), std::memory_order_release);
   log_writer.durable_hash = head.hash();
+  if (head.seq() == 0) return Status::Ok();
   // The time of the last record keeps times monotonic across restarts.
   rs = db->Get(rocksdb::ReadOptions(), log, RecordKey(head.seq()), &value);
-  if (rs.ok()) {
-    storage::LogEntry entry;
-    std::string hash;
-    std::string_view body;
-    if (ParseRecordValue(value, head.seq(), &entry, &hash, &body).ok()) log_writer.last_time_us = entry.time_us();
+  if (!rs.ok() && !rs.IsNotFound()) return FromRocks(rs, "read the retrieval log's last record");
+  storage::LogEntry entry;
+  std::string hash;
+  std::string_view body;
+  if (rs.IsNotFound() || !ParseRecordValue(value, head.seq(), &entry, &hash, &body).ok() || hash != head.hash()) {
+    Log(LogLevel::kError, "retrieval log: record " + std::to_string(head.seq()) +
+                              (rs.IsNotFound() ? " is missing" : " does not match") +
+                              " though the head mark names it (altered from outside); `verity log verify` reports it");
+    return Status::Ok();
   }
+  log_writer.last_time_us = entry.time_us();
   return Status::Ok();
 }
 
@@ -427,8 +463,7 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   }
   std::optional<Version> at = request.at;
   if (!request.snapshot.empty()) {
-    VERITY_ASSIGN_OR_RETURN(auto snapshot, GetSnapshot(request.collection, request.snapshot));
-    at = snapshot.version;
+    VERITY_ASSIGN_OR_RETURN(at, SnapshotVersion(request.collection, request.snapshot));
   }
   VERITY_RETURN_IF_ERROR(impl_->ValidateSearch(*c, search));
   search.at = at;
@@ -594,7 +629,9 @@ Status Database::Impl::LogCacheHit(Collection& c, const CacheLookupRequest& requ
 
 Result<std::pair<LogRecord, std::optional<LogRecord>>> Database::GetRetrieval(const std::string& retrieval_id) const {
   VERITY_CHECK_OPEN_();
-  auto read = [&](const std::string& index_key) -> Result<std::optional<LogRecord>> {
+  // The record an index entry names must be the one asked for: the index
+  // is outside the hash chain (VerifyLog checks it too).
+  auto read = [&](const std::string& index_key, bool answer) -> Result<std::optional<LogRecord>> {
     std::string seq_bytes;
     rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->log_index, index_key, &seq_bytes);
     if (rs.IsNotFound()) return std::optional<LogRecord>();
@@ -610,15 +647,20 @@ Result<std::pair<LogRecord, std::optional<LogRecord>>> Database::GetRetrieval(co
     std::string hash;
     std::string_view body;
     VERITY_RETURN_IF_ERROR(ParseRecordValue(value, seq, &entry, &hash, &body));
+    if (entry.retrieval_id() != retrieval_id || (static_cast<LogKind>(entry.kind()) == LogKind::kAnswer) != answer) {
+      return Status::DataLoss("retrieval log: the index entry for " + retrieval_id.substr(0, 128) + " names record " +
+                              std::to_string(seq) + ", which is not its " + (answer ? "answer" : "retrieval") +
+                              " (the index was altered; run `verity log verify`)");
+    }
     return std::optional<LogRecord>(FromEntry(entry, hash));
   };
-  VERITY_ASSIGN_OR_RETURN(auto retrieval, read(RetrievalKey(retrieval_id)));
+  VERITY_ASSIGN_OR_RETURN(auto retrieval, read(RetrievalKey(retrieval_id), false));
   if (!retrieval) {
     constexpr size_t kEcho = 128;  // ids are "rtv-" + 32 hex digits: a longer one is not echoed whole
     return Status::NotFound("retrieval " + (retrieval_id.size() > kEcho ? retrieval_id.substr(0, kEcho) + "..." : retrieval_id) +
                             " is not in the log");
   }
-  VERITY_ASSIGN_OR_RETURN(auto answer, read(AnswerKey(retrieval_id)));
+  VERITY_ASSIGN_OR_RETURN(auto answer, read(AnswerKey(retrieval_id), true));
   return std::make_pair(std::move(*retrieval), std::move(answer));
 }
 
@@ -699,9 +741,40 @@ Result<LogVerifyResult> Database::VerifyLog(const std::function<Status()>& keep_
   VERITY_ASSIGN_OR_RETURN(auto start, read_mark(kStartKey, "read the retrieval log start"));
   log_chain::Verifier verifier(start, durable.seq, durable.hash, durable.written);
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read, impl_->log));
+  // Each checked record's index entry must name it: the chain does not
+  // cover the indexes, and reads (GetRetrieval, RecordAnswer's "already
+  // answered") trust them. A deleted answer entry would let a second answer
+  // in; one pointed elsewhere would make replay and audit read another
+  // record.
+  auto index_names = [&](const std::string& key, uint64_t seq, uint64_t* named) -> Result<bool> {
+    std::string value;
+    const rocksdb::Status rs = impl_->db->Get(read, impl_->log_index, key, &value);
+    *named = 0;
+    if (rs.IsNotFound()) return false;
+    VERITY_RETURN_IF_ERROR(FromRocks(rs, "verify the retrieval log's index"));
+    if (value.size() == 8) *named = keys::GetU64(value.data());
+    return *named == seq;
+  };
   for (it->Seek(RecordKey(0)); it->Valid() && it->key().starts_with("R"); it->Next()) {
     VERITY_RETURN_IF_ERROR(check.Step());
     if (!verifier.Add(it->key().ToStringView(), it->value().ToStringView())) return verifier.result();
+    const storage::LogEntry* entry = verifier.last_checked();
+    if (entry == nullptr) continue;
+    const bool answer = static_cast<LogKind>(entry->kind()) == LogKind::kAnswer;
+    const std::string key = answer ? AnswerKey(entry->retrieval_id()) : RetrievalKey(entry->retrieval_id());
+    uint64_t named = 0;
+    VERITY_ASSIGN_OR_RETURN(const bool names_it, index_names(key, entry->seq(), &named));
+    if (!names_it) {
+      const std::string what = answer ? "answer" : "retrieval-id";
+      const std::string seq = std::to_string(entry->seq());
+      verifier.Fail(entry->seq(), named == 0
+                                      ? "record " + seq + ": its " + what + " index entry is missing (index altered)"
+                                  : answer ? "record " + seq + " is a second answer to " + entry->retrieval_id() +
+                                                 " (the answer index names record " + std::to_string(named) + ")"
+                                           : "record " + seq + ": its retrieval-id index entry names record " +
+                                                 std::to_string(named) + " (index altered)");
+      return verifier.result();
+    }
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "verify the retrieval log"));
   VERITY_ASSIGN_OR_RETURN(auto head, read_mark(kHeadKey, "read the retrieval log head"));
@@ -713,6 +786,8 @@ Result<LogVerifyResult> Database::VerifyLog(const std::function<Status()>& keep_
 Result<uint64_t> Database::GcLog() {
   VERITY_CHECK_WRITABLE_();
   if (impl_->options.log_retention_seconds <= 0) return uint64_t{0};
+  // One run at a time: two could write their start marks out of order.
+  std::lock_guard one_run(impl_->gc_log_mu);
   const int64_t cutoff = NowMicros() - impl_->options.log_retention_seconds * 1000000;
   const uint64_t durable_seq = impl_->DurableSeq();
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log));
@@ -746,12 +821,33 @@ Result<uint64_t> Database::GcLog() {
     ++removed;
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan the retrieval log"));
-  if (removed == 0) return uint64_t{0};
-  storage::LogMark start;
-  start.set_seq(next_seq);
-  start.set_hash(last_hash);
-  batch.Put(impl_->log_index, kStartKey, start.SerializeAsString());
-  VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch), "expire retrieval-log records"));
+  std::vector<std::shared_ptr<Collection>> all;
+  {
+    std::shared_lock lock(impl_->collections_mu);
+    for (auto& [name, c] : impl_->collections) all.push_back(c);
+  }
+  // The first run after an open also releases log pins that no record
+  // names: a crash between a run's deletions and its unpins, or between a
+  // retrieval's pin and its record's sync, leaves one, and it would keep its
+  // version's rows for good. (Pins loaded at open count as unused since 0.)
+  const bool sweep = !impl_->log_pins_swept;
+  impl_->log_pins_swept = true;
+  if (sweep) {
+    for (auto& c : all) {
+      std::lock_guard pins(c->pins_mu);
+      for (const auto& [version, used_us] : c->log_pinned) {
+        if (used_us < cutoff) released.emplace(c->id, version);
+      }
+    }
+  }
+  if (removed == 0 && released.empty()) return uint64_t{0};
+  if (removed > 0) {
+    storage::LogMark start;
+    start.set_seq(next_seq);
+    start.set_hash(last_hash);
+    batch.Put(impl_->log_index, kStartKey, start.SerializeAsString());
+    VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch), "expire retrieval-log records"));
+  }
   // Versions still referred to by a kept record stay pinned.
   for (it->Seek(RecordKey(next_seq)); it->Valid() && it->key().starts_with("R") && !released.empty(); it->Next()) {
     storage::LogEntry entry;
@@ -759,13 +855,10 @@ Result<uint64_t> Database::GcLog() {
     std::string_view body;
     VERITY_RETURN_IF_ERROR(
         ParseRecordValue(it->value().ToStringView(), keys::GetU64(it->key().data() + 1), &entry, &hash, &body));
-    released.erase({entry.collection_id(), entry.version()});
+    if (static_cast<LogKind>(entry.kind()) != LogKind::kAnswer)
+      released.erase({entry.collection_id(), entry.version()});
   }
-  std::vector<std::shared_ptr<Collection>> all;
-  {
-    std::shared_lock lock(impl_->collections_mu);
-    for (auto& [name, c] : impl_->collections) all.push_back(c);
-  }
+  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan the retrieval log"));
   for (auto& c : all) {
     std::lock_guard pins(c->pins_mu);
     for (auto [collection_id, version] : released) {
@@ -779,7 +872,7 @@ Result<uint64_t> Database::GcLog() {
       if (--c->pins[version] == 0) c->pins.erase(version);
     }
   }
-  impl_->Log(LogLevel::kInfo, "retrieval log: expired " + std::to_string(removed) + " records");
+  if (removed > 0) impl_->Log(LogLevel::kInfo, "retrieval log: expired " + std::to_string(removed) + " records");
   return removed;
 }
 
@@ -953,15 +1046,26 @@ Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
     case ReplayMode::kCounterfactual: {
       std::optional<Version> at = request.at;
       if (!request.snapshot.empty()) {
-        VERITY_ASSIGN_OR_RETURN(auto snapshot, GetSnapshot(r.collection, request.snapshot));
-        at = snapshot.version;
+        VERITY_ASSIGN_OR_RETURN(at, SnapshotVersion(r.collection, request.snapshot));
       }
       VERITY_ASSIGN_OR_RETURN(SearchResult now, search(at, SearchPlan::kAuto));
       result.version = now.version;
       std::vector<std::string> now_ids;
       for (const auto& h : now.hits) now_ids.push_back(h.id);
       compare(now_ids);
+      // The same ids can carry other rows: what the model would now read
+      // differs even where the ranking does not.
+      std::map<std::string, Version> logged_row;
+      for (const auto& chunk : r.chunks) logged_row[chunk.id] = chunk.row_version;
+      for (const auto& h : now.hits) {
+        auto it = logged_row.find(h.id);
+        if (it != logged_row.end() && it->second != h.row_version) result.changed.push_back(h.id);
+      }
+      if (!result.changed.empty()) result.outcome = "differs";
       result.detail = "the logged query run at version " + std::to_string(now.version);
+      if (!result.changed.empty()) {
+        result.detail += "; " + std::to_string(result.changed.size()) + " of the rows found were written again since";
+      }
       return result;
     }
   }

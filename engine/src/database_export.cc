@@ -533,14 +533,27 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   std::vector<std::shared_ptr<Collection>> replaced;
   std::vector<std::unique_lock<std::mutex>> writers;
   rocksdb::WriteBatch batch;
-  for (const auto& item : items) {
-    auto old = impl_->Find(item.config.name);
-    if (old.ok()) {
-      if (!replace) return discard(Status::AlreadyExists("collection \"" + item.config.name + "\" already exists"));
-      const auto& o = *old;
-      writers.emplace_back(o->gc_mu);  // no GC or rebuild of it in flight
-      writers.emplace_back(o->write_mu);
-      writers.emplace_back(o->pins_mu);
+  std::vector<std::shared_ptr<Collection>> olds(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto old = impl_->Find(items[i].config.name);
+    if (!old.ok()) continue;
+    if (!replace) return discard(Status::AlreadyExists("collection \"" + items[i].config.name + "\" already exists"));
+    olds[i] = *old;
+  }
+  // Every gc_mu (no GC or rebuild in flight), then every write_mu, then
+  // every pins_mu: one class after another, as every other path nests
+  // them (a cross-collection Restore holds its target's write_mu and waits
+  // for its source's pins_mu; taking all three of one collection before the
+  // next could deadlock with it).
+  for (auto member : {&Collection::gc_mu, &Collection::write_mu, &Collection::pins_mu}) {
+    for (const auto& o : olds) {
+      if (o) writers.emplace_back((*o).*member);
+    }
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
+    if (olds[i]) {
+      const auto& o = olds[i];
       batch.Delete(impl_->meta, keys::CollectionKey(o->id));
       batch.DeleteRange(impl_->meta, keys::VersionPrefix(o->id), keys::VersionPrefix(o->id + 1));
       batch.DeleteRange(impl_->meta, keys::SnapshotPrefix(o->id), keys::SnapshotPrefix(o->id + 1));

@@ -16,6 +16,16 @@ namespace {
 
 constexpr char kSnapshotHolderPrefix[] = "snapshot/";
 
+// A snapshot's pin is its own: it goes with DeleteSnapshot, never alone
+// (a snapshot without its pin would lose its rows at the next GC).
+Status CheckPinHolder(const std::string& holder) {
+  if (holder.rfind(kSnapshotHolderPrefix, 0) == 0) {
+    return Status::InvalidArgument("holder: \"" + holder.substr(0, 128) +
+                                   "\" is a snapshot's pin; delete the snapshot instead");
+  }
+  return Status::Ok();
+}
+
 // A row that a version sees: its key, version and metadata (never a tombstone).
 struct VisibleRow {
   std::string key;
@@ -188,9 +198,13 @@ Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, con
   batch.Put(impl_->meta, keys::PinKey(c->id, v, kSnapshotHolderPrefix + name), "");
   VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch), "create snapshot"));
   SnapshotInfo info = SnapshotFromMeta(collection, m);
-  std::unique_lock lock(c->graph_mu);
-  ++c->pins[v];
-  ++c->snapshot_count;
+  {
+    std::unique_lock lock(c->graph_mu);
+    ++c->pins[v];
+    ++c->snapshot_count;
+  }
+  // Counted under a shared lock: searches go on meanwhile.
+  std::shared_lock lock(c->graph_mu);
   info.records = Impl::CountAt(*c, v);
   return info;
 }
@@ -209,6 +223,18 @@ Status SnapshotNotFound(const std::string& name, const std::string& collection) 
 }
 
 }  // namespace
+
+Result<Version> Database::SnapshotVersion(const std::string& collection, const std::string& name) const {
+  VERITY_CHECK_OPEN_();
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  std::string value;
+  rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, keys::SnapshotKey(c->id, name), &value);
+  if (rs.IsNotFound()) return SnapshotNotFound(name, collection);
+  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read snapshot"));
+  storage::SnapshotMeta m;
+  if (!m.ParseFromString(value)) return Status::DataLoss("meta: snapshot " + name + " does not parse");
+  return Version{m.version()};
+}
 
 Result<SnapshotInfo> Database::GetSnapshot(const std::string& collection, const std::string& name) const {
   VERITY_CHECK_OPEN_();
@@ -259,6 +285,7 @@ Status Database::DeleteSnapshot(const std::string& collection, const std::string
 Status Database::PinVersion(const std::string& collection, Version version, const std::string& holder) {
   VERITY_CHECK_WRITABLE_();
   if (holder.empty()) return Status::InvalidArgument("holder: must not be empty");
+  VERITY_RETURN_IF_ERROR(CheckPinHolder(holder));
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::lock_guard pins(c->pins_mu);
   VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*c));
@@ -272,6 +299,7 @@ Status Database::PinVersion(const std::string& collection, Version version, cons
     VERITY_RETURN_IF_ERROR(impl_->ResolveVersion(*c, version).status());
   }
   VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Put(impl_->write_options, impl_->meta, key, ""), "pin"));
+  if (holder == kLogPinHolder) c->log_pinned.emplace(version, NowMicros());  // as the log's own pin
   std::unique_lock lock(c->graph_mu);
   ++c->pins[version];
   return Status::Ok();
@@ -279,6 +307,7 @@ Status Database::PinVersion(const std::string& collection, Version version, cons
 
 Status Database::UnpinVersion(const std::string& collection, Version version, const std::string& holder) {
   VERITY_CHECK_WRITABLE_();
+  VERITY_RETURN_IF_ERROR(CheckPinHolder(holder));
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::lock_guard pins(c->pins_mu);
   const std::string key = keys::PinKey(c->id, version, holder);
@@ -287,6 +316,8 @@ Status Database::UnpinVersion(const std::string& collection, Version version, co
   if (rs.IsNotFound()) return Status::Ok();
   VERITY_RETURN_IF_ERROR(FromRocks(rs, "read pin"));
   VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Delete(impl_->write_options, impl_->meta, key), "unpin"));
+  // The log's pin released: a later retrieval at `version` pins it again.
+  if (holder == kLogPinHolder) c->log_pinned.erase(version);
   std::unique_lock lock(c->graph_mu);
   if (--c->pins[version] == 0) c->pins.erase(version);
   return Status::Ok();
@@ -524,7 +555,7 @@ Result<GcResult> Database::Gc(const std::string& collection) {
 }
 
 Result<GcResult> Database::Impl::GcLocked(Collection& c) {
-  std::lock_guard pins_lock(c.pins_mu);
+  std::unique_lock pins_lock(c.pins_mu);
   VERITY_RETURN_IF_ERROR(CheckNotDropped(c));
   GcResult result;
   result.bytes_before = ApproximateBytes(c.id);
@@ -579,6 +610,13 @@ Result<GcResult> Database::Impl::GcLocked(Collection& c) {
   }
   result.oldest_retained = horizon;
   KillPoint("gc.after_horizon");
+  // Pins may come and go from here on without waiting for the scan: a new
+  // pin can only be at a readable version, so at or above the horizon
+  // (whose rows `needed` keeps) or at one already pinned (in `pins`); a
+  // pin released meanwhile only keeps rows one GC longer. (Held for the
+  // whole scan, it made every Retrieve, cache hit and snapshot of the
+  // collection wait for it.)
+  pins_lock.unlock();
 
   // A row valid over [from, to) is needed if a retained version falls in
   // that range: the window [horizon, head] or a pin. A tombstone is needed

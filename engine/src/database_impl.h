@@ -162,6 +162,8 @@ struct Database::Impl {
   std::atomic<int> log_waiting{0};
   bool SpinWorthwhile() const;
   std::mutex answer_mu;  // serialises RecordAnswer's check-then-append
+  std::mutex gc_log_mu;  // one GcLog at a time
+  bool log_pins_swept = false;  // GUARDED_BY(gc_log_mu): the first GcLog released unnamed log pins
   Status LoadLogState();
   // Moves index keys an older data directory kept in `log` to `log_index`.
   Status MoveLogIndexKeys();

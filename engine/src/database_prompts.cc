@@ -14,6 +14,17 @@
 namespace verity {
 namespace {
 
+// A label that a reference could name: a name, and not all digits (in
+// "name@2", 2 is a version, so a label "2" could never be reached).
+Status ValidateLabel(const std::string& label, const std::string& field) {
+  VERITY_RETURN_IF_ERROR(ValidateName(label, field));
+  if (std::all_of(label.begin(), label.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return Status::InvalidArgument(field + ": \"" + label + "\" is all digits, which name@" + label +
+                                   " reads as a version; a label needs a letter");
+  }
+  return Status::Ok();
+}
+
 constexpr size_t kMaxActorBytes = 1024;
 constexpr size_t kMaxMessageBytes = 4096;
 constexpr size_t kMaxLabelsPerVersion = 64;  // labels set by one CreatePromptVersion
@@ -301,7 +312,7 @@ Result<PromptVersion> Database::CreatePromptVersion(const PromptDraft& draft) {
                                    std::to_string(kMaxLabelsPerVersion));
   }
   for (size_t i = 0; i < draft.labels.size(); ++i) {
-    VERITY_RETURN_IF_ERROR(ValidateName(draft.labels[i], "labels[" + std::to_string(i) + "]"));
+    VERITY_RETURN_IF_ERROR(ValidateLabel(draft.labels[i], "labels[" + std::to_string(i) + "]"));
     for (size_t j = 0; j < i; ++j) {
       if (draft.labels[j] == draft.labels[i]) {
         return Status::InvalidArgument("labels[" + std::to_string(i) + "]: \"" + draft.labels[i] +
@@ -335,7 +346,7 @@ Result<PromptLabelEvent> Database::SetPromptLabel(const std::string& name, const
                                                   const std::string& actor) {
   VERITY_CHECK_WRITABLE_();
   VERITY_RETURN_IF_ERROR(ValidateName(name, "name"));
-  VERITY_RETURN_IF_ERROR(ValidateName(label, "label"));
+  VERITY_RETURN_IF_ERROR(ValidateLabel(label, "label"));
   if (actor.size() > kMaxActorBytes || !IsValidUtf8(actor)) {
     return Status::InvalidArgument("actor: at most " + std::to_string(kMaxActorBytes) + " bytes of UTF-8");
   }

@@ -40,6 +40,7 @@ Verifier::Verifier(std::optional<std::string_view> start_mark, uint64_t durable_
 }
 
 bool Verifier::Fail(uint64_t seq, const std::string& problem) {
+  last_checked_ = false;
   result_.ok = false;
   result_.first_bad_seq = seq;
   result_.problem = problem;
@@ -48,6 +49,7 @@ bool Verifier::Fail(uint64_t seq, const std::string& problem) {
 }
 
 bool Verifier::Add(std::string_view key, std::string_view value) {
+  last_checked_ = false;
   if (failed_) return false;
   if (key.size() != 9 || key[0] != 'R') return Fail(expected_, "a malformed record key");
   const uint64_t seq = keys::GetU64(key.data() + 1);
@@ -61,7 +63,7 @@ bool Verifier::Add(std::string_view key, std::string_view value) {
     return Fail(expected_,
                 "record " + std::to_string(expected_) + " is missing (the next is " + std::to_string(seq) + ")");
   }
-  storage::LogEntry entry;
+  storage::LogEntry& entry = entry_;
   std::string hash;
   std::string_view body;
   if (Status s = ParseRecordValue(value, seq, &entry, &hash, &body); !s.ok()) return Fail(seq, s.message());
@@ -70,7 +72,10 @@ bool Verifier::Add(std::string_view key, std::string_view value) {
                          " (moved or reordered)");
   }
   if (entry.prev_hash() != running_) {
-    return Fail(seq, "record " + std::to_string(seq) + " does not link to the record before it");
+    // The link is this record's field, but an edit of the record before
+    // (its hash recomputed) breaks it here too: name both.
+    return Fail(seq, "record " + std::to_string(seq) + " does not link to record " + std::to_string(seq - 1) +
+                         " (one of the two was altered, or a record inserted between them)");
   }
   Sha256 h;
   h.Update(running_);
@@ -80,6 +85,7 @@ bool Verifier::Add(std::string_view key, std::string_view value) {
   ++result_.records;
   result_.last_seq = seq;
   ++expected_;
+  last_checked_ = true;
   return true;
 }
 

@@ -39,6 +39,12 @@ class Verifier {
   // Feeds the next 'R' key and value. Returns false once the log has failed
   // (result() says where); further calls change nothing.
   bool Add(std::string_view key, std::string_view value);
+  // The record the last Add checked and accepted; nullptr when it was in
+  // flight (not checked) or the log has failed. Valid until the next Add.
+  const storage::LogEntry* last_checked() const { return last_checked_ ? &entry_ : nullptr; }
+  // Fails the run at `seq` for a reason found outside the chain (the
+  // database's indexes); returns false.
+  bool Fail(uint64_t seq, const std::string& problem);
 
   // Ends the run with the stored 'H' value (nullopt when absent) and returns
   // the outcome: ok, or the first bad record and what fails there.
@@ -47,9 +53,9 @@ class Verifier {
   const LogVerifyResult& result() const { return result_; }
 
  private:
-  bool Fail(uint64_t seq, const std::string& problem);
-
   LogVerifyResult result_;
+  storage::LogEntry entry_;
+  bool last_checked_ = false;
   uint64_t expected_ = 1;
   std::string running_;
   uint64_t durable_seq_;

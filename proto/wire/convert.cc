@@ -718,6 +718,7 @@ void ToProto(const ReplayResult& in, v1::ReplayResponse* out) {
     change->set_logged_rank(r.logged_rank);
     change->set_replay_rank(r.replay_rank);
   }
+  for (const auto& id : in.changed) out->add_changed(id);
 }
 
 Result<ReplayResult> FromProto(const v1::ReplayResponse& in) {
@@ -737,6 +738,7 @@ Result<ReplayResult> FromProto(const v1::ReplayResponse& in) {
   for (const auto& r : in.rank_changes()) {
     out.rank_changes.push_back(RankChange{r.id(), r.logged_rank(), r.replay_rank()});
   }
+  out.changed.assign(in.changed().begin(), in.changed().end());
   return out;
 }
 

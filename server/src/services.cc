@@ -38,10 +38,7 @@ using wire::ToProto;
 // The one place where a ReadAt's snapshot name becomes a version: the
 // snapshot of `collection` (NotFound naming it when there is none).
 wire::SnapshotResolver SnapshotsOf(const Database* db, const std::string& collection) {
-  return [db, collection](const std::string& name) -> Result<Version> {
-    VERITY_ASSIGN_OR_RETURN(SnapshotInfo snapshot, db->GetSnapshot(collection, name));
-    return snapshot.version;
-  };
+  return [db, collection](const std::string& name) -> Result<Version> { return db->SnapshotVersion(collection, name); };
 }
 
 // A read's point: nullopt = head, or a version (a snapshot resolved).

@@ -134,6 +134,11 @@ TEST_CASE("prompt registry: immutable versions, labels, rollback and history", "
   CHECK(d.CreatePromptVersion({"qa", "ok", "[1, 2]", "", "", {}}).status().code() == StatusCode::kInvalidArgument);
   CHECK(d.CreatePromptVersion({"bad name", "ok", "", "", "", {}}).status().code() == StatusCode::kInvalidArgument);
   CHECK(d.SetPromptLabel("qa", "production", 7, "x").status().code() == StatusCode::kNotFound);
+  // A label of digits only could never be named ("qa@2" is version 2).
+  const auto digits = d.SetPromptLabel("qa", "2", 1, "x");
+  CHECK(digits.status().code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(digits.status().message(), Catch::Contains("label: \"2\" is all digits"));
+  CHECK(d.CreatePromptVersion({"qa", "ok", "", "", "", {"v1", "10"}}).status().code() == StatusCode::kInvalidArgument);
   CHECK(d.RenderPrompt({"qa", 1, ""}, {{"question", "Q"}}).status().message().find("\"context\"") !=
         std::string::npos);
   CHECK(d.ListPromptVersions("qa")->size() == 2);

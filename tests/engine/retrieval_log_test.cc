@@ -307,6 +307,149 @@ TEST_CASE("log verify detects modified, deleted, reordered and inserted records"
   }
 }
 
+TEST_CASE("log verify and reads check the indexes, and records without a head mark refuse appends", "[engine][log]") {
+  LogFixture f;
+  auto a = f.db->Retrieve(f.Query(1));
+  auto b = f.db->Retrieve(f.Query(2));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  REQUIRE(f.db->RecordAnswer({a->retrieval_id, "The first answer.", "m", 0, 0}).ok());  // record 3
+  REQUIRE(f.db->Close().ok());
+  const std::string template_dir = f.dir.path();
+  auto altered = [&](const std::string& name,
+                     const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
+    const std::string copy = f.dir.Sub(name);
+    std::filesystem::create_directories(copy);
+    std::filesystem::copy(template_dir + "/db", copy + "/db", std::filesystem::copy_options::recursive);
+    WithRawFamily(copy, "log_index", fn);
+    auto db = Database::Open(copy, test::QuietOptions());
+    REQUIRE(db.ok());
+    return std::move(db).value();
+  };
+  auto seq_bytes = [](uint64_t seq) {
+    std::string out;
+    keys::PutU64(&out, seq);
+    return out;
+  };
+  SECTION("an answer's index entry deleted") {
+    auto db = altered("answer-index", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
+      REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, "A" + a->retrieval_id).ok());
+    });
+    auto v = db->VerifyLog();
+    REQUIRE(v.ok());
+    CHECK_FALSE(v->ok);
+    CHECK(v->first_bad_seq == 3);
+    CHECK_THAT(v->problem, Catch::Contains("answer index entry is missing"));
+    CHECK(db->Retrieve(f.Query(3)).ok());  // the server keeps serving
+  }
+  SECTION("a retrieval's index entry pointed at another record") {
+    auto db = altered("retrieval-index", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
+      REQUIRE(raw->Put(rocksdb::WriteOptions(), index, "I" + a->retrieval_id, seq_bytes(b->log_seq)).ok());
+    });
+    auto got = db->GetRetrieval(a->retrieval_id);
+    CHECK(got.status().code() == StatusCode::kDataLoss);
+    CHECK_THAT(got.status().message(), Catch::Contains("the index was altered"));
+    auto v = db->VerifyLog();
+    REQUIRE(v.ok());
+    CHECK_FALSE(v->ok);
+    CHECK(v->first_bad_seq == a->log_seq);
+    CHECK_THAT(v->problem, Catch::Contains("names record " + std::to_string(b->log_seq)));
+    CHECK(db->Retrieve(f.Query(3)).ok());  // the server keeps serving
+  }
+  SECTION("an answer index entry deleted lets a second answer in: verify names it") {
+    auto db = altered("second-answer", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
+      REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, "A" + a->retrieval_id).ok());
+    });
+    REQUIRE(db->RecordAnswer({a->retrieval_id, "A second answer.", "m", 0, 0}).ok());  // record 4
+    auto v = db->VerifyLog();
+    REQUIRE(v.ok());
+    CHECK_FALSE(v->ok);
+    CHECK(v->first_bad_seq == 3);
+    CHECK_THAT(v->problem,
+               Catch::Contains("is a second answer to " + a->retrieval_id + " (the answer index names record 4)"));
+  }
+  SECTION("records without a head mark: appends are refused, everything else serves") {
+    auto db = altered("no-head", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
+      REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, "H").ok());
+    });
+    auto refused = db->Retrieve(f.Query(4));
+    CHECK(refused.status().code() == StatusCode::kDataLoss);
+    CHECK_THAT(refused.status().message(), Catch::Contains("head mark is missing"));
+    CHECK(db->RecordAnswer({b->retrieval_id, "x", "m", 0, 0}).status().code() == StatusCode::kDataLoss);
+    SearchRequest search;
+    search.vector = f.Query(4).vector;
+    CHECK(db->Search("kb", search).ok());
+    auto v = db->VerifyLog();
+    REQUIRE(v.ok());
+    CHECK_FALSE(v->ok);
+    CHECK_THAT(v->problem, Catch::Contains("head mark is missing"));
+    // Nothing was overwritten: record 1 is still the first retrieval.
+    auto first = db->GetRetrieval(a->retrieval_id);
+    REQUIRE(first.ok());
+    CHECK(first->first.seq == 1);
+  }
+}
+
+TEST_CASE("counterfactual replay reports rows written again under the same ids", "[engine][log][replay]") {
+  LogFixture f;
+  auto r = f.db->Retrieve(f.Query(5, 5));
+  REQUIRE(r.ok());
+  // The top chunk's text is rewritten; its vector (so the ranking) stays.
+  const std::string top = r->chunks[0].id;
+  auto row = f.db->Get("kb", top);
+  REQUIRE(row.ok());
+  Record rewritten = row->record;
+  rewritten.text = "a corrected text";
+  REQUIRE(f.db->Upsert("kb", {rewritten}).ok());
+  auto cf = f.db->Replay({r->retrieval_id, ReplayMode::kCounterfactual, std::nullopt, ""});
+  REQUIRE(cf.ok());
+  CHECK(cf->outcome == "differs");
+  CHECK(cf->changed == std::vector<std::string>{top});
+  CHECK(cf->added.empty());
+  CHECK(cf->removed.empty());
+  CHECK_THAT(cf->detail, Catch::Contains("1 of the rows found were written again"));
+  // At the logged version nothing changed.
+  auto same = f.db->Replay({r->retrieval_id, ReplayMode::kCounterfactual, r->version, ""});
+  REQUIRE(same.ok());
+  CHECK(same->outcome == "identical");
+  CHECK(same->changed.empty());
+}
+
+TEST_CASE("log pins no record names are released after a restart, and snapshot pin holders are reserved",
+          "[engine][log][gc]") {
+  DatabaseOptions options = test::QuietOptions();
+  options.log_retention_seconds = 3600;
+  LogFixture f(options);
+  // A pin the log holds with no record naming it: what a crash between a
+  // retrieval's pin and its record's sync leaves.
+  const Version leaked = f.head;
+  REQUIRE(f.db->PinVersion("kb", leaked, "log").ok());
+  f.Load(0, 10);
+  auto kept = f.db->Retrieve(f.Query(1));  // pins the head, and names it
+  REQUIRE(kept.ok());
+  f.Load(0, 10);
+  CHECK(f.db->PinVersion("kb", leaked, "snapshot/x").code() == StatusCode::kInvalidArgument);
+  CHECK(f.db->UnpinVersion("kb", leaked, "snapshot/x").code() == StatusCode::kInvalidArgument);
+  REQUIRE(f.db->Close().ok());
+  f.Open(options);
+  REQUIRE(f.db->Gc("kb").ok());
+  CHECK(f.db->Count("kb", leaked).ok());  // still pinned
+  auto swept = f.db->GcLog();
+  REQUIRE(swept.ok());
+  CHECK(*swept == 0);  // no record expired
+  REQUIRE(f.db->Gc("kb").ok());
+  CHECK(f.db->Count("kb", leaked).status().code() == StatusCode::kFailedPrecondition);
+  CHECK(f.db->Count("kb", kept->version).ok());  // named by a kept record: still pinned
+  auto replay = f.db->Replay({kept->retrieval_id, ReplayMode::kContext, std::nullopt, ""});
+  REQUIRE(replay.ok());
+  CHECK(replay->outcome == "identical");
+  REQUIRE(f.db->Close().ok());
+
+  DatabaseOptions bad = test::QuietOptions();
+  bad.log_retention_seconds = -1;
+  CHECK(Database::Open(f.dir.Sub("other"), bad).status().code() == StatusCode::kInvalidArgument);
+}
+
 // Every key of a family, in order.
 std::vector<std::pair<std::string, std::string>> RawKeys(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) {
   std::vector<std::pair<std::string, std::string>> out;

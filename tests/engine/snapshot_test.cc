@@ -167,6 +167,10 @@ TEST_CASE("snapshots: create, get, list, delete and their errors", "[engine][sna
   CHECK(f.db->CreateSnapshot("nope", "x", "").status().code() == StatusCode::kNotFound);
   CHECK(f.db->CreateSnapshot("s", "long", std::string(5000, 'd')).status().code() == StatusCode::kInvalidArgument);
   CHECK(f.db->GetSnapshot("s", "missing").status().code() == StatusCode::kNotFound);
+  CHECK(*f.db->SnapshotVersion("s", "before") == created->version);  // no count: what reads resolve
+  CHECK(*f.db->SnapshotVersion("s", "empty") == 0);
+  CHECK(f.db->SnapshotVersion("s", "missing").status().code() == StatusCode::kNotFound);
+  CHECK(f.db->SnapshotVersion("nope", "before").status().code() == StatusCode::kNotFound);
   CHECK(f.db->DeleteSnapshot("s", "missing").code() == StatusCode::kNotFound);
   // A name longer than any snapshot's is not echoed whole.
   const std::string huge(100000, 'x');

@@ -197,6 +197,9 @@ struct ReplayResult {
   std::vector<std::string> added;    // in the replay, not logged
   std::vector<std::string> removed;  // logged, not in the replay
   std::vector<RankChange> rank_changes;  // ids in both with different ranks
+  // counterfactual: ids in both whose row version differs from the logged
+  // one (the row was written again: its text, vector or metadata may differ)
+  std::vector<std::string> changed;
 };
 
 // Groundedness audit of one retrieval's answer (docs/groundedness.md).

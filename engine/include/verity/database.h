@@ -69,8 +69,8 @@ struct DatabaseOptions {
   // the two thresholds above decide. Default: true
   bool cost_based_planner = true;
   // Retrieval-log records older than this are removed by the background GC
-  // (0 = keep forever); versions they pinned are then released.
-  // Default: 365 days
+  // (0 = keep forever); versions they pinned are then released. At most
+  // 1,000 years (Open: InvalidArgument). Default: 365 days
   int64_t log_retention_seconds = 365LL * 24 * 3600;
   // The answer cache's bounds (cache.h): entries, and bytes of entries
   // (questions, vectors, answers). Least recently used entries go first.
@@ -310,8 +310,12 @@ class Database {
   // AlreadyExists (name), FailedPrecondition (version already collected).
   Result<SnapshotInfo> CreateSnapshot(const std::string& collection, const std::string& name,
                                       const std::string& description, std::optional<Version> version = std::nullopt);
-  // Errors: NotFound (collection or snapshot).
+  // Errors: NotFound (collection or snapshot). Counts the records at the
+  // snapshot's version (a walk over the collection's rows in memory).
   Result<SnapshotInfo> GetSnapshot(const std::string& collection, const std::string& name) const;
+  // The version a snapshot pins, without counting its records: what a read
+  // "at a snapshot" needs. Errors: NotFound (collection or snapshot).
+  Result<Version> SnapshotVersion(const std::string& collection, const std::string& name) const;
   // Sorted by name.
   Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& collection) const;
   // Unpins; GC may then collect the version. Errors: NotFound.
@@ -319,6 +323,10 @@ class Database {
 
   // Generic pins for other subsystems (the retrieval log): a version stays
   // retained while at least one holder pins it. Idempotent per holder.
+  // The holder "log" is the retrieval log's own pin (releasing it lets GC
+  // collect the version even though log records name it). Errors:
+  // InvalidArgument for an empty holder or one starting "snapshot/" (a
+  // snapshot's pin goes with DeleteSnapshot).
   Status PinVersion(const std::string& collection, Version version, const std::string& holder);
   Status UnpinVersion(const std::string& collection, Version version, const std::string& holder);
 
