@@ -470,16 +470,20 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   // The response carries each chunk's text twice (the chunk, the context),
   // and no metadata.
   search.payload_bytes = [](const Record& r) { return r.id.size() + 2 * r.text.size() + r.document_id.size(); };
-  VERITY_ASSIGN_OR_RETURN(SearchResult found, impl_->SearchValidated(*c, search));
   // Pin the version read, so that GC cannot collect it before the log
-  // record that refers to it expires. Only now: a search that failed (a bad
-  // filter, a response over its bound) must pin nothing, for a pin is
-  // released only when a log record of its version expires. GC may have
-  // collected the version since the search read it (an old `at`): then
-  // PinForLog refuses, and the call fails having logged nothing.
-  {
+  // record that refers to it expires. Only after the search: a search that
+  // failed (a bad filter, a response over its bound) must pin nothing, for
+  // a pin is released only when a log record of its version expires. GC may
+  // have collected the version since the search read it: a head read then
+  // reads the new head (a write and a GC came between); for an `at` or a
+  // snapshot PinForLog's refusal is the answer, with nothing logged.
+  SearchResult found;
+  for (int attempt = 1;; ++attempt) {
+    VERITY_ASSIGN_OR_RETURN(found, impl_->SearchValidated(*c, search));
     std::lock_guard pins(c->pins_mu);
-    VERITY_RETURN_IF_ERROR(impl_->PinForLog(*c, found.version));
+    const Status pinned = impl_->PinForLog(*c, found.version);
+    if (pinned.ok()) break;
+    if (at || pinned.code() != StatusCode::kFailedPrecondition || attempt == 3) return pinned;
   }
 
   RetrieveResult result;
