@@ -646,8 +646,8 @@ Status Cli::Snapshot(const Args& args) {
 
 Status Cli::SnapshotDiff(const Args& args) {
   const std::string& name = args.At(1, "collection name");
-  const ReadPoint from = Args::Point(args.At(2, "FROM (version or snapshot)"), "FROM");
-  const ReadPoint to = Args::Point(args.At(3, "TO (version or snapshot)"), "TO");
+  ReadPoint from = Args::Point(args.At(2, "FROM (version or snapshot)"), "FROM");
+  ReadPoint to = Args::Point(args.At(3, "TO (version or snapshot)"), "TO");
   const uint64_t limit = args.NumberIn("limit", 100, 1, UINT32_MAX);
   const bool all = args.Flag("all");
   std::string cursor = args.Option("after").value_or("");
@@ -658,6 +658,10 @@ Status Cli::SnapshotDiff(const Args& args) {
     if (first) {
       diff = std::move(page);
       first = false;
+      // Later pages compare the versions the first one resolved: a
+      // snapshot deleted and taken again meanwhile must not change them.
+      from = ReadPoint(diff.from);
+      to = ReadPoint(diff.to);
     } else {
       diff.entries.insert(diff.entries.end(), std::make_move_iterator(page.entries.begin()),
                           std::make_move_iterator(page.entries.end()));

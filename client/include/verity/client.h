@@ -165,7 +165,10 @@ class Client {
   Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& collection);
   Status DeleteSnapshot(const std::string& collection, const std::string& name);
   // One page of the ids that differ from `from` to `to`; pass the previous
-  // page's next_cursor as `start_after`. limit 0 = the server's 1000.
+  // page's next_cursor as `start_after`. limit 0 = the server's 1000. The
+  // server resolves `from` / `to` on each call: for later pages pass the
+  // versions the first page reports (DiffPage::from / to), or a head that
+  // moved between pages would compare other versions.
   Result<DiffPage> Diff(const std::string& collection, const ReadPoint& from, const ReadPoint& to,
                         const std::string& start_after = "", uint32_t limit = 0);
   // Restores `collection` at `at` (required) as a new head of `into`
