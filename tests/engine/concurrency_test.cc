@@ -95,7 +95,27 @@ TEST_CASE("searches run in parallel with a writer, safely", "[engine][concurrenc
   INFO("searches: " << searches.load() << ", versions written: " << head);
   REQUIRE(failures.load() == 0);
   REQUIRE(searches.load() > 100);
-  REQUIRE(*db.Count("cc") == model.At(head).size());
+  // The state equals the model: every live id, with its vector and text.
+  const auto expected = model.At(head);
+  REQUIRE(*db.Count("cc") == expected.size());
+  ScrollRequest all;
+  all.limit = Limits::kMaxScrollLimit;
+  std::map<std::string, Record> got;
+  for (;;) {
+    auto page = db.Scroll("cc", all);
+    REQUIRE(page.ok());
+    for (const auto& r : page->records) got.emplace(r.record.id, r.record);
+    if (page->next_cursor.empty()) break;
+    all.start_after = page->next_cursor;
+  }
+  REQUIRE(got.size() == expected.size());
+  for (const auto& [id, record] : expected) {
+    INFO(id);
+    auto it = got.find(id);
+    REQUIRE(it != got.end());
+    CHECK(it->second.vector == record.vector);
+    CHECK(it->second.text == record.text);
+  }
 }
 
 namespace {

@@ -80,6 +80,16 @@ TEST_CASE("disk faults: a failed write or sync is not acknowledged, the database
           retrieve.collection = "c";
           retrieve.vector.assign(data.begin(), data.begin() + kDim);
           CHECK((*db)->Retrieve(retrieve).status().code() == StatusCode::kFailedPrecondition);
+          CHECK((*db)->Restore("c", Version{1}).status().code() == StatusCode::kFailedPrecondition);
+          CHECK((*db)->Gc("c").status().code() == StatusCode::kFailedPrecondition);
+          CHECK((*db)->SetRetention("c", RetentionPolicy{5, 0}).code() == StatusCode::kFailedPrecondition);
+          CHECK((*db)->DropCollection("c").code() == StatusCode::kFailedPrecondition);
+          CHECK((*db)->Import(dir.Sub("no-such-export")).status().code() == StatusCode::kFailedPrecondition);
+          CHECK((*db)->RecordAnswer({"rtv-" + std::string(32, '0'), "an answer", "", 0, 0}).status().code() ==
+                StatusCode::kFailedPrecondition);
+          CHECK((*db)->CreatePromptVersion({"qa", "Q: {{question}}", "", "", "", {}}).status().code() ==
+                StatusCode::kFailedPrecondition);
+          CHECK((*db)->GcLog().status().code() == StatusCode::kFailedPrecondition);
           // Reads go on, and see exactly the acknowledged rows.
           CHECK(*(*db)->Count("c") == 100);
           CHECK((*db)->Get("c", "r7").ok());

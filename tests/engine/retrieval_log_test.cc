@@ -681,6 +681,52 @@ TEST_CASE("log retention expires old records and releases the versions they pinn
   CHECK(f.db->Count("kb", pinned).status().code() == StatusCode::kFailedPrecondition);
 }
 
+TEST_CASE("the background GC expires log records and then collects the versions they pinned", "[engine][log][gc]") {
+  test::TempDir dir;
+  DatabaseOptions options = test::QuietOptions();
+  options.gc_interval_seconds = 1;
+  options.log_retention_seconds = 1;
+  auto db = Database::Open(dir.path(), options);
+  REQUIRE(db.ok());
+  CollectionConfig config;
+  config.name = "kb";
+  config.dimension = kDim;
+  config.retention = RetentionPolicy{1, 0};
+  REQUIRE((*db)->CreateCollection(config).ok());
+  const auto data = test::ClusteredVectors(200, kDim, 4, 2);
+  auto load = [&](size_t offset) {
+    std::vector<Record> batch;
+    for (size_t i = 0; i < 100; ++i)
+      batch.push_back(test::MakeRecord(i, data.data() + ((i + offset) % 200) * kDim, kDim));
+    auto w = (*db)->Upsert("kb", batch);
+    REQUIRE(w.ok());
+    return w->version;
+  };
+  const Version read = load(0);
+  RetrieveRequest request;
+  request.collection = "kb";
+  request.vector.assign(data.begin(), data.begin() + kDim);
+  auto old = (*db)->Retrieve(request);
+  REQUIRE(old.ok());
+  REQUIRE(old->version == read);
+  load(7);  // `read` is no longer the head: only the log's pin keeps it
+  CHECK((*db)->Count("kb", read).ok());
+  REQUIRE((*db)->Retrieve(request).ok());  // the log's head record (never expires) is at the new head
+  // No call from here on: the GC thread does it all, within a few rounds.
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool expired = false, collected = false;
+  while (std::chrono::steady_clock::now() < limit && !(expired && collected)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    expired = (*db)->GetRetrieval(old->retrieval_id).status().code() == StatusCode::kNotFound;
+    collected = (*db)->Count("kb", read).status().code() == StatusCode::kFailedPrecondition;
+  }
+  CHECK(expired);
+  CHECK(collected);
+  auto v = (*db)->VerifyLog();
+  REQUIRE(v.ok());
+  CHECK(v->ok);
+}
+
 TEST_CASE("a refused retrieve pins nothing, and log queries check their time range", "[engine][log]") {
   LogFixture f;
   const Version before = f.head;

@@ -1,11 +1,12 @@
 // End-to-end tests: the real verityd on a free loopback port, driven through
 // the generated gRPC stubs.
-#include <catch2/catch.hpp>
 #include <signal.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -574,4 +575,52 @@ TEST_CASE("a long BatchSearch stops at the server's default deadline, and the se
   REQUIRE(results.results_size() == 5);
   REQUIRE(results.results(0).hits(0).id() == "r0");
   REQUIRE(server->Stop(SIGTERM) == 0);
+}
+
+TEST_CASE("verityd: a config file sets options, flags override it, slow requests are logged, unix: sockets serve",
+          "[server][e2e]") {
+  test::TempDir dir;
+  const std::string config = dir.Sub("verityd.conf");
+  {
+    std::ofstream out(config);
+    out << "# limits for this test\n"
+        << "max-k = 5          # overridden by the flag below\n"
+        << "slow-request-ms = 1\n";
+  }
+  const std::string socket = "unix:" + dir.Sub("verityd.sock");
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"),
+                                           {"--config", config, "--max-k", "7", "--listen", socket});
+  REQUIRE(server);
+  Stubs s(server->channel());  // over the unix socket
+  CreateCollection(s, "c", 4);
+  v1::UpsertRequest upsert;
+  upsert.set_collection("c");
+  // 2,000 graph inserts: well over the 1 ms that makes a request slow here.
+  for (int i = 0; i < 2000; ++i) *upsert.add_records() = WireRecord("r" + std::to_string(i), {float(i), 0, 0, 1});
+  v1::WriteResponse written;
+  REQUIRE(CALL(s.records, Upsert, upsert, &written).ok());
+  auto search_k = [&](uint32_t k) {
+    v1::SearchRequest search;
+    search.set_collection("c");
+    for (float x : {1.0f, 0.0f, 0.0f, 1.0f}) search.mutable_query()->add_vector(x);
+    search.mutable_query()->set_k(k);
+    v1::SearchResponse found;
+    return CALL(s.search, Search, search, &found);
+  };
+  REQUIRE(search_k(7).ok());  // the flag's 7, not the file's 5
+  ExpectError(search_k(8), grpc::StatusCode::INVALID_ARGUMENT, "--max-k=7");
+  // slow-request-ms = 1: the upsert was slow, and the log says so.
+  const std::string log = test::ReadFile(dir.Sub("log"));
+  CHECK(log.find("\"event\":\"slow_request\"") != std::string::npos);
+  CHECK(log.find("\"method\":\"Upsert\"") != std::string::npos);
+  REQUIRE(server->Stop(SIGTERM) == 0);
+
+  // A bad line names the file and its line; verityd does not start.
+  {
+    std::ofstream out(config, std::ios::app);
+    out << "max-batch 10\n";
+  }
+  const int code = test::RunVerityd({"--data", dir.Sub("data2"), "--config", config}, dir.Sub("log2"));
+  CHECK(code != 0);
+  CHECK_THAT(test::ReadFile(dir.Sub("log2")), Catch::Contains(config + ":4: expected 'name = value'"));
 }

@@ -62,6 +62,23 @@ int FreePort() {
 std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& data_dir, const std::string& log_path,
                                                     const std::vector<std::string>& extra, int* exit_code,
                                                     std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  // FreePort's port can be taken by another process before verityd binds
+  // it (tests run in parallel): verityd then exits with 3 (a taken port),
+  // and a new port is tried. A --listen the test gave is not retried.
+  const bool own_port = std::find(extra.begin(), extra.end(), "--listen") == extra.end();
+  for (int attempt = 1;; ++attempt) {
+    int code = 0;
+    auto server = StartOnce(data_dir, log_path, extra, &code, credentials);
+    if (server || !own_port || code != 3 || attempt == 5) {
+      if (exit_code) *exit_code = code;
+      return server;
+    }
+  }
+}
+
+std::unique_ptr<ServerProcess> ServerProcess::StartOnce(const std::string& data_dir, const std::string& log_path,
+                                                        const std::vector<std::string>& extra, int* exit_code,
+                                                        std::shared_ptr<grpc::ChannelCredentials> credentials) {
   auto server = std::unique_ptr<ServerProcess>(new ServerProcess());
   // A --listen in `extra` wins (e.g. 0.0.0.0:PORT); the test connects to
   // its port on 127.0.0.1.
@@ -69,7 +86,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& data_dir,
   const auto listen = std::find(extra.begin(), extra.end(), "--listen");
   if (listen != extra.end() && listen + 1 != extra.end()) {
     const std::string& value = *(listen + 1);
-    server->address_ = "127.0.0.1:" + value.substr(value.rfind(':') + 1);
+    server->address_ = value.rfind("unix:", 0) == 0 ? value : "127.0.0.1:" + value.substr(value.rfind(':') + 1);
   } else {
     server->address_ = "127.0.0.1:" + std::to_string(FreePort());
     args.insert(args.end(), {"--listen", server->address_});

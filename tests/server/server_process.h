@@ -22,6 +22,8 @@ class ServerProcess {
   // its health service answers SERVING. Returns nullptr if it exits first;
   // *exit_code then holds its exit status. `credentials`: how channel()
   // connects (default plaintext; a TLS server needs TLS credentials).
+  // When the port it picked was taken meanwhile (exit code 3, and no
+  // --listen in `extra`), it tries another, up to five times.
   static std::unique_ptr<ServerProcess> Start(const std::string& data_dir, const std::string& log_path,
                                               const std::vector<std::string>& extra = {}, int* exit_code = nullptr,
                                               std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
@@ -35,6 +37,9 @@ class ServerProcess {
   int Stop(int signal);
 
  private:
+  static std::unique_ptr<ServerProcess> StartOnce(const std::string& data_dir, const std::string& log_path,
+                                                  const std::vector<std::string>& extra, int* exit_code,
+                                                  std::shared_ptr<grpc::ChannelCredentials> credentials);
   pid_t pid_ = -1;
   std::string address_;
   std::shared_ptr<grpc::Channel> channel_;
