@@ -17,8 +17,14 @@
 //      channels. Same server and requests; the load generator itself uses
 //      far less CPU, which matters because it shares the machine's cores
 //      with the server.
+// 3. Retrieve (search + a durable retrieval-log record) against Search with
+//    payload (both return the hits' texts), 1 and 8 client threads, blocking
+//    calls on a channel each: issue #5's logging cost measured through real
+//    clients ("verity-grpc-retrieve" / "verity-grpc-search-payload").
+//    `--only retrieval` runs just this part (and the in-process recall).
 // One JSON object per line on stdout, like verity_bench_engine.
 #include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -28,22 +34,20 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstring>
+#include <condition_variable>
 #include <cstdio>
+#include <cstring>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
-#include <condition_variable>
-#include <mutex>
-
 #include "fashion_mnist.h"
-#include "verity/v1/search.grpc.pb.h"
 #include "verity/client.h"
+#include "verity/context.h"
 #include "verity/database.h"
+#include "verity/v1/search.grpc.pb.h"
 
 namespace verity::bench {
 namespace {
@@ -195,6 +199,54 @@ Load MeasuringServer(pid_t server, Fn fn) {
   return load;
 }
 
+// Retrieve against Search with payload over gRPC, at 1 and 8 client
+// threads, alternating windows (search, retrieve, search, retrieve) so that
+// drift in the shared machine's speed falls on both; prints each and the
+// logging cost (1 - retrieve QPS / search QPS over the windows).
+void RetrievalOverGrpc(pid_t pid, const std::vector<std::unique_ptr<Client>>& clients, const ImageSet& q, uint32_t ef,
+                       double seconds) {
+  for (int threads : {1, 8}) {
+    double search_qps = 0, retrieve_qps = 0;
+    Load search_load, retrieve_load;
+    std::atomic<size_t> failures{0};
+    for (int window = 0; window < 2; ++window) {
+      Load s = MeasuringServer(pid, [&] {
+        return ClosedLoop(threads, seconds / 2, [&](int t, size_t i) {
+          ClientSearch search;
+          search.vector.assign(q.row(i % q.n), q.row(i % q.n) + q.dim);
+          search.ef = ef;
+          search.with_payload = true;
+          if (!clients[static_cast<size_t>(t)]->Search(kCollection, search).ok()) failures.fetch_add(1);
+        });
+      });
+      Load r = MeasuringServer(pid, [&] {
+        return ClosedLoop(threads, seconds / 2, [&](int t, size_t i) {
+          RetrieveRequest retrieve;
+          retrieve.collection = kCollection;
+          retrieve.vector.assign(q.row(i % q.n), q.row(i % q.n) + q.dim);
+          retrieve.ef = ef;
+          if (!clients[static_cast<size_t>(t)]->Retrieve(retrieve).ok()) failures.fetch_add(1);
+        });
+      });
+      search_qps += s.qps / 2;
+      retrieve_qps += r.qps / 2;
+      if (window == 1) {
+        search_load = s;
+        retrieve_load = r;
+      }
+    }
+    if (failures > 0) std::fprintf(stderr, "retrieval load: %zu calls failed\n", failures.load());
+    search_load.qps = search_qps;
+    retrieve_load.qps = retrieve_qps;
+    Print("verity-grpc-search-payload", threads, ef, search_load);
+    Print("verity-grpc-retrieve", threads, ef, retrieve_load);
+    std::fprintf(stderr,
+                 "gRPC, %d client thread(s): Retrieve %.0f QPS vs Search with payload %.0f QPS: logging costs %.1f%% "
+                 "(issue #5's target: at most 15%% at 8 clients)\n",
+                 threads, retrieve_qps, search_qps, 100.0 * (1 - retrieve_qps / search_qps));
+  }
+}
+
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -212,16 +264,26 @@ int Main(int argc, char** argv) {
   uint32_t ef = 20;
   double seconds = 5;
   size_t nq = 2000;
+  std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
-    if (a == "--data") dir = v;
+    if (a == "--only")
+      only = v;
+    else if (a == "--data")
+      dir = v;
     else if (a == "--verityd") verityd = v;
     else if (a == "--ef") ef = static_cast<uint32_t>(std::stoul(v));
     else if (a == "--seconds") seconds = std::stod(v);
     else if (a == "--queries") nq = std::stoul(v);
   }
   if (dir.empty() || verityd.empty()) {
-    std::fprintf(stderr, "usage: verity_bench_grpc --data DIR --verityd PATH [--ef 20] [--seconds 5] [--queries 2000]\n");
+    std::fprintf(stderr,
+                 "usage: verity_bench_grpc --data DIR --verityd PATH [--ef 20] [--seconds 5] [--queries 2000] "
+                 "[--only retrieval]\n");
+    return 2;
+  }
+  if (!only.empty() && only != "retrieval") {
+    std::fprintf(stderr, "--only: expected retrieval, got \"%s\"\n", only.c_str());
     return 2;
   }
   auto queries = LoadFashionMnistQueries(kFashionMnistDir, nq);
@@ -302,6 +364,12 @@ int Main(int argc, char** argv) {
     if (res.ok()) for (const auto& h : res->hits) grpc_recall += truth[i].count(h.id);
   }
   grpc_recall /= 10.0 * static_cast<double>(q.n);
+  if (only == "retrieval") {
+    RetrievalOverGrpc(pid, clients, q, ef, seconds);
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+    return 0;
+  }
   // The floor: an RPC that does no work (the health check), one client.
   Load empty = ClosedLoop(1, seconds, [&](int, size_t) { (void)clients[0]->Health(); });
   std::fprintf(stderr, "empty RPC (health check), one client: p50 %.0f us, p99 %.0f us, %.0f calls/s\n", empty.p50_us,
@@ -390,6 +458,7 @@ int Main(int argc, char** argv) {
                    in2.qps / 2);
     }
   }
+  RetrievalOverGrpc(pid, clients, q, ef, seconds);
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
   return 0;

@@ -477,6 +477,7 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   // have collected the version since the search read it: a head read then
   // reads the new head (a write and a GC came between); for an `at` or a
   // snapshot PinForLog's refusal is the answer, with nothing logged.
+  VERITY_RETURN_IF_ERROR(impl_->LogAppendable());
   SearchResult found;
   for (int attempt = 1;; ++attempt) {
     VERITY_ASSIGN_OR_RETURN(found, impl_->SearchValidated(*c, search));
@@ -599,6 +600,7 @@ Status Database::Impl::LogCacheHit(Collection& c, const CacheLookupRequest& requ
     return Status::NotFound("retrieval " + result->source_retrieval_id + " expired from the log");
   }
   VERITY_RETURN_IF_ERROR(FromRocks(source, "read the retrieval log"));
+  VERITY_RETURN_IF_ERROR(LogAppendable());
   {
     std::lock_guard pins(c.pins_mu);
     VERITY_RETURN_IF_ERROR(PinForLog(c, result->version));
@@ -771,12 +773,17 @@ Result<LogVerifyResult> Database::VerifyLog(const std::function<Status()>& keep_
     if (!names_it) {
       const std::string what = answer ? "answer" : "retrieval-id";
       const std::string seq = std::to_string(entry->seq());
-      verifier.Fail(entry->seq(), named == 0
-                                      ? "record " + seq + ": its " + what + " index entry is missing (index altered)"
-                                  : answer ? "record " + seq + " is a second answer to " + entry->retrieval_id() +
-                                                 " (the answer index names record " + std::to_string(named) + ")"
-                                           : "record " + seq + ": its retrieval-id index entry names record " +
-                                                 std::to_string(named) + " (index altered)");
+      std::string problem;
+      if (named == 0) {
+        problem = "record " + seq + ": its " + what + " index entry is missing (index altered)";
+      } else if (answer) {
+        problem = "answer record " + seq + " is not the one its index names (record " + std::to_string(named) +
+                  "): a second answer to " + entry->retrieval_id() + " was recorded";
+      } else {
+        problem = "record " + seq + ": its retrieval-id index entry names record " + std::to_string(named) +
+                  " (index altered)";
+      }
+      verifier.Fail(entry->seq(), problem);
       return verifier.result();
     }
   }
@@ -834,8 +841,7 @@ Result<uint64_t> Database::GcLog() {
   // names: a crash between a run's deletions and its unpins, or between a
   // retrieval's pin and its record's sync, leaves one, and it would keep its
   // version's rows for good. (Pins loaded at open count as unused since 0.)
-  const bool sweep = !impl_->log_pins_swept;
-  impl_->log_pins_swept = true;
+  const bool sweep = !impl_->log_pins_swept;  // set once a sweep has run to the end
   if (sweep) {
     for (auto& c : all) {
       std::lock_guard pins(c->pins_mu);
@@ -844,7 +850,10 @@ Result<uint64_t> Database::GcLog() {
       }
     }
   }
-  if (removed == 0 && released.empty()) return uint64_t{0};
+  if (removed == 0 && released.empty()) {
+    impl_->log_pins_swept = true;
+    return uint64_t{0};
+  }
   if (removed > 0) {
     storage::LogMark start;
     start.set_seq(next_seq);
@@ -876,6 +885,7 @@ Result<uint64_t> Database::GcLog() {
       if (--c->pins[version] == 0) c->pins.erase(version);
     }
   }
+  impl_->log_pins_swept = true;
   if (removed > 0) impl_->Log(LogLevel::kInfo, "retrieval log: expired " + std::to_string(removed) + " records");
   return removed;
 }

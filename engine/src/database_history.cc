@@ -307,6 +307,7 @@ Status Database::PinVersion(const std::string& collection, Version version, cons
 
 Status Database::UnpinVersion(const std::string& collection, Version version, const std::string& holder) {
   VERITY_CHECK_WRITABLE_();
+  if (holder.empty()) return Status::InvalidArgument("holder: must not be empty");
   VERITY_RETURN_IF_ERROR(CheckPinHolder(holder));
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::lock_guard pins(c->pins_mu);

@@ -165,6 +165,13 @@ struct Database::Impl {
   std::mutex gc_log_mu;  // one GcLog at a time
   bool log_pins_swept = false;  // GUARDED_BY(gc_log_mu): the first GcLog released unnamed log pins
   Status LoadLogState();
+  // The log's refusal of every append (a failed group write, or a log
+  // altered from outside), or OK. Checked before a retrieval pins a version:
+  // a pin no record will name would keep its rows until a restart.
+  Status LogAppendable() const {
+    std::lock_guard lock(log_writer.mu);
+    return log_writer.sync_failed;
+  }
   // Moves index keys an older data directory kept in `log` to `log_index`.
   Status MoveLogIndexKeys();
   // Appends one record and returns once it is durable (or failed).

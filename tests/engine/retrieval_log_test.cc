@@ -366,15 +366,22 @@ TEST_CASE("log verify and reads check the indexes, and records without a head ma
     CHECK_FALSE(v->ok);
     CHECK(v->first_bad_seq == 3);
     CHECK_THAT(v->problem,
-               Catch::Contains("is a second answer to " + a->retrieval_id + " (the answer index names record 4)"));
+               Catch::Contains("answer record 3 is not the one its index names (record 4): a second answer to " +
+                               a->retrieval_id + " was recorded"));
   }
   SECTION("records without a head mark: appends are refused, everything else serves") {
     auto db = altered("no-head", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
       REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, "H").ok());
     });
+    auto fresh = db->Upsert("kb", {test::MakeRecord(5000, f.data.data(), kDim)});
+    REQUIRE(fresh.ok());
     auto refused = db->Retrieve(f.Query(4));
     CHECK(refused.status().code() == StatusCode::kDataLoss);
     CHECK_THAT(refused.status().message(), Catch::Contains("head mark is missing"));
+    // The refused retrieval pinned nothing: its version goes with the next GC.
+    REQUIRE(db->Upsert("kb", {test::MakeRecord(5001, f.data.data(), kDim)}).ok());
+    REQUIRE(db->Gc("kb").ok());
+    CHECK(db->Count("kb", fresh->version).status().code() == StatusCode::kFailedPrecondition);
     CHECK(db->RecordAnswer({b->retrieval_id, "x", "m", 0, 0}).status().code() == StatusCode::kDataLoss);
     SearchRequest search;
     search.vector = f.Query(4).vector;
