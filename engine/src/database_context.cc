@@ -163,15 +163,14 @@ Status Database::Impl::LoadLogState() {
   std::string value;
   rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), log_index, kHeadKey, &value);
   if (rs.IsNotFound()) {
+    // The last record, if there is any (the family holds only records).
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), log));
-    it->Seek(RecordKey(0));
+    it->SeekForPrev(RecordKey(UINT64_MAX));
     VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "read the retrieval log"));
     if (it->Valid() && it->key().starts_with("R")) {
       // Everything on disk at open is durable: reads and VerifyLog see the
       // records up to the last one.
-      it->SeekForPrev(RecordKey(UINT64_MAX));
-      VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "read the retrieval log"));
-      if (it->Valid() && it->key().size() == 9 && it->key().starts_with("R") && it->value().size() >= 32) {
+      if (it->key().size() == 9 && it->value().size() >= 32) {
         const uint64_t last = keys::GetU64(it->key().data() + 1);
         log_writer.next_seq = last + 1;
         log_writer.last_hash = it->value().ToString().substr(0, 32);
@@ -752,14 +751,13 @@ Result<LogVerifyResult> Database::VerifyLog(const std::function<Status()>& keep_
   // answered") trust them. A deleted answer entry would let a second answer
   // in; one pointed elsewhere would make replay and audit read another
   // record.
-  auto index_names = [&](const std::string& key, uint64_t seq, uint64_t* named) -> Result<bool> {
+  // The record an index entry names; 0 when it is absent or malformed.
+  auto indexed_seq = [&](const std::string& key) -> Result<uint64_t> {
     std::string value;
     const rocksdb::Status rs = impl_->db->Get(read, impl_->log_index, key, &value);
-    *named = 0;
-    if (rs.IsNotFound()) return false;
+    if (rs.IsNotFound()) return uint64_t{0};
     VERITY_RETURN_IF_ERROR(FromRocks(rs, "verify the retrieval log's index"));
-    if (value.size() == 8) *named = keys::GetU64(value.data());
-    return *named == seq;
+    return value.size() == 8 ? keys::GetU64(value.data()) : uint64_t{0};
   };
   for (it->Seek(RecordKey(0)); it->Valid() && it->key().starts_with("R"); it->Next()) {
     VERITY_RETURN_IF_ERROR(check.Step());
@@ -768,9 +766,8 @@ Result<LogVerifyResult> Database::VerifyLog(const std::function<Status()>& keep_
     if (entry == nullptr) continue;
     const bool answer = static_cast<LogKind>(entry->kind()) == LogKind::kAnswer;
     const std::string key = answer ? AnswerKey(entry->retrieval_id()) : RetrievalKey(entry->retrieval_id());
-    uint64_t named = 0;
-    VERITY_ASSIGN_OR_RETURN(const bool names_it, index_names(key, entry->seq(), &named));
-    if (!names_it) {
+    VERITY_ASSIGN_OR_RETURN(const uint64_t named, indexed_seq(key));
+    if (named != entry->seq()) {
       const std::string what = answer ? "answer" : "retrieval-id";
       const std::string seq = std::to_string(entry->seq());
       std::string problem;
@@ -1075,9 +1072,9 @@ Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
         auto it = logged_row.find(h.id);
         if (it != logged_row.end() && it->second != h.row_version) result.changed.push_back(h.id);
       }
-      if (!result.changed.empty()) result.outcome = "differs";
       result.detail = "the logged query run at version " + std::to_string(now.version);
       if (!result.changed.empty()) {
+        result.outcome = "differs";
         result.detail += "; " + std::to_string(result.changed.size()) + " of the rows found were written again since";
       }
       return result;

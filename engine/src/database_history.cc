@@ -222,31 +222,34 @@ Status SnapshotNotFound(const std::string& name, const std::string& collection) 
   return Status::NotFound("snapshot \"" + name + "\" of \"" + collection + "\" does not exist");
 }
 
+// The stored record of snapshot `name` of collection `c` (named
+// `collection`): NotFound or DataLoss.
+Result<storage::SnapshotMeta> ReadSnapshotMeta(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta, const Collection& c,
+                                               const std::string& collection, const std::string& name) {
+  std::string value;
+  rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), meta, keys::SnapshotKey(c.id, name), &value);
+  if (rs.IsNotFound()) return SnapshotNotFound(name, collection);
+  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read snapshot"));
+  storage::SnapshotMeta m;
+  if (!m.ParseFromString(value)) return Status::DataLoss("meta: snapshot " + name + " does not parse");
+  return m;
+}
+
 }  // namespace
 
 Result<Version> Database::SnapshotVersion(const std::string& collection, const std::string& name) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
-  std::string value;
-  rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, keys::SnapshotKey(c->id, name), &value);
-  if (rs.IsNotFound()) return SnapshotNotFound(name, collection);
-  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read snapshot"));
-  storage::SnapshotMeta m;
-  if (!m.ParseFromString(value)) return Status::DataLoss("meta: snapshot " + name + " does not parse");
+  VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m,
+                          ReadSnapshotMeta(impl_->db.get(), impl_->meta, *c, collection, name));
   return Version{m.version()};
 }
 
 Result<SnapshotInfo> Database::GetSnapshot(const std::string& collection, const std::string& name) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
-  std::string value;
-  rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, keys::SnapshotKey(c->id, name), &value);
-  if (rs.IsNotFound()) {
-    return SnapshotNotFound(name, collection);
-  }
-  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read snapshot"));
-  storage::SnapshotMeta m;
-  if (!m.ParseFromString(value)) return Status::DataLoss("meta: snapshot " + name + " does not parse");
+  VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m,
+                          ReadSnapshotMeta(impl_->db.get(), impl_->meta, *c, collection, name));
   SnapshotInfo info = SnapshotFromMeta(collection, m);
   std::shared_lock lock(c->graph_mu);
   info.records = Impl::CountAt(*c, info.version);
