@@ -14,6 +14,8 @@ PACKAGES=(
   protobuf-compiler zlib1g-dev libssl-dev
   # server and client
   libgrpc++-dev protobuf-compiler-grpc
+  # the HTTP listener (/metrics): a maintained HTTP/1.1 server library
+  libcpp-httplib-dev
   # tests (chromium: headless rendering of the groundedness HTML report;
   # openssl: certificates for the TLS tests; clang and its runtime: libFuzzer)
   catch2 chromium openssl clang-14 libclang-rt-14-dev
