@@ -1,6 +1,7 @@
 // Database reads: Get, Scroll, Count, Search, SearchBatch, ListVersions.
 // Every read resolves one version first and then sees exactly the rows valid
 // at it (see RowNode::VisibleAt and the row key layout in keys.h).
+#include <malloc.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -35,6 +36,18 @@ Status PayloadTooLarge(uint64_t bytes, size_t hits, uint64_t bound) {
   return Status::ResourceExhausted("hits: the records of the first " + std::to_string(hits) + " hits hold " +
                                    std::to_string(bytes) + " bytes, more than the " + std::to_string(bound) +
                                    " this response may hold");
+}
+
+// The refusal of BatchLimits::max_response_bytes.
+Status ResponseTooLarge(uint64_t bytes, size_t hits, uint64_t bound) {
+  return Status::ResourceExhausted("hits: the first " + std::to_string(hits) + " hits take " + std::to_string(bytes) +
+                                   " bytes, more than the " + std::to_string(bound) + " this response may hold");
+}
+
+// glibc keeps the freed buffers of a large batch (one arena per OpenMP
+// thread) resident; a batch that may have held many hits gives them back.
+void ReturnFreedMemory(uint64_t hits) {
+  if (hits >= 100000) malloc_trim(0);
 }
 
 struct VisibilityContext {
@@ -341,7 +354,7 @@ Result<SearchResult> Database::Search(const std::string& collection, const Searc
 Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& collection,
                                                         const std::vector<SearchRequest>& queries,
                                                         const std::function<Status()>& keep_going,
-                                                        uint64_t max_total_payload_bytes) const {
+                                                        const BatchLimits& limits) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   // Every query's vector, k, ef and filter first: a bad last query is
@@ -351,11 +364,34 @@ Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& colle
       return s.WithPrefix("queries[" + std::to_string(i) + "]");
     }
   }
+  // The most hits the batch can return: no query finds more hits than the
+  // graph has nodes (every row version of the collection). Refused before
+  // any query runs when they could not fit.
+  uint64_t nodes = 0;
+  {
+    std::shared_lock lock(c->graph_mu);
+    nodes = c->graph->node_count();
+  }
+  uint64_t most_hits = 0;
+  for (const SearchRequest& q : queries) most_hits += std::min<uint64_t>(q.k, nodes);
+  if (limits.max_hits > 0 && most_hits > limits.max_hits) {
+    return Status::ResourceExhausted("queries: " + std::to_string(queries.size()) + " queries may return " +
+                                     std::to_string(most_hits) + " hits (the sum of min(k, " + std::to_string(nodes) +
+                                     " rows)), more than the " + std::to_string(limits.max_hits) +
+                                     " one batch may return; send fewer queries or a smaller k");
+  }
+  const uint64_t fewest_bytes = most_hits * (BatchLimits::kHitWireBytes + 1);
+  if (limits.max_response_bytes > 0 && fewest_bytes > limits.max_response_bytes) {
+    return Status::ResourceExhausted("queries: " + std::to_string(queries.size()) + " queries may return " +
+                                     std::to_string(most_hits) + " hits, at least " + std::to_string(fewest_bytes) +
+                                     " bytes, more than the " + std::to_string(limits.max_response_bytes) +
+                                     " this response may hold; send fewer queries or a smaller k");
+  }
   std::vector<std::optional<Result<SearchResult>>> results(queries.size());
   std::atomic<bool> stopped{false};
   std::mutex stop_mu;
   Status stop_status;  // the first refusal of keep_going (or of the bound), under stop_mu
-  std::atomic<uint64_t> payload_bytes{0};
+  std::atomic<uint64_t> response_bytes{0};
   std::atomic<size_t> hits{0};
 #pragma omp parallel for schedule(dynamic, 1)
   for (size_t i = 0; i < queries.size(); ++i) {
@@ -369,21 +405,29 @@ Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& colle
       }
     }
     results[i].emplace(impl_->SearchValidated(*c, queries[i]));  // validated above
-    if (max_total_payload_bytes > 0 && results[i]->ok()) {
+    if (limits.max_response_bytes > 0 && results[i]->ok()) {
+      // Every hit counts, with or without its record: ids and distances
+      // alone are what a payload-less batch is made of.
       uint64_t bytes = 0;
       for (const SearchHit& hit : (*results[i])->hits) {
+        bytes += BatchLimits::kHitWireBytes + hit.id.size();
         if (!hit.record) continue;
         bytes += queries[i].payload_bytes ? queries[i].payload_bytes(*hit.record) : RecordBytes(*hit.record);
       }
-      const uint64_t total = payload_bytes.fetch_add(bytes) + bytes;
+      const uint64_t total = response_bytes.fetch_add(bytes) + bytes;
       const size_t total_hits = hits.fetch_add((*results[i])->hits.size()) + (*results[i])->hits.size();
-      if (total > max_total_payload_bytes) {
+      if (total > limits.max_response_bytes) {
         std::lock_guard lock(stop_mu);
-        if (!stopped.exchange(true)) stop_status = PayloadTooLarge(total, total_hits, max_total_payload_bytes);
+        if (!stopped.exchange(true)) stop_status = ResponseTooLarge(total, total_hits, limits.max_response_bytes);
       }
     }
+    // A refused batch frees what it built as soon as it knows.
+    if (stopped.load(std::memory_order_relaxed)) results[i].reset();
   }
   if (stopped.load()) {
+    results.clear();
+    results.shrink_to_fit();
+    ReturnFreedMemory(most_hits);
     std::lock_guard lock(stop_mu);
     return stop_status;
   }

@@ -33,6 +33,7 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   else if (name == "max-message-bytes") return ParseUint(name, value, 1u << 30, &o->max_message_bytes);
   else if (name == "max-batch") return ParseUint(name, value, 100000, &o->max_batch);
   else if (name == "max-k") return ParseUint(name, value, 10000, &o->max_k);
+  else if (name == "max-batch-hits") return ParseUint(name, value, 100000000, &o->max_batch_hits);
   else if (name == "max-dimension") return ParseUint(name, value, 4096, &o->max_dimension);
   else if (name == "default-deadline-ms") return ParseUint(name, value, 86400000, &o->default_deadline_ms);
   else if (name == "max-concurrent-streams") return ParseUint(name, value, 100000, &o->max_concurrent_streams);
@@ -88,6 +89,9 @@ std::string Usage() {
          ")\n"
          "  --max-k N                   largest k of a search (default " +
          std::to_string(d.max_k) +
+         ")\n"
+         "  --max-batch-hits N          most hits one BatchSearch may return (default " +
+         std::to_string(d.max_batch_hits) +
          ")\n"
          "  --max-dimension N           largest collection dimension (default " +
          std::to_string(d.max_dimension) +

@@ -20,6 +20,10 @@ struct ServerOptions {
   uint32_t max_batch = 10000;
   // Largest k of a search. Default: 1000
   uint32_t max_k = 1000;
+  // Most hits one BatchSearch may return, counted before it runs as the sum
+  // of each query's min(k, rows): each hit held costs a few hundred bytes of
+  // memory until the answer is sent. Default: 1000000
+  uint32_t max_batch_hits = 1000000;
   // Largest collection dimension (at most the engine's 4096). Default: 4096
   uint32_t max_dimension = 4096;
   // Deadline for calls whose client set none, in milliseconds. Default: 30000

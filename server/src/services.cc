@@ -1,5 +1,7 @@
 #include "services.h"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -106,7 +108,13 @@ Status ResponseBound(const Status& status, const char* method, const ServerOptio
   if (what.rfind("queries[", 0) == 0 && what.find("]: ") != std::string_view::npos) {
     what.remove_prefix(what.find("]: ") + 3);
   }
-  if (what.rfind("hits: ", 0) != 0 && what.rfind("audits: ", 0) != 0) return status;
+  if (what.rfind("queries: ", 0) == 0 && what.find("one batch may return") != std::string_view::npos) {
+    return Status::ResourceExhausted(m + " (the server limit --max-batch-hits=" +
+                                     std::to_string(options.max_batch_hits) + ")");
+  }
+  if (what.rfind("hits: ", 0) != 0 && what.rfind("audits: ", 0) != 0 && what.rfind("queries: ", 0) != 0) {
+    return status;
+  }
   return Status::ResourceExhausted(m + " (the server limit --max-message-bytes=" +
                                    std::to_string(options.max_message_bytes) + "); " + ShrinkHint(method));
 }
@@ -421,10 +429,40 @@ grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchStreamResponse>* SearchServ
   return new SearchStreamReactor(ctx, this, deps_);
 }
 
+namespace {
+
+// BatchSearch's reactor: gRPC's default one, plus what happens once the
+// answer has been sent. A large answer (up to --max-batch-hits hits, a few
+// hundred bytes of small allocations each) is freed then, and glibc is asked
+// to give the pages back: it keeps freed memory in the arena of the thread
+// that allocated it, so without this a server's resident memory stays at
+// the largest answers it ever built, one arena per serving thread.
+class BatchSearchReactor final : public grpc::ServerUnaryReactor {
+ public:
+  explicit BatchSearchReactor(v1::BatchSearchResponse* response) : response_(response) {}
+
+  void OnDone() override {
+    size_t hits = 0;
+    for (const auto& result : response_->results()) hits += static_cast<size_t>(result.hits_size());
+    {
+      v1::BatchSearchResponse empty;  // gRPC frees the message only after OnDone; free its contents now
+      empty.Swap(response_);
+    }
+    if (hits >= kTrimAfterHits) malloc_trim(0);
+    delete this;
+  }
+
+ private:
+  static constexpr size_t kTrimAfterHits = 100000;
+  v1::BatchSearchResponse* const response_;
+};
+
+}  // namespace
+
 grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerContext* ctx,
                                                           const v1::BatchSearchRequest* req,
                                                           v1::BatchSearchResponse* resp) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto* reactor = new BatchSearchReactor(resp);
   reactor->Finish(Serve(ctx, "BatchSearch", deps_, *req, resp, [&](auto deadline) -> Status {
     if (req->queries_size() == 0) return Status::InvalidArgument("queries: the batch is empty");
     VERITY_RETURN_IF_ERROR(CheckBatch(static_cast<size_t>(req->queries_size()), *options_, "queries"));
@@ -436,9 +474,12 @@ grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerCon
     }
     // The deadline is checked before each query: an exact batch can run for
     // many seconds, which a caller that has gone should not cost.
+    BatchLimits limits;
+    limits.max_response_bytes = options_->max_message_bytes;
+    limits.max_hits = options_->max_batch_hits;
     VERITY_ASSIGN_OR_RETURN(
-        auto results, db_->SearchBatch(
-            req->collection(), requests, [&] { return CheckDeadline(ctx, deadline); }, options_->max_message_bytes));
+        auto results,
+        db_->SearchBatch(req->collection(), requests, [&] { return CheckDeadline(ctx, deadline); }, limits));
     for (const auto& r : results) ToProto(r, resp->add_results());
     return Status::Ok();
   }));

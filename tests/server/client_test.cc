@@ -235,7 +235,7 @@ TEST_CASE("a response larger than --max-message-bytes is refused naming the limi
   query.k = 2;
   auto batch = client.BatchSearch("big", {query, query});
   REQUIRE(batch.status().code() == StatusCode::kResourceExhausted);
-  REQUIRE(batch.status().message().rfind("hits: the records of the first 4 hits hold ", 0) == 0);
+  REQUIRE(batch.status().message().rfind("hits: the first 4 hits take ", 0) == 0);
 
   auto stream = client.OpenSearchStream("big");
   REQUIRE(stream.ok());

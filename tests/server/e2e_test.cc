@@ -577,6 +577,62 @@ TEST_CASE("a long BatchSearch stops at the server's default deadline, and the se
   REQUIRE(server->Stop(SIGTERM) == 0);
 }
 
+TEST_CASE("a BatchSearch that asks for more hits than its answer may hold is refused before it runs",
+          "[server][e2e]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--max-message-bytes", "300000"});
+  REQUIRE(server);
+  Stubs s(server->channel());
+  constexpr size_t kDim = 4, kRecords = 1000;
+  CreateCollection(s, "small", kDim);
+  for (size_t from = 0; from < kRecords; from += 250) {  // requests under the 300,000-byte limit
+    v1::UpsertRequest upsert;
+    upsert.set_collection("small");
+    for (size_t i = from; i < from + 250; ++i) {
+      // 200-byte ids: the hits' ids alone outweigh the response limit.
+      std::string id = "r" + std::to_string(i);
+      id.resize(200, '.');
+      *upsert.add_records() = WireRecord(id, {float(i), float(i % 7), 1, 0});
+    }
+    v1::WriteResponse written;
+    REQUIRE(CALL(s.records, Upsert, upsert, &written).ok());
+  }
+  auto batch_of = [&](size_t n, uint32_t k) {
+    v1::BatchSearchRequest batch;
+    batch.set_collection("small");
+    for (size_t q = 0; q < n; ++q) {
+      auto* query = batch.add_queries();
+      for (size_t d = 0; d < kDim; ++d) query->add_vector(float((q + d) % 13));
+      query->set_k(k);
+      query->set_with_payload(false);
+    }
+    return batch;
+  };
+  v1::BatchSearchResponse results;
+  // 10,000 queries × k = 1,000 over 1,000 rows: 10 million hits, a request
+  // of half a megabyte. Refused by the hits bound before any query runs
+  // (before the fix: every hit was built, seconds and gigabytes later).
+  ExpectError(CALL(s.search, BatchSearch, batch_of(10000, 1000), &results), grpc::StatusCode::RESOURCE_EXHAUSTED,
+              "queries: 10000 queries may return 10000000 hits");
+  ExpectError(CALL(s.search, BatchSearch, batch_of(10000, 1000), &results), grpc::StatusCode::RESOURCE_EXHAUSTED,
+              "--max-batch-hits=1000000");
+  // 1,000 queries × k = 1,000: 1,000,000 hits pass the hits bound, but not
+  // even 1-byte ids would fit 300,000 bytes.
+  ExpectError(CALL(s.search, BatchSearch, batch_of(1000, 1000), &results), grpc::StatusCode::RESOURCE_EXHAUSTED,
+              "this response may hold");
+  ExpectError(CALL(s.search, BatchSearch, batch_of(1000, 1000), &results), grpc::StatusCode::RESOURCE_EXHAUSTED,
+              "--max-message-bytes=300000");
+  // 10 queries × k = 100 might fit (17,000 bytes at least), but the hits'
+  // 200-byte ids take ~216,000: counted as they are produced, without
+  // payloads too, and refused before the answer is built.
+  ExpectError(CALL(s.search, BatchSearch, batch_of(20, 100), &results), grpc::StatusCode::RESOURCE_EXHAUSTED,
+              "hits: the first ");
+  REQUIRE(CALL(s.search, BatchSearch, batch_of(5, 100), &results).ok());
+  REQUIRE(results.results_size() == 5);
+  REQUIRE(results.results(0).hits_size() == 100);
+  REQUIRE(server->Stop(SIGTERM) == 0);
+}
+
 TEST_CASE("verityd: a config file sets options, flags override it, slow requests are logged, unix: sockets serve",
           "[server][e2e]") {
   test::TempDir dir;

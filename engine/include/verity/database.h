@@ -111,6 +111,25 @@ struct SearchRequest {
   std::function<uint64_t(const Record&)> payload_bytes;
 };
 
+// Bounds on one SearchBatch's answer (0 = no bound). A batch of many
+// queries with a large k can ask for millions of hits from a request of a
+// few hundred kilobytes; these bound the work and memory before it is done.
+struct BatchLimits {
+  // The answer's hits, as a response carries them: each hit costs
+  // kHitWireBytes plus its id, plus its record (SearchRequest::payload_bytes,
+  // or RecordBytes). Checked before any query runs against the fewest bytes
+  // the requested hits can take (each query's min(k, graph nodes) hits of a
+  // 1-byte id), then as the hits are produced.
+  uint64_t max_response_bytes = 0;
+  // The hits all queries may return together, counted before any query runs
+  // as the sum of min(k, graph nodes): each hit held in memory costs a few
+  // hundred bytes however small its id.
+  uint64_t max_hits = 0;
+  // A hit's fixed cost on the wire, beyond its id and record: the hit's own
+  // tag and length, the row version and the distance, each with its tag.
+  static constexpr uint64_t kHitWireBytes = 16;
+};
+
 struct ScrollRequest {
   std::optional<Version> at;
   std::string start_after;  // cursor: "" = from the first id
@@ -189,13 +208,14 @@ class Database {
   // before each query starts: the first non-OK status it returns (e.g. the
   // caller's deadline passed) stops the batch — queries not yet started are
   // skipped — and is returned as the call's status. Every query is
-  // validated before any runs. `max_total_payload_bytes` (0 = no bound)
-  // bounds the hits' records of all queries together as
-  // SearchRequest::max_payload_bytes does one query's.
+  // validated before any runs. `limits` bound the whole batch's answer
+  // (BatchLimits): what cannot fit is refused with ResourceExhausted before
+  // any query runs when the requested hits alone are too many, and as soon
+  // as the hits produced pass a bound otherwise.
   Result<std::vector<SearchResult>> SearchBatch(const std::string& collection,
                                                 const std::vector<SearchRequest>& queries,
                                                 const std::function<Status()>& keep_going = nullptr,
-                                                uint64_t max_total_payload_bytes = 0) const;
+                                                const BatchLimits& limits = {}) const;
   // Every committed version, oldest first (version 0 = creation), with
   // whether it is still readable and which snapshots pin it.
   Result<std::vector<VersionInfo>> ListVersions(const std::string& collection) const;
