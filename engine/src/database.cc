@@ -84,13 +84,43 @@ class ReadOnlyOnError : public rocksdb::EventListener {
   std::function<void(const std::string&)> set_read_only_;
 };
 
+// RocksDB's own log lines (warnings and errors: info_log_level), sent to the
+// engine's log instead of a LOG file in the data directory. A file there
+// fails with the disk it is on, and RocksDB's file logger then aborts the
+// process on its next line (an assertion in its WritableFileWriter, reached
+// from a background flush when the disk is full); an operator also finds
+// them in one place this way.
+class RocksLogToEngine : public rocksdb::Logger {
+ public:
+  explicit RocksLogToEngine(std::function<void(LogLevel, const std::string&)> log)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), log_(std::move(log)) {}
+
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel() || level == rocksdb::InfoLogLevel::HEADER_LEVEL || !log_) return;
+    char line[1024];
+    const int n = std::vsnprintf(line, sizeof line, format, ap);
+    if (n < 0) return;
+    log_(level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? LogLevel::kError : LogLevel::kWarning,
+         std::string("rocksdb: ") + line);
+  }
+
+ private:
+  const std::function<void(LogLevel, const std::string&)> log_;
+};
+
+// The disk is full (ENOSPC), or the file system is mounted read-only.
+bool DiskRefusesWrites(const rocksdb::Status& rs) {
+  return rs.IsNoSpace() || rs.ToString().find("Read-only file system") != std::string::npos;
+}
+
 }  // namespace
 
 void Database::Impl::SetReadOnly(const std::string& reason) {
   {
     std::lock_guard<std::mutex> lock(read_only_mu);
     if (read_only.load()) return;
-    read_only_reason = reason;
+    read_only_reason = "a write to disk failed (" + reason + ")";
     read_only.store(true);
   }
   if (options.log) {
@@ -99,11 +129,19 @@ void Database::Impl::SetReadOnly(const std::string& reason) {
   }
 }
 
+bool Database::IsReadOnly() const { return impl_ && impl_->read_only.load(std::memory_order_acquire); }
+
+std::string Database::ReadOnlyReason() const {
+  if (!IsReadOnly()) return "";
+  std::lock_guard<std::mutex> lock(impl_->read_only_mu);
+  return impl_->read_only_reason;
+}
+
 Status Database::Impl::CheckWritable() {
   if (!read_only.load(std::memory_order_acquire)) return Status::Ok();
   std::lock_guard<std::mutex> lock(read_only_mu);
-  return Status::FailedPrecondition("the database is read-only since a write to disk failed (" + read_only_reason +
-                                    "); reads still work; fix the disk and restart the server");
+  return Status::FailedPrecondition("the database is read-only: " + read_only_reason +
+                                    "; reads still work; free space or fix the disk, then restart the server");
 }
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const DatabaseOptions& options) {
@@ -141,6 +179,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   db_options.bytes_per_sync = 1 << 20;
   db_options.wal_bytes_per_sync = 1 << 20;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.info_log = std::make_shared<RocksLogToEngine>(options.log);
   // All column families' memtables share one budget (RocksDB's default is
   // 64 MB per family, up to two each: 896 MB for our seven). Measured on
   // Fashion-MNIST (60k x 784, batches of 5,000): resident bytes per vector
@@ -166,6 +205,26 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   };
   rocksdb::DB* raw = nullptr;
   rocksdb::Status rs = rocksdb::DB::Open(db_options, dir + "/db", families, &impl->handles, &raw);
+  if (!rs.ok() && DiskRefusesWrites(rs) && fs::exists(dir + "/db/CURRENT", ec)) {
+    // Opening writes (a new WAL, the MANIFEST); a full disk refuses them.
+    // What is stored can still be read: open read-only and say so, rather
+    // than leave every reader without service until space is freed.
+    const std::string why = rs.ToString();
+    impl->handles.clear();
+    rs = rocksdb::DB::OpenForReadOnly(db_options, dir + "/db", families, &impl->handles, &raw);
+    if (rs.ok()) {
+      impl->opened_read_only = true;
+      impl->read_only_reason = "the disk refused writes when it was opened (" + why + ")";
+      impl->read_only.store(true);
+      if (options.log) {
+        options.log(LogLevel::kError, "cannot open " + dir + "/db for writing (" + why +
+                                          "): opened read-only; reads are served, writes refused until space is "
+                                          "freed and the server restarted");
+      }
+    } else {
+      rs = rocksdb::Status::IOError(why + "; opening it read-only failed too: " + rs.ToString());
+    }
+  }
   if (!rs.ok()) {
     Status s = FromRocks(rs, "open " + dir + "/db");
     if (s.code() == StatusCode::kFailedPrecondition) {
@@ -196,7 +255,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
     return FromRocks(rs, "read meta");
   }
 
-  VERITY_RETURN_IF_ERROR(d.RemoveOrphans());
+  if (!d.opened_read_only) VERITY_RETURN_IF_ERROR(d.RemoveOrphans());
   std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(rocksdb::ReadOptions(), d.meta));
   for (it->Seek("C"); it->Valid() && it->key().starts_with("C"); it->Next()) {
     storage::CollectionMeta meta;
@@ -206,10 +265,12 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
     VERITY_RETURN_IF_ERROR(d.LoadCollection(meta));
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan collections"));
-  VERITY_RETURN_IF_ERROR(d.MoveLogIndexKeys());
+  if (!d.opened_read_only) VERITY_RETURN_IF_ERROR(d.MoveLogIndexKeys());
   VERITY_RETURN_IF_ERROR(d.LoadLogState());
   d.log_writer.syncer = std::thread([&d] { d.RunLogSyncer(); });
-  if (d.options.gc_interval_seconds > 0) d.gc_thread = std::thread([&d] { d.RunBackgroundGc(); });
+  if (d.options.gc_interval_seconds > 0 && !d.opened_read_only) {
+    d.gc_thread = std::thread([&d] { d.RunBackgroundGc(); });
+  }
   return database;
 }
 
@@ -399,7 +460,7 @@ Result<std::shared_ptr<Collection>> Database::Impl::BuildCollection(const storag
 
 Status Database::Impl::PersistGraph(Collection& c) {
   std::shared_lock lock(c.graph_mu);
-  if (c.graph_broken) return Status::Ok();
+  if (c.graph_broken || opened_read_only) return Status::Ok();
   const size_t n = c.graph->size();
   if (n == c.saved_nodes && !c.graph_rebuilt_unsaved && std::filesystem::exists(GraphPath(c.id))) return Status::Ok();
   // Nodes beyond the head belong to a write in progress; the graph must not
@@ -441,7 +502,14 @@ Status Database::Close() {
     impl_->gc_thread_cv.notify_all();
     impl_->gc_thread.join();
   }
-  Status result = PersistGraphs();
+  // A graph file is derived data: one that cannot be saved (a full disk) is
+  // caught up or rebuilt from the rows at the next open, so it is logged,
+  // and does not make the stop fail.
+  if (Status s = PersistGraphs(); !s.ok()) {
+    impl_->Log(LogLevel::kWarning, "close: a graph was not saved (" + s.ToString() +
+                                       "); the next open catches it up from the rows");
+  }
+  Status result;
   std::unique_lock life(impl_->lifecycle_mu);
   if (impl_->closed) return result;
   impl_->closed = true;
@@ -452,8 +520,20 @@ Status Database::Close() {
     // refuses, and a WAL writer in error must not be synced again).
     if (!impl_->read_only.load()) {
       rs = impl_->db->Flush(rocksdb::FlushOptions(), impl_->handles);
-      if (result.ok() && !rs.ok()) result = FromRocks(rs, "flush");
-      if (Status s = impl_->SyncWal(0, "sync the write-ahead log"); result.ok() && !s.ok()) result = s;
+      if (!rs.ok() && (impl_->read_only.load() || DiskRefusesWrites(rs))) {
+        // The disk filled (or failed) under the stop's flush: every
+        // acknowledged write is in the write-ahead log, which the next open
+        // replays. Nothing more can be written; stop without syncing.
+        impl_->Log(LogLevel::kError, "close: the memtables could not be flushed (" + rs.ToString() +
+                                         "); the write-ahead log holds every acknowledged write and the next open "
+                                         "replays it");
+        impl_->SetReadOnly(rs.ToString());
+      } else if (!rs.ok()) {
+        result = FromRocks(rs, "flush");
+      }
+      if (!impl_->read_only.load()) {
+        if (Status s = impl_->SyncWal(0, "sync the write-ahead log"); result.ok() && !s.ok()) result = s;
+      }
     }
     for (auto* h : impl_->handles) impl_->db->DestroyColumnFamilyHandle(h);
     impl_->handles.clear();

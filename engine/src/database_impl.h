@@ -74,7 +74,11 @@ struct Database::Impl {
   // Set (once, for good) when a write to disk failed: see Database's header.
   std::atomic<bool> read_only{false};
   std::mutex read_only_mu;
-  std::string read_only_reason;  // GUARDED_BY(read_only_mu)
+  std::string read_only_reason;  // GUARDED_BY(read_only_mu): "a write to disk failed (...)", ...
+  // Set once at Open, before any other thread runs: the disk was full, so
+  // RocksDB was opened read-only and nothing may be written, graph files
+  // included.
+  bool opened_read_only = false;
   // Turns the database read-only for `reason` (the first reason is kept).
   void SetReadOnly(const std::string& reason);
   // FailedPrecondition naming the reason once read-only; else Ok.

@@ -83,6 +83,10 @@ IOStatus FaultFs::BeforeAppend() {
     ++faults_;
     return IOStatus::IOError("FaultFs: injected write error");
   }
+  if (disk_full) {
+    ++faults_;
+    return IOStatus::NoSpace("FaultFs: injected: no space left on device");
+  }
   return IOStatus::OK();
 }
 

@@ -2,6 +2,8 @@
 //
 //   fail_writes  every Append fails with an injected IOError
 //   fail_syncs   every Sync / Fsync fails with an injected IOError
+//   disk_full    every Append fails as on a full disk (IOStatus::NoSpace,
+//                what RocksDB reports for ENOSPC)
 //   SetActive(false)  the machine "loses power": from then on nothing more
 //                reaches the disk (every write and sync fails)
 //   DropUnsyncedData()  what a power loss leaves: every file written through
@@ -31,6 +33,7 @@ class FaultFs : public rocksdb::FileSystemWrapper {
 
   std::atomic<bool> fail_writes{false};
   std::atomic<bool> fail_syncs{false};
+  std::atomic<bool> disk_full{false};
   void SetActive(bool active) { active_ = active; }
   bool active() const { return active_; }
   // Faults injected so far (failed appends and syncs).

@@ -166,6 +166,15 @@ class Database {
   // method returns FailedPrecondition.
   Status Close();
 
+  // True once a write to disk failed (the database then refuses every write
+  // with FailedPrecondition and keeps serving reads until it is reopened),
+  // or when Open found the disk full and opened the database read-only.
+  // Thread-safe; never blocks on a running call.
+  bool IsReadOnly() const;
+  // Why the database is read-only ("" while it is writable), e.g. RocksDB's
+  // "IO error: No space left on device: ...". Thread-safe.
+  std::string ReadOnlyReason() const;
+
   // --- Collections ---------------------------------------------------------
   // Errors: InvalidArgument (a config field out of range, naming it),
   // AlreadyExists.
