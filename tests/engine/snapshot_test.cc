@@ -682,21 +682,44 @@ TEST_CASE("export then import: every record equal, corrupted exports are refused
     CHECK(r.status().code() == StatusCode::kDataLoss);
     CHECK_THAT(r.status().message(), Catch::Contains("s/records.bin is not a regular file"));
   }
-  {  // A version near 2^64 (the manifest's hash recomputed: a checksum, not a
-     // signature) is refused; the next write would have wrapped to 0.
-    const std::string bad = copy_export("wrapping");
+  // The manifest's version, rewritten (with the manifest's hash recomputed:
+  // a checksum, not a signature).
+  auto with_version = [&](const std::string& name, const std::string& version) {
+    const std::string bad = copy_export(name);
     std::ifstream in(bad + "/manifest.json");
     std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const size_t at = manifest.find("\"version\":");
     REQUIRE(at != std::string::npos);
     const size_t digits = manifest.find_first_of("0123456789", at + 10);
     const size_t end = manifest.find_first_not_of("0123456789", digits);
-    manifest.replace(digits, end - digits, "18446744073709551615");
+    manifest.replace(digits, end - digits, version);
     std::ofstream(bad + "/manifest.json", std::ios::trunc) << manifest;
     std::ofstream(bad + "/manifest.json.sha256", std::ios::trunc) << Sha256::Hex(manifest) << "\n";
-    auto r = f.db->Import(bad, "x6");
-    CHECK_FALSE(r.ok());
-    CHECK_THAT(r.status().message(), Catch::Contains("version 18446744073709551615 is out of range"));
+    return bad;
+  };
+  {  // A version near 2^64 is refused; the next write would have wrapped to 0.
+    auto r = f.db->Import(with_version("wrapping", "18446744073709551615"), "x6");
+    CHECK(r.status().code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(r.status().message(), Catch::Contains("version 18446744073709551615 is above the limit"));
+  }
+  {  // 2^62, where the write path stops (Limits::kMaxVersion), is refused
+     // too: the collection could never be written (issue #23) ...
+    auto r = f.db->Import(with_version("at-limit", std::to_string(Limits::kMaxVersion)), "x6");
+    CHECK(r.status().code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(r.status().message(),
+               Catch::Contains("collection \"s\": version " + std::to_string(Limits::kMaxVersion) +
+                               " is above the limit " + std::to_string(Limits::kMaxVersion - 1)));
+    CHECK(f.db->GetCollection("x6").status().code() == StatusCode::kNotFound);
+    // ... and 2^62 - 1 is imported, and takes one more write.
+    auto imported = f.db->Import(with_version("below-limit", std::to_string(Limits::kMaxVersion - 1)), "x6");
+    REQUIRE(imported.ok());
+    CHECK(imported->collections[0].head_version == Limits::kMaxVersion - 1);
+    auto written = f.db->Upsert("x6", {f.Make(999999)});
+    REQUIRE(written.ok());
+    CHECK(written->version == Limits::kMaxVersion);
+    CHECK(f.db->Count("x6").value() == 1201);
+    CHECK(f.db->Upsert("x6", {f.Make(999998)}).status().code() == StatusCode::kResourceExhausted);
+    REQUIRE(f.db->DropCollection("x6").ok());
   }
   {  // The caller's own dimension limit applies as it does to a create.
     auto r = f.db->Import(path, "x7", false, nullptr, /*max_dimension=*/kDim - 1);

@@ -365,7 +365,9 @@ class Database {
   // visible. `max_dimension` (0: Limits::kMaxDimension) is the caller's
   // own limit on a collection's dimension, as it applies to CreateCollection.
   // Errors: DataLoss naming the file that does not verify, AlreadyExists
-  // (without replace), InvalidArgument, NotFound (path).
+  // (without replace), InvalidArgument (as_name; a dimension above
+  // max_dimension; a collection's version above Limits::kMaxVersion - 1,
+  // which would leave it no room for a write), NotFound (path).
   Result<ImportResult> Import(const std::string& path, const std::string& as_name = "", bool replace = false,
                               const ProgressFunction& progress = nullptr, uint32_t max_dimension = 0);
 
