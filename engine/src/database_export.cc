@@ -6,11 +6,14 @@
 //   PATH/<collection>/records.bin  ExportRecord messages, each framed by a
 //                               little-endian u32 length, in id order
 //
-// Export writes PATH.partial and renames it when complete. Import verifies
-// every hash and every record before anything becomes visible: rows go under
-// fresh collection ids with no collection record, the graph is built, and one
-// final batch registers the collections (and drops replaced ones). Rows of an
-// import that died before that batch are removed at the next open.
+// Export writes PATH.partial-<16 hex digits>, a directory of its own, and
+// renames it to PATH when complete. Import opens PATH once
+// and every file below it with openat and O_NOFOLLOW, one component at a
+// time: no link in an export is followed. It verifies every hash and every
+// record before anything becomes visible: rows go under fresh collection ids
+// with no collection record, the graph is built, and one final batch
+// registers the collections (and drops replaced ones). Rows of an import
+// that died before that batch are removed at the next open.
 #include <fcntl.h>
 #include <rocksdb/write_batch.h>
 #include <sys/stat.h>
@@ -23,6 +26,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <utility>
 
 #include "codec.h"
 #include "database_impl.h"
@@ -107,62 +111,132 @@ std::string RandomHex(size_t bytes) {
   return out;
 }
 
-// Opens a file of an export for reading: a regular file, not followed
-// through a symlink (an export is what verityd wrote; a link to /dev/zero
-// would be read forever). Its size in *size. -1 with the status on failure.
-int OpenExportFile(const std::string& path, const std::string& name, uint64_t* size, Status* status) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  struct stat st {};
-  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (fd >= 0) ::close(fd);
-    *status = Status::DataLoss("export: " + name + (fd < 0 && errno == ENOENT ? " is missing" : " is not a regular file"));
-    return -1;
+// An owned file descriptor, closed when it goes.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
   }
-  *size = static_cast<uint64_t>(st.st_size);
-  return fd;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { Reset(); }
+  int get() const { return fd_; }
+  int Release() { return std::exchange(fd_, -1); }
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+// Why openat(parent, component) failed, as the import reports it. A link is
+// found by looking at the entry itself (fstatat without following), not by
+// errno: O_NOFOLLOW | O_DIRECTORY on a link says ELOOP or ENOTDIR.
+Status ExportOpenError(int parent, const std::string& component, const std::string& shown, bool directory,
+                       int error) {
+  struct stat st {};
+  if (::fstatat(parent, component.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+    return Status::FailedPrecondition("export: " + shown +
+                                      " is a symbolic link (links inside an export are refused, never followed)");
+  }
+  if (error == ENOENT) return Status::DataLoss("export: " + shown + " is missing");
+  if (error == ENOTDIR && directory) return Status::DataLoss("export: " + shown + " is not a directory");
+  return Status::Unavailable("export: open " + shown + ": " + std::strerror(error));
 }
 
-Result<std::string> ReadSmallFile(const std::string& path, const std::string& name) {
+// Opens the export directory `path` itself: a directory, not a symbolic link
+// (its parent, the server's --export-dir, is the operator's and may be
+// reached through links). NotFound if there is none.
+Result<Fd> OpenExportRoot(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() >= 0) return fd;
+  const int error = errno;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    return Status::FailedPrecondition("export " + path +
+                                      " is a symbolic link (an export is read only from a directory of its own in "
+                                      "the export directory; links are refused, never followed)");
+  }
+  if (error == ENOENT || error == ENOTDIR) return Status::NotFound("export " + path + " does not exist");
+  return Status::Unavailable("open export " + path + ": " + std::strerror(error));
+}
+
+// Opens `relative` ("manifest.json", "<collection>/records.bin") below the
+// export's directory `root` for reading, one component at a time with
+// openat relative to its parent and O_NOFOLLOW (O_DIRECTORY for the
+// directories): no link anywhere below the root is followed (an export is
+// what verityd wrote; a link to /dev/zero would be read forever, a link to
+// another directory would import what is not in this export). The file must
+// be a regular file; its size in *size. FailedPrecondition naming the
+// component that is a link; DataLoss naming a missing or wrong-typed one.
+Result<Fd> OpenExportFile(int root, const std::string& relative, uint64_t* size) {
+  Fd parent;
+  int at = root;
+  size_t start = 0;
+  for (;;) {
+    const size_t slash = relative.find('/', start);
+    const bool last = slash == std::string::npos;
+    const std::string component = relative.substr(start, last ? std::string::npos : slash - start);
+    const std::string shown = relative.substr(0, last ? std::string::npos : slash);
+    if (component.empty() || component == "." || component == "..") {
+      return Status::DataLoss("export: " + shown + " is not a plain name");
+    }
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+    // writer; it changes nothing for the regular files that are read.
+    const int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (last ? O_NONBLOCK : O_DIRECTORY);
+    Fd fd(::openat(at, component.c_str(), flags));
+    if (fd.get() < 0) return ExportOpenError(at, component, shown, !last, errno);
+    if (last) {
+      struct stat st {};
+      if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return Status::DataLoss("export: " + shown + " is not a regular file");
+      }
+      *size = static_cast<uint64_t>(st.st_size);
+      return fd;
+    }
+    parent = std::move(fd);
+    at = parent.get();
+    start = slash + 1;
+  }
+}
+
+Result<std::string> ReadSmallFile(int root, const std::string& name) {
   constexpr uint64_t kMaxSmallFile = 16 << 20;  // a manifest of thousands of collections is well below
-  Status status;
   uint64_t size = 0;
-  const int fd = OpenExportFile(path, name, &size, &status);
-  if (fd < 0) return status;
+  VERITY_ASSIGN_OR_RETURN(Fd fd, OpenExportFile(root, name, &size));
   if (size > kMaxSmallFile) {
-    ::close(fd);
     return Status::DataLoss("export: " + name + " has " + std::to_string(size) + " bytes; at most " +
                             std::to_string(kMaxSmallFile) + " are expected");
   }
   std::string data(size, '\0');
   size_t done = 0;
   while (done < data.size()) {
-    const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+    const ssize_t n = ::read(fd.get(), data.data() + done, data.size() - done);
     if (n <= 0) break;
     done += static_cast<size_t>(n);
   }
-  ::close(fd);
   if (done != data.size()) return Status::DataLoss("export: reading " + name + " failed");
   return data;
 }
 
-// SHA-256 and size of a file, reading it in blocks; a file whose size is
-// not `expected_bytes` is refused before it is read.
-Result<std::pair<std::string, uint64_t>> HashFile(const std::string& path, const std::string& name,
-                                                   uint64_t expected_bytes,
+// SHA-256 and size of a file below `root`, reading it in blocks; a file
+// whose size is not `expected_bytes` is refused before it is read.
+Result<std::pair<std::string, uint64_t>> HashFile(int root, const std::string& name, uint64_t expected_bytes,
                                                    const std::function<void(uint64_t)>& on_bytes) {
-  Status status;
   uint64_t size = 0;
-  const int fd = OpenExportFile(path, name, &size, &status);
-  if (fd < 0) return status;
-  if (size != expected_bytes) {
-    ::close(fd);
-    return std::make_pair(std::string(), size);  // the caller names the mismatch
-  }
-  std::FILE* f = ::fdopen(fd, "rb");
-  if (f == nullptr) {
-    ::close(fd);
-    return Status::Unavailable("export: cannot read " + name);
-  }
+  VERITY_ASSIGN_OR_RETURN(Fd fd, OpenExportFile(root, name, &size));
+  if (size != expected_bytes) return std::make_pair(std::string(), size);  // the caller names the mismatch
+  std::FILE* f = ::fdopen(fd.get(), "rb");
+  if (f == nullptr) return Status::Unavailable("export: cannot read " + name);
+  fd.Release();  // f owns it now
   Sha256 hash;
   std::vector<char> buffer(1 << 20);
   uint64_t total = 0;
@@ -350,15 +424,16 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
                                       const ProgressFunction& progress, uint32_t max_dimension) {
   VERITY_CHECK_WRITABLE_();
   std::error_code ec;
-  if (!fs::is_directory(path, ec)) return Status::NotFound("export " + path + " does not exist");
+  // The export's directory is opened once; every file is opened below it.
+  VERITY_ASSIGN_OR_RETURN(const Fd root, OpenExportRoot(path));
 
   // 1. The manifest and its hash.
-  VERITY_ASSIGN_OR_RETURN(std::string manifest_text, ReadSmallFile(path + "/" + kManifest, kManifest));
-  VERITY_ASSIGN_OR_RETURN(std::string manifest_hash, ReadSmallFile(path + "/" + kManifestHash, kManifestHash));
+  VERITY_ASSIGN_OR_RETURN(std::string manifest_text, ReadSmallFile(root.get(), kManifest));
+  VERITY_ASSIGN_OR_RETURN(std::string manifest_hash, ReadSmallFile(root.get(), kManifestHash));
   if (manifest_hash.substr(0, 64) != Sha256::Hex(manifest_text)) {
     return Status::DataLoss("export: manifest.json does not match manifest.json.sha256 (corrupted)");
   }
-  VERITY_ASSIGN_OR_RETURN(auto entries, ParseManifest(path, manifest_text));
+  VERITY_ASSIGN_OR_RETURN(auto entries, ParseManifest(manifest_text));
   std::vector<ImportItem> items;
   for (auto& entry : entries) {
     ImportItem item;
@@ -394,7 +469,7 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
     if (progress) progress(done, total);
   };
   for (const auto& item : items) {
-    VERITY_ASSIGN_OR_RETURN(auto hashed, HashFile(item.file, item.file_name, item.bytes, advance));
+    VERITY_ASSIGN_OR_RETURN(auto hashed, HashFile(root.get(), item.file_name, item.bytes, advance));
     if (hashed.second != item.bytes) {
       return Status::DataLoss("export: " + item.file_name + " has " + std::to_string(hashed.second) +
                               " bytes, the manifest says " + std::to_string(item.bytes) + " (truncated?)");
@@ -430,15 +505,12 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   for (auto& item : items) {
     // Opened again as step 2 opened it, and hashed again while it is read:
     // a file changed after step 2 checked it is refused, not imported.
-    Status open_status;
     uint64_t opened_size = 0;
-    const int fd = OpenExportFile(item.file, item.file_name, &opened_size, &open_status);
-    if (fd < 0) return discard(open_status);
-    std::FILE* f = ::fdopen(fd, "rb");
-    if (f == nullptr) {
-      ::close(fd);
-      return discard(Status::Unavailable("export: cannot read " + item.file_name));
-    }
+    auto fd = OpenExportFile(root.get(), item.file_name, &opened_size);
+    if (!fd.ok()) return discard(fd.status());
+    std::FILE* f = ::fdopen(fd->get(), "rb");
+    if (f == nullptr) return discard(Status::Unavailable("export: cannot read " + item.file_name));
+    fd->Release();  // f owns it now
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f, std::fclose);
     Sha256 reread;
     uint64_t reread_bytes = 0;

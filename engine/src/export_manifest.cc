@@ -33,7 +33,7 @@ T Integer(const Json& object, const char* key) {
 
 }  // namespace
 
-Result<std::vector<ManifestCollection>> ParseManifest(const std::string& dir, const std::string& text) {
+Result<std::vector<ManifestCollection>> ParseManifest(const std::string& text) {
   auto bad = [](const std::string& what) { return Status::DataLoss("export: manifest.json: " + what); };
   Json m;
   try {
@@ -65,7 +65,6 @@ Result<std::vector<ManifestCollection>> ParseManifest(const std::string& dir, co
       if (files.size() != 1) return bad("expected one file per collection");
       item.file_name = files[0].at("path").get<std::string>();
       if (item.file_name != item.config.name + "/" + kExportRecordsFile) return bad("unexpected file " + item.file_name);
-      item.file = dir + "/" + item.file_name;
       item.bytes = Integer<uint64_t>(files[0], "bytes");
       item.sha256 = files[0].at("sha256").get<std::string>();
       if (Status s = ValidateCollectionConfig(item.config); !s.ok()) return bad(s.message());

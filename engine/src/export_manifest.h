@@ -21,7 +21,6 @@ struct ManifestCollection {
   CollectionConfig config;
   Version version = 0;
   uint64_t records = 0;
-  std::string file;       // path of records.bin (the export directory + file_name)
   std::string file_name;  // as named in the manifest: "<collection>/records.bin"
   uint64_t bytes = 0;
   std::string sha256;
@@ -33,12 +32,12 @@ struct ManifestCollection {
 // "versions ... exhausted").
 constexpr Version kMaxImportVersion = Limits::kMaxVersion - 1;
 
-// Parses manifest.json of the export directory `dir`. DataLoss naming
+// Parses the text of an export's manifest.json. DataLoss naming
 // manifest.json for anything malformed (not JSON, a missing or mistyped
 // field, an unknown metric, an invalid collection config, a file other than
 // <name>/records.bin, a collection listed twice); InvalidArgument for a
 // format version this code does not read, and for a collection version above
 // kMaxImportVersion (naming the collection, the field and the limit).
-Result<std::vector<ManifestCollection>> ParseManifest(const std::string& dir, const std::string& text);
+Result<std::vector<ManifestCollection>> ParseManifest(const std::string& text);
 
 }  // namespace verity

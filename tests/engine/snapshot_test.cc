@@ -11,6 +11,8 @@
 #include <set>
 #include <thread>
 
+#include <sys/stat.h>
+
 #include "engine/test_data.h"
 #include "sha256.h"
 
@@ -674,13 +676,46 @@ TEST_CASE("export then import: every record equal, corrupted exports are refused
     CHECK(r.status().code() == StatusCode::kDataLoss);
     CHECK_THAT(r.status().message(), Catch::Contains("manifest.json"));
   }
-  {  // A file that is not a regular file (here a link to /dev/zero) is not read.
+  {  // A file that is a link (here to /dev/zero) is not followed.
     const std::string bad = copy_export("linked");
     std::filesystem::remove(bad + "/s/records.bin");
     std::filesystem::create_symlink("/dev/zero", bad + "/s/records.bin");
     auto r = f.db->Import(bad, "x5");
+    CHECK(r.status().code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(r.status().message(), Catch::Contains("s/records.bin is a symbolic link"));
+  }
+  {  // A file that is not a regular file (here a FIFO, which would wait for
+     // a writer if opened blocking) is not read.
+    const std::string bad = copy_export("fifo");
+    std::filesystem::remove(bad + "/s/records.bin");
+    REQUIRE(::mkfifo((bad + "/s/records.bin").c_str(), 0600) == 0);
+    auto r = f.db->Import(bad, "x5");
     CHECK(r.status().code() == StatusCode::kDataLoss);
     CHECK_THAT(r.status().message(), Catch::Contains("s/records.bin is not a regular file"));
+  }
+  {  // A collection directory that is a link to another export's (the same
+     // bytes, so every hash matches) is refused naming it: no component of
+     // an export is followed through a link (issue #23).
+    const std::string bad = copy_export("dir-linked");
+    std::filesystem::remove_all(bad + "/s");
+    std::filesystem::create_symlink(path + "/s", bad + "/s");
+    auto r = f.db->Import(bad, "x5");
+    CHECK(r.status().code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(r.status().message(), Catch::Contains("export: s is a symbolic link"));
+    // The manifest too.
+    const std::string manifest_linked = copy_export("manifest-linked");
+    std::filesystem::remove(manifest_linked + "/manifest.json");
+    std::filesystem::create_symlink(path + "/manifest.json", manifest_linked + "/manifest.json");
+    r = f.db->Import(manifest_linked, "x5");
+    CHECK(r.status().code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(r.status().message(), Catch::Contains("export: manifest.json is a symbolic link"));
+    // And the export's own directory: an export is read where it is.
+    const std::string root_linked = f.dir.Sub("root-linked");
+    std::filesystem::create_symlink(path, root_linked);
+    r = f.db->Import(root_linked, "x5");
+    CHECK(r.status().code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(r.status().message(), Catch::Contains("export " + root_linked + " is a symbolic link"));
+    CHECK(f.db->GetCollection("x5").status().code() == StatusCode::kNotFound);
   }
   // The manifest's version, rewritten (with the manifest's hash recomputed:
   // a checksum, not a signature).

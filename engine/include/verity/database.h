@@ -364,10 +364,15 @@ class Database {
   // that name (atomically). Everything is verified before anything becomes
   // visible. `max_dimension` (0: Limits::kMaxDimension) is the caller's
   // own limit on a collection's dimension, as it applies to CreateCollection.
+  // `path` is opened once as a directory and everything below it relative to
+  // its parent, never following a symbolic link (the components of `path`
+  // above its last are the caller's and may be links).
   // Errors: DataLoss naming the file that does not verify, AlreadyExists
-  // (without replace), InvalidArgument (as_name; a dimension above
-  // max_dimension; a collection's version above Limits::kMaxVersion - 1,
-  // which would leave it no room for a write), NotFound (path).
+  // (without replace), FailedPrecondition naming a component of the export
+  // that is a symbolic link (`path` itself included), InvalidArgument
+  // (as_name; a dimension above max_dimension; a collection's version above
+  // Limits::kMaxVersion - 1, which would leave it no room for a write),
+  // NotFound (path).
   Result<ImportResult> Import(const std::string& path, const std::string& as_name = "", bool replace = false,
                               const ProgressFunction& progress = nullptr, uint32_t max_dimension = 0);
 
