@@ -6,19 +6,24 @@
 //   PATH/<collection>/records.bin  ExportRecord messages, each framed by a
 //                               little-endian u32 length, in id order
 //
-// Export writes PATH.partial-<16 hex digits>, a directory of its own, and
-// renames it to PATH when complete. Import opens PATH once
+// Export writes PATH.partial-<16 hex digits>, a directory of its own whose
+// first file is a locked marker (removed just before the end), and renames
+// it to PATH when complete; RemoveUnfinishedExports removes the directories
+// of exports that died (marker present, lock free). Import opens PATH once
 // and every file below it with openat and O_NOFOLLOW, one component at a
 // time: no link in an export is followed. It verifies every hash and every
 // record before anything becomes visible: rows go under fresh collection ids
 // with no collection record, the graph is built, and one final batch
 // registers the collections (and drops replaced ones). Rows of an import
 // that died before that batch are removed at the next open.
+#include <dirent.h>
 #include <fcntl.h>
 #include <rocksdb/write_batch.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -44,6 +49,13 @@ using Json = nlohmann::json;
 constexpr char kManifest[] = "manifest.json";
 constexpr char kManifestHash[] = "manifest.json.sha256";
 constexpr size_t kMaxRecordBytes = 64 << 20;
+// An unfinished export is the directory <path>.partial-<16 hex digits>,
+// holding kUnfinishedMarker from its start until just before its rename to
+// <path>. '#' is not allowed in a collection name, so the marker never
+// collides with a collection's directory.
+constexpr char kPartialInfix[] = ".partial-";
+constexpr size_t kPartialSuffixDigits = 16;
+constexpr char kUnfinishedMarker[] = "#unfinished-export";
 
 Status SyncPath(const std::string& path, bool directory) {
   int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
@@ -299,7 +311,7 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
   // A directory of this export's own (created, never reused: two exports to
   // one name must not write into each other's), renamed to `path` at the
   // end only if nothing is there by then.
-  const std::string partial = path + ".partial-" + RandomHex(8);
+  const std::string partial = path + kPartialInfix + RandomHex(kPartialSuffixDigits / 2);
   if (!fs::create_directory(partial, ec) || ec) {
     return Status::Unavailable("create " + partial + ": " + (ec ? ec.message() : "it exists"));
   }
@@ -308,6 +320,17 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
     fs::remove_all(partial, ignored);
     return s;
   };
+  // First the marker that tells RemoveUnfinishedExports this directory is an
+  // export's own, locked for as long as this export runs (a server starting
+  // meanwhile on the same export directory leaves it alone). Should such a
+  // server take the lock between the create and the flock, this export
+  // fails here rather than write into a directory being removed.
+  const std::string marker_path = partial + "/" + kUnfinishedMarker;
+  const Fd marker(::open(marker_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (marker.get() < 0 || ::flock(marker.get(), LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    return fail(Status::Unavailable("create " + marker_path + ": " + std::strerror(error)));
+  }
 
   ExportResult result;
   result.path = path;
@@ -396,9 +419,17 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
   for (const auto& item : items) {
     if (Status s = SyncPath(partial + "/" + item.collection->config.name, true); !s.ok()) return fail(s);
   }
+  KillPoint("export.before_rename");
+  // The marker goes before the rename, so that a complete export holds none
+  // (one named like a partial directory is never taken for a leftover); its
+  // lock is held until this function returns. A crash between the two
+  // leaves a partial directory without the marker: it stays.
+  if (::unlink(marker_path.c_str()) != 0) {
+    const int error = errno;
+    return fail(Status::Unavailable("remove " + marker_path + ": " + std::strerror(error)));
+  }
   if (Status s = SyncPath(partial, true); !s.ok()) return fail(s);
   result.bytes += manifest_text.size() + manifest_hash.size();
-  KillPoint("export.before_rename");
   if (::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
     const int error = errno;
     if (error == EEXIST || error == ENOTEMPTY) return fail(Status::AlreadyExists("export " + path + " already exists"));
@@ -663,6 +694,139 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
                                                 item.built->graph->node_count(), item.built->oldest_retained, 0});
   }
   impl_->Log(LogLevel::kInfo, "imported " + std::to_string(result.records) + " records from " + path);
+  return result;
+}
+
+namespace {
+
+// The names in the directory `fd` (without "." and ".."). Does not move or
+// close `fd`.
+Result<std::vector<std::string>> ListDirectory(int fd, const std::string& shown) {
+  const int copy = ::dup(fd);
+  DIR* dir = copy < 0 ? nullptr : ::fdopendir(copy);
+  if (dir == nullptr) {
+    const int error = errno;
+    if (copy >= 0) ::close(copy);
+    return Status::Unavailable("read " + shown + ": " + std::strerror(error));
+  }
+  ::rewinddir(dir);  // the copy shares its offset with `fd`
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  const int error = errno;
+  ::closedir(dir);
+  if (error != 0) return Status::Unavailable("read " + shown + ": " + std::strerror(error));
+  return names;
+}
+
+// The file type of `name` in the directory `parent`, not following a link;
+// 0 if it cannot be read.
+mode_t TypeAt(int parent, const std::string& name) {
+  struct stat st {};
+  if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
+  return st.st_mode & S_IFMT;
+}
+
+// Whether `name` is <something>.partial-<16 lowercase hex digits>, the name
+// Export gives its unfinished directory.
+bool IsPartialName(const std::string& name) {
+  const size_t infix = std::strlen(kPartialInfix);
+  if (name.size() <= infix + kPartialSuffixDigits) return false;
+  const size_t at = name.size() - kPartialSuffixDigits - infix;
+  if (name.compare(at, infix, kPartialInfix) != 0) return false;
+  for (size_t i = name.size() - kPartialSuffixDigits; i < name.size(); ++i) {
+    const char c = name[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// An unfinished export's layout, as Export writes it: regular files, and
+// directories holding only regular files. Anything else (a link, a deeper
+// directory, a device) means the directory is not only the export's own.
+Status CheckPartialLayout(int fd, const std::string& shown, bool top) {
+  VERITY_ASSIGN_OR_RETURN(auto names, ListDirectory(fd, shown));
+  for (const auto& name : names) {
+    const mode_t type = TypeAt(fd, name);
+    if (type == S_IFREG) continue;
+    if (type == S_IFDIR && top) {
+      const Fd sub(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (sub.get() < 0) return Status::Unavailable("open " + shown + "/" + name + ": " + std::strerror(errno));
+      VERITY_RETURN_IF_ERROR(CheckPartialLayout(sub.get(), shown + "/" + name, false));
+      continue;
+    }
+    return Status::FailedPrecondition(shown + "/" + name + " is not what an export writes (" +
+                                      (type == S_IFLNK ? "a symbolic link" : type == S_IFDIR ? "a nested directory"
+                                                                                              : "not a regular file") +
+                                      "); left in place");
+  }
+  return Status::Ok();
+}
+
+// Removes everything in the directory `fd` (laid out as CheckPartialLayout
+// accepted), without following any link: unlinkat removes a link itself.
+Status RemoveContents(int fd, const std::string& shown) {
+  VERITY_ASSIGN_OR_RETURN(auto names, ListDirectory(fd, shown));
+  for (const auto& name : names) {
+    if (::unlinkat(fd, name.c_str(), 0) == 0) continue;
+    if (errno != EISDIR && errno != EPERM) {
+      return Status::Unavailable("remove " + shown + "/" + name + ": " + std::strerror(errno));
+    }
+    const Fd sub(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (sub.get() < 0) return Status::Unavailable("open " + shown + "/" + name + ": " + std::strerror(errno));
+    VERITY_RETURN_IF_ERROR(RemoveContents(sub.get(), shown + "/" + name));
+    if (::unlinkat(fd, name.c_str(), AT_REMOVEDIR) != 0) {
+      return Status::Unavailable("remove " + shown + "/" + name + ": " + std::strerror(errno));
+    }
+  }
+  return Status::Ok();
+}
+
+// Removes the directory `name` in `root` if it is an unfinished export that
+// died. Ok(false) if it is not one (or its export is still running).
+Result<bool> RemoveIfUnfinishedExport(int root, const std::string& name, const std::string& shown) {
+  if (TypeAt(root, name) != S_IFDIR) return false;  // a link, a file: not an export's
+  const Fd dir(::openat(root, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (dir.get() < 0) return false;  // replaced meanwhile
+  const Fd marker(::openat(dir.get(), kUnfinishedMarker, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat st {};
+  if (marker.get() < 0 || ::fstat(marker.get(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (::flock(marker.get(), LOCK_EX | LOCK_NB) != 0) return false;  // its export is running
+  VERITY_RETURN_IF_ERROR(CheckPartialLayout(dir.get(), shown, true));
+  VERITY_RETURN_IF_ERROR(RemoveContents(dir.get(), shown));
+  if (::unlinkat(root, name.c_str(), AT_REMOVEDIR) != 0) {
+    return Status::Unavailable("remove " + shown + ": " + std::strerror(errno));
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<UnfinishedExports> Database::RemoveUnfinishedExports(const std::string& dir) {
+  UnfinishedExports result;
+  const Fd root(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (root.get() < 0) {
+    if (errno == ENOENT) return result;
+    return Status::Unavailable("open " + dir + ": " + std::strerror(errno));
+  }
+  VERITY_ASSIGN_OR_RETURN(auto names, ListDirectory(root.get(), dir));
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    if (!IsPartialName(name)) continue;
+    const std::string shown = dir + "/" + name;
+    auto removed = RemoveIfUnfinishedExport(root.get(), name, shown);
+    if (!removed.ok()) {
+      result.errors.push_back(removed.status().message());
+    } else if (*removed) {
+      result.removed.push_back(shown);
+    }
+  }
+  if (!result.removed.empty()) {
+    if (Status s = SyncPath(dir, true); !s.ok()) result.errors.push_back(s.message());
+  }
   return result;
 }
 

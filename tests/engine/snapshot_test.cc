@@ -11,7 +11,10 @@
 #include <set>
 #include <thread>
 
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "engine/test_data.h"
 #include "sha256.h"
@@ -804,4 +807,99 @@ TEST_CASE("export then import: every record equal, corrupted exports are refused
   REQUIRE(all_imported.ok());
   CHECK(all_imported->collections.size() == 2);
   CheckReadsAt(**other, "restored", snap->version, f.model.At(snap->version));
+}
+
+TEST_CASE("RemoveUnfinishedExports removes dead exports' directories, and nothing else", "[engine][export]") {
+  namespace fs = std::filesystem;
+  Fixture f;
+  f.Load(1200);
+  test::TempDir exports;
+  const std::string dir = exports.path();
+  constexpr char kMarker[] = "#unfinished-export";  // docs/snapshots.md, "Export format"
+  // A directory as an export leaves it when it dies: the marker, a
+  // collection's directory, perhaps the manifest.
+  auto leftover = [&](const std::string& name, bool marker) {
+    const std::string at = dir + "/" + name;
+    fs::create_directories(at + "/s");
+    std::ofstream(at + "/s/records.bin") << "part of the records";
+    if (marker) std::ofstream(at + "/" + kMarker);
+    return at;
+  };
+  const std::string dead = leftover("one.partial-0123456789abcdef", true);
+  const std::string dead_too = leftover("two.partial-fedcba9876543210", true);
+  const std::string no_marker = leftover("three.partial-0123456789abcdef", false);
+  const std::string short_suffix = leftover("four.partial-0123", true);
+  const std::string upper_case = leftover("five.partial-0123456789ABCDEF", true);
+  const std::string plain = leftover("six", true);
+  // A link named like a dead export, to a directory that looks like one.
+  test::TempDir elsewhere;
+  const std::string target = elsewhere.Sub("target");
+  fs::create_directories(target + "/s");
+  std::ofstream(target + "/" + kMarker);
+  std::ofstream(target + "/s/records.bin") << "not the export's";
+  const std::string link = dir + "/seven.partial-0123456789abcdef";
+  fs::create_directory_symlink(target, link);
+  // A dead export's name and marker, but a link inside: not only the export's.
+  const std::string with_link = leftover("eight.partial-0123456789abcdef", true);
+  fs::create_directory_symlink(target, with_link + "/s/inner");
+  // A complete export whose name looks like a partial one holds no marker.
+  const std::string complete = dir + "/nine.partial-00112233445566ff";
+  REQUIRE(f.db->Export("s", std::nullopt, complete).ok());
+  CHECK_FALSE(fs::exists(complete + "/" + kMarker));
+  // One whose export still runs (another process holding the marker's lock).
+  const std::string running = leftover("ten.partial-aaaaaaaaaaaaaaaa", true);
+  const int lock = ::open((running + "/" + kMarker).c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(lock >= 0);
+  REQUIRE(::flock(lock, LOCK_EX | LOCK_NB) == 0);
+
+  auto cleaned = Database::RemoveUnfinishedExports(dir);
+  REQUIRE(cleaned.ok());
+  CHECK(cleaned->removed == std::vector<std::string>{dead, dead_too});
+  REQUIRE(cleaned->errors.size() == 1);
+  CHECK_THAT(cleaned->errors[0], Catch::Contains(with_link + "/s/inner is not what an export writes (a symbolic link)"));
+  CHECK_FALSE(fs::exists(dead));
+  CHECK_FALSE(fs::exists(dead_too));
+  for (const auto& kept : {no_marker, short_suffix, upper_case, plain, with_link, running}) {
+    INFO(kept);
+    CHECK(fs::exists(kept + "/s/records.bin"));
+  }
+  CHECK(fs::is_symlink(link));
+  CHECK(fs::exists(target + "/" + kMarker));
+  CHECK(fs::exists(target + "/s/records.bin"));
+  CHECK(fs::exists(with_link + "/s/inner/s/records.bin"));
+  REQUIRE(f.db->Import(complete, "copy").ok());
+
+  // Once its export has ended (the lock released), it is a leftover too.
+  ::close(lock);
+  cleaned = Database::RemoveUnfinishedExports(dir);
+  REQUIRE(cleaned.ok());
+  CHECK(cleaned->removed == std::vector<std::string>{running});
+  CHECK_FALSE(fs::exists(running));
+
+  // A running export's own directory holds the locked marker: a cleanup
+  // meanwhile (another server starting on the same directory) leaves it.
+  bool checked = false;
+  auto exported = f.db->Export("s", std::nullopt, dir + "/live", [&](uint64_t, uint64_t) {
+    if (checked) return;
+    checked = true;
+    size_t partials = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().filename().string().rfind("live.partial-", 0) != 0) continue;
+      ++partials;
+      CHECK(fs::is_regular_file(entry.path() / kMarker));
+    }
+    CHECK(partials == 1);
+    auto during = Database::RemoveUnfinishedExports(dir);
+    REQUIRE(during.ok());
+    CHECK(during->removed.empty());
+  });
+  REQUIRE(exported.ok());
+  CHECK(checked);
+  CHECK(fs::exists(dir + "/live/manifest.json"));
+  CHECK_FALSE(fs::exists(dir + "/live/" + std::string(kMarker)));
+
+  // A directory that does not exist holds nothing to remove.
+  auto none = Database::RemoveUnfinishedExports(dir + "/missing");
+  REQUIRE(none.ok());
+  CHECK(none->removed.empty());
 }

@@ -148,6 +148,12 @@ struct ImportResult {
   uint64_t records = 0;
   uint64_t bytes = 0;
 };
+// What Database::RemoveUnfinishedExports did: the directories it removed
+// and, for each it had to leave, why.
+struct UnfinishedExports {
+  std::vector<std::string> removed;  // paths
+  std::vector<std::string> errors;   // one message per directory left in place
+};
 // Called with bytes done and bytes in total (total may be an estimate).
 using ProgressFunction = std::function<void(uint64_t done, uint64_t total)>;
 
