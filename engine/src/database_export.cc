@@ -6,16 +6,24 @@
 //   PATH/<collection>/records.bin  ExportRecord messages, each framed by a
 //                               little-endian u32 length, in id order
 //
-// Export writes PATH.partial and renames it when complete. Import verifies
-// every hash and every record before anything becomes visible: rows go under
-// fresh collection ids with no collection record, the graph is built, and one
-// final batch registers the collections (and drops replaced ones). Rows of an
-// import that died before that batch are removed at the next open.
+// Export writes PATH.partial-<16 hex digits>, a directory of its own whose
+// first file is a locked marker (removed just before the end), and renames
+// it to PATH when complete; RemoveUnfinishedExports removes the directories
+// of exports that died (marker present, lock free). Import opens PATH once
+// and every file below it with openat and O_NOFOLLOW, one component at a
+// time: no link in an export is followed. It verifies every hash and every
+// record before anything becomes visible: rows go under fresh collection ids
+// with no collection record, the graph is built, and one final batch
+// registers the collections (and drops replaced ones). Rows of an import
+// that died before that batch are removed at the next open.
+#include <dirent.h>
 #include <fcntl.h>
 #include <rocksdb/write_batch.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -23,6 +31,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <utility>
 
 #include "codec.h"
 #include "database_impl.h"
@@ -40,6 +49,13 @@ using Json = nlohmann::json;
 constexpr char kManifest[] = "manifest.json";
 constexpr char kManifestHash[] = "manifest.json.sha256";
 constexpr size_t kMaxRecordBytes = 64 << 20;
+// An unfinished export is the directory <path>.partial-<16 hex digits>,
+// holding kUnfinishedMarker from its start until just before its rename to
+// <path>. '#' is not allowed in a collection name, so the marker never
+// collides with a collection's directory.
+constexpr char kPartialInfix[] = ".partial-";
+constexpr size_t kPartialSuffixDigits = 16;
+constexpr char kUnfinishedMarker[] = "#unfinished-export";
 
 Status SyncPath(const std::string& path, bool directory) {
   int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
@@ -107,62 +123,132 @@ std::string RandomHex(size_t bytes) {
   return out;
 }
 
-// Opens a file of an export for reading: a regular file, not followed
-// through a symlink (an export is what verityd wrote; a link to /dev/zero
-// would be read forever). Its size in *size. -1 with the status on failure.
-int OpenExportFile(const std::string& path, const std::string& name, uint64_t* size, Status* status) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  struct stat st {};
-  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (fd >= 0) ::close(fd);
-    *status = Status::DataLoss("export: " + name + (fd < 0 && errno == ENOENT ? " is missing" : " is not a regular file"));
-    return -1;
+// An owned file descriptor, closed when it goes.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
   }
-  *size = static_cast<uint64_t>(st.st_size);
-  return fd;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { Reset(); }
+  int get() const { return fd_; }
+  int Release() { return std::exchange(fd_, -1); }
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+// Why openat(parent, component) failed, as the import reports it. A link is
+// found by looking at the entry itself (fstatat without following), not by
+// errno: O_NOFOLLOW | O_DIRECTORY on a link says ELOOP or ENOTDIR.
+Status ExportOpenError(int parent, const std::string& component, const std::string& shown, bool directory,
+                       int error) {
+  struct stat st {};
+  if (::fstatat(parent, component.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+    return Status::FailedPrecondition("export: " + shown +
+                                      " is a symbolic link (links inside an export are refused, never followed)");
+  }
+  if (error == ENOENT) return Status::DataLoss("export: " + shown + " is missing");
+  if (error == ENOTDIR && directory) return Status::DataLoss("export: " + shown + " is not a directory");
+  return Status::Unavailable("export: open " + shown + ": " + std::strerror(error));
 }
 
-Result<std::string> ReadSmallFile(const std::string& path, const std::string& name) {
+// Opens the export directory `path` itself: a directory, not a symbolic link
+// (its parent, the server's --export-dir, is the operator's and may be
+// reached through links). NotFound if there is none.
+Result<Fd> OpenExportRoot(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() >= 0) return fd;
+  const int error = errno;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    return Status::FailedPrecondition("export " + path +
+                                      " is a symbolic link (an export is read only from a directory of its own in "
+                                      "the export directory; links are refused, never followed)");
+  }
+  if (error == ENOENT || error == ENOTDIR) return Status::NotFound("export " + path + " does not exist");
+  return Status::Unavailable("open export " + path + ": " + std::strerror(error));
+}
+
+// Opens `relative` ("manifest.json", "<collection>/records.bin") below the
+// export's directory `root` for reading, one component at a time with
+// openat relative to its parent and O_NOFOLLOW (O_DIRECTORY for the
+// directories): no link anywhere below the root is followed (an export is
+// what verityd wrote; a link to /dev/zero would be read forever, a link to
+// another directory would import what is not in this export). The file must
+// be a regular file; its size in *size. FailedPrecondition naming the
+// component that is a link; DataLoss naming a missing or wrong-typed one.
+Result<Fd> OpenExportFile(int root, const std::string& relative, uint64_t* size) {
+  Fd parent;
+  int at = root;
+  size_t start = 0;
+  for (;;) {
+    const size_t slash = relative.find('/', start);
+    const bool last = slash == std::string::npos;
+    const std::string component = relative.substr(start, last ? std::string::npos : slash - start);
+    const std::string shown = relative.substr(0, last ? std::string::npos : slash);
+    if (component.empty() || component == "." || component == "..") {
+      return Status::DataLoss("export: " + shown + " is not a plain name");
+    }
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+    // writer; it changes nothing for the regular files that are read.
+    const int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (last ? O_NONBLOCK : O_DIRECTORY);
+    Fd fd(::openat(at, component.c_str(), flags));
+    if (fd.get() < 0) return ExportOpenError(at, component, shown, !last, errno);
+    if (last) {
+      struct stat st {};
+      if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        return Status::DataLoss("export: " + shown + " is not a regular file");
+      }
+      *size = static_cast<uint64_t>(st.st_size);
+      return fd;
+    }
+    parent = std::move(fd);
+    at = parent.get();
+    start = slash + 1;
+  }
+}
+
+Result<std::string> ReadSmallFile(int root, const std::string& name) {
   constexpr uint64_t kMaxSmallFile = 16 << 20;  // a manifest of thousands of collections is well below
-  Status status;
   uint64_t size = 0;
-  const int fd = OpenExportFile(path, name, &size, &status);
-  if (fd < 0) return status;
+  VERITY_ASSIGN_OR_RETURN(Fd fd, OpenExportFile(root, name, &size));
   if (size > kMaxSmallFile) {
-    ::close(fd);
     return Status::DataLoss("export: " + name + " has " + std::to_string(size) + " bytes; at most " +
                             std::to_string(kMaxSmallFile) + " are expected");
   }
   std::string data(size, '\0');
   size_t done = 0;
   while (done < data.size()) {
-    const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+    const ssize_t n = ::read(fd.get(), data.data() + done, data.size() - done);
     if (n <= 0) break;
     done += static_cast<size_t>(n);
   }
-  ::close(fd);
   if (done != data.size()) return Status::DataLoss("export: reading " + name + " failed");
   return data;
 }
 
-// SHA-256 and size of a file, reading it in blocks; a file whose size is
-// not `expected_bytes` is refused before it is read.
-Result<std::pair<std::string, uint64_t>> HashFile(const std::string& path, const std::string& name,
-                                                   uint64_t expected_bytes,
+// SHA-256 and size of a file below `root`, reading it in blocks; a file
+// whose size is not `expected_bytes` is refused before it is read.
+Result<std::pair<std::string, uint64_t>> HashFile(int root, const std::string& name, uint64_t expected_bytes,
                                                    const std::function<void(uint64_t)>& on_bytes) {
-  Status status;
   uint64_t size = 0;
-  const int fd = OpenExportFile(path, name, &size, &status);
-  if (fd < 0) return status;
-  if (size != expected_bytes) {
-    ::close(fd);
-    return std::make_pair(std::string(), size);  // the caller names the mismatch
-  }
-  std::FILE* f = ::fdopen(fd, "rb");
-  if (f == nullptr) {
-    ::close(fd);
-    return Status::Unavailable("export: cannot read " + name);
-  }
+  VERITY_ASSIGN_OR_RETURN(Fd fd, OpenExportFile(root, name, &size));
+  if (size != expected_bytes) return std::make_pair(std::string(), size);  // the caller names the mismatch
+  std::FILE* f = ::fdopen(fd.get(), "rb");
+  if (f == nullptr) return Status::Unavailable("export: cannot read " + name);
+  fd.Release();  // f owns it now
   Sha256 hash;
   std::vector<char> buffer(1 << 20);
   uint64_t total = 0;
@@ -225,7 +311,7 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
   // A directory of this export's own (created, never reused: two exports to
   // one name must not write into each other's), renamed to `path` at the
   // end only if nothing is there by then.
-  const std::string partial = path + ".partial-" + RandomHex(8);
+  const std::string partial = path + kPartialInfix + RandomHex(kPartialSuffixDigits / 2);
   if (!fs::create_directory(partial, ec) || ec) {
     return Status::Unavailable("create " + partial + ": " + (ec ? ec.message() : "it exists"));
   }
@@ -234,6 +320,17 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
     fs::remove_all(partial, ignored);
     return s;
   };
+  // First the marker that tells RemoveUnfinishedExports this directory is an
+  // export's own, locked for as long as this export runs (a server starting
+  // meanwhile on the same export directory leaves it alone). Should such a
+  // server take the lock between the create and the flock, this export
+  // fails here rather than write into a directory being removed.
+  const std::string marker_path = partial + "/" + kUnfinishedMarker;
+  const Fd marker(::open(marker_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (marker.get() < 0 || ::flock(marker.get(), LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    return fail(Status::Unavailable("create " + marker_path + ": " + std::strerror(error)));
+  }
 
   ExportResult result;
   result.path = path;
@@ -322,9 +419,17 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
   for (const auto& item : items) {
     if (Status s = SyncPath(partial + "/" + item.collection->config.name, true); !s.ok()) return fail(s);
   }
+  KillPoint("export.before_rename");
+  // The marker goes before the rename, so that a complete export holds none
+  // (one named like a partial directory is never taken for a leftover); its
+  // lock is held until this function returns. A crash between the two
+  // leaves a partial directory without the marker: it stays.
+  if (::unlink(marker_path.c_str()) != 0) {
+    const int error = errno;
+    return fail(Status::Unavailable("remove " + marker_path + ": " + std::strerror(error)));
+  }
   if (Status s = SyncPath(partial, true); !s.ok()) return fail(s);
   result.bytes += manifest_text.size() + manifest_hash.size();
-  KillPoint("export.before_rename");
   if (::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
     const int error = errno;
     if (error == EEXIST || error == ENOTEMPTY) return fail(Status::AlreadyExists("export " + path + " already exists"));
@@ -350,15 +455,16 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
                                       const ProgressFunction& progress, uint32_t max_dimension) {
   VERITY_CHECK_WRITABLE_();
   std::error_code ec;
-  if (!fs::is_directory(path, ec)) return Status::NotFound("export " + path + " does not exist");
+  // The export's directory is opened once; every file is opened below it.
+  VERITY_ASSIGN_OR_RETURN(const Fd root, OpenExportRoot(path));
 
   // 1. The manifest and its hash.
-  VERITY_ASSIGN_OR_RETURN(std::string manifest_text, ReadSmallFile(path + "/" + kManifest, kManifest));
-  VERITY_ASSIGN_OR_RETURN(std::string manifest_hash, ReadSmallFile(path + "/" + kManifestHash, kManifestHash));
+  VERITY_ASSIGN_OR_RETURN(std::string manifest_text, ReadSmallFile(root.get(), kManifest));
+  VERITY_ASSIGN_OR_RETURN(std::string manifest_hash, ReadSmallFile(root.get(), kManifestHash));
   if (manifest_hash.substr(0, 64) != Sha256::Hex(manifest_text)) {
     return Status::DataLoss("export: manifest.json does not match manifest.json.sha256 (corrupted)");
   }
-  VERITY_ASSIGN_OR_RETURN(auto entries, ParseManifest(path, manifest_text));
+  VERITY_ASSIGN_OR_RETURN(auto entries, ParseManifest(manifest_text));
   std::vector<ImportItem> items;
   for (auto& entry : entries) {
     ImportItem item;
@@ -394,7 +500,7 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
     if (progress) progress(done, total);
   };
   for (const auto& item : items) {
-    VERITY_ASSIGN_OR_RETURN(auto hashed, HashFile(item.file, item.file_name, item.bytes, advance));
+    VERITY_ASSIGN_OR_RETURN(auto hashed, HashFile(root.get(), item.file_name, item.bytes, advance));
     if (hashed.second != item.bytes) {
       return Status::DataLoss("export: " + item.file_name + " has " + std::to_string(hashed.second) +
                               " bytes, the manifest says " + std::to_string(item.bytes) + " (truncated?)");
@@ -430,15 +536,12 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   for (auto& item : items) {
     // Opened again as step 2 opened it, and hashed again while it is read:
     // a file changed after step 2 checked it is refused, not imported.
-    Status open_status;
     uint64_t opened_size = 0;
-    const int fd = OpenExportFile(item.file, item.file_name, &opened_size, &open_status);
-    if (fd < 0) return discard(open_status);
-    std::FILE* f = ::fdopen(fd, "rb");
-    if (f == nullptr) {
-      ::close(fd);
-      return discard(Status::Unavailable("export: cannot read " + item.file_name));
-    }
+    auto fd = OpenExportFile(root.get(), item.file_name, &opened_size);
+    if (!fd.ok()) return discard(fd.status());
+    std::FILE* f = ::fdopen(fd->get(), "rb");
+    if (f == nullptr) return discard(Status::Unavailable("export: cannot read " + item.file_name));
+    fd->Release();  // f owns it now
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(f, std::fclose);
     Sha256 reread;
     uint64_t reread_bytes = 0;
@@ -591,6 +694,139 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
                                                 item.built->graph->node_count(), item.built->oldest_retained, 0});
   }
   impl_->Log(LogLevel::kInfo, "imported " + std::to_string(result.records) + " records from " + path);
+  return result;
+}
+
+namespace {
+
+// The names in the directory `fd` (without "." and ".."). Does not move or
+// close `fd`.
+Result<std::vector<std::string>> ListDirectory(int fd, const std::string& shown) {
+  const int copy = ::dup(fd);
+  DIR* dir = copy < 0 ? nullptr : ::fdopendir(copy);
+  if (dir == nullptr) {
+    const int error = errno;
+    if (copy >= 0) ::close(copy);
+    return Status::Unavailable("read " + shown + ": " + std::strerror(error));
+  }
+  ::rewinddir(dir);  // the copy shares its offset with `fd`
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  const int error = errno;
+  ::closedir(dir);
+  if (error != 0) return Status::Unavailable("read " + shown + ": " + std::strerror(error));
+  return names;
+}
+
+// The file type of `name` in the directory `parent`, not following a link;
+// 0 if it cannot be read.
+mode_t TypeAt(int parent, const std::string& name) {
+  struct stat st {};
+  if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return 0;
+  return st.st_mode & S_IFMT;
+}
+
+// Whether `name` is <something>.partial-<16 lowercase hex digits>, the name
+// Export gives its unfinished directory.
+bool IsPartialName(const std::string& name) {
+  const size_t infix = std::strlen(kPartialInfix);
+  if (name.size() <= infix + kPartialSuffixDigits) return false;
+  const size_t at = name.size() - kPartialSuffixDigits - infix;
+  if (name.compare(at, infix, kPartialInfix) != 0) return false;
+  for (size_t i = name.size() - kPartialSuffixDigits; i < name.size(); ++i) {
+    const char c = name[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// An unfinished export's layout, as Export writes it: regular files, and
+// directories holding only regular files. Anything else (a link, a deeper
+// directory, a device) means the directory is not only the export's own.
+Status CheckPartialLayout(int fd, const std::string& shown, bool top) {
+  VERITY_ASSIGN_OR_RETURN(auto names, ListDirectory(fd, shown));
+  for (const auto& name : names) {
+    const mode_t type = TypeAt(fd, name);
+    if (type == S_IFREG) continue;
+    if (type == S_IFDIR && top) {
+      const Fd sub(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (sub.get() < 0) return Status::Unavailable("open " + shown + "/" + name + ": " + std::strerror(errno));
+      VERITY_RETURN_IF_ERROR(CheckPartialLayout(sub.get(), shown + "/" + name, false));
+      continue;
+    }
+    return Status::FailedPrecondition(shown + "/" + name + " is not what an export writes (" +
+                                      (type == S_IFLNK ? "a symbolic link" : type == S_IFDIR ? "a nested directory"
+                                                                                              : "not a regular file") +
+                                      "); left in place");
+  }
+  return Status::Ok();
+}
+
+// Removes everything in the directory `fd` (laid out as CheckPartialLayout
+// accepted), without following any link: unlinkat removes a link itself.
+Status RemoveContents(int fd, const std::string& shown) {
+  VERITY_ASSIGN_OR_RETURN(auto names, ListDirectory(fd, shown));
+  for (const auto& name : names) {
+    if (::unlinkat(fd, name.c_str(), 0) == 0) continue;
+    if (errno != EISDIR && errno != EPERM) {
+      return Status::Unavailable("remove " + shown + "/" + name + ": " + std::strerror(errno));
+    }
+    const Fd sub(::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (sub.get() < 0) return Status::Unavailable("open " + shown + "/" + name + ": " + std::strerror(errno));
+    VERITY_RETURN_IF_ERROR(RemoveContents(sub.get(), shown + "/" + name));
+    if (::unlinkat(fd, name.c_str(), AT_REMOVEDIR) != 0) {
+      return Status::Unavailable("remove " + shown + "/" + name + ": " + std::strerror(errno));
+    }
+  }
+  return Status::Ok();
+}
+
+// Removes the directory `name` in `root` if it is an unfinished export that
+// died. Ok(false) if it is not one (or its export is still running).
+Result<bool> RemoveIfUnfinishedExport(int root, const std::string& name, const std::string& shown) {
+  if (TypeAt(root, name) != S_IFDIR) return false;  // a link, a file: not an export's
+  const Fd dir(::openat(root, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (dir.get() < 0) return false;  // replaced meanwhile
+  const Fd marker(::openat(dir.get(), kUnfinishedMarker, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat st {};
+  if (marker.get() < 0 || ::fstat(marker.get(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (::flock(marker.get(), LOCK_EX | LOCK_NB) != 0) return false;  // its export is running
+  VERITY_RETURN_IF_ERROR(CheckPartialLayout(dir.get(), shown, true));
+  VERITY_RETURN_IF_ERROR(RemoveContents(dir.get(), shown));
+  if (::unlinkat(root, name.c_str(), AT_REMOVEDIR) != 0) {
+    return Status::Unavailable("remove " + shown + ": " + std::strerror(errno));
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<UnfinishedExports> Database::RemoveUnfinishedExports(const std::string& dir) {
+  UnfinishedExports result;
+  const Fd root(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (root.get() < 0) {
+    if (errno == ENOENT) return result;
+    return Status::Unavailable("open " + dir + ": " + std::strerror(errno));
+  }
+  VERITY_ASSIGN_OR_RETURN(auto names, ListDirectory(root.get(), dir));
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    if (!IsPartialName(name)) continue;
+    const std::string shown = dir + "/" + name;
+    auto removed = RemoveIfUnfinishedExport(root.get(), name, shown);
+    if (!removed.ok()) {
+      result.errors.push_back(removed.status().message());
+    } else if (*removed) {
+      result.removed.push_back(shown);
+    }
+  }
+  if (!result.removed.empty()) {
+    if (Status s = SyncPath(dir, true); !s.ok()) result.errors.push_back(s.message());
+  }
   return result;
 }
 

@@ -33,7 +33,7 @@ T Integer(const Json& object, const char* key) {
 
 }  // namespace
 
-Result<std::vector<ManifestCollection>> ParseManifest(const std::string& dir, const std::string& text) {
+Result<std::vector<ManifestCollection>> ParseManifest(const std::string& text) {
   auto bad = [](const std::string& what) { return Status::DataLoss("export: manifest.json: " + what); };
   Json m;
   try {
@@ -60,16 +60,21 @@ Result<std::vector<ManifestCollection>> ParseManifest(const std::string& dir, co
       item.config.retention.keep_versions = Integer<uint32_t>(c, "keep_versions");
       item.config.retention.keep_seconds = Integer<int64_t>(c, "keep_seconds");
       item.version = Integer<uint64_t>(c, "version");
-      if (item.version > Limits::kMaxVersion) return bad("version " + std::to_string(item.version) + " is out of range");
       item.records = Integer<uint64_t>(c, "records");
       const auto& files = c.at("files");
       if (files.size() != 1) return bad("expected one file per collection");
       item.file_name = files[0].at("path").get<std::string>();
       if (item.file_name != item.config.name + "/" + kExportRecordsFile) return bad("unexpected file " + item.file_name);
-      item.file = dir + "/" + item.file_name;
       item.bytes = Integer<uint64_t>(files[0], "bytes");
       item.sha256 = files[0].at("sha256").get<std::string>();
       if (Status s = ValidateCollectionConfig(item.config); !s.ok()) return bad(s.message());
+      // After the config check, so that the name in the message is a valid one.
+      if (item.version > kMaxImportVersion) {
+        return Status::InvalidArgument("export: manifest.json: collection \"" + item.config.name + "\": version " +
+                                       std::to_string(item.version) + " is above the limit " +
+                                       std::to_string(kMaxImportVersion) +
+                                       " (an imported collection must have room for its next write)");
+      }
       items.push_back(std::move(item));
     }
   } catch (const std::exception& e) {

@@ -21,17 +21,23 @@ struct ManifestCollection {
   CollectionConfig config;
   Version version = 0;
   uint64_t records = 0;
-  std::string file;       // path of records.bin (the export directory + file_name)
   std::string file_name;  // as named in the manifest: "<collection>/records.bin"
   uint64_t bytes = 0;
   std::string sha256;
 };
 
-// Parses manifest.json of the export directory `dir`. DataLoss naming
+// The highest collection version an import accepts: one below the write
+// path's Limits::kMaxVersion, so that an imported collection always has room
+// for at least one more write (a head at kMaxVersion refuses every write as
+// "versions ... exhausted").
+constexpr Version kMaxImportVersion = Limits::kMaxVersion - 1;
+
+// Parses the text of an export's manifest.json. DataLoss naming
 // manifest.json for anything malformed (not JSON, a missing or mistyped
 // field, an unknown metric, an invalid collection config, a file other than
 // <name>/records.bin, a collection listed twice); InvalidArgument for a
-// format version this code does not read.
-Result<std::vector<ManifestCollection>> ParseManifest(const std::string& dir, const std::string& text);
+// format version this code does not read, and for a collection version above
+// kMaxImportVersion (naming the collection, the field and the limit).
+Result<std::vector<ManifestCollection>> ParseManifest(const std::string& text);
 
 }  // namespace verity

@@ -156,6 +156,18 @@ int Run(const ServerOptions& options) {
   }
   const auto open_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - open_start).count();
 
+  // Exports that died (a crash, a kill) left their .partial-… directories:
+  // the engine removes those that are certainly an export's own
+  // (Database::RemoveUnfinishedExports); a failure here is logged, and the
+  // server starts anyway.
+  auto unfinished = Database::RemoveUnfinishedExports(options.ExportDir());
+  if (!unfinished.ok()) {
+    Log("warn", "unfinished_exports", {{"export_dir", options.ExportDir()}, {"error", unfinished.status().message()}});
+  } else {
+    for (const auto& path : unfinished->removed) Log("info", "removed_unfinished_export", {{"path", path}});
+    for (const auto& error : unfinished->errors) Log("warn", "unfinished_export_kept", {{"error", error}});
+  }
+
   CallLimiter limiter(options.max_concurrent_calls);
   LogThrottle denials;
   ServerMetrics metrics;

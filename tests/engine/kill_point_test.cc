@@ -191,6 +191,15 @@ TEST_CASE("SIGKILL during export leaves the database intact and no export", "[en
     fs::remove_all(out);
     CHECK(RunChild({dir, "export", std::to_string(p.snapshot), out}, point, 0));
     CHECK_FALSE(fs::exists(out));
+    // The killed export left its .partial-… directory, which is removed as
+    // its own; the complete export beside it stays.
+    auto cleaned = Database::RemoveUnfinishedExports(p.dir.path());
+    REQUIRE(cleaned.ok());
+    CHECK(cleaned->errors.empty());
+    REQUIRE(cleaned->removed.size() == 1);
+    CHECK(cleaned->removed[0].rfind(out + ".partial-", 0) == 0);
+    CHECK_FALSE(fs::exists(cleaned->removed[0]));
+    CHECK(fs::exists(p.dir.Sub("export") + "/manifest.json"));
     auto db = OpenCopy(p, dir);
     CHECK(Capture(*db, "c", std::nullopt) == p.at_head);
     CHECK(Capture(*db, "c", p.snapshot) == p.at_snapshot);

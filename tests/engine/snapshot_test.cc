@@ -11,6 +11,11 @@
 #include <set>
 #include <thread>
 
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "engine/test_data.h"
 #include "sha256.h"
 
@@ -674,29 +679,85 @@ TEST_CASE("export then import: every record equal, corrupted exports are refused
     CHECK(r.status().code() == StatusCode::kDataLoss);
     CHECK_THAT(r.status().message(), Catch::Contains("manifest.json"));
   }
-  {  // A file that is not a regular file (here a link to /dev/zero) is not read.
+  {  // A file that is a link (here to /dev/zero) is not followed.
     const std::string bad = copy_export("linked");
     std::filesystem::remove(bad + "/s/records.bin");
     std::filesystem::create_symlink("/dev/zero", bad + "/s/records.bin");
     auto r = f.db->Import(bad, "x5");
+    CHECK(r.status().code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(r.status().message(), Catch::Contains("s/records.bin is a symbolic link"));
+  }
+  {  // A file that is not a regular file (here a FIFO, which would wait for
+     // a writer if opened blocking) is not read.
+    const std::string bad = copy_export("fifo");
+    std::filesystem::remove(bad + "/s/records.bin");
+    REQUIRE(::mkfifo((bad + "/s/records.bin").c_str(), 0600) == 0);
+    auto r = f.db->Import(bad, "x5");
     CHECK(r.status().code() == StatusCode::kDataLoss);
     CHECK_THAT(r.status().message(), Catch::Contains("s/records.bin is not a regular file"));
   }
-  {  // A version near 2^64 (the manifest's hash recomputed: a checksum, not a
-     // signature) is refused; the next write would have wrapped to 0.
-    const std::string bad = copy_export("wrapping");
+  {  // A collection directory that is a link to another export's (the same
+     // bytes, so every hash matches) is refused naming it: no component of
+     // an export is followed through a link (issue #23).
+    const std::string bad = copy_export("dir-linked");
+    std::filesystem::remove_all(bad + "/s");
+    std::filesystem::create_symlink(path + "/s", bad + "/s");
+    auto r = f.db->Import(bad, "x5");
+    CHECK(r.status().code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(r.status().message(), Catch::Contains("export: s is a symbolic link"));
+    // The manifest too.
+    const std::string manifest_linked = copy_export("manifest-linked");
+    std::filesystem::remove(manifest_linked + "/manifest.json");
+    std::filesystem::create_symlink(path + "/manifest.json", manifest_linked + "/manifest.json");
+    r = f.db->Import(manifest_linked, "x5");
+    CHECK(r.status().code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(r.status().message(), Catch::Contains("export: manifest.json is a symbolic link"));
+    // And the export's own directory: an export is read where it is.
+    const std::string root_linked = f.dir.Sub("root-linked");
+    std::filesystem::create_symlink(path, root_linked);
+    r = f.db->Import(root_linked, "x5");
+    CHECK(r.status().code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(r.status().message(), Catch::Contains("export " + root_linked + " is a symbolic link"));
+    CHECK(f.db->GetCollection("x5").status().code() == StatusCode::kNotFound);
+  }
+  // The manifest's version, rewritten (with the manifest's hash recomputed:
+  // a checksum, not a signature).
+  auto with_version = [&](const std::string& name, const std::string& version) {
+    const std::string bad = copy_export(name);
     std::ifstream in(bad + "/manifest.json");
     std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const size_t at = manifest.find("\"version\":");
     REQUIRE(at != std::string::npos);
     const size_t digits = manifest.find_first_of("0123456789", at + 10);
     const size_t end = manifest.find_first_not_of("0123456789", digits);
-    manifest.replace(digits, end - digits, "18446744073709551615");
+    manifest.replace(digits, end - digits, version);
     std::ofstream(bad + "/manifest.json", std::ios::trunc) << manifest;
     std::ofstream(bad + "/manifest.json.sha256", std::ios::trunc) << Sha256::Hex(manifest) << "\n";
-    auto r = f.db->Import(bad, "x6");
-    CHECK_FALSE(r.ok());
-    CHECK_THAT(r.status().message(), Catch::Contains("version 18446744073709551615 is out of range"));
+    return bad;
+  };
+  {  // A version near 2^64 is refused; the next write would have wrapped to 0.
+    auto r = f.db->Import(with_version("wrapping", "18446744073709551615"), "x6");
+    CHECK(r.status().code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(r.status().message(), Catch::Contains("version 18446744073709551615 is above the limit"));
+  }
+  {  // 2^62, where the write path stops (Limits::kMaxVersion), is refused
+     // too: the collection could never be written (issue #23) ...
+    auto r = f.db->Import(with_version("at-limit", std::to_string(Limits::kMaxVersion)), "x6");
+    CHECK(r.status().code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(r.status().message(),
+               Catch::Contains("collection \"s\": version " + std::to_string(Limits::kMaxVersion) +
+                               " is above the limit " + std::to_string(Limits::kMaxVersion - 1)));
+    CHECK(f.db->GetCollection("x6").status().code() == StatusCode::kNotFound);
+    // ... and 2^62 - 1 is imported, and takes one more write.
+    auto imported = f.db->Import(with_version("below-limit", std::to_string(Limits::kMaxVersion - 1)), "x6");
+    REQUIRE(imported.ok());
+    CHECK(imported->collections[0].head_version == Limits::kMaxVersion - 1);
+    auto written = f.db->Upsert("x6", {f.Make(999999)});
+    REQUIRE(written.ok());
+    CHECK(written->version == Limits::kMaxVersion);
+    CHECK(f.db->Count("x6").value() == 1201);
+    CHECK(f.db->Upsert("x6", {f.Make(999998)}).status().code() == StatusCode::kResourceExhausted);
+    REQUIRE(f.db->DropCollection("x6").ok());
   }
   {  // The caller's own dimension limit applies as it does to a create.
     auto r = f.db->Import(path, "x7", false, nullptr, /*max_dimension=*/kDim - 1);
@@ -746,4 +807,99 @@ TEST_CASE("export then import: every record equal, corrupted exports are refused
   REQUIRE(all_imported.ok());
   CHECK(all_imported->collections.size() == 2);
   CheckReadsAt(**other, "restored", snap->version, f.model.At(snap->version));
+}
+
+TEST_CASE("RemoveUnfinishedExports removes dead exports' directories, and nothing else", "[engine][export]") {
+  namespace fs = std::filesystem;
+  Fixture f;
+  f.Load(1200);
+  test::TempDir exports;
+  const std::string dir = exports.path();
+  constexpr char kMarker[] = "#unfinished-export";  // docs/snapshots.md, "Export format"
+  // A directory as an export leaves it when it dies: the marker, a
+  // collection's directory, perhaps the manifest.
+  auto leftover = [&](const std::string& name, bool marker) {
+    const std::string at = dir + "/" + name;
+    fs::create_directories(at + "/s");
+    std::ofstream(at + "/s/records.bin") << "part of the records";
+    if (marker) std::ofstream(at + "/" + kMarker);
+    return at;
+  };
+  const std::string dead = leftover("one.partial-0123456789abcdef", true);
+  const std::string dead_too = leftover("two.partial-fedcba9876543210", true);
+  const std::string no_marker = leftover("three.partial-0123456789abcdef", false);
+  const std::string short_suffix = leftover("four.partial-0123", true);
+  const std::string upper_case = leftover("five.partial-0123456789ABCDEF", true);
+  const std::string plain = leftover("six", true);
+  // A link named like a dead export, to a directory that looks like one.
+  test::TempDir elsewhere;
+  const std::string target = elsewhere.Sub("target");
+  fs::create_directories(target + "/s");
+  std::ofstream(target + "/" + kMarker);
+  std::ofstream(target + "/s/records.bin") << "not the export's";
+  const std::string link = dir + "/seven.partial-0123456789abcdef";
+  fs::create_directory_symlink(target, link);
+  // A dead export's name and marker, but a link inside: not only the export's.
+  const std::string with_link = leftover("eight.partial-0123456789abcdef", true);
+  fs::create_directory_symlink(target, with_link + "/s/inner");
+  // A complete export whose name looks like a partial one holds no marker.
+  const std::string complete = dir + "/nine.partial-00112233445566ff";
+  REQUIRE(f.db->Export("s", std::nullopt, complete).ok());
+  CHECK_FALSE(fs::exists(complete + "/" + kMarker));
+  // One whose export still runs (another process holding the marker's lock).
+  const std::string running = leftover("ten.partial-aaaaaaaaaaaaaaaa", true);
+  const int lock = ::open((running + "/" + kMarker).c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(lock >= 0);
+  REQUIRE(::flock(lock, LOCK_EX | LOCK_NB) == 0);
+
+  auto cleaned = Database::RemoveUnfinishedExports(dir);
+  REQUIRE(cleaned.ok());
+  CHECK(cleaned->removed == std::vector<std::string>{dead, dead_too});
+  REQUIRE(cleaned->errors.size() == 1);
+  CHECK_THAT(cleaned->errors[0], Catch::Contains(with_link + "/s/inner is not what an export writes (a symbolic link)"));
+  CHECK_FALSE(fs::exists(dead));
+  CHECK_FALSE(fs::exists(dead_too));
+  for (const auto& kept : {no_marker, short_suffix, upper_case, plain, with_link, running}) {
+    INFO(kept);
+    CHECK(fs::exists(kept + "/s/records.bin"));
+  }
+  CHECK(fs::is_symlink(link));
+  CHECK(fs::exists(target + "/" + kMarker));
+  CHECK(fs::exists(target + "/s/records.bin"));
+  CHECK(fs::exists(with_link + "/s/inner/s/records.bin"));
+  REQUIRE(f.db->Import(complete, "copy").ok());
+
+  // Once its export has ended (the lock released), it is a leftover too.
+  ::close(lock);
+  cleaned = Database::RemoveUnfinishedExports(dir);
+  REQUIRE(cleaned.ok());
+  CHECK(cleaned->removed == std::vector<std::string>{running});
+  CHECK_FALSE(fs::exists(running));
+
+  // A running export's own directory holds the locked marker: a cleanup
+  // meanwhile (another server starting on the same directory) leaves it.
+  bool checked = false;
+  auto exported = f.db->Export("s", std::nullopt, dir + "/live", [&](uint64_t, uint64_t) {
+    if (checked) return;
+    checked = true;
+    size_t partials = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (entry.path().filename().string().rfind("live.partial-", 0) != 0) continue;
+      ++partials;
+      CHECK(fs::is_regular_file(entry.path() / kMarker));
+    }
+    CHECK(partials == 1);
+    auto during = Database::RemoveUnfinishedExports(dir);
+    REQUIRE(during.ok());
+    CHECK(during->removed.empty());
+  });
+  REQUIRE(exported.ok());
+  CHECK(checked);
+  CHECK(fs::exists(dir + "/live/manifest.json"));
+  CHECK_FALSE(fs::exists(dir + "/live/" + std::string(kMarker)));
+
+  // A directory that does not exist holds nothing to remove.
+  auto none = Database::RemoveUnfinishedExports(dir + "/missing");
+  REQUIRE(none.ok());
+  CHECK(none->removed.empty());
 }

@@ -11,7 +11,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  auto items = verity::ParseManifest("/exports/x", text);
+  auto items = verity::ParseManifest(text);
   if (!items.ok()) {
     const auto code = items.status().code();
     if (code != verity::StatusCode::kDataLoss && code != verity::StatusCode::kInvalidArgument) std::abort();

@@ -670,6 +670,69 @@ TEST_CASE("export and import: streamed progress, names confined to --export-dir,
   REQUIRE(server->Stop(SIGTERM) == 0);
 }
 
+TEST_CASE("verityd removes dead exports' .partial directories at start; an export's links are refused (#23)",
+          "[server][snapshots]") {
+  test::TempDir dir;
+  const std::string exports = dir.Sub("exports");
+  // What an export that died leaves: its directory named <name>.partial-<16
+  // hex digits>, holding the marker it creates first (docs/snapshots.md).
+  auto leftover = [&](const std::string& name, bool marker) {
+    const std::string at = exports + "/" + name;
+    fs::create_directories(at + "/src");
+    std::ofstream(at + "/src/records.bin") << "part of the records";
+    if (marker) std::ofstream(at + "/#unfinished-export");
+    return at;
+  };
+  const std::string dead = leftover("old.partial-0123456789abcdef", true);
+  const std::string unmarked = leftover("mine.partial-0123456789abcdef", false);
+  const std::string lookalike = leftover("mine.partial-backup", true);
+  const std::string target = leftover("target", true);
+  const std::string link = exports + "/linked.partial-0123456789abcdef";
+  fs::create_directory_symlink(target, link);
+
+  const std::string log = dir.Sub("verityd.log");
+  auto server = test::ServerProcess::Start(dir.Sub("data"), log, {"--export-dir", exports});
+  REQUIRE(server);
+  CHECK_FALSE(fs::exists(dead));
+  CHECK(fs::exists(unmarked + "/src/records.bin"));
+  CHECK(fs::exists(lookalike + "/src/records.bin"));
+  CHECK(fs::is_symlink(link));
+  CHECK(fs::exists(target + "/#unfinished-export"));
+  CHECK(fs::exists(target + "/src/records.bin"));
+  const std::string lines = test::ReadFile(log);
+  CHECK_THAT(lines, Catch::Contains("\"event\":\"removed_unfinished_export\",\"path\":\"" + dead + "\""));
+  CHECK_THAT(lines, !Catch::Contains("mine.partial"));
+
+  // An export whose collection directory is a link to another export's
+  // (the same bytes: every hash matches) is refused naming it.
+  Stubs s(server->channel());
+  Create(s, "src", 8);
+  auto data = test::ClusteredVectors(10, 8, 2, 3);
+  std::vector<v1::Record> batch;
+  for (size_t i = 0; i < 10; ++i) {
+    const auto begin = data.begin() + static_cast<std::ptrdiff_t>(i * 8);
+    batch.push_back(WireRecord("r" + std::to_string(i), std::vector<float>(begin, begin + 8)));
+  }
+  REQUIRE(Upsert(s, "src", batch) == 1);
+  v1::ExportRequest ex;
+  ex.set_collection("src");
+  ex.set_name("one");
+  v1::ExportResponse exported;
+  REQUIRE(Export(s, ex, &exported).ok());
+  fs::copy(exports + "/one", exports + "/two", fs::copy_options::recursive);
+  fs::remove_all(exports + "/two/src");
+  fs::create_directory_symlink(exports + "/one/src", exports + "/two/src");
+  v1::ImportRequest im;
+  im.set_name("two");
+  im.set_as_name("copy");
+  v1::ImportResponse imported;
+  ExpectError(Import(s, im, &imported), grpc::StatusCode::FAILED_PRECONDITION, "export: src is a symbolic link");
+  im.set_name("one");
+  REQUIRE(Import(s, im, &imported).ok());
+  REQUIRE(CountOk(s, "copy") == 10);
+  REQUIRE(server->Stop(SIGTERM) == 0);
+}
+
 TEST_CASE("the C++ client: snapshots by name, diff, restore, export / import with progress",
           "[server][client][snapshots]") {
   test::TempDir dir;

@@ -388,13 +388,33 @@ class Database {
   // Unavailable (I/O).
   Result<ExportResult> Export(const std::string& collection, std::optional<Version> version, const std::string& path,
                               const ProgressFunction& progress = nullptr);
+  // Removes what exports that died (a crash, a kill, a full disk) left in
+  // the directory `dir`: directories named <name>.partial-<16 hex digits>
+  // (not links) that hold the marker file an export creates first and
+  // removes just before its final rename, and whose export is not running
+  // (the marker's lock, which the export holds until it ends, is free: a
+  // server sharing `dir` keeps its running exports). Nothing else is
+  // touched, and no link is followed: a directory whose contents are not an
+  // export's layout (files, and directories of files) is left in place, and
+  // so is anything without the marker. `dir` itself may be reached through
+  // links. Thread-safe (needs no open database). Errors: Unavailable if
+  // `dir` cannot be read (a missing `dir` is nothing to do); a directory
+  // that cannot be removed is reported in `errors`, not as the status.
+  static Result<UnfinishedExports> RemoveUnfinishedExports(const std::string& dir);
   // Imports an export directory. `as_name` renames (an export of one
   // collection only); `replace` allows replacing an existing collection of
   // that name (atomically). Everything is verified before anything becomes
   // visible. `max_dimension` (0: Limits::kMaxDimension) is the caller's
   // own limit on a collection's dimension, as it applies to CreateCollection.
+  // `path` is opened once as a directory and everything below it relative to
+  // its parent, never following a symbolic link (the components of `path`
+  // above its last are the caller's and may be links).
   // Errors: DataLoss naming the file that does not verify, AlreadyExists
-  // (without replace), InvalidArgument, NotFound (path).
+  // (without replace), FailedPrecondition naming a component of the export
+  // that is a symbolic link (`path` itself included), InvalidArgument
+  // (as_name; a dimension above max_dimension; a collection's version above
+  // Limits::kMaxVersion - 1, which would leave it no room for a write),
+  // NotFound (path).
   Result<ImportResult> Import(const std::string& path, const std::string& as_name = "", bool replace = false,
                               const ProgressFunction& progress = nullptr, uint32_t max_dimension = 0);
 

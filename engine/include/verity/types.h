@@ -148,6 +148,12 @@ struct ImportResult {
   uint64_t records = 0;
   uint64_t bytes = 0;
 };
+// What Database::RemoveUnfinishedExports did: the directories it removed
+// and, for each it had to leave, why.
+struct UnfinishedExports {
+  std::vector<std::string> removed;  // paths
+  std::vector<std::string> errors;   // one message per directory left in place
+};
 // Called with bytes done and bytes in total (total may be an estimate).
 using ProgressFunction = std::function<void(uint64_t done, uint64_t total)>;
 
@@ -232,8 +238,10 @@ struct Limits {
   static constexpr size_t kMaxDescriptionBytes = 4096;
   static constexpr size_t kMaxDiffLimit = 10000;
   static constexpr uint32_t kMaxVersionsPage = 10000;    // ListVersionsPage's limit
-  // The highest version a collection may reach (an imported manifest's
-  // version included): far beyond any real history, and far from wrapping.
+  // The highest version a collection may reach: far beyond any real
+  // history, and far from wrapping. A write to a head at this version is
+  // ResourceExhausted; an import takes at most kMaxVersion - 1, so that an
+  // imported collection can always be written once more.
   static constexpr uint64_t kMaxVersion = uint64_t{1} << 62;
   // ListPromptVersionsPage's limit: each version carries its template (up
   // to kMaxPromptBytes), so a page of 1,000 can reach ~500 MiB.
