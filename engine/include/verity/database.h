@@ -147,6 +147,12 @@ class Database {
   // method returns FailedPrecondition.
   Status Close();
 
+  // Whether a write to disk failed and the database turned read-only (see
+  // "Disk errors" above): once true, it stays true until the database is
+  // reopened, and every write returns FailedPrecondition naming the error.
+  // Thread-safe and cheap (one atomic load), for health checks and metrics.
+  bool IsReadOnly() const;
+
   // --- Collections ---------------------------------------------------------
   // Errors: InvalidArgument (a config field out of range, naming it),
   // AlreadyExists.
