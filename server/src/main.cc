@@ -171,7 +171,9 @@ int Run(const ServerOptions& options) {
 
   // The health service answers everyone, with or without a key: it tells
   // only whether the server is serving.
-  HealthServiceImpl health({kServices.begin(), kServices.end()});
+  // Writes report NOT_SERVING while the database is read-only.
+  const Database* database = db->get();
+  HealthServiceImpl health({kServices.begin(), kServices.end()}, [database] { return database->IsReadOnly(); });
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, *credentials, &port);
@@ -216,7 +218,6 @@ int Run(const ServerOptions& options) {
     http_options.flag = "--metrics-listen";
     http_options.max_request_bytes = 16 << 10;  // a GET: request line and headers
     metrics_http = std::make_unique<HttpListener>(http_options);
-    const Database* database = db->get();
     metrics_http->Get("/metrics", [&metrics, database](const httplib::Request&, httplib::Response& res) {
       res.set_content(metrics.Render(*database), "text/plain; version=0.0.4; charset=utf-8");
     });
