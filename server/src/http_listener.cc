@@ -324,7 +324,7 @@ HttpListener::HttpListener(HttpListenerOptions options)
     return httplib::Server::HandlerResponse::Handled;
   });
   // SO_REUSEADDR (restart while old connections linger in TIME_WAIT), but
-  // not httplib's SO_REUSEPORT: a second verityd must fail to bind.
+  // not httplib's default SO_REUSEPORT: a second verityd must fail to bind.
   server_->set_socket_options([](socket_t sock) {
     const int one = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

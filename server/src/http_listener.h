@@ -20,8 +20,8 @@
 //  - keep-alive: at most `max_requests_per_connection` requests on one
 //    connection; a response with an error status closes it (the request
 //    may have left bytes unread);
-//  - the listening socket uses SO_REUSEADDR only (httplib's default also
-//    sets SO_REUSEPORT, which would let a second process share the port);
+//  - the listening socket uses SO_REUSEADDR (httplib's default sets
+//    SO_REUSEPORT instead, which would let a second process share the port);
 //  - Stop ends connections being served at once, not after their timeouts.
 // Sockets are waited on with poll, so descriptors above FD_SETSIZE are fine.
 //
