@@ -26,7 +26,7 @@
 #include "health_service.h"
 #include "log.h"
 #include "metrics.h"
-#include "metrics_http.h"
+#include "http_listener.h"
 #include "server_options.h"
 #include "services.h"
 #include "verity/database.h"
@@ -183,7 +183,9 @@ int Run(const ServerOptions& options) {
 
   // The health service answers everyone, with or without a key: it tells
   // only whether the server is serving.
-  HealthServiceImpl health({kServices.begin(), kServices.end()});
+  // Writes report NOT_SERVING while the database is read-only.
+  const Database* database = db->get();
+  HealthServiceImpl health({kServices.begin(), kServices.end()}, [database] { return database->IsReadOnly(); });
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, *credentials, &port);
@@ -220,21 +222,27 @@ int Run(const ServerOptions& options) {
     (void)(*db)->Close();
     return kExitListen;
   }
-  std::unique_ptr<MetricsHttpServer> metrics_http;
+  // The HTTP listener (/metrics): its own threads, at most 64 connections
+  // served at once, each request bounded in time and size (http_listener.h).
+  std::unique_ptr<HttpListener> metrics_http;
   if (!options.metrics_listen.empty()) {
-    const Database* database = db->get();
-    auto started =
-        MetricsHttpServer::Start(options.metrics_listen, [&metrics, database] { return metrics.Render(*database); });
+    HttpListenerOptions http_options;
+    http_options.flag = "--metrics-listen";
+    http_options.max_request_bytes = 16 << 10;  // a GET: request line and headers
+    metrics_http = std::make_unique<HttpListener>(http_options);
+    metrics_http->Get("/metrics", [&metrics, database](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics.Render(*database), "text/plain; version=0.0.4; charset=utf-8");
+    });
+    const Status started = metrics_http->Start(options.metrics_listen);
     if (!started.ok()) {
-      Log("error", "listen_failed",
-          {{"metrics_listen", options.metrics_listen}, {"error", started.status().message()}});
-      std::fprintf(stderr, "verityd: %s\n", started.status().message().c_str());
+      Log("error", "listen_failed", {{"metrics_listen", options.metrics_listen}, {"error", started.message()}});
+      std::fprintf(stderr, "verityd: %s\n", started.message().c_str());
+      metrics_http.reset();
       server->Shutdown();
       server->Wait();
       (void)(*db)->Close();
       return kExitListen;
     }
-    metrics_http = std::move(*started);
   }
   Log("info", "start",
       {{"listen", options.listen},

@@ -143,6 +143,10 @@ std::string ServerMetrics::Render(const Database& db) const {
          Number(static_cast<uint64_t>(
              std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count())));
 
+  Family(&out, "verity_read_only", "gauge",
+         "1 while the database refuses writes after a disk error (until verityd restarts), else 0.");
+  Sample(&out, "verity_read_only", "", db.IsReadOnly() ? "1" : "0");
+
   // Calls: counts by method and code, errors by code, latency by method.
   {
     std::shared_lock lock(mu_);

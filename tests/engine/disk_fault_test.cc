@@ -56,6 +56,7 @@ TEST_CASE("disk faults: a failed write or sync is not acknowledged, the database
           config.dimension = kDim;
           REQUIRE((*db)->CreateCollection(config).ok());
           REQUIRE((*db)->Upsert("c", Batch(0, 100, data, kDim)).ok());
+          CHECK_FALSE((*db)->IsReadOnly());
 
           (sync_fault ? fs->fail_syncs : fs->fail_writes) = true;
           auto failed = (*db)->Upsert("c", Batch(100, 100, data, kDim));
@@ -65,6 +66,7 @@ TEST_CASE("disk faults: a failed write or sync is not acknowledged, the database
           (sync_fault ? fs->fail_syncs : fs->fail_writes) = false;
           faults = fs->faults();
           CHECK(faults >= 1);
+          CHECK((*db)->IsReadOnly());  // what health checks and metrics read
 
           // Read-only from now on, with the reason; every kind of write.
           auto refused = (*db)->Upsert("c", Batch(200, 10, data, kDim));
@@ -113,6 +115,7 @@ TEST_CASE("disk faults: a failed write or sync is not acknowledged, the database
         if (power_cut) fs->DropUnsyncedData();
         auto db = Database::Open(dir.path(), test::QuietOptions());
         REQUIRE(db.ok());
+        CHECK_FALSE((*db)->IsReadOnly());
         const uint64_t count = *(*db)->Count("c");
         if (power_cut) {
           CHECK(count == 100);

@@ -2,12 +2,15 @@
 // --metrics-listen, scraped over HTTP after a known sequence of calls.
 #include "metrics.h"
 
+#include <poll.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -15,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "http_listener.h"
 #include "server/raw_call.h"
 #include "server/server_process.h"
 #include "verity/client.h"
@@ -23,8 +27,6 @@ using namespace verity;
 
 namespace {
 
-// Sends `request` to 127.0.0.1:port and returns everything the server sent
-// back before closing ("" when it cannot connect).
 // A TCP connection to 127.0.0.1:port; -1 when it cannot connect.
 int ConnectLoopback(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -40,9 +42,14 @@ int ConnectLoopback(int port) {
   return fd;
 }
 
+// Sends `request` to 127.0.0.1:port and returns everything the server sent
+// back before closing ("" when it cannot connect). A receive that waits
+// 60 s ends it (a guard against a hang, not a measure).
 std::string HttpExchange(int port, const std::string& request) {
   const int fd = ConnectLoopback(port);
   if (fd < 0) return "";
+  const timeval guard{60, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof(guard));
   size_t sent = 0;
   while (sent < request.size()) {
     const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
@@ -64,7 +71,7 @@ struct Scrape {
 };
 
 Scrape ScrapeMetrics(int port) {
-  const std::string response = HttpExchange(port, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  const std::string response = HttpExchange(port, "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
   Scrape s;
   const size_t body = response.find("\r\n\r\n");
   REQUIRE(body != std::string::npos);
@@ -88,6 +95,30 @@ Scrape ScrapeMetrics(int port) {
     s.samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
   }
   return s;
+}
+
+// A TCP connection to 127.0.0.1:port begun without waiting for it to be
+// accepted (a listener that accepts slowly would otherwise hold the test).
+int ConnectLoopbackNonBlocking(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int rc = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  REQUIRE((rc == 0 || errno == EINPROGRESS));
+  return fd;
+}
+
+// Threads of process `pid`, from /proc.
+int ThreadCount(pid_t pid) {
+  std::istringstream status(test::ReadFile("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  }
+  FAIL("no Threads line for " << pid);
+  return 0;
 }
 
 // The metrics port a verityd started with --metrics-listen 127.0.0.1:0
@@ -301,12 +332,82 @@ TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, th
   }
 
   // Bad HTTP gets a clear status and the endpoint keeps serving.
-  CHECK(HttpExchange(metrics_port, "GET /other HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404", 0) == 0);
-  CHECK(HttpExchange(metrics_port, "POST /metrics HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 405", 0) == 0);
+  CHECK(HttpExchange(metrics_port, "GET /other HTTP/1.1\r\nConnection: close\r\n\r\n").rfind("HTTP/1.1 404", 0) == 0);
+  CHECK(HttpExchange(metrics_port, "POST /metrics HTTP/1.1\r\nConnection: close\r\n\r\n").rfind("HTTP/1.1 405", 0) == 0);
   CHECK(HttpExchange(metrics_port, "garbage\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
-  CHECK(HttpExchange(metrics_port, std::string(20000, 'x')).rfind("HTTP/1.1 431", 0) == 0);
+  CHECK(HttpExchange(metrics_port, std::string(20000, 'x')).rfind("HTTP/1.1 414", 0) == 0);  // cut at 16 KiB
   CHECK(ScrapeMetrics(metrics_port).status_line == "HTTP/1.1 200 OK\r");
   CHECK(client.GetCollection(config.name).ok());
+  CHECK(server->Stop(SIGTERM) == 0);
+}
+
+TEST_CASE("metrics: idle connections do not hold the endpoint; connections over the cap are refused, not queued",
+          "[server][metrics]") {
+  test::TempDir dir;
+  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--metrics-listen", "127.0.0.1:0"});
+  REQUIRE(server);
+  const int port = MetricsPort(dir.Sub("log"));
+  REQUIRE(ScrapeMetrics(port).status_line == "HTTP/1.1 200 OK\r");
+  const int threads_before = ThreadCount(server->pid());
+  const int cap = server::HttpListenerOptions{}.max_connections;  // verityd's metrics listener keeps the default
+
+  // 40 connections that send nothing, or half a request line, held open
+  // while a scrape is made: it is answered (the old listener served one
+  // connection at a time, 5 s each, so the scrape waited 200 s and
+  // connections beyond its backlog of 16 waited to be accepted at all).
+  std::vector<int> idle;
+  for (int i = 0; i < 40; ++i) {
+    idle.push_back(ConnectLoopbackNonBlocking(port));
+    if (i % 4 == 0) (void)send(idle.back(), "GET /metr", 9, MSG_NOSIGNAL);  // may be refused: not yet connected
+  }
+  {
+    const Scrape s = ScrapeMetrics(port);
+    CHECK(s.status_line == "HTTP/1.1 200 OK\r");
+    CHECK(s.samples.count("verity_start_time_seconds") == 1);
+  }
+  for (const int fd : idle) close(fd);
+  idle.clear();
+
+  // More connections than the cap, all silent: those beyond it are
+  // answered 503 at once, before they send anything, and closed; the
+  // server's threads grow by the cap at most.
+  for (int i = 0; i < cap + 16; ++i) idle.push_back(ConnectLoopbackNonBlocking(port));
+  int refused = 0;
+  const auto guard = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::vector<std::string> received(idle.size());
+  std::vector<bool> done(idle.size(), false);
+  // Read what comes back until one connection holds a whole 503, every
+  // connection is closed, or the guard passes (a guard, not a measure).
+  while (refused == 0 && std::chrono::steady_clock::now() < guard &&
+         std::count(done.begin(), done.end(), false) > 0) {
+    std::vector<pollfd> fds;
+    for (size_t i = 0; i < idle.size(); ++i) fds.push_back({done[i] ? -1 : idle[i], POLLIN, 0});
+    if (poll(fds.data(), fds.size(), 1000) <= 0) continue;
+    for (size_t i = 0; i < idle.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      char buffer[512];
+      const ssize_t n = recv(idle[i], buffer, sizeof(buffer), MSG_DONTWAIT);
+      if (n > 0) {
+        received[i].append(buffer, static_cast<size_t>(n));
+      } else if (n == 0 || (errno != EAGAIN && errno != EINPROGRESS)) {
+        done[i] = true;
+      }
+      if (received[i].rfind("HTTP/1.1 503", 0) == 0 && received[i].find("too many HTTP connections") != std::string::npos) {
+        ++refused;
+      }
+    }
+  }
+  CHECK(refused >= 1);
+  CHECK(ThreadCount(server->pid()) <= threads_before + cap);
+  for (const int fd : idle) close(fd);
+
+  // Once they are gone, scrapes are answered again.
+  bool answered = false;
+  for (int attempt = 0; attempt < 100 && !answered; ++attempt) {
+    answered = ScrapeMetrics(port).status_line == "HTTP/1.1 200 OK\r";
+    if (!answered) usleep(100000);
+  }
+  CHECK(answered);
   CHECK(server->Stop(SIGTERM) == 0);
 }
 

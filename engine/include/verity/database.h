@@ -166,13 +166,14 @@ class Database {
   // method returns FailedPrecondition.
   Status Close();
 
-  // True once a write to disk failed (the database then refuses every write
-  // with FailedPrecondition and keeps serving reads until it is reopened),
-  // or when Open found the disk full and opened the database read-only.
-  // Thread-safe; never blocks on a running call.
+  // True once a write to disk failed (see "Disk errors" above: every write
+  // then returns FailedPrecondition naming the error, reads go on, until the
+  // database is reopened), or when Open found the disk full and opened the
+  // database read-only. Thread-safe and cheap (one atomic load), for health
+  // checks and metrics.
   bool IsReadOnly() const;
-  // Why the database is read-only ("" while it is writable), e.g. RocksDB's
-  // "IO error: No space left on device: ...". Thread-safe.
+  // Why the database is read-only ("" while it is writable), e.g. "a write
+  // to disk failed (IO error: No space left on device: ...)". Thread-safe.
   std::string ReadOnlyReason() const;
 
   // --- Collections ---------------------------------------------------------

@@ -1,0 +1,403 @@
+#include "http_listener.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+#include "address.h"
+
+namespace verity::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Set by ConnectionPool::enqueue on the accepting thread while it runs a
+// connection's task itself, to refuse it: Server::process_and_close_socket
+// then answers 503 instead of serving.
+thread_local bool t_refuse_connection = false;
+// Set while a response with an error status is written (the error handler
+// runs for each): the request may have left bytes unread (a body, the rest
+// of a bad head), so the connection is closed after the response.
+thread_local bool t_close_connection = false;
+
+// Waits until `fd` is ready for `events`, the listener stops (`stop_fd`
+// readable) or `deadline` passes; true only when `fd` is ready (a closed or
+// failed connection counts as ready: the read or write then says so).
+bool WaitReady(int fd, short events, int stop_fd, Clock::time_point deadline) {
+  for (;;) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd fds[2] = {{fd, events, 0}, {stop_fd, POLLIN, 0}};
+    const int n = poll(fds, 2, static_cast<int>(std::min<int64_t>(left, 1 << 30)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 || fds[1].revents != 0) return false;
+    return (fds[0].revents & (events | POLLHUP | POLLERR)) != 0;
+  }
+}
+
+void Endpoint(const sockaddr_storage& address, std::string& ip, int& port) {
+  char host[NI_MAXHOST];
+  char service[NI_MAXSERV];
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&address), sizeof(address), host, sizeof(host), service,
+                  sizeof(service), NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+    ip = host;
+    port = std::atoi(service);
+  }
+}
+
+// One accepted connection as httplib reads and writes it: buffered reads,
+// and every wait bounded by the current request's deadline and the
+// listener's stop. A request's bytes past its budget read as the end of
+// the stream, so httplib answers a cut request (414/400) rather than
+// reading on.
+class ConnectionStream final : public httplib::Stream {
+ public:
+  ConnectionStream(int fd, int stop_fd) : fd_(fd), stop_fd_(stop_fd) {}
+
+  // Whether bytes of a next request are there, or arrive before `until`
+  // (false also when the listener stops). A closed connection counts as
+  // arrived: the read then finds the end.
+  bool WaitForRequest(Clock::time_point until) const {
+    return begin_ < end_ || WaitReady(fd_, POLLIN, stop_fd_, until);
+  }
+  // A request starts: it may read `budget` bytes and must be answered by
+  // `deadline`.
+  void BeginRequest(Clock::time_point deadline, size_t budget) {
+    deadline_ = deadline;
+    budget_ = budget;
+  }
+
+  bool is_readable() const override { return begin_ < end_ || WaitReady(fd_, POLLIN, stop_fd_, deadline_); }
+  bool is_writable() const override { return WaitReady(fd_, POLLOUT, stop_fd_, deadline_); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (budget_ == 0) return 0;
+    while (begin_ == end_) {
+      if (!WaitReady(fd_, POLLIN, stop_fd_, deadline_)) return -1;
+      const ssize_t n = recv(fd_, buffer_, sizeof(buffer_), MSG_DONTWAIT);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      if (n <= 0) return n;
+      begin_ = 0;
+      end_ = static_cast<size_t>(n);
+    }
+    const size_t n = std::min({size, end_ - begin_, budget_});
+    std::memcpy(ptr, buffer_ + begin_, n);
+    begin_ += n;
+    budget_ -= n;
+    return static_cast<ssize_t>(n);
+  }
+
+  // Writes all of it, or fails (-1) at the deadline, on an error, or when
+  // the listener stops.
+  ssize_t write(const char* ptr, size_t size) override {
+    size_t sent = 0;
+    while (sent < size) {
+      if (!WaitReady(fd_, POLLOUT, stop_fd_, deadline_)) return -1;
+      const ssize_t n = send(fd_, ptr + sent, size - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      if (n <= 0) return -1;
+      sent += static_cast<size_t>(n);
+    }
+    return static_cast<ssize_t>(size);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    if (getpeername(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) Endpoint(address, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    if (getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) Endpoint(address, ip, port);
+  }
+  socket_t socket() const override { return fd_; }
+
+  // Whether the current request reached its byte budget.
+  bool cut() const { return budget_ == 0; }
+
+ private:
+  const int fd_;
+  const int stop_fd_;
+  Clock::time_point deadline_ = Clock::now();
+  size_t budget_ = 0;
+  char buffer_[4096];
+  size_t begin_ = 0;
+  size_t end_ = 0;
+};
+
+// Why nothing could bind `address` (e.g. "Address already in use"), found
+// by trying each resolved address: httplib says only that it failed.
+std::string WhyCannotBind(const std::string& address) {
+  std::string why;
+  const wire::AddressList found = wire::ListenAddresses(address, &why);
+  if (!found) return why;
+  for (const addrinfo* a = found.get(); a != nullptr; a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      why = std::strerror(errno);
+      continue;
+    }
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) why = std::strerror(errno);
+    close(fd);
+  }
+  return why.empty() ? "cannot bind" : why;
+}
+
+}  // namespace
+
+// httplib's task queue, bounded: each admitted connection gets a thread
+// (started when none is idle, kept afterwards), at most `max` at once; a
+// connection beyond them is refused on the accepting thread.
+class HttpListener::ConnectionPool final : public httplib::TaskQueue {
+ public:
+  ConnectionPool(size_t max, std::atomic<uint64_t>* refused) : max_(max), refused_(refused) {}
+  ~ConnectionPool() override { shutdown(); }
+
+  void enqueue(std::function<void()> task) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (admitted_ < max_ && !shutdown_) {
+        ++admitted_;
+        tasks_.push_back(std::move(task));
+        if (threads_.size() < admitted_) threads_.emplace_back([this] { Work(); });
+        ready_.notify_one();
+        return;
+      }
+    }
+    refused_->fetch_add(1, std::memory_order_relaxed);
+    t_refuse_connection = true;  // the task answers 503 and closes its socket
+    task();
+    t_refuse_connection = false;
+  }
+
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (shutdown_ && threads_.empty()) return;
+      shutdown_ = true;
+    }
+    ready_.notify_all();
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  void Work() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      ready_.wait(lock, [this] { return !tasks_.empty() || shutdown_; });
+      if (tasks_.empty()) return;  // shutting down, nothing left to serve
+      std::function<void()> task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+      --admitted_;
+    }
+  }
+
+  const size_t max_;
+  std::atomic<uint64_t>* const refused_;
+  std::mutex mu_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> tasks_;  // GUARDED_BY(mu_)
+  size_t admitted_ = 0;                      // GUARDED_BY(mu_): queued or being served
+  bool shutdown_ = false;                    // GUARDED_BY(mu_)
+  std::vector<std::thread> threads_;         // joined by shutdown() on the accepting thread
+};
+
+// httplib::Server with verityd's connection handling: process_and_close_socket
+// is httplib's hook for how a connection is read (its TLS server overrides
+// it too); process_request parses one request, routes it and writes the
+// response through the stream it is given.
+class HttpListener::Server final : public httplib::Server {
+ public:
+  explicit Server(const HttpListenerOptions& options) : options_(options), stop_fd_(eventfd(0, EFD_CLOEXEC)) {}
+  ~Server() override {
+    if (stop_fd_ >= 0) ::close(stop_fd_);
+  }
+  bool ok() const { return stop_fd_ >= 0; }
+
+  // httplib listens with a backlog of 5, too few for a burst of
+  // connections (the rest wait for SYN retries, a second or more); Linux
+  // lets a listening socket be given a new backlog.
+  void SetBacklog(int backlog) {
+    if (::listen(svr_sock_, backlog) != 0) {
+      // Keeps httplib's backlog: slower under bursts, still correct.
+    }
+  }
+
+  // Wakes every connection's waits; they end as if their deadline passed.
+  void WakeConnections() {
+    const uint64_t one = 1;
+    if (::write(stop_fd_, &one, sizeof(one)) < 0) {
+      // Fails only on overflow of the counter, which still reads non-zero.
+    }
+  }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    if (t_refuse_connection) {
+      Refuse(sock);
+      return true;
+    }
+    ConnectionStream stream(sock, stop_fd_);
+    bool ok = true;
+    for (int served = 0; served < options_.max_requests_per_connection; ++served) {
+      if (!stream.WaitForRequest(Clock::now() + options_.idle_timeout)) break;
+      stream.BeginRequest(Clock::now() + options_.request_timeout, options_.max_request_bytes);
+      bool closed = false;
+      const bool last = served + 1 == options_.max_requests_per_connection;
+      t_close_connection = false;
+      ok = process_request(stream, last, closed, nullptr);
+      // A cut request, or one answered with an error, may have left bytes
+      // unread: close rather than read them as the next request.
+      if (!ok || closed || stream.cut() || t_close_connection) break;
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ok;
+  }
+
+  // On the accepting thread, so nothing here may wait: a 503 written only
+  // if the socket takes it at once, and what the client already sent read
+  // and dropped (closing with unread bytes would reset the connection and
+  // could lose the 503).
+  void Refuse(int sock) {
+    static const std::string response =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\nRetry-After: 1\r\n"
+        "Content-Length: 56\r\n\r\nverityd: too many HTTP connections at once; retry later\n";
+    if (send(sock, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+      // The client is gone or its buffer is full: it gets the close only.
+    }
+    ::shutdown(sock, SHUT_WR);
+    char drop[4096];
+    while (recv(sock, drop, sizeof(drop), MSG_DONTWAIT) > 0) {
+    }
+    ::close(sock);
+  }
+
+  const HttpListenerOptions& options_;
+  const int stop_fd_;
+};
+
+HttpListener::HttpListener(HttpListenerOptions options)
+    : options_(std::move(options)), server_(std::make_unique<Server>(options_)) {
+  server_->new_task_queue = [this] {
+    return new ConnectionPool(static_cast<size_t>(std::max(1, options_.max_connections)), &refused_);
+  };
+  server_->set_payload_max_length(options_.max_request_bytes);
+  // httplib's own timeouts and keep-alive numbers: its socket timeouts (our
+  // stream waits with poll, within the request's deadline) and the
+  // Keep-Alive header it sends.
+  const auto seconds = [](std::chrono::milliseconds ms) {
+    return static_cast<time_t>(std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(ms).count()));
+  };
+  server_->set_read_timeout(seconds(options_.request_timeout));
+  server_->set_write_timeout(seconds(options_.request_timeout));
+  server_->set_keep_alive_timeout(seconds(options_.idle_timeout));
+  server_->set_keep_alive_max_count(static_cast<size_t>(std::max(1, options_.max_requests_per_connection)));
+  // Another method on a GET-only path is 405, answered before httplib reads
+  // a body (it would wait for the end of the connection for a POST without
+  // Content-Length); the error handler then closes the connection.
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.method == "GET" || req.method == "HEAD" || get_only_paths_.count(req.path) == 0) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.status = 405;
+    res.set_header("Allow", "GET, HEAD");
+    res.set_content("only GET and HEAD\n", "text/plain");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // SO_REUSEADDR (restart while old connections linger in TIME_WAIT), but
+  // not httplib's default SO_REUSEPORT: a second verityd must fail to bind.
+  server_->set_socket_options([](socket_t sock) {
+    const int one = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  });
+  // A handler's exception is a 500 without its text (httplib would put the
+  // text in a header).
+  server_->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    res.status = 500;
+    res.set_content("internal error\n", "text/plain");
+  });
+  // Error statuses get a line of text saying what went wrong.
+  server_->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
+                                                                     httplib::Response& res) {
+    t_close_connection = true;
+    if (req.get_header_value("Connection") != "close") res.set_header("Connection", "close");  // else httplib does
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string text;
+    switch (res.status) {
+      case 400: text = "bad request\n"; break;
+      case 404: text = "no such path: " + req.path + "\n"; break;
+      case 413: text = "request body too large\n"; break;
+      case 414: text = "request line too long\n"; break;
+      default: return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.set_content(text, "text/plain");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+}
+
+HttpListener::~HttpListener() { Stop(); }
+
+httplib::Server& HttpListener::server() { return *server_; }
+
+void HttpListener::Get(const std::string& path, httplib::Server::Handler handler) {
+  server_->Get(path, std::move(handler));
+  get_only_paths_.insert(path);
+}
+
+Status HttpListener::Start(const std::string& address) {
+  const std::string& flag = options_.flag;
+  if (started_) return Status::FailedPrecondition(flag + ": the listener was already started");
+  started_ = true;
+  if (!server_->ok()) return Status::Unavailable(flag + ": eventfd: " + std::strerror(errno));
+  std::string host, port_text, error;
+  if (!wire::SplitHostPort(address, &host, &port_text) || !wire::ListenAddresses(address, &error)) {
+    return Status::InvalidArgument(flag + ": " + (error.empty() ? "expected HOST:PORT or [IPv6]:PORT" : error));
+  }
+  const int port = std::stoi(port_text);
+  if (port == 0) {
+    port_ = server_->bind_to_any_port(host);
+    if (port_ < 0) port_ = 0;
+  } else if (server_->bind_to_port(host, port)) {
+    port_ = port;
+  }
+  if (port_ == 0) {
+    return Status::Unavailable(flag + ": cannot listen on " + address + ": " + WhyCannotBind(address));
+  }
+  server_->SetBacklog(kListenBacklog);
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listen_returned_ = true;
+  });
+  return Status::Ok();
+}
+
+void HttpListener::Stop() {
+  if (!thread_.joinable()) return;
+  // httplib's stop() acts only once its accept loop runs; wait for that
+  // (or for the loop to have ended on an error).
+  while (!server_->is_running() && !listen_returned_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  server_->WakeConnections();
+  server_->stop();
+  thread_.join();
+}
+
+}  // namespace verity::server
