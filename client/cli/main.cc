@@ -23,6 +23,7 @@
 
 #include "address.h"
 #include "import_file.h"
+#include "json_numbers.h"
 #include "verity/client.h"
 #include "verity/log_json.h"
 
@@ -871,12 +872,12 @@ Result<std::vector<float>> VectorArg(const Args& args, const std::string& comman
   } else {
     throw UsageError{command + " needs --vector '[...]' or --vector-file FILE"};
   }
-  Json parsed = Json::parse(vector_text, nullptr, false);
+  const Json parsed = ParseJson(vector_text);
   if (parsed.is_discarded() || !parsed.is_array()) throw UsageError{"the vector must be a JSON array of numbers"};
   std::vector<float> vector;
-  for (const auto& x : parsed) {
-    if (!x.is_number()) throw UsageError{"the vector holds a non-number: " + x.dump()};
-    vector.push_back(x.get<float>());
+  if (Status converted = VectorFromJson(parsed, &vector); !converted.ok()) {
+    throw UsageError{(args.Option("vector") ? "--vector: " : "--vector-file " + *args.Option("vector-file") + ": ") +
+                     converted.message()};
   }
   return vector;
 }
