@@ -151,6 +151,9 @@ TEST_CASE("the verity CLI: create, import, search with a filter, --json", "[serv
   r = Cli(dir, addr, "import docs " + dir.Sub("dim.jsonl"));
   REQUIRE(r.code == 1);
   REQUIRE(r.err.find("dim.jsonl:2: records[1].vector: has 3 components") != std::string::npos);
+  // A refusal comes before the batch's one atomic write: nothing of it was.
+  REQUIRE(r.err.find("(0 records imported before it; this batch (records 1..2, lines 1..2) was not written)") !=
+          std::string::npos);
 
   // Errors: unknown collection (server), bad filter, usage.
   r = Cli(dir, addr, "count nope");
@@ -375,5 +378,43 @@ TEST_CASE("the verity CLI keeps integer ids exact and refuses numbers that do no
   r = Cli(dir, addr, "search docs --vector '[1, \"x\", 3]'");
   CHECK(r.code == 2);
   CHECK(r.err.find("--vector: vector[1]: \"x\" is not a number") != std::string::npos);
+  REQUIRE(server->Stop(SIGTERM) == 0);
+}
+
+// An import cut after a batch was sent cannot know whether the server wrote
+// it: the message counts what was acknowledged, names the batch in flight and
+// its lines, and says a new import of the file is safe. A stopped server
+// (SIGSTOP) holds the batch until the deadline passes.
+TEST_CASE("the verity CLI says which batch an interrupted import may have written", "[server][cli]") {
+  verity::test::TempDir dir;
+  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
+  REQUIRE(server);
+  const std::string addr = server->address();
+  REQUIRE(Cli(dir, addr, "collection create docs --dim 2").code == 0);
+  {
+    std::ofstream f(dir.Sub("four.jsonl"));
+    f << R"({"id": "a", "vector": [1, 0]})" << "\n\n";  // line 2 is blank
+    f << R"({"id": "b", "vector": [2, 0]})" << "\n";
+    f << R"({"id": "c", "vector": [3, 0]})" << "\n";
+    f << R"({"id": "d", "vector": [4, 0]})" << "\n";
+  }
+  REQUIRE(kill(server->pid(), SIGSTOP) == 0);
+  struct Resume {
+    pid_t pid;
+    ~Resume() { kill(pid, SIGCONT); }
+  } resume{server->pid()};
+  Run r = Cli(dir, addr, "--timeout-ms 1000 import docs " + dir.Sub("four.jsonl") + " --batch 2");
+  REQUIRE(kill(server->pid(), SIGCONT) == 0);
+  INFO(r.err);
+  CHECK(r.code == 1);
+  CHECK(r.err.rfind("verity: DEADLINE_EXCEEDED: " + dir.Sub("four.jsonl") + ": ", 0) == 0);
+  CHECK(r.err.find("(0 records acknowledged; the batch in flight (records 1..2, lines 1..3) may also have been "
+                   "applied; importing the file again is safe: records are upserted by id)\n") != std::string::npos);
+  // Importing again gives every record once, whether the batch was written
+  // or not.
+  r = Cli(dir, addr, "import docs " + dir.Sub("four.jsonl") + " --batch 2");
+  REQUIRE(r.code == 0);
+  r = Cli(dir, addr, "count docs");
+  CHECK(r.out == "4\n");
   REQUIRE(server->Stop(SIGTERM) == 0);
 }
