@@ -369,6 +369,10 @@ class RecordTest(ServerTestCase):
             self.db.create_collection(self.name(".neg"), -1)
         with self.assertRaisesRegex(ValueError, r"^limit: expected an integer in 1\.\.4294967295, got 0$"):
             next(self.db.scroll(self.coll, limit=0))
+        for prompt in ("qa@0", "qa@4294967296"):
+            with self.subTest(prompt=prompt):
+                with self.assertRaisesRegex(ValueError, rf"^prompt: version in '{prompt}' must be 1\.\.4294967295$"):
+                    self.db.get_prompt(prompt)
         with self.assertRaisesRegex(TypeError, r"labels: expected a list of str, got a single str"):
             self.db.create_prompt(self.name(".p"), "x {{q}}", labels="production")
         with self.assertRaisesRegex(TypeError, r"one vector; search_stream takes an iterable of vectors"):
