@@ -5,6 +5,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "json_numbers.h"
+
 namespace verity::cli {
 
 using Json = nlohmann::json;
@@ -81,8 +83,14 @@ Status MetadataFromJson(const Json& object, Metadata* out, const std::string& wh
   for (const auto& [key, value] : object.items()) {
     if (value.is_string()) (*out)[key] = value.get<std::string>();
     else if (value.is_boolean()) (*out)[key] = value.get<bool>();
-    else if (value.is_number_integer()) (*out)[key] = value.get<int64_t>();
-    else if (value.is_number_float()) (*out)[key] = value.get<double>();
+    else if (IsInteger(value)) {
+      const std::optional<int64_t> n = IntegerToInt64(value);
+      if (!n) {
+        return Status::InvalidArgument(where + "metadata \"" + key + "\": " + IntegerText(value) + " " +
+                                       Int64RangeText() + "; write it as a string to keep its digits");
+      }
+      (*out)[key] = *n;
+    } else if (value.is_number_float()) (*out)[key] = value.get<double>();
     else if (value.is_array()) {
       std::vector<std::string> list;
       for (const auto& item : value) {
@@ -97,16 +105,6 @@ Status MetadataFromJson(const Json& object, Metadata* out, const std::string& wh
   return Status::Ok();
 }
 
-// A JSON value as the error shows it: at most ~40 bytes, cut at a
-// character boundary.
-std::string Shown(const Json& value) {
-  std::string text = value.dump();
-  if (text.size() <= 40) return text;
-  size_t cut = 40;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut) + "...";
-}
-
 }  // namespace
 
 Status ImportReader::NextJsonLines(size_t max, std::vector<Record>* batch) {
@@ -116,23 +114,24 @@ Status ImportReader::NextJsonLines(size_t max, std::vector<Record>* batch) {
     bytes_read_ += line.size() + 1;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = path_ + ":" + std::to_string(line_) + ": ";
-    Json j = Json::parse(line, nullptr, false);
+    Json j = ParseJson(line);
     if (j.is_discarded()) return Status::InvalidArgument(where + WhyNotJson(line));
     if (!j.is_object()) return Status::InvalidArgument(where + "expected a JSON object");
     Record r;
     if (!j.contains("id")) return Status::InvalidArgument(where + "\"id\" is missing (a string or an integer)");
-    if (!(j["id"].is_string() || j["id"].is_number_integer())) {
+    if (!(j["id"].is_string() || IsInteger(j["id"]))) {
       return Status::InvalidArgument(where + "\"id\" must be a string or an integer, not " + Shown(j["id"]));
     }
-    r.id = j["id"].is_string() ? j["id"].get<std::string>() : std::to_string(j["id"].get<int64_t>());
+    // An integer id is its decimal text, digit for digit at any size (ids are
+    // strings): 7 and "7" are one record, 18446744073709551615 stays itself.
+    r.id = j["id"].is_string() ? j["id"].get<std::string>() : IntegerText(j["id"]);
     if (!j.contains("vector")) return Status::InvalidArgument(where + "\"vector\" is missing (an array of numbers)");
     if (!j["vector"].is_array()) {
       return Status::InvalidArgument(where + "\"vector\" must be an array of numbers, not " +
                                      Shown(j["vector"]));
     }
-    for (const auto& x : j["vector"]) {
-      if (!x.is_number()) return Status::InvalidArgument(where + "\"vector\" holds a non-number " + x.dump());
-      r.vector.push_back(x.get<float>());
+    if (Status vector = VectorFromJson(j["vector"], &r.vector); !vector.ok()) {
+      return Status::InvalidArgument(where + vector.message());
     }
     if (j.contains("text")) {
       if (!j["text"].is_string()) return Status::InvalidArgument(where + "\"text\" must be a string");

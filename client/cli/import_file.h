@@ -1,7 +1,10 @@
 // Readers for `verity import`: JSON Lines ({"id", "vector", "text",
 // "document_id", "metadata"} per line) and .fvecs (int32 dimension, then that
 // many float32, per vector; ids are the row numbers). Both stream: they hand
-// out batches and report a bad line or record with its number.
+// out batches and report a bad line or record with its number. No number is
+// wrapped or narrowed (json_numbers.h): an integer id becomes its decimal
+// text at any size, an integer metadata value must fit int64, a vector
+// component must fit a float.
 #pragma once
 
 #include <cstdint>

@@ -23,6 +23,7 @@
 
 #include "address.h"
 #include "import_file.h"
+#include "json_numbers.h"
 #include "verity/client.h"
 #include "verity/log_json.h"
 
@@ -767,6 +768,27 @@ Status Cli::SnapshotImport(const Args& args) {
   return Status::Ok();
 }
 
+// Whether a batch the server answered with `code` may have been written all
+// the same. A refusal (a bad record, an unknown collection, no permission, a
+// read-only server) comes before the batch's one atomic write; a lost
+// connection, a deadline or a server fault (a full disk is
+// RESOURCE_EXHAUSTED) may come after it.
+bool MayHaveBeenApplied(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kOutOfRange:
+    case StatusCode::kUnimplemented:
+      return false;
+    default:
+      return true;
+  }
+}
+
 Status Cli::Import(const Args& args) {
   const std::string& name = args.At(0, "collection name");
   const std::string& path = args.At(1, "file");
@@ -794,9 +816,22 @@ Status Cli::Import(const Args& args) {
         where += reader->fvecs() ? ": vector " + std::to_string(reader->LineOf(index))
                                  : ":" + std::to_string(reader->LineOf(index));
       }
+      // Which records the failed batch held: their numbers in the file (from
+      // 1) and their lines (vector numbers in an .fvecs, from 0).
+      const bool one = batch.size() == 1;
+      const std::string span =
+          (one ? "record " : "records ") + std::to_string(imported + 1) +
+          (one ? "" : ".." + std::to_string(imported + batch.size())) +
+          (reader->fvecs() ? (one ? ", vector " : ", vectors ") : (one ? ", line " : ", lines ")) +
+          std::to_string(reader->LineOf(0)) + (one ? "" : ".." + std::to_string(reader->LineOf(batch.size() - 1)));
+      const std::string after =
+          MayHaveBeenApplied(written.status().code())
+              ? " (" + std::to_string(imported) + " records acknowledged; the batch in flight (" + span +
+                    ") may also have been applied; importing the file again is safe: records are upserted by id)"
+              : " (" + std::to_string(imported) + " records imported before it; this batch (" + span +
+                    ") was not written)";
       if (progress) std::cerr << "\n";
-      return Status(written.status().code(), where + ": " + m + " (" + std::to_string(imported) +
-                                                 " records imported before it)");
+      return Status(written.status().code(), where + ": " + m + after);
     }
     imported += batch.size();
     version = written->version;
@@ -871,12 +906,12 @@ Result<std::vector<float>> VectorArg(const Args& args, const std::string& comman
   } else {
     throw UsageError{command + " needs --vector '[...]' or --vector-file FILE"};
   }
-  Json parsed = Json::parse(vector_text, nullptr, false);
+  const Json parsed = ParseJson(vector_text);
   if (parsed.is_discarded() || !parsed.is_array()) throw UsageError{"the vector must be a JSON array of numbers"};
   std::vector<float> vector;
-  for (const auto& x : parsed) {
-    if (!x.is_number()) throw UsageError{"the vector holds a non-number: " + x.dump()};
-    vector.push_back(x.get<float>());
+  if (Status converted = VectorFromJson(parsed, &vector); !converted.ok()) {
+    throw UsageError{(args.Option("vector") ? "--vector: " : "--vector-file " + *args.Option("vector-file") + ": ") +
+                     converted.message()};
   }
   return vector;
 }

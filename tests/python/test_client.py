@@ -321,7 +321,8 @@ class RecordTest(ServerTestCase):
         bad = [
             (TypeError, r'records\[0\]\.metadata\["d"\]: unsupported', [record("a", [0, 0, 0], metadata={"d": {}})]),
             (TypeError, r'records\[0\]\.metadata\["l"\]\[1\]', [record("a", [0, 0, 0], metadata={"l": ["x", 1]})]),
-            (ValueError, r'metadata\["i"\]: .* int64', [record("a", [0, 0, 0], metadata={"i": 2**63})]),
+            (ValueError, r'metadata\["i"\]: 9223372036854775808 does not fit a 64-bit signed integer',
+             [record("a", [0, 0, 0], metadata={"i": 2**63})]),
             (TypeError, r"metadata: keys must be str", [record("a", [0, 0, 0], metadata={1: "x"})]),
             (ValueError, r"records\[1\]\.id: missing", [record("a", [0, 0, 0]), {"vector": [0, 0, 0]}]),
             (ValueError, r"unknown key.*'meta'", [record("a", [0, 0, 0], meta={})]),
@@ -368,6 +369,10 @@ class RecordTest(ServerTestCase):
             self.db.create_collection(self.name(".neg"), -1)
         with self.assertRaisesRegex(ValueError, r"^limit: expected an integer in 1\.\.4294967295, got 0$"):
             next(self.db.scroll(self.coll, limit=0))
+        for prompt in ("qa@0", "qa@4294967296"):
+            with self.subTest(prompt=prompt):
+                with self.assertRaisesRegex(ValueError, rf"^prompt: version in '{prompt}' must be 1\.\.4294967295$"):
+                    self.db.get_prompt(prompt)
         with self.assertRaisesRegex(TypeError, r"labels: expected a list of str, got a single str"):
             self.db.create_prompt(self.name(".p"), "x {{q}}", labels="production")
         with self.assertRaisesRegex(TypeError, r"one vector; search_stream takes an iterable of vectors"):
@@ -381,6 +386,56 @@ class RecordTest(ServerTestCase):
             closed.count(self.coll)
         # Nothing reached the server.
         self.assertEqual(len(self.db.list_versions(self.coll)), 1)
+
+    def test_numbers_that_do_not_fit_are_refused_not_narrowed(self):
+        """An int metadata value outside int64 and a vector component outside
+        the float32 range are refused naming the field; protobuf and numpy
+        would have turned 1e39 into infinity, which the server then called
+        "infinite"."""
+        float_range = "is outside the float range ±3.4028235e38"
+        bad = [
+            (r'^records\[0\]\.metadata\["n"\]: 9223372036854775808 does not fit a 64-bit signed integer '
+             r'\(-9223372036854775808 to 9223372036854775807\); pass it as a str to keep its digits$',
+             [record("a", [0, 0, 0], metadata={"n": 2**63})]),
+            (r'^records\[0\]\.metadata\["n"\]: -9223372036854775809 does not fit',
+             [record("a", [0, 0, 0], metadata={"n": -(2**63) - 1})]),
+            (r'^records\[0\]\.metadata\["n"\]: 18446744073709551615 does not fit',
+             [record("a", [0, 0, 0], metadata={"n": np.uint64(2**64 - 1)})]),
+            (rf"^records\[1\]\.vector\[2\]: 1e\+39 {float_range}$",
+             [record("a", [0, 0, 0]), record("b", [0, 0, 1e39])]),
+            (rf"^records\[0\]\.vector\[0\]: -3\.5e\+38 {float_range}$", [record("a", [-3.5e38, 0, 0])]),
+            (rf"^records\[0\]\.vector\[1\]: 1{'0' * 39}\.\.\. {float_range}$", [record("a", [0, 10**400, 0])]),
+            (rf"^records\[0\]\.vector\[2\]: 1e\+39 {float_range}$", [record("a", np.array([0, 0, 1e39]))]),
+        ]
+        for pattern, records in bad:
+            with self.subTest(pattern=pattern):
+                with self.assertRaisesRegex(ValueError, pattern):
+                    self.db.upsert(self.coll, records)
+        with self.assertRaisesRegex(ValueError, rf"^vector\[0\]: 1e\+39 {float_range}$"):
+            self.db.search(self.coll, [1e39, 0, 0])
+        with self.assertRaisesRegex(ValueError, rf"^vectors\[1\]\[2\]: -1e\+40 {float_range}$"):
+            self.db.batch_search(self.coll, np.array([[0, 0, 0], [0, 0, -1e40]]))
+        with self.assertRaisesRegex(ValueError, rf"^vectors\[1\]\[0\]: 1e\+39 {float_range}$"):
+            self.db.batch_search(self.coll, [[0, 0, 0], [1e39, 0, 0]])
+        with self.assertRaisesRegex(ValueError, rf"^vector\[1\]: 1e\+39 {float_range}$"):
+            self.db.retrieve(self.coll, [0, 1e39, 0])
+        self.assertEqual(self.db.count(self.coll), 0)
+        self.assertEqual(len(self.db.list_versions(self.coll)), 1)  # nothing reached the server
+        # The ends of the ranges are kept; a component just above the largest
+        # float32 rounds to it (list and numpy alike); NaN is the server's.
+        flt_max = float(np.finfo(np.float32).max)
+        self.db.upsert(self.coll, [
+            record("ends", [3.4028235e38, -3.40282356e38, 0], metadata={"max": 2**63 - 1, "min": -(2**63)}),
+            record("np", np.array([3.4028235e38, -3.40282356e38, 2.0**64])),
+        ])
+        ends = self.db.get(self.coll, "ends")
+        self.assertEqual(ends["vector"], [flt_max, -flt_max, 0.0])
+        self.assertEqual(ends["metadata"], {"max": 2**63 - 1, "min": -(2**63)})
+        self.assertEqual(self.db.get(self.coll, "np")["vector"], [flt_max, -flt_max, 2.0**64])
+        self.assertVerityError(
+            "INVALID_ARGUMENT", "records[0].vector[1]: infinite", self.db.upsert, self.coll,
+            [record("inf", [0, float("inf"), 0])],
+        )
 
     def test_numpy_vectors(self):
         rows = np.arange(12, dtype=np.float64).reshape(4, 3)

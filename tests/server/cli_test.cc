@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <cfloat>
+#include <cstdint>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -149,6 +151,9 @@ TEST_CASE("the verity CLI: create, import, search with a filter, --json", "[serv
   r = Cli(dir, addr, "import docs " + dir.Sub("dim.jsonl"));
   REQUIRE(r.code == 1);
   REQUIRE(r.err.find("dim.jsonl:2: records[1].vector: has 3 components") != std::string::npos);
+  // A refusal comes before the batch's one atomic write: nothing of it was.
+  REQUIRE(r.err.find("(0 records imported before it; this batch (records 1..2, lines 1..2) was not written)") !=
+          std::string::npos);
 
   // Errors: unknown collection (server), bad filter, usage.
   r = Cli(dir, addr, "count nope");
@@ -245,4 +250,171 @@ TEST_CASE("the verity CLI takes every option its usage text shows", "[server][cl
     }
   }
   CHECK(tried >= 60);
+}
+
+// Numbers are neither wrapped nor narrowed: nlohmann-json reads
+// 18446744073709551615 as an unsigned integer that get<int64_t>() made -1
+// (overwriting the record -1), 2^63 as metadata became -2^63, and 1e39 as a
+// vector component was converted to float (undefined; it came out infinite).
+TEST_CASE("the verity CLI keeps integer ids exact and refuses numbers that do not fit", "[server][cli]") {
+  verity::test::TempDir dir;
+  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
+  REQUIRE(server);
+  const std::string addr = server->address();
+  REQUIRE(Cli(dir, addr, "collection create docs --dim 3").code == 0);
+  auto write = [&](const std::string& name, const std::vector<std::string>& lines) {
+    std::ofstream f(dir.Sub(name));
+    for (const auto& line : lines) f << line << "\n";
+    return dir.Sub(name);
+  };
+  // Non-fatal, so that one run shows every check that fails.
+  auto count = [&] {
+    const Run c = Cli(dir, addr, "count docs --json");
+    return c.code == 0 ? Json::parse(c.out)["count"].get<int>() : -1;
+  };
+  auto text_of = [&](const std::string& id) {
+    const Run g = Cli(dir, addr, "get docs " + id + " --json");
+    return g.code == 0 ? Json::parse(g.out)["text"].get<std::string>() : "(" + g.err + ")";
+  };
+
+  Run r = Cli(dir, addr,
+              "import docs " + write("first.jsonl", {R"({"id": -1, "vector": [1, 2, 3], "text": "minus one"})",
+                                                     R"({"id": 7, "vector": [1, 2, 3], "text": "seven"})"}));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE(count() == 2);
+
+  // Integer ids of any size are their decimal text, as written: the uint64
+  // maximum is a record of its own, and the record -1 stays as it was.
+  r = Cli(dir, addr,
+          "import docs " + write("max.jsonl", {R"({"id": 18446744073709551615, "vector": [1, 2, 3], "text": "uint64 max"})"}));
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK(count() == 3);
+  CHECK(text_of("-1") == "minus one");
+  CHECK(text_of("18446744073709551615") == "uint64 max");
+  r = Cli(dir, addr,
+          "import docs " +
+              write("ids.jsonl", {R"({"id": 9223372036854775808, "vector": [1, 2, 3], "text": "2^63"})",
+                                  R"({"id": -9223372036854775809, "vector": [1, 2, 3], "text": "below int64"})",
+                                  R"({"id": 123456789012345678901234567890, "vector": [1, 2, 3], "text": "30 digits"})",
+                                  R"({"id": "7", "vector": [1, 2, 3], "text": "seven as a string"})"}) +
+              " --json");
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK(count() == 6);  // -1, 7, the uint64 maximum and three new ones; "7" is the record 7
+  CHECK(text_of("9223372036854775808") == "2^63");
+  CHECK(text_of("-9223372036854775809") == "below int64");
+  CHECK(text_of("123456789012345678901234567890") == "30 digits");
+  CHECK(text_of("7") == "seven as a string");
+
+  // Metadata integers must fit int64 (the filters' type): refused naming the
+  // line and the key; nothing of the file is written.
+  const struct {
+    std::string value, shown;
+  } too_large[] = {{"9223372036854775808", "9223372036854775808"},
+                   {"18446744073709551615", "18446744073709551615"},
+                   {"-9223372036854775809", "-9223372036854775809"},
+                   {"123456789012345678901234567890", "123456789012345678901234567890"}};
+  for (const auto& c : too_large) {
+    INFO(c.value);
+    r = Cli(dir, addr,
+            "import docs " + write("meta.jsonl", {R"({"id": "m1", "vector": [1, 2, 3], "metadata": {"n": 1}})",
+                                                  "",
+                                                  R"({"id": "m2", "vector": [1, 2, 3], "metadata": {"n": )" +
+                                                      c.value + "}}"}));
+    INFO(r.err);
+    CHECK(r.code == 1);
+    CHECK(r.err.find("meta.jsonl:3: metadata \"n\": " + c.shown +
+                     " does not fit a 64-bit signed integer (-9223372036854775808 to 9223372036854775807); write it "
+                     "as a string to keep its digits (0 records imported before it)") != std::string::npos);
+  }
+  CHECK(count() == 6);
+  // The ends of the range are kept exactly.
+  r = Cli(dir, addr,
+          "import docs " + write("ends.jsonl", {R"({"id": "max", "vector": [1, 2, 3], "metadata": {"n": 9223372036854775807}})",
+                                                R"({"id": "min", "vector": [1, 2, 3], "metadata": {"n": -9223372036854775808}})"}));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  r = Cli(dir, addr, "get docs max --json");
+  CHECK(Json::parse(r.out)["metadata"]["n"].get<int64_t>() == INT64_MAX);
+  r = Cli(dir, addr, "get docs min --json");
+  CHECK(Json::parse(r.out)["metadata"]["n"].get<int64_t>() == INT64_MIN);
+  CHECK(Cli(dir, addr, "count docs --filter 'n = 9223372036854775807'").out == "1\n");
+
+  // A vector component must fit a float.
+  r = Cli(dir, addr,
+          "import docs " + write("vec.jsonl", {R"({"id": "v1", "vector": [1, 2, 3]})",
+                                               R"({"id": "v2", "vector": [1, 2, 1e39]})"}));
+  INFO(r.err);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("vec.jsonl:2: vector[2]: 1e+39 is outside the float range ±3.4028235e38") != std::string::npos);
+  r = Cli(dir, addr,
+          "import docs " + write("vec.jsonl", {R"({"id": "v3", "vector": [-123456789012345678901234567890123456789012, 0, 0]})"}));
+  CHECK(r.code == 1);
+  CHECK(r.err.find("vec.jsonl:1: vector[0]: -123456789012345678901234567890123456789... is outside the float range") !=
+        std::string::npos);
+  CHECK(count() == 8);
+  // One just above the largest float rounds to it; an integer beyond 64 bits
+  // is a number like any other.
+  r = Cli(dir, addr,
+          "import docs " + write("vec.jsonl", {R"({"id": "v4", "vector": [3.4028235e38, -3.40282356e38, 123456789012345678901234567890]})"}));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  r = Cli(dir, addr, "get docs v4 --json");
+  const Json v4 = Json::parse(r.out)["vector"];
+  CHECK(v4[0].get<float>() == FLT_MAX);
+  CHECK(v4[1].get<float>() == -FLT_MAX);
+  CHECK(v4[2].get<float>() == static_cast<float>(123456789012345678901234567890.0));
+  // --vector and --vector-file say the same, before anything is sent.
+  r = Cli(dir, addr, "search docs --vector '[1, 2, 1e39]'");
+  CHECK(r.code == 2);
+  CHECK(r.err == "verity: --vector: vector[2]: 1e+39 is outside the float range ±3.4028235e38 (see verity --help)\n");
+  std::ofstream(dir.Sub("query.json")) << "[-1e39, 0, 0]";
+  r = Cli(dir, addr, "search docs --vector-file " + dir.Sub("query.json"));
+  CHECK(r.code == 2);
+  CHECK(r.err.find("--vector-file " + dir.Sub("query.json") +
+                   ": vector[0]: -1e+39 is outside the float range ±3.4028235e38") != std::string::npos);
+  r = Cli(dir, addr, "search docs --vector '[1, \"x\", 3]'");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("--vector: vector[1]: \"x\" is not a number") != std::string::npos);
+  REQUIRE(server->Stop(SIGTERM) == 0);
+}
+
+// An import cut after a batch was sent cannot know whether the server wrote
+// it: the message counts what was acknowledged, names the batch in flight and
+// its lines, and says a new import of the file is safe. A stopped server
+// (SIGSTOP) holds the batch until the deadline passes.
+TEST_CASE("the verity CLI says which batch an interrupted import may have written", "[server][cli]") {
+  verity::test::TempDir dir;
+  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
+  REQUIRE(server);
+  const std::string addr = server->address();
+  REQUIRE(Cli(dir, addr, "collection create docs --dim 2").code == 0);
+  {
+    std::ofstream f(dir.Sub("four.jsonl"));
+    f << R"({"id": "a", "vector": [1, 0]})" << "\n\n";  // line 2 is blank
+    f << R"({"id": "b", "vector": [2, 0]})" << "\n";
+    f << R"({"id": "c", "vector": [3, 0]})" << "\n";
+    f << R"({"id": "d", "vector": [4, 0]})" << "\n";
+  }
+  REQUIRE(kill(server->pid(), SIGSTOP) == 0);
+  struct Resume {
+    pid_t pid;
+    ~Resume() { kill(pid, SIGCONT); }
+  } resume{server->pid()};
+  Run r = Cli(dir, addr, "--timeout-ms 1000 import docs " + dir.Sub("four.jsonl") + " --batch 2");
+  REQUIRE(kill(server->pid(), SIGCONT) == 0);
+  INFO(r.err);
+  CHECK(r.code == 1);
+  CHECK(r.err.rfind("verity: DEADLINE_EXCEEDED: " + dir.Sub("four.jsonl") + ": ", 0) == 0);
+  CHECK(r.err.find("(0 records acknowledged; the batch in flight (records 1..2, lines 1..3) may also have been "
+                   "applied; importing the file again is safe: records are upserted by id)\n") != std::string::npos);
+  // Importing again gives every record once, whether the batch was written
+  // or not.
+  r = Cli(dir, addr, "import docs " + dir.Sub("four.jsonl") + " --batch 2");
+  REQUIRE(r.code == 0);
+  r = Cli(dir, addr, "count docs");
+  CHECK(r.out == "4\n");
+  REQUIRE(server->Stop(SIGTERM) == 0);
 }

@@ -1,12 +1,16 @@
 """Conversions between Python values and the wire messages, in one place.
 
-Python-side problems (a wrong type, an unknown record key) raise TypeError or
-ValueError naming the field the way the server does (``records[3].vector``);
-everything the server can check (dimension, finiteness, limits) is left to
-it, so there is one source of truth for the rules.
+Python-side problems (a wrong type, an unknown record key, a number the wire
+type cannot hold) raise TypeError or ValueError naming the field the way the
+server does (``records[3].vector[2]``); everything the server can check
+(dimension, finiteness, limits) is left to it, so there is one source of truth
+for the rules. A number is never narrowed silently: an int metadata value must
+fit int64, and a vector component must fit a float32 (protobuf would turn 1e39
+into infinity, which the server then reports as "infinite").
 """
 
 import collections.abc
+import math
 import numbers
 
 try:
@@ -18,6 +22,11 @@ from ._proto import common_pb2, search_pb2
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
+# The largest float32, and where a double starts to round to infinity as a
+# float32 (FLT_MAX plus half a unit in the last place, 2**128 - 2**103).
+_FLOAT_MAX = float.fromhex("0x1.fffffep+127")
+_FLOAT_LIMIT = float.fromhex("0x1.ffffffp+127")
+_FLOAT_RANGE = "the float range ±3.4028235e38"
 
 _METRICS = {
     "l2": common_pb2.METRIC_L2,
@@ -67,6 +76,7 @@ def vector_to_list(vector, field):
             raise ValueError(f"{field}: expected a 1-D vector, got an array of shape {vector.shape}")
         if vector.dtype.kind not in "iuf":
             raise TypeError(f"{field}: expected an array of integers or floats, got dtype {vector.dtype}")
+        _check_array_in_float_range(vector, field)
         return vector.astype(np.float32, copy=False).tolist()
     if (
         isinstance(vector, (str, bytes, collections.abc.Set, collections.abc.Mapping))
@@ -77,8 +87,44 @@ def vector_to_list(vector, field):
     for i, x in enumerate(vector):
         if _is_bool(x) or not isinstance(x, numbers.Real):
             raise TypeError(f"{field}[{i}]: expected a number, got {type(x).__name__}")
-        out.append(float(x))
+        try:
+            f = float(x)
+        except OverflowError:  # an int no double holds
+            raise ValueError(f"{field}[{i}]: {_shown(x)} is outside {_FLOAT_RANGE}") from None
+        if not -_FLOAT_MAX <= f <= _FLOAT_MAX:  # rare: beyond FLT_MAX, or NaN
+            f = _to_float32_range(x, f, f"{field}[{i}]")
+        out.append(f)
     return out
+
+
+def _shown(x):
+    """A number as an error shows it: at most 40 characters."""
+    text = repr(x) if isinstance(x, float) else str(x)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+def _to_float32_range(x, f, field):
+    """``f`` (``float(x)``), outside [-FLT_MAX, FLT_MAX] or NaN, as it goes on
+    the wire. Between FLT_MAX and the rounding limit it becomes ±FLT_MAX (as
+    float32 rounding makes it); beyond, a finite value is refused naming
+    ``field``; NaN and infinity pass, for the server to refuse as not finite."""
+    if math.isnan(f) or math.isinf(f):
+        return f
+    if abs(f) < _FLOAT_LIMIT:
+        return math.copysign(_FLOAT_MAX, f)
+    raise ValueError(f"{field}: {_shown(x)} is outside {_FLOAT_RANGE}")
+
+
+def _check_array_in_float_range(array, field):
+    """Refuses a numpy array (1-D or 2-D) with a finite component float32 cannot
+    hold, naming the first one (numpy's cast would make it infinity)."""
+    if array.dtype.kind != "f" or array.dtype.itemsize <= 4:
+        return  # float32 itself, or integers (the largest, 2**64, fits a float32)
+    too_large = np.isfinite(array) & (np.abs(array) >= _FLOAT_LIMIT)
+    if too_large.any():
+        where = np.argwhere(too_large)[0]
+        index = "".join(f"[{int(i)}]" for i in where)
+        raise ValueError(f"{field}{index}: {_shown(float(array[tuple(where)]))} is outside {_FLOAT_RANGE}")
 
 
 def vectors_to_lists(vectors, field):
@@ -88,6 +134,7 @@ def vectors_to_lists(vectors, field):
             raise ValueError(f"{field}: expected a 2-D array (one row per query), got shape {vectors.shape}")
         if vectors.dtype.kind not in "iuf":
             raise TypeError(f"{field}: expected an array of integers or floats, got dtype {vectors.dtype}")
+        _check_array_in_float_range(vectors, field)
         return vectors.astype(np.float32, copy=False).tolist()
     if isinstance(vectors, (str, bytes)) or not hasattr(vectors, "__iter__"):
         raise TypeError(f"{field}: expected a sequence of vectors, got {type(vectors).__name__}")
@@ -102,7 +149,10 @@ def set_metadata_value(value, out, field):
     elif isinstance(value, numbers.Integral):
         value = int(value)
         if not _INT64_MIN <= value <= _INT64_MAX:
-            raise ValueError(f"{field}: {value} is outside the int64 range")
+            raise ValueError(
+                f"{field}: {_shown(value)} does not fit a 64-bit signed integer ({_INT64_MIN} to {_INT64_MAX}); "
+                "pass it as a str to keep its digits"
+            )
         out.int_value = value
     elif isinstance(value, numbers.Real):
         out.double_value = float(value)

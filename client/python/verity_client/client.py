@@ -576,8 +576,13 @@ class Client:
             raise TypeError("prompt: expected 'name', 'name@version' or 'name@label'")
         name, _, which = prompt.partition("@")
         selector = prompts_pb2.PromptSelector(name=name)
-        if which.isdigit():
-            selector.version = int(which)
+        if which.isascii() and which.isdigit():
+            # Refused here as the CLI does: 0 would travel as "no version" (the
+            # production label), and protobuf's own refusal names no field.
+            version = int(which)
+            if not 1 <= version <= 0xFFFFFFFF:
+                raise ValueError(f"prompt: version in {prompt!r} must be 1..4294967295")
+            selector.version = version
         elif which:
             selector.label = which
         return selector
