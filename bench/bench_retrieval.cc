@@ -9,6 +9,8 @@
 //   - audit throughput (answers scored per second), when the scorer exists.
 // One JSON object per line.
 //   verity_bench_retrieval [--seconds 5] [--dir DIR] [--only search|retrieve [--threads 8]]
+//   verity_bench_retrieval --only log-reads [--records 20000]: time-range
+//     reads (ListLog with since) and VerifyLog on a log of that many records.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -88,9 +91,77 @@ uint64_t DirectoryBytes(const std::string& path) {
   return total;
 }
 
+double MicrosSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+}
+
+// --only log-reads: appends `records` retrievals (8 threads), reopens the
+// database (records in table files, as in a long-running log), then times
+// a page of 10 records starting at a time (`since`) spread over the log,
+// the same page from the start (no `since`: what the search for the
+// range's first record adds), and a full VerifyLog.
+Status LogReads(std::unique_ptr<Database>& db, size_t records, const std::function<bool(size_t)>& retrieve,
+                const std::function<Status()>& reopen) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 8; ++t) {
+    writers.emplace_back([&] {
+      for (size_t i = next++; i < records && !failed; i = next++) {
+        if (!retrieve(i)) failed = true;
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  if (failed) return Status::Internal("retrieve failed");
+  VERITY_RETURN_IF_ERROR(reopen());
+  Database& log = *db;
+  VERITY_ASSIGN_OR_RETURN(LogStats stats, log.GetLogStats());
+  LogQuery first_query;
+  first_query.limit = 1;
+  VERITY_ASSIGN_OR_RETURN(LogPage first, log.ListLog(first_query));
+  first_query.start_after = stats.last_seq - 1;
+  VERITY_ASSIGN_OR_RETURN(LogPage last, log.ListLog(first_query));
+  if (first.records.empty() || last.records.empty()) return Status::Internal("empty log");
+  const int64_t t0 = first.records[0].time_us, t1 = last.records[0].time_us;
+  constexpr int kQueries = 500;
+  auto page_at = [&](int64_t since_us, double* micros) -> Status {
+    LogQuery q;
+    q.since_us = since_us;
+    q.limit = 10;
+    const auto start = Clock::now();
+    VERITY_ASSIGN_OR_RETURN(LogPage page, log.ListLog(q));
+    *micros += MicrosSince(start);
+    if (since_us > 0 && !page.records.empty() && page.records[0].time_us < since_us) {
+      return Status::Internal("a page starts before its since");
+    }
+    return Status::Ok();
+  };
+  double since_us_total = 0, start_us_total = 0;
+  for (int round = 0; round < 2; ++round) {  // the first round warms the block cache
+    since_us_total = start_us_total = 0;
+    for (int i = 0; i < kQueries; ++i) {
+      const int64_t since = t0 + (t1 - t0) * (2 * i + 1) / (2 * kQueries);
+      VERITY_RETURN_IF_ERROR(page_at(since, &since_us_total));
+      VERITY_RETURN_IF_ERROR(page_at(0, &start_us_total));
+    }
+  }
+  const auto verify_start = Clock::now();
+  VERITY_ASSIGN_OR_RETURN(LogVerifyResult verified, log.VerifyLog());
+  const double verify_s = MicrosSince(verify_start) / 1e6;
+  if (!verified.ok) return Status::Internal("verify: " + verified.problem);
+  std::printf("{\"bench\": \"log_reads\", \"records\": %llu, \"page_since_us\": %.1f, \"page_from_start_us\": %.1f, "
+              "\"verify_s\": %.3f, \"verify_records_per_s\": %.0f}\n",
+              static_cast<unsigned long long>(stats.records), since_us_total / kQueries, start_us_total / kQueries,
+              verify_s, static_cast<double>(verified.records) / verify_s);
+  std::fflush(stdout);
+  return Status::Ok();
+}
+
 // `only` = "search" or "retrieve": run just that at `threads` for
-// `seconds` and print its rate (for a profiler: perf record -p PID).
-Status Run(const std::string& dir, double seconds, const std::string& only, int only_threads) {
+// `seconds` and print its rate (for a profiler: perf record -p PID);
+// "log-reads": LogReads.
+Status Run(const std::string& dir, double seconds, const std::string& only, int only_threads, size_t records) {
   VERITY_ASSIGN_OR_RETURN(ImageSet images, LoadFashionMnistBase(kFashionMnistDir, 20000));
   VERITY_ASSIGN_OR_RETURN(std::vector<uint8_t> labels, LoadFashionMnistTrainLabels(kFashionMnistDir, 20000));
   VERITY_ASSIGN_OR_RETURN(ImageSet queries, LoadFashionMnistQueries(kFashionMnistDir, 1000));
@@ -131,8 +202,20 @@ Status Run(const std::string& dir, double seconds, const std::string& only, int 
     r.query_text = "which garment is this? query " + std::to_string(i % queries.n);
     return db->Retrieve(r).ok();
   };
+  if (only == "log-reads") {
+    auto reopen = [&]() -> Status {
+      VERITY_RETURN_IF_ERROR(db->Close());
+      db.reset();
+      VERITY_ASSIGN_OR_RETURN(db, Database::Open(dir, options));
+      return Status::Ok();
+    };
+    VERITY_RETURN_IF_ERROR(LogReads(db, records, retrieve, reopen));
+    return db->Close();
+  }
   if (!only.empty()) {
-    if (only != "search" && only != "retrieve") return Status::InvalidArgument("--only: search or retrieve");
+    if (only != "search" && only != "retrieve") {
+      return Status::InvalidArgument("--only: search, retrieve or log-reads");
+    }
     const Rate rate =
         only == "search" ? Throughput(only_threads, seconds, search) : Throughput(only_threads, seconds, retrieve);
     std::printf(
@@ -217,6 +300,7 @@ int main(int argc, char** argv) {
   std::string dir, only;
   double seconds = 5;
   int threads = 8;
+  size_t records = 20000;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--dir") {
@@ -227,12 +311,14 @@ int main(int argc, char** argv) {
       only = argv[i + 1];
     } else if (a == "--threads") {
       threads = std::stoi(argv[i + 1]);
+    } else if (a == "--records") {
+      records = std::stoul(argv[i + 1]);
     }
   }
   const bool temporary = dir.empty();
   if (temporary) dir = "/tmp/verity-bench-retrieval-" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
-  verity::Status s = verity::bench::Run(dir, seconds, only, threads);
+  verity::Status s = verity::bench::Run(dir, seconds, only, threads, records);
   if (temporary) std::filesystem::remove_all(dir);
   if (!s.ok()) {
     std::fprintf(stderr, "verity_bench_retrieval: %s\n", s.ToString().c_str());

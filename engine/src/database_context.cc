@@ -5,7 +5,7 @@
 // Keys of the `log` column family (records only):
 //   'R' + seq(u64)              -> 32-byte hash, then storage.LogEntry bytes
 // and of `log_index` (MoveLogIndexKeys says why they are apart):
-//   'T' + time_us(u64) + seq    -> "" (time index)
+//   'T' + time_us(u64) + seq    -> "" (time index; VerifyLog checks it, reads do not use it)
 //   'I' + retrieval id          -> seq of the retrieval (or cache-hit) record
 //   'A' + retrieval id          -> seq of its answer record
 //   'H'                         -> LogMark of the head (last record)
@@ -37,12 +37,7 @@ constexpr size_t kMaxAnswerBytes = 1 << 20;
 
 using log_chain::ParseRecordValue;
 using log_chain::RecordKey;
-std::string TimeKey(int64_t time_us, uint64_t seq) {
-  std::string k = "T";
-  keys::PutU64(&k, static_cast<uint64_t>(std::max<int64_t>(time_us, 0)));
-  keys::PutU64(&k, seq);
-  return k;
-}
+using log_chain::TimeKey;
 std::string RetrievalKey(const std::string& id) { return "I" + id; }
 std::string AnswerKey(const std::string& id) { return "A" + id; }
 constexpr char kHeadKey[] = "H";
@@ -669,6 +664,45 @@ Result<std::pair<LogRecord, std::optional<LogRecord>>> Database::GetRetrieval(co
   return std::make_pair(std::move(*retrieval), std::move(answer));
 }
 
+namespace {
+
+// The first record at or after `since_us` among sequence numbers [lo, hi)
+// (hi when there is none), read through `it` on the `log` family. Record
+// times never decrease along the log (AppendLog takes the later of the clock
+// and the last record's time; VerifyLog checks it), so a binary search over
+// the records finds it in about log2(hi - lo) seeks. The time index would
+// take one seek, but it is outside the chain: one forged or deleted entry
+// made a range start at the wrong record (issue #23). A missing record (the
+// log altered; verify reports it) costs only its own place.
+Result<uint64_t> FirstRecordSince(rocksdb::Iterator* it, int64_t since_us, uint64_t lo, uint64_t hi) {
+  // Every record before `lo` is older than `since_us`; every record from
+  // `hi` on is not.
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    it->Seek(RecordKey(mid));
+    if (!it->Valid() || !it->key().starts_with("R")) {
+      VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "list the retrieval log"));
+      hi = mid;
+      continue;
+    }
+    if (it->key().size() != 9) return Status::DataLoss("retrieval log: malformed key");
+    const uint64_t seq = keys::GetU64(it->key().data() + 1);
+    if (seq >= hi) {  // no record in [mid, hi)
+      hi = mid;
+      continue;
+    }
+    VERITY_ASSIGN_OR_RETURN(const int64_t time_us, log_chain::RecordTime(it->value().ToStringView(), seq));
+    if (time_us < since_us) {
+      lo = seq + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+}  // namespace
+
 Result<LogPage> Database::ListLog(const LogQuery& query) const {
   VERITY_CHECK_OPEN_();
   if (query.limit < 1 || query.limit > 10000) {
@@ -680,23 +714,16 @@ Result<LogPage> Database::ListLog(const LogQuery& query) const {
   }
   VERITY_RETURN_IF_ERROR(ValidateTimeRange(query.since_us, query.until_us));
   if (query.start_after == UINT64_MAX) return LogPage{};  // nothing comes after the last sequence number
-  uint64_t first = query.start_after + 1;
-  if (query.since_us > 0) {
-    std::unique_ptr<rocksdb::Iterator> time(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log_index));
-    time->Seek(TimeKey(query.since_us, 0));
-    if (time->Valid() && time->key().starts_with("T") && time->key().size() == 17) {
-      first = std::max(first, keys::GetU64(time->key().data() + 9));
-    } else {
-      VERITY_RETURN_IF_ERROR(FromRocks(time->status(), "list the retrieval log"));
-      return LogPage{};
-    }
-  }
+  const uint64_t durable = impl_->DurableSeq();  // records after it are still being synced
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->log));
+  uint64_t first = query.start_after + 1;
+  if (query.since_us > 0 && first <= durable) {
+    VERITY_ASSIGN_OR_RETURN(first, FirstRecordSince(it.get(), query.since_us, first, durable + 1));
+  }
   LogPage page;
   size_t page_bytes = 0;
   uint32_t scanned = 0;
   uint64_t last_scanned = 0;
-  const uint64_t durable = impl_->DurableSeq();  // records after it are still being synced
   for (it->Seek(RecordKey(first)); it->Valid() && it->key().starts_with("R"); it->Next()) {
     if (it->key().size() != 9) return Status::DataLoss("retrieval log: malformed key");
     const uint64_t seq = keys::GetU64(it->key().data() + 1);
@@ -712,6 +739,7 @@ Result<LogPage> Database::ListLog(const LogQuery& query) const {
     std::string_view body;
     VERITY_RETURN_IF_ERROR(ParseRecordValue(it->value().ToStringView(), seq, &entry, &hash, &body));
     if (query.until_us > 0 && entry.time_us() >= query.until_us) break;
+    if (entry.time_us() < query.since_us) continue;  // only in a log whose times go back: verify reports it
     if (!query.collection.empty() && entry.collection() != query.collection) continue;
     if (query.kind && static_cast<LogKind>(entry.kind()) != *query.kind) continue;
     if (page.records.size() == query.limit || page_bytes >= Limits::kMaxPageBytes) {
@@ -759,11 +787,27 @@ Result<LogVerifyResult> Database::VerifyLog(const std::function<Status()>& keep_
     VERITY_RETURN_IF_ERROR(FromRocks(rs, "verify the retrieval log's index"));
     return value.size() == 8 ? keys::GetU64(value.data()) : uint64_t{0};
   };
+  // The time index must hold exactly TimeKey(time, seq) for each record:
+  // walked beside the records, since both sort alike (the Verifier checks
+  // that times never go back). Reads no longer use it, but an entry that
+  // matches no record, or a record without its entry, is tampering.
+  std::unique_ptr<rocksdb::Iterator> times(impl_->db->NewIterator(read, impl_->log_index));
+  times->Seek("T");
+  auto time_entry = [&]() -> std::optional<std::string_view> {
+    if (!times->Valid() || !times->key().starts_with("T")) return std::nullopt;
+    return times->key().ToStringView();
+  };
   for (it->Seek(RecordKey(0)); it->Valid() && it->key().starts_with("R"); it->Next()) {
     VERITY_RETURN_IF_ERROR(check.Step());
     if (!verifier.Add(it->key().ToStringView(), it->value().ToStringView())) return verifier.result();
     const storage::LogEntry* entry = verifier.last_checked();
     if (entry == nullptr) continue;
+    if (const auto found = time_entry(); found != TimeKey(entry->time_us(), entry->seq())) {
+      VERITY_RETURN_IF_ERROR(FromRocks(times->status(), "verify the retrieval log's time index"));
+      verifier.Fail(entry->seq(), log_chain::TimeIndexProblem(found, entry->seq(), entry->time_us()));
+      return verifier.result();
+    }
+    times->Next();
     const bool answer = static_cast<LogKind>(entry->kind()) == LogKind::kAnswer;
     const std::string key = answer ? AnswerKey(entry->retrieval_id()) : RetrievalKey(entry->retrieval_id());
     VERITY_ASSIGN_OR_RETURN(const uint64_t named, indexed_seq(key));
@@ -785,6 +829,19 @@ Result<LogVerifyResult> Database::VerifyLog(const std::function<Status()>& keep_
     }
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "verify the retrieval log"));
+  // Entries after the last checked record's: only those of records still
+  // being synced (not checked, like their records) belong there.
+  for (auto found = time_entry(); found; times->Next(), found = time_entry()) {
+    if (found->size() == 17) {
+      const uint64_t seq = keys::GetU64(found->data() + 9);
+      if (seq > durable.seq && seq <= durable.written) continue;
+    }
+    const LogVerifyResult& so_far = verifier.result();
+    verifier.Fail(so_far.records > 0 ? so_far.last_seq + 1 : so_far.first_seq,
+                  log_chain::StrayTimeIndexProblem(*found));
+    return verifier.result();
+  }
+  VERITY_RETURN_IF_ERROR(FromRocks(times->status(), "verify the retrieval log's time index"));
   VERITY_ASSIGN_OR_RETURN(auto head, read_mark(kHeadKey, "read the retrieval log head"));
   return verifier.Finish(head);
 }

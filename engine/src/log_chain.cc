@@ -1,5 +1,10 @@
 #include "log_chain.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
+#include <algorithm>
+
 #include "keys.h"
 #include "sha256.h"
 
@@ -11,6 +16,36 @@ std::string RecordKey(uint64_t seq) {
   return k;
 }
 
+std::string TimeKey(int64_t time_us, uint64_t seq) {
+  std::string k = "T";
+  keys::PutU64(&k, static_cast<uint64_t>(std::max<int64_t>(time_us, 0)));
+  keys::PutU64(&k, seq);
+  return k;
+}
+
+namespace {
+
+// "the time index places record S at time_us T", or that the key is malformed.
+std::string DescribeTimeEntry(std::string_view key) {
+  if (key.size() != 17 || key[0] != 'T') return "a malformed time-index key";
+  return "the time index places record " + std::to_string(keys::GetU64(key.data() + 9)) + " at time_us " +
+         std::to_string(keys::GetU64(key.data() + 1));
+}
+
+}  // namespace
+
+std::string TimeIndexProblem(std::optional<std::string_view> found, uint64_t seq, int64_t time_us) {
+  if (found && *found < TimeKey(time_us, seq)) {
+    return DescribeTimeEntry(*found) + ", before record " + std::to_string(seq) +
+           ", which the records do not (index altered)";
+  }
+  return "record " + std::to_string(seq) + ": its time-index entry is missing (index altered)";
+}
+
+std::string StrayTimeIndexProblem(std::string_view found) {
+  return DescribeTimeEntry(found) + ", after every record, which the records do not (index altered)";
+}
+
 Status ParseRecordValue(std::string_view value, uint64_t seq, storage::LogEntry* entry, std::string* hash,
                         std::string_view* body) {
   if (value.size() < 32) return Status::DataLoss("retrieval log: record " + std::to_string(seq) + " is truncated");
@@ -20,6 +55,38 @@ Status ParseRecordValue(std::string_view value, uint64_t seq, storage::LogEntry*
     return Status::DataLoss("retrieval log: record " + std::to_string(seq) + " does not parse");
   }
   return Status::Ok();
+}
+
+Result<int64_t> RecordTime(std::string_view value, uint64_t seq) {
+  using google::protobuf::internal::WireFormatLite;
+  if (value.size() >= 32) {
+    google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(value.data() + 32),
+                                              static_cast<int>(value.size() - 32));
+    int64_t time_us = 0;  // proto3: absent means 0
+    bool parsed = true;
+    // The last occurrence of a field wins, as in a full parse.
+    while (const uint32_t tag = in.ReadTag()) {
+      if (WireFormatLite::GetTagFieldNumber(tag) == storage::LogEntry::kTimeUsFieldNumber &&
+          WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_VARINT) {
+        uint64_t raw = 0;
+        if (!in.ReadVarint64(&raw)) {
+          parsed = false;
+          break;
+        }
+        time_us = static_cast<int64_t>(raw);
+      } else if (!WireFormatLite::SkipField(&in, tag)) {
+        parsed = false;
+        break;
+      }
+    }
+    if (parsed && in.ConsumedEntireMessage()) return time_us;
+  }
+  // Truncated or malformed: the full parse says which.
+  storage::LogEntry entry;
+  std::string hash;
+  std::string_view body;
+  VERITY_RETURN_IF_ERROR(ParseRecordValue(value, seq, &entry, &hash, &body));
+  return entry.time_us();
 }
 
 Verifier::Verifier(std::optional<std::string_view> start_mark, uint64_t durable_seq, std::string durable_hash,
@@ -81,6 +148,14 @@ bool Verifier::Add(std::string_view key, std::string_view value) {
   h.Update(running_);
   h.Update(body);
   if (h.FinishRaw() != hash) return Fail(seq, "record " + std::to_string(seq) + " was modified (hash mismatch)");
+  // The writer takes the later of the clock and the last record's time, so
+  // a time that goes back was written from outside, chain and all.
+  if (result_.records > 0 && entry.time_us() < last_time_us_) {
+    return Fail(seq, "record " + std::to_string(seq) + "'s time (time_us " + std::to_string(entry.time_us()) +
+                         ") is before record " + std::to_string(seq - 1) + "'s (time_us " +
+                         std::to_string(last_time_us_) + "): times never go back along the log (altered)");
+  }
+  last_time_us_ = entry.time_us();
   running_ = hash;
   ++result_.records;
   result_.last_seq = seq;

@@ -21,12 +21,34 @@ namespace verity::log_chain {
 // The key of record `seq`.
 std::string RecordKey(uint64_t seq);
 
+// The time-index key of record `seq` appended at `time_us`: 'T' + time_us
+// (u64, big-endian; a negative time as 0) + seq. Record times never
+// decrease along the log (the Verifier checks it), so the time index sorts
+// exactly like the records. The index is outside the chain: VerifyLog checks
+// it against the records, and time-range reads do not use it.
+std::string TimeKey(int64_t time_us, uint64_t seq);
+
+// What is wrong when the time index's next entry (in key order) is
+// `found`, nullopt past its end, where record `seq` at `time_us` expects
+// TimeKey(time_us, seq) and `found` differs from it: an entry sorting
+// before it matches no record; otherwise the record's own entry is missing.
+std::string TimeIndexProblem(std::optional<std::string_view> found, uint64_t seq, int64_t time_us);
+// The problem of an entry that sorts after every checked record's.
+std::string StrayTimeIndexProblem(std::string_view found);
+
 // Splits a stored record value into its hash and entry bytes, and parses the
 // entry. DataLoss naming `seq` when it is truncated or does not parse.
 Status ParseRecordValue(std::string_view value, uint64_t seq, storage::LogEntry* entry, std::string* hash,
                         std::string_view* body);
 
-// Checks a log, record by record in key order. Not thread-safe; one per run.
+// The time of the record stored as `value` (hash + entry bytes), read
+// without parsing the rest of the entry (its query vector and hits are most
+// of it). DataLoss naming `seq` when the value is truncated or malformed.
+Result<int64_t> RecordTime(std::string_view value, uint64_t seq);
+
+// Checks a log, record by record in key order: numbering, the hash chain,
+// and that times never go back (time-range reads rely on it to find a
+// range's first record). Not thread-safe; one per run.
 class Verifier {
  public:
   // What the writer knows of the log: records up to `durable_seq` are synced
@@ -57,6 +79,7 @@ class Verifier {
   storage::LogEntry entry_;
   bool last_checked_ = false;
   uint64_t expected_ = 1;
+  int64_t last_time_us_ = 0;  // of the last checked record
   std::string running_;
   uint64_t durable_seq_;
   std::string durable_hash_;

@@ -18,6 +18,7 @@
 
 #include "engine/test_data.h"
 #include "keys.h"
+#include "log_chain.h"
 #include "sha256.h"
 #include "storage.pb.h"
 
@@ -395,6 +396,219 @@ TEST_CASE("log verify and reads check the indexes, and records without a head ma
     REQUIRE(first.ok());
     CHECK(first->first.seq == 1);
   }
+}
+
+TEST_CASE("log verify checks the time index, and time-range reads do not trust it", "[engine][log]") {
+  // 6 retrievals, each answered: records 1..12, at distinct times.
+  LogFixture f;
+  for (size_t i = 0; i < 6; ++i) {
+    auto r = f.db->Retrieve(f.Query(i));
+    REQUIRE(r.ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    REQUIRE(f.db->RecordAnswer({r->retrieval_id, "Answer " + std::to_string(i) + ".", "m", 0, 0}).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  LogQuery everything;
+  auto all = f.db->ListLog(everything);
+  REQUIRE(all.ok());
+  REQUIRE(all->records.size() == 12);
+  std::vector<int64_t> time(13);
+  for (const auto& r : all->records) time[r.seq] = r.time_us;
+  for (uint64_t seq = 2; seq <= 12; ++seq) REQUIRE(time[seq] > time[seq - 1]);
+  REQUIRE(f.db->VerifyLog()->ok);
+  REQUIRE(f.db->Close().ok());
+  const std::string template_dir = f.dir.path();
+  auto time_key = [](int64_t time_us, uint64_t seq) {
+    std::string k = "T";
+    keys::PutU64(&k, static_cast<uint64_t>(time_us));
+    keys::PutU64(&k, seq);
+    return k;
+  };
+  auto altered = [&](const std::string& name, const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
+    const std::string copy = f.dir.Sub(name);
+    std::filesystem::create_directories(copy);
+    std::filesystem::copy(template_dir + "/db", copy + "/db", std::filesystem::copy_options::recursive);
+    WithRawFamily(copy, "log_index", fn);
+    auto db = Database::Open(copy, test::QuietOptions());
+    REQUIRE(db.ok());
+    return std::move(db).value();
+  };
+  // What a time-range read sees: list (and so `log export`, which pages
+  // through it) and the batch audit.
+  auto listed = [](Database& db, int64_t since_us, int64_t until_us = 0) {
+    LogQuery query;
+    query.since_us = since_us;
+    query.until_us = until_us;
+    query.limit = 5;  // several pages
+    std::vector<uint64_t> seqs;
+    for (;;) {
+      auto page = db.ListLog(query);
+      REQUIRE(page.ok());
+      for (const auto& r : page->records) seqs.push_back(r.seq);
+      if (page->next_cursor == 0) break;
+      query.start_after = page->next_cursor;
+    }
+    return seqs;
+  };
+  auto audited = [](Database& db, int64_t since_us) {
+    BatchAuditRequest request;
+    request.collection = "kb";
+    request.since_us = since_us;
+    auto batch = db.AuditCollection(request);
+    REQUIRE(batch.ok());
+    return batch->retrievals;
+  };
+  const std::vector<uint64_t> from5 = {5, 6, 7, 8, 9, 10, 11, 12};
+  SECTION("the control: an untouched index") {
+    auto db = altered("control", [](rocksdb::DB*, rocksdb::ColumnFamilyHandle*) {});
+    CHECK(listed(*db, time[5]) == from5);
+    CHECK(listed(*db, time[5], time[9]) == std::vector<uint64_t>{5, 6, 7, 8});
+    CHECK(listed(*db, time[12] + 1).empty());
+    CHECK(audited(*db, time[5]) == 4);
+    CHECK(db->VerifyLog()->ok);
+  }
+  SECTION("a forged entry placing the last record at the range's start") {
+    // The probe of issue #23: one key makes a range read start at the record it names.
+    auto db = altered("forged", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
+      REQUIRE(raw->Put(rocksdb::WriteOptions(), index, time_key(time[4] + 1, 12), "").ok());
+    });
+    CHECK(listed(*db, time[4] + 1) == from5);
+    CHECK(listed(*db, time[1]).size() == 12);
+    CHECK(audited(*db, time[4] + 1) == 4);
+    auto v = db->VerifyLog();
+    REQUIRE(v.ok());
+    CHECK_FALSE(v->ok);
+    CHECK(v->first_bad_seq == 5);  // the entry sorts between records 4 and 5
+    CHECK_THAT(v->problem, Catch::Contains("time index places record 12 at time_us " + std::to_string(time[4] + 1) +
+                                           ", before record 5"));
+    CHECK(db->Retrieve(f.Query(7)).ok());  // the server keeps serving
+  }
+  SECTION("a forged entry before the first record") {
+    auto db = altered("forged-first", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
+      REQUIRE(raw->Put(rocksdb::WriteOptions(), index, time_key(time[1] - 1, 12), "").ok());
+    });
+    CHECK(listed(*db, time[1] - 1).size() == 12);
+    auto v = db->VerifyLog();
+    REQUIRE(v.ok());
+    CHECK_FALSE(v->ok);
+    CHECK(v->first_bad_seq == 1);
+    CHECK_THAT(v->problem, Catch::Contains("record 12"));
+  }
+  SECTION("the entry of a range's first record deleted") {
+    auto db = altered("deleted", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
+      REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, time_key(time[5], 5)).ok());
+    });
+    CHECK(listed(*db, time[5]) == from5);
+    CHECK(audited(*db, time[5]) == 4);
+    auto v = db->VerifyLog();
+    REQUIRE(v.ok());
+    CHECK_FALSE(v->ok);
+    CHECK(v->first_bad_seq == 5);
+    CHECK_THAT(v->problem, Catch::Contains("record 5: its time-index entry is missing"));
+  }
+  SECTION("an entry moved to another time") {
+    auto db = altered("moved", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
+      REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, time_key(time[5], 5)).ok());
+      REQUIRE(raw->Put(rocksdb::WriteOptions(), index, time_key(time[3], 5), "").ok());
+    });
+    CHECK(listed(*db, time[5]) == from5);
+    auto v = db->VerifyLog();
+    REQUIRE(v.ok());
+    CHECK_FALSE(v->ok);
+    CHECK(v->first_bad_seq == 4);  // the entry sorts between records 3 and 4
+    CHECK_THAT(v->problem, Catch::Contains("time index places record 5 at time_us " + std::to_string(time[3])));
+  }
+  SECTION("an entry for a record beyond the head") {
+    auto db = altered("beyond", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
+      REQUIRE(raw->Put(rocksdb::WriteOptions(), index, time_key(time[12] + 5, 40), "").ok());
+    });
+    auto v = db->VerifyLog();
+    REQUIRE(v.ok());
+    CHECK_FALSE(v->ok);
+    CHECK_THAT(v->problem, Catch::Contains("record 40"));
+  }
+  SECTION("a malformed entry") {
+    auto db = altered("malformed", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
+      REQUIRE(raw->Put(rocksdb::WriteOptions(), index, "Tshort", "").ok());
+    });
+    auto v = db->VerifyLog();
+    REQUIRE(v.ok());
+    CHECK_FALSE(v->ok);
+    CHECK_THAT(v->problem, Catch::Contains("malformed time-index key"));
+  }
+}
+
+TEST_CASE("a record's time read without parsing the entry equals the parsed one", "[engine][log]") {
+  storage::LogEntry entry;
+  entry.set_seq(7);
+  entry.set_query_text("what is seven?");
+  entry.set_query_vector(std::string(256, 'v'));
+  entry.set_prev_hash(std::string(32, 'p'));
+  const std::string hash(32, 'h');
+  for (int64_t time_us : {int64_t{0}, int64_t{1}, int64_t{1796592834314630}, int64_t{-5}}) {
+    entry.set_time_us(time_us);
+    auto got = log_chain::RecordTime(hash + entry.SerializeAsString(), 7);
+    REQUIRE(got.ok());
+    CHECK(*got == time_us);
+  }
+  // The last occurrence wins, as in a full parse.
+  storage::LogEntry later;
+  later.set_time_us(99);
+  auto twice = log_chain::RecordTime(hash + entry.SerializeAsString() + later.SerializeAsString(), 7);
+  REQUIRE(twice.ok());
+  CHECK(*twice == 99);
+  const std::string body = entry.SerializeAsString();
+  for (const std::string& bad : {hash.substr(0, 20), hash + body.substr(0, body.size() - 3), hash + "\xff"}) {
+    auto refused = log_chain::RecordTime(bad, 7);
+    CHECK(refused.status().code() == StatusCode::kDataLoss);
+    CHECK_THAT(refused.status().message(), Catch::Contains("record 7"));
+  }
+}
+
+TEST_CASE("log verify reports a record whose time goes back, the chain rewritten after it", "[engine][log]") {
+  // Time-range reads search the records by time, which holds because
+  // times never go back along the log: verify checks it. (The time index
+  // is left as it was: rewriting it to match would fail one record earlier,
+  // since its entries would no longer sort like the records.)
+  LogFixture f;
+  for (size_t i = 0; i < 5; ++i) {
+    REQUIRE(f.db->Retrieve(f.Query(i)).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  REQUIRE(f.db->Close().ok());
+  // Record 3 dated before record 2, and everything after it rechained.
+  std::string head;
+  WithRawFamily(f.dir.path(), "log", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* log) {
+    std::string value;
+    REQUIRE(raw->Get(rocksdb::ReadOptions(), log, RecordKey(2), &value).ok());
+    std::string prev = value.substr(0, 32);
+    storage::LogEntry second;
+    REQUIRE(second.ParseFromString(value.substr(32)));
+    for (uint64_t seq = 3; seq <= 5; ++seq) {
+      REQUIRE(raw->Get(rocksdb::ReadOptions(), log, RecordKey(seq), &value).ok());
+      storage::LogEntry entry;
+      REQUIRE(entry.ParseFromString(value.substr(32)));
+      if (seq == 3) entry.set_time_us(second.time_us() - 1000);
+      entry.set_prev_hash(prev);
+      const std::string body = entry.SerializeAsString();
+      prev = Sha256::Raw(prev + body);
+      REQUIRE(raw->Put(rocksdb::WriteOptions(), log, RecordKey(seq), prev + body).ok());
+    }
+    storage::LogMark mark;
+    mark.set_seq(5);
+    mark.set_hash(prev);
+    head = mark.SerializeAsString();
+  });
+  WithRawFamily(f.dir.path(), "log_index", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
+    REQUIRE(raw->Put(rocksdb::WriteOptions(), index, "H", head).ok());
+  });
+  f.Open(test::QuietOptions());
+  auto v = f.db->VerifyLog();
+  REQUIRE(v.ok());
+  CHECK_FALSE(v->ok);
+  CHECK(v->first_bad_seq == 3);
+  CHECK_THAT(v->problem, Catch::Contains("record 3's time"));
+  CHECK_THAT(v->problem, Catch::Contains("is before record 2's"));
 }
 
 TEST_CASE("counterfactual replay reports rows written again under the same ids", "[engine][log][replay]") {
