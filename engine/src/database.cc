@@ -144,8 +144,6 @@ Status Database::Impl::CheckWritable() {
                                     "; reads still work; free space or fix the disk, then restart the server");
 }
 
-bool Database::IsReadOnly() const { return impl_->read_only.load(std::memory_order_acquire); }
-
 Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const DatabaseOptions& options) {
   // Bounded so that the cutoff (now - retention in µs) cannot overflow.
   constexpr int64_t kMaxLogRetentionSeconds = 1000LL * 366 * 24 * 3600;
