@@ -14,6 +14,7 @@
 // Lock order: gc_mu, then write_mu, then pins_mu, then graph_mu.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -89,9 +90,12 @@ struct Collection {
   Version head = 0;                  // GUARDED_BY(graph_mu): newest published version
   uint64_t live_count = 0;           // GUARDED_BY(graph_mu): records visible at head
   uint64_t dead_nodes = 0;           // GUARDED_BY(graph_mu): nodes with to != kNoVersion
-  uint64_t saved_nodes = 0;          // GUARDED_BY(graph_mu): nodes in the graph file
+  // Nodes in the graph file. Written by PersistGraph under write_mu and
+  // graph_mu shared, read under graph_mu shared (GetCollection, the
+  // checkpointer): atomic for that reason.
+  std::atomic<uint64_t> saved_nodes{0};
   bool graph_broken = false;         // GUARDED_BY(graph_mu): an insert failed; searches refuse
-  bool graph_rebuilt_unsaved = false;  // GUARDED_BY(graph_mu): GC swapped in a graph not yet saved
+  std::atomic<bool> graph_rebuilt_unsaved{false};  // as saved_nodes: GC swapped in a graph not yet saved
   // Retention. Reads below oldest_retained are allowed only at a pinned
   // version. pins: version -> number of holders (changed under pins_mu too).
   Version oldest_retained = 0;       // GUARDED_BY(graph_mu)

@@ -271,6 +271,9 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   if (d.options.gc_interval_seconds > 0 && !d.opened_read_only) {
     d.gc_thread = std::thread([&d] { d.RunBackgroundGc(); });
   }
+  if ((d.options.graph_checkpoint_nodes > 0 || d.options.graph_checkpoint_seconds > 0) && !d.opened_read_only) {
+    d.checkpoint_thread = std::thread([&d] { d.RunGraphCheckpoints(); });
+  }
   return database;
 }
 
@@ -494,6 +497,14 @@ Status Database::Close() {
     std::shared_lock life(impl_->lifecycle_mu);
     if (impl_->closed) return Status::Ok();
   }
+  if (impl_->checkpoint_thread.joinable()) {
+    {
+      std::lock_guard lock(impl_->checkpoint_mu);
+      impl_->checkpoint_stop = true;
+    }
+    impl_->checkpoint_cv.notify_all();
+    impl_->checkpoint_thread.join();
+  }
   if (impl_->gc_thread.joinable()) {
     {
       std::lock_guard lock(impl_->gc_thread_mu);
@@ -559,6 +570,7 @@ static CollectionInfo InfoOf(const Collection& c) {
   info.graph_nodes = c.graph->node_count();
   info.dead_nodes = c.dead_nodes;
   info.collected_nodes = c.collected_nodes;
+  info.unsaved_graph_nodes = c.graph->size() > c.saved_nodes ? c.graph->size() - c.saved_nodes : 0;
   info.oldest_retained = c.oldest_retained;
   info.retained_versions = c.head >= c.oldest_retained ? c.head - c.oldest_retained + 1 : 0;
   for (const auto& [version, holders] : c.pins) {

@@ -201,6 +201,16 @@ struct Database::Impl {
   bool gc_thread_stop = false;  // GUARDED_BY(gc_thread_mu)
   void RunBackgroundGc();
 
+  // Background graph checkpoints (graph_checkpoint.cc): a thread that looks
+  // at every collection once a second and saves the graphs that are due
+  // (DatabaseOptions::graph_checkpoint_*). Started by Open, stopped first
+  // by Close.
+  std::thread checkpoint_thread;
+  std::mutex checkpoint_mu;
+  std::condition_variable checkpoint_cv;
+  bool checkpoint_stop = false;  // GUARDED_BY(checkpoint_mu)
+  void RunGraphCheckpoints();
+
   void Log(LogLevel level, const std::string& message) const;
   std::string GraphPath(uint32_t collection_id) const;
 

@@ -203,6 +203,9 @@ std::string ServerMetrics::Render(const Database& db) const {
          [](const CollectionInfo& c) { return c.dead_nodes; }},
         {"verity_graph_collected_nodes", "Dead graph nodes whose rows GC removed (they only route searches).",
          [](const CollectionInfo& c) { return c.collected_nodes; }},
+        {"verity_graph_unsaved_nodes",
+         "Graph nodes not yet in the graph file (re-inserted by a start after a crash; see graph checkpoints).",
+         [](const CollectionInfo& c) { return c.unsaved_graph_nodes; }},
     };
     for (const Gauge& g : gauges) {
       Family(&out, g.name, "gauge", g.help);

@@ -292,3 +292,59 @@ TEST_CASE("searches run while GC rebuilds the graph, and stay valid", "[engine][
   // nearly every search: a graph swapped in with wrong labels would not.
   CHECK(static_cast<double>(stable_found.load()) >= 0.95 * static_cast<double>(searches.load()));
 }
+
+TEST_CASE("background graph checkpoints run beside writers and searchers, safely", "[engine][concurrency]") {
+  constexpr size_t kDim = 16;
+  constexpr size_t kRecords = 3000;
+  test::TempDir dir;
+  DatabaseOptions options = test::QuietOptions();
+  options.gc_interval_seconds = 0;
+  options.graph_checkpoint_nodes = 100;  // a save every 100 unsaved nodes: many, while writes go on
+  options.graph_checkpoint_fraction = 0;
+  options.graph_checkpoint_seconds = 0;
+  const auto data = test::ClusteredVectors(kRecords, kDim, 10, 33);
+  {
+    auto opened = Database::Open(dir.path(), options);
+    REQUIRE(opened.ok());
+    Database& db = **opened;
+    CollectionConfig config;
+    config.name = "cp";
+    config.dimension = kDim;
+    REQUIRE(db.CreateCollection(config).ok());
+    std::atomic<bool> stop{false};
+    std::atomic<int> failures{0};
+    std::thread reader([&] {
+      std::mt19937 rng(7);
+      while (!stop.load()) {
+        SearchRequest request;
+        const size_t q = rng() % kRecords;
+        request.vector.assign(data.begin() + static_cast<long>(q * kDim),
+                              data.begin() + static_cast<long>((q + 1) * kDim));
+        request.k = 5;
+        if (!db.Search("cp", request).ok()) failures++;
+        if (!db.GetCollection("cp").ok()) failures++;
+      }
+    });
+    std::vector<Status> writes;  // checked on this thread (Catch is not thread-safe)
+    for (size_t from = 0; from < kRecords; from += 50) {
+      std::vector<Record> batch;
+      for (size_t i = from; i < from + 50; ++i) batch.push_back(test::MakeRecord(i, data.data() + i * kDim, kDim));
+      writes.push_back(db.Upsert("cp", batch).status());
+    }
+    // The checkpointer catches up: fewer than 100 unsaved nodes at the end.
+    uint64_t unsaved = kRecords;
+    for (int tries = 0; tries < 300 && unsaved >= 100; ++tries) {
+      unsaved = db.GetCollection("cp")->unsaved_graph_nodes;
+      if (unsaved >= 100) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    stop = true;
+    reader.join();
+    for (const Status& s : writes) REQUIRE(s.ok());
+    CHECK(failures.load() == 0);
+    CHECK(unsaved < 100);
+    REQUIRE(db.Close().ok());
+  }
+  auto reopened = Database::Open(dir.path(), options);
+  REQUIRE(reopened.ok());
+  CHECK(*(*reopened)->Count("cp") == kRecords);
+}

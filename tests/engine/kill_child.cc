@@ -7,9 +7,20 @@
 //   verity_kill_child DIR gc            (deletes snapshot "good" first)
 //   verity_kill_child DIR retrieve-loop (retrieves from "kb" until killed,
 //                                        printing "ACK <retrieval id>" for each)
+//   verity_kill_child DIR checkpoint-crash N NODES
+//       upserts N records (dimension 8) into "c" with background graph
+//       checkpoints every NODES unsaved nodes (0: none), waits until fewer
+//       than NODES are unsaved, prints "UNSAVED <n>" and SIGKILLs itself
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "verity/database.h"
 
@@ -20,6 +31,12 @@ int main(int argc, char** argv) {
   DatabaseOptions options;
   options.gc_interval_seconds = 0;
   options.log = [](LogLevel, const std::string&) {};
+  const bool checkpoint_crash = std::string(argv[2]) == "checkpoint-crash" && argc == 5;
+  if (checkpoint_crash) {
+    options.graph_checkpoint_nodes = std::strtoull(argv[4], nullptr, 10);
+    options.graph_checkpoint_fraction = 0;
+    options.graph_checkpoint_seconds = 0;
+  }
   auto db = Database::Open(argv[1], options);
   if (!db.ok()) {
     std::fprintf(stderr, "open: %s\n", db.status().ToString().c_str());
@@ -46,6 +63,39 @@ int main(int argc, char** argv) {
       }
       std::printf("ACK %s\n", got->retrieval_id.c_str());
       std::fflush(stdout);
+    }
+  } else if (checkpoint_crash) {
+    const size_t n = std::strtoull(argv[3], nullptr, 10);
+    const uint64_t nodes = options.graph_checkpoint_nodes;
+    CollectionConfig config;
+    config.name = "c";
+    config.dimension = 8;
+    s = (*db)->CreateCollection(config).status();
+    for (size_t from = 0; s.ok() && from < n; from += 100) {
+      std::vector<Record> batch;
+      for (size_t i = from; i < std::min(n, from + 100); ++i) {
+        Record r;
+        r.id = "r" + std::to_string(i);
+        for (int d = 0; d < 8; ++d) r.vector.push_back(static_cast<float>((i * 31 + d * 7) % 101));
+        batch.push_back(std::move(r));
+      }
+      s = (*db)->Upsert("c", batch).status();
+    }
+    uint64_t unsaved = 0;
+    for (int tries = 0; s.ok() && tries < 600; ++tries) {  // up to 60 s for the checkpointer
+      auto info = (*db)->GetCollection("c");
+      if (!info.ok()) {
+        s = info.status();
+        break;
+      }
+      unsaved = info->unsaved_graph_nodes;
+      if (nodes == 0 || unsaved < nodes) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (s.ok()) {
+      std::printf("UNSAVED %llu\n", static_cast<unsigned long long>(unsaved));
+      std::fflush(stdout);
+      kill(getpid(), SIGKILL);  // a crash: nothing saved at close
     }
   } else if (op == "gc" && argc == 3) {
     s = (*db)->DeleteSnapshot("c", "good");

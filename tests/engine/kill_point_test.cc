@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -243,5 +245,81 @@ TEST_CASE("SIGKILL during GC keeps the retained version correct", "[engine][cras
     REQUIRE(gc.ok());
     CHECK(Capture(*db, "c", std::nullopt) == p.at_head);
     CheckSelfSearch(*db, "c", head);
+  }
+}
+
+namespace {
+
+// Runs verity_kill_child DIR checkpoint-crash N NODES, which SIGKILLs
+// itself; returns the unsaved nodes it printed just before.
+uint64_t RunCheckpointCrash(const std::string& dir, size_t n, uint64_t nodes) {
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    const std::string count = std::to_string(n);
+    const std::string every = std::to_string(nodes);
+    execl(VERITY_KILL_CHILD, VERITY_KILL_CHILD, dir.c_str(), "checkpoint-crash", count.c_str(), every.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  FILE* out = fdopen(fds[0], "r");
+  char line[128] = {0};
+  const bool printed = std::fgets(line, sizeof(line), out) != nullptr;
+  std::fclose(out);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  INFO("child status " << status << ", printed: " << line);
+  REQUIRE(printed);
+  REQUIRE((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
+  unsigned long long unsaved = 0;
+  REQUIRE(std::sscanf(line, "UNSAVED %llu", &unsaved) == 1);
+  return unsaved;
+}
+
+}  // namespace
+
+TEST_CASE("graph checkpoints bound what a start after a crash re-inserts", "[engine][crash]") {
+  constexpr size_t kRecords = 3000;
+  for (const uint64_t every : {uint64_t{0}, uint64_t{500}}) {
+    DYNAMIC_SECTION((every == 0 ? "no checkpoints" : "a checkpoint every 500 unsaved nodes")) {
+      test::TempDir dir;
+      const uint64_t unsaved = RunCheckpointCrash(dir.path(), kRecords, every);
+      std::mutex log_mu;
+      std::string log;
+      DatabaseOptions options = test::QuietOptions();
+      options.log = [&](LogLevel, const std::string& line) {
+        std::lock_guard<std::mutex> lock(log_mu);
+        log += line + "\n";
+      };
+      auto db = Database::Open(dir.path(), options);
+      REQUIRE(db.ok());
+      CHECK(*(*db)->Count("c") == kRecords);
+      SearchRequest search;  // record 1234's own vector finds it
+      for (int d = 0; d < 8; ++d) search.vector.push_back(static_cast<float>((1234 * 31 + d * 7) % 101));
+      search.k = 3;
+      auto hits = (*db)->Search("c", search);
+      REQUIRE(hits.ok());
+      REQUIRE_FALSE(hits->hits.empty());
+      CHECK(hits->hits[0].distance == 0);
+      std::lock_guard<std::mutex> lock(log_mu);
+      INFO(log);
+      if (every == 0) {
+        // Only a clean stop saves the graph: every node is inserted again.
+        CHECK(unsaved == kRecords);
+        CHECK(log.find("rebuilding graph from rows (no graph file)") != std::string::npos);
+      } else {
+        // The file was saved in the background: the start re-inserts only
+        // what came after the last checkpoint, fewer than 500 nodes.
+        CHECK(unsaved < every);
+        CHECK(log.find("rebuilding graph") == std::string::npos);
+        if (unsaved > 0) CHECK(log.find("caught up " + std::to_string(unsaved)) != std::string::npos);
+      }
+    }
   }
 }

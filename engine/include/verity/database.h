@@ -85,6 +85,20 @@ struct DatabaseOptions {
   // GC rebuilds a collection's graph without the nodes it dropped once they
   // are more than this fraction of the graph's nodes. Default: 0.25
   double graph_rebuild_fraction = 0.25;
+  // Background graph checkpoints. A graph file is derived data: Open loads
+  // it and re-inserts every node it lacks, so after a crash the cost of a
+  // start grows with the nodes written since the file was saved (60,000
+  // Fashion-MNIST nodes: ~18 s, against ~2.5 s from a saved file). A
+  // collection's graph is saved in the background (temp file, fsync,
+  // rename; writes to that collection wait for the save) once its unsaved
+  // nodes reach max(graph_checkpoint_nodes, graph_checkpoint_fraction x the
+  // nodes in its file), or once some have been unsaved for
+  // graph_checkpoint_seconds. 0 turns a rule off; both 0: only Close saves.
+  // Defaults: 20,000 nodes, 0.25 (the proportional part bounds the bytes a
+  // growing graph rewrites), 300 s
+  uint64_t graph_checkpoint_nodes = 20000;
+  double graph_checkpoint_fraction = 0.25;
+  uint32_t graph_checkpoint_seconds = 300;
   // Where engine log lines go. Default: one line per message on stderr.
   LogFunction log;
   // The environment RocksDB runs on; for tests (e.g. one that injects disk

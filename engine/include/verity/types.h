@@ -58,6 +58,7 @@ struct CollectionInfo {
   uint64_t graph_nodes = 0;       // row versions in the HNSW graph (live + dead)
   uint64_t dead_nodes = 0;        // graph nodes not visible at head (replaced or deleted rows)
   uint64_t collected_nodes = 0;   // ... of which GC removed every row (they only route searches)
+  uint64_t unsaved_graph_nodes = 0;  // graph nodes not yet in the graph file (re-inserted at Open after a crash)
   Version oldest_retained = 0;    // versions below this are readable only if pinned (see GC)
   uint64_t retained_versions = 0;  // readable versions: oldest_retained..head + older pinned ones
   uint64_t snapshots = 0;         // number of snapshots of this collection

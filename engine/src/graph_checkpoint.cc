@@ -1,0 +1,86 @@
+// Background graph checkpoints: bounds what a start after a crash must
+// re-insert into the graphs (DatabaseOptions::graph_checkpoint_*).
+//
+// Once a second the thread reads, for each collection, how many graph nodes
+// its graph file lacks (graph_mu shared: a counter compare), and saves the
+// graphs that are due with PersistGraph under the collection's write_mu, as
+// Close does: writes to that collection wait for the save; searches go on.
+// When a collection's nodes first went unsaved is the thread's own state.
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "database_impl.h"
+
+namespace verity {
+
+void Database::Impl::RunGraphCheckpoints() {
+  using Clock = std::chrono::steady_clock;
+  std::map<uint32_t, Clock::time_point> unsaved_since;  // collection id → first seen with unsaved nodes
+  std::map<uint32_t, Clock::time_point> retry_after;    // collection id → not before (after a failed save)
+  std::unique_lock lock(checkpoint_mu);
+  while (!checkpoint_cv.wait_for(lock, std::chrono::seconds(1), [&] { return checkpoint_stop; })) {
+    lock.unlock();
+    std::vector<std::shared_ptr<Collection>> all;
+    {
+      std::shared_lock c_lock(collections_mu);
+      for (const auto& [name, c] : collections) all.push_back(c);
+    }
+    const Clock::time_point now = Clock::now();
+    for (const auto& c : all) {
+      {
+        std::lock_guard stop(checkpoint_mu);
+        if (checkpoint_stop) return;
+      }
+      if (read_only.load()) break;  // nothing can be written; Close says so
+      uint64_t unsaved = 0;
+      uint64_t saved = 0;
+      {
+        std::shared_lock g(c->graph_mu);
+        if (c->graph_broken) continue;
+        saved = c->saved_nodes;
+        const uint64_t n = c->graph->size();
+        unsaved = n > saved ? n - saved : 0;
+        if (unsaved == 0 && c->graph_rebuilt_unsaved) unsaved = 1;
+      }
+      if (unsaved == 0) {
+        unsaved_since.erase(c->id);
+        continue;
+      }
+      const Clock::time_point since = unsaved_since.emplace(c->id, now).first->second;
+      const uint64_t by_count = std::max<uint64_t>(
+          options.graph_checkpoint_nodes,
+          static_cast<uint64_t>(options.graph_checkpoint_fraction * static_cast<double>(saved)));
+      const bool count_due = options.graph_checkpoint_nodes > 0 && unsaved >= by_count;
+      const bool age_due = options.graph_checkpoint_seconds > 0 &&
+                           now - since >= std::chrono::seconds(options.graph_checkpoint_seconds);
+      if (!count_due && !age_due) continue;
+      if (auto retry = retry_after.find(c->id); retry != retry_after.end()) {
+        if (now < retry->second) continue;
+        retry_after.erase(retry);
+      }
+      const Clock::time_point start = Clock::now();
+      Status s;
+      {
+        std::lock_guard write(c->write_mu);
+        if (c->dropped) continue;
+        s = PersistGraph(*c);
+      }
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+      if (s.ok()) {
+        unsaved_since.erase(c->id);
+        Log(LogLevel::kInfo, "collection \"" + c->config.name + "\": graph checkpoint of " + std::to_string(unsaved) +
+                                 " unsaved nodes (" + (count_due ? "count" : "age") + ") in " + std::to_string(ms) +
+                                 " ms");
+      } else {
+        // Tried again in a minute; the graph is derived data, so a failed
+        // save costs only a longer start after a crash.
+        retry_after[c->id] = Clock::now() + std::chrono::seconds(60);
+        Log(LogLevel::kWarning, "collection \"" + c->config.name + "\": graph checkpoint failed: " + s.ToString());
+      }
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace verity
