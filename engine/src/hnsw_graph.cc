@@ -423,7 +423,9 @@ struct FloatDistance {
         dot(metric != Metric::kL2), dim(dim) {}
   float operator()(tableint id) const {
     const float d = kernel(query, reinterpret_cast<const float*>(h->getDataByInternalId(id)), dim);
-    return dot ? 1.0f - d : d;
+    const float distance = dot ? 1.0f - d : d;
+    // A NaN would break the heaps' order: it routes as the farthest node.
+    return std::isnan(distance) ? std::numeric_limits<float>::infinity() : distance;
   }
   void Prefetch(tableint id) const {
     const char* p = h->getDataByInternalId(id);
@@ -534,12 +536,16 @@ std::vector<Neighbor> HnswGraph::Search(const float* query, uint32_t k, uint32_t
     SearchGraph(h, FloatDistance{&h, query, params_.metric, dim}, ef, accept, label_of, s);
   }
   // Nearest first; equal distances by label, so the order is deterministic.
+  // NaN distances (vectors stored before components were bounded) have no
+  // rank: moved past the end and dropped. The float walk routed them as +inf.
   CandidateHeap<true>& pool = s.results;
+  Candidate* ranked_end = std::partition(pool.begin(), pool.end(),
+                                         [](const Candidate& c) { return !std::isnan(c.distance); });
   auto before = [&](const Candidate& a, const Candidate& b) {
     return a.distance < b.distance || (a.distance == b.distance && label_of[a.id] < label_of[b.id]);
   };
-  const size_t keep = std::min<size_t>(k, pool.size());
-  std::partial_sort(pool.begin(), pool.begin() + keep, pool.end(), before);
+  const size_t keep = std::min<size_t>(k, static_cast<size_t>(ranked_end - pool.begin()));
+  std::partial_sort(pool.begin(), pool.begin() + keep, ranked_end, before);
   out.resize(keep);
   const Candidate* sorted = pool.begin();
   for (size_t i = 0; i < keep; ++i) out[i] = {sorted[i].distance, label_of[sorted[i].id]};
@@ -561,6 +567,7 @@ std::vector<Neighbor> HnswGraph::ExactSearch(const float* query, uint32_t k,
     if (internal_of_label[label] == kMissing || !accept.Accepts(label)) continue;
     const float d = Distance(params_.metric, query,
                              reinterpret_cast<const float*>(h.getDataByInternalId(internal_of_label[label])), dim);
+    if (std::isnan(d)) continue;  // no rank (see Search)
     if (heap.size() < k) {
       heap.push_back({d, label});
       std::push_heap(heap.begin(), heap.end(), farther);

@@ -110,6 +110,11 @@ class HnswGraph {
   // Exact k nearest accepted labels by brute force, nearest first.
   std::vector<Neighbor> ExactSearch(const float* query, uint32_t k, const LabelFilter& accept) const;
 
+  // Both searches never return a NaN distance: a node whose distance to the
+  // query is NaN (a vector stored before components were bounded, see
+  // Limits::kMaxVectorComponent) has no rank and is left out; the walk
+  // routes through it as if it were infinitely far.
+
  private:
   struct Impl;
   HnswGraph(const GraphParams& params, std::unique_ptr<Impl> impl);

@@ -268,3 +268,29 @@ TEST_CASE("the graph loader refuses an upper link to a node without that level",
   CHECK(loaded.status().code() == StatusCode::kDataLoss);
   CHECK(loaded.status().message().find("upper link leads to a node without that level") != std::string::npos);
 }
+
+// Vectors stored before components were bounded (Limits::kMaxVectorComponent)
+// can have NaN distances (#23: ip, [3.4e38, -3.4e38, ...] against [1,2,3,4]
+// was ranked first). Neither search may rank them.
+TEST_CASE("a NaN distance is never ranked", "[engine][graph]") {
+  const float big = 3.4e38f;
+  for (Metric metric : {Metric::kIp, Metric::kL2}) {
+    INFO("metric " << static_cast<int>(metric));
+    std::vector<float> data = {big, big, big, big,     big, -big, big, -big,  1, 2, 3, 4,
+                               0.5f, 0.5f, 0.5f, 0.5f, -1, -2, -3, -4};
+    auto created = HnswGraph::Create({4, metric, 16, 64}, 16);
+    REQUIRE(created.ok());
+    HnswGraph& graph = **created;
+    REQUIRE(graph.Add(data.data(), 5, 1).ok());
+    const float query[4] = {1, 2, 3, 4};
+    for (const auto& hits : {graph.Search(query, 5, 50, {}), graph.ExactSearch(query, 5, {})}) {
+      REQUIRE_FALSE(hits.empty());
+      for (size_t i = 0; i < hits.size(); ++i) {
+        INFO("hit " << i << " label " << hits[i].label);
+        CHECK_FALSE(std::isnan(hits[i].distance));
+        if (i > 0) CHECK(hits[i - 1].distance <= hits[i].distance);
+      }
+      CHECK(hits[0].label == (metric == Metric::kIp ? 0u : 2u));
+    }
+  }
+}
