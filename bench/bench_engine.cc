@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "bench_common.h"
+#include "hnsw_graph.h"
 #include "verity/database.h"
 #include "verity/exact_knn.h"
 #include "verity/status.h"
@@ -64,7 +65,9 @@ constexpr char kUsage[] =
     "  --data-dir DIR where the engine's temporary database directory is created\n"
     "                 (a fresh verity-bench-XXXXXX inside it, removed at the end; default /tmp)\n"
     "  --ef LIST      comma-separated search ef values (default 10,11,12,13,14,16,18,20,24,32,40,64,96,128)\n"
-    "  --systems LIST any of hnswlib,verity,verity-batch,verity-exact (default all)\n";
+    "  --systems LIST any of hnswlib,verity,verity-batch,verity-exact (default all), or\n"
+    "                 reachability (only when named): unreachable graph nodes before and after\n"
+    "                 the repair, its time, and self-query recall@10 at the default ef\n";
 
 // Removes the directory it holds when it goes out of scope.
 class TempDir {
@@ -253,6 +256,67 @@ Result<std::vector<SystemRun>> RunVerity(const Dataset& data, const GroundTruth&
   return runs;
 }
 
+// Self-queries: each base vector searched for at `ef`, k = 10. A miss is a
+// record that exact search would return and the graph does not: its own id
+// is not in the top 10, and fewer than 10 hits are at distance 0 (with 10 or
+// more exact duplicates, any 10 of them are a correct answer).
+std::vector<uint32_t> SelfQueryMisses(const HnswGraph& graph, const Dataset& data, uint32_t ef) {
+  std::vector<uint8_t> missed(data.n, 0);
+#pragma omp parallel for schedule(dynamic, 256)
+  for (size_t i = 0; i < data.n; ++i) {
+    const std::vector<Neighbor> hits = graph.Search(data.base_row(i), kK, ef, {});
+    size_t at_zero = 0;
+    bool own = false;
+    for (const Neighbor& hit : hits) {
+      own = own || hit.label == i;
+      at_zero += hit.distance == 0 ? 1 : 0;
+    }
+    missed[i] = !own && at_zero < kK;
+  }
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < data.n; ++i) {
+    if (missed[i]) out.push_back(static_cast<uint32_t>(i));
+  }
+  return out;
+}
+
+// The graph as the engine builds it (chunks of 2,048 inserts, all threads,
+// M and ef_construction of the suite), before and after the reachability
+// repair (#23). Prints one "reachability:" line.
+Status RunReachability(const Dataset& data) {
+  const GraphParams params{static_cast<uint32_t>(data.dim), Metric::kL2, kM, kEfConstruction};
+  VERITY_ASSIGN_OR_RETURN(std::unique_ptr<HnswGraph> graph, HnswGraph::Create(params, data.n));
+  const auto build_start = Clock::now();
+  for (size_t start = 0; start < data.n; start += 2048) {
+    VERITY_RETURN_IF_ERROR(graph->Add(data.base_row(start), std::min<size_t>(2048, data.n - start), 0));
+  }
+  const double build_s = SecondsSince(build_start);
+  const uint32_t ef = CollectionConfig().default_ef;
+  auto still_missed = [&](const std::vector<uint32_t>& misses) {
+    size_t n = 0;
+    for (uint32_t i : misses) {
+      bool found = false;
+      for (const Neighbor& hit : graph->Search(data.base_row(i), kK, 1000, {})) found = found || hit.label == i;
+      n += found ? 0 : 1;
+    }
+    return n;
+  };
+  const std::vector<uint32_t> before = SelfQueryMisses(*graph, data, ef);
+  const size_t before_1000 = still_missed(before);
+  const HnswGraph::RepairStats repair = graph->Repair();
+  const std::vector<uint32_t> after = SelfQueryMisses(*graph, data, ef);
+  const size_t after_1000 = still_missed(after);
+  const double n = static_cast<double>(data.n);
+  std::fprintf(stderr,
+               "reachability: %s n=%zu M=%u (built in %.1f s): unreachable nodes %zu before repair, %zu after "
+               "(%zu links added in %.1f ms); self-query recall@10 at ef=%u %.5f before (%zu misses, %zu of them "
+               "also at ef=1000), %.5f after (%zu misses, %zu at ef=1000)\n",
+               data.name.c_str(), data.n, kM, build_s, repair.unreachable_before, repair.unreachable_after,
+               repair.links_added, repair.seconds * 1000, ef, 1 - static_cast<double>(before.size()) / n,
+               before.size(), before_1000, 1 - static_cast<double>(after.size()) / n, after.size(), after_1000);
+  return Status::Ok();
+}
+
 // Single-precision FMA throughput of this machine with all OpenMP threads:
 // 12 independent accumulator chains in the widest registers the CPU has.
 __attribute__((target("avx512f"))) float Run512(size_t iterations) {
@@ -381,6 +445,11 @@ int Main(int argc, char** argv) {
   std::fprintf(stderr, "data: %s, %zu base and %zu query vectors of dimension %zu\n", data->name.c_str(), data->n,
                data->n_queries, data->dim);
 
+  // Opt-in (named in --systems): it builds a graph of its own.
+  if (std::find(options.systems.begin(), options.systems.end(), "reachability") != options.systems.end()) {
+    if (Status s = RunReachability(*data); !s.ok()) return fail(s);
+    if (options.systems.size() == 1) return 0;
+  }
   const GroundTruth truth = ComputeGroundTruth(*data);
   std::vector<SystemRun> runs;
   if (options.Wants(VERITY_HNSWLIB_NAME) || options.Wants("hnswlib")) {

@@ -74,6 +74,9 @@ struct Collection {
   std::mutex write_mu;
   storage::CollectionMeta meta;                     // GUARDED_BY(write_mu)
   std::unordered_map<std::string, uint32_t> live;   // GUARDED_BY(write_mu): id -> label at head
+  // GUARDED_BY(write_mu): graph nodes inserted since the last reachability
+  // check (Impl::RepairGraphIfDue).
+  uint64_t nodes_since_repair = 0;
 
   std::mutex pins_mu;
   // Set, holding write_mu and pins_mu, when DropCollection (or an import

@@ -306,6 +306,32 @@ Status Database::Impl::InsertStoredLabels(const Collection& c, HnswGraph& graph,
   return Status::Ok();
 }
 
+bool Database::Impl::RepairNewGraph(const Collection& c, HnswGraph& graph, const char* when) const {
+  const HnswGraph::RepairStats r = graph.Repair();
+  if (r.unreachable_before == 0) return false;
+  Log(r.unreachable_after == 0 ? LogLevel::kInfo : LogLevel::kWarning,
+      "collection \"" + c.config.name + "\": graph " + when + ": " + std::to_string(r.unreachable_before) +
+          " of " + std::to_string(graph.node_count()) + " nodes were unreachable; " +
+          std::to_string(r.links_added) + " links added, " + std::to_string(r.unreachable_after) + " left, in " +
+          std::to_string(static_cast<int64_t>(r.seconds * 1000)) + " ms");
+  return r.links_added > 0;
+}
+
+void Database::Impl::RepairGraphIfDue(Collection& c, double min_fraction, const char* when) {
+  if (c.nodes_since_repair == 0) return;
+  {
+    std::shared_lock lock(c.graph_mu);
+    if (c.graph_broken || static_cast<double>(c.nodes_since_repair) <
+                              min_fraction * static_cast<double>(c.graph->node_count())) {
+      return;
+    }
+    c.nodes_since_repair = 0;
+    if (c.graph->CountUnreachable() == 0) return;
+  }
+  std::unique_lock lock(c.graph_mu);
+  if (RepairNewGraph(c, *c.graph, when)) c.graph_rebuilt_unsaved = true;
+}
+
 Status Database::Impl::LoadCollection(const storage::CollectionMeta& meta) {
   VERITY_ASSIGN_OR_RETURN(auto c, BuildCollection(meta, true));
   std::unique_lock lock(collections_mu);
@@ -420,6 +446,8 @@ Result<std::shared_ptr<Collection>> Database::Impl::BuildCollection(const storag
     const size_t n = c->graph->size();
     VERITY_RETURN_IF_ERROR(InsertStoredLabels(*c, *c->graph, row_key_of_label, n, label_count));
     c->saved_nodes = n;
+    // Also repairs files written before the repair existed; saved at close.
+    c->graph_rebuilt_unsaved = RepairNewGraph(*c, *c->graph, "loaded");
     if (label_count > n) {
       const size_t caught_up = label_count - n;
       Log(LogLevel::kInfo, "collection \"" + c->config.name + "\": graph loaded with " + std::to_string(n) +
@@ -439,6 +467,7 @@ Result<std::shared_ptr<Collection>> Database::Impl::BuildCollection(const storag
     }
     VERITY_ASSIGN_OR_RETURN(c->graph, HnswGraph::Create(params, std::max<size_t>(label_count, 1024)));
     VERITY_RETURN_IF_ERROR(InsertStoredLabels(*c, *c->graph, row_key_of_label, 0, label_count));
+    RepairNewGraph(*c, *c->graph, "built");
     c->saved_nodes = 0;
     if (label_count > 0) {
       Status s = PersistGraph(*c);

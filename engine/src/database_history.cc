@@ -534,6 +534,8 @@ Result<GcResult> Database::Gc(const std::string& collection) {
   {
     std::lock_guard write(c->write_mu);
     VERITY_ASSIGN_OR_RETURN(result, impl_->GcLocked(*c));
+    // Writes too small to trigger a repair add up between GCs.
+    impl_->RepairGraphIfDue(*c, 0, "checked at GC");
   }
   if (result.rows_removed > 0) {
     const std::string begin = keys::CollectionPrefix(c->id), end = keys::CollectionEnd(c->id);
@@ -751,6 +753,8 @@ Status Database::Impl::RebuildGraph(Collection& c) {
     span = now;
   }
   VERITY_RETURN_IF_ERROR(InsertStoredLabels(c, *graph, row_key_of_label, graph->size(), span));
+  RepairNewGraph(c, *graph, "rebuilt");
+  c.nodes_since_repair = 0;
   {
     std::unique_lock lock(c.graph_mu);
     const uint64_t before = c.graph->node_count();

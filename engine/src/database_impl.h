@@ -224,6 +224,16 @@ struct Database::Impl {
   Status InsertStoredLabels(const Collection& c, HnswGraph& graph, const std::vector<std::string>& row_key_of_label,
                             size_t from, size_t to);
   Status PersistGraph(Collection& c);
+  // Reachability repair (HnswGraph::Repair: every node gets an in-link the
+  // entry point reaches, so a search can return it). RepairNewGraph repairs
+  // a graph no reader sees yet (at open, in a rebuild) and logs what it
+  // linked; true when it changed links. RepairGraphIfDue repairs c.graph
+  // once the nodes inserted since the last check reach `min_fraction` of
+  // the graph (0: any): the check (one pass over the links) holds graph_mu
+  // shared, and only a graph with unreachable nodes takes it exclusively.
+  // Caller holds c.write_mu, not graph_mu.
+  bool RepairNewGraph(const Collection& c, HnswGraph& graph, const char* when) const;
+  void RepairGraphIfDue(Collection& c, double min_fraction, const char* when);
 
   // Resolves `at` against the published head: InvalidArgument if newer,
   // FailedPrecondition if GC may have collected it. Caller holds c.graph_mu.

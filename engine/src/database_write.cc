@@ -23,6 +23,8 @@ namespace {
 
 // Graph inserts happen in chunks so that searches wait at most one chunk.
 constexpr size_t kInsertChunk = 2048;
+// Growth of the graph (fraction of its nodes) after which a write checks reachability.
+constexpr double kRepairGrowth = 0.05;
 
 }  // namespace
 
@@ -140,6 +142,13 @@ Result<Database::Impl::Committed> Database::Impl::Commit(Collection& c, std::vec
     for (size_t i = 0; i < n; ++i) graph_labels[i] = static_cast<uint32_t>(first_label + start + i);
     std::unique_lock lock(c.graph_mu);
     graph_status = c.graph->AddLabels(graph_labels.data(), prepared.data() + start * dim, n, options.insert_threads);
+  }
+  if (graph_status.ok()) {
+    // Inserts can leave older nodes without an in-link (HnswGraph::Repair);
+    // checking costs a pass over the links, so it runs once the graph has
+    // grown by 5% since the last check (and at every GC).
+    c.nodes_since_repair += new_nodes;
+    RepairGraphIfDue(c, kRepairGrowth, "grew");
   }
   std::unique_lock lock(c.graph_mu);
   c.head = version;

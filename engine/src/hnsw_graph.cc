@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -423,7 +424,9 @@ struct FloatDistance {
         dot(metric != Metric::kL2), dim(dim) {}
   float operator()(tableint id) const {
     const float d = kernel(query, reinterpret_cast<const float*>(h->getDataByInternalId(id)), dim);
-    return dot ? 1.0f - d : d;
+    const float distance = dot ? 1.0f - d : d;
+    // A NaN would break the heaps' order: it routes as the farthest node.
+    return std::isnan(distance) ? std::numeric_limits<float>::infinity() : distance;
   }
   void Prefetch(tableint id) const {
     const char* p = h->getDataByInternalId(id);
@@ -534,12 +537,16 @@ std::vector<Neighbor> HnswGraph::Search(const float* query, uint32_t k, uint32_t
     SearchGraph(h, FloatDistance{&h, query, params_.metric, dim}, ef, accept, label_of, s);
   }
   // Nearest first; equal distances by label, so the order is deterministic.
+  // NaN distances (vectors stored before components were bounded) have no
+  // rank: moved past the end and dropped. The float walk routed them as +inf.
   CandidateHeap<true>& pool = s.results;
+  Candidate* ranked_end = std::partition(pool.begin(), pool.end(),
+                                         [](const Candidate& c) { return !std::isnan(c.distance); });
   auto before = [&](const Candidate& a, const Candidate& b) {
     return a.distance < b.distance || (a.distance == b.distance && label_of[a.id] < label_of[b.id]);
   };
-  const size_t keep = std::min<size_t>(k, pool.size());
-  std::partial_sort(pool.begin(), pool.begin() + keep, pool.end(), before);
+  const size_t keep = std::min<size_t>(k, static_cast<size_t>(ranked_end - pool.begin()));
+  std::partial_sort(pool.begin(), pool.begin() + keep, ranked_end, before);
   out.resize(keep);
   const Candidate* sorted = pool.begin();
   for (size_t i = 0; i < keep; ++i) out[i] = {sorted[i].distance, label_of[sorted[i].id]};
@@ -561,6 +568,7 @@ std::vector<Neighbor> HnswGraph::ExactSearch(const float* query, uint32_t k,
     if (internal_of_label[label] == kMissing || !accept.Accepts(label)) continue;
     const float d = Distance(params_.metric, query,
                              reinterpret_cast<const float*>(h.getDataByInternalId(internal_of_label[label])), dim);
+    if (std::isnan(d)) continue;  // no rank (see Search)
     if (heap.size() < k) {
       heap.push_back({d, label});
       std::push_heap(heap.begin(), heap.end(), farther);
@@ -572,6 +580,169 @@ std::vector<Neighbor> HnswGraph::ExactSearch(const float* query, uint32_t k,
   }
   std::sort_heap(heap.begin(), heap.end(), farther);
   return heap;
+}
+
+namespace {
+
+// Marks (1 in `seen`) every node reachable over level-0 links from the nodes
+// on `stack`, which must be marked already.
+void Flood(const Hnsw& h, std::vector<tableint>& stack, std::vector<uint8_t>& seen) {
+  while (!stack.empty()) {
+    const tableint id = stack.back();
+    stack.pop_back();
+    linklistsizeint* list = h.get_linklist0(id);
+    const tableint* links = reinterpret_cast<const tableint*>(list + 1);
+    for (int i = 0, n = h.getListCount(list); i < n; ++i) {
+      if (seen[links[i]] == 0) {
+        seen[links[i]] = 1;
+        stack.push_back(links[i]);
+      }
+    }
+  }
+}
+
+// Reachability from the entry point by paths that never climb a level (as
+// a search moves: down through the upper levels, then along level 0): 1
+// per reachable node. A node reached on an upper level is where a descent
+// may end, so it seeds level 0.
+std::vector<uint8_t> Reachable(const Hnsw& h) {
+  std::vector<uint8_t> seen(h.cur_element_count, 0);
+  if (h.cur_element_count == 0) return seen;
+  std::vector<tableint> reached{h.enterpoint_node_};  // nodes reached on the levels above
+  seen[h.enterpoint_node_] = 1;
+  std::vector<tableint> stack;
+  for (int level = h.maxlevel_; level > 0; --level) {
+    stack = reached;
+    while (!stack.empty()) {
+      const tableint id = stack.back();
+      stack.pop_back();
+      linklistsizeint* list = h.get_linklist(id, level);
+      const tableint* links = reinterpret_cast<const tableint*>(list + 1);
+      for (int i = 0, n = h.getListCount(list); i < n; ++i) {
+        if (seen[links[i]] == 0) {
+          seen[links[i]] = 1;
+          reached.push_back(links[i]);
+          stack.push_back(links[i]);
+        }
+      }
+    }
+  }
+  stack = std::move(reached);
+  Flood(h, stack, seen);
+  return seen;
+}
+
+size_t CountZeros(const std::vector<uint8_t>& seen) {
+  return static_cast<size_t>(std::count(seen.begin(), seen.end(), uint8_t{0}));
+}
+
+}  // namespace
+
+size_t HnswGraph::CountUnreachable() const { return CountZeros(Reachable(*impl_->hnsw)); }
+
+// How many of its nearest reachable nodes a repair considers for an in-link.
+constexpr uint32_t kRepairCandidates = 16;
+
+HnswGraph::RepairStats HnswGraph::Repair() {
+  const auto start = std::chrono::steady_clock::now();
+  Hnsw& h = *impl_->hnsw;
+  const size_t n = h.cur_element_count;
+  RepairStats stats;
+  std::vector<uint8_t> seen = Reachable(h);
+  stats.unreachable_before = CountZeros(seen);
+  size_t unreachable = stats.unreachable_before;
+  if (unreachable > 0) {
+    // Level-0 in-degree, so that a replaced link never takes a node's only one.
+    std::vector<uint32_t> in_degree(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      linklistsizeint* list = h.get_linklist0(static_cast<tableint>(i));
+      const tableint* links = reinterpret_cast<const tableint*>(list + 1);
+      for (int j = 0, c = h.getListCount(list); j < c; ++j) ++in_degree[links[j]];
+    }
+    auto distance = [&](tableint a, tableint b) {
+      return h.fstdistfunc_(h.getDataByInternalId(a), h.getDataByInternalId(b), h.dist_func_param_);
+    };
+    auto has_link = [&](tableint from, tableint to) {
+      linklistsizeint* list = h.get_linklist0(from);
+      const tableint* links = reinterpret_cast<const tableint*>(list + 1);
+      for (int j = 0, c = h.getListCount(list); j < c; ++j) {
+        if (links[j] == to) return true;
+      }
+      return false;
+    };
+    auto append = [&](tableint from, tableint to) {
+      linklistsizeint* list = h.get_linklist0(from);
+      const int count = h.getListCount(list);
+      if (static_cast<size_t>(count) >= h.maxM0_) return false;
+      reinterpret_cast<tableint*>(list + 1)[count] = to;
+      h.setListCount(list, static_cast<unsigned short>(count + 1));
+      ++in_degree[to];
+      return true;
+    };
+    // Links `u` from `v`: true when done. A full list gives up its farthest
+    // link whose target keeps an in-link: one with another in-link, or one
+    // that `u` links to (or now can), since `u` becomes reachable through `v`.
+    auto link = [&](tableint v, tableint u) {
+      if (has_link(v, u) || append(v, u)) return true;
+      linklistsizeint* list = h.get_linklist0(v);
+      tableint* links = reinterpret_cast<tableint*>(list + 1);
+      const int count = h.getListCount(list);
+      const bool u_has_room = h.getListCount(h.get_linklist0(u)) < h.maxM0_;
+      int worst = -1;
+      float worst_distance = -1;
+      for (int j = 0; j < count; ++j) {
+        const tableint w = links[j];
+        if (in_degree[w] < 2 && !u_has_room && !has_link(u, w)) continue;
+        const float d = distance(v, w);
+        if (worst < 0 || d > worst_distance) {
+          worst = j;
+          worst_distance = d;
+        }
+      }
+      if (worst < 0) return false;
+      const tableint w = links[worst];
+      --in_degree[w];
+      links[worst] = u;
+      ++in_degree[u];
+      if (in_degree[w] == 0 && !has_link(u, w)) append(u, w);
+      return true;
+    };
+    const uint32_t ef = std::max<uint32_t>(64, params_.ef_construction);
+    std::vector<tableint> stack;
+    for (int round = 0; round < 8 && unreachable > 0; ++round) {
+      for (size_t i = 0; i < n; ++i) {
+        const tableint u = static_cast<tableint>(i);
+        if (seen[u] != 0) continue;  // reached through a node linked before it
+        // The search only visits reachable nodes: its hits are candidates.
+        // Linked from the nearest one that can take it; if a search for its
+        // own vector still misses it, from the next one too (at most 3).
+        const uint32_t label = impl_->label_of_internal[u];
+        const std::vector<Neighbor> near = Search(impl_->vector(u), kRepairCandidates, ef, {});
+        int links = 0;
+        for (const Neighbor& hit : near) {
+          const tableint v = impl_->internal_of_label[hit.label];
+          if (v == u || seen[v] == 0 || !link(v, u)) continue;
+          ++stats.links_added;
+          if (seen[u] == 0) {
+            seen[u] = 1;
+            stack.push_back(u);
+            Flood(h, stack, seen);
+          }
+          const std::vector<Neighbor> found = Search(impl_->vector(u), kRepairCandidates, ef, {});
+          const bool findable = std::any_of(found.begin(), found.end(),
+                                            [&](const Neighbor& f) { return f.label == label; });
+          if (findable || ++links == 3) break;
+        }
+      }
+      // A replaced link may have been the last one reachable from the entry
+      // point (its target's other in-links came from unreachable nodes).
+      seen = Reachable(h);
+      unreachable = CountZeros(seen);
+    }
+  }
+  stats.unreachable_after = unreachable;
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return stats;
 }
 
 Status HnswGraph::Save(const std::string& path, uint32_t collection_id, Version covered_version) const {

@@ -110,6 +110,38 @@ class HnswGraph {
   // Exact k nearest accepted labels by brute force, nearest first.
   std::vector<Neighbor> ExactSearch(const float* query, uint32_t k, const LabelFilter& accept) const;
 
+  // Both searches never return a NaN distance: a node whose distance to the
+  // query is NaN (a vector stored before components were bounded, see
+  // Limits::kMaxVectorComponent) has no rank and is left out; the walk
+  // routes through it as if it were infinitely far.
+
+  // Reachability. HNSW can leave a node without any level-0 in-link that the
+  // entry point reaches (its neighbours pruned it while keeping closer
+  // ones; clusters of duplicates do this most): no search can return it,
+  // not even one for its own vector. Upper levels only route, so level 0 is
+  // what decides whether a node can be found.
+  //
+  // Nodes the entry point cannot reach along links that never climb a level
+  // (the upper levels as a search descends them, then level 0): one pass
+  // over the links. May run concurrently with searches.
+  size_t CountUnreachable() const;
+
+  struct RepairStats {
+    size_t unreachable_before = 0;
+    size_t links_added = 0;  // in-links given to unreachable nodes
+    size_t unreachable_after = 0;  // 0 unless every candidate neighbour was full of sole in-links
+    double seconds = 0;
+  };
+  // Gives each unreachable node an in-link from its nearest reachable node
+  // (found by searching the graph for the node's own vector): appended when
+  // that node's list has room, else in place of its farthest link whose
+  // target keeps another in-link. If a search for the node's vector still
+  // does not return it, the next nearest node links it too (at most 3). Repeats (at most 8 rounds) until the entry
+  // point reaches every node. Must not run concurrently with anything else
+  // on the graph (like Add). Costs one pass over the links plus one search
+  // per unreachable node.
+  RepairStats Repair();
+
  private:
   struct Impl;
   HnswGraph(const GraphParams& params, std::unique_ptr<Impl> impl);

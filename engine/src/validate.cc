@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <unordered_map>
 
 namespace verity {
@@ -164,6 +165,13 @@ Status ValidateVector(const std::vector<float>& v, uint32_t dimension, const std
     if (!std::isfinite(v[i])) {
       return Status::InvalidArgument(field + "[" + Num(i) + "]: " + (std::isnan(v[i]) ? "NaN" : "infinite") +
                                      " (components must be finite)");
+    }
+    if (std::fabs(v[i]) > Limits::kMaxVectorComponent) {
+      char value[32];
+      std::snprintf(value, sizeof(value), "%.9g", static_cast<double>(v[i]));
+      return Status::InvalidArgument(field + "[" + Num(i) + "]: " + value +
+                                     " is outside the allowed \u00b11e15 (Limits::kMaxVectorComponent: larger "
+                                     "components could overflow distances)");
     }
   }
   return Status::Ok();

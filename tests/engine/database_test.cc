@@ -282,6 +282,10 @@ TEST_CASE("bad input gets a clear error and changes nothing", "[engine][database
   expect(db.Upsert("c", {Rec("x", {1, 2, 3})}), "records[0].vector: has 3 components");
   expect(db.Upsert("c", {Rec("ok", {1, 2}), Rec("x", {nan, 2})}), "records[1].vector[0]: NaN");
   expect(db.Upsert("c", {Rec("x", {1, inf})}), "records[0].vector[1]: infinite");
+  // Finite but large enough to overflow a distance (#23): refused, naming the bound.
+  expect(db.Upsert("c", {Rec("x", {1, 2}), Rec("y", {1, -3.4e38f})}),
+         "records[1].vector[1]: -3.39999995e+38 is outside the allowed \u00b11e15");
+  expect(db.Upsert("c", {Rec("x", {1.01e15f, 2})}), "records[0].vector[0]: 1.01000001e+15 is outside");
   expect(db.Upsert("c", {Rec("", {1, 2})}), "records[0].id: must not be empty");
   expect(db.Upsert("c", {Rec(std::string(513, 'a'), {1, 2})}), "the limit is 512");
   expect(db.Upsert("c", {Rec(std::string("a\0b", 3), {1, 2})}), "NUL");
@@ -300,6 +304,9 @@ TEST_CASE("bad input gets a clear error and changes nothing", "[engine][database
   q.k = 5;
   q.vector = {1};
   REQUIRE(db.Search("c", q).status().message().find("vector: has 1 components") != std::string::npos);
+  q.vector = {1, 0x1p51f};  // 2.25e15, a float exactly
+  REQUIRE(db.Search("c", q).status().message().find("vector[1]: 2.25179981e+15 is outside the allowed \u00b11e15") !=
+          std::string::npos);
   q.vector = {1, 1};
   q.filter = Filter::Lt("a", std::string("x"));
   REQUIRE(db.Search("c", q).status().message().find("filter.values") != std::string::npos);
@@ -313,6 +320,37 @@ TEST_CASE("bad input gets a clear error and changes nothing", "[engine][database
   REQUIRE(db.GetCollection("c")->head_version == 1);
   REQUIRE(*db.Count("c") == 1);
   REQUIRE(db.ListVersions("c")->size() == 2);
+}
+
+TEST_CASE("components at the bound give finite distances in every metric", "[engine][database]") {
+  TempDir dir;
+  auto opened = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(opened.ok());
+  Database& db = **opened;
+  const float b = Limits::kMaxVectorComponent;
+  for (Metric metric : {Metric::kL2, Metric::kIp, Metric::kCosine}) {
+    CollectionConfig config = Config("m" + std::to_string(static_cast<int>(metric)), Limits::kMaxDimension);
+    config.metric = metric;
+    REQUIRE(db.CreateCollection(config).ok());
+    std::vector<float> plus(Limits::kMaxDimension, b), minus(Limits::kMaxDimension, -b), mixed(Limits::kMaxDimension);
+    for (size_t i = 0; i < mixed.size(); ++i) mixed[i] = i % 2 == 0 ? b : -b;
+    REQUIRE(db.Upsert(config.name, {Rec("plus", plus), Rec("minus", minus), Rec("mixed", mixed)}).ok());
+    SearchRequest q;
+    q.k = 3;
+    for (const auto& query : {plus, minus, mixed}) {
+      q.vector = query;
+      for (SearchPlan plan : {SearchPlan::kGraph, SearchPlan::kExact}) {
+        q.plan = plan;
+        auto r = db.Search(config.name, q);
+        REQUIRE(r.ok());
+        REQUIRE(r->hits.size() == 3);
+        for (const auto& hit : r->hits) {
+          INFO(config.name << " " << hit.id);
+          REQUIRE(std::isfinite(hit.distance));
+        }
+      }
+    }
+  }
 }
 
 TEST_CASE("a data directory is refused while another opener holds it", "[engine][database]") {

@@ -215,6 +215,13 @@ struct ScrollPage {
 // InvalidArgument that names it.
 struct Limits {
   static constexpr uint32_t kMaxDimension = 4096;
+  // Every vector component (records and queries) must be finite with
+  // |x| <= 1e15, so that no distance can overflow float in any metric at any
+  // dimension up to kMaxDimension: a dot product is at most
+  // 4096 * 1e15 * 1e15 ~ 4.1e33 and a squared L2 distance at most
+  // 4096 * (2e15)^2 ~ 1.6e34, both far below FLT_MAX (3.4e38). Larger
+  // components gave inf (l2) and NaN (ip) distances that could not be ranked.
+  static constexpr float kMaxVectorComponent = 1e15f;
   static constexpr size_t kMaxIdBytes = 512;
   static constexpr size_t kMaxTextBytes = 1 << 20;
   static constexpr size_t kMaxMetadataKeys = 64;
