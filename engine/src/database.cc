@@ -101,7 +101,11 @@ class RocksLogToEngine : public rocksdb::Logger {
     char line[1024];
     const int n = std::vsnprintf(line, sizeof line, format, ap);
     if (n < 0) return;
-    log_(level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? LogLevel::kError : LogLevel::kWarning,
+    // RocksDB logs some harmless events as errors (a data directory created
+    // fresh: "Error when reading ... dir NotFound"); the failures that
+    // matter reach the engine's log as errors through ReadOnlyOnError and
+    // the calls that failed. So only a fatal line is an error here.
+    log_(level >= rocksdb::InfoLogLevel::FATAL_LEVEL ? LogLevel::kError : LogLevel::kWarning,
          std::string("rocksdb: ") + line);
   }
 

@@ -421,17 +421,20 @@ class RecordTest(ServerTestCase):
             self.db.retrieve(self.coll, [0, 1e39, 0])
         self.assertEqual(self.db.count(self.coll), 0)
         self.assertEqual(len(self.db.list_versions(self.coll)), 1)  # nothing reached the server
-        # The ends of the ranges are kept; a component just above the largest
-        # float32 rounds to it (list and numpy alike); NaN is the server's.
-        flt_max = float(np.finfo(np.float32).max)
-        self.db.upsert(self.coll, [
-            record("ends", [3.4028235e38, -3.40282356e38, 0], metadata={"max": 2**63 - 1, "min": -(2**63)}),
-            record("np", np.array([3.4028235e38, -3.40282356e38, 2.0**64])),
-        ])
-        ends = self.db.get(self.coll, "ends")
-        self.assertEqual(ends["vector"], [flt_max, -flt_max, 0.0])
-        self.assertEqual(ends["metadata"], {"max": 2**63 - 1, "min": -(2**63)})
-        self.assertEqual(self.db.get(self.coll, "np")["vector"], [flt_max, -flt_max, 2.0**64])
+        # The ends of the int64 range are kept. A component just above the
+        # largest float32 rounds to it (list and numpy alike) rather than
+        # being refused here or sent as infinite; the server then refuses it
+        # by its own bound (±1e15). NaN is the server's too.
+        self.db.upsert(self.coll, [record("ends", [0, 0, 0], metadata={"max": 2**63 - 1, "min": -(2**63)})])
+        self.assertEqual(self.db.get(self.coll, "ends")["metadata"], {"max": 2**63 - 1, "min": -(2**63)})
+        self.assertVerityError(
+            "INVALID_ARGUMENT", "records[0].vector[0]: 3.40282347e+38 is outside the allowed ±1e15",
+            self.db.upsert, self.coll, [record("big", [3.40282356e38, 0, 0])],
+        )
+        self.assertVerityError(
+            "INVALID_ARGUMENT", "records[0].vector[1]: -3.40282347e+38 is outside the allowed ±1e15",
+            self.db.upsert, self.coll, [record("np", np.array([0, -3.40282356e38, 0]))],
+        )
         self.assertVerityError(
             "INVALID_ARGUMENT", "records[0].vector[1]: infinite", self.db.upsert, self.coll,
             [record("inf", [0, float("inf"), 0])],

@@ -111,7 +111,7 @@ int MetricsPort(const std::string& log_path) {
 
 }  // namespace
 
-TEST_CASE("health: Watch slots: per client address, then in all; released slots are reused", "[server][health]") {
+TEST_CASE("health: Watch slots: per client address, then in all, and released slots are reused", "[server][health]") {
   using server::WatchSlots;
   CHECK(WatchSlots::PeerAddress("ipv4:10.0.0.1:5432") == "ipv4:10.0.0.1");
   CHECK(WatchSlots::PeerAddress("ipv6:[::1]:5432") == "ipv6:[::1]");
@@ -137,7 +137,7 @@ TEST_CASE("health: Watch slots: per client address, then in all; released slots 
   CHECK(slots.Acquire("ipv4:10.0.0.1:4") == "");  // its second again
 }
 
-TEST_CASE("health: Watch streams are limited per client address; one client cannot take another's",
+TEST_CASE("health: Watch streams are limited per client address: one client cannot take another's",
           "[server][health]") {
   test::TempDir dir;
   // On every address, dual stack (for the length of this test), so that

@@ -341,7 +341,7 @@ TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, th
   CHECK(server->Stop(SIGTERM) == 0);
 }
 
-TEST_CASE("metrics: idle connections do not hold the endpoint; connections over the cap are refused, not queued",
+TEST_CASE("metrics: idle connections do not hold the endpoint, and connections over the cap are refused, not queued",
           "[server][metrics]") {
   test::TempDir dir;
   auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--metrics-listen", "127.0.0.1:0"});

@@ -670,7 +670,7 @@ TEST_CASE("export and import: streamed progress, names confined to --export-dir,
   REQUIRE(server->Stop(SIGTERM) == 0);
 }
 
-TEST_CASE("verityd removes dead exports' .partial directories at start; an export's links are refused (#23)",
+TEST_CASE("verityd removes dead exports' .partial directories at start, and an export's links are refused",
           "[server][snapshots]") {
   test::TempDir dir;
   const std::string exports = dir.Sub("exports");
