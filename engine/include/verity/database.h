@@ -50,9 +50,25 @@ namespace verity {
 enum class LogLevel { kInfo, kWarning, kError };
 using LogFunction = std::function<void(LogLevel, const std::string&)>;
 
+// How Open replays a write-ahead log that is damaged in the middle
+// (docs/reliability.md, "Corruption").
+enum class WalRecovery {
+  // Replay up to the damage and stop there; when a table file already holds
+  // writes from after the damage (RocksDB: "SST file is ahead of WALs"),
+  // that is not a consistent point, and Open fails with DataLoss.
+  kPointInTime,
+  // Replay every intact record and skip the damaged ones: Open succeeds, and
+  // the writes in the damaged records are lost (a version's rows, a
+  // retrieval-log record: `log verify` then reports the gap). For salvage,
+  // once, after a backup of the directory.
+  kSkipCorrupted,
+};
+
 struct DatabaseOptions {
   // Create the data directory if it does not exist. Default: true
   bool create_if_missing = true;
+  // See WalRecovery. Default: kPointInTime
+  WalRecovery wal_recovery = WalRecovery::kPointInTime;
   // fsync RocksDB's WAL before a write returns. Default: true
   bool sync_writes = true;
   // Total memory for RocksDB's memtables over all column families; a
