@@ -204,9 +204,17 @@ std::string ServerMetrics::Render(const Database& db) const {
         {"verity_graph_collected_nodes", "Dead graph nodes whose rows GC removed (they only route searches).",
          [](const CollectionInfo& c) { return c.collected_nodes; }},
     };
+    uint64_t unavailable = 0;
+    for (const auto& c : *collections) unavailable += c.unavailable.empty() ? 0 : 1;
+    Family(&out, "verity_collections_unavailable", "gauge",
+           "Collections found damaged at start (DATA_LOSS on every call; `verity collection list` says why).");
+    Sample(&out, "verity_collections_unavailable", "", Number(unavailable));
     for (const Gauge& g : gauges) {
       Family(&out, g.name, "gauge", g.help);
-      for (const auto& c : *collections) Sample(&out, g.name, Label("collection", c.config.name), Number(g.value(c)));
+      for (const auto& c : *collections) {
+        if (!c.unavailable.empty()) continue;  // nothing of it is read
+        Sample(&out, g.name, Label("collection", c.config.name), Number(g.value(c)));
+      }
     }
   } else {
     render_errors_.fetch_add(1, std::memory_order_relaxed);

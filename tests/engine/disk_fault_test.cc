@@ -13,16 +13,11 @@
 #include <fstream>
 #include <mutex>
 #include <random>
-#include <set>
-
-#include <rocksdb/options.h>
-#include <rocksdb/sst_file_reader.h>
-#include <rocksdb/table_properties.h>
 
 #include "engine/crash_batches.h"
 #include "engine/fault_fs.h"
+#include "engine/table_files.h"
 #include "engine/test_data.h"
-#include "keys.h"
 
 using namespace verity;
 
@@ -351,33 +346,6 @@ TEST_CASE("corruption: a damaged RocksDB table file is DATA_LOSS naming it, neve
   std::printf("corruption: %d damaged table files -> %s\n", damaged, found.ToString().c_str());
 }
 
-namespace {
-
-// The table files (.sst) in `db_dir`.
-std::set<std::string> TableFiles(const std::string& db_dir) {
-  std::set<std::string> out;
-  for (const auto& entry : std::filesystem::directory_iterator(db_dir)) {
-    if (entry.path().extension() == ".sst") out.insert(entry.path().string());
-  }
-  return out;
-}
-
-// The column family a table file belongs to (from its properties), and
-// whether every key in it is of collection `id`.
-std::string FamilyOf(const std::string& sst, uint32_t id, bool* only_id) {
-  rocksdb::Options options;
-  rocksdb::SstFileReader reader(options);
-  if (rocksdb::Status s = reader.Open(sst); !s.ok()) return s.ToString();
-  const std::string prefix = keys::CollectionPrefix(id);
-  std::unique_ptr<rocksdb::Iterator> it(reader.NewIterator(rocksdb::ReadOptions()));
-  *only_id = true;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (!it->key().starts_with(prefix)) *only_id = false;
-  }
-  return reader.GetTableProperties()->column_family_name;
-}
-
-}  // namespace
 
 TEST_CASE("corruption: one damaged collection is unavailable, the others and the retrieval log serve",
           "[engine][faults][unavailable]") {
@@ -423,9 +391,9 @@ TEST_CASE("corruption: one damaged collection is unavailable, the others and the
   // from the vectors and reads the damaged block.
   std::string damaged;
   std::string families;
-  for (const auto& f : TableFiles(db_dir)) {
+  for (const auto& f : test::TableFiles(db_dir)) {
     bool only_a = false;
-    const std::string family = FamilyOf(f, 1, &only_a);
+    const std::string family = test::FamilyOf(f, 1, &only_a);
     families += f + ": " + family + (only_a ? " (only \"a\")" : "") + "\n";
     if (family == "vectors" && only_a) damaged = f;
   }
