@@ -646,6 +646,7 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   // An unavailable collection (damaged at open) of the name is replaced
   // too: importing it again from an export is how it is repaired.
   std::vector<std::string> unavailable_replaced;
+  std::vector<uint32_t> unavailable_ids;
   for (size_t i = 0; i < items.size(); ++i) {
     Result<bool> damaged = replace ? impl_->RemoveUnavailable(items[i].config.name, &batch) : false;
     if (!damaged.ok()) return discard(damaged.status());
@@ -704,7 +705,14 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   {
     std::unique_lock lock(impl_->collections_mu);
     for (auto& item : items) impl_->collections[item.config.name] = item.built;
-    for (const auto& name : unavailable_replaced) impl_->unavailable.erase(name);
+    for (const auto& name : unavailable_replaced) {
+      unavailable_ids.push_back(impl_->unavailable[name].meta.id());
+      impl_->unavailable.erase(name);
+    }
+  }
+  for (const uint32_t id : unavailable_ids) {
+    impl_->ForgetDamagedFiles(id);
+    fs::remove(impl_->GraphPath(id), ec);
   }
   for (const auto& o : replaced) fs::remove(impl_->GraphPath(o->id), ec);
   for (const auto& item : items) {
