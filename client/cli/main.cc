@@ -300,7 +300,8 @@ Json CollectionJson(const CollectionInfo& c) {
           {"keep_versions", c.config.retention.keep_versions}, {"keep_seconds", c.config.retention.keep_seconds},
           {"head_version", c.head_version},  {"live_records", c.live_records},
           {"graph_nodes", c.graph_nodes},    {"created_at_us", c.created_at_us},
-          {"oldest_retained", c.oldest_retained}, {"snapshots", c.snapshots}};
+          {"oldest_retained", c.oldest_retained}, {"snapshots", c.snapshots},
+          {"unavailable", c.unavailable}};
 }
 
 Json SnapshotJson(const SnapshotInfo& s) {
@@ -459,7 +460,15 @@ void Cli::PrintCollections(const std::vector<CollectionInfo>& all) {
     return;
   }
   std::vector<std::vector<std::string>> rows;
+  std::vector<const CollectionInfo*> damaged;
   for (const auto& c : all) {
+    if (!c.unavailable.empty()) {
+      damaged.push_back(&c);
+      rows.push_back({c.config.name, std::to_string(c.config.dimension), MetricText(c.config.metric), "UNAVAILABLE",
+                      std::to_string(c.head_version), std::to_string(c.config.m),
+                      std::to_string(c.config.ef_construction), "-", "-"});
+      continue;
+    }
     rows.push_back({c.config.name, std::to_string(c.config.dimension), MetricText(c.config.metric),
                     std::to_string(c.live_records), std::to_string(c.head_version), std::to_string(c.config.m),
                     std::to_string(c.config.ef_construction), std::to_string(c.snapshots),
@@ -467,6 +476,11 @@ void Cli::PrintCollections(const std::vector<CollectionInfo>& all) {
   }
   PrintTable({"NAME", "DIM", "METRIC", "RECORDS", "VERSION", "M", "EF_CONSTRUCTION", "SNAPSHOTS", "OLDEST_RETAINED"},
              rows);
+  // Why, below the table (the error names a file: too long for a column).
+  for (const CollectionInfo* c : damaged) {
+    std::cout << c->config.name << " is UNAVAILABLE: " << c->unavailable
+              << "\n  (drop it, or or import it again from an export: verity snapshot import EXPORT --replace)\n";
+  }
 }
 
 void Cli::PrintSnapshots(const std::vector<SnapshotInfo>& all) {

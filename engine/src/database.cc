@@ -1,5 +1,6 @@
 // Database: open, close, and collections. Writes are in database_write.cc,
 // reads in database_read.cc.
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
@@ -8,6 +9,7 @@
 #include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -49,6 +51,10 @@ Result<std::shared_ptr<Collection>> Database::Impl::Find(const std::string& name
   std::shared_lock lock(collections_mu);
   auto it = collections.find(name);
   if (it == collections.end()) {
+    if (auto u = unavailable.find(name); u != unavailable.end()) {
+      return Status::DataLoss("collection \"" + name + "\" is unavailable: " + u->second.error.message() +
+                              " (drop it, or import it again from an export with replace)");
+    }
     // A name longer than any collection's is not echoed whole (it would go
     // back in the status and into the server's log line).
     if (name.size() > Limits::kMaxCollectionNameBytes) {
@@ -59,6 +65,11 @@ Result<std::shared_ptr<Collection>> Database::Impl::Find(const std::string& name
     return Status::NotFound("collection \"" + name + "\" does not exist");
   }
   return it->second;
+}
+
+bool Database::Impl::NameTaken(const std::string& name) const {
+  std::shared_lock lock(collections_mu);
+  return collections.count(name) > 0 || unavailable.count(name) > 0;
 }
 
 Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -112,6 +123,13 @@ class RocksLogToEngine : public rocksdb::Logger {
  private:
   const std::function<void(LogLevel, const std::string&)> log_;
 };
+
+// RocksDB's open failed on the write-ahead log ("SST file is ahead of WALs",
+// "Corruption: ... log ...": a damaged record that is not the last).
+bool MentionsWal(const std::string& text) {
+  return text.find("WAL") != std::string::npos || text.find(".log") != std::string::npos ||
+         text.find("log record") != std::string::npos;
+}
 
 // The disk is full (ENOSPC), or the file system is mounted read-only.
 bool DiskRefusesWrites(const rocksdb::Status& rs) {
@@ -176,6 +194,9 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.paranoid_checks = true;
+  db_options.wal_recovery_mode = options.wal_recovery == WalRecovery::kSkipCorrupted
+                                     ? rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords
+                                     : rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.max_background_jobs = 2;
   // Write files out in 1 MB steps as they grow, so that a sync (every
   // acknowledged write, the retrieval log) has less left to write: a synced
@@ -229,6 +250,18 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
       rs = rocksdb::Status::IOError(why + "; opening it read-only failed too: " + rs.ToString());
     }
   }
+  if (!rs.ok() && rs.IsCorruption() && MentionsWal(rs.ToString())) {
+    // RocksDB's words ("SST file is ahead of WALs in CF meta") say neither
+    // what happened nor what to do.
+    return Status::DataLoss(
+        "open " + dir + "/db: the write-ahead log (" + dir +
+        "/db/*.log) is damaged in the middle: the writes recorded after the damage cannot be replayed, and "
+        "some were already stored in table files, so there is no consistent point to stop at (" + rs.ToString() +
+        "). Keep a copy of the directory; then restore it from a backup, or import the collections from "
+        "exports; or, accepting the loss of the writes in the damaged records, open it once with WAL recovery "
+        "skip-corrupted (verityd --wal-recovery skip-corrupted; DatabaseOptions::wal_recovery) and run "
+        "`verity log verify` (docs/reliability.md, \"Corruption\")");
+  }
   if (!rs.ok()) {
     Status s = FromRocks(rs, "open " + dir + "/db");
     if (s.code() == StatusCode::kFailedPrecondition) {
@@ -266,7 +299,18 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
     if (!meta.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Status::DataLoss("meta: collection record " + it->key().ToString(true) + " does not parse");
     }
-    VERITY_RETURN_IF_ERROR(d.LoadCollection(meta));
+    Status loaded = d.LoadCollection(meta);
+    if (loaded.code() == StatusCode::kDataLoss) {
+      // One damaged collection (a table block of its rows or vectors fails
+      // its checksum) does not take the others and the retrieval log down.
+      d.Log(LogLevel::kError, "collection \"" + meta.name() + "\" is unavailable: " + loaded.message() +
+                                  "; the other collections and the retrieval log are served; drop it or import "
+                                  "it again from an export (docs/reliability.md, \"Corruption\")");
+      std::unique_lock lock(d.collections_mu);
+      d.unavailable[meta.name()] = {meta, loaded};
+      continue;
+    }
+    VERITY_RETURN_IF_ERROR(loaded);
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan collections"));
   if (!d.opened_read_only) VERITY_RETURN_IF_ERROR(d.MoveLogIndexKeys());
@@ -588,6 +632,7 @@ Status Database::Close() {
   {
     std::unique_lock lock(impl_->collections_mu);
     impl_->collections.clear();
+    impl_->unavailable.clear();
   }
   return result;
 }
@@ -617,7 +662,7 @@ Result<CollectionInfo> Database::CreateCollection(const CollectionConfig& config
   VERITY_CHECK_WRITABLE_();
   VERITY_RETURN_IF_ERROR(ValidateCollectionConfig(config));
   std::lock_guard ddl(impl_->ddl_mu);
-  if (impl_->Find(config.name).ok()) {
+  if (impl_->NameTaken(config.name)) {
     return Status::AlreadyExists("collection \"" + config.name + "\" already exists");
   }
   const uint32_t id = impl_->next_collection_id;
@@ -685,6 +730,21 @@ Result<std::vector<CollectionInfo>> Database::ListCollections() const {
   }
   std::vector<CollectionInfo> out;
   for (auto& c : all) out.push_back(InfoOf(*c));
+  {
+    std::shared_lock lock(impl_->collections_mu);
+    for (const auto& [name, u] : impl_->unavailable) {
+      CollectionInfo info;
+      info.config = ConfigFromMeta(u.meta);
+      info.id = u.meta.id();
+      info.head_version = u.meta.head_version();
+      info.created_at_us = u.meta.created_at_us();
+      info.oldest_retained = u.meta.oldest_retained();
+      info.unavailable = u.error.message();
+      out.push_back(std::move(info));
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const CollectionInfo& a, const CollectionInfo& b) { return a.config.name < b.config.name; });
   return out;
 }
 
@@ -697,9 +757,67 @@ Status Database::Impl::CheckNotDropped(const Collection& c) {
   return Status::Ok();
 }
 
+void Database::Impl::DeleteCollectionData(rocksdb::WriteBatch& batch, uint32_t id) {
+  batch.Delete(meta, keys::CollectionKey(id));
+  batch.DeleteRange(meta, keys::VersionPrefix(id), keys::VersionPrefix(id + 1));
+  batch.DeleteRange(meta, keys::SnapshotPrefix(id), keys::SnapshotPrefix(id + 1));
+  batch.DeleteRange(meta, keys::PinPrefix(id), keys::PinPrefix(id + 1));
+  for (auto* cf : {rows, vectors, changes}) {
+    batch.DeleteRange(cf, keys::CollectionPrefix(id), keys::CollectionEnd(id));
+  }
+}
+
+Result<bool> Database::Impl::RemoveUnavailable(const std::string& name, rocksdb::WriteBatch* batch) {
+  uint32_t id = 0;
+  {
+    std::shared_lock lock(collections_mu);
+    auto it = unavailable.find(name);
+    if (it == unavailable.end()) return false;
+    id = it->second.meta.id();
+  }
+  rocksdb::WriteBatch own;
+  rocksdb::WriteBatch& b = batch ? *batch : own;
+  if (!batch) b.Delete(meta, keys::NameKey(name));
+  DeleteCollectionData(b, id);
+  if (!batch) VERITY_RETURN_IF_ERROR(FromRocks(db->Write(write_options, &b), "drop collection"));
+  return true;
+}
+
+bool Database::Impl::DropUnavailable(const std::string& name) {
+  auto removed = RemoveUnavailable(name, nullptr);
+  if (!removed.ok() || !*removed) return false;  // a failed write: Find reports the collection as before
+  uint32_t id = 0;
+  {
+    std::unique_lock lock(collections_mu);
+    id = unavailable[name].meta.id();
+    unavailable.erase(name);
+  }
+  ForgetDamagedFiles(id);
+  std::error_code ec;
+  std::filesystem::remove(GraphPath(id), ec);
+  Log(LogLevel::kInfo, "dropped unavailable collection \"" + name + "\"");
+  return true;
+}
+
+void Database::Impl::ForgetDamagedFiles(uint32_t id) {
+  // Table files below level 0 that hold nothing but this collection's keys
+  // go at once, unread: a compaction that read a damaged block would fail, and RocksDB
+  // would stop every write. Files shared with other keys keep the damage
+  // until compactions rewrite them (docs/reliability.md, "Corruption").
+  const std::string begin = keys::CollectionPrefix(id);
+  const std::string end = keys::CollectionEnd(id);
+  const rocksdb::Slice b(begin), e(end);
+  for (auto* cf : {rows, vectors, changes}) {
+    rocksdb::Status rs = rocksdb::DeleteFilesInRange(db.get(), cf, &b, &e);
+    if (!rs.ok()) Log(LogLevel::kWarning, "drop: table files of collection " + std::to_string(id) +
+                                              " were not removed (" + rs.ToString() + ")");
+  }
+}
+
 Status Database::DropCollection(const std::string& name) {
   VERITY_CHECK_WRITABLE_();
   std::lock_guard ddl(impl_->ddl_mu);
+  if (impl_->DropUnavailable(name)) return Status::Ok();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(name));
   std::lock_guard gc(c->gc_mu);        // wait for a GC (and graph rebuild) to finish
   std::lock_guard write(c->write_mu);  // wait for an in-flight write to finish

@@ -1007,7 +1007,10 @@ Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
     return result;
   };
   auto found = impl_->Find(r.collection);
-  if (!found.ok()) return collected("collection \"" + r.collection + "\" no longer exists");
+  if (found.status().code() == StatusCode::kNotFound) {
+    return collected("collection \"" + r.collection + "\" no longer exists");
+  }
+  VERITY_RETURN_IF_ERROR(found.status());  // unavailable: DataLoss naming the damage
   std::shared_ptr<Collection> c = *found;
   // A collection dropped and created again under the same name is another
   // collection.

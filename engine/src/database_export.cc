@@ -287,6 +287,12 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
   if (collection.empty()) {
     std::shared_lock lock(impl_->collections_mu);
     for (const auto& [name, c] : impl_->collections) items.push_back({c, 0, 0, nullptr});
+    // An unavailable collection cannot be read: the export holds the others
+    // (its result lists them) and says so in the log.
+    for (const auto& [name, u] : impl_->unavailable) {
+      impl_->Log(LogLevel::kWarning, "export " + path + ": collection \"" + name +
+                                         "\" is unavailable and not exported (" + u.error.message() + ")");
+    }
   } else {
     VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
     items.push_back({c, 0, 0, nullptr});
@@ -485,7 +491,7 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
                                      std::to_string(item.config.dimension) + ", above the limit " +
                                      std::to_string(max_dimension));
     }
-    if (impl_->Find(item.config.name).ok() && !replace) {
+    if (impl_->NameTaken(item.config.name) && !replace) {
       return Status::AlreadyExists("collection \"" + item.config.name +
                                    "\" already exists; import it under another name or ask to replace it");
     }
@@ -637,8 +643,22 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   std::vector<std::unique_lock<std::mutex>> writers;
   rocksdb::WriteBatch batch;
   std::vector<std::shared_ptr<Collection>> olds(items.size());
+  // An unavailable collection (damaged at open) of the name is replaced
+  // too: importing it again from an export is how it is repaired.
+  std::vector<std::string> unavailable_replaced;
+  std::vector<uint32_t> unavailable_ids;
   for (size_t i = 0; i < items.size(); ++i) {
+    Result<bool> damaged = replace ? impl_->RemoveUnavailable(items[i].config.name, &batch) : false;
+    if (!damaged.ok()) return discard(damaged.status());
+    if (*damaged) {
+      unavailable_replaced.push_back(items[i].config.name);
+      continue;
+    }
     auto old = impl_->Find(items[i].config.name);
+    if (!old.ok() && old.status().code() == StatusCode::kDataLoss) {
+      return discard(Status::AlreadyExists("collection \"" + items[i].config.name + "\" already exists (" +
+                                           old.status().message() + ")"));
+    }
     if (!old.ok()) continue;
     if (!replace) return discard(Status::AlreadyExists("collection \"" + items[i].config.name + "\" already exists"));
     olds[i] = *old;
@@ -685,13 +705,27 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   {
     std::unique_lock lock(impl_->collections_mu);
     for (auto& item : items) impl_->collections[item.config.name] = item.built;
+    for (const auto& name : unavailable_replaced) {
+      unavailable_ids.push_back(impl_->unavailable[name].meta.id());
+      impl_->unavailable.erase(name);
+    }
+  }
+  for (const uint32_t id : unavailable_ids) {
+    impl_->ForgetDamagedFiles(id);
+    fs::remove(impl_->GraphPath(id), ec);
   }
   for (const auto& o : replaced) fs::remove(impl_->GraphPath(o->id), ec);
   for (const auto& item : items) {
     std::shared_lock lock(item.built->graph_mu);
-    result.collections.push_back(CollectionInfo{item.built->config, item.built->id, item.built->head,
-                                                item.built->created_at_us, item.built->live_count,
-                                                item.built->graph->node_count(), item.built->oldest_retained, 0});
+    CollectionInfo info;
+    info.config = item.built->config;
+    info.id = item.built->id;
+    info.head_version = item.built->head;
+    info.created_at_us = item.built->created_at_us;
+    info.live_records = item.built->live_count;
+    info.graph_nodes = item.built->graph->node_count();
+    info.oldest_retained = item.built->oldest_retained;
+    result.collections.push_back(std::move(info));
   }
   impl_->Log(LogLevel::kInfo, "imported " + std::to_string(result.records) + " records from " + path);
   return result;

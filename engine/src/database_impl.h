@@ -94,6 +94,16 @@ struct Database::Impl {
   std::unique_ptr<AnswerCache> answer_cache;  // set at open; thread-safe itself
   mutable std::shared_mutex collections_mu;
   std::map<std::string, std::shared_ptr<Collection>> collections;  // GUARDED_BY(collections_mu)
+  // Collections whose load at open failed with DataLoss (a damaged table
+  // block of their rows or vectors): they are not in `collections`, so GC,
+  // graph saves and whole-database exports pass them by; Find refuses them
+  // with DataLoss naming the damage; ListCollections shows them; Drop and
+  // Import --replace remove them. docs/reliability.md ("Corruption").
+  struct UnavailableCollection {
+    storage::CollectionMeta meta;
+    Status error;  // the load's DataLoss, naming the damaged file
+  };
+  std::map<std::string, UnavailableCollection> unavailable;  // GUARDED_BY(collections_mu)
   uint32_t next_collection_id = 1;                                // GUARDED_BY(ddl_mu)
 
   // One record for the retrieval log (database_context.cc).
@@ -214,8 +224,24 @@ struct Database::Impl {
   void Log(LogLevel level, const std::string& message) const;
   std::string GraphPath(uint32_t collection_id) const;
 
-  // NotFound naming the collection.
+  // NotFound naming the collection; DataLoss naming the damage for one
+  // that is unavailable (see `unavailable`).
   Result<std::shared_ptr<Collection>> Find(const std::string& name) const;
+  // Whether a collection of this name exists, serving or unavailable.
+  bool NameTaken(const std::string& name) const;
+  // Adds to `batch` the deletion of collection `id`'s record, versions,
+  // snapshots, pins, rows, vectors and changes (not its name key).
+  void DeleteCollectionData(rocksdb::WriteBatch& batch, uint32_t id);
+  // For an unavailable collection `name`: adds the deletion of its data to
+  // `batch` (the caller writes it and then erases it from `unavailable`),
+  // or with no batch writes that plus the deletion of its name. false when
+  // `name` is not unavailable. Caller holds ddl_mu.
+  Result<bool> RemoveUnavailable(const std::string& name, rocksdb::WriteBatch* batch);
+  // Drops the unavailable collection `name`: true when it was one and is
+  // gone. Caller holds ddl_mu.
+  bool DropUnavailable(const std::string& name);
+  // Removes table files (below level 0) holding only collection `id`'s keys.
+  void ForgetDamagedFiles(uint32_t id);
 
   // Loads one collection's rows and graph at open.
   Status LoadCollection(const storage::CollectionMeta& meta);

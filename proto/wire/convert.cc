@@ -59,6 +59,7 @@ CollectionInfo FromProto(const v1::CollectionInfo& in) {
   out.graph_nodes = in.graph_nodes();
   out.oldest_retained = in.oldest_retained();
   out.snapshots = in.snapshots();
+  out.unavailable = in.unavailable();
   return out;
 }
 
@@ -70,6 +71,7 @@ void ToProto(const CollectionInfo& in, v1::CollectionInfo* out) {
   out->set_graph_nodes(in.graph_nodes);
   out->set_oldest_retained(in.oldest_retained);
   out->set_snapshots(in.snapshots);
+  out->set_unavailable(in.unavailable);
 }
 
 void ToProto(const VersionInfo& in, v1::VersionInfo* out) {

@@ -140,6 +140,7 @@ int Run(const ServerOptions& options) {
 
   DatabaseOptions db_options;
   db_options.sync_writes = options.sync_writes;
+  db_options.wal_recovery = options.wal_skip_corrupted ? WalRecovery::kSkipCorrupted : WalRecovery::kPointInTime;
   db_options.gc_interval_seconds = options.gc_interval_seconds;
   db_options.log_retention_seconds = options.log_retention_seconds;
   db_options.log = [](LogLevel level, const std::string& message) {

@@ -207,9 +207,17 @@ std::string ServerMetrics::Render(const Database& db) const {
          "Graph nodes not yet in the graph file (re-inserted by a start after a crash; see graph checkpoints).",
          [](const CollectionInfo& c) { return c.unsaved_graph_nodes; }},
     };
+    uint64_t unavailable = 0;
+    for (const auto& c : *collections) unavailable += c.unavailable.empty() ? 0 : 1;
+    Family(&out, "verity_collections_unavailable", "gauge",
+           "Collections found damaged at start (DATA_LOSS on every call; `verity collection list` says why).");
+    Sample(&out, "verity_collections_unavailable", "", Number(unavailable));
     for (const Gauge& g : gauges) {
       Family(&out, g.name, "gauge", g.help);
-      for (const auto& c : *collections) Sample(&out, g.name, Label("collection", c.config.name), Number(g.value(c)));
+      for (const auto& c : *collections) {
+        if (!c.unavailable.empty()) continue;  // nothing of it is read
+        Sample(&out, g.name, Label("collection", c.config.name), Number(g.value(c)));
+      }
     }
   } else {
     render_errors_.fetch_add(1, std::memory_order_relaxed);

@@ -46,6 +46,11 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   else if (name == "log-retention-seconds") return ParseUint(name, value, 3153600000u, &o->log_retention_seconds, 0);
   else if (name == "export-dir") o->export_dir = value;
   else if (name == "sync-writes") return ParseBool(name, value, &o->sync_writes);
+  else if (name == "wal-recovery") {
+    if (value == "point-in-time") o->wal_skip_corrupted = false;
+    else if (value == "skip-corrupted") o->wal_skip_corrupted = true;
+    else return Status::InvalidArgument("--wal-recovery: expected point-in-time or skip-corrupted, got \"" + value + "\"");
+  }
   else if (name == "allow-unauthenticated") return ParseBool(name, value, &o->allow_unauthenticated);
   else if (name == "keys") o->keys_file = value;
   else if (name == "metrics-listen")
@@ -118,6 +123,10 @@ std::string Usage() {
          std::to_string(d.shutdown_grace_ms) +
          ")\n"
          "  --sync-writes true|false    fsync before acknowledging writes (default true)\n"
+         "  --wal-recovery point-in-time|skip-corrupted\n"
+         "                              a write-ahead log damaged in the middle: refuse to start, or replay\n"
+         "                              what is intact and lose the damaged writes (docs/reliability.md;\n"
+         "                              default point-in-time)\n"
          "  --export-dir DIR            where Export writes and Import reads (default DATA/exports)\n"
          "  --gc-interval-seconds N     background GC of every collection; 0 = off (default " +
          std::to_string(d.gc_interval_seconds) +

@@ -49,6 +49,9 @@ struct ServerOptions {
   uint32_t shutdown_grace_ms = 2000;
   // fsync the WAL before acknowledging a write. Default: true
   bool sync_writes = true;
+  // --wal-recovery point-in-time|skip-corrupted: how a write-ahead log
+  // damaged in the middle is replayed (verity::WalRecovery).
+  bool wal_skip_corrupted = false;
   // Where Export writes and Import reads export directories; clients name
   // a directory inside it, never a path. Created on demand. Default: "" =
   // <data dir>/exports

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -15,6 +16,7 @@
 
 #include "engine/crash_batches.h"
 #include "engine/fault_fs.h"
+#include "engine/table_files.h"
 #include "engine/test_data.h"
 
 using namespace verity;
@@ -342,4 +344,209 @@ TEST_CASE("corruption: a damaged RocksDB table file is DATA_LOSS naming it, neve
   CHECK(found.code() == StatusCode::kDataLoss);
   CHECK(found.message().find(".sst") != std::string::npos);
   std::printf("corruption: %d damaged table files -> %s\n", damaged, found.ToString().c_str());
+}
+
+
+TEST_CASE("corruption: one damaged collection is unavailable, the others and the retrieval log serve",
+          "[engine][faults][unavailable]") {
+  constexpr size_t kDim = 32;
+  constexpr size_t kRecords = 2000;
+  const auto data = test::ClusteredVectors(kRecords, kDim, 4, 7);
+  test::TempDir dir;
+  test::TempDir exports;
+  const std::string db_dir = dir.path() + "/db";
+  auto retrieve = [&](Database& db, const std::string& collection, size_t i) {
+    RetrieveRequest r;
+    r.collection = collection;
+    r.vector.assign(data.begin() + i * kDim, data.begin() + (i + 1) * kDim);
+    r.k = 3;
+    auto result = db.Retrieve(r);
+    REQUIRE(result.ok());
+  };
+  CollectionConfig config;
+  config.dimension = kDim;
+  // "a" first, closed (its vectors flushed into table files of their own),
+  // then "b": no table file of the vectors family holds both.
+  {
+    auto db = Database::Open(dir.path(), test::QuietOptions());
+    REQUIRE(db.ok());
+    config.name = "a";
+    REQUIRE((*db)->CreateCollection(config).ok());
+    for (size_t from = 0; from < kRecords; from += 500) REQUIRE((*db)->Upsert("a", Batch(from, 500, data, kDim)).ok());
+    retrieve(**db, "a", 1);
+    REQUIRE((*db)->Export("a", std::nullopt, exports.Sub("a.export")).ok());
+    REQUIRE((*db)->Close().ok());
+  }
+  {
+    auto db = Database::Open(dir.path(), test::QuietOptions());
+    REQUIRE(db.ok());
+    config.name = "b";
+    REQUIRE((*db)->CreateCollection(config).ok());
+    for (size_t from = 0; from < kRecords; from += 500) REQUIRE((*db)->Upsert("b", Batch(from, 500, data, kDim)).ok());
+    for (size_t i = 0; i < 5; ++i) retrieve(**db, "b", i);
+    REQUIRE((*db)->Close().ok());
+  }
+  // The vectors table file written with "a" alone: damage its middle (data
+  // blocks), and remove a's graph file, so that the open rebuilds the graph
+  // from the vectors and reads the damaged block.
+  std::string damaged;
+  std::string families;
+  for (const auto& f : test::TableFiles(db_dir)) {
+    bool only_a = false;
+    const std::string family = test::FamilyOf(f, 1, &only_a);
+    families += f + ": " + family + (only_a ? " (only \"a\")" : "") + "\n";
+    if (family == "vectors" && only_a) damaged = f;
+  }
+  INFO(families);
+  REQUIRE_FALSE(damaged.empty());
+  {
+    const auto size = std::filesystem::file_size(damaged);
+    REQUIRE(size > 64 * 1024);
+    std::fstream f(damaged, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size / 3));
+    const std::string junk(512, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  const std::string file_name = std::filesystem::path(damaged).filename().string();
+  REQUIRE(std::filesystem::remove(dir.path() + "/graphs/1.graph"));
+
+  std::string log;
+  DatabaseOptions options = test::QuietOptions();
+  options.log = [&](LogLevel, const std::string& line) { log += line + "\n"; };
+  auto db = Database::Open(dir.path(), options);
+  INFO(log);
+  REQUIRE(db.ok());  // before: "read vector of label N: Corruption: block checksum mismatch" failed the open
+  CHECK(log.find("collection \"a\" is unavailable") != std::string::npos);
+
+  // "b" serves.
+  SearchRequest search;
+  search.vector.assign(data.begin(), data.begin() + kDim);
+  search.k = 5;
+  auto found = (*db)->Search("b", search);
+  REQUIRE(found.ok());
+  CHECK(found->hits.size() == 5);
+  REQUIRE((*db)->Upsert("b", Batch(0, 10, data, kDim)).ok());
+  retrieve(**db, "b", 7);
+
+  // "a" is DATA_LOSS naming the file, for reads and writes.
+  auto is_damage = [&](const Status& s) {
+    INFO(s.ToString());
+    CHECK(s.code() == StatusCode::kDataLoss);
+    CHECK(s.message().find("collection \"a\" is unavailable") != std::string::npos);
+    CHECK(s.message().find(file_name) != std::string::npos);
+  };
+  is_damage((*db)->Search("a", search).status());
+  is_damage((*db)->Get("a", "r1").status());
+  is_damage((*db)->Upsert("a", Batch(0, 1, data, kDim)).status());
+  is_damage((*db)->GetCollection("a").status());
+  config.name = "a";
+  CHECK((*db)->CreateCollection(config).status().code() == StatusCode::kAlreadyExists);
+
+  // The list shows both, "a" with why it is unavailable.
+  auto list = (*db)->ListCollections();
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].config.name == "a");
+  CHECK((*list)[0].config.dimension == kDim);
+  CHECK((*list)[0].unavailable.find(file_name) != std::string::npos);
+  CHECK((*list)[1].config.name == "b");
+  CHECK((*list)[1].unavailable.empty());
+
+  // The retrieval log serves: it verifies, lists every record, and a
+  // record of "a" replays as DATA_LOSS (not "collected").
+  auto verified = (*db)->VerifyLog();
+  REQUIRE(verified.ok());
+  CHECK(verified->ok);
+  CHECK(verified->records == 7);
+  LogQuery query;
+  auto page = (*db)->ListLog(query);
+  REQUIRE(page.ok());
+  REQUIRE(page->records.size() == 7);
+  ReplayRequest replay;
+  replay.retrieval_id = page->records[0].retrieval_id;
+  is_damage((*db)->Replay(replay).status());
+  REQUIRE((*db)->Gc("b").ok());
+
+  SECTION("drop removes it; the next open has only \"b\"") {
+    REQUIRE((*db)->DropCollection("a").ok());
+    CHECK((*db)->Search("a", search).status().code() == StatusCode::kNotFound);
+    REQUIRE((*db)->Close().ok());
+    auto reopened = Database::Open(dir.path(), test::QuietOptions());
+    REQUIRE(reopened.ok());
+    auto names = (*reopened)->ListCollections();
+    REQUIRE(names.ok());
+    REQUIRE(names->size() == 1);
+    CHECK((*names)[0].config.name == "b");
+    CHECK((*reopened)->Search("b", search).ok());
+  }
+  SECTION("an import with replace repairs it from an export") {
+    CHECK((*db)->Import(exports.Sub("a.export")).status().code() == StatusCode::kAlreadyExists);
+    auto imported = (*db)->Import(exports.Sub("a.export"), "", /*replace=*/true);
+    REQUIRE(imported.ok());
+    auto hits = (*db)->Search("a", search);
+    REQUIRE(hits.ok());
+    CHECK(hits->hits.size() == 5);
+    CHECK((*db)->ListCollections()->at(0).unavailable.empty());
+    REQUIRE((*db)->Close().ok());
+    auto reopened = Database::Open(dir.path(), test::QuietOptions());
+    REQUIRE(reopened.ok());
+    CHECK((*reopened)->ListCollections()->size() == 2);
+    CHECK((*reopened)->Search("a", search).ok());
+  }
+}
+
+TEST_CASE("corruption: a write-ahead log damaged in the middle says what happened and what to do",
+          "[engine][faults][wal]") {
+  test::TempDir copy;
+  // A child writes with a small memtable budget (the vectors family flushes
+  // on its own while the others' writes stay in the write-ahead log, so the
+  // damaged log holds writes that a table file already has: "SST file is
+  // ahead of WALs") and exits without closing, as a crash.
+  const std::string command = std::string(VERITY_KILL_CHILD) + " " + copy.path() + " wal-writes";
+  REQUIRE(std::system(command.c_str()) == 0);
+
+  std::vector<std::string> wals;
+  for (const auto& entry : std::filesystem::directory_iterator(copy.path() + "/db")) {
+    if (entry.path().extension() == ".log") wals.push_back(entry.path().string());
+  }
+  // The largest: the one the families that did not flush still need.
+  std::sort(wals.begin(), wals.end(), [](const std::string& a, const std::string& b) {
+    return std::filesystem::file_size(a) > std::filesystem::file_size(b);
+  });
+  INFO(wals.size() << " write-ahead log files");
+  REQUIRE(wals.size() >= 2);
+  {
+    const auto size = std::filesystem::file_size(wals.front());
+    REQUIRE(size > 8 * 1024);
+    std::fstream f(wals.front(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size / 2));
+    const std::string junk(256, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  auto refused = Database::Open(copy.path(), test::QuietOptions());
+  INFO(wals.front());
+  REQUIRE_FALSE(refused.ok());
+  INFO(refused.status().ToString());
+  CHECK(refused.status().code() == StatusCode::kDataLoss);
+  CHECK(refused.status().message().find("write-ahead log") != std::string::npos);
+  CHECK(refused.status().message().find("damaged in the middle") != std::string::npos);
+  CHECK(refused.status().message().find("--wal-recovery skip-corrupted") != std::string::npos);
+  CHECK(refused.status().message().find("backup") != std::string::npos);
+
+  // Accepting the loss: the open replays what is intact.
+  DatabaseOptions salvage = test::QuietOptions();
+  salvage.wal_recovery = WalRecovery::kSkipCorrupted;
+  auto opened = Database::Open(copy.path(), salvage);
+  INFO(opened.status().ToString());
+  REQUIRE(opened.ok());
+  auto info = (*opened)->GetCollection("c");
+  REQUIRE(info.ok());
+  CHECK(info->live_records < 3000);  // the damaged records' writes are lost
+  SearchRequest search;
+  search.vector.assign(32, 1.0f);
+  search.k = 3;
+  CHECK((*opened)->Search("c", search).ok());
+  std::printf("wal corruption: %s\nskip-corrupted kept %llu of 3000 records at version %llu\n",
+              refused.status().ToString().c_str(), static_cast<unsigned long long>(info->live_records),
+              static_cast<unsigned long long>(info->head_version));
 }

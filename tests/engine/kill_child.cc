@@ -7,6 +7,12 @@
 //   verity_kill_child DIR gc            (deletes snapshot "good" first)
 //   verity_kill_child DIR retrieve-loop (retrieves from "kb" until killed,
 //                                        printing "ACK <retrieval id>" for each)
+//   verity_kill_child DIR wal-writes    (a small memtable budget; creates "c",
+//                                        dimension 32, upserts 3,000 records
+//                                        in batches of 100 and exits without
+//                                        closing: the writes since the last
+//                                        flush of each family are only in
+//                                        the write-ahead log)
 //   verity_kill_child DIR checkpoint-crash N NODES
 //       upserts N records (dimension 8) into "c" with background graph
 //       checkpoints every NODES unsaved nodes (0: none), waits until fewer
@@ -15,8 +21,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -31,7 +37,9 @@ int main(int argc, char** argv) {
   DatabaseOptions options;
   options.gc_interval_seconds = 0;
   options.log = [](LogLevel, const std::string&) {};
-  const bool checkpoint_crash = std::string(argv[2]) == "checkpoint-crash" && argc == 5;
+  const std::string op = argv[2];
+  if (op == "wal-writes") options.memtable_budget_bytes = 128 << 10;
+  const bool checkpoint_crash = op == "checkpoint-crash" && argc == 5;
   if (checkpoint_crash) {
     options.graph_checkpoint_nodes = std::strtoull(argv[4], nullptr, 10);
     options.graph_checkpoint_fraction = 0;
@@ -42,7 +50,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "open: %s\n", db.status().ToString().c_str());
     return 1;
   }
-  const std::string op = argv[2];
   Status s;
   if (op == "restore" && argc == 4) {
     s = (*db)->Restore("c", std::strtoull(argv[3], nullptr, 10)).status();
@@ -96,6 +103,26 @@ int main(int argc, char** argv) {
       std::printf("UNSAVED %llu\n", static_cast<unsigned long long>(unsaved));
       std::fflush(stdout);
       kill(getpid(), SIGKILL);  // a crash: nothing saved at close
+    }
+  } else if (op == "wal-writes" && argc == 3) {
+    CollectionConfig config;
+    config.name = "c";
+    config.dimension = 32;
+    s = (*db)->CreateCollection(config).status();
+    for (unsigned batch = 0; batch < 30 && s.ok(); ++batch) {
+      std::vector<Record> records(100);
+      for (unsigned i = 0; i < 100; ++i) {
+        const unsigned n = batch * 100 + i;
+        records[i].id = "r" + std::to_string(n);
+        records[i].text = "record " + std::to_string(n);
+        records[i].vector.resize(32);
+        for (unsigned d = 0; d < 32; ++d) records[i].vector[d] = static_cast<float>((n * 31 + d * 7) % 101);
+      }
+      s = (*db)->Upsert("c", std::move(records)).status();
+    }
+    if (s.ok()) {
+      std::fflush(stdout);
+      std::_Exit(0);  // as a crash: no close, no flush
     }
   } else if (op == "gc" && argc == 3) {
     s = (*db)->DeleteSnapshot("c", "good");

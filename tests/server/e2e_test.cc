@@ -516,6 +516,9 @@ TEST_CASE("verityd refuses a data directory in use and bad flags, with exit code
   REQUIRE(test::ReadFile(dir.Sub("log2")).find("in use") != std::string::npos);
   REQUIRE(test::RunVerityd({"--max-k", "zero"}, dir.Sub("log3")) == 1);
   REQUIRE(test::ReadFile(dir.Sub("log3")).find("--max-k") != std::string::npos);
+  REQUIRE(test::RunVerityd({"--wal-recovery", "ignore"}, dir.Sub("log3b")) == 1);
+  REQUIRE(test::ReadFile(dir.Sub("log3b")).find("--wal-recovery: expected point-in-time or skip-corrupted") !=
+          std::string::npos);
   REQUIRE(test::RunVerityd({"--data", dir.Sub("other"), "--listen", first->address()}, dir.Sub("log4")) == 3);
   // The taken port is named with why, and gRPC's own complaint is a JSON
   // line like every other: no line of stderr but the last is not JSON.

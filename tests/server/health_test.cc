@@ -12,12 +12,16 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
+#include "engine/table_files.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "health_service.h"
 #include "server/server_process.h"
 #include "verity/client.h"
+#include "verity/database.h"
 
 using namespace verity;
 using grpc::health::v1::Health;
@@ -271,4 +275,77 @@ TEST_CASE("health: a database turned read-only by a disk error reports its write
   CHECK(metrics.find("\nverity_read_only 1\n") != std::string::npos);
   CHECK(test::ReadFile(dir.Sub("log")).find("read-only") != std::string::npos);
   server->Stop(SIGKILL);  // a clean stop would try to write the graph files
+}
+
+TEST_CASE("health: a collection damaged on disk is unavailable; the server starts, serves the others and says so",
+          "[server][health][unavailable]") {
+  constexpr size_t kDim = 32;
+  const auto data = test::ClusteredVectors(2000, kDim, 4, 3);
+  test::TempDir dir;
+  const std::string data_dir = dir.Sub("data");
+  // "a", then (after a close: table files of their own) "b"; then a's
+  // vectors table file is damaged and its graph file removed, so that the
+  // start rebuilds a's graph and reads the damaged block.
+  for (const std::string name : {"a", "b"}) {
+    auto db = Database::Open(data_dir, test::QuietOptions());
+    REQUIRE(db.ok());
+    CollectionConfig config;
+    config.name = name;
+    config.dimension = kDim;
+    REQUIRE((*db)->CreateCollection(config).ok());
+    std::vector<Record> records;
+    for (size_t i = 0; i < 2000; ++i) records.push_back(test::MakeRecord(i, data.data() + i * kDim, kDim));
+    REQUIRE((*db)->Upsert(name, std::move(records)).ok());
+    REQUIRE((*db)->Close().ok());
+  }
+  std::string damaged;
+  for (const auto& f : test::TableFiles(data_dir + "/db")) {
+    bool only_a = false;
+    if (test::FamilyOf(f, 1, &only_a) == "vectors" && only_a) damaged = f;
+  }
+  REQUIRE_FALSE(damaged.empty());
+  {
+    const auto size = std::filesystem::file_size(damaged);
+    std::fstream f(damaged, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size / 3));
+    const std::string junk(512, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  REQUIRE(std::filesystem::remove(data_dir + "/graphs/1.graph"));
+  const std::string file_name = std::filesystem::path(damaged).filename().string();
+
+  // Before: "cannot open data directory: read vector of label N:
+  // Corruption: block checksum mismatch", and no server.
+  int exit_code = 0;
+  auto server = test::ServerProcess::Start(data_dir, dir.Sub("log"), {"--metrics-listen", "127.0.0.1:0"}, &exit_code);
+  INFO(test::ReadFile(dir.Sub("log")));
+  REQUIRE(server);
+  CHECK(CheckStatus(server->channel(), "") == HealthCheckResponse::SERVING);
+  CHECK(CheckStatus(server->channel(), "verity.v1.Writes") == HealthCheckResponse::SERVING);
+  CHECK(test::ReadFile(dir.Sub("log")).find("collection \\\"a\\\" is unavailable") != std::string::npos);
+  const std::string metrics = ScrapeBody(MetricsPort(dir.Sub("log")));
+  CHECK(metrics.find("\nverity_collections_unavailable 1\n") != std::string::npos);
+
+  ClientOptions options;
+  options.address = server->address();
+  Client client(options);
+  ClientSearch search;
+  search.vector.assign(data.begin(), data.begin() + kDim);
+  search.k = 3;
+  auto hits = client.Search("b", search);
+  INFO(hits.status().ToString());
+  CHECK(hits.ok());
+  auto refused = client.Search("a", search);
+  CHECK(refused.status().code() == StatusCode::kDataLoss);
+  CHECK(refused.status().message().find(file_name) != std::string::npos);
+
+  auto list = test::RunCli(dir, server->address(), "collection list");
+  INFO(list.out << list.err);
+  CHECK(list.code == 0);
+  CHECK(list.out.find("UNAVAILABLE") != std::string::npos);
+  CHECK(list.out.find(file_name) != std::string::npos);
+  auto get = test::RunCli(dir, server->address(), "collection get a");
+  CHECK(get.code != 0);
+  CHECK(get.err.find(file_name) != std::string::npos);
+  server->Stop(SIGTERM);
 }

@@ -252,6 +252,9 @@ def collection_from_proto(info):
         "created_at_us": info.created_at_us,
         "live_records": info.live_records,
         "graph_nodes": info.graph_nodes,
+        # "" when the collection serves; else why not (damaged at start:
+        # every call on it raises DATA_LOSS; docs/reliability.md).
+        "unavailable": info.unavailable,
     }
 
 

@@ -217,8 +217,9 @@ class Client:
     def get_collection(self, name):
         """Returns a dict: name, dimension, metric ("l2", "ip" or "cosine"),
         m, ef_construction, default_ef, head_version, created_at_us (Unix
-        microseconds), live_records, graph_nodes. Raises VerityError
-        NOT_FOUND if there is no such collection."""
+        microseconds), live_records, graph_nodes, unavailable ("" when the
+        collection serves). Raises VerityError NOT_FOUND if there is no such
+        collection, DATA_LOSS if it was found damaged at start."""
         resp = self._call(
             "CollectionService.GetCollection",
             self._collections.GetCollection,
@@ -228,7 +229,8 @@ class Client:
 
     def list_collections(self):
         """Returns every collection's info dict (as ``get_collection``),
-        sorted by name. Raises VerityError."""
+        sorted by name; one found damaged at start is listed with
+        ``unavailable`` saying why. Raises VerityError."""
         resp = self._call(
             "CollectionService.ListCollections",
             self._collections.ListCollections,

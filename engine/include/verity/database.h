@@ -50,9 +50,25 @@ namespace verity {
 enum class LogLevel { kInfo, kWarning, kError };
 using LogFunction = std::function<void(LogLevel, const std::string&)>;
 
+// How Open replays a write-ahead log that is damaged in the middle
+// (docs/reliability.md, "Corruption").
+enum class WalRecovery {
+  // Replay up to the damage and stop there; when a table file already holds
+  // writes from after the damage (RocksDB: "SST file is ahead of WALs"),
+  // that is not a consistent point, and Open fails with DataLoss.
+  kPointInTime,
+  // Replay every intact record and skip the damaged ones: Open succeeds, and
+  // the writes in the damaged records are lost (a version's rows, a
+  // retrieval-log record: `log verify` then reports the gap). For salvage,
+  // once, after a backup of the directory.
+  kSkipCorrupted,
+};
+
 struct DatabaseOptions {
   // Create the data directory if it does not exist. Default: true
   bool create_if_missing = true;
+  // See WalRecovery. Default: kPointInTime
+  WalRecovery wal_recovery = WalRecovery::kPointInTime;
   // fsync RocksDB's WAL before a write returns. Default: true
   bool sync_writes = true;
   // Total memory for RocksDB's memtables over all column families; a
@@ -165,8 +181,14 @@ class Database {
   // Errors: FailedPrecondition if another process (or another Database in
   // this one) holds the directory; NotFound if it does not exist and
   // create_if_missing is false; DataLoss if RocksDB reports corruption, naming
-  // the file when RocksDB does; Unavailable for other I/O errors.
-  // Graph files that are missing, stale or damaged are rebuilt (logged).
+  // the file when RocksDB does (a write-ahead log damaged in the middle:
+  // what happened and the remedies, see WalRecovery); Unavailable for other
+  // I/O errors. Graph files that are missing, stale or damaged are rebuilt
+  // (logged). A collection whose rows or vectors cannot be read (DataLoss)
+  // does not fail the open: it is unavailable (logged; every call naming it
+  // fails with DataLoss naming the damage; ListCollections shows it with
+  // CollectionInfo::unavailable; DropCollection and Import with replace
+  // remove it). Damage to the meta or log families fails the open.
   static Result<std::unique_ptr<Database>> Open(const std::string& dir,
                                                 const DatabaseOptions& options = {});
 
@@ -194,12 +216,14 @@ class Database {
   // Errors: InvalidArgument (a config field out of range, naming it),
   // AlreadyExists.
   Result<CollectionInfo> CreateCollection(const CollectionConfig& config);
-  // Errors: NotFound.
+  // Errors: NotFound; DataLoss for an unavailable collection (see Open).
   Result<CollectionInfo> GetCollection(const std::string& name) const;
-  // Sorted by name.
+  // Sorted by name; unavailable collections included (their `unavailable`
+  // says why).
   Result<std::vector<CollectionInfo>> ListCollections() const;
   // Removes the collection, all its rows and versions, and its graph file.
-  // In-flight reads of it finish normally. Errors: NotFound.
+  // In-flight reads of it finish normally. An unavailable collection (see
+  // Open) is dropped without reading its data. Errors: NotFound.
   Status DropCollection(const std::string& name);
 
   // --- Writes --------------------------------------------------------------

@@ -62,6 +62,11 @@ struct CollectionInfo {
   Version oldest_retained = 0;    // versions below this are readable only if pinned (see GC)
   uint64_t retained_versions = 0;  // readable versions: oldest_retained..head + older pinned ones
   uint64_t snapshots = 0;         // number of snapshots of this collection
+  // "" when the collection serves; else why it does not: its data was found
+  // damaged at open (DataLoss naming the file), and every call on it fails
+  // with that. Only ListCollections returns such a collection; the counts
+  // above are then 0 but for the version fields of its record.
+  std::string unavailable;
 };
 
 // One committed version of a collection.
