@@ -203,6 +203,9 @@ std::string ServerMetrics::Render(const Database& db) const {
          [](const CollectionInfo& c) { return c.dead_nodes; }},
         {"verity_graph_collected_nodes", "Dead graph nodes whose rows GC removed (they only route searches).",
          [](const CollectionInfo& c) { return c.collected_nodes; }},
+        {"verity_collection_log_only_rows",
+         "Superseded rows kept on disk only for retrieval-log pins (no graph node), as of the last GC.",
+         [](const CollectionInfo& c) { return c.log_only_rows; }},
     };
     for (const Gauge& g : gauges) {
       Family(&out, g.name, "gauge", g.help);
