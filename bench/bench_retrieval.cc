@@ -11,6 +11,10 @@
 //   verity_bench_retrieval [--seconds 5] [--dir DIR] [--only search|retrieve [--threads 8]]
 //   verity_bench_retrieval --only log-reads [--records 20000]: time-range
 //     reads (ListLog with since) and VerifyLog on a log of that many records.
+//   verity_bench_retrieval --only write-mix [--threads 8] [--seconds 5]:
+//     upserts and retrievals at once, then GC; RSS and graph nodes before
+//     and after, and the disk a row kept for the log's pins takes.
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -158,6 +162,119 @@ Status LogReads(std::unique_ptr<Database>& db, size_t records, const std::functi
   return Status::Ok();
 }
 
+// Resident set size of this process, MB.
+double RssMb() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1e6;
+}
+
+// --only write-mix: `threads` clients for `seconds`, each repeating one
+// upsert of 10 records (existing ids, another image's vector) and three
+// retrievals (each pins the version it read, for the log's retention).
+// Then, as an operator would, retention to keep_versions=1,
+// keep_seconds=0 and a GC: RSS and graph nodes before and after. Last, the
+// disk cost of the rows kept for log pins: the log's records are expired
+// (a reopen with log_retention_seconds=1, GcLog), a second GC removes those
+// rows, and the size they took over their count is the bytes per row.
+Status WriteMix(std::unique_ptr<Database>& db, const std::string& dir, DatabaseOptions options, int threads,
+                double seconds, const ImageSet& images, const std::function<bool(size_t)>& retrieve) {
+  std::printf("{\"bench\": \"write_mix\", \"phase\": \"loaded\", \"rss_mb\": %.1f}\n", RssMb());
+  std::atomic<bool> stop{false}, failed{false};
+  std::atomic<uint64_t> writes{0}, retrievals{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < threads; ++t) {
+    clients.emplace_back([&, t] {
+      uint64_t x = 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(t + 1);
+      auto next = [&x] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+      };
+      while (!stop && !failed) {
+        std::vector<Record> batch;
+        const size_t base = next() % images.n;
+        for (int i = 0; i < 10; ++i) {
+          Record r;
+          // Ten consecutive ids from a random start: no duplicate in a batch.
+          const size_t id = (base + static_cast<size_t>(i)) % images.n, from = next() % images.n;
+          r.id = std::to_string(id);
+          r.vector.assign(images.row(from), images.row(from) + images.dim);
+          r.text = "record " + r.id + " rewritten";
+          batch.push_back(std::move(r));
+        }
+        auto w = db->Upsert("fm", std::move(batch));
+        if (!w.ok()) {
+          std::fprintf(stderr, "upsert: %s\n", w.status().ToString().c_str());
+          failed = true;
+        }
+        ++writes;
+        for (int i = 0; i < 3 && !failed; ++i) {
+          if (!retrieve(next())) failed = true;
+          ++retrievals;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& c : clients) c.join();
+  if (failed) return Status::Internal("write or retrieve failed");
+  auto print = [&](const char* phase, const CollectionInfo& info) {
+    std::printf("{\"bench\": \"write_mix\", \"phase\": \"%s\", \"rss_mb\": %.1f, \"graph_nodes\": %llu, "
+                "\"live_records\": %llu, \"log_only_rows\": %llu, \"readable_versions\": %llu}\n",
+                phase, RssMb(), static_cast<unsigned long long>(info.graph_nodes),
+                static_cast<unsigned long long>(info.live_records),
+                static_cast<unsigned long long>(info.log_only_rows),
+                static_cast<unsigned long long>(info.retained_versions));
+    std::fflush(stdout);
+  };
+  std::printf("{\"bench\": \"write_mix\", \"threads\": %d, \"seconds\": %.0f, \"upserts\": %llu, "
+              "\"retrievals\": %llu}\n",
+              threads, seconds, static_cast<unsigned long long>(writes.load()),
+              static_cast<unsigned long long>(retrievals.load()));
+  VERITY_ASSIGN_OR_RETURN(CollectionInfo info, db->GetCollection("fm"));
+  print("after the mix", info);
+  VERITY_RETURN_IF_ERROR(db->SetRetention("fm", RetentionPolicy{1, 0}));
+  VERITY_ASSIGN_OR_RETURN(GcResult gc, db->Gc("fm"));
+  VERITY_ASSIGN_OR_RETURN(info, db->GetCollection("fm"));
+  print("after GC (keep_versions=1, keep_seconds=0)", info);
+  malloc_trim(0);
+  print("after GC and malloc_trim", info);
+  std::printf("{\"bench\": \"write_mix_gc\", \"rows_removed\": %llu, \"nodes_dropped\": %llu, "
+              "\"log_only_rows\": %llu, \"graph_rebuilt\": %s}\n",
+              static_cast<unsigned long long>(gc.rows_removed), static_cast<unsigned long long>(gc.nodes_dropped),
+              static_cast<unsigned long long>(gc.log_only_rows), gc.graph_rebuilt ? "true" : "false");
+  // The disk the log-only rows take: expire the log, GC again.
+  const uint64_t kept = gc.log_only_rows;
+  const uint64_t bytes_kept = gc.bytes_after;
+  VERITY_RETURN_IF_ERROR(db->Close());
+  db.reset();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  options.log_retention_seconds = 1;
+  VERITY_ASSIGN_OR_RETURN(db, Database::Open(dir, options));
+  VERITY_ASSIGN_OR_RETURN(info, db->GetCollection("fm"));
+  print("reopened", info);
+  VERITY_ASSIGN_OR_RETURN(uint64_t expired, db->GcLog());
+  VERITY_ASSIGN_OR_RETURN(GcResult gc2, db->Gc("fm"));
+  std::printf("{\"bench\": \"write_mix_disk\", \"log_records_expired\": %llu, \"log_only_rows\": %llu, "
+              "\"rows_removed\": %llu, \"collection_bytes_with\": %llu, \"collection_bytes_without\": %llu, "
+              "\"bytes_per_log_only_row\": %.0f, \"dimension\": %zu}\n",
+              static_cast<unsigned long long>(expired), static_cast<unsigned long long>(kept),
+              static_cast<unsigned long long>(gc2.rows_removed), static_cast<unsigned long long>(bytes_kept),
+              static_cast<unsigned long long>(gc2.bytes_after),
+              gc2.rows_removed > 0 ? static_cast<double>(bytes_kept - std::min(bytes_kept, gc2.bytes_after)) /
+                                         static_cast<double>(gc2.rows_removed)
+                                   : 0.0,
+              images.dim);
+  std::fflush(stdout);
+  return Status::Ok();
+}
+
 // `only` = "search" or "retrieve": run just that at `threads` for
 // `seconds` and print its rate (for a profiler: perf record -p PID);
 // "log-reads": LogReads.
@@ -200,7 +317,9 @@ Status Run(const std::string& dir, double seconds, const std::string& only, int 
     r.vector.assign(queries.row(i % queries.n), queries.row(i % queries.n) + queries.dim);
     r.k = 10;
     r.query_text = "which garment is this? query " + std::to_string(i % queries.n);
-    return db->Retrieve(r).ok();
+    auto got = db->Retrieve(r);
+    if (!got.ok()) std::fprintf(stderr, "retrieve: %s\n", got.status().ToString().c_str());
+    return got.ok();
   };
   if (only == "log-reads") {
     auto reopen = [&]() -> Status {
@@ -212,9 +331,13 @@ Status Run(const std::string& dir, double seconds, const std::string& only, int 
     VERITY_RETURN_IF_ERROR(LogReads(db, records, retrieve, reopen));
     return db->Close();
   }
+  if (only == "write-mix") {
+    VERITY_RETURN_IF_ERROR(WriteMix(db, dir, options, only_threads, seconds, images, retrieve));
+    return db->Close();
+  }
   if (!only.empty()) {
     if (only != "search" && only != "retrieve") {
-      return Status::InvalidArgument("--only: search, retrieve or log-reads");
+      return Status::InvalidArgument("--only: search, retrieve, log-reads or write-mix");
     }
     const Rate rate =
         only == "search" ? Throughput(only_threads, seconds, search) : Throughput(only_threads, seconds, retrieve);

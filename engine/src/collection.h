@@ -110,8 +110,20 @@ struct Collection {
   // is still being appended keeps its version.
   std::map<Version, int64_t> log_pinned;
   uint64_t collected_nodes = 0;      // GUARDED_BY(graph_mu): graph nodes whose rows GC removed
+  // GUARDED_BY(graph_mu): pinned versions below oldest_retained whose nodes
+  // GC dropped from the graph and the node table because only the retrieval
+  // log pins them (docs/snapshots.md, "Log pins keep rows, not nodes"). Their
+  // rows stay on disk; searches and counts at them read the rows.
+  std::set<Version> rows_only;
+  // GUARDED_BY(graph_mu): rows (row versions, not tombstones) that GC keeps
+  // on disk only for log-pinned versions, without a graph node: "pinned but
+  // superseded". Recounted by each GC (and at open).
+  uint64_t log_only_rows = 0;
 
   bool Readable(Version v) const { return v >= oldest_retained || pins.count(v) > 0; }
+  // False when some rows visible at v have no graph node (v is log-only
+  // pinned and GC dropped its nodes): reads at v go to the rows.
+  bool GraphServes(Version v) const { return rows_only.count(v) == 0; }
 };
 
 }  // namespace verity

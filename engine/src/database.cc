@@ -400,6 +400,27 @@ Result<std::shared_ptr<Collection>> Database::Impl::BuildCollection(const storag
   const size_t label_count = meta.next_label();
   c->nodes.resize(label_count);
   std::vector<std::string> row_key_of_label(label_count);
+  // As GC leaves it: a row that only log-pinned versions below the oldest
+  // retained one see gets no node (docs/snapshots.md); reads at those
+  // versions go to the rows.
+  std::map<Version, uint32_t> graph_pins;
+  for (const auto& [v, holders] : c->pins) {
+    if (v < c->oldest_retained && holders == 1 && c->log_pinned.count(v) > 0) {
+      c->rows_only.insert(v);
+    } else {
+      graph_pins.emplace(v, holders);
+    }
+  }
+  constexpr char kGraph = 1, kLogOnly = 2;  // per label: a row needs a node / only log-only rows so far
+  std::vector<char> label_need(label_count, 0);
+  auto graph_pinned_in = [&](Version from, Version to) {
+    auto pin = graph_pins.lower_bound(from);
+    return pin != graph_pins.end() && pin->first < to;
+  };
+  auto log_pinned_in = [&](Version from, Version to) {
+    auto pin = c->rows_only.lower_bound(from);
+    return pin != c->rows_only.end() && *pin < to;
+  };
 
   // Rebuild the node table from the rows: versions of one id come newest
   // first, so each row is valid until the version of the row before it.
@@ -441,11 +462,23 @@ Result<std::shared_ptr<Collection>> Database::Impl::BuildCollection(const storag
     } else {
       return Status::DataLoss("rows: label " + std::to_string(row.label()) + " is used by more than two rows");
     }
+    const bool log_only =
+        to <= c->oldest_retained && !graph_pinned_in(version, to) && log_pinned_in(version, to);
+    if (log_only) ++c->log_only_rows;
+    char& need = label_need[row.label()];
+    need = (log_only && need != kGraph) ? kLogOnly : kGraph;
     c->columns.Set(static_cast<uint32_t>(row.label()), MetadataFromProto(row.metadata()));
     row_key_of_label[row.label()] = std::string(key);
     if (to == kNoVersion) c->live.emplace(node.id, static_cast<uint32_t>(row.label()));
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan rows of " + c->config.name));
+  // Nodes all of whose rows only log pins see get none (as GC drops them);
+  // a node with a row some other version sees keeps both of its rows.
+  for (size_t label = 0; label < label_count; ++label) {
+    if (label_need[label] != kLogOnly) continue;
+    c->nodes[label] = RowNode{};
+    row_key_of_label[label].clear();
+  }
   c->live_count = c->live.size();
   if (c->live_count != meta.live_records()) {
     Log(LogLevel::kWarning, "collection \"" + c->config.name + "\": live count " + std::to_string(c->live_count) +
@@ -649,6 +682,7 @@ static CollectionInfo InfoOf(const Collection& c) {
   info.dead_nodes = c.dead_nodes;
   info.collected_nodes = c.collected_nodes;
   info.unsaved_graph_nodes = c.graph->size() > c.saved_nodes ? c.graph->size() - c.saved_nodes : 0;
+  info.log_only_rows = c.log_only_rows;
   info.oldest_retained = c.oldest_retained;
   info.retained_versions = c.head >= c.oldest_retained ? c.head - c.oldest_retained + 1 : 0;
   for (const auto& [version, holders] : c.pins) {

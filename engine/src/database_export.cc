@@ -310,7 +310,7 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
     VERITY_ASSIGN_OR_RETURN(item.version,
                             impl_->ResolveVersion(*item.collection, collection.empty() ? std::nullopt : version));
     item.snapshot = std::make_shared<ScopedSnapshot>(impl_->db.get());
-    item.records = Impl::CountAt(*item.collection, item.version);
+    VERITY_ASSIGN_OR_RETURN(item.records, impl_->CountAt(*item.collection, item.version));
     total_estimate += item.records * (item.collection->config.dimension * 4 + 64);
   }
 

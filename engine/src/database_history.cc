@@ -95,13 +95,6 @@ SnapshotInfo SnapshotFromMeta(const std::string& collection, const storage::Snap
 
 }  // namespace
 
-uint64_t Database::Impl::CountAt(const Collection& c, Version version) {
-  if (version == c.head) return c.live_count;
-  uint64_t count = 0;
-  for (const RowNode& node : c.nodes) count += node.VisibleAt(version) ? 1 : 0;
-  return count;
-}
-
 // --- Pins and snapshots -------------------------------------------------------
 
 Status Database::Impl::LoadPins(Collection& c) {
@@ -137,8 +130,14 @@ Result<std::vector<SnapshotInfo>> Database::Impl::SnapshotsOf(const Collection& 
   // node adds one to the counts of the snapshot versions it covers, as +1 at
   // the first covered and -1 after the last in a sorted difference array.
   std::vector<Version> versions;
+  std::map<Version, uint64_t> count_at;
   for (const auto& s : out) {
-    if (s.version <= c.head) versions.push_back(s.version);
+    if (s.version > c.head) continue;
+    if (c.GraphServes(s.version)) {
+      versions.push_back(s.version);
+    } else if (count_at.count(s.version) == 0) {  // a log-only version's nodes are gone: count its rows
+      VERITY_ASSIGN_OR_RETURN(count_at[s.version], CountAt(c, s.version));
+    }
   }
   std::sort(versions.begin(), versions.end());
   versions.erase(std::unique(versions.begin(), versions.end()), versions.end());
@@ -158,7 +157,6 @@ Result<std::vector<SnapshotInfo>> Database::Impl::SnapshotsOf(const Collection& 
       cover(node.from2, node.to2);
     }
   }
-  std::map<Version, uint64_t> count_at;
   int64_t running = 0;
   for (size_t i = 0; i < versions.size(); ++i) count_at[versions[i]] = static_cast<uint64_t>(running += delta[i]);
   for (auto& s : out) s.records = s.version <= c.head ? count_at[s.version] : 0;
@@ -205,7 +203,7 @@ Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, con
   }
   // Counted under a shared lock: searches go on meanwhile.
   std::shared_lock lock(c->graph_mu);
-  info.records = Impl::CountAt(*c, v);
+  VERITY_ASSIGN_OR_RETURN(info.records, impl_->CountAt(*c, v));
   return info;
 }
 
@@ -252,7 +250,7 @@ Result<SnapshotInfo> Database::GetSnapshot(const std::string& collection, const 
                           ReadSnapshotMeta(impl_->db.get(), impl_->meta, *c, collection, name));
   SnapshotInfo info = SnapshotFromMeta(collection, m);
   std::shared_lock lock(c->graph_mu);
-  info.records = Impl::CountAt(*c, info.version);
+  VERITY_ASSIGN_OR_RETURN(info.records, impl_->CountAt(*c, info.version));
   return info;
 }
 
@@ -600,10 +598,29 @@ Result<GcResult> Database::Impl::GcLocked(Collection& c) {
   }
   Version horizon;
   std::map<Version, uint32_t> pins;
+  std::set<Version> rows_only;
   {
     std::shared_lock lock(c.graph_mu);
     horizon = std::max(c.oldest_retained, window);
     pins = c.pins;
+    rows_only = c.rows_only;
+  }
+  // Pins split in two: those that keep graph nodes (snapshots and other
+  // holders: an explicit request for searchable history) and those that
+  // keep only rows (the retrieval log's alone: audit reads, served from the
+  // rows). A version already rows-only stays so (its nodes are gone).
+  std::map<Version, uint32_t> graph_pins;
+  {
+    std::set<Version> still_pinned;
+    for (const auto& [v, holders] : pins) {
+      const bool log_only = holders == 1 && c.log_pinned.count(v) > 0;
+      if (v < horizon && (log_only || rows_only.count(v) > 0)) {
+        still_pinned.insert(v);
+      } else if (!log_only) {
+        graph_pins.emplace(v, holders);
+      }
+    }
+    rows_only = std::move(still_pinned);
   }
   if (horizon > c.meta.oldest_retained()) {
     storage::CollectionMeta m = c.meta;
@@ -632,6 +649,14 @@ Result<GcResult> Database::Impl::GcLocked(Collection& c) {
     auto pin = pins.lower_bound(from);
     return pin != pins.end() && pin->first < to;
   };
+  // A row keeps its graph node if a version that searches the graph sees it:
+  // the window or a graph pin (a log-pinned version at or above the horizon
+  // is in the window).
+  auto graph_needed = [&](Version from, Version to) {
+    if (to > horizon) return true;
+    auto pin = graph_pins.lower_bound(from);
+    return pin != graph_pins.end() && pin->first < to;
+  };
   struct Row {
     std::string key;
     Version from;
@@ -639,7 +664,10 @@ Result<GcResult> Database::Impl::GcLocked(Collection& c) {
     bool tombstone;
     uint64_t label;
   };
-  std::vector<std::pair<uint32_t, Version>> dropped;  // (label, from) of each removed row
+  // (label, from) of each row whose node range goes: removed rows, and rows
+  // kept only for log pins.
+  std::vector<std::pair<uint32_t, Version>> dropped;
+  std::set<std::pair<uint32_t, Version>> log_only;  // (label, from) of rows kept only for log pins
   rocksdb::WriteBatch batch;
   auto flush = [&](bool last) -> Status {
     if (batch.Count() == 0) return Status::Ok();
@@ -661,7 +689,10 @@ Result<GcResult> Database::Impl::GcLocked(Collection& c) {
       bool keep = needed(r->from, r->to);
       if (r->tombstone) keep = keep && older_kept;
       if (keep) {
-        if (!r->tombstone) older_kept = true;
+        if (!r->tombstone) {
+          older_kept = true;
+          if (!graph_needed(r->from, r->to)) log_only.emplace(static_cast<uint32_t>(r->label), r->from);
+        }
         continue;
       }
       batch.Delete(rows, r->key);
@@ -699,6 +730,10 @@ Result<GcResult> Database::Impl::GcLocked(Collection& c) {
   // Remove each row's range from its node; a node left with none is
   // collected (a node revived by Restore has two rows).
   std::unique_lock lock(c.graph_mu);
+  // Published with the nodes' removal: from here on reads at these versions
+  // go to the rows.
+  c.rows_only = std::move(rows_only);
+  c.log_only_rows = result.log_only_rows = log_only.size();
   for (const auto& [label, from] : dropped) {
     if (label >= c.nodes.size() || c.nodes[label].collected()) continue;
     RowNode& node = c.nodes[label];
@@ -713,6 +748,22 @@ Result<GcResult> Database::Impl::GcLocked(Collection& c) {
       ++result.nodes_dropped;
       if (c.graph->Contains(label)) ++c.collected_nodes;
     }
+  }
+  // Then the nodes whose every remaining row is kept only for log pins
+  // leave the graph and the node table (their rows stay on disk). A node
+  // with two rows (revived by Restore) goes only when both are log-only: it
+  // must keep describing every row that carries its label, or a later
+  // Restore could revive it into a third.
+  for (const auto& [label, from] : log_only) {
+    if (label >= c.nodes.size() || c.nodes[label].collected()) continue;
+    RowNode& node = c.nodes[label];
+    const bool all_log_only = node.from2 == kNoVersion
+                                  ? node.from == from
+                                  : log_only.count({label, node.from}) > 0 && log_only.count({label, node.from2}) > 0;
+    if (!all_log_only) continue;
+    node = RowNode{};
+    ++result.nodes_dropped;
+    if (c.graph->Contains(label)) ++c.collected_nodes;
   }
   if (result.rows_removed > 0) {
     Log(LogLevel::kInfo, "GC of \"" + c.config.name + "\": oldest retained version " + std::to_string(horizon) +

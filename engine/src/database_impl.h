@@ -299,8 +299,27 @@ struct Database::Impl {
   // Snapshots of a collection, sorted by name; with their record counts
   // (a pass over the node table each) when `with_counts`.
   Result<std::vector<SnapshotInfo>> SnapshotsOf(const Collection& c, bool with_counts) const;
-  // Records visible at `version`; caller holds c.graph_mu.
-  static uint64_t CountAt(const Collection& c, Version version);
+  // Records visible at `version`; caller holds c.graph_mu. At a version the
+  // graph does not serve (Collection::GraphServes) it counts the rows in
+  // RocksDB; errors are RocksDB's or DataLoss.
+  Result<uint64_t> CountAt(const Collection& c, Version version) const;
+  // Records visible at `version` (matching `filter`, if any), counted from
+  // the rows CF read with `read`; needs no lock.
+  Result<uint64_t> CountRows(const Collection& c, Version version, const Filter* filter,
+                             const rocksdb::ReadOptions& read) const;
+  // A search hit before its record is read.
+  struct RowHit {
+    std::string id;
+    Version row_version;
+    float distance;
+  };
+  // The exact k nearest rows visible at `version` (matching the request's
+  // filter), nearest first, from the rows and vectors CFs read with `read`:
+  // the search at versions whose nodes GC dropped (log-pinned only). `query`
+  // is prepared (PrepareVector). Needs no lock; the caller resolved
+  // `version` and took `read`'s snapshot while it was readable.
+  Status SearchRows(const Collection& c, const SearchRequest& request, Version version, const float* query,
+                    const rocksdb::ReadOptions& read, std::vector<RowHit>* hits) const;
   // Reads a row (text, metadata, optionally vector) by exact row key. A row
   // (or its vector) that is not stored is DataLoss, for a read the graph or
   // the version says must find it; with `absent_is_not_found`, a missing

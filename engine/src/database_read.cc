@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "codec.h"
+#include "distance.h"
 #include "database_impl.h"
 #include "keys.h"
 #include "validate.h"
@@ -86,6 +87,97 @@ Status SeekRow(rocksdb::Iterator* it, uint32_t collection, std::string_view id, 
   return Status::Ok();
 }
 
+
+namespace {
+
+// Calls fn(id, row_key, row) for every record of `collection` visible at
+// `version` (tombstones skipped), in id order, from a rows-CF iterator.
+template <typename Fn>
+Status ForEachRowAt(rocksdb::Iterator* it, uint32_t collection, Version version, Fn fn) {
+  const std::string prefix = keys::CollectionPrefix(collection);
+  it->Seek(prefix);
+  storage::RowMeta row;
+  while (it->Valid() && it->key().starts_with(prefix)) {
+    uint32_t coll;
+    std::string_view id_view;
+    Version row_version;
+    if (!keys::ParseRowKey(std::string_view(it->key().data(), it->key().size()), &coll, &id_view, &row_version)) {
+      return Status::DataLoss("rows: malformed key " + it->key().ToString(true));
+    }
+    const std::string id(id_view);
+    if (row_version > version) {
+      bool found;
+      VERITY_RETURN_IF_ERROR(SeekRow(it, collection, id, version, &found, &row_version));
+      if (!found) continue;  // the iterator already sits on the next id
+    }
+    if (!row.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::DataLoss("row " + id + " does not parse");
+    }
+    if (!row.tombstone()) VERITY_RETURN_IF_ERROR(fn(id, it->key().ToString(), row_version, row));
+    it->Seek(keys::RowKeyAfterId(collection, id));
+  }
+  return FromRocks(it->status(), "scan rows");
+}
+
+}  // namespace
+
+Result<uint64_t> Database::Impl::CountRows(const Collection& c, Version version, const Filter* filter,
+                                           const rocksdb::ReadOptions& read) const {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, rows));
+  uint64_t count = 0;
+  VERITY_RETURN_IF_ERROR(ForEachRowAt(it.get(), c.id, version,
+                                      [&](const std::string&, const std::string&, Version,
+                                          const storage::RowMeta& row) {
+                                        if (!filter || filter->Matches(MetadataFromProto(row.metadata()))) ++count;
+                                        return Status::Ok();
+                                      }));
+  return count;
+}
+
+Result<uint64_t> Database::Impl::CountAt(const Collection& c, Version version) const {
+  if (version == c.head) return c.live_count;
+  if (!c.GraphServes(version)) return CountRows(c, version, nullptr, rocksdb::ReadOptions());
+  uint64_t count = 0;
+  for (const RowNode& node : c.nodes) count += node.VisibleAt(version) ? 1 : 0;
+  return count;
+}
+
+Status Database::Impl::SearchRows(const Collection& c, const SearchRequest& request, Version version,
+                                  const float* query, const rocksdb::ReadOptions& read,
+                                  std::vector<RowHit>* hits) const {
+  const uint32_t dim = c.config.dimension;
+  const Filter* filter = request.filter ? &*request.filter : nullptr;
+  // A max-heap of the k nearest so far (farthest on top); ties by id.
+  auto nearer = [](const RowHit& a, const RowHit& b) {
+    return a.distance < b.distance || (a.distance == b.distance && a.id < b.id);
+  };
+  hits->clear();
+  std::vector<float> vector;
+  std::string bytes;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, rows));
+  VERITY_RETURN_IF_ERROR(ForEachRowAt(
+      it.get(), c.id, version,
+      [&](const std::string& id, const std::string& key, Version row_version, const storage::RowMeta& row) -> Status {
+        if (filter && !filter->Matches(MetadataFromProto(row.metadata()))) return Status::Ok();
+        rocksdb::Status rs = db->Get(read, vectors, key, &bytes);
+        if (rs.IsNotFound()) return Status::DataLoss("the vector of row " + id + " is missing");
+        VERITY_RETURN_IF_ERROR(FromRocks(rs, "read vector of " + id));
+        VERITY_RETURN_IF_ERROR(DecodeVector(bytes, dim, &vector));
+        PrepareVector(c.config.metric, vector.data(), dim);
+        RowHit hit{id, row_version, Distance(c.config.metric, query, vector.data(), dim)};
+        if (hits->size() < request.k) {
+          hits->push_back(std::move(hit));
+          std::push_heap(hits->begin(), hits->end(), nearer);
+        } else if (nearer(hit, hits->front())) {
+          std::pop_heap(hits->begin(), hits->end(), nearer);
+          hits->back() = std::move(hit);
+          std::push_heap(hits->begin(), hits->end(), nearer);
+        }
+        return Status::Ok();
+      }));
+  std::sort_heap(hits->begin(), hits->end(), nearer);
+  return Status::Ok();
+}
 
 Result<Version> Database::Impl::ResolveVersion(const Collection& c, std::optional<Version> at) const {
   if (!at) return c.head;
@@ -233,6 +325,11 @@ Result<uint64_t> Database::Count(const std::string& collection, std::optional<Ve
   std::shared_lock lock(c->graph_mu);
   VERITY_ASSIGN_OR_RETURN(Version version, impl_->ResolveVersion(*c, at));
   if (filter == nullptr && version == c->head) return c->live_count;
+  if (!c->GraphServes(version)) {  // a log-pinned version without graph nodes: count its rows
+    ScopedSnapshot snapshot(impl_->db.get());
+    lock.unlock();
+    return impl_->CountRows(*c, version, filter, snapshot.options());
+  }
   auto compiled = filter ? c->columns.Compile(*filter) : nullptr;
   uint64_t count = 0;
   for (uint32_t label = 0; label < c->nodes.size(); ++label) {
@@ -268,13 +365,9 @@ Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const 
   const uint32_t ef = std::max(request.k, request.ef > 0 ? request.ef : c.config.default_ef);
 
   SearchResult result;
-  std::vector<Neighbor> neighbors;
-  struct HitRow {
-    std::string id;
-    Version from;
-  };
-  std::vector<HitRow> hit_rows;
+  std::vector<RowHit> hit_rows;
   std::optional<ScopedSnapshot> snapshot;
+  bool rows_only = false;
   {
     std::shared_lock lock(c.graph_mu);
     if (c.graph_broken) {
@@ -282,54 +375,64 @@ Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const 
                                  "\" failed to update; restart the server to rebuild it");
     }
     VERITY_ASSIGN_OR_RETURN(result.version, ResolveVersion(c, request.at));
-    if (request.with_payload || request.with_vectors) snapshot.emplace(db.get());
-    const size_t n = c.graph->size();
-    auto compiled = filter ? c.columns.Compile(*filter) : nullptr;
-    VisibilityContext context{&c.nodes, result.version, compiled.get()};
-    LabelFilter accept{AcceptVisible, &context};
-    const bool all_visible =
-        filter == nullptr && result.version == c.head && c.dead_nodes == 0 && c.graph->node_count() == c.live_count;
-    if (all_visible) accept = LabelFilter{};
+    rows_only = !c.GraphServes(result.version);
+    if (request.with_payload || request.with_vectors || rows_only) snapshot.emplace(db.get());
+    if (!rows_only) {
+      const size_t n = c.graph->size();
+      auto compiled = filter ? c.columns.Compile(*filter) : nullptr;
+      VisibilityContext context{&c.nodes, result.version, compiled.get()};
+      LabelFilter accept{AcceptVisible, &context};
+      const bool all_visible =
+          filter == nullptr && result.version == c.head && c.dead_nodes == 0 && c.graph->node_count() == c.live_count;
+      if (all_visible) accept = LabelFilter{};
 
-    // Planner: estimate how many nodes qualify from a strided sample; search
-    // exactly when few do (a graph walk would then miss true neighbours) or
-    // when a scan is estimated cheaper than the walk. The walk expands about
-    // ef / fraction nodes with up to M distances each; the scan checks every
-    // node and computes a distance for each qualifying one.
-    bool exact = request.plan == SearchPlan::kExact ||
-                 (request.plan == SearchPlan::kAuto && n < options.exact_search_max_rows);
-    if (request.plan == SearchPlan::kAuto && !exact && !all_visible) {
-      const size_t samples = std::min<size_t>(n, 512);
-      size_t accepted = 0;
-      for (size_t i = 0; i < samples; ++i) {
-        if (accept.Accepts(static_cast<uint32_t>(i * n / samples))) ++accepted;
+      // Planner: estimate how many nodes qualify from a strided sample; search
+      // exactly when few do (a graph walk would then miss true neighbours) or
+      // when a scan is estimated cheaper than the walk. The walk expands about
+      // ef / fraction nodes with up to M distances each; the scan checks every
+      // node and computes a distance for each qualifying one.
+      bool exact = request.plan == SearchPlan::kExact ||
+                   (request.plan == SearchPlan::kAuto && n < options.exact_search_max_rows);
+      if (request.plan == SearchPlan::kAuto && !exact && !all_visible) {
+        const size_t samples = std::min<size_t>(n, 512);
+        size_t accepted = 0;
+        for (size_t i = 0; i < samples; ++i) {
+          if (accept.Accepts(static_cast<uint32_t>(i * n / samples))) ++accepted;
+        }
+        const double fraction = static_cast<double>(accepted) / static_cast<double>(samples);
+        const double qualifying = fraction * static_cast<double>(n);
+        exact = qualifying < static_cast<double>(options.exact_search_max_rows) ||
+                fraction < options.exact_search_max_fraction;
+        if (!exact && options.cost_based_planner) {
+          constexpr double kCheckCost = 8;  // a visibility + filter check, in units of one float
+          const double scan_cost = qualifying * dim + static_cast<double>(n) * kCheckCost;
+          const double walk_cost = (ef / fraction) * c.config.m * (dim + kCheckCost);
+          exact = scan_cost < walk_cost;
+        }
       }
-      const double fraction = static_cast<double>(accepted) / static_cast<double>(samples);
-      const double qualifying = fraction * static_cast<double>(n);
-      exact = qualifying < static_cast<double>(options.exact_search_max_rows) ||
-              fraction < options.exact_search_max_fraction;
-      if (!exact && options.cost_based_planner) {
-        constexpr double kCheckCost = 8;  // a visibility + filter check, in units of one float
-        const double scan_cost = qualifying * dim + static_cast<double>(n) * kCheckCost;
-        const double walk_cost = (ef / fraction) * c.config.m * (dim + kCheckCost);
-        exact = scan_cost < walk_cost;
+      result.exact = exact;
+      const std::vector<Neighbor> neighbors = exact ? c.graph->ExactSearch(query.data(), request.k, accept)
+                                                    : c.graph->Search(query.data(), request.k, ef, accept);
+      hit_rows.reserve(neighbors.size());
+      for (const Neighbor& nb : neighbors) {
+        hit_rows.push_back({c.nodes[nb.label].id, c.nodes[nb.label].RowVersionAt(result.version), nb.distance});
       }
-    }
-    result.exact = exact;
-    neighbors = exact ? c.graph->ExactSearch(query.data(), request.k, accept)
-                      : c.graph->Search(query.data(), request.k, ef, accept);
-    hit_rows.reserve(neighbors.size());
-    for (const Neighbor& nb : neighbors) {
-      hit_rows.push_back({c.nodes[nb.label].id, c.nodes[nb.label].RowVersionAt(result.version)});
     }
   }
-  result.hits.resize(neighbors.size());
+  if (rows_only) {
+    // Some rows visible at this (log-pinned) version have no graph node:
+    // an exact search over the rows valid at it, read from RocksDB under
+    // the snapshot taken while the version was readable.
+    result.exact = true;
+    VERITY_RETURN_IF_ERROR(SearchRows(c, request, result.version, query.data(), snapshot->options(), &hit_rows));
+  }
+  result.hits.resize(hit_rows.size());
   uint64_t payload_bytes = 0;
-  for (size_t i = 0; i < neighbors.size(); ++i) {
+  for (size_t i = 0; i < hit_rows.size(); ++i) {
     SearchHit& hit = result.hits[i];
     hit.id = std::move(hit_rows[i].id);
-    hit.row_version = hit_rows[i].from;
-    hit.distance = neighbors[i].distance;
+    hit.row_version = hit_rows[i].row_version;
+    hit.distance = hit_rows[i].distance;
     if (request.with_payload || request.with_vectors) {
       VERITY_ASSIGN_OR_RETURN(StoredRecord row, ReadRow(c, keys::RowKey(c.id, hit.id, hit.row_version), hit.id,
                                                         hit.row_version, request.with_vectors,

@@ -206,6 +206,9 @@ std::string ServerMetrics::Render(const Database& db) const {
         {"verity_graph_unsaved_nodes",
          "Graph nodes not yet in the graph file (re-inserted by a start after a crash; see graph checkpoints).",
          [](const CollectionInfo& c) { return c.unsaved_graph_nodes; }},
+        {"verity_collection_log_only_rows",
+         "Superseded rows kept on disk only for retrieval-log pins (no graph node), as of the last GC.",
+         [](const CollectionInfo& c) { return c.log_only_rows; }},
     };
     uint64_t unavailable = 0;
     for (const auto& c : *collections) unavailable += c.unavailable.empty() ? 0 : 1;

@@ -1279,3 +1279,154 @@ TEST_CASE("a Retrieve over its response bound is refused before it pins or logs 
   search.max_payload_bytes = 300;
   CHECK(f.db->Search("kb", search).status().code() == StatusCode::kResourceExhausted);
 }
+
+// Issue #23 item 11: a retrieval pins the version it read, for the log's
+// retention. GC keeps those versions' rows on disk but drops the graph
+// nodes only log-pinned versions need: the graph shrinks to what the head,
+// the retention window and snapshots see, and searches, counts and replays
+// at an old log-pinned version read the rows and still find exactly what
+// that version held.
+TEST_CASE("GC drops graph nodes only log pins need; reads at those versions scan the rows", "[engine][log][gc]") {
+  LogFixture f;  // 3,000 records; keep_versions 1, keep_seconds 0
+  struct Pinned {
+    Version version;
+    std::string retrieval_id;
+    std::set<std::string> exact;  // exact top-10 at the version, before GC
+    ReplayResult replay;          // retrieval replay, before GC
+  };
+  std::vector<Pinned> pinned;
+  constexpr int kRounds = 6;
+  Version snapshot_version = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    if (round > 0) f.Load(0, 3000);  // every id written again
+    auto r = f.db->Retrieve(f.Query(static_cast<size_t>(round) * 7));
+    REQUIRE(r.ok());
+    REQUIRE(r->version == f.head);
+    pinned.push_back({r->version, r->retrieval_id, {}, {}});
+    if (round == 2) {
+      REQUIRE(f.db->CreateSnapshot("kb", "kept", "", r->version).ok());
+      snapshot_version = r->version;
+    }
+  }
+  auto query = f.Query(123).vector;
+  for (auto& p : pinned) {
+    SearchRequest s;
+    s.vector = query;
+    s.k = 10;
+    s.at = p.version;
+    s.plan = SearchPlan::kExact;
+    auto found = f.db->Search("kb", s);
+    REQUIRE(found.ok());
+    for (const auto& hit : found->hits) p.exact.insert(hit.id);
+    auto model = f.model.TopK(p.version, query, 10);
+    CHECK(p.exact == std::set<std::string>(model.begin(), model.end()));
+    auto replay = f.db->Replay({p.retrieval_id, ReplayMode::kRetrieval, std::nullopt, ""});
+    REQUIRE(replay.ok());
+    p.replay = *replay;
+  }
+  auto before = f.db->GetCollection("kb");
+  REQUIRE(before.ok());
+  CHECK(before->graph_nodes == 3000u * kRounds);
+
+  auto gc = f.db->Gc("kb");
+  REQUIRE(gc.ok());
+  // Kept on disk for the log pins: every superseded row of rounds 0, 1, 3
+  // and 4 (round 2's are the snapshot's, round 5's the head's).
+  CHECK(gc->log_only_rows == 3000u * (kRounds - 2));
+  CHECK(gc->rows_removed == 0);
+  CHECK(gc->graph_rebuilt);
+
+  auto check = [&](const char* when) {
+    INFO(when);
+    auto info = f.db->GetCollection("kb");
+    REQUIRE(info.ok());
+    // The head's rows and the snapshot's: not one node per retained version.
+    CHECK(info->graph_nodes == 2 * 3000u);
+    CHECK(info->live_records == 3000u);
+    CHECK(info->log_only_rows == 3000u * (kRounds - 2));
+    for (const auto& p : pinned) {
+      INFO("version " << p.version);
+      SearchRequest s;
+      s.vector = query;
+      s.k = 10;
+      s.at = p.version;
+      s.with_payload = true;
+      auto found = f.db->Search("kb", s);
+      REQUIRE(found.ok());
+      std::set<std::string> ids;
+      for (const auto& hit : found->hits) {
+        ids.insert(hit.id);
+        REQUIRE(hit.record.has_value());
+        auto row = f.db->Get("kb", hit.id, p.version);
+        REQUIRE(row.ok());
+        CHECK(row->row_version == hit.row_version);
+        CHECK(row->record.text == hit.record->text);
+      }
+      CHECK(ids == p.exact);
+      auto counted = f.db->Count("kb", p.version);
+      REQUIRE(counted.ok());
+      CHECK(*counted == 3000u);
+      auto replay = f.db->Replay({p.retrieval_id, ReplayMode::kRetrieval, std::nullopt, ""});
+      REQUIRE(replay.ok());
+      CHECK(replay->outcome == p.replay.outcome);
+      CHECK(replay->recall == p.replay.recall);
+      CHECK(replay->missed == p.replay.missed);
+      auto context = f.db->Replay({p.retrieval_id, ReplayMode::kContext, std::nullopt, ""});
+      REQUIRE(context.ok());
+      CHECK(context->outcome == "identical");
+    }
+    // A retrieval at an old log-pinned version reads the rows too.
+    RetrieveRequest old = f.Query(5);
+    old.at = pinned[0].version;
+    auto r = f.db->Retrieve(old);
+    REQUIRE(r.ok());
+    CHECK(r->exact);
+    auto model = f.model.TopK(pinned[0].version, old.vector, old.k);
+    std::set<std::string> got;
+    for (const auto& chunk : r->chunks) got.insert(chunk.id);
+    CHECK(got == std::set<std::string>(model.begin(), model.end()));
+    auto snapshot = f.db->GetSnapshot("kb", "kept");
+    REQUIRE(snapshot.ok());
+    CHECK(snapshot->version == snapshot_version);
+    CHECK(snapshot->records == 3000u);
+  };
+  check("after GC");
+  // A second GC keeps the same state; a restart rebuilds it from the rows
+  // and pins (log-only rows get no node).
+  REQUIRE(f.db->Gc("kb").ok());
+  check("after a second GC");
+  f.db.reset();
+  f.Open(test::QuietOptions());
+  check("after reopening");
+
+  // A snapshot taken later at a rows-only version: counted and searched
+  // from the rows until a restart gives its rows nodes again.
+  const Pinned& late = pinned[1];
+  auto snap = f.db->CreateSnapshot("kb", "late", "", late.version);
+  REQUIRE(snap.ok());
+  CHECK(snap->records == 3000u);
+  auto search_late = [&] {
+    SearchRequest s;
+    s.vector = query;
+    s.k = 10;
+    s.at = late.version;
+    auto found = f.db->Search("kb", s);
+    REQUIRE(found.ok());
+    std::set<std::string> ids;
+    for (const auto& hit : found->hits) ids.insert(hit.id);
+    CHECK(ids == late.exact);
+  };
+  search_late();
+  REQUIRE(f.db->Gc("kb").ok());
+  search_late();
+  f.db.reset();
+  f.Open(test::QuietOptions());
+  auto info = f.db->GetCollection("kb");
+  REQUIRE(info.ok());
+  CHECK(info->graph_nodes == 3 * 3000u);
+  CHECK(info->log_only_rows == 3000u * (kRounds - 3));
+  search_late();
+  auto listed = f.db->ListSnapshots("kb");
+  REQUIRE(listed.ok());
+  for (const auto& s : *listed) CHECK(s.records == 3000u);
+}

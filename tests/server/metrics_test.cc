@@ -284,6 +284,7 @@ TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, th
   CHECK(Value(s, "verity_collection_versions" + c) == 3);  // versions 0, 1, 2: none collected yet
   CHECK(Value(s, "verity_graph_nodes" + c) == 3);
   CHECK(Value(s, "verity_graph_dead_nodes" + c) == 1);
+  CHECK(Value(s, "verity_collection_log_only_rows" + c) == 0);  // no GC has run
 
   // The answer cache and the retrieval log: retrieval, answer, cache hit.
   CHECK(Value(s, R"(verity_cache_hits_total{match="exact"})") == 1);

@@ -59,6 +59,9 @@ struct CollectionInfo {
   uint64_t dead_nodes = 0;        // graph nodes not visible at head (replaced or deleted rows)
   uint64_t collected_nodes = 0;   // ... of which GC removed every row (they only route searches)
   uint64_t unsaved_graph_nodes = 0;  // graph nodes not yet in the graph file (re-inserted at Open after a crash)
+  // Superseded rows kept on disk only because retrieval-log pins see them
+  // (no graph node; reads at those versions scan the rows). As of the last GC.
+  uint64_t log_only_rows = 0;
   Version oldest_retained = 0;    // versions below this are readable only if pinned (see GC)
   uint64_t retained_versions = 0;  // readable versions: oldest_retained..head + older pinned ones
   uint64_t snapshots = 0;         // number of snapshots of this collection
@@ -132,7 +135,8 @@ struct RestoreResult {
 struct GcResult {
   Version oldest_retained = 0;    // versions below are readable only if pinned
   uint64_t rows_removed = 0;      // row versions (and tombstones) deleted
-  uint64_t nodes_dropped = 0;     // graph nodes no retained version can see
+  uint64_t nodes_dropped = 0;     // graph nodes no retained version can see, or only log-pinned ones
+  uint64_t log_only_rows = 0;     // rows kept on disk only for log pins (no graph node)
   bool graph_rebuilt = false;     // the graph was rebuilt without dropped nodes
   uint64_t bytes_before = 0;      // approximate on-disk size of the collection
   uint64_t bytes_after = 0;
