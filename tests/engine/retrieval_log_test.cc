@@ -1286,7 +1286,7 @@ TEST_CASE("a Retrieve over its response bound is refused before it pins or logs 
 // the retention window and snapshots see, and searches, counts and replays
 // at an old log-pinned version read the rows and still find exactly what
 // that version held.
-TEST_CASE("GC drops graph nodes only log pins need; reads at those versions scan the rows", "[engine][log][gc]") {
+TEST_CASE("GC drops graph nodes only log pins need, and reads at those versions scan the rows", "[engine][log][gc]") {
   LogFixture f;  // 3,000 records; keep_versions 1, keep_seconds 0
   struct Pinned {
     Version version;

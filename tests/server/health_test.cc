@@ -277,7 +277,7 @@ TEST_CASE("health: a database turned read-only by a disk error reports its write
   server->Stop(SIGKILL);  // a clean stop would try to write the graph files
 }
 
-TEST_CASE("health: a collection damaged on disk is unavailable; the server starts, serves the others and says so",
+TEST_CASE("health: a collection damaged on disk is unavailable: the server starts, serves the others and says so",
           "[server][health][unavailable]") {
   constexpr size_t kDim = 32;
   const auto data = test::ClusteredVectors(2000, kDim, 4, 3);
