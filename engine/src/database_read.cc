@@ -468,12 +468,14 @@ Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& colle
     }
   }
   // The most hits the batch can return: no query finds more hits than the
-  // graph has nodes (every row version of the collection). Refused before
-  // any query runs when they could not fit.
+  // collection has labels (every row version ever written has one; a read
+  // at a version whose rows left the graph, kept for the log, scans rows
+  // that have no graph node but still a label). Refused before any query
+  // runs when they could not fit.
   uint64_t nodes = 0;
   {
     std::shared_lock lock(c->graph_mu);
-    nodes = c->graph->node_count();
+    nodes = c->nodes.size();
   }
   uint64_t most_hits = 0;
   for (const SearchRequest& q : queries) most_hits += std::min<uint64_t>(q.k, nodes);

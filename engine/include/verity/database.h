@@ -148,11 +148,11 @@ struct BatchLimits {
   // The answer's hits, as a response carries them: each hit costs
   // kHitWireBytes plus its id, plus its record (SearchRequest::payload_bytes,
   // or RecordBytes). Checked before any query runs against the fewest bytes
-  // the requested hits can take (each query's min(k, graph nodes) hits of a
-  // 1-byte id), then as the hits are produced.
+  // the requested hits can take (each query's min(k, row versions) hits of
+  // a 1-byte id), then as the hits are produced.
   uint64_t max_response_bytes = 0;
   // The hits all queries may return together, counted before any query runs
-  // as the sum of min(k, graph nodes): each hit held in memory costs a few
+  // as the sum of min(k, row versions): each hit held in memory costs a few
   // hundred bytes however small its id.
   uint64_t max_hits = 0;
   // A hit's fixed cost on the wire, beyond its id and record: the hit's own
