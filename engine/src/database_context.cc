@@ -1046,7 +1046,10 @@ Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
       VERITY_ASSIGN_OR_RETURN(Filter f, ParseFilter(r.filter));
       s.filter = std::move(f);
     }
-    return impl_->SearchOne(*c, s);
+    // The logged query as it was: a vector logged before the component
+    // bound existed is replayed, not refused.
+    VERITY_RETURN_IF_ERROR(impl_->ValidateSearch(*c, s, /*bounded=*/false));
+    return impl_->SearchValidated(*c, s);
   };
   auto version_gone = [&](Version v) {
     std::shared_lock lock(c->graph_mu);

@@ -581,7 +581,11 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
       r.document_id = in.document_id();
       r.metadata = MetadataFromProto(in.metadata());
       if (Status s = DecodeVector(in.vector(), item.config.dimension, &r.vector); !s.ok()) return bad(s.message());
-      if (Status s = ValidateRecord(r, item.config.dimension, "record"); !s.ok()) return bad(s.message());
+      // Exported rows are stored data: finite, but not held to the component
+      // bound, which rows stored before it may exceed.
+      if (Status s = ValidateRecord(r, item.config.dimension, "record", /*bounded=*/false); !s.ok()) {
+        return bad(s.message());
+      }
       if (in.row_version() > item.version) return bad("row version beyond the exported version");
       if (!seen.insert(r.id).second) return bad("duplicate id " + r.id);
       storage::RowMeta row;

@@ -333,7 +333,8 @@ struct Database::Impl {
   // SearchOne's two halves, for callers that must refuse bad input before
   // they act (Retrieve pins its version in between): the input checks (k,
   // ef, the vector, the filter), and the search of a checked request.
-  Status ValidateSearch(const Collection& c, const SearchRequest& request) const;
+  // `bounded`: as ValidateVector's (false for a logged query being replayed).
+  Status ValidateSearch(const Collection& c, const SearchRequest& request, bool bounded = true) const;
   Result<SearchResult> SearchValidated(const Collection& c, const SearchRequest& request) const;
 
   // Prompt registry (database_prompts.cc). Reads need no lock (RocksDB's

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -165,6 +166,10 @@ Status Database::Impl::SearchRows(const Collection& c, const SearchRequest& requ
         VERITY_RETURN_IF_ERROR(DecodeVector(bytes, dim, &vector));
         PrepareVector(c.config.metric, vector.data(), dim);
         RowHit hit{id, row_version, Distance(c.config.metric, query, vector.data(), dim)};
+        // A stored vector from before the component bound can give a
+        // distance that is not a number: it has no rank (and would break
+        // the heap's ordering), so it is not a hit.
+        if (std::isnan(hit.distance)) return Status::Ok();
         if (hits->size() < request.k) {
           hits->push_back(std::move(hit));
           std::push_heap(hits->begin(), hits->end(), nearer);
@@ -338,7 +343,7 @@ Result<uint64_t> Database::Count(const std::string& collection, std::optional<Ve
   return count;
 }
 
-Status Database::Impl::ValidateSearch(const Collection& c, const SearchRequest& request) const {
+Status Database::Impl::ValidateSearch(const Collection& c, const SearchRequest& request, bool bounded) const {
   if (request.k < 1 || request.k > Limits::kMaxK) {
     return Status::InvalidArgument("k: " + std::to_string(request.k) + " is outside 1.." +
                                    std::to_string(Limits::kMaxK));
@@ -347,7 +352,7 @@ Status Database::Impl::ValidateSearch(const Collection& c, const SearchRequest& 
     return Status::InvalidArgument("ef: " + std::to_string(request.ef) + " is above the limit " +
                                    std::to_string(Limits::kMaxEf));
   }
-  VERITY_RETURN_IF_ERROR(ValidateVector(request.vector, c.config.dimension, "vector"));
+  VERITY_RETURN_IF_ERROR(ValidateVector(request.vector, c.config.dimension, "vector", bounded));
   if (request.filter) VERITY_RETURN_IF_ERROR(request.filter->Validate());
   return Status::Ok();
 }

@@ -156,7 +156,7 @@ Status ValidateRecordId(std::string_view id, const std::string& field) {
   return Status::Ok();
 }
 
-Status ValidateVector(const std::vector<float>& v, uint32_t dimension, const std::string& field) {
+Status ValidateVector(const std::vector<float>& v, uint32_t dimension, const std::string& field, bool bounded) {
   if (v.size() != dimension) {
     return Status::InvalidArgument(field + ": has " + Num(v.size()) + " components; the collection's dimension is " +
                                    Num(dimension));
@@ -166,7 +166,7 @@ Status ValidateVector(const std::vector<float>& v, uint32_t dimension, const std
       return Status::InvalidArgument(field + "[" + Num(i) + "]: " + (std::isnan(v[i]) ? "NaN" : "infinite") +
                                      " (components must be finite)");
     }
-    if (std::fabs(v[i]) > Limits::kMaxVectorComponent) {
+    if (bounded && std::fabs(v[i]) > Limits::kMaxVectorComponent) {
       char value[32];
       std::snprintf(value, sizeof(value), "%.9g", static_cast<double>(v[i]));
       return Status::InvalidArgument(field + "[" + Num(i) + "]: " + value +
@@ -177,9 +177,9 @@ Status ValidateVector(const std::vector<float>& v, uint32_t dimension, const std
   return Status::Ok();
 }
 
-Status ValidateRecord(const Record& r, uint32_t dimension, const std::string& field) {
+Status ValidateRecord(const Record& r, uint32_t dimension, const std::string& field, bool bounded) {
   VERITY_RETURN_IF_ERROR(ValidateRecordId(r.id, field + ".id"));
-  VERITY_RETURN_IF_ERROR(ValidateVector(r.vector, dimension, field + ".vector"));
+  VERITY_RETURN_IF_ERROR(ValidateVector(r.vector, dimension, field + ".vector", bounded));
   if (r.text.size() > Limits::kMaxTextBytes) {
     return Status::InvalidArgument(field + ".text: " + Num(r.text.size()) + " bytes; the limit is " +
                                    Num(Limits::kMaxTextBytes));

@@ -19,8 +19,12 @@ Status ValidateRetention(const RetentionPolicy& retention);
 // Snapshot and export names: 1..128 of [A-Za-z0-9_.-], not "." or "..".
 Status ValidateName(const std::string& name, const std::string& field);
 Status ValidateRecordId(std::string_view id, const std::string& field);
-Status ValidateVector(const std::vector<float>& v, uint32_t dimension, const std::string& field);
-Status ValidateRecord(const Record& record, uint32_t dimension, const std::string& field);
+// Components must be finite, and within ±Limits::kMaxVectorComponent unless
+// `bounded` is false: data stored before the bound existed (an export's
+// rows, a logged query) is accepted as it was, finite, so that it can still
+// be imported and replayed; a search never ranks a distance that is NaN.
+Status ValidateVector(const std::vector<float>& v, uint32_t dimension, const std::string& field, bool bounded = true);
+Status ValidateRecord(const Record& record, uint32_t dimension, const std::string& field, bool bounded = true);
 // The caller-supplied names a retrieval or cache lookup logs: `prompt`,
 // `client_trace_id`, `client_id`, each at most 1024 bytes.
 Status ValidateClientFields(const std::string& prompt, const std::string& client_trace_id,

@@ -285,8 +285,12 @@ class HttpListener::Server final : public httplib::Server {
       // The client is gone or its buffer is full: it gets the close only.
     }
     ::shutdown(sock, SHUT_WR);
+    // Drop what the client already sent (so the close is not a reset that
+    // loses the 503), but at most 16 reads: this runs on the accepting
+    // thread, which a client streaming into a refused connection must not
+    // hold.
     char drop[4096];
-    while (recv(sock, drop, sizeof(drop), MSG_DONTWAIT) > 0) {
+    for (int reads = 0; reads < 16 && recv(sock, drop, sizeof(drop), MSG_DONTWAIT) > 0; ++reads) {
     }
     ::close(sock);
   }
