@@ -1,5 +1,7 @@
 // Database: open, close, and collections. Writes are in database_write.cc,
 // reads in database_read.cc.
+// Over 700 lines until the engine is split into subsystems (#24): the store
+// (open, read-only fallback, close) and the collection registry part then.
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>

@@ -12,6 +12,9 @@
 //   'S'                         -> LogMark of the start (first kept record and the hash before it)
 //   'W'                         -> u64: the last seq the latest synced write covered
 // hash(seq) = SHA-256(hash(seq-1) || entry bytes as stored); hash(0) = 32 zero bytes.
+// Over 700 lines until the engine is split into subsystems (#24): the
+// retrieval log (group commit, chain, verify) and context (retrieve, replay,
+// audit) part then.
 #include <rocksdb/version.h>
 #include <rocksdb/write_batch.h>
 

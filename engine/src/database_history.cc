@@ -1,5 +1,8 @@
 // Database history: snapshots and pins, diff, restore, retention and GC
 // (docs/snapshots.md explains the rules; docs/architecture.md the locking).
+// Over 700 lines until the engine is split into subsystems (#24): pins,
+// snapshots and GC become the history subsystem, its retention rule a pure
+// function of its own.
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>

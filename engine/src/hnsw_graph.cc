@@ -1,3 +1,6 @@
+// Over 700 lines: the one wrapper of hnswlib (insert, search loop, exact
+// search, repair, graph file). The graph file format and the repair move to
+// files of their own with the engine's split into subsystems (#24).
 #include "hnsw_graph.h"
 
 #include "kill_point.h"
