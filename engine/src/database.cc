@@ -283,6 +283,12 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   std::unique_ptr<Database> database(new Database(std::move(impl)));
   Impl& d = *database->impl_;
   d.owner = database.get();
+  d.prompts = std::make_unique<PromptRegistry>(
+      d.db.get(), d.meta,
+      [&d](rocksdb::WriteBatch* batch, const std::string& what) {
+        return FromRocks(d.db->Write(d.write_options, batch), what);
+      },
+      NowMicros);
   d.Log(LogLevel::kInfo, "opened " + dir + " (distance kernels: " + DistanceKernelName() + ")");
 
   std::string value;

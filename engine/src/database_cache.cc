@@ -98,7 +98,7 @@ Result<CacheLookupResult> Database::CacheLookup(const CacheLookupRequest& reques
   }
   VERITY_RETURN_IF_ERROR(ValidateClientFields(request.prompt, request.client_trace_id, request.client_id));
   VERITY_ASSIGN_OR_RETURN(std::string params, CanonicalParams(request.params_json));
-  VERITY_ASSIGN_OR_RETURN(std::string prompt, impl_->ResolvePrompt(request.prompt));
+  VERITY_ASSIGN_OR_RETURN(std::string prompt, impl_->prompts->ResolvePrompt(request.prompt));
   Version version;
   {
     std::shared_lock lock(c->graph_mu);

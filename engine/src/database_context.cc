@@ -448,7 +448,7 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   // A registered prompt is logged as the exact version its label (or
   // number) resolves to now, so an audit shows which prompt produced which
   // answer even after the label moved.
-  VERITY_ASSIGN_OR_RETURN(const std::string prompt, impl_->ResolvePrompt(request.prompt));
+  VERITY_ASSIGN_OR_RETURN(const std::string prompt, impl_->prompts->ResolvePrompt(request.prompt));
   SearchRequest search;
   search.vector = request.vector;
   search.k = request.k;

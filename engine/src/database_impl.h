@@ -18,6 +18,7 @@
 #include "answer_cache.h"
 #include "collection.h"
 #include "kill_point.h"
+#include "prompts/prompt_registry.h"
 #include "verity/database.h"
 
 namespace verity {
@@ -90,7 +91,9 @@ struct Database::Impl {
   Status WriteSynced(uint64_t mark, rocksdb::WriteBatch* batch, const char* what);
 
   std::mutex ddl_mu;  // serialises CreateCollection and DropCollection
-  std::mutex prompts_mu;  // serialises prompt version creation and label moves (numbering)
+  // The prompt registry (prompts/prompt_registry.h): set at open once
+  // RocksDB is, thread-safe itself, kept until the Database goes.
+  std::unique_ptr<PromptRegistry> prompts;
   std::unique_ptr<AnswerCache> answer_cache;  // set at open; thread-safe itself
   mutable std::shared_mutex collections_mu;
   std::map<std::string, std::shared_ptr<Collection>> collections;  // GUARDED_BY(collections_mu)
@@ -336,32 +339,6 @@ struct Database::Impl {
   // `bounded`: as ValidateVector's (false for a logged query being replayed).
   Status ValidateSearch(const Collection& c, const SearchRequest& request, bool bounded = true) const;
   Result<SearchResult> SearchValidated(const Collection& c, const SearchRequest& request) const;
-
-  // Prompt registry (database_prompts.cc). Reads need no lock (RocksDB's
-  // own consistency); version creation and label moves hold prompts_mu.
-  // `labels`: the prompt's labels when the caller already read them.
-  Result<PromptVersion> ReadPromptVersion(const std::string& name, uint32_t version,
-                                          const std::map<std::string, uint32_t>* labels = nullptr) const;
-  Result<uint32_t> LatestPromptVersion(const std::string& name) const;  // 0: no such prompt
-  Result<std::map<std::string, uint32_t>> PromptLabels(const std::string& name) const;
-  // The version number `ref` names (its number, or its label's target,
-  // default production), checked to exist: one point read when it does.
-  // NotFound naming the prompt, version or label otherwise.
-  Result<uint32_t> ResolvePromptVersion(const PromptRef& ref) const;
-  Result<PromptVersion> ResolvePromptRef(const PromptRef& ref) const;
-  // A retrieval's prompt as the log records it: "name@N" for a registered
-  // prompt named as name, name@N or name@label (NotFound for an unknown
-  // version or label of it); anything else as given.
-  Result<std::string> ResolvePrompt(const std::string& prompt) const;
-  struct PromptLabelState {
-    std::map<std::string, uint32_t> labels;
-    uint64_t next_seq = 1;  // of the next label move
-  };
-  Result<PromptLabelState> LoadPromptLabelState(const std::string& name) const;
-  // Adds a label move to `batch` and to `state`.
-  PromptLabelEvent AddLabelMove(rocksdb::WriteBatch* batch, const std::string& name, const std::string& label,
-                                uint32_t version, const std::string& actor, int64_t now_us,
-                                PromptLabelState& state) const;
 };
 
 int64_t NowMicros();

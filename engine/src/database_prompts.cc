@@ -1,188 +1,19 @@
-// The prompt registry (verity/prompts.h): versions, labels and label history
-// in the meta column family (keys.h), and the resolution of a retrieval's
-// prompt to the exact version it used (Database::Impl::ResolvePrompt).
-#include <rocksdb/write_batch.h>
-
-#include <algorithm>
-#include <nlohmann/json.hpp>
-
-#include "codec.h"
+// Database's prompt methods (verity/prompts.h): the façade opens the call
+// (lifecycle lock, read-only check for writes) and hands it to the prompt
+// registry (prompts/prompt_registry.h), which owns the prompts' storage.
 #include "database_impl.h"
-#include "keys.h"
-#include "validate.h"
+#include "prompts/prompt_registry.h"
 
 namespace verity {
-namespace {
-
-// A label that a reference could name: a name, and not all digits (in
-// "name@2", 2 is a version, so a label "2" could never be reached).
-Status ValidateLabel(const std::string& label, const std::string& field) {
-  VERITY_RETURN_IF_ERROR(ValidateName(label, field));
-  if (std::all_of(label.begin(), label.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return Status::InvalidArgument(field + ": \"" + label + "\" is all digits, which name@" + label +
-                                   " reads as a version; a label needs a letter");
-  }
-  return Status::Ok();
-}
-
-constexpr size_t kMaxActorBytes = 1024;
-constexpr size_t kMaxMessageBytes = 4096;
-constexpr size_t kMaxLabelsPerVersion = 64;  // labels set by one CreatePromptVersion
-
-std::string U32Value(uint32_t v) {
-  std::string out;
-  keys::PutU32(&out, v);
-  return out;
-}
-
-Status ValidateConfigJson(const std::string& config) {
-  if (config.empty()) return Status::Ok();
-  if (config.size() > Limits::kMaxPromptBytes) {
-    return Status::InvalidArgument("config_json: " + std::to_string(config.size()) + " bytes; the limit is " +
-                                   std::to_string(Limits::kMaxPromptBytes));
-  }
-  // Bounded in nesting before it is parsed, as a cache's params_json: a
-  // value printed back recurses once per level.
-  if (const size_t depth = JsonNestingDepth(config); depth > Limits::kMaxParamsJsonDepth) {
-    return Status::InvalidArgument("config_json: nested " + std::to_string(depth) + " levels deep; the limit is " +
-                                   std::to_string(Limits::kMaxParamsJsonDepth));
-  }
-  const nlohmann::json parsed = nlohmann::json::parse(config, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return Status::InvalidArgument("config_json: not valid JSON");
-  if (!parsed.is_object()) return Status::InvalidArgument("config_json: must be a JSON object");
-  return Status::Ok();
-}
-
-}  // namespace
-
-// --- Reading ------------------------------------------------------------------
-
-Result<PromptVersion> Database::Impl::ReadPromptVersion(const std::string& name, uint32_t version,
-                                                        const std::map<std::string, uint32_t>* labels) const {
-  std::string value;
-  rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), meta, keys::PromptVersionKey(name, version), &value);
-  if (rs.IsNotFound()) {
-    VERITY_ASSIGN_OR_RETURN(uint32_t latest, LatestPromptVersion(name));
-    if (latest == 0) return Status::NotFound("prompt \"" + name + "\" does not exist");
-    return Status::NotFound("prompt \"" + name + "\" has no version " + std::to_string(version) + " (latest is " +
-                            std::to_string(latest) + ")");
-  }
-  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read prompt " + name));
-  storage::PromptVersionMeta m;
-  if (!m.ParseFromString(value)) return Status::DataLoss("prompt " + name + " version " + std::to_string(version) +
-                                                         " does not parse");
-  PromptVersion p;
-  p.name = name;
-  p.version = version;
-  p.template_text = m.template_text();
-  p.config_json = m.config_json();
-  p.author = m.author();
-  p.message = m.message();
-  p.created_at_us = m.created_at_us();
-  p.variables = TemplateVariables(p.template_text);
-  std::map<std::string, uint32_t> read;
-  if (labels == nullptr) {
-    VERITY_ASSIGN_OR_RETURN(read, PromptLabels(name));
-    labels = &read;
-  }
-  for (const auto& [label, target] : *labels) {
-    if (target == version) p.labels.push_back(label);
-  }
-  return p;
-}
-
-Result<uint32_t> Database::Impl::LatestPromptVersion(const std::string& name) const {
-  const std::string prefix = keys::PromptVersionPrefix(name);
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), meta));
-  it->SeekForPrev(keys::PromptVersionKey(name, UINT32_MAX));
-  uint32_t latest = 0;
-  if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 4) {
-    latest = keys::GetU32(it->key().data() + prefix.size());
-  }
-  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "read prompt " + name));
-  return latest;
-}
-
-Result<std::map<std::string, uint32_t>> Database::Impl::PromptLabels(const std::string& name) const {
-  const std::string prefix = keys::PromptLabelPrefix(name);
-  std::map<std::string, uint32_t> labels;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), meta));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    if (it->value().size() != 4) return Status::DataLoss("prompt " + name + ": malformed label");
-    labels[it->key().ToString().substr(prefix.size())] = keys::GetU32(it->value().data());
-  }
-  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "read prompt labels of " + name));
-  return labels;
-}
-
-Result<uint32_t> Database::Impl::ResolvePromptVersion(const PromptRef& ref) const {
-  VERITY_RETURN_IF_ERROR(ValidateName(ref.name, "name"));
-  const std::string label = ref.label.empty() ? kProductionLabel : ref.label;
-  if (!ref.version) VERITY_RETURN_IF_ERROR(ValidateName(label, "label"));
-  const std::string key =
-      ref.version ? keys::PromptVersionKey(ref.name, *ref.version) : keys::PromptLabelKey(ref.name, label);
-  std::string value;
-  rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), meta, key, &value);
-  if (rs.IsNotFound()) {
-    VERITY_ASSIGN_OR_RETURN(uint32_t latest, LatestPromptVersion(ref.name));
-    if (latest == 0) return Status::NotFound("prompt \"" + ref.name + "\" does not exist");
-    if (ref.version) {
-      return Status::NotFound("prompt \"" + ref.name + "\" has no version " + std::to_string(*ref.version) +
-                              " (latest is " + std::to_string(latest) + ")");
-    }
-    return Status::NotFound("prompt \"" + ref.name + "\" has no label \"" + label + "\"");
-  }
-  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read prompt " + ref.name));
-  if (ref.version) return *ref.version;
-  if (value.size() != 4) return Status::DataLoss("prompt " + ref.name + ": malformed label " + label);
-  return keys::GetU32(value.data());
-}
-
-Result<PromptVersion> Database::Impl::ResolvePromptRef(const PromptRef& ref) const {
-  VERITY_ASSIGN_OR_RETURN(uint32_t version, ResolvePromptVersion(ref));
-  return ReadPromptVersion(ref.name, version);
-}
-
-Result<std::string> Database::Impl::ResolvePrompt(const std::string& prompt) const {
-  if (prompt.empty()) return prompt;
-  Result<PromptRef> ref = ParsePromptRef(prompt);
-  // Free text that is no reference, or a name the registry does not hold,
-  // is recorded as given (retrievals named prompts before the registry).
-  if (!ref.ok()) return prompt;
-  // On every Retrieve and cache lookup that names a prompt: the number only
-  // (one point read), not the version's template and labels.
-  Result<uint32_t> version = ResolvePromptVersion(*ref);
-  if (!version.ok()) {
-    if (version.status().code() != StatusCode::kNotFound) return version.status();
-    VERITY_ASSIGN_OR_RETURN(uint32_t latest, LatestPromptVersion(ref->name));
-    if (latest == 0) return prompt;
-    return version.status();
-  }
-  return ref->name + "@" + std::to_string(*version);
-}
 
 Result<PromptVersion> Database::GetPrompt(const PromptRef& ref) const {
   VERITY_CHECK_OPEN_();
-  return impl_->ResolvePromptRef(ref);
+  return impl_->prompts->Get(ref);
 }
 
 Result<std::vector<PromptInfo>> Database::ListPrompts() const {
   VERITY_CHECK_OPEN_();
-  std::vector<PromptInfo> out;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
-  for (it->Seek("Q"); it->Valid() && it->key().starts_with("Q"); it->Next()) {
-    const std::string key = it->key().ToString();
-    const size_t end = key.find('\0', 1);
-    if (end == std::string::npos || key.size() != end + 5) return Status::DataLoss("meta: malformed prompt key");
-    const std::string name = key.substr(1, end - 1);
-    if (out.empty() || out.back().name != name) out.push_back(PromptInfo{name, 0, {}});
-    out.back().latest_version = keys::GetU32(key.data() + end + 1);
-  }
-  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "list prompts"));
-  for (PromptInfo& info : out) {
-    VERITY_ASSIGN_OR_RETURN(info.labels, impl_->PromptLabels(info.name));
-  }
-  return out;
+  return impl_->prompts->List();
 }
 
 Result<std::vector<PromptVersion>> Database::ListPromptVersions(const std::string& name) const {
@@ -193,170 +24,35 @@ Result<std::vector<PromptVersion>> Database::ListPromptVersions(const std::strin
 Result<PromptVersionPage> Database::ListPromptVersionsPage(const std::string& name, uint32_t start_at,
                                                            uint32_t limit) const {
   VERITY_CHECK_OPEN_();
-  VERITY_RETURN_IF_ERROR(ValidateName(name, "name"));
-  if (limit > Limits::kMaxPromptVersionsPage) {
-    return Status::InvalidArgument("limit: " + std::to_string(limit) + " is over " +
-                                   std::to_string(Limits::kMaxPromptVersionsPage) + " (0 = every version)");
-  }
-  VERITY_ASSIGN_OR_RETURN(uint32_t latest, impl_->LatestPromptVersion(name));
-  if (latest == 0) return Status::NotFound("prompt \"" + name + "\" does not exist");
-  VERITY_ASSIGN_OR_RETURN(auto labels, impl_->PromptLabels(name));  // once, not per version
-  PromptVersionPage out;
-  // Versions are numbered 1..latest with no gaps (none is ever removed).
-  const uint64_t first = std::max<uint64_t>(start_at, 1);
-  const uint64_t end = limit == 0 ? uint64_t{latest} + 1 : std::min<uint64_t>(uint64_t{latest} + 1, first + limit);
-  for (uint64_t v = first; v < end; ++v) {
-    VERITY_ASSIGN_OR_RETURN(PromptVersion p, impl_->ReadPromptVersion(name, static_cast<uint32_t>(v), &labels));
-    out.versions.push_back(std::move(p));
-  }
-  if (end <= latest) out.next_start_at = static_cast<uint32_t>(end);
-  return out;
+  return impl_->prompts->ListVersions(name, start_at, limit);
 }
 
 Result<std::vector<PromptLabelEvent>> Database::PromptLabelHistory(const std::string& name,
                                                                    const std::string& label) const {
   VERITY_CHECK_OPEN_();
-  VERITY_RETURN_IF_ERROR(ValidateName(name, "name"));
-  if (!label.empty()) VERITY_RETURN_IF_ERROR(ValidateName(label, "label"));
-  VERITY_ASSIGN_OR_RETURN(uint32_t latest, impl_->LatestPromptVersion(name));
-  if (latest == 0) return Status::NotFound("prompt \"" + name + "\" does not exist");
-  std::vector<PromptLabelEvent> out;
-  const std::string prefix = keys::PromptMovePrefix(name);
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    storage::PromptLabelMove m;
-    if (!m.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status::DataLoss("prompt " + name + ": a label move does not parse");
-    }
-    if (!label.empty() && m.label() != label) continue;
-    out.push_back({name, m.label(), m.version(), m.previous_version(), m.actor(), m.moved_at_us()});
-  }
-  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "read label history of " + name));
-  return out;
+  return impl_->prompts->LabelHistory(name, label);
 }
 
 Result<PromptDiff> Database::DiffPrompt(const std::string& name, uint32_t from, uint32_t to) const {
   VERITY_CHECK_OPEN_();
-  VERITY_RETURN_IF_ERROR(ValidateName(name, "name"));
-  VERITY_ASSIGN_OR_RETURN(PromptVersion a, impl_->ReadPromptVersion(name, from));
-  VERITY_ASSIGN_OR_RETURN(PromptVersion b, impl_->ReadPromptVersion(name, to));
-  PromptDiff d;
-  d.name = name;
-  d.from = from;
-  d.to = to;
-  d.template_diff = LineDiff(a.template_text, b.template_text);
-  d.config_changed = a.config_json != b.config_json;
-  d.from_config = a.config_json;
-  d.to_config = b.config_json;
-  return d;
+  return impl_->prompts->Diff(name, from, to);
 }
 
 Result<std::string> Database::RenderPrompt(const PromptRef& ref,
                                            const std::map<std::string, std::string>& variables) const {
   VERITY_CHECK_OPEN_();
-  VERITY_ASSIGN_OR_RETURN(PromptVersion p, impl_->ResolvePromptRef(ref));
-  return RenderTemplate(p.template_text, variables);
-}
-
-// --- Writing ------------------------------------------------------------------
-
-Result<Database::Impl::PromptLabelState> Database::Impl::LoadPromptLabelState(const std::string& name) const {
-  PromptLabelState state;
-  VERITY_ASSIGN_OR_RETURN(state.labels, PromptLabels(name));
-  // The next move number: one past the last one stored.
-  const std::string prefix = keys::PromptMovePrefix(name);
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), meta));
-  it->SeekForPrev(keys::PromptMoveKey(name, UINT64_MAX));
-  if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) {
-    state.next_seq = keys::GetU64(it->key().data() + prefix.size()) + 1;
-  }
-  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "read label history of " + name));
-  return state;
-}
-
-PromptLabelEvent Database::Impl::AddLabelMove(rocksdb::WriteBatch* batch, const std::string& name,
-                                              const std::string& label, uint32_t version, const std::string& actor,
-                                              int64_t now_us, PromptLabelState& state) const {
-  const auto current = state.labels.find(label);
-  storage::PromptLabelMove m;
-  m.set_label(label);
-  m.set_version(version);
-  m.set_previous_version(current == state.labels.end() ? 0 : current->second);
-  m.set_actor(actor);
-  m.set_moved_at_us(now_us);
-  batch->Put(meta, keys::PromptLabelKey(name, label), U32Value(version));
-  batch->Put(meta, keys::PromptMoveKey(name, state.next_seq++), m.SerializeAsString());
-  state.labels[label] = version;
-  return {name, label, version, m.previous_version(), actor, now_us};
+  return impl_->prompts->Render(ref, variables);
 }
 
 Result<PromptVersion> Database::CreatePromptVersion(const PromptDraft& draft) {
   VERITY_CHECK_WRITABLE_();
-  VERITY_RETURN_IF_ERROR(ValidateName(draft.name, "name"));
-  if (draft.template_text.size() > Limits::kMaxPromptBytes) {
-    return Status::InvalidArgument("template: " + std::to_string(draft.template_text.size()) +
-                                   " bytes; the limit is " + std::to_string(Limits::kMaxPromptBytes));
-  }
-  if (draft.template_text.empty()) return Status::InvalidArgument("template: empty");
-  if (!IsValidUtf8(draft.template_text)) return Status::InvalidArgument("template: not valid UTF-8");
-  VERITY_RETURN_IF_ERROR(ValidateTemplate(draft.template_text));
-  VERITY_RETURN_IF_ERROR(ValidateConfigJson(draft.config_json));
-  if (draft.author.size() > kMaxActorBytes || !IsValidUtf8(draft.author)) {
-    return Status::InvalidArgument("author: at most " + std::to_string(kMaxActorBytes) + " bytes of UTF-8");
-  }
-  if (draft.message.size() > kMaxMessageBytes || !IsValidUtf8(draft.message)) {
-    return Status::InvalidArgument("message: at most " + std::to_string(kMaxMessageBytes) + " bytes of UTF-8");
-  }
-  if (draft.labels.size() > kMaxLabelsPerVersion) {
-    return Status::InvalidArgument("labels: " + std::to_string(draft.labels.size()) + " labels; the limit is " +
-                                   std::to_string(kMaxLabelsPerVersion));
-  }
-  for (size_t i = 0; i < draft.labels.size(); ++i) {
-    VERITY_RETURN_IF_ERROR(ValidateLabel(draft.labels[i], "labels[" + std::to_string(i) + "]"));
-    for (size_t j = 0; j < i; ++j) {
-      if (draft.labels[j] == draft.labels[i]) {
-        return Status::InvalidArgument("labels[" + std::to_string(i) + "]: \"" + draft.labels[i] +
-                                       "\" is given twice (also labels[" + std::to_string(j) + "])");
-      }
-    }
-  }
-
-  std::lock_guard lock(impl_->prompts_mu);
-  VERITY_ASSIGN_OR_RETURN(uint32_t latest, impl_->LatestPromptVersion(draft.name));
-  if (latest == UINT32_MAX) return Status::ResourceExhausted("prompt \"" + draft.name + "\" has every version number");
-  const int64_t now = NowMicros();
-  storage::PromptVersionMeta m;
-  m.set_template_text(draft.template_text);
-  m.set_config_json(draft.config_json);
-  m.set_author(draft.author);
-  m.set_message(draft.message);
-  m.set_created_at_us(now);
-  // The version and its label moves: one atomic write.
-  rocksdb::WriteBatch batch;
-  batch.Put(impl_->meta, keys::PromptVersionKey(draft.name, latest + 1), m.SerializeAsString());
-  VERITY_ASSIGN_OR_RETURN(Impl::PromptLabelState labels, impl_->LoadPromptLabelState(draft.name));
-  for (const std::string& label : draft.labels) {
-    impl_->AddLabelMove(&batch, draft.name, label, latest + 1, draft.author, now, labels);
-  }
-  VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch), "write prompt " + draft.name));
-  return impl_->ReadPromptVersion(draft.name, latest + 1);
+  return impl_->prompts->Create(draft);
 }
 
 Result<PromptLabelEvent> Database::SetPromptLabel(const std::string& name, const std::string& label, uint32_t version,
                                                   const std::string& actor) {
   VERITY_CHECK_WRITABLE_();
-  VERITY_RETURN_IF_ERROR(ValidateName(name, "name"));
-  VERITY_RETURN_IF_ERROR(ValidateLabel(label, "label"));
-  if (actor.size() > kMaxActorBytes || !IsValidUtf8(actor)) {
-    return Status::InvalidArgument("actor: at most " + std::to_string(kMaxActorBytes) + " bytes of UTF-8");
-  }
-  std::lock_guard lock(impl_->prompts_mu);
-  VERITY_RETURN_IF_ERROR(impl_->ReadPromptVersion(name, version).status());
-  rocksdb::WriteBatch batch;
-  VERITY_ASSIGN_OR_RETURN(Impl::PromptLabelState labels, impl_->LoadPromptLabelState(name));
-  const PromptLabelEvent event = impl_->AddLabelMove(&batch, name, label, version, actor, NowMicros(), labels);
-  VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch), "move label " + label));
-  return event;
+  return impl_->prompts->SetLabel(name, label, version, actor);
 }
 
 }  // namespace verity
