@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "answer_cache.h"
+#include "cache/answer_cache.h"
 #include "verity/database.h"
 #include "verity/groundedness.h"
 

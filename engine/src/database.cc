@@ -178,7 +178,6 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->options = options;
-  impl->answer_cache = std::make_unique<AnswerCache>(options.answer_cache_entries, options.answer_cache_bytes);
   impl->write_options.sync = options.sync_writes;
 
   std::error_code ec;
@@ -289,6 +288,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
         return FromRocks(d.db->Write(d.write_options, batch), what);
       },
       NowMicros);
+  d.OpenAnswerCache();
   d.Log(LogLevel::kInfo, "opened " + dir + " (distance kernels: " + DistanceKernelName() + ")");
 
   std::string value;

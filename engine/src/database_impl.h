@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "answer_cache.h"
+#include "cache/answer_cache_service.h"
 #include "collection.h"
 #include "kill_point.h"
 #include "prompts/prompt_registry.h"
@@ -91,10 +91,14 @@ struct Database::Impl {
   Status WriteSynced(uint64_t mark, rocksdb::WriteBatch* batch, const char* what);
 
   std::mutex ddl_mu;  // serialises CreateCollection and DropCollection
-  // The prompt registry (prompts/prompt_registry.h): set at open once
-  // RocksDB is, thread-safe itself, kept until the Database goes.
+  // The prompt registry (prompts/prompt_registry.h), then the answer cache
+  // (cache/answer_cache_service.h), which borrows it: both set at open once
+  // RocksDB is, thread-safe themselves, kept until the Database goes.
   std::unique_ptr<PromptRegistry> prompts;
-  std::unique_ptr<AnswerCache> answer_cache;  // set at open; thread-safe itself
+  std::unique_ptr<AnswerCacheService> answer_cache;
+  // Builds answer_cache, wired to this database (database_cache.cc); after
+  // `prompts` and `owner` are set.
+  void OpenAnswerCache();
   mutable std::shared_mutex collections_mu;
   std::map<std::string, std::shared_ptr<Collection>> collections;  // GUARDED_BY(collections_mu)
   // Collections whose load at open failed with DataLoss (a damaged table

@@ -3,7 +3,7 @@
 #include <random>
 #include <thread>
 
-#include "answer_cache.h"
+#include "cache/answer_cache.h"
 #include "distance.h"
 #include "hnsw_graph.h"
 #include "engine/test_data.h"

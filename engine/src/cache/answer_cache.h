@@ -2,7 +2,8 @@
 // (verity/cache.h): entries grouped by their fence (collection, version,
 // prompt version, model, parameters), an exact index, least-recently-used
 // eviction within an entry and a byte bound. It knows nothing of RocksDB or
-// the log: Database resolves versions and prompts and builds the fences.
+// the log: AnswerCacheService (answer_cache_service.h) resolves versions and
+// prompts, builds the fences and logs hits.
 //
 // Thread-safety: every method locks the cache's mutex; a lookup (which
 // updates the LRU order) is exclusive. A semantic lookup scans the entries

@@ -1,4 +1,4 @@
-#include "answer_cache.h"
+#include "cache/answer_cache.h"
 
 #include <algorithm>
 #include <cmath>
