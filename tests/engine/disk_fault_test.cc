@@ -15,6 +15,7 @@
 #include <optional>
 #include <random>
 
+#include "engine/child_process.h"
 #include "engine/crash_batches.h"
 #include "engine/fault_fs.h"
 #include "engine/table_files.h"
@@ -225,23 +226,12 @@ TEST_CASE("disk faults: a power cut at a random moment loses no acknowledged wri
   int cuts = 0;
   uint64_t dropped_bytes = 0, retrievals = 0;
   for (int round = 0; round < 15; ++round) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
     // The last round cuts after a second: writes and retrievals are then
     // acknowledged before a cut even on a slow, loaded build.
     const std::string cut_ms = std::to_string(round == 14 ? 1000 : rng() % 150);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      execl(VERITY_CRASH_WRITER, VERITY_CRASH_WRITER, dir.path().c_str(), "1000000", cut_ms.c_str(),
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
-    FILE* out = fdopen(fds[0], "r");
+    test::ChildProcess writer;
+    REQUIRE(writer.Start(VERITY_CRASH_WRITER, {dir.path(), "1000000", cut_ms}));
+    FILE* out = writer.output();
     char line[256];
     std::vector<std::string> delivered;
     bool cut = false;
@@ -255,9 +245,8 @@ TEST_CASE("disk faults: a power cut at a random moment loses no acknowledged wri
         dropped_bytes += v;
       }
     }
-    fclose(out);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    writer.CloseOutput();
+    const int status = writer.Wait().value_or(0);
     INFO("round " << round << ", power cut after " << cut_ms << " ms");
     REQUIRE(cut);
     REQUIRE(WIFEXITED(status));

@@ -1078,23 +1078,13 @@ TEST_CASE("SIGKILL during a stream of retrieves: every delivered retrieval is lo
   std::mt19937 rng(17);
   std::vector<std::string> delivered;
   for (int round = 0; round < 8; ++round) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      execl(VERITY_KILL_CHILD, VERITY_KILL_CHILD, f.dir.path().c_str(), "retrieve-loop", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
-    FILE* out = fdopen(fds[0], "r");
+    test::ChildProcess child;
+    REQUIRE(child.Start(VERITY_KILL_CHILD, {f.dir.path(), "retrieve-loop"}));
+    FILE* out = child.output();
     std::atomic<bool> done{false};
     std::thread killer([&] {
       std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 400));
-      kill(pid, SIGKILL);
+      child.Kill();
       done = true;
     });
     char line[256];
@@ -1103,9 +1093,8 @@ TEST_CASE("SIGKILL during a stream of retrieves: every delivered retrieval is lo
       if (s.rfind("ACK ", 0) == 0) delivered.push_back(s.substr(4, s.size() - 5));
     }
     killer.join();
-    std::fclose(out);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    child.CloseOutput();
+    const int status = child.Wait().value_or(0);
     CHECK(WIFSIGNALED(status));
   }
   REQUIRE(delivered.size() > 8);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/child_process.h"  // for the tests that run a helper binary
 #include "verity/database.h"
 
 namespace verity::test {
