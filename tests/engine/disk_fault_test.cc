@@ -25,6 +25,35 @@ using namespace verity;
 
 namespace {
 
+// The engine's log lines, collected under a lock: the engine also logs from
+// its own threads.
+class CapturedLog {
+ public:
+  // Quiet test options on `env`, logging here; this object must outlive the
+  // database opened with them.
+  DatabaseOptions Options(std::shared_ptr<rocksdb::Env> env) {
+    DatabaseOptions options = test::QuietOptions();
+    options.env = std::move(env);
+    options.log = [this](LogLevel, const std::string& line) {
+      std::lock_guard<std::mutex> lock(mu_);
+      text_ += line + "\n";
+    };
+    return options;
+  }
+  bool Contains(const std::string& needle) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return text_.find(needle) != std::string::npos;
+  }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    text_.clear();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string text_;
+};
+
 std::vector<Record> Batch(size_t from, size_t n, const std::vector<float>& data, size_t dim) {
   std::vector<Record> out;
   for (size_t i = from; i < from + n; ++i) out.push_back(test::MakeRecord(i, data.data() + i * dim, dim));
@@ -44,14 +73,8 @@ TEST_CASE("disk faults: a failed write or sync is not acknowledged, the database
                       << (power_cut ? ", then the power goes" : ", then a clean restart")) {
         test::TempDir dir;
         auto [fs, env] = test::FaultFs::Make();
-        std::mutex log_mu;
-        std::string log;
-        DatabaseOptions options = test::QuietOptions();
-        options.env = env;
-        options.log = [&](LogLevel, const std::string& line) {
-          std::lock_guard<std::mutex> lock(log_mu);
-          log += line + "\n";
-        };
+        CapturedLog log;
+        const DatabaseOptions options = log.Options(env);
         {
           auto db = Database::Open(dir.path(), options);
           REQUIRE(db.ok());
@@ -106,10 +129,7 @@ TEST_CASE("disk faults: a failed write or sync is not acknowledged, the database
           auto hits = (*db)->Search("c", search);
           REQUIRE(hits.ok());
           for (const auto& hit : hits->hits) CHECK(std::stoi(hit.id.substr(1)) < 100);
-          {
-            std::lock_guard<std::mutex> lock(log_mu);
-            CHECK(log.find("read-only") != std::string::npos);
-          }
+          CHECK(log.Contains("read-only"));
           (void)(*db)->Close();  // may report the error again
         }
         // A power cut: unsynced bytes are gone, and so is the failed batch.
@@ -146,14 +166,8 @@ TEST_CASE("disk faults: a disk that fills up stops cleanly, reopens read-only wh
   const auto data = test::ClusteredVectors(200, kDim, 4, 12);
   test::TempDir dir;
   auto [fs, env] = test::FaultFs::Make();
-  std::mutex log_mu;
-  std::string log;
-  DatabaseOptions options = test::QuietOptions();
-  options.env = env;
-  options.log = [&](LogLevel, const std::string& line) {
-    std::lock_guard<std::mutex> lock(log_mu);
-    log += line + "\n";
-  };
+  CapturedLog log;
+  const DatabaseOptions options = log.Options(env);
   CollectionConfig config;
   config.name = "c";
   config.dimension = kDim;
@@ -181,10 +195,7 @@ TEST_CASE("disk faults: a disk that fills up stops cleanly, reopens read-only wh
   }
   // Still full: the database opens read-only, says why, and serves reads.
   {
-    {
-      std::lock_guard<std::mutex> lock(log_mu);
-      log.clear();
-    }
+    log.Clear();
     auto db = Database::Open(dir.path(), options);
     REQUIRE(db.ok());
     CHECK((*db)->IsReadOnly());
@@ -200,10 +211,7 @@ TEST_CASE("disk faults: a disk that fills up stops cleanly, reopens read-only wh
     REQUIRE(refused.status().code() == StatusCode::kFailedPrecondition);
     CHECK(refused.status().message().find("read-only") != std::string::npos);
     CHECK(refused.status().message().find("no space") != std::string::npos);
-    {
-      std::lock_guard<std::mutex> lock(log_mu);
-      CHECK(log.find("read-only") != std::string::npos);
-    }
+    CHECK(log.Contains("read-only"));
     CHECK((*db)->Close().ok());
   }
   // Space freed: a normal open, every acknowledged write there, writable.

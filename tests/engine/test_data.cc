@@ -49,6 +49,16 @@ Record MakeRecord(size_t i, const float* vector, size_t dim) {
   return r;
 }
 
+Metadata SampleMetadata() {
+  Metadata m;
+  m["lang"] = std::string("en");
+  m["year"] = int64_t{2021};
+  m["score"] = 0.75;
+  m["draft"] = false;
+  m["tags"] = std::vector<std::string>{"a", "b"};
+  return m;
+}
+
 DatabaseOptions QuietOptions() {
   DatabaseOptions options;
   options.log = [](LogLevel level, const std::string& message) {

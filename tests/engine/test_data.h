@@ -33,6 +33,10 @@ std::vector<float> ClusteredVectors(size_t n, size_t dim, size_t clusters, uint6
 // "bucket" (int i % 100), "parity" ("even"/"odd"), "tags" (list).
 Record MakeRecord(size_t i, const float* vector, size_t dim);
 
+// Metadata with one value of each kind, for the filter tests: "lang" "en",
+// "year" 2021, "score" 0.75, "draft" false, "tags" ["a", "b"].
+Metadata SampleMetadata();
+
 // Database options for tests: quiet logs.
 DatabaseOptions QuietOptions();
 
