@@ -82,13 +82,7 @@ Prepared& Prepare() {
     options.gc_interval_seconds = 0;
     auto db = Database::Open(out.template_dir, options);
     REQUIRE(db.ok());
-    CollectionConfig config;
-    config.name = "c";
-    config.dimension = kDim;
-    config.m = 16;
-    config.ef_construction = 100;
-    config.retention = RetentionPolicy{1, 0};
-    REQUIRE((*db)->CreateCollection(config).ok());
+    REQUIRE((*db)->CreateCollection(test::MakeConfig("c", kDim, 16, 100, RetentionPolicy{1, 0})).ok());
     auto data = test::ClusteredVectors(8000, kDim, 10, 21);
     std::vector<Record> batch;
     for (size_t i = 0; i < 6000; ++i) batch.push_back(test::MakeRecord(i, data.data() + i * kDim, kDim));
