@@ -21,12 +21,7 @@ TEST_CASE("searches run in parallel with a writer, safely", "[engine][concurrenc
   auto opened = Database::Open(dir.path(), options);
   REQUIRE(opened.ok());
   Database& db = **opened;
-  CollectionConfig config;
-  config.name = "cc";
-  config.dimension = kDim;
-  config.m = 12;
-  config.ef_construction = 80;
-  REQUIRE(db.CreateCollection(config).ok());
+  REQUIRE(db.CreateCollection(test::MakeConfig("cc", kDim, 12, 80)).ok());
   auto data = test::ClusteredVectors(20000, kDim, 25, 21);
 
   std::atomic<bool> stop{false};
@@ -140,10 +135,7 @@ TEST_CASE("a collection dropped under concurrent writers stays dropped after a r
   constexpr int kRounds = 6;
   for (int round = 0; round < kRounds; ++round) {
     const std::string name = "d" + std::to_string(round);
-    CollectionConfig config;
-    config.name = name;
-    config.dimension = 8;
-    REQUIRE((*db)->CreateCollection(config).ok());
+    REQUIRE((*db)->CreateCollection(test::MakeConfig(name, 8)).ok());
     std::vector<std::thread> writers;
     std::mutex unexpected_mu;
     std::vector<std::string> unexpected;  // refusals other than NOT_FOUND (Catch's CHECK is not thread-safe)
@@ -207,13 +199,7 @@ TEST_CASE("searches run while GC rebuilds the graph, and stay valid", "[engine][
   auto opened = Database::Open(dir.path(), options);
   REQUIRE(opened.ok());
   Database& db = **opened;
-  CollectionConfig config;
-  config.name = "g";
-  config.dimension = kDim;
-  config.m = 12;
-  config.ef_construction = 80;
-  config.retention = RetentionPolicy{1, 0};
-  REQUIRE(db.CreateCollection(config).ok());
+  REQUIRE(db.CreateCollection(test::MakeConfig("g", kDim, 12, 80, RetentionPolicy{1, 0})).ok());
   const auto data = test::ClusteredVectors(kRecords * 4, kDim, 25, 5);
   auto write = [&](size_t from, size_t to, size_t round) {
     std::vector<Record> batch;
@@ -307,10 +293,7 @@ TEST_CASE("background graph checkpoints run beside writers and searchers, safely
     auto opened = Database::Open(dir.path(), options);
     REQUIRE(opened.ok());
     Database& db = **opened;
-    CollectionConfig config;
-    config.name = "cp";
-    config.dimension = kDim;
-    REQUIRE(db.CreateCollection(config).ok());
+    REQUIRE(db.CreateCollection(test::MakeConfig("cp", kDim)).ok());
     std::atomic<bool> stop{false};
     std::atomic<int> failures{0};
     std::thread reader([&] {

@@ -3,9 +3,7 @@
 // acknowledged batch must be present and the state must be exactly the
 // prefix of batches 1..head.
 #include <catch2/catch.hpp>
-#include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -13,30 +11,13 @@
 #include <random>
 #include <thread>
 
+#include "engine/child_process.h"
 #include "engine/crash_batches.h"
 #include "engine/test_data.h"
 
 using namespace verity;
 
 namespace {
-
-// Starts the writer; returns its pid and a FILE* on its stdout.
-pid_t StartWriter(const std::string& dir, FILE** out) {
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    execl(VERITY_CRASH_WRITER, VERITY_CRASH_WRITER, dir.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(fds[1]);
-  *out = fdopen(fds[0], "r");
-  return pid;
-}
 
 // The expected live records after batches 1..head.
 std::map<std::string, Record> Expected(Version head) {
@@ -57,8 +38,9 @@ TEST_CASE("SIGKILL at random moments loses no acknowledged batch and leaves a pr
   Version acked = 0;
   constexpr int kRounds = 24;
   for (int round = 0; round < kRounds; ++round) {
-    FILE* out = nullptr;
-    pid_t pid = StartWriter(dir.path(), &out);
+    test::ChildProcess writer;
+    REQUIRE(writer.Start(VERITY_CRASH_WRITER, {dir.path()}));
+    FILE* out = writer.output();
     char line[128];
     REQUIRE(std::fgets(line, sizeof(line), out) != nullptr);  // READY
     REQUIRE(std::string(line).rfind("READY", 0) == 0);
@@ -71,11 +53,10 @@ TEST_CASE("SIGKILL at random moments loses no acknowledged batch and leaves a pr
       }
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    writer.Kill();
+    const int status = writer.Wait().value_or(0);
     reader.join();
-    fclose(out);
+    writer.CloseOutput();
     REQUIRE(WIFSIGNALED(status));
 
     auto db = Database::Open(dir.path(), test::QuietOptions());

@@ -29,6 +29,17 @@ Record Rec(const std::string& id, std::vector<float> v, const std::string& text 
   return r;
 }
 
+// A database open in a fresh directory, removed with it at the end.
+struct FreshDatabase {
+  FreshDatabase() {
+    auto opened = Database::Open(dir.path(), test::QuietOptions());
+    REQUIRE(opened.ok());
+    db = std::move(*opened);
+  }
+  TempDir dir;
+  std::unique_ptr<Database> db;
+};
+
 }  // namespace
 
 TEST_CASE("collections: create, get, list, drop", "[engine][database]") {
@@ -92,10 +103,8 @@ TEST_CASE("collection config limits name the field", "[engine][database]") {
 }
 
 TEST_CASE("a scroll page of large records ends early at the page byte limit, with a cursor", "[engine][database]") {
-  TempDir dir;
-  auto opened = Database::Open(dir.path(), test::QuietOptions());
-  REQUIRE(opened.ok());
-  Database& db = **opened;
+  FreshDatabase fresh;
+  Database& db = *fresh.db;
   REQUIRE(db.CreateCollection(Config("c", 2)).ok());
   std::vector<Record> batch;
   for (int i = 0; i < 24; ++i) {
@@ -124,10 +133,8 @@ TEST_CASE("a scroll page of large records ends early at the page byte limit, wit
 }
 
 TEST_CASE("a filtered scroll page examines a bounded number of ids and ends with a cursor", "[engine][database]") {
-  TempDir dir;
-  auto opened = Database::Open(dir.path(), test::QuietOptions());
-  REQUIRE(opened.ok());
-  Database& db = **opened;
+  FreshDatabase fresh;
+  Database& db = *fresh.db;
   REQUIRE(db.CreateCollection(Config("c", 2)).ok());
   std::vector<Record> batch;
   for (int i = 0; i < 10; ++i) {
@@ -160,10 +167,8 @@ TEST_CASE("a filtered scroll page examines a bounded number of ids and ends with
 }
 
 TEST_CASE("records: upsert, get, scroll, count, delete, versions", "[engine][database]") {
-  TempDir dir;
-  auto opened = Database::Open(dir.path(), test::QuietOptions());
-  REQUIRE(opened.ok());
-  Database& db = **opened;
+  FreshDatabase fresh;
+  Database& db = *fresh.db;
   REQUIRE(db.CreateCollection(Config("c", 3)).ok());
   Record a = Rec("a", {1, 0, 0}, "alpha");
   a.document_id = "doc-1";
@@ -266,10 +271,8 @@ TEST_CASE("records: upsert, get, scroll, count, delete, versions", "[engine][dat
 }
 
 TEST_CASE("bad input gets a clear error and changes nothing", "[engine][database]") {
-  TempDir dir;
-  auto opened = Database::Open(dir.path(), test::QuietOptions());
-  REQUIRE(opened.ok());
-  Database& db = **opened;
+  FreshDatabase fresh;
+  Database& db = *fresh.db;
   REQUIRE(db.CreateCollection(Config("c", 2)).ok());
   REQUIRE(db.Upsert("c", {Rec("keep", {1, 1})}).ok());
   auto expect = [&](Result<WriteResult> r, const std::string& needle) {
@@ -323,10 +326,8 @@ TEST_CASE("bad input gets a clear error and changes nothing", "[engine][database
 }
 
 TEST_CASE("components at the bound give finite distances in every metric", "[engine][database]") {
-  TempDir dir;
-  auto opened = Database::Open(dir.path(), test::QuietOptions());
-  REQUIRE(opened.ok());
-  Database& db = **opened;
+  FreshDatabase fresh;
+  Database& db = *fresh.db;
   const float b = Limits::kMaxVectorComponent;
   for (Metric metric : {Metric::kL2, Metric::kIp, Metric::kCosine}) {
     CollectionConfig config = Config("m" + std::to_string(static_cast<int>(metric)), Limits::kMaxDimension);
@@ -370,10 +371,8 @@ TEST_CASE("a data directory is refused while another opener holds it", "[engine]
 }
 
 TEST_CASE("cosine and inner-product collections rank by angle and dot", "[engine][database]") {
-  TempDir dir;
-  auto opened = Database::Open(dir.path(), test::QuietOptions());
-  REQUIRE(opened.ok());
-  Database& db = **opened;
+  FreshDatabase fresh;
+  Database& db = *fresh.db;
   REQUIRE(db.CreateCollection(Config("cos", 2, Metric::kCosine)).ok());
   REQUIRE(db.CreateCollection(Config("ip", 2, Metric::kIp)).ok());
   for (const char* name : {"cos", "ip"}) {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <random>
 
+#include "engine/child_process.h"
 #include "engine/crash_batches.h"
 #include "engine/fault_fs.h"
 #include "engine/table_files.h"
@@ -23,6 +24,35 @@
 using namespace verity;
 
 namespace {
+
+// The engine's log lines, collected under a lock: the engine also logs from
+// its own threads.
+class CapturedLog {
+ public:
+  // Quiet test options on `env`, logging here; this object must outlive the
+  // database opened with them.
+  DatabaseOptions Options(std::shared_ptr<rocksdb::Env> env) {
+    DatabaseOptions options = test::QuietOptions();
+    options.env = std::move(env);
+    options.log = [this](LogLevel, const std::string& line) {
+      std::lock_guard<std::mutex> lock(mu_);
+      text_ += line + "\n";
+    };
+    return options;
+  }
+  bool Contains(const std::string& needle) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return text_.find(needle) != std::string::npos;
+  }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    text_.clear();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string text_;
+};
 
 std::vector<Record> Batch(size_t from, size_t n, const std::vector<float>& data, size_t dim) {
   std::vector<Record> out;
@@ -43,14 +73,8 @@ TEST_CASE("disk faults: a failed write or sync is not acknowledged, the database
                       << (power_cut ? ", then the power goes" : ", then a clean restart")) {
         test::TempDir dir;
         auto [fs, env] = test::FaultFs::Make();
-        std::mutex log_mu;
-        std::string log;
-        DatabaseOptions options = test::QuietOptions();
-        options.env = env;
-        options.log = [&](LogLevel, const std::string& line) {
-          std::lock_guard<std::mutex> lock(log_mu);
-          log += line + "\n";
-        };
+        CapturedLog log;
+        const DatabaseOptions options = log.Options(env);
         {
           auto db = Database::Open(dir.path(), options);
           REQUIRE(db.ok());
@@ -105,10 +129,7 @@ TEST_CASE("disk faults: a failed write or sync is not acknowledged, the database
           auto hits = (*db)->Search("c", search);
           REQUIRE(hits.ok());
           for (const auto& hit : hits->hits) CHECK(std::stoi(hit.id.substr(1)) < 100);
-          {
-            std::lock_guard<std::mutex> lock(log_mu);
-            CHECK(log.find("read-only") != std::string::npos);
-          }
+          CHECK(log.Contains("read-only"));
           (void)(*db)->Close();  // may report the error again
         }
         // A power cut: unsynced bytes are gone, and so is the failed batch.
@@ -145,14 +166,8 @@ TEST_CASE("disk faults: a disk that fills up stops cleanly, reopens read-only wh
   const auto data = test::ClusteredVectors(200, kDim, 4, 12);
   test::TempDir dir;
   auto [fs, env] = test::FaultFs::Make();
-  std::mutex log_mu;
-  std::string log;
-  DatabaseOptions options = test::QuietOptions();
-  options.env = env;
-  options.log = [&](LogLevel, const std::string& line) {
-    std::lock_guard<std::mutex> lock(log_mu);
-    log += line + "\n";
-  };
+  CapturedLog log;
+  const DatabaseOptions options = log.Options(env);
   CollectionConfig config;
   config.name = "c";
   config.dimension = kDim;
@@ -180,10 +195,7 @@ TEST_CASE("disk faults: a disk that fills up stops cleanly, reopens read-only wh
   }
   // Still full: the database opens read-only, says why, and serves reads.
   {
-    {
-      std::lock_guard<std::mutex> lock(log_mu);
-      log.clear();
-    }
+    log.Clear();
     auto db = Database::Open(dir.path(), options);
     REQUIRE(db.ok());
     CHECK((*db)->IsReadOnly());
@@ -199,10 +211,7 @@ TEST_CASE("disk faults: a disk that fills up stops cleanly, reopens read-only wh
     REQUIRE(refused.status().code() == StatusCode::kFailedPrecondition);
     CHECK(refused.status().message().find("read-only") != std::string::npos);
     CHECK(refused.status().message().find("no space") != std::string::npos);
-    {
-      std::lock_guard<std::mutex> lock(log_mu);
-      CHECK(log.find("read-only") != std::string::npos);
-    }
+    CHECK(log.Contains("read-only"));
     CHECK((*db)->Close().ok());
   }
   // Space freed: a normal open, every acknowledged write there, writable.
@@ -225,23 +234,12 @@ TEST_CASE("disk faults: a power cut at a random moment loses no acknowledged wri
   int cuts = 0;
   uint64_t dropped_bytes = 0, retrievals = 0;
   for (int round = 0; round < 15; ++round) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
     // The last round cuts after a second: writes and retrievals are then
     // acknowledged before a cut even on a slow, loaded build.
     const std::string cut_ms = std::to_string(round == 14 ? 1000 : rng() % 150);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      execl(VERITY_CRASH_WRITER, VERITY_CRASH_WRITER, dir.path().c_str(), "1000000", cut_ms.c_str(),
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
-    FILE* out = fdopen(fds[0], "r");
+    test::ChildProcess writer;
+    REQUIRE(writer.Start(VERITY_CRASH_WRITER, {dir.path(), "1000000", cut_ms}));
+    FILE* out = writer.output();
     char line[256];
     std::vector<std::string> delivered;
     bool cut = false;
@@ -255,9 +253,8 @@ TEST_CASE("disk faults: a power cut at a random moment loses no acknowledged wri
         dropped_bytes += v;
       }
     }
-    fclose(out);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    writer.CloseOutput();
+    const int status = writer.Wait().value_or(0);
     INFO("round " << round << ", power cut after " << cut_ms << " ms");
     REQUIRE(cut);
     REQUIRE(WIFEXITED(status));

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/test_data.h"
 #include "verity/filter.h"
 #include "verity/filter_parser.h"
 
@@ -14,16 +15,6 @@ using namespace verity;
 namespace {
 
 using Op = Filter::Op;
-
-Metadata Sample() {
-  Metadata m;
-  m["lang"] = std::string("en");
-  m["year"] = int64_t{2021};
-  m["score"] = 0.75;
-  m["draft"] = false;
-  m["tags"] = std::vector<std::string>{"a", "b"};
-  return m;
-}
 
 // Exact structural equality: same ops, fields, value types and values.
 bool SameFilter(const Filter& a, const Filter& b) {
@@ -80,19 +71,19 @@ TEST_CASE("filter text: the issue's example", "[engine][filter]") {
   CHECK(SameFilter(f.children[1], Filter::Ge("year", int64_t{2020})));
   CHECK(SameFilter(f.children[2], Filter::AnyOf("tags", {"a", "b"})));
 
-  Metadata m = Sample();
+  Metadata m = test::SampleMetadata();
   CHECK(f.Matches(m));
   m["year"] = int64_t{2019};
   CHECK_FALSE(f.Matches(m));
-  m = Sample();
+  m = test::SampleMetadata();
   m["tags"] = std::vector<std::string>{"c", "b"};
   CHECK(f.Matches(m));
   m["tags"] = std::vector<std::string>{"c"};
   CHECK_FALSE(f.Matches(m));
-  m = Sample();
+  m = test::SampleMetadata();
   m["lang"] = std::string("de");
   CHECK_FALSE(f.Matches(m));
-  m = Sample();
+  m = test::SampleMetadata();
   m.erase("year");
   CHECK_FALSE(f.Matches(m));
 }
@@ -131,7 +122,7 @@ TEST_CASE("filter text: every operator", "[engine][filter]") {
     CheckParsesTo("\t a\r\n=\n1  ", Filter::Eq("a", int64_t{1}));
   }
   SECTION("operators match the documented semantics on sample metadata") {
-    const Metadata m = Sample();
+    const Metadata m = test::SampleMetadata();
     CHECK(Parse(R"(lang = "en")").Matches(m));
     CHECK(Parse("year = 2021.0").Matches(m));
     CHECK_FALSE(Parse(R"(year = "2021")").Matches(m));

@@ -1,23 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include "engine/test_data.h"
 #include "verity/filter.h"
 
 using namespace verity;
 
-namespace {
-Metadata Sample() {
-  Metadata m;
-  m["lang"] = std::string("en");
-  m["year"] = int64_t{2021};
-  m["score"] = 0.75;
-  m["draft"] = false;
-  m["tags"] = std::vector<std::string>{"a", "b"};
-  return m;
-}
-}  // namespace
-
 TEST_CASE("leaf operators follow the documented semantics", "[engine][filter]") {
-  const Metadata m = Sample();
+  const Metadata m = test::SampleMetadata();
   CHECK(Filter::Eq("lang", std::string("en")).Matches(m));
   CHECK_FALSE(Filter::Eq("lang", std::string("de")).Matches(m));
   CHECK(Filter::Eq("year", 2021.0).Matches(m));  // numbers compare by value
@@ -42,7 +31,7 @@ TEST_CASE("leaf operators follow the documented semantics", "[engine][filter]") 
 }
 
 TEST_CASE("combinators", "[engine][filter]") {
-  const Metadata m = Sample();
+  const Metadata m = test::SampleMetadata();
   auto en = Filter::Eq("lang", std::string("en"));
   auto old = Filter::Lt("year", int64_t{2000});
   CHECK_FALSE(Filter::And({en, old}).Matches(m));

@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -14,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "engine/child_process.h"
 #include "engine/test_data.h"
 
 using namespace verity;
@@ -82,13 +82,7 @@ Prepared& Prepare() {
     options.gc_interval_seconds = 0;
     auto db = Database::Open(out.template_dir, options);
     REQUIRE(db.ok());
-    CollectionConfig config;
-    config.name = "c";
-    config.dimension = kDim;
-    config.m = 16;
-    config.ef_construction = 100;
-    config.retention = RetentionPolicy{1, 0};
-    REQUIRE((*db)->CreateCollection(config).ok());
+    REQUIRE((*db)->CreateCollection(test::MakeConfig("c", kDim, 16, 100, RetentionPolicy{1, 0})).ok());
     auto data = test::ClusteredVectors(8000, kDim, 10, 21);
     std::vector<Record> batch;
     for (size_t i = 0; i < 6000; ++i) batch.push_back(test::MakeRecord(i, data.data() + i * kDim, kDim));
@@ -116,23 +110,18 @@ Prepared& Prepare() {
 // Runs the child with `point` armed (or killed after `kill_after_ms` when
 // point is empty). Returns true if it died by SIGKILL.
 bool RunChild(const std::vector<std::string>& args, const std::string& point, int kill_after_ms) {
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    if (!point.empty()) setenv("VERITY_KILL_POINT", point.c_str(), 1);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(VERITY_KILL_CHILD));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(VERITY_KILL_CHILD, argv.data());
-    _exit(127);
-  }
+  test::ChildOptions options;
+  options.read_stdout = false;
+  if (!point.empty()) options.env.emplace_back("VERITY_KILL_POINT", point);
+  test::ChildProcess child;
+  REQUIRE(child.Start(VERITY_KILL_CHILD, args, options));
   if (point.empty()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(kill_after_ms));
-    kill(pid, SIGKILL);
+    child.Kill();
   }
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
+  const std::optional<int> waited = child.Wait();
+  REQUIRE(waited.has_value());
+  const int status = *waited;
   if (WIFEXITED(status)) {
     INFO("child exited with " << WEXITSTATUS(status));
     REQUIRE(WEXITSTATUS(status) == 0);
@@ -253,27 +242,15 @@ namespace {
 // Runs verity_kill_child DIR checkpoint-crash N NODES, which SIGKILLs
 // itself; returns the unsaved nodes it printed just before.
 uint64_t RunCheckpointCrash(const std::string& dir, size_t n, uint64_t nodes) {
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    const std::string count = std::to_string(n);
-    const std::string every = std::to_string(nodes);
-    execl(VERITY_KILL_CHILD, VERITY_KILL_CHILD, dir.c_str(), "checkpoint-crash", count.c_str(), every.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(fds[1]);
-  FILE* out = fdopen(fds[0], "r");
+  test::ChildProcess child;
+  REQUIRE(child.Start(VERITY_KILL_CHILD, {dir, "checkpoint-crash", std::to_string(n), std::to_string(nodes)}));
+  FILE* out = child.output();
   char line[128] = {0};
   const bool printed = std::fgets(line, sizeof(line), out) != nullptr;
-  std::fclose(out);
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
+  child.CloseOutput();
+  const std::optional<int> waited = child.Wait();
+  REQUIRE(waited.has_value());
+  const int status = *waited;
   INFO("child status " << status << ", printed: " << line);
   REQUIRE(printed);
   REQUIRE((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));

@@ -15,10 +15,7 @@ TEST_CASE("reads at every version equal brute force over the rows valid then", "
   auto opened = Database::Open(dir.path(), options);
   REQUIRE(opened.ok());
   Database& db = **opened;
-  CollectionConfig config;
-  config.name = "m";
-  config.dimension = kDim;
-  REQUIRE(db.CreateCollection(config).ok());
+  REQUIRE(db.CreateCollection(test::MakeConfig("m", kDim)).ok());
 
   test::ReferenceModel model;
   std::mt19937_64 rng(5);

@@ -79,10 +79,7 @@ TEST_CASE("close and reopen, with the graph intact, damaged or stale", "[engine]
   {
     auto db = Database::Open(dir.path(), log.Options());
     REQUIRE(db.ok());
-    CollectionConfig config;
-    config.name = "p";
-    config.dimension = kDim;
-    REQUIRE((*db)->CreateCollection(config).ok());
+    REQUIRE((*db)->CreateCollection(test::MakeConfig("p", kDim)).ok());
     Load(**db, data, 0, 3000);
     Load(**db, data, 3000, 5000);
     REQUIRE((*db)->Delete("p", {"r1", "r2", "r3"}).ok());

@@ -24,10 +24,7 @@ struct Fixture {
     auto opened = Database::Open(dir.path(), test::QuietOptions());
     REQUIRE(opened.ok());
     db = std::move(opened).value();
-    CollectionConfig config;
-    config.name = "c";
-    config.dimension = kDim;
-    REQUIRE(db->CreateCollection(config).ok());
+    REQUIRE(db->CreateCollection(test::MakeConfig("c", kDim)).ok());
     auto data = test::ClusteredVectors(kN, kDim, 50, 11);
     std::vector<Record> batch;
     for (size_t i = 0; i < kN; ++i) {
@@ -142,13 +139,7 @@ TEST_CASE("every record is reachable by its own vector after writes and after a 
   auto opened = Database::Open(dir.path(), options);
   REQUIRE(opened.ok());
   Database& db = **opened;
-  CollectionConfig config;
-  config.name = "c";
-  config.dimension = dim;
-  config.m = 4;
-  config.ef_construction = 32;
-  config.retention = RetentionPolicy{1, 0};
-  REQUIRE(db.CreateCollection(config).ok());
+  REQUIRE(db.CreateCollection(test::MakeConfig("c", dim, 4, 32, RetentionPolicy{1, 0})).ok());
   const auto data = test::ClusteredVectors(n, dim, n / 50, 3);
   std::vector<Record> records;
   for (size_t i = 0; i < n; ++i) records.push_back(test::MakeRecord(i, data.data() + i * dim, dim));

@@ -96,6 +96,27 @@ void WithRawFamily(const std::string& dir, const std::string& family,
   delete raw;
 }
 
+// Copies the closed data directory `from` to `to`, lets `fn` tamper with the
+// copy's column family `family` (as WithRawFamily), and opens the copy.
+std::unique_ptr<Database> OpenAlteredCopy(const std::string& from, const std::string& to, const std::string& family,
+                                          const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
+  std::filesystem::create_directories(to);
+  std::filesystem::copy(from + "/db", to + "/db", std::filesystem::copy_options::recursive);
+  WithRawFamily(to, family, fn);
+  auto db = Database::Open(to, test::QuietOptions());
+  REQUIRE(db.ok());
+  return std::move(db).value();
+}
+
+// Verifies the log: REQUIREs that verification ran, CHECKs that it found the
+// log broken, and returns the result for the caller's checks of where and why.
+LogVerifyResult VerifyFails(const Database& db) {
+  auto v = db.VerifyLog();
+  REQUIRE(v.ok());
+  CHECK_FALSE(v->ok);
+  return *v;
+}
+
 std::string RecordKey(uint64_t seq) {
   std::string k = "R";
   keys::PutU64(&k, seq);
@@ -222,18 +243,11 @@ TEST_CASE("log verify detects modified, deleted, reordered and inserted records"
   auto tampered = [&](const std::string& name,
                       const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn,
                       const std::string& family = "log") {
-    const std::string copy = f.dir.Sub(name);
-    std::filesystem::create_directories(copy);
-    std::filesystem::copy(template_dir + "/db", copy + "/db", std::filesystem::copy_options::recursive);
-    WithRawFamily(copy, family, fn);
-    auto db = Database::Open(copy, test::QuietOptions());
-    REQUIRE(db.ok());
-    auto v = (*db)->VerifyLog();
-    REQUIRE(v.ok());
-    CHECK_FALSE(v->ok);
+    auto db = OpenAlteredCopy(template_dir, f.dir.Sub(name), family, fn);
+    auto v = VerifyFails(*db);
     // The database keeps serving.
-    CHECK((*db)->Retrieve(f.Query(9)).ok());
-    return *v;
+    CHECK(db->Retrieve(f.Query(9)).ok());
+    return v;
   };
   auto get = [](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* log, uint64_t seq) {
     std::string value;
@@ -319,13 +333,7 @@ TEST_CASE("log verify and reads check the indexes, and records without a head ma
   const std::string template_dir = f.dir.path();
   auto altered = [&](const std::string& name,
                      const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
-    const std::string copy = f.dir.Sub(name);
-    std::filesystem::create_directories(copy);
-    std::filesystem::copy(template_dir + "/db", copy + "/db", std::filesystem::copy_options::recursive);
-    WithRawFamily(copy, "log_index", fn);
-    auto db = Database::Open(copy, test::QuietOptions());
-    REQUIRE(db.ok());
-    return std::move(db).value();
+    return OpenAlteredCopy(template_dir, f.dir.Sub(name), "log_index", fn);
   };
   auto seq_bytes = [](uint64_t seq) {
     std::string out;
@@ -336,11 +344,9 @@ TEST_CASE("log verify and reads check the indexes, and records without a head ma
     auto db = altered("answer-index", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
       REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, "A" + a->retrieval_id).ok());
     });
-    auto v = db->VerifyLog();
-    REQUIRE(v.ok());
-    CHECK_FALSE(v->ok);
-    CHECK(v->first_bad_seq == 3);
-    CHECK_THAT(v->problem, Catch::Contains("answer index entry is missing"));
+    auto v = VerifyFails(*db);
+    CHECK(v.first_bad_seq == 3);
+    CHECK_THAT(v.problem, Catch::Contains("answer index entry is missing"));
     CHECK(db->Retrieve(f.Query(3)).ok());  // the server keeps serving
   }
   SECTION("a retrieval's index entry pointed at another record") {
@@ -350,11 +356,9 @@ TEST_CASE("log verify and reads check the indexes, and records without a head ma
     auto got = db->GetRetrieval(a->retrieval_id);
     CHECK(got.status().code() == StatusCode::kDataLoss);
     CHECK_THAT(got.status().message(), Catch::Contains("the index was altered"));
-    auto v = db->VerifyLog();
-    REQUIRE(v.ok());
-    CHECK_FALSE(v->ok);
-    CHECK(v->first_bad_seq == a->log_seq);
-    CHECK_THAT(v->problem, Catch::Contains("names record " + std::to_string(b->log_seq)));
+    auto v = VerifyFails(*db);
+    CHECK(v.first_bad_seq == a->log_seq);
+    CHECK_THAT(v.problem, Catch::Contains("names record " + std::to_string(b->log_seq)));
     CHECK(db->Retrieve(f.Query(3)).ok());  // the server keeps serving
   }
   SECTION("an answer index entry deleted lets a second answer in: verify names it") {
@@ -362,11 +366,9 @@ TEST_CASE("log verify and reads check the indexes, and records without a head ma
       REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, "A" + a->retrieval_id).ok());
     });
     REQUIRE(db->RecordAnswer({a->retrieval_id, "A second answer.", "m", 0, 0}).ok());  // record 4
-    auto v = db->VerifyLog();
-    REQUIRE(v.ok());
-    CHECK_FALSE(v->ok);
-    CHECK(v->first_bad_seq == 3);
-    CHECK_THAT(v->problem,
+    auto v = VerifyFails(*db);
+    CHECK(v.first_bad_seq == 3);
+    CHECK_THAT(v.problem,
                Catch::Contains("answer record 3 is not the one its index names (record 4): a second answer to " +
                                a->retrieval_id + " was recorded"));
   }
@@ -387,10 +389,8 @@ TEST_CASE("log verify and reads check the indexes, and records without a head ma
     SearchRequest search;
     search.vector = f.Query(4).vector;
     CHECK(db->Search("kb", search).ok());
-    auto v = db->VerifyLog();
-    REQUIRE(v.ok());
-    CHECK_FALSE(v->ok);
-    CHECK_THAT(v->problem, Catch::Contains("head mark is missing"));
+    auto v = VerifyFails(*db);
+    CHECK_THAT(v.problem, Catch::Contains("head mark is missing"));
     // Nothing was overwritten: record 1 is still the first retrieval.
     auto first = db->GetRetrieval(a->retrieval_id);
     REQUIRE(first.ok());
@@ -424,14 +424,9 @@ TEST_CASE("log verify checks the time index, and time-range reads do not trust i
     keys::PutU64(&k, seq);
     return k;
   };
-  auto altered = [&](const std::string& name, const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
-    const std::string copy = f.dir.Sub(name);
-    std::filesystem::create_directories(copy);
-    std::filesystem::copy(template_dir + "/db", copy + "/db", std::filesystem::copy_options::recursive);
-    WithRawFamily(copy, "log_index", fn);
-    auto db = Database::Open(copy, test::QuietOptions());
-    REQUIRE(db.ok());
-    return std::move(db).value();
+  auto altered = [&](const std::string& name,
+                     const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
+    return OpenAlteredCopy(template_dir, f.dir.Sub(name), "log_index", fn);
   };
   // What a time-range read sees: list (and so `log export`, which pages
   // through it) and the batch audit.
@@ -475,12 +470,10 @@ TEST_CASE("log verify checks the time index, and time-range reads do not trust i
     CHECK(listed(*db, time[4] + 1) == from5);
     CHECK(listed(*db, time[1]).size() == 12);
     CHECK(audited(*db, time[4] + 1) == 4);
-    auto v = db->VerifyLog();
-    REQUIRE(v.ok());
-    CHECK_FALSE(v->ok);
-    CHECK(v->first_bad_seq == 5);  // the entry sorts between records 4 and 5
-    CHECK_THAT(v->problem, Catch::Contains("time index places record 12 at time_us " + std::to_string(time[4] + 1) +
-                                           ", before record 5"));
+    auto v = VerifyFails(*db);
+    CHECK(v.first_bad_seq == 5);  // the entry sorts between records 4 and 5
+    CHECK_THAT(v.problem, Catch::Contains("time index places record 12 at time_us " + std::to_string(time[4] + 1) +
+                                          ", before record 5"));
     CHECK(db->Retrieve(f.Query(7)).ok());  // the server keeps serving
   }
   SECTION("a forged entry before the first record") {
@@ -488,11 +481,9 @@ TEST_CASE("log verify checks the time index, and time-range reads do not trust i
       REQUIRE(raw->Put(rocksdb::WriteOptions(), index, time_key(time[1] - 1, 12), "").ok());
     });
     CHECK(listed(*db, time[1] - 1).size() == 12);
-    auto v = db->VerifyLog();
-    REQUIRE(v.ok());
-    CHECK_FALSE(v->ok);
-    CHECK(v->first_bad_seq == 1);
-    CHECK_THAT(v->problem, Catch::Contains("record 12"));
+    auto v = VerifyFails(*db);
+    CHECK(v.first_bad_seq == 1);
+    CHECK_THAT(v.problem, Catch::Contains("record 12"));
   }
   SECTION("the entry of a range's first record deleted") {
     auto db = altered("deleted", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
@@ -500,11 +491,9 @@ TEST_CASE("log verify checks the time index, and time-range reads do not trust i
     });
     CHECK(listed(*db, time[5]) == from5);
     CHECK(audited(*db, time[5]) == 4);
-    auto v = db->VerifyLog();
-    REQUIRE(v.ok());
-    CHECK_FALSE(v->ok);
-    CHECK(v->first_bad_seq == 5);
-    CHECK_THAT(v->problem, Catch::Contains("record 5: its time-index entry is missing"));
+    auto v = VerifyFails(*db);
+    CHECK(v.first_bad_seq == 5);
+    CHECK_THAT(v.problem, Catch::Contains("record 5: its time-index entry is missing"));
   }
   SECTION("an entry moved to another time") {
     auto db = altered("moved", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
@@ -512,29 +501,23 @@ TEST_CASE("log verify checks the time index, and time-range reads do not trust i
       REQUIRE(raw->Put(rocksdb::WriteOptions(), index, time_key(time[3], 5), "").ok());
     });
     CHECK(listed(*db, time[5]) == from5);
-    auto v = db->VerifyLog();
-    REQUIRE(v.ok());
-    CHECK_FALSE(v->ok);
-    CHECK(v->first_bad_seq == 4);  // the entry sorts between records 3 and 4
-    CHECK_THAT(v->problem, Catch::Contains("time index places record 5 at time_us " + std::to_string(time[3])));
+    auto v = VerifyFails(*db);
+    CHECK(v.first_bad_seq == 4);  // the entry sorts between records 3 and 4
+    CHECK_THAT(v.problem, Catch::Contains("time index places record 5 at time_us " + std::to_string(time[3])));
   }
   SECTION("an entry for a record beyond the head") {
     auto db = altered("beyond", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
       REQUIRE(raw->Put(rocksdb::WriteOptions(), index, time_key(time[12] + 5, 40), "").ok());
     });
-    auto v = db->VerifyLog();
-    REQUIRE(v.ok());
-    CHECK_FALSE(v->ok);
-    CHECK_THAT(v->problem, Catch::Contains("record 40"));
+    auto v = VerifyFails(*db);
+    CHECK_THAT(v.problem, Catch::Contains("record 40"));
   }
   SECTION("a malformed entry") {
     auto db = altered("malformed", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
       REQUIRE(raw->Put(rocksdb::WriteOptions(), index, "Tshort", "").ok());
     });
-    auto v = db->VerifyLog();
-    REQUIRE(v.ok());
-    CHECK_FALSE(v->ok);
-    CHECK_THAT(v->problem, Catch::Contains("malformed time-index key"));
+    auto v = VerifyFails(*db);
+    CHECK_THAT(v.problem, Catch::Contains("malformed time-index key"));
   }
 }
 
@@ -1078,23 +1061,13 @@ TEST_CASE("SIGKILL during a stream of retrieves: every delivered retrieval is lo
   std::mt19937 rng(17);
   std::vector<std::string> delivered;
   for (int round = 0; round < 8; ++round) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      execl(VERITY_KILL_CHILD, VERITY_KILL_CHILD, f.dir.path().c_str(), "retrieve-loop", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
-    FILE* out = fdopen(fds[0], "r");
+    test::ChildProcess child;
+    REQUIRE(child.Start(VERITY_KILL_CHILD, {f.dir.path(), "retrieve-loop"}));
+    FILE* out = child.output();
     std::atomic<bool> done{false};
     std::thread killer([&] {
       std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 400));
-      kill(pid, SIGKILL);
+      child.Kill();
       done = true;
     });
     char line[256];
@@ -1103,9 +1076,8 @@ TEST_CASE("SIGKILL during a stream of retrieves: every delivered retrieval is lo
       if (s.rfind("ACK ", 0) == 0) delivered.push_back(s.substr(4, s.size() - 5));
     }
     killer.join();
-    std::fclose(out);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    child.CloseOutput();
+    const int status = child.Wait().value_or(0);
     CHECK(WIFSIGNALED(status));
   }
   REQUIRE(delivered.size() > 8);

@@ -540,23 +540,22 @@ TEST_CASE("restore makes a new head equal to the snapshot, and can be undone", "
 TEST_CASE("restore under concurrent searches: every result is all old or all new", "[engine][restore][concurrency]") {
   Fixture f;
   // Old contents: ids a*; new contents: ids b* only.
-  std::vector<Record> old_records;
-  for (size_t i = 0; i < 400; ++i) {
-    Record r = f.Make(i);
-    r.id = "a" + std::to_string(i);
-    old_records.push_back(std::move(r));
-  }
+  auto records_named = [&f](const std::string& prefix) {
+    std::vector<Record> records;
+    for (size_t i = 0; i < 400; ++i) {
+      Record r = f.Make(i);
+      r.id = prefix + std::to_string(i);
+      records.push_back(std::move(r));
+    }
+    return records;
+  };
+  const std::vector<Record> old_records = records_named("a");
   f.Upsert(old_records);
   const Version old_version = f.head;
   std::vector<std::string> old_ids;
   for (const auto& r : old_records) old_ids.push_back(r.id);
   f.Delete(old_ids);
-  std::vector<Record> new_records;
-  for (size_t i = 0; i < 400; ++i) {
-    Record r = f.Make(i);
-    r.id = "b" + std::to_string(i);
-    new_records.push_back(std::move(r));
-  }
+  const std::vector<Record> new_records = records_named("b");
   f.Upsert(new_records);
 
   std::atomic<bool> stop{false};

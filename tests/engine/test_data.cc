@@ -49,6 +49,27 @@ Record MakeRecord(size_t i, const float* vector, size_t dim) {
   return r;
 }
 
+CollectionConfig MakeConfig(const std::string& name, uint32_t dimension, uint32_t m, uint32_t ef_construction,
+                            RetentionPolicy retention) {
+  CollectionConfig config;
+  config.name = name;
+  config.dimension = dimension;
+  config.m = m;
+  config.ef_construction = ef_construction;
+  config.retention = retention;
+  return config;
+}
+
+Metadata SampleMetadata() {
+  Metadata m;
+  m["lang"] = std::string("en");
+  m["year"] = int64_t{2021};
+  m["score"] = 0.75;
+  m["draft"] = false;
+  m["tags"] = std::vector<std::string>{"a", "b"};
+  return m;
+}
+
 DatabaseOptions QuietOptions() {
   DatabaseOptions options;
   options.log = [](LogLevel level, const std::string& message) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/child_process.h"  // for the tests that run a helper binary
 #include "verity/database.h"
 
 namespace verity::test {
@@ -31,6 +32,17 @@ std::vector<float> ClusteredVectors(size_t n, size_t dim, size_t clusters, uint6
 // Record `i` of a deterministic data set: id "r<i>", metadata with
 // "bucket" (int i % 100), "parity" ("even"/"odd"), "tags" (list).
 Record MakeRecord(size_t i, const float* vector, size_t dim);
+
+// A collection config: `name`, `dimension`, the HNSW `m` and
+// `ef_construction` (the engine's defaults unless given) and `retention`
+// (default: keep every version).
+CollectionConfig MakeConfig(const std::string& name, uint32_t dimension, uint32_t m = CollectionConfig{}.m,
+                            uint32_t ef_construction = CollectionConfig{}.ef_construction,
+                            RetentionPolicy retention = {});
+
+// Metadata with one value of each kind, for the filter tests: "lang" "en",
+// "year" 2021, "score" 0.75, "draft" false, "tags" ["a", "b"].
+Metadata SampleMetadata();
 
 // Database options for tests: quiet logs.
 DatabaseOptions QuietOptions();

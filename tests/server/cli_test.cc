@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "engine/test_data.h"
+#include "server/server_helpers.h"
 #include "server/server_process.h"
 
 using Json = nlohmann::json;
@@ -29,8 +30,7 @@ Run Cli(const verity::test::TempDir& dir, const std::string& addr, const std::st
 
 TEST_CASE("the verity CLI: create, import, search with a filter, --json", "[server][cli]") {
   verity::test::TempDir dir;
-  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
+  auto server = verity::test::StartServer(dir);
   const std::string addr = server->address();
 
   Run r = Cli(dir, addr, "collection create docs --dim 4 --metric l2 --json");
@@ -176,8 +176,7 @@ TEST_CASE("the verity CLI: create, import, search with a filter, --json", "[serv
 TEST_CASE("the verity CLI refuses a mistyped option, a stray word and a negative number before sending anything",
           "[server][cli]") {
   verity::test::TempDir dir;
-  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
+  auto server = verity::test::StartServer(dir);
   const std::string addr = server->address();
   REQUIRE(Cli(dir, addr, "collection create docs --dim 2").code == 0);
 
@@ -258,8 +257,7 @@ TEST_CASE("the verity CLI takes every option its usage text shows", "[server][cl
 // vector component was converted to float (undefined; it came out infinite).
 TEST_CASE("the verity CLI keeps integer ids exact and refuses numbers that do not fit", "[server][cli]") {
   verity::test::TempDir dir;
-  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
+  auto server = verity::test::StartServer(dir);
   const std::string addr = server->address();
   REQUIRE(Cli(dir, addr, "collection create docs --dim 3").code == 0);
   auto write = [&](const std::string& name, const std::vector<std::string>& lines) {
@@ -391,8 +389,7 @@ TEST_CASE("the verity CLI keeps integer ids exact and refuses numbers that do no
 // (SIGSTOP) holds the batch until the deadline passes.
 TEST_CASE("the verity CLI says which batch an interrupted import may have written", "[server][cli]") {
   verity::test::TempDir dir;
-  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
+  auto server = verity::test::StartServer(dir);
   const std::string addr = server->address();
   REQUIRE(Cli(dir, addr, "collection create docs --dim 2").code == 0);
   {

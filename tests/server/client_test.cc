@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "engine/test_data.h"
+#include "server/server_helpers.h"
 #include "server/server_process.h"
 #include "verity/client.h"
 
@@ -12,10 +13,8 @@ using namespace verity;
 
 TEST_CASE("the C++ client: typed calls, versions, filters and error codes", "[server][client]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
-  ClientOptions options;
-  options.address = server->address();
+  auto server = test::StartServer(dir);
+  const ClientOptions options = test::ClientOptionsFor(*server);
   Client client(options);
   REQUIRE(client.Health().ok());
 
@@ -107,19 +106,10 @@ static std::vector<std::pair<std::string, float>> HitsOf(const SearchResult& r) 
 
 TEST_CASE("the C++ client: a search stream answers like Search and survives a refused query", "[server][client]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--max-k", "50"});
-  REQUIRE(server);
-  ClientOptions options;
-  options.address = server->address();
-  Client client(options);
-  CollectionConfig config;
-  config.name = "kb";
-  config.dimension = 8;
-  REQUIRE(client.CreateCollection(config).ok());
-  auto data = test::ClusteredVectors(300, 8, 5, 11);
-  std::vector<Record> batch;
-  for (size_t i = 0; i < 300; ++i) batch.push_back(test::MakeRecord(i, data.data() + i * 8, 8));
-  REQUIRE(client.Upsert("kb", batch).ok());
+  auto server = test::StartServer(dir, {"--max-k", "50"});
+  Client client(test::ClientOptionsFor(*server));
+  test::CreateCollection(client, "kb", 8);
+  const std::vector<Record> batch = test::UpsertClustered(client, "kb", 300, 8, 5, 11);
 
   auto stream = client.OpenSearchStream("kb");
   REQUIRE(stream.ok());
@@ -199,15 +189,9 @@ TEST_CASE("the C++ client: a search stream answers like Search and survives a re
 TEST_CASE("a response larger than --max-message-bytes is refused naming the limit, and the server goes on",
           "[server][client]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--max-message-bytes", "300000"});
-  REQUIRE(server);
-  ClientOptions options;
-  options.address = server->address();
-  Client client(options);
-  CollectionConfig config;
-  config.name = "big";
-  config.dimension = 2;
-  REQUIRE(client.CreateCollection(config).ok());
+  auto server = test::StartServer(dir, {"--max-message-bytes", "300000"});
+  Client client(test::ClientOptionsFor(*server));
+  test::CreateCollection(client, "big", 2);
   for (int i = 0; i < 4; ++i) {  // 100 KB of text each, one record per call
     Record r;
     r.id = "r" + std::to_string(i);
@@ -280,15 +264,9 @@ TEST_CASE("a response larger than --max-message-bytes is refused naming the limi
 
 TEST_CASE("the C++ client lists more versions than one page holds", "[server][client]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
-  ClientOptions options;
-  options.address = server->address();
-  Client client(options);
-  CollectionConfig config;
-  config.name = "busy";
-  config.dimension = 2;
-  REQUIRE(client.CreateCollection(config).ok());
+  auto server = test::StartServer(dir);
+  Client client(test::ClientOptionsFor(*server));
+  test::CreateCollection(client, "busy", 2);
   for (int i = 0; i < 1004; ++i) {  // versions 1..1004: with version 0, two pages of 1000
     Record r;
     r.id = "r" + std::to_string(i % 10);

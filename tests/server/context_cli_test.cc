@@ -8,20 +8,15 @@
 #include <sstream>
 
 #include "engine/test_data.h"
+#include "server/server_helpers.h"
 #include "server/server_process.h"
 
 using Json = nlohmann::json;
 
 namespace {
 
+using verity::test::RunCliOk;
 using Run = verity::test::CliRun;
-
-Run Ok(const verity::test::TempDir& dir, const std::string& addr, const std::string& args) {
-  Run r = verity::test::RunCli(dir, addr, args);
-  INFO("verity " << args << "\n" << r.err);
-  REQUIRE(r.code == 0);
-  return r;
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -35,7 +30,7 @@ std::vector<std::string> Lines(const std::string& text) {
 // Creates the collection "docs" (dimension 3) and imports `n` paragraphs of
 // a manual: id p<i>, vector [i, 1, 0].
 void LoadManual(const verity::test::TempDir& dir, const std::string& addr, int n) {
-  Ok(dir, addr, "collection create docs --dim 3");
+  RunCliOk(dir, addr, "collection create docs --dim 3");
   {
     std::ofstream f(dir.Sub("docs.jsonl"));
     for (int i = 0; i < n; ++i) {
@@ -47,23 +42,22 @@ void LoadManual(const verity::test::TempDir& dir, const std::string& addr, int n
         << "\n";
     }
   }
-  Ok(dir, addr, "import docs " + dir.Sub("docs.jsonl"));
+  RunCliOk(dir, addr, "import docs " + dir.Sub("docs.jsonl"));
 }
 
 }  // namespace
 
 TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay", "[server][cli][context]") {
   verity::test::TempDir dir;
-  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
+  auto server = verity::test::StartServer(dir);
   const std::string addr = server->address();
 
   LoadManual(dir, addr, 6);
 
   // retrieve --json: the retrieval id and the chunks.
-  Run r = Ok(dir, addr,
-             "retrieve docs --vector '[0, 1, 0]' -k 3 --query-text 'first paragraph?' --budget 12 "
-             "--prompt qa@1 --trace-id trace-1 --json");
+  Run r = RunCliOk(dir, addr,
+                   "retrieve docs --vector '[0, 1, 0]' -k 3 --query-text 'first paragraph?' --budget 12 "
+                   "--prompt qa@1 --trace-id trace-1 --json");
   Json retrieved = Json::parse(r.out);
   const std::string id = retrieved["retrieval_id"];
   REQUIRE(id.rfind("rtv-", 0) == 0);
@@ -78,7 +72,7 @@ TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay
   REQUIRE(retrieved["context_sha256"].get<std::string>().size() == 64);
 
   // Human output: the retrieval id first, then the chunks and the context hash.
-  r = Ok(dir, addr, "retrieve docs --vector '[5, 1, 0]' -k 2");
+  r = RunCliOk(dir, addr, "retrieve docs --vector '[5, 1, 0]' -k 2");
   REQUIRE(r.out.rfind("retrieval rtv-", 0) == 0);
   REQUIRE(r.out.find("p5") != std::string::npos);
   REQUIRE(r.out.find("IN_CONTEXT") != std::string::npos);
@@ -92,8 +86,8 @@ TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay
   REQUIRE(refused.err.find("NOT_FOUND") != std::string::npos);
 
   // answer, then a second answer is refused.
-  r = Ok(dir, addr,
-         "answer " + id + " --text 'Paragraph zero.' --model fake-1 --prompt-tokens 20 --completion-tokens 3");
+  r = RunCliOk(dir, addr,
+               "answer " + id + " --text 'Paragraph zero.' --model fake-1 --prompt-tokens 20 --completion-tokens 3");
   REQUIRE(r.out.find("answer recorded for " + id) != std::string::npos);
   {
     std::ofstream f(dir.Sub("answer.txt"));
@@ -102,11 +96,11 @@ TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay
   refused = verity::test::RunCli(dir, addr, "answer " + id + " --file " + dir.Sub("answer.txt"));
   REQUIRE(refused.code == 1);
   REQUIRE(refused.err.find("ALREADY_EXISTS") != std::string::npos);
-  r = Ok(dir, addr, "answer " + other + " --file " + dir.Sub("answer.txt") + " --json");
+  r = RunCliOk(dir, addr, "answer " + other + " --file " + dir.Sub("answer.txt") + " --json");
   REQUIRE(Json::parse(r.out)["gen_ai.output.messages"][0]["parts"][0]["content"] == "another answer");
 
   // log show: the retrieval and its answer.
-  r = Ok(dir, addr, "log show " + id + " --json");
+  r = RunCliOk(dir, addr, "log show " + id + " --json");
   Json shown = Json::parse(r.out);
   REQUIRE(shown["retrieval"]["verity.retrieval_id"] == id);
   REQUIRE(shown["retrieval"]["gen_ai.retrieval.query.text"] == "first paragraph?");
@@ -116,35 +110,35 @@ TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay
   REQUIRE(shown["answer"]["gen_ai.request.model"] == "fake-1");
   REQUIRE(shown["answer"]["gen_ai.usage.input_tokens"] == 20);
   REQUIRE(shown["answer"]["gen_ai.usage.output_tokens"] == 3);
-  r = Ok(dir, addr, "log show " + id);
+  r = RunCliOk(dir, addr, "log show " + id);
   REQUIRE(r.out.rfind("retrieval " + id, 0) == 0);
   REQUIRE(r.out.find("Paragraph zero.") != std::string::npos);
   REQUIRE(verity::test::RunCli(dir, addr, "log show rtv-nope").code == 1);
 
   // log list: every record, or by kind and time.
-  Json listed = Json::parse(Ok(dir, addr, "log list --json").out);
+  Json listed = Json::parse(RunCliOk(dir, addr, "log list --json").out);
   REQUIRE(listed.size() == 4);
   REQUIRE(listed[0]["verity.seq"] == 1);
-  listed = Json::parse(Ok(dir, addr, "log list --kind answer --since 2020-01-01T00:00:00Z --json").out);
+  listed = Json::parse(RunCliOk(dir, addr, "log list --kind answer --since 2020-01-01T00:00:00Z --json").out);
   REQUIRE(listed.size() == 2);
-  listed = Json::parse(Ok(dir, addr, "log list --until 1000000000 --json").out);  // 2001: nothing
+  listed = Json::parse(RunCliOk(dir, addr, "log list --until 1000000000 --json").out);  // 2001: nothing
   REQUIRE(listed.empty());
-  listed = Json::parse(Ok(dir, addr, "log list --limit 3 --json").out);
+  listed = Json::parse(RunCliOk(dir, addr, "log list --limit 3 --json").out);
   REQUIRE(listed.size() == 3);
-  r = Ok(dir, addr, "log list --collection docs");
+  r = RunCliOk(dir, addr, "log list --collection docs");
   REQUIRE(r.out.find("RETRIEVAL_ID") != std::string::npos);
   REQUIRE(verity::test::RunCli(dir, addr, "log list --since yesterday").code == 2);
 
   // log verify: exit 0 and the head hash.
-  r = Ok(dir, addr, "log verify --json");
+  r = RunCliOk(dir, addr, "log verify --json");
   Json verified = Json::parse(r.out);
   REQUIRE(verified["ok"] == true);
   REQUIRE(verified["records"] == 4);
-  r = Ok(dir, addr, "log verify");
+  r = RunCliOk(dir, addr, "log verify");
   REQUIRE(r.out.rfind("ok: 4 records checked", 0) == 0);
 
   // log export: JSON Lines, one object per record, OpenTelemetry GenAI names.
-  r = Ok(dir, addr, "log export --output " + dir.Sub("log.jsonl"));
+  r = RunCliOk(dir, addr, "log export --output " + dir.Sub("log.jsonl"));
   REQUIRE(r.out.find("exported 4 log records") != std::string::npos);
   const std::vector<std::string> lines = Lines(verity::test::ReadFile(dir.Sub("log.jsonl")));
   REQUIRE(lines.size() == 4);
@@ -175,33 +169,33 @@ TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay
   }
   REQUIRE(Json::parse(lines[0])["gen_ai.retrieval.query.text"] == "first paragraph?");
   REQUIRE(verified["head_hash"] == Json::parse(lines[3])["verity.hash"]);
-  REQUIRE(verity::test::ReadFile(dir.Sub("log.jsonl")) == Ok(dir, addr, "log export").out);  // stdout agrees
-  REQUIRE(Lines(Ok(dir, addr, "log export --collection nope").out).empty());
+  REQUIRE(verity::test::ReadFile(dir.Sub("log.jsonl")) == RunCliOk(dir, addr, "log export").out);  // stdout agrees
+  REQUIRE(Lines(RunCliOk(dir, addr, "log export --collection nope").out).empty());
 
   // replay: a fresh retrieval is identical in context and retrieval modes.
-  r = Ok(dir, addr, "replay " + id + " --json");
+  r = RunCliOk(dir, addr, "replay " + id + " --json");
   Json replayed = Json::parse(r.out);
   REQUIRE(replayed["outcome"] == "identical");
   REQUIRE(replayed["mode"] == "context");
   REQUIRE(replayed["context_hash_matches"] == true);
   REQUIRE(!replayed.contains("recall"));  // only what the mode measured
-  r = Ok(dir, addr, "replay " + id + " --mode retrieval --json");
+  r = RunCliOk(dir, addr, "replay " + id + " --mode retrieval --json");
   replayed = Json::parse(r.out);
   REQUIRE(replayed["outcome"] == "identical");
   REQUIRE(replayed["recall"] == 1.0);
-  r = Ok(dir, addr, "replay " + id);
+  r = RunCliOk(dir, addr, "replay " + id);
   REQUIRE(r.out.rfind("identical", 0) == 0);
   // After a delete, the counterfactual at head differs and names the removed id.
-  Ok(dir, addr, "delete docs p1");
-  r = Ok(dir, addr, "replay " + id + " --mode counterfactual --json");
+  RunCliOk(dir, addr, "delete docs p1");
+  r = RunCliOk(dir, addr, "replay " + id + " --mode counterfactual --json");
   replayed = Json::parse(r.out);
   REQUIRE(replayed["outcome"] == "differs");
   REQUIRE(replayed["removed"] == Json::array({"p1"}));
   REQUIRE(!replayed.contains("recall"));
   REQUIRE(!replayed.contains("context_hash_matches"));
-  r = Ok(dir, addr, "replay " + id + " --mode counterfactual --at 1");
+  r = RunCliOk(dir, addr, "replay " + id + " --mode counterfactual --at 1");
   REQUIRE(r.out.rfind("identical", 0) == 0);
-  r = Ok(dir, addr, "replay " + id + " --mode counterfactual");
+  r = RunCliOk(dir, addr, "replay " + id + " --mode counterfactual");
   REQUIRE(r.out.rfind("differs", 0) == 0);
   REQUIRE(r.out.find("removed: p1") != std::string::npos);
   REQUIRE(verity::test::RunCli(dir, addr, "replay " + id + " --mode sideways").code == 2);
@@ -210,24 +204,24 @@ TEST_CASE("the verity CLI: retrieve, answer, log show/list/verify/export, replay
 
 TEST_CASE("the verity CLI: audit one retrieval and a collection", "[server][cli][context][audit]") {
   verity::test::TempDir dir;
-  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
+  auto server = verity::test::StartServer(dir);
   const std::string addr = server->address();
 
   LoadManual(dir, addr, 4);
   auto retrieve = [&] {
-    return Json::parse(Ok(dir, addr, "retrieve docs --vector '[0, 1, 0]' -k 2 --json").out)["retrieval_id"]
+    return Json::parse(RunCliOk(dir, addr, "retrieve docs --vector '[0, 1, 0]' -k 2 --json").out)["retrieval_id"]
         .get<std::string>();
   };
   const std::string grounded = retrieve();
-  Ok(dir, addr, "answer " + grounded + " --text 'Paragraph 0 of the manual.'");
+  RunCliOk(dir, addr, "answer " + grounded + " --text 'Paragraph 0 of the manual.'");
   const std::string invented = retrieve();
-  Ok(dir, addr, "answer " + invented + " --text 'Paragraph 1 of the manual. The manual was written by Alice in 1999.'");
+  RunCliOk(dir, addr,
+           "answer " + invented + " --text 'Paragraph 1 of the manual. The manual was written by Alice in 1999.'");
   const std::string unanswered = retrieve();
 
   // --json: the scorer's canonical JSON wrapped with the retrieval; twice the same bytes.
-  Run first = Ok(dir, addr, "audit " + invented + " --json");
-  Run second = Ok(dir, addr, "audit " + invented + " --json");
+  Run first = RunCliOk(dir, addr, "audit " + invented + " --json");
+  Run second = RunCliOk(dir, addr, "audit " + invented + " --json");
   REQUIRE(first.out == second.out);
   Json audit = Json::parse(first.out);
   REQUIRE(audit["retrieval_id"] == invented);
@@ -244,18 +238,19 @@ TEST_CASE("the verity CLI: audit one retrieval and a collection", "[server][cli]
   REQUIRE(first.out.find("Alice") != std::string::npos);
 
   // Human output: G, then verdict, support, chunk and missing tokens per sentence.
-  Run r = Ok(dir, addr, "audit " + invented);
+  Run r = RunCliOk(dir, addr, "audit " + invented);
   REQUIRE(r.out.rfind("audit of " + invented, 0) == 0);
   REQUIRE(r.out.find("G 0.5000: 1 of 2 scored sentences supported") != std::string::npos);
   REQUIRE(r.out.find("VERDICT") != std::string::npos);
   REQUIRE(r.out.find("unsupported") != std::string::npos);
   REQUIRE(r.out.find("p1") != std::string::npos);
   REQUIRE(r.out.find("Alice, 1999") != std::string::npos);
-  r = Ok(dir, addr, "audit " + grounded);
+  r = RunCliOk(dir, addr, "audit " + grounded);
   REQUIRE(r.out.find("G 1.0000: 1 of 1 scored") != std::string::npos);
 
   // A given answer (text or file), a threshold; refusals.
-  Json given = Json::parse(Ok(dir, addr, "audit " + unanswered + " --answer 'Paragraph 1 of the manual.' --json").out);
+  Json given =
+      Json::parse(RunCliOk(dir, addr, "audit " + unanswered + " --answer 'Paragraph 1 of the manual.' --json").out);
   REQUIRE(given["answer_recorded"] == false);
   REQUIRE(given["groundedness"]["g"] == 1.0);
   {
@@ -263,7 +258,8 @@ TEST_CASE("the verity CLI: audit one retrieval and a collection", "[server][cli]
     f << "Paragraph 3 of the manual.";  // p3 is not in the context
   }
   given = Json::parse(
-      Ok(dir, addr, "audit " + unanswered + " --answer-file " + dir.Sub("answer.txt") + " --threshold 0.9 --json").out);
+      RunCliOk(dir, addr, "audit " + unanswered + " --answer-file " + dir.Sub("answer.txt") + " --threshold 0.9 --json")
+          .out);
   REQUIRE(given["groundedness"]["threshold"] == 0.9);
   REQUIRE(given["groundedness"]["g"] == 0.0);
   Run refused = verity::test::RunCli(dir, addr, "audit " + unanswered);
@@ -281,13 +277,13 @@ TEST_CASE("the verity CLI: audit one retrieval and a collection", "[server][cli]
   REQUIRE(verity::test::RunCli(dir, addr, "audit " + grounded + " --answer a --answer-file b").code == 2);
 
   // One audit as HTML.
-  Ok(dir, addr, "audit " + grounded + " --html " + dir.Sub("one.html"));
+  RunCliOk(dir, addr, "audit " + grounded + " --html " + dir.Sub("one.html"));
   const std::string one = verity::test::ReadFile(dir.Sub("one.html"));
   REQUIRE(one.find("class=\"sentence supported\"") != std::string::npos);
   REQUIRE(one.find(grounded) != std::string::npos);
 
   // The collection: counts, the worst answers, every audit in the HTML report.
-  r = Ok(dir, addr, "audit --collection docs --since 2020-01-01T00:00:00Z --low-g 0.6 --worst 1 --json");
+  r = RunCliOk(dir, addr, "audit --collection docs --since 2020-01-01T00:00:00Z --low-g 0.6 --worst 1 --json");
   Json batch = Json::parse(r.out);
   REQUIRE(batch["collection"] == "docs");
   REQUIRE(batch["retrievals"] == 3);
@@ -300,8 +296,8 @@ TEST_CASE("the verity CLI: audit one retrieval and a collection", "[server][cli]
   REQUIRE(batch["worst"][0]["retrieval_id"] == invented);
   REQUIRE(batch["audits"].size() == 2);
   REQUIRE(r.out ==
-          Ok(dir, addr, "audit --collection docs --since 2020-01-01T00:00:00Z --low-g 0.6 --worst 1 --json").out);
-  r = Ok(dir, addr, "audit --collection docs --html " + dir.Sub("report.html"));
+          RunCliOk(dir, addr, "audit --collection docs --since 2020-01-01T00:00:00Z --low-g 0.6 --worst 1 --json").out);
+  r = RunCliOk(dir, addr, "audit --collection docs --html " + dir.Sub("report.html"));
   REQUIRE(r.out.find("3 retrievals, 2 audited, 1 unanswered") != std::string::npos);
   REQUIRE(r.out.find("mean G 0.7500") != std::string::npos);
   REQUIRE(r.out.find(invented) != std::string::npos);
@@ -311,7 +307,7 @@ TEST_CASE("the verity CLI: audit one retrieval and a collection", "[server][cli]
   REQUIRE(html.find(grounded) != std::string::npos);
   REQUIRE(html.find(invented) != std::string::npos);
   REQUIRE(html.find(unanswered) == std::string::npos);
-  Json empty = Json::parse(Ok(dir, addr, "audit --collection docs --until 1000000000 --json").out);
+  Json empty = Json::parse(RunCliOk(dir, addr, "audit --collection docs --until 1000000000 --json").out);
   REQUIRE(empty["retrievals"] == 0);
   refused = verity::test::RunCli(dir, addr, "audit --collection nope");
   REQUIRE(refused.code == 1);

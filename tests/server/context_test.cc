@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/test_data.h"
+#include "server/server_helpers.h"
 #include "server/server_process.h"
 #include "server/stubs.h"
 #include "verity/client.h"
@@ -17,13 +18,8 @@ namespace v1 = verity::v1;
 
 namespace {
 
+using test::ExpectError;
 using test::Stubs;
-
-void ExpectError(const grpc::Status& status, grpc::StatusCode code, const std::string& needle) {
-  INFO("status " << status.error_code() << ": " << status.error_message());
-  REQUIRE(status.error_code() == code);
-  REQUIRE(status.error_message().find(needle) != std::string::npos);
-}
 
 void Setup(Stubs& s, const std::string& name) {
   v1::CreateCollectionRequest create;
@@ -61,8 +57,7 @@ v1::RetrieveRequest Query(const std::string& collection, uint32_t k) {
 
 TEST_CASE("context and log RPCs: success paths", "[server][context]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("verityd.log"));
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {}, "verityd.log");
   Stubs s(server->channel());
   Setup(s, "docs");
 
@@ -260,8 +255,7 @@ TEST_CASE("context and log RPCs: success paths", "[server][context]") {
 
 TEST_CASE("context and log RPCs: bad inputs get exact codes and the server keeps serving", "[server][context]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("verityd.log"), {"--max-k", "50"});
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {"--max-k", "50"}, "verityd.log");
   Stubs s(server->channel());
   Setup(s, "docs");
   v1::RetrieveResponse retrieved;
@@ -374,8 +368,7 @@ constexpr char kInvented[] = "Chunk number 1 of the handbook. The handbook was w
 
 TEST_CASE("LogService Audit and AuditCollection", "[server][context][audit]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("verityd.log"));
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {}, "verityd.log");
   Stubs s(server->channel());
   Setup(s, "docs");
   const std::string grounded = RetrieveAndAnswer(s, kGrounded);
@@ -497,13 +490,10 @@ TEST_CASE("LogService Audit and AuditCollection", "[server][context][audit]") {
 
 TEST_CASE("C++ client: retrieve, answer, log, verify, replay", "[server][context][client]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("verityd.log"));
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {}, "verityd.log");
   Stubs s(server->channel());
   Setup(s, "docs");
-  ClientOptions options;
-  options.address = server->address();
-  Client client(options);
+  Client client(test::ClientOptionsFor(*server));
 
   REQUIRE(client.CreateSnapshot("docs", "pinned").ok());
   RetrieveRequest request;

@@ -13,6 +13,7 @@
 
 #include "engine/test_data.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "server/server_helpers.h"
 #include "server/server_process.h"
 #include "server/stubs.h"
 #include "verity/v1/collections.grpc.pb.h"
@@ -24,6 +25,8 @@ namespace v1 = verity::v1;
 
 namespace {
 
+using test::CreateCollection;
+using test::ExpectError;
 using test::Stubs;
 
 v1::Record WireRecord(const std::string& id, const std::vector<float>& v, const std::string& lang = "en") {
@@ -36,28 +39,13 @@ v1::Record WireRecord(const std::string& id, const std::vector<float>& v, const 
   return r;
 }
 
-void CreateCollection(Stubs& s, const std::string& name, uint32_t dim) {
-  v1::CreateCollectionRequest req;
-  req.mutable_config()->set_name(name);
-  req.mutable_config()->set_dimension(dim);
-  v1::CreateCollectionResponse resp;
-  REQUIRE(CALL(s.collections, CreateCollection, req, &resp).ok());
-}
-
-void ExpectError(const grpc::Status& status, grpc::StatusCode code, const std::string& needle) {
-  INFO("status " << status.error_code() << ": " << status.error_message());
-  REQUIRE(status.error_code() == code);
-  REQUIRE(status.error_message().find(needle) != std::string::npos);
-}
-
 }  // namespace
 
 TEST_CASE("every RPC: success path, bad input with its exact code, and the server keeps serving", "[server][e2e]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("verityd.log"),
-                                           {"--max-batch", "100", "--max-k", "50", "--max-dimension", "64",
-                                            "--max-message-bytes", "1000000"});
-  REQUIRE(server);
+  auto server = test::StartServer(
+      dir, {"--max-batch", "100", "--max-k", "50", "--max-dimension", "64", "--max-message-bytes", "1000000"},
+      "verityd.log");
   Stubs s(server->channel());
 
   // CreateCollection
@@ -292,8 +280,7 @@ TEST_CASE("a graceful restart keeps data and search results identical", "[server
     return out;
   };
   {
-    auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-    REQUIRE(server);
+    auto server = test::StartServer(dir);
     Stubs s(server->channel());
     CreateCollection(s, "c", 16);
     for (int b = 0; b < 3; ++b) {
@@ -309,8 +296,7 @@ TEST_CASE("a graceful restart keeps data and search results identical", "[server
     before = run_queries(s);
     REQUIRE(server->Stop(SIGTERM) == 0);
   }
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
+  auto server = test::StartServer(dir);
   Stubs s(server->channel());
   REQUIRE(run_queries(s) == before);
   v1::CountRequest count;
@@ -327,8 +313,7 @@ TEST_CASE("kill -9 during an import loses no acknowledged batch", "[server][e2e]
   std::mt19937 rng(static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
   int acked_batches = 0;
   for (int round = 0; round < 3; ++round) {
-    auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-    REQUIRE(server);
+    auto server = test::StartServer(dir);
     Stubs s(server->channel());
     if (round == 0) CreateCollection(s, "imp", 8);
     std::atomic<bool> stop{false};
@@ -356,8 +341,7 @@ TEST_CASE("kill -9 during an import loses no acknowledged batch", "[server][e2e]
     INFO("round " << round << ": " << acked_batches << " batches acknowledged");
     REQUIRE(acked_batches > 0);
 
-    auto restarted = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-    REQUIRE(restarted);
+    auto restarted = test::StartServer(dir);
     Stubs r(restarted->channel());
     v1::CountRequest count;
     count.set_collection("imp");
@@ -380,8 +364,7 @@ TEST_CASE("kill -9 during an import loses no acknowledged batch", "[server][e2e]
 
 TEST_CASE("8 clients search while another imports", "[server][e2e]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
+  auto server = test::StartServer(dir);
   Stubs s(server->channel());
   CreateCollection(s, "c", 16);
   auto data = test::ClusteredVectors(20000, 16, 20, 4);
@@ -434,8 +417,7 @@ TEST_CASE("8 clients search while another imports", "[server][e2e]") {
 
 TEST_CASE("SearchStream answers pipelined queries in the order sent, refusals included", "[server][e2e]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
+  auto server = test::StartServer(dir);
   Stubs s(server->channel());
   CreateCollection(s, "c", 8);
   auto data = test::ClusteredVectors(200, 8, 200, 6);  // one record per cluster: each query finds its own
@@ -508,8 +490,7 @@ TEST_CASE("SearchStream answers pipelined queries in the order sent, refusals in
 
 TEST_CASE("verityd refuses a data directory in use and bad flags, with exit codes", "[server][e2e]") {
   test::TempDir dir;
-  auto first = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log1"));
-  REQUIRE(first);
+  auto first = test::StartServer(dir, {}, "log1");
   const int code = test::RunVerityd({"--data", dir.Sub("data"), "--listen", "127.0.0.1:" + std::to_string(test::FreePort())},
                                     dir.Sub("log2"));
   REQUIRE(code == 2);
@@ -540,8 +521,7 @@ TEST_CASE("verityd refuses a data directory in use and bad flags, with exit code
 
 TEST_CASE("a long BatchSearch stops at the server's default deadline, and the server keeps serving", "[server][e2e]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--default-deadline-ms", "300"});
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {"--default-deadline-ms", "300"});
   Stubs s(server->channel());
   constexpr size_t kDim = 64, kRecords = 10000;
   CreateCollection(s, "big", kDim);
@@ -583,8 +563,7 @@ TEST_CASE("a long BatchSearch stops at the server's default deadline, and the se
 TEST_CASE("a BatchSearch that asks for more hits than its answer may hold is refused before it runs",
           "[server][e2e]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--max-message-bytes", "300000"});
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {"--max-message-bytes", "300000"});
   Stubs s(server->channel());
   constexpr size_t kDim = 4, kRecords = 1000;
   CreateCollection(s, "small", kDim);
@@ -647,9 +626,7 @@ TEST_CASE("verityd: a config file sets options, flags override it, slow requests
         << "slow-request-ms = 1\n";
   }
   const std::string socket = "unix:" + dir.Sub("verityd.sock");
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"),
-                                           {"--config", config, "--max-k", "7", "--listen", socket});
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {"--config", config, "--max-k", "7", "--listen", socket});
   Stubs s(server->channel());  // over the unix socket
   CreateCollection(s, "c", 4);
   v1::UpsertRequest upsert;

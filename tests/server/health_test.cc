@@ -19,6 +19,7 @@
 #include "engine/table_files.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "health_service.h"
+#include "server/server_helpers.h"
 #include "server/server_process.h"
 #include "verity/client.h"
 #include "verity/database.h"
@@ -147,9 +148,7 @@ TEST_CASE("health: Watch streams are limited per client address: one client cann
   // On every address, dual stack (for the length of this test), so that
   // clients from 127.0.0.1 and from ::1 are two client addresses.
   const std::string port = std::to_string(test::FreePort());
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"),
-                                           {"--listen", "[::]:" + port, "--allow-unauthenticated", "true"});
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {"--listen", "[::]:" + port, "--allow-unauthenticated", "true"});
   auto stub_v4 = Health::NewStub(OwnChannel("127.0.0.1:" + port));
   constexpr int kPerPeer = server::HealthServiceImpl::kMaxWatchStreamsPerPeer;  // 4, as the message says
 
@@ -220,13 +219,8 @@ TEST_CASE("health: a database turned read-only by a disk error reports its write
   const int metrics_port = MetricsPort(dir.Sub("log"));
   const std::string kWrites = "verity.v1.Writes";  // HealthServiceImpl::kWritesService
 
-  ClientOptions options;
-  options.address = server->address();
-  Client client(options);
-  CollectionConfig config;
-  config.name = "docs";
-  config.dimension = 256;
-  REQUIRE(client.CreateCollection(config).ok());
+  Client client(test::ClientOptionsFor(*server));
+  const CollectionConfig config = test::CreateCollection(client, "docs", 256);
   CHECK(CheckStatus(server->channel(), kWrites) == HealthCheckResponse::SERVING);
   CHECK(ScrapeBody(metrics_port).find("\nverity_read_only 0\n") != std::string::npos);
   auto watch_stub = Health::NewStub(OwnChannel(server->address()));
@@ -326,9 +320,7 @@ TEST_CASE("health: a collection damaged on disk is unavailable: the server start
   const std::string metrics = ScrapeBody(MetricsPort(dir.Sub("log")));
   CHECK(metrics.find("\nverity_collections_unavailable 1\n") != std::string::npos);
 
-  ClientOptions options;
-  options.address = server->address();
-  Client client(options);
+  Client client(test::ClientOptionsFor(*server));
   ClientSearch search;
   search.vector.assign(data.begin(), data.begin() + kDim);
   search.k = 3;

@@ -20,6 +20,7 @@
 
 #include "http_listener.h"
 #include "server/raw_call.h"
+#include "server/server_helpers.h"
 #include "server/server_process.h"
 #include "verity/client.h"
 
@@ -163,18 +164,12 @@ TEST_CASE("metrics: histogram buckets are cumulative and count every observation
 TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, the engine's state and audits",
           "[server][metrics]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--metrics-listen", "127.0.0.1:0"});
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {"--metrics-listen", "127.0.0.1:0"});
   const int metrics_port = MetricsPort(dir.Sub("log"));
-  ClientOptions options;
-  options.address = server->address();
-  Client client(options);
+  Client client(test::ClientOptionsFor(*server));
 
   // A known sequence of calls.
-  CollectionConfig config;
-  config.name = "docs";
-  config.dimension = 2;
-  REQUIRE(client.CreateCollection(config).ok());
+  const CollectionConfig config = test::CreateCollection(client, "docs", 2);
   std::vector<Record> records;
   for (int i = 0; i < 3; ++i) {
     Record r;
@@ -345,8 +340,7 @@ TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, th
 TEST_CASE("metrics: idle connections do not hold the endpoint, and connections over the cap are refused, not queued",
           "[server][metrics]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--metrics-listen", "127.0.0.1:0"});
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {"--metrics-listen", "127.0.0.1:0"});
   const int port = MetricsPort(dir.Sub("log"));
   REQUIRE(ScrapeMetrics(port).status_line == "HTTP/1.1 200 OK\r");
   const int threads_before = ThreadCount(server->pid());

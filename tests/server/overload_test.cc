@@ -14,6 +14,7 @@
 
 #include "engine/test_data.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "server/server_helpers.h"
 #include "server/server_process.h"
 #include "verity/client.h"
 
@@ -69,12 +70,8 @@ std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address, int i) {
 TEST_CASE("overload: a flood is refused with RESOURCE_EXHAUSTED, health answers, idle connections are bounded",
           "[server][overload]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"),
-                                           {"--max-concurrent-calls", "2", "--max-connection-idle-ms", "8000"});
-  REQUIRE(server);
-  ClientOptions options;
-  options.address = server->address();
-  Client client(options);
+  auto server = test::StartServer(dir, {"--max-concurrent-calls", "2", "--max-connection-idle-ms", "8000"});
+  Client client(test::ClientOptionsFor(*server));
   constexpr size_t kDim = 64, kRecords = 4000;
   CollectionConfig config;
   config.name = "flood";

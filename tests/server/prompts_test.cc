@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/test_data.h"
+#include "server/server_helpers.h"
 #include "server/server_process.h"
 #include "verity/client.h"
 #include "verity/v1/prompts.grpc.pb.h"
@@ -16,13 +17,7 @@ using namespace verity;
 
 namespace {
 
-test::CliRun Ok(const test::TempDir& dir, const std::string& addr, const std::string& args) {
-  test::CliRun r = test::RunCli(dir, addr, args);
-  INFO("verity " << args << "\n" << r.err);
-  REQUIRE(r.code == 0);
-  return r;
-}
-
+using verity::test::RunCliOk;
 void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 }  // namespace
@@ -30,11 +25,8 @@ void Write(const std::string& path, const std::string& text) { std::ofstream(pat
 TEST_CASE("prompt registry over gRPC: versions, labels, rollback, render, and the logged version",
           "[server][prompts]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
-  ClientOptions options;
-  options.address = server->address();
-  Client client(options);
+  auto server = test::StartServer(dir);
+  Client client(test::ClientOptionsFor(*server));
 
   auto v1 = client.CreatePromptVersion({"qa", "Answer {{question}} from {{context}}.", R"({"model": "m1"})", "ana",
                                         "first", {"production"}});
@@ -45,10 +37,7 @@ TEST_CASE("prompt registry over gRPC: versions, labels, rollback, render, and th
   REQUIRE(v2.ok());
   REQUIRE(client.SetPromptLabel("qa", "production", 2, "ops").ok());
 
-  CollectionConfig config;
-  config.name = "docs";
-  config.dimension = 3;
-  REQUIRE(client.CreateCollection(config).ok());
+  test::CreateCollection(client, "docs", 3);
   std::vector<Record> records;
   for (int i = 0; i < 4; ++i) {
     Record r;
@@ -68,7 +57,7 @@ TEST_CASE("prompt registry over gRPC: versions, labels, rollback, render, and th
   CHECK(before->prompt == "qa@2");
 
   // Roll back with the CLI; the history shows every move.
-  Ok(dir, server->address(), "prompt label qa production 1 --actor oncall");
+  RunCliOk(dir, server->address(), "prompt label qa production 1 --actor oncall");
   auto after = client.Retrieve(retrieve);
   REQUIRE(after.ok());
   CHECK(after->prompt == "qa@1");
@@ -80,34 +69,34 @@ TEST_CASE("prompt registry over gRPC: versions, labels, rollback, render, and th
   audit.retrieval_id = after->retrieval_id;
   CHECK(client.Audit(audit)->prompt == "qa@1");
 
-  const Json history = Json::parse(Ok(dir, server->address(), "--json prompt history qa --label production").out);
+  const Json history = Json::parse(RunCliOk(dir, server->address(), "--json prompt history qa --label production").out);
   REQUIRE(history.size() == 3);
   CHECK(history[2]["previous_version"] == 2);
   CHECK(history[2]["version"] == 1);
   CHECK(history[2]["actor"] == "oncall");
 
   // get, versions, list, diff, render through the CLI, as JSON.
-  const Json got = Json::parse(Ok(dir, server->address(), "--json prompt get qa").out);
+  const Json got = Json::parse(RunCliOk(dir, server->address(), "--json prompt get qa").out);
   CHECK(got["version"] == 1);
   CHECK(got["labels"] == Json::array({"production"}));
-  CHECK(Json::parse(Ok(dir, server->address(), "--json prompt get qa@2").out)["author"] == "bo");
-  CHECK(Json::parse(Ok(dir, server->address(), "--json prompt versions qa").out).size() == 2);
-  const Json list = Json::parse(Ok(dir, server->address(), "--json prompt list").out);
+  CHECK(Json::parse(RunCliOk(dir, server->address(), "--json prompt get qa@2").out)["author"] == "bo");
+  CHECK(Json::parse(RunCliOk(dir, server->address(), "--json prompt versions qa").out).size() == 2);
+  const Json list = Json::parse(RunCliOk(dir, server->address(), "--json prompt list").out);
   REQUIRE(list.size() == 1);
   CHECK(list[0]["latest_version"] == 2);
-  const Json diff = Json::parse(Ok(dir, server->address(), "--json prompt diff qa 1 2").out);
+  const Json diff = Json::parse(RunCliOk(dir, server->address(), "--json prompt diff qa 1 2").out);
   CHECK(diff["template_diff"].get<std::string>().find("+Answer {{question}} only from {{context}}.") !=
         std::string::npos);
   CHECK(diff["config_changed"] == true);
   Write(dir.Sub("vars.json"), R"({"question": "Why?", "context": "the manual"})");
-  CHECK(Ok(dir, server->address(), "prompt render qa --vars-file " + dir.Sub("vars.json")).out ==
+  CHECK(RunCliOk(dir, server->address(), "prompt render qa --vars-file " + dir.Sub("vars.json")).out ==
         "Answer Why? from the manual.\n");
 
   // Create from a file with the CLI, moving staging to it.
   Write(dir.Sub("t.txt"), "Summarise {{context}} for {{audience}}.\n");
-  const Json v3 = Json::parse(Ok(dir, server->address(),
-                                 "--json prompt create qa --template-file " + dir.Sub("t.txt") +
-                                     " --label staging --author cli --message third")
+  const Json v3 = Json::parse(RunCliOk(dir, server->address(),
+                                       "--json prompt create qa --template-file " + dir.Sub("t.txt") +
+                                           " --label staging --author cli --message third")
                                   .out);
   CHECK(v3["version"] == 3);
   CHECK(v3["labels"] == Json::array({"staging"}));
@@ -134,15 +123,9 @@ TEST_CASE("prompt registry over gRPC: versions, labels, rollback, render, and th
 
 TEST_CASE("answer cache over gRPC: store, hits, a refused false hit, fencing, stats and clear", "[server][cache]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
-  ClientOptions options;
-  options.address = server->address();
-  Client client(options);
-  CollectionConfig config;
-  config.name = "docs";
-  config.dimension = 3;
-  REQUIRE(client.CreateCollection(config).ok());
+  auto server = test::StartServer(dir);
+  Client client(test::ClientOptionsFor(*server));
+  test::CreateCollection(client, "docs", 3);
   Record r;
   r.id = "p0";
   r.vector = {1, 0, 0};
@@ -184,13 +167,13 @@ TEST_CASE("answer cache over gRPC: store, hits, a refused false hit, fencing, st
   CHECK(hit_record->first.cache_match == CacheMatch::kExact);
   CHECK(hit_record->first.answer == "12 million.");
   CHECK(hit_record->first.seq == exact->log_seq);
-  const std::string shown = Ok(dir, server->address(), "log show " + exact->retrieval_id).out;
+  const std::string shown = RunCliOk(dir, server->address(), "log show " + exact->retrieval_id).out;
   CHECK(shown.find("served the answer of " + retrieved->retrieval_id) != std::string::npos);
-  const Json exported = Json::parse(Ok(dir, server->address(), "--json log list --kind cache_hit").out);
+  const Json exported = Json::parse(RunCliOk(dir, server->address(), "--json log list --kind cache_hit").out);
   REQUIRE(exported.size() == 1);
   CHECK(exported[0]["verity.cache.source_retrieval_id"] == retrieved->retrieval_id);
   CHECK(exported[0]["verity.cache.match"] == "exact");
-  const Json audited = Json::parse(Ok(dir, server->address(), "--json audit " + exact->retrieval_id).out);
+  const Json audited = Json::parse(RunCliOk(dir, server->address(), "--json audit " + exact->retrieval_id).out);
   CHECK(audited["source_retrieval_id"] == retrieved->retrieval_id);
   ask.vector = {1, 0.11f, 0.01f};
   ask.query_text = "How much revenue in 2020?";
@@ -207,13 +190,13 @@ TEST_CASE("answer cache over gRPC: store, hits, a refused false hit, fencing, st
   ask.vector = {1, 0.1f, 0};
   CHECK(client.CacheLookup(ask)->match == CacheMatch::kMiss);
 
-  const Json stats = Json::parse(Ok(dir, server->address(), "--json cache stats").out);
+  const Json stats = Json::parse(RunCliOk(dir, server->address(), "--json cache stats").out);
   CHECK(stats["entries"] == 1);
   CHECK(stats["exact_hits"] == 1);
   CHECK(stats["semantic_hits"] == 1);
   CHECK(stats["misses"] == 2);
   CHECK(stats["refused_false_hits"] == 1);
-  CHECK(Ok(dir, server->address(), "cache stats").out.find("hit rate 50.0%") != std::string::npos);
+  CHECK(RunCliOk(dir, server->address(), "cache stats").out.find("hit rate 50.0%") != std::string::npos);
 
   // Bad input: codes, nothing changed.
   CHECK(client.CacheStore({"rtv-" + std::string(32, 'f'), "x", "m", ""}).code() == StatusCode::kNotFound);
@@ -221,18 +204,15 @@ TEST_CASE("answer cache over gRPC: store, hits, a refused false hit, fencing, st
   ask.vector = {1, 0};
   CHECK(client.CacheLookup(ask).status().code() == StatusCode::kInvalidArgument);
   CHECK(client.GetCacheStats()->entries == 1);
-  Ok(dir, server->address(), "cache clear");
+  RunCliOk(dir, server->address(), "cache clear");
   CHECK(client.GetCacheStats()->entries == 0);
 }
 
 TEST_CASE("prompt versions page over the wire, and the client reads every page under the message limit",
           "[server][prompts]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--max-message-bytes", "1000000"});
-  REQUIRE(server);
-  ClientOptions options;
-  options.address = server->address();
-  Client client(options);
+  auto server = test::StartServer(dir, {"--max-message-bytes", "1000000"});
+  Client client(test::ClientOptionsFor(*server));
   // 12 versions of ~150 KB each: all of them together exceed the 1 MB limit.
   for (int i = 1; i <= 12; ++i) {
     REQUIRE(client.CreatePromptVersion({"big", "v" + std::to_string(i) + " {{q}} " + std::string(150000, 'a'), "",

@@ -13,6 +13,7 @@
 
 #include "engine/test_data.h"
 #include "server/raw_call.h"
+#include "server/server_helpers.h"
 #include "server/server_process.h"
 #include "verity/client.h"
 #include "verity/v1/auth.pb.h"
@@ -112,8 +113,7 @@ TEST_CASE("API keys: each RPC's declared permission is the one docs/security.md 
 
 TEST_CASE("API keys: every method of every service requires its declared permission", "[server][security]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--keys", WriteKeysFile(dir)});
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {"--keys", WriteKeysFile(dir)});
   const auto walk_start = std::chrono::steady_clock::now();
 
   int methods = 0;
@@ -164,8 +164,7 @@ TEST_CASE("API keys: every method of every service requires its declared permiss
 
 TEST_CASE("API keys: the client library and CLI send keys, and a refused call changes nothing", "[server][security]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"), {"--keys", WriteKeysFile(dir)});
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {"--keys", WriteKeysFile(dir)});
   auto client_with = [&](const std::string& role) {
     ClientOptions options;
     options.address = server->address();

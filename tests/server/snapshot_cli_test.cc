@@ -9,24 +9,18 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/test_data.h"
+#include "server/server_helpers.h"
 #include "server/server_process.h"
 
 using Json = nlohmann::json;
 
 namespace {
 
+using verity::test::RunCliOk;
 using Run = verity::test::CliRun;
 
 Run Cli(const verity::test::TempDir& dir, const std::string& addr, const std::string& args) {
   return verity::test::RunCli(dir, addr, args);
-}
-
-// Runs the CLI and requires success.
-Run Ok(const verity::test::TempDir& dir, const std::string& addr, const std::string& args) {
-  Run r = Cli(dir, addr, args);
-  INFO("verity " << args << "\n" << r.err);
-  REQUIRE(r.code == 0);
-  return r;
 }
 
 void WriteJsonl(const std::string& path, int from, int to, const std::string& text) {
@@ -41,19 +35,17 @@ void WriteJsonl(const std::string& path, int from, int to, const std::string& te
 
 TEST_CASE("the verity CLI: snapshots, --at SNAPSHOT, diff, restore, export and import", "[server][cli][snapshots]") {
   verity::test::TempDir dir;
-  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"),
-                                                   {"--export-dir", dir.Sub("exports")});
-  REQUIRE(server);
+  auto server = verity::test::StartServer(dir, {"--export-dir", dir.Sub("exports")});
   const std::string addr = server->address();
 
-  Run r = Ok(dir, addr, "collection create docs --dim 3 --keep-versions 50 --keep-seconds 0 --json");
+  Run r = RunCliOk(dir, addr, "collection create docs --dim 3 --keep-versions 50 --keep-seconds 0 --json");
   Json created = Json::parse(r.out)[0];
   REQUIRE(created["keep_versions"] == 50);
   REQUIRE(created["keep_seconds"] == 0);
 
   WriteJsonl(dir.Sub("one.jsonl"), 0, 10, "first ");
-  Ok(dir, addr, "import docs " + dir.Sub("one.jsonl"));  // version 1: d0..d9
-  r = Ok(dir, addr, "snapshot create docs before --description 'before the second load' --json");
+  RunCliOk(dir, addr, "import docs " + dir.Sub("one.jsonl"));  // version 1: d0..d9
+  r = RunCliOk(dir, addr, "snapshot create docs before --description 'before the second load' --json");
   Json snap = Json::parse(r.out)[0];
   REQUIRE(snap["name"] == "before");
   REQUIRE(snap["version"] == 1);
@@ -65,20 +57,20 @@ TEST_CASE("the verity CLI: snapshots, --at SNAPSHOT, diff, restore, export and i
 
   // Write more: d5..d14 rewritten / added (version 2), d0 deleted (version 3).
   WriteJsonl(dir.Sub("two.jsonl"), 5, 15, "second ");
-  Ok(dir, addr, "import docs " + dir.Sub("two.jsonl"));
-  Ok(dir, addr, "delete docs d0");
-  r = Ok(dir, addr, "snapshot create docs pinned-v2 --at 2 --json");
+  RunCliOk(dir, addr, "import docs " + dir.Sub("two.jsonl"));
+  RunCliOk(dir, addr, "delete docs d0");
+  r = RunCliOk(dir, addr, "snapshot create docs pinned-v2 --at 2 --json");
   REQUIRE(Json::parse(r.out)[0]["version"] == 2);
 
   // Reads at a snapshot name and at a version number.
-  REQUIRE(Json::parse(Ok(dir, addr, "count docs --json").out)["count"] == 14);
-  REQUIRE(Json::parse(Ok(dir, addr, "count docs --at before --json").out)["count"] == 10);
-  REQUIRE(Json::parse(Ok(dir, addr, "count docs --at 2 --json").out)["count"] == 15);
-  r = Ok(dir, addr, "search docs --vector '[0, 1, 0]' -k 1 --at before --json");
+  REQUIRE(Json::parse(RunCliOk(dir, addr, "count docs --json").out)["count"] == 14);
+  REQUIRE(Json::parse(RunCliOk(dir, addr, "count docs --at before --json").out)["count"] == 10);
+  REQUIRE(Json::parse(RunCliOk(dir, addr, "count docs --at 2 --json").out)["count"] == 15);
+  r = RunCliOk(dir, addr, "search docs --vector '[0, 1, 0]' -k 1 --at before --json");
   Json found = Json::parse(r.out);
   REQUIRE(found["version"] == 1);
   REQUIRE(found["hits"][0]["id"] == "d0");
-  r = Ok(dir, addr, "get docs d7 --at before --json");
+  r = RunCliOk(dir, addr, "get docs d7 --at before --json");
   REQUIRE(Json::parse(r.out)["text"] == "first 7");
   r = Cli(dir, addr, "count docs --at ghost");
   REQUIRE(r.code == 1);
@@ -86,17 +78,17 @@ TEST_CASE("the verity CLI: snapshots, --at SNAPSHOT, diff, restore, export and i
   REQUIRE(r.err.find("ghost") != std::string::npos);
 
   // list / get
-  r = Ok(dir, addr, "snapshot list docs --json");
+  r = RunCliOk(dir, addr, "snapshot list docs --json");
   Json listed = Json::parse(r.out);
   REQUIRE(listed.size() == 2);
   REQUIRE(listed[0]["name"] == "before");
-  r = Ok(dir, addr, "snapshot list docs");
+  r = RunCliOk(dir, addr, "snapshot list docs");
   REQUIRE(r.out.find("NAME") != std::string::npos);
   REQUIRE(r.out.find("pinned-v2") != std::string::npos);
-  REQUIRE(Json::parse(Ok(dir, addr, "snapshot get docs pinned-v2 --json").out)[0]["records"] == 15);
+  REQUIRE(Json::parse(RunCliOk(dir, addr, "snapshot get docs pinned-v2 --json").out)[0]["records"] == 15);
 
   // diff: counts and entries; paged with --limit, all pages with --all.
-  r = Ok(dir, addr, "snapshot diff docs before 3 --json");
+  r = RunCliOk(dir, addr, "snapshot diff docs before 3 --json");
   Json diff = Json::parse(r.out);
   REQUIRE(diff["from"] == 1);
   REQUIRE(diff["to"] == 3);
@@ -115,60 +107,60 @@ TEST_CASE("the verity CLI: snapshots, --at SNAPSHOT, diff, restore, export and i
     if (n >= 10) REQUIRE(e["kind"] == "added");
     else if (n >= 5) REQUIRE(e["kind"] == "changed");
   }
-  r = Ok(dir, addr, "snapshot diff docs before pinned-v2 --limit 4 --json");
+  r = RunCliOk(dir, addr, "snapshot diff docs before pinned-v2 --limit 4 --json");
   diff = Json::parse(r.out);
   REQUIRE(diff["entries"].size() == 4);
   REQUIRE(diff["added"] == 5);
   REQUIRE(diff["next_cursor"] != "");
-  r = Ok(dir, addr, "snapshot diff docs before pinned-v2 --limit 4 --all --json");
+  r = RunCliOk(dir, addr, "snapshot diff docs before pinned-v2 --limit 4 --all --json");
   diff = Json::parse(r.out);
   REQUIRE(diff["entries"].size() == 10);  // d0 is still live at version 2
   REQUIRE(diff["next_cursor"] == "");
-  r = Ok(dir, addr, "snapshot diff docs before 3");
+  r = RunCliOk(dir, addr, "snapshot diff docs before 3");
   REQUIRE(r.out.find("5 added, 1 removed, 5 changed") != std::string::npos);
   REQUIRE(r.out.find("KIND") != std::string::npos);
 
   // versions shows the pins.
-  r = Ok(dir, addr, "versions docs --json");
+  r = RunCliOk(dir, addr, "versions docs --json");
   Json versions = Json::parse(r.out);
   REQUIRE(versions[1]["snapshots"] == Json::array({"before"}));
   REQUIRE(versions[1]["readable"] == true);
 
   // restore by snapshot name, into another collection too.
-  r = Ok(dir, addr, "snapshot restore docs before --json");
+  r = RunCliOk(dir, addr, "snapshot restore docs before --json");
   Json restored = Json::parse(r.out);
   REQUIRE(restored["version"] == 4);
   REQUIRE(restored["restored_from"] == 1);
-  REQUIRE(Json::parse(Ok(dir, addr, "count docs --json").out)["count"] == 10);
-  r = Ok(dir, addr, "get docs d7 --json");
+  REQUIRE(Json::parse(RunCliOk(dir, addr, "count docs --json").out)["count"] == 10);
+  r = RunCliOk(dir, addr, "get docs d7 --json");
   REQUIRE(Json::parse(r.out)["text"] == "first 7");
-  Ok(dir, addr, "collection create side --dim 3");
-  r = Ok(dir, addr, "snapshot restore docs 3 --into side --json");
+  RunCliOk(dir, addr, "collection create side --dim 3");
+  r = RunCliOk(dir, addr, "snapshot restore docs 3 --into side --json");
   REQUIRE(Json::parse(r.out)["collection"] == "side");
-  REQUIRE(Json::parse(Ok(dir, addr, "count side --json").out)["count"] == 14);
-  r = Ok(dir, addr, "versions docs");
+  REQUIRE(Json::parse(RunCliOk(dir, addr, "count side --json").out)["count"] == 14);
+  r = RunCliOk(dir, addr, "versions docs");
   REQUIRE(r.out.find("restore of 1") != std::string::npos);
 
   // export at a snapshot, import under a new name: same records.
-  r = Ok(dir, addr, "snapshot export docs docs-before --at before --json");
+  r = RunCliOk(dir, addr, "snapshot export docs docs-before --at before --json");
   Json exported = Json::parse(r.out);
   REQUIRE(exported["name"] == "docs-before");
   REQUIRE(exported["collections"][0]["version"] == 1);
   REQUIRE(exported["collections"][0]["records"] == 10);
-  r = Ok(dir, addr, "snapshot import docs-before --as copy --json");
+  r = RunCliOk(dir, addr, "snapshot import docs-before --as copy --json");
   Json imported = Json::parse(r.out);
   REQUIRE(imported["records"] == 10);
   REQUIRE(imported["collections"][0]["name"] == "copy");
-  REQUIRE(Json::parse(Ok(dir, addr, "count copy --json").out)["count"] == 10);
-  r = Ok(dir, addr, "get copy d7 --json");
+  REQUIRE(Json::parse(RunCliOk(dir, addr, "count copy --json").out)["count"] == 10);
+  r = RunCliOk(dir, addr, "get copy d7 --json");
   REQUIRE(Json::parse(r.out)["text"] == "first 7");
   r = Cli(dir, addr, "snapshot import docs-before --as copy");
   REQUIRE(r.code == 1);
   REQUIRE(r.err.find("ALREADY_EXISTS") != std::string::npos);
-  r = Ok(dir, addr, "snapshot import docs-before --as copy --replace");
+  r = RunCliOk(dir, addr, "snapshot import docs-before --as copy --replace");
   REQUIRE(r.out.find("imported 10 records") != std::string::npos);
   // Everything, human output.
-  r = Ok(dir, addr, "snapshot export --all all-of-it");
+  r = RunCliOk(dir, addr, "snapshot export --all all-of-it");
   REQUIRE(r.out.find("exported to all-of-it") != std::string::npos);
   REQUIRE(r.out.find("copy") != std::string::npos);
   r = Cli(dir, addr, "snapshot export docs ../escape");
@@ -178,17 +170,17 @@ TEST_CASE("the verity CLI: snapshots, --at SNAPSHOT, diff, restore, export and i
   REQUIRE(r.code == 2);
 
   // retention and gc
-  r = Ok(dir, addr, "collection retention docs --keep-versions 2 --json");
+  r = RunCliOk(dir, addr, "collection retention docs --keep-versions 2 --json");
   Json retention = Json::parse(r.out);
   REQUIRE(retention["keep_versions"] == 2);
   REQUIRE(retention["keep_seconds"] == 0);
-  r = Ok(dir, addr, "gc docs --json");
+  r = RunCliOk(dir, addr, "gc docs --json");
   REQUIRE(Json::parse(r.out).contains("rows_removed"));
-  r = Ok(dir, addr, "gc docs");
+  r = RunCliOk(dir, addr, "gc docs");
   REQUIRE(r.out.rfind("gc docs: ", 0) == 0);
 
   // delete
-  Ok(dir, addr, "snapshot delete docs pinned-v2");
+  RunCliOk(dir, addr, "snapshot delete docs pinned-v2");
   r = Cli(dir, addr, "snapshot get docs pinned-v2");
   REQUIRE(r.code == 1);
   REQUIRE(r.err.find("NOT_FOUND") != std::string::npos);

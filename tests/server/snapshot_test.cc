@@ -9,6 +9,7 @@
 
 #include "engine/test_data.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "server/server_helpers.h"
 #include "server/server_process.h"
 #include "server/stubs.h"
 #include "verity/client.h"
@@ -23,13 +24,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using test::ExpectError;
 using test::Stubs;
-
-void ExpectError(const grpc::Status& status, grpc::StatusCode code, const std::string& needle) {
-  INFO("status " << status.error_code() << ": " << status.error_message());
-  REQUIRE(status.error_code() == code);
-  REQUIRE(status.error_message().find(needle) != std::string::npos);
-}
 
 v1::Record WireRecord(const std::string& id, const std::vector<float>& v, const std::string& text = "") {
   v1::Record r;
@@ -38,6 +34,17 @@ v1::Record WireRecord(const std::string& id, const std::vector<float>& v, const 
   r.set_text(text.empty() ? "text of " + id : text);
   (*r.mutable_metadata())["lang"].set_string_value("en");
   return r;
+}
+
+// Records "r0".."r<n-1>" (WireRecord) over ClusteredVectors(n, dim, clusters, seed).
+std::vector<v1::Record> ClusteredWireRecords(size_t n, size_t dim, size_t clusters, uint64_t seed) {
+  const auto data = test::ClusteredVectors(n, dim, clusters, seed);
+  std::vector<v1::Record> records;
+  for (size_t i = 0; i < n; ++i) {
+    const auto begin = data.begin() + static_cast<std::ptrdiff_t>(i * dim);
+    records.push_back(WireRecord("r" + std::to_string(i), std::vector<float>(begin, begin + dim)));
+  }
+  return records;
 }
 
 void Create(Stubs& s, const std::string& name, uint32_t dim, std::optional<uint32_t> keep_versions = std::nullopt,
@@ -144,8 +151,7 @@ grpc::Status Import(Stubs& s, const v1::ImportRequest& req, v1::ImportResponse* 
 
 TEST_CASE("snapshot RPCs: success paths, reads at snapshots, bad inputs with exact codes", "[server][snapshots]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("verityd.log"), {"--gc-interval-seconds", "0"});
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {"--gc-interval-seconds", "0"}, "verityd.log");
   Stubs s(server->channel());
 
   // Retention travels in the config: unset = defaults, explicit values kept.
@@ -424,8 +430,7 @@ TEST_CASE("snapshot RPCs: success paths, reads at snapshots, bad inputs with exa
 
 TEST_CASE("retention and GC: collected versions refuse reads, snapshots stay readable", "[server][snapshots]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("verityd.log"), {"--gc-interval-seconds", "0"});
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {"--gc-interval-seconds", "0"}, "verityd.log");
   Stubs s(server->channel());
 
   Create(s, "h", 2, /*keep_versions=*/1, /*keep_seconds=*/0);
@@ -528,18 +533,11 @@ TEST_CASE("export and import: streamed progress, names confined to --export-dir,
           "[server][snapshots]") {
   test::TempDir dir;
   const std::string exports = dir.Sub("exports");
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("verityd.log"), {"--export-dir", exports});
-  REQUIRE(server);
+  auto server = test::StartServer(dir, {"--export-dir", exports}, "verityd.log");
   Stubs s(server->channel());
 
   Create(s, "src", 8);
-  auto data = test::ClusteredVectors(500, 8, 4, 3);
-  std::vector<v1::Record> batch;
-  for (size_t i = 0; i < 500; ++i) {
-    const auto begin = data.begin() + static_cast<std::ptrdiff_t>(i * 8);
-    batch.push_back(WireRecord("r" + std::to_string(i), std::vector<float>(begin, begin + 8)));
-  }
-  REQUIRE(Upsert(s, "src", batch) == 1);
+  REQUIRE(Upsert(s, "src", ClusteredWireRecords(500, 8, 4, 3)) == 1);
   v1::CreateSnapshotRequest create;
   create.set_collection("src");
   create.set_name("full");
@@ -707,13 +705,7 @@ TEST_CASE("verityd removes dead exports' .partial directories at start, and an e
   // (the same bytes: every hash matches) is refused naming it.
   Stubs s(server->channel());
   Create(s, "src", 8);
-  auto data = test::ClusteredVectors(10, 8, 2, 3);
-  std::vector<v1::Record> batch;
-  for (size_t i = 0; i < 10; ++i) {
-    const auto begin = data.begin() + static_cast<std::ptrdiff_t>(i * 8);
-    batch.push_back(WireRecord("r" + std::to_string(i), std::vector<float>(begin, begin + 8)));
-  }
-  REQUIRE(Upsert(s, "src", batch) == 1);
+  REQUIRE(Upsert(s, "src", ClusteredWireRecords(10, 8, 2, 3)) == 1);
   v1::ExportRequest ex;
   ex.set_collection("src");
   ex.set_name("one");
@@ -736,11 +728,8 @@ TEST_CASE("verityd removes dead exports' .partial directories at start, and an e
 TEST_CASE("the C++ client: snapshots by name, diff, restore, export / import with progress",
           "[server][client][snapshots]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
-  ClientOptions options;
-  options.address = server->address();
-  Client client(options);
+  auto server = test::StartServer(dir);
+  Client client(test::ClientOptionsFor(*server));
 
   CollectionConfig config;
   config.name = "kb";
@@ -752,10 +741,7 @@ TEST_CASE("the C++ client: snapshots by name, diff, restore, export / import wit
   REQUIRE(info->config.retention.keep_versions == 7);
   REQUIRE(info->config.retention.keep_seconds == 0);
 
-  auto data = test::ClusteredVectors(50, 4, 2, 5);
-  std::vector<Record> batch;
-  for (size_t i = 0; i < 50; ++i) batch.push_back(test::MakeRecord(i, data.data() + i * 4, 4));
-  REQUIRE(client.Upsert("kb", batch).ok());
+  const std::vector<Record> batch = test::UpsertClustered(client, "kb", 50, 4, 2, 5);
   auto snap = client.CreateSnapshot("kb", "v1", "the first load");
   REQUIRE(snap.ok());
   REQUIRE(snap->version == 1);

@@ -11,6 +11,7 @@
 
 #include "engine/test_data.h"
 #include "server/raw_call.h"
+#include "server/server_helpers.h"
 #include "server/server_process.h"
 #include "server/stubs.h"
 #include "verity/v1/search.pb.h"
@@ -78,8 +79,7 @@ std::pair<grpc::StatusCode, std::string> Refusal(const std::string& path, const 
 
 TEST_CASE("every method names a string field that is not UTF-8, and bytes that are no request", "[server][e2e]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
+  auto server = test::StartServer(dir);
   int methods = 0, with_strings = 0;
   for (const auto* service : test::WireServices()) {
     for (int i = 0; i < service->method_count(); ++i) {
@@ -118,8 +118,7 @@ TEST_CASE("every method names a string field that is not UTF-8, and bytes that a
 
 TEST_CASE("a record's text that is not UTF-8 is refused by name and nothing is written", "[server][e2e]") {
   test::TempDir dir;
-  auto server = test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
-  REQUIRE(server);
+  auto server = test::StartServer(dir);
   test::Stubs s(server->channel());
   v1::CreateCollectionRequest create;
   create.mutable_config()->set_name("c");
