@@ -699,7 +699,7 @@ void ToProto(const ReplayRequest& in, v1::ReplayRequest* out) {
 void ToProto(const ReplayResult& in, v1::ReplayResponse* out) {
   out->set_mode(ToProto(in.mode));
   out->set_retrieval_id(in.retrieval_id);
-  out->set_outcome(in.outcome);
+  out->set_outcome(ReplayOutcomeName(in.outcome));
   out->set_detail(in.detail);
   out->set_version(in.version);
   for (const auto& c : in.chunks) {
@@ -727,7 +727,10 @@ Result<ReplayResult> FromProto(const v1::ReplayResponse& in) {
   ReplayResult out;
   VERITY_ASSIGN_OR_RETURN(out.mode, FromProto(in.mode(), "mode"));
   out.retrieval_id = in.retrieval_id();
-  out.outcome = in.outcome();
+  if (!ParseReplayOutcome(in.outcome(), &out.outcome)) {
+    return Status::InvalidArgument("unknown replay outcome \"" + in.outcome().substr(0, 64) + "\"")
+        .WithField("outcome");
+  }
   out.detail = in.detail();
   out.version = in.version();
   for (const auto& c : in.chunks()) out.chunks.push_back(ChunkCheck{c.id(), c.row_version(), c.status()});
