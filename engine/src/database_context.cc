@@ -1185,7 +1185,8 @@ Result<AuditResult> Database::Audit(const AuditRequest& request) const {
     audit.answer = *served;
   } else {
     return Status::FailedPrecondition("retrieval " + r.retrieval_id +
-                                      " has no recorded answer; record one or give one to audit");
+                                      " has no recorded answer; record one or give one to audit")
+        .WithReason(StatusReason::kNoRecordedAnswer);
   }
   // The context as the model saw it: the in-context chunks' rows, checked
   // against the logged hashes.
@@ -1274,7 +1275,8 @@ Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& requ
         return Status::ResourceExhausted(
             "audits: the first " + std::to_string(batch.audited + 1) + " audits of the range hold about " +
             std::to_string(kept_bytes) + " bytes, more than the " + std::to_string(request.max_result_bytes) +
-            " this response may hold");
+            " this response may hold")
+            .WithReason(StatusReason::kResponseTooLarge);
       }
       ++batch.audited;
       // The exact ratio, not G as quantised to 4 decimals: the mean of 2/3

@@ -1147,6 +1147,7 @@ TEST_CASE("audit scores the recorded answer against the logged context", "[engin
   CHECK_FALSE(given->answer_recorded);
   CHECK(given->result.g == Approx(0.0));
   CHECK(f.db->Audit({r3->retrieval_id, std::nullopt, 0}).status().code() == StatusCode::kFailedPrecondition);
+  CHECK(f.db->Audit({r3->retrieval_id, std::nullopt, 0}).status().reason() == StatusReason::kNoRecordedAnswer);
   CHECK(f.db->Audit({"rtv-none", std::nullopt, 0}).status().code() == StatusCode::kNotFound);
   // Deterministic.
   CHECK(ToJson(f.db->Audit({r2->retrieval_id, std::nullopt, 0})->result) == ToJson(a2->result));
@@ -1164,6 +1165,14 @@ TEST_CASE("audit scores the recorded answer against the logged context", "[engin
   CHECK(all->mean_g == Approx(exact).epsilon(1e-12));
   REQUIRE(all->worst.size() == 2);
   CHECK(all->worst[0].retrieval_id == r2->retrieval_id);
+  // Over the caller's bound on the result (verityd's --max-message-bytes):
+  // refused with the reason the server reads to name its flag.
+  BatchAuditRequest bounded = batch;
+  bounded.max_result_bytes = 10;
+  auto over = f.db->AuditCollection(bounded);
+  REQUIRE(over.status().code() == StatusCode::kResourceExhausted);
+  CHECK(over.status().reason() == StatusReason::kResponseTooLarge);
+  CHECK(over.status().message().rfind("audits: the first 1 audits of the range hold about ", 0) == 0);
   // An answer with nothing to score ("OK.": no content word) is audited
   // but not in the mean: its G of 0 says nothing about grounding.
   REQUIRE(f.db->RecordAnswer({r3->retrieval_id, "OK.", "m", 0, 0}).ok());
