@@ -1337,10 +1337,10 @@ Status Cli::Replay(const Args& args) {
     // and a recall of 0 or a hash mismatch would read as a finding.
     Json out = {{"retrieval_id", r.retrieval_id},
                 {"mode", ReplayModeName(r.mode)},
-                {"outcome", r.outcome},
+                {"outcome", ReplayOutcomeName(r.outcome)},
                 {"detail", r.detail},
                 {"version", r.version}};
-    if (r.outcome != "collected") {
+    if (r.outcome != ReplayOutcome::kCollected) {
       if (r.mode == ReplayMode::kContext) {
         out["chunks"] = chunks;
         out["context_sha256"] = r.context_sha256;
@@ -1360,9 +1360,9 @@ Status Cli::Replay(const Args& args) {
     return Status::Ok();
   }
   // The outcome first, then what it rests on.
-  std::cout << r.outcome << (r.detail.empty() ? "" : ": " + r.detail) << "\n"
+  std::cout << ReplayOutcomeName(r.outcome) << (r.detail.empty() ? "" : ": " + r.detail) << "\n"
             << ReplayModeName(r.mode) << " replay of " << r.retrieval_id << " at version " << r.version << "\n";
-  if (r.outcome == "collected") return Status::Ok();  // nothing was compared
+  if (r.outcome == ReplayOutcome::kCollected) return Status::Ok();  // nothing was compared
   if (r.mode == ReplayMode::kContext) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : r.chunks) rows.push_back({c.id, std::to_string(c.row_version), c.status});

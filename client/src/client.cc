@@ -83,17 +83,15 @@ Result<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(const Clien
 
 // Reads every page of a paged list call (start_at, limit, next_start_at):
 // `call(request, &response)` makes one call, `take(response)` keeps its
-// items. A page refused for its size (verityd's refusal names
-// --max-message-bytes; gRPC's own, on either side, says "larger than max")
-// is asked for again at half the size.
+// items. A page refused for its size (by verityd or by gRPC, on either side:
+// wire::FromGrpc gives it StatusReason::kMessageTooLarge) is asked for again
+// at half the size.
 template <typename Response, typename Request, typename Call, typename Take>
 Status ReadEveryPage(const std::string& method, Request request, Call call, Take take) {
   for (;;) {
     Response response;
     const Status status = call(request, &response);
-    const bool too_large = status.message().find("--max-message-bytes") != std::string::npos ||
-                           status.message().find("larger than max") != std::string::npos;
-    if (status.code() == StatusCode::kResourceExhausted && too_large && request.limit() > 1) {
+    if (status.reason() == StatusReason::kMessageTooLarge && request.limit() > 1) {
       request.set_limit(request.limit() / 2);
       continue;
     }

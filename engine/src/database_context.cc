@@ -1005,7 +1005,7 @@ Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
   result.retrieval_id = r.retrieval_id;
   result.version = r.version;
   auto collected = [&](const std::string& why) {
-    result.outcome = "collected";
+    result.outcome = ReplayOutcome::kCollected;
     result.detail = why;
     return result;
   };
@@ -1035,7 +1035,7 @@ Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
       if (it == replay_rank.end()) result.removed.push_back(id);
       else if (it->second != logged_rank[id]) result.rank_changes.push_back({id, logged_rank[id], it->second});
     }
-    result.outcome = replayed == logged_ids ? "identical" : "differs";
+    result.outcome = replayed == logged_ids ? ReplayOutcome::kIdentical : ReplayOutcome::kDiffers;
   };
   auto search = [&](std::optional<Version> at, SearchPlan plan) -> Result<SearchResult> {
     SearchRequest s;
@@ -1097,8 +1097,9 @@ Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
         return collected(gone.empty() ? "rows of the context are no longer stored (collected)"
                                       : gone);
       }
-      result.outcome = all_identical && result.context_hash_matches ? "identical" : "differs";
-      result.detail = result.outcome == "identical"
+      result.outcome =
+          all_identical && result.context_hash_matches ? ReplayOutcome::kIdentical : ReplayOutcome::kDiffers;
+      result.detail = result.outcome == ReplayOutcome::kIdentical
                           ? "every chunk's text and the context hash match the log"
                           : "the rebuilt context does not match the logged hashes";
       return result;
@@ -1140,7 +1141,7 @@ Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
       }
       result.detail = "the logged query run at version " + std::to_string(now.version);
       if (!result.changed.empty()) {
-        result.outcome = "differs";
+        result.outcome = ReplayOutcome::kDiffers;
         result.detail += "; " + std::to_string(result.changed.size()) + " of the rows found were written again since";
       }
       return result;
@@ -1184,7 +1185,8 @@ Result<AuditResult> Database::Audit(const AuditRequest& request) const {
     audit.answer = *served;
   } else {
     return Status::FailedPrecondition("retrieval " + r.retrieval_id +
-                                      " has no recorded answer; record one or give one to audit");
+                                      " has no recorded answer; record one or give one to audit")
+        .WithReason(StatusReason::kNoRecordedAnswer);
   }
   // The context as the model saw it: the in-context chunks' rows, checked
   // against the logged hashes.
@@ -1273,7 +1275,8 @@ Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& requ
         return Status::ResourceExhausted(
             "audits: the first " + std::to_string(batch.audited + 1) + " audits of the range hold about " +
             std::to_string(kept_bytes) + " bytes, more than the " + std::to_string(request.max_result_bytes) +
-            " this response may hold");
+            " this response may hold")
+            .WithReason(StatusReason::kResponseTooLarge);
       }
       ++batch.audited;
       // The exact ratio, not G as quantised to 4 decimals: the mean of 2/3

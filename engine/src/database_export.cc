@@ -489,9 +489,11 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   }
   for (const auto& item : items) {
     if (max_dimension > 0 && item.config.dimension > max_dimension) {
-      return Status::InvalidArgument("export: collection \"" + item.config.name + "\" has dimension " +
+      return Status::InvalidArgument("collection \"" + item.config.name + "\" has dimension " +
                                      std::to_string(item.config.dimension) + ", above the limit " +
-                                     std::to_string(max_dimension));
+                                     std::to_string(max_dimension))
+          .WithField("export")
+          .WithReason(StatusReason::kDimensionOverLimit);
     }
     if (impl_->NameTaken(item.config.name) && !replace) {
       return Status::AlreadyExists("collection \"" + item.config.name +

@@ -218,9 +218,11 @@ Status SnapshotNotFound(const std::string& name, const std::string& collection) 
   if (name.size() > Limits::kMaxSnapshotNameBytes) {
     return Status::NotFound("snapshot \"" + name.substr(0, 64) + "...\" (" + std::to_string(name.size()) +
                             " bytes; names are at most " + std::to_string(Limits::kMaxSnapshotNameBytes) +
-                            ") of \"" + collection + "\" does not exist");
+                            ") of \"" + collection + "\" does not exist")
+        .WithReason(StatusReason::kSnapshotNotFound);
   }
-  return Status::NotFound("snapshot \"" + name + "\" of \"" + collection + "\" does not exist");
+  return Status::NotFound("snapshot \"" + name + "\" of \"" + collection + "\" does not exist")
+      .WithReason(StatusReason::kSnapshotNotFound);
 }
 
 // The stored record of snapshot `name` of collection `c` (named

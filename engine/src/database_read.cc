@@ -35,15 +35,19 @@ namespace {
 
 // The refusal of SearchRequest::max_payload_bytes.
 Status PayloadTooLarge(uint64_t bytes, size_t hits, uint64_t bound) {
-  return Status::ResourceExhausted("hits: the records of the first " + std::to_string(hits) + " hits hold " +
+  return Status::ResourceExhausted("the records of the first " + std::to_string(hits) + " hits hold " +
                                    std::to_string(bytes) + " bytes, more than the " + std::to_string(bound) +
-                                   " this response may hold");
+                                   " this response may hold")
+      .WithField("hits")
+      .WithReason(StatusReason::kResponseTooLarge);
 }
 
 // The refusal of BatchLimits::max_response_bytes.
 Status ResponseTooLarge(uint64_t bytes, size_t hits, uint64_t bound) {
-  return Status::ResourceExhausted("hits: the first " + std::to_string(hits) + " hits take " + std::to_string(bytes) +
-                                   " bytes, more than the " + std::to_string(bound) + " this response may hold");
+  return Status::ResourceExhausted("the first " + std::to_string(hits) + " hits take " + std::to_string(bytes) +
+                                   " bytes, more than the " + std::to_string(bound) + " this response may hold")
+      .WithField("hits")
+      .WithReason(StatusReason::kResponseTooLarge);
 }
 
 // glibc keeps the freed buffers of a large batch (one arena per OpenMP
@@ -469,7 +473,7 @@ Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& colle
   // refused before the others have run.
   for (size_t i = 0; i < queries.size(); ++i) {
     if (Status s = impl_->ValidateSearch(*c, queries[i]); !s.ok()) {
-      return s.WithPrefix("queries[" + std::to_string(i) + "]");
+      return s.WithField("queries[" + std::to_string(i) + "]");
     }
   }
   // The most hits the batch can return: no query finds more hits than the
@@ -485,17 +489,21 @@ Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& colle
   uint64_t most_hits = 0;
   for (const SearchRequest& q : queries) most_hits += std::min<uint64_t>(q.k, nodes);
   if (limits.max_hits > 0 && most_hits > limits.max_hits) {
-    return Status::ResourceExhausted("queries: " + std::to_string(queries.size()) + " queries may return " +
+    return Status::ResourceExhausted(std::to_string(queries.size()) + " queries may return " +
                                      std::to_string(most_hits) + " hits (the sum of min(k, " + std::to_string(nodes) +
                                      " rows)), more than the " + std::to_string(limits.max_hits) +
-                                     " one batch may return; send fewer queries or a smaller k");
+                                     " one batch may return; send fewer queries or a smaller k")
+        .WithField("queries")
+        .WithReason(StatusReason::kBatchHitsOverLimit);
   }
   const uint64_t fewest_bytes = most_hits * (BatchLimits::kHitWireBytes + 1);
   if (limits.max_response_bytes > 0 && fewest_bytes > limits.max_response_bytes) {
-    return Status::ResourceExhausted("queries: " + std::to_string(queries.size()) + " queries may return " +
+    return Status::ResourceExhausted(std::to_string(queries.size()) + " queries may return " +
                                      std::to_string(most_hits) + " hits, at least " + std::to_string(fewest_bytes) +
                                      " bytes, more than the " + std::to_string(limits.max_response_bytes) +
-                                     " this response may hold; send fewer queries or a smaller k");
+                                     " this response may hold; send fewer queries or a smaller k")
+        .WithField("queries")
+        .WithReason(StatusReason::kResponseTooLarge);
   }
   std::vector<std::optional<Result<SearchResult>>> results(queries.size());
   std::atomic<bool> stopped{false};
@@ -544,7 +552,7 @@ Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& colle
   std::vector<SearchResult> out;
   out.reserve(queries.size());
   for (size_t i = 0; i < results.size(); ++i) {
-    if (!results[i]->ok()) return results[i]->status().WithPrefix("queries[" + std::to_string(i) + "]");
+    if (!results[i]->ok()) return results[i]->status().WithField("queries[" + std::to_string(i) + "]");
     out.push_back(std::move(*results[i]).value());
   }
   return out;

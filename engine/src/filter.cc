@@ -137,18 +137,22 @@ void RenderValue(const MetadataValue& v, std::ostringstream& out) {
       v);
 }
 
+// A rule node `field` breaks: "<field>: <detail>", naming the node's path.
+Status Bad(const std::string& field, std::string detail) {
+  return Status::InvalidArgument(std::move(detail)).WithField(field);
+}
+
 Status ValidateNode(const Filter& f, const std::string& path, int depth) {
-  if (depth > kMaxDepth) return Status::InvalidArgument(path + ": filter nested deeper than 32 levels");
+  if (depth > kMaxDepth) return Bad(path, "filter nested deeper than 32 levels");
   const std::string op = std::string("'") + OpName(f.op) + "'";
   switch (f.op) {
     case Filter::Op::kAnd:
     case Filter::Op::kOr:
     case Filter::Op::kNot: {
       if (f.op == Filter::Op::kNot && f.children.size() != 1) {
-        return Status::InvalidArgument(path + ".children: 'not' needs exactly 1 child, got " +
-                                       std::to_string(f.children.size()));
+        return Bad(path + ".children", "'not' needs exactly 1 child, got " + std::to_string(f.children.size()));
       }
-      if (f.children.empty()) return Status::InvalidArgument(path + ".children: " + op + " needs at least 1 child");
+      if (f.children.empty()) return Bad(path + ".children", op + " needs at least 1 child");
       for (size_t i = 0; i < f.children.size(); ++i) {
         VERITY_RETURN_IF_ERROR(ValidateNode(f.children[i], path + ".children[" + std::to_string(i) + "]", depth + 1));
       }
@@ -157,19 +161,19 @@ Status ValidateNode(const Filter& f, const std::string& path, int depth) {
     default:
       break;
   }
-  if (f.field.empty()) return Status::InvalidArgument(path + ".field: " + op + " needs a field name");
+  if (f.field.empty()) return Bad(path + ".field", op + " needs a field name");
   if (f.field.size() > Limits::kMaxMetadataKeyBytes) {
-    return Status::InvalidArgument(path + ".field: longer than 256 bytes");
+    return Bad(path + ".field", "longer than 256 bytes");
   }
   switch (f.op) {
     case Filter::Op::kExists:
-      if (!f.values.empty()) return Status::InvalidArgument(path + ".values: 'exists' takes no values");
+      if (!f.values.empty()) return Bad(path + ".values", "'exists' takes no values");
       return Status::Ok();
     case Filter::Op::kEq:
     case Filter::Op::kNe:
-      if (f.values.size() != 1) return Status::InvalidArgument(path + ".values: " + op + " needs exactly 1 value");
+      if (f.values.size() != 1) return Bad(path + ".values", op + " needs exactly 1 value");
       if (std::holds_alternative<std::vector<std::string>>(f.values[0])) {
-        return Status::InvalidArgument(path + ".values: " + op + " compares scalars; use 'any' for lists");
+        return Bad(path + ".values", op + " compares scalars; use 'any' for lists");
       }
       break;
     case Filter::Op::kLt:
@@ -177,32 +181,31 @@ Status ValidateNode(const Filter& f, const std::string& path, int depth) {
     case Filter::Op::kGt:
     case Filter::Op::kGe:
       if (f.values.size() != 1 || !IsNumber(f.values[0])) {
-        return Status::InvalidArgument(path + ".values: " + op + " needs exactly 1 numeric value");
+        return Bad(path + ".values", op + " needs exactly 1 numeric value");
       }
       if (std::holds_alternative<double>(f.values[0]) && std::isnan(std::get<double>(f.values[0]))) {
-        return Status::InvalidArgument(path + ".values: " + op + " value is NaN");
+        return Bad(path + ".values", op + " value is NaN");
       }
       break;
     case Filter::Op::kIn:
     case Filter::Op::kNotIn:
     case Filter::Op::kAnyOf:
       if (f.values.empty() || f.values.size() > kMaxValues) {
-        return Status::InvalidArgument(path + ".values: " + op + " needs 1..1024 values, got " +
-                                       std::to_string(f.values.size()));
+        return Bad(path + ".values", op + " needs 1..1024 values, got " + std::to_string(f.values.size()));
       }
       for (size_t i = 0; i < f.values.size(); ++i) {
         const bool is_list = std::holds_alternative<std::vector<std::string>>(f.values[i]);
         const bool is_string = std::holds_alternative<std::string>(f.values[i]);
         if (is_list || (f.op == Filter::Op::kAnyOf && !is_string)) {
-          return Status::InvalidArgument(path + ".values[" + std::to_string(i) + "]: " + op +
-                                         (f.op == Filter::Op::kAnyOf ? " takes strings" : " takes scalars"));
+          return Bad(path + ".values[" + std::to_string(i) + "]",
+                     op + (f.op == Filter::Op::kAnyOf ? " takes strings" : " takes scalars"));
         }
       }
       break;
     default:
       break;
   }
-  if (!f.children.empty()) return Status::InvalidArgument(path + ".children: " + op + " takes no children");
+  if (!f.children.empty()) return Bad(path + ".children", op + " takes no children");
   return Status::Ok();
 }
 

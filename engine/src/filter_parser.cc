@@ -174,7 +174,7 @@ class Parser {
   }
 
   Status Error(size_t offset, const std::string& what) const {
-    return Status::InvalidArgument("filter: " + Where(offset) + ": " + what);
+    return Status::InvalidArgument(Where(offset) + ": " + what).WithField("filter");
   }
 
  private:
@@ -594,9 +594,9 @@ class Parser {
 
 Result<Filter> ParseFilter(std::string_view text) {
   if (text.size() > kMaxFilterTextBytes) {
-    return Status::InvalidArgument("filter: text is " + std::to_string(text.size()) +
-                                   " bytes, longer than the limit of " + std::to_string(kMaxFilterTextBytes) +
-                                   " bytes");
+    return Status::InvalidArgument("text is " + std::to_string(text.size()) + " bytes, longer than the limit of " +
+                                   std::to_string(kMaxFilterTextBytes) + " bytes")
+        .WithField("filter");
   }
   Parser parser(text);
   for (size_t i = 0; i < text.size();) {

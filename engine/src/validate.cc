@@ -10,37 +10,38 @@ namespace {
 
 std::string Num(size_t n) { return std::to_string(n); }
 
+// "<field>: <detail>", naming `field` (Status::field()).
+Status Invalid(const std::string& field, std::string detail) {
+  return Status::InvalidArgument(std::move(detail)).WithField(field);
+}
+
 Status ValidateMetadata(const Metadata& metadata, const std::string& field) {
   if (metadata.size() > Limits::kMaxMetadataKeys) {
-    return Status::InvalidArgument(field + ": " + Num(metadata.size()) + " keys; the limit is " +
-                                   Num(Limits::kMaxMetadataKeys));
+    return Invalid(field, Num(metadata.size()) + " keys; the limit is " + Num(Limits::kMaxMetadataKeys));
   }
   for (const auto& [key, value] : metadata) {
     const std::string where = field + "[\"" + key.substr(0, 64) + "\"]";
     if (key.empty() || key.size() > Limits::kMaxMetadataKeyBytes || !IsValidUtf8(key)) {
-      return Status::InvalidArgument(where + ": key must be 1.." + Num(Limits::kMaxMetadataKeyBytes) +
-                                     " bytes of UTF-8");
+      return Invalid(where, "key must be 1.." + Num(Limits::kMaxMetadataKeyBytes) + " bytes of UTF-8");
     }
     if (const auto* s = std::get_if<std::string>(&value)) {
       if (s->size() > Limits::kMaxMetadataValueBytes || !IsValidUtf8(*s)) {
-        return Status::InvalidArgument(where + ": string value must be at most " +
-                                       Num(Limits::kMaxMetadataValueBytes) + " bytes of UTF-8");
+        return Invalid(where,
+                       "string value must be at most " + Num(Limits::kMaxMetadataValueBytes) + " bytes of UTF-8");
       }
     } else if (const auto* d = std::get_if<double>(&value)) {
-      if (!std::isfinite(*d)) return Status::InvalidArgument(where + ": double value must be finite");
+      if (!std::isfinite(*d)) return Invalid(where, "double value must be finite");
     } else if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
       if (list->size() > Limits::kMaxListItems) {
-        return Status::InvalidArgument(where + ": list has " + Num(list->size()) + " items; the limit is " +
-                                       Num(Limits::kMaxListItems));
+        return Invalid(where, "list has " + Num(list->size()) + " items; the limit is " + Num(Limits::kMaxListItems));
       }
       size_t total = 0;
       for (const auto& item : *list) {
         total += item.size();
-        if (!IsValidUtf8(item)) return Status::InvalidArgument(where + ": list item is not UTF-8");
+        if (!IsValidUtf8(item)) return Invalid(where, "list item is not UTF-8");
       }
       if (total > Limits::kMaxMetadataValueBytes) {
-        return Status::InvalidArgument(where + ": list holds more than " + Num(Limits::kMaxMetadataValueBytes) +
-                                       " bytes");
+        return Invalid(where, "list holds more than " + Num(Limits::kMaxMetadataValueBytes) + " bytes");
       }
     }
   }
@@ -76,34 +77,34 @@ bool IsValidUtf8(std::string_view s) {
 
 Status ValidateCollectionConfig(const CollectionConfig& c) {
   if (c.name.empty() || c.name.size() > Limits::kMaxCollectionNameBytes) {
-    return Status::InvalidArgument("name: must be 1..128 characters");
+    return Invalid("name", "must be 1..128 characters");
   }
   for (char ch : c.name) {
     const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
                     ch == '_' || ch == '-' || ch == '.';
-    if (!ok) return Status::InvalidArgument("name: only letters, digits, '_', '-' and '.' are allowed");
+    if (!ok) return Invalid("name", "only letters, digits, '_', '-' and '.' are allowed");
   }
   // A collection's name is a directory in an export (and a path part elsewhere).
-  if (c.name == "." || c.name == "..") return Status::InvalidArgument("name: \"" + c.name + "\" is not allowed");
+  if (c.name == "." || c.name == "..") return Invalid("name", "\"" + c.name + "\" is not allowed");
   if (c.dimension < 1 || c.dimension > Limits::kMaxDimension) {
-    return Status::InvalidArgument("dimension: " + Num(c.dimension) + " is outside 1..4096");
+    return Invalid("dimension", Num(c.dimension) + " is outside 1..4096");
   }
-  if (c.m < 2 || c.m > 128) return Status::InvalidArgument("m: " + Num(c.m) + " is outside 2..128");
+  if (c.m < 2 || c.m > 128) return Invalid("m", Num(c.m) + " is outside 2..128");
   if (c.ef_construction < 1 || c.ef_construction > 4096) {
-    return Status::InvalidArgument("ef_construction: " + Num(c.ef_construction) + " is outside 1..4096");
+    return Invalid("ef_construction", Num(c.ef_construction) + " is outside 1..4096");
   }
   if (c.default_ef < 1 || c.default_ef > 4096) {
-    return Status::InvalidArgument("default_ef: " + Num(c.default_ef) + " is outside 1..4096");
+    return Invalid("default_ef", Num(c.default_ef) + " is outside 1..4096");
   }
   return ValidateRetention(c.retention);
 }
 
 Status ValidateRetention(const RetentionPolicy& r) {
-  if (r.keep_seconds < 0) return Status::InvalidArgument("retention.keep_seconds: must not be negative");
+  if (r.keep_seconds < 0) return Invalid("retention.keep_seconds", "must not be negative");
   if (r.keep_seconds > Limits::kMaxKeepSeconds) {
-    return Status::InvalidArgument("retention.keep_seconds: " + std::to_string(r.keep_seconds) +
-                                   " is above the limit " + std::to_string(Limits::kMaxKeepSeconds) +
-                                   " (100 years; 0 turns the rule off)");
+    return Invalid("retention.keep_seconds", std::to_string(r.keep_seconds) + " is above the limit " +
+                                                 std::to_string(Limits::kMaxKeepSeconds) +
+                                                 " (100 years; 0 turns the rule off)");
   }
   return Status::Ok();
 }
@@ -115,63 +116,60 @@ Status ValidateClientFields(const std::string& prompt, const std::string& client
                                      {"client_trace_id", &client_trace_id},
                                      {"client_id", &client_id}}) {
     if (value->size() > kLimit) {
-      return Status::InvalidArgument(std::string(field) + ": " + std::to_string(value->size()) +
-                                     " bytes; the limit is " + std::to_string(kLimit));
+      return Invalid(field, std::to_string(value->size()) + " bytes; the limit is " + std::to_string(kLimit));
     }
   }
   return Status::Ok();
 }
 
 Status ValidateTimeRange(int64_t since_us, int64_t until_us) {
-  if (since_us < 0) return Status::InvalidArgument("since_us: " + std::to_string(since_us) + " is negative");
-  if (until_us < 0) return Status::InvalidArgument("until_us: " + std::to_string(until_us) + " is negative");
+  if (since_us < 0) return Invalid("since_us", std::to_string(since_us) + " is negative");
+  if (until_us < 0) return Invalid("until_us", std::to_string(until_us) + " is negative");
   if (since_us > 0 && until_us > 0 && until_us <= since_us) {
-    return Status::InvalidArgument("until_us: " + std::to_string(until_us) + " is not after since_us " +
-                                   std::to_string(since_us) + " (the range is [since, until))");
+    return Invalid("until_us", std::to_string(until_us) + " is not after since_us " + std::to_string(since_us) +
+                                   " (the range is [since, until))");
   }
   return Status::Ok();
 }
 
 Status ValidateName(const std::string& name, const std::string& field) {
   if (name.empty() || name.size() > Limits::kMaxSnapshotNameBytes) {
-    return Status::InvalidArgument(field + ": must be 1..128 characters");
+    return Invalid(field, "must be 1..128 characters");
   }
-  if (name == "." || name == "..") return Status::InvalidArgument(field + ": \"" + name + "\" is not allowed");
+  if (name == "." || name == "..") return Invalid(field, "\"" + name + "\" is not allowed");
   for (char ch : name) {
     const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
                     ch == '_' || ch == '-' || ch == '.';
-    if (!ok) return Status::InvalidArgument(field + ": only letters, digits, '_', '-' and '.' are allowed");
+    if (!ok) return Invalid(field, "only letters, digits, '_', '-' and '.' are allowed");
   }
   return Status::Ok();
 }
 
 Status ValidateRecordId(std::string_view id, const std::string& field) {
-  if (id.empty()) return Status::InvalidArgument(field + ": must not be empty");
+  if (id.empty()) return Invalid(field, "must not be empty");
   if (id.size() > Limits::kMaxIdBytes) {
-    return Status::InvalidArgument(field + ": " + Num(id.size()) + " bytes; the limit is " +
-                                   Num(Limits::kMaxIdBytes));
+    return Invalid(field, Num(id.size()) + " bytes; the limit is " + Num(Limits::kMaxIdBytes));
   }
-  if (id.find('\0') != std::string_view::npos) return Status::InvalidArgument(field + ": must not contain NUL");
-  if (!IsValidUtf8(id)) return Status::InvalidArgument(field + ": is not valid UTF-8");
+  if (id.find('\0') != std::string_view::npos) return Invalid(field, "must not contain NUL");
+  if (!IsValidUtf8(id)) return Invalid(field, "is not valid UTF-8");
   return Status::Ok();
 }
 
 Status ValidateVector(const std::vector<float>& v, uint32_t dimension, const std::string& field, bool bounded) {
   if (v.size() != dimension) {
-    return Status::InvalidArgument(field + ": has " + Num(v.size()) + " components; the collection's dimension is " +
-                                   Num(dimension));
+    return Invalid(field, "has " + Num(v.size()) + " components; the collection's dimension is " + Num(dimension));
   }
   for (size_t i = 0; i < v.size(); ++i) {
     if (!std::isfinite(v[i])) {
-      return Status::InvalidArgument(field + "[" + Num(i) + "]: " + (std::isnan(v[i]) ? "NaN" : "infinite") +
-                                     " (components must be finite)");
+      return Invalid(field + "[" + Num(i) + "]",
+                     std::string(std::isnan(v[i]) ? "NaN" : "infinite") + " (components must be finite)");
     }
     if (bounded && std::fabs(v[i]) > Limits::kMaxVectorComponent) {
       char value[32];
       std::snprintf(value, sizeof(value), "%.9g", static_cast<double>(v[i]));
-      return Status::InvalidArgument(field + "[" + Num(i) + "]: " + value +
-                                     " is outside the allowed \u00b11e15 (Limits::kMaxVectorComponent: larger "
-                                     "components could overflow distances)");
+      return Invalid(field + "[" + Num(i) + "]", std::string(value) +
+                                                     " is outside the allowed \u00b11e15 (Limits::kMaxVectorComponent: "
+                                                     "larger components could overflow distances)");
     }
   }
   return Status::Ok();
@@ -181,29 +179,27 @@ Status ValidateRecord(const Record& r, uint32_t dimension, const std::string& fi
   VERITY_RETURN_IF_ERROR(ValidateRecordId(r.id, field + ".id"));
   VERITY_RETURN_IF_ERROR(ValidateVector(r.vector, dimension, field + ".vector", bounded));
   if (r.text.size() > Limits::kMaxTextBytes) {
-    return Status::InvalidArgument(field + ".text: " + Num(r.text.size()) + " bytes; the limit is " +
-                                   Num(Limits::kMaxTextBytes));
+    return Invalid(field + ".text", Num(r.text.size()) + " bytes; the limit is " + Num(Limits::kMaxTextBytes));
   }
-  if (!IsValidUtf8(r.text)) return Status::InvalidArgument(field + ".text: is not valid UTF-8");
+  if (!IsValidUtf8(r.text)) return Invalid(field + ".text", "is not valid UTF-8");
   if (r.document_id.size() > Limits::kMaxIdBytes || !IsValidUtf8(r.document_id)) {
-    return Status::InvalidArgument(field + ".document_id: must be at most 512 bytes of UTF-8");
+    return Invalid(field + ".document_id", "must be at most 512 bytes of UTF-8");
   }
   return ValidateMetadata(r.metadata, field + ".metadata");
 }
 
 Status ValidateBatchIds(const std::vector<std::string_view>& ids, const std::string& field) {
-  if (ids.empty()) return Status::InvalidArgument(field + ": the batch is empty");
+  if (ids.empty()) return Invalid(field, "the batch is empty");
   if (ids.size() > Limits::kMaxBatchRecords) {
-    return Status::InvalidArgument(field + ": " + Num(ids.size()) + " items; the batch limit is " +
-                                   Num(Limits::kMaxBatchRecords));
+    return Invalid(field, Num(ids.size()) + " items; the batch limit is " + Num(Limits::kMaxBatchRecords));
   }
   std::unordered_map<std::string_view, size_t> seen;
   seen.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     auto [it, inserted] = seen.emplace(ids[i], i);
     if (!inserted) {
-      return Status::InvalidArgument(field + "[" + Num(i) + "]: duplicate id \"" + std::string(ids[i].substr(0, 64)) +
-                                     "\" (also at index " + Num(it->second) + ")");
+      return Invalid(field + "[" + Num(i) + "]", "duplicate id \"" + std::string(ids[i].substr(0, 64)) +
+                                                     "\" (also at index " + Num(it->second) + ")");
     }
   }
   return Status::Ok();

@@ -46,4 +46,26 @@ const char* ReplayModeName(ReplayMode mode) {
   return "?";
 }
 
+const char* ReplayOutcomeName(ReplayOutcome outcome) {
+  switch (outcome) {
+    case ReplayOutcome::kIdentical:
+      return "identical";
+    case ReplayOutcome::kDiffers:
+      return "differs";
+    case ReplayOutcome::kCollected:
+      return "collected";
+  }
+  return "?";
+}
+
+bool ParseReplayOutcome(std::string_view name, ReplayOutcome* outcome) {
+  for (ReplayOutcome o : {ReplayOutcome::kIdentical, ReplayOutcome::kDiffers, ReplayOutcome::kCollected}) {
+    if (name == ReplayOutcomeName(o)) {
+      *outcome = o;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace verity

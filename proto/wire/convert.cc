@@ -9,9 +9,26 @@ grpc::Status ToGrpc(const Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(status.code())), status.message());
 }
 
+// Whether a RESOURCE_EXHAUSTED status says a message was over a size limit.
+// Its text is the only signal there is: gRPC's own refusal ("Received
+// message larger than max (N vs. M)" on the receiving side, "Sent message
+// larger than max" on the sending one) carries no error_details and shares
+// its code with every other exhaustion (verityd's --max-concurrent-calls,
+// --max-batch); verityd's own refusal of a response over its limit names
+// --max-message-bytes and sends no details either (the wire carries code and
+// message only). The caller neither knows the size of a response it did not
+// receive nor which limit the server applied.
+bool IsMessageTooLarge(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) return false;
+  const std::string& m = status.error_message();
+  return m.find("--max-message-bytes") != std::string::npos || m.find("larger than max") != std::string::npos;
+}
+
 Status FromGrpc(const grpc::Status& status) {
   if (status.ok()) return Status::Ok();
-  return Status(static_cast<StatusCode>(static_cast<int>(status.error_code())), status.error_message());
+  Status out(static_cast<StatusCode>(static_cast<int>(status.error_code())), status.error_message());
+  if (IsMessageTooLarge(status)) out = out.WithReason(StatusReason::kMessageTooLarge);
+  return out;
 }
 
 namespace {
@@ -167,7 +184,7 @@ Result<std::optional<Version>> FromProto(const v1::ReadAt& at, bool present, con
       if (at.snapshot().empty()) return Status::InvalidArgument(field + ".snapshot: empty snapshot name");
       if (!resolve) return Status::InvalidArgument(field + ".snapshot: snapshots cannot be resolved here");
       auto version = resolve(at.snapshot());
-      if (!version.ok()) return version.status().WithPrefix(field + ".snapshot");
+      if (!version.ok()) return version.status().WithField(field + ".snapshot");
       return std::optional<Version>(*version);
     }
   }
@@ -187,13 +204,8 @@ Result<std::optional<Filter>> ParseFilterField(const std::string& text, const st
     // ParseFilter names the expression "filter"; name the request field.
     // A rule the parsed tree breaks is named by its path in the tree
     // ("filter.values: ..."), which means nothing in a text: keep the rule.
-    std::string message = parsed.status().message();
-    if (message.rfind("filter: ", 0) == 0) {
-      message = message.substr(8);
-    } else if (message.rfind("filter.", 0) == 0 && message.find(": ") != std::string::npos) {
-      message = message.substr(message.find(": ") + 2);
-    }
-    return Status(parsed.status().code(), field + ": " + message);
+    const Status& status = parsed.status();
+    return Status(status.code(), std::string(status.detail())).WithReason(status.reason()).WithField(field);
   }
   return std::optional<Filter>(std::move(parsed).value());
 }
@@ -699,7 +711,7 @@ void ToProto(const ReplayRequest& in, v1::ReplayRequest* out) {
 void ToProto(const ReplayResult& in, v1::ReplayResponse* out) {
   out->set_mode(ToProto(in.mode));
   out->set_retrieval_id(in.retrieval_id);
-  out->set_outcome(in.outcome);
+  out->set_outcome(ReplayOutcomeName(in.outcome));
   out->set_detail(in.detail);
   out->set_version(in.version);
   for (const auto& c : in.chunks) {
@@ -727,7 +739,10 @@ Result<ReplayResult> FromProto(const v1::ReplayResponse& in) {
   ReplayResult out;
   VERITY_ASSIGN_OR_RETURN(out.mode, FromProto(in.mode(), "mode"));
   out.retrieval_id = in.retrieval_id();
-  out.outcome = in.outcome();
+  if (!ParseReplayOutcome(in.outcome(), &out.outcome)) {
+    return Status::InvalidArgument("unknown replay outcome \"" + in.outcome().substr(0, 64) + "\"")
+        .WithField("outcome");
+  }
   out.detail = in.detail();
   out.version = in.version();
   for (const auto& c : in.chunks()) out.chunks.push_back(ChunkCheck{c.id(), c.row_version(), c.status()});

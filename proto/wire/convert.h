@@ -29,8 +29,14 @@ namespace verity::wire {
 
 // Engine status → gRPC status, code for code (both use the canonical codes).
 grpc::Status ToGrpc(const Status& status);
-// gRPC status → engine Status, code for code.
+// gRPC status → engine Status, code for code and the message as is; a
+// message over a size limit (IsMessageTooLarge) has the reason
+// StatusReason::kMessageTooLarge.
 Status FromGrpc(const grpc::Status& status);
+// Whether `status` is a refusal of a message over a size limit, by gRPC
+// (either side) or by verityd (--max-message-bytes). Read from the message:
+// neither says it otherwise (convert.cc says why).
+bool IsMessageTooLarge(const grpc::Status& status);
 
 // Unset retention fields take RetentionPolicy's defaults. InvalidArgument
 // for an unknown metric or a negative keep_seconds.

@@ -98,25 +98,23 @@ const char* ShrinkHint(const std::string& method) {
   return "raise --max-message-bytes, and the client's receive limit, to read it";
 }
 
-// The engine's refusal of a response over the bound the server gave it
-// (SearchRequest::max_payload_bytes, ...: "hits: ..." or "audits: ..."),
-// naming the server's limit and what to ask for instead.
+// The engine's refusal of a response over a bound the server gave it
+// (SearchRequest::max_payload_bytes, BatchLimits, ...; the status's reason
+// says which), naming the server's limit and what to ask for instead.
 Status ResponseBound(const Status& status, const char* method, const ServerOptions& options) {
   if (status.code() != StatusCode::kResourceExhausted) return status;
-  const std::string& m = status.message();
-  std::string_view what = m;  // a batch names the query first: "queries[3]: hits: ..."
-  if (what.rfind("queries[", 0) == 0 && what.find("]: ") != std::string_view::npos) {
-    what.remove_prefix(what.find("]: ") + 3);
+  switch (status.reason()) {
+    case StatusReason::kBatchHitsOverLimit:
+      return Status(status.code(), status.message() + " (the server limit --max-batch-hits=" +
+                                       std::to_string(options.max_batch_hits) + ")")
+          .WithReason(status.reason());
+    case StatusReason::kResponseTooLarge:
+      return Status(status.code(), status.message() + " (the server limit --max-message-bytes=" +
+                                       std::to_string(options.max_message_bytes) + "); " + ShrinkHint(method))
+          .WithReason(status.reason());
+    default:
+      return status;
   }
-  if (what.rfind("queries: ", 0) == 0 && what.find("one batch may return") != std::string_view::npos) {
-    return Status::ResourceExhausted(m + " (the server limit --max-batch-hits=" +
-                                     std::to_string(options.max_batch_hits) + ")");
-  }
-  if (what.rfind("hits: ", 0) != 0 && what.rfind("audits: ", 0) != 0 && what.rfind("queries: ", 0) != 0) {
-    return status;
-  }
-  return Status::ResourceExhausted(m + " (the server limit --max-message-bytes=" +
-                                   std::to_string(options.max_message_bytes) + "); " + ShrinkHint(method));
 }
 
 // A response gRPC could not send (it would end the call with a bare
@@ -517,20 +515,23 @@ Result<std::string> ExportPath(const ServerOptions& options, const std::string& 
 
 namespace {
 
-// Sends the engine's progress reports to a stream: the first, then at most one
-// per 100 ms (the result message that follows means "done"), from whichever
-// thread the engine calls from. Write failures (the client went away) are
-// ignored: the operation itself runs to the end.
 // The engine names an export by its path on the server; the client knows it
-// by its name, and need not learn the server's directory layout.
+// by its name, and need not learn the server's directory layout. This edits
+// the text the caller reads and decides nothing (code and reason are kept):
+// the path is a value inside the message, in file names of the export too
+// ("<path>/manifest.json"), not a field a Status could carry.
 Status WithExportName(const Status& status, const std::string& path, const std::string& name) {
   std::string message = status.message();
   for (size_t at = message.find(path); at != std::string::npos; at = message.find(path, at + name.size())) {
     message.replace(at, path.size(), name);
   }
-  return Status(status.code(), message);
+  return Status(status.code(), message).WithReason(status.reason());
 }
 
+// Sends the engine's progress reports to a stream: the first, then at most one
+// per 100 ms (the result message that follows means "done"), from whichever
+// thread the engine calls from. Write failures (the client went away) are
+// ignored: the operation itself runs to the end.
 template <typename Response>
 class ProgressStream {
  public:
@@ -677,9 +678,9 @@ grpc::Status SnapshotServiceImpl::Import(grpc::ServerContext* ctx, const v1::Imp
     VERITY_ASSIGN_OR_RETURN(std::string path, ExportPath(*options_, req->name(), "name", /*create_dir=*/false));
     ProgressStream<v1::ImportResponse> stream(writer);
     auto imported = db_->Import(path, req->as_name(), req->replace(), stream.Function(), options_->max_dimension);
-    if (imported.status().code() == StatusCode::kInvalidArgument &&
-        imported.status().message().find(", above the limit ") != std::string::npos) {
-      return Status::InvalidArgument(imported.status().message() + " (the server limit --max-dimension)");
+    if (imported.status().reason() == StatusReason::kDimensionOverLimit) {
+      return Status(imported.status().code(), imported.status().message() + " (the server limit --max-dimension)")
+          .WithReason(imported.status().reason());
     }
     if (!imported.ok()) return WithExportName(imported.status(), path, req->name());
     const ImportResult& result = *imported;
@@ -695,12 +696,12 @@ grpc::Status SnapshotServiceImpl::Import(grpc::ServerContext* ctx, const v1::Imp
 namespace {
 
 // Retrieve and Replay pass a snapshot name to the engine (which logs it);
-// its NotFound for the snapshot then names the request field, as
-// ResolveReadAt's does for every other read ("at.snapshot: snapshot ...").
+// its NotFound for the snapshot (the only snapshot the call names) then
+// names the request field, as ResolveReadAt's does for every other read
+// ("at.snapshot: snapshot ...").
 Status NameSnapshotField(const Status& status, const std::string& snapshot) {
-  if (status.code() != StatusCode::kNotFound || snapshot.empty()) return status;
-  if (status.message().rfind("snapshot \"" + snapshot + "\"", 0) != 0) return status;
-  return status.WithPrefix("at.snapshot");
+  if (status.reason() != StatusReason::kSnapshotNotFound || snapshot.empty()) return status;
+  return status.WithField("at.snapshot");
 }
 
 }  // namespace

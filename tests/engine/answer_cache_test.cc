@@ -293,7 +293,7 @@ TEST_CASE("answer cache: each hit is a log record of its own that audit and repl
   // Replay follows it to the source.
   auto replay = db->Replay({hit->retrieval_id, ReplayMode::kContext, std::nullopt, ""});
   REQUIRE(replay.ok());
-  CHECK(replay->outcome == "identical");
+  CHECK(replay->outcome == ReplayOutcome::kIdentical);
   CHECK(replay->retrieval_id == source);
   CHECK(replay->detail.find(hit->retrieval_id) != std::string::npos);
 

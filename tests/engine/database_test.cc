@@ -390,6 +390,72 @@ TEST_CASE("cosine and inner-product collections rank by angle and dot", "[engine
   REQUIRE(ip->hits[0].distance == Approx(1.0f - 22.0f));
 }
 
+TEST_CASE("SearchBatch's refusals carry the field and the reason the server acts on", "[engine][database]") {
+  TempDir dir;
+  auto db = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(db.ok());
+  REQUIRE((*db)->CreateCollection(Config("c", 4)).ok());
+  std::vector<Record> records;
+  for (int i = 0; i < 20; ++i) {
+    records.push_back(Rec("r" + std::to_string(i), {float(i), 0, 0, 1}, std::string(100, 't')));
+  }
+  REQUIRE((*db)->Upsert("c", records).ok());
+  std::vector<SearchRequest> queries(3);
+  for (auto& q : queries) {
+    q.vector = {1, 0, 0, 1};
+    q.k = 10;
+    q.with_payload = true;
+  }
+
+  // More hits than the batch may return: refused before any query runs.
+  BatchLimits hits;
+  hits.max_hits = 29;
+  auto over = (*db)->SearchBatch("c", queries, nullptr, hits);
+  REQUIRE(over.status().code() == StatusCode::kResourceExhausted);
+  CHECK(over.status().reason() == StatusReason::kBatchHitsOverLimit);
+  CHECK(over.status().field() == "queries");
+  CHECK(over.status().message() ==
+        "queries: 3 queries may return 30 hits (the sum of min(k, 20 rows)), more than the 29 one batch may return; "
+        "send fewer queries or a smaller k");
+  hits.max_hits = 30;
+  CHECK((*db)->SearchBatch("c", queries, nullptr, hits).ok());
+
+  // More bytes than the response may hold: before the queries run (the
+  // fewest bytes 30 hits can take), then as their hits come.
+  BatchLimits bytes;
+  bytes.max_response_bytes = 30 * (BatchLimits::kHitWireBytes + 1) - 1;
+  auto before = (*db)->SearchBatch("c", queries, nullptr, bytes);
+  REQUIRE(before.status().code() == StatusCode::kResourceExhausted);
+  CHECK(before.status().reason() == StatusReason::kResponseTooLarge);
+  CHECK(before.status().field() == "queries");
+  CHECK(before.status().message().rfind("queries: 3 queries may return 30 hits, at least ", 0) == 0);
+  bytes.max_response_bytes = 1000;
+  auto during = (*db)->SearchBatch("c", queries, nullptr, bytes);
+  REQUIRE(during.status().code() == StatusCode::kResourceExhausted);
+  CHECK(during.status().reason() == StatusReason::kResponseTooLarge);
+  CHECK(during.status().field() == "hits");
+  CHECK(during.status().message().rfind("hits: the first ", 0) == 0);
+
+  // One query's own payload bound: named by its index, reason kept.
+  auto bounded = queries;
+  bounded[1].max_payload_bytes = 150;
+  auto payload = (*db)->SearchBatch("c", bounded);
+  REQUIRE(payload.status().code() == StatusCode::kResourceExhausted);
+  CHECK(payload.status().reason() == StatusReason::kResponseTooLarge);
+  CHECK(payload.status().field() == "queries[1].hits");
+  CHECK(payload.status().message().rfind("queries[1]: hits: the records of the first 2 hits hold ", 0) == 0);
+
+  // A bad query: its field path, no reason.
+  auto bad = queries;
+  bad[2].vector[3] = std::nanf("");
+  auto refused = (*db)->SearchBatch("c", bad);
+  REQUIRE(refused.status().code() == StatusCode::kInvalidArgument);
+  CHECK(refused.status().reason() == StatusReason::kNone);
+  CHECK(refused.status().field() == "queries[2].vector[3]");
+  CHECK(refused.status().message() == "queries[2]: vector[3]: NaN (components must be finite)");
+  CHECK(refused.status().detail() == "NaN (components must be finite)");
+}
+
 TEST_CASE("SearchBatch answers each query as Search does, and stops when keep_going refuses", "[engine][database]") {
   TempDir dir;
   auto db = Database::Open(dir.path(), test::QuietOptions());

@@ -403,6 +403,10 @@ TEST_CASE("filter text: malformed input names the column", "[engine][filter]") {
     REQUIRE(r.status().code() == StatusCode::kInvalidArgument);
     CHECK(r.status().message().rfind("filter: " + c.where + ": ", 0) == 0);
     CHECK(r.status().message().find(c.fragment) != std::string::npos);
+    // The field is "filter"; the detail is where and what, which a request
+    // field's name replaces "filter" before (wire::ParseFilterField).
+    CHECK(r.status().field() == "filter");
+    CHECK(r.status().detail().substr(0, c.where.size() + 2) == c.where + ": ");
   }
 
   SECTION("the whole message for a missing value") {

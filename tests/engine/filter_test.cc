@@ -50,6 +50,11 @@ TEST_CASE("malformed filters are rejected with the path of the bad node", "[engi
   Status s = range_on_string.Validate();
   REQUIRE(s.code() == StatusCode::kInvalidArgument);
   REQUIRE(s.message().find("filter.children[1].values") != std::string::npos);
+  // The path is also the status's field, and the rule its detail.
+  CHECK(s.message() == "filter.children[1].values: '<' needs exactly 1 numeric value");
+  CHECK(s.field() == "filter.children[1].values");
+  CHECK(s.detail() == "'<' needs exactly 1 numeric value");
+  CHECK(Filter::In("a", {int64_t{1}, std::vector<std::string>{"x"}}).Validate().field() == "filter.values[1]");
 
   Filter empty_and = Filter::And({});
   REQUIRE_FALSE(empty_and.Validate().ok());

@@ -607,7 +607,7 @@ TEST_CASE("counterfactual replay reports rows written again under the same ids",
   REQUIRE(f.db->Upsert("kb", {rewritten}).ok());
   auto cf = f.db->Replay({r->retrieval_id, ReplayMode::kCounterfactual, std::nullopt, ""});
   REQUIRE(cf.ok());
-  CHECK(cf->outcome == "differs");
+  CHECK(cf->outcome == ReplayOutcome::kDiffers);
   CHECK(cf->changed == std::vector<std::string>{top});
   CHECK(cf->added.empty());
   CHECK(cf->removed.empty());
@@ -615,7 +615,7 @@ TEST_CASE("counterfactual replay reports rows written again under the same ids",
   // At the logged version nothing changed.
   auto same = f.db->Replay({r->retrieval_id, ReplayMode::kCounterfactual, r->version, ""});
   REQUIRE(same.ok());
-  CHECK(same->outcome == "identical");
+  CHECK(same->outcome == ReplayOutcome::kIdentical);
   CHECK(same->changed.empty());
 }
 
@@ -646,7 +646,7 @@ TEST_CASE("log pins no record names are released after a restart, and snapshot p
   CHECK(f.db->Count("kb", kept->version).ok());  // named by a kept record: still pinned
   auto replay = f.db->Replay({kept->retrieval_id, ReplayMode::kContext, std::nullopt, ""});
   REQUIRE(replay.ok());
-  CHECK(replay->outcome == "identical");
+  CHECK(replay->outcome == ReplayOutcome::kIdentical);
   REQUIRE(f.db->Close().ok());
 
   DatabaseOptions bad = test::QuietOptions();
@@ -763,7 +763,7 @@ TEST_CASE("replay: context identical after writes, GC and restore, retrieval rec
   for (const auto& r : retrievals) {
     auto replay = f.db->Replay({r.retrieval_id, ReplayMode::kContext, std::nullopt, ""});
     REQUIRE(replay.ok());
-    CHECK(replay->outcome == "identical");
+    CHECK(replay->outcome == ReplayOutcome::kIdentical);
     CHECK(replay->context_hash_matches);
   }
   // Retrieval replay: recall equals brute force over the rows at the logged version.
@@ -779,7 +779,7 @@ TEST_CASE("replay: context identical after writes, GC and restore, retrieval rec
     REQUIRE(replay.ok());
     CHECK(replay->recall == Approx(test::Recall(got, truth)));
     CHECK(replay->missed.size() == static_cast<size_t>(std::lround((1 - replay->recall) * 10)));
-    CHECK((replay->outcome == "identical") == (got == truth));
+    CHECK((replay->outcome == ReplayOutcome::kIdentical) == (got == truth));
   }
   // Counterfactual at head: the rewritten records moved.
   auto cf = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kCounterfactual, std::nullopt, ""});
@@ -795,7 +795,7 @@ TEST_CASE("replay: context identical after writes, GC and restore, retrieval rec
   std::set<std::string> logged_ids, now_ids(now_list.begin(), now_list.end());
   for (const auto& c : retrievals[0].chunks) logged_ids.insert(c.id);
   // Record 0 (the nearest to query 0) was rewritten far away: it left.
-  CHECK(cf->outcome == "differs");
+  CHECK(cf->outcome == ReplayOutcome::kDiffers);
   CHECK(std::find(cf->removed.begin(), cf->removed.end(), "r0") != cf->removed.end());
   for (const auto& id : cf->added) CHECK((now_ids.count(id) && !logged_ids.count(id)));
   for (const auto& id : cf->removed) CHECK((logged_ids.count(id) && !now_ids.count(id)));
@@ -809,7 +809,7 @@ TEST_CASE("replay: context identical after writes, GC and restore, retrieval rec
   REQUIRE(f.db->Restore("kb", snap->version).ok());
   auto after_restore = f.db->Replay({retrievals[3].retrieval_id, ReplayMode::kContext, std::nullopt, ""});
   REQUIRE(after_restore.ok());
-  CHECK(after_restore->outcome == "identical");
+  CHECK(after_restore->outcome == ReplayOutcome::kIdentical);
 
   // When the logged version is released and collected, replay says so.
   REQUIRE(f.db->UnpinVersion("kb", logged_version, "log").ok());
@@ -818,11 +818,11 @@ TEST_CASE("replay: context identical after writes, GC and restore, retrieval rec
   REQUIRE(f.db->Gc("kb").ok());
   auto gone = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kRetrieval, std::nullopt, ""});
   REQUIRE(gone.ok());
-  CHECK(gone->outcome == "collected");
+  CHECK(gone->outcome == ReplayOutcome::kCollected);
   CHECK_THAT(gone->detail, Catch::Contains("oldest retained"));
   auto gone_context = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kContext, std::nullopt, ""});
   REQUIRE(gone_context.ok());
-  CHECK(gone_context->outcome == "collected");
+  CHECK(gone_context->outcome == ReplayOutcome::kCollected);
   CHECK(f.db->Replay({"rtv-unknown", ReplayMode::kContext, std::nullopt, ""}).status().code() == StatusCode::kNotFound);
 }
 
@@ -1119,6 +1119,7 @@ TEST_CASE("audit scores the recorded answer against the logged context", "[engin
   CHECK_FALSE(given->answer_recorded);
   CHECK(given->result.g == Approx(0.0));
   CHECK(f.db->Audit({r3->retrieval_id, std::nullopt, 0}).status().code() == StatusCode::kFailedPrecondition);
+  CHECK(f.db->Audit({r3->retrieval_id, std::nullopt, 0}).status().reason() == StatusReason::kNoRecordedAnswer);
   CHECK(f.db->Audit({"rtv-none", std::nullopt, 0}).status().code() == StatusCode::kNotFound);
   // Deterministic.
   CHECK(ToJson(f.db->Audit({r2->retrieval_id, std::nullopt, 0})->result) == ToJson(a2->result));
@@ -1136,6 +1137,14 @@ TEST_CASE("audit scores the recorded answer against the logged context", "[engin
   CHECK(all->mean_g == Approx(exact).epsilon(1e-12));
   REQUIRE(all->worst.size() == 2);
   CHECK(all->worst[0].retrieval_id == r2->retrieval_id);
+  // Over the caller's bound on the result (verityd's --max-message-bytes):
+  // refused with the reason the server reads to name its flag.
+  BatchAuditRequest bounded = batch;
+  bounded.max_result_bytes = 10;
+  auto over = f.db->AuditCollection(bounded);
+  REQUIRE(over.status().code() == StatusCode::kResourceExhausted);
+  CHECK(over.status().reason() == StatusReason::kResponseTooLarge);
+  CHECK(over.status().message().rfind("audits: the first 1 audits of the range hold about ", 0) == 0);
   // An answer with nothing to score ("OK.": no content word) is audited
   // but not in the mean: its G of 0 says nothing about grounding.
   REQUIRE(f.db->RecordAnswer({r3->retrieval_id, "OK.", "m", 0, 0}).ok());
@@ -1204,7 +1213,7 @@ TEST_CASE("replay and audit of a retrieval whose collection was dropped", "[engi
     replay.mode = mode;
     auto r = f.db->Replay(replay);
     REQUIRE(r.ok());
-    CHECK(r->outcome == "collected");
+    CHECK(r->outcome == ReplayOutcome::kCollected);
     CHECK(r->detail.find("no longer exists") != std::string::npos);
   }
   AuditRequest audit;
@@ -1345,7 +1354,7 @@ TEST_CASE("GC drops graph nodes only log pins need, and reads at those versions 
       CHECK(replay->missed == p.replay.missed);
       auto context = f.db->Replay({p.retrieval_id, ReplayMode::kContext, std::nullopt, ""});
       REQUIRE(context.ok());
-      CHECK(context->outcome == "identical");
+      CHECK(context->outcome == ReplayOutcome::kIdentical);
     }
     // A retrieval at an old log-pinned version reads the rows too.
     RetrieveRequest old = f.Query(5);

@@ -177,10 +177,19 @@ TEST_CASE("snapshots: create, get, list, delete and their errors", "[engine][sna
   CHECK(f.db->SnapshotVersion("s", "missing").status().code() == StatusCode::kNotFound);
   CHECK(f.db->SnapshotVersion("nope", "before").status().code() == StatusCode::kNotFound);
   CHECK(f.db->DeleteSnapshot("s", "missing").code() == StatusCode::kNotFound);
+  // A missing snapshot says so in its reason (the server names the request
+  // field by it); a missing collection does not.
+  for (const Status& s : {f.db->GetSnapshot("s", "missing").status(), f.db->SnapshotVersion("s", "missing").status(),
+                          f.db->DeleteSnapshot("s", "missing")}) {
+    CHECK(s.reason() == StatusReason::kSnapshotNotFound);
+    CHECK(s.message() == "snapshot \"missing\" of \"s\" does not exist");
+  }
+  CHECK(f.db->SnapshotVersion("nope", "before").status().reason() == StatusReason::kNone);
   // A name longer than any snapshot's is not echoed whole.
   const std::string huge(100000, 'x');
   for (const Status& s : {f.db->GetSnapshot("s", huge).status(), f.db->DeleteSnapshot("s", huge)}) {
     CHECK(s.code() == StatusCode::kNotFound);
+    CHECK(s.reason() == StatusReason::kSnapshotNotFound);
     CHECK(s.message().size() < 300);
     CHECK(s.message().find("100000 bytes; names are at most 128") != std::string::npos);
   }
@@ -610,6 +619,12 @@ TEST_CASE("export then import: every record equal, corrupted exports are refused
   CHECK_FALSE(std::filesystem::exists(path + ".partial"));
 
   CHECK(f.db->Import(path).status().code() == StatusCode::kAlreadyExists);
+  // A dimension above the caller's limit (verityd's --max-dimension) is
+  // refused with its reason, which the server reads to name its flag.
+  auto too_wide = f.db->Import(path, "wide", false, nullptr, kDim - 1);
+  CHECK(too_wide.status().code() == StatusCode::kInvalidArgument);
+  CHECK(too_wide.status().reason() == StatusReason::kDimensionOverLimit);
+  CHECK(too_wide.status().message() == "export: collection \"wide\" has dimension 8, above the limit 7");
   auto imported = f.db->Import(path, "restored");
   REQUIRE(imported.ok());
   CHECK(imported->records == 1200);

@@ -546,7 +546,7 @@ TEST_CASE("C++ client: retrieve, answer, log, verify, replay", "[server][context
   auto replayed = client.Replay(replay);
   REQUIRE(replayed.ok());
   REQUIRE(replayed->mode == ReplayMode::kRetrieval);
-  REQUIRE(replayed->outcome == "identical");
+  REQUIRE(replayed->outcome == ReplayOutcome::kIdentical);
 
   // The one JSON mapping: OpenTelemetry names where they exist.
   const nlohmann::json j = LogRecordToJson(found->first);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "verity/cache.h"
@@ -178,12 +179,21 @@ struct RankChange {
   int32_t replay_rank = -1;  // -1 = not in the replayed results
 };
 
+// What a replay found. On the wire (and in the CLI's output) by its name.
+enum class ReplayOutcome {
+  kIdentical,  // the replay gives what the log holds
+  kDiffers,    // it does not (the result says what differs)
+  kCollected,  // the logged version, or rows the context needs, are no
+               // longer retained: nothing to compare against
+};
+const char* ReplayOutcomeName(ReplayOutcome outcome);  // "identical", "differs", "collected"
+// The outcome named `name`; false (and *outcome untouched) for any other text.
+bool ParseReplayOutcome(std::string_view name, ReplayOutcome* outcome);
+
 struct ReplayResult {
   ReplayMode mode = ReplayMode::kContext;
   std::string retrieval_id;
-  // "identical", "differs", or "collected" (the logged version, or rows the
-  // context needs, are no longer retained: nothing to compare against).
-  std::string outcome;
+  ReplayOutcome outcome = ReplayOutcome::kIdentical;
   std::string detail;            // a sentence saying what differs, or why collected
   Version version = 0;           // the version replayed at
   // context

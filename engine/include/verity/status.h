@@ -2,17 +2,23 @@
 //
 // No exception crosses an engine API. A call either succeeds (Status::Ok(), or
 // a Result<T> holding a value) or returns a Status whose code says what kind of
-// failure it was and whose message names the field and the limit involved.
+// failure it was and whose message names the field and the limit involved;
+// the field may also be given as a path (Status::field()), and a reason
+// (StatusReason) says why where another layer acts on it.
 //
 // Codes are numbered like gRPC's canonical codes so the server can map them
 // one to one; the engine itself knows nothing of gRPC.
 //
 // Thread-safety: Status and Result are values; distinct objects may be used
-// from distinct threads freely.
+// from distinct threads freely, copies of one Status included (they share an
+// immutable representation).
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -41,11 +47,62 @@ enum class StatusCode : int {
 // Returns the canonical upper-case name of `code`, e.g. "INVALID_ARGUMENT".
 const char* StatusCodeName(StatusCode code);
 
+// Why a call failed, where another layer acts on the cause rather than only
+// on the code: the server adds the flag behind a limit, the client asks for
+// a smaller page. A caller reads `reason()`, never the message's text.
+// kNone for every failure nobody acts on. New reasons go at the end.
+enum class StatusReason : uint8_t {
+  kNone = 0,
+  // SearchBatch: the queries may return more hits (the sum of min(k, rows))
+  // than BatchLimits::max_hits. RESOURCE_EXHAUSTED.
+  kBatchHitsOverLimit,
+  // A response would pass the byte bound its caller gave the engine:
+  // SearchRequest::max_payload_bytes, BatchLimits::max_response_bytes,
+  // AuditCollectionRequest::max_result_bytes. RESOURCE_EXHAUSTED.
+  kResponseTooLarge,
+  // Import: a collection of the export has a dimension above the
+  // max_dimension its caller gave. INVALID_ARGUMENT.
+  kDimensionOverLimit,
+  // A snapshot name that names no snapshot of the collection. NOT_FOUND.
+  kSnapshotNotFound,
+  // Audit: the retrieval has no recorded answer (and none was given).
+  // FAILED_PRECONDITION.
+  kNoRecordedAnswer,
+  // Client side: a message was over gRPC's size limit, the client's receive
+  // limit or the server's send limit (verityd's own refusal naming
+  // --max-message-bytes included). RESOURCE_EXHAUSTED.
+  kMessageTooLarge,
+};
+
+// Returns the reason's name for logs and tests, e.g. "kSnapshotNotFound".
+const char* StatusReasonName(StatusReason reason);
+
+// The outcome of a call: OK, or a code, a message, and optionally the path
+// of the request field it is about and a reason.
+//
+// The message is what the caller reads (and what the server sends as the
+// gRPC status message, unchanged): by convention "<field>: <what is
+// wrong>, <the limit>". The field path is the same field in structured form,
+// e.g. "queries[3].vector", "filter.children[0].values", "at.snapshot": a
+// layer that renames or strips a field reads field() and detail() rather
+// than parsing the message.
+//
+// Building one:
+//   Status::InvalidArgument("has 5 components; the dimension is 4")
+//       .WithField("vector")                        // "vector: has 5 ..."
+//       .WithReason(StatusReason::kNone);
+//   status.WithField("queries[3]")                  // "queries[3]: vector: has 5 ...",
+//                                                   // field "queries[3].vector"
+// WithField and WithReason on an OK status return it unchanged.
+//
+// Cost: an OK status is one null pointer (no allocation); a failure holds
+// one shared, immutable representation, so copying any status is a pointer
+// copy and a reference count. WithField/WithReason build a new one.
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(StatusCode code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  // `code` kOk gives an OK status; its message is dropped.
+  Status(StatusCode code, std::string message);
 
   static Status Ok() { return Status(); }
   static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
@@ -61,19 +118,40 @@ class [[nodiscard]] Status {
   static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
   static Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
 
-  bool ok() const { return code_ == StatusCode::kOk; }
-  StatusCode code() const { return code_; }
-  const std::string& message() const { return message_; }
+  bool ok() const { return rep_ == nullptr; }
+  StatusCode code() const { return rep_ ? rep_->code : StatusCode::kOk; }
+  // The whole message, field names first ("" when OK).
+  const std::string& message() const;
+  // The field path ("" when the status names no field, and when OK).
+  const std::string& field() const;
+  // The message without the field names WithField put before it: for
+  // "queries[3]: vector: has 5 components" built as above, "has 5 components".
+  std::string_view detail() const;
+  StatusReason reason() const { return rep_ ? rep_->reason : StatusReason::kNone; }
 
   // "INVALID_ARGUMENT: vector[3] is NaN" (or "OK").
   std::string ToString() const;
 
-  // Returns a copy whose message is "<prefix>: <message>"; OK stays OK.
-  Status WithPrefix(const std::string& prefix) const;
+  // Returns a copy about `field` within the field it was about: the message
+  // becomes "<field>: <message>" and the field path `field` joined with the
+  // old one ("queries[3]" + "vector" = "queries[3].vector", "values" +
+  // "[2]" = "values[2]"). Code, reason and detail() are kept. OK stays OK.
+  Status WithField(const std::string& field) const;
+  // The same as WithField (every prefix names a field, or for a config file
+  // the place in it); kept for existing callers.
+  Status WithPrefix(const std::string& prefix) const { return WithField(prefix); }
+  // Returns a copy with `reason`. OK stays OK.
+  Status WithReason(StatusReason reason) const;
 
  private:
-  StatusCode code_ = StatusCode::kOk;
-  std::string message_;
+  struct Rep {
+    StatusCode code = StatusCode::kOk;
+    StatusReason reason = StatusReason::kNone;
+    uint32_t detail_begin = 0;  // where detail() starts in message
+    std::string message;
+    std::string field;
+  };
+  std::shared_ptr<const Rep> rep_;  // null: OK
 };
 
 // Either a value of type T or a non-OK Status.
