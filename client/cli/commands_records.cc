@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "command_table.h"
 #include "import_file.h"
@@ -79,6 +80,13 @@ Status Import(const Cli& cli, const Args& args) {
   const std::string& name = args.Arg(0);
   const std::string& path = args.Arg(1);
   const size_t batch_size = args.NumberIn("batch", 1000, 1, UINT32_MAX);
+  // An export (a directory the server wrote) is read back by another command.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return Status::InvalidArgument("FILE: " + path +
+                                   " is a directory; import reads a JSON Lines or .fvecs file (an export is read "
+                                   "back with verity snapshot import EXPORT_NAME)");
+  }
   VERITY_ASSIGN_OR_RETURN(auto reader, ImportReader::Open(path));
   const bool progress = !cli.json && isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <cfloat>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -472,6 +473,13 @@ TEST_CASE("the verity CLI: each command's --help is its own, and a missing argum
   CHECK(r.err.rfind("verity: snapshot create: missing SNAP (the snapshot's name); usage: verity snapshot create NAME "
                     "SNAP [--at POINT] [--description TEXT]",
                     0) == 0);
+  // A directory (an export, say) is not a file to import.
+  std::filesystem::create_directories(dir.Sub("an-export"));
+  r = Cli(dir, "127.0.0.1:1", "import fm " + dir.Sub("an-export"));
+  CHECK(r.code == 1);
+  CHECK(r.err == "verity: INVALID_ARGUMENT: FILE: " + dir.Sub("an-export") +
+                     " is a directory; import reads a JSON Lines or .fvecs file (an export is read back with verity "
+                     "snapshot import EXPORT_NAME)\n");
   // Unknown commands and subcommands are still named.
   r = Cli(dir, "127.0.0.1:1", "frobnicate --help");
   CHECK(r.code == 2);
