@@ -84,15 +84,16 @@ int64_t Args::Time(const std::string& name) const {
   auto v = Option(name);
   if (!v) return 0;
   const std::string& text = *v;
-  const UsageError bad{"--" + name + ": \"" + text + "\" is neither RFC 3339 UTC (2026-11-27T10:00:00Z) nor Unix seconds"};
+  const UsageError bad{"--" + name + ": \"" + text +
+                       "\" is neither RFC 3339 UTC (2026-11-27T10:00:00Z) nor Unix seconds"};
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
     if (text.size() > 12) throw bad;  // past year 33658: a typo
     return static_cast<int64_t>(std::stoll(text)) * 1000000;
   }
   std::tm tm{};
   int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
       consumed != 19) {
     throw bad;
   }
@@ -180,8 +181,10 @@ void PrintTable(const std::vector<std::string>& header, const std::vector<std::v
 }
 
 void PrintResult(const Cli& cli, const Json& json, const std::string& text) {
-  if (cli.json) std::cout << json.dump() << "\n";
-  else std::cout << text << "\n";
+  if (cli.json)
+    std::cout << json.dump() << "\n";
+  else
+    std::cout << text << "\n";
 }
 
 std::string TimeText(int64_t us) {
@@ -195,10 +198,14 @@ std::string TimeText(int64_t us) {
 
 std::string BytesText(uint64_t bytes) {
   char text[32];
-  if (bytes < 1024) std::snprintf(text, sizeof(text), "%llu B", static_cast<unsigned long long>(bytes));
-  else if (bytes < (1u << 20)) std::snprintf(text, sizeof(text), "%.1f KiB", bytes / 1024.0);
-  else if (bytes < (1u << 30)) std::snprintf(text, sizeof(text), "%.1f MiB", bytes / 1048576.0);
-  else std::snprintf(text, sizeof(text), "%.2f GiB", bytes / 1073741824.0);
+  if (bytes < 1024)
+    std::snprintf(text, sizeof(text), "%llu B", static_cast<unsigned long long>(bytes));
+  else if (bytes < (1u << 20))
+    std::snprintf(text, sizeof(text), "%.1f KiB", bytes / 1024.0);
+  else if (bytes < (1u << 30))
+    std::snprintf(text, sizeof(text), "%.1f MiB", bytes / 1048576.0);
+  else
+    std::snprintf(text, sizeof(text), "%.2f GiB", bytes / 1073741824.0);
   return text;
 }
 

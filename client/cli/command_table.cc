@@ -15,8 +15,8 @@ struct Group {
 };
 
 constexpr Group kGroups[] = {
-    {"collections", CollectionCommands}, {"records", RecordCommands}, {"snapshots", SnapshotCommands},
-    {"context", ContextCommands},        {"retrieval log", LogCommands}, {"audit", AuditCommands},
+    {"collections", CollectionCommands}, {"records", RecordCommands},     {"snapshots", SnapshotCommands},
+    {"context", ContextCommands},        {"retrieval log", LogCommands},  {"audit", AuditCommands},
     {"prompts", PromptCommands},         {"answer cache", CacheCommands},
 };
 
@@ -259,7 +259,8 @@ std::string CommandHelp(const Command& command) {
     size_t width = 0;
     for (const auto& [left, right] : rows) width = std::max(width, left.size());
     std::string text;
-    for (const auto& [left, right] : rows) text += "  " + left + std::string(width - left.size() + 3, ' ') + right + "\n";
+    for (const auto& [left, right] : rows)
+      text += "  " + left + std::string(width - left.size() + 3, ' ') + right + "\n";
     return text;
   };
   if (!command.args.empty()) {

@@ -203,7 +203,8 @@ std::vector<Command> AuditCommands() {
         {"until", "T", "with --collection: only retrievals before T"},
         {"low-g", "X", "with --collection: count the answers with G below X (default 0.5)"},
         {"worst", "N", "with --collection: list the N lowest-G retrievals (default 5)"}},
-       "verity audit \"$id\"\nverity audit --collection docs --since 2026-11-01T00:00:00Z --low-g 0.6 --html audit.html",
+       "verity audit \"$id\"\nverity audit --collection docs --since 2026-11-01T00:00:00Z --low-g 0.6 --html "
+       "audit.html",
        Audit},
   };
 }

@@ -45,7 +45,12 @@ Status CacheClear(const Cli& cli, const Args&) {
 
 std::vector<Command> CacheCommands() {
   return {
-      {"cache stats", "", "entries, size, hits, misses and refused false hits", {}, {}, "verity cache stats",
+      {"cache stats",
+       "",
+       "entries, size, hits, misses and refused false hits",
+       {},
+       {},
+       "verity cache stats",
        CacheStatsCommand},
       {"cache clear", "", "empties the answer cache", {}, {}, "verity cache clear", CacheClear},
   };

@@ -73,10 +73,9 @@ Status CollectionRetention(const Cli& cli, const Args& args) {
                    {"oldest_retained", info.oldest_retained},
                    {"head_version", info.head_version}},
               name + ": keep the newest " + std::to_string(r.keep_versions) + " versions" +
-                  (r.keep_versions == 0 ? " (off)" : "") + " and those of the last " +
-                  std::to_string(r.keep_seconds) + " s" + (r.keep_seconds == 0 ? " (off)" : "") +
-                  "; oldest retained version " + std::to_string(info.oldest_retained) + ", head " +
-                  std::to_string(info.head_version));
+                  (r.keep_versions == 0 ? " (off)" : "") + " and those of the last " + std::to_string(r.keep_seconds) +
+                  " s" + (r.keep_seconds == 0 ? " (off)" : "") + "; oldest retained version " +
+                  std::to_string(info.oldest_retained) + ", head " + std::to_string(info.head_version));
   return Status::Ok();
 }
 
@@ -90,12 +89,13 @@ Status Versions(const Cli& cli, const Args& args) {
     return row;
   };
   auto row = [](const VersionInfo& v) -> std::vector<std::string> {
-    return {std::to_string(v.version), TimeText(v.committed_at_us), std::to_string(v.upserted),
-            std::to_string(v.deleted), v.readable ? "yes" : "no",
-            v.is_restore ? "restore of " + std::to_string(v.restored_from) : "", Join(v.snapshots, ",")};
+    return {std::to_string(v.version),  TimeText(v.committed_at_us),
+            std::to_string(v.upserted), std::to_string(v.deleted),
+            v.readable ? "yes" : "no",  v.is_restore ? "restore of " + std::to_string(v.restored_from) : "",
+            Join(v.snapshots, ",")};
   };
-  PrintListing(cli, versions, json, {"VERSION", "COMMITTED (UTC)", "UPSERTED", "DELETED", "READABLE", "NOTE", "SNAPSHOTS"},
-               row);
+  PrintListing(cli, versions, json,
+               {"VERSION", "COMMITTED (UTC)", "UPSERTED", "DELETED", "READABLE", "NOTE", "SNAPSHOTS"}, row);
   return Status::Ok();
 }
 
@@ -103,19 +103,23 @@ Status Gc(const Cli& cli, const Args& args) {
   const std::string& name = args.Arg(0);
   VERITY_ASSIGN_OR_RETURN(GcResult r, cli.client->Gc(name));
   PrintResult(cli,
-              Json{{"oldest_retained", r.oldest_retained}, {"rows_removed", r.rows_removed},
-                   {"nodes_dropped", r.nodes_dropped},     {"graph_rebuilt", r.graph_rebuilt},
-                   {"bytes_before", r.bytes_before},       {"bytes_after", r.bytes_after}},
+              Json{{"oldest_retained", r.oldest_retained},
+                   {"rows_removed", r.rows_removed},
+                   {"nodes_dropped", r.nodes_dropped},
+                   {"graph_rebuilt", r.graph_rebuilt},
+                   {"bytes_before", r.bytes_before},
+                   {"bytes_after", r.bytes_after}},
               "gc " + name + ": removed " + std::to_string(r.rows_removed) + " row versions, dropped " +
                   std::to_string(r.nodes_dropped) + " graph nodes" + (r.graph_rebuilt ? " (graph rebuilt)" : "") +
-                  "; oldest retained version " + std::to_string(r.oldest_retained) + "; " +
-                  BytesText(r.bytes_before) + " -> " + BytesText(r.bytes_after));
+                  "; oldest retained version " + std::to_string(r.oldest_retained) + "; " + BytesText(r.bytes_before) +
+                  " -> " + BytesText(r.bytes_after));
   return Status::Ok();
 }
 
 const ArgSpec kCollection{"NAME", "the collection"};
 const OptionSpec kKeepVersions{"keep-versions", "N", "keep the newest N versions readable (0: no such rule)"};
-const OptionSpec kKeepSeconds{"keep-seconds", "S", "keep the versions of the last S seconds readable (0: no such rule)"};
+const OptionSpec kKeepSeconds{"keep-seconds", "S",
+                              "keep the versions of the last S seconds readable (0: no such rule)"};
 
 }  // namespace
 
@@ -131,15 +135,25 @@ std::vector<Command> CollectionCommands() {
         {"metric", "l2|ip|cosine", "the distance (default l2)"},
         {"m", "M", "HNSW links per node (default 16)"},
         {"ef-construction", "N", "HNSW build beam width (default 200)"},
-        {"default-ef", "N", "search beam width when a query gives none"},
+        {"default-ef", "N", "search beam width when a query gives none (default 64)"},
         kKeepVersions,
         kKeepSeconds},
        "verity collection create docs --dim 384 --metric cosine",
        CollectionCreate},
-      {"collection list", "", "every collection: size, version, snapshots, oldest retained version", {}, {},
-       "verity collection list --json", CollectionList},
+      {"collection list",
+       "",
+       "every collection: size, version, snapshots, oldest retained version",
+       {},
+       {},
+       "verity collection list --json",
+       CollectionList},
       {"collection get", "NAME", "one collection", {kCollection}, {}, "verity collection get docs", CollectionGet},
-      {"collection drop", "NAME", "removes a collection and its data", {kCollection}, {}, "verity collection drop docs",
+      {"collection drop",
+       "NAME",
+       "removes a collection and its data",
+       {kCollection},
+       {},
+       "verity collection drop docs",
        CollectionDrop},
       {"collection retention",
        "NAME [--keep-versions N] [--keep-seconds S]",
@@ -148,10 +162,20 @@ std::vector<Command> CollectionCommands() {
        {kKeepVersions, kKeepSeconds},
        "verity collection retention docs --keep-versions 20 --keep-seconds 0",
        CollectionRetention},
-      {"versions", "NAME", "every version: commit time, records written, readable or not, snapshots", {kCollection},
-       {}, "verity versions docs", Versions},
-      {"gc", "NAME", "garbage-collects now: what was removed, size before and after", {kCollection}, {},
-       "verity gc docs", Gc},
+      {"versions",
+       "NAME",
+       "every version: commit time, records written, readable or not, snapshots",
+       {kCollection},
+       {},
+       "verity versions docs",
+       Versions},
+      {"gc",
+       "NAME",
+       "garbage-collects now: what was removed, size before and after",
+       {kCollection},
+       {},
+       "verity gc docs",
+       Gc},
   };
 }
 

@@ -22,10 +22,14 @@ void PrintRetrieval(const Cli& cli, const RetrieveResult& r) {
                         {"text_sha256", c.text_sha256},
                         {"document_id", c.document_id}});
     }
-    std::cout << Json{{"retrieval_id", r.retrieval_id}, {"log_seq", r.log_seq},
-                      {"version", r.version},           {"exact", r.exact},
-                      {"chunks", chunks},               {"context", r.context},
-                      {"context_sha256", r.context_sha256}, {"context_tokens", r.context_tokens},
+    std::cout << Json{{"retrieval_id", r.retrieval_id},
+                      {"log_seq", r.log_seq},
+                      {"version", r.version},
+                      {"exact", r.exact},
+                      {"chunks", chunks},
+                      {"context", r.context},
+                      {"context_sha256", r.context_sha256},
+                      {"context_tokens", r.context_tokens},
                       {"prompt", r.prompt}}
                      .dump()
               << "\n";
@@ -42,8 +46,8 @@ void PrintRetrieval(const Cli& cli, const RetrieveResult& r) {
                     std::to_string(c.tokens), c.in_context ? "yes" : "no", Truncate(c.text, 60)});
   }
   PrintTable({"RANK", "ID", "ROW_VERSION", "DISTANCE", "TOKENS", "IN_CONTEXT", "TEXT"}, rows);
-  std::cout << "context sha256 " << r.context_sha256 << "  (" << in_context << " of " << r.chunks.size()
-            << " chunks, " << r.context_tokens << " tokens)\n";
+  std::cout << "context sha256 " << r.context_sha256 << "  (" << in_context << " of " << r.chunks.size() << " chunks, "
+            << r.context_tokens << " tokens)\n";
 }
 
 Status Retrieve(const Cli& cli, const Args& args) {
@@ -76,8 +80,8 @@ Status Answer(const Cli& cli, const Args& args) {
   request.completion_tokens = args.Count32("completion-tokens");
   VERITY_ASSIGN_OR_RETURN(LogRecord record, cli.client->RecordAnswer(request));
   PrintResult(cli, LogRecordToJson(record),
-              "answer recorded for " + record.retrieval_id + ": log record " + std::to_string(record.seq) +
-                  ", hash " + record.hash);
+              "answer recorded for " + record.retrieval_id + ": log record " + std::to_string(record.seq) + ", hash " +
+                  record.hash);
   return Status::Ok();
 }
 
@@ -92,7 +96,8 @@ Json ReplayJson(const ReplayResult& r) {
   if (r.outcome == "collected") return out;
   if (r.mode == ReplayMode::kContext) {
     Json chunks = Json::array();
-    for (const auto& c : r.chunks) chunks.push_back({{"id", c.id}, {"row_version", c.row_version}, {"status", c.status}});
+    for (const auto& c : r.chunks)
+      chunks.push_back({{"id", c.id}, {"row_version", c.row_version}, {"status", c.status}});
     out["chunks"] = chunks;
     out["context_sha256"] = r.context_sha256;
     out["context_hash_matches"] = r.context_hash_matches;
@@ -156,10 +161,14 @@ Status Replay(const Cli& cli, const Args& args) {
   ReplayRequest request;
   request.retrieval_id = args.Arg(0);
   const std::string mode = args.Option("mode").value_or("context");
-  if (mode == "context") request.mode = ReplayMode::kContext;
-  else if (mode == "retrieval") request.mode = ReplayMode::kRetrieval;
-  else if (mode == "counterfactual") request.mode = ReplayMode::kCounterfactual;
-  else throw UsageError{"--mode: expected context, retrieval or counterfactual, got \"" + mode + "\""};
+  if (mode == "context")
+    request.mode = ReplayMode::kContext;
+  else if (mode == "retrieval")
+    request.mode = ReplayMode::kRetrieval;
+  else if (mode == "counterfactual")
+    request.mode = ReplayMode::kCounterfactual;
+  else
+    throw UsageError{"--mode: expected context, retrieval or counterfactual, got \"" + mode + "\""};
   const ReadPoint at = args.At();
   if (!at.is_head() && request.mode != ReplayMode::kCounterfactual) {
     throw UsageError{"--at is only for --mode counterfactual (the other modes replay at the logged version)"};
@@ -167,8 +176,10 @@ Status Replay(const Cli& cli, const Args& args) {
   request.at = at.snapshot.empty() ? at.version : std::nullopt;
   request.snapshot = at.snapshot;
   VERITY_ASSIGN_OR_RETURN(ReplayResult r, cli.client->Replay(request));
-  if (cli.json) std::cout << ReplayJson(r).dump() << "\n";
-  else PrintReplay(r);
+  if (cli.json)
+    std::cout << ReplayJson(r).dump() << "\n";
+  else
+    PrintReplay(r);
   return Status::Ok();
 }
 

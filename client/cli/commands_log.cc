@@ -16,10 +16,14 @@ LogQuery LogQueryArgs(const Args& args) {
   query.since_us = args.Time("since");
   query.until_us = args.Time("until");
   if (auto kind = args.Option("kind")) {
-    if (*kind == "retrieval") query.kind = LogKind::kRetrieval;
-    else if (*kind == "answer") query.kind = LogKind::kAnswer;
-    else if (*kind == "cache_hit") query.kind = LogKind::kCacheHit;
-    else throw UsageError{"--kind: expected retrieval, answer or cache_hit, got \"" + *kind + "\""};
+    if (*kind == "retrieval")
+      query.kind = LogKind::kRetrieval;
+    else if (*kind == "answer")
+      query.kind = LogKind::kAnswer;
+    else if (*kind == "cache_hit")
+      query.kind = LogKind::kCacheHit;
+    else
+      throw UsageError{"--kind: expected retrieval, answer or cache_hit, got \"" + *kind + "\""};
   }
   return query;
 }
@@ -55,7 +59,7 @@ Status LogList(const Cli& cli, const Args& args) {
   PrintListing(cli, records, LogRecordToJson,
                {"SEQ", "TIME (UTC)", "KIND", "RETRIEVAL_ID", "COLLECTION", "VERSION", "SUMMARY"},
                [](const LogRecord& r) -> std::vector<std::string> {
-                 return {std::to_string(r.seq), TimeText(r.time_us), LogKindName(r.kind), r.retrieval_id,
+                 return {std::to_string(r.seq), TimeText(r.time_us),       LogKindName(r.kind), r.retrieval_id,
                          r.collection,          std::to_string(r.version), RecordSummary(r)};
                });
   if (more && !cli.json) std::cout << "(more records: raise --limit, or narrow with --since / --until)\n";
@@ -87,8 +91,7 @@ void PrintRetrievalRecord(const LogRecord& r) {
             << (r.ef ? std::to_string(r.ef) : "default") << (r.exact ? ", exact search" : "") << "\n";
   if (!r.filter.empty()) std::cout << "  filter: " << r.filter << "\n";
   if (!r.query_text.empty()) std::cout << "  query: " << r.query_text << "\n";
-  std::cout << "  query vector sha256 " << r.query_vector_sha256 << " (" << r.query_vector.size()
-            << " dimensions)\n";
+  std::cout << "  query vector sha256 " << r.query_vector_sha256 << " (" << r.query_vector.size() << " dimensions)\n";
   if (r.token_budget) std::cout << "  token budget " << r.token_budget << "\n";
   if (!r.prompt.empty()) std::cout << "  prompt " << r.prompt << "\n";
   if (!r.client_trace_id.empty()) std::cout << "  trace id " << r.client_trace_id << "\n";
@@ -214,15 +217,28 @@ std::vector<Command> LogCommands() {
        {kCollection, kSince, kUntil, kKind, {"limit", "N", "at most N records (default 100)"}},
        "verity log list --since 2026-11-27T00:00:00Z --kind answer",
        LogList},
-      {"log show", "RETRIEVAL_ID", "a retrieval's record (query, chunks, hashes) and its answer",
-       {{"RETRIEVAL_ID", "the id retrieve printed"}}, {}, "verity log show \"$id\"", LogShow},
-      {"log verify", "", "walks the hash chain; exit code 0 only when it holds", {}, {}, "verity log verify",
+      {"log show",
+       "RETRIEVAL_ID",
+       "a retrieval's record (query, chunks, hashes) and its answer",
+       {{"RETRIEVAL_ID", "the id retrieve printed"}},
+       {},
+       "verity log show \"$id\"",
+       LogShow},
+      {"log verify",
+       "",
+       "walks the hash chain; exit code 0 only when it holds",
+       {},
+       {},
+       "verity log verify",
        LogVerify},
       {"log export",
        "[--collection NAME] [--since T] [--until T] [--kind retrieval|answer|cache_hit] [--output FILE]",
        "the log as JSON Lines with OpenTelemetry GenAI attribute names",
        {},
-       {kCollection, kSince, kUntil, kKind,
+       {kCollection,
+        kSince,
+        kUntil,
+        kKind,
         {"output", "FILE", "write to FILE (complete or not at all) instead of stdout"}},
        "verity log export --collection docs --since 2026-11-01T00:00:00Z --output audit.jsonl",
        LogExport},

@@ -8,20 +8,16 @@ namespace verity::cli {
 namespace {
 
 Json PromptJson(const PromptVersion& p) {
-  return {{"name", p.name},
-          {"version", p.version},
-          {"template", p.template_text},
-          {"config_json", p.config_json},
-          {"author", p.author},
-          {"message", p.message},
-          {"created_at_us", p.created_at_us},
-          {"variables", p.variables},
-          {"labels", p.labels}};
+  return {
+      {"name", p.name},     {"version", p.version}, {"template", p.template_text},      {"config_json", p.config_json},
+      {"author", p.author}, {"message", p.message}, {"created_at_us", p.created_at_us}, {"variables", p.variables},
+      {"labels", p.labels}};
 }
 
 Json LabelMoveJson(const PromptLabelEvent& m) {
-  return {{"name", m.name},       {"label", m.label}, {"version", m.version}, {"previous_version", m.previous_version},
-          {"actor", m.actor}, {"moved_at_us", m.moved_at_us}};
+  return {{"name", m.name},       {"label", m.label},
+          {"version", m.version}, {"previous_version", m.previous_version},
+          {"actor", m.actor},     {"moved_at_us", m.moved_at_us}};
 }
 
 // NAME, NAME@VERSION or NAME@LABEL.
@@ -95,11 +91,11 @@ Status PromptGet(const Cli& cli, const Args& args) {
 
 Status PromptVersions(const Cli& cli, const Args& args) {
   VERITY_ASSIGN_OR_RETURN(auto versions, cli.client->ListPromptVersions(args.Arg(0)));
-  PrintListing(cli, versions, PromptJson, {"VERSION", "CREATED (UTC)", "AUTHOR", "LABELS", "MESSAGE"},
-               [](const PromptVersion& p) -> std::vector<std::string> {
-                 return {std::to_string(p.version), TimeText(p.created_at_us), p.author, Join(p.labels, ", "),
-                         p.message};
-               });
+  PrintListing(
+      cli, versions, PromptJson, {"VERSION", "CREATED (UTC)", "AUTHOR", "LABELS", "MESSAGE"},
+      [](const PromptVersion& p) -> std::vector<std::string> {
+        return {std::to_string(p.version), TimeText(p.created_at_us), p.author, Join(p.labels, ", "), p.message};
+      });
   return Status::Ok();
 }
 
@@ -189,13 +185,27 @@ std::vector<Command> PromptCommands() {
         {"label", "L[,L...]", "labels to point at the new version (e.g. production)"}},
        "verity prompt create qa --template-file qa.txt --message 'cite sources' --label staging",
        PromptCreate},
-      {"prompt get", "PROMPT", "one version: template, variables, labels", {kPrompt}, {}, "verity prompt get qa@3",
+      {"prompt get",
+       "PROMPT",
+       "one version: template, variables, labels",
+       {kPrompt},
+       {},
+       "verity prompt get qa@3",
        PromptGet},
       {"prompt list", "", "every prompt: latest version and labels", {}, {}, "verity prompt list", PromptList},
-      {"prompt versions", "NAME", "every version of a prompt", {kName}, {}, "verity prompt versions qa",
+      {"prompt versions",
+       "NAME",
+       "every version of a prompt",
+       {kName},
+       {},
+       "verity prompt versions qa",
        PromptVersions},
-      {"prompt diff", "NAME FROM TO", "what changed between two versions",
-       {kName, {"FROM", "a version number"}, {"TO", "a version number"}}, {}, "verity prompt diff qa 2 3",
+      {"prompt diff",
+       "NAME FROM TO",
+       "what changed between two versions",
+       {kName, {"FROM", "a version number"}, {"TO", "a version number"}},
+       {},
+       "verity prompt diff qa 2 3",
        PromptDiffCommand},
       {"prompt label",
        "NAME LABEL VERSION [--actor A]",
@@ -204,8 +214,13 @@ std::vector<Command> PromptCommands() {
        {{"actor", "A", "who moved it, kept in its history"}},
        "verity prompt label qa production 2 --actor alice",
        PromptLabel},
-      {"prompt history", "NAME [--label L]", "every label move of a prompt, oldest first", {kName},
-       {{"label", "L", "only this label's moves"}}, "verity prompt history qa --label production", PromptHistory},
+      {"prompt history",
+       "NAME [--label L]",
+       "every label move of a prompt, oldest first",
+       {kName},
+       {{"label", "L", "only this label's moves"}},
+       "verity prompt history qa --label production",
+       PromptHistory},
       {"prompt render",
        "PROMPT [--vars JSON | --vars-file F]",
        "the template with its variables filled in",

@@ -41,31 +41,31 @@ Status BatchError(const Status& refused, const ImportReader& reader, size_t batc
   size_t index = 0;
   std::string where = reader.path();
   if (std::sscanf(m.c_str(), "records[%zu]", &index) == 1 && index < batch_size) {
-    where += reader.fvecs() ? ": vector " + std::to_string(reader.LineOf(index)) : ":" + std::to_string(reader.LineOf(index));
+    where += reader.fvecs() ? ": vector " + std::to_string(reader.LineOf(index))
+                            : ":" + std::to_string(reader.LineOf(index));
   }
   // Their numbers in the file (from 1) and their lines (vector numbers in an
   // .fvecs, from 0).
   const bool one = batch_size == 1;
-  const std::string span =
-      (one ? "record " : "records ") + std::to_string(imported + 1) +
-      (one ? "" : ".." + std::to_string(imported + batch_size)) +
-      (reader.fvecs() ? (one ? ", vector " : ", vectors ") : (one ? ", line " : ", lines ")) +
-      std::to_string(reader.LineOf(0)) + (one ? "" : ".." + std::to_string(reader.LineOf(batch_size - 1)));
+  const std::string span = (one ? "record " : "records ") + std::to_string(imported + 1) +
+                           (one ? "" : ".." + std::to_string(imported + batch_size)) +
+                           (reader.fvecs() ? (one ? ", vector " : ", vectors ") : (one ? ", line " : ", lines ")) +
+                           std::to_string(reader.LineOf(0)) +
+                           (one ? "" : ".." + std::to_string(reader.LineOf(batch_size - 1)));
   const std::string after =
       MayHaveBeenApplied(refused.code())
           ? " (" + std::to_string(imported) + " records acknowledged; the batch in flight (" + span +
                 ") may also have been applied; importing the file again is safe: records are upserted by id)"
-          : " (" + std::to_string(imported) + " records imported before it; this batch (" + span +
-                ") was not written)";
+          : " (" + std::to_string(imported) + " records imported before it; this batch (" + span + ") was not written)";
   return Status(refused.code(), where + ": " + m + after);
 }
 
 void PrintImported(const Cli& cli, const std::string& path, uint64_t imported, double seconds, Version version) {
   const double rate = imported / std::max(seconds, 1e-9);
   if (cli.json) {
-    std::cout << Json{{"records", imported}, {"seconds", seconds}, {"records_per_second", rate}, {"version", version}}
-                     .dump()
-              << "\n";
+    std::cout
+        << Json{{"records", imported}, {"seconds", seconds}, {"records_per_second", rate}, {"version", version}}.dump()
+        << "\n";
   } else if (imported == 0) {
     std::cout << "imported 0 records: " << path << " holds none; nothing was written\n";
   } else {
@@ -196,19 +196,35 @@ const OptionSpec kFilter{"filter", "EXPR", "only records whose metadata match (d
 
 std::vector<Command> RecordCommands() {
   return {
-      {"import", "NAME FILE [--batch N]",
+      {"import",
+       "NAME FILE [--batch N]",
        "writes the records of a JSON Lines or .fvecs file, in batches",
        {kCollection, {"FILE", "a JSON Lines or .fvecs file"}},
        // The formats in full: docs/cli.md, "Import formats".,
        {{"batch", "N", "records per write, each one version (default 1000)"}},
        "verity import docs chunks.jsonl",
        Import},
-      {"get", "NAME ID [--at POINT]", "one record as JSON", {kCollection, {"ID", "the record's id"}}, {kAt},
-       "verity get docs doc-7#3 --at before-reindex", Get},
-      {"delete", "NAME ID...", "deletes records in one version (ids not live are ignored)",
-       {kCollection, {"ID...", "one or more record ids"}}, {}, "verity delete docs doc-7#3 doc-7#4", Delete},
-      {"count", "NAME [--at POINT] [--filter EXPR]", "the number of live records", {kCollection}, {kAt, kFilter},
-       "verity count docs --filter 'not (draft = true)'", Count},
+      {"get",
+       "NAME ID [--at POINT]",
+       "one record as JSON",
+       {kCollection, {"ID", "the record's id"}},
+       {kAt},
+       "verity get docs doc-7#3 --at before-reindex",
+       Get},
+      {"delete",
+       "NAME ID...",
+       "deletes records in one version (ids not live are ignored)",
+       {kCollection, {"ID...", "one or more record ids"}},
+       {},
+       "verity delete docs doc-7#3 doc-7#4",
+       Delete},
+      {"count",
+       "NAME [--at POINT] [--filter EXPR]",
+       "the number of live records",
+       {kCollection},
+       {kAt, kFilter},
+       "verity count docs --filter 'not (draft = true)'",
+       Count},
       {"search",
        "NAME (--vector '[...]' | --vector-file FILE) [-k 10] [--ef N] [--filter EXPR] [--at POINT] [--exact]",
        "the nearest records to a vector",

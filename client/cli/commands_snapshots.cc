@@ -45,9 +45,9 @@ Status CheckExportName(const std::string& name) {
 }
 
 Status SnapshotCreate(const Cli& cli, const Args& args) {
-  VERITY_ASSIGN_OR_RETURN(SnapshotInfo info, cli.client->CreateSnapshot(args.Arg(0), args.Arg(1),
-                                                                         args.Option("description").value_or(""),
-                                                                         args.At()));
+  VERITY_ASSIGN_OR_RETURN(
+      SnapshotInfo info,
+      cli.client->CreateSnapshot(args.Arg(0), args.Arg(1), args.Option("description").value_or(""), args.At()));
   PrintSnapshots(cli, {info});
   return Status::Ok();
 }
@@ -121,8 +121,12 @@ Status SnapshotDiff(const Cli& cli, const Args& args) {
                          {"from_row_version", e.from_row_version},
                          {"to_row_version", e.to_row_version}});
     }
-    std::cout << Json{{"from", diff.from},       {"to", diff.to},           {"added", diff.added},
-                      {"removed", diff.removed}, {"changed", diff.changed}, {"entries", entries},
+    std::cout << Json{{"from", diff.from},
+                      {"to", diff.to},
+                      {"added", diff.added},
+                      {"removed", diff.removed},
+                      {"changed", diff.changed},
+                      {"entries", entries},
                       {"next_cursor", diff.next_cursor}}
                      .dump()
               << "\n";
@@ -172,7 +176,9 @@ Status SnapshotExport(const Cli& cli, const Args& args) {
     for (const auto& c : result->collections) {
       collections.push_back({{"name", c.name}, {"version", c.version}, {"records", c.records}});
     }
-    std::cout << Json{{"name", export_name}, {"collections", collections}, {"bytes", result->bytes},
+    std::cout << Json{{"name", export_name},
+                      {"collections", collections},
+                      {"bytes", result->bytes},
                       {"seconds", seconds}}
                      .dump()
               << "\n";
@@ -204,7 +210,9 @@ Status SnapshotImport(const Cli& cli, const Args& args) {
   if (cli.json) {
     Json collections = Json::array();
     for (const auto& c : result->collections) collections.push_back(CollectionJson(c));
-    std::cout << Json{{"collections", collections}, {"records", result->records}, {"bytes", result->bytes},
+    std::cout << Json{{"collections", collections},
+                      {"records", result->records},
+                      {"bytes", result->bytes},
                       {"seconds", seconds}}
                      .dump()
               << "\n";
@@ -213,8 +221,8 @@ Status SnapshotImport(const Cli& cli, const Args& args) {
   PrintCollections(cli, result->collections);
   char line[200];
   std::snprintf(line, sizeof(line), "imported %llu records (%s) from %s in %.2f s\n",
-                static_cast<unsigned long long>(result->records), BytesText(result->bytes).c_str(),
-                export_name.c_str(), seconds);
+                static_cast<unsigned long long>(result->records), BytesText(result->bytes).c_str(), export_name.c_str(),
+                seconds);
   std::cout << line;
   return Status::Ok();
 }
@@ -235,12 +243,27 @@ std::vector<Command> SnapshotCommands() {
         {"description", "TEXT", "a note kept with the snapshot"}},
        "verity snapshot create docs before-reindex --description 'before the March re-embedding'",
        SnapshotCreate},
-      {"snapshot list", "NAME", "the collection's snapshots", {kCollection}, {}, "verity snapshot list docs",
+      {"snapshot list",
+       "NAME",
+       "the collection's snapshots",
+       {kCollection},
+       {},
+       "verity snapshot list docs",
        SnapshotList},
-      {"snapshot get", "NAME SNAP", "one snapshot", {kCollection, kSnapshot}, {},
-       "verity snapshot get docs before-reindex", SnapshotGet},
-      {"snapshot delete", "NAME SNAP", "unpins a snapshot (GC may then collect its version)", {kCollection, kSnapshot},
-       {}, "verity snapshot delete docs before-reindex", SnapshotDelete},
+      {"snapshot get",
+       "NAME SNAP",
+       "one snapshot",
+       {kCollection, kSnapshot},
+       {},
+       "verity snapshot get docs before-reindex",
+       SnapshotGet},
+      {"snapshot delete",
+       "NAME SNAP",
+       "unpins a snapshot (GC may then collect its version)",
+       {kCollection, kSnapshot},
+       {},
+       "verity snapshot delete docs before-reindex",
+       SnapshotDelete},
       {"snapshot diff",
        "NAME FROM TO [--limit N] [--after CURSOR] [--all]",
        "the ids added, removed and changed from FROM to TO",
@@ -269,8 +292,7 @@ std::vector<Command> SnapshotCommands() {
        "EXPORT_NAME [--as NEW] [--replace]",
        "reads an export from the server's export directory back",
        {kExportName},
-       {{"as", "NEW", "under a new collection name"},
-        {"replace", "", "replace an existing collection of that name"}},
+       {{"as", "NEW", "under a new collection name"}, {"replace", "", "replace an existing collection of that name"}},
        "verity snapshot import docs-2024-03 --as docs-march",
        SnapshotImport},
   };
