@@ -56,18 +56,34 @@ namespace {
 constexpr char kCollection[] = "bench";
 constexpr size_t kBatch = 5000;
 
-constexpr char kUsage[] =
-    "usage: verity_bench_engine [--dataset fashion-mnist|clustered] [--base N] [--queries N]\n"
-    "                           [--data-dir DIR] [--ef LIST] [--systems LIST]\n"
-    "  --dataset      fashion-mnist (real, 784-d, default) or clustered (synthetic, 128-d)\n"
-    "  --base N       base vectors (default: all 60,000 / 100,000)\n"
-    "  --queries N    queries (default 1000)\n"
-    "  --data-dir DIR where the engine's temporary database directory is created\n"
-    "                 (a fresh verity-bench-XXXXXX inside it, removed at the end; default /tmp)\n"
-    "  --ef LIST      comma-separated search ef values (default 10,11,12,13,14,16,18,20,24,32,40,64,96,128)\n"
-    "  --systems LIST any of hnswlib,verity,verity-batch,verity-exact (default all), or\n"
-    "                 reachability (only when named): unreachable graph nodes before and after\n"
-    "                 the repair, its time, and self-query recall@10 at the default ef\n";
+#ifndef VERITY_BENCH_PROGRAM
+#define VERITY_BENCH_PROGRAM "verity_bench_engine"
+#endif
+
+// The --help text of this binary: the systems it runs under the names it
+// accepts (the -march=native build's raw hnswlib is "hnswlib-native";
+// "hnswlib" selects it too).
+std::string Usage() {
+  const std::string hnswlib = VERITY_HNSWLIB_NAME;
+  const std::string accepted = hnswlib == "hnswlib" ? "hnswlib" : hnswlib + " (or hnswlib)";
+  return "usage: " VERITY_BENCH_PROGRAM " [--dataset fashion-mnist|clustered] [--base N] [--queries N]\n"
+         "         [--data-dir DIR] [--ef LIST] [--systems LIST]\n"
+         "  --dataset      fashion-mnist (real, 784-d, default) or clustered (synthetic, 128-d)\n"
+         "  --base N       base vectors (default: all 60,000 / 100,000)\n"
+         "  --queries N    queries (default 1000)\n"
+         "  --data-dir DIR where the engine's temporary database directory is created\n"
+         "                 (a fresh verity-bench-XXXXXX inside it, removed at the end; default /tmp)\n"
+         "  --ef LIST      comma-separated search ef values (default 10,11,12,13,14,16,18,20,24,32,40,64,96,128)\n"
+         "  --systems LIST comma-separated, default all of:\n"
+         "                   " + accepted + "  raw hnswlib" +
+         (hnswlib == "hnswlib" ? " built with the project's flags (SSE kernels)" : " built with -march=native") +
+         "\n"
+         "                   verity, verity-batch, verity-exact  the engine: Search, SearchBatch, exact search\n"
+         "                 and, only when named, reachability: unreachable graph nodes before and after\n"
+         "                 the repair, its time, and self-query recall@10 at the default ef\n" +
+         (hnswlib == "hnswlib" ? ""
+                               : "                 (scripts/bench.sh asks this binary only for " + hnswlib + ")\n");
+}
 
 // Removes the directory it holds when it goes out of scope.
 class TempDir {
@@ -433,7 +449,8 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "verity_bench_engine: %s\n", s.ToString().c_str());
     return 1;
   };
-  if (Status s = ParseOptions(argc, argv, kUsage, &options); !s.ok()) {
+  const std::string usage = Usage();
+  if (Status s = ParseOptions(argc, argv, usage.c_str(), &options); !s.ok()) {
     std::fprintf(stderr, "verity_bench_engine: %s\n", s.ToString().c_str());
     return 2;
   }

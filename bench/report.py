@@ -303,7 +303,13 @@ def report(rows, skipped, plot, sections=()):
     w("```sh")
     w("bash scripts/bench.sh            # Fashion-MNIST, clustered 10k and 100k, gRPC, cache, log; ~7 minutes on 2 cores")
     w("bash scripts/bench.sh --large    # also clustered 1M")
+    w("bash scripts/build.sh benchmarks  # only build them: every benchmark and the demo, into build/bench/")
+    w("./build/bench/verity_bench_engine --help   # each program's options (e.g. --systems reachability)")
     w("```")
+    w("")
+    w("The programs are not part of the default build (`bash scripts/build.sh` with no targets, which the "
+      "test command runs): `scripts/bench.sh` builds what it runs, and `scripts/build.sh benchmarks` builds "
+      "them all.")
     w("")
     w("Raw JSON lines: `build/bench-results/results.jsonl`; progress: `build/bench-results/bench.log`. "
       "The machine is shared and noisy: compare systems within one run, not across runs.")

@@ -6,6 +6,9 @@
 #   --tsan      ThreadSanitizer build in build-tsan/ of the concurrency tests
 #               only (target verity_tsan_tests; tests/CMakeLists.txt says why)
 # Extra arguments after the mode are passed to ninja (e.g. a target name).
+# With none, ninja builds `all`: the libraries, verityd, the CLI and the
+# tests, not the benchmarks. `scripts/build.sh benchmarks` builds every
+# benchmark and the demo into build/bench/ (docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,3 +33,7 @@ if [ ! -f "$dir/build.ninja" ]; then
   cmake --preset "$preset" "${flags[@]}"
 fi
 ninja -C "$dir" -j "$jobs" "$@"
+if [ $# -eq 0 ] && [ "$dir" = build ]; then
+  echo "build.sh: built $dir/ (verityd, the CLI, the tests); the benchmarks are not part of it:" \
+    "bash scripts/build.sh benchmarks" >&2
+fi

@@ -3,24 +3,34 @@
 # default address (127.0.0.1:7420) and data directory (./verity-data).
 # On first start it loads Fashion-MNIST-784 (60,000 images, with class names
 # as text and metadata) so there is something real to query at once.
-# Usage: scripts/run.sh [--listen HOST:PORT] [--data DIR] [other verityd flags]
+# Usage: scripts/run.sh [--listen HOST:PORT] [--data DIR] [--metrics-listen HOST:PORT]
+#                      [other verityd flags]   (metrics default to 127.0.0.1:9464; "" turns them off)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 listen=127.0.0.1:7420
 data=./verity-data
 metrics=127.0.0.1:9464  # Prometheus metrics on loopback (docs/metrics.md)
+metrics_given=false     # given: verityd gets the caller's, and the hint below shows it
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[$i]}" in
-    --listen) listen="${args[$((i + 1))]}" ;;
-    --data) data="${args[$((i + 1))]}" ;;
-    --metrics-listen) metrics="" ;;  # given: verityd gets the caller's
+    --listen) listen="${args[$((i + 1))]:-}" ;;
+    --listen=*) listen="${args[$i]#--listen=}" ;;
+    --data) data="${args[$((i + 1))]:-}" ;;
+    --data=*) data="${args[$i]#--data=}" ;;
+    --metrics-listen) metrics="${args[$((i + 1))]:-}"; metrics_given=true ;;
+    --metrics-listen=*) metrics="${args[$i]#--metrics-listen=}"; metrics_given=true ;;
   esac
 done
 extra=()
-if [ -n "$metrics" ]; then
+if [ "$metrics_given" = false ]; then
   extra=(--metrics-listen "$metrics")
+fi
+if [ -n "$metrics" ]; then
+  metrics_hint="curl -s http://$metrics/metrics | grep -E '^verity_(rpc_requests|collection_records)'"
+else
+  metrics_hint="(metrics are off: --metrics-listen HOST:PORT serves them)"
 fi
 
 bash scripts/setup.sh
@@ -50,7 +60,7 @@ verityd is starting on $listen with data in $data. In another terminal:
   ./build/client/verity --addr $listen audit RETRIEVAL_ID
   ./build/client/verity --addr $listen replay RETRIEVAL_ID --mode retrieval
   ./build/client/verity --addr $listen log verify
-  curl -s http://${metrics:-METRICS_ADDRESS}/metrics | grep -E '^verity_(rpc_requests|collection_records)'
+  $metrics_hint
 
 Stop it with Ctrl-C (it drains and saves the graph). docs/cli.md lists every command.
 

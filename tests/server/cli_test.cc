@@ -7,9 +7,11 @@
 #include <catch2/catch.hpp>
 #include <cfloat>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "engine/test_data.h"
@@ -418,4 +420,68 @@ TEST_CASE("the verity CLI says which batch an interrupted import may have writte
   r = Cli(dir, addr, "count docs");
   CHECK(r.out == "4\n");
   REQUIRE(server->Stop(SIGTERM) == 0);
+}
+
+// `verity COMMAND --help` shows that command (synopsis, options, an example),
+// not the whole usage; `verity --help` and `verity help` the overview. Every
+// command of the overview is tried. No server is needed: help and usage
+// errors come before anything is sent.
+TEST_CASE("the verity CLI: each command's --help is its own, and a missing argument shows the synopsis",
+          "[server][cli]") {
+  verity::test::TempDir dir;
+  const Run overview = Cli(dir, "127.0.0.1:1", "--help");
+  REQUIRE(overview.code == 0);
+  CHECK(Cli(dir, "127.0.0.1:1", "help").out == overview.out);
+  std::istringstream lines(overview.out);
+  std::set<std::string> commands;
+  const std::regex command_re("^  ([a-z]+(?: [a-z]+)?)\\b");
+  for (std::string line; std::getline(lines, line);) {
+    std::smatch m;
+    if (line.find("--tls") == std::string::npos && std::regex_search(line, m, command_re)) commands.insert(m[1]);
+  }
+  CHECK(commands.size() >= 39);
+  for (const std::string& command : commands) {
+    INFO(command);
+    const Run help = Cli(dir, "127.0.0.1:1", command + " --help");
+    CHECK(help.code == 0);
+    CHECK(help.out.rfind("usage: verity " + command, 0) == 0);
+    CHECK(help.out.find("\nexample:\n  verity " + command) != std::string::npos);
+    CHECK(help.out.size() < overview.out.size() / 3);
+    CHECK(Cli(dir, "127.0.0.1:1", "help " + command).out == help.out);
+  }
+  Run r = Cli(dir, "127.0.0.1:1", "import --help");
+  CHECK(r.out.find("  --batch N   records per write, each one version (default 1000)\n") != std::string::npos);
+  CHECK(r.out.find("  FILE   a JSON Lines or .fvecs file\n") != std::string::npos);
+  CHECK(r.out.find("search") == std::string::npos);
+  // A group shows its commands.
+  r = Cli(dir, "127.0.0.1:1", "snapshot --help");
+  CHECK(r.code == 0);
+  CHECK(r.out.find("  snapshot export NAME EXPORT_NAME [--at POINT]\n") != std::string::npos);
+  CHECK(r.out.find("collection create") == std::string::npos);
+
+  // A missing argument: which one, what it is, and the synopsis.
+  r = Cli(dir, "127.0.0.1:1", "import fm");
+  CHECK(r.code == 2);
+  CHECK(r.err ==
+        "verity: import: missing FILE (a JSON Lines or .fvecs file); usage: verity import NAME FILE [--batch N] "
+        "(see verity import --help)\n");
+  r = Cli(dir, "127.0.0.1:1", "snapshot create docs");
+  CHECK(r.code == 2);
+  CHECK(r.err.rfind("verity: snapshot create: missing SNAP (the snapshot's name); usage: verity snapshot create NAME "
+                    "SNAP [--at POINT] [--description TEXT]",
+                    0) == 0);
+  // A directory (an export, say) is not a file to import.
+  std::filesystem::create_directories(dir.Sub("an-export"));
+  r = Cli(dir, "127.0.0.1:1", "import fm " + dir.Sub("an-export"));
+  CHECK(r.code == 1);
+  CHECK(r.err == "verity: INVALID_ARGUMENT: FILE: " + dir.Sub("an-export") +
+                     " is a directory; import reads a JSON Lines or .fvecs file (an export is read back with verity "
+                     "snapshot import EXPORT_NAME)\n");
+  // Unknown commands and subcommands are still named.
+  r = Cli(dir, "127.0.0.1:1", "frobnicate --help");
+  CHECK(r.code == 2);
+  CHECK(r.err == "verity: unknown command \"frobnicate\" (see verity --help)\n");
+  r = Cli(dir, "127.0.0.1:1", "collection frob");
+  CHECK(r.code == 2);
+  CHECK(r.err == "verity: unknown collection subcommand \"frob\" (see verity collection --help)\n");
 }

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -184,5 +185,36 @@ TEST_CASE("the verity CLI: snapshots, --at SNAPSHOT, diff, restore, export and i
   r = Cli(dir, addr, "snapshot get docs pinned-v2");
   REQUIRE(r.code == 1);
   REQUIRE(r.err.find("NOT_FOUND") != std::string::npos);
+  REQUIRE(server->Stop(SIGTERM) == 0);
+}
+
+// An export is a directory the server writes inside its --export-dir, named
+// by a plain name. A path (what a new user types first) is refused before
+// anything is sent, with a message that says where exports go and what a
+// name may hold; snapshot import says the same.
+TEST_CASE("the verity CLI: an export name that is a path says exports are plain names in --export-dir",
+          "[server][cli][snapshots]") {
+  verity::test::TempDir dir;
+  auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
+  REQUIRE(server);
+  const std::string addr = server->address();
+  Ok(dir, addr, "collection create docs --dim 3");
+  const std::string hint =
+      "is not a plain name: exports are directories in the server's --export-dir (default <data dir>/exports), so "
+      "give only the export's name there: 1..128 of A-Z a-z 0-9 _ . - (e.g. docs-2024-03), not a path\n";
+  const std::string path = dir.Sub("elsewhere/x");
+  for (const std::string& args : {"snapshot export docs " + path, "snapshot export --all " + path,
+                                  "snapshot import " + path, "snapshot import " + path + " --as copy"}) {
+    INFO(args);
+    Run r = Cli(dir, addr, args);
+    CHECK(r.code == 1);
+    CHECK(r.err == "verity: INVALID_ARGUMENT: EXPORT_NAME: \"" + path + "\" " + hint);
+  }
+  Run r = Cli(dir, addr, "snapshot export docs ..");
+  CHECK(r.err == "verity: INVALID_ARGUMENT: EXPORT_NAME: \"..\" " + hint);
+  CHECK(!std::filesystem::exists(dir.Sub("elsewhere")));
+  // A plain name goes into the default export directory, <data>/exports.
+  r = Ok(dir, addr, "snapshot export docs plain-name.1 --json");
+  CHECK(std::filesystem::is_directory(dir.Sub("data") + "/exports/plain-name.1"));
   REQUIRE(server->Stop(SIGTERM) == 0);
 }

@@ -1,0 +1,182 @@
+// health, collection create / list / get / drop / retention, versions, gc.
+#include <optional>
+
+#include "command_table.h"
+
+namespace verity::cli {
+namespace {
+
+Status Health(const Cli& cli, const Args&) {
+  VERITY_RETURN_IF_ERROR(cli.client->Health());
+  PrintResult(cli, Json{{"status", "SERVING"}}, "SERVING");
+  return Status::Ok();
+}
+
+Status CollectionCreate(const Cli& cli, const Args& args) {
+  CollectionConfig config;
+  config.name = args.Arg(0);
+  if (!args.Option("dim")) throw UsageError{"collection create needs --dim N", "collection create"};
+  config.dimension = static_cast<uint32_t>(args.NumberIn("dim", 0, 0, UINT32_MAX));
+  const std::string metric = args.Option("metric").value_or("l2");
+  if (!ParseMetric(metric, &config.metric)) {
+    throw UsageError{"--metric: expected l2, ip or cosine, got \"" + metric + "\""};
+  }
+  config.m = static_cast<uint32_t>(args.NumberIn("m", config.m, 0, UINT32_MAX));
+  config.ef_construction =
+      static_cast<uint32_t>(args.NumberIn("ef-construction", config.ef_construction, 0, UINT32_MAX));
+  config.default_ef = static_cast<uint32_t>(args.NumberIn("default-ef", config.default_ef, 0, UINT32_MAX));
+  config.retention.keep_versions =
+      static_cast<uint32_t>(args.NumberIn("keep-versions", config.retention.keep_versions, 0, UINT32_MAX));
+  config.retention.keep_seconds = static_cast<int64_t>(
+      args.NumberIn("keep-seconds", static_cast<uint64_t>(config.retention.keep_seconds), 0, INT64_MAX));
+  VERITY_ASSIGN_OR_RETURN(CollectionInfo info, cli.client->CreateCollection(config));
+  PrintCollections(cli, {info});
+  return Status::Ok();
+}
+
+Status CollectionList(const Cli& cli, const Args&) {
+  VERITY_ASSIGN_OR_RETURN(auto all, cli.client->ListCollections());
+  PrintCollections(cli, all);
+  return Status::Ok();
+}
+
+Status CollectionGet(const Cli& cli, const Args& args) {
+  VERITY_ASSIGN_OR_RETURN(CollectionInfo info, cli.client->GetCollection(args.Arg(0)));
+  PrintCollections(cli, {info});
+  return Status::Ok();
+}
+
+Status CollectionDrop(const Cli& cli, const Args& args) {
+  const std::string& name = args.Arg(0);
+  VERITY_RETURN_IF_ERROR(cli.client->DropCollection(name));
+  PrintResult(cli, Json{{"dropped", name}}, "dropped " + name);
+  return Status::Ok();
+}
+
+Status CollectionRetention(const Cli& cli, const Args& args) {
+  const std::string& name = args.Arg(0);
+  std::optional<uint32_t> keep_versions;
+  std::optional<int64_t> keep_seconds;
+  if (args.Option("keep-versions")) {
+    keep_versions = static_cast<uint32_t>(args.NumberIn("keep-versions", 0, 0, UINT32_MAX));
+  }
+  if (args.Option("keep-seconds")) {
+    keep_seconds = static_cast<int64_t>(args.NumberIn("keep-seconds", 0, 0, INT64_MAX));
+  }
+  // With neither option this only shows the current retention.
+  VERITY_ASSIGN_OR_RETURN(CollectionInfo info, cli.client->SetRetention(name, keep_versions, keep_seconds));
+  const RetentionPolicy& r = info.config.retention;
+  PrintResult(cli,
+              Json{{"name", name},
+                   {"keep_versions", r.keep_versions},
+                   {"keep_seconds", r.keep_seconds},
+                   {"oldest_retained", info.oldest_retained},
+                   {"head_version", info.head_version}},
+              name + ": keep the newest " + std::to_string(r.keep_versions) + " versions" +
+                  (r.keep_versions == 0 ? " (off)" : "") + " and those of the last " + std::to_string(r.keep_seconds) +
+                  " s" + (r.keep_seconds == 0 ? " (off)" : "") + "; oldest retained version " +
+                  std::to_string(info.oldest_retained) + ", head " + std::to_string(info.head_version));
+  return Status::Ok();
+}
+
+Status Versions(const Cli& cli, const Args& args) {
+  VERITY_ASSIGN_OR_RETURN(auto versions, cli.client->ListVersions(args.Arg(0)));
+  auto json = [](const VersionInfo& v) {
+    Json row = {{"version", v.version},   {"committed_at_us", v.committed_at_us},
+                {"upserted", v.upserted}, {"deleted", v.deleted},
+                {"readable", v.readable}, {"snapshots", v.snapshots}};
+    if (v.is_restore) row["restored_from"] = v.restored_from;
+    return row;
+  };
+  auto row = [](const VersionInfo& v) -> std::vector<std::string> {
+    return {std::to_string(v.version),  TimeText(v.committed_at_us),
+            std::to_string(v.upserted), std::to_string(v.deleted),
+            v.readable ? "yes" : "no",  v.is_restore ? "restore of " + std::to_string(v.restored_from) : "",
+            Join(v.snapshots, ",")};
+  };
+  PrintListing(cli, versions, json,
+               {"VERSION", "COMMITTED (UTC)", "UPSERTED", "DELETED", "READABLE", "NOTE", "SNAPSHOTS"}, row);
+  return Status::Ok();
+}
+
+Status Gc(const Cli& cli, const Args& args) {
+  const std::string& name = args.Arg(0);
+  VERITY_ASSIGN_OR_RETURN(GcResult r, cli.client->Gc(name));
+  PrintResult(cli,
+              Json{{"oldest_retained", r.oldest_retained},
+                   {"rows_removed", r.rows_removed},
+                   {"nodes_dropped", r.nodes_dropped},
+                   {"graph_rebuilt", r.graph_rebuilt},
+                   {"bytes_before", r.bytes_before},
+                   {"bytes_after", r.bytes_after}},
+              "gc " + name + ": removed " + std::to_string(r.rows_removed) + " row versions, dropped " +
+                  std::to_string(r.nodes_dropped) + " graph nodes" + (r.graph_rebuilt ? " (graph rebuilt)" : "") +
+                  "; oldest retained version " + std::to_string(r.oldest_retained) + "; " + BytesText(r.bytes_before) +
+                  " -> " + BytesText(r.bytes_after));
+  return Status::Ok();
+}
+
+const ArgSpec kCollection{"NAME", "the collection"};
+const OptionSpec kKeepVersions{"keep-versions", "N", "keep the newest N versions readable (0: no such rule)"};
+const OptionSpec kKeepSeconds{"keep-seconds", "S",
+                              "keep the versions of the last S seconds readable (0: no such rule)"};
+
+}  // namespace
+
+std::vector<Command> CollectionCommands() {
+  return {
+      {"health", "", "whether the server is serving", {}, {}, "verity health", Health},
+      {"collection create",
+       "NAME --dim N [--metric l2|ip|cosine] [--m M] [--ef-construction N] [--default-ef N] [--keep-versions N] "
+       "[--keep-seconds S]",
+       "creates a collection (retention: 100 versions and 7 days unless given)",
+       {kCollection},
+       {{"dim", "N", "the vectors' dimension (required)"},
+        {"metric", "l2|ip|cosine", "the distance (default l2)"},
+        {"m", "M", "HNSW links per node (default 16)"},
+        {"ef-construction", "N", "HNSW build beam width (default 200)"},
+        {"default-ef", "N", "search beam width when a query gives none (default 64)"},
+        kKeepVersions,
+        kKeepSeconds},
+       "verity collection create docs --dim 384 --metric cosine",
+       CollectionCreate},
+      {"collection list",
+       "",
+       "every collection: size, version, snapshots, oldest retained version",
+       {},
+       {},
+       "verity collection list --json",
+       CollectionList},
+      {"collection get", "NAME", "one collection", {kCollection}, {}, "verity collection get docs", CollectionGet},
+      {"collection drop",
+       "NAME",
+       "removes a collection and its data",
+       {kCollection},
+       {},
+       "verity collection drop docs",
+       CollectionDrop},
+      {"collection retention",
+       "NAME [--keep-versions N] [--keep-seconds S]",
+       "changes the retention (an option left out keeps its value); with neither, shows it",
+       {kCollection},
+       {kKeepVersions, kKeepSeconds},
+       "verity collection retention docs --keep-versions 20 --keep-seconds 0",
+       CollectionRetention},
+      {"versions",
+       "NAME",
+       "every version: commit time, records written, readable or not, snapshots",
+       {kCollection},
+       {},
+       "verity versions docs",
+       Versions},
+      {"gc",
+       "NAME",
+       "garbage-collects now: what was removed, size before and after",
+       {kCollection},
+       {},
+       "verity gc docs",
+       Gc},
+  };
+}
+
+}  // namespace verity::cli
