@@ -13,12 +13,16 @@
 // log_writer.cc (open, the group commit and the syncer), log_reads.cc (get,
 // list, stats), log_verify.cc (VerifyLog), log_retention.cc (Gc).
 //
-// Thread-safety: every method is thread-safe. Locks: `writer_.mu` guards
-// the chain's state and the queue (the syncer takes it too); `answer_mu_`
-// serialises AppendAnswer's check-then-append; `gc_mu_` runs one Gc at a
-// time. No method holds one while calling out, except Gc, which calls
-// LogPins under `gc_mu_`, and AppendAnswer, which appends under
-// `answer_mu_`.
+// Thread-safety: every method is thread-safe, except that MoveIndexKeys
+// and Load run at open before StartSyncer. Locks: `writer_.mu` guards the
+// chain's state and the queue (the syncer takes it too, and calls the
+// Env's writability callbacks without it); `answer_mu_` serialises
+// AppendAnswer's check-then-append (Append, and so `writer_.mu`, is taken
+// under it); `gc_mu_` runs one Gc at a time, which calls LogPins under it
+// (the façade then takes its collections' locks: never the log's).
+//
+// Errors: RocksDB's as FromRocks maps them (codec.h); DataLoss for stored
+// records, marks or index entries that do not parse or do not match.
 #pragma once
 
 #include <rocksdb/db.h>
