@@ -116,10 +116,10 @@ struct Database::Impl : LogPins {
   // are cores (RetrievalLog::Env::calls_running).
   mutable std::atomic<int> calls_running{0};
   // LogPins, for the log's retention: the collections' log pins
-  // (Collection::log_pinned). context/log_pins.cc.
+  // (Collection::log_pinned). context/log_api.cc, with PinForLog.
   std::set<CollectionVersion> UnusedLogPins(int64_t cutoff_us) override;
   Status ReleaseLogPins(const std::set<CollectionVersion>& versions, int64_t cutoff_us) override;
-  // Appends the cache-hit record of a lookup that hit (LogKind::kCacheHit)
+  // (context/retrieve.cc) Appends the cache-hit record of a lookup that hit (LogKind::kCacheHit)
   // and sets result->retrieval_id / log_seq. Refreshes the log pin of the
   // version read (the rows of the source's context stay while the hit's
   // record is kept). NotFound when the source retrieval has expired from
