@@ -27,8 +27,9 @@ namespace verity {
 
 namespace fs = std::filesystem;
 
+#ifndef NDEBUG
 thread_local std::shared_mutex* LifecycleGuard::held_ = nullptr;
-thread_local int LifecycleGuard::depth_ = 0;
+#endif
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -278,6 +279,20 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   impl->changes = impl->handles[4];
   impl->log = impl->handles[5];
   impl->log_index = impl->handles[6];
+  {
+    RetrievalLog::Env log_env;
+    log_env.db = raw;
+    log_env.log = impl->log;
+    log_env.log_index = impl->log_index;
+    log_env.write_options = impl->write_options;
+    log_env.retention_seconds = impl->options.log_retention_seconds;
+    log_env.calls_running = &impl->calls_running;
+    Impl* raw_impl = impl.get();  // owns the log, so outlives it
+    log_env.check_writable = [raw_impl] { return raw_impl->CheckWritable(); };
+    log_env.set_read_only = [raw_impl](const std::string& reason) { raw_impl->SetReadOnly(reason); };
+    log_env.log_message = [raw_impl](LogLevel level, const std::string& message) { raw_impl->Log(level, message); };
+    impl->retrieval_log = std::make_unique<RetrievalLog>(std::move(log_env));
+  }
 
   std::unique_ptr<Database> database(new Database(std::move(impl)));
   Impl& d = *database->impl_;
@@ -321,9 +336,9 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
     VERITY_RETURN_IF_ERROR(loaded);
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan collections"));
-  if (!d.opened_read_only) VERITY_RETURN_IF_ERROR(d.MoveLogIndexKeys());
-  VERITY_RETURN_IF_ERROR(d.LoadLogState());
-  d.log_writer.syncer = std::thread([&d] { d.RunLogSyncer(); });
+  if (!d.opened_read_only) VERITY_RETURN_IF_ERROR(d.retrieval_log->MoveIndexKeys());
+  VERITY_RETURN_IF_ERROR(d.retrieval_log->Load());
+  d.retrieval_log->StartSyncer();
   if (d.options.gc_interval_seconds > 0 && !d.opened_read_only) {
     d.gc_thread = std::thread([&d] { d.RunBackgroundGc(); });
   }
@@ -642,7 +657,7 @@ Status Database::Close() {
   std::unique_lock life(impl_->lifecycle_mu);
   if (impl_->closed) return result;
   impl_->closed = true;
-  impl_->StopLogSyncer();
+  if (impl_->retrieval_log) impl_->retrieval_log->StopSyncer();
   if (impl_->db) {
     rocksdb::Status rs;
     // After a disk error there is nothing to flush or sync (RocksDB
@@ -668,6 +683,7 @@ Status Database::Close() {
     impl_->handles.clear();
     rs = impl_->db->Close();
     if (result.ok() && !rs.ok()) result = FromRocks(rs, "close");
+    impl_->retrieval_log.reset();  // it borrows the handles and RocksDB
     impl_->db.reset();
   }
   {

@@ -18,9 +18,9 @@ void Database::Impl::OpenAnswerCache() {
     std::shared_lock lock(c.graph_mu);
     return ResolveVersion(c, at);
   };
-  // The public GetRetrieval and Impl::LogCacheHit: the retrieval log's
-  // side of the cache, the one place the cache reaches the log.
-  hooks.read_retrieval = [this](const std::string& retrieval_id) { return owner->GetRetrieval(retrieval_id); };
+  // The retrieval log's side of the cache, the one place the cache reaches
+  // the log.
+  hooks.read_retrieval = [this](const std::string& retrieval_id) { return retrieval_log->Get(retrieval_id); };
   hooks.log_hit = [this](Collection& c, const CacheLookupRequest& request, CacheLookupResult* result,
                          bool* source_expired) { return LogCacheHit(c, request, result, source_expired); };
   answer_cache = std::make_unique<AnswerCacheService>(cache_options, prompts.get(), std::move(hooks));

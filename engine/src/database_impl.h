@@ -7,10 +7,12 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <cassert>
 #include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -18,6 +20,8 @@
 #include "cache/answer_cache_service.h"
 #include "collection.h"
 #include "kill_point.h"
+#include "log/log_pins.h"
+#include "log/retrieval_log.h"
 #include "prompts/prompt_registry.h"
 #include "verity/database.h"
 
@@ -52,7 +56,7 @@ class KeepGoingCheck {
   uint64_t steps_ = 0;
 };
 
-struct Database::Impl {
+struct Database::Impl : LogPins {
   std::string dir;
   DatabaseOptions options;
   Database* owner = nullptr;  // the Database this belongs to (for the GC thread)
@@ -85,10 +89,9 @@ struct Database::Impl {
   // FailedPrecondition naming the reason once read-only; else Ok.
   Status CheckWritable();
   // Makes every write so far durable with a synced write of a marker
-  // (database_context.cc says why not DB::SyncWAL); the error names `what`.
-  Status SyncWal(uint64_t mark, const char* what);
-  // Writes `batch` plus the sync mark with a synced write (the log syncer).
-  Status WriteSynced(uint64_t mark, rocksdb::WriteBatch* batch, const char* what);
+  // (RetrievalLog::SyncWal; log/log_writer.cc says why not DB::SyncWAL);
+  // the error names `what`.
+  Status SyncWal(uint64_t mark, const char* what) { return retrieval_log->SyncWal(mark, what); }
 
   std::mutex ddl_mu;  // serialises CreateCollection and DropCollection
   // The prompt registry (prompts/prompt_registry.h), then the answer cache
@@ -113,91 +116,18 @@ struct Database::Impl {
   std::map<std::string, UnavailableCollection> unavailable;  // GUARDED_BY(collections_mu)
   uint32_t next_collection_id = 1;                                // GUARDED_BY(ddl_mu)
 
-  // One record for the retrieval log (database_context.cc).
-  struct LogAppend {
-    storage::LogEntry entry;
-    std::vector<std::pair<std::string, std::string>> index;  // extra log-CF puts
-    uint64_t seq = 0;   // set by AppendLog
-    std::string hash;   // raw; set by AppendLog
-  };
-  // The retrieval log's writer: a group commit. An append takes the next
-  // sequence number, links the hash chain and queues its record's writes
-  // in `pending`, all under `mu`, so records queue in chain order; it then
-  // waits until they are durable. One thread of its own (`syncer`) takes
-  // everything queued and writes it with one synced write, while later
-  // appends queue the next group; a thread that mostly sleeps is scheduled
-  // at once when its write completes, where a client thread would wait
-  // behind the searches for a CPU. Records reach RocksDB only durably, and
-  // readers see only seq <= durable_seq.
-  // An appender asleep until its record is durable. The syncer wakes each
-  // one its group covered, and only those: one condition variable shared
-  // by every appender woke them all after each group, and those not yet
-  // covered went back to sleep (verity_bench_retrieval, 8 threads, spinning
-  // off: 4.7 context switches per Retrieve with the shared one, 2.5 with one
-  // each).
-  struct LogWaiter {
-    uint64_t seq = 0;
-    std::condition_variable cv;
-  };
-  struct LogWriter {
-    std::mutex mu;
-    std::condition_variable sync_cv;  // a record to write, or stop
-    // Appenders asleep (at most one per calling thread). The syncer removes
-    // and wakes every one whose record it made durable, and all of them
-    // when a write fails.
-    std::vector<LogWaiter*> waiters;                // GUARDED_BY(mu)
-    std::atomic<bool> appender_spinning{false};     // an appender spins (at most one)
-    uint64_t next_seq = 1;                          // GUARDED_BY(mu)
-    std::string last_hash = std::string(32, '\0');  // GUARDED_BY(mu): hash of next_seq - 1
-    int64_t last_time_us = 0;                       // GUARDED_BY(mu)
-    rocksdb::WriteBatch pending;                    // GUARDED_BY(mu): records after durable_seq
-    std::atomic<uint64_t> queued_seq{0};            // next_seq - 1, readable without `mu`
-    // Written under `mu`; atomic so that readers need not wait behind a write.
-    std::atomic<uint64_t> durable_seq{0};
-    std::string durable_hash = std::string(32, '\0');  // GUARDED_BY(mu)
-    // A failed group write fails its waiters and every later append, until
-    // restart.
-    Status sync_failed;  // GUARDED_BY(mu)
-    bool stop = false;    // GUARDED_BY(mu)
-    std::thread syncer;
-  };
-  struct LogMarkView {
-    uint64_t seq = 0;      // the last durable record
-    std::string hash;      // raw hash of record `seq`
-    uint64_t written = 0;  // the last record written, durable or not (>= seq)
-  };
-  // The last durable record (seq 0 when the log is empty). Thread-safe;
-  // waits for `log_writer.mu`. DurableSeq() is its seq without waiting.
-  LogMarkView DurableLog() const;
-  uint64_t DurableSeq() const { return log_writer.durable_seq.load(std::memory_order_acquire); }
-  void RunLogSyncer();
-  void StopLogSyncer();  // syncs what was written, then joins
-  mutable LogWriter log_writer;
-  // Searches, retrievals, answers and cache lookups running now, and
-  // appenders waiting for their record (each of which is also counted as
-  // running): a waiter spins (yielding) only while fewer calls want a CPU
-  // than there are cores (SpinWorthwhile). Otherwise each yield hands the
-  // CPU to a searcher and back, and 8 Retrieve threads on 2 cores made ~20
-  // context switches per call.
+  // The retrieval log (log/retrieval_log.h): set at open, right after
+  // RocksDB, and reset by Close after it; thread-safe itself.
+  std::unique_ptr<RetrievalLog> retrieval_log;
+  // Searches, retrievals, answers and cache lookups running now: the log's
+  // waiters spin (yielding) only while fewer calls want a CPU than there
+  // are cores (RetrievalLog::Env::calls_running).
   mutable std::atomic<int> calls_running{0};
-  std::atomic<int> log_waiting{0};
-  bool SpinWorthwhile() const;
-  std::mutex answer_mu;  // serialises RecordAnswer's check-then-append
-  std::mutex gc_log_mu;  // one GcLog at a time
-  bool log_pins_swept = false;  // GUARDED_BY(gc_log_mu): the first GcLog released unnamed log pins
-  Status LoadLogState();
-  // The log's refusal of every append (a failed group write, or a log
-  // altered from outside), or OK. Checked before a retrieval pins a version:
-  // a pin no record will name would keep its rows until a restart.
-  Status LogAppendable() const {
-    std::lock_guard lock(log_writer.mu);
-    return log_writer.sync_failed;
-  }
-  // Moves index keys an older data directory kept in `log` to `log_index`.
-  Status MoveLogIndexKeys();
-  // Appends one record and returns once it is durable (or failed).
-  Status AppendLog(LogAppend& append);
-  // Appends the cache-hit record of a lookup that hit (LogKind::kCacheHit)
+  // LogPins, for the log's retention: the collections' log pins
+  // (Collection::log_pinned). context/log_api.cc, with PinForLog.
+  std::set<CollectionVersion> UnusedLogPins(int64_t cutoff_us) override;
+  Status ReleaseLogPins(const std::set<CollectionVersion>& versions, int64_t cutoff_us) override;
+  // (context/retrieve.cc) Appends the cache-hit record of a lookup that hit (LogKind::kCacheHit)
   // and sets result->retrieval_id / log_seq. Refreshes the log pin of the
   // version read (the rows of the source's context stay while the hit's
   // record is kept). NotFound when the source retrieval has expired from
@@ -210,6 +140,28 @@ struct Database::Impl {
   // c.pins_mu. NotFound once c is dropped; FailedPrecondition when GC has
   // collected the version (a pin cannot bring its rows back).
   Status PinForLog(Collection& c, Version version);
+
+  // The context service (context/*.cc): the internal halves of the public
+  // Retrieve, Replay and Audit, which public methods call instead of each
+  // other (no public method calls another).
+  // What Database::SnapshotVersion answers, without its lifecycle guard:
+  // the version snapshot `name` of `collection` names. NotFound or DataLoss.
+  Result<Version> SnapshotVersionOf(const std::string& collection, const std::string& name) const;
+  // Searches `search` and pins the version it read for the log, retrying a
+  // head read whose version GC collected in between (`fixed_version`: the
+  // request named a version or snapshot, whose refusal is the answer).
+  Result<SearchResult> SearchPinnedForLog(Collection& c, const SearchRequest& search, bool fixed_version);
+  // Database::Replay's work (a cache hit replays its source).
+  Result<ReplayResult> ReplayOne(const ReplayRequest& request) const;
+  struct ReplayRun;  // one replay of a logged retrieval (context/replay.cc)
+  // Database::Audit's work. When the retrieval has no recorded answer and
+  // none was given, the status is FailedPrecondition and *unanswered is set
+  // (AuditCollection counts those apart); otherwise *unanswered is false.
+  Result<AuditResult> AuditOne(const AuditRequest& request, bool* unanswered) const;
+  // The in-context chunks of logged retrieval `r`, read from its rows and
+  // checked against the logged hashes. FailedPrecondition when they are no
+  // longer stored; DataLoss when a text differs from its hash.
+  Status ReadAuditedContext(const LogRecord& r, std::vector<SourceChunk>* chunks) const;
 
   // Background GC (DatabaseOptions::gc_interval_seconds).
   std::thread gc_thread;
@@ -382,42 +334,32 @@ class ScopedSnapshot {
   const rocksdb::Snapshot* snapshot_;
 };
 
-// Holds a database's lifecycle lock shared for one public call. Public
-// methods call each other (Retrieve -> GetSnapshot, Audit -> GetRetrieval),
-// and taking a shared_mutex twice in one thread is undefined, so a nested
-// call on the same database does not lock again.
+// Holds a database's lifecycle lock shared for one public call. A public
+// method never calls another public method of the same database (internal
+// callers use the subsystems' and Impl's internal functions): taking a
+// shared_mutex twice in one thread is undefined, and would deadlock behind a
+// waiting Close. Debug builds check it.
 class LifecycleGuard {
  public:
-  explicit LifecycleGuard(std::shared_mutex& mu) {
-    if (held_ == &mu) {
-      ++depth_;
-      return;
-    }
-    mu.lock_shared();
+  explicit LifecycleGuard(std::shared_mutex& mu) : lock_(mu) {
+#ifndef NDEBUG
+    assert(held_ != &mu && "a public Database method called another public method");
     outer_ = held_;
-    outer_depth_ = depth_;
     held_ = &mu;
-    depth_ = 1;
-    mu_ = &mu;
+#endif
   }
-  ~LifecycleGuard() {
-    if (mu_ == nullptr) {
-      --depth_;
-      return;
-    }
-    held_ = outer_;
-    depth_ = outer_depth_;
-    mu_->unlock_shared();
-  }
+#ifndef NDEBUG
+  ~LifecycleGuard() { held_ = outer_; }
+#endif
   LifecycleGuard(const LifecycleGuard&) = delete;
   LifecycleGuard& operator=(const LifecycleGuard&) = delete;
 
  private:
-  static thread_local std::shared_mutex* held_;
-  static thread_local int depth_;
-  std::shared_mutex* mu_ = nullptr;  // set when this guard locked
+  std::shared_lock<std::shared_mutex> lock_;
+#ifndef NDEBUG
+  static thread_local std::shared_mutex* held_;  // the lock this thread's innermost guard holds
   std::shared_mutex* outer_ = nullptr;
-  int outer_depth_ = 0;
+#endif
 };
 
 // Opens every public method: holds the lifecycle lock shared for the call and

@@ -1,5 +1,7 @@
 #include "keys.h"
 
+#include <algorithm>
+
 namespace verity::keys {
 
 void PutU32(std::string* out, uint32_t v) {
@@ -133,5 +135,28 @@ std::string ChangeKey(uint32_t collection, Version version, std::string_view id)
   k.append(id);
   return k;
 }
+
+namespace log {
+
+std::string RecordKey(uint64_t seq) {
+  std::string k = kRecordPrefix;
+  PutU64(&k, seq);
+  return k;
+}
+
+uint64_t RecordSeq(std::string_view key) { return GetU64(key.data() + 1); }
+
+std::string TimeKey(int64_t time_us, uint64_t seq) {
+  std::string k = kTimePrefix;
+  PutU64(&k, static_cast<uint64_t>(std::max<int64_t>(time_us, 0)));
+  PutU64(&k, seq);
+  return k;
+}
+
+std::string RetrievalKey(std::string_view retrieval_id) { return "I" + std::string(retrieval_id); }
+
+std::string AnswerKey(std::string_view retrieval_id) { return "A" + std::string(retrieval_id); }
+
+}  // namespace log
 
 }  // namespace verity::keys

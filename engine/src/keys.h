@@ -16,13 +16,15 @@
 //                                                nothing else (log_chain.h)
 //   log_index 'T' + time(u64) + seq(u64) -> "" (time index);
 //            'I' / 'A' + retrieval id -> seq(u64); 'H' (head), 'S' (start)
-//            -> storage.LogMark; 'W' (sync mark) -> u64 (database_context.cc)
+//            -> storage.LogMark; 'W' (sync mark) -> u64 (keys::log below;
+//            log/retrieval_log.h)
 //
 // Row keys store the version inverted, so the versions of one id sort newest
 // first and Seek(RowKey(c, id, V)) lands on the newest row version <= V.
 // Record ids never contain NUL, which makes 0x00 a safe terminator.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -67,5 +69,45 @@ std::string RowKeyAfterId(uint32_t collection, std::string_view id);
 bool ParseRowKey(std::string_view key, uint32_t* collection, std::string_view* id, Version* version);
 
 std::string ChangeKey(uint32_t collection, Version version, std::string_view id);
+
+// The retrieval log's keys (docs/retrieval-log.md). The `log` family holds
+// only records, so that its flushed files never overlap (log/log_writer.cc,
+// MoveIndexKeys, says why); everything else is in `log_index`.
+namespace log {
+
+// `log`: record `seq` is 'R' + seq (u64): 9 bytes. Its value is the
+// record's 32-byte hash followed by its storage.LogEntry bytes
+// (log_chain.h); hash(seq) = SHA-256(hash(seq-1) || entry bytes), hash(0) =
+// 32 zero bytes.
+inline constexpr char kRecordPrefix[] = "R";
+inline constexpr size_t kRecordKeySize = 9;
+std::string RecordKey(uint64_t seq);
+// The seq of a record key (one that starts with kRecordPrefix and is
+// kRecordKeySize bytes long; the caller checks).
+uint64_t RecordSeq(std::string_view key);
+
+// `log_index`: the time index, 'T' + time_us (u64, big-endian; a negative
+// time as 0) + seq (u64) -> "". Record times never decrease along the log
+// (log_chain::Verifier checks it), so the time index sorts exactly like the
+// records. It is outside the chain: VerifyLog checks it against the
+// records, and time-range reads do not use it.
+inline constexpr char kTimePrefix[] = "T";
+inline constexpr size_t kTimeKeySize = 17;
+std::string TimeKey(int64_t time_us, uint64_t seq);
+// 'I' + retrieval id -> seq (u64) of the retrieval (or cache-hit) record.
+std::string RetrievalKey(std::string_view retrieval_id);
+// 'A' + retrieval id -> seq (u64) of its answer record.
+std::string AnswerKey(std::string_view retrieval_id);
+// -> storage.LogMark of the head (the last record: its seq and hash),
+// written in the batch of the record it names.
+inline constexpr char kHeadKey[] = "H";
+// -> storage.LogMark of the start: the first kept record and the hash of
+// the one before it (written by retention).
+inline constexpr char kStartKey[] = "S";
+// -> u64: the last seq the latest synced write covered.
+inline constexpr char kSyncMarkKey[] = "W";
+
+}  // namespace log
+
 
 }  // namespace verity::keys

@@ -10,24 +10,13 @@
 
 namespace verity::log_chain {
 
-std::string RecordKey(uint64_t seq) {
-  std::string k = "R";
-  keys::PutU64(&k, seq);
-  return k;
-}
-
-std::string TimeKey(int64_t time_us, uint64_t seq) {
-  std::string k = "T";
-  keys::PutU64(&k, static_cast<uint64_t>(std::max<int64_t>(time_us, 0)));
-  keys::PutU64(&k, seq);
-  return k;
-}
-
 namespace {
 
 // "the time index places record S at time_us T", or that the key is malformed.
 std::string DescribeTimeEntry(std::string_view key) {
-  if (key.size() != 17 || key[0] != 'T') return "a malformed time-index key";
+  if (key.size() != keys::log::kTimeKeySize || !key.starts_with(keys::log::kTimePrefix)) {
+    return "a malformed time-index key";
+  }
   return "the time index places record " + std::to_string(keys::GetU64(key.data() + 9)) + " at time_us " +
          std::to_string(keys::GetU64(key.data() + 1));
 }
@@ -35,7 +24,7 @@ std::string DescribeTimeEntry(std::string_view key) {
 }  // namespace
 
 std::string TimeIndexProblem(std::optional<std::string_view> found, uint64_t seq, int64_t time_us) {
-  if (found && *found < TimeKey(time_us, seq)) {
+  if (found && *found < keys::log::TimeKey(time_us, seq)) {
     return DescribeTimeEntry(*found) + ", before record " + std::to_string(seq) +
            ", which the records do not (index altered)";
   }
@@ -118,8 +107,10 @@ bool Verifier::Fail(uint64_t seq, const std::string& problem) {
 bool Verifier::Add(std::string_view key, std::string_view value) {
   last_checked_ = false;
   if (failed_) return false;
-  if (key.size() != 9 || key[0] != 'R') return Fail(expected_, "a malformed record key");
-  const uint64_t seq = keys::GetU64(key.data() + 1);
+  if (key.size() != keys::log::kRecordKeySize || !key.starts_with(keys::log::kRecordPrefix)) {
+    return Fail(expected_, "a malformed record key");
+  }
+  const uint64_t seq = keys::log::RecordSeq(key);
   if (seq > written_) {
     return Fail(seq, "record " + std::to_string(seq) + " lies beyond the log's head " + std::to_string(written_) +
                          " (appended from outside)");

@@ -2,9 +2,10 @@
 // values, the start and head marks. Pure (no I/O), so that the database's
 // VerifyLog and the log verifier's fuzz target run exactly the same code.
 //
-// A record is stored under 'R' + seq (u64, big-endian) as its 32-byte hash
+// The keys and the record value's layout are in keys.h (keys::log): a
+// record is stored under 'R' + seq (u64, big-endian) as its 32-byte hash
 // followed by the storage.LogEntry bytes; hash(seq) = SHA-256(hash(seq-1) ||
-// entry bytes), hash(0) = 32 zero bytes. database_context.cc writes them.
+// entry bytes), hash(0) = 32 zero bytes. log/log_writer.cc writes them.
 #pragma once
 
 #include <cstdint>
@@ -12,21 +13,17 @@
 #include <string>
 #include <string_view>
 
+#include "keys.h"
 #include "storage.pb.h"
 #include "verity/context.h"
 #include "verity/status.h"
 
 namespace verity::log_chain {
 
-// The key of record `seq`.
-std::string RecordKey(uint64_t seq);
-
-// The time-index key of record `seq` appended at `time_us`: 'T' + time_us
-// (u64, big-endian; a negative time as 0) + seq. Record times never
-// decrease along the log (the Verifier checks it), so the time index sorts
-// exactly like the records. The index is outside the chain: VerifyLog checks
-// it against the records, and time-range reads do not use it.
-std::string TimeKey(int64_t time_us, uint64_t seq);
+// The record and time-index keys, defined in keys.h; named here too for
+// the verifier's fuzz target.
+using keys::log::RecordKey;
+using keys::log::TimeKey;
 
 // What is wrong when the time index's next entry (in key order) is
 // `found`, nullopt past its end, where record `seq` at `time_us` expects

@@ -117,11 +117,7 @@ LogVerifyResult VerifyFails(const Database& db) {
   return *v;
 }
 
-std::string RecordKey(uint64_t seq) {
-  std::string k = "R";
-  keys::PutU64(&k, seq);
-  return k;
-}
+using keys::log::RecordKey;
 
 }  // namespace
 
@@ -314,7 +310,7 @@ TEST_CASE("log verify detects modified, deleted, reordered and inserted records"
           storage::LogMark head;
           head.set_seq(9);
           head.set_hash(last_hash);
-          REQUIRE(db->Put(rocksdb::WriteOptions(), index, "H", head.SerializeAsString()).ok());
+          REQUIRE(db->Put(rocksdb::WriteOptions(), index, keys::log::kHeadKey, head.SerializeAsString()).ok());
         },
         "log_index");
     CHECK(v.first_bad_seq == 7);
@@ -342,7 +338,7 @@ TEST_CASE("log verify and reads check the indexes, and records without a head ma
   };
   SECTION("an answer's index entry deleted") {
     auto db = altered("answer-index", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
-      REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, "A" + a->retrieval_id).ok());
+      REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, keys::log::AnswerKey(a->retrieval_id)).ok());
     });
     auto v = VerifyFails(*db);
     CHECK(v.first_bad_seq == 3);
@@ -351,7 +347,7 @@ TEST_CASE("log verify and reads check the indexes, and records without a head ma
   }
   SECTION("a retrieval's index entry pointed at another record") {
     auto db = altered("retrieval-index", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
-      REQUIRE(raw->Put(rocksdb::WriteOptions(), index, "I" + a->retrieval_id, seq_bytes(b->log_seq)).ok());
+      REQUIRE(raw->Put(rocksdb::WriteOptions(), index, keys::log::RetrievalKey(a->retrieval_id), seq_bytes(b->log_seq)).ok());
     });
     auto got = db->GetRetrieval(a->retrieval_id);
     CHECK(got.status().code() == StatusCode::kDataLoss);
@@ -363,7 +359,7 @@ TEST_CASE("log verify and reads check the indexes, and records without a head ma
   }
   SECTION("an answer index entry deleted lets a second answer in: verify names it") {
     auto db = altered("second-answer", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
-      REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, "A" + a->retrieval_id).ok());
+      REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, keys::log::AnswerKey(a->retrieval_id)).ok());
     });
     REQUIRE(db->RecordAnswer({a->retrieval_id, "A second answer.", "m", 0, 0}).ok());  // record 4
     auto v = VerifyFails(*db);
@@ -374,7 +370,7 @@ TEST_CASE("log verify and reads check the indexes, and records without a head ma
   }
   SECTION("records without a head mark: appends are refused, everything else serves") {
     auto db = altered("no-head", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
-      REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, "H").ok());
+      REQUIRE(raw->Delete(rocksdb::WriteOptions(), index, keys::log::kHeadKey).ok());
     });
     auto fresh = db->Upsert("kb", {test::MakeRecord(5000, f.data.data(), kDim)});
     REQUIRE(fresh.ok());
@@ -418,12 +414,7 @@ TEST_CASE("log verify checks the time index, and time-range reads do not trust i
   REQUIRE(f.db->VerifyLog()->ok);
   REQUIRE(f.db->Close().ok());
   const std::string template_dir = f.dir.path();
-  auto time_key = [](int64_t time_us, uint64_t seq) {
-    std::string k = "T";
-    keys::PutU64(&k, static_cast<uint64_t>(time_us));
-    keys::PutU64(&k, seq);
-    return k;
-  };
+  auto time_key = [](int64_t time_us, uint64_t seq) { return keys::log::TimeKey(time_us, seq); };
   auto altered = [&](const std::string& name,
                      const std::function<void(rocksdb::DB*, rocksdb::ColumnFamilyHandle*)>& fn) {
     return OpenAlteredCopy(template_dir, f.dir.Sub(name), "log_index", fn);
@@ -521,6 +512,31 @@ TEST_CASE("log verify checks the time index, and time-range reads do not trust i
   }
 }
 
+TEST_CASE("the log's keys: records by seq, the time index by time then seq, all records before \"S\"",
+          "[engine][log][keys]") {
+  // Records sort numerically and their seq parses back.
+  for (uint64_t seq : {uint64_t{0}, uint64_t{1}, uint64_t{255}, uint64_t{256}, uint64_t{1} << 40, UINT64_MAX}) {
+    const std::string key = keys::log::RecordKey(seq);
+    CHECK(key.size() == keys::log::kRecordKeySize);
+    CHECK(key.starts_with(keys::log::kRecordPrefix));
+    CHECK(keys::log::RecordSeq(key) == seq);
+  }
+  CHECK(keys::log::RecordKey(255) < keys::log::RecordKey(256));
+  // MoveIndexKeys skips the records by seeking to "S".
+  CHECK(keys::log::RecordKey(UINT64_MAX) < std::string("S"));
+  // The time index sorts by time, then seq; a negative time counts as 0.
+  CHECK(keys::log::TimeKey(1, 9) < keys::log::TimeKey(2, 1));
+  CHECK(keys::log::TimeKey(2, 1) < keys::log::TimeKey(2, 2));
+  CHECK(keys::log::TimeKey(-5, 3) == keys::log::TimeKey(0, 3));
+  CHECK(keys::log::TimeKey(7, 3).size() == keys::log::kTimeKeySize);
+  // A retrieval's two index entries and the marks never collide.
+  const std::set<std::string> distinct = {keys::log::RetrievalKey("rtv-1"), keys::log::AnswerKey("rtv-1"),
+                                          keys::log::kHeadKey, keys::log::kStartKey, keys::log::kSyncMarkKey};
+  CHECK(distinct.size() == 5);
+  CHECK(keys::log::RetrievalKey("rtv-1") == "Irtv-1");
+  CHECK(keys::log::AnswerKey("rtv-1") == "Artv-1");
+}
+
 TEST_CASE("a record's time read without parsing the entry equals the parsed one", "[engine][log]") {
   storage::LogEntry entry;
   entry.set_seq(7);
@@ -583,7 +599,7 @@ TEST_CASE("log verify reports a record whose time goes back, the chain rewritten
     head = mark.SerializeAsString();
   });
   WithRawFamily(f.dir.path(), "log_index", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* index) {
-    REQUIRE(raw->Put(rocksdb::WriteOptions(), index, "H", head).ok());
+    REQUIRE(raw->Put(rocksdb::WriteOptions(), index, keys::log::kHeadKey, head).ok());
   });
   f.Open(test::QuietOptions());
   auto v = f.db->VerifyLog();

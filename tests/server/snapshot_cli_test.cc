@@ -198,7 +198,7 @@ TEST_CASE("the verity CLI: an export name that is a path says exports are plain 
   auto server = verity::test::ServerProcess::Start(dir.Sub("data"), dir.Sub("log"));
   REQUIRE(server);
   const std::string addr = server->address();
-  Ok(dir, addr, "collection create docs --dim 3");
+  RunCliOk(dir, addr, "collection create docs --dim 3");
   const std::string hint =
       "is not a plain name: exports are directories in the server's --export-dir (default <data dir>/exports), so "
       "give only the export's name there: 1..128 of A-Z a-z 0-9 _ . - (e.g. docs-2024-03), not a path\n";

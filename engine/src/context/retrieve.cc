@@ -1,0 +1,244 @@
+// The context service's writes: Retrieve (a search, then a durable,
+// hash-chained log record of exactly what it returned), RecordAnswer, and
+// the cache hit's record (docs/retrieval-log.md).
+#include "codec.h"
+#include "context/context_text.h"
+#include "database_impl.h"
+#include "keys.h"
+#include "log/retrieval_log.h"
+#include "sha256.h"
+#include "validate.h"
+#include "verity/filter_parser.h"
+
+namespace verity {
+namespace {
+
+constexpr size_t kMaxAnswerBytes = 1 << 20;
+
+// The request's own checks, before anything is resolved.
+Status CheckRetrieveRequest(const RetrieveRequest& request) {
+  if (request.query_text.size() > kMaxLogFieldBytes) {
+    return Status::InvalidArgument("query_text: " + std::to_string(request.query_text.size()) +
+                                   " bytes; the limit is " + std::to_string(kMaxLogFieldBytes));
+  }
+  VERITY_RETURN_IF_ERROR(ValidateClientFields(request.prompt, request.client_trace_id, request.client_id));
+  if (request.at && !request.snapshot.empty()) {
+    return Status::InvalidArgument("at: give a version or a snapshot, not both");
+  }
+  return Status::Ok();
+}
+
+// The search a retrieval runs (its version is set later). InvalidArgument
+// for a filter that does not parse.
+Result<SearchRequest> SearchOf(const RetrieveRequest& request) {
+  SearchRequest search;
+  search.vector = request.vector;
+  search.k = request.k;
+  search.ef = request.ef;
+  search.max_payload_bytes = request.max_payload_bytes;
+  if (!request.filter.empty()) {
+    VERITY_ASSIGN_OR_RETURN(Filter filter, ParseFilter(request.filter));
+    search.filter = std::move(filter);
+  }
+  return search;
+}
+
+// The hits as chunks, and the context: the best-ranked prefix of the hits
+// that fits `token_budget` (0: all of them).
+RetrieveResult ContextOf(const SearchResult& found, uint32_t token_budget) {
+  RetrieveResult result;
+  result.version = found.version;
+  result.exact = found.exact;
+  uint32_t used = 0;
+  bool budget_full = false;
+  for (const auto& hit : found.hits) {
+    RetrievedChunk chunk;
+    chunk.id = hit.id;
+    chunk.row_version = hit.row_version;
+    chunk.distance = hit.distance;
+    chunk.text = hit.record ? hit.record->text : "";
+    chunk.document_id = hit.record ? hit.record->document_id : "";
+    chunk.text_sha256 = Sha256::Hex(chunk.text);
+    chunk.tokens = EstimateTokens(chunk.text);
+    if (token_budget > 0 && (budget_full || used + chunk.tokens > token_budget)) {
+      chunk.in_context = false;
+      budget_full = true;
+    } else {
+      used += chunk.tokens;
+    }
+    result.chunks.push_back(std::move(chunk));
+  }
+  result.context = context::AssembleContext(result.chunks);
+  result.context_sha256 = Sha256::Hex(result.context);
+  result.context_tokens = used;
+  return result;
+}
+
+// The log record of retrieval `result` answering `request` in collection
+// `collection_id`.
+LogAppend RetrievalRecord(const RetrieveRequest& request, uint32_t collection_id, const RetrieveResult& result) {
+  LogAppend append;
+  storage::LogEntry& e = append.entry;
+  e.set_kind(static_cast<uint32_t>(LogKind::kRetrieval));
+  e.set_retrieval_id(result.retrieval_id);
+  e.set_collection(request.collection);
+  e.set_collection_id(collection_id);
+  e.set_version(result.version);
+  e.set_snapshot(request.snapshot);
+  e.set_query_text(request.query_text);
+  e.set_query_vector(context::FloatBytes(request.vector));
+  e.set_query_vector_sha256(Sha256::Hex(e.query_vector()));
+  e.set_k(request.k);
+  e.set_ef(request.ef);
+  e.set_filter(request.filter);
+  e.set_token_budget(request.token_budget);
+  e.set_prompt(result.prompt);
+  e.set_client_trace_id(request.client_trace_id);
+  e.set_client_id(request.client_id);
+  e.set_exact(result.exact);
+  for (const auto& chunk : result.chunks) {
+    auto* out = e.add_chunks();
+    out->set_id(chunk.id);
+    out->set_row_version(chunk.row_version);
+    out->set_distance(chunk.distance);
+    out->set_text_sha256(chunk.text_sha256);
+    out->set_tokens(chunk.tokens);
+    out->set_in_context(chunk.in_context);
+    out->set_document_id(chunk.document_id);
+  }
+  e.set_context_sha256(result.context_sha256);
+  e.set_context_tokens(result.context_tokens);
+  append.index.emplace_back(keys::log::RetrievalKey(result.retrieval_id), "");
+  return append;
+}
+
+}  // namespace
+
+Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
+  VERITY_CHECK_WRITABLE_();
+  CallCounter running(impl_->calls_running);
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(request.collection));
+  VERITY_RETURN_IF_ERROR(CheckRetrieveRequest(request));
+  // A registered prompt is logged as the exact version its label (or
+  // number) resolves to now, so an audit shows which prompt produced which
+  // answer even after the label moved.
+  VERITY_ASSIGN_OR_RETURN(const std::string prompt, impl_->prompts->ResolvePrompt(request.prompt));
+  VERITY_ASSIGN_OR_RETURN(SearchRequest search, SearchOf(request));
+  std::optional<Version> at = request.at;
+  if (!request.snapshot.empty()) {
+    VERITY_ASSIGN_OR_RETURN(at, impl_->SnapshotVersionOf(request.collection, request.snapshot));
+  }
+  VERITY_RETURN_IF_ERROR(impl_->ValidateSearch(*c, search));
+  search.at = at;
+  // The response carries each chunk's text twice (the chunk, the context),
+  // and no metadata.
+  search.payload_bytes = [](const Record& r) { return r.id.size() + 2 * r.text.size() + r.document_id.size(); };
+  VERITY_RETURN_IF_ERROR(impl_->retrieval_log->Appendable());
+  VERITY_ASSIGN_OR_RETURN(const SearchResult found, impl_->SearchPinnedForLog(*c, search, at.has_value()));
+  RetrieveResult result = ContextOf(found, request.token_budget);
+  result.prompt = prompt;
+  result.retrieval_id = NewRetrievalId();
+  LogAppend append = RetrievalRecord(request, c->id, result);
+  VERITY_RETURN_IF_ERROR(impl_->retrieval_log->Append(append));
+  result.log_seq = append.seq;
+  return result;
+}
+
+// Pin the version read, so that GC cannot collect it before the log record
+// that refers to it expires. Only after the search: a search that failed (a
+// bad filter, a response over its bound) must pin nothing, for a pin is
+// released only when a log record of its version expires. GC may have
+// collected the version since the search read it: a head read then reads
+// the new head (a write and a GC came between); for an `at` or a snapshot
+// PinForLog's refusal is the answer, with nothing logged.
+Result<SearchResult> Database::Impl::SearchPinnedForLog(Collection& c, const SearchRequest& search,
+                                                        bool fixed_version) {
+  for (int attempt = 1;; ++attempt) {
+    VERITY_ASSIGN_OR_RETURN(SearchResult found, SearchValidated(c, search));
+    std::lock_guard pins(c.pins_mu);
+    const Status pinned = PinForLog(c, found.version);
+    if (pinned.ok()) return found;
+    if (fixed_version || pinned.code() != StatusCode::kFailedPrecondition || attempt == 3) return pinned;
+  }
+}
+
+Result<Version> Database::Impl::SnapshotVersionOf(const std::string& collection, const std::string& name) const {
+  // Database::SnapshotVersion's read (database_history.cc), with the same
+  // errors, for callers inside a public call.
+  VERITY_ASSIGN_OR_RETURN(auto c, Find(collection));
+  std::string value;
+  const rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), meta, keys::SnapshotKey(c->id, name), &value);
+  if (rs.IsNotFound()) {
+    if (name.size() > Limits::kMaxSnapshotNameBytes) {
+      return Status::NotFound("snapshot \"" + name.substr(0, 64) + "...\" (" + std::to_string(name.size()) +
+                              " bytes; names are at most " + std::to_string(Limits::kMaxSnapshotNameBytes) +
+                              ") of \"" + collection + "\" does not exist");
+    }
+    return Status::NotFound("snapshot \"" + name + "\" of \"" + collection + "\" does not exist");
+  }
+  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read snapshot"));
+  storage::SnapshotMeta m;
+  if (!m.ParseFromString(value)) return Status::DataLoss("meta: snapshot " + name + " does not parse");
+  return Version{m.version()};
+}
+
+Result<LogRecord> Database::RecordAnswer(const AnswerRequest& request) {
+  VERITY_CHECK_WRITABLE_();
+  CallCounter running(impl_->calls_running);
+  if (request.answer.empty()) return Status::InvalidArgument("answer: must not be empty");
+  if (request.answer.size() > kMaxAnswerBytes) {
+    return Status::InvalidArgument("answer: " + std::to_string(request.answer.size()) + " bytes; the limit is " +
+                                   std::to_string(kMaxAnswerBytes));
+  }
+  if (request.model.size() > 1024) return Status::InvalidArgument("model: at most 1024 bytes");
+  LogAppend append;
+  storage::LogEntry& e = append.entry;
+  e.set_answer(request.answer);
+  e.set_model(request.model);
+  e.set_prompt_tokens(request.prompt_tokens);
+  e.set_completion_tokens(request.completion_tokens);
+  return impl_->retrieval_log->AppendAnswer(request.retrieval_id, append);
+}
+
+Status Database::Impl::LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result,
+                                   bool* source_expired) {
+  *source_expired = false;
+  VERITY_RETURN_IF_ERROR(CheckWritable());
+  // The source must still be in the log, or the hit could not be audited.
+  VERITY_ASSIGN_OR_RETURN(const bool source_kept, retrieval_log->HasRetrieval(result->source_retrieval_id));
+  if (!source_kept) {
+    *source_expired = true;
+    return Status::NotFound("retrieval " + result->source_retrieval_id + " expired from the log");
+  }
+  VERITY_RETURN_IF_ERROR(retrieval_log->Appendable());
+  {
+    std::lock_guard pins(c.pins_mu);
+    VERITY_RETURN_IF_ERROR(PinForLog(c, result->version));
+  }
+  LogAppend append;
+  storage::LogEntry& e = append.entry;
+  e.set_kind(static_cast<uint32_t>(LogKind::kCacheHit));
+  result->retrieval_id = NewRetrievalId();
+  e.set_retrieval_id(result->retrieval_id);
+  e.set_collection(request.collection);
+  e.set_collection_id(c.id);
+  e.set_version(result->version);
+  e.set_query_text(request.query_text);
+  e.set_query_vector(context::FloatBytes(request.vector));
+  e.set_query_vector_sha256(Sha256::Hex(e.query_vector()));
+  e.set_prompt(result->prompt);
+  e.set_client_trace_id(request.client_trace_id);
+  e.set_client_id(request.client_id);
+  e.set_context_sha256(result->context_sha256);
+  e.set_answer(result->answer);
+  e.set_model(request.model);
+  e.set_source_retrieval_id(result->source_retrieval_id);
+  e.set_cache_match(static_cast<uint32_t>(result->match));
+  e.set_similarity(result->similarity);
+  append.index.emplace_back(keys::log::RetrievalKey(result->retrieval_id), "");
+  VERITY_RETURN_IF_ERROR(retrieval_log->Append(append));
+  result->log_seq = append.seq;
+  return Status::Ok();
+}
+
+}  // namespace verity
