@@ -214,7 +214,7 @@ TEST_CASE("the verity CLI: an export name that is a path says exports are plain 
   CHECK(r.err == "verity: INVALID_ARGUMENT: EXPORT_NAME: \"..\" " + hint);
   CHECK(!std::filesystem::exists(dir.Sub("elsewhere")));
   // A plain name goes into the default export directory, <data>/exports.
-  r = Ok(dir, addr, "snapshot export docs plain-name.1 --json");
+  r = RunCliOk(dir, addr, "snapshot export docs plain-name.1 --json");
   CHECK(std::filesystem::is_directory(dir.Sub("data") + "/exports/plain-name.1"));
   REQUIRE(server->Stop(SIGTERM) == 0);
 }
