@@ -7,12 +7,12 @@
 //   verity_kill_child DIR gc            (deletes snapshot "good" first)
 //   verity_kill_child DIR retrieve-loop (retrieves from "kb" until killed,
 //                                        printing "ACK <retrieval id>" for each)
-//   verity_kill_child DIR wal-writes    (a small memtable budget; creates "c",
-//                                        dimension 32, upserts 3,000 records
-//                                        in batches of 100 and exits without
-//                                        closing: the writes since the last
-//                                        flush of each family are only in
-//                                        the write-ahead log)
+//   verity_kill_child DIR wal-writes    (creates "c", dimension 32, upserts
+//                                        3,000 records (about 650 KB) in
+//                                        batches of 100 and exits without
+//                                        closing; a 64 MiB memtable budget, so
+//                                        nothing is flushed and every write
+//                                        is only in the one write-ahead log)
 //   verity_kill_child DIR checkpoint-crash N NODES
 //       upserts N records (dimension 8) into "c" with background graph
 //       checkpoints every NODES unsaved nodes (0: none), waits until fewer
@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   options.gc_interval_seconds = 0;
   options.log = [](LogLevel, const std::string&) {};
   const std::string op = argv[2];
-  if (op == "wal-writes") options.memtable_budget_bytes = 128 << 10;
+  if (op == "wal-writes") options.memtable_budget_bytes = 64 << 20;
   const bool checkpoint_crash = op == "checkpoint-crash" && argc == 5;
   if (checkpoint_crash) {
     options.graph_checkpoint_nodes = std::strtoull(argv[4], nullptr, 10);
