@@ -37,7 +37,7 @@
 
 #include "codec.h"
 #include "database_impl.h"
-#include "export_manifest.h"
+#include "history/export_manifest.h"
 #include "keys.h"
 #include "sha256.h"
 #include "validate.h"

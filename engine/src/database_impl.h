@@ -17,6 +17,7 @@
 
 #include "answer_cache.h"
 #include "collection.h"
+#include "history/retention.h"
 #include "kill_point.h"
 #include "verity/database.h"
 
@@ -283,8 +284,15 @@ struct Database::Impl {
   // replaced it. Caller holds c.write_mu or c.pins_mu.
   static Status CheckNotDropped(const Collection& c);
 
-  // GC of one collection; caller holds c.write_mu.
+  // GC of one collection (history/gc.cc); caller holds c.write_mu.
   Result<GcResult> GcLocked(Collection& c);
+  // GC's inputs (the retention settings, the commit times the keep_seconds
+  // rule looks at, the horizon so far, the pins) read and handed to
+  // history::PlanRetention. Caller holds c.write_mu and c.pins_mu.
+  Result<history::RetentionPlan> PlanGc(Collection& c) const;
+  // Records `horizon` as c's oldest retained version (on disk, then in
+  // memory) if it moves it forward. Caller holds c.write_mu and c.pins_mu.
+  Status RecordGcHorizon(Collection& c, Version horizon);
   // Builds a new graph of the nodes GC left and swaps it in; caller holds
   // c.write_mu (reads go on meanwhile).
   Status RebuildGraph(Collection& c);
