@@ -23,6 +23,10 @@
 
 namespace verity {
 
+namespace history {
+struct ImportItem;  // history/import.cc
+}  // namespace history
+
 // Counts one call in an atomic counter while it lives (Impl::calls_running).
 class CallCounter {
  public:
@@ -301,6 +305,21 @@ struct Database::Impl {
   // Removes rows of collection ids that have no collection record (left by
   // an import that crashed before it committed).
   Status RemoveOrphans();
+  // Import (history/import.cc), in its steps. AssignImportIds gives each
+  // item a fresh collection id (recorded; ResourceExhausted when ids run
+  // out). DiscardImport removes what an import that failed wrote under
+  // them. RegisterImport makes the built items visible with one batch,
+  // dropping the collections they replace (`replace`; else AlreadyExists),
+  // unavailable ones of the same name included; FindImportReplaced is its
+  // first step: the collections each item replaces (null if none), the
+  // deletion of unavailable ones added to `batch`. Caller of
+  // FindImportReplaced holds ddl_mu.
+  Status AssignImportIds(std::vector<history::ImportItem>& items);
+  void DiscardImport(const std::vector<history::ImportItem>& items);
+  Status RegisterImport(const std::vector<history::ImportItem>& items, bool replace);
+  Status FindImportReplaced(const std::vector<history::ImportItem>& items, bool replace, rocksdb::WriteBatch* batch,
+                            std::vector<std::shared_ptr<Collection>>* olds,
+                            std::vector<std::string>* unavailable_replaced);
   // Builds a Collection from rows already in RocksDB (open and import).
   Result<std::shared_ptr<Collection>> BuildCollection(const storage::CollectionMeta& meta, bool use_graph_file);
   uint64_t ApproximateBytes(uint32_t collection_id) const;
