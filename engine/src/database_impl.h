@@ -322,6 +322,20 @@ struct Database::Impl {
                             std::vector<std::string>* unavailable_replaced);
   // Builds a Collection from rows already in RocksDB (open and import).
   Result<std::shared_ptr<Collection>> BuildCollection(const storage::CollectionMeta& meta, bool use_graph_file);
+  // BuildCollection's steps. LoadNodeTable fills c's node table, live ids,
+  // metadata columns, rows-only versions and log-only row count from its
+  // rows (c.nodes sized to the label count, pins loaded), and the row key
+  // of each label that gets a node; DataLoss for rows that do not parse or
+  // whose labels do not fit. AddRowToNode adds one row to its label's node
+  // (DataLoss past two rows). LoadGraphFile returns the graph file's graph
+  // if it verifies and matches the node table, else null and why in
+  // *reason (empty when there is no file and no rows). FinishGraph catches
+  // c.graph up with the rows it lacks, or builds one from the rows when
+  // there is none (logging `reason`), repairs and saves it as needed.
+  Status LoadNodeTable(Collection& c, std::vector<std::string>* row_key_of_label);
+  static Status AddRowToNode(RowNode& node, uint64_t label, std::string_view id, Version version, Version to);
+  std::unique_ptr<HnswGraph> LoadGraphFile(const Collection& c, std::string* reason);
+  Status FinishGraph(Collection& c, const std::vector<std::string>& row_key_of_label, const std::string& reason);
   uint64_t ApproximateBytes(uint32_t collection_id) const;
   // Snapshots of a collection, sorted by name; with their record counts
   // (a pass over the node table each) when `with_counts`.
