@@ -320,7 +320,8 @@ struct Database::Impl {
   Status FindImportReplaced(const std::vector<history::ImportItem>& items, bool replace, rocksdb::WriteBatch* batch,
                             std::vector<std::shared_ptr<Collection>>* olds,
                             std::vector<std::string>* unavailable_replaced);
-  // Builds a Collection from rows already in RocksDB (open and import).
+  // Builds a Collection from rows already in RocksDB (open and import;
+  // database/load_collection.cc, as LoadCollection and the steps below).
   Result<std::shared_ptr<Collection>> BuildCollection(const storage::CollectionMeta& meta, bool use_graph_file);
   // BuildCollection's steps. LoadNodeTable fills c's node table, live ids,
   // metadata columns, rows-only versions and log-only row count from its
