@@ -19,6 +19,7 @@
 
 #include "cache/answer_cache_service.h"
 #include "collection.h"
+#include "history/retention.h"
 #include "kill_point.h"
 #include "log/log_pins.h"
 #include "log/retrieval_log.h"
@@ -26,6 +27,10 @@
 #include "verity/database.h"
 
 namespace verity {
+
+namespace history {
+struct ImportItem;  // history/import.cc
+}  // namespace history
 
 // Counts one call in an atomic counter while it lives (Impl::calls_running).
 class CallCounter {
@@ -144,7 +149,8 @@ struct Database::Impl : LogPins {
   // The context service (context/*.cc): the internal halves of the public
   // Retrieve, Replay and Audit, which public methods call instead of each
   // other (no public method calls another).
-  // What Database::SnapshotVersion answers, without its lifecycle guard:
+  // What Database::SnapshotVersion answers, without its lifecycle guard
+  // (history/snapshots.cc):
   // the version snapshot `name` of `collection` names. NotFound or DataLoss.
   Result<Version> SnapshotVersionOf(const std::string& collection, const std::string& name) const;
   // Searches `search` and pins the version it read for the log, retrying a
@@ -242,8 +248,15 @@ struct Database::Impl : LogPins {
   // replaced it. Caller holds c.write_mu or c.pins_mu.
   static Status CheckNotDropped(const Collection& c);
 
-  // GC of one collection; caller holds c.write_mu.
+  // GC of one collection (history/gc.cc); caller holds c.write_mu.
   Result<GcResult> GcLocked(Collection& c);
+  // GC's inputs (the retention settings, the commit times the keep_seconds
+  // rule looks at, the horizon so far, the pins) read and handed to
+  // history::PlanRetention. Caller holds c.write_mu and c.pins_mu.
+  Result<history::RetentionPlan> PlanGc(Collection& c) const;
+  // Records `horizon` as c's oldest retained version (on disk, then in
+  // memory) if it moves it forward. Caller holds c.write_mu and c.pins_mu.
+  Status RecordGcHorizon(Collection& c, Version horizon);
   // Builds a new graph of the nodes GC left and swaps it in; caller holds
   // c.write_mu (reads go on meanwhile).
   Status RebuildGraph(Collection& c);
@@ -252,8 +265,38 @@ struct Database::Impl : LogPins {
   // Removes rows of collection ids that have no collection record (left by
   // an import that crashed before it committed).
   Status RemoveOrphans();
-  // Builds a Collection from rows already in RocksDB (open and import).
+  // Import (history/import.cc), in its steps. AssignImportIds gives each
+  // item a fresh collection id (recorded; ResourceExhausted when ids run
+  // out). DiscardImport removes what an import that failed wrote under
+  // them. RegisterImport makes the built items visible with one batch,
+  // dropping the collections they replace (`replace`; else AlreadyExists),
+  // unavailable ones of the same name included; FindImportReplaced is its
+  // first step: the collections each item replaces (null if none), the
+  // deletion of unavailable ones added to `batch`. Caller of
+  // FindImportReplaced holds ddl_mu.
+  Status AssignImportIds(std::vector<history::ImportItem>& items);
+  void DiscardImport(const std::vector<history::ImportItem>& items);
+  Status RegisterImport(const std::vector<history::ImportItem>& items, bool replace);
+  Status FindImportReplaced(const std::vector<history::ImportItem>& items, bool replace, rocksdb::WriteBatch* batch,
+                            std::vector<std::shared_ptr<Collection>>* olds,
+                            std::vector<std::string>* unavailable_replaced);
+  // Builds a Collection from rows already in RocksDB (open and import;
+  // database/load_collection.cc, as LoadCollection and the steps below).
   Result<std::shared_ptr<Collection>> BuildCollection(const storage::CollectionMeta& meta, bool use_graph_file);
+  // BuildCollection's steps. LoadNodeTable fills c's node table, live ids,
+  // metadata columns, rows-only versions and log-only row count from its
+  // rows (c.nodes sized to the label count, pins loaded), and the row key
+  // of each label that gets a node; DataLoss for rows that do not parse or
+  // whose labels do not fit. AddRowToNode adds one row to its label's node
+  // (DataLoss past two rows). LoadGraphFile returns the graph file's graph
+  // if it verifies and matches the node table, else null and why in
+  // *reason (empty when there is no file and no rows). FinishGraph catches
+  // c.graph up with the rows it lacks, or builds one from the rows when
+  // there is none (logging `reason`), repairs and saves it as needed.
+  Status LoadNodeTable(Collection& c, std::vector<std::string>* row_key_of_label);
+  static Status AddRowToNode(RowNode& node, uint64_t label, std::string_view id, Version version, Version to);
+  std::unique_ptr<HnswGraph> LoadGraphFile(const Collection& c, std::string* reason);
+  Status FinishGraph(Collection& c, const std::vector<std::string>& row_key_of_label, const std::string& reason);
   uint64_t ApproximateBytes(uint32_t collection_id) const;
   // Snapshots of a collection, sorted by name; with their record counts
   // (a pass over the node table each) when `with_counts`.

@@ -1,18 +1,12 @@
-// Over 700 lines: the one wrapper of hnswlib (insert, search loop, exact
-// search, repair, graph file). The graph file format and the repair move to
-// files of their own with the engine's split into subsystems (#24).
+// HnswGraph: creation, insert, the engine's search loop, exact search, and
+// the graph's side of Save / Load (the file format is index/graph_file.h;
+// the reachability repair is index/hnsw_repair.cc).
 #include "hnsw_graph.h"
 
-#include "kill_point.h"
-
-#include <fcntl.h>
 #include <immintrin.h>
-#include <unistd.h>
 #include <omp.h>
-#include <zlib.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -20,18 +14,13 @@
 #include <queue>
 #include <stdexcept>
 
-#include <hnswlib/hnswlib.h>
-
 #include "distance.h"
+#include "index/graph_file.h"
+#include "index/hnsw_graph_impl.h"
 #include "quantizer.h"
 
 namespace verity {
 namespace {
-
-using hnswlib::labeltype;
-using hnswlib::linklistsizeint;
-using hnswlib::tableint;
-using Hnsw = hnswlib::HierarchicalNSW<float>;
 
 // What hnswlib's distance plug-in gets as its parameter: the dimension and
 // the kernel chosen at run time, so that an insert's distance is one
@@ -50,6 +39,8 @@ float HnswDotDistance(const void* a, const void* b, const void* param) {
   return 1.0f - p->kernel(static_cast<const float*>(a), static_cast<const float*>(b), p->dim);
 }
 
+}  // namespace
+
 // hnswlib's distance plug-in, backed by the engine's run-time chosen kernels.
 class KernelSpace : public hnswlib::SpaceInterface<float> {
  public:
@@ -65,71 +56,6 @@ class KernelSpace : public hnswlib::SpaceInterface<float> {
   Metric metric_;
   KernelParam param_;
 };
-
-constexpr char kMagic[8] = {'V', 'R', 'T', 'Y', 'G', 'R', 'P', 'H'};
-// 2: label_span (labels may have holes); 3: the quantizer's parameters.
-constexpr uint32_t kFormatVersion = 3;
-constexpr tableint kMissing = std::numeric_limits<tableint>::max();
-
-// The fixed-size header of a graph file. Written field by field as
-// little-endian integers (x86-64 only, checked at compile time below).
-struct FileHeader {
-  char magic[8];
-  uint32_t format_version;
-  uint32_t collection_id;
-  uint32_t dimension;
-  uint32_t metric;
-  uint32_t m;
-  uint32_t ef_construction;
-  uint64_t node_count;
-  uint64_t label_span;  // one past the highest label
-  uint64_t covered_version;
-  uint64_t bytes_per_node;        // hnswlib's size_data_per_element_
-  uint64_t bytes_per_upper_list;  // hnswlib's size_links_per_element_
-  uint32_t entry_point;
-  int32_t max_level;
-  uint64_t body_bytes;
-  uint32_t body_crc;
-  uint32_t quantizer_trained;  // 0 or 1 (0 only for an empty graph of an l2 / cosine collection)
-  float quantizer_lo;
-  float quantizer_step;
-  uint32_t quantizer_routes;  // 0 or 1: the search routes on codes
-  uint32_t header_crc;  // CRC-32 of all bytes above
-};
-static_assert(sizeof(FileHeader) == 112, "graph file header layout changed");
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "graph files are little-endian");
-
-uint32_t Crc(uint32_t crc, const void* data, size_t n) {
-  const auto* p = static_cast<const Bytef*>(data);
-  while (n > 0) {
-    uInt chunk = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
-    crc = static_cast<uint32_t>(crc32(crc, p, chunk));
-    p += chunk;
-    n -= chunk;
-  }
-  return crc;
-}
-
-Status WriteAll(int fd, const void* data, size_t n, const std::string& path) {
-  const char* p = static_cast<const char*>(data);
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return Status::Unavailable("write " + path + ": " + std::strerror(errno));
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return Status::Ok();
-}
-
-std::string DirName(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
-}  // namespace
 
 // The quantized copy of the vectors: one code row per hnswlib internal id,
 // each row 64-byte aligned and zero-padded to a multiple of 64 bytes (the
@@ -168,23 +94,6 @@ class CodeStore {
   std::unique_ptr<uint8_t, Free> data_;
 };
 
-struct HnswGraph::Impl {
-  std::unique_ptr<KernelSpace> space;
-  std::unique_ptr<Hnsw> hnsw;
-  std::vector<tableint> internal_of_label;  // label -> hnswlib internal id, kMissing for holes
-  std::vector<uint32_t> label_of_internal;  // internal id -> label (hnswlib keeps it inside the node)
-  // Quantized routing copy, for l2 and cosine (null for ip, which searches
-  // on floats: an inner product is not ranked by L2 between codes).
-  std::unique_ptr<CodeStore> codes;
-  ScalarQuantizer quantizer;
-  size_t clamped_since_training = 0;  // nodes with a clamped component
-
-  const float* vector(tableint id) const {
-    return reinterpret_cast<const float*>(hnsw->getDataByInternalId(id));
-  }
-  // Retrains the quantizer on every node and re-encodes all codes.
-  void Retrain(size_t dim);
-};
 
 void HnswGraph::Impl::Retrain(size_t dim) {
   const size_t count = hnsw->cur_element_count;
@@ -585,175 +494,10 @@ std::vector<Neighbor> HnswGraph::ExactSearch(const float* query, uint32_t k,
   return heap;
 }
 
-namespace {
-
-// Marks (1 in `seen`) every node reachable over level-0 links from the nodes
-// on `stack`, which must be marked already.
-void Flood(const Hnsw& h, std::vector<tableint>& stack, std::vector<uint8_t>& seen) {
-  while (!stack.empty()) {
-    const tableint id = stack.back();
-    stack.pop_back();
-    linklistsizeint* list = h.get_linklist0(id);
-    const tableint* links = reinterpret_cast<const tableint*>(list + 1);
-    for (int i = 0, n = h.getListCount(list); i < n; ++i) {
-      if (seen[links[i]] == 0) {
-        seen[links[i]] = 1;
-        stack.push_back(links[i]);
-      }
-    }
-  }
-}
-
-// Reachability from the entry point by paths that never climb a level (as
-// a search moves: down through the upper levels, then along level 0): 1
-// per reachable node. A node reached on an upper level is where a descent
-// may end, so it seeds level 0.
-std::vector<uint8_t> Reachable(const Hnsw& h) {
-  std::vector<uint8_t> seen(h.cur_element_count, 0);
-  if (h.cur_element_count == 0) return seen;
-  std::vector<tableint> reached{h.enterpoint_node_};  // nodes reached on the levels above
-  seen[h.enterpoint_node_] = 1;
-  std::vector<tableint> stack;
-  for (int level = h.maxlevel_; level > 0; --level) {
-    stack = reached;
-    while (!stack.empty()) {
-      const tableint id = stack.back();
-      stack.pop_back();
-      linklistsizeint* list = h.get_linklist(id, level);
-      const tableint* links = reinterpret_cast<const tableint*>(list + 1);
-      for (int i = 0, n = h.getListCount(list); i < n; ++i) {
-        if (seen[links[i]] == 0) {
-          seen[links[i]] = 1;
-          reached.push_back(links[i]);
-          stack.push_back(links[i]);
-        }
-      }
-    }
-  }
-  stack = std::move(reached);
-  Flood(h, stack, seen);
-  return seen;
-}
-
-size_t CountZeros(const std::vector<uint8_t>& seen) {
-  return static_cast<size_t>(std::count(seen.begin(), seen.end(), uint8_t{0}));
-}
-
-}  // namespace
-
-size_t HnswGraph::CountUnreachable() const { return CountZeros(Reachable(*impl_->hnsw)); }
-
-// How many of its nearest reachable nodes a repair considers for an in-link.
-constexpr uint32_t kRepairCandidates = 16;
-
-HnswGraph::RepairStats HnswGraph::Repair() {
-  const auto start = std::chrono::steady_clock::now();
-  Hnsw& h = *impl_->hnsw;
-  const size_t n = h.cur_element_count;
-  RepairStats stats;
-  std::vector<uint8_t> seen = Reachable(h);
-  stats.unreachable_before = CountZeros(seen);
-  size_t unreachable = stats.unreachable_before;
-  if (unreachable > 0) {
-    // Level-0 in-degree, so that a replaced link never takes a node's only one.
-    std::vector<uint32_t> in_degree(n, 0);
-    for (size_t i = 0; i < n; ++i) {
-      linklistsizeint* list = h.get_linklist0(static_cast<tableint>(i));
-      const tableint* links = reinterpret_cast<const tableint*>(list + 1);
-      for (int j = 0, c = h.getListCount(list); j < c; ++j) ++in_degree[links[j]];
-    }
-    auto distance = [&](tableint a, tableint b) {
-      return h.fstdistfunc_(h.getDataByInternalId(a), h.getDataByInternalId(b), h.dist_func_param_);
-    };
-    auto has_link = [&](tableint from, tableint to) {
-      linklistsizeint* list = h.get_linklist0(from);
-      const tableint* links = reinterpret_cast<const tableint*>(list + 1);
-      for (int j = 0, c = h.getListCount(list); j < c; ++j) {
-        if (links[j] == to) return true;
-      }
-      return false;
-    };
-    auto append = [&](tableint from, tableint to) {
-      linklistsizeint* list = h.get_linklist0(from);
-      const int count = h.getListCount(list);
-      if (static_cast<size_t>(count) >= h.maxM0_) return false;
-      reinterpret_cast<tableint*>(list + 1)[count] = to;
-      h.setListCount(list, static_cast<unsigned short>(count + 1));
-      ++in_degree[to];
-      return true;
-    };
-    // Links `u` from `v`: true when done. A full list gives up its farthest
-    // link whose target keeps an in-link: one with another in-link, or one
-    // that `u` links to (or now can), since `u` becomes reachable through `v`.
-    auto link = [&](tableint v, tableint u) {
-      if (has_link(v, u) || append(v, u)) return true;
-      linklistsizeint* list = h.get_linklist0(v);
-      tableint* links = reinterpret_cast<tableint*>(list + 1);
-      const int count = h.getListCount(list);
-      const bool u_has_room = h.getListCount(h.get_linklist0(u)) < h.maxM0_;
-      int worst = -1;
-      float worst_distance = -1;
-      for (int j = 0; j < count; ++j) {
-        const tableint w = links[j];
-        if (in_degree[w] < 2 && !u_has_room && !has_link(u, w)) continue;
-        const float d = distance(v, w);
-        if (worst < 0 || d > worst_distance) {
-          worst = j;
-          worst_distance = d;
-        }
-      }
-      if (worst < 0) return false;
-      const tableint w = links[worst];
-      --in_degree[w];
-      links[worst] = u;
-      ++in_degree[u];
-      if (in_degree[w] == 0 && !has_link(u, w)) append(u, w);
-      return true;
-    };
-    const uint32_t ef = std::max<uint32_t>(64, params_.ef_construction);
-    std::vector<tableint> stack;
-    for (int round = 0; round < 8 && unreachable > 0; ++round) {
-      for (size_t i = 0; i < n; ++i) {
-        const tableint u = static_cast<tableint>(i);
-        if (seen[u] != 0) continue;  // reached through a node linked before it
-        // The search only visits reachable nodes: its hits are candidates.
-        // Linked from the nearest one that can take it; if a search for its
-        // own vector still misses it, from the next one too (at most 3).
-        const uint32_t label = impl_->label_of_internal[u];
-        const std::vector<Neighbor> near = Search(impl_->vector(u), kRepairCandidates, ef, {});
-        int links = 0;
-        for (const Neighbor& hit : near) {
-          const tableint v = impl_->internal_of_label[hit.label];
-          if (v == u || seen[v] == 0 || !link(v, u)) continue;
-          ++stats.links_added;
-          if (seen[u] == 0) {
-            seen[u] = 1;
-            stack.push_back(u);
-            Flood(h, stack, seen);
-          }
-          const std::vector<Neighbor> found = Search(impl_->vector(u), kRepairCandidates, ef, {});
-          const bool findable = std::any_of(found.begin(), found.end(),
-                                            [&](const Neighbor& f) { return f.label == label; });
-          if (findable || ++links == 3) break;
-        }
-      }
-      // A replaced link may have been the last one reachable from the entry
-      // point (its target's other in-links came from unreachable nodes).
-      seen = Reachable(h);
-      unreachable = CountZeros(seen);
-    }
-  }
-  stats.unreachable_after = unreachable;
-  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return stats;
-}
-
 Status HnswGraph::Save(const std::string& path, uint32_t collection_id, Version covered_version) const {
   const Hnsw& h = *impl_->hnsw;
   const size_t count = h.cur_element_count;
-  FileHeader header{};
-  std::memcpy(header.magic, kMagic, sizeof(kMagic));
-  header.format_version = kFormatVersion;
+  GraphFileHeader header{};
   header.collection_id = collection_id;
   header.dimension = params_.dimension;
   header.metric = static_cast<uint32_t>(params_.metric);
@@ -772,146 +516,42 @@ Status HnswGraph::Save(const std::string& path, uint32_t collection_id, Version 
     header.quantizer_step = impl_->quantizer.step;
     header.quantizer_routes = impl_->quantizer.routes ? 1 : 0;
   }
-
-  // Body: level 0 block, then (level, upper lists) per node.
-  const size_t level0_bytes = count * h.size_data_per_element_;
-  uint32_t crc = Crc(0, h.data_level0_memory_, level0_bytes);
-  uint64_t body = level0_bytes;
-  for (size_t i = 0; i < count; ++i) {
-    const uint32_t level = static_cast<uint32_t>(h.element_levels_[i]);
-    crc = Crc(crc, &level, sizeof(level));
-    body += sizeof(level);
-    if (level > 0) {
-      crc = Crc(crc, h.linkLists_[i], level * h.size_links_per_element_);
-      body += level * h.size_links_per_element_;
-    }
-  }
-  header.body_bytes = body;
-  header.body_crc = crc;
-  header.header_crc = Crc(0, &header, offsetof(FileHeader, header_crc));
-
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Unavailable("open " + tmp + ": " + std::strerror(errno));
-  Status s = WriteAll(fd, &header, sizeof(header), tmp);
-  if (s.ok()) s = WriteAll(fd, h.data_level0_memory_, level0_bytes, tmp);
-  KillPoint("graph.mid_save");
-  // Upper levels are small; buffer them to avoid one write per node.
-  std::vector<char> buffer;
-  for (size_t i = 0; s.ok() && i < count; ++i) {
-    const uint32_t level = static_cast<uint32_t>(h.element_levels_[i]);
-    const char* lp = reinterpret_cast<const char*>(&level);
-    buffer.insert(buffer.end(), lp, lp + sizeof(level));
-    if (level > 0) buffer.insert(buffer.end(), h.linkLists_[i], h.linkLists_[i] + level * h.size_links_per_element_);
-    if (buffer.size() > (1 << 20)) {
-      s = WriteAll(fd, buffer.data(), buffer.size(), tmp);
-      buffer.clear();
-    }
-  }
-  if (s.ok()) s = WriteAll(fd, buffer.data(), buffer.size(), tmp);
-  if (s.ok() && ::fsync(fd) != 0) s = Status::Unavailable("fsync " + tmp + ": " + std::strerror(errno));
-  ::close(fd);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    s = Status::Unavailable("rename " + tmp + ": " + std::strerror(errno));
-  }
-  if (!s.ok()) {
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  const std::string dir = DirName(path);
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    int rc = ::fsync(dfd);
-    ::close(dfd);
-    if (rc != 0) return Status::Unavailable("fsync " + dir + ": " + std::strerror(errno));
-  }
-  return Status::Ok();
+  GraphFileBody body;
+  body.level0 = h.data_level0_memory_;
+  body.levels = h.element_levels_.data();
+  body.upper_lists = h.linkLists_;
+  return WriteGraphFile(path, header, body);
 }
 
-Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, const GraphParams& params,
-                                                   uint32_t collection_id, uint64_t max_label_span,
-                                                   Version* covered_version) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound("no graph file " + path);
-    return Status::DataLoss("open " + path + ": " + std::strerror(errno));
-  }
-  std::string contents;
-  {
-    off_t size = ::lseek(fd, 0, SEEK_END);
-    if (size < 0) { ::close(fd); return Status::DataLoss("seek " + path); }
-    contents.resize(static_cast<size_t>(size));
-    size_t done = 0;
-    while (done < contents.size()) {
-      ssize_t r = ::pread(fd, contents.data() + done, contents.size() - done, static_cast<off_t>(done));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) { ::close(fd); return Status::DataLoss("read " + path + ": short read"); }
-      done += static_cast<size_t>(r);
-    }
-    ::close(fd);
-  }
-  auto bad = [&](const std::string& what) { return Status::DataLoss("graph file " + path + ": " + what); };
+namespace {
 
-  FileHeader header;
-  if (contents.size() < sizeof(header)) return bad("truncated header");
-  std::memcpy(&header, contents.data(), sizeof(header));
-  if (std::memcmp(header.magic, kMagic, sizeof(kMagic)) != 0) return bad("bad magic");
-  // The version sits at the same offset in every format; check it first so
-  // that a file of an older format says so (its header has another size,
-  // so its checksum would not match either).
-  if (header.format_version != kFormatVersion) {
-    return bad("format version " + std::to_string(header.format_version) + ", this build reads version " +
-               std::to_string(kFormatVersion));
+// Whether a link list holds at most `max_links` links, each to one of the
+// `count` nodes.
+bool ValidList(const Hnsw& h, linklistsizeint* list, size_t max_links, size_t count) {
+  const size_t n = h.getListCount(list);
+  if (n > max_links) return false;
+  const tableint* links = reinterpret_cast<const tableint*>(list + 1);
+  for (size_t j = 0; j < n; ++j) {
+    if (links[j] >= count) return false;
   }
-  if (header.header_crc != Crc(0, &header, offsetof(FileHeader, header_crc))) return bad("header checksum mismatch");
-  if (header.collection_id != collection_id) return bad("belongs to another collection");
-  if (header.dimension != params.dimension || header.metric != static_cast<uint32_t>(params.metric) ||
-      header.m != params.m || header.ef_construction != params.ef_construction) {
-    return bad("parameters differ from the collection's");
-  }
-  if (contents.size() - sizeof(header) != header.body_bytes) return bad("body size mismatch (truncated?)");
-  const bool quantized = params.metric != Metric::kIp;
-  ScalarQuantizer quantizer{header.quantizer_lo, header.quantizer_step, header.quantizer_trained == 1,
-                            header.quantizer_routes == 1};
-  if (header.quantizer_routes > header.quantizer_trained || header.quantizer_trained > 1 || (!quantized && quantizer.trained) ||
-      (quantized && header.node_count > 0 && !quantizer.trained) || (quantizer.trained && !quantizer.Valid())) {
-    return bad("bad quantizer parameters");
-  }
-  if (header.label_span < header.node_count || header.label_span > UINT32_MAX) return bad("bad label span");
-  if (header.label_span > max_label_span) {
-    return bad("label span " + std::to_string(header.label_span) + " is above the collection's " +
-               std::to_string(max_label_span) + " labels");
-  }
+  return true;
+}
 
-  auto created = Create(params, header.node_count);
-  if (!created.ok()) return created.status();
-  std::unique_ptr<HnswGraph> graph = std::move(created).value();
-  Hnsw& h = *graph->impl_->hnsw;
-  const size_t count = header.node_count;
-  if (header.bytes_per_node != h.size_data_per_element_ || header.bytes_per_upper_list != h.size_links_per_element_) {
-    return bad("node layout differs");
-  }
-  if (count > 0 && (header.entry_point >= count || header.max_level < 0 || header.max_level > 64)) {
-    return bad("bad entry point");
-  }
-  const char* body = contents.data() + sizeof(header);
-  if (Crc(0, body, header.body_bytes) != header.body_crc) return bad("body checksum mismatch");
+}  // namespace
 
+Status HnswGraph::Impl::LoadNodes(const std::string& path, const GraphFileContents& file) {
   // The checksum matched; still check structure so that a file written by a
   // buggy or foreign writer cannot send the search loop out of bounds.
+  auto bad = [&](const std::string& what) { return GraphFileError(path, what); };
+  const GraphFileHeader& header = file.header;
+  const char* body = file.body();
+  Hnsw& h = *hnsw;
+  const size_t count = header.node_count;
   const size_t level0_bytes = count * h.size_data_per_element_;
   if (level0_bytes > header.body_bytes) return bad("level-0 block truncated");
   std::memcpy(h.data_level0_memory_, body, level0_bytes);
   size_t offset = level0_bytes;
-  graph->impl_->internal_of_label.assign(header.label_span, kMissing);
-  auto check_list = [&](linklistsizeint* list, size_t max_links) {
-    const size_t n = h.getListCount(list);
-    if (n > max_links) return false;
-    const tableint* links = reinterpret_cast<const tableint*>(list + 1);
-    for (size_t j = 0; j < n; ++j) if (links[j] >= count) return false;
-    return true;
-  };
-  Status status;
+  internal_of_label.assign(header.label_span, kMissing);
   for (size_t i = 0; i < count; ++i) {
     h.element_levels_[i] = 0;
     h.linkLists_[i] = nullptr;
@@ -931,20 +571,28 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, cons
       std::memcpy(h.linkLists_[i], body + offset, bytes);
       h.element_levels_[i] = static_cast<int>(level);
       for (uint32_t l = 1; l <= level; ++l) {
-        if (!check_list(h.get_linklist(static_cast<tableint>(i), static_cast<int>(l)), h.maxM_)) return bad("bad upper link list");
+        if (!ValidList(h, h.get_linklist(static_cast<tableint>(i), static_cast<int>(l)), h.maxM_, count)) {
+          return bad("bad upper link list");
+        }
       }
     }
     offset += bytes;
-    if (!check_list(h.get_linklist0(static_cast<tableint>(i)), h.maxM0_)) return bad("bad level-0 link list");
+    if (!ValidList(h, h.get_linklist0(static_cast<tableint>(i)), h.maxM0_, count)) return bad("bad level-0 link list");
     const labeltype label = h.getExternalLabel(static_cast<tableint>(i));
-    if (label >= header.label_span || graph->impl_->internal_of_label[label] != kMissing) {
+    if (label >= header.label_span || internal_of_label[label] != kMissing) {
       return bad("labels are not unique labels below the label span");
     }
-    graph->impl_->internal_of_label[label] = static_cast<tableint>(i);
-    graph->impl_->label_of_internal[i] = static_cast<uint32_t>(label);
+    internal_of_label[label] = static_cast<tableint>(i);
+    label_of_internal[i] = static_cast<uint32_t>(label);
     h.label_lookup_[label] = static_cast<tableint>(i);
   }
   if (offset != header.body_bytes) return bad("trailing bytes");
+  return Status::Ok();
+}
+
+Status HnswGraph::Impl::CheckLevels(const std::string& path, const GraphFileHeader& header) {
+  Hnsw& h = *hnsw;
+  const size_t count = header.node_count;
   // A link on level l must lead to a node that has level l, or the descent
   // would read a link list the target does not have.
   for (size_t i = 0; i < count; ++i) {
@@ -952,21 +600,41 @@ Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, cons
       linklistsizeint* list = h.get_linklist(static_cast<tableint>(i), l);
       const tableint* links = reinterpret_cast<const tableint*>(list + 1);
       for (size_t j = 0, n = h.getListCount(list); j < n; ++j) {
-        if (h.element_levels_[links[j]] < l) return bad("an upper link leads to a node without that level");
+        if (h.element_levels_[links[j]] < l) {
+          return GraphFileError(path, "an upper link leads to a node without that level");
+        }
       }
     }
   }
   if (count > 0) {
-    if (h.element_levels_[header.entry_point] != header.max_level) return bad("entry point is not on the top level");
+    if (h.element_levels_[header.entry_point] != header.max_level) {
+      return GraphFileError(path, "entry point is not on the top level");
+    }
     h.enterpoint_node_ = header.entry_point;
     h.maxlevel_ = header.max_level;
   }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<HnswGraph>> HnswGraph::Load(const std::string& path, const GraphParams& params,
+                                                   uint32_t collection_id, uint64_t max_label_span,
+                                                   Version* covered_version) {
+  VERITY_ASSIGN_OR_RETURN(GraphFileContents file, ReadGraphFile(path, params, collection_id, max_label_span));
+  const GraphFileHeader& header = file.header;
+  auto created = Create(params, header.node_count);
+  if (!created.ok()) return created.status();
+  std::unique_ptr<HnswGraph> graph = std::move(created).value();
+  Impl& impl = *graph->impl_;
+  VERITY_RETURN_IF_ERROR(
+      CheckGraphFileBody(path, file, impl.hnsw->size_data_per_element_, impl.hnsw->size_links_per_element_));
+  VERITY_RETURN_IF_ERROR(impl.LoadNodes(path, file));
+  VERITY_RETURN_IF_ERROR(impl.CheckLevels(path, header));
   // The codes are not stored: they are the saved quantizer applied to the
   // vectors, so the reopened graph routes exactly as before.
-  if (quantized) {
-    Impl& impl = *graph->impl_;
-    impl.quantizer = quantizer;
-    for (size_t i = 0; i < count; ++i) {
+  if (params.metric != Metric::kIp) {
+    impl.quantizer = ScalarQuantizer{header.quantizer_lo, header.quantizer_step, header.quantizer_trained == 1,
+                                     header.quantizer_routes == 1};
+    for (size_t i = 0; i < header.node_count; ++i) {
       const tableint id = static_cast<tableint>(i);
       if (impl.codes->Encode(impl.quantizer, impl.vector(id), id)) ++impl.clamped_since_training;
     }

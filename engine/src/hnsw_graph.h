@@ -1,5 +1,7 @@
 // HnswGraph: the one wrapper around hnswlib's HierarchicalNSW. Nothing else in
-// the engine includes hnswlib; every exception it throws is caught here.
+// the engine includes hnswlib (its implementation files do: hnsw_graph.cc,
+// index/hnsw_repair.cc, index/hnsw_graph_impl.h); every exception it throws
+// is caught here.
 //
 // The graph stores prepared vectors (unit length for cosine) under labels
 // 0..size()-1; the caller maps labels to row versions. Labels may have holes
@@ -8,14 +10,10 @@
 // the search loop (per-query ef, a label filter for MVCC visibility and
 // metadata filters) instead of hnswlib's searchKnn, whose ef is shared state.
 //
-// Graph file format (all integers little-endian), see docs/graph-file-format.md:
-//   header  (kHeaderBytes): magic, format version, collection id, params,
-//            node count, covered version, entry point, max level, body size,
-//            body CRC-32, header CRC-32
-//   body:    level-0 block (count * bytes_per_node), then per node its upper
-//            level count (u32) and its upper-level link lists
-// Load() checks every field, both CRCs and every link before the graph is
-// used; hnswlib's own loader is never called.
+// Save / Load write and read the graph file: its format, header and
+// checksums are index/graph_file.h (docs/graph-file-format.md). Load()
+// checks every field, both CRCs and every link before the graph is used;
+// hnswlib's own loader is never called.
 //
 // Thread-safety: Search / ExactSearch / Save / size may run concurrently with
 // each other. Add must not run concurrently with anything else on the same

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "export_manifest.h"
+#include "history/export_manifest.h"
 
 using namespace verity;
 

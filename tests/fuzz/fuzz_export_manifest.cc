@@ -1,4 +1,4 @@
-// libFuzzer target: the export manifest reader (engine/src/export_manifest.h),
+// libFuzzer target: the export manifest reader (engine/src/history/export_manifest.h),
 // which reads manifest.json from an export directory an operator hands in.
 // Any input gives collections or DataLoss / InvalidArgument, never a crash,
 // and what it accepts passes the engine's own config validation.
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "export_manifest.h"
+#include "history/export_manifest.h"
 #include "validate.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -162,26 +162,6 @@ Result<SearchResult> Database::Impl::SearchPinnedForLog(Collection& c, const Sea
   }
 }
 
-Result<Version> Database::Impl::SnapshotVersionOf(const std::string& collection, const std::string& name) const {
-  // Database::SnapshotVersion's read (database_history.cc), with the same
-  // errors, for callers inside a public call.
-  VERITY_ASSIGN_OR_RETURN(auto c, Find(collection));
-  std::string value;
-  const rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), meta, keys::SnapshotKey(c->id, name), &value);
-  if (rs.IsNotFound()) {
-    if (name.size() > Limits::kMaxSnapshotNameBytes) {
-      return Status::NotFound("snapshot \"" + name.substr(0, 64) + "...\" (" + std::to_string(name.size()) +
-                              " bytes; names are at most " + std::to_string(Limits::kMaxSnapshotNameBytes) +
-                              ") of \"" + collection + "\" does not exist");
-    }
-    return Status::NotFound("snapshot \"" + name + "\" of \"" + collection + "\" does not exist");
-  }
-  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read snapshot"));
-  storage::SnapshotMeta m;
-  if (!m.ParseFromString(value)) return Status::DataLoss("meta: snapshot " + name + " does not parse");
-  return Version{m.version()};
-}
-
 Result<LogRecord> Database::RecordAnswer(const AnswerRequest& request) {
   VERITY_CHECK_WRITABLE_();
   CallCounter running(impl_->calls_running);

@@ -1,4 +1,4 @@
-#include "export_manifest.h"
+#include "history/export_manifest.h"
 
 #include <nlohmann/json.hpp>
 #include <limits>
