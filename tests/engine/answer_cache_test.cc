@@ -4,8 +4,8 @@
 #include <thread>
 
 #include "cache/answer_cache.h"
-#include "distance.h"
-#include "hnsw_graph.h"
+#include "index/distance.h"
+#include "index/hnsw_graph.h"
 #include "engine/test_data.h"
 #include "verity/database.h"
 

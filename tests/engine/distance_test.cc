@@ -5,8 +5,8 @@
 #include <string>
 #include <random>
 
-#include "distance.h"
-#include "quantizer.h"
+#include "index/distance.h"
+#include "index/quantizer.h"
 
 using namespace verity;
 

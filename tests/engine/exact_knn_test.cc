@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "exact_knn_paths.h"
+#include "index/exact_knn_paths.h"
 
 using namespace verity;
 

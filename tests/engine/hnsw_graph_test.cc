@@ -10,8 +10,8 @@
 #include <zlib.h>
 
 #include "engine/test_data.h"
-#include "distance.h"
-#include "hnsw_graph.h"
+#include "index/distance.h"
+#include "index/hnsw_graph.h"
 
 using namespace verity;
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "codec.h"
-#include "keys.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
 
 using namespace verity;
 

@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "metadata_columns.h"
+#include "index/metadata_columns.h"
 
 using namespace verity;
 

@@ -17,9 +17,9 @@
 #include <thread>
 
 #include "engine/test_data.h"
-#include "keys.h"
-#include "log_chain.h"
-#include "sha256.h"
+#include "storage/keys.h"
+#include "log/log_chain.h"
+#include "util/sha256.h"
 #include "storage.pb.h"
 
 using namespace verity;

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "engine/test_data.h"
-#include "sha256.h"
+#include "util/sha256.h"
 
 using namespace verity;
 

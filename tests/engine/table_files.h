@@ -13,7 +13,7 @@
 #include <set>
 #include <string>
 
-#include "../../engine/src/keys.h"
+#include "../../engine/src/storage/keys.h"
 
 namespace verity::test {
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "history/export_manifest.h"
-#include "validate.h"
+#include "base/validate.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

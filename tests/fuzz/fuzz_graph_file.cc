@@ -17,7 +17,7 @@
 #include <cstring>
 #include <vector>
 
-#include "hnsw_graph.h"
+#include "index/hnsw_graph.h"
 
 namespace {
 

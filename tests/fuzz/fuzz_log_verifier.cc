@@ -13,9 +13,9 @@
 #include <optional>
 #include <string>
 
-#include "keys.h"
-#include "log_chain.h"
-#include "sha256.h"
+#include "storage/keys.h"
+#include "log/log_chain.h"
+#include "util/sha256.h"
 #include "storage.pb.h"
 
 namespace {

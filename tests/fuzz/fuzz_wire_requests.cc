@@ -10,7 +10,7 @@
 #include <string>
 
 #include "convert.h"
-#include "validate.h"
+#include "base/validate.h"
 #include "verity/v1/collections.pb.h"
 #include "verity/prompts.h"
 #include "verity/v1/context.pb.h"

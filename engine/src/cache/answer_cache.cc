@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "distance.h"
+#include "index/distance.h"
 #include "verity/groundedness.h"
 
 namespace verity {

@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hnsw_graph.h"
+#include "index/hnsw_graph.h"
 #include "prompts/prompt_registry.h"
-#include "validate.h"
+#include "base/validate.h"
 #include "verity/groundedness.h"
 
 namespace verity {

@@ -36,7 +36,7 @@
 #include <utility>
 
 #include "cache/answer_cache.h"
-#include "collection.h"
+#include "collection/collection.h"
 #include "verity/cache.h"
 #include "verity/context.h"
 #include "verity/status.h"

@@ -4,10 +4,10 @@
 // range (docs/groundedness.md).
 #include <algorithm>
 
-#include "database_impl.h"
-#include "keys.h"
-#include "sha256.h"
-#include "validate.h"
+#include "database/database_impl.h"
+#include "storage/keys.h"
+#include "util/sha256.h"
+#include "base/validate.h"
 
 namespace verity {
 namespace {
@@ -131,7 +131,7 @@ Status Database::Impl::ReadAuditedContext(const LogRecord& r, std::vector<Source
     return Status::FailedPrecondition("the context of " + r.retrieval_id + " is no longer stored: collection \"" +
                                       r.collection + "\" was dropped and created again since");
   }
-  const ScopedSnapshot snapshot(db.get());
+  const ScopedSnapshot snapshot(db);
   for (const auto& chunk : r.chunks) {
     if (!chunk.in_context) continue;
     auto row = ReadRow(*c, keys::RowKey(c->id, chunk.id, chunk.row_version), chunk.id, chunk.row_version, false,

@@ -7,9 +7,9 @@
 #include <set>
 
 #include "context/context_text.h"
-#include "database_impl.h"
-#include "keys.h"
-#include "sha256.h"
+#include "database/database_impl.h"
+#include "storage/keys.h"
+#include "util/sha256.h"
 #include "verity/filter_parser.h"
 
 namespace verity {
@@ -140,7 +140,7 @@ Result<SearchResult> Database::Impl::ReplayRun::Search(std::optional<Version> at
 // Rebuilds the context from the rows the log names and checks each text,
 // and the context, against the logged hashes.
 Result<ReplayResult> Database::Impl::ReplayRun::Context() {
-  const ScopedSnapshot snapshot(impl.db.get());
+  const ScopedSnapshot snapshot(impl.db);
   std::vector<RetrievedChunk> rebuilt;
   bool all_identical = true, any_missing = false;
   for (const auto& chunk : r.chunks) {

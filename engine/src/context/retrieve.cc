@@ -1,13 +1,13 @@
 // The context service's writes: Retrieve (a search, then a durable,
 // hash-chained log record of exactly what it returned), RecordAnswer, and
 // the cache hit's record (docs/retrieval-log.md).
-#include "codec.h"
+#include "storage/codec.h"
 #include "context/context_text.h"
-#include "database_impl.h"
-#include "keys.h"
+#include "database/database_impl.h"
+#include "storage/keys.h"
 #include "log/retrieval_log.h"
-#include "sha256.h"
-#include "validate.h"
+#include "util/sha256.h"
+#include "base/validate.h"
 #include "verity/filter_parser.h"
 
 namespace verity {

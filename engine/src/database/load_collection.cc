@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "codec.h"
-#include "database_impl.h"
-#include "keys.h"
+#include "storage/codec.h"
+#include "database/database_impl.h"
+#include "storage/keys.h"
 
 namespace verity {
 

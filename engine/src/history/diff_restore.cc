@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <set>
 
-#include "codec.h"
-#include "database_impl.h"
-#include "keys.h"
-#include "validate.h"
+#include "storage/codec.h"
+#include "database/database_impl.h"
+#include "storage/keys.h"
+#include "base/validate.h"
 
 namespace verity {
 namespace {
@@ -89,7 +89,7 @@ Result<DiffPage> Database::Diff(const std::string& collection, Version from, Ver
     std::shared_lock lock(c->graph_mu);
     VERITY_RETURN_IF_ERROR(impl_->ResolveVersion(*c, from).status().WithPrefix("from"));
     VERITY_RETURN_IF_ERROR(impl_->ResolveVersion(*c, to).status().WithPrefix("to"));
-    snapshot.emplace(impl_->db.get());
+    snapshot.emplace(impl_->db);
   }
   const rocksdb::ReadOptions read = snapshot->options();
   DiffPage page;
@@ -125,7 +125,7 @@ Result<DiffPage> Database::Diff(const std::string& collection, Version from, Ver
       entry.kind = ChangeKind::kRemoved;
       ++page.removed;
     } else {
-      VERITY_ASSIGN_OR_RETURN(bool same, SameContents(impl_->db.get(), impl_->vectors, read, *before, *after));
+      VERITY_ASSIGN_OR_RETURN(bool same, SameContents(impl_->db, impl_->vectors, read, *before, *after));
       if (same) continue;
       entry.kind = ChangeKind::kChanged;
       ++page.changed;
@@ -253,12 +253,12 @@ Result<RestoreResult> Database::Restore(const std::string& collection, Version v
     }
     std::shared_lock lock(source->graph_mu);
     VERITY_RETURN_IF_ERROR(impl_->ResolveVersion(*source, version).status());
-    snapshot.emplace(impl_->db.get());  // also holds the target's head: its writers wait for us
+    snapshot.emplace(impl_->db);  // also holds the target's head: its writers wait for us
   }
   const rocksdb::ReadOptions read = snapshot->options();
   const Version head = target->meta.head_version();
-  VERITY_ASSIGN_OR_RETURN(auto ids, IdsOfBoth(impl_->db.get(), impl_->rows, read, source->id, target->id));
-  VERITY_ASSIGN_OR_RETURN(RestoreChanges changes, PlanRestore(impl_->db.get(), impl_->rows, impl_->vectors, read,
+  VERITY_ASSIGN_OR_RETURN(auto ids, IdsOfBoth(impl_->db, impl_->rows, read, source->id, target->id));
+  VERITY_ASSIGN_OR_RETURN(RestoreChanges changes, PlanRestore(impl_->db, impl_->rows, impl_->vectors, read,
                                                               *source, version, *target, head, ids));
   storage::VersionMeta vmeta;
   vmeta.set_is_restore(true);

@@ -26,12 +26,12 @@
 #include <random>
 #include <utility>
 
-#include "codec.h"
-#include "database_impl.h"
+#include "storage/codec.h"
+#include "database/database_impl.h"
 #include "history/export_files.h"
 #include "history/export_manifest.h"
-#include "keys.h"
-#include "sha256.h"
+#include "storage/keys.h"
+#include "util/sha256.h"
 
 namespace verity {
 namespace {
@@ -310,7 +310,7 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
     std::shared_lock lock(item.collection->graph_mu);
     VERITY_ASSIGN_OR_RETURN(item.version,
                             impl_->ResolveVersion(*item.collection, collection.empty() ? std::nullopt : version));
-    item.snapshot = std::make_shared<ScopedSnapshot>(impl_->db.get());
+    item.snapshot = std::make_shared<ScopedSnapshot>(impl_->db);
     VERITY_ASSIGN_OR_RETURN(item.records, impl_->CountAt(*item.collection, item.version));
     done.total_estimate += item.records * (item.collection->config.dimension * 4 + 64);
   }
@@ -330,7 +330,7 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
     collection_dirs.push_back(name);
     HashedWriter writer;
     if (Status s = writer.Open(partial.dir() + "/" + relative); !s.ok()) return partial.Fail(s);
-    auto records = WriteRecords(impl_->db.get(), impl_->rows, impl_->vectors, item, writer, done);
+    auto records = WriteRecords(impl_->db, impl_->rows, impl_->vectors, item, writer, done);
     if (!records.ok()) return partial.Fail(records.status());
     auto sha = writer.Finish();
     if (!sha.ok()) return partial.Fail(sha.status());

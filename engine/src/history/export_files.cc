@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "sha256.h"
+#include "util/sha256.h"
 
 namespace verity {
 namespace history {

@@ -5,7 +5,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "validate.h"
+#include "base/validate.h"
 
 namespace verity {
 namespace {

@@ -10,11 +10,11 @@
 #include <map>
 #include <set>
 
-#include "codec.h"
-#include "database_impl.h"
+#include "storage/codec.h"
+#include "database/database_impl.h"
 #include "history/retention.h"
-#include "keys.h"
-#include "validate.h"
+#include "storage/keys.h"
+#include "base/validate.h"
 
 namespace verity {
 namespace {
@@ -262,7 +262,7 @@ Result<history::RetentionPlan> Database::Impl::PlanGc(Collection& c) const {
   // was the head within keep_seconds (version v was the head until v+1 was
   // committed).
   VERITY_ASSIGN_OR_RETURN(input.commits_newest_first,
-                          ReadCommitsNewestFirst(db.get(), meta, c.id, input.head, input.policy, input.now_us));
+                          ReadCommitsNewestFirst(db, meta, c.id, input.head, input.policy, input.now_us));
   {
     std::shared_lock lock(c.graph_mu);
     input.oldest_retained = c.oldest_retained;
@@ -305,7 +305,7 @@ Result<GcResult> Database::Impl::GcLocked(Collection& c) {
   pins_lock.unlock();
 
   // 2. Delete the rows no retained version sees.
-  RowSweep sweep(db.get(), rows, vectors, write_options, plan, result);
+  RowSweep sweep(db, rows, vectors, write_options, plan, result);
   VERITY_RETURN_IF_ERROR(sweep.Run(c.id));
 
   // 3. Remove each row's range from its node. The rows-only versions are

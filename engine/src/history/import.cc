@@ -16,13 +16,13 @@
 #include <set>
 #include <utility>
 
-#include "codec.h"
-#include "database_impl.h"
+#include "storage/codec.h"
+#include "database/database_impl.h"
 #include "history/export_files.h"
 #include "history/export_manifest.h"
-#include "keys.h"
-#include "sha256.h"
-#include "validate.h"
+#include "storage/keys.h"
+#include "util/sha256.h"
+#include "base/validate.h"
 
 namespace verity {
 namespace history {
@@ -368,7 +368,7 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   };
   ImportResult result;
   for (const auto& item : items) {
-    RecordsImport records(impl_->db.get(), impl_->rows, impl_->vectors, impl_->changes, impl_->write_options, item);
+    RecordsImport records(impl_->db, impl_->rows, impl_->vectors, impl_->changes, impl_->write_options, item);
     auto imported = records.Run(root.get(), advance);
     if (!imported.ok()) return discard(imported.status());
     result.records += *imported;

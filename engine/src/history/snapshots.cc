@@ -7,10 +7,10 @@
 #include <map>
 #include <set>
 
-#include "codec.h"
-#include "database_impl.h"
-#include "keys.h"
-#include "validate.h"
+#include "storage/codec.h"
+#include "database/database_impl.h"
+#include "storage/keys.h"
+#include "base/validate.h"
 
 namespace verity {
 namespace {
@@ -183,7 +183,7 @@ Result<storage::SnapshotMeta> ReadSnapshotMeta(rocksdb::DB* db, rocksdb::ColumnF
 
 Result<Version> Database::Impl::SnapshotVersionOf(const std::string& collection, const std::string& name) const {
   VERITY_ASSIGN_OR_RETURN(auto c, Find(collection));
-  VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m, ReadSnapshotMeta(db.get(), meta, *c, collection, name));
+  VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m, ReadSnapshotMeta(db, meta, *c, collection, name));
   return Version{m.version()};
 }
 
@@ -196,7 +196,7 @@ Result<SnapshotInfo> Database::GetSnapshot(const std::string& collection, const 
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m,
-                          ReadSnapshotMeta(impl_->db.get(), impl_->meta, *c, collection, name));
+                          ReadSnapshotMeta(impl_->db, impl_->meta, *c, collection, name));
   SnapshotInfo info = SnapshotFromMeta(collection, m);
   std::shared_lock lock(c->graph_mu);
   VERITY_ASSIGN_OR_RETURN(info.records, impl_->CountAt(*c, info.version));

@@ -10,8 +10,8 @@
 #include <cstring>
 #include <vector>
 
-#include "kill_point.h"
-#include "quantizer.h"
+#include "util/kill_point.h"
+#include "index/quantizer.h"
 
 namespace verity {
 namespace {

@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <string>
 
-#include "hnsw_graph.h"
+#include "index/hnsw_graph.h"
 #include "verity/status.h"
 #include "verity/types.h"
 

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "hnsw_graph.h"
+#include "index/hnsw_graph.h"
 #include "index/graph_file.h"
-#include "quantizer.h"
+#include "index/quantizer.h"
 
 namespace verity {
 

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <vector>
 
-#include "hnsw_graph.h"
+#include "index/hnsw_graph.h"
 #include "index/hnsw_graph_impl.h"
 
 namespace verity {

@@ -1,11 +1,11 @@
 // The retrieval log's reads: one retrieval and its answer, pages of records
 // (with filters and a time range), stats. Readers see only durable records
 // (seq <= DurableSeq()).
-#include "codec.h"
-#include "keys.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
 #include "log/retrieval_log.h"
-#include "log_chain.h"
-#include "validate.h"
+#include "log/log_chain.h"
+#include "base/validate.h"
 
 namespace verity {
 namespace {
@@ -65,14 +65,14 @@ Result<std::pair<LogRecord, std::optional<LogRecord>>> RetrievalLog::Get(const s
   // is outside the hash chain (Verify checks it too).
   auto read = [&](const std::string& index_key, bool answer) -> Result<std::optional<LogRecord>> {
     std::string seq_bytes;
-    rocksdb::Status rs = env_.db->Get(rocksdb::ReadOptions(), env_.log_index, index_key, &seq_bytes);
+    rocksdb::Status rs = env_.store->db()->Get(rocksdb::ReadOptions(), env_.store->log_index(), index_key, &seq_bytes);
     if (rs.IsNotFound()) return std::optional<LogRecord>();
     VERITY_RETURN_IF_ERROR(FromRocks(rs, "read the retrieval log"));
     if (seq_bytes.size() != 8) return Status::DataLoss("retrieval log: malformed index entry");
     const uint64_t seq = keys::GetU64(seq_bytes.data());
     if (seq > DurableSeq()) return std::optional<LogRecord>();  // still being synced
     std::string value;
-    rs = env_.db->Get(rocksdb::ReadOptions(), env_.log, RecordKey(seq), &value);
+    rs = env_.store->db()->Get(rocksdb::ReadOptions(), env_.store->log(), RecordKey(seq), &value);
     if (rs.IsNotFound()) return std::optional<LogRecord>();  // expired
     VERITY_RETURN_IF_ERROR(FromRocks(rs, "read the retrieval log"));
     storage::LogEntry entry;
@@ -100,7 +100,7 @@ Result<std::pair<LogRecord, std::optional<LogRecord>>> RetrievalLog::Get(const s
 Result<bool> RetrievalLog::HasRetrieval(const std::string& retrieval_id) const {
   std::string seq_bytes;
   const rocksdb::Status rs =
-      env_.db->Get(rocksdb::ReadOptions(), env_.log_index, keys::log::RetrievalKey(retrieval_id), &seq_bytes);
+      env_.store->db()->Get(rocksdb::ReadOptions(), env_.store->log_index(), keys::log::RetrievalKey(retrieval_id), &seq_bytes);
   if (rs.IsNotFound()) return false;
   VERITY_RETURN_IF_ERROR(FromRocks(rs, "read the retrieval log"));
   return true;
@@ -110,7 +110,7 @@ Result<LogPage> RetrievalLog::List(const LogQuery& query) const {
   VERITY_RETURN_IF_ERROR(CheckLogQuery(query));
   if (query.start_after == UINT64_MAX) return LogPage{};  // nothing comes after the last sequence number
   const uint64_t durable = DurableSeq();  // records after it are still being synced
-  std::unique_ptr<rocksdb::Iterator> it(env_.db->NewIterator(rocksdb::ReadOptions(), env_.log));
+  std::unique_ptr<rocksdb::Iterator> it(env_.store->db()->NewIterator(rocksdb::ReadOptions(), env_.store->log()));
   uint64_t first = query.start_after + 1;
   if (query.since_us > 0 && first <= durable) {
     VERITY_ASSIGN_OR_RETURN(first, FirstRecordSince(it.get(), query.since_us, first, durable + 1));
@@ -166,11 +166,11 @@ Result<LogStats> RetrievalLog::Stats() const {
   }
   // The log's two families: their live files and their memtables.
   uint64_t bytes = 0;
-  for (auto* family : {env_.log, env_.log_index}) {
+  for (auto* family : {env_.store->log(), env_.store->log_index()}) {
     for (const auto& property :
          {rocksdb::DB::Properties::kLiveSstFilesSize, rocksdb::DB::Properties::kCurSizeAllMemTables}) {
       uint64_t value = 0;
-      if (env_.db->GetIntProperty(family, property, &value)) bytes += value;
+      if (env_.store->db()->GetIntProperty(family, property, &value)) bytes += value;
     }
   }
   stats.bytes = bytes;
@@ -180,7 +180,7 @@ Result<LogStats> RetrievalLog::Stats() const {
 Result<std::optional<std::string>> RetrievalLog::ReadIndex(const rocksdb::ReadOptions& read, const char* key,
                                                            const char* what) const {
   std::string value;
-  const rocksdb::Status rs = env_.db->Get(read, env_.log_index, key, &value);
+  const rocksdb::Status rs = env_.store->db()->Get(read, env_.store->log_index(), key, &value);
   if (rs.IsNotFound()) return std::optional<std::string>();
   VERITY_RETURN_IF_ERROR(FromRocks(rs, what));
   return std::optional<std::string>(std::move(value));

@@ -5,10 +5,10 @@
 // "Retention").
 #include <set>
 
-#include "codec.h"
-#include "keys.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
 #include "log/retrieval_log.h"
-#include "log_chain.h"
+#include "log/log_chain.h"
 
 namespace verity {
 
@@ -39,10 +39,10 @@ Status RetrievalLog::ScanExpired(int64_t cutoff_us, GcScan& scan) const {
       scan.next_seq = seq;
       break;
     }
-    scan.batch.Delete(env_.log, it->key());
-    scan.batch.Delete(env_.log_index, keys::log::TimeKey(entry.time_us(), seq));
+    scan.batch.Delete(env_.store->log(), it->key());
+    scan.batch.Delete(env_.store->log_index(), keys::log::TimeKey(entry.time_us(), seq));
     const bool answer = static_cast<LogKind>(entry.kind()) == LogKind::kAnswer;
-    scan.batch.Delete(env_.log_index, answer ? keys::log::AnswerKey(entry.retrieval_id())
+    scan.batch.Delete(env_.store->log_index(), answer ? keys::log::AnswerKey(entry.retrieval_id())
                                              : keys::log::RetrievalKey(entry.retrieval_id()));
     if (!answer) scan.released.emplace(entry.collection_id(), entry.version());
     scan.last_hash = hash;
@@ -75,7 +75,7 @@ Result<uint64_t> RetrievalLog::Gc(LogPins& pins) {
   std::lock_guard one_run(gc_mu_);
   const int64_t cutoff = NowUs() - env_.retention_seconds * 1000000;
   GcScan scan;
-  scan.it.reset(env_.db->NewIterator(rocksdb::ReadOptions(), env_.log));
+  scan.it.reset(env_.store->db()->NewIterator(rocksdb::ReadOptions(), env_.store->log()));
   VERITY_RETURN_IF_ERROR(ScanExpired(cutoff, scan));
   // The first run after an open also releases log pins that no record
   // names: a crash between a run's deletions and its unpins, or between a
@@ -92,9 +92,9 @@ Result<uint64_t> RetrievalLog::Gc(LogPins& pins) {
     storage::LogMark start;
     start.set_seq(scan.next_seq);
     start.set_hash(scan.last_hash);
-    scan.batch.Put(env_.log_index, keys::log::kStartKey, start.SerializeAsString());
+    scan.batch.Put(env_.store->log_index(), keys::log::kStartKey, start.SerializeAsString());
     VERITY_RETURN_IF_ERROR(
-        FromRocks(env_.db->Write(env_.write_options, &scan.batch), "expire retrieval-log records"));
+        FromRocks(env_.store->db()->Write(env_.store->write_options(), &scan.batch), "expire retrieval-log records"));
   }
   VERITY_RETURN_IF_ERROR(KeepNamed(scan));
   VERITY_RETURN_IF_ERROR(pins.ReleaseLogPins(scan.released, cutoff));

@@ -1,31 +1,13 @@
 // RetrievalLog::Verify: the chain (log_chain::Verifier), the marks, and the
 // indexes outside the chain (time, retrieval id, answer), over one RocksDB
 // snapshot while appends go on.
-#include "codec.h"
-#include "keys.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
 #include "log/retrieval_log.h"
-#include "log_chain.h"
+#include "log/log_chain.h"
 
 namespace verity {
 namespace {
-
-// A RocksDB snapshot for the life of one verification.
-class Snapshot {
- public:
-  explicit Snapshot(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
-  ~Snapshot() { db_->ReleaseSnapshot(snapshot_); }
-  Snapshot(const Snapshot&) = delete;
-  Snapshot& operator=(const Snapshot&) = delete;
-  rocksdb::ReadOptions options() const {
-    rocksdb::ReadOptions o;
-    o.snapshot = snapshot_;
-    return o;
-  }
-
- private:
-  rocksdb::DB* db_;
-  const rocksdb::Snapshot* snapshot_;
-};
 
 // Each checked record's index entry must name it: the chain does not cover
 // the indexes, and reads (Get, AppendAnswer's "already answered") trust
@@ -113,7 +95,7 @@ class IndexCheck {
 Result<LogVerifyResult> RetrievalLog::Verify(const std::function<Status()>& keep_going) const {
   constexpr uint64_t kAskEvery = 4096;
   uint64_t steps = 0;
-  const Snapshot snapshot(env_.db);  // a consistent view while appends go on
+  const ScopedSnapshot snapshot(env_.store->db());  // a consistent view while appends go on
   const rocksdb::ReadOptions read = snapshot.options();
   // Read after the snapshot: every record in it is at most `durable.written`.
   // Those after `durable.seq` are still being synced and are not verified;
@@ -121,8 +103,8 @@ Result<LogVerifyResult> RetrievalLog::Verify(const std::function<Status()>& keep
   const MarkView durable = Durable();
   VERITY_ASSIGN_OR_RETURN(auto start, ReadIndex(read, keys::log::kStartKey, "read the retrieval log start"));
   log_chain::Verifier verifier(start, durable.seq, durable.hash, durable.written);
-  IndexCheck indexes(env_.db, env_.log_index, read);
-  std::unique_ptr<rocksdb::Iterator> it(env_.db->NewIterator(read, env_.log));
+  IndexCheck indexes(env_.store->db(), env_.store->log_index(), read);
+  std::unique_ptr<rocksdb::Iterator> it(env_.store->db()->NewIterator(read, env_.store->log()));
   for (it->Seek(keys::log::RecordKey(0)); it->Valid() && it->key().starts_with(keys::log::kRecordPrefix);
        it->Next()) {
     if (keep_going && steps++ % kAskEvery == 0) VERITY_RETURN_IF_ERROR(keep_going());

@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <chrono>
 
-#include "codec.h"
-#include "keys.h"
-#include "kill_point.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
+#include "util/kill_point.h"
 #include "log/retrieval_log.h"
-#include "log_chain.h"
-#include "sha256.h"
+#include "log/log_chain.h"
+#include "util/sha256.h"
 
 namespace verity {
 namespace {
@@ -57,7 +57,7 @@ class WaitingCount {
 // evidence (VerifyLog reports the break at the same place).
 Status RetrievalLog::Load() {
   std::string value;
-  rocksdb::Status rs = env_.db->Get(rocksdb::ReadOptions(), env_.log_index, keys::log::kHeadKey, &value);
+  rocksdb::Status rs = env_.store->db()->Get(rocksdb::ReadOptions(), env_.store->log_index(), keys::log::kHeadKey, &value);
   if (rs.IsNotFound()) return LoadWithoutHead();
   VERITY_RETURN_IF_ERROR(FromRocks(rs, "read the retrieval log head"));
   storage::LogMark head;
@@ -71,7 +71,7 @@ Status RetrievalLog::Load() {
   writer_.durable_hash = head.hash();
   if (head.seq() == 0) return Status::Ok();
   // The time of the last record keeps times monotonic across restarts.
-  rs = env_.db->Get(rocksdb::ReadOptions(), env_.log, keys::log::RecordKey(head.seq()), &value);
+  rs = env_.store->db()->Get(rocksdb::ReadOptions(), env_.store->log(), keys::log::RecordKey(head.seq()), &value);
   if (!rs.ok() && !rs.IsNotFound()) return FromRocks(rs, "read the retrieval log's last record");
   storage::LogEntry entry;
   std::string hash;
@@ -89,7 +89,7 @@ Status RetrievalLog::Load() {
 
 Status RetrievalLog::LoadWithoutHead() {
   // The last record, if there is any (the family holds only records).
-  std::unique_ptr<rocksdb::Iterator> it(env_.db->NewIterator(rocksdb::ReadOptions(), env_.log));
+  std::unique_ptr<rocksdb::Iterator> it(env_.store->db()->NewIterator(rocksdb::ReadOptions(), env_.store->log()));
   it->SeekForPrev(keys::log::RecordKey(UINT64_MAX));
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "read the retrieval log"));
   if (!it->Valid() || !it->key().starts_with(keys::log::kRecordPrefix)) return Status::Ok();
@@ -122,13 +122,13 @@ Status RetrievalLog::LoadWithoutHead() {
 // next open; then `log` is compacted once. Runs before the log writer starts.
 Status RetrievalLog::MoveIndexKeys() {
   constexpr size_t kBatchKeys = 10000;
-  std::unique_ptr<rocksdb::Iterator> it(env_.db->NewIterator(rocksdb::ReadOptions(), env_.log));
+  std::unique_ptr<rocksdb::Iterator> it(env_.store->db()->NewIterator(rocksdb::ReadOptions(), env_.store->log()));
   rocksdb::WriteBatch batch;
   uint64_t moved = 0;
-  rocksdb::WriteOptions synced = env_.write_options;
+  rocksdb::WriteOptions synced = env_.store->write_options();
   synced.sync = true;
   auto write = [&]() -> Status {
-    VERITY_RETURN_IF_ERROR(FromRocks(env_.db->Write(synced, &batch), "move the retrieval log's index"));
+    VERITY_RETURN_IF_ERROR(FromRocks(env_.store->db()->Write(synced, &batch), "move the retrieval log's index"));
     batch.Clear();
     return Status::Ok();
   };
@@ -139,8 +139,8 @@ Status RetrievalLog::MoveIndexKeys() {
       continue;
     }
     VERITY_RETURN_IF_ERROR(
-        FromRocks(batch.Put(env_.log_index, it->key(), it->value()), "move the retrieval log's index"));
-    VERITY_RETURN_IF_ERROR(FromRocks(batch.Delete(env_.log, it->key()), "move the retrieval log's index"));
+        FromRocks(batch.Put(env_.store->log_index(), it->key(), it->value()), "move the retrieval log's index"));
+    VERITY_RETURN_IF_ERROR(FromRocks(batch.Delete(env_.store->log(), it->key()), "move the retrieval log's index"));
     ++moved;
     if (batch.Count() >= 2 * kBatchKeys) VERITY_RETURN_IF_ERROR(write());
     it->Next();
@@ -154,7 +154,7 @@ Status RetrievalLog::MoveIndexKeys() {
   // step over them until compaction reached them. Compact once, now.
   rocksdb::CompactRangeOptions compact;
   compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  return FromRocks(env_.db->CompactRange(compact, env_.log, nullptr, nullptr), "compact the retrieval log");
+  return FromRocks(env_.store->db()->CompactRange(compact, env_.store->log(), nullptr, nullptr), "compact the retrieval log");
 }
 
 void RetrievalLog::StartSyncer() {
@@ -199,15 +199,15 @@ uint64_t RetrievalLog::Queue(LogAppend& append) {
   append.hash = h.FinishRaw();
   append.seq = seq;
   rocksdb::WriteBatch& batch = w.pending;
-  batch.Put(env_.log, keys::log::RecordKey(seq), append.hash + body);
-  batch.Put(env_.log_index, keys::log::TimeKey(time_us, seq), "");
+  batch.Put(env_.store->log(), keys::log::RecordKey(seq), append.hash + body);
+  batch.Put(env_.store->log_index(), keys::log::TimeKey(time_us, seq), "");
   std::string seq_bytes;
   keys::PutU64(&seq_bytes, seq);
-  for (auto& [key, value] : append.index) batch.Put(env_.log_index, key, value.empty() ? seq_bytes : value);
+  for (auto& [key, value] : append.index) batch.Put(env_.store->log_index(), key, value.empty() ? seq_bytes : value);
   storage::LogMark head;
   head.set_seq(seq);
   head.set_hash(append.hash);
-  batch.Put(env_.log_index, keys::log::kHeadKey, head.SerializeAsString());
+  batch.Put(env_.store->log_index(), keys::log::kHeadKey, head.SerializeAsString());
   w.next_seq = seq + 1;
   w.last_hash = append.hash;
   w.last_time_us = time_us;
@@ -280,19 +280,7 @@ bool RetrievalLog::SpinWorthwhile() const {
 // one record per sync (verity_bench_retrieval: Retrieve cost 70% of Search
 // throughput). Now a sync covers every record queued while the previous
 // one ran.
-Status RetrievalLog::SyncWal(uint64_t mark, const char* what) {
-  rocksdb::WriteBatch batch;
-  return WriteSynced(mark, &batch, what);
-}
-
-Status RetrievalLog::WriteSynced(uint64_t mark, rocksdb::WriteBatch* batch, const char* what) {
-  std::string value;
-  keys::PutU64(&value, mark);
-  if (Status s = FromRocks(batch->Put(env_.log_index, keys::log::kSyncMarkKey, value), what); !s.ok()) return s;
-  rocksdb::WriteOptions synced = env_.write_options;
-  synced.sync = true;
-  return FromRocks(env_.db->Write(synced, batch), what);
-}
+Status RetrievalLog::SyncWal(uint64_t mark, const char* what) { return env_.store->SyncWal(mark, what); }
 
 void RetrievalLog::RunSyncer() {
   Writer& w = writer_;
@@ -306,9 +294,9 @@ void RetrievalLog::RunSyncer() {
     std::swap(group, w.pending);
     lock.unlock();
     // After a disk error nothing can be made durable: fail at once.
-    Status synced = env_.check_writable();
-    if (synced.ok()) synced = WriteSynced(target, &group, "write the retrieval log");
-    if (!synced.ok() && synced.code() != StatusCode::kFailedPrecondition) env_.set_read_only(synced.message());
+    Status synced = env_.store->CheckWritable();
+    if (synced.ok()) synced = env_.store->WriteSynced(target, &group, "write the retrieval log");
+    if (!synced.ok() && synced.code() != StatusCode::kFailedPrecondition) env_.store->SetReadOnly(synced.message());
     lock.lock();
     if (synced.ok()) {
       w.durable_seq.store(target, std::memory_order_release);

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <random>
 
-#include "keys.h"
-#include "sha256.h"
+#include "storage/keys.h"
+#include "util/sha256.h"
 
 namespace verity {
 

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "log/log_pins.h"
+#include "storage/store.h"
 #include "storage.pb.h"
 #include "verity/context.h"
 #include "verity/database.h"
@@ -68,21 +69,17 @@ class RetrievalLog {
   // What the log borrows from the database. Every pointer and reference
   // must outlive the log.
   struct Env {
-    rocksdb::DB* db = nullptr;
-    rocksdb::ColumnFamilyHandle* log = nullptr;        // the records only ("R" + seq)
-    rocksdb::ColumnFamilyHandle* log_index = nullptr;  // its time, id and answer indexes and marks
-    rocksdb::WriteOptions write_options;               // the database's (sync or not)
+    // The RocksDB database: its `log` family (the records only, "R" + seq)
+    // and `log_index` family (time, id and answer indexes and marks), synced
+    // writes, and the read-only switch (a failed group write turns the
+    // database read-only; once read-only the syncer fails its group at once).
+    Store* store = nullptr;
     // DatabaseOptions::log_retention_seconds (0: records are kept for good).
     int64_t retention_seconds = 0;
     // The calls running now (searches, retrievals, answers, cache lookups),
     // counted by the database: an appender or the syncer spins (yielding)
     // only while fewer calls want a CPU than there are cores.
     const std::atomic<int>* calls_running = nullptr;
-    // The database's writability: FailedPrecondition once read-only (the
-    // syncer then fails its group at once), and the turn to read-only when
-    // a group's write fails. Both thread-safe.
-    std::function<Status()> check_writable;
-    std::function<void(const std::string& reason)> set_read_only;
     // The engine's log (DatabaseOptions::log, or stderr).
     std::function<void(LogLevel, const std::string&)> log_message;
   };
@@ -205,8 +202,6 @@ class RetrievalLog {
   };
 
   void RunSyncer();
-  // Writes `batch` plus the sync mark with a synced write.
-  Status WriteSynced(uint64_t mark, rocksdb::WriteBatch* batch, const char* what);
   // Queues `append` under writer_.mu (held by `lock`) and returns its seq.
   uint64_t Queue(LogAppend& append);
   // Waits until record `seq` is durable or the log failed; `lock` is

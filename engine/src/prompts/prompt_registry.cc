@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
-#include "codec.h"
-#include "keys.h"
-#include "validate.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
+#include "base/validate.h"
 #include "verity/types.h"
 
 namespace verity {

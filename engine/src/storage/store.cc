@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <functional>
 
-#include "codec.h"
-#include "keys.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
 
 namespace verity {
 namespace fs = std::filesystem;
@@ -235,7 +235,7 @@ Status Store::SyncWal(uint64_t mark, const char* what) {
 Status Store::WriteSynced(uint64_t mark, rocksdb::WriteBatch* batch, const char* what) {
   std::string value;
   keys::PutU64(&value, mark);
-  if (Status s = FromRocks(batch->Put(log_index_, keys::kLogSyncMarkKey, value), what); !s.ok()) return s;
+  if (Status s = FromRocks(batch->Put(log_index_, keys::log::kSyncMarkKey, value), what); !s.ok()) return s;
   rocksdb::WriteOptions synced = write_options_;
   synced.sync = true;
   return FromRocks(db_->Write(synced, batch), what);

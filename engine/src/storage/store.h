@@ -70,7 +70,7 @@ class Store {
   // which makes every write before it durable. DB::SyncWAL is not used: on
   // a WAL writer in error it trips an assertion in Debian's RocksDB, and
   // checking CheckWritable() first cannot close that window against a write
-  // failing on another thread. The mark's key is keys::kLogSyncMarkKey.
+  // failing on another thread. The mark's key is keys::log::kSyncMarkKey.
   Status WriteSynced(uint64_t mark, rocksdb::WriteBatch* batch, const char* what);
   Status SyncWal(uint64_t mark, const char* what);
 

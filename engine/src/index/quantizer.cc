@@ -1,4 +1,4 @@
-#include "quantizer.h"
+#include "index/quantizer.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "distance.h"
+#include "index/distance.h"
 
 // GCC 12 reports a false "used uninitialized" inside its own AVX-512
 // intrinsics (_mm512_maskz_loadu_ps); the kernels are covered by tests.

@@ -1,4 +1,4 @@
-#include "keys.h"
+#include "storage/keys.h"
 
 #include <algorithm>
 

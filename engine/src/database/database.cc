@@ -1,7 +1,5 @@
 // Database: open, close, and collections. Writes are in database_write.cc,
 // reads in database_read.cc.
-// Over 700 lines until the engine is split into subsystems (#24): the store
-// (open, read-only fallback, close) and the collection registry part then.
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -17,11 +15,11 @@
 #include <filesystem>
 #include <iostream>
 
-#include "codec.h"
-#include "database_impl.h"
-#include "distance.h"
-#include "keys.h"
-#include "validate.h"
+#include "storage/codec.h"
+#include "database/database_impl.h"
+#include "index/distance.h"
+#include "storage/keys.h"
+#include "base/validate.h"
 
 namespace verity {
 
@@ -82,91 +80,10 @@ Database::~Database() {
   if (!s.ok()) impl_->Log(LogLevel::kError, "close: " + s.ToString());
 }
 
-namespace {
-
-// RocksDB reports a background error when a write to disk failed (a WAL
-// write or sync, a flush, a compaction); it then refuses writes itself.
-class ReadOnlyOnError : public rocksdb::EventListener {
- public:
-  explicit ReadOnlyOnError(std::function<void(const std::string&)> set_read_only)
-      : set_read_only_(std::move(set_read_only)) {}
-  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* error) override {
-    if (error != nullptr && !error->ok()) set_read_only_(error->ToString());
-  }
-
- private:
-  std::function<void(const std::string&)> set_read_only_;
-};
-
-// RocksDB's own log lines (warnings and errors: info_log_level), sent to the
-// engine's log instead of a LOG file in the data directory. A file there
-// fails with the disk it is on, and RocksDB's file logger then aborts the
-// process on its next line (an assertion in its WritableFileWriter, reached
-// from a background flush when the disk is full); an operator also finds
-// them in one place this way.
-class RocksLogToEngine : public rocksdb::Logger {
- public:
-  explicit RocksLogToEngine(std::function<void(LogLevel, const std::string&)> log)
-      : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), log_(std::move(log)) {}
-
-  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
-  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
-    if (level < GetInfoLogLevel() || level == rocksdb::InfoLogLevel::HEADER_LEVEL || !log_) return;
-    char line[1024];
-    const int n = std::vsnprintf(line, sizeof line, format, ap);
-    if (n < 0) return;
-    // RocksDB logs some harmless events as errors (a data directory created
-    // fresh: "Error when reading ... dir NotFound"); the failures that
-    // matter reach the engine's log as errors through ReadOnlyOnError and
-    // the calls that failed. So only a fatal line is an error here.
-    log_(level >= rocksdb::InfoLogLevel::FATAL_LEVEL ? LogLevel::kError : LogLevel::kWarning,
-         std::string("rocksdb: ") + line);
-  }
-
- private:
-  const std::function<void(LogLevel, const std::string&)> log_;
-};
-
-// RocksDB's open failed on the write-ahead log ("SST file is ahead of WALs",
-// "Corruption: ... log ...": a damaged record that is not the last).
-bool MentionsWal(const std::string& text) {
-  return text.find("WAL") != std::string::npos || text.find(".log") != std::string::npos ||
-         text.find("log record") != std::string::npos;
-}
-
-// The disk is full (ENOSPC), or the file system is mounted read-only.
-bool DiskRefusesWrites(const rocksdb::Status& rs) {
-  return rs.IsNoSpace() || rs.ToString().find("Read-only file system") != std::string::npos;
-}
-
-}  // namespace
-
-void Database::Impl::SetReadOnly(const std::string& reason) {
-  {
-    std::lock_guard<std::mutex> lock(read_only_mu);
-    if (read_only.load()) return;
-    read_only_reason = "a write to disk failed (" + reason + ")";
-    read_only.store(true);
-  }
-  if (options.log) {
-    options.log(LogLevel::kError, "a write to disk failed (" + reason +
-                                      "): the database is read-only until it is reopened; reads go on");
-  }
-}
-
-bool Database::IsReadOnly() const { return impl_ && impl_->read_only.load(std::memory_order_acquire); }
+bool Database::IsReadOnly() const { return impl_ && impl_->store && impl_->store->IsReadOnly(); }
 
 std::string Database::ReadOnlyReason() const {
-  if (!IsReadOnly()) return "";
-  std::lock_guard<std::mutex> lock(impl_->read_only_mu);
-  return impl_->read_only_reason;
-}
-
-Status Database::Impl::CheckWritable() {
-  if (!read_only.load(std::memory_order_acquire)) return Status::Ok();
-  std::lock_guard<std::mutex> lock(read_only_mu);
-  return Status::FailedPrecondition("the database is read-only: " + read_only_reason +
-                                    "; reads still work; free space or fix the disk, then restart the server");
+  return impl_ && impl_->store ? impl_->store->ReadOnlyReason() : "";
 }
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const DatabaseOptions& options) {
@@ -179,7 +96,6 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->options = options;
-  impl->write_options.sync = options.sync_writes;
 
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
@@ -192,104 +108,25 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   fs::create_directories(dir + "/graphs", ec);
   if (ec) return Status::Unavailable("cannot create " + dir + "/graphs: " + ec.message());
 
-  rocksdb::Options db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
-  db_options.paranoid_checks = true;
-  db_options.wal_recovery_mode = options.wal_recovery == WalRecovery::kSkipCorrupted
-                                     ? rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords
-                                     : rocksdb::WALRecoveryMode::kPointInTimeRecovery;
-  db_options.max_background_jobs = 2;
-  // Write files out in 1 MB steps as they grow, so that a sync (every
-  // acknowledged write, the retrieval log) has less left to write: a synced
-  // 2.5 KB Put after 64 MB of writes took 565 µs without, 351 µs with.
-  db_options.bytes_per_sync = 1 << 20;
-  db_options.wal_bytes_per_sync = 1 << 20;
-  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db_options.info_log = std::make_shared<RocksLogToEngine>(options.log);
-  // All column families' memtables share one budget (RocksDB's default is
-  // 64 MB per family, up to two each: 896 MB for our seven). Measured on
-  // Fashion-MNIST (60k x 784, batches of 5,000): resident bytes per vector
-  // 5,379 with a 32 MB budget, 4,860 with 8 MB; ingest rate within noise.
-  db_options.db_write_buffer_size = options.memtable_budget_bytes;
-  if (options.env) db_options.env = options.env.get();
-  Impl* raw_impl = impl.get();
-  db_options.listeners.push_back(
-      std::make_shared<ReadOnlyOnError>([raw_impl](const std::string& reason) { raw_impl->SetReadOnly(reason); }));
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  rocksdb::ColumnFamilyOptions cf_options;
-  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, cf_options},
-      {"meta", cf_options},
-      {"rows", cf_options},
-      {"vectors", cf_options},
-      {"changes", cf_options},
-      {"log", cf_options},
-      {"log_index", cf_options},
-  };
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status rs = rocksdb::DB::Open(db_options, dir + "/db", families, &impl->handles, &raw);
-  if (!rs.ok() && DiskRefusesWrites(rs) && fs::exists(dir + "/db/CURRENT", ec)) {
-    // Opening writes (a new WAL, the MANIFEST); a full disk refuses them.
-    // What is stored can still be read: open read-only and say so, rather
-    // than leave every reader without service until space is freed.
-    const std::string why = rs.ToString();
-    impl->handles.clear();
-    rs = rocksdb::DB::OpenForReadOnly(db_options, dir + "/db", families, &impl->handles, &raw);
-    if (rs.ok()) {
-      impl->opened_read_only = true;
-      impl->read_only_reason = "the disk refused writes when it was opened (" + why + ")";
-      impl->read_only.store(true);
-      if (options.log) {
-        options.log(LogLevel::kError, "cannot open " + dir + "/db for writing (" + why +
-                                          "): opened read-only; reads are served, writes refused until space is "
-                                          "freed and the server restarted");
-      }
-    } else {
-      rs = rocksdb::Status::IOError(why + "; opening it read-only failed too: " + rs.ToString());
-    }
-  }
-  if (!rs.ok() && rs.IsCorruption() && MentionsWal(rs.ToString())) {
-    // RocksDB's words ("SST file is ahead of WALs in CF meta") say neither
-    // what happened nor what to do.
-    return Status::DataLoss(
-        "open " + dir + "/db: the write-ahead log (" + dir +
-        "/db/*.log) is damaged in the middle: the writes recorded after the damage cannot be replayed, and "
-        "some were already stored in table files, so there is no consistent point to stop at (" + rs.ToString() +
-        "). Keep a copy of the directory; then restore it from a backup, or import the collections from "
-        "exports; or, accepting the loss of the writes in the damaged records, open it once with WAL recovery "
-        "skip-corrupted (verityd --wal-recovery skip-corrupted; DatabaseOptions::wal_recovery) and run "
-        "`verity log verify` (docs/reliability.md, \"Corruption\")");
-  }
-  if (!rs.ok()) {
-    Status s = FromRocks(rs, "open " + dir + "/db");
-    if (s.code() == StatusCode::kFailedPrecondition) {
-      return Status::FailedPrecondition("data directory " + dir + " is in use by another process (" +
-                                        rs.ToString() + ")");
-    }
-    return s;
-  }
-  impl->db.reset(raw);
-  impl->meta = impl->handles[1];
-  impl->rows = impl->handles[2];
-  impl->vectors = impl->handles[3];
-  impl->changes = impl->handles[4];
-  impl->log = impl->handles[5];
-  impl->log_index = impl->handles[6];
+  StoreOptions store_options;
+  store_options.sync_writes = options.sync_writes;
+  store_options.wal_recovery = options.wal_recovery;
+  store_options.memtable_budget_bytes = options.memtable_budget_bytes;
+  store_options.env = options.env;
+  Impl* raw_impl = impl.get();  // owns the store, so outlives it
+  store_options.log = [raw_impl](LogLevel level, const std::string& message) { raw_impl->Log(level, message); };
+  VERITY_ASSIGN_OR_RETURN(impl->store, Store::Open(dir, store_options));
+  impl->db = impl->store->db();
+  impl->meta = impl->store->meta();
+  impl->rows = impl->store->rows();
+  impl->vectors = impl->store->vectors();
+  impl->changes = impl->store->changes();
+  impl->write_options = impl->store->write_options();
   {
     RetrievalLog::Env log_env;
-    log_env.db = raw;
-    log_env.log = impl->log;
-    log_env.log_index = impl->log_index;
-    log_env.write_options = impl->write_options;
+    log_env.store = impl->store.get();
     log_env.retention_seconds = impl->options.log_retention_seconds;
     log_env.calls_running = &impl->calls_running;
-    Impl* raw_impl = impl.get();  // owns the log, so outlives it
-    log_env.check_writable = [raw_impl] { return raw_impl->CheckWritable(); };
-    log_env.set_read_only = [raw_impl](const std::string& reason) { raw_impl->SetReadOnly(reason); };
     log_env.log_message = [raw_impl](LogLevel level, const std::string& message) { raw_impl->Log(level, message); };
     impl->retrieval_log = std::make_unique<RetrievalLog>(std::move(log_env));
   }
@@ -298,7 +135,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   Impl& d = *database->impl_;
   d.owner = database.get();
   d.prompts = std::make_unique<PromptRegistry>(
-      d.db.get(), d.meta,
+      d.db, d.meta,
       [&d](rocksdb::WriteBatch* batch, const std::string& what) {
         return FromRocks(d.db->Write(d.write_options, batch), what);
       },
@@ -307,7 +144,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   d.Log(LogLevel::kInfo, "opened " + dir + " (distance kernels: " + DistanceKernelName() + ")");
 
   std::string value;
-  rs = d.db->Get(rocksdb::ReadOptions(), d.meta, keys::NextCollectionIdKey(), &value);
+  rocksdb::Status rs = d.db->Get(rocksdb::ReadOptions(), d.meta, keys::NextCollectionIdKey(), &value);
   if (rs.ok()) {
     if (value.size() != 4) return Status::DataLoss("meta: next collection id is malformed");
     d.next_collection_id = keys::GetU32(value.data());
@@ -315,7 +152,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
     return FromRocks(rs, "read meta");
   }
 
-  if (!d.opened_read_only) VERITY_RETURN_IF_ERROR(d.RemoveOrphans());
+  if (!d.store->opened_read_only()) VERITY_RETURN_IF_ERROR(d.RemoveOrphans());
   std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(rocksdb::ReadOptions(), d.meta));
   for (it->Seek("C"); it->Valid() && it->key().starts_with("C"); it->Next()) {
     storage::CollectionMeta meta;
@@ -336,13 +173,13 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
     VERITY_RETURN_IF_ERROR(loaded);
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan collections"));
-  if (!d.opened_read_only) VERITY_RETURN_IF_ERROR(d.retrieval_log->MoveIndexKeys());
+  if (!d.store->opened_read_only()) VERITY_RETURN_IF_ERROR(d.retrieval_log->MoveIndexKeys());
   VERITY_RETURN_IF_ERROR(d.retrieval_log->Load());
   d.retrieval_log->StartSyncer();
-  if (d.options.gc_interval_seconds > 0 && !d.opened_read_only) {
+  if (d.options.gc_interval_seconds > 0 && !d.store->opened_read_only()) {
     d.gc_thread = std::thread([&d] { d.RunBackgroundGc(); });
   }
-  if ((d.options.graph_checkpoint_nodes > 0 || d.options.graph_checkpoint_seconds > 0) && !d.opened_read_only) {
+  if ((d.options.graph_checkpoint_nodes > 0 || d.options.graph_checkpoint_seconds > 0) && !d.store->opened_read_only()) {
     d.checkpoint_thread = std::thread([&d] { d.RunGraphCheckpoints(); });
   }
   return database;
@@ -405,7 +242,7 @@ void Database::Impl::RepairGraphIfDue(Collection& c, double min_fraction, const 
 
 Status Database::Impl::PersistGraph(Collection& c) {
   std::shared_lock lock(c.graph_mu);
-  if (c.graph_broken || opened_read_only) return Status::Ok();
+  if (c.graph_broken || opened_read_only()) return Status::Ok();
   const size_t n = c.graph->size();
   if (n == c.saved_nodes && !c.graph_rebuilt_unsaved && std::filesystem::exists(GraphPath(c.id))) return Status::Ok();
   // Nodes beyond the head belong to a write in progress; the graph must not
@@ -467,33 +304,11 @@ Status Database::Close() {
   if (impl_->closed) return result;
   impl_->closed = true;
   if (impl_->retrieval_log) impl_->retrieval_log->StopSyncer();
-  if (impl_->db) {
-    rocksdb::Status rs;
-    // After a disk error there is nothing to flush or sync (RocksDB
-    // refuses, and a WAL writer in error must not be synced again).
-    if (!impl_->read_only.load()) {
-      rs = impl_->db->Flush(rocksdb::FlushOptions(), impl_->handles);
-      if (!rs.ok() && (impl_->read_only.load() || DiskRefusesWrites(rs))) {
-        // The disk filled (or failed) under the stop's flush: every
-        // acknowledged write is in the write-ahead log, which the next open
-        // replays. Nothing more can be written; stop without syncing.
-        impl_->Log(LogLevel::kError, "close: the memtables could not be flushed (" + rs.ToString() +
-                                         "); the write-ahead log holds every acknowledged write and the next open "
-                                         "replays it");
-        impl_->SetReadOnly(rs.ToString());
-      } else if (!rs.ok()) {
-        result = FromRocks(rs, "flush");
-      }
-      if (!impl_->read_only.load()) {
-        if (Status s = impl_->SyncWal(0, "sync the write-ahead log"); result.ok() && !s.ok()) result = s;
-      }
-    }
-    for (auto* h : impl_->handles) impl_->db->DestroyColumnFamilyHandle(h);
-    impl_->handles.clear();
-    rs = impl_->db->Close();
-    if (result.ok() && !rs.ok()) result = FromRocks(rs, "close");
-    impl_->retrieval_log.reset();  // it borrows the handles and RocksDB
-    impl_->db.reset();
+  if (impl_->store) {
+    // Flushes and syncs (unless a disk error made the database read-only),
+    // then closes RocksDB.
+    result = impl_->store->Close();
+    impl_->retrieval_log.reset();  // it borrows the store's handles
   }
   {
     std::unique_lock lock(impl_->collections_mu);
@@ -675,7 +490,7 @@ void Database::Impl::ForgetDamagedFiles(uint32_t id) {
   const std::string end = keys::CollectionEnd(id);
   const rocksdb::Slice b(begin), e(end);
   for (auto* cf : {rows, vectors, changes}) {
-    rocksdb::Status rs = rocksdb::DeleteFilesInRange(db.get(), cf, &b, &e);
+    rocksdb::Status rs = rocksdb::DeleteFilesInRange(db, cf, &b, &e);
     if (!rs.ok()) Log(LogLevel::kWarning, "drop: table files of collection " + std::to_string(id) +
                                               " were not removed (" + rs.ToString() + ")");
   }

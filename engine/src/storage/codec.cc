@@ -1,4 +1,4 @@
-#include "codec.h"
+#include "storage/codec.h"
 
 #include <cstring>
 

@@ -13,8 +13,8 @@
 #include <limits>
 #include <vector>
 
-#include "distance.h"
-#include "exact_knn_paths.h"
+#include "index/distance.h"
+#include "index/exact_knn_paths.h"
 
 namespace verity {
 namespace {

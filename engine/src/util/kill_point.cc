@@ -1,4 +1,4 @@
-#include "kill_point.h"
+#include "util/kill_point.h"
 
 #include <signal.h>
 

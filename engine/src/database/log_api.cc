@@ -2,9 +2,9 @@
 // stats), which open the call and hand it to the log
 // (log/retrieval_log.h); and the façade's side of the log's pins: pinning a
 // version a retrieval read (PinForLog) and LogPins for retention.
-#include "codec.h"
-#include "database_impl.h"
-#include "keys.h"
+#include "storage/codec.h"
+#include "database/database_impl.h"
+#include "storage/keys.h"
 
 namespace verity {
 

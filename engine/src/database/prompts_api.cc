@@ -1,7 +1,7 @@
 // Database's prompt methods (verity/prompts.h): the façade opens the call
 // (lifecycle lock, read-only check for writes) and hands it to the prompt
 // registry (prompts/prompt_registry.h), which owns the prompts' storage.
-#include "database_impl.h"
+#include "database/database_impl.h"
 #include "prompts/prompt_registry.h"
 
 namespace verity {

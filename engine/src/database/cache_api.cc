@@ -2,7 +2,7 @@
 // call and hands it to the cache subsystem (cache/answer_cache_service.h),
 // and wires that subsystem to the rest of the engine at open.
 #include "cache/answer_cache_service.h"
-#include "database_impl.h"
+#include "database/database_impl.h"
 #include "prompts/prompt_registry.h"
 
 namespace verity {

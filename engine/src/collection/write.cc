@@ -9,10 +9,10 @@
 
 #include <malloc.h>
 
-#include "codec.h"
-#include "database_impl.h"
-#include "keys.h"
-#include "validate.h"
+#include "storage/codec.h"
+#include "database/database_impl.h"
+#include "storage/keys.h"
+#include "base/validate.h"
 
 namespace verity {
 

@@ -1,4 +1,4 @@
-#include "validate.h"
+#include "base/validate.h"
 
 #include <algorithm>
 #include <cmath>

@@ -18,12 +18,13 @@
 #include <thread>
 
 #include "cache/answer_cache_service.h"
-#include "collection.h"
+#include "collection/collection.h"
 #include "history/retention.h"
-#include "kill_point.h"
+#include "util/kill_point.h"
 #include "log/log_pins.h"
 #include "log/retrieval_log.h"
 #include "prompts/prompt_registry.h"
+#include "storage/store.h"
 #include "verity/database.h"
 
 namespace verity {
@@ -66,37 +67,32 @@ struct Database::Impl : LogPins {
   DatabaseOptions options;
   Database* owner = nullptr;  // the Database this belongs to (for the GC thread)
 
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // owned; destroyed in Close
+  // The RocksDB database (storage/store.h): handle, column families,
+  // synced writes, the read-only switch. Set at open, closed by Close.
+  std::unique_ptr<Store> store;
+  // Borrowed from `store` (valid until Close) for the façade's own code and
+  // the concerns not yet in subsystems of their own (collection/, history/,
+  // context/); subsystems are given what they need at open.
+  rocksdb::DB* db = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
   rocksdb::ColumnFamilyHandle* rows = nullptr;
   rocksdb::ColumnFamilyHandle* vectors = nullptr;
   rocksdb::ColumnFamilyHandle* changes = nullptr;
-  rocksdb::ColumnFamilyHandle* log = nullptr;        // the retrieval log's records only ("R" + seq)
-  rocksdb::ColumnFamilyHandle* log_index = nullptr;  // its time, id and answer indexes and marks
-  rocksdb::WriteOptions write_options;
+  rocksdb::WriteOptions write_options;  // the store's
 
   // Held shared by every API call and exclusively by Close, so that Close
   // never pulls RocksDB from under a running call.
   mutable std::shared_mutex lifecycle_mu;
   bool closed = false;  // GUARDED_BY(lifecycle_mu)
 
-  // Set (once, for good) when a write to disk failed: see Database's header.
-  std::atomic<bool> read_only{false};
-  std::mutex read_only_mu;
-  std::string read_only_reason;  // GUARDED_BY(read_only_mu): "a write to disk failed (...)", ...
-  // Set once at Open, before any other thread runs: the disk was full, so
-  // RocksDB was opened read-only and nothing may be written, graph files
-  // included.
-  bool opened_read_only = false;
-  // Turns the database read-only for `reason` (the first reason is kept).
-  void SetReadOnly(const std::string& reason);
-  // FailedPrecondition naming the reason once read-only; else Ok.
-  Status CheckWritable();
-  // Makes every write so far durable with a synced write of a marker
-  // (RetrievalLog::SyncWal; log/log_writer.cc says why not DB::SyncWAL);
-  // the error names `what`.
-  Status SyncWal(uint64_t mark, const char* what) { return retrieval_log->SyncWal(mark, what); }
+  // The store's read-only switch (see Database's header): SetReadOnly
+  // turns the database read-only for `reason` (the first reason is kept);
+  // CheckWritable is FailedPrecondition naming the reason once read-only.
+  // opened_read_only: the disk refused writes at open, so nothing may be
+  // written, graph files included.
+  void SetReadOnly(const std::string& reason) { store->SetReadOnly(reason); }
+  Status CheckWritable() const { return store->CheckWritable(); }
+  bool opened_read_only() const { return store->opened_read_only(); }
 
   std::mutex ddl_mu;  // serialises CreateCollection and DropCollection
   // The prompt registry (prompts/prompt_registry.h), then the answer cache
@@ -356,26 +352,6 @@ inline constexpr size_t kMaxLogFieldBytes = 64 * 1024;
 // as found (the caller checks).
 Status SeekRow(rocksdb::Iterator* it, uint32_t collection, std::string_view id, Version version, bool* found,
                Version* row_version);
-
-// A RocksDB snapshot for the life of one read. Reads take it while holding
-// the collection's graph_mu shared, right after resolving their version, so
-// that a GC that starts later cannot remove rows under them.
-class ScopedSnapshot {
- public:
-  explicit ScopedSnapshot(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
-  ~ScopedSnapshot() { db_->ReleaseSnapshot(snapshot_); }
-  ScopedSnapshot(const ScopedSnapshot&) = delete;
-  ScopedSnapshot& operator=(const ScopedSnapshot&) = delete;
-  rocksdb::ReadOptions options() const {
-    rocksdb::ReadOptions o;
-    o.snapshot = snapshot_;
-    return o;
-  }
-
- private:
-  rocksdb::DB* db_;
-  const rocksdb::Snapshot* snapshot_;
-};
 
 // Holds a database's lifecycle lock shared for one public call. A public
 // method never calls another public method of the same database (internal

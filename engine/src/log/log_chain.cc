@@ -1,12 +1,12 @@
-#include "log_chain.h"
+#include "log/log_chain.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 
 #include <algorithm>
 
-#include "keys.h"
-#include "sha256.h"
+#include "storage/keys.h"
+#include "util/sha256.h"
 
 namespace verity::log_chain {
 

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "utf8.h"
+#include "util/utf8.h"
 
 namespace verity {
 namespace {

@@ -1,7 +1,7 @@
 // HnswGraph: creation, insert, the engine's search loop, exact search, and
 // the graph's side of Save / Load (the file format is index/graph_file.h;
 // the reachability repair is index/hnsw_repair.cc).
-#include "hnsw_graph.h"
+#include "index/hnsw_graph.h"
 
 #include <immintrin.h>
 #include <omp.h>
@@ -14,10 +14,10 @@
 #include <queue>
 #include <stdexcept>
 
-#include "distance.h"
+#include "index/distance.h"
 #include "index/graph_file.h"
 #include "index/hnsw_graph_impl.h"
-#include "quantizer.h"
+#include "index/quantizer.h"
 
 namespace verity {
 namespace {

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "keys.h"
+#include "storage/keys.h"
 #include "storage.pb.h"
 #include "verity/context.h"
 #include "verity/status.h"

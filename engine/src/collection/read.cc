@@ -11,11 +11,11 @@
 #include <mutex>
 #include <optional>
 
-#include "codec.h"
-#include "distance.h"
-#include "database_impl.h"
-#include "keys.h"
-#include "validate.h"
+#include "storage/codec.h"
+#include "index/distance.h"
+#include "database/database_impl.h"
+#include "storage/keys.h"
+#include "base/validate.h"
 
 namespace verity {
 
@@ -241,7 +241,7 @@ Result<StoredRecord> Database::Get(const std::string& collection, const std::str
   {
     std::shared_lock lock(c->graph_mu);
     VERITY_ASSIGN_OR_RETURN(version, impl_->ResolveVersion(*c, at));
-    snapshot.emplace(impl_->db.get());
+    snapshot.emplace(impl_->db);
   }
   const rocksdb::ReadOptions read = snapshot->options();
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read, impl_->rows));
@@ -276,7 +276,7 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
   {
     std::shared_lock lock(c->graph_mu);
     VERITY_ASSIGN_OR_RETURN(page.version, impl_->ResolveVersion(*c, request.at));
-    snapshot.emplace(impl_->db.get());
+    snapshot.emplace(impl_->db);
   }
   const rocksdb::ReadOptions read = snapshot->options();
   const std::string prefix = keys::CollectionPrefix(c->id);
@@ -335,7 +335,7 @@ Result<uint64_t> Database::Count(const std::string& collection, std::optional<Ve
   VERITY_ASSIGN_OR_RETURN(Version version, impl_->ResolveVersion(*c, at));
   if (filter == nullptr && version == c->head) return c->live_count;
   if (!c->GraphServes(version)) {  // a log-pinned version without graph nodes: count its rows
-    ScopedSnapshot snapshot(impl_->db.get());
+    ScopedSnapshot snapshot(impl_->db);
     lock.unlock();
     return impl_->CountRows(*c, version, filter, snapshot.options());
   }
@@ -385,7 +385,7 @@ Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const 
     }
     VERITY_ASSIGN_OR_RETURN(result.version, ResolveVersion(c, request.at));
     rows_only = !c.GraphServes(result.version);
-    if (request.with_payload || request.with_vectors || rows_only) snapshot.emplace(db.get());
+    if (request.with_payload || request.with_vectors || rows_only) snapshot.emplace(db);
     if (!rows_only) {
       const size_t n = c.graph->size();
       auto compiled = filter ? c.columns.Compile(*filter) : nullptr;

@@ -1,4 +1,4 @@
-#include "metadata_columns.h"
+#include "index/metadata_columns.h"
 
 namespace verity {
 namespace {

@@ -26,9 +26,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "hnsw_graph.h"
-#include "metadata_columns.h"
-#include "rw_lock.h"
+#include "index/hnsw_graph.h"
+#include "index/metadata_columns.h"
+#include "util/rw_lock.h"
 #include "storage.pb.h"
 #include "verity/filter.h"
 #include "verity/types.h"

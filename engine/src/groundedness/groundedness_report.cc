@@ -8,7 +8,7 @@
 #include <system_error>
 #include <vector>
 
-#include "utf8.h"
+#include "util/utf8.h"
 #include "verity/groundedness.h"
 
 namespace verity {

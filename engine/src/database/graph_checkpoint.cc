@@ -10,7 +10,7 @@
 #include <chrono>
 #include <map>
 
-#include "database_impl.h"
+#include "database/database_impl.h"
 
 namespace verity {
 
@@ -32,7 +32,7 @@ void Database::Impl::RunGraphCheckpoints() {
         std::lock_guard stop(checkpoint_mu);
         if (checkpoint_stop) return;
       }
-      if (read_only.load()) break;  // nothing can be written; Close says so
+      if (store->IsReadOnly()) break;  // nothing can be written; Close says so
       uint64_t unsaved = 0;
       uint64_t saved = 0;
       {
