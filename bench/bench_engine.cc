@@ -45,7 +45,7 @@
 #include <vector>
 
 #include "bench_common.h"
-#include "hnsw_graph.h"
+#include "index/hnsw_graph.h"
 #include "verity/database.h"
 #include "verity/exact_knn.h"
 #include "verity/status.h"
