@@ -458,7 +458,7 @@ Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const 
 
 Result<SearchResult> Database::Search(const std::string& collection, const SearchRequest& request) const {
   VERITY_CHECK_OPEN_();
-  CallCounter running(impl_->calls_running);
+  ScopedCount running(impl_->calls_running);
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   return impl_->SearchOne(*c, request);
 }

@@ -116,7 +116,7 @@ LogAppend RetrievalRecord(const RetrieveRequest& request, uint32_t collection_id
 
 Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   VERITY_CHECK_WRITABLE_();
-  CallCounter running(impl_->calls_running);
+  ScopedCount running(impl_->calls_running);
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(request.collection));
   VERITY_RETURN_IF_ERROR(CheckRetrieveRequest(request));
   // A registered prompt is logged as the exact version its label (or
@@ -164,7 +164,7 @@ Result<SearchResult> Database::Impl::SearchPinnedForLog(Collection& c, const Sea
 
 Result<LogRecord> Database::RecordAnswer(const AnswerRequest& request) {
   VERITY_CHECK_WRITABLE_();
-  CallCounter running(impl_->calls_running);
+  ScopedCount running(impl_->calls_running);
   if (request.answer.empty()) return Status::InvalidArgument("answer: must not be empty");
   if (request.answer.size() > kMaxAnswerBytes) {
     return Status::InvalidArgument("answer: " + std::to_string(request.answer.size()) + " bytes; the limit is " +

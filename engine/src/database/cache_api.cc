@@ -33,7 +33,7 @@ Status Database::CacheStore(const CacheStoreRequest& request) {
 
 Result<CacheLookupResult> Database::CacheLookup(const CacheLookupRequest& request) {
   VERITY_CHECK_OPEN_();
-  CallCounter running(impl_->calls_running);
+  ScopedCount running(impl_->calls_running);
   return impl_->answer_cache->Lookup(request);
 }
 

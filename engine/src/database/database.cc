@@ -29,12 +29,6 @@ namespace fs = std::filesystem;
 thread_local std::shared_mutex* LifecycleGuard::held_ = nullptr;
 #endif
 
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 void Database::Impl::Log(LogLevel level, const std::string& message) const {
   if (options.log) {
     options.log(level, message);
@@ -318,7 +312,7 @@ Status Database::Close() {
   return result;
 }
 
-static CollectionInfo InfoOf(const Collection& c) {
+CollectionInfo Database::Impl::InfoOf(const Collection& c) {
   std::shared_lock lock(c.graph_mu);
   CollectionInfo info;
   info.config = c.config;
@@ -389,7 +383,7 @@ Result<CollectionInfo> Database::CreateCollection(const CollectionConfig& config
   // (ids are never reused), but remove any stray one to be sure.
   std::error_code ec;
   std::filesystem::remove(impl_->GraphPath(id), ec);
-  CollectionInfo info = InfoOf(*c);
+  CollectionInfo info = Impl::InfoOf(*c);
   {
     std::unique_lock lock(impl_->collections_mu);
     impl_->collections[config.name] = std::move(c);
@@ -400,7 +394,7 @@ Result<CollectionInfo> Database::CreateCollection(const CollectionConfig& config
 Result<CollectionInfo> Database::GetCollection(const std::string& name) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(name));
-  return InfoOf(*c);
+  return Impl::InfoOf(*c);
 }
 
 Result<std::vector<CollectionInfo>> Database::ListCollections() const {
@@ -411,7 +405,7 @@ Result<std::vector<CollectionInfo>> Database::ListCollections() const {
     for (auto& [name, c] : impl_->collections) all.push_back(c);
   }
   std::vector<CollectionInfo> out;
-  for (auto& c : all) out.push_back(InfoOf(*c));
+  for (auto& c : all) out.push_back(Impl::InfoOf(*c));
   {
     std::shared_lock lock(impl_->collections_mu);
     for (const auto& [name, u] : impl_->unavailable) {

@@ -25,6 +25,8 @@
 #include "log/retrieval_log.h"
 #include "prompts/prompt_registry.h"
 #include "storage/store.h"
+#include "util/clock.h"
+#include "util/scoped_count.h"
 #include "verity/database.h"
 
 namespace verity {
@@ -32,18 +34,6 @@ namespace verity {
 namespace history {
 struct ImportItem;  // history/import.cc
 }  // namespace history
-
-// Counts one call in an atomic counter while it lives (Impl::calls_running).
-class CallCounter {
- public:
-  explicit CallCounter(std::atomic<int>& count) : count_(count) { count_.fetch_add(1, std::memory_order_relaxed); }
-  ~CallCounter() { count_.fetch_sub(1, std::memory_order_relaxed); }
-  CallCounter(const CallCounter&) = delete;
-  CallCounter& operator=(const CallCounter&) = delete;
-
- private:
-  std::atomic<int>& count_;
-};
 
 // Asks a long loop's `keep_going` (the caller's deadline, typically; may be
 // empty) on the first step and every `every` steps after, and returns its
@@ -188,6 +178,9 @@ struct Database::Impl : LogPins {
   // NotFound naming the collection; DataLoss naming the damage for one
   // that is unavailable (see `unavailable`).
   Result<std::shared_ptr<Collection>> Find(const std::string& name) const;
+  // What GetCollection, ListCollections and an import's result say of `c`;
+  // takes c.graph_mu shared.
+  static CollectionInfo InfoOf(const Collection& c);
   // Whether a collection of this name exists, serving or unavailable.
   bool NameTaken(const std::string& name) const;
   // Adds to `batch` the deletion of collection `id`'s record, versions,
@@ -336,7 +329,6 @@ struct Database::Impl : LogPins {
   Result<SearchResult> SearchValidated(const Collection& c, const SearchRequest& request) const;
 };
 
-int64_t NowMicros();
 
 // About how many bytes a record takes in a response (ids, text, metadata,
 // vector): for the bounds on responses (SearchRequest::max_payload_bytes).

@@ -208,20 +208,6 @@ storage::CollectionMeta ImportedMeta(const ImportItem& item) {
   return m;
 }
 
-// What ImportResult lists of an imported collection.
-CollectionInfo ImportedInfo(const Collection& c) {
-  std::shared_lock lock(c.graph_mu);
-  CollectionInfo info;
-  info.config = c.config;
-  info.id = c.id;
-  info.head_version = c.head;
-  info.created_at_us = c.created_at_us;
-  info.live_records = c.live_count;
-  info.graph_nodes = c.graph->node_count();
-  info.oldest_retained = c.oldest_retained;
-  return info;
-}
-
 }  // namespace
 
 Status Database::Impl::AssignImportIds(std::vector<ImportItem>& items) {
@@ -385,7 +371,7 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
 
   // 5. One batch makes them visible (and drops the collections they replace).
   if (Status s = impl_->RegisterImport(items, replace); !s.ok()) return discard(s);
-  for (const auto& item : items) result.collections.push_back(ImportedInfo(*item.built));
+  for (const auto& item : items) result.collections.push_back(Impl::InfoOf(*item.built));
   impl_->Log(LogLevel::kInfo, "imported " + std::to_string(result.records) + " records from " + path);
   return result;
 }

@@ -8,6 +8,7 @@
 #include "storage/codec.h"
 #include "storage/keys.h"
 #include "log/retrieval_log.h"
+#include "util/clock.h"
 #include "log/log_chain.h"
 
 namespace verity {
@@ -73,7 +74,7 @@ Result<uint64_t> RetrievalLog::Gc(LogPins& pins) {
   if (env_.retention_seconds <= 0) return uint64_t{0};
   // One run at a time: two could write their start marks out of order.
   std::lock_guard one_run(gc_mu_);
-  const int64_t cutoff = NowUs() - env_.retention_seconds * 1000000;
+  const int64_t cutoff = NowMicros() - env_.retention_seconds * 1000000;
   GcScan scan;
   scan.it.reset(env_.store->db()->NewIterator(rocksdb::ReadOptions(), env_.store->log()));
   VERITY_RETURN_IF_ERROR(ScanExpired(cutoff, scan));

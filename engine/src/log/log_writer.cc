@@ -9,6 +9,8 @@
 #include "storage/keys.h"
 #include "util/kill_point.h"
 #include "log/retrieval_log.h"
+#include "util/clock.h"
+#include "util/scoped_count.h"
 #include "log/log_chain.h"
 #include "util/sha256.h"
 
@@ -30,18 +32,6 @@ void SpinUntil(Done done, int64_t micros) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(micros);
   while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
 }
-
-// Counts one waiting appender while it lives.
-class WaitingCount {
- public:
-  explicit WaitingCount(std::atomic<int>& count) : count_(count) { count_.fetch_add(1, std::memory_order_relaxed); }
-  ~WaitingCount() { count_.fetch_sub(1, std::memory_order_relaxed); }
-  WaitingCount(const WaitingCount&) = delete;
-  WaitingCount& operator=(const WaitingCount&) = delete;
-
- private:
-  std::atomic<int>& count_;
-};
 
 }  // namespace
 
@@ -188,7 +178,7 @@ uint64_t RetrievalLog::Queue(LogAppend& append) {
   // Link the record into the chain and queue it; the syncer writes the
   // queue as one synced batch.
   const uint64_t seq = w.next_seq;
-  const int64_t time_us = std::max(NowUs(), w.last_time_us);
+  const int64_t time_us = std::max(NowMicros(), w.last_time_us);
   append.entry.set_seq(seq);
   append.entry.set_time_us(time_us);
   append.entry.set_prev_hash(w.last_hash);
@@ -235,7 +225,7 @@ Status RetrievalLog::Append(LogAppend& append) {
 
 void RetrievalLog::AwaitDurable(uint64_t seq, std::unique_lock<std::mutex>& lock) {
   Writer& w = writer_;
-  WaitingCount waiting(waiting_);
+  ScopedCount waiting(waiting_);
   // One appender at a time spins: with several, each yield handed the CPU
   // from one spinner to the next (~20 context switches per Retrieve at 8
   // threads on 2 cores, against 3 now).

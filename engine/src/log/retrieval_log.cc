@@ -17,11 +17,6 @@ RetrievalLog::RetrievalLog(Env env) : env_(std::move(env)) {}
 
 RetrievalLog::~RetrievalLog() { StopSyncer(); }
 
-int64_t RetrievalLog::NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 void RetrievalLog::Log(LogLevel level, const std::string& message) const {
   if (env_.log_message) env_.log_message(level, message);
 }

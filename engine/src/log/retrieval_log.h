@@ -220,9 +220,6 @@ class RetrievalLog {
   Status ScanExpired(int64_t cutoff_us, GcScan& scan) const;
   Status KeepNamed(GcScan& scan) const;
   void Log(LogLevel level, const std::string& message) const;
-  // The wall clock in µs since the epoch (record times, retention), as the
-  // database's NowMicros.
-  static int64_t NowUs();
 
   Env env_;
   mutable Writer writer_;
