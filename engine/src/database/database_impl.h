@@ -238,6 +238,33 @@ struct Database::Impl : LogPins {
   };
   Result<Committed> Commit(Collection& c, std::vector<Record> upserts, const std::vector<std::string>& deletes,
                            storage::VersionMeta vmeta, const std::vector<std::optional<uint32_t>>& revive = {});
+  // Commit's steps (collection/write.cc), in its order; caller holds
+  // c.write_mu. The labels of the upserts: label_of[i] for upserts[i];
+  // revived ones keep theirs, the others are first_label.. next_label - 1.
+  struct CommitLabels {
+    std::vector<uint32_t> label_of;
+    uint64_t first_label = 0;
+    uint64_t next_label = 0;
+    size_t new_nodes() const { return next_label - first_label; }
+  };
+  using CommitDeleted = std::pair<std::string, uint32_t>;  // id, label
+  // ResourceExhausted once the graph's labels run out.
+  static Result<CommitLabels> AssignCommitLabels(const Collection& c, size_t upserts,
+                                                 const std::vector<std::optional<uint32_t>>& revive);
+  // Builds the version's WriteBatch (tombstones for the ids of `deletes`
+  // live at head, which go to *deleted; rows and vectors of the upserts; the
+  // change list; the version and collection records) and writes it synced;
+  // then c.meta is the returned collection record. Errors are RocksDB's.
+  Result<storage::CollectionMeta> WriteCommitBatch(Collection& c, Version version, const std::vector<Record>& upserts,
+                                                   const std::vector<std::string>& deletes, const CommitLabels& labels,
+                                                   storage::VersionMeta vmeta, std::vector<CommitDeleted>* deleted);
+  // After the write: the live map and the node table (under c.graph_mu),
+  // invisible to readers until the head moves. Moves the upserts' ids.
+  static void ApplyCommitToNodes(Collection& c, Version version, std::vector<Record>& upserts,
+                                 const CommitLabels& labels, const std::vector<CommitDeleted>& deleted);
+  // The new nodes' prepared vectors into the graph, in chunks (c.graph_mu
+  // held per chunk); the first failure stops it and is returned.
+  Status InsertCommitIntoGraph(Collection& c, const std::vector<float>& prepared, const CommitLabels& labels);
 
   // NotFound, as for a name that does not exist, once c is dropped (a
   // writer that found it before the drop); Aborted (retry) when an import
