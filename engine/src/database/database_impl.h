@@ -103,6 +103,18 @@ struct Database::Impl : LogPins {
   // Builds answer_cache, wired to this database (database_cache.cc); after
   // `prompts` and `owner` are set.
   void OpenAnswerCache();
+  // Database::Open's steps (database/database.cc), in order. OpenStore:
+  // RocksDB (Store::Open's errors), the borrowed handles, the retrieval log.
+  // OpenSubsystems, once `owner` is set: the prompt registry and the answer
+  // cache. LoadCollections: the next collection id, orphan removal (unless
+  // opened read-only), every collection (one whose load is DataLoss goes to
+  // `unavailable`; any other error fails the open). LoadLogAndStartThreads:
+  // the retrieval log's keys and entries, its syncer, the GC and graph
+  // checkpoint threads (as the options ask, not when opened read-only).
+  Status OpenStore();
+  void OpenSubsystems();
+  Status LoadCollections();
+  Status LoadLogAndStartThreads();
   mutable std::shared_mutex collections_mu;
   std::map<std::string, std::shared_ptr<Collection>> collections;  // GUARDED_BY(collections_mu)
   // Collections whose load at open failed with DataLoss (a damaged table
