@@ -373,6 +373,17 @@ struct Database::Impl : LogPins {
   // `bounded`: as ValidateVector's (false for a logged query being replayed).
   Status ValidateSearch(const Collection& c, const SearchRequest& request, bool bounded = true) const;
   Result<SearchResult> SearchValidated(const Collection& c, const SearchRequest& request) const;
+  // SearchValidated's steps (collection/read.cc). PlanExactSearch: whether
+  // the search scans every node instead of walking the graph (the request's
+  // plan, else the planner's estimate from a sample of `accept`); caller
+  // holds c.graph_mu shared. FillSearchHits: result->hits from hit_rows
+  // (their ids moved out), each with its record read under `snapshot` when
+  // the request wants payloads or vectors (then `snapshot` is set);
+  // ResourceExhausted past request.max_payload_bytes; needs no lock.
+  bool PlanExactSearch(const Collection& c, const SearchRequest& request, const LabelFilter& accept, bool all_visible,
+                       uint32_t ef) const;
+  Status FillSearchHits(const Collection& c, const SearchRequest& request, std::vector<RowHit>& hit_rows,
+                        const std::optional<ScopedSnapshot>& snapshot, SearchResult* result) const;
 };
 
 int64_t NowMicros();
