@@ -1,11 +1,8 @@
-// Database reads: Get, Scroll, Count, Search, SearchBatch, ListVersions.
+// Database reads: Get, Scroll, Count, Search, ListVersions (SearchBatch is
+// in collection/search_batch.cc).
 // Every read resolves one version first and then sees exactly the rows valid
 // at it (see RowNode::VisibleAt and the row key layout in keys.h).
-#include <malloc.h>
-#include <omp.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -40,20 +37,6 @@ Status PayloadTooLarge(uint64_t bytes, size_t hits, uint64_t bound) {
                                    " this response may hold")
       .WithField("hits")
       .WithReason(StatusReason::kResponseTooLarge);
-}
-
-// The refusal of BatchLimits::max_response_bytes.
-Status ResponseTooLarge(uint64_t bytes, size_t hits, uint64_t bound) {
-  return Status::ResourceExhausted("the first " + std::to_string(hits) + " hits take " + std::to_string(bytes) +
-                                   " bytes, more than the " + std::to_string(bound) + " this response may hold")
-      .WithField("hits")
-      .WithReason(StatusReason::kResponseTooLarge);
-}
-
-// glibc keeps the freed buffers of a large batch (one arena per OpenMP
-// thread) resident; a batch that may have held many hits gives them back.
-void ReturnFreedMemory(uint64_t hits) {
-  if (hits >= 100000) malloc_trim(0);
 }
 
 struct VisibilityContext {
@@ -366,6 +349,59 @@ Result<SearchResult> Database::Impl::SearchOne(const Collection& c, const Search
   return SearchValidated(c, request);
 }
 
+bool Database::Impl::PlanExactSearch(const Collection& c, const SearchRequest& request, const LabelFilter& accept,
+                                     bool all_visible, uint32_t ef) const {
+  // Planner: estimate how many nodes qualify from a strided sample; search
+  // exactly when few do (a graph walk would then miss true neighbours) or
+  // when a scan is estimated cheaper than the walk. The walk expands about
+  // ef / fraction nodes with up to M distances each; the scan checks every
+  // node and computes a distance for each qualifying one.
+  const uint32_t dim = c.config.dimension;
+  const size_t n = c.graph->size();
+  bool exact =
+      request.plan == SearchPlan::kExact || (request.plan == SearchPlan::kAuto && n < options.exact_search_max_rows);
+  if (request.plan == SearchPlan::kAuto && !exact && !all_visible) {
+    const size_t samples = std::min<size_t>(n, 512);
+    size_t accepted = 0;
+    for (size_t i = 0; i < samples; ++i) {
+      if (accept.Accepts(static_cast<uint32_t>(i * n / samples))) ++accepted;
+    }
+    const double fraction = static_cast<double>(accepted) / static_cast<double>(samples);
+    const double qualifying = fraction * static_cast<double>(n);
+    exact =
+        qualifying < static_cast<double>(options.exact_search_max_rows) || fraction < options.exact_search_max_fraction;
+    if (!exact && options.cost_based_planner) {
+      constexpr double kCheckCost = 8;  // a visibility + filter check, in units of one float
+      const double scan_cost = qualifying * dim + static_cast<double>(n) * kCheckCost;
+      const double walk_cost = (ef / fraction) * c.config.m * (dim + kCheckCost);
+      exact = scan_cost < walk_cost;
+    }
+  }
+  return exact;
+}
+
+Status Database::Impl::FillSearchHits(const Collection& c, const SearchRequest& request, std::vector<RowHit>& hit_rows,
+                                      const std::optional<ScopedSnapshot>& snapshot, SearchResult* result) const {
+  result->hits.resize(hit_rows.size());
+  uint64_t payload_bytes = 0;
+  for (size_t i = 0; i < hit_rows.size(); ++i) {
+    SearchHit& hit = result->hits[i];
+    hit.id = std::move(hit_rows[i].id);
+    hit.row_version = hit_rows[i].row_version;
+    hit.distance = hit_rows[i].distance;
+    if (request.with_payload || request.with_vectors) {
+      VERITY_ASSIGN_OR_RETURN(StoredRecord row, ReadRow(c, keys::RowKey(c.id, hit.id, hit.row_version), hit.id,
+                                                        hit.row_version, request.with_vectors, snapshot->options()));
+      hit.record = std::move(row.record);
+      payload_bytes += request.payload_bytes ? request.payload_bytes(*hit.record) : RecordBytes(*hit.record);
+      if (request.max_payload_bytes > 0 && payload_bytes > request.max_payload_bytes) {
+        return PayloadTooLarge(payload_bytes, i + 1, request.max_payload_bytes);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const SearchRequest& request) const {
   const uint32_t dim = c.config.dimension;
   const Filter* filter = request.filter ? &*request.filter : nullptr;
@@ -387,38 +423,13 @@ Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const 
     rows_only = !c.GraphServes(result.version);
     if (request.with_payload || request.with_vectors || rows_only) snapshot.emplace(db);
     if (!rows_only) {
-      const size_t n = c.graph->size();
       auto compiled = filter ? c.columns.Compile(*filter) : nullptr;
       VisibilityContext context{&c.nodes, result.version, compiled.get()};
       LabelFilter accept{AcceptVisible, &context};
       const bool all_visible =
           filter == nullptr && result.version == c.head && c.dead_nodes == 0 && c.graph->node_count() == c.live_count;
       if (all_visible) accept = LabelFilter{};
-
-      // Planner: estimate how many nodes qualify from a strided sample; search
-      // exactly when few do (a graph walk would then miss true neighbours) or
-      // when a scan is estimated cheaper than the walk. The walk expands about
-      // ef / fraction nodes with up to M distances each; the scan checks every
-      // node and computes a distance for each qualifying one.
-      bool exact = request.plan == SearchPlan::kExact ||
-                   (request.plan == SearchPlan::kAuto && n < options.exact_search_max_rows);
-      if (request.plan == SearchPlan::kAuto && !exact && !all_visible) {
-        const size_t samples = std::min<size_t>(n, 512);
-        size_t accepted = 0;
-        for (size_t i = 0; i < samples; ++i) {
-          if (accept.Accepts(static_cast<uint32_t>(i * n / samples))) ++accepted;
-        }
-        const double fraction = static_cast<double>(accepted) / static_cast<double>(samples);
-        const double qualifying = fraction * static_cast<double>(n);
-        exact = qualifying < static_cast<double>(options.exact_search_max_rows) ||
-                fraction < options.exact_search_max_fraction;
-        if (!exact && options.cost_based_planner) {
-          constexpr double kCheckCost = 8;  // a visibility + filter check, in units of one float
-          const double scan_cost = qualifying * dim + static_cast<double>(n) * kCheckCost;
-          const double walk_cost = (ef / fraction) * c.config.m * (dim + kCheckCost);
-          exact = scan_cost < walk_cost;
-        }
-      }
+      const bool exact = PlanExactSearch(c, request, accept, all_visible, ef);
       result.exact = exact;
       const std::vector<Neighbor> neighbors = exact ? c.graph->ExactSearch(query.data(), request.k, accept)
                                                     : c.graph->Search(query.data(), request.k, ef, accept);
@@ -435,24 +446,7 @@ Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const 
     result.exact = true;
     VERITY_RETURN_IF_ERROR(SearchRows(c, request, result.version, query.data(), snapshot->options(), &hit_rows));
   }
-  result.hits.resize(hit_rows.size());
-  uint64_t payload_bytes = 0;
-  for (size_t i = 0; i < hit_rows.size(); ++i) {
-    SearchHit& hit = result.hits[i];
-    hit.id = std::move(hit_rows[i].id);
-    hit.row_version = hit_rows[i].row_version;
-    hit.distance = hit_rows[i].distance;
-    if (request.with_payload || request.with_vectors) {
-      VERITY_ASSIGN_OR_RETURN(StoredRecord row, ReadRow(c, keys::RowKey(c.id, hit.id, hit.row_version), hit.id,
-                                                        hit.row_version, request.with_vectors,
-                                                        snapshot->options()));
-      hit.record = std::move(row.record);
-      payload_bytes += request.payload_bytes ? request.payload_bytes(*hit.record) : RecordBytes(*hit.record);
-      if (request.max_payload_bytes > 0 && payload_bytes > request.max_payload_bytes) {
-        return PayloadTooLarge(payload_bytes, i + 1, request.max_payload_bytes);
-      }
-    }
-  }
+  VERITY_RETURN_IF_ERROR(FillSearchHits(c, request, hit_rows, snapshot, &result));
   return result;
 }
 
@@ -461,101 +455,6 @@ Result<SearchResult> Database::Search(const std::string& collection, const Searc
   ScopedCount running(impl_->calls_running);
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   return impl_->SearchOne(*c, request);
-}
-
-Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& collection,
-                                                        const std::vector<SearchRequest>& queries,
-                                                        const std::function<Status()>& keep_going,
-                                                        const BatchLimits& limits) const {
-  VERITY_CHECK_OPEN_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
-  // Every query's vector, k, ef and filter first: a bad last query is
-  // refused before the others have run.
-  for (size_t i = 0; i < queries.size(); ++i) {
-    if (Status s = impl_->ValidateSearch(*c, queries[i]); !s.ok()) {
-      return s.WithField("queries[" + std::to_string(i) + "]");
-    }
-  }
-  // The most hits the batch can return: no query finds more hits than the
-  // collection has labels (every row version ever written has one; a read
-  // at a version whose rows left the graph, kept for the log, scans rows
-  // that have no graph node but still a label). Refused before any query
-  // runs when they could not fit.
-  uint64_t nodes = 0;
-  {
-    std::shared_lock lock(c->graph_mu);
-    nodes = c->nodes.size();
-  }
-  uint64_t most_hits = 0;
-  for (const SearchRequest& q : queries) most_hits += std::min<uint64_t>(q.k, nodes);
-  if (limits.max_hits > 0 && most_hits > limits.max_hits) {
-    return Status::ResourceExhausted(std::to_string(queries.size()) + " queries may return " +
-                                     std::to_string(most_hits) + " hits (the sum of min(k, " + std::to_string(nodes) +
-                                     " rows)), more than the " + std::to_string(limits.max_hits) +
-                                     " one batch may return; send fewer queries or a smaller k")
-        .WithField("queries")
-        .WithReason(StatusReason::kBatchHitsOverLimit);
-  }
-  const uint64_t fewest_bytes = most_hits * (BatchLimits::kHitWireBytes + 1);
-  if (limits.max_response_bytes > 0 && fewest_bytes > limits.max_response_bytes) {
-    return Status::ResourceExhausted(std::to_string(queries.size()) + " queries may return " +
-                                     std::to_string(most_hits) + " hits, at least " + std::to_string(fewest_bytes) +
-                                     " bytes, more than the " + std::to_string(limits.max_response_bytes) +
-                                     " this response may hold; send fewer queries or a smaller k")
-        .WithField("queries")
-        .WithReason(StatusReason::kResponseTooLarge);
-  }
-  std::vector<std::optional<Result<SearchResult>>> results(queries.size());
-  std::atomic<bool> stopped{false};
-  std::mutex stop_mu;
-  Status stop_status;  // the first refusal of keep_going (or of the bound), under stop_mu
-  std::atomic<uint64_t> response_bytes{0};
-  std::atomic<size_t> hits{0};
-#pragma omp parallel for schedule(dynamic, 1)
-  for (size_t i = 0; i < queries.size(); ++i) {
-    if (stopped.load(std::memory_order_relaxed)) continue;
-    if (keep_going) {
-      Status go = keep_going();
-      if (!go.ok()) {
-        std::lock_guard lock(stop_mu);
-        if (!stopped.exchange(true)) stop_status = std::move(go);
-        continue;
-      }
-    }
-    results[i].emplace(impl_->SearchValidated(*c, queries[i]));  // validated above
-    if (limits.max_response_bytes > 0 && results[i]->ok()) {
-      // Every hit counts, with or without its record: ids and distances
-      // alone are what a payload-less batch is made of.
-      uint64_t bytes = 0;
-      for (const SearchHit& hit : (*results[i])->hits) {
-        bytes += BatchLimits::kHitWireBytes + hit.id.size();
-        if (!hit.record) continue;
-        bytes += queries[i].payload_bytes ? queries[i].payload_bytes(*hit.record) : RecordBytes(*hit.record);
-      }
-      const uint64_t total = response_bytes.fetch_add(bytes) + bytes;
-      const size_t total_hits = hits.fetch_add((*results[i])->hits.size()) + (*results[i])->hits.size();
-      if (total > limits.max_response_bytes) {
-        std::lock_guard lock(stop_mu);
-        if (!stopped.exchange(true)) stop_status = ResponseTooLarge(total, total_hits, limits.max_response_bytes);
-      }
-    }
-    // A refused batch frees what it built as soon as it knows.
-    if (stopped.load(std::memory_order_relaxed)) results[i].reset();
-  }
-  if (stopped.load()) {
-    results.clear();
-    results.shrink_to_fit();
-    ReturnFreedMemory(most_hits);
-    std::lock_guard lock(stop_mu);
-    return stop_status;
-  }
-  std::vector<SearchResult> out;
-  out.reserve(queries.size());
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (!results[i]->ok()) return results[i]->status().WithField("queries[" + std::to_string(i) + "]");
-    out.push_back(std::move(*results[i]).value());
-  }
-  return out;
 }
 
 Result<std::vector<VersionInfo>> Database::ListVersions(const std::string& collection) const {

@@ -28,39 +28,37 @@ constexpr double kRepairGrowth = 0.05;
 
 }  // namespace
 
-Result<Database::Impl::Committed> Database::Impl::Commit(Collection& c, std::vector<Record> upserts,
-                                                         const std::vector<std::string>& deletes,
-                                                         storage::VersionMeta vmeta,
-                                                         const std::vector<std::optional<uint32_t>>& revive) {
-  VERITY_RETURN_IF_ERROR(CheckNotDropped(c));
-  if (c.meta.head_version() >= Limits::kMaxVersion) {
-    return Status::ResourceExhausted("versions of \"" + c.config.name + "\" exhausted");
-  }
-  const Version version = c.meta.head_version() + 1;
-  // Labels: revived nodes keep theirs, the others get the next ones.
-  std::vector<uint32_t> label_of(upserts.size());
-  uint64_t next_label = c.meta.next_label();
-  const uint64_t first_label = next_label;
-  for (size_t i = 0; i < upserts.size(); ++i) {
+Result<Database::Impl::CommitLabels> Database::Impl::AssignCommitLabels(
+    const Collection& c, size_t upserts, const std::vector<std::optional<uint32_t>>& revive) {
+  CommitLabels labels;
+  labels.label_of.resize(upserts);
+  labels.first_label = c.meta.next_label();
+  labels.next_label = labels.first_label;
+  for (size_t i = 0; i < upserts; ++i) {
     if (!revive.empty() && revive[i]) {
-      label_of[i] = *revive[i];
+      labels.label_of[i] = *revive[i];
     } else {
-      if (next_label >= UINT32_MAX) return Status::ResourceExhausted("graph labels exhausted");
-      label_of[i] = static_cast<uint32_t>(next_label++);
+      if (labels.next_label >= UINT32_MAX) return Status::ResourceExhausted("graph labels exhausted");
+      labels.label_of[i] = static_cast<uint32_t>(labels.next_label++);
     }
   }
-  const size_t new_nodes = next_label - first_label;
+  return labels;
+}
 
+Result<storage::CollectionMeta> Database::Impl::WriteCommitBatch(Collection& c, Version version,
+                                                                 const std::vector<Record>& upserts,
+                                                                 const std::vector<std::string>& deletes,
+                                                                 const CommitLabels& labels, storage::VersionMeta vmeta,
+                                                                 std::vector<CommitDeleted>* deleted) {
   rocksdb::WriteBatch batch;
   // Deletes: only ids live at head count; the rest are ignored.
-  std::vector<std::pair<std::string, uint32_t>> deleted;  // id, label
   storage::RowMeta tombstone;
   tombstone.set_tombstone(true);
   const std::string tombstone_bytes = tombstone.SerializeAsString();
   for (const auto& id : deletes) {
     auto it = c.live.find(id);
     if (it == c.live.end()) continue;
-    deleted.emplace_back(id, it->second);
+    deleted->emplace_back(id, it->second);
     batch.Put(rows, keys::RowKey(c.id, id, version), tombstone_bytes);
     batch.Put(changes, keys::ChangeKey(c.id, version, id), "D");
   }
@@ -68,7 +66,7 @@ Result<Database::Impl::Committed> Database::Impl::Commit(Collection& c, std::vec
   for (size_t i = 0; i < upserts.size(); ++i) {
     const Record& r = upserts[i];
     storage::RowMeta row;
-    row.set_label(label_of[i]);
+    row.set_label(labels.label_of[i]);
     row.set_text(r.text);
     row.set_document_id(r.document_id);
     MetadataToProto(r.metadata, row.mutable_metadata());
@@ -80,17 +78,86 @@ Result<Database::Impl::Committed> Database::Impl::Commit(Collection& c, std::vec
   }
   vmeta.set_committed_at_us(NowMicros());
   vmeta.set_upserted(static_cast<uint32_t>(upserts.size()));
-  vmeta.set_deleted(static_cast<uint32_t>(deleted.size()));
+  vmeta.set_deleted(static_cast<uint32_t>(deleted->size()));
   batch.Put(meta, keys::VersionKey(c.id, version), vmeta.SerializeAsString());
   storage::CollectionMeta cmeta = c.meta;
   cmeta.set_head_version(version);
-  cmeta.set_next_label(next_label);
-  cmeta.set_live_records(cmeta.live_records() + newly_live - deleted.size());
+  cmeta.set_next_label(labels.next_label);
+  cmeta.set_live_records(cmeta.live_records() + newly_live - deleted->size());
   batch.Put(meta, keys::CollectionKey(c.id), cmeta.SerializeAsString());
 
   VERITY_RETURN_IF_ERROR(FromRocks(db->Write(write_options, &batch), "commit version " + std::to_string(version)));
   c.meta = cmeta;
   KillPoint("commit.after_wal");
+  return cmeta;
+}
+
+void Database::Impl::ApplyCommitToNodes(Collection& c, Version version, std::vector<Record>& upserts,
+                                        const CommitLabels& labels, const std::vector<CommitDeleted>& deleted) {
+  for (const auto& [id, label] : deleted) c.live.erase(id);
+  std::unique_lock lock(c.graph_mu);
+  for (const auto& [id, label] : deleted) c.nodes[label].Close(version);
+  c.dead_nodes += deleted.size();
+  c.nodes.reserve(labels.next_label);
+  for (size_t i = 0; i < upserts.size(); ++i) {
+    Record& r = upserts[i];
+    const uint32_t label = labels.label_of[i];
+    auto [it, inserted] = c.live.try_emplace(r.id, label);
+    if (!inserted) {
+      c.nodes[it->second].Close(version);  // still visible to readers at older versions
+      it->second = label;
+      ++c.dead_nodes;
+    }
+    if (label < labels.first_label) {
+      RowNode& node = c.nodes[label];  // revived: same record, visible again from `version`
+      node.from2 = version;
+      node.to2 = kNoVersion;
+      --c.dead_nodes;
+      continue;
+    }
+    c.columns.Set(label, r.metadata);
+    RowNode node;
+    node.id = std::move(r.id);
+    node.from = version;
+    c.nodes.push_back(std::move(node));
+  }
+}
+
+Status Database::Impl::InsertCommitIntoGraph(Collection& c, const std::vector<float>& prepared,
+                                             const CommitLabels& labels) {
+  // The new nodes go in under their labels (first_label, ...): the graph's
+  // span equals the label count before this write (InsertStoredLabels),
+  // which AddLabels checks.
+  const uint32_t dim = c.config.dimension;
+  const size_t new_nodes = labels.new_nodes();
+  Status graph_status;
+  std::vector<uint32_t> graph_labels;
+  for (size_t start = 0; start < new_nodes && graph_status.ok(); start += kInsertChunk) {
+    const size_t n = std::min(kInsertChunk, new_nodes - start);
+    graph_labels.resize(n);
+    for (size_t i = 0; i < n; ++i) graph_labels[i] = static_cast<uint32_t>(labels.first_label + start + i);
+    std::unique_lock lock(c.graph_mu);
+    graph_status = c.graph->AddLabels(graph_labels.data(), prepared.data() + start * dim, n, options.insert_threads);
+  }
+  return graph_status;
+}
+
+Result<Database::Impl::Committed> Database::Impl::Commit(Collection& c, std::vector<Record> upserts,
+                                                         const std::vector<std::string>& deletes,
+                                                         storage::VersionMeta vmeta,
+                                                         const std::vector<std::optional<uint32_t>>& revive) {
+  VERITY_RETURN_IF_ERROR(CheckNotDropped(c));
+  if (c.meta.head_version() >= Limits::kMaxVersion) {
+    return Status::ResourceExhausted("versions of \"" + c.config.name + "\" exhausted");
+  }
+  const Version version = c.meta.head_version() + 1;
+  // Labels: revived nodes keep theirs, the others get the next ones.
+  VERITY_ASSIGN_OR_RETURN(const CommitLabels labels, AssignCommitLabels(c, upserts.size(), revive));
+  const size_t new_nodes = labels.new_nodes();
+
+  std::vector<CommitDeleted> deleted;  // id, label
+  VERITY_ASSIGN_OR_RETURN(const storage::CollectionMeta cmeta,
+                          WriteCommitBatch(c, version, upserts, deletes, labels, std::move(vmeta), &deleted));
 
   // Durable from here on. Apply to memory: nodes first (invisible until the
   // head moves), then the graph in chunks, then publish.
@@ -98,51 +165,12 @@ Result<Database::Impl::Committed> Database::Impl::Commit(Collection& c, std::vec
   std::vector<float> prepared;
   prepared.reserve(new_nodes * dim);
   for (size_t i = 0; i < upserts.size(); ++i) {
-    if (label_of[i] < first_label) continue;  // revived: already in the graph
+    if (labels.label_of[i] < labels.first_label) continue;  // revived: already in the graph
     prepared.insert(prepared.end(), upserts[i].vector.begin(), upserts[i].vector.end());
     PrepareVector(c.config.metric, prepared.data() + prepared.size() - dim, dim);
   }
-  for (const auto& [id, label] : deleted) c.live.erase(id);
-  {
-    std::unique_lock lock(c.graph_mu);
-    for (const auto& [id, label] : deleted) c.nodes[label].Close(version);
-    c.dead_nodes += deleted.size();
-    c.nodes.reserve(next_label);
-    for (size_t i = 0; i < upserts.size(); ++i) {
-      Record& r = upserts[i];
-      const uint32_t label = label_of[i];
-      auto [it, inserted] = c.live.try_emplace(r.id, label);
-      if (!inserted) {
-        c.nodes[it->second].Close(version);  // still visible to readers at older versions
-        it->second = label;
-        ++c.dead_nodes;
-      }
-      if (label < first_label) {
-        RowNode& node = c.nodes[label];  // revived: same record, visible again from `version`
-        node.from2 = version;
-        node.to2 = kNoVersion;
-        --c.dead_nodes;
-        continue;
-      }
-      c.columns.Set(label, r.metadata);
-      RowNode node;
-      node.id = std::move(r.id);
-      node.from = version;
-      c.nodes.push_back(std::move(node));
-    }
-  }
-  // The new nodes go in under their labels (first_label, ...): the graph's
-  // span equals the label count before this write (InsertStoredLabels),
-  // which AddLabels checks.
-  Status graph_status;
-  std::vector<uint32_t> graph_labels;
-  for (size_t start = 0; start < new_nodes && graph_status.ok(); start += kInsertChunk) {
-    const size_t n = std::min(kInsertChunk, new_nodes - start);
-    graph_labels.resize(n);
-    for (size_t i = 0; i < n; ++i) graph_labels[i] = static_cast<uint32_t>(first_label + start + i);
-    std::unique_lock lock(c.graph_mu);
-    graph_status = c.graph->AddLabels(graph_labels.data(), prepared.data() + start * dim, n, options.insert_threads);
-  }
+  ApplyCommitToNodes(c, version, upserts, labels, deleted);
+  const Status graph_status = InsertCommitIntoGraph(c, prepared, labels);
   if (graph_status.ok()) {
     // Inserts can leave older nodes without an in-link (HnswGraph::Repair);
     // checking costs a pass over the links, so it runs once the graph has

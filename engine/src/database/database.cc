@@ -80,17 +80,17 @@ std::string Database::ReadOnlyReason() const {
   return impl_ && impl_->store ? impl_->store->ReadOnlyReason() : "";
 }
 
-Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const DatabaseOptions& options) {
+namespace {
+
+// Open's first step: the options it checks itself, then the data directory
+// (created if allowed and missing) and its graphs/ folder.
+Status PrepareDataDirectory(const std::string& dir, const DatabaseOptions& options) {
   // Bounded so that the cutoff (now - retention in µs) cannot overflow.
   constexpr int64_t kMaxLogRetentionSeconds = 1000LL * 366 * 24 * 3600;
   if (options.log_retention_seconds < 0 || options.log_retention_seconds > kMaxLogRetentionSeconds) {
     return Status::InvalidArgument("log_retention_seconds: " + std::to_string(options.log_retention_seconds) +
                                    " is outside 0.." + std::to_string(kMaxLogRetentionSeconds) + " (1,000 years)");
   }
-  auto impl = std::make_unique<Impl>();
-  impl->dir = dir;
-  impl->options = options;
-
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     if (!options.create_if_missing) return Status::NotFound("data directory " + dir + " does not exist");
@@ -101,81 +101,105 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   }
   fs::create_directories(dir + "/graphs", ec);
   if (ec) return Status::Unavailable("cannot create " + dir + "/graphs: " + ec.message());
+  return Status::Ok();
+}
 
+}  // namespace
+
+Status Database::Impl::OpenStore() {
   StoreOptions store_options;
   store_options.sync_writes = options.sync_writes;
   store_options.wal_recovery = options.wal_recovery;
   store_options.memtable_budget_bytes = options.memtable_budget_bytes;
   store_options.env = options.env;
-  Impl* raw_impl = impl.get();  // owns the store, so outlives it
-  store_options.log = [raw_impl](LogLevel level, const std::string& message) { raw_impl->Log(level, message); };
-  VERITY_ASSIGN_OR_RETURN(impl->store, Store::Open(dir, store_options));
-  impl->db = impl->store->db();
-  impl->meta = impl->store->meta();
-  impl->rows = impl->store->rows();
-  impl->vectors = impl->store->vectors();
-  impl->changes = impl->store->changes();
-  impl->write_options = impl->store->write_options();
-  {
-    RetrievalLog::Env log_env;
-    log_env.store = impl->store.get();
-    log_env.retention_seconds = impl->options.log_retention_seconds;
-    log_env.calls_running = &impl->calls_running;
-    log_env.log_message = [raw_impl](LogLevel level, const std::string& message) { raw_impl->Log(level, message); };
-    impl->retrieval_log = std::make_unique<RetrievalLog>(std::move(log_env));
-  }
+  Impl* self = this;  // owns the store, so outlives it
+  store_options.log = [self](LogLevel level, const std::string& message) { self->Log(level, message); };
+  VERITY_ASSIGN_OR_RETURN(store, Store::Open(dir, store_options));
+  db = store->db();
+  meta = store->meta();
+  rows = store->rows();
+  vectors = store->vectors();
+  changes = store->changes();
+  write_options = store->write_options();
+  RetrievalLog::Env log_env;
+  log_env.store = store.get();
+  log_env.retention_seconds = options.log_retention_seconds;
+  log_env.calls_running = &calls_running;
+  log_env.log_message = [self](LogLevel level, const std::string& message) { self->Log(level, message); };
+  retrieval_log = std::make_unique<RetrievalLog>(std::move(log_env));
+  return Status::Ok();
+}
 
-  std::unique_ptr<Database> database(new Database(std::move(impl)));
-  Impl& d = *database->impl_;
-  d.owner = database.get();
-  d.prompts = std::make_unique<PromptRegistry>(
-      d.db, d.meta,
-      [&d](rocksdb::WriteBatch* batch, const std::string& what) {
-        return FromRocks(d.db->Write(d.write_options, batch), what);
+void Database::Impl::OpenSubsystems() {
+  prompts = std::make_unique<PromptRegistry>(
+      db, meta,
+      [this](rocksdb::WriteBatch* batch, const std::string& what) {
+        return FromRocks(db->Write(write_options, batch), what);
       },
       NowMicros);
-  d.OpenAnswerCache();
-  d.Log(LogLevel::kInfo, "opened " + dir + " (distance kernels: " + DistanceKernelName() + ")");
+  OpenAnswerCache();
+  Log(LogLevel::kInfo, "opened " + dir + " (distance kernels: " + DistanceKernelName() + ")");
+}
 
+Status Database::Impl::LoadCollections() {
   std::string value;
-  rocksdb::Status rs = d.db->Get(rocksdb::ReadOptions(), d.meta, keys::NextCollectionIdKey(), &value);
+  rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), meta, keys::NextCollectionIdKey(), &value);
   if (rs.ok()) {
     if (value.size() != 4) return Status::DataLoss("meta: next collection id is malformed");
-    d.next_collection_id = keys::GetU32(value.data());
+    next_collection_id = keys::GetU32(value.data());
   } else if (!rs.IsNotFound()) {
     return FromRocks(rs, "read meta");
   }
 
-  if (!d.store->opened_read_only()) VERITY_RETURN_IF_ERROR(d.RemoveOrphans());
-  std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(rocksdb::ReadOptions(), d.meta));
+  if (!store->opened_read_only()) VERITY_RETURN_IF_ERROR(RemoveOrphans());
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), meta));
   for (it->Seek("C"); it->Valid() && it->key().starts_with("C"); it->Next()) {
-    storage::CollectionMeta meta;
-    if (!meta.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    storage::CollectionMeta record;
+    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return Status::DataLoss("meta: collection record " + it->key().ToString(true) + " does not parse");
     }
-    Status loaded = d.LoadCollection(meta);
+    Status loaded = LoadCollection(record);
     if (loaded.code() == StatusCode::kDataLoss) {
       // One damaged collection (a table block of its rows or vectors fails
       // its checksum) does not take the others and the retrieval log down.
-      d.Log(LogLevel::kError, "collection \"" + meta.name() + "\" is unavailable: " + loaded.message() +
-                                  "; the other collections and the retrieval log are served; drop it or import "
-                                  "it again from an export (docs/reliability.md, \"Corruption\")");
-      std::unique_lock lock(d.collections_mu);
-      d.unavailable[meta.name()] = {meta, loaded};
+      Log(LogLevel::kError, "collection \"" + record.name() + "\" is unavailable: " + loaded.message() +
+                                "; the other collections and the retrieval log are served; drop it or import "
+                                "it again from an export (docs/reliability.md, \"Corruption\")");
+      std::unique_lock lock(collections_mu);
+      unavailable[record.name()] = {record, loaded};
       continue;
     }
     VERITY_RETURN_IF_ERROR(loaded);
   }
-  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan collections"));
-  if (!d.store->opened_read_only()) VERITY_RETURN_IF_ERROR(d.retrieval_log->MoveIndexKeys());
-  VERITY_RETURN_IF_ERROR(d.retrieval_log->Load());
-  d.retrieval_log->StartSyncer();
-  if (d.options.gc_interval_seconds > 0 && !d.store->opened_read_only()) {
-    d.gc_thread = std::thread([&d] { d.RunBackgroundGc(); });
+  return FromRocks(it->status(), "scan collections");
+}
+
+Status Database::Impl::LoadLogAndStartThreads() {
+  if (!store->opened_read_only()) VERITY_RETURN_IF_ERROR(retrieval_log->MoveIndexKeys());
+  VERITY_RETURN_IF_ERROR(retrieval_log->Load());
+  retrieval_log->StartSyncer();
+  if (options.gc_interval_seconds > 0 && !store->opened_read_only()) {
+    gc_thread = std::thread([this] { RunBackgroundGc(); });
   }
-  if ((d.options.graph_checkpoint_nodes > 0 || d.options.graph_checkpoint_seconds > 0) && !d.store->opened_read_only()) {
-    d.checkpoint_thread = std::thread([&d] { d.RunGraphCheckpoints(); });
+  if ((options.graph_checkpoint_nodes > 0 || options.graph_checkpoint_seconds > 0) && !store->opened_read_only()) {
+    checkpoint_thread = std::thread([this] { RunGraphCheckpoints(); });
   }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const DatabaseOptions& options) {
+  VERITY_RETURN_IF_ERROR(PrepareDataDirectory(dir, options));
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->options = options;
+  VERITY_RETURN_IF_ERROR(impl->OpenStore());
+
+  std::unique_ptr<Database> database(new Database(std::move(impl)));
+  Impl& d = *database->impl_;
+  d.owner = database.get();
+  d.OpenSubsystems();
+  VERITY_RETURN_IF_ERROR(d.LoadCollections());
+  VERITY_RETURN_IF_ERROR(d.LoadLogAndStartThreads());
   return database;
 }
 

@@ -93,6 +93,18 @@ struct Database::Impl : LogPins {
   // Builds answer_cache, wired to this database (database_cache.cc); after
   // `prompts` and `owner` are set.
   void OpenAnswerCache();
+  // Database::Open's steps (database/database.cc), in order. OpenStore:
+  // RocksDB (Store::Open's errors), the borrowed handles, the retrieval log.
+  // OpenSubsystems, once `owner` is set: the prompt registry and the answer
+  // cache. LoadCollections: the next collection id, orphan removal (unless
+  // opened read-only), every collection (one whose load is DataLoss goes to
+  // `unavailable`; any other error fails the open). LoadLogAndStartThreads:
+  // the retrieval log's keys and entries, its syncer, the GC and graph
+  // checkpoint threads (as the options ask, not when opened read-only).
+  Status OpenStore();
+  void OpenSubsystems();
+  Status LoadCollections();
+  Status LoadLogAndStartThreads();
   mutable std::shared_mutex collections_mu;
   std::map<std::string, std::shared_ptr<Collection>> collections;  // GUARDED_BY(collections_mu)
   // Collections whose load at open failed with DataLoss (a damaged table
@@ -231,6 +243,33 @@ struct Database::Impl : LogPins {
   };
   Result<Committed> Commit(Collection& c, std::vector<Record> upserts, const std::vector<std::string>& deletes,
                            storage::VersionMeta vmeta, const std::vector<std::optional<uint32_t>>& revive = {});
+  // Commit's steps (collection/write.cc), in its order; caller holds
+  // c.write_mu. The labels of the upserts: label_of[i] for upserts[i];
+  // revived ones keep theirs, the others are first_label.. next_label - 1.
+  struct CommitLabels {
+    std::vector<uint32_t> label_of;
+    uint64_t first_label = 0;
+    uint64_t next_label = 0;
+    size_t new_nodes() const { return next_label - first_label; }
+  };
+  using CommitDeleted = std::pair<std::string, uint32_t>;  // id, label
+  // ResourceExhausted once the graph's labels run out.
+  static Result<CommitLabels> AssignCommitLabels(const Collection& c, size_t upserts,
+                                                 const std::vector<std::optional<uint32_t>>& revive);
+  // Builds the version's WriteBatch (tombstones for the ids of `deletes`
+  // live at head, which go to *deleted; rows and vectors of the upserts; the
+  // change list; the version and collection records) and writes it synced;
+  // then c.meta is the returned collection record. Errors are RocksDB's.
+  Result<storage::CollectionMeta> WriteCommitBatch(Collection& c, Version version, const std::vector<Record>& upserts,
+                                                   const std::vector<std::string>& deletes, const CommitLabels& labels,
+                                                   storage::VersionMeta vmeta, std::vector<CommitDeleted>* deleted);
+  // After the write: the live map and the node table (under c.graph_mu),
+  // invisible to readers until the head moves. Moves the upserts' ids.
+  static void ApplyCommitToNodes(Collection& c, Version version, std::vector<Record>& upserts,
+                                 const CommitLabels& labels, const std::vector<CommitDeleted>& deleted);
+  // The new nodes' prepared vectors into the graph, in chunks (c.graph_mu
+  // held per chunk); the first failure stops it and is returned.
+  Status InsertCommitIntoGraph(Collection& c, const std::vector<float>& prepared, const CommitLabels& labels);
 
   // NotFound, as for a name that does not exist, once c is dropped (a
   // writer that found it before the drop); Aborted (retry) when an import
@@ -327,6 +366,17 @@ struct Database::Impl : LogPins {
   // `bounded`: as ValidateVector's (false for a logged query being replayed).
   Status ValidateSearch(const Collection& c, const SearchRequest& request, bool bounded = true) const;
   Result<SearchResult> SearchValidated(const Collection& c, const SearchRequest& request) const;
+  // SearchValidated's steps (collection/read.cc). PlanExactSearch: whether
+  // the search scans every node instead of walking the graph (the request's
+  // plan, else the planner's estimate from a sample of `accept`); caller
+  // holds c.graph_mu shared. FillSearchHits: result->hits from hit_rows
+  // (their ids moved out), each with its record read under `snapshot` when
+  // the request wants payloads or vectors (then `snapshot` is set);
+  // ResourceExhausted past request.max_payload_bytes; needs no lock.
+  bool PlanExactSearch(const Collection& c, const SearchRequest& request, const LabelFilter& accept, bool all_visible,
+                       uint32_t ef) const;
+  Status FillSearchHits(const Collection& c, const SearchRequest& request, std::vector<RowHit>& hit_rows,
+                        const std::optional<ScopedSnapshot>& snapshot, SearchResult* result) const;
 };
 
 
