@@ -63,15 +63,10 @@ Status SeekRow(rocksdb::Iterator* it, uint32_t collection, std::string_view id, 
   if (!it->Valid()) return FromRocks(it->status(), "seek row");
   const std::string_view key(it->key().data(), it->key().size());
   if (key.size() < 4 || keys::GetU32(key.data()) != collection) return Status::Ok();
-  uint32_t coll;
-  std::string_view key_id;
-  Version v;
-  if (!keys::ParseRowKey(key, &coll, &key_id, &v)) {
-    return Status::DataLoss("rows: malformed key " + it->key().ToString(true));
-  }
-  if (coll != collection || key_id != id) return Status::Ok();
+  VERITY_ASSIGN_OR_RETURN(const RowKeyParts parts, RowKeyAt(*it));
+  if (parts.collection != collection || parts.id != id) return Status::Ok();
   *found = true;
-  *row_version = v;
+  *row_version = parts.version;
   return Status::Ok();
 }
 
@@ -86,13 +81,9 @@ Status ForEachRowAt(rocksdb::Iterator* it, uint32_t collection, Version version,
   it->Seek(prefix);
   storage::RowMeta row;
   while (it->Valid() && it->key().starts_with(prefix)) {
-    uint32_t coll;
-    std::string_view id_view;
-    Version row_version;
-    if (!keys::ParseRowKey(std::string_view(it->key().data(), it->key().size()), &coll, &id_view, &row_version)) {
-      return Status::DataLoss("rows: malformed key " + it->key().ToString(true));
-    }
-    const std::string id(id_view);
+    VERITY_ASSIGN_OR_RETURN(const RowKeyParts parts, RowKeyAt(*it));
+    const std::string id(parts.id);
+    Version row_version = parts.version;
     if (row_version > version) {
       bool found;
       VERITY_RETURN_IF_ERROR(SeekRow(it, collection, id, version, &found, &row_version));
@@ -274,13 +265,9 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
       page.next_cursor = last_scanned;
       return page;
     }
-    uint32_t coll;
-    std::string_view id_view;
-    Version version;
-    if (!keys::ParseRowKey(std::string_view(it->key().data(), it->key().size()), &coll, &id_view, &version)) {
-      return Status::DataLoss("rows: malformed key " + it->key().ToString(true));
-    }
-    const std::string id(id_view);
+    VERITY_ASSIGN_OR_RETURN(const RowKeyParts parts, RowKeyAt(*it));
+    const std::string id(parts.id);
+    Version version = parts.version;
     ++scanned;
     last_scanned = id;
     if (version > page.version) {

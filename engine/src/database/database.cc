@@ -133,9 +133,7 @@ Status Database::Impl::OpenStore() {
 void Database::Impl::OpenSubsystems() {
   prompts = std::make_unique<PromptRegistry>(
       db, meta,
-      [this](rocksdb::WriteBatch* batch, const std::string& what) {
-        return FromRocks(db->Write(write_options, batch), what);
-      },
+      [this](rocksdb::WriteBatch* batch, const std::string& what) { return store->Write(batch, what); },
       NowMicros);
   OpenAnswerCache();
   Log(LogLevel::kInfo, "opened " + dir + " (distance kernels: " + DistanceKernelName() + ")");

@@ -127,13 +127,10 @@ Status Database::Impl::LoadNodeTable(Collection& c, std::vector<std::string>* ro
   std::string previous_id;
   Version previous_version = kNoVersion;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    uint32_t coll;
-    std::string_view id;
-    Version version;
     const std::string_view key(it->key().data(), it->key().size());
-    if (!keys::ParseRowKey(key, &coll, &id, &version)) {
-      return Status::DataLoss("rows: malformed key " + it->key().ToString(true));
-    }
+    VERITY_ASSIGN_OR_RETURN(const RowKeyParts parts, RowKeyAt(*it));
+    const std::string_view id = parts.id;
+    const Version version = parts.version;
     const Version to = (id == previous_id) ? previous_version : kNoVersion;
     previous_id.assign(id);
     previous_version = version;

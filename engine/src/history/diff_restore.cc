@@ -57,13 +57,8 @@ Status ForEachId(rocksdb::Iterator* it, uint32_t collection, Fn fn) {
   const std::string prefix = keys::CollectionPrefix(collection);
   it->Seek(prefix);
   while (it->Valid() && it->key().starts_with(prefix)) {
-    uint32_t coll;
-    std::string_view id_view;
-    Version version;
-    if (!keys::ParseRowKey(std::string_view(it->key().data(), it->key().size()), &coll, &id_view, &version)) {
-      return Status::DataLoss("rows: malformed key " + it->key().ToString(true));
-    }
-    const std::string id(id_view);
+    VERITY_ASSIGN_OR_RETURN(const RowKeyParts parts, RowKeyAt(*it));
+    const std::string id(parts.id);
     VERITY_RETURN_IF_ERROR(fn(id));
     it->Seek(keys::RowKeyAfterId(collection, id));
   }

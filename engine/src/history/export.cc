@@ -234,13 +234,8 @@ Result<uint64_t> WriteRecords(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* rows
   const std::string prefix = keys::CollectionPrefix(c.id);
   std::string frame;
   for (ids->Seek(prefix); ids->Valid() && ids->key().starts_with(prefix);) {
-    uint32_t coll;
-    std::string_view id_view;
-    Version v;
-    if (!keys::ParseRowKey(std::string_view(ids->key().data(), ids->key().size()), &coll, &id_view, &v)) {
-      return Status::DataLoss("rows: malformed key " + ids->key().ToString(true));
-    }
-    const std::string id(id_view);
+    VERITY_ASSIGN_OR_RETURN(const RowKeyParts parts, RowKeyAt(*ids));
+    const std::string id(parts.id);
     ids->Seek(keys::RowKeyAfterId(c.id, id));
     VERITY_RETURN_IF_ERROR(ExportFrame(db, vectors, read, rows.get(), item, id, &frame));
     if (frame.empty()) continue;

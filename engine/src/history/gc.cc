@@ -90,11 +90,10 @@ Status RowSweep::Run(uint32_t id) {
   const std::string prefix = keys::CollectionPrefix(id);
   std::string current_id;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    uint32_t coll;
-    std::string_view row_id;
-    Version version;
     const std::string_view key(it->key().data(), it->key().size());
-    if (!keys::ParseRowKey(key, &coll, &row_id, &version)) return Status::DataLoss("rows: malformed key");
+    VERITY_ASSIGN_OR_RETURN(const RowKeyParts parts, RowKeyAt(*it));
+    const std::string_view row_id = parts.id;
+    const Version version = parts.version;
     if (row_id != current_id) {
       VERITY_RETURN_IF_ERROR(FinishId());
       current_id.assign(row_id);

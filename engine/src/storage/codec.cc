@@ -1,5 +1,7 @@
 #include "storage/codec.h"
 
+#include "storage/keys.h"
+
 #include <cstring>
 
 namespace verity {
@@ -89,6 +91,15 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.IsNoSpace()) return Status::ResourceExhausted(message);
   if (s.IsIOError()) return Status::Unavailable(message);
   return Status::Internal(message);
+}
+
+Result<RowKeyParts> RowKeyAt(const rocksdb::Iterator& it) {
+  RowKeyParts parts;
+  if (!keys::ParseRowKey(std::string_view(it.key().data(), it.key().size()), &parts.collection, &parts.id,
+                         &parts.version)) {
+    return Status::DataLoss("rows: malformed key " + it.key().ToString(true));
+  }
+  return parts;
 }
 
 }  // namespace verity

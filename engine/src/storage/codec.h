@@ -2,9 +2,11 @@
 // between RocksDB's status and the engine's. The only place that knows both.
 #pragma once
 
+#include <rocksdb/iterator.h>
 #include <rocksdb/status.h>
 
 #include <string>
+#include <string_view>
 
 #include "storage.pb.h"
 #include "verity/status.h"
@@ -26,5 +28,16 @@ Status DecodeVector(const std::string& bytes, uint32_t dimension, std::vector<fl
 // Maps a RocksDB status to the engine's: corruption -> DataLoss, a held lock
 // -> FailedPrecondition, other I/O -> Unavailable. `what` names the operation.
 Status FromRocks(const rocksdb::Status& s, const std::string& what);
+
+// The parts of a row key (rows and vectors families, storage/keys.h); `id`
+// points into the key, valid while the iterator stays on it.
+struct RowKeyParts {
+  uint32_t collection = 0;
+  std::string_view id;
+  Version version = 0;
+};
+// The parts of the row key `it` is on (it must be valid). DataLoss naming
+// the key when it is not a well-formed row key.
+Result<RowKeyParts> RowKeyAt(const rocksdb::Iterator& it);
 
 }  // namespace verity
