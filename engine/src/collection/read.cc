@@ -8,11 +8,11 @@
 #include <mutex>
 #include <optional>
 
-#include "storage/codec.h"
-#include "index/distance.h"
-#include "database/database_impl.h"
-#include "storage/keys.h"
 #include "base/validate.h"
+#include "collection/collections.h"
+#include "index/distance.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
 
 namespace verity {
 
@@ -56,8 +56,8 @@ bool AcceptVisible(const void* context, uint32_t label) {
 
 // Finds the newest row of `id` at or below `version`. Sets *found=false if
 // the id has no row then (tombstones are returned; the caller checks).
-Status SeekRow(rocksdb::Iterator* it, uint32_t collection, std::string_view id, Version version,
-               bool* found, Version* row_version) {
+Status SeekRow(rocksdb::Iterator* it, uint32_t collection, std::string_view id, Version version, bool* found,
+               Version* row_version) {
   it->Seek(keys::RowKey(collection, id, version));
   *found = false;
   if (!it->Valid()) return FromRocks(it->status(), "seek row");
@@ -69,7 +69,6 @@ Status SeekRow(rocksdb::Iterator* it, uint32_t collection, std::string_view id, 
   *row_version = parts.version;
   return Status::Ok();
 }
-
 
 namespace {
 
@@ -100,20 +99,19 @@ Status ForEachRowAt(rocksdb::Iterator* it, uint32_t collection, Version version,
 
 }  // namespace
 
-Result<uint64_t> Database::Impl::CountRows(const Collection& c, Version version, const Filter* filter,
-                                           const rocksdb::ReadOptions& read) const {
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, rows));
+Result<uint64_t> Collections::CountRows(const Collection& c, Version version, const Filter* filter,
+                                        const rocksdb::ReadOptions& read) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, rows_));
   uint64_t count = 0;
-  VERITY_RETURN_IF_ERROR(ForEachRowAt(it.get(), c.id, version,
-                                      [&](const std::string&, const std::string&, Version,
-                                          const storage::RowMeta& row) {
-                                        if (!filter || filter->Matches(MetadataFromProto(row.metadata()))) ++count;
-                                        return Status::Ok();
-                                      }));
+  VERITY_RETURN_IF_ERROR(ForEachRowAt(
+      it.get(), c.id, version, [&](const std::string&, const std::string&, Version, const storage::RowMeta& row) {
+        if (!filter || filter->Matches(MetadataFromProto(row.metadata()))) ++count;
+        return Status::Ok();
+      }));
   return count;
 }
 
-Result<uint64_t> Database::Impl::CountAt(const Collection& c, Version version) const {
+Result<uint64_t> Collections::CountAt(const Collection& c, Version version) const {
   if (version == c.head) return c.live_count;
   if (!c.GraphServes(version)) return CountRows(c, version, nullptr, rocksdb::ReadOptions());
   uint64_t count = 0;
@@ -121,9 +119,8 @@ Result<uint64_t> Database::Impl::CountAt(const Collection& c, Version version) c
   return count;
 }
 
-Status Database::Impl::SearchRows(const Collection& c, const SearchRequest& request, Version version,
-                                  const float* query, const rocksdb::ReadOptions& read,
-                                  std::vector<RowHit>* hits) const {
+Status Collections::SearchRows(const Collection& c, const SearchRequest& request, Version version, const float* query,
+                               const rocksdb::ReadOptions& read, std::vector<RowHit>* hits) const {
   const uint32_t dim = c.config.dimension;
   const Filter* filter = request.filter ? &*request.filter : nullptr;
   // A max-heap of the k nearest so far (farthest on top); ties by id.
@@ -133,12 +130,12 @@ Status Database::Impl::SearchRows(const Collection& c, const SearchRequest& requ
   hits->clear();
   std::vector<float> vector;
   std::string bytes;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read, rows));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, rows_));
   VERITY_RETURN_IF_ERROR(ForEachRowAt(
       it.get(), c.id, version,
       [&](const std::string& id, const std::string& key, Version row_version, const storage::RowMeta& row) -> Status {
         if (filter && !filter->Matches(MetadataFromProto(row.metadata()))) return Status::Ok();
-        rocksdb::Status rs = db->Get(read, vectors, key, &bytes);
+        rocksdb::Status rs = db_->Get(read, vectors_, key, &bytes);
         if (rs.IsNotFound()) return Status::DataLoss("the vector of row " + id + " is missing");
         VERITY_RETURN_IF_ERROR(FromRocks(rs, "read vector of " + id));
         VERITY_RETURN_IF_ERROR(DecodeVector(bytes, dim, &vector));
@@ -162,26 +159,27 @@ Status Database::Impl::SearchRows(const Collection& c, const SearchRequest& requ
   return Status::Ok();
 }
 
-Result<Version> Database::Impl::ResolveVersion(const Collection& c, std::optional<Version> at) const {
+Result<Version> Collections::ResolveVersion(const Collection& c, std::optional<Version> at) const {
   if (!at) return c.head;
   if (*at > c.head) {
     return Status::InvalidArgument("at: version " + std::to_string(*at) + " does not exist yet (head of \"" +
                                    c.config.name + "\" is " + std::to_string(c.head) + ")");
   }
   if (!c.Readable(*at)) {
-    return Status::FailedPrecondition("at: version " + std::to_string(*at) + " of \"" + c.config.name +
-                                      "\" is not retained (garbage-collected, or before the import that made the collection); the "
-                                      "oldest retained version is " +
-                                      std::to_string(c.oldest_retained) + ", older ones only where a snapshot pins them");
+    return Status::FailedPrecondition(
+        "at: version " + std::to_string(*at) + " of \"" + c.config.name +
+        "\" is not retained (garbage-collected, or before the import that made the collection); the "
+        "oldest retained version is " +
+        std::to_string(c.oldest_retained) + ", older ones only where a snapshot pins them");
   }
   return *at;
 }
 
-Result<StoredRecord> Database::Impl::ReadRow(const Collection& c, const std::string& row_key, std::string_view id,
-                                             Version version, bool with_vector, const rocksdb::ReadOptions& read,
-                                             bool absent_is_not_found) const {
+Result<StoredRecord> Collections::ReadRow(const Collection& c, const std::string& row_key, std::string_view id,
+                                          Version version, bool with_vector, const rocksdb::ReadOptions& read,
+                                          bool absent_is_not_found) const {
   std::string value;
-  rocksdb::Status rs = db->Get(read, rows, row_key, &value);
+  rocksdb::Status rs = db_->Get(read, rows_, row_key, &value);
   if (rs.IsNotFound()) {
     const std::string what = "row " + std::string(id) + "@" + std::to_string(version) + " of \"" + c.config.name + "\"";
     if (absent_is_not_found) return Status::NotFound(what + " is not stored");
@@ -197,7 +195,7 @@ Result<StoredRecord> Database::Impl::ReadRow(const Collection& c, const std::str
   out.record.document_id = row.document_id();
   out.record.metadata = MetadataFromProto(row.metadata());
   if (with_vector && !row.tombstone()) {
-    rs = db->Get(read, vectors, row_key, &value);
+    rs = db_->Get(read, vectors_, row_key, &value);
     if (rs.IsNotFound()) return Status::DataLoss("the vector of row " + std::string(id) + " is missing");
     VERITY_RETURN_IF_ERROR(FromRocks(rs, "read vector of " + std::string(id)));
     VERITY_RETURN_IF_ERROR(DecodeVector(value, c.config.dimension, &out.record.vector));
@@ -205,37 +203,35 @@ Result<StoredRecord> Database::Impl::ReadRow(const Collection& c, const std::str
   return out;
 }
 
-Result<StoredRecord> Database::Get(const std::string& collection, const std::string& id,
-                                   std::optional<Version> at) const {
-  VERITY_CHECK_OPEN_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+Result<StoredRecord> Collections::Get(const std::string& collection, const std::string& id,
+                                      std::optional<Version> at) const {
+  VERITY_ASSIGN_OR_RETURN(auto c, Find(collection));
   VERITY_RETURN_IF_ERROR(ValidateRecordId(id, "id"));
   Version version;
   std::optional<ScopedSnapshot> snapshot;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_ASSIGN_OR_RETURN(version, impl_->ResolveVersion(*c, at));
-    snapshot.emplace(impl_->db);
+    VERITY_ASSIGN_OR_RETURN(version, ResolveVersion(*c, at));
+    snapshot.emplace(db_);
   }
   const rocksdb::ReadOptions read = snapshot->options();
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read, impl_->rows));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, rows_));
   bool found;
   Version row_version = 0;
   VERITY_RETURN_IF_ERROR(SeekRow(it.get(), c->id, id, version, &found, &row_version));
-  const std::string not_found = "record \"" + id + "\" does not exist in \"" + collection + "\" at version " +
-                                std::to_string(version);
+  const std::string not_found =
+      "record \"" + id + "\" does not exist in \"" + collection + "\" at version " + std::to_string(version);
   if (!found) return Status::NotFound(not_found);
   storage::RowMeta row;
   if (!row.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
     return Status::DataLoss("row " + id + " does not parse");
   }
   if (row.tombstone()) return Status::NotFound(not_found);
-  return impl_->ReadRow(*c, it->key().ToString(), id, row_version, true, read);
+  return ReadRow(*c, it->key().ToString(), id, row_version, true, read);
 }
 
-Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollRequest& request) const {
-  VERITY_CHECK_OPEN_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+Result<ScrollPage> Collections::Scroll(const std::string& collection, const ScrollRequest& request) const {
+  VERITY_ASSIGN_OR_RETURN(auto c, Find(collection));
   if (request.limit < 1 || request.limit > Limits::kMaxScrollLimit) {
     return Status::InvalidArgument("limit: " + std::to_string(request.limit) + " is outside 1..10000");
   }
@@ -249,12 +245,12 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
   std::optional<ScopedSnapshot> snapshot;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_ASSIGN_OR_RETURN(page.version, impl_->ResolveVersion(*c, request.at));
-    snapshot.emplace(impl_->db);
+    VERITY_ASSIGN_OR_RETURN(page.version, ResolveVersion(*c, request.at));
+    snapshot.emplace(db_);
   }
   const rocksdb::ReadOptions read = snapshot->options();
   const std::string prefix = keys::CollectionPrefix(c->id);
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read, impl_->rows));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, rows_));
   it->Seek(request.start_after.empty() ? prefix : keys::RowKeyAfterId(c->id, request.start_after));
   size_t page_bytes = 0;
   bool full = false;  // the page reached Limits::kMaxPageBytes
@@ -282,8 +278,7 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
     if (!row.tombstone()) {
       const std::string row_key = it->key().ToString();
       if (!request.filter || request.filter->Matches(MetadataFromProto(row.metadata()))) {
-        VERITY_ASSIGN_OR_RETURN(StoredRecord record,
-                                impl_->ReadRow(*c, row_key, id, version, request.with_vectors, read));
+        VERITY_ASSIGN_OR_RETURN(StoredRecord record, ReadRow(*c, row_key, id, version, request.with_vectors, read));
         page_bytes += it->value().size() + id.size() + record.record.vector.size() * sizeof(float);
         full = page_bytes >= Limits::kMaxPageBytes;
         page.records.push_back(std::move(record));
@@ -296,18 +291,17 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
   return page;
 }
 
-Result<uint64_t> Database::Count(const std::string& collection, std::optional<Version> at,
-                                 const Filter* filter) const {
-  VERITY_CHECK_OPEN_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+Result<uint64_t> Collections::Count(const std::string& collection, std::optional<Version> at,
+                                    const Filter* filter) const {
+  VERITY_ASSIGN_OR_RETURN(auto c, Find(collection));
   if (filter) VERITY_RETURN_IF_ERROR(filter->Validate());
   std::shared_lock lock(c->graph_mu);
-  VERITY_ASSIGN_OR_RETURN(Version version, impl_->ResolveVersion(*c, at));
+  VERITY_ASSIGN_OR_RETURN(Version version, ResolveVersion(*c, at));
   if (filter == nullptr && version == c->head) return c->live_count;
   if (!c->GraphServes(version)) {  // a log-pinned version without graph nodes: count its rows
-    ScopedSnapshot snapshot(impl_->db);
+    ScopedSnapshot snapshot(db_);
     lock.unlock();
-    return impl_->CountRows(*c, version, filter, snapshot.options());
+    return CountRows(*c, version, filter, snapshot.options());
   }
   auto compiled = filter ? c->columns.Compile(*filter) : nullptr;
   uint64_t count = 0;
@@ -317,7 +311,7 @@ Result<uint64_t> Database::Count(const std::string& collection, std::optional<Ve
   return count;
 }
 
-Status Database::Impl::ValidateSearch(const Collection& c, const SearchRequest& request, bool bounded) const {
+Status Collections::ValidateSearch(const Collection& c, const SearchRequest& request, bool bounded) const {
   if (request.k < 1 || request.k > Limits::kMaxK) {
     return Status::InvalidArgument("k: " + std::to_string(request.k) + " is outside 1.." +
                                    std::to_string(Limits::kMaxK));
@@ -331,13 +325,13 @@ Status Database::Impl::ValidateSearch(const Collection& c, const SearchRequest& 
   return Status::Ok();
 }
 
-Result<SearchResult> Database::Impl::SearchOne(const Collection& c, const SearchRequest& request) const {
+Result<SearchResult> Collections::SearchOne(const Collection& c, const SearchRequest& request) const {
   VERITY_RETURN_IF_ERROR(ValidateSearch(c, request));
   return SearchValidated(c, request);
 }
 
-bool Database::Impl::PlanExactSearch(const Collection& c, const SearchRequest& request, const LabelFilter& accept,
-                                     bool all_visible, uint32_t ef) const {
+bool Collections::PlanExactSearch(const Collection& c, const SearchRequest& request, const LabelFilter& accept,
+                                  bool all_visible, uint32_t ef) const {
   // Planner: estimate how many nodes qualify from a strided sample; search
   // exactly when few do (a graph walk would then miss true neighbours) or
   // when a scan is estimated cheaper than the walk. The walk expands about
@@ -346,7 +340,7 @@ bool Database::Impl::PlanExactSearch(const Collection& c, const SearchRequest& r
   const uint32_t dim = c.config.dimension;
   const size_t n = c.graph->size();
   bool exact =
-      request.plan == SearchPlan::kExact || (request.plan == SearchPlan::kAuto && n < options.exact_search_max_rows);
+      request.plan == SearchPlan::kExact || (request.plan == SearchPlan::kAuto && n < options_.exact_search_max_rows);
   if (request.plan == SearchPlan::kAuto && !exact && !all_visible) {
     const size_t samples = std::min<size_t>(n, 512);
     size_t accepted = 0;
@@ -355,9 +349,9 @@ bool Database::Impl::PlanExactSearch(const Collection& c, const SearchRequest& r
     }
     const double fraction = static_cast<double>(accepted) / static_cast<double>(samples);
     const double qualifying = fraction * static_cast<double>(n);
-    exact =
-        qualifying < static_cast<double>(options.exact_search_max_rows) || fraction < options.exact_search_max_fraction;
-    if (!exact && options.cost_based_planner) {
+    exact = qualifying < static_cast<double>(options_.exact_search_max_rows) ||
+            fraction < options_.exact_search_max_fraction;
+    if (!exact && options_.cost_based_planner) {
       constexpr double kCheckCost = 8;  // a visibility + filter check, in units of one float
       const double scan_cost = qualifying * dim + static_cast<double>(n) * kCheckCost;
       const double walk_cost = (ef / fraction) * c.config.m * (dim + kCheckCost);
@@ -367,8 +361,8 @@ bool Database::Impl::PlanExactSearch(const Collection& c, const SearchRequest& r
   return exact;
 }
 
-Status Database::Impl::FillSearchHits(const Collection& c, const SearchRequest& request, std::vector<RowHit>& hit_rows,
-                                      const std::optional<ScopedSnapshot>& snapshot, SearchResult* result) const {
+Status Collections::FillSearchHits(const Collection& c, const SearchRequest& request, std::vector<RowHit>& hit_rows,
+                                   const std::optional<ScopedSnapshot>& snapshot, SearchResult* result) const {
   result->hits.resize(hit_rows.size());
   uint64_t payload_bytes = 0;
   for (size_t i = 0; i < hit_rows.size(); ++i) {
@@ -389,7 +383,7 @@ Status Database::Impl::FillSearchHits(const Collection& c, const SearchRequest& 
   return Status::Ok();
 }
 
-Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const SearchRequest& request) const {
+Result<SearchResult> Collections::SearchValidated(const Collection& c, const SearchRequest& request) const {
   const uint32_t dim = c.config.dimension;
   const Filter* filter = request.filter ? &*request.filter : nullptr;
   std::vector<float> query = request.vector;
@@ -408,7 +402,7 @@ Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const 
     }
     VERITY_ASSIGN_OR_RETURN(result.version, ResolveVersion(c, request.at));
     rows_only = !c.GraphServes(result.version);
-    if (request.with_payload || request.with_vectors || rows_only) snapshot.emplace(db);
+    if (request.with_payload || request.with_vectors || rows_only) snapshot.emplace(db_);
     if (!rows_only) {
       auto compiled = filter ? c.columns.Compile(*filter) : nullptr;
       VisibilityContext context{&c.nodes, result.version, compiled.get()};
@@ -435,69 +429,6 @@ Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const 
   }
   VERITY_RETURN_IF_ERROR(FillSearchHits(c, request, hit_rows, snapshot, &result));
   return result;
-}
-
-Result<SearchResult> Database::Search(const std::string& collection, const SearchRequest& request) const {
-  VERITY_CHECK_OPEN_();
-  ScopedCount running(impl_->calls_running);
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
-  return impl_->SearchOne(*c, request);
-}
-
-Result<std::vector<VersionInfo>> Database::ListVersions(const std::string& collection) const {
-  VERITY_ASSIGN_OR_RETURN(VersionPage all, ListVersionsPage(collection, 0, 0));
-  return std::move(all.versions);
-}
-
-Result<VersionPage> Database::ListVersionsPage(const std::string& collection, Version start_at, uint32_t limit) const {
-  VERITY_CHECK_OPEN_();
-  if (limit > Limits::kMaxVersionsPage) {
-    return Status::InvalidArgument("limit: " + std::to_string(limit) + " is over " +
-                                   std::to_string(Limits::kMaxVersionsPage) + " (0 = every version)");
-  }
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
-  Version head;
-  Version oldest_retained;
-  std::map<Version, uint32_t> pins;
-  {
-    std::shared_lock lock(c->graph_mu);
-    head = c->head;
-    oldest_retained = c->oldest_retained;
-    pins = c->pins;
-  }
-  std::map<Version, std::vector<std::string>> snapshots_of;
-  VERITY_ASSIGN_OR_RETURN(auto snapshots, impl_->SnapshotsOf(*c, false));
-  for (const auto& s : snapshots) snapshots_of[s.version].push_back(s.name);
-  VersionPage out;
-  const std::string prefix = keys::VersionPrefix(c->id);
-  std::string first = prefix;
-  keys::PutU64(&first, start_at);
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
-  for (it->Seek(first); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    if (it->key().size() != prefix.size() + 8) return Status::DataLoss("meta: malformed version key");
-    VersionInfo info;
-    info.version = keys::GetU64(it->key().data() + prefix.size());
-    if (info.version > head) break;  // committed but not yet published
-    if (limit > 0 && out.versions.size() == limit) {
-      out.next_start_at = info.version;
-      break;
-    }
-    storage::VersionMeta meta;
-    if (!meta.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status::DataLoss("meta: version " + std::to_string(info.version) + " does not parse");
-    }
-    info.committed_at_us = meta.committed_at_us();
-    info.upserted = meta.upserted();
-    info.deleted = meta.deleted();
-    info.is_restore = meta.is_restore();
-    info.restored_from = meta.restored_from();
-    info.readable = info.version >= oldest_retained || pins.count(info.version) > 0;
-    auto named = snapshots_of.find(info.version);
-    if (named != snapshots_of.end()) info.snapshots = named->second;
-    out.versions.push_back(info);
-  }
-  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "list versions"));
-  return out;
 }
 
 }  // namespace verity

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <optional>
 
-#include "database/database_impl.h"
+#include "collection/collections.h"
 
 namespace verity {
 namespace {
@@ -78,16 +78,15 @@ uint64_t ResultBytes(const SearchResult& result, const SearchRequest& query) {
 
 }  // namespace
 
-Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& collection,
-                                                        const std::vector<SearchRequest>& queries,
-                                                        const std::function<Status()>& keep_going,
-                                                        const BatchLimits& limits) const {
-  VERITY_CHECK_OPEN_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+Result<std::vector<SearchResult>> Collections::SearchBatch(const std::string& collection,
+                                                           const std::vector<SearchRequest>& queries,
+                                                           const std::function<Status()>& keep_going,
+                                                           const BatchLimits& limits) const {
+  VERITY_ASSIGN_OR_RETURN(auto c, Find(collection));
   // Every query's vector, k, ef and filter first: a bad last query is
   // refused before the others have run.
   for (size_t i = 0; i < queries.size(); ++i) {
-    if (Status s = impl_->ValidateSearch(*c, queries[i]); !s.ok()) {
+    if (Status s = ValidateSearch(*c, queries[i]); !s.ok()) {
       return s.WithField("queries[" + std::to_string(i) + "]");
     }
   }
@@ -110,7 +109,7 @@ Result<std::vector<SearchResult>> Database::SearchBatch(const std::string& colle
         continue;
       }
     }
-    results[i].emplace(impl_->SearchValidated(*c, queries[i]));  // validated above
+    results[i].emplace(SearchValidated(*c, queries[i]));  // validated above
     if (limits.max_response_bytes > 0 && results[i]->ok()) {
       const uint64_t bytes = ResultBytes(**results[i], queries[i]);
       const uint64_t total = response_bytes.fetch_add(bytes) + bytes;

@@ -2,17 +2,18 @@
 // uses. A commit is one RocksDB WriteBatch (rows, vectors, change list,
 // version record, collection record), synced before it returns, then applied
 // to the in-memory graph and published.
+#include <malloc.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <optional>
 
-#include <malloc.h>
-
-#include "storage/codec.h"
-#include "database/database_impl.h"
-#include "storage/keys.h"
 #include "base/validate.h"
+#include "collection/collections.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
+#include "util/clock.h"
+#include "util/kill_point.h"
 
 namespace verity {
 
@@ -28,8 +29,8 @@ constexpr double kRepairGrowth = 0.05;
 
 }  // namespace
 
-Result<Database::Impl::CommitLabels> Database::Impl::AssignCommitLabels(
-    const Collection& c, size_t upserts, const std::vector<std::optional<uint32_t>>& revive) {
+Result<Collections::CommitLabels> Collections::AssignCommitLabels(const Collection& c, size_t upserts,
+                                                                  const std::vector<std::optional<uint32_t>>& revive) {
   CommitLabels labels;
   labels.label_of.resize(upserts);
   labels.first_label = c.meta.next_label();
@@ -45,11 +46,11 @@ Result<Database::Impl::CommitLabels> Database::Impl::AssignCommitLabels(
   return labels;
 }
 
-Result<storage::CollectionMeta> Database::Impl::WriteCommitBatch(Collection& c, Version version,
-                                                                 const std::vector<Record>& upserts,
-                                                                 const std::vector<std::string>& deletes,
-                                                                 const CommitLabels& labels, storage::VersionMeta vmeta,
-                                                                 std::vector<CommitDeleted>* deleted) {
+Result<storage::CollectionMeta> Collections::WriteCommitBatch(Collection& c, Version version,
+                                                              const std::vector<Record>& upserts,
+                                                              const std::vector<std::string>& deletes,
+                                                              const CommitLabels& labels, storage::VersionMeta vmeta,
+                                                              std::vector<CommitDeleted>* deleted) {
   rocksdb::WriteBatch batch;
   // Deletes: only ids live at head count; the rest are ignored.
   storage::RowMeta tombstone;
@@ -59,8 +60,8 @@ Result<storage::CollectionMeta> Database::Impl::WriteCommitBatch(Collection& c, 
     auto it = c.live.find(id);
     if (it == c.live.end()) continue;
     deleted->emplace_back(id, it->second);
-    batch.Put(rows, keys::RowKey(c.id, id, version), tombstone_bytes);
-    batch.Put(changes, keys::ChangeKey(c.id, version, id), "D");
+    batch.Put(rows_, keys::RowKey(c.id, id, version), tombstone_bytes);
+    batch.Put(changes_, keys::ChangeKey(c.id, version, id), "D");
   }
   uint64_t newly_live = 0;
   for (size_t i = 0; i < upserts.size(); ++i) {
@@ -71,29 +72,29 @@ Result<storage::CollectionMeta> Database::Impl::WriteCommitBatch(Collection& c, 
     row.set_document_id(r.document_id);
     MetadataToProto(r.metadata, row.mutable_metadata());
     const std::string key = keys::RowKey(c.id, r.id, version);
-    batch.Put(rows, key, row.SerializeAsString());
-    batch.Put(vectors, key, EncodeVector(r.vector));
-    batch.Put(changes, keys::ChangeKey(c.id, version, r.id), "U");
+    batch.Put(rows_, key, row.SerializeAsString());
+    batch.Put(vectors_, key, EncodeVector(r.vector));
+    batch.Put(changes_, keys::ChangeKey(c.id, version, r.id), "U");
     if (c.live.find(r.id) == c.live.end()) ++newly_live;
   }
   vmeta.set_committed_at_us(NowMicros());
   vmeta.set_upserted(static_cast<uint32_t>(upserts.size()));
   vmeta.set_deleted(static_cast<uint32_t>(deleted->size()));
-  batch.Put(meta, keys::VersionKey(c.id, version), vmeta.SerializeAsString());
+  batch.Put(meta_, keys::VersionKey(c.id, version), vmeta.SerializeAsString());
   storage::CollectionMeta cmeta = c.meta;
   cmeta.set_head_version(version);
   cmeta.set_next_label(labels.next_label);
   cmeta.set_live_records(cmeta.live_records() + newly_live - deleted->size());
-  batch.Put(meta, keys::CollectionKey(c.id), cmeta.SerializeAsString());
+  batch.Put(meta_, keys::CollectionKey(c.id), cmeta.SerializeAsString());
 
-  VERITY_RETURN_IF_ERROR(FromRocks(db->Write(write_options, &batch), "commit version " + std::to_string(version)));
+  VERITY_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "commit version " + std::to_string(version)));
   c.meta = cmeta;
   KillPoint("commit.after_wal");
   return cmeta;
 }
 
-void Database::Impl::ApplyCommitToNodes(Collection& c, Version version, std::vector<Record>& upserts,
-                                        const CommitLabels& labels, const std::vector<CommitDeleted>& deleted) {
+void Collections::ApplyCommitToNodes(Collection& c, Version version, std::vector<Record>& upserts,
+                                     const CommitLabels& labels, const std::vector<CommitDeleted>& deleted) {
   for (const auto& [id, label] : deleted) c.live.erase(id);
   std::unique_lock lock(c.graph_mu);
   for (const auto& [id, label] : deleted) c.nodes[label].Close(version);
@@ -123,8 +124,8 @@ void Database::Impl::ApplyCommitToNodes(Collection& c, Version version, std::vec
   }
 }
 
-Status Database::Impl::InsertCommitIntoGraph(Collection& c, const std::vector<float>& prepared,
-                                             const CommitLabels& labels) {
+Status Collections::InsertCommitIntoGraph(Collection& c, const std::vector<float>& prepared,
+                                          const CommitLabels& labels) {
   // The new nodes go in under their labels (first_label, ...): the graph's
   // span equals the label count before this write (InsertStoredLabels),
   // which AddLabels checks.
@@ -137,15 +138,14 @@ Status Database::Impl::InsertCommitIntoGraph(Collection& c, const std::vector<fl
     graph_labels.resize(n);
     for (size_t i = 0; i < n; ++i) graph_labels[i] = static_cast<uint32_t>(labels.first_label + start + i);
     std::unique_lock lock(c.graph_mu);
-    graph_status = c.graph->AddLabels(graph_labels.data(), prepared.data() + start * dim, n, options.insert_threads);
+    graph_status = c.graph->AddLabels(graph_labels.data(), prepared.data() + start * dim, n, options_.insert_threads);
   }
   return graph_status;
 }
 
-Result<Database::Impl::Committed> Database::Impl::Commit(Collection& c, std::vector<Record> upserts,
-                                                         const std::vector<std::string>& deletes,
-                                                         storage::VersionMeta vmeta,
-                                                         const std::vector<std::optional<uint32_t>>& revive) {
+Result<Collections::Committed> Collections::Commit(Collection& c, std::vector<Record> upserts,
+                                                   const std::vector<std::string>& deletes, storage::VersionMeta vmeta,
+                                                   const std::vector<std::optional<uint32_t>>& revive) {
   VERITY_RETURN_IF_ERROR(CheckNotDropped(c));
   if (c.meta.head_version() >= Limits::kMaxVersion) {
     return Status::ResourceExhausted("versions of \"" + c.config.name + "\" exhausted");
@@ -185,15 +185,14 @@ Result<Database::Impl::Committed> Database::Impl::Commit(Collection& c, std::vec
     // The batch is durable; only the derived graph is behind. Searches refuse
     // until a restart rebuilds it from the rows.
     c.graph_broken = true;
-    Log(LogLevel::kError, "collection \"" + c.config.name + "\": graph insert failed after commit: " +
-                              graph_status.ToString());
+    Log(LogLevel::kError,
+        "collection \"" + c.config.name + "\": graph insert failed after commit: " + graph_status.ToString());
   }
   return Committed{version, static_cast<uint32_t>(upserts.size()), static_cast<uint32_t>(deleted.size())};
 }
 
-Result<WriteResult> Database::Upsert(const std::string& collection, std::vector<Record> records) {
-  VERITY_CHECK_WRITABLE_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+Result<WriteResult> Collections::Upsert(const std::string& collection, std::vector<Record> records) {
+  VERITY_ASSIGN_OR_RETURN(auto c, Find(collection));
   {
     std::vector<std::string_view> ids;
     ids.reserve(records.size());
@@ -207,7 +206,7 @@ Result<WriteResult> Database::Upsert(const std::string& collection, std::vector<
   const size_t batch_bytes = records.size() * dim * sizeof(float);
   Result<WriteResult> result = [&]() -> Result<WriteResult> {
     std::lock_guard write(c->write_mu);
-    VERITY_ASSIGN_OR_RETURN(auto committed, impl_->Commit(*c, std::move(records), {}, {}));
+    VERITY_ASSIGN_OR_RETURN(auto committed, Commit(*c, std::move(records), {}, {}));
     return WriteResult{committed.version, committed.upserted};
   }();
   // A large batch leaves its buffers (the records, the WriteBatch, the
@@ -219,9 +218,8 @@ Result<WriteResult> Database::Upsert(const std::string& collection, std::vector<
   return result;
 }
 
-Result<WriteResult> Database::Delete(const std::string& collection, const std::vector<std::string>& ids) {
-  VERITY_CHECK_WRITABLE_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+Result<WriteResult> Collections::Delete(const std::string& collection, const std::vector<std::string>& ids) {
+  VERITY_ASSIGN_OR_RETURN(auto c, Find(collection));
   {
     std::vector<std::string_view> views(ids.begin(), ids.end());
     VERITY_RETURN_IF_ERROR(ValidateBatchIds(views, "ids"));
@@ -230,13 +228,13 @@ Result<WriteResult> Database::Delete(const std::string& collection, const std::v
     VERITY_RETURN_IF_ERROR(ValidateRecordId(ids[i], "ids[" + std::to_string(i) + "]"));
   }
   std::lock_guard write(c->write_mu);
-  VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*c));
+  VERITY_RETURN_IF_ERROR(CheckNotDropped(*c));
   // A delete that matches no live id changes nothing: no version (a run of
   // them would otherwise push real history out of a keep_versions window).
   if (std::none_of(ids.begin(), ids.end(), [&](const std::string& id) { return c->live.count(id) > 0; })) {
     return WriteResult{c->meta.head_version(), 0};
   }
-  VERITY_ASSIGN_OR_RETURN(auto committed, impl_->Commit(*c, {}, ids, {}));
+  VERITY_ASSIGN_OR_RETURN(auto committed, Commit(*c, {}, ids, {}));
   return WriteResult{committed.version, committed.deleted};
 }
 

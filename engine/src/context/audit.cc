@@ -121,7 +121,7 @@ Result<AuditResult> Database::Impl::AuditOne(const AuditRequest& request, bool* 
 // The context as the model saw it: the in-context chunks' rows, checked
 // against the logged hashes.
 Status Database::Impl::ReadAuditedContext(const LogRecord& r, std::vector<SourceChunk>* chunks) const {
-  auto found = Find(r.collection);
+  auto found = collections->Find(r.collection);
   if (found.status().code() == StatusCode::kNotFound) {
     return Status::FailedPrecondition("the context of " + r.retrieval_id + " is no longer stored: collection \"" +
                                       r.collection + "\" was dropped");
@@ -134,7 +134,7 @@ Status Database::Impl::ReadAuditedContext(const LogRecord& r, std::vector<Source
   const ScopedSnapshot snapshot(db);
   for (const auto& chunk : r.chunks) {
     if (!chunk.in_context) continue;
-    auto row = ReadRow(*c, keys::RowKey(c->id, chunk.id, chunk.row_version), chunk.id, chunk.row_version, false,
+    auto row = collections->ReadRow(*c, keys::RowKey(c->id, chunk.id, chunk.row_version), chunk.id, chunk.row_version, false,
                        snapshot.options(), /*absent_is_not_found=*/true);
     if (!row.ok() && row.status().code() != StatusCode::kNotFound) return row.status();  // not "collected"
     if (!row.ok()) {
@@ -154,7 +154,7 @@ Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& requ
                                                    const std::function<Status()>& keep_going) const {
   VERITY_CHECK_OPEN_();
   KeepGoingCheck check(keep_going, 1);
-  VERITY_RETURN_IF_ERROR(impl_->Find(request.collection).status());
+  VERITY_RETURN_IF_ERROR(impl_->collections->Find(request.collection).status());
   VERITY_RETURN_IF_ERROR(ValidateTimeRange(request.since_us, request.until_us));
   BatchAuditResult batch;
   BatchTally tally;

@@ -43,7 +43,7 @@ struct Database::Impl::ReplayRun {
   // Why version `v` can no longer be read; empty when it can.
   std::string VersionGone(Version v) const {
     std::shared_lock lock(c->graph_mu);
-    auto resolved = impl.ResolveVersion(*c, v);
+    auto resolved = impl.collections->ResolveVersion(*c, v);
     return resolved.ok() ? std::string() : resolved.status().message();
   }
 };
@@ -76,7 +76,7 @@ Result<ReplayResult> Database::Impl::ReplayOne(const ReplayRequest& request) con
   run.result.mode = request.mode;
   run.result.retrieval_id = r.retrieval_id;
   run.result.version = r.version;
-  auto found = Find(r.collection);
+  auto found = collections->Find(r.collection);
   if (found.status().code() == StatusCode::kNotFound) {
     return run.Collected("collection \"" + r.collection + "\" no longer exists");
   }
@@ -133,8 +133,8 @@ Result<SearchResult> Database::Impl::ReplayRun::Search(std::optional<Version> at
   }
   // The logged query as it was: a vector logged before the component
   // bound existed is replayed, not refused.
-  VERITY_RETURN_IF_ERROR(impl.ValidateSearch(*c, s, /*bounded=*/false));
-  return impl.SearchValidated(*c, s);
+  VERITY_RETURN_IF_ERROR(impl.collections->ValidateSearch(*c, s, /*bounded=*/false));
+  return impl.collections->SearchValidated(*c, s);
 }
 
 // Rebuilds the context from the rows the log names and checks each text,
@@ -145,7 +145,7 @@ Result<ReplayResult> Database::Impl::ReplayRun::Context() {
   bool all_identical = true, any_missing = false;
   for (const auto& chunk : r.chunks) {
     ChunkCheck check{chunk.id, chunk.row_version, "identical"};
-    auto row = impl.ReadRow(*c, keys::RowKey(c->id, chunk.id, chunk.row_version), chunk.id, chunk.row_version, false,
+    auto row = impl.collections->ReadRow(*c, keys::RowKey(c->id, chunk.id, chunk.row_version), chunk.id, chunk.row_version, false,
                             snapshot.options(), /*absent_is_not_found=*/true);
     RetrievedChunk copy = chunk;
     if (!row.ok() && row.status().code() != StatusCode::kNotFound) return row.status();  // not "collected"

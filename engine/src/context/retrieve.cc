@@ -117,7 +117,7 @@ LogAppend RetrievalRecord(const RetrieveRequest& request, uint32_t collection_id
 Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   VERITY_CHECK_WRITABLE_();
   ScopedCount running(impl_->calls_running);
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(request.collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(request.collection));
   VERITY_RETURN_IF_ERROR(CheckRetrieveRequest(request));
   // A registered prompt is logged as the exact version its label (or
   // number) resolves to now, so an audit shows which prompt produced which
@@ -128,7 +128,7 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   if (!request.snapshot.empty()) {
     VERITY_ASSIGN_OR_RETURN(at, impl_->SnapshotVersionOf(request.collection, request.snapshot));
   }
-  VERITY_RETURN_IF_ERROR(impl_->ValidateSearch(*c, search));
+  VERITY_RETURN_IF_ERROR(impl_->collections->ValidateSearch(*c, search));
   search.at = at;
   // The response carries each chunk's text twice (the chunk, the context),
   // and no metadata.
@@ -154,7 +154,7 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
 Result<SearchResult> Database::Impl::SearchPinnedForLog(Collection& c, const SearchRequest& search,
                                                         bool fixed_version) {
   for (int attempt = 1;; ++attempt) {
-    VERITY_ASSIGN_OR_RETURN(SearchResult found, SearchValidated(c, search));
+    VERITY_ASSIGN_OR_RETURN(SearchResult found, collections->SearchValidated(c, search));
     std::lock_guard pins(c.pins_mu);
     const Status pinned = PinForLog(c, found.version);
     if (pinned.ok()) return found;

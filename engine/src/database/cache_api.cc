@@ -13,10 +13,10 @@ void Database::Impl::OpenAnswerCache() {
   cache_options.max_bytes = options.answer_cache_bytes;
   cache_options.max_query_text_bytes = kMaxLogFieldBytes;
   AnswerCacheService::Hooks hooks;
-  hooks.find_collection = [this](const std::string& name) { return Find(name); };
+  hooks.find_collection = [this](const std::string& name) { return collections->Find(name); };
   hooks.resolve_version = [this](const Collection& c, std::optional<Version> at) {
     std::shared_lock lock(c.graph_mu);
-    return ResolveVersion(c, at);
+    return collections->ResolveVersion(c, at);
   };
   // The retrieval log's side of the cache, the one place the cache reaches
   // the log.

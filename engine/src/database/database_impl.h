@@ -1,6 +1,8 @@
-// Database::Impl: shared by database.cc (open, close, collections),
-// database_write.cc (upsert, delete) and database_read.cc (get, scroll,
-// count, search, versions).
+// Database::Impl: the façade's state. It owns the store and the subsystems
+// (collections, the retrieval log, prompts, the answer cache), the
+// lifecycle lock every public call holds, and the background threads; the
+// public methods (database/*_api.cc, history/, context/) hand the work to
+// the subsystems. See docs/architecture.md, "Engine subsystems".
 #pragma once
 
 #include <rocksdb/db.h>
@@ -18,14 +20,14 @@
 #include <thread>
 
 #include "cache/answer_cache_service.h"
-#include "collection/collection.h"
+#include "collection/collections.h"
 #include "history/retention.h"
-#include "util/kill_point.h"
 #include "log/log_pins.h"
 #include "log/retrieval_log.h"
 #include "prompts/prompt_registry.h"
 #include "storage/store.h"
 #include "util/clock.h"
+#include "util/kill_point.h"
 #include "util/scoped_count.h"
 #include "verity/database.h"
 
@@ -84,7 +86,6 @@ struct Database::Impl : LogPins {
   Status CheckWritable() const { return store->CheckWritable(); }
   bool opened_read_only() const { return store->opened_read_only(); }
 
-  std::mutex ddl_mu;  // serialises CreateCollection and DropCollection
   // The prompt registry (prompts/prompt_registry.h), then the answer cache
   // (cache/answer_cache_service.h), which borrows it: both set at open once
   // RocksDB is, thread-safe themselves, kept until the Database goes.
@@ -96,28 +97,16 @@ struct Database::Impl : LogPins {
   // Database::Open's steps (database/database.cc), in order. OpenStore:
   // RocksDB (Store::Open's errors), the borrowed handles, the retrieval log.
   // OpenSubsystems, once `owner` is set: the prompt registry and the answer
-  // cache. LoadCollections: the next collection id, orphan removal (unless
-  // opened read-only), every collection (one whose load is DataLoss goes to
-  // `unavailable`; any other error fails the open). LoadLogAndStartThreads:
+  // cache. Then Open has the collections load (Collections::LoadAll).
+  // LoadLogAndStartThreads:
   // the retrieval log's keys and entries, its syncer, the GC and graph
   // checkpoint threads (as the options ask, not when opened read-only).
   Status OpenStore();
   void OpenSubsystems();
-  Status LoadCollections();
   Status LoadLogAndStartThreads();
-  mutable std::shared_mutex collections_mu;
-  std::map<std::string, std::shared_ptr<Collection>> collections;  // GUARDED_BY(collections_mu)
-  // Collections whose load at open failed with DataLoss (a damaged table
-  // block of their rows or vectors): they are not in `collections`, so GC,
-  // graph saves and whole-database exports pass them by; Find refuses them
-  // with DataLoss naming the damage; ListCollections shows them; Drop and
-  // Import --replace remove them. docs/reliability.md ("Corruption").
-  struct UnavailableCollection {
-    storage::CollectionMeta meta;
-    Status error;  // the load's DataLoss, naming the damaged file
-  };
-  std::map<std::string, UnavailableCollection> unavailable;  // GUARDED_BY(collections_mu)
-  uint32_t next_collection_id = 1;                                // GUARDED_BY(ddl_mu)
+  // The collections (collection/collections.h): created right after the
+  // store, loaded by Open, cleared by Close; thread-safe itself.
+  std::unique_ptr<Collections> collections;
 
   // The retrieval log (log/retrieval_log.h): set at open, right after
   // RocksDB, and reset by Close after it; thread-safe itself.
@@ -185,96 +174,6 @@ struct Database::Impl : LogPins {
   void RunGraphCheckpoints();
 
   void Log(LogLevel level, const std::string& message) const;
-  std::string GraphPath(uint32_t collection_id) const;
-
-  // NotFound naming the collection; DataLoss naming the damage for one
-  // that is unavailable (see `unavailable`).
-  Result<std::shared_ptr<Collection>> Find(const std::string& name) const;
-  // What GetCollection, ListCollections and an import's result say of `c`;
-  // takes c.graph_mu shared.
-  static CollectionInfo InfoOf(const Collection& c);
-  // Whether a collection of this name exists, serving or unavailable.
-  bool NameTaken(const std::string& name) const;
-  // Adds to `batch` the deletion of collection `id`'s record, versions,
-  // snapshots, pins, rows, vectors and changes (not its name key).
-  void DeleteCollectionData(rocksdb::WriteBatch& batch, uint32_t id);
-  // For an unavailable collection `name`: adds the deletion of its data to
-  // `batch` (the caller writes it and then erases it from `unavailable`),
-  // or with no batch writes that plus the deletion of its name. false when
-  // `name` is not unavailable. Caller holds ddl_mu.
-  Result<bool> RemoveUnavailable(const std::string& name, rocksdb::WriteBatch* batch);
-  // Drops the unavailable collection `name`: true when it was one and is
-  // gone. Caller holds ddl_mu.
-  bool DropUnavailable(const std::string& name);
-  // Removes table files (below level 0) holding only collection `id`'s keys.
-  void ForgetDamagedFiles(uint32_t id);
-
-  // Loads one collection's rows and graph at open.
-  Status LoadCollection(const storage::CollectionMeta& meta);
-  // Inserts the graph labels in [from, to) that have rows, from their
-  // stored vectors, into `graph`.
-  Status InsertStoredLabels(const Collection& c, HnswGraph& graph, const std::vector<std::string>& row_key_of_label,
-                            size_t from, size_t to);
-  Status PersistGraph(Collection& c);
-  // Reachability repair (HnswGraph::Repair: every node gets an in-link the
-  // entry point reaches, so a search can return it). RepairNewGraph repairs
-  // a graph no reader sees yet (at open, in a rebuild) and logs what it
-  // linked; true when it changed links. RepairGraphIfDue repairs c.graph
-  // once the nodes inserted since the last check reach `min_fraction` of
-  // the graph (0: any): the check (one pass over the links) holds graph_mu
-  // shared, and only a graph with unreachable nodes takes it exclusively.
-  // Caller holds c.write_mu, not graph_mu.
-  bool RepairNewGraph(const Collection& c, HnswGraph& graph, const char* when) const;
-  void RepairGraphIfDue(Collection& c, double min_fraction, const char* when);
-
-  // Resolves `at` against the published head: InvalidArgument if newer,
-  // FailedPrecondition if GC may have collected it. Caller holds c.graph_mu.
-  Result<Version> ResolveVersion(const Collection& c, std::optional<Version> at) const;
-
-  // One new version from upserts (validated, ids unique) and deletes (ids
-  // not live are ignored). `revive` is empty or has one entry per upsert: a
-  // revivable node (RowNode::revivable) holding exactly that record, which
-  // then becomes visible again instead of getting a new node (Restore).
-  // Caller holds c.write_mu.
-  struct Committed {
-    Version version = 0;
-    uint32_t upserted = 0;
-    uint32_t deleted = 0;
-  };
-  Result<Committed> Commit(Collection& c, std::vector<Record> upserts, const std::vector<std::string>& deletes,
-                           storage::VersionMeta vmeta, const std::vector<std::optional<uint32_t>>& revive = {});
-  // Commit's steps (collection/write.cc), in its order; caller holds
-  // c.write_mu. The labels of the upserts: label_of[i] for upserts[i];
-  // revived ones keep theirs, the others are first_label.. next_label - 1.
-  struct CommitLabels {
-    std::vector<uint32_t> label_of;
-    uint64_t first_label = 0;
-    uint64_t next_label = 0;
-    size_t new_nodes() const { return next_label - first_label; }
-  };
-  using CommitDeleted = std::pair<std::string, uint32_t>;  // id, label
-  // ResourceExhausted once the graph's labels run out.
-  static Result<CommitLabels> AssignCommitLabels(const Collection& c, size_t upserts,
-                                                 const std::vector<std::optional<uint32_t>>& revive);
-  // Builds the version's WriteBatch (tombstones for the ids of `deletes`
-  // live at head, which go to *deleted; rows and vectors of the upserts; the
-  // change list; the version and collection records) and writes it synced;
-  // then c.meta is the returned collection record. Errors are RocksDB's.
-  Result<storage::CollectionMeta> WriteCommitBatch(Collection& c, Version version, const std::vector<Record>& upserts,
-                                                   const std::vector<std::string>& deletes, const CommitLabels& labels,
-                                                   storage::VersionMeta vmeta, std::vector<CommitDeleted>* deleted);
-  // After the write: the live map and the node table (under c.graph_mu),
-  // invisible to readers until the head moves. Moves the upserts' ids.
-  static void ApplyCommitToNodes(Collection& c, Version version, std::vector<Record>& upserts,
-                                 const CommitLabels& labels, const std::vector<CommitDeleted>& deleted);
-  // The new nodes' prepared vectors into the graph, in chunks (c.graph_mu
-  // held per chunk); the first failure stops it and is returned.
-  Status InsertCommitIntoGraph(Collection& c, const std::vector<float>& prepared, const CommitLabels& labels);
-
-  // NotFound, as for a name that does not exist, once c is dropped (a
-  // writer that found it before the drop); Aborted (retry) when an import
-  // replaced it. Caller holds c.write_mu or c.pins_mu.
-  static Status CheckNotDropped(const Collection& c);
 
   // GC of one collection (history/gc.cc); caller holds c.write_mu.
   Result<GcResult> GcLocked(Collection& c);
@@ -285,14 +184,6 @@ struct Database::Impl : LogPins {
   // Records `horizon` as c's oldest retained version (on disk, then in
   // memory) if it moves it forward. Caller holds c.write_mu and c.pins_mu.
   Status RecordGcHorizon(Collection& c, Version horizon);
-  // Builds a new graph of the nodes GC left and swaps it in; caller holds
-  // c.write_mu (reads go on meanwhile).
-  Status RebuildGraph(Collection& c);
-  // Loads the collection's pins and snapshot count at open.
-  Status LoadPins(Collection& c);
-  // Removes rows of collection ids that have no collection record (left by
-  // an import that crashed before it committed).
-  Status RemoveOrphans();
   // Import (history/import.cc), in its steps. AssignImportIds gives each
   // item a fresh collection id (recorded; ResourceExhausted when ids run
   // out). DiscardImport removes what an import that failed wrote under
@@ -301,99 +192,19 @@ struct Database::Impl : LogPins {
   // unavailable ones of the same name included; FindImportReplaced is its
   // first step: the collections each item replaces (null if none), the
   // deletion of unavailable ones added to `batch`. Caller of
-  // FindImportReplaced holds ddl_mu.
+  // FindImportReplaced holds Collections::LockDdl.
   Status AssignImportIds(std::vector<history::ImportItem>& items);
   void DiscardImport(const std::vector<history::ImportItem>& items);
   Status RegisterImport(const std::vector<history::ImportItem>& items, bool replace);
   Status FindImportReplaced(const std::vector<history::ImportItem>& items, bool replace, rocksdb::WriteBatch* batch,
-                            std::vector<std::shared_ptr<Collection>>* olds,
-                            std::vector<std::string>* unavailable_replaced);
-  // Builds a Collection from rows already in RocksDB (open and import;
-  // database/load_collection.cc, as LoadCollection and the steps below).
-  Result<std::shared_ptr<Collection>> BuildCollection(const storage::CollectionMeta& meta, bool use_graph_file);
-  // BuildCollection's steps. LoadNodeTable fills c's node table, live ids,
-  // metadata columns, rows-only versions and log-only row count from its
-  // rows (c.nodes sized to the label count, pins loaded), and the row key
-  // of each label that gets a node; DataLoss for rows that do not parse or
-  // whose labels do not fit. AddRowToNode adds one row to its label's node
-  // (DataLoss past two rows). LoadGraphFile returns the graph file's graph
-  // if it verifies and matches the node table, else null and why in
-  // *reason (empty when there is no file and no rows). FinishGraph catches
-  // c.graph up with the rows it lacks, or builds one from the rows when
-  // there is none (logging `reason`), repairs and saves it as needed.
-  Status LoadNodeTable(Collection& c, std::vector<std::string>* row_key_of_label);
-  static Status AddRowToNode(RowNode& node, uint64_t label, std::string_view id, Version version, Version to);
-  std::unique_ptr<HnswGraph> LoadGraphFile(const Collection& c, std::string* reason);
-  Status FinishGraph(Collection& c, const std::vector<std::string>& row_key_of_label, const std::string& reason);
-  uint64_t ApproximateBytes(uint32_t collection_id) const;
+                            std::vector<std::shared_ptr<Collection>>* olds);
   // Snapshots of a collection, sorted by name; with their record counts
   // (a pass over the node table each) when `with_counts`.
   Result<std::vector<SnapshotInfo>> SnapshotsOf(const Collection& c, bool with_counts) const;
-  // Records visible at `version`; caller holds c.graph_mu. At a version the
-  // graph does not serve (Collection::GraphServes) it counts the rows in
-  // RocksDB; errors are RocksDB's or DataLoss.
-  Result<uint64_t> CountAt(const Collection& c, Version version) const;
-  // Records visible at `version` (matching `filter`, if any), counted from
-  // the rows CF read with `read`; needs no lock.
-  Result<uint64_t> CountRows(const Collection& c, Version version, const Filter* filter,
-                             const rocksdb::ReadOptions& read) const;
-  // A search hit before its record is read.
-  struct RowHit {
-    std::string id;
-    Version row_version;
-    float distance;
-  };
-  // The exact k nearest rows visible at `version` (matching the request's
-  // filter), nearest first, from the rows and vectors CFs read with `read`:
-  // the search at versions whose nodes GC dropped (log-pinned only). `query`
-  // is prepared (PrepareVector). Needs no lock; the caller resolved
-  // `version` and took `read`'s snapshot while it was readable.
-  Status SearchRows(const Collection& c, const SearchRequest& request, Version version, const float* query,
-                    const rocksdb::ReadOptions& read, std::vector<RowHit>* hits) const;
-  // Reads a row (text, metadata, optionally vector) by exact row key. A row
-  // (or its vector) that is not stored is DataLoss, for a read the graph or
-  // the version says must find it; with `absent_is_not_found`, a missing
-  // row is NotFound instead (replay and audit: GC may have collected it),
-  // and any other error still says what failed.
-  Result<StoredRecord> ReadRow(const Collection& c, const std::string& row_key, std::string_view id,
-                               Version version, bool with_vector,
-                               const rocksdb::ReadOptions& read = rocksdb::ReadOptions(),
-                               bool absent_is_not_found = false) const;
-  Result<SearchResult> SearchOne(const Collection& c, const SearchRequest& request) const;
-  // SearchOne's two halves, for callers that must refuse bad input before
-  // they act (Retrieve pins its version in between): the input checks (k,
-  // ef, the vector, the filter), and the search of a checked request.
-  // `bounded`: as ValidateVector's (false for a logged query being replayed).
-  Status ValidateSearch(const Collection& c, const SearchRequest& request, bool bounded = true) const;
-  Result<SearchResult> SearchValidated(const Collection& c, const SearchRequest& request) const;
-  // SearchValidated's steps (collection/read.cc). PlanExactSearch: whether
-  // the search scans every node instead of walking the graph (the request's
-  // plan, else the planner's estimate from a sample of `accept`); caller
-  // holds c.graph_mu shared. FillSearchHits: result->hits from hit_rows
-  // (their ids moved out), each with its record read under `snapshot` when
-  // the request wants payloads or vectors (then `snapshot` is set);
-  // ResourceExhausted past request.max_payload_bytes; needs no lock.
-  bool PlanExactSearch(const Collection& c, const SearchRequest& request, const LabelFilter& accept, bool all_visible,
-                       uint32_t ef) const;
-  Status FillSearchHits(const Collection& c, const SearchRequest& request, std::vector<RowHit>& hit_rows,
-                        const std::optional<ScopedSnapshot>& snapshot, SearchResult* result) const;
 };
 
-
-// About how many bytes a record takes in a response (ids, text, metadata,
-// vector): for the bounds on responses (SearchRequest::max_payload_bytes).
-uint64_t RecordBytes(const Record& r);
-
-// The pin holder of the retrieval log (docs/retrieval-log.md).
-inline constexpr char kLogPinHolder[] = "log";
 // The longest query text the retrieval log keeps (Retrieve, cache hits).
 inline constexpr size_t kMaxLogFieldBytes = 64 * 1024;
-
-// Positions `it` (on the rows CF) at the newest row of `id` at or below
-// `version`. Sets *found=false if the id has no row then; tombstones count
-// as found (the caller checks).
-Status SeekRow(rocksdb::Iterator* it, uint32_t collection, std::string_view id, Version version, bool* found,
-               Version* row_version);
 
 // Holds a database's lifecycle lock shared for one public call. A public
 // method never calls another public method of the same database (internal

@@ -21,11 +21,7 @@ void Database::Impl::RunGraphCheckpoints() {
   std::unique_lock lock(checkpoint_mu);
   while (!checkpoint_cv.wait_for(lock, std::chrono::seconds(1), [&] { return checkpoint_stop; })) {
     lock.unlock();
-    std::vector<std::shared_ptr<Collection>> all;
-    {
-      std::shared_lock c_lock(collections_mu);
-      for (const auto& [name, c] : collections) all.push_back(c);
-    }
+    const std::vector<std::shared_ptr<Collection>> all = collections->All();
     const Clock::time_point now = Clock::now();
     for (const auto& c : all) {
       {
@@ -64,7 +60,7 @@ void Database::Impl::RunGraphCheckpoints() {
       {
         std::lock_guard write(c->write_mu);
         if (c->dropped) continue;
-        s = PersistGraph(*c);
+        s = collections->PersistGraph(*c);
       }
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
       if (s.ok()) {

@@ -34,7 +34,7 @@ Result<LogStats> Database::GetLogStats() const {
 }
 
 Status Database::Impl::PinForLog(Collection& c, Version version) {
-  VERITY_RETURN_IF_ERROR(CheckNotDropped(c));
+  VERITY_RETURN_IF_ERROR(collections->CheckNotDropped(c));
   if (auto pin = c.log_pinned.find(version); pin != c.log_pinned.end()) {
     pin->second = NowMicros();
     return Status::Ok();
@@ -56,11 +56,7 @@ Status Database::Impl::PinForLog(Collection& c, Version version) {
 }
 
 std::set<LogPins::CollectionVersion> Database::Impl::UnusedLogPins(int64_t cutoff_us) {
-  std::vector<std::shared_ptr<Collection>> all;
-  {
-    std::shared_lock lock(collections_mu);
-    for (auto& [name, c] : collections) all.push_back(c);
-  }
+  const std::vector<std::shared_ptr<Collection>> all = collections->All();
   std::set<CollectionVersion> unused;
   for (auto& c : all) {
     std::lock_guard pins(c->pins_mu);
@@ -72,11 +68,7 @@ std::set<LogPins::CollectionVersion> Database::Impl::UnusedLogPins(int64_t cutof
 }
 
 Status Database::Impl::ReleaseLogPins(const std::set<CollectionVersion>& versions, int64_t cutoff_us) {
-  std::vector<std::shared_ptr<Collection>> all;
-  {
-    std::shared_lock lock(collections_mu);
-    for (auto& [name, c] : collections) all.push_back(c);
-  }
+  const std::vector<std::shared_ptr<Collection>> all = collections->All();
   for (auto& c : all) {
     std::lock_guard pins(c->pins_mu);
     for (auto [collection_id, version] : versions) {

@@ -78,12 +78,12 @@ Result<DiffPage> Database::Diff(const std::string& collection, Version from, Ver
     return Status::InvalidArgument("limit: " + std::to_string(limit) + " is outside 1.." +
                                    std::to_string(Limits::kMaxDiffLimit));
   }
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
   std::optional<ScopedSnapshot> snapshot;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_RETURN_IF_ERROR(impl_->ResolveVersion(*c, from).status().WithPrefix("from"));
-    VERITY_RETURN_IF_ERROR(impl_->ResolveVersion(*c, to).status().WithPrefix("to"));
+    VERITY_RETURN_IF_ERROR(impl_->collections->ResolveVersion(*c, from).status().WithPrefix("from"));
+    VERITY_RETURN_IF_ERROR(impl_->collections->ResolveVersion(*c, to).status().WithPrefix("to"));
     snapshot.emplace(impl_->db);
   }
   const rocksdb::ReadOptions read = snapshot->options();
@@ -228,14 +228,14 @@ Result<RestoreChanges> PlanRestore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle*
 
 Result<RestoreResult> Database::Restore(const std::string& collection, Version version, const std::string& into) {
   VERITY_CHECK_WRITABLE_();
-  VERITY_ASSIGN_OR_RETURN(auto source, impl_->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto source, impl_->collections->Find(collection));
   std::shared_ptr<Collection> target = source;
   if (!into.empty() && into != collection) {
-    VERITY_ASSIGN_OR_RETURN(target, impl_->Find(into));
+    VERITY_ASSIGN_OR_RETURN(target, impl_->collections->Find(into));
     VERITY_RETURN_IF_ERROR(CheckRestoreInto(*source, *target, collection, into));
   }
   std::lock_guard write(target->write_mu);
-  VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*target));
+  VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*target));
   std::optional<ScopedSnapshot> snapshot;
   {
     // The source must not be dropped under us: its rows would read as none,
@@ -244,10 +244,10 @@ Result<RestoreResult> Database::Restore(const std::string& collection, Version v
     std::unique_lock<std::mutex> source_pins;
     if (source != target) {
       source_pins = std::unique_lock<std::mutex>(source->pins_mu);
-      VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*source));
+      VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*source));
     }
     std::shared_lock lock(source->graph_mu);
-    VERITY_RETURN_IF_ERROR(impl_->ResolveVersion(*source, version).status());
+    VERITY_RETURN_IF_ERROR(impl_->collections->ResolveVersion(*source, version).status());
     snapshot.emplace(impl_->db);  // also holds the target's head: its writers wait for us
   }
   const rocksdb::ReadOptions read = snapshot->options();
@@ -258,7 +258,7 @@ Result<RestoreResult> Database::Restore(const std::string& collection, Version v
   storage::VersionMeta vmeta;
   vmeta.set_is_restore(true);
   vmeta.set_restored_from(version);
-  VERITY_ASSIGN_OR_RETURN(auto committed, impl_->Commit(*target, std::move(changes.upserts), changes.deletes, vmeta,
+  VERITY_ASSIGN_OR_RETURN(auto committed, impl_->collections->Commit(*target, std::move(changes.upserts), changes.deletes, vmeta,
                                                         changes.revive));
   KillPoint("restore.after_commit");
   impl_->Log(LogLevel::kInfo, "restored \"" + target->config.name + "\" to the contents of \"" + collection +

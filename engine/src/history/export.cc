@@ -281,16 +281,15 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
 
   std::vector<ExportItem> items;
   if (collection.empty()) {
-    std::shared_lock lock(impl_->collections_mu);
-    for (const auto& [name, c] : impl_->collections) items.push_back({c, 0, 0, nullptr});
+    for (auto& c : impl_->collections->All()) items.push_back({c, 0, 0, nullptr});
     // An unavailable collection cannot be read: the export holds the others
     // (its result lists them) and says so in the log.
-    for (const auto& [name, u] : impl_->unavailable) {
+    for (const auto& [name, error] : impl_->collections->Unavailable()) {
       impl_->Log(LogLevel::kWarning, "export " + path + ": collection \"" + name +
-                                         "\" is unavailable and not exported (" + u.error.message() + ")");
+                                         "\" is unavailable and not exported (" + error.message() + ")");
     }
   } else {
-    VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+    VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
     items.push_back({c, 0, 0, nullptr});
   }
   // Each collection's version is resolved, and its RocksDB snapshot taken,
@@ -301,12 +300,12 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
   for (auto& item : items) {
     // Not dropped (its rows would read as none): a drop holds pins_mu.
     std::lock_guard pins(item.collection->pins_mu);
-    VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*item.collection));
+    VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*item.collection));
     std::shared_lock lock(item.collection->graph_mu);
     VERITY_ASSIGN_OR_RETURN(item.version,
-                            impl_->ResolveVersion(*item.collection, collection.empty() ? std::nullopt : version));
+                            impl_->collections->ResolveVersion(*item.collection, collection.empty() ? std::nullopt : version));
     item.snapshot = std::make_shared<ScopedSnapshot>(impl_->db);
-    VERITY_ASSIGN_OR_RETURN(item.records, impl_->CountAt(*item.collection, item.version));
+    VERITY_ASSIGN_OR_RETURN(item.records, impl_->collections->CountAt(*item.collection, item.version));
     done.total_estimate += item.records * (item.collection->config.dimension * 4 + 64);
   }
 

@@ -185,9 +185,9 @@ void DropNodes(Collection& c, const std::vector<NodeRow>& dropped, const std::se
 Status Database::SetRetention(const std::string& collection, const RetentionPolicy& retention) {
   VERITY_CHECK_WRITABLE_();
   VERITY_RETURN_IF_ERROR(ValidateRetention(retention));
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
   std::lock_guard write(c->write_mu);
-  VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*c));
+  VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*c));
   storage::CollectionMeta m = c->meta;
   m.set_has_retention(true);
   m.set_keep_versions(retention.keep_versions);
@@ -201,30 +201,17 @@ Status Database::SetRetention(const std::string& collection, const RetentionPoli
   return Status::Ok();
 }
 
-uint64_t Database::Impl::ApproximateBytes(uint32_t collection_id) const {
-  const std::string begin = keys::CollectionPrefix(collection_id), end = keys::CollectionEnd(collection_id);
-  rocksdb::Range range(begin, end);
-  rocksdb::SizeApproximationOptions size_options;
-  size_options.include_memtables = true;
-  size_options.include_files = true;
-  uint64_t total = 0;
-  for (auto* cf : {rows, vectors, changes}) {
-    uint64_t size = 0;
-    if (db->GetApproximateSizes(size_options, cf, &range, 1, &size).ok()) total += size;
-  }
-  return total;
-}
 
 Result<GcResult> Database::Gc(const std::string& collection) {
   VERITY_CHECK_WRITABLE_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
   std::lock_guard gc(c->gc_mu);
   GcResult result;
   {
     std::lock_guard write(c->write_mu);
     VERITY_ASSIGN_OR_RETURN(result, impl_->GcLocked(*c));
     // Writes too small to trigger a repair add up between GCs.
-    impl_->RepairGraphIfDue(*c, 0, "checked at GC");
+    impl_->collections->RepairGraphIfDue(*c, 0, "checked at GC");
   }
   if (result.rows_removed > 0) {
     const std::string begin = keys::CollectionPrefix(c->id), end = keys::CollectionEnd(c->id);
@@ -234,7 +221,7 @@ Result<GcResult> Database::Gc(const std::string& collection) {
       VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->CompactRange(compact, cf, &b, &e), "compact after GC"));
     }
   }
-  result.bytes_after = impl_->ApproximateBytes(c->id);
+  result.bytes_after = impl_->collections->ApproximateBytes(c->id);
   bool rebuild;
   {
     std::shared_lock lock(c->graph_mu);
@@ -243,7 +230,7 @@ Result<GcResult> Database::Gc(const std::string& collection) {
                   impl_->options.graph_rebuild_fraction * static_cast<double>(c->graph->node_count());
   }
   if (rebuild) {
-    VERITY_RETURN_IF_ERROR(impl_->RebuildGraph(*c));
+    VERITY_RETURN_IF_ERROR(impl_->collections->RebuildGraph(*c));
     result.graph_rebuilt = true;
   }
   return result;
@@ -288,9 +275,9 @@ Result<GcResult> Database::Impl::GcLocked(Collection& c) {
   // 1. What to keep, from the retention settings, the pins and the head;
   // the horizon recorded before any row goes.
   std::unique_lock pins_lock(c.pins_mu);
-  VERITY_RETURN_IF_ERROR(CheckNotDropped(c));
+  VERITY_RETURN_IF_ERROR(collections->CheckNotDropped(c));
   GcResult result;
-  result.bytes_before = ApproximateBytes(c.id);
+  result.bytes_before = collections->ApproximateBytes(c.id);
   VERITY_ASSIGN_OR_RETURN(history::RetentionPlan plan, PlanGc(c));
   VERITY_RETURN_IF_ERROR(RecordGcHorizon(c, plan.horizon));
   result.oldest_retained = plan.horizon;
@@ -321,65 +308,13 @@ Result<GcResult> Database::Impl::GcLocked(Collection& c) {
   }
   return result;
 }
-Status Database::Impl::RebuildGraph(Collection& c) {
-  // 1. The nodes to keep, as of now; then build without blocking anyone.
-  std::vector<std::string> row_key_of_label;
-  size_t span;
-  {
-    std::shared_lock lock(c.graph_mu);
-    span = c.nodes.size();
-    row_key_of_label.resize(span);
-    for (size_t label = 0; label < span; ++label) {
-      const RowNode& node = c.nodes[label];
-      if (!node.collected()) row_key_of_label[label] = keys::RowKey(c.id, node.id, node.from);
-    }
-  }
-  const GraphParams params = c.graph->params();
-  VERITY_ASSIGN_OR_RETURN(auto graph, HnswGraph::Create(params, std::max<size_t>(span, 1024)));
-  VERITY_RETURN_IF_ERROR(InsertStoredLabels(c, *graph, row_key_of_label, 0, span));
-
-  // 2. Catch up with rows written meanwhile (writers wait), swap, save.
-  std::lock_guard write(c.write_mu);
-  VERITY_RETURN_IF_ERROR(CheckNotDropped(c));
-  {
-    std::shared_lock lock(c.graph_mu);
-    const size_t now = c.nodes.size();
-    row_key_of_label.resize(now);
-    for (size_t label = span; label < now; ++label) {
-      const RowNode& node = c.nodes[label];
-      if (!node.collected()) row_key_of_label[label] = keys::RowKey(c.id, node.id, node.from);
-    }
-    span = now;
-  }
-  VERITY_RETURN_IF_ERROR(InsertStoredLabels(c, *graph, row_key_of_label, graph->size(), span));
-  RepairNewGraph(c, *graph, "rebuilt");
-  c.nodes_since_repair = 0;
-  {
-    std::unique_lock lock(c.graph_mu);
-    const uint64_t before = c.graph->node_count();
-    c.graph = std::move(graph);
-    c.dead_nodes = 0;
-    for (size_t label = 0; label < c.nodes.size(); ++label) {
-      if (c.graph->Contains(static_cast<uint32_t>(label)) && !c.nodes[label].open()) ++c.dead_nodes;
-    }
-    c.collected_nodes = 0;
-    c.graph_rebuilt_unsaved = true;
-    Log(LogLevel::kInfo, "collection \"" + c.config.name + "\": graph rebuilt without GC'd nodes (" +
-                             std::to_string(before) + " -> " + std::to_string(c.graph->node_count()) + " nodes)");
-  }
-  return PersistGraph(c);
-}
 
 void Database::Impl::RunBackgroundGc() {
   std::unique_lock lock(gc_thread_mu);
   while (!gc_thread_cv.wait_for(lock, std::chrono::seconds(options.gc_interval_seconds),
                                 [&] { return gc_thread_stop; })) {
     lock.unlock();
-    std::vector<std::string> names;
-    {
-      std::shared_lock c_lock(collections_mu);
-      for (const auto& [name, c] : collections) names.push_back(name);
-    }
+    const std::vector<std::string> names = collections->Names();
     for (const auto& name : names) {
       {
         std::lock_guard stop(gc_thread_mu);
@@ -398,31 +333,5 @@ void Database::Impl::RunBackgroundGc() {
   }
 }
 
-// Collections whose rows exist without a collection record: an import that
-// died before it committed. Their rows are invisible; remove them.
-Status Database::Impl::RemoveOrphans() {
-  std::set<uint32_t> known;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), meta));
-    for (it->Seek("C"); it->Valid() && it->key().starts_with("C"); it->Next()) {
-      if (it->key().size() == 5) known.insert(keys::GetU32(it->key().data() + 1));
-    }
-    VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan collections"));
-  }
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), rows));
-  rocksdb::WriteBatch batch;
-  for (it->SeekToFirst(); it->Valid();) {
-    if (it->key().size() < 4) return Status::DataLoss("rows: malformed key " + it->key().ToString(true));
-    const uint32_t id = keys::GetU32(it->key().data());
-    if (known.count(id) == 0) {
-      Log(LogLevel::kWarning, "removing the rows of unfinished import (collection id " + std::to_string(id) + ")");
-      for (auto* cf : {rows, vectors, changes}) batch.DeleteRange(cf, keys::CollectionPrefix(id), keys::CollectionEnd(id));
-    }
-    it->Seek(keys::CollectionEnd(id));
-  }
-  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan rows"));
-  if (batch.Count() == 0) return Status::Ok();
-  return FromRocks(db->Write(write_options, &batch), "remove unfinished import");
-}
 
 }  // namespace verity

@@ -211,14 +211,9 @@ storage::CollectionMeta ImportedMeta(const ImportItem& item) {
 }  // namespace
 
 Status Database::Impl::AssignImportIds(std::vector<ImportItem>& items) {
-  std::lock_guard ddl(ddl_mu);
-  for (auto& item : items) {
-    if (next_collection_id == UINT32_MAX) return Status::ResourceExhausted("collection ids exhausted");
-    item.new_id = next_collection_id++;
-  }
-  std::string next;
-  keys::PutU32(&next, next_collection_id);
-  return FromRocks(db->Put(write_options, meta, keys::NextCollectionIdKey(), next), "import");
+  VERITY_ASSIGN_OR_RETURN(uint32_t id, collections->TakeIds(static_cast<uint32_t>(items.size())));
+  for (auto& item : items) item.new_id = id++;
+  return Status::Ok();
 }
 
 void Database::Impl::DiscardImport(const std::vector<ImportItem>& items) {
@@ -228,24 +223,20 @@ void Database::Impl::DiscardImport(const std::vector<ImportItem>& items) {
       batch.DeleteRange(cf, keys::CollectionPrefix(item.new_id), keys::CollectionEnd(item.new_id));
     }
     std::error_code ignored;
-    fs::remove(GraphPath(item.new_id), ignored);
+    fs::remove(collections->GraphPath(item.new_id), ignored);
   }
   (void)db->Write(write_options, &batch);
 }
 
 Status Database::Impl::FindImportReplaced(const std::vector<ImportItem>& items, bool replace,
-                                          rocksdb::WriteBatch* batch, std::vector<std::shared_ptr<Collection>>* olds,
-                                          std::vector<std::string>* unavailable_replaced) {
+                                          rocksdb::WriteBatch* batch, std::vector<std::shared_ptr<Collection>>* olds) {
   olds->assign(items.size(), nullptr);
   for (size_t i = 0; i < items.size(); ++i) {
     const std::string& name = items[i].config.name;
-    Result<bool> damaged = replace ? RemoveUnavailable(name, batch) : false;
+    Result<bool> damaged = replace ? collections->RemoveUnavailable(name, batch) : false;
     VERITY_RETURN_IF_ERROR(damaged.status());
-    if (*damaged) {
-      unavailable_replaced->push_back(name);
-      continue;
-    }
-    auto old = Find(name);
+    if (*damaged) continue;  // Register forgets it once the batch is written
+    auto old = collections->Find(name);
     if (!old.ok() && old.status().code() == StatusCode::kDataLoss) {
       return Status::AlreadyExists("collection \"" + name + "\" already exists (" + old.status().message() + ")");
     }
@@ -257,13 +248,12 @@ Status Database::Impl::FindImportReplaced(const std::vector<ImportItem>& items, 
 }
 
 Status Database::Impl::RegisterImport(const std::vector<ImportItem>& items, bool replace) {
-  std::lock_guard ddl(ddl_mu);
+  auto ddl = collections->LockDdl();
   rocksdb::WriteBatch batch;
   std::vector<std::shared_ptr<Collection>> olds;
   // An unavailable collection (damaged at open) of the name is replaced
   // too: importing it again from an export is how it is repaired.
-  std::vector<std::string> unavailable_replaced;
-  VERITY_RETURN_IF_ERROR(FindImportReplaced(items, replace, &batch, &olds, &unavailable_replaced));
+  VERITY_RETURN_IF_ERROR(FindImportReplaced(items, replace, &batch, &olds));
   // Every gc_mu (no GC or rebuild in flight), then every write_mu, then
   // every pins_mu: one class after another, as every other path nests
   // them (a cross-collection Restore holds its target's write_mu and waits
@@ -279,7 +269,7 @@ Status Database::Impl::RegisterImport(const std::vector<ImportItem>& items, bool
   for (size_t i = 0; i < items.size(); ++i) {
     const auto& item = items[i];
     if (olds[i]) {
-      DeleteCollectionData(batch, olds[i]->id);
+      collections->DeleteCollectionData(batch, olds[i]->id);
       replaced.push_back(olds[i]);
     }
     std::string id_bytes;
@@ -296,21 +286,15 @@ Status Database::Impl::RegisterImport(const std::vector<ImportItem>& items, bool
     o->dropped = true;
     o->replaced = true;
   }
-  std::vector<uint32_t> unavailable_ids;
-  {
-    std::unique_lock lock(collections_mu);
-    for (const auto& item : items) collections[item.config.name] = item.built;
-    for (const auto& name : unavailable_replaced) {
-      unavailable_ids.push_back(unavailable[name].meta.id());
-      unavailable.erase(name);
-    }
-  }
+  std::vector<std::shared_ptr<Collection>> built;
+  for (const auto& item : items) built.push_back(item.built);
+  const std::vector<uint32_t> unavailable_ids = collections->Register(built);
   std::error_code ec;
   for (const uint32_t id : unavailable_ids) {
-    ForgetDamagedFiles(id);
-    fs::remove(GraphPath(id), ec);
+    collections->ForgetDamagedFiles(id);
+    fs::remove(collections->GraphPath(id), ec);
   }
-  for (const auto& o : replaced) fs::remove(GraphPath(o->id), ec);
+  for (const auto& o : replaced) fs::remove(collections->GraphPath(o->id), ec);
   return Status::Ok();
 }
 
@@ -330,7 +314,7 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
           .WithField("export")
           .WithReason(StatusReason::kDimensionOverLimit);
     }
-    if (impl_->NameTaken(item.config.name) && !replace) {
+    if (impl_->collections->NameTaken(item.config.name) && !replace) {
       return Status::AlreadyExists("collection \"" + item.config.name +
                                    "\" already exists; import it under another name or ask to replace it");
     }
@@ -363,7 +347,7 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
 
   // 4. Build each collection (graph included) before it is visible.
   for (auto& item : items) {
-    auto built = impl_->BuildCollection(ImportedMeta(item), false);
+    auto built = impl_->collections->BuildCollection(ImportedMeta(item), false);
     if (!built.ok()) return discard(built.status());
     item.built = std::move(built).value();
   }
@@ -371,7 +355,7 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
 
   // 5. One batch makes them visible (and drops the collections they replace).
   if (Status s = impl_->RegisterImport(items, replace); !s.ok()) return discard(s);
-  for (const auto& item : items) result.collections.push_back(Impl::InfoOf(*item.built));
+  for (const auto& item : items) result.collections.push_back(Collections::InfoOf(*item.built));
   impl_->Log(LogLevel::kInfo, "imported " + std::to_string(result.records) + " records from " + path);
   return result;
 }

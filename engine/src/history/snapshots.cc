@@ -41,19 +41,6 @@ SnapshotInfo SnapshotFromMeta(const std::string& collection, const storage::Snap
 
 // --- Pins and snapshots -------------------------------------------------------
 
-Status Database::Impl::LoadPins(Collection& c) {
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), meta));
-  const std::string prefix = keys::PinPrefix(c.id);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    if (it->key().size() < prefix.size() + 8) return Status::DataLoss("meta: malformed pin key");
-    const Version v = keys::GetU64(it->key().data() + prefix.size());
-    ++c.pins[v];
-    if (it->key().ToStringView().substr(prefix.size() + 8) == kLogPinHolder) c.log_pinned.emplace(v, 0);
-  }
-  const std::string snapshots = keys::SnapshotPrefix(c.id);
-  for (it->Seek(snapshots); it->Valid() && it->key().starts_with(snapshots); it->Next()) ++c.snapshot_count;
-  return FromRocks(it->status(), "load pins");
-}
 
 Result<std::vector<SnapshotInfo>> Database::Impl::SnapshotsOf(const Collection& c, bool with_counts) const {
   std::vector<SnapshotInfo> out;
@@ -80,7 +67,7 @@ Result<std::vector<SnapshotInfo>> Database::Impl::SnapshotsOf(const Collection& 
     if (c.GraphServes(s.version)) {
       versions.push_back(s.version);
     } else if (count_at.count(s.version) == 0) {  // a log-only version's nodes are gone: count its rows
-      VERITY_ASSIGN_OR_RETURN(count_at[s.version], CountAt(c, s.version));
+      VERITY_ASSIGN_OR_RETURN(count_at[s.version], collections->CountAt(c, s.version));
     }
   }
   std::sort(versions.begin(), versions.end());
@@ -115,9 +102,9 @@ Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, con
     return Status::InvalidArgument("description: " + std::to_string(description.size()) +
                                    " bytes; the limit is " + std::to_string(Limits::kMaxDescriptionBytes));
   }
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
   std::lock_guard pins(c->pins_mu);
-  VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*c));
+  VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*c));
   const std::string key = keys::SnapshotKey(c->id, name);
   std::string existing;
   rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, key, &existing);
@@ -128,7 +115,7 @@ Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, con
   Version v;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_ASSIGN_OR_RETURN(v, impl_->ResolveVersion(*c, version));
+    VERITY_ASSIGN_OR_RETURN(v, impl_->collections->ResolveVersion(*c, version));
   }
   storage::SnapshotMeta m;
   m.set_name(name);
@@ -147,7 +134,7 @@ Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, con
   }
   // Counted under a shared lock: searches go on meanwhile.
   std::shared_lock lock(c->graph_mu);
-  VERITY_ASSIGN_OR_RETURN(info.records, impl_->CountAt(*c, v));
+  VERITY_ASSIGN_OR_RETURN(info.records, impl_->collections->CountAt(*c, v));
   return info;
 }
 
@@ -182,7 +169,7 @@ Result<storage::SnapshotMeta> ReadSnapshotMeta(rocksdb::DB* db, rocksdb::ColumnF
 }  // namespace
 
 Result<Version> Database::Impl::SnapshotVersionOf(const std::string& collection, const std::string& name) const {
-  VERITY_ASSIGN_OR_RETURN(auto c, Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, collections->Find(collection));
   VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m, ReadSnapshotMeta(db, meta, *c, collection, name));
   return Version{m.version()};
 }
@@ -194,24 +181,24 @@ Result<Version> Database::SnapshotVersion(const std::string& collection, const s
 
 Result<SnapshotInfo> Database::GetSnapshot(const std::string& collection, const std::string& name) const {
   VERITY_CHECK_OPEN_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
   VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m,
                           ReadSnapshotMeta(impl_->db, impl_->meta, *c, collection, name));
   SnapshotInfo info = SnapshotFromMeta(collection, m);
   std::shared_lock lock(c->graph_mu);
-  VERITY_ASSIGN_OR_RETURN(info.records, impl_->CountAt(*c, info.version));
+  VERITY_ASSIGN_OR_RETURN(info.records, impl_->collections->CountAt(*c, info.version));
   return info;
 }
 
 Result<std::vector<SnapshotInfo>> Database::ListSnapshots(const std::string& collection) const {
   VERITY_CHECK_OPEN_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
   return impl_->SnapshotsOf(*c, true);
 }
 
 Status Database::DeleteSnapshot(const std::string& collection, const std::string& name) {
   VERITY_CHECK_WRITABLE_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
   std::lock_guard pins(c->pins_mu);
   const std::string key = keys::SnapshotKey(c->id, name);
   std::string value;
@@ -236,9 +223,9 @@ Status Database::PinVersion(const std::string& collection, Version version, cons
   VERITY_CHECK_WRITABLE_();
   if (holder.empty()) return Status::InvalidArgument("holder: must not be empty");
   VERITY_RETURN_IF_ERROR(CheckPinHolder(holder));
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
   std::lock_guard pins(c->pins_mu);
-  VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*c));
+  VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*c));
   const std::string key = keys::PinKey(c->id, version, holder);
   std::string value;
   rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, key, &value);
@@ -246,7 +233,7 @@ Status Database::PinVersion(const std::string& collection, Version version, cons
   if (!rs.IsNotFound()) return FromRocks(rs, "read pin");
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_RETURN_IF_ERROR(impl_->ResolveVersion(*c, version).status());
+    VERITY_RETURN_IF_ERROR(impl_->collections->ResolveVersion(*c, version).status());
   }
   VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Put(impl_->write_options, impl_->meta, key, ""), "pin"));
   if (holder == kLogPinHolder) c->log_pinned.emplace(version, NowMicros());  // as the log's own pin
@@ -259,7 +246,7 @@ Status Database::UnpinVersion(const std::string& collection, Version version, co
   VERITY_CHECK_WRITABLE_();
   if (holder.empty()) return Status::InvalidArgument("holder: must not be empty");
   VERITY_RETURN_IF_ERROR(CheckPinHolder(holder));
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
   std::lock_guard pins(c->pins_mu);
   const std::string key = keys::PinKey(c->id, version, holder);
   std::string value;

@@ -7,17 +7,65 @@
 #include <string>
 #include <vector>
 
+#include "collection/collections.h"
 #include "storage/codec.h"
-#include "database/database_impl.h"
 #include "storage/keys.h"
 
 namespace verity {
 
-Status Database::Impl::LoadCollection(const storage::CollectionMeta& meta) {
+Status Collections::LoadAll() {
+  std::string value;
+  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), meta_, keys::NextCollectionIdKey(), &value);
+  if (rs.ok()) {
+    if (value.size() != 4) return Status::DataLoss("meta: next collection id is malformed");
+    std::lock_guard ddl(ddl_mu_);
+    next_collection_id_ = keys::GetU32(value.data());
+  } else if (!rs.IsNotFound()) {
+    return FromRocks(rs, "read meta");
+  }
+
+  if (!store_.opened_read_only()) VERITY_RETURN_IF_ERROR(RemoveOrphans());
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  for (it->Seek("C"); it->Valid() && it->key().starts_with("C"); it->Next()) {
+    storage::CollectionMeta record;
+    if (!record.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::DataLoss("meta: collection record " + it->key().ToString(true) + " does not parse");
+    }
+    Status loaded = LoadCollection(record);
+    if (loaded.code() == StatusCode::kDataLoss) {
+      // One damaged collection (a table block of its rows or vectors fails
+      // its checksum) does not take the others and the retrieval log down.
+      Log(LogLevel::kError, "collection \"" + record.name() + "\" is unavailable: " + loaded.message() +
+                                "; the other collections and the retrieval log are served; drop it or import "
+                                "it again from an export (docs/reliability.md, \"Corruption\")");
+      std::unique_lock lock(mu_);
+      unavailable_[record.name()] = {record, loaded};
+      continue;
+    }
+    VERITY_RETURN_IF_ERROR(loaded);
+  }
+  return FromRocks(it->status(), "scan collections");
+}
+
+Status Collections::LoadCollection(const storage::CollectionMeta& meta) {
   VERITY_ASSIGN_OR_RETURN(auto c, BuildCollection(meta, true));
-  std::unique_lock lock(collections_mu);
-  collections[c->config.name] = std::move(c);
+  std::unique_lock lock(mu_);
+  by_name_[c->config.name] = std::move(c);
   return Status::Ok();
+}
+
+Status Collections::LoadPins(Collection& c) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  const std::string prefix = keys::PinPrefix(c.id);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() < prefix.size() + 8) return Status::DataLoss("meta: malformed pin key");
+    const Version v = keys::GetU64(it->key().data() + prefix.size());
+    ++c.pins[v];
+    if (it->key().ToStringView().substr(prefix.size() + 8) == kLogPinHolder) c.log_pinned.emplace(v, 0);
+  }
+  const std::string snapshots = keys::SnapshotPrefix(c.id);
+  for (it->Seek(snapshots); it->Valid() && it->key().starts_with(snapshots); it->Next()) ++c.snapshot_count;
+  return FromRocks(it->status(), "load pins");
 }
 
 namespace {
@@ -71,8 +119,8 @@ void CountDeadNodes(Collection& c) {
 
 }  // namespace
 
-Result<std::shared_ptr<Collection>> Database::Impl::BuildCollection(const storage::CollectionMeta& meta,
-                                                                    bool use_graph_file) {
+Result<std::shared_ptr<Collection>> Collections::BuildCollection(const storage::CollectionMeta& meta,
+                                                                 bool use_graph_file) {
   auto c = std::make_shared<Collection>();
   c->config = ConfigFromMeta(meta);
   c->id = meta.id();
@@ -100,7 +148,7 @@ Result<std::shared_ptr<Collection>> Database::Impl::BuildCollection(const storag
   return c;
 }
 
-Status Database::Impl::LoadNodeTable(Collection& c, std::vector<std::string>* row_key_of_label) {
+Status Collections::LoadNodeTable(Collection& c, std::vector<std::string>* row_key_of_label) {
   const size_t label_count = c.nodes.size();
   // As GC leaves it: a row that only log-pinned versions below the oldest
   // retained one see gets no node (docs/snapshots.md); reads at those
@@ -123,7 +171,7 @@ Status Database::Impl::LoadNodeTable(Collection& c, std::vector<std::string>* ro
   // Rebuild the node table from the rows: versions of one id come newest
   // first, so each row is valid until the version of the row before it.
   const std::string prefix = keys::CollectionPrefix(c.id);
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), rows));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), rows_));
   std::string previous_id;
   Version previous_version = kNoVersion;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -144,8 +192,7 @@ Status Database::Impl::LoadNodeTable(Collection& c, std::vector<std::string>* ro
       return Status::DataLoss("rows: label " + std::to_string(row.label()) + " beyond next_label");
     }
     VERITY_RETURN_IF_ERROR(AddRowToNode(c.nodes[row.label()], row.label(), id, version, to));
-    const bool log_only =
-        to <= c.oldest_retained && !PinnedIn(graph_pins, version, to) && log_pinned_in(version, to);
+    const bool log_only = to <= c.oldest_retained && !PinnedIn(graph_pins, version, to) && log_pinned_in(version, to);
     if (log_only) ++c.log_only_rows;
     char& need = label_need[row.label()];
     need = (log_only && need != kGraph) ? kLogOnly : kGraph;
@@ -164,8 +211,7 @@ Status Database::Impl::LoadNodeTable(Collection& c, std::vector<std::string>* ro
   return Status::Ok();
 }
 
-Status Database::Impl::AddRowToNode(RowNode& node, uint64_t label, std::string_view id, Version version,
-                                    Version to) {
+Status Collections::AddRowToNode(RowNode& node, uint64_t label, std::string_view id, Version version, Version to) {
   if (node.from == kNoVersion) {
     node.id.assign(id);
     node.from = version;
@@ -182,7 +228,7 @@ Status Database::Impl::AddRowToNode(RowNode& node, uint64_t label, std::string_v
   return Status::Ok();
 }
 
-std::unique_ptr<HnswGraph> Database::Impl::LoadGraphFile(const Collection& c, std::string* reason) {
+std::unique_ptr<HnswGraph> Collections::LoadGraphFile(const Collection& c, std::string* reason) {
   const GraphParams params{c.config.dimension, c.config.metric, c.config.m, c.config.ef_construction};
   Version covered = 0;
   const uint64_t labels = std::max<uint64_t>(c.meta.next_label(), c.nodes.size());
@@ -198,8 +244,8 @@ std::unique_ptr<HnswGraph> Database::Impl::LoadGraphFile(const Collection& c, st
   return nullptr;
 }
 
-Status Database::Impl::FinishGraph(Collection& c, const std::vector<std::string>& row_key_of_label,
-                                   const std::string& reason) {
+Status Collections::FinishGraph(Collection& c, const std::vector<std::string>& row_key_of_label,
+                                const std::string& reason) {
   const size_t label_count = c.nodes.size();
   if (c.graph) {
     const size_t n = c.graph->size();
