@@ -220,7 +220,9 @@ struct SplitFigures {
   std::map<std::string, Tally> by_kind_chunking;  // "kind/chunking" and "kind/all"
   std::map<std::string, Tally> by_chunking;       // chunking -> all kinds
   std::map<std::string, std::vector<const Case*>> chunking_cases;
-  std::map<std::string, Tally> by_length;  // "short" (<= kShortWords), "long"
+  // "kind/short" (answers of <= kShortWords words) and "kind/long": within
+  // a kind, since the kinds' own lengths differ.
+  std::map<std::string, Tally> by_kind_length;
   double auc_verdict = 0, auc_support = 0;
 };
 
@@ -240,7 +242,7 @@ SplitFigures Figures(const std::vector<Case>& cases, const std::string& split) {
     f.by_kind_chunking[c.kind + "/all"].Add(c);
     f.by_chunking[c.chunking].Add(c);
     f.chunking_cases[c.chunking].push_back(&c);
-    f.by_length[c.answer_words <= kShortWords ? "short" : "long"].Add(c);
+    f.by_kind_length[c.kind + (c.answer_words <= kShortWords ? "/short" : "/long")].Add(c);
   }
   f.auc_verdict = Auc(f.cases, true);
   f.auc_support = Auc(f.cases, false);
@@ -300,17 +302,20 @@ void PrintJson(const std::string& split, const SplitFigures& f, const std::vecto
       std::cout << j.dump() << "\n";
     }
   }
-  for (const char* length : {"short", "long"}) {
-    auto it = f.by_length.find(length);
-    if (it == f.by_length.end()) continue;
-    Json j = base;
-    j.update({{"group", "length"},
-              {"length", length},
-              {"max_words", std::string(length) == "short" ? Json(kShortWords) : Json(nullptr)},
-              {"cases", it->second.n},
-              {"faithful_pass_rate", Round4(Ratio(it->second.passed, it->second.faithful))},
-              {"unfaithful_detection_rate", Round4(Ratio(it->second.detected, it->second.unfaithful))}});
-    std::cout << j.dump() << "\n";
+  for (const std::string& kind : kinds) {
+    for (const char* length : {"short", "long"}) {
+      auto it = f.by_kind_length.find(kind + "/" + length);
+      if (it == f.by_kind_length.end()) continue;
+      const Tally& t = it->second;
+      Json j = base;
+      j.update({{"group", "kind_length"},
+                {"kind", kind},
+                {"length", length},
+                {"short_max_words", kShortWords},
+                {"cases", t.n},
+                {t.faithful > 0 ? "pass_rate" : "detection_rate", Round4(t.Rate())}});
+      std::cout << j.dump() << "\n";
+    }
   }
 }
 
@@ -376,19 +381,29 @@ void MarkdownChunkings(std::ostream& md, const std::map<std::string, SplitFigure
     }
     md << " |\n";
   }
-  for (const char* length : {"short", "long"}) {
-    md << "| answers of " << (std::string(length) == "short" ? "≤ " : "> ") << kShortWords << " words";
+}
+
+// Short against long answers, kind by kind (cases in parentheses).
+void MarkdownLengths(std::ostream& md, const std::map<std::string, SplitFigures>& figures,
+                     const std::vector<std::string>& kinds) {
+  md << "| kind | rate | train: ≤ " << kShortWords << " words | longer | test: ≤ " << kShortWords
+     << " words | longer |\n|---|---|---|---|---|---|\n";
+  for (const std::string& kind : kinds) {
+    std::string row;
+    bool faithful = false;
     for (const char* split : kSplits) {
-      const SplitFigures& f = figures.at(split);
-      auto it = f.by_length.find(length);
-      if (it == f.by_length.end()) {
-        md << " | – | – | –";
-        continue;
+      for (const char* length : {"/short", "/long"}) {
+        const auto& m = figures.at(split).by_kind_length;
+        auto it = m.find(kind + length);
+        if (it == m.end()) {
+          row += " | –";
+          continue;
+        }
+        faithful = it->second.faithful > 0;
+        row += " | " + Percent(it->second.Rate()) + " (" + std::to_string(it->second.n) + ")";
       }
-      md << " | " << Percent(Ratio(it->second.passed, it->second.faithful)) << " | "
-         << Percent(Ratio(it->second.detected, it->second.unfaithful)) << " | –";
     }
-    md << " |\n";
+    md << "| " << kind << " | " << (faithful ? "passed" : "detected") << row << " |\n";
   }
 }
 
@@ -414,8 +429,10 @@ int Main(int argc, char** argv) {
     MarkdownSummary(md, figures);
     md << "\nPer kind (pass rate of a faithful kind, detection rate of an unfaithful one), by chunking:\n\n";
     MarkdownKinds(md, figures, kinds);
-    md << "\nPer chunking and answer length, all kinds:\n\n";
+    md << "\nPer chunking, all kinds:\n\n";
     MarkdownChunkings(md, figures);
+    md << "\nPer kind and answer length:\n\n";
+    MarkdownLengths(md, figures, kinds);
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

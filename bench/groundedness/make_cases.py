@@ -261,6 +261,8 @@ def names_in(sentence, initial=False):
         opens = start == 0 and not (initial and toks and toks[0].lower() not in LOWER_VOCAB)
         if not toks or opens or (len(toks) == 1 and len(toks[0]) < 2):
             continue
+        if all(w.lower() in LOWER_VOCAB for w in toks):  # "There", "Release": common words, capitalised
+            continue
         text = " ".join(toks)
         out.append((start, start + len(text), text))
     return out
@@ -268,7 +270,7 @@ def names_in(sentence, initial=False):
 
 def number_words(s, rng):
     cands = [m for m in NUMBER_RE.finditer(s) if m.group(0).isdigit() and 2 <= int(m.group(0)) <= 20
-             and not re.search(MONTHS + r" $|\($", s[:m.start()]) and not s[m.end():].startswith(")")]
+             and not re.search(MONTHS + r" $|[(:]$", s[:m.start()]) and not s[m.end():m.end() + 1] in (")", ":")]
     word_cands = [m for m in re.finditer(r"\b(" + "|".join(SMALL[2:]) + r")\b(?!-)", s)]
     if cands:
         m = rng.choice(cands)
@@ -454,22 +456,36 @@ def role_swap(s, rng):
     return s[:a1] + n2 + between + n1 + s[b2:], n1 + " <-> " + n2
 
 
+def has_predicate_word(text):
+    return any(w.lower() not in STOP and w[:1].islower() and len(w) > 2 for w in words(text))
+
+
 def role_deletion(s, rng):
+    """Deletes from just after a name N1 to the end of a later subject (a
+    name, or a determiner's noun phrase after a comma) whose verb follows,
+    so that N1 becomes that verb's subject: "After X dazzled, Y takes his
+    turn" -> "After X takes his turn"."""
     cands = []
     for a1, b1, n1, a2, b2, n2, between in role_pairs(s, initial=True):
-        if len(between.split()) < 2 or not any(w.lower() not in STOP and w[:1].islower() and len(w) > 2
-                                               for w in words(between)):
+        if len(between.split()) < 2 or not has_predicate_word(between):
             continue
-        rest = s[b2:]
-        # N2's predicate must follow it, so that N1 takes it over.
-        verb = re.match(r"\s+([a-z]+)", rest)
-        if len(content(s[:b1] + rest)) < 4 or not verb or not is_verb_form(verb.group(1)):
-            continue
-        cands.append((b1, b2, between + n2))
+        verb = re.match(r"\s+([a-z]+)", s[b2:])
+        if len(content(s[:b1] + s[b2:])) >= 4 and verb and is_verb_form(verb.group(1)):
+            cands.append((b1, b2))
+    for a1, b1, n1 in names_in(s, initial=True):
+        for m in re.finditer(r",\s+(?:the|this|that|these|those|his|her|its|their)((?:\s+[\w-]+){1,3}?)\s+([a-z]+)",
+                             s[b1:]):
+            np_words = m.group(1).split()
+            if not is_verb_form(m.group(2)) or any(is_verb_form(w) for w in np_words):
+                continue
+            end = b1 + m.end(1)
+            if has_predicate_word(s[b1:b1 + m.start()]) and len(content(s[:b1] + s[end:])) >= 4:
+                cands.append((b1, end))
+            break
     if not cands:
         return None
-    b1, b2, gone = rng.choice(cands)
-    return s[:b1] + s[b2:], "deleted:" + gone
+    b1, b2 = rng.choice(sorted(set(cands)))
+    return s[:b1] + s[b2:], "deleted:" + s[b1:b2]
 
 
 def deletion(s, rng):
@@ -502,6 +518,9 @@ def initial_common_word(s, rng):
 def fusion(s1, s2):
     if not (good_source(s1) and good_source(s2)) or len((s1 + s2).split()) > 60:
         return None
+    first = re.match(r"[A-Za-z]*", s2).group(0)
+    if first in ("And", "But", "Or", "So", "Yet", "Also", "However", "Then", "Thus", "Therefore"):
+        return s1[:-1] + "; " + s2[:1].lower() + s2[1:], "fused with next sentence (;)"
     return s1[:-1] + ", and " + lower_first_if_common(s2), "fused with next sentence"
 
 
@@ -659,8 +678,9 @@ def check_case(c, antonyms):
                     return ""
         return "no roles swapped"
     if kind == "role_deletion":
-        return "" if len(wa) < len(ws) and is_subsequence(wa, ws) and len(names_in(a)) < len(names_in(s)) \
-            else "no role deletion"
+        gone = c["detail"][len("deleted:"):]
+        cut = any(a == s[:i] + s[i + len(gone):] for i in (m.start() for m in re.finditer(re.escape(gone), s)))
+        return "" if cut and has_predicate_word(gone) and names_in(a, True) else "no role deletion"
     return "unknown kind"
 
 
