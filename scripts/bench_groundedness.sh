@@ -5,8 +5,9 @@
 # (verity_bench_groundedness), prints the JSON lines and the Markdown tables.
 #
 #   bash scripts/bench_groundedness.sh [--update-docs] [--out DIR]
-#     --update-docs  also replace the tables in docs/groundedness.md (between
-#                    its "bench-groundedness" markers) with this run's
+#     --update-docs  also replace this scorer version's tables in
+#                    docs/groundedness.md (between its "bench-groundedness
+#                    <version> begin/end" markers) with this run's
 #     --out          where the cases, per-case scores, JSON lines and tables
 #                    go (default build/bench-groundedness)
 set -euo pipefail
@@ -19,7 +20,7 @@ while [ $# -gt 0 ]; do
     --update-docs) update_docs=1 ;;
     --out) out="$2"; shift ;;
     --out=*) out="${1#--out=}" ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "bench_groundedness.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -35,17 +36,20 @@ echo
 cat "$out/tables.md"
 
 if [ "$update_docs" = 1 ]; then
-  /usr/bin/python3 - "$out/tables.md" docs/groundedness.md <<'EOF'
-import sys
-tables, doc = sys.argv[1], sys.argv[2]
-begin, end = "<!-- bench-groundedness:begin -->", "<!-- bench-groundedness:end -->"
+  /usr/bin/python3 - "$out/tables.md" "$out/results.jsonl" docs/groundedness.md <<'EOF'
+import json, sys
+tables, results, doc = sys.argv[1:4]
+scorer = json.loads(open(results, encoding="utf-8").readline())["scorer"]
+begin = "<!-- bench-groundedness %s begin -->" % scorer
+end = "<!-- bench-groundedness %s end -->" % scorer
 text = open(doc, encoding="utf-8").read()
 if begin not in text or end not in text:
-    sys.exit("bench_groundedness.sh: %s has no %s ... %s markers" % (doc, begin, end))
+    sys.exit("bench_groundedness.sh: %s has no '%s' ... '%s' markers: add them where %s's tables go"
+             % (doc, begin, end, scorer))
 head, rest = text.split(begin, 1)
 tail = rest.split(end, 1)[1]
 with open(doc, "w", encoding="utf-8") as f:
     f.write(head + begin + "\n" + open(tables, encoding="utf-8").read() + end + tail)
-print("bench_groundedness.sh: tables written to " + doc, file=sys.stderr)
+print("bench_groundedness.sh: %s tables written to %s" % (scorer, doc), file=sys.stderr)
 EOF
 fi

@@ -662,10 +662,10 @@ def check_case(c, antonyms):
         return "" if negs(a) == negs(s) - 1 else "no negation removed"
     if kind == "antonym":
         old, new = c["detail"].split(" -> ")
-        changed = [(x, y) for x, y in zip(wa, ws) if x != y]
-        lemma_ok = any(new.startswith(ant[:3]) for lem in (old, old[:-1], old[:-2])
-                       for ants in antonyms.get(lem, {}).values() for ant in ants)
-        return "" if lemma_ok and old in ws and (len(changed) >= 1) else "no antonym"
+        is_antonym = any(inflect_like(old, lemma, ant) == new for lemma in (old, old[:-1], old[:-2])
+                         for ants in antonyms.get(lemma, {}).values() for ant in ants)
+        replaced = any(a == s[:m.start()] + new + s[m.end():] for m in re.finditer(r"\b%s\b" % old, s))
+        return "" if is_antonym and replaced else "no antonym"
     if kind == "entity_swap":
         old, new = c["detail"].split(" -> ")
         own = " ".join(ch["text"] for ch in c["chunks"])
