@@ -24,10 +24,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "verity/groundedness.h"
 
@@ -55,12 +54,11 @@ struct Args {
   double threshold = 0.6;
 };
 
+constexpr char kUsage[] =
+    "usage: verity_bench_groundedness --cases FILE [--markdown FILE] [--scores FILE] [--threshold T]\n";
+
 [[noreturn]] void Usage(const char* message) {
-  std::fprintf(stderr,
-               "verity_bench_groundedness: %s\n"
-               "usage: verity_bench_groundedness --cases FILE [--markdown FILE] [--scores FILE] "
-               "[--threshold T]\n",
-               message);
+  std::fprintf(stderr, "verity_bench_groundedness: %s\n%s", message, kUsage);
   std::exit(2);
 }
 
@@ -68,6 +66,10 @@ Args ParseArgs(int argc, char** argv) {
   Args args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::printf("%s", kUsage);
+      std::exit(0);
+    }
     if (i + 1 >= argc) Usage(("missing value after " + a).c_str());
     std::string v = argv[++i];
     if (a == "--cases") {
@@ -100,7 +102,8 @@ size_t CountWords(const std::string& s) {
 // Scores one case; fills the outcome fields.
 void ScoreCase(const Json& j, const GroundednessOptions& options, Case& c) {
   std::vector<SourceChunk> chunks;
-  for (const Json& ch : j.at("chunks")) chunks.push_back({ch.at("id").get<std::string>(), ch.at("text").get<std::string>()});
+  for (const Json& ch : j.at("chunks"))
+    chunks.push_back({ch.at("id").get<std::string>(), ch.at("text").get<std::string>()});
   const std::string answer = j.at("answer").get<std::string>();
   c.answer_words = CountWords(answer);
   Result<GroundednessResult> r = ScoreGroundedness(answer, chunks, options);
@@ -115,8 +118,8 @@ void ScoreCase(const Json& j, const GroundednessOptions& options, Case& c) {
     if (!s.scored()) continue;
     c.support = std::min(c.support, s.support);
     if (s.verdict == SentenceVerdict::kUnsupported && c.why.empty()) {
-      c.why = s.support < options.threshold     ? "low_support"
-              : !s.missing_critical.empty()     ? "missing_critical"
+      c.why = s.support < options.threshold      ? "low_support"
+              : !s.missing_critical.empty()      ? "missing_critical"
               : !s.conflicting_negations.empty() ? "negation"
                                                  : "other";
     }
@@ -141,9 +144,15 @@ std::vector<Case> LoadAndScore(const Args& args, std::ofstream* scores) {
     c.faithful = j.at("label").get<std::string>() == "faithful";
     ScoreCase(j, options, c);
     if (scores) {
-      Json out = {{"id", c.id},           {"split", c.split},         {"chunking", c.chunking},
-                  {"kind", c.kind},       {"faithful", c.faithful},   {"scored", c.scored},
-                  {"supported", c.supported}, {"support", c.support}, {"why", c.why}};
+      Json out = {{"id", c.id},
+                  {"split", c.split},
+                  {"chunking", c.chunking},
+                  {"kind", c.kind},
+                  {"faithful", c.faithful},
+                  {"scored", c.scored},
+                  {"supported", c.supported},
+                  {"support", c.support},
+                  {"why", c.why}};
       *scores << out.dump() << "\n";
     }
     cases.push_back(std::move(c));
@@ -257,8 +266,8 @@ double RecallUnsupported(const Tally& t) { return Ratio(t.detected, t.unfaithful
 
 void PrintJson(const std::string& split, const SplitFigures& f, const std::vector<std::string>& kinds,
                double threshold) {
-  Json base = {{"bench", "groundedness"}, {"scorer", kGroundednessScorerVersion}, {"threshold", threshold},
-               {"split", split}};
+  Json base = {
+      {"bench", "groundedness"}, {"scorer", kGroundednessScorerVersion}, {"threshold", threshold}, {"split", split}};
   Json all = base;
   all.update({{"group", "all"},
               {"cases", f.all.n},
@@ -424,8 +433,8 @@ int Main(int argc, char** argv) {
   }
   if (!args.markdown.empty()) {
     std::ofstream md(args.markdown);
-    md << "Scorer " << kGroundednessScorerVersion << ", threshold " << Fixed(args.threshold, 2) << ", "
-       << cases.size() << " cases.\n\n";
+    md << "Scorer " << kGroundednessScorerVersion << ", threshold " << Fixed(args.threshold, 2) << ", " << cases.size()
+       << " cases.\n\n";
     MarkdownSummary(md, figures);
     md << "\nPer kind (pass rate of a faithful kind, detection rate of an unfaithful one), by chunking:\n\n";
     MarkdownKinds(md, figures, kinds);
@@ -434,8 +443,7 @@ int Main(int argc, char** argv) {
     md << "\nPer kind and answer length:\n\n";
     MarkdownLengths(md, figures, kinds);
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "verity_bench_groundedness: %zu cases scored in %.1f s\n", cases.size(), seconds);
   return 0;
 }
