@@ -19,6 +19,10 @@ PACKAGES=(
   # tests (chromium: headless rendering of the groundedness HTML report;
   # openssl: certificates for the TLS tests; clang and its runtime: libFuzzer)
   catch2 chromium openssl clang-14 libclang-rt-14-dev
+  # real text and a lexicon for the groundedness benchmark's cases and their
+  # self-check (bench/groundedness/make_cases.py): Debian's project history
+  # and FAQ, WordNet's antonyms
+  debian-history debian-faq wordnet-base
   # the Python client, its stubs (client/python/generate.sh) and its test
   python3-grpcio python3-protobuf python3-grpc-tools python3-numpy
   # the CLI (JSON input and output)
