@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "database/database_impl.h"
+#include "util/keep_going.h"
 #include "storage/keys.h"
 #include "util/sha256.h"
 #include "base/validate.h"

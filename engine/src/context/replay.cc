@@ -96,7 +96,7 @@ Result<ReplayResult> Database::Impl::ReplayOne(const ReplayRequest& request) con
     case ReplayMode::kCounterfactual: {
       std::optional<Version> at = request.at;
       if (!request.snapshot.empty()) {
-        VERITY_ASSIGN_OR_RETURN(at, SnapshotVersionOf(r.collection, request.snapshot));
+        VERITY_ASSIGN_OR_RETURN(at, history->SnapshotVersionOf(r.collection, request.snapshot));
       }
       return run.Counterfactual(at);
     }

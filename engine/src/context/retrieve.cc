@@ -126,7 +126,7 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   VERITY_ASSIGN_OR_RETURN(SearchRequest search, SearchOf(request));
   std::optional<Version> at = request.at;
   if (!request.snapshot.empty()) {
-    VERITY_ASSIGN_OR_RETURN(at, impl_->SnapshotVersionOf(request.collection, request.snapshot));
+    VERITY_ASSIGN_OR_RETURN(at, impl_->history->SnapshotVersionOf(request.collection, request.snapshot));
   }
   VERITY_RETURN_IF_ERROR(impl_->collections->ValidateSearch(*c, search));
   search.at = at;
@@ -156,7 +156,7 @@ Result<SearchResult> Database::Impl::SearchPinnedForLog(Collection& c, const Sea
   for (int attempt = 1;; ++attempt) {
     VERITY_ASSIGN_OR_RETURN(SearchResult found, collections->SearchValidated(c, search));
     std::lock_guard pins(c.pins_mu);
-    const Status pinned = PinForLog(c, found.version);
+    const Status pinned = history->PinForLog(c, found.version);
     if (pinned.ok()) return found;
     if (fixed_version || pinned.code() != StatusCode::kFailedPrecondition || attempt == 3) return pinned;
   }
@@ -193,7 +193,7 @@ Status Database::Impl::LogCacheHit(Collection& c, const CacheLookupRequest& requ
   VERITY_RETURN_IF_ERROR(retrieval_log->Appendable());
   {
     std::lock_guard pins(c.pins_mu);
-    VERITY_RETURN_IF_ERROR(PinForLog(c, result->version));
+    VERITY_RETURN_IF_ERROR(history->PinForLog(c, result->version));
   }
   LogAppend append;
   storage::LogEntry& e = append.entry;

@@ -99,7 +99,7 @@ Result<VersionPage> Database::ListVersionsPage(const std::string& collection, Ve
     pins = c->pins;
   }
   std::map<Version, std::vector<std::string>> snapshots_of;
-  VERITY_ASSIGN_OR_RETURN(auto snapshots, impl_->SnapshotsOf(*c, false));
+  VERITY_ASSIGN_OR_RETURN(auto snapshots, impl_->history->SnapshotsOf(*c, false));
   for (const auto& s : snapshots) snapshots_of[s.version].push_back(s.name);
   VersionPage out;
   const std::string prefix = keys::VersionPrefix(c->id);

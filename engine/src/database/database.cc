@@ -2,10 +2,10 @@
 // reads in database_read.cc.
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
-#include <rocksdb/options.h>
-#include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/listener.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 
@@ -15,11 +15,11 @@
 #include <filesystem>
 #include <iostream>
 
-#include "storage/codec.h"
+#include "base/validate.h"
 #include "database/database_impl.h"
 #include "index/distance.h"
+#include "storage/codec.h"
 #include "storage/keys.h"
-#include "base/validate.h"
 
 namespace verity {
 
@@ -47,9 +47,7 @@ Database::~Database() {
 
 bool Database::IsReadOnly() const { return impl_ && impl_->store && impl_->store->IsReadOnly(); }
 
-std::string Database::ReadOnlyReason() const {
-  return impl_ && impl_->store ? impl_->store->ReadOnlyReason() : "";
-}
+std::string Database::ReadOnlyReason() const { return impl_ && impl_->store ? impl_->store->ReadOnlyReason() : ""; }
 
 namespace {
 
@@ -93,6 +91,7 @@ Status Database::Impl::OpenStore() {
   changes = store->changes();
   write_options = store->write_options();
   collections = std::make_unique<Collections>(*store, dir, options, store_options.log);
+  history = std::make_unique<History>(*store, *collections, dir, options, store_options.log);
   RetrievalLog::Env log_env;
   log_env.store = store.get();
   log_env.retention_seconds = options.log_retention_seconds;
@@ -104,8 +103,7 @@ Status Database::Impl::OpenStore() {
 
 void Database::Impl::OpenSubsystems() {
   prompts = std::make_unique<PromptRegistry>(
-      db, meta,
-      [this](rocksdb::WriteBatch* batch, const std::string& what) { return store->Write(batch, what); },
+      db, meta, [this](rocksdb::WriteBatch* batch, const std::string& what) { return store->Write(batch, what); },
       NowMicros);
   OpenAnswerCache();
   Log(LogLevel::kInfo, "opened " + dir + " (distance kernels: " + DistanceKernelName() + ")");
@@ -116,10 +114,11 @@ Status Database::Impl::LoadLogAndStartThreads() {
   VERITY_RETURN_IF_ERROR(retrieval_log->Load());
   retrieval_log->StartSyncer();
   if (options.gc_interval_seconds > 0 && !store->opened_read_only()) {
-    gc_thread = std::thread([this] { RunBackgroundGc(); });
+    gc_thread.Start(std::chrono::seconds(options.gc_interval_seconds), [this] { RunGcRound(); });
   }
   if ((options.graph_checkpoint_nodes > 0 || options.graph_checkpoint_seconds > 0) && !store->opened_read_only()) {
-    checkpoint_thread = std::thread([this] { RunGraphCheckpoints(); });
+    checkpoint_thread.Start(std::chrono::seconds(1),
+                            [this, state = CheckpointState()]() mutable { RunCheckpointRound(state); });
   }
   return Status::Ok();
 }
@@ -146,28 +145,14 @@ Status Database::Close() {
     std::shared_lock life(impl_->lifecycle_mu);
     if (impl_->closed) return Status::Ok();
   }
-  if (impl_->checkpoint_thread.joinable()) {
-    {
-      std::lock_guard lock(impl_->checkpoint_mu);
-      impl_->checkpoint_stop = true;
-    }
-    impl_->checkpoint_cv.notify_all();
-    impl_->checkpoint_thread.join();
-  }
-  if (impl_->gc_thread.joinable()) {
-    {
-      std::lock_guard lock(impl_->gc_thread_mu);
-      impl_->gc_thread_stop = true;
-    }
-    impl_->gc_thread_cv.notify_all();
-    impl_->gc_thread.join();
-  }
+  impl_->checkpoint_thread.Stop();
+  impl_->gc_thread.Stop();
   // A graph file is derived data: one that cannot be saved (a full disk) is
   // caught up or rebuilt from the rows at the next open, so it is logged,
   // and does not make the stop fail.
   if (Status s = impl_->collections ? impl_->collections->PersistGraphs() : Status::Ok(); !s.ok()) {
-    impl_->Log(LogLevel::kWarning, "close: a graph was not saved (" + s.ToString() +
-                                       "); the next open catches it up from the rows");
+    impl_->Log(LogLevel::kWarning,
+               "close: a graph was not saved (" + s.ToString() + "); the next open catches it up from the rows");
   }
   Status result;
   std::unique_lock life(impl_->lifecycle_mu);

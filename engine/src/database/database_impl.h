@@ -21,6 +21,7 @@
 
 #include "cache/answer_cache_service.h"
 #include "collection/collections.h"
+#include "history/history.h"
 #include "history/retention.h"
 #include "log/log_pins.h"
 #include "log/retrieval_log.h"
@@ -28,33 +29,13 @@
 #include "storage/store.h"
 #include "util/clock.h"
 #include "util/kill_point.h"
+#include "util/periodic_thread.h"
 #include "util/scoped_count.h"
 #include "verity/database.h"
 
 namespace verity {
 
-namespace history {
-struct ImportItem;  // history/import.cc
-}  // namespace history
-
-// Asks a long loop's `keep_going` (the caller's deadline, typically; may be
-// empty) on the first step and every `every` steps after, and returns its
-// refusal.
-class KeepGoingCheck {
- public:
-  KeepGoingCheck(const std::function<Status()>& keep_going, uint32_t every) : keep_going_(keep_going), every_(every) {}
-  Status Step() {
-    if (!keep_going_ || steps_++ % every_ != 0) return Status::Ok();
-    return keep_going_();
-  }
-
- private:
-  const std::function<Status()>& keep_going_;
-  const uint32_t every_;
-  uint64_t steps_ = 0;
-};
-
-struct Database::Impl : LogPins {
+struct Database::Impl {
   std::string dir;
   DatabaseOptions options;
   Database* owner = nullptr;  // the Database this belongs to (for the GC thread)
@@ -115,10 +96,6 @@ struct Database::Impl : LogPins {
   // waiters spin (yielding) only while fewer calls want a CPU than there
   // are cores (RetrievalLog::Env::calls_running).
   mutable std::atomic<int> calls_running{0};
-  // LogPins, for the log's retention: the collections' log pins
-  // (Collection::log_pinned). context/log_api.cc, with PinForLog.
-  std::set<CollectionVersion> UnusedLogPins(int64_t cutoff_us) override;
-  Status ReleaseLogPins(const std::set<CollectionVersion>& versions, int64_t cutoff_us) override;
   // (context/retrieve.cc) Appends the cache-hit record of a lookup that hit (LogKind::kCacheHit)
   // and sets result->retrieval_id / log_seq. Refreshes the log pin of the
   // version read (the rows of the source's context stay while the hit's
@@ -128,18 +105,10 @@ struct Database::Impl : LogPins {
   // *source_expired is set when the source retrieval is no longer in the
   // log (the hit must not be served); the status is then NotFound.
   Status LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result, bool* source_expired);
-  // Pins `version` of `c` for the log (once per version). Caller holds
-  // c.pins_mu. NotFound once c is dropped; FailedPrecondition when GC has
-  // collected the version (a pin cannot bring its rows back).
-  Status PinForLog(Collection& c, Version version);
 
   // The context service (context/*.cc): the internal halves of the public
   // Retrieve, Replay and Audit, which public methods call instead of each
   // other (no public method calls another).
-  // What Database::SnapshotVersion answers, without its lifecycle guard
-  // (history/snapshots.cc):
-  // the version snapshot `name` of `collection` names. NotFound or DataLoss.
-  Result<Version> SnapshotVersionOf(const std::string& collection, const std::string& name) const;
   // Searches `search` and pins the version it read for the log, retrying a
   // head read whose version GC collected in between (`fixed_version`: the
   // request named a version or snapshot, whose refusal is the answer).
@@ -156,51 +125,27 @@ struct Database::Impl : LogPins {
   // longer stored; DataLoss when a text differs from its hash.
   Status ReadAuditedContext(const LogRecord& r, std::vector<SourceChunk>* chunks) const;
 
-  // Background GC (DatabaseOptions::gc_interval_seconds).
-  std::thread gc_thread;
-  std::mutex gc_thread_mu;
-  std::condition_variable gc_thread_cv;
-  bool gc_thread_stop = false;  // GUARDED_BY(gc_thread_mu)
-  void RunBackgroundGc();
-
-  // Background graph checkpoints (graph_checkpoint.cc): a thread that looks
-  // at every collection once a second and saves the graphs that are due
-  // (DatabaseOptions::graph_checkpoint_*). Started by Open, stopped first
-  // by Close.
-  std::thread checkpoint_thread;
-  std::mutex checkpoint_mu;
-  std::condition_variable checkpoint_cv;
-  bool checkpoint_stop = false;  // GUARDED_BY(checkpoint_mu)
-  void RunGraphCheckpoints();
+  // The background threads (database/background.cc): GC (a round every
+  // DatabaseOptions::gc_interval_seconds: each collection's GC, then the
+  // log's retention) and graph checkpoints (a round every second: saves
+  // the graphs that are due, DatabaseOptions::graph_checkpoint_*). Started
+  // by Open, stopped first by Close.
+  PeriodicThread gc_thread;
+  PeriodicThread checkpoint_thread;
+  void RunGcRound();
+  struct CheckpointState {
+    using Clock = std::chrono::steady_clock;
+    std::map<uint32_t, Clock::time_point> unsaved_since;  // collection id → first seen with unsaved nodes
+    std::map<uint32_t, Clock::time_point> retry_after;    // collection id → not before (after a failed save)
+  };
+  void RunCheckpointRound(CheckpointState& state);
 
   void Log(LogLevel level, const std::string& message) const;
 
-  // GC of one collection (history/gc.cc); caller holds c.write_mu.
-  Result<GcResult> GcLocked(Collection& c);
-  // GC's inputs (the retention settings, the commit times the keep_seconds
-  // rule looks at, the horizon so far, the pins) read and handed to
-  // history::PlanRetention. Caller holds c.write_mu and c.pins_mu.
-  Result<history::RetentionPlan> PlanGc(Collection& c) const;
-  // Records `horizon` as c's oldest retained version (on disk, then in
-  // memory) if it moves it forward. Caller holds c.write_mu and c.pins_mu.
-  Status RecordGcHorizon(Collection& c, Version horizon);
-  // Import (history/import.cc), in its steps. AssignImportIds gives each
-  // item a fresh collection id (recorded; ResourceExhausted when ids run
-  // out). DiscardImport removes what an import that failed wrote under
-  // them. RegisterImport makes the built items visible with one batch,
-  // dropping the collections they replace (`replace`; else AlreadyExists),
-  // unavailable ones of the same name included; FindImportReplaced is its
-  // first step: the collections each item replaces (null if none), the
-  // deletion of unavailable ones added to `batch`. Caller of
-  // FindImportReplaced holds Collections::LockDdl.
-  Status AssignImportIds(std::vector<history::ImportItem>& items);
-  void DiscardImport(const std::vector<history::ImportItem>& items);
-  Status RegisterImport(const std::vector<history::ImportItem>& items, bool replace);
-  Status FindImportReplaced(const std::vector<history::ImportItem>& items, bool replace, rocksdb::WriteBatch* batch,
-                            std::vector<std::shared_ptr<Collection>>* olds);
-  // Snapshots of a collection, sorted by name; with their record counts
-  // (a pass over the node table each) when `with_counts`.
-  Result<std::vector<SnapshotInfo>> SnapshotsOf(const Collection& c, bool with_counts) const;
+  // History (history/history.h): snapshots, pins (the log's included: it
+  // is the log's LogPins), diff, restore, retention and GC, export and
+  // import. Created after `collections`, which it borrows.
+  std::unique_ptr<History> history;
 };
 
 // The longest query text the retrieval log keeps (Retrieve, cache hits).

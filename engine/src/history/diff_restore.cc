@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <set>
 
-#include "storage/codec.h"
-#include "database/database_impl.h"
-#include "storage/keys.h"
 #include "base/validate.h"
+#include "history/history.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
+#include "util/clock.h"
+#include "util/keep_going.h"
+#include "util/kill_point.h"
 
 namespace verity {
 namespace {
@@ -65,26 +68,24 @@ Status ForEachId(rocksdb::Iterator* it, uint32_t collection, Fn fn) {
   return FromRocks(it->status(), "scan rows");
 }
 
-
 }  // namespace
 
 // --- Diff ---------------------------------------------------------------------
 
-Result<DiffPage> Database::Diff(const std::string& collection, Version from, Version to, const std::string& start_after,
-                                uint32_t limit, const std::function<Status()>& keep_going) const {
-  VERITY_CHECK_OPEN_();
+Result<DiffPage> History::Diff(const std::string& collection, Version from, Version to, const std::string& start_after,
+                               uint32_t limit, const std::function<Status()>& keep_going) const {
   KeepGoingCheck check(keep_going, 1024);
   if (limit < 1 || limit > Limits::kMaxDiffLimit) {
     return Status::InvalidArgument("limit: " + std::to_string(limit) + " is outside 1.." +
                                    std::to_string(Limits::kMaxDiffLimit));
   }
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
   std::optional<ScopedSnapshot> snapshot;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_RETURN_IF_ERROR(impl_->collections->ResolveVersion(*c, from).status().WithPrefix("from"));
-    VERITY_RETURN_IF_ERROR(impl_->collections->ResolveVersion(*c, to).status().WithPrefix("to"));
-    snapshot.emplace(impl_->db);
+    VERITY_RETURN_IF_ERROR(collections_.ResolveVersion(*c, from).status().WithPrefix("from"));
+    VERITY_RETURN_IF_ERROR(collections_.ResolveVersion(*c, to).status().WithPrefix("to"));
+    snapshot.emplace(db_);
   }
   const rocksdb::ReadOptions read = snapshot->options();
   DiffPage page;
@@ -95,7 +96,7 @@ Result<DiffPage> Database::Diff(const std::string& collection, Version from, Ver
   const Version lo = std::min(from, to), hi = std::max(from, to);
   std::set<std::string> ids;
   {
-    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read, impl_->changes));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, changes_));
     const std::string end = keys::ChangeKey(c->id, hi + 1, "");
     const size_t id_offset = 4 + 8;
     for (it->Seek(keys::ChangeKey(c->id, lo + 1, "")); it->Valid() && it->key().compare(end) < 0; it->Next()) {
@@ -105,7 +106,7 @@ Result<DiffPage> Database::Diff(const std::string& collection, Version from, Ver
     }
     VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "scan changes"));
   }
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read, impl_->rows));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, rows_));
   for (const std::string& id : ids) {
     VERITY_RETURN_IF_ERROR(check.Step());
     VERITY_ASSIGN_OR_RETURN(auto before, RowVisibleAt(it.get(), c->id, id, from));
@@ -120,7 +121,7 @@ Result<DiffPage> Database::Diff(const std::string& collection, Version from, Ver
       entry.kind = ChangeKind::kRemoved;
       ++page.removed;
     } else {
-      VERITY_ASSIGN_OR_RETURN(bool same, SameContents(impl_->db, impl_->vectors, read, *before, *after));
+      VERITY_ASSIGN_OR_RETURN(bool same, SameContents(db_, vectors_, read, *before, *after));
       if (same) continue;
       entry.kind = ChangeKind::kChanged;
       ++page.changed;
@@ -226,12 +227,11 @@ Result<RestoreChanges> PlanRestore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle*
 
 }  // namespace
 
-Result<RestoreResult> Database::Restore(const std::string& collection, Version version, const std::string& into) {
-  VERITY_CHECK_WRITABLE_();
-  VERITY_ASSIGN_OR_RETURN(auto source, impl_->collections->Find(collection));
+Result<RestoreResult> History::Restore(const std::string& collection, Version version, const std::string& into) {
+  VERITY_ASSIGN_OR_RETURN(auto source, collections_.Find(collection));
   std::shared_ptr<Collection> target = source;
   if (!into.empty() && into != collection) {
-    VERITY_ASSIGN_OR_RETURN(target, impl_->collections->Find(into));
+    VERITY_ASSIGN_OR_RETURN(target, collections_.Find(into));
     VERITY_RETURN_IF_ERROR(CheckRestoreInto(*source, *target, collection, into));
   }
   std::lock_guard write(target->write_mu);
@@ -247,23 +247,23 @@ Result<RestoreResult> Database::Restore(const std::string& collection, Version v
       VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*source));
     }
     std::shared_lock lock(source->graph_mu);
-    VERITY_RETURN_IF_ERROR(impl_->collections->ResolveVersion(*source, version).status());
-    snapshot.emplace(impl_->db);  // also holds the target's head: its writers wait for us
+    VERITY_RETURN_IF_ERROR(collections_.ResolveVersion(*source, version).status());
+    snapshot.emplace(db_);  // also holds the target's head: its writers wait for us
   }
   const rocksdb::ReadOptions read = snapshot->options();
   const Version head = target->meta.head_version();
-  VERITY_ASSIGN_OR_RETURN(auto ids, IdsOfBoth(impl_->db, impl_->rows, read, source->id, target->id));
-  VERITY_ASSIGN_OR_RETURN(RestoreChanges changes, PlanRestore(impl_->db, impl_->rows, impl_->vectors, read,
-                                                              *source, version, *target, head, ids));
+  VERITY_ASSIGN_OR_RETURN(auto ids, IdsOfBoth(db_, rows_, read, source->id, target->id));
+  VERITY_ASSIGN_OR_RETURN(RestoreChanges changes,
+                          PlanRestore(db_, rows_, vectors_, read, *source, version, *target, head, ids));
   storage::VersionMeta vmeta;
   vmeta.set_is_restore(true);
   vmeta.set_restored_from(version);
-  VERITY_ASSIGN_OR_RETURN(auto committed, impl_->collections->Commit(*target, std::move(changes.upserts), changes.deletes, vmeta,
-                                                        changes.revive));
+  VERITY_ASSIGN_OR_RETURN(
+      auto committed, collections_.Commit(*target, std::move(changes.upserts), changes.deletes, vmeta, changes.revive));
   KillPoint("restore.after_commit");
-  impl_->Log(LogLevel::kInfo, "restored \"" + target->config.name + "\" to the contents of \"" + collection +
-                                  "\" at version " + std::to_string(version) + " as version " +
-                                  std::to_string(committed.version));
+  Log(LogLevel::kInfo, "restored \"" + target->config.name + "\" to the contents of \"" + collection +
+                           "\" at version " + std::to_string(version) + " as version " +
+                           std::to_string(committed.version));
   return RestoreResult{committed.version, version, committed.upserted, committed.deleted};
 }
 

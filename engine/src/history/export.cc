@@ -26,11 +26,14 @@
 #include <random>
 #include <utility>
 
-#include "storage/codec.h"
-#include "database/database_impl.h"
 #include "history/export_files.h"
 #include "history/export_manifest.h"
+#include "history/history.h"
+#include "storage/codec.h"
 #include "storage/keys.h"
+#include "util/clock.h"
+#include "util/keep_going.h"
+#include "util/kill_point.h"
 #include "util/sha256.h"
 
 namespace verity {
@@ -271,9 +274,8 @@ Json ManifestEntry(const ExportItem& item, uint64_t records, const std::string& 
 
 }  // namespace
 
-Result<ExportResult> Database::Export(const std::string& collection, std::optional<Version> version,
-                                      const std::string& path, const ProgressFunction& progress) {
-  VERITY_CHECK_OPEN_();
+Result<ExportResult> History::Export(const std::string& collection, std::optional<Version> version,
+                                     const std::string& path, const ProgressFunction& progress) {
   if (path.empty()) return Status::InvalidArgument("path: must not be empty");
   std::error_code ec;
   if (fs::exists(path, ec)) return Status::AlreadyExists("export " + path + " already exists");
@@ -281,15 +283,15 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
 
   std::vector<ExportItem> items;
   if (collection.empty()) {
-    for (auto& c : impl_->collections->All()) items.push_back({c, 0, 0, nullptr});
+    for (auto& c : collections_.All()) items.push_back({c, 0, 0, nullptr});
     // An unavailable collection cannot be read: the export holds the others
     // (its result lists them) and says so in the log.
-    for (const auto& [name, error] : impl_->collections->Unavailable()) {
-      impl_->Log(LogLevel::kWarning, "export " + path + ": collection \"" + name +
-                                         "\" is unavailable and not exported (" + error.message() + ")");
+    for (const auto& [name, error] : collections_.Unavailable()) {
+      Log(LogLevel::kWarning,
+          "export " + path + ": collection \"" + name + "\" is unavailable and not exported (" + error.message() + ")");
     }
   } else {
-    VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
+    VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
     items.push_back({c, 0, 0, nullptr});
   }
   // Each collection's version is resolved, and its RocksDB snapshot taken,
@@ -303,9 +305,9 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
     VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*item.collection));
     std::shared_lock lock(item.collection->graph_mu);
     VERITY_ASSIGN_OR_RETURN(item.version,
-                            impl_->collections->ResolveVersion(*item.collection, collection.empty() ? std::nullopt : version));
-    item.snapshot = std::make_shared<ScopedSnapshot>(impl_->db);
-    VERITY_ASSIGN_OR_RETURN(item.records, impl_->collections->CountAt(*item.collection, item.version));
+                            collections_.ResolveVersion(*item.collection, collection.empty() ? std::nullopt : version));
+    item.snapshot = std::make_shared<ScopedSnapshot>(db_);
+    VERITY_ASSIGN_OR_RETURN(item.records, collections_.CountAt(*item.collection, item.version));
     done.total_estimate += item.records * (item.collection->config.dimension * 4 + 64);
   }
 
@@ -324,7 +326,7 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
     collection_dirs.push_back(name);
     HashedWriter writer;
     if (Status s = writer.Open(partial.dir() + "/" + relative); !s.ok()) return partial.Fail(s);
-    auto records = WriteRecords(impl_->db, impl_->rows, impl_->vectors, item, writer, done);
+    auto records = WriteRecords(db_, rows_, vectors_, item, writer, done);
     if (!records.ok()) return partial.Fail(records.status());
     auto sha = writer.Finish();
     if (!sha.ok()) return partial.Fail(sha.status());
@@ -379,8 +381,9 @@ Status CheckPartialLayout(int fd, const std::string& shown, bool top) {
       continue;
     }
     return Status::FailedPrecondition(shown + "/" + name + " is not what an export writes (" +
-                                      (type == S_IFLNK ? "a symbolic link" : type == S_IFDIR ? "a nested directory"
-                                                                                              : "not a regular file") +
+                                      (type == S_IFLNK   ? "a symbolic link"
+                                       : type == S_IFDIR ? "a nested directory"
+                                                         : "not a regular file") +
                                       "); left in place");
   }
   return Status::Ok();

@@ -10,11 +10,14 @@
 #include <map>
 #include <set>
 
-#include "storage/codec.h"
-#include "database/database_impl.h"
-#include "history/retention.h"
-#include "storage/keys.h"
 #include "base/validate.h"
+#include "history/history.h"
+#include "history/retention.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
+#include "util/clock.h"
+#include "util/keep_going.h"
+#include "util/kill_point.h"
 
 namespace verity {
 namespace {
@@ -182,61 +185,57 @@ void DropNodes(Collection& c, const std::vector<NodeRow>& dropped, const std::se
 
 }  // namespace
 
-Status Database::SetRetention(const std::string& collection, const RetentionPolicy& retention) {
-  VERITY_CHECK_WRITABLE_();
+Status History::SetRetention(const std::string& collection, const RetentionPolicy& retention) {
   VERITY_RETURN_IF_ERROR(ValidateRetention(retention));
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
   std::lock_guard write(c->write_mu);
   VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*c));
   storage::CollectionMeta m = c->meta;
   m.set_has_retention(true);
   m.set_keep_versions(retention.keep_versions);
   m.set_keep_seconds(retention.keep_seconds);
-  VERITY_RETURN_IF_ERROR(FromRocks(
-      impl_->db->Put(impl_->write_options, impl_->meta, keys::CollectionKey(c->id), m.SerializeAsString()),
-      "set retention"));
+  VERITY_RETURN_IF_ERROR(
+      FromRocks(db_->Put(write_options_, meta_, keys::CollectionKey(c->id), m.SerializeAsString()), "set retention"));
   c->meta = m;
   std::unique_lock lock(c->graph_mu);
   c->config.retention = retention;
   return Status::Ok();
 }
 
-
-Result<GcResult> Database::Gc(const std::string& collection) {
-  VERITY_CHECK_WRITABLE_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
+Result<GcResult> History::Gc(const std::string& collection) {
+  VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
   std::lock_guard gc(c->gc_mu);
   GcResult result;
   {
     std::lock_guard write(c->write_mu);
-    VERITY_ASSIGN_OR_RETURN(result, impl_->GcLocked(*c));
+    VERITY_ASSIGN_OR_RETURN(result, GcLocked(*c));
     // Writes too small to trigger a repair add up between GCs.
-    impl_->collections->RepairGraphIfDue(*c, 0, "checked at GC");
+    collections_.RepairGraphIfDue(*c, 0, "checked at GC");
   }
   if (result.rows_removed > 0) {
     const std::string begin = keys::CollectionPrefix(c->id), end = keys::CollectionEnd(c->id);
     rocksdb::Slice b(begin), e(end);
     rocksdb::CompactRangeOptions compact;
-    for (auto* cf : {impl_->rows, impl_->vectors}) {
-      VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->CompactRange(compact, cf, &b, &e), "compact after GC"));
+    for (auto* cf : {rows_, vectors_}) {
+      VERITY_RETURN_IF_ERROR(FromRocks(db_->CompactRange(compact, cf, &b, &e), "compact after GC"));
     }
   }
-  result.bytes_after = impl_->collections->ApproximateBytes(c->id);
+  result.bytes_after = collections_.ApproximateBytes(c->id);
   bool rebuild;
   {
     std::shared_lock lock(c->graph_mu);
-    rebuild = c->collected_nodes > 0 &&
-              static_cast<double>(c->collected_nodes) >
-                  impl_->options.graph_rebuild_fraction * static_cast<double>(c->graph->node_count());
+    rebuild =
+        c->collected_nodes > 0 && static_cast<double>(c->collected_nodes) >
+                                      options_.graph_rebuild_fraction * static_cast<double>(c->graph->node_count());
   }
   if (rebuild) {
-    VERITY_RETURN_IF_ERROR(impl_->collections->RebuildGraph(*c));
+    VERITY_RETURN_IF_ERROR(collections_.RebuildGraph(*c));
     result.graph_rebuilt = true;
   }
   return result;
 }
 
-Result<history::RetentionPlan> Database::Impl::PlanGc(Collection& c) const {
+Result<history::RetentionPlan> History::PlanGc(Collection& c) const {
   history::RetentionInput input;
   input.head = c.meta.head_version();
   input.now_us = NowMicros();
@@ -248,7 +247,7 @@ Result<history::RetentionPlan> Database::Impl::PlanGc(Collection& c) const {
   // was the head within keep_seconds (version v was the head until v+1 was
   // committed).
   VERITY_ASSIGN_OR_RETURN(input.commits_newest_first,
-                          ReadCommitsNewestFirst(db, meta, c.id, input.head, input.policy, input.now_us));
+                          ReadCommitsNewestFirst(db_, meta_, c.id, input.head, input.policy, input.now_us));
   {
     std::shared_lock lock(c.graph_mu);
     input.oldest_retained = c.oldest_retained;
@@ -259,11 +258,11 @@ Result<history::RetentionPlan> Database::Impl::PlanGc(Collection& c) const {
   return history::PlanRetention(input);
 }
 
-Status Database::Impl::RecordGcHorizon(Collection& c, Version horizon) {
+Status History::RecordGcHorizon(Collection& c, Version horizon) {
   if (horizon <= c.meta.oldest_retained()) return Status::Ok();
   storage::CollectionMeta m = c.meta;
   m.set_oldest_retained(horizon);
-  VERITY_RETURN_IF_ERROR(FromRocks(db->Put(write_options, meta, keys::CollectionKey(c.id), m.SerializeAsString()),
+  VERITY_RETURN_IF_ERROR(FromRocks(db_->Put(write_options_, meta_, keys::CollectionKey(c.id), m.SerializeAsString()),
                                    "record GC horizon"));
   c.meta = m;
   std::unique_lock lock(c.graph_mu);
@@ -271,13 +270,13 @@ Status Database::Impl::RecordGcHorizon(Collection& c, Version horizon) {
   return Status::Ok();
 }
 
-Result<GcResult> Database::Impl::GcLocked(Collection& c) {
+Result<GcResult> History::GcLocked(Collection& c) {
   // 1. What to keep, from the retention settings, the pins and the head;
   // the horizon recorded before any row goes.
   std::unique_lock pins_lock(c.pins_mu);
-  VERITY_RETURN_IF_ERROR(collections->CheckNotDropped(c));
+  VERITY_RETURN_IF_ERROR(collections_.CheckNotDropped(c));
   GcResult result;
-  result.bytes_before = collections->ApproximateBytes(c.id);
+  result.bytes_before = collections_.ApproximateBytes(c.id);
   VERITY_ASSIGN_OR_RETURN(history::RetentionPlan plan, PlanGc(c));
   VERITY_RETURN_IF_ERROR(RecordGcHorizon(c, plan.horizon));
   result.oldest_retained = plan.horizon;
@@ -291,7 +290,7 @@ Result<GcResult> Database::Impl::GcLocked(Collection& c) {
   pins_lock.unlock();
 
   // 2. Delete the rows no retained version sees.
-  RowSweep sweep(db, rows, vectors, write_options, plan, result);
+  RowSweep sweep(db_, rows_, vectors_, write_options_, plan, result);
   VERITY_RETURN_IF_ERROR(sweep.Run(c.id));
 
   // 3. Remove each row's range from its node. The rows-only versions are
@@ -308,30 +307,5 @@ Result<GcResult> Database::Impl::GcLocked(Collection& c) {
   }
   return result;
 }
-
-void Database::Impl::RunBackgroundGc() {
-  std::unique_lock lock(gc_thread_mu);
-  while (!gc_thread_cv.wait_for(lock, std::chrono::seconds(options.gc_interval_seconds),
-                                [&] { return gc_thread_stop; })) {
-    lock.unlock();
-    const std::vector<std::string> names = collections->Names();
-    for (const auto& name : names) {
-      {
-        std::lock_guard stop(gc_thread_mu);
-        if (gc_thread_stop) return;
-      }
-      Result<GcResult> r = owner->Gc(name);
-      if (!r.ok() && r.status().code() != StatusCode::kNotFound) {
-        Log(LogLevel::kWarning, "background GC of \"" + name + "\": " + r.status().ToString());
-      }
-    }
-    if (options.log_retention_seconds > 0) {
-      Result<uint64_t> removed = owner->GcLog();
-      if (!removed.ok()) Log(LogLevel::kWarning, "background GC of the retrieval log: " + removed.status().ToString());
-    }
-    lock.lock();
-  }
-}
-
 
 }  // namespace verity

@@ -16,13 +16,16 @@
 #include <set>
 #include <utility>
 
-#include "storage/codec.h"
-#include "database/database_impl.h"
+#include "base/validate.h"
 #include "history/export_files.h"
 #include "history/export_manifest.h"
+#include "history/history.h"
+#include "storage/codec.h"
 #include "storage/keys.h"
+#include "util/clock.h"
+#include "util/keep_going.h"
+#include "util/kill_point.h"
 #include "util/sha256.h"
-#include "base/validate.h"
 
 namespace verity {
 namespace history {
@@ -57,8 +60,9 @@ Result<std::vector<ImportItem>> ReadImportManifest(int root, const std::string& 
     items.push_back(std::move(item));
   }
   if (!as_name.empty()) {
-    if (items.size() != 1) return Status::InvalidArgument("as_name: the export holds " +
-                                                          std::to_string(items.size()) + " collections, not one");
+    if (items.size() != 1)
+      return Status::InvalidArgument("as_name: the export holds " + std::to_string(items.size()) +
+                                     " collections, not one");
     CollectionConfig renamed = items[0].config;
     renamed.name = as_name;
     VERITY_RETURN_IF_ERROR(ValidateCollectionConfig(renamed).WithPrefix("as_name"));
@@ -68,15 +72,15 @@ Result<std::vector<ImportItem>> ReadImportManifest(int root, const std::string& 
 }
 
 // Every file's size and SHA-256 against the manifest.
-Status VerifyExportFiles(int root, const std::vector<ImportItem>& items,
-                         const std::function<void(uint64_t)>& advance) {
+Status VerifyExportFiles(int root, const std::vector<ImportItem>& items, const std::function<void(uint64_t)>& advance) {
   for (const auto& item : items) {
     VERITY_ASSIGN_OR_RETURN(auto hashed, history::HashFile(root, item.file_name, item.bytes, advance));
     if (hashed.second != item.bytes) {
       return Status::DataLoss("export: " + item.file_name + " has " + std::to_string(hashed.second) +
                               " bytes, the manifest says " + std::to_string(item.bytes) + " (truncated?)");
     }
-    if (hashed.first != item.sha256) return Status::DataLoss("export: " + item.file_name + " SHA-256 mismatch (corrupted)");
+    if (hashed.first != item.sha256)
+      return Status::DataLoss("export: " + item.file_name + " SHA-256 mismatch (corrupted)");
   }
   return Status::Ok();
 }
@@ -210,33 +214,33 @@ storage::CollectionMeta ImportedMeta(const ImportItem& item) {
 
 }  // namespace
 
-Status Database::Impl::AssignImportIds(std::vector<ImportItem>& items) {
-  VERITY_ASSIGN_OR_RETURN(uint32_t id, collections->TakeIds(static_cast<uint32_t>(items.size())));
+Status History::AssignImportIds(std::vector<ImportItem>& items) {
+  VERITY_ASSIGN_OR_RETURN(uint32_t id, collections_.TakeIds(static_cast<uint32_t>(items.size())));
   for (auto& item : items) item.new_id = id++;
   return Status::Ok();
 }
 
-void Database::Impl::DiscardImport(const std::vector<ImportItem>& items) {
+void History::DiscardImport(const std::vector<ImportItem>& items) {
   rocksdb::WriteBatch batch;
   for (const auto& item : items) {
-    for (auto* cf : {rows, vectors, changes}) {
+    for (auto* cf : {rows_, vectors_, changes_}) {
       batch.DeleteRange(cf, keys::CollectionPrefix(item.new_id), keys::CollectionEnd(item.new_id));
     }
     std::error_code ignored;
-    fs::remove(collections->GraphPath(item.new_id), ignored);
+    fs::remove(collections_.GraphPath(item.new_id), ignored);
   }
-  (void)db->Write(write_options, &batch);
+  (void)db_->Write(write_options_, &batch);
 }
 
-Status Database::Impl::FindImportReplaced(const std::vector<ImportItem>& items, bool replace,
-                                          rocksdb::WriteBatch* batch, std::vector<std::shared_ptr<Collection>>* olds) {
+Status History::FindImportReplaced(const std::vector<ImportItem>& items, bool replace, rocksdb::WriteBatch* batch,
+                                   std::vector<std::shared_ptr<Collection>>* olds) {
   olds->assign(items.size(), nullptr);
   for (size_t i = 0; i < items.size(); ++i) {
     const std::string& name = items[i].config.name;
-    Result<bool> damaged = replace ? collections->RemoveUnavailable(name, batch) : false;
+    Result<bool> damaged = replace ? collections_.RemoveUnavailable(name, batch) : false;
     VERITY_RETURN_IF_ERROR(damaged.status());
     if (*damaged) continue;  // Register forgets it once the batch is written
-    auto old = collections->Find(name);
+    auto old = collections_.Find(name);
     if (!old.ok() && old.status().code() == StatusCode::kDataLoss) {
       return Status::AlreadyExists("collection \"" + name + "\" already exists (" + old.status().message() + ")");
     }
@@ -247,8 +251,8 @@ Status Database::Impl::FindImportReplaced(const std::vector<ImportItem>& items, 
   return Status::Ok();
 }
 
-Status Database::Impl::RegisterImport(const std::vector<ImportItem>& items, bool replace) {
-  auto ddl = collections->LockDdl();
+Status History::RegisterImport(const std::vector<ImportItem>& items, bool replace) {
+  auto ddl = collections_.LockDdl();
   rocksdb::WriteBatch batch;
   std::vector<std::shared_ptr<Collection>> olds;
   // An unavailable collection (damaged at open) of the name is replaced
@@ -269,38 +273,37 @@ Status Database::Impl::RegisterImport(const std::vector<ImportItem>& items, bool
   for (size_t i = 0; i < items.size(); ++i) {
     const auto& item = items[i];
     if (olds[i]) {
-      collections->DeleteCollectionData(batch, olds[i]->id);
+      collections_.DeleteCollectionData(batch, olds[i]->id);
       replaced.push_back(olds[i]);
     }
     std::string id_bytes;
     keys::PutU32(&id_bytes, item.new_id);
-    batch.Put(meta, keys::NameKey(item.config.name), id_bytes);
-    batch.Put(meta, keys::CollectionKey(item.new_id), item.built->meta.SerializeAsString());
+    batch.Put(meta_, keys::NameKey(item.config.name), id_bytes);
+    batch.Put(meta_, keys::CollectionKey(item.new_id), item.built->meta.SerializeAsString());
     storage::VersionMeta vm;
     vm.set_committed_at_us(NowMicros());
     vm.set_upserted(static_cast<uint32_t>(std::min<uint64_t>(item.records, UINT32_MAX)));
-    batch.Put(meta, keys::VersionKey(item.new_id, item.version), vm.SerializeAsString());
+    batch.Put(meta_, keys::VersionKey(item.new_id, item.version), vm.SerializeAsString());
   }
-  VERITY_RETURN_IF_ERROR(FromRocks(db->Write(write_options, &batch), "register import"));
+  VERITY_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "register import"));
   for (const auto& o : replaced) {  // as DropCollection: writers that waited refuse
     o->dropped = true;
     o->replaced = true;
   }
   std::vector<std::shared_ptr<Collection>> built;
   for (const auto& item : items) built.push_back(item.built);
-  const std::vector<uint32_t> unavailable_ids = collections->Register(built);
+  const std::vector<uint32_t> unavailable_ids = collections_.Register(built);
   std::error_code ec;
   for (const uint32_t id : unavailable_ids) {
-    collections->ForgetDamagedFiles(id);
-    fs::remove(collections->GraphPath(id), ec);
+    collections_.ForgetDamagedFiles(id);
+    fs::remove(collections_.GraphPath(id), ec);
   }
-  for (const auto& o : replaced) fs::remove(collections->GraphPath(o->id), ec);
+  for (const auto& o : replaced) fs::remove(collections_.GraphPath(o->id), ec);
   return Status::Ok();
 }
 
-Result<ImportResult> Database::Import(const std::string& path, const std::string& as_name, bool replace,
-                                      const ProgressFunction& progress, uint32_t max_dimension) {
-  VERITY_CHECK_WRITABLE_();
+Result<ImportResult> History::Import(const std::string& path, const std::string& as_name, bool replace,
+                                     const ProgressFunction& progress, uint32_t max_dimension) {
   // The export's directory is opened once; every file is opened below it.
   VERITY_ASSIGN_OR_RETURN(const Fd root, history::OpenExportRoot(path));
 
@@ -314,7 +317,7 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
           .WithField("export")
           .WithReason(StatusReason::kDimensionOverLimit);
     }
-    if (impl_->collections->NameTaken(item.config.name) && !replace) {
+    if (collections_.NameTaken(item.config.name) && !replace) {
       return Status::AlreadyExists("collection \"" + item.config.name +
                                    "\" already exists; import it under another name or ask to replace it");
     }
@@ -331,14 +334,14 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
   VERITY_RETURN_IF_ERROR(VerifyExportFiles(root.get(), items, advance));
 
   // 3. Rows under fresh, unregistered collection ids.
-  VERITY_RETURN_IF_ERROR(impl_->AssignImportIds(items));
+  VERITY_RETURN_IF_ERROR(AssignImportIds(items));
   auto discard = [&](Status s) {
-    impl_->DiscardImport(items);
+    DiscardImport(items);
     return s;
   };
   ImportResult result;
   for (const auto& item : items) {
-    RecordsImport records(impl_->db, impl_->rows, impl_->vectors, impl_->changes, impl_->write_options, item);
+    RecordsImport records(db_, rows_, vectors_, changes_, write_options_, item);
     auto imported = records.Run(root.get(), advance);
     if (!imported.ok()) return discard(imported.status());
     result.records += *imported;
@@ -347,16 +350,16 @@ Result<ImportResult> Database::Import(const std::string& path, const std::string
 
   // 4. Build each collection (graph included) before it is visible.
   for (auto& item : items) {
-    auto built = impl_->collections->BuildCollection(ImportedMeta(item), false);
+    auto built = collections_.BuildCollection(ImportedMeta(item), false);
     if (!built.ok()) return discard(built.status());
     item.built = std::move(built).value();
   }
   KillPoint("import.before_register");
 
   // 5. One batch makes them visible (and drops the collections they replace).
-  if (Status s = impl_->RegisterImport(items, replace); !s.ok()) return discard(s);
+  if (Status s = RegisterImport(items, replace); !s.ok()) return discard(s);
   for (const auto& item : items) result.collections.push_back(Collections::InfoOf(*item.built));
-  impl_->Log(LogLevel::kInfo, "imported " + std::to_string(result.records) + " records from " + path);
+  Log(LogLevel::kInfo, "imported " + std::to_string(result.records) + " records from " + path);
   return result;
 }
 

@@ -8,7 +8,10 @@
 #include <set>
 
 #include "storage/codec.h"
-#include "database/database_impl.h"
+#include "history/history.h"
+#include "util/clock.h"
+#include "util/keep_going.h"
+#include "util/kill_point.h"
 #include "storage/keys.h"
 #include "base/validate.h"
 
@@ -42,9 +45,9 @@ SnapshotInfo SnapshotFromMeta(const std::string& collection, const storage::Snap
 // --- Pins and snapshots -------------------------------------------------------
 
 
-Result<std::vector<SnapshotInfo>> Database::Impl::SnapshotsOf(const Collection& c, bool with_counts) const {
+Result<std::vector<SnapshotInfo>> History::SnapshotsOf(const Collection& c, bool with_counts) const {
   std::vector<SnapshotInfo> out;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), meta));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
   const std::string prefix = keys::SnapshotPrefix(c.id);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     storage::SnapshotMeta m;
@@ -67,7 +70,7 @@ Result<std::vector<SnapshotInfo>> Database::Impl::SnapshotsOf(const Collection& 
     if (c.GraphServes(s.version)) {
       versions.push_back(s.version);
     } else if (count_at.count(s.version) == 0) {  // a log-only version's nodes are gone: count its rows
-      VERITY_ASSIGN_OR_RETURN(count_at[s.version], collections->CountAt(c, s.version));
+      VERITY_ASSIGN_OR_RETURN(count_at[s.version], collections_.CountAt(c, s.version));
     }
   }
   std::sort(versions.begin(), versions.end());
@@ -94,20 +97,19 @@ Result<std::vector<SnapshotInfo>> Database::Impl::SnapshotsOf(const Collection& 
   return out;
 }
 
-Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, const std::string& name,
+Result<SnapshotInfo> History::CreateSnapshot(const std::string& collection, const std::string& name,
                                               const std::string& description, std::optional<Version> version) {
-  VERITY_CHECK_WRITABLE_();
   VERITY_RETURN_IF_ERROR(ValidateName(name, "name"));
   if (description.size() > Limits::kMaxDescriptionBytes) {
     return Status::InvalidArgument("description: " + std::to_string(description.size()) +
                                    " bytes; the limit is " + std::to_string(Limits::kMaxDescriptionBytes));
   }
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
   std::lock_guard pins(c->pins_mu);
   VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*c));
   const std::string key = keys::SnapshotKey(c->id, name);
   std::string existing;
-  rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, key, &existing);
+  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), meta_, key, &existing);
   if (rs.ok()) {
     return Status::AlreadyExists("snapshot \"" + name + "\" of \"" + collection + "\" already exists");
   }
@@ -115,7 +117,7 @@ Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, con
   Version v;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_ASSIGN_OR_RETURN(v, impl_->collections->ResolveVersion(*c, version));
+    VERITY_ASSIGN_OR_RETURN(v, collections_.ResolveVersion(*c, version));
   }
   storage::SnapshotMeta m;
   m.set_name(name);
@@ -123,9 +125,9 @@ Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, con
   m.set_version(v);
   m.set_created_at_us(NowMicros());
   rocksdb::WriteBatch batch;
-  batch.Put(impl_->meta, key, m.SerializeAsString());
-  batch.Put(impl_->meta, keys::PinKey(c->id, v, kSnapshotHolderPrefix + name), "");
-  VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch), "create snapshot"));
+  batch.Put(meta_, key, m.SerializeAsString());
+  batch.Put(meta_, keys::PinKey(c->id, v, kSnapshotHolderPrefix + name), "");
+  VERITY_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "create snapshot"));
   SnapshotInfo info = SnapshotFromMeta(collection, m);
   {
     std::unique_lock lock(c->graph_mu);
@@ -134,7 +136,7 @@ Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, con
   }
   // Counted under a shared lock: searches go on meanwhile.
   std::shared_lock lock(c->graph_mu);
-  VERITY_ASSIGN_OR_RETURN(info.records, impl_->collections->CountAt(*c, v));
+  VERITY_ASSIGN_OR_RETURN(info.records, collections_.CountAt(*c, v));
   return info;
 }
 
@@ -168,41 +170,34 @@ Result<storage::SnapshotMeta> ReadSnapshotMeta(rocksdb::DB* db, rocksdb::ColumnF
 
 }  // namespace
 
-Result<Version> Database::Impl::SnapshotVersionOf(const std::string& collection, const std::string& name) const {
-  VERITY_ASSIGN_OR_RETURN(auto c, collections->Find(collection));
-  VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m, ReadSnapshotMeta(db, meta, *c, collection, name));
+Result<Version> History::SnapshotVersionOf(const std::string& collection, const std::string& name) const {
+  VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
+  VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m, ReadSnapshotMeta(db_, meta_, *c, collection, name));
   return Version{m.version()};
 }
 
-Result<Version> Database::SnapshotVersion(const std::string& collection, const std::string& name) const {
-  VERITY_CHECK_OPEN_();
-  return impl_->SnapshotVersionOf(collection, name);
-}
 
-Result<SnapshotInfo> Database::GetSnapshot(const std::string& collection, const std::string& name) const {
-  VERITY_CHECK_OPEN_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
+Result<SnapshotInfo> History::GetSnapshot(const std::string& collection, const std::string& name) const {
+  VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
   VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m,
-                          ReadSnapshotMeta(impl_->db, impl_->meta, *c, collection, name));
+                          ReadSnapshotMeta(db_, meta_, *c, collection, name));
   SnapshotInfo info = SnapshotFromMeta(collection, m);
   std::shared_lock lock(c->graph_mu);
-  VERITY_ASSIGN_OR_RETURN(info.records, impl_->collections->CountAt(*c, info.version));
+  VERITY_ASSIGN_OR_RETURN(info.records, collections_.CountAt(*c, info.version));
   return info;
 }
 
-Result<std::vector<SnapshotInfo>> Database::ListSnapshots(const std::string& collection) const {
-  VERITY_CHECK_OPEN_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
-  return impl_->SnapshotsOf(*c, true);
+Result<std::vector<SnapshotInfo>> History::ListSnapshots(const std::string& collection) const {
+  VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
+  return SnapshotsOf(*c, true);
 }
 
-Status Database::DeleteSnapshot(const std::string& collection, const std::string& name) {
-  VERITY_CHECK_WRITABLE_();
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
+Status History::DeleteSnapshot(const std::string& collection, const std::string& name) {
+  VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
   std::lock_guard pins(c->pins_mu);
   const std::string key = keys::SnapshotKey(c->id, name);
   std::string value;
-  rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, key, &value);
+  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), meta_, key, &value);
   if (rs.IsNotFound()) {
     return SnapshotNotFound(name, collection);
   }
@@ -210,50 +205,48 @@ Status Database::DeleteSnapshot(const std::string& collection, const std::string
   storage::SnapshotMeta m;
   if (!m.ParseFromString(value)) return Status::DataLoss("meta: snapshot " + name + " does not parse");
   rocksdb::WriteBatch batch;
-  batch.Delete(impl_->meta, key);
-  batch.Delete(impl_->meta, keys::PinKey(c->id, m.version(), kSnapshotHolderPrefix + name));
-  VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Write(impl_->write_options, &batch), "delete snapshot"));
+  batch.Delete(meta_, key);
+  batch.Delete(meta_, keys::PinKey(c->id, m.version(), kSnapshotHolderPrefix + name));
+  VERITY_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "delete snapshot"));
   std::unique_lock lock(c->graph_mu);
   if (--c->pins[m.version()] == 0) c->pins.erase(m.version());
   --c->snapshot_count;
   return Status::Ok();
 }
 
-Status Database::PinVersion(const std::string& collection, Version version, const std::string& holder) {
-  VERITY_CHECK_WRITABLE_();
+Status History::PinVersion(const std::string& collection, Version version, const std::string& holder) {
   if (holder.empty()) return Status::InvalidArgument("holder: must not be empty");
   VERITY_RETURN_IF_ERROR(CheckPinHolder(holder));
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
   std::lock_guard pins(c->pins_mu);
   VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*c));
   const std::string key = keys::PinKey(c->id, version, holder);
   std::string value;
-  rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, key, &value);
+  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), meta_, key, &value);
   if (rs.ok()) return Status::Ok();
   if (!rs.IsNotFound()) return FromRocks(rs, "read pin");
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_RETURN_IF_ERROR(impl_->collections->ResolveVersion(*c, version).status());
+    VERITY_RETURN_IF_ERROR(collections_.ResolveVersion(*c, version).status());
   }
-  VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Put(impl_->write_options, impl_->meta, key, ""), "pin"));
+  VERITY_RETURN_IF_ERROR(FromRocks(db_->Put(write_options_, meta_, key, ""), "pin"));
   if (holder == kLogPinHolder) c->log_pinned.emplace(version, NowMicros());  // as the log's own pin
   std::unique_lock lock(c->graph_mu);
   ++c->pins[version];
   return Status::Ok();
 }
 
-Status Database::UnpinVersion(const std::string& collection, Version version, const std::string& holder) {
-  VERITY_CHECK_WRITABLE_();
+Status History::UnpinVersion(const std::string& collection, Version version, const std::string& holder) {
   if (holder.empty()) return Status::InvalidArgument("holder: must not be empty");
   VERITY_RETURN_IF_ERROR(CheckPinHolder(holder));
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
+  VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
   std::lock_guard pins(c->pins_mu);
   const std::string key = keys::PinKey(c->id, version, holder);
   std::string value;
-  rocksdb::Status rs = impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, key, &value);
+  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), meta_, key, &value);
   if (rs.IsNotFound()) return Status::Ok();
   VERITY_RETURN_IF_ERROR(FromRocks(rs, "read pin"));
-  VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Delete(impl_->write_options, impl_->meta, key), "unpin"));
+  VERITY_RETURN_IF_ERROR(FromRocks(db_->Delete(write_options_, meta_, key), "unpin"));
   // The log's pin released: a later retrieval at `version` pins it again.
   if (holder == kLogPinHolder) c->log_pinned.erase(version);
   std::unique_lock lock(c->graph_mu);
