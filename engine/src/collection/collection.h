@@ -75,7 +75,7 @@ struct Collection {
   storage::CollectionMeta meta;                     // GUARDED_BY(write_mu)
   std::unordered_map<std::string, uint32_t> live;   // GUARDED_BY(write_mu): id -> label at head
   // GUARDED_BY(write_mu): graph nodes inserted since the last reachability
-  // check (Impl::RepairGraphIfDue).
+  // check (Collections::RepairGraphIfDue).
   uint64_t nodes_since_repair = 0;
 
   std::mutex pins_mu;

@@ -1,7 +1,7 @@
 // Database::SearchBatch: many searches of one collection, run in parallel
 // (OpenMP), under the batch's bounds (BatchLimits): the most hits it may
 // return and the bytes its response may take. Each query is one
-// Impl::SearchValidated (collection/read.cc).
+// Collections::SearchValidated (collection/read.cc).
 #include <malloc.h>
 #include <omp.h>
 

@@ -1,4 +1,4 @@
-// Database writes: Upsert and Delete, and Impl::Commit, which Restore also
+// Database writes: Upsert and Delete, and Collections::Commit, which Restore also
 // uses. A commit is one RocksDB WriteBatch (rows, vectors, change list,
 // version record, collection record), synced before it returns, then applied
 // to the in-memory graph and published.

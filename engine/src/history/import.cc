@@ -6,7 +6,7 @@
 // under fresh collection ids with no collection record, the graph is
 // built, and one final batch registers the collections (and drops replaced
 // ones). Rows of an import that died before that batch are removed at the
-// next open (Impl::RemoveOrphans).
+// next open (Collections::RemoveOrphans).
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>

@@ -4,9 +4,9 @@
 // the pins of versions no kept record names any more. The log knows
 // versions by (collection id, version) only and never sees a collection.
 //
-// Implemented by the database façade (Database::Impl), which owns the
-// collections and their pins; pinning a version at retrieval time is the
-// context service's, through the façade (Impl::PinForLog).
+// Implemented by the history subsystem (History, history/history.h), the
+// one registry of pins; pinning a version at retrieval time is the context
+// service's, through History::PinForLog.
 #pragma once
 
 #include <cstdint>
