@@ -15,20 +15,7 @@
 namespace verity {
 
 Collections::Collections(Store& store, std::string dir, const DatabaseOptions& options, LogFunction log)
-    : store_(store),
-      db_(store.db()),
-      meta_(store.meta()),
-      rows_(store.rows()),
-      vectors_(store.vectors()),
-      changes_(store.changes()),
-      write_options_(store.write_options()),
-      dir_(std::move(dir)),
-      options_(options),
-      log_(std::move(log)) {}
-
-void Collections::Log(LogLevel level, const std::string& message) const {
-  if (log_) log_(level, message);
-}
+    : StoreUser(store, std::move(log)), dir_(std::move(dir)), options_(options) {}
 
 std::vector<std::shared_ptr<Collection>> Collections::All() const {
   std::shared_lock lock(mu_);

@@ -44,7 +44,7 @@
 
 namespace verity {
 
-class Collections {
+class Collections : private StoreUser {
  public:
   // `dir`: the data directory (graph files go under dir/graphs). `log`
   // gets what the subsystem has to say (a rebuilt graph, an unavailable
@@ -184,8 +184,6 @@ class Collections {
   void RepairGraphIfDue(Collection& c, double min_fraction, const char* when);
   std::string GraphPath(uint32_t collection_id) const;
 
-  void Log(LogLevel level, const std::string& message) const;
-
  private:
   // Collections whose load at open failed with DataLoss (a damaged table
   // block of their rows or vectors): they are not in by_name_, so GC,
@@ -277,17 +275,8 @@ class Collections {
   Status FillSearchHits(const Collection& c, const SearchRequest& request, std::vector<RowHit>& hit_rows,
                         const std::optional<ScopedSnapshot>& snapshot, SearchResult* result) const;
 
-  // Borrowed from the store (valid until it closes, after this is done).
-  Store& store_;
-  rocksdb::DB* const db_;
-  rocksdb::ColumnFamilyHandle* const meta_;
-  rocksdb::ColumnFamilyHandle* const rows_;
-  rocksdb::ColumnFamilyHandle* const vectors_;
-  rocksdb::ColumnFamilyHandle* const changes_;
-  const rocksdb::WriteOptions write_options_;
   const std::string dir_;
   const DatabaseOptions& options_;
-  const LogFunction log_;
 
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<Collection>> by_name_;  // GUARDED_BY(mu_)

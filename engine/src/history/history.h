@@ -42,7 +42,7 @@ namespace history {
 struct ImportItem;  // history/import.cc
 }  // namespace history
 
-class History : public LogPins {
+class History : public LogPins, private StoreUser {
  public:
   // `dir`: the data directory. `log` gets what the subsystem has to say (a
   // GC's summary, an export that skips an unavailable collection); may be
@@ -90,8 +90,6 @@ class History : public LogPins {
                               const ProgressFunction& progress, uint32_t max_dimension);
 
  private:
-  void Log(LogLevel level, const std::string& message) const;
-
   // GC of one collection; caller holds c.write_mu.
   Result<GcResult> GcLocked(Collection& c);
   // GC's inputs (the retention settings, the commit times the keep_seconds
@@ -117,18 +115,9 @@ class History : public LogPins {
   Status FindImportReplaced(const std::vector<history::ImportItem>& items, bool replace, rocksdb::WriteBatch* batch,
                             std::vector<std::shared_ptr<Collection>>* olds);
 
-  Store& store_;
   Collections& collections_;
-  // Borrowed from the store (valid until it closes, after this is done).
-  rocksdb::DB* const db_;
-  rocksdb::ColumnFamilyHandle* const meta_;
-  rocksdb::ColumnFamilyHandle* const rows_;
-  rocksdb::ColumnFamilyHandle* const vectors_;
-  rocksdb::ColumnFamilyHandle* const changes_;
-  const rocksdb::WriteOptions write_options_;
   const std::string dir_;
   const DatabaseOptions& options_;
-  const LogFunction log_;
 };
 
 }  // namespace verity

@@ -12,21 +12,7 @@ namespace verity {
 
 History::History(Store& store, Collections& collections, std::string dir, const DatabaseOptions& options,
                  LogFunction log)
-    : store_(store),
-      collections_(collections),
-      db_(store.db()),
-      meta_(store.meta()),
-      rows_(store.rows()),
-      vectors_(store.vectors()),
-      changes_(store.changes()),
-      write_options_(store.write_options()),
-      dir_(std::move(dir)),
-      options_(options),
-      log_(std::move(log)) {}
-
-void History::Log(LogLevel level, const std::string& message) const {
-  if (log_) log_(level, message);
-}
+    : StoreUser(store, std::move(log)), collections_(collections), dir_(std::move(dir)), options_(options) {}
 
 Status History::PinForLog(Collection& c, Version version) {
   VERITY_RETURN_IF_ERROR(collections_.CheckNotDropped(c));

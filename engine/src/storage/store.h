@@ -107,6 +107,39 @@ class Store {
   bool opened_read_only_ = false;
 };
 
+// The store's handles as a subsystem holds them: a subsystem that reads and
+// writes the collections' families (Collections, History) derives from it,
+// privately, and is built with the open Store. The handles stay valid until
+// Store::Close, which the façade calls after the subsystems are done.
+// Log: the subsystem's messages (a rebuilt graph, a GC's summary) go to the
+// LogFunction it was given, if any.
+class StoreUser {
+ protected:
+  StoreUser(Store& store, LogFunction log)
+      : store_(store),
+        db_(store.db()),
+        meta_(store.meta()),
+        rows_(store.rows()),
+        vectors_(store.vectors()),
+        changes_(store.changes()),
+        write_options_(store.write_options()),
+        log_(std::move(log)) {}
+  void Log(LogLevel level, const std::string& message) const {
+    if (log_) log_(level, message);
+  }
+
+  Store& store_;
+  rocksdb::DB* const db_;
+  rocksdb::ColumnFamilyHandle* const meta_;
+  rocksdb::ColumnFamilyHandle* const rows_;
+  rocksdb::ColumnFamilyHandle* const vectors_;
+  rocksdb::ColumnFamilyHandle* const changes_;
+  const rocksdb::WriteOptions write_options_;
+
+ private:
+  const LogFunction log_;
+};
+
 // A RocksDB snapshot for the life of one read. Reads take it while holding
 // the collection's graph_mu shared, right after resolving their version, so
 // that a GC that starts later cannot remove rows under them.
