@@ -172,6 +172,25 @@ TEST_CASE("the server names its limit by the engine's reason, with the message c
     v1::SearchResponse found;
     ExpectMessage(CALL(s.search, Search, search, &found), grpc::StatusCode::NOT_FOUND,
                   "query.at.snapshot: snapshot \"ghost\" of \"docs\" does not exist");
+    // The engine resolves every ReadPoint; the server names the field as
+    // it did when it resolved snapshots itself.
+    v1::BatchSearchRequest batch = Batch("docs", 3, 1, false);
+    batch.mutable_queries(2)->mutable_at()->set_snapshot("ghost");
+    v1::BatchSearchResponse results;
+    ExpectMessage(CALL(s.search, BatchSearch, batch, &results), grpc::StatusCode::NOT_FOUND,
+                  "queries[2].at.snapshot: snapshot \"ghost\" of \"docs\" does not exist");
+    v1::CountRequest count;
+    count.set_collection("docs");
+    count.mutable_at()->set_snapshot("ghost");
+    v1::CountResponse counted;
+    ExpectMessage(CALL(s.records, Count, count, &counted), grpc::StatusCode::NOT_FOUND,
+                  "at.snapshot: snapshot \"ghost\" of \"docs\" does not exist");
+    v1::DiffRequest diff;
+    diff.set_collection("docs");
+    diff.mutable_to()->set_snapshot("ghost");
+    v1::DiffResponse page;
+    ExpectMessage(CALL(s.snapshots, Diff, diff, &page), grpc::StatusCode::NOT_FOUND,
+                  "to.snapshot: snapshot \"ghost\" of \"docs\" does not exist");
     // Another NOT_FOUND of the same call is not the snapshot's.
     retrieve.set_collection("nowhere");
     retrieve.mutable_at()->set_snapshot("ghost");

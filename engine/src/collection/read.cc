@@ -162,19 +162,37 @@ Status Database::Impl::SearchRows(const Collection& c, const SearchRequest& requ
   return Status::Ok();
 }
 
-Result<Version> Database::Impl::ResolveVersion(const Collection& c, std::optional<Version> at) const {
-  if (!at) return c.head;
-  if (*at > c.head) {
-    return Status::InvalidArgument("at: version " + std::to_string(*at) + " does not exist yet (head of \"" +
-                                   c.config.name + "\" is " + std::to_string(c.head) + ")");
+Result<Version> Database::Impl::ResolveReadPoint(const Collection& c, const ReadPoint& at,
+                                                 const std::string& field) const {
+  Version version = c.head;
+  switch (at.kind()) {
+    case ReadPoint::Kind::kHead: return c.head;
+    case ReadPoint::Kind::kVersion: version = at.version(); break;
+    case ReadPoint::Kind::kSnapshot: {
+      const std::string snapshot_field = field + ".snapshot";
+      if (at.snapshot().empty()) return Status::InvalidArgument("empty snapshot name").WithField(snapshot_field);
+      // Under the caller's c.graph_mu: a snapshot seen here keeps its pin
+      // (DeleteSnapshot unpins under the unique lock) until the read ends.
+      auto pinned = SnapshotVersionOf(c, at.snapshot());
+      if (!pinned.ok()) return pinned.status().WithField(snapshot_field);
+      version = *pinned;
+      break;
+    }
   }
-  if (!c.Readable(*at)) {
-    return Status::FailedPrecondition("at: version " + std::to_string(*at) + " of \"" + c.config.name +
-                                      "\" is not retained (garbage-collected, or before the import that made the collection); the "
-                                      "oldest retained version is " +
-                                      std::to_string(c.oldest_retained) + ", older ones only where a snapshot pins them");
+  if (version > c.head) {
+    return Status::InvalidArgument("version " + std::to_string(version) + " does not exist yet (head of \"" +
+                                   c.config.name + "\" is " + std::to_string(c.head) + ")")
+        .WithField(field);
   }
-  return *at;
+  if (!c.Readable(version)) {
+    return Status::FailedPrecondition("version " + std::to_string(version) + " of \"" + c.config.name +
+                                      "\" is not retained (garbage-collected, or before the import that made the "
+                                      "collection); the oldest retained version is " +
+                                      std::to_string(c.oldest_retained) +
+                                      ", older ones only where a snapshot pins them")
+        .WithField(field);
+  }
+  return version;
 }
 
 Result<StoredRecord> Database::Impl::ReadRow(const Collection& c, const std::string& row_key, std::string_view id,
@@ -206,7 +224,7 @@ Result<StoredRecord> Database::Impl::ReadRow(const Collection& c, const std::str
 }
 
 Result<StoredRecord> Database::Get(const std::string& collection, const std::string& id,
-                                   std::optional<Version> at) const {
+                                   const ReadPoint& at) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   VERITY_RETURN_IF_ERROR(ValidateRecordId(id, "id"));
@@ -214,7 +232,7 @@ Result<StoredRecord> Database::Get(const std::string& collection, const std::str
   std::optional<ScopedSnapshot> snapshot;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_ASSIGN_OR_RETURN(version, impl_->ResolveVersion(*c, at));
+    VERITY_ASSIGN_OR_RETURN(version, impl_->ResolveReadPoint(*c, at));
     snapshot.emplace(impl_->db);
   }
   const rocksdb::ReadOptions read = snapshot->options();
@@ -249,7 +267,7 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
   std::optional<ScopedSnapshot> snapshot;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_ASSIGN_OR_RETURN(page.version, impl_->ResolveVersion(*c, request.at));
+    VERITY_ASSIGN_OR_RETURN(page.version, impl_->ResolveReadPoint(*c, request.at));
     snapshot.emplace(impl_->db);
   }
   const rocksdb::ReadOptions read = snapshot->options();
@@ -296,13 +314,13 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
   return page;
 }
 
-Result<uint64_t> Database::Count(const std::string& collection, std::optional<Version> at,
+Result<uint64_t> Database::Count(const std::string& collection, const ReadPoint& at,
                                  const Filter* filter) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   if (filter) VERITY_RETURN_IF_ERROR(filter->Validate());
   std::shared_lock lock(c->graph_mu);
-  VERITY_ASSIGN_OR_RETURN(Version version, impl_->ResolveVersion(*c, at));
+  VERITY_ASSIGN_OR_RETURN(Version version, impl_->ResolveReadPoint(*c, at));
   if (filter == nullptr && version == c->head) return c->live_count;
   if (!c->GraphServes(version)) {  // a log-pinned version without graph nodes: count its rows
     ScopedSnapshot snapshot(impl_->db);
@@ -406,7 +424,7 @@ Result<SearchResult> Database::Impl::SearchValidated(const Collection& c, const 
       return Status::Unavailable("the graph of \"" + c.config.name +
                                  "\" failed to update; restart the server to rebuild it");
     }
-    VERITY_ASSIGN_OR_RETURN(result.version, ResolveVersion(c, request.at));
+    VERITY_ASSIGN_OR_RETURN(result.version, ResolveReadPoint(c, request.at));
     rows_only = !c.GraphServes(result.version);
     if (request.with_payload || request.with_vectors || rows_only) snapshot.emplace(db);
     if (!rows_only) {

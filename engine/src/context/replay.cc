@@ -26,7 +26,7 @@ struct Database::Impl::ReplayRun {
 
   Result<ReplayResult> Context();
   Result<ReplayResult> Retrieval();
-  Result<ReplayResult> Counterfactual(std::optional<Version> at);
+  Result<ReplayResult> Counterfactual(const ReadPoint& at);
 
   // The outcome when what the replay needs is no longer stored.
   ReplayResult Collected(const std::string& why) {
@@ -39,11 +39,11 @@ struct Database::Impl::ReplayRun {
   void Compare(const std::vector<std::string>& replayed);
   // The logged query run again at `at` (head when absent) with `plan`,
   // without payload.
-  Result<SearchResult> Search(std::optional<Version> at, SearchPlan plan) const;
+  Result<SearchResult> Search(const ReadPoint& at, SearchPlan plan) const;
   // Why version `v` can no longer be read; empty when it can.
   std::string VersionGone(Version v) const {
     std::shared_lock lock(c->graph_mu);
-    auto resolved = impl.ResolveVersion(*c, v);
+    auto resolved = impl.ResolveReadPoint(*c, v);
     return resolved.ok() ? std::string() : resolved.status().message();
   }
 };
@@ -93,13 +93,8 @@ Result<ReplayResult> Database::Impl::ReplayOne(const ReplayRequest& request) con
       return run.Context();
     case ReplayMode::kRetrieval:
       return run.Retrieval();
-    case ReplayMode::kCounterfactual: {
-      std::optional<Version> at = request.at;
-      if (!request.snapshot.empty()) {
-        VERITY_ASSIGN_OR_RETURN(at, SnapshotVersionOf(r.collection, request.snapshot));
-      }
-      return run.Counterfactual(at);
-    }
+    case ReplayMode::kCounterfactual:
+      return run.Counterfactual(request.at);  // resolved by its search, under its lock
   }
   return Status::InvalidArgument("mode: unknown");
 }
@@ -119,7 +114,7 @@ void Database::Impl::ReplayRun::Compare(const std::vector<std::string>& replayed
   result.outcome = replayed == logged_ids ? ReplayOutcome::kIdentical : ReplayOutcome::kDiffers;
 }
 
-Result<SearchResult> Database::Impl::ReplayRun::Search(std::optional<Version> at, SearchPlan plan) const {
+Result<SearchResult> Database::Impl::ReplayRun::Search(const ReadPoint& at, SearchPlan plan) const {
   SearchRequest s;
   s.vector = r.query_vector;
   s.k = r.k;
@@ -202,7 +197,7 @@ Result<ReplayResult> Database::Impl::ReplayRun::Retrieval() {
 
 // The logged query run at `at` (head when absent), against the logged
 // results; ids found again whose rows were written since count as changed.
-Result<ReplayResult> Database::Impl::ReplayRun::Counterfactual(std::optional<Version> at) {
+Result<ReplayResult> Database::Impl::ReplayRun::Counterfactual(const ReadPoint& at) {
   VERITY_ASSIGN_OR_RETURN(SearchResult now, Search(at, SearchPlan::kAuto));
   result.version = now.version;
   std::vector<std::string> now_ids;

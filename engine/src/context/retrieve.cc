@@ -21,11 +21,7 @@ Status CheckRetrieveRequest(const RetrieveRequest& request) {
     return Status::InvalidArgument("query_text: " + std::to_string(request.query_text.size()) +
                                    " bytes; the limit is " + std::to_string(kMaxLogFieldBytes));
   }
-  VERITY_RETURN_IF_ERROR(ValidateClientFields(request.prompt, request.client_trace_id, request.client_id));
-  if (request.at && !request.snapshot.empty()) {
-    return Status::InvalidArgument("at: give a version or a snapshot, not both");
-  }
-  return Status::Ok();
+  return ValidateClientFields(request.prompt, request.client_trace_id, request.client_id);
 }
 
 // The search a retrieval runs (its version is set later). InvalidArgument
@@ -84,7 +80,7 @@ LogAppend RetrievalRecord(const RetrieveRequest& request, uint32_t collection_id
   e.set_collection(request.collection);
   e.set_collection_id(collection_id);
   e.set_version(result.version);
-  e.set_snapshot(request.snapshot);
+  e.set_snapshot(request.at.snapshot());  // "" unless it read at a snapshot
   e.set_query_text(request.query_text);
   e.set_query_vector(context::FloatBytes(request.vector));
   e.set_query_vector_sha256(Sha256::Hex(e.query_vector()));
@@ -124,17 +120,13 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   // answer even after the label moved.
   VERITY_ASSIGN_OR_RETURN(const std::string prompt, impl_->prompts->ResolvePrompt(request.prompt));
   VERITY_ASSIGN_OR_RETURN(SearchRequest search, SearchOf(request));
-  std::optional<Version> at = request.at;
-  if (!request.snapshot.empty()) {
-    VERITY_ASSIGN_OR_RETURN(at, impl_->SnapshotVersionOf(request.collection, request.snapshot));
-  }
   VERITY_RETURN_IF_ERROR(impl_->ValidateSearch(*c, search));
-  search.at = at;
+  search.at = request.at;  // resolved by the search, under its lock
   // The response carries each chunk's text twice (the chunk, the context),
   // and no metadata.
   search.payload_bytes = [](const Record& r) { return r.id.size() + 2 * r.text.size() + r.document_id.size(); };
   VERITY_RETURN_IF_ERROR(impl_->retrieval_log->Appendable());
-  VERITY_ASSIGN_OR_RETURN(const SearchResult found, impl_->SearchPinnedForLog(*c, search, at.has_value()));
+  VERITY_ASSIGN_OR_RETURN(const SearchResult found, impl_->SearchPinnedForLog(*c, search, !search.at.is_head()));
   RetrieveResult result = ContextOf(found, request.token_budget);
   result.prompt = prompt;
   result.retrieval_id = NewRetrievalId();

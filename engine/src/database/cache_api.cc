@@ -14,9 +14,9 @@ void Database::Impl::OpenAnswerCache() {
   cache_options.max_query_text_bytes = kMaxLogFieldBytes;
   AnswerCacheService::Hooks hooks;
   hooks.find_collection = [this](const std::string& name) { return Find(name); };
-  hooks.resolve_version = [this](const Collection& c, std::optional<Version> at) {
+  hooks.resolve_version = [this](const Collection& c, const ReadPoint& at) {
     std::shared_lock lock(c.graph_mu);
-    return ResolveVersion(c, at);
+    return ResolveReadPoint(c, at);
   };
   // The retrieval log's side of the cache, the one place the cache reaches
   // the log.

@@ -147,10 +147,11 @@ struct Database::Impl : LogPins {
   // The context service (context/*.cc): the internal halves of the public
   // Retrieve, Replay and Audit, which public methods call instead of each
   // other (no public method calls another).
-  // What Database::SnapshotVersion answers, without its lifecycle guard
-  // (history/snapshots.cc):
-  // the version snapshot `name` of `collection` names. NotFound or DataLoss.
-  Result<Version> SnapshotVersionOf(const std::string& collection, const std::string& name) const;
+  // The version snapshot `name` of `c` pins, read from the meta column
+  // family (history/snapshots.cc): NotFound (kSnapshotNotFound, no field)
+  // or DataLoss. Database::SnapshotVersion answers it; ResolveReadPoint
+  // calls it under c.graph_mu, which a DeleteSnapshot's unpin waits for.
+  Result<Version> SnapshotVersionOf(const Collection& c, const std::string& name) const;
   // Searches `search` and pins the version it read for the log, retrying a
   // head read whose version GC collected in between (`fixed_version`: the
   // request named a version or snapshot, whose refusal is the answer).
@@ -227,9 +228,15 @@ struct Database::Impl : LogPins {
   bool RepairNewGraph(const Collection& c, HnswGraph& graph, const char* when) const;
   void RepairGraphIfDue(Collection& c, double min_fraction, const char* when);
 
-  // Resolves `at` against the published head: InvalidArgument if newer,
-  // FailedPrecondition if GC may have collected it. Caller holds c.graph_mu.
-  Result<Version> ResolveVersion(const Collection& c, std::optional<Version> at) const;
+  // The one resolver of every read's ReadPoint (collection/read.cc): the
+  // head, the version, or the snapshot's version, checked against the
+  // published head. Errors (`field` names the request's field, "at" for
+  // most reads): NotFound (kSnapshotNotFound) "<field>.snapshot";
+  // InvalidArgument "<field>.snapshot" for an empty name, "<field>" for a
+  // version newer than the head; FailedPrecondition "<field>" if GC may have
+  // collected it. Caller holds c.graph_mu (shared or unique) for as long
+  // as it reads the version resolved.
+  Result<Version> ResolveReadPoint(const Collection& c, const ReadPoint& at, const std::string& field = "at") const;
 
   // One new version from upserts (validated, ids unique) and deletes (ids
   // not live are ignored). `revive` is empty or has one entry per upsert: a

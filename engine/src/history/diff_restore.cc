@@ -70,8 +70,9 @@ Status ForEachId(rocksdb::Iterator* it, uint32_t collection, Fn fn) {
 
 // --- Diff ---------------------------------------------------------------------
 
-Result<DiffPage> Database::Diff(const std::string& collection, Version from, Version to, const std::string& start_after,
-                                uint32_t limit, const std::function<Status()>& keep_going) const {
+Result<DiffPage> Database::Diff(const std::string& collection, const ReadPoint& from_point, const ReadPoint& to_point,
+                                const std::string& start_after, uint32_t limit,
+                                const std::function<Status()>& keep_going) const {
   VERITY_CHECK_OPEN_();
   KeepGoingCheck check(keep_going, 1024);
   if (limit < 1 || limit > Limits::kMaxDiffLimit) {
@@ -80,10 +81,11 @@ Result<DiffPage> Database::Diff(const std::string& collection, Version from, Ver
   }
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
   std::optional<ScopedSnapshot> snapshot;
+  Version from, to;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_RETURN_IF_ERROR(impl_->ResolveVersion(*c, from).status().WithPrefix("from"));
-    VERITY_RETURN_IF_ERROR(impl_->ResolveVersion(*c, to).status().WithPrefix("to"));
+    VERITY_ASSIGN_OR_RETURN(from, impl_->ResolveReadPoint(*c, from_point, "from"));
+    VERITY_ASSIGN_OR_RETURN(to, impl_->ResolveReadPoint(*c, to_point, "to"));
     snapshot.emplace(impl_->db);
   }
   const rocksdb::ReadOptions read = snapshot->options();
@@ -226,7 +228,7 @@ Result<RestoreChanges> PlanRestore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle*
 
 }  // namespace
 
-Result<RestoreResult> Database::Restore(const std::string& collection, Version version, const std::string& into) {
+Result<RestoreResult> Database::Restore(const std::string& collection, const ReadPoint& at, const std::string& into) {
   VERITY_CHECK_WRITABLE_();
   VERITY_ASSIGN_OR_RETURN(auto source, impl_->Find(collection));
   std::shared_ptr<Collection> target = source;
@@ -237,6 +239,7 @@ Result<RestoreResult> Database::Restore(const std::string& collection, Version v
   std::lock_guard write(target->write_mu);
   VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*target));
   std::optional<ScopedSnapshot> snapshot;
+  Version version = 0;  // the one `at` reads
   {
     // The source must not be dropped under us: its rows would read as none,
     // and the restore would empty the target. Its pins_mu (which a drop
@@ -247,7 +250,7 @@ Result<RestoreResult> Database::Restore(const std::string& collection, Version v
       VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*source));
     }
     std::shared_lock lock(source->graph_mu);
-    VERITY_RETURN_IF_ERROR(impl_->ResolveVersion(*source, version).status());
+    VERITY_ASSIGN_OR_RETURN(version, impl_->ResolveReadPoint(*source, at));
     snapshot.emplace(impl_->db);  // also holds the target's head: its writers wait for us
   }
   const rocksdb::ReadOptions read = snapshot->options();

@@ -271,13 +271,13 @@ Json ManifestEntry(const ExportItem& item, uint64_t records, const std::string& 
 
 }  // namespace
 
-Result<ExportResult> Database::Export(const std::string& collection, std::optional<Version> version,
+Result<ExportResult> Database::Export(const std::string& collection, const ReadPoint& at,
                                       const std::string& path, const ProgressFunction& progress) {
   VERITY_CHECK_OPEN_();
   if (path.empty()) return Status::InvalidArgument("path: must not be empty");
   std::error_code ec;
   if (fs::exists(path, ec)) return Status::AlreadyExists("export " + path + " already exists");
-  if (collection.empty() && version) return Status::InvalidArgument("at: only for the export of one collection");
+  if (collection.empty() && !at.is_head()) return Status::InvalidArgument("at: only for the export of one collection");
 
   std::vector<ExportItem> items;
   if (collection.empty()) {
@@ -304,7 +304,7 @@ Result<ExportResult> Database::Export(const std::string& collection, std::option
     VERITY_RETURN_IF_ERROR(Impl::CheckNotDropped(*item.collection));
     std::shared_lock lock(item.collection->graph_mu);
     VERITY_ASSIGN_OR_RETURN(item.version,
-                            impl_->ResolveVersion(*item.collection, collection.empty() ? std::nullopt : version));
+                            impl_->ResolveReadPoint(*item.collection, collection.empty() ? ReadPoint::Head() : at));
     item.snapshot = std::make_shared<ScopedSnapshot>(impl_->db);
     VERITY_ASSIGN_OR_RETURN(item.records, impl_->CountAt(*item.collection, item.version));
     done.total_estimate += item.records * (item.collection->config.dimension * 4 + 64);

@@ -108,7 +108,7 @@ Result<std::vector<SnapshotInfo>> Database::Impl::SnapshotsOf(const Collection& 
 }
 
 Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, const std::string& name,
-                                              const std::string& description, std::optional<Version> version) {
+                                              const std::string& description, const ReadPoint& at) {
   VERITY_CHECK_WRITABLE_();
   VERITY_RETURN_IF_ERROR(ValidateName(name, "name"));
   if (description.size() > Limits::kMaxDescriptionBytes) {
@@ -128,7 +128,7 @@ Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, con
   Version v;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_ASSIGN_OR_RETURN(v, impl_->ResolveVersion(*c, version));
+    VERITY_ASSIGN_OR_RETURN(v, impl_->ResolveReadPoint(*c, at));
   }
   storage::SnapshotMeta m;
   m.set_name(name);
@@ -181,15 +181,15 @@ Result<storage::SnapshotMeta> ReadSnapshotMeta(rocksdb::DB* db, rocksdb::ColumnF
 
 }  // namespace
 
-Result<Version> Database::Impl::SnapshotVersionOf(const std::string& collection, const std::string& name) const {
-  VERITY_ASSIGN_OR_RETURN(auto c, Find(collection));
-  VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m, ReadSnapshotMeta(db, meta, *c, collection, name));
+Result<Version> Database::Impl::SnapshotVersionOf(const Collection& c, const std::string& name) const {
+  VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m, ReadSnapshotMeta(db, meta, c, c.config.name, name));
   return Version{m.version()};
 }
 
 Result<Version> Database::SnapshotVersion(const std::string& collection, const std::string& name) const {
   VERITY_CHECK_OPEN_();
-  return impl_->SnapshotVersionOf(collection, name);
+  VERITY_ASSIGN_OR_RETURN(auto c, impl_->Find(collection));
+  return impl_->SnapshotVersionOf(*c, name);
 }
 
 Result<SnapshotInfo> Database::GetSnapshot(const std::string& collection, const std::string& name) const {
@@ -246,7 +246,7 @@ Status Database::PinVersion(const std::string& collection, Version version, cons
   if (!rs.IsNotFound()) return FromRocks(rs, "read pin");
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_RETURN_IF_ERROR(impl_->ResolveVersion(*c, version).status());
+    VERITY_RETURN_IF_ERROR(impl_->ResolveReadPoint(*c, version).status());
   }
   VERITY_RETURN_IF_ERROR(FromRocks(impl_->db->Put(impl_->write_options, impl_->meta, key, ""), "pin"));
   if (holder == kLogPinHolder) c->log_pinned.emplace(version, NowMicros());  // as the log's own pin
