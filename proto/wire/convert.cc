@@ -194,19 +194,6 @@ void ToProto(const ReadPoint& at, v1::ReadAt* out) {
   }
 }
 
-Result<std::optional<Filter>> ParseFilterField(const std::string& text, const std::string& field) {
-  if (text.empty()) return std::optional<Filter>();
-  auto parsed = ParseFilter(text);
-  if (!parsed.ok()) {
-    // ParseFilter names the expression "filter"; name the request field.
-    // A rule the parsed tree breaks is named by its path in the tree
-    // ("filter.values: ..."), which means nothing in a text: keep the rule.
-    const Status& status = parsed.status();
-    return Status(status.code(), std::string(status.detail())).WithReason(status.reason()).WithField(field);
-  }
-  return std::optional<Filter>(std::move(parsed).value());
-}
-
 Result<SearchRequest> FromProto(const v1::SearchQuery& in, const std::string& field) {
   SearchRequest r;
   r.vector.assign(in.vector().begin(), in.vector().end());

@@ -62,9 +62,8 @@ Result<ReadPoint> FromProto(const v1::ReadAt& at, bool present, const std::strin
 // Head leaves `out` untouched.
 void ToProto(const ReadPoint& at, v1::ReadAt* out);
 
-// "" → no filter; else the parsed expression, or InvalidArgument naming
-// `field` and the column.
-Result<std::optional<Filter>> ParseFilterField(const std::string& text, const std::string& field);
+// Filter text is parsed by verity::ParseFilterField (verity/filter_parser.h),
+// the engine's one parse of request filters.
 
 // The query's ReadAt as its ReadPoint (a snapshot unresolved), its filter
 // parsed (ParseFilterField, "<field>.filter").

@@ -8,6 +8,7 @@
 
 #include "convert.h"
 #include "log.h"
+#include "verity/filter_parser.h"
 #include "wire/request_parsing.h"
 
 namespace verity::server {
@@ -33,7 +34,6 @@ Status CheckDeadline(const grpc::ServerContextBase* ctx, Clock::time_point deadl
 }
 
 using wire::FromProto;
-using wire::ParseFilterField;
 using wire::ToGrpc;
 using wire::ToProto;
 

@@ -12,6 +12,7 @@
 #include "convert.h"
 #include "base/validate.h"
 #include "verity/v1/collections.pb.h"
+#include "verity/filter_parser.h"
 #include "verity/prompts.h"
 #include "verity/v1/context.pb.h"
 #include "verity/v1/prompts.pb.h"
@@ -110,7 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       v1::ScrollRequest r;
       if (!Parse(&r, data, size)) return 0;
       ExpectError(wire::FromProto(r.at(), r.has_at(), "at").status());
-      ExpectError(wire::ParseFilterField(r.filter(), "filter").status());
+      ExpectError(ParseFilterField(r.filter(), "filter").status());
       break;
     }
     case 10: {

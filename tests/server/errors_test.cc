@@ -145,6 +145,18 @@ TEST_CASE("the server names its limit by the engine's reason, with the message c
     v1::BatchSearchResponse results;
     ExpectMessage(CALL(s.search, BatchSearch, batch, &results), grpc::StatusCode::INVALID_ARGUMENT,
                   "queries[1].filter: column 14: expected ',' or ']' after '2', found end of input");
+    // Retrieve's filter text goes through the same parse (in the engine).
+    v1::RetrieveRequest retrieve;
+    retrieve.set_collection("docs");
+    *retrieve.mutable_vector() = Query(3, false).vector();
+    retrieve.set_k(1);
+    retrieve.set_filter("part < \"x\"");
+    v1::RetrieveResponse retrieved;
+    ExpectMessage(CALL(s.context, Retrieve, retrieve, &retrieved), grpc::StatusCode::INVALID_ARGUMENT,
+                  "filter: '<' needs exactly 1 numeric value");
+    retrieve.set_filter("part = ");
+    ExpectMessage(CALL(s.context, Retrieve, retrieve, &retrieved), grpc::StatusCode::INVALID_ARGUMENT,
+                  "filter: column 8: expected a value after '=', found end of input");
   }
   SECTION("a snapshot that does not exist is named by the request field") {
     v1::RetrieveRequest retrieve;

@@ -122,10 +122,7 @@ Result<SearchResult> Database::Impl::ReplayRun::Search(const ReadPoint& at, Sear
   s.at = at;
   s.plan = plan;
   s.with_payload = false;
-  if (!r.filter.empty()) {
-    VERITY_ASSIGN_OR_RETURN(Filter f, ParseFilter(r.filter));
-    s.filter = std::move(f);
-  }
+  VERITY_ASSIGN_OR_RETURN(s.filter, ParseFilterField(r.filter, "filter"));
   // The logged query as it was: a vector logged before the component
   // bound existed is replayed, not refused.
   VERITY_RETURN_IF_ERROR(impl.ValidateSearch(*c, s, /*bounded=*/false));

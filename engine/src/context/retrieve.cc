@@ -32,10 +32,7 @@ Result<SearchRequest> SearchOf(const RetrieveRequest& request) {
   search.k = request.k;
   search.ef = request.ef;
   search.max_payload_bytes = request.max_payload_bytes;
-  if (!request.filter.empty()) {
-    VERITY_ASSIGN_OR_RETURN(Filter filter, ParseFilter(request.filter));
-    search.filter = std::move(filter);
-  }
+  VERITY_ASSIGN_OR_RETURN(search.filter, ParseFilterField(request.filter, "filter"));
   return search;
 }
 
