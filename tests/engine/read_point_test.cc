@@ -5,6 +5,9 @@
 // "from.snapshot").
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "engine/test_data.h"
 #include "verity/cache.h"
 #include "verity/context.h"
@@ -264,4 +267,40 @@ TEST_CASE("resolving a ReadPoint: unknown snapshot, empty name, future and colle
     CHECK(collected.field() == "at");
     CHECK(collected.message().rfind("at: version 1 of \"c\" is not retained", 0) == 0);
   }
+}
+
+// A snapshot deleted, and its version collected, while reads name it: each
+// read resolves the name under the lock it reads with, so it reads the
+// snapshot's version whole or finds no snapshot; it never meets a version
+// collected between the lookup and the read (what a lookup in a separate
+// call, as the server made before, could).
+TEST_CASE("a read at a snapshot deleted and collected meanwhile reads it whole or not at all",
+          "[engine][read_point][snapshot][concurrency]") {
+  Fixture f;
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> read{0}, missing{0};
+  std::vector<std::string> wrong;  // written by the reader only, read after join
+  std::thread reader([&] {
+    while (!done.load()) {
+      auto counted = f.db->Count("c", ReadPoint::AtSnapshot("s"));
+      if (counted.ok()) {
+        ++read;
+      } else if (counted.status().reason() == StatusReason::kSnapshotNotFound) {
+        ++missing;
+      } else if (wrong.size() < 5) {
+        wrong.push_back(counted.status().ToString());
+      }
+    }
+  });
+  for (int i = 0; i < 300; ++i) {
+    REQUIRE(f.db->CreateSnapshot("c", "s", "").ok());
+    REQUIRE(f.db->Upsert("c", {Rec("n" + std::to_string(i), {1, 2, 3, 4}, i)}).ok());
+    REQUIRE(f.db->DeleteSnapshot("c", "s").ok());
+    REQUIRE(f.db->Gc("c").ok());  // collects the snapshot's version: only the head is kept
+  }
+  done = true;
+  reader.join();
+  INFO("reads " << read.load() << ", snapshot missing " << missing.load());
+  for (const auto& w : wrong) UNSCOPED_INFO(w);
+  CHECK(wrong.empty());
 }
