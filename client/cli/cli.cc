@@ -72,7 +72,7 @@ ReadPoint Args::At() const {
 
 ReadPoint Args::Point(const std::string& text, const std::string& what) {
   if (text.empty()) throw UsageError{what + ": expected a version number or a snapshot name"};
-  if (text.find_first_not_of("0123456789") != std::string::npos) return ReadPoint::Snapshot(text);
+  if (text.find_first_not_of("0123456789") != std::string::npos) return ReadPoint::AtSnapshot(text);
   try {
     return ReadPoint(static_cast<Version>(std::stoull(text)));
   } catch (const std::exception&) {

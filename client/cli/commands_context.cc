@@ -58,9 +58,7 @@ Status Retrieve(const Cli& cli, const Args& args) {
   request.k = static_cast<uint32_t>(args.NumberIn("k", 10, 1, UINT32_MAX));
   request.ef = args.Count32("ef");
   request.filter = args.Option("filter").value_or("");
-  const ReadPoint at = args.At();
-  request.at = at.snapshot.empty() ? at.version : std::nullopt;
-  request.snapshot = at.snapshot;
+  request.at = args.At();
   request.token_budget = args.Count32("budget");
   // A registered prompt (NAME, NAME@VERSION, NAME@LABEL) is logged as the
   // exact version it resolves to; other text as given.
@@ -173,8 +171,7 @@ Status Replay(const Cli& cli, const Args& args) {
   if (!at.is_head() && request.mode != ReplayMode::kCounterfactual) {
     throw UsageError{"--at is only for --mode counterfactual (the other modes replay at the logged version)"};
   }
-  request.at = at.snapshot.empty() ? at.version : std::nullopt;
-  request.snapshot = at.snapshot;
+  request.at = at;
   VERITY_ASSIGN_OR_RETURN(ReplayResult r, cli.client->Replay(request));
   if (cli.json)
     std::cout << ReplayJson(r).dump() << "\n";

@@ -37,10 +37,7 @@ struct Client::Stubs {
 namespace {
 
 // Head leaves the ReadAt unset.
-void ReadPointToProto(const ReadPoint& at, v1::ReadAt* out) {
-  if (!at.snapshot.empty()) wire::SnapshotToProto(at.snapshot, out);
-  else wire::ToProto(at.version, out);
-}
+void ReadPointToProto(const ReadPoint& at, v1::ReadAt* out) { wire::ToProto(at, out); }
 
 void QueryToProto(const ClientSearch& in, v1::SearchQuery* out) {
   out->mutable_vector()->Add(in.vector.begin(), in.vector.end());
@@ -649,6 +646,9 @@ Status Client::CacheStore(const CacheStoreRequest& request) {
 }
 
 Result<CacheLookupResult> Client::CacheLookup(const CacheLookupRequest& request) {
+  if (request.at.is_snapshot()) {  // CacheLookupRequest.at is a version on the wire
+    return Status::InvalidArgument("at: a cache lookup reads at the head or a version, not a snapshot");
+  }
   v1::CacheLookupRequest wire_request;
   wire::ToProto(request, &wire_request);
   v1::CacheLookupResponse response;

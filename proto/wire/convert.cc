@@ -174,48 +174,32 @@ Result<StoredRecord> FromProto(const v1::StoredRecord& in, const std::string& fi
   return out;
 }
 
-Result<std::optional<Version>> FromProto(const v1::ReadAt& at, bool present, const std::string& field,
-                                         const SnapshotResolver& resolve) {
-  if (!present) return std::optional<Version>();
+Result<ReadPoint> FromProto(const v1::ReadAt& at, bool present, const std::string& field) {
+  if (!present) return ReadPoint::Head();
   switch (at.point_case()) {
-    case v1::ReadAt::POINT_NOT_SET: return std::optional<Version>();
-    case v1::ReadAt::kVersion: return std::optional<Version>(at.version());
-    case v1::ReadAt::kSnapshot: {
+    case v1::ReadAt::POINT_NOT_SET: return ReadPoint::Head();
+    case v1::ReadAt::kVersion: return ReadPoint::AtVersion(at.version());
+    case v1::ReadAt::kSnapshot:
       if (at.snapshot().empty()) return Status::InvalidArgument(field + ".snapshot: empty snapshot name");
-      if (!resolve) return Status::InvalidArgument(field + ".snapshot: snapshots cannot be resolved here");
-      auto version = resolve(at.snapshot());
-      if (!version.ok()) return version.status().WithField(field + ".snapshot");
-      return std::optional<Version>(*version);
-    }
+      return ReadPoint::AtSnapshot(at.snapshot());
   }
   return Status::InvalidArgument(field + ": unknown point " + std::to_string(at.point_case()));
 }
 
-void ToProto(std::optional<Version> at, v1::ReadAt* out) {
-  if (at) out->set_version(*at);
-}
-
-void SnapshotToProto(const std::string& snapshot, v1::ReadAt* out) { out->set_snapshot(snapshot); }
-
-Result<std::optional<Filter>> ParseFilterField(const std::string& text, const std::string& field) {
-  if (text.empty()) return std::optional<Filter>();
-  auto parsed = ParseFilter(text);
-  if (!parsed.ok()) {
-    // ParseFilter names the expression "filter"; name the request field.
-    // A rule the parsed tree breaks is named by its path in the tree
-    // ("filter.values: ..."), which means nothing in a text: keep the rule.
-    const Status& status = parsed.status();
-    return Status(status.code(), std::string(status.detail())).WithReason(status.reason()).WithField(field);
+void ToProto(const ReadPoint& at, v1::ReadAt* out) {
+  switch (at.kind()) {
+    case ReadPoint::Kind::kHead: break;
+    case ReadPoint::Kind::kVersion: out->set_version(at.version()); break;
+    case ReadPoint::Kind::kSnapshot: out->set_snapshot(at.snapshot()); break;
   }
-  return std::optional<Filter>(std::move(parsed).value());
 }
 
-Result<SearchRequest> FromProto(const v1::SearchQuery& in, const std::string& field, const SnapshotResolver& resolve) {
+Result<SearchRequest> FromProto(const v1::SearchQuery& in, const std::string& field) {
   SearchRequest r;
   r.vector.assign(in.vector().begin(), in.vector().end());
   r.k = in.k() == 0 ? 10 : in.k();
   r.ef = in.ef();
-  VERITY_ASSIGN_OR_RETURN(r.at, FromProto(in.at(), in.has_at(), field + ".at", resolve));
+  VERITY_ASSIGN_OR_RETURN(r.at, FromProto(in.at(), in.has_at(), field + ".at"));
   VERITY_ASSIGN_OR_RETURN(r.filter, ParseFilterField(in.filter(), field + ".filter"));
   r.with_payload = in.with_payload();
   r.with_vectors = in.with_vectors();
@@ -407,30 +391,6 @@ ImportResult FromProto(const v1::ImportResult& in) {
 
 // --- Context service and retrieval log ----------------------------------------
 
-namespace {
-
-// A ReadAt as the engine's (at, snapshot) pair, the snapshot unresolved.
-Status ReadAtPassThrough(const v1::ReadAt& at, bool present, const std::string& field, std::optional<Version>* version,
-                         std::string* snapshot) {
-  if (!present) return Status::Ok();
-  switch (at.point_case()) {
-    case v1::ReadAt::POINT_NOT_SET: return Status::Ok();
-    case v1::ReadAt::kVersion: *version = at.version(); return Status::Ok();
-    case v1::ReadAt::kSnapshot:
-      if (at.snapshot().empty()) return Status::InvalidArgument(field + ".snapshot: empty snapshot name");
-      *snapshot = at.snapshot();
-      return Status::Ok();
-  }
-  return Status::InvalidArgument(field + ": unknown point " + std::to_string(at.point_case()));
-}
-
-void ReadAtToProto(std::optional<Version> version, const std::string& snapshot, v1::ReadAt* out) {
-  if (!snapshot.empty()) out->set_snapshot(snapshot);
-  else if (version) out->set_version(*version);
-}
-
-}  // namespace
-
 Result<RetrieveRequest> FromProto(const v1::RetrieveRequest& in) {
   RetrieveRequest r;
   r.collection = in.collection();
@@ -439,7 +399,7 @@ Result<RetrieveRequest> FromProto(const v1::RetrieveRequest& in) {
   r.k = in.k() == 0 ? 10 : in.k();
   r.ef = in.ef();
   r.filter = in.filter();
-  VERITY_RETURN_IF_ERROR(ReadAtPassThrough(in.at(), in.has_at(), "at", &r.at, &r.snapshot));
+  VERITY_ASSIGN_OR_RETURN(r.at, FromProto(in.at(), in.has_at(), "at"));
   r.token_budget = in.token_budget();
   r.prompt = in.prompt();
   r.client_trace_id = in.client_trace_id();
@@ -454,7 +414,7 @@ void ToProto(const RetrieveRequest& in, v1::RetrieveRequest* out) {
   out->set_k(in.k);
   out->set_ef(in.ef);
   out->set_filter(in.filter);
-  if (in.at || !in.snapshot.empty()) ReadAtToProto(in.at, in.snapshot, out->mutable_at());
+  if (!in.at.is_head()) ToProto(in.at, out->mutable_at());
   out->set_token_budget(in.token_budget);
   out->set_prompt(in.prompt);
   out->set_client_trace_id(in.client_trace_id);
@@ -698,14 +658,14 @@ Result<ReplayRequest> FromProto(const v1::ReplayRequest& in) {
   ReplayRequest out;
   out.retrieval_id = in.retrieval_id();
   VERITY_ASSIGN_OR_RETURN(out.mode, FromProto(in.mode(), "mode"));
-  VERITY_RETURN_IF_ERROR(ReadAtPassThrough(in.at(), in.has_at(), "at", &out.at, &out.snapshot));
+  VERITY_ASSIGN_OR_RETURN(out.at, FromProto(in.at(), in.has_at(), "at"));
   return out;
 }
 
 void ToProto(const ReplayRequest& in, v1::ReplayRequest* out) {
   out->set_retrieval_id(in.retrieval_id);
   out->set_mode(ToProto(in.mode));
-  if (in.at || !in.snapshot.empty()) ReadAtToProto(in.at, in.snapshot, out->mutable_at());
+  if (!in.at.is_head()) ToProto(in.at, out->mutable_at());
 }
 
 void ToProto(const ReplayResult& in, v1::ReplayResponse* out) {
@@ -1067,7 +1027,8 @@ void ToProto(const CacheLookupRequest& in, v1::CacheLookupRequest* out) {
   out->set_collection(in.collection);
   out->mutable_vector()->Add(in.vector.begin(), in.vector.end());
   out->set_query_text(in.query_text);
-  if (in.at) out->set_at(*in.at);
+  // The wire's `at` is a version only (Client::CacheLookup refuses a snapshot).
+  if (in.at.is_version()) out->set_at(in.at.version());
   out->set_prompt(in.prompt);
   out->set_model(in.model);
   out->set_params_json(in.params_json);

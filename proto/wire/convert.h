@@ -53,28 +53,21 @@ void ToProto(const Record& in, v1::Record* out);
 void ToProto(const StoredRecord& in, v1::StoredRecord* out);
 Result<StoredRecord> FromProto(const v1::StoredRecord& in, const std::string& field);
 
-// Resolves a snapshot name (of the collection a request reads) to the
-// version it pins. Only the server can: it passes one that calls
-// Database::GetSnapshot (server/src/services.cc, ResolveReadAt).
-using SnapshotResolver = std::function<Result<Version>(const std::string& name)>;
+// A ReadAt as the engine's ReadPoint: unset (present == false, or no point
+// set) → head; a version → that version; a snapshot → that snapshot, by
+// name: the engine resolves it, under the lock its read holds (an unknown
+// one is the read's NotFound "at.snapshot"). Errors: InvalidArgument
+// naming `field` for an empty snapshot name or an unknown point.
+Result<ReadPoint> FromProto(const v1::ReadAt& at, bool present, const std::string& field);
+// Head leaves `out` untouched.
+void ToProto(const ReadPoint& at, v1::ReadAt* out);
 
-// A ReadAt: unset (present == false, or no point set) → head (nullopt); a
-// version → that version; a snapshot → resolve(name). Errors:
-// InvalidArgument naming `field` for an empty snapshot name; what `resolve`
-// returns, prefixed with `field` (NotFound naming the snapshot).
-Result<std::optional<Version>> FromProto(const v1::ReadAt& at, bool present, const std::string& field,
-                                         const SnapshotResolver& resolve);
-// Head (nullopt) leaves `out` untouched.
-void ToProto(std::optional<Version> at, v1::ReadAt* out);
-// A ReadAt naming a snapshot.
-void SnapshotToProto(const std::string& snapshot, v1::ReadAt* out);
+// Filter text is parsed by verity::ParseFilterField (verity/filter_parser.h),
+// the engine's one parse of request filters.
 
-// "" → no filter; else the parsed expression, or InvalidArgument naming
-// `field` and the column.
-Result<std::optional<Filter>> ParseFilterField(const std::string& text, const std::string& field);
-
-// `resolve` resolves the query's ReadAt when it names a snapshot.
-Result<SearchRequest> FromProto(const v1::SearchQuery& in, const std::string& field, const SnapshotResolver& resolve);
+// The query's ReadAt as its ReadPoint (a snapshot unresolved), its filter
+// parsed (ParseFilterField, "<field>.filter").
+Result<SearchRequest> FromProto(const v1::SearchQuery& in, const std::string& field);
 void ToProto(const SearchResult& in, v1::SearchResponse* out);
 Result<SearchResult> FromProto(const v1::SearchResponse& in);
 
@@ -125,9 +118,9 @@ void ToProto(const ImportResult& in, v1::ImportResult* out);
 ImportResult FromProto(const v1::ImportResult& in);
 
 // --- Context service and retrieval log ----------------------------------------
-// The request's ReadAt becomes RetrieveRequest::at or ::snapshot: a snapshot
-// name is not resolved here but passed to the engine, which logs it.
-// InvalidArgument for an empty snapshot name. k 0 becomes 10.
+// The request's ReadAt becomes RetrieveRequest::at (a snapshot name is
+// resolved, and logged, by the engine). InvalidArgument for an empty
+// snapshot name. k 0 becomes 10.
 Result<RetrieveRequest> FromProto(const v1::RetrieveRequest& in);
 void ToProto(const RetrieveRequest& in, v1::RetrieveRequest* out);
 void ToProto(const RetrievedChunk& in, v1::RetrievedChunk* out);

@@ -8,6 +8,7 @@
 
 #include "convert.h"
 #include "log.h"
+#include "verity/filter_parser.h"
 #include "wire/request_parsing.h"
 
 namespace verity::server {
@@ -33,26 +34,23 @@ Status CheckDeadline(const grpc::ServerContextBase* ctx, Clock::time_point deadl
 }
 
 using wire::FromProto;
-using wire::ParseFilterField;
 using wire::ToGrpc;
 using wire::ToProto;
 
-// The one place where a ReadAt's snapshot name becomes a version: the
-// snapshot of `collection` (NotFound naming it when there is none).
-wire::SnapshotResolver SnapshotsOf(const Database* db, const std::string& collection) {
-  return [db, collection](const std::string& name) -> Result<Version> { return db->SnapshotVersion(collection, name); };
-}
-
-// A read's point: nullopt = head, or a version (a snapshot resolved).
-Result<std::optional<Version>> ResolveReadAt(const Database* db, const std::string& collection, const v1::ReadAt& at,
-                                             bool present, const std::string& field) {
-  return FromProto(at, present, field, SnapshotsOf(db, collection));
+// The engine's NotFound for a snapshot a read names (its field path, e.g.
+// "at.snapshot", or "queries[2].at.snapshot" from a batch) as the request's
+// field: "<prefix>.<path>: snapshot ... does not exist". (The engine
+// resolves every ReadPoint; a batch's "queries[2]: at.snapshot: ..." reads
+// "queries[2].at.snapshot: ...".) Other errors are returned unchanged.
+Status NameSnapshotField(const Status& status, const std::string& prefix = "") {
+  if (status.reason() != StatusReason::kSnapshotNotFound || status.field().empty()) return status;
+  const std::string field = prefix.empty() ? status.field() : prefix + "." + status.field();
+  return Status(status.code(), std::string(status.detail())).WithReason(status.reason()).WithField(field);
 }
 
 // The server's own limits on a search query (the engine checks the rest).
-Result<SearchRequest> SearchFromProto(const Database* db, const std::string& collection, const v1::SearchQuery& in,
-                                      const std::string& field, const ServerOptions& o) {
-  VERITY_ASSIGN_OR_RETURN(SearchRequest r, FromProto(in, field, SnapshotsOf(db, collection)));
+Result<SearchRequest> SearchFromProto(const v1::SearchQuery& in, const std::string& field, const ServerOptions& o) {
+  VERITY_ASSIGN_OR_RETURN(SearchRequest r, FromProto(in, field));
   if (r.k > o.max_k) {
     return Status::InvalidArgument(field + ".k: " + std::to_string(r.k) + " exceeds the server limit --max-k=" +
                                    std::to_string(o.max_k));
@@ -307,7 +305,7 @@ grpc::Status RecordServiceImpl::Delete(grpc::ServerContext* ctx, const v1::Delet
 
 grpc::Status RecordServiceImpl::Get(grpc::ServerContext* ctx, const v1::GetRequest* req, v1::GetResponse* resp) {
   return Serve(ctx, "Get", deps_, *req, resp, [&](auto) -> Status {
-    VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
+    VERITY_ASSIGN_OR_RETURN(ReadPoint at, FromProto(req->at(), req->has_at(), "at"));
     VERITY_ASSIGN_OR_RETURN(StoredRecord r, db_->Get(req->collection(), req->id(), at));
     ToProto(r, resp->mutable_record());
     return Status::Ok();
@@ -317,7 +315,7 @@ grpc::Status RecordServiceImpl::Get(grpc::ServerContext* ctx, const v1::GetReque
 grpc::Status RecordServiceImpl::Scroll(grpc::ServerContext* ctx, const v1::ScrollRequest* req, v1::ScrollResponse* resp) {
   return Serve(ctx, "Scroll", deps_, *req, resp, [&](auto) -> Status {
     ScrollRequest request;
-    VERITY_ASSIGN_OR_RETURN(request.at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
+    VERITY_ASSIGN_OR_RETURN(request.at, FromProto(req->at(), req->has_at(), "at"));
     request.start_after = req->start_after();
     request.limit = req->limit() == 0 ? 100 : req->limit();
     request.with_vectors = req->with_vectors();
@@ -333,7 +331,7 @@ grpc::Status RecordServiceImpl::Scroll(grpc::ServerContext* ctx, const v1::Scrol
 grpc::Status RecordServiceImpl::Count(grpc::ServerContext* ctx, const v1::CountRequest* req, v1::CountResponse* resp) {
   return Serve(ctx, "Count", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(std::optional<Filter> filter, ParseFilterField(req->filter(), "filter"));
-    VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
+    VERITY_ASSIGN_OR_RETURN(ReadPoint at, FromProto(req->at(), req->has_at(), "at"));
     VERITY_ASSIGN_OR_RETURN(uint64_t count, db_->Count(req->collection(), at, filter ? &*filter : nullptr));
     resp->set_count(count);
     return Status::Ok();
@@ -343,9 +341,9 @@ grpc::Status RecordServiceImpl::Count(grpc::ServerContext* ctx, const v1::CountR
 // ----- SearchService ----------------------------------------------------------
 
 Status SearchServiceImpl::SearchOne(const v1::SearchRequest& req, v1::SearchResponse* resp) const {
-  VERITY_ASSIGN_OR_RETURN(SearchRequest request,
-                          SearchFromProto(db_, req.collection(), req.query(), "query", *options_));
+  VERITY_ASSIGN_OR_RETURN(SearchRequest request, SearchFromProto(req.query(), "query", *options_));
   auto result = db_->Search(req.collection(), request);
+  if (result.status().reason() == StatusReason::kSnapshotNotFound) return NameSnapshotField(result.status(), "query");
   if (result.status().code() == StatusCode::kInvalidArgument) {
     return Status(StatusCode::kInvalidArgument, "query." + result.status().message());  // e.g. query.vector
   }
@@ -466,8 +464,8 @@ grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerCon
     VERITY_RETURN_IF_ERROR(CheckBatch(static_cast<size_t>(req->queries_size()), *options_, "queries"));
     std::vector<SearchRequest> requests;
     for (int i = 0; i < req->queries_size(); ++i) {
-      VERITY_ASSIGN_OR_RETURN(SearchRequest r, SearchFromProto(db_, req->collection(), req->queries(i),
-                                                             "queries[" + std::to_string(i) + "]", *options_));
+      VERITY_ASSIGN_OR_RETURN(SearchRequest r,
+                              SearchFromProto(req->queries(i), "queries[" + std::to_string(i) + "]", *options_));
       requests.push_back(std::move(r));
     }
     // The deadline is checked before each query: an exact batch can run for
@@ -475,10 +473,10 @@ grpc::ServerUnaryReactor* SearchServiceImpl::BatchSearch(grpc::CallbackServerCon
     BatchLimits limits;
     limits.max_response_bytes = options_->max_message_bytes;
     limits.max_hits = options_->max_batch_hits;
-    VERITY_ASSIGN_OR_RETURN(
-        auto results,
-        db_->SearchBatch(req->collection(), requests, [&] { return CheckDeadline(ctx, deadline); }, limits));
-    for (const auto& r : results) ToProto(r, resp->add_results());
+    auto results =
+        db_->SearchBatch(req->collection(), requests, [&] { return CheckDeadline(ctx, deadline); }, limits);
+    if (!results.ok()) return NameSnapshotField(results.status());
+    for (const auto& r : *results) ToProto(r, resp->add_results());
     return Status::Ok();
   }));
   return reactor;
@@ -567,7 +565,7 @@ class ProgressStream {
 grpc::Status SnapshotServiceImpl::CreateSnapshot(grpc::ServerContext* ctx, const v1::CreateSnapshotRequest* req,
                                                  v1::CreateSnapshotResponse* resp) {
   return Serve(ctx, "CreateSnapshot", deps_, *req, resp, [&](auto) -> Status {
-    VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
+    VERITY_ASSIGN_OR_RETURN(ReadPoint at, FromProto(req->at(), req->has_at(), "at"));
     VERITY_ASSIGN_OR_RETURN(SnapshotInfo info,
                             db_->CreateSnapshot(req->collection(), req->name(), req->description(), at));
     ToProto(info, resp->mutable_snapshot());
@@ -601,15 +599,10 @@ grpc::Status SnapshotServiceImpl::DeleteSnapshot(grpc::ServerContext* ctx, const
 
 grpc::Status SnapshotServiceImpl::Diff(grpc::ServerContext* ctx, const v1::DiffRequest* req, v1::DiffResponse* resp) {
   return Serve(ctx, "Diff", deps_, *req, resp, [&](auto deadline) -> Status {
-    VERITY_ASSIGN_OR_RETURN(auto from, ResolveReadAt(db_, req->collection(), req->from(), req->has_from(), "from"));
-    VERITY_ASSIGN_OR_RETURN(auto to, ResolveReadAt(db_, req->collection(), req->to(), req->has_to(), "to"));
-    if (!from || !to) {  // head, as of now
-      VERITY_ASSIGN_OR_RETURN(CollectionInfo info, db_->GetCollection(req->collection()));
-      if (!from) from = info.head_version;
-      if (!to) to = info.head_version;
-    }
+    VERITY_ASSIGN_OR_RETURN(ReadPoint from, FromProto(req->from(), req->has_from(), "from"));
+    VERITY_ASSIGN_OR_RETURN(ReadPoint to, FromProto(req->to(), req->has_to(), "to"));
     const uint32_t limit = req->limit() == 0 ? 1000 : req->limit();
-    VERITY_ASSIGN_OR_RETURN(DiffPage page, db_->Diff(req->collection(), *from, *to, req->start_after(), limit,
+    VERITY_ASSIGN_OR_RETURN(DiffPage page, db_->Diff(req->collection(), from, to, req->start_after(), limit,
                                                      [&] { return CheckDeadline(ctx, deadline); }));
     ToProto(page, resp);
     return Status::Ok();
@@ -619,9 +612,9 @@ grpc::Status SnapshotServiceImpl::Diff(grpc::ServerContext* ctx, const v1::DiffR
 grpc::Status SnapshotServiceImpl::Restore(grpc::ServerContext* ctx, const v1::RestoreRequest* req,
                                           v1::RestoreResponse* resp) {
   return Serve(ctx, "Restore", deps_, *req, resp, [&](auto) -> Status {
-    VERITY_ASSIGN_OR_RETURN(auto at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
-    if (!at) return Status::InvalidArgument("at: required (the version or snapshot to restore)");
-    VERITY_ASSIGN_OR_RETURN(RestoreResult result, db_->Restore(req->collection(), *at, req->into()));
+    VERITY_ASSIGN_OR_RETURN(ReadPoint at, FromProto(req->at(), req->has_at(), "at"));
+    if (at.is_head()) return Status::InvalidArgument("at: required (the version or snapshot to restore)");
+    VERITY_ASSIGN_OR_RETURN(RestoreResult result, db_->Restore(req->collection(), at, req->into()));
     ToProto(result, resp);
     return Status::Ok();
   });
@@ -653,13 +646,13 @@ grpc::Status SnapshotServiceImpl::Export(grpc::ServerContext* ctx, const v1::Exp
                                          grpc::ServerWriter<v1::ExportResponse>* writer) {
   return Serve(ctx, "Export", deps_, *req, nullptr, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(std::string path, ExportPath(*options_, req->name(), "name", /*create_dir=*/true));
-    std::optional<Version> at;
+    ReadPoint at;
     if (req->collection().empty()) {
       if (req->has_at() && req->at().point_case() != v1::ReadAt::POINT_NOT_SET) {
         return Status::InvalidArgument("at: only with a collection (an export of every collection is at their heads)");
       }
     } else {
-      VERITY_ASSIGN_OR_RETURN(at, ResolveReadAt(db_, req->collection(), req->at(), req->has_at(), "at"));
+      VERITY_ASSIGN_OR_RETURN(at, FromProto(req->at(), req->has_at(), "at"));
     }
     ProgressStream<v1::ExportResponse> stream(writer);
     auto exported = db_->Export(req->collection(), at, path, stream.Function());
@@ -693,19 +686,6 @@ grpc::Status SnapshotServiceImpl::Import(grpc::ServerContext* ctx, const v1::Imp
 
 // ----- ContextService ---------------------------------------------------------
 
-namespace {
-
-// Retrieve and Replay pass a snapshot name to the engine (which logs it);
-// its NotFound for the snapshot (the only snapshot the call names) then
-// names the request field, as ResolveReadAt's does for every other read
-// ("at.snapshot: snapshot ...").
-Status NameSnapshotField(const Status& status, const std::string& snapshot) {
-  if (status.reason() != StatusReason::kSnapshotNotFound || snapshot.empty()) return status;
-  return status.WithField("at.snapshot");
-}
-
-}  // namespace
-
 grpc::Status ContextServiceImpl::Retrieve(grpc::ServerContext* ctx, const v1::RetrieveRequest* req,
                                           v1::RetrieveResponse* resp) {
   return Serve(ctx, "Retrieve", deps_, *req, resp, [&](auto) -> Status {
@@ -720,9 +700,8 @@ grpc::Status ContextServiceImpl::Retrieve(grpc::ServerContext* ctx, const v1::Re
                                      std::to_string(options_->max_dimension));
     }
     request.max_payload_bytes = options_->max_message_bytes;
-    auto result = db_->Retrieve(request);
-    if (!result.ok()) return NameSnapshotField(result.status(), request.snapshot);
-    ToProto(*result, resp);
+    VERITY_ASSIGN_OR_RETURN(RetrieveResult result, db_->Retrieve(request));  // an unknown snapshot: "at.snapshot"
+    ToProto(result, resp);
     return Status::Ok();
   });
 }
@@ -775,13 +754,12 @@ grpc::Status LogServiceImpl::VerifyLog(grpc::ServerContext* ctx, const v1::Verif
 grpc::Status LogServiceImpl::Replay(grpc::ServerContext* ctx, const v1::ReplayRequest* req, v1::ReplayResponse* resp) {
   return Serve(ctx, "Replay", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(ReplayRequest request, FromProto(*req));
-    if (request.mode != ReplayMode::kCounterfactual && (request.at || !request.snapshot.empty())) {
+    if (request.mode != ReplayMode::kCounterfactual && !request.at.is_head()) {
       return Status::InvalidArgument(
           "at: only for a counterfactual replay (context and retrieval replays run at the logged version)");
     }
-    auto result = db_->Replay(request);
-    if (!result.ok()) return NameSnapshotField(result.status(), request.snapshot);
-    ToProto(*result, resp);
+    VERITY_ASSIGN_OR_RETURN(ReplayResult result, db_->Replay(request));  // an unknown snapshot: "at.snapshot"
+    ToProto(result, resp);
     return Status::Ok();
   });
 }

@@ -318,7 +318,7 @@ class Harness {
       case kRestore: {
         auto it = model_.snapshots.begin();
         std::advance(it, std::uniform_int_distribution<size_t>(0, model_.snapshots.size() - 1)(rng_));
-        return Commit(client_->Restore(kCollection, ReadPoint::Snapshot(it->first)).status(), "restore",
+        return Commit(client_->Restore(kCollection, ReadPoint::AtSnapshot(it->first)).status(), "restore",
                       Rows(it->second));
       }
       case kGc:
@@ -465,7 +465,7 @@ class Harness {
     if (!model_.snapshots.empty()) {
       auto it = model_.snapshots.begin();
       std::advance(it, std::uniform_int_distribution<size_t>(0, model_.snapshots.size() - 1)(rng_));
-      CheckCollection(kCollection, ReadPoint::Snapshot(it->first), it->second, "snapshot " + it->first);
+      CheckCollection(kCollection, ReadPoint::AtSnapshot(it->first), it->second, "snapshot " + it->first);
     }
 
     // Imports and drops of imported collections.

@@ -291,7 +291,7 @@ TEST_CASE("answer cache: each hit is a log record of its own that audit and repl
   CHECK(audit->result.g == 1.0);
 
   // Replay follows it to the source.
-  auto replay = db->Replay({hit->retrieval_id, ReplayMode::kContext, std::nullopt, ""});
+  auto replay = db->Replay({hit->retrieval_id, ReplayMode::kContext, ReadPoint::Head()});
   REQUIRE(replay.ok());
   CHECK(replay->outcome == ReplayOutcome::kIdentical);
   CHECK(replay->retrieval_id == source);

@@ -193,7 +193,7 @@ TEST_CASE("retrieve returns what it logs, and answers are immutable", "[engine][
   bad.filter = "bucket >";
   CHECK(f.db->Retrieve(bad).status().code() == StatusCode::kInvalidArgument);
   bad = f.Query(2);
-  bad.snapshot = "missing";
+  bad.at = ReadPoint::AtSnapshot("missing");
   CHECK(f.db->Retrieve(bad).status().code() == StatusCode::kNotFound);
   bad = f.Query(2);
   bad.k = 0;
@@ -621,7 +621,7 @@ TEST_CASE("counterfactual replay reports rows written again under the same ids",
   Record rewritten = row->record;
   rewritten.text = "a corrected text";
   REQUIRE(f.db->Upsert("kb", {rewritten}).ok());
-  auto cf = f.db->Replay({r->retrieval_id, ReplayMode::kCounterfactual, std::nullopt, ""});
+  auto cf = f.db->Replay({r->retrieval_id, ReplayMode::kCounterfactual, ReadPoint::Head()});
   REQUIRE(cf.ok());
   CHECK(cf->outcome == ReplayOutcome::kDiffers);
   CHECK(cf->changed == std::vector<std::string>{top});
@@ -629,7 +629,7 @@ TEST_CASE("counterfactual replay reports rows written again under the same ids",
   CHECK(cf->removed.empty());
   CHECK_THAT(cf->detail, Catch::Contains("1 of the rows found were written again"));
   // At the logged version nothing changed.
-  auto same = f.db->Replay({r->retrieval_id, ReplayMode::kCounterfactual, r->version, ""});
+  auto same = f.db->Replay({r->retrieval_id, ReplayMode::kCounterfactual, r->version});
   REQUIRE(same.ok());
   CHECK(same->outcome == ReplayOutcome::kIdentical);
   CHECK(same->changed.empty());
@@ -660,7 +660,7 @@ TEST_CASE("log pins no record names are released after a restart, and snapshot p
   REQUIRE(f.db->Gc("kb").ok());
   CHECK(f.db->Count("kb", leaked).status().code() == StatusCode::kFailedPrecondition);
   CHECK(f.db->Count("kb", kept->version).ok());  // named by a kept record: still pinned
-  auto replay = f.db->Replay({kept->retrieval_id, ReplayMode::kContext, std::nullopt, ""});
+  auto replay = f.db->Replay({kept->retrieval_id, ReplayMode::kContext, ReadPoint::Head()});
   REQUIRE(replay.ok());
   CHECK(replay->outcome == ReplayOutcome::kIdentical);
   REQUIRE(f.db->Close().ok());
@@ -777,7 +777,7 @@ TEST_CASE("replay: context identical after writes, GC and restore, retrieval rec
   auto gc = f.db->Gc("kb");
   REQUIRE(gc.ok());
   for (const auto& r : retrievals) {
-    auto replay = f.db->Replay({r.retrieval_id, ReplayMode::kContext, std::nullopt, ""});
+    auto replay = f.db->Replay({r.retrieval_id, ReplayMode::kContext, ReadPoint::Head()});
     REQUIRE(replay.ok());
     CHECK(replay->outcome == ReplayOutcome::kIdentical);
     CHECK(replay->context_hash_matches);
@@ -791,14 +791,14 @@ TEST_CASE("replay: context identical after writes, GC and restore, retrieval rec
     const auto truth = test::ReferenceModel::TopKOf(live, logged->first.query_vector, 10);
     std::vector<std::string> got;
     for (const auto& c : r.chunks) got.push_back(c.id);
-    auto replay = f.db->Replay({r.retrieval_id, ReplayMode::kRetrieval, std::nullopt, ""});
+    auto replay = f.db->Replay({r.retrieval_id, ReplayMode::kRetrieval, ReadPoint::Head()});
     REQUIRE(replay.ok());
     CHECK(replay->recall == Approx(test::Recall(got, truth)));
     CHECK(replay->missed.size() == static_cast<size_t>(std::lround((1 - replay->recall) * 10)));
     CHECK((replay->outcome == ReplayOutcome::kIdentical) == (got == truth));
   }
   // Counterfactual at head: the rewritten records moved.
-  auto cf = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kCounterfactual, std::nullopt, ""});
+  auto cf = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kCounterfactual, ReadPoint::Head()});
   REQUIRE(cf.ok());
   CHECK(cf->version == f.head);
   SearchRequest direct;
@@ -817,13 +817,14 @@ TEST_CASE("replay: context identical after writes, GC and restore, retrieval rec
   for (const auto& id : cf->removed) CHECK((logged_ids.count(id) && !now_ids.count(id)));
   CHECK(cf->added.size() == cf->removed.size());  // k = 10 both times
   // And at the snapshot.
-  auto at_snapshot = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kCounterfactual, std::nullopt, "v1"});
+  auto at_snapshot =
+      f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kCounterfactual, ReadPoint::AtSnapshot("v1")});
   REQUIRE(at_snapshot.ok());
   CHECK(at_snapshot->version == snap->version);
 
   // After a restore the logged context is still identical.
   REQUIRE(f.db->Restore("kb", snap->version).ok());
-  auto after_restore = f.db->Replay({retrievals[3].retrieval_id, ReplayMode::kContext, std::nullopt, ""});
+  auto after_restore = f.db->Replay({retrievals[3].retrieval_id, ReplayMode::kContext, ReadPoint::Head()});
   REQUIRE(after_restore.ok());
   CHECK(after_restore->outcome == ReplayOutcome::kIdentical);
 
@@ -832,14 +833,15 @@ TEST_CASE("replay: context identical after writes, GC and restore, retrieval rec
   REQUIRE(f.db->DeleteSnapshot("kb", "v1").ok());
   f.Load(0, 300);
   REQUIRE(f.db->Gc("kb").ok());
-  auto gone = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kRetrieval, std::nullopt, ""});
+  auto gone = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kRetrieval, ReadPoint::Head()});
   REQUIRE(gone.ok());
   CHECK(gone->outcome == ReplayOutcome::kCollected);
   CHECK_THAT(gone->detail, Catch::Contains("oldest retained"));
-  auto gone_context = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kContext, std::nullopt, ""});
+  auto gone_context = f.db->Replay({retrievals[0].retrieval_id, ReplayMode::kContext, ReadPoint::Head()});
   REQUIRE(gone_context.ok());
   CHECK(gone_context->outcome == ReplayOutcome::kCollected);
-  CHECK(f.db->Replay({"rtv-unknown", ReplayMode::kContext, std::nullopt, ""}).status().code() == StatusCode::kNotFound);
+  CHECK(f.db->Replay({"rtv-unknown", ReplayMode::kContext, ReadPoint::Head()}).status().code() ==
+        StatusCode::kNotFound);
 }
 
 TEST_CASE("concurrent retrieves share synced batches, and the chain stays whole across restarts",
@@ -1317,7 +1319,7 @@ TEST_CASE("GC drops graph nodes only log pins need, and reads at those versions 
     for (const auto& hit : found->hits) p.exact.insert(hit.id);
     auto model = f.model.TopK(p.version, query, 10);
     CHECK(p.exact == std::set<std::string>(model.begin(), model.end()));
-    auto replay = f.db->Replay({p.retrieval_id, ReplayMode::kRetrieval, std::nullopt, ""});
+    auto replay = f.db->Replay({p.retrieval_id, ReplayMode::kRetrieval, ReadPoint::Head()});
     REQUIRE(replay.ok());
     p.replay = *replay;
   }
@@ -1363,12 +1365,12 @@ TEST_CASE("GC drops graph nodes only log pins need, and reads at those versions 
       auto counted = f.db->Count("kb", p.version);
       REQUIRE(counted.ok());
       CHECK(*counted == 3000u);
-      auto replay = f.db->Replay({p.retrieval_id, ReplayMode::kRetrieval, std::nullopt, ""});
+      auto replay = f.db->Replay({p.retrieval_id, ReplayMode::kRetrieval, ReadPoint::Head()});
       REQUIRE(replay.ok());
       CHECK(replay->outcome == p.replay.outcome);
       CHECK(replay->recall == p.replay.recall);
       CHECK(replay->missed == p.replay.missed);
-      auto context = f.db->Replay({p.retrieval_id, ReplayMode::kContext, std::nullopt, ""});
+      auto context = f.db->Replay({p.retrieval_id, ReplayMode::kContext, ReadPoint::Head()});
       REQUIRE(context.ok());
       CHECK(context->outcome == ReplayOutcome::kIdentical);
     }

@@ -633,7 +633,7 @@ TEST_CASE("export then import: every record equal, corrupted exports are refused
   all.limit = 10000;
   all.at = snap->version;
   auto original = f.db->Scroll("s", all);
-  all.at.reset();
+  all.at = ReadPoint::Head();
   auto copy = f.db->Scroll("restored", all);
   REQUIRE(original.ok());
   REQUIRE(copy.ok());

@@ -12,6 +12,7 @@
 #include "convert.h"
 #include "base/validate.h"
 #include "verity/v1/collections.pb.h"
+#include "verity/filter_parser.h"
 #include "verity/prompts.h"
 #include "verity/v1/context.pb.h"
 #include "verity/v1/prompts.pb.h"
@@ -22,11 +23,6 @@
 namespace {
 
 using namespace verity;
-
-Result<Version> ResolveAny(const std::string& name) {
-  if (name == "known") return Version{7};
-  return Status::NotFound("snapshot " + name);
-}
 
 template <typename Message>
 bool Parse(Message* m, const uint8_t* data, size_t size) {
@@ -67,14 +63,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 2: {
       v1::SearchRequest r;
       if (!Parse(&r, data, size)) return 0;
-      ExpectError(wire::FromProto(r.query(), "query", ResolveAny).status());
+      ExpectError(wire::FromProto(r.query(), "query").status());
       break;
     }
     case 3: {
       v1::BatchSearchRequest r;
       if (!Parse(&r, data, size)) return 0;
       for (int i = 0; i < r.queries_size(); ++i) {
-        ExpectError(wire::FromProto(r.queries(i), "queries[" + std::to_string(i) + "]", ResolveAny).status());
+        ExpectError(wire::FromProto(r.queries(i), "queries[" + std::to_string(i) + "]").status());
       }
       break;
     }
@@ -107,22 +103,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 8: {
       v1::GetRequest r;
       if (!Parse(&r, data, size)) return 0;
-      ExpectError(wire::FromProto(r.at(), r.has_at(), "at", ResolveAny).status());
+      ExpectError(wire::FromProto(r.at(), r.has_at(), "at").status());
       ExpectError(ValidateRecordId(r.id(), "id"));
       break;
     }
     case 9: {
       v1::ScrollRequest r;
       if (!Parse(&r, data, size)) return 0;
-      ExpectError(wire::FromProto(r.at(), r.has_at(), "at", ResolveAny).status());
-      ExpectError(wire::ParseFilterField(r.filter(), "filter").status());
+      ExpectError(wire::FromProto(r.at(), r.has_at(), "at").status());
+      ExpectError(ParseFilterField(r.filter(), "filter").status());
       break;
     }
     case 10: {
       v1::DiffRequest r;
       if (!Parse(&r, data, size)) return 0;
-      ExpectError(wire::FromProto(r.from(), r.has_from(), "from", ResolveAny).status());
-      ExpectError(wire::FromProto(r.to(), r.has_to(), "to", ResolveAny).status());
+      ExpectError(wire::FromProto(r.from(), r.has_from(), "from").status());
+      ExpectError(wire::FromProto(r.to(), r.has_to(), "to").status());
       break;
     }
     case 11: {

@@ -501,7 +501,7 @@ TEST_CASE("C++ client: retrieve, answer, log, verify, replay", "[server][context
   request.vector = {7, 1, 0};
   request.k = 3;
   request.query_text = "the last chunk";
-  request.snapshot = "pinned";
+  request.at = ReadPoint::AtSnapshot("pinned");
   auto retrieved = client.Retrieve(request);
   INFO(retrieved.status().ToString());
   REQUIRE(retrieved.ok());

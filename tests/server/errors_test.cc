@@ -145,6 +145,18 @@ TEST_CASE("the server names its limit by the engine's reason, with the message c
     v1::BatchSearchResponse results;
     ExpectMessage(CALL(s.search, BatchSearch, batch, &results), grpc::StatusCode::INVALID_ARGUMENT,
                   "queries[1].filter: column 14: expected ',' or ']' after '2', found end of input");
+    // Retrieve's filter text goes through the same parse (in the engine).
+    v1::RetrieveRequest retrieve;
+    retrieve.set_collection("docs");
+    *retrieve.mutable_vector() = Query(3, false).vector();
+    retrieve.set_k(1);
+    retrieve.set_filter("part < \"x\"");
+    v1::RetrieveResponse retrieved;
+    ExpectMessage(CALL(s.context, Retrieve, retrieve, &retrieved), grpc::StatusCode::INVALID_ARGUMENT,
+                  "filter: '<' needs exactly 1 numeric value");
+    retrieve.set_filter("part = ");
+    ExpectMessage(CALL(s.context, Retrieve, retrieve, &retrieved), grpc::StatusCode::INVALID_ARGUMENT,
+                  "filter: column 8: expected a value after '=', found end of input");
   }
   SECTION("a snapshot that does not exist is named by the request field") {
     v1::RetrieveRequest retrieve;
@@ -172,6 +184,25 @@ TEST_CASE("the server names its limit by the engine's reason, with the message c
     v1::SearchResponse found;
     ExpectMessage(CALL(s.search, Search, search, &found), grpc::StatusCode::NOT_FOUND,
                   "query.at.snapshot: snapshot \"ghost\" of \"docs\" does not exist");
+    // The engine resolves every ReadPoint; the server names the field as
+    // it did when it resolved snapshots itself.
+    v1::BatchSearchRequest batch = Batch("docs", 3, 1, false);
+    batch.mutable_queries(2)->mutable_at()->set_snapshot("ghost");
+    v1::BatchSearchResponse results;
+    ExpectMessage(CALL(s.search, BatchSearch, batch, &results), grpc::StatusCode::NOT_FOUND,
+                  "queries[2].at.snapshot: snapshot \"ghost\" of \"docs\" does not exist");
+    v1::CountRequest count;
+    count.set_collection("docs");
+    count.mutable_at()->set_snapshot("ghost");
+    v1::CountResponse counted;
+    ExpectMessage(CALL(s.records, Count, count, &counted), grpc::StatusCode::NOT_FOUND,
+                  "at.snapshot: snapshot \"ghost\" of \"docs\" does not exist");
+    v1::DiffRequest diff;
+    diff.set_collection("docs");
+    diff.mutable_to()->set_snapshot("ghost");
+    v1::DiffResponse page;
+    ExpectMessage(CALL(s.snapshots, Diff, diff, &page), grpc::StatusCode::NOT_FOUND,
+                  "to.snapshot: snapshot \"ghost\" of \"docs\" does not exist");
     // Another NOT_FOUND of the same call is not the snapshot's.
     retrieve.set_collection("nowhere");
     retrieve.mutable_at()->set_snapshot("ghost");

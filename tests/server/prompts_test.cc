@@ -201,6 +201,11 @@ TEST_CASE("answer cache over gRPC: store, hits, a refused false hit, fencing, st
   // Bad input: codes, nothing changed.
   CHECK(client.CacheStore({"rtv-" + std::string(32, 'f'), "x", "m", ""}).code() == StatusCode::kNotFound);
   CHECK(client.CacheStore({retrieved->retrieval_id, "x", "m", "not json"}).code() == StatusCode::kInvalidArgument);
+  ask.at = ReadPoint::AtSnapshot("v1");  // the wire's `at` is a version: the client refuses a snapshot
+  auto by_snapshot = client.CacheLookup(ask);
+  CHECK(by_snapshot.status().code() == StatusCode::kInvalidArgument);
+  CHECK(by_snapshot.status().message().rfind("at: ", 0) == 0);
+  ask.at = ReadPoint::Head();
   ask.vector = {1, 0};
   CHECK(client.CacheLookup(ask).status().code() == StatusCode::kInvalidArgument);
   CHECK(client.GetCacheStats()->entries == 1);

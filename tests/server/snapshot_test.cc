@@ -749,21 +749,21 @@ TEST_CASE("the C++ client: snapshots by name, diff, restore, export / import wit
   REQUIRE(client.Delete("kb", {"r0", "r1"})->version == 2);
 
   REQUIRE(*client.Count("kb") == 48);
-  REQUIRE(*client.Count("kb", ReadPoint::Snapshot("v1")) == 50);
+  REQUIRE(*client.Count("kb", ReadPoint::AtSnapshot("v1")) == 50);
   REQUIRE(*client.Count("kb", 1) == 50);
   REQUIRE(*client.Count("kb", std::nullopt, "bucket = 0") == 0);
-  REQUIRE(client.Get("kb", "r0", ReadPoint::Snapshot("v1")).ok());
+  REQUIRE(client.Get("kb", "r0", ReadPoint::AtSnapshot("v1")).ok());
   REQUIRE(client.Get("kb", "r0").status().code() == StatusCode::kNotFound);
-  REQUIRE(client.Count("kb", ReadPoint::Snapshot("ghost")).status().code() == StatusCode::kNotFound);
+  REQUIRE(client.Count("kb", ReadPoint::AtSnapshot("ghost")).status().code() == StatusCode::kNotFound);
   ClientSearch query;
   query.vector = batch[0].vector;
   query.k = 1;
-  query.at = ReadPoint::Snapshot("v1");
+  query.at = ReadPoint::AtSnapshot("v1");
   auto found = client.Search("kb", query);
   REQUIRE(found.ok());
   REQUIRE(found->hits[0].id == "r0");
   ClientScroll scroll;
-  scroll.at = ReadPoint::Snapshot("v1");
+  scroll.at = ReadPoint::AtSnapshot("v1");
   scroll.limit = 1000;
   REQUIRE(client.Scroll("kb", scroll)->records.size() == 50);
 
@@ -773,13 +773,13 @@ TEST_CASE("the C++ client: snapshots by name, diff, restore, export / import wit
   REQUIRE((*snapshots)[0].description == "the first load");
   REQUIRE(client.GetSnapshot("kb", "v1")->records == 50);
 
-  auto diff = client.Diff("kb", ReadPoint::Snapshot("v1"), ReadPoint());
+  auto diff = client.Diff("kb", ReadPoint::AtSnapshot("v1"), ReadPoint());
   REQUIRE(diff.ok());
   REQUIRE(diff->removed == 2);
   REQUIRE(diff->entries.size() == 2);
   REQUIRE(diff->entries[0].kind == ChangeKind::kRemoved);
 
-  auto restored = client.Restore("kb", ReadPoint::Snapshot("v1"));
+  auto restored = client.Restore("kb", ReadPoint::AtSnapshot("v1"));
   REQUIRE(restored.ok());
   REQUIRE(restored->version == 3);
   REQUIRE(*client.Count("kb") == 50);
@@ -796,7 +796,7 @@ TEST_CASE("the C++ client: snapshots by name, diff, restore, export / import wit
   REQUIRE(gc.ok());
 
   uint64_t calls = 0, last_done = 0;
-  auto exported = client.Export("kb", ReadPoint::Snapshot("v1"), "kb-v1", [&](uint64_t done, uint64_t total) {
+  auto exported = client.Export("kb", ReadPoint::AtSnapshot("v1"), "kb-v1", [&](uint64_t done, uint64_t total) {
     ++calls;
     REQUIRE(done <= total);
     last_done = done;

@@ -48,26 +48,13 @@ struct ClientOptions {
   std::string tls_key_file;   // mTLS: this client's private key (PEM)
 };
 
-// Which version a read sees: the head (default), a version number, or the
-// version a snapshot of the same collection pins (resolved by the server;
-// NOT_FOUND naming the snapshot if it does not exist). Converts implicitly
-// from a Version and from std::optional<Version> (nullopt = head), so
-// `Get(c, id, 12)` and `Count(c, std::nullopt)` read as before.
-struct ReadPoint {
-  ReadPoint() = default;
-  ReadPoint(std::nullopt_t) {}                              // NOLINT: implicit by design
-  ReadPoint(Version v) : version(v) {}                      // NOLINT
-  ReadPoint(std::optional<Version> v) : version(v) {}       // NOLINT
-  static ReadPoint Snapshot(std::string name) {
-    ReadPoint p;
-    p.snapshot = std::move(name);
-    return p;
-  }
-  bool is_head() const { return !version && snapshot.empty(); }
-
-  std::optional<Version> version;  // set: this version
-  std::string snapshot;            // non-empty: this snapshot's version (wins over `version`)
-};
+// Which version a read sees is a ReadPoint (verity/types.h): the head
+// (default), a version number, or the version a snapshot of the same
+// collection pins (resolved by the server's engine; NOT_FOUND naming
+// "at.snapshot" if it does not exist). It converts implicitly from a Version
+// and from std::optional<Version> (nullopt = head), so `Get(c, id, 12)` and
+// `Count(c, std::nullopt)` read as before; ReadPoint::AtSnapshot("name")
+// names a snapshot.
 
 // A search as the client sends it; the filter is text (docs/filters.md).
 struct ClientSearch {
@@ -248,7 +235,8 @@ class Client {
   // NOT_FOUND (retrieval id), FAILED_PRECONDITION (no answer recorded and
   // none given), INVALID_ARGUMENT (params_json, sizes).
   Status CacheStore(const CacheStoreRequest& request);
-  // A miss is an OK result with match kMiss.
+  // A miss is an OK result with match kMiss. The wire's CacheLookupRequest
+  // carries a version: `at` naming a snapshot is InvalidArgument ("at").
   Result<CacheLookupResult> CacheLookup(const CacheLookupRequest& request);
   Result<CacheStats> GetCacheStats();
   Status ClearCache();

@@ -43,7 +43,7 @@ struct CacheLookupRequest {
   std::string collection;
   std::vector<float> vector;       // the question's embedding (the collection's dimension)
   std::string query_text;          // the question
-  std::optional<Version> at;       // default: the head
+  ReadPoint at;                    // default: the head (see ReadPoint)
   std::string prompt;              // as Retrieve takes it: "name", "name@N", "name@label" or text
   std::string model;
   std::string params_json;

@@ -30,8 +30,7 @@ struct RetrieveRequest {
   uint32_t k = 10;                    // 1..Limits::kMaxK
   uint32_t ef = 0;                    // 0 = the collection's default
   std::string filter;                 // filter expression (docs/filters.md); "" = none
-  std::optional<Version> at;          // default: head
-  std::string snapshot;               // or a snapshot name (then `at` must be unset)
+  ReadPoint at;                       // default: head; a snapshot's name is logged (LogRecord::snapshot)
   uint32_t token_budget = 0;          // 0 = no budget; else the context holds the best chunks that fit
   std::string prompt;                 // optional prompt used: "name", "name@N" or "name@label" of a
                                       // registered prompt (logged as the exact "name@N"), or free text
@@ -161,8 +160,7 @@ const char* ReplayModeName(ReplayMode mode);  // "context", "retrieval", "counte
 struct ReplayRequest {
   std::string retrieval_id;
   ReplayMode mode = ReplayMode::kContext;
-  std::optional<Version> at;  // counterfactual: default head
-  std::string snapshot;       // counterfactual: or a snapshot name
+  ReadPoint at;  // counterfactual only: default head (other modes read at the logged version)
 };
 
 // Per chunk of a context replay.

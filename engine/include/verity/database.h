@@ -126,7 +126,7 @@ struct SearchRequest {
   std::vector<float> vector;        // the query; the collection's dimension
   uint32_t k = 10;                  // 1..Limits::kMaxK
   uint32_t ef = 0;                  // 0 = the collection's default_ef; else k..kMaxEf (raised to k)
-  std::optional<Version> at;        // default: head
+  ReadPoint at;                     // default: head (see ReadPoint)
   std::optional<Filter> filter;     // default: none
   bool with_payload = true;         // fill SearchHit::record (text, metadata, document id)
   bool with_vectors = false;        // also fill the record's vector
@@ -161,7 +161,7 @@ struct BatchLimits {
 };
 
 struct ScrollRequest {
-  std::optional<Version> at;
+  ReadPoint at;  // default: head
   std::string start_after;  // cursor: "" = from the first id
   uint32_t limit = 100;     // 1..Limits::kMaxScrollLimit
   // Ids examined per page, 1..Limits::kMaxScrollScan (the default). A page
@@ -240,13 +240,15 @@ class Database {
   Result<WriteResult> Delete(const std::string& collection, const std::vector<std::string>& ids);
 
   // --- Reads (at head unless `at` is given) ---------------------------------
-  // Errors for every read: NotFound (collection); InvalidArgument if `at` is
-  // newer than the head ("does not exist yet").
+  // Errors for every read: NotFound (collection); those of resolving `at`
+  // (ReadPoint: InvalidArgument if it is newer than the head ("does not
+  // exist yet"), FailedPrecondition if collected, NotFound "at.snapshot"
+  // with kSnapshotNotFound for an unknown snapshot).
   // Get: NotFound if the id has no live row at that version.
   Result<StoredRecord> Get(const std::string& collection, const std::string& id,
-                           std::optional<Version> at = std::nullopt) const;
+                           const ReadPoint& at = ReadPoint::Head()) const;
   Result<ScrollPage> Scroll(const std::string& collection, const ScrollRequest& request) const;
-  Result<uint64_t> Count(const std::string& collection, std::optional<Version> at = std::nullopt,
+  Result<uint64_t> Count(const std::string& collection, const ReadPoint& at = ReadPoint::Head(),
                          const Filter* filter = nullptr) const;
   // Errors also: InvalidArgument for k, ef, the vector or the filter.
   Result<SearchResult> Search(const std::string& collection, const SearchRequest& request) const;
@@ -373,16 +375,20 @@ class Database {
   // Reads at a version below CollectionInfo::oldest_retained that no pin
   // holds fail with FailedPrecondition naming the oldest retained version.
 
-  // Pins `version` (default: head) under a new name. Metadata only.
+  // Pins the version `at` reads (default: head; a snapshot's version makes
+  // a snapshot of a snapshot) under a new name. Metadata only.
   // Errors: InvalidArgument (name, description, version newer than head),
-  // AlreadyExists (name), FailedPrecondition (version already collected).
+  // AlreadyExists (name), FailedPrecondition (version already collected),
+  // NotFound (`at`'s snapshot).
   Result<SnapshotInfo> CreateSnapshot(const std::string& collection, const std::string& name,
-                                      const std::string& description, std::optional<Version> version = std::nullopt);
+                                      const std::string& description, const ReadPoint& at = ReadPoint::Head());
   // Errors: NotFound (collection or snapshot). Counts the records at the
   // snapshot's version (a walk over the collection's rows in memory).
   Result<SnapshotInfo> GetSnapshot(const std::string& collection, const std::string& name) const;
-  // The version a snapshot pins, without counting its records: what a read
-  // "at a snapshot" needs. Errors: NotFound (collection or snapshot).
+  // The version a snapshot pins, without counting its records. A read at a
+  // snapshot needs no call to it (give ReadPoint::AtSnapshot: the read
+  // resolves it under its own lock). Errors: NotFound (collection or
+  // snapshot).
   Result<Version> SnapshotVersion(const std::string& collection, const std::string& name) const;
   // Sorted by name.
   Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& collection) const;
@@ -398,34 +404,37 @@ class Database {
   Status PinVersion(const std::string& collection, Version version, const std::string& holder);
   Status UnpinVersion(const std::string& collection, Version version, const std::string& holder);
 
-  // Ids added, removed and changed from `from` to `to` (either order), paged
-  // by id: `start_after` is the previous page's next_cursor, `limit`
+  // Ids added, removed and changed from `from` to `to` (either order; each
+  // a ReadPoint, resolved together under one lock), paged by id:
+  // `start_after` is the previous page's next_cursor, `limit`
   // 1..Limits::kMaxDiffLimit. Errors: InvalidArgument (versions, limit),
-  // FailedPrecondition (a version already collected). `keep_going`
-  // (optional) is asked every 1,024 changes read; an error from it stops
-  // the diff and is returned.
-  Result<DiffPage> Diff(const std::string& collection, Version from, Version to, const std::string& start_after = "",
-                        uint32_t limit = 1000, const std::function<Status()>& keep_going = nullptr) const;
+  // FailedPrecondition (a version already collected), NotFound
+  // ("from.snapshot" / "to.snapshot"). `keep_going` (optional) is asked
+  // every 1,024 changes read; an error from it stops the diff and is
+  // returned.
+  Result<DiffPage> Diff(const std::string& collection, const ReadPoint& from, const ReadPoint& to,
+                        const std::string& start_after = "", uint32_t limit = 1000,
+                        const std::function<Status()>& keep_going = nullptr) const;
 
   // Makes a new head version of `into` (default: `collection` itself) whose
-  // records equal those of `collection` at `version`: one atomic write;
+  // records equal those of `collection` at `at`: one atomic write;
   // concurrent readers see the old or the new contents, never a mix. History
   // is kept, so a restore can itself be undone by restoring again.
-  // Errors: NotFound, FailedPrecondition (version collected; `into` has
-  // another dimension or metric).
-  Result<RestoreResult> Restore(const std::string& collection, Version version, const std::string& into = "");
+  // Errors: NotFound (collections, `at`'s snapshot), FailedPrecondition
+  // (version collected; `into` has another dimension or metric).
+  Result<RestoreResult> Restore(const std::string& collection, const ReadPoint& at, const std::string& into = "");
 
   // Changes a collection's retention window. Errors: NotFound.
   Status SetRetention(const std::string& collection, const RetentionPolicy& retention);
   // Garbage-collects one collection now (see RetentionPolicy). Errors: NotFound.
   Result<GcResult> Gc(const std::string& collection);
 
-  // Writes `collection` at `version` (or, with collection "", every
-  // collection at its head) to the new directory `path`, with a manifest
-  // holding every file's SHA-256. The directory appears only when complete.
-  // Errors: AlreadyExists (path), FailedPrecondition (version collected),
-  // Unavailable (I/O).
-  Result<ExportResult> Export(const std::string& collection, std::optional<Version> version, const std::string& path,
+  // Writes `collection` at `at` (or, with collection "", every collection
+  // at its head; `at` must then be the head) to the new directory `path`,
+  // with a manifest holding every file's SHA-256. The directory appears only
+  // when complete. Errors: AlreadyExists (path), FailedPrecondition
+  // (version collected), NotFound (`at`'s snapshot), Unavailable (I/O).
+  Result<ExportResult> Export(const std::string& collection, const ReadPoint& at, const std::string& path,
                               const ProgressFunction& progress = nullptr);
   // Removes what exports that died (a crash, a kill, a full disk) left in
   // the directory `dir`: directories named <name>.partial-<16 hex digits>

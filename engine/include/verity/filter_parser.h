@@ -54,6 +54,8 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "verity/filter.h"
@@ -84,5 +86,15 @@ inline constexpr int kMaxFilterNesting = 32;
 //   `year < "x"`, or more than 1024 values in a list): Validate()'s status,
 //   unchanged.
 Result<Filter> ParseFilter(std::string_view text);
+
+// The filter text of a request's field `field` (e.g. "filter",
+// "queries[2].filter"): "" → no filter; else the parsed filter, or
+// InvalidArgument naming `field` and what is wrong ("filter: column 9:
+// expected a value ..."). A rule the parsed tree breaks is reported as
+// "<field>: <rule>" (a path inside the tree means nothing in a text). The
+// one parse of request filter text: the server's for Search, SearchBatch,
+// Count and Scroll, the engine's for Retrieve and a Replay's logged filter;
+// all of them then evaluate the same Filter.
+Result<std::optional<Filter>> ParseFilterField(std::string_view text, const std::string& field);
 
 }  // namespace verity

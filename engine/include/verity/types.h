@@ -16,6 +16,61 @@ namespace verity {
 // Version 0 is the empty collection right after creation.
 using Version = uint64_t;
 
+// Where a read reads a collection: its head (the default), a version, or
+// the version a named snapshot of that collection pins. Every engine read
+// (Get, Count, Scroll, Search, SearchBatch, CacheLookup, Retrieve, a
+// counterfactual Replay, and the history calls that read a version:
+// CreateSnapshot, Diff, Restore, Export) takes one and resolves it once,
+// under the same lock as the read itself, so a snapshot deleted (and its
+// version collected) concurrently is either seen whole or not at all.
+//
+// Resolution errors (the read's, with `at` its field): NotFound with
+// StatusReason::kSnapshotNotFound and field "at.snapshot" for a snapshot
+// that does not exist; InvalidArgument "at.snapshot" for an empty name;
+// InvalidArgument "at" for a version newer than the head; FailedPrecondition
+// "at" for a version no longer retained (collected by GC).
+//
+// Converts implicitly from a Version and from std::optional<Version>
+// (nullopt = head), so `request.at = 5;` and `db.Get(c, id, v)` read as
+// they did when reads took std::optional<Version>. A plain value: no I/O,
+// no locking.
+class ReadPoint {
+ public:
+  enum class Kind { kHead, kVersion, kSnapshot };
+
+  ReadPoint() = default;                                                // the head
+  ReadPoint(std::nullopt_t) {}                                         // NOLINT: implicit by design (head)
+  ReadPoint(Version version) : kind_(Kind::kVersion), version_(version) {}  // NOLINT: implicit by design
+  ReadPoint(std::optional<Version> version)                            // NOLINT: implicit by design
+      : kind_(version ? Kind::kVersion : Kind::kHead), version_(version.value_or(0)) {}
+
+  static ReadPoint Head() { return ReadPoint(); }
+  static ReadPoint AtVersion(Version version) { return ReadPoint(version); }
+  // An empty name is refused when the read resolves it (InvalidArgument).
+  static ReadPoint AtSnapshot(std::string name) {
+    ReadPoint p;
+    p.kind_ = Kind::kSnapshot;
+    p.snapshot_ = std::move(name);
+    return p;
+  }
+
+  Kind kind() const { return kind_; }
+  bool is_head() const { return kind_ == Kind::kHead; }
+  bool is_version() const { return kind_ == Kind::kVersion; }
+  bool is_snapshot() const { return kind_ == Kind::kSnapshot; }
+  // The version of an AtVersion point; 0 for the others.
+  Version version() const { return version_; }
+  // The name of an AtSnapshot point; "" for the others.
+  const std::string& snapshot() const { return snapshot_; }
+
+  bool operator==(const ReadPoint& other) const = default;
+
+ private:
+  Kind kind_ = Kind::kHead;
+  Version version_ = 0;   // kVersion only
+  std::string snapshot_;  // kSnapshot only
+};
+
 enum class Metric {
   kL2,      // distance = squared Euclidean distance
   kIp,      // distance = 1 - dot(a, b)

@@ -613,4 +613,17 @@ Result<Filter> ParseFilter(std::string_view text) {
   return filter;
 }
 
+Result<std::optional<Filter>> ParseFilterField(std::string_view text, const std::string& field) {
+  if (text.empty()) return std::optional<Filter>();
+  auto parsed = ParseFilter(text);
+  if (!parsed.ok()) {
+    // ParseFilter names the expression "filter"; name the request field.
+    // A rule the parsed tree breaks is named by its path in the tree
+    // ("filter.values: ..."), which means nothing in a text: keep the rule.
+    const Status& status = parsed.status();
+    return Status(status.code(), std::string(status.detail())).WithReason(status.reason()).WithField(field);
+  }
+  return std::optional<Filter>(std::move(parsed).value());
+}
+
 }  // namespace verity

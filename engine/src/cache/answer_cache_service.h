@@ -55,9 +55,9 @@ class AnswerCacheService {
   struct Hooks {
     // The collection `name`: NotFound, or DataLoss for an unavailable one.
     std::function<Result<std::shared_ptr<Collection>>(const std::string& name)> find_collection;
-    // The version `at` names in `c` now (the head when unset): the same
-    // checks a search makes (InvalidArgument, FailedPrecondition).
-    std::function<Result<Version>(const Collection& c, std::optional<Version> at)> resolve_version;
+    // The version `at` names in `c` now (ReadPoint: the head, a version or a
+    // snapshot's): the same resolution and errors a search has.
+    std::function<Result<Version>(const Collection& c, const ReadPoint& at)> resolve_version;
     // The retrieval log's record of `retrieval_id` and its answer: the
     // source of an entry (NotFound when not in the log).
     std::function<Result<LoggedRetrieval>(const std::string& retrieval_id)> read_retrieval;

@@ -28,8 +28,8 @@
 
 #include "index/hnsw_graph.h"
 #include "index/metadata_columns.h"
-#include "util/rw_lock.h"
 #include "storage.pb.h"
+#include "util/rw_lock.h"
 #include "verity/filter.h"
 #include "verity/types.h"
 
@@ -55,8 +55,10 @@ struct RowNode {
   bool open() const { return from2 != kNoVersion ? to2 == kNoVersion : (from != kNoVersion && to == kNoVersion); }
   // Ends the open range at v.
   void Close(Version v) {
-    if (from2 != kNoVersion) to2 = v;
-    else to = v;
+    if (from2 != kNoVersion)
+      to2 = v;
+    else
+      to = v;
   }
   // Restore may give it a second range.
   bool revivable() const { return from != kNoVersion && to != kNoVersion && from2 == kNoVersion; }
@@ -72,8 +74,8 @@ struct Collection {
 
   std::mutex gc_mu;  // one GC (and graph rebuild) of this collection at a time
   std::mutex write_mu;
-  storage::CollectionMeta meta;                     // GUARDED_BY(write_mu)
-  std::unordered_map<std::string, uint32_t> live;   // GUARDED_BY(write_mu): id -> label at head
+  storage::CollectionMeta meta;                    // GUARDED_BY(write_mu)
+  std::unordered_map<std::string, uint32_t> live;  // GUARDED_BY(write_mu): id -> label at head
   // GUARDED_BY(write_mu): graph nodes inserted since the last reachability
   // check (Collections::RepairGraphIfDue).
   uint64_t nodes_since_repair = 0;
@@ -97,7 +99,7 @@ struct Collection {
   // graph_mu shared, read under graph_mu shared (GetCollection, the
   // checkpointer): atomic for that reason.
   std::atomic<uint64_t> saved_nodes{0};
-  bool graph_broken = false;         // GUARDED_BY(graph_mu): an insert failed; searches refuse
+  bool graph_broken = false;                       // GUARDED_BY(graph_mu): an insert failed; searches refuse
   std::atomic<bool> graph_rebuilt_unsaved{false};  // as saved_nodes: GC swapped in a graph not yet saved
   // Retention. Reads below oldest_retained are allowed only at a pinned
   // version. pins: version -> number of holders (changed under pins_mu too).
@@ -109,7 +111,7 @@ struct Collection {
   // releases only pins unused since its cutoff, so a retrieval whose record
   // is still being appended keeps its version.
   std::map<Version, int64_t> log_pinned;
-  uint64_t collected_nodes = 0;      // GUARDED_BY(graph_mu): graph nodes whose rows GC removed
+  uint64_t collected_nodes = 0;  // GUARDED_BY(graph_mu): graph nodes whose rows GC removed
   // GUARDED_BY(graph_mu): pinned versions below oldest_retained whose nodes
   // GC dropped from the graph and the node table because only the retrieval
   // log pins them (docs/snapshots.md, "Log pins keep rows, not nodes"). Their

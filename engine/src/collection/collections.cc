@@ -337,4 +337,30 @@ Status Collections::RemoveOrphans() {
   if (batch.Count() == 0) return Status::Ok();
   return FromRocks(db_->Write(write_options_, &batch), "remove unfinished import");
 }
+Status SnapshotNotFound(const std::string& name, const std::string& collection) {
+  if (name.size() > Limits::kMaxSnapshotNameBytes) {
+    return Status::NotFound("snapshot \"" + name.substr(0, 64) + "...\" (" + std::to_string(name.size()) +
+                            " bytes; names are at most " + std::to_string(Limits::kMaxSnapshotNameBytes) + ") of \"" +
+                            collection + "\" does not exist")
+        .WithReason(StatusReason::kSnapshotNotFound);
+  }
+  return Status::NotFound("snapshot \"" + name + "\" of \"" + collection + "\" does not exist")
+      .WithReason(StatusReason::kSnapshotNotFound);
+}
+
+Result<storage::SnapshotMeta> Collections::ReadSnapshot(const Collection& c, const std::string& name) const {
+  std::string value;
+  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), meta_, keys::SnapshotKey(c.id, name), &value);
+  if (rs.IsNotFound()) return SnapshotNotFound(name, c.config.name);
+  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read snapshot"));
+  storage::SnapshotMeta m;
+  if (!m.ParseFromString(value)) return Status::DataLoss("meta: snapshot " + name + " does not parse");
+  return m;
+}
+
+Result<Version> Collections::SnapshotVersionOf(const Collection& c, const std::string& name) const {
+  VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m, ReadSnapshot(c, name));
+  return Version{m.version()};
+}
+
 }  // namespace verity

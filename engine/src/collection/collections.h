@@ -131,16 +131,34 @@ class Collections : private StoreUser {
                            storage::VersionMeta vmeta, const std::vector<std::optional<uint32_t>>& revive = {});
 
   // --- Reads (collection/read.cc, search_batch.cc) --------------------------
-  Result<StoredRecord> Get(const std::string& collection, const std::string& id, std::optional<Version> at) const;
+  Result<StoredRecord> Get(const std::string& collection, const std::string& id, const ReadPoint& at) const;
   Result<ScrollPage> Scroll(const std::string& collection, const ScrollRequest& request) const;
-  Result<uint64_t> Count(const std::string& collection, std::optional<Version> at, const Filter* filter) const;
+  Result<uint64_t> Count(const std::string& collection, const ReadPoint& at, const Filter* filter) const;
   Result<std::vector<SearchResult>> SearchBatch(const std::string& collection,
                                                 const std::vector<SearchRequest>& queries,
                                                 const std::function<Status()>& keep_going,
                                                 const BatchLimits& limits) const;
-  // Resolves `at` against the published head: InvalidArgument if newer,
-  // FailedPrecondition if GC may have collected it. Caller holds c.graph_mu.
-  Result<Version> ResolveVersion(const Collection& c, std::optional<Version> at) const;
+  // One page of c's versions from `start_at` (at most `limit`, 0 = all),
+  // each with the snapshots `snapshots_of` says name it (history's, given
+  // by the façade). DataLoss for a version record that does not parse.
+  Result<VersionPage> VersionsPage(const Collection& c, Version start_at, uint32_t limit,
+                                   const std::map<Version, std::vector<std::string>>& snapshots_of) const;
+  // The one resolver of every read's ReadPoint (collection/read.cc): the
+  // head, the version, or the snapshot's version, checked against the
+  // published head. Errors (`field` names the request's field, "at" for
+  // most reads): NotFound (kSnapshotNotFound) "<field>.snapshot";
+  // InvalidArgument "<field>.snapshot" for an empty name, "<field>" for a
+  // version newer than the head; FailedPrecondition "<field>" if GC may have
+  // collected it. Caller holds c.graph_mu (shared or unique) for as long
+  // as it reads the version resolved.
+  Result<Version> ResolveReadPoint(const Collection& c, const ReadPoint& at, const std::string& field = "at") const;
+  // The stored record of snapshot `name` of `c`, and the version it pins,
+  // read from the meta family: NotFound (kSnapshotNotFound, no field) or
+  // DataLoss. ResolveReadPoint calls SnapshotVersionOf under c.graph_mu,
+  // which a DeleteSnapshot's unpin waits for. (Snapshots are history's;
+  // reading one is part of resolving a read.)
+  Result<storage::SnapshotMeta> ReadSnapshot(const Collection& c, const std::string& name) const;
+  Result<Version> SnapshotVersionOf(const Collection& c, const std::string& name) const;
   // Records visible at `version`; caller holds c.graph_mu. At a version the
   // graph does not serve (Collection::GraphServes) it counts the rows in
   // RocksDB; errors are RocksDB's or DataLoss.
@@ -284,6 +302,11 @@ class Collections : private StoreUser {
   std::mutex ddl_mu_;
   uint32_t next_collection_id_ = 1;  // GUARDED_BY(ddl_mu_)
 };
+
+// NotFound (kSnapshotNotFound) for snapshot `name` of `collection`; a name
+// longer than any snapshot's is not echoed whole (it would go back in the
+// status and into the server's log).
+Status SnapshotNotFound(const std::string& name, const std::string& collection);
 
 // About how many bytes a record takes in a response (ids, text, metadata,
 // vector): for the bounds on responses (SearchRequest::max_payload_bytes).

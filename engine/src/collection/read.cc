@@ -159,20 +159,40 @@ Status Collections::SearchRows(const Collection& c, const SearchRequest& request
   return Status::Ok();
 }
 
-Result<Version> Collections::ResolveVersion(const Collection& c, std::optional<Version> at) const {
-  if (!at) return c.head;
-  if (*at > c.head) {
-    return Status::InvalidArgument("at: version " + std::to_string(*at) + " does not exist yet (head of \"" +
-                                   c.config.name + "\" is " + std::to_string(c.head) + ")");
+Result<Version> Collections::ResolveReadPoint(const Collection& c, const ReadPoint& at,
+                                              const std::string& field) const {
+  Version version = c.head;
+  switch (at.kind()) {
+    case ReadPoint::Kind::kHead:
+      return c.head;
+    case ReadPoint::Kind::kVersion:
+      version = at.version();
+      break;
+    case ReadPoint::Kind::kSnapshot: {
+      const std::string snapshot_field = field + ".snapshot";
+      if (at.snapshot().empty()) return Status::InvalidArgument("empty snapshot name").WithField(snapshot_field);
+      // Under the caller's c.graph_mu: a snapshot seen here keeps its pin
+      // (DeleteSnapshot unpins under the unique lock) until the read ends.
+      auto pinned = SnapshotVersionOf(c, at.snapshot());
+      if (!pinned.ok()) return pinned.status().WithField(snapshot_field);
+      version = *pinned;
+      break;
+    }
   }
-  if (!c.Readable(*at)) {
-    return Status::FailedPrecondition(
-        "at: version " + std::to_string(*at) + " of \"" + c.config.name +
-        "\" is not retained (garbage-collected, or before the import that made the collection); the "
-        "oldest retained version is " +
-        std::to_string(c.oldest_retained) + ", older ones only where a snapshot pins them");
+  if (version > c.head) {
+    return Status::InvalidArgument("version " + std::to_string(version) + " does not exist yet (head of \"" +
+                                   c.config.name + "\" is " + std::to_string(c.head) + ")")
+        .WithField(field);
   }
-  return *at;
+  if (!c.Readable(version)) {
+    return Status::FailedPrecondition("version " + std::to_string(version) + " of \"" + c.config.name +
+                                      "\" is not retained (garbage-collected, or before the import that made the "
+                                      "collection); the oldest retained version is " +
+                                      std::to_string(c.oldest_retained) +
+                                      ", older ones only where a snapshot pins them")
+        .WithField(field);
+  }
+  return version;
 }
 
 Result<StoredRecord> Collections::ReadRow(const Collection& c, const std::string& row_key, std::string_view id,
@@ -203,15 +223,14 @@ Result<StoredRecord> Collections::ReadRow(const Collection& c, const std::string
   return out;
 }
 
-Result<StoredRecord> Collections::Get(const std::string& collection, const std::string& id,
-                                      std::optional<Version> at) const {
+Result<StoredRecord> Collections::Get(const std::string& collection, const std::string& id, const ReadPoint& at) const {
   VERITY_ASSIGN_OR_RETURN(auto c, Find(collection));
   VERITY_RETURN_IF_ERROR(ValidateRecordId(id, "id"));
   Version version;
   std::optional<ScopedSnapshot> snapshot;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_ASSIGN_OR_RETURN(version, ResolveVersion(*c, at));
+    VERITY_ASSIGN_OR_RETURN(version, ResolveReadPoint(*c, at));
     snapshot.emplace(db_);
   }
   const rocksdb::ReadOptions read = snapshot->options();
@@ -245,7 +264,7 @@ Result<ScrollPage> Collections::Scroll(const std::string& collection, const Scro
   std::optional<ScopedSnapshot> snapshot;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_ASSIGN_OR_RETURN(page.version, ResolveVersion(*c, request.at));
+    VERITY_ASSIGN_OR_RETURN(page.version, ResolveReadPoint(*c, request.at));
     snapshot.emplace(db_);
   }
   const rocksdb::ReadOptions read = snapshot->options();
@@ -291,12 +310,11 @@ Result<ScrollPage> Collections::Scroll(const std::string& collection, const Scro
   return page;
 }
 
-Result<uint64_t> Collections::Count(const std::string& collection, std::optional<Version> at,
-                                    const Filter* filter) const {
+Result<uint64_t> Collections::Count(const std::string& collection, const ReadPoint& at, const Filter* filter) const {
   VERITY_ASSIGN_OR_RETURN(auto c, Find(collection));
   if (filter) VERITY_RETURN_IF_ERROR(filter->Validate());
   std::shared_lock lock(c->graph_mu);
-  VERITY_ASSIGN_OR_RETURN(Version version, ResolveVersion(*c, at));
+  VERITY_ASSIGN_OR_RETURN(Version version, ResolveReadPoint(*c, at));
   if (filter == nullptr && version == c->head) return c->live_count;
   if (!c->GraphServes(version)) {  // a log-pinned version without graph nodes: count its rows
     ScopedSnapshot snapshot(db_);
@@ -400,7 +418,7 @@ Result<SearchResult> Collections::SearchValidated(const Collection& c, const Sea
       return Status::Unavailable("the graph of \"" + c.config.name +
                                  "\" failed to update; restart the server to rebuild it");
     }
-    VERITY_ASSIGN_OR_RETURN(result.version, ResolveVersion(c, request.at));
+    VERITY_ASSIGN_OR_RETURN(result.version, ResolveReadPoint(c, request.at));
     rows_only = !c.GraphServes(result.version);
     if (request.with_payload || request.with_vectors || rows_only) snapshot.emplace(db_);
     if (!rows_only) {
@@ -429,6 +447,49 @@ Result<SearchResult> Collections::SearchValidated(const Collection& c, const Sea
   }
   VERITY_RETURN_IF_ERROR(FillSearchHits(c, request, hit_rows, snapshot, &result));
   return result;
+}
+
+Result<VersionPage> Collections::VersionsPage(const Collection& c, Version start_at, uint32_t limit,
+                                              const std::map<Version, std::vector<std::string>>& snapshots_of) const {
+  Version head;
+  Version oldest_retained;
+  std::map<Version, uint32_t> pins;
+  {
+    std::shared_lock lock(c.graph_mu);
+    head = c.head;
+    oldest_retained = c.oldest_retained;
+    pins = c.pins;
+  }
+  VersionPage out;
+  const std::string prefix = keys::VersionPrefix(c.id);
+  std::string first = prefix;
+  keys::PutU64(&first, start_at);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  for (it->Seek(first); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() != prefix.size() + 8) return Status::DataLoss("meta: malformed version key");
+    VersionInfo info;
+    info.version = keys::GetU64(it->key().data() + prefix.size());
+    if (info.version > head) break;  // committed but not yet published
+    if (limit > 0 && out.versions.size() == limit) {
+      out.next_start_at = info.version;
+      break;
+    }
+    storage::VersionMeta meta;
+    if (!meta.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return Status::DataLoss("meta: version " + std::to_string(info.version) + " does not parse");
+    }
+    info.committed_at_us = meta.committed_at_us();
+    info.upserted = meta.upserted();
+    info.deleted = meta.deleted();
+    info.is_restore = meta.is_restore();
+    info.restored_from = meta.restored_from();
+    info.readable = info.version >= oldest_retained || pins.count(info.version) > 0;
+    auto named = snapshots_of.find(info.version);
+    if (named != snapshots_of.end()) info.snapshots = named->second;
+    out.versions.push_back(info);
+  }
+  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "list versions"));
+  return out;
 }
 
 }  // namespace verity

@@ -4,11 +4,11 @@
 // range (docs/groundedness.md).
 #include <algorithm>
 
-#include "database/database_impl.h"
-#include "util/keep_going.h"
-#include "storage/keys.h"
-#include "util/sha256.h"
 #include "base/validate.h"
+#include "context/context_service.h"
+#include "storage/keys.h"
+#include "util/keep_going.h"
+#include "util/sha256.h"
 
 namespace verity {
 namespace {
@@ -34,10 +34,10 @@ struct BatchTally {
   Status Add(const BatchAuditRequest& request, AuditResult audit, BatchAuditResult& batch) {
     kept_bytes += AuditBytes(audit);
     if (request.max_result_bytes > 0 && kept_bytes > request.max_result_bytes) {
-      return Status::ResourceExhausted(
-          "audits: the first " + std::to_string(batch.audited + 1) + " audits of the range hold about " +
-          std::to_string(kept_bytes) + " bytes, more than the " + std::to_string(request.max_result_bytes) +
-          " this response may hold")
+      return Status::ResourceExhausted("audits: the first " + std::to_string(batch.audited + 1) +
+                                       " audits of the range hold about " + std::to_string(kept_bytes) +
+                                       " bytes, more than the " + std::to_string(request.max_result_bytes) +
+                                       " this response may hold")
           .WithReason(StatusReason::kResponseTooLarge);
     }
     ++batch.audited;
@@ -69,15 +69,9 @@ struct BatchTally {
 
 }  // namespace
 
-Result<AuditResult> Database::Audit(const AuditRequest& request) const {
-  VERITY_CHECK_OPEN_();
-  bool unanswered = false;
-  return impl_->AuditOne(request, &unanswered);
-}
-
-Result<AuditResult> Database::Impl::AuditOne(const AuditRequest& request, bool* unanswered) const {
+Result<AuditResult> ContextService::AuditOne(const AuditRequest& request, bool* unanswered) const {
   *unanswered = false;
-  VERITY_ASSIGN_OR_RETURN(auto logged, retrieval_log->Get(request.retrieval_id));
+  VERITY_ASSIGN_OR_RETURN(auto logged, retrieval_log_.Get(request.retrieval_id));
   AuditResult audit;
   audit.retrieval_id = logged.first.retrieval_id;
   audit.collection = logged.first.collection;
@@ -91,7 +85,7 @@ Result<AuditResult> Database::Impl::AuditOne(const AuditRequest& request, bool* 
     const std::string source_id = logged.first.source_retrieval_id;
     audit.source_retrieval_id = source_id;
     served = logged.first.answer;
-    auto source = retrieval_log->Get(source_id);
+    auto source = retrieval_log_.Get(source_id);
     if (!source.ok()) {
       if (source.status().code() != StatusCode::kNotFound) return source.status();
       return Status::FailedPrecondition("the context of cache hit " + request.retrieval_id +
@@ -121,8 +115,8 @@ Result<AuditResult> Database::Impl::AuditOne(const AuditRequest& request, bool* 
 
 // The context as the model saw it: the in-context chunks' rows, checked
 // against the logged hashes.
-Status Database::Impl::ReadAuditedContext(const LogRecord& r, std::vector<SourceChunk>* chunks) const {
-  auto found = collections->Find(r.collection);
+Status ContextService::ReadAuditedContext(const LogRecord& r, std::vector<SourceChunk>* chunks) const {
+  auto found = collections_.Find(r.collection);
   if (found.status().code() == StatusCode::kNotFound) {
     return Status::FailedPrecondition("the context of " + r.retrieval_id + " is no longer stored: collection \"" +
                                       r.collection + "\" was dropped");
@@ -132,11 +126,11 @@ Status Database::Impl::ReadAuditedContext(const LogRecord& r, std::vector<Source
     return Status::FailedPrecondition("the context of " + r.retrieval_id + " is no longer stored: collection \"" +
                                       r.collection + "\" was dropped and created again since");
   }
-  const ScopedSnapshot snapshot(db);
+  const ScopedSnapshot snapshot(db_);
   for (const auto& chunk : r.chunks) {
     if (!chunk.in_context) continue;
-    auto row = collections->ReadRow(*c, keys::RowKey(c->id, chunk.id, chunk.row_version), chunk.id, chunk.row_version, false,
-                       snapshot.options(), /*absent_is_not_found=*/true);
+    auto row = collections_.ReadRow(*c, keys::RowKey(c->id, chunk.id, chunk.row_version), chunk.id, chunk.row_version,
+                                    false, snapshot.options(), /*absent_is_not_found=*/true);
     if (!row.ok() && row.status().code() != StatusCode::kNotFound) return row.status();  // not "collected"
     if (!row.ok()) {
       return Status::FailedPrecondition("the context of " + r.retrieval_id + " is no longer stored: row " + chunk.id +
@@ -151,11 +145,10 @@ Status Database::Impl::ReadAuditedContext(const LogRecord& r, std::vector<Source
   return Status::Ok();
 }
 
-Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& request,
-                                                   const std::function<Status()>& keep_going) const {
-  VERITY_CHECK_OPEN_();
+Result<BatchAuditResult> ContextService::AuditCollection(const BatchAuditRequest& request,
+                                                         const std::function<Status()>& keep_going) const {
   KeepGoingCheck check(keep_going, 1);
-  VERITY_RETURN_IF_ERROR(impl_->collections->Find(request.collection).status());
+  VERITY_RETURN_IF_ERROR(collections_.Find(request.collection).status());
   VERITY_RETURN_IF_ERROR(ValidateTimeRange(request.since_us, request.until_us));
   BatchAuditResult batch;
   BatchTally tally;
@@ -166,7 +159,7 @@ Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& requ
   query.limit = 1000;  // every kind; answer records are skipped below
   for (;;) {
     VERITY_RETURN_IF_ERROR(check.Step());  // a page may scan many records and hold no retrieval
-    VERITY_ASSIGN_OR_RETURN(LogPage page, impl_->retrieval_log->List(query));
+    VERITY_ASSIGN_OR_RETURN(LogPage page, retrieval_log_.List(query));
     for (const auto& record : page.records) {
       if (record.kind == LogKind::kAnswer) continue;
       if (batch.retrievals == request.max_retrievals) break;
@@ -176,11 +169,13 @@ Result<BatchAuditResult> Database::AuditCollection(const BatchAuditRequest& requ
       one.retrieval_id = record.retrieval_id;
       one.threshold = request.threshold;
       bool unanswered = false;
-      auto audit = impl_->AuditOne(one, &unanswered);
+      auto audit = AuditOne(one, &unanswered);
       if (!audit.ok()) {
         if (audit.status().code() != StatusCode::kFailedPrecondition) return audit.status();
-        if (unanswered) ++batch.unanswered;
-        else ++batch.unavailable;
+        if (unanswered)
+          ++batch.unanswered;
+        else
+          ++batch.unavailable;
         continue;
       }
       VERITY_RETURN_IF_ERROR(tally.Add(request, std::move(audit).value(), batch));

@@ -6,8 +6,8 @@
 #include <map>
 #include <set>
 
+#include "context/context_service.h"
 #include "context/context_text.h"
-#include "database/database_impl.h"
 #include "storage/keys.h"
 #include "util/sha256.h"
 #include "verity/filter_parser.h"
@@ -16,8 +16,8 @@ namespace verity {
 
 // One replay of logged retrieval `r`, found in collection `c`: one method
 // per mode, each filling `result`.
-struct Database::Impl::ReplayRun {
-  const Impl& impl;
+struct ContextService::ReplayRun {
+  const ContextService& impl;
   const ReplayRequest& request;
   const LogRecord& r;
   std::shared_ptr<Collection> c;  // set once the collection is found
@@ -26,7 +26,7 @@ struct Database::Impl::ReplayRun {
 
   Result<ReplayResult> Context();
   Result<ReplayResult> Retrieval();
-  Result<ReplayResult> Counterfactual(std::optional<Version> at);
+  Result<ReplayResult> Counterfactual(const ReadPoint& at);
 
   // The outcome when what the replay needs is no longer stored.
   ReplayResult Collected(const std::string& why) {
@@ -39,27 +39,22 @@ struct Database::Impl::ReplayRun {
   void Compare(const std::vector<std::string>& replayed);
   // The logged query run again at `at` (head when absent) with `plan`,
   // without payload.
-  Result<SearchResult> Search(std::optional<Version> at, SearchPlan plan) const;
+  Result<SearchResult> Search(const ReadPoint& at, SearchPlan plan) const;
   // Why version `v` can no longer be read; empty when it can.
   std::string VersionGone(Version v) const {
     std::shared_lock lock(c->graph_mu);
-    auto resolved = impl.collections->ResolveVersion(*c, v);
+    auto resolved = impl.collections_.ResolveReadPoint(*c, v);
     return resolved.ok() ? std::string() : resolved.status().message();
   }
 };
 
-Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {
-  VERITY_CHECK_OPEN_();
-  return impl_->ReplayOne(request);
-}
-
-Result<ReplayResult> Database::Impl::ReplayOne(const ReplayRequest& request) const {
-  VERITY_ASSIGN_OR_RETURN(auto logged, retrieval_log->Get(request.retrieval_id));
+Result<ReplayResult> ContextService::ReplayOne(const ReplayRequest& request) const {
+  VERITY_ASSIGN_OR_RETURN(auto logged, retrieval_log_.Get(request.retrieval_id));
   if (logged.first.kind == LogKind::kCacheHit) {
     // A cache hit searched nothing: replay the retrieval it served.
     ReplayRequest source = request;
     source.retrieval_id = logged.first.source_retrieval_id;
-    if (auto present = retrieval_log->Get(source.retrieval_id); !present.ok()) {
+    if (auto present = retrieval_log_.Get(source.retrieval_id); !present.ok()) {
       if (present.status().code() != StatusCode::kNotFound) return present.status();
       return Status::NotFound(request.retrieval_id + " is a cache hit of " + source.retrieval_id +
                               ", which is no longer in the log (expired)");
@@ -76,7 +71,7 @@ Result<ReplayResult> Database::Impl::ReplayOne(const ReplayRequest& request) con
   run.result.mode = request.mode;
   run.result.retrieval_id = r.retrieval_id;
   run.result.version = r.version;
-  auto found = collections->Find(r.collection);
+  auto found = collections_.Find(r.collection);
   if (found.status().code() == StatusCode::kNotFound) {
     return run.Collected("collection \"" + r.collection + "\" no longer exists");
   }
@@ -93,18 +88,13 @@ Result<ReplayResult> Database::Impl::ReplayOne(const ReplayRequest& request) con
       return run.Context();
     case ReplayMode::kRetrieval:
       return run.Retrieval();
-    case ReplayMode::kCounterfactual: {
-      std::optional<Version> at = request.at;
-      if (!request.snapshot.empty()) {
-        VERITY_ASSIGN_OR_RETURN(at, history->SnapshotVersionOf(r.collection, request.snapshot));
-      }
-      return run.Counterfactual(at);
-    }
+    case ReplayMode::kCounterfactual:
+      return run.Counterfactual(request.at);  // resolved by its search, under its lock
   }
   return Status::InvalidArgument("mode: unknown");
 }
 
-void Database::Impl::ReplayRun::Compare(const std::vector<std::string>& replayed) {
+void ContextService::ReplayRun::Compare(const std::vector<std::string>& replayed) {
   std::map<std::string, int32_t> logged_rank, replay_rank;
   for (size_t i = 0; i < logged_ids.size(); ++i) logged_rank[logged_ids[i]] = static_cast<int32_t>(i);
   for (size_t i = 0; i < replayed.size(); ++i) replay_rank[replayed[i]] = static_cast<int32_t>(i);
@@ -113,13 +103,15 @@ void Database::Impl::ReplayRun::Compare(const std::vector<std::string>& replayed
   }
   for (const auto& id : logged_ids) {
     auto it = replay_rank.find(id);
-    if (it == replay_rank.end()) result.removed.push_back(id);
-    else if (it->second != logged_rank[id]) result.rank_changes.push_back({id, logged_rank[id], it->second});
+    if (it == replay_rank.end())
+      result.removed.push_back(id);
+    else if (it->second != logged_rank[id])
+      result.rank_changes.push_back({id, logged_rank[id], it->second});
   }
   result.outcome = replayed == logged_ids ? ReplayOutcome::kIdentical : ReplayOutcome::kDiffers;
 }
 
-Result<SearchResult> Database::Impl::ReplayRun::Search(std::optional<Version> at, SearchPlan plan) const {
+Result<SearchResult> ContextService::ReplayRun::Search(const ReadPoint& at, SearchPlan plan) const {
   SearchRequest s;
   s.vector = r.query_vector;
   s.k = r.k;
@@ -127,26 +119,23 @@ Result<SearchResult> Database::Impl::ReplayRun::Search(std::optional<Version> at
   s.at = at;
   s.plan = plan;
   s.with_payload = false;
-  if (!r.filter.empty()) {
-    VERITY_ASSIGN_OR_RETURN(Filter f, ParseFilter(r.filter));
-    s.filter = std::move(f);
-  }
+  VERITY_ASSIGN_OR_RETURN(s.filter, ParseFilterField(r.filter, "filter"));
   // The logged query as it was: a vector logged before the component
   // bound existed is replayed, not refused.
-  VERITY_RETURN_IF_ERROR(impl.collections->ValidateSearch(*c, s, /*bounded=*/false));
-  return impl.collections->SearchValidated(*c, s);
+  VERITY_RETURN_IF_ERROR(impl.collections_.ValidateSearch(*c, s, /*bounded=*/false));
+  return impl.collections_.SearchValidated(*c, s);
 }
 
 // Rebuilds the context from the rows the log names and checks each text,
 // and the context, against the logged hashes.
-Result<ReplayResult> Database::Impl::ReplayRun::Context() {
-  const ScopedSnapshot snapshot(impl.db);
+Result<ReplayResult> ContextService::ReplayRun::Context() {
+  const ScopedSnapshot snapshot(impl.db_);
   std::vector<RetrievedChunk> rebuilt;
   bool all_identical = true, any_missing = false;
   for (const auto& chunk : r.chunks) {
     ChunkCheck check{chunk.id, chunk.row_version, "identical"};
-    auto row = impl.collections->ReadRow(*c, keys::RowKey(c->id, chunk.id, chunk.row_version), chunk.id, chunk.row_version, false,
-                            snapshot.options(), /*absent_is_not_found=*/true);
+    auto row = impl.collections_.ReadRow(*c, keys::RowKey(c->id, chunk.id, chunk.row_version), chunk.id,
+                                         chunk.row_version, false, snapshot.options(), /*absent_is_not_found=*/true);
     RetrievedChunk copy = chunk;
     if (!row.ok() && row.status().code() != StatusCode::kNotFound) return row.status();  // not "collected"
     if (!row.ok()) {
@@ -173,16 +162,15 @@ Result<ReplayResult> Database::Impl::ReplayRun::Context() {
     const std::string gone = VersionGone(r.version);
     return Collected(gone.empty() ? "rows of the context are no longer stored (collected)" : gone);
   }
-  result.outcome =
-      all_identical && result.context_hash_matches ? ReplayOutcome::kIdentical : ReplayOutcome::kDiffers;
+  result.outcome = all_identical && result.context_hash_matches ? ReplayOutcome::kIdentical : ReplayOutcome::kDiffers;
   result.detail = result.outcome == ReplayOutcome::kIdentical ? "every chunk's text and the context hash match the log"
-                                                : "the rebuilt context does not match the logged hashes";
+                                                              : "the rebuilt context does not match the logged hashes";
   return result;
 }
 
 // The logged results against exact search at the logged version: recall,
 // and the ids the retrieval missed.
-Result<ReplayResult> Database::Impl::ReplayRun::Retrieval() {
+Result<ReplayResult> ContextService::ReplayRun::Retrieval() {
   const std::string gone = VersionGone(r.version);
   if (!gone.empty()) return Collected(gone);
   VERITY_ASSIGN_OR_RETURN(SearchResult exact, Search(r.version, SearchPlan::kExact));
@@ -192,8 +180,10 @@ Result<ReplayResult> Database::Impl::ReplayRun::Retrieval() {
   std::set<std::string> logged_set(logged_ids.begin(), logged_ids.end());
   size_t found_count = 0;
   for (const auto& id : exact_ids) {
-    if (logged_set.count(id)) ++found_count;
-    else result.missed.push_back(id);
+    if (logged_set.count(id))
+      ++found_count;
+    else
+      result.missed.push_back(id);
   }
   result.recall = exact_ids.empty() ? 1.0 : static_cast<double>(found_count) / static_cast<double>(exact_ids.size());
   result.detail = "the logged results against exact search at version " + std::to_string(r.version);
@@ -202,7 +192,7 @@ Result<ReplayResult> Database::Impl::ReplayRun::Retrieval() {
 
 // The logged query run at `at` (head when absent), against the logged
 // results; ids found again whose rows were written since count as changed.
-Result<ReplayResult> Database::Impl::ReplayRun::Counterfactual(std::optional<Version> at) {
+Result<ReplayResult> ContextService::ReplayRun::Counterfactual(const ReadPoint& at) {
   VERITY_ASSIGN_OR_RETURN(SearchResult now, Search(at, SearchPlan::kAuto));
   result.version = now.version;
   std::vector<std::string> now_ids;

@@ -1,13 +1,13 @@
 // The context service's writes: Retrieve (a search, then a durable,
 // hash-chained log record of exactly what it returned), RecordAnswer, and
 // the cache hit's record (docs/retrieval-log.md).
-#include "storage/codec.h"
-#include "context/context_text.h"
-#include "database/database_impl.h"
-#include "storage/keys.h"
-#include "log/retrieval_log.h"
-#include "util/sha256.h"
 #include "base/validate.h"
+#include "context/context_service.h"
+#include "context/context_text.h"
+#include "log/retrieval_log.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
+#include "util/sha256.h"
 #include "verity/filter_parser.h"
 
 namespace verity {
@@ -21,11 +21,7 @@ Status CheckRetrieveRequest(const RetrieveRequest& request) {
     return Status::InvalidArgument("query_text: " + std::to_string(request.query_text.size()) +
                                    " bytes; the limit is " + std::to_string(kMaxLogFieldBytes));
   }
-  VERITY_RETURN_IF_ERROR(ValidateClientFields(request.prompt, request.client_trace_id, request.client_id));
-  if (request.at && !request.snapshot.empty()) {
-    return Status::InvalidArgument("at: give a version or a snapshot, not both");
-  }
-  return Status::Ok();
+  return ValidateClientFields(request.prompt, request.client_trace_id, request.client_id);
 }
 
 // The search a retrieval runs (its version is set later). InvalidArgument
@@ -36,10 +32,7 @@ Result<SearchRequest> SearchOf(const RetrieveRequest& request) {
   search.k = request.k;
   search.ef = request.ef;
   search.max_payload_bytes = request.max_payload_bytes;
-  if (!request.filter.empty()) {
-    VERITY_ASSIGN_OR_RETURN(Filter filter, ParseFilter(request.filter));
-    search.filter = std::move(filter);
-  }
+  VERITY_ASSIGN_OR_RETURN(search.filter, ParseFilterField(request.filter, "filter"));
   return search;
 }
 
@@ -84,7 +77,7 @@ LogAppend RetrievalRecord(const RetrieveRequest& request, uint32_t collection_id
   e.set_collection(request.collection);
   e.set_collection_id(collection_id);
   e.set_version(result.version);
-  e.set_snapshot(request.snapshot);
+  e.set_snapshot(request.at.snapshot());  // "" unless it read at a snapshot
   e.set_query_text(request.query_text);
   e.set_query_vector(context::FloatBytes(request.vector));
   e.set_query_vector_sha256(Sha256::Hex(e.query_vector()));
@@ -114,32 +107,26 @@ LogAppend RetrievalRecord(const RetrieveRequest& request, uint32_t collection_id
 
 }  // namespace
 
-Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
-  VERITY_CHECK_WRITABLE_();
-  ScopedCount running(impl_->calls_running);
-  VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(request.collection));
+Result<RetrieveResult> ContextService::Retrieve(const RetrieveRequest& request) {
+  VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(request.collection));
   VERITY_RETURN_IF_ERROR(CheckRetrieveRequest(request));
   // A registered prompt is logged as the exact version its label (or
   // number) resolves to now, so an audit shows which prompt produced which
   // answer even after the label moved.
-  VERITY_ASSIGN_OR_RETURN(const std::string prompt, impl_->prompts->ResolvePrompt(request.prompt));
+  VERITY_ASSIGN_OR_RETURN(const std::string prompt, prompts_.ResolvePrompt(request.prompt));
   VERITY_ASSIGN_OR_RETURN(SearchRequest search, SearchOf(request));
-  std::optional<Version> at = request.at;
-  if (!request.snapshot.empty()) {
-    VERITY_ASSIGN_OR_RETURN(at, impl_->history->SnapshotVersionOf(request.collection, request.snapshot));
-  }
-  VERITY_RETURN_IF_ERROR(impl_->collections->ValidateSearch(*c, search));
-  search.at = at;
+  VERITY_RETURN_IF_ERROR(collections_.ValidateSearch(*c, search));
+  search.at = request.at;  // resolved by the search, under its lock
   // The response carries each chunk's text twice (the chunk, the context),
   // and no metadata.
   search.payload_bytes = [](const Record& r) { return r.id.size() + 2 * r.text.size() + r.document_id.size(); };
-  VERITY_RETURN_IF_ERROR(impl_->retrieval_log->Appendable());
-  VERITY_ASSIGN_OR_RETURN(const SearchResult found, impl_->SearchPinnedForLog(*c, search, at.has_value()));
+  VERITY_RETURN_IF_ERROR(retrieval_log_.Appendable());
+  VERITY_ASSIGN_OR_RETURN(const SearchResult found, SearchPinnedForLog(*c, search, !search.at.is_head()));
   RetrieveResult result = ContextOf(found, request.token_budget);
   result.prompt = prompt;
   result.retrieval_id = NewRetrievalId();
   LogAppend append = RetrievalRecord(request, c->id, result);
-  VERITY_RETURN_IF_ERROR(impl_->retrieval_log->Append(append));
+  VERITY_RETURN_IF_ERROR(retrieval_log_.Append(append));
   result.log_seq = append.seq;
   return result;
 }
@@ -151,20 +138,18 @@ Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
 // collected the version since the search read it: a head read then reads
 // the new head (a write and a GC came between); for an `at` or a snapshot
 // PinForLog's refusal is the answer, with nothing logged.
-Result<SearchResult> Database::Impl::SearchPinnedForLog(Collection& c, const SearchRequest& search,
+Result<SearchResult> ContextService::SearchPinnedForLog(Collection& c, const SearchRequest& search,
                                                         bool fixed_version) {
   for (int attempt = 1;; ++attempt) {
-    VERITY_ASSIGN_OR_RETURN(SearchResult found, collections->SearchValidated(c, search));
+    VERITY_ASSIGN_OR_RETURN(SearchResult found, collections_.SearchValidated(c, search));
     std::lock_guard pins(c.pins_mu);
-    const Status pinned = history->PinForLog(c, found.version);
+    const Status pinned = history_.PinForLog(c, found.version);
     if (pinned.ok()) return found;
     if (fixed_version || pinned.code() != StatusCode::kFailedPrecondition || attempt == 3) return pinned;
   }
 }
 
-Result<LogRecord> Database::RecordAnswer(const AnswerRequest& request) {
-  VERITY_CHECK_WRITABLE_();
-  ScopedCount running(impl_->calls_running);
+Result<LogRecord> ContextService::RecordAnswer(const AnswerRequest& request) {
   if (request.answer.empty()) return Status::InvalidArgument("answer: must not be empty");
   if (request.answer.size() > kMaxAnswerBytes) {
     return Status::InvalidArgument("answer: " + std::to_string(request.answer.size()) + " bytes; the limit is " +
@@ -177,23 +162,23 @@ Result<LogRecord> Database::RecordAnswer(const AnswerRequest& request) {
   e.set_model(request.model);
   e.set_prompt_tokens(request.prompt_tokens);
   e.set_completion_tokens(request.completion_tokens);
-  return impl_->retrieval_log->AppendAnswer(request.retrieval_id, append);
+  return retrieval_log_.AppendAnswer(request.retrieval_id, append);
 }
 
-Status Database::Impl::LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result,
+Status ContextService::LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result,
                                    bool* source_expired) {
   *source_expired = false;
-  VERITY_RETURN_IF_ERROR(CheckWritable());
+  VERITY_RETURN_IF_ERROR(store_.CheckWritable());
   // The source must still be in the log, or the hit could not be audited.
-  VERITY_ASSIGN_OR_RETURN(const bool source_kept, retrieval_log->HasRetrieval(result->source_retrieval_id));
+  VERITY_ASSIGN_OR_RETURN(const bool source_kept, retrieval_log_.HasRetrieval(result->source_retrieval_id));
   if (!source_kept) {
     *source_expired = true;
     return Status::NotFound("retrieval " + result->source_retrieval_id + " expired from the log");
   }
-  VERITY_RETURN_IF_ERROR(retrieval_log->Appendable());
+  VERITY_RETURN_IF_ERROR(retrieval_log_.Appendable());
   {
     std::lock_guard pins(c.pins_mu);
-    VERITY_RETURN_IF_ERROR(history->PinForLog(c, result->version));
+    VERITY_RETURN_IF_ERROR(history_.PinForLog(c, result->version));
   }
   LogAppend append;
   storage::LogEntry& e = append.entry;
@@ -216,7 +201,7 @@ Status Database::Impl::LogCacheHit(Collection& c, const CacheLookupRequest& requ
   e.set_cache_match(static_cast<uint32_t>(result->match));
   e.set_similarity(result->similarity);
   append.index.emplace_back(keys::log::RetrievalKey(result->retrieval_id), "");
-  VERITY_RETURN_IF_ERROR(retrieval_log->Append(append));
+  VERITY_RETURN_IF_ERROR(retrieval_log_.Append(append));
   result->log_seq = append.seq;
   return Status::Ok();
 }

@@ -14,15 +14,15 @@ void Database::Impl::OpenAnswerCache() {
   cache_options.max_query_text_bytes = kMaxLogFieldBytes;
   AnswerCacheService::Hooks hooks;
   hooks.find_collection = [this](const std::string& name) { return collections->Find(name); };
-  hooks.resolve_version = [this](const Collection& c, std::optional<Version> at) {
+  hooks.resolve_version = [this](const Collection& c, const ReadPoint& at) {
     std::shared_lock lock(c.graph_mu);
-    return collections->ResolveVersion(c, at);
+    return collections->ResolveReadPoint(c, at);
   };
   // The retrieval log's side of the cache, the one place the cache reaches
   // the log.
   hooks.read_retrieval = [this](const std::string& retrieval_id) { return retrieval_log->Get(retrieval_id); };
   hooks.log_hit = [this](Collection& c, const CacheLookupRequest& request, CacheLookupResult* result,
-                         bool* source_expired) { return LogCacheHit(c, request, result, source_expired); };
+                         bool* source_expired) { return context->LogCacheHit(c, request, result, source_expired); };
   answer_cache = std::make_unique<AnswerCacheService>(cache_options, prompts.get(), std::move(hooks));
 }
 

@@ -5,8 +5,6 @@
 #include <map>
 
 #include "database/database_impl.h"
-#include "storage/codec.h"
-#include "storage/keys.h"
 
 namespace verity {
 
@@ -46,8 +44,7 @@ Result<WriteResult> Database::Delete(const std::string& collection, const std::v
   return impl_->collections->Delete(collection, ids);
 }
 
-Result<StoredRecord> Database::Get(const std::string& collection, const std::string& id,
-                                   std::optional<Version> at) const {
+Result<StoredRecord> Database::Get(const std::string& collection, const std::string& id, const ReadPoint& at) const {
   VERITY_CHECK_OPEN_();
   return impl_->collections->Get(collection, id, at);
 }
@@ -57,7 +54,7 @@ Result<ScrollPage> Database::Scroll(const std::string& collection, const ScrollR
   return impl_->collections->Scroll(collection, request);
 }
 
-Result<uint64_t> Database::Count(const std::string& collection, std::optional<Version> at, const Filter* filter) const {
+Result<uint64_t> Database::Count(const std::string& collection, const ReadPoint& at, const Filter* filter) const {
   VERITY_CHECK_OPEN_();
   return impl_->collections->Count(collection, at, filter);
 }
@@ -89,48 +86,10 @@ Result<VersionPage> Database::ListVersionsPage(const std::string& collection, Ve
                                    std::to_string(Limits::kMaxVersionsPage) + " (0 = every version)");
   }
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(collection));
-  Version head;
-  Version oldest_retained;
-  std::map<Version, uint32_t> pins;
-  {
-    std::shared_lock lock(c->graph_mu);
-    head = c->head;
-    oldest_retained = c->oldest_retained;
-    pins = c->pins;
-  }
   std::map<Version, std::vector<std::string>> snapshots_of;
   VERITY_ASSIGN_OR_RETURN(auto snapshots, impl_->history->SnapshotsOf(*c, false));
   for (const auto& s : snapshots) snapshots_of[s.version].push_back(s.name);
-  VersionPage out;
-  const std::string prefix = keys::VersionPrefix(c->id);
-  std::string first = prefix;
-  keys::PutU64(&first, start_at);
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
-  for (it->Seek(first); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    if (it->key().size() != prefix.size() + 8) return Status::DataLoss("meta: malformed version key");
-    VersionInfo info;
-    info.version = keys::GetU64(it->key().data() + prefix.size());
-    if (info.version > head) break;  // committed but not yet published
-    if (limit > 0 && out.versions.size() == limit) {
-      out.next_start_at = info.version;
-      break;
-    }
-    storage::VersionMeta meta;
-    if (!meta.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status::DataLoss("meta: version " + std::to_string(info.version) + " does not parse");
-    }
-    info.committed_at_us = meta.committed_at_us();
-    info.upserted = meta.upserted();
-    info.deleted = meta.deleted();
-    info.is_restore = meta.is_restore();
-    info.restored_from = meta.restored_from();
-    info.readable = info.version >= oldest_retained || pins.count(info.version) > 0;
-    auto named = snapshots_of.find(info.version);
-    if (named != snapshots_of.end()) info.snapshots = named->second;
-    out.versions.push_back(info);
-  }
-  VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "list versions"));
-  return out;
+  return impl_->collections->VersionsPage(*c, start_at, limit, snapshots_of);
 }
 
 }  // namespace verity

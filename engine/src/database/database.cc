@@ -17,6 +17,7 @@
 
 #include "base/validate.h"
 #include "database/database_impl.h"
+#include "util/clock.h"
 #include "index/distance.h"
 #include "storage/codec.h"
 #include "storage/keys.h"
@@ -84,12 +85,6 @@ Status Database::Impl::OpenStore() {
   Impl* self = this;  // owns the store, so outlives it
   store_options.log = [self](LogLevel level, const std::string& message) { self->Log(level, message); };
   VERITY_ASSIGN_OR_RETURN(store, Store::Open(dir, store_options));
-  db = store->db();
-  meta = store->meta();
-  rows = store->rows();
-  vectors = store->vectors();
-  changes = store->changes();
-  write_options = store->write_options();
   collections = std::make_unique<Collections>(*store, dir, options, store_options.log);
   history = std::make_unique<History>(*store, *collections, dir, options, store_options.log);
   RetrievalLog::Env log_env;
@@ -103,8 +98,9 @@ Status Database::Impl::OpenStore() {
 
 void Database::Impl::OpenSubsystems() {
   prompts = std::make_unique<PromptRegistry>(
-      db, meta, [this](rocksdb::WriteBatch* batch, const std::string& what) { return store->Write(batch, what); },
-      NowMicros);
+      store->db(), store->meta(),
+      [this](rocksdb::WriteBatch* batch, const std::string& what) { return store->Write(batch, what); }, NowMicros);
+  context = std::make_unique<ContextService>(*store, *collections, *history, *retrieval_log, *prompts);
   OpenAnswerCache();
   Log(LogLevel::kInfo, "opened " + dir + " (distance kernels: " + DistanceKernelName() + ")");
 }

@@ -1,34 +1,24 @@
-// Database::Impl: the façade's state. It owns the store and the subsystems
-// (collections, the retrieval log, prompts, the answer cache), the
-// lifecycle lock every public call holds, and the background threads; the
-// public methods (database/*_api.cc, history/, context/) hand the work to
-// the subsystems. See docs/architecture.md, "Engine subsystems".
+// Database::Impl: the façade's state. It owns the store and one object per
+// subsystem, the lifecycle lock every public call holds, and the background
+// threads; the public methods (database/*_api.cc) open the call and hand
+// the work to a subsystem. See docs/architecture.md, "Engine subsystems".
 #pragma once
-
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <cassert>
-#include <condition_variable>
+#include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <shared_mutex>
 #include <string>
-#include <thread>
 
 #include "cache/answer_cache_service.h"
 #include "collection/collections.h"
+#include "context/context_service.h"
 #include "history/history.h"
-#include "history/retention.h"
-#include "log/log_pins.h"
 #include "log/retrieval_log.h"
 #include "prompts/prompt_registry.h"
 #include "storage/store.h"
-#include "util/clock.h"
-#include "util/kill_point.h"
 #include "util/periodic_thread.h"
 #include "util/scoped_count.h"
 #include "verity/database.h"
@@ -38,92 +28,52 @@ namespace verity {
 struct Database::Impl {
   std::string dir;
   DatabaseOptions options;
-  Database* owner = nullptr;  // the Database this belongs to (for the GC thread)
-
-  // The RocksDB database (storage/store.h): handle, column families,
-  // synced writes, the read-only switch. Set at open, closed by Close.
-  std::unique_ptr<Store> store;
-  // Borrowed from `store` (valid until Close) for the façade's own code and
-  // the concerns not yet in subsystems of their own (collection/, history/,
-  // context/); subsystems are given what they need at open.
-  rocksdb::DB* db = nullptr;
-  rocksdb::ColumnFamilyHandle* meta = nullptr;
-  rocksdb::ColumnFamilyHandle* rows = nullptr;
-  rocksdb::ColumnFamilyHandle* vectors = nullptr;
-  rocksdb::ColumnFamilyHandle* changes = nullptr;
-  rocksdb::WriteOptions write_options;  // the store's
+  Database* owner = nullptr;  // the Database this belongs to (the GC thread calls its public Gc)
 
   // Held shared by every API call and exclusively by Close, so that Close
   // never pulls RocksDB from under a running call.
   mutable std::shared_mutex lifecycle_mu;
   bool closed = false;  // GUARDED_BY(lifecycle_mu)
 
-  // The store's read-only switch (see Database's header): SetReadOnly
-  // turns the database read-only for `reason` (the first reason is kept);
-  // CheckWritable is FailedPrecondition naming the reason once read-only.
-  // opened_read_only: the disk refused writes at open, so nothing may be
-  // written, graph files included.
-  void SetReadOnly(const std::string& reason) { store->SetReadOnly(reason); }
-  Status CheckWritable() const { return store->CheckWritable(); }
-  bool opened_read_only() const { return store->opened_read_only(); }
-
-  // The prompt registry (prompts/prompt_registry.h), then the answer cache
-  // (cache/answer_cache_service.h), which borrows it: both set at open once
-  // RocksDB is, thread-safe themselves, kept until the Database goes.
-  std::unique_ptr<PromptRegistry> prompts;
-  std::unique_ptr<AnswerCacheService> answer_cache;
-  // Builds answer_cache, wired to this database (database_cache.cc); after
-  // `prompts` and `owner` are set.
-  void OpenAnswerCache();
-  // Database::Open's steps (database/database.cc), in order. OpenStore:
-  // RocksDB (Store::Open's errors), the borrowed handles, the retrieval log.
-  // OpenSubsystems, once `owner` is set: the prompt registry and the answer
-  // cache. Then Open has the collections load (Collections::LoadAll).
-  // LoadLogAndStartThreads:
-  // the retrieval log's keys and entries, its syncer, the GC and graph
-  // checkpoint threads (as the options ask, not when opened read-only).
-  Status OpenStore();
-  void OpenSubsystems();
-  Status LoadLogAndStartThreads();
-  // The collections (collection/collections.h): created right after the
-  // store, loaded by Open, cleared by Close; thread-safe itself.
+  // The store and the subsystems, in the order Open creates them; each is
+  // thread-safe itself and borrows those before it. Close stops the
+  // threads, saves the graphs, then closes the store.
+  // - store (storage/store.h): RocksDB, its families, synced writes, the
+  //   read-only switch.
+  // - collections (collection/collections.h): the registry, commits,
+  //   reads, graphs; loaded by Open after every subsystem exists.
+  // - history (history/history.h): snapshots, pins (the log's LogPins),
+  //   diff, restore, retention and GC, export and import.
+  // - retrieval_log (log/retrieval_log.h): the hash-chained log; reset by
+  //   Close after the store closes.
+  // - prompts (prompts/prompt_registry.h), context
+  //   (context/context_service.h): retrieve, answers, replay, audit; then
+  //   answer_cache (cache/answer_cache_service.h), wired by OpenAnswerCache
+  //   (database/cache_api.cc) with hooks into collections and context.
+  std::unique_ptr<Store> store;
   std::unique_ptr<Collections> collections;
-
-  // The retrieval log (log/retrieval_log.h): set at open, right after
-  // RocksDB, and reset by Close after it; thread-safe itself.
+  std::unique_ptr<History> history;
   std::unique_ptr<RetrievalLog> retrieval_log;
+  std::unique_ptr<PromptRegistry> prompts;
+  std::unique_ptr<ContextService> context;
+  std::unique_ptr<AnswerCacheService> answer_cache;
+
   // Searches, retrievals, answers and cache lookups running now: the log's
   // waiters spin (yielding) only while fewer calls want a CPU than there
   // are cores (RetrievalLog::Env::calls_running).
   mutable std::atomic<int> calls_running{0};
-  // (context/retrieve.cc) Appends the cache-hit record of a lookup that hit (LogKind::kCacheHit)
-  // and sets result->retrieval_id / log_seq. Refreshes the log pin of the
-  // version read (the rows of the source's context stay while the hit's
-  // record is kept). NotFound when the source retrieval has expired from
-  // the log (the caller serves nothing); FailedPrecondition on a read-only
-  // database.
-  // *source_expired is set when the source retrieval is no longer in the
-  // log (the hit must not be served); the status is then NotFound.
-  Status LogCacheHit(Collection& c, const CacheLookupRequest& request, CacheLookupResult* result, bool* source_expired);
 
-  // The context service (context/*.cc): the internal halves of the public
-  // Retrieve, Replay and Audit, which public methods call instead of each
-  // other (no public method calls another).
-  // Searches `search` and pins the version it read for the log, retrying a
-  // head read whose version GC collected in between (`fixed_version`: the
-  // request named a version or snapshot, whose refusal is the answer).
-  Result<SearchResult> SearchPinnedForLog(Collection& c, const SearchRequest& search, bool fixed_version);
-  // Database::Replay's work (a cache hit replays its source).
-  Result<ReplayResult> ReplayOne(const ReplayRequest& request) const;
-  struct ReplayRun;  // one replay of a logged retrieval (context/replay.cc)
-  // Database::Audit's work. When the retrieval has no recorded answer and
-  // none was given, the status is FailedPrecondition and *unanswered is set
-  // (AuditCollection counts those apart); otherwise *unanswered is false.
-  Result<AuditResult> AuditOne(const AuditRequest& request, bool* unanswered) const;
-  // The in-context chunks of logged retrieval `r`, read from its rows and
-  // checked against the logged hashes. FailedPrecondition when they are no
-  // longer stored; DataLoss when a text differs from its hash.
-  Status ReadAuditedContext(const LogRecord& r, std::vector<SourceChunk>* chunks) const;
+  // Database::Open's steps (database/database.cc), in order. OpenStore:
+  // RocksDB (Store::Open's errors), collections, history, the retrieval
+  // log. OpenSubsystems, once `owner` is set: prompts, context, the answer
+  // cache. Then Open loads the collections (Collections::LoadAll).
+  // LoadLogAndStartThreads: the retrieval log's keys and entries, its
+  // syncer, the GC and graph checkpoint threads (as the options ask, not
+  // when opened read-only).
+  Status OpenStore();
+  void OpenSubsystems();
+  void OpenAnswerCache();
+  Status LoadLogAndStartThreads();
 
   // The background threads (database/background.cc): GC (a round every
   // DatabaseOptions::gc_interval_seconds: each collection's GC, then the
@@ -140,16 +90,9 @@ struct Database::Impl {
   };
   void RunCheckpointRound(CheckpointState& state);
 
+  // The engine's messages: DatabaseOptions::log, else stderr.
   void Log(LogLevel level, const std::string& message) const;
-
-  // History (history/history.h): snapshots, pins (the log's included: it
-  // is the log's LogPins), diff, restore, retention and GC, export and
-  // import. Created after `collections`, which it borrows.
-  std::unique_ptr<History> history;
 };
-
-// The longest query text the retrieval log keeps (Retrieve, cache hits).
-inline constexpr size_t kMaxLogFieldBytes = 64 * 1024;
 
 // Holds a database's lifecycle lock shared for one public call. A public
 // method never calls another public method of the same database (internal
@@ -189,6 +132,6 @@ class LifecycleGuard {
 // once a disk error made the database read-only.
 #define VERITY_CHECK_WRITABLE_() \
   VERITY_CHECK_OPEN_();          \
-  VERITY_RETURN_IF_ERROR(impl_->CheckWritable())
+  VERITY_RETURN_IF_ERROR(impl_->store->CheckWritable())
 
 }  // namespace verity

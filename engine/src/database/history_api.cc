@@ -6,9 +6,9 @@
 namespace verity {
 
 Result<SnapshotInfo> Database::CreateSnapshot(const std::string& collection, const std::string& name,
-                                              const std::string& description, std::optional<Version> version) {
+                                              const std::string& description, const ReadPoint& at) {
   VERITY_CHECK_WRITABLE_();
-  return impl_->history->CreateSnapshot(collection, name, description, version);
+  return impl_->history->CreateSnapshot(collection, name, description, at);
 }
 
 Result<SnapshotInfo> Database::GetSnapshot(const std::string& collection, const std::string& name) const {
@@ -41,15 +41,16 @@ Status Database::UnpinVersion(const std::string& collection, Version version, co
   return impl_->history->UnpinVersion(collection, version, holder);
 }
 
-Result<DiffPage> Database::Diff(const std::string& collection, Version from, Version to, const std::string& start_after,
-                                uint32_t limit, const std::function<Status()>& keep_going) const {
+Result<DiffPage> Database::Diff(const std::string& collection, const ReadPoint& from, const ReadPoint& to,
+                                const std::string& start_after, uint32_t limit,
+                                const std::function<Status()>& keep_going) const {
   VERITY_CHECK_OPEN_();
   return impl_->history->Diff(collection, from, to, start_after, limit, keep_going);
 }
 
-Result<RestoreResult> Database::Restore(const std::string& collection, Version version, const std::string& into) {
+Result<RestoreResult> Database::Restore(const std::string& collection, const ReadPoint& at, const std::string& into) {
   VERITY_CHECK_WRITABLE_();
-  return impl_->history->Restore(collection, version, into);
+  return impl_->history->Restore(collection, at, into);
 }
 
 Status Database::SetRetention(const std::string& collection, const RetentionPolicy& retention) {
@@ -62,10 +63,10 @@ Result<GcResult> Database::Gc(const std::string& collection) {
   return impl_->history->Gc(collection);
 }
 
-Result<ExportResult> Database::Export(const std::string& collection, std::optional<Version> version,
-                                      const std::string& path, const ProgressFunction& progress) {
+Result<ExportResult> Database::Export(const std::string& collection, const ReadPoint& at, const std::string& path,
+                                      const ProgressFunction& progress) {
   VERITY_CHECK_OPEN_();
-  return impl_->history->Export(collection, version, path, progress);
+  return impl_->history->Export(collection, at, path, progress);
 }
 
 Result<ImportResult> Database::Import(const std::string& path, const std::string& as_name, bool replace,

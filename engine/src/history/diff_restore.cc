@@ -72,8 +72,9 @@ Status ForEachId(rocksdb::Iterator* it, uint32_t collection, Fn fn) {
 
 // --- Diff ---------------------------------------------------------------------
 
-Result<DiffPage> History::Diff(const std::string& collection, Version from, Version to, const std::string& start_after,
-                               uint32_t limit, const std::function<Status()>& keep_going) const {
+Result<DiffPage> History::Diff(const std::string& collection, const ReadPoint& from_point, const ReadPoint& to_point,
+                               const std::string& start_after, uint32_t limit,
+                               const std::function<Status()>& keep_going) const {
   KeepGoingCheck check(keep_going, 1024);
   if (limit < 1 || limit > Limits::kMaxDiffLimit) {
     return Status::InvalidArgument("limit: " + std::to_string(limit) + " is outside 1.." +
@@ -81,10 +82,11 @@ Result<DiffPage> History::Diff(const std::string& collection, Version from, Vers
   }
   VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
   std::optional<ScopedSnapshot> snapshot;
+  Version from, to;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_RETURN_IF_ERROR(collections_.ResolveVersion(*c, from).status().WithPrefix("from"));
-    VERITY_RETURN_IF_ERROR(collections_.ResolveVersion(*c, to).status().WithPrefix("to"));
+    VERITY_ASSIGN_OR_RETURN(from, collections_.ResolveReadPoint(*c, from_point, "from"));
+    VERITY_ASSIGN_OR_RETURN(to, collections_.ResolveReadPoint(*c, to_point, "to"));
     snapshot.emplace(db_);
   }
   const rocksdb::ReadOptions read = snapshot->options();
@@ -227,7 +229,7 @@ Result<RestoreChanges> PlanRestore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle*
 
 }  // namespace
 
-Result<RestoreResult> History::Restore(const std::string& collection, Version version, const std::string& into) {
+Result<RestoreResult> History::Restore(const std::string& collection, const ReadPoint& at, const std::string& into) {
   VERITY_ASSIGN_OR_RETURN(auto source, collections_.Find(collection));
   std::shared_ptr<Collection> target = source;
   if (!into.empty() && into != collection) {
@@ -237,6 +239,7 @@ Result<RestoreResult> History::Restore(const std::string& collection, Version ve
   std::lock_guard write(target->write_mu);
   VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*target));
   std::optional<ScopedSnapshot> snapshot;
+  Version version = 0;  // the one `at` reads
   {
     // The source must not be dropped under us: its rows would read as none,
     // and the restore would empty the target. Its pins_mu (which a drop
@@ -247,7 +250,7 @@ Result<RestoreResult> History::Restore(const std::string& collection, Version ve
       VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*source));
     }
     std::shared_lock lock(source->graph_mu);
-    VERITY_RETURN_IF_ERROR(collections_.ResolveVersion(*source, version).status());
+    VERITY_ASSIGN_OR_RETURN(version, collections_.ResolveReadPoint(*source, at));
     snapshot.emplace(db_);  // also holds the target's head: its writers wait for us
   }
   const rocksdb::ReadOptions read = snapshot->options();

@@ -274,12 +274,12 @@ Json ManifestEntry(const ExportItem& item, uint64_t records, const std::string& 
 
 }  // namespace
 
-Result<ExportResult> History::Export(const std::string& collection, std::optional<Version> version,
-                                     const std::string& path, const ProgressFunction& progress) {
+Result<ExportResult> History::Export(const std::string& collection, const ReadPoint& at, const std::string& path,
+                                     const ProgressFunction& progress) {
   if (path.empty()) return Status::InvalidArgument("path: must not be empty");
   std::error_code ec;
   if (fs::exists(path, ec)) return Status::AlreadyExists("export " + path + " already exists");
-  if (collection.empty() && version) return Status::InvalidArgument("at: only for the export of one collection");
+  if (collection.empty() && !at.is_head()) return Status::InvalidArgument("at: only for the export of one collection");
 
   std::vector<ExportItem> items;
   if (collection.empty()) {
@@ -304,8 +304,8 @@ Result<ExportResult> History::Export(const std::string& collection, std::optiona
     std::lock_guard pins(item.collection->pins_mu);
     VERITY_RETURN_IF_ERROR(Collections::CheckNotDropped(*item.collection));
     std::shared_lock lock(item.collection->graph_mu);
-    VERITY_ASSIGN_OR_RETURN(item.version,
-                            collections_.ResolveVersion(*item.collection, collection.empty() ? std::nullopt : version));
+    VERITY_ASSIGN_OR_RETURN(
+        item.version, collections_.ResolveReadPoint(*item.collection, collection.empty() ? ReadPoint::Head() : at));
     item.snapshot = std::make_shared<ScopedSnapshot>(db_);
     VERITY_ASSIGN_OR_RETURN(item.records, collections_.CountAt(*item.collection, item.version));
     done.total_estimate += item.records * (item.collection->config.dimension * 4 + 64);

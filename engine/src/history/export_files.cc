@@ -18,8 +18,7 @@ namespace {
 // Why openat(parent, component) failed, as the import reports it. A link is
 // found by looking at the entry itself (fstatat without following), not by
 // errno: O_NOFOLLOW | O_DIRECTORY on a link says ELOOP or ENOTDIR.
-Status ExportOpenError(int parent, const std::string& component, const std::string& shown, bool directory,
-                       int error) {
+Status ExportOpenError(int parent, const std::string& component, const std::string& shown, bool directory, int error) {
   struct stat st {};
   if (::fstatat(parent, component.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
     return Status::FailedPrecondition("export: " + shown +
@@ -121,7 +120,7 @@ Result<std::string> ReadSmallFile(int root, const std::string& name) {
 // SHA-256 and size of a file below `root`, reading it in blocks; a file
 // whose size is not `expected_bytes` is refused before it is read.
 Result<std::pair<std::string, uint64_t>> HashFile(int root, const std::string& name, uint64_t expected_bytes,
-                                                   const std::function<void(uint64_t)>& on_bytes) {
+                                                  const std::function<void(uint64_t)>& on_bytes) {
   uint64_t size = 0;
   VERITY_ASSIGN_OR_RETURN(Fd fd, OpenExportFile(root, name, &size));
   if (size != expected_bytes) return std::make_pair(std::string(), size);  // the caller names the mismatch

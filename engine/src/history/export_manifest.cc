@@ -1,7 +1,7 @@
 #include "history/export_manifest.h"
 
-#include <nlohmann/json.hpp>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
 
@@ -24,8 +24,9 @@ T Integer(const Json& object, const char* key) {
     if (x <= kMax) return static_cast<T>(x);
   } else if (v.is_number_integer()) {
     const int64_t x = v.get<int64_t>();
-    const bool fits = x < 0 ? (std::numeric_limits<T>::is_signed && x >= static_cast<int64_t>(std::numeric_limits<T>::min()))
-                            : static_cast<uint64_t>(x) <= kMax;
+    const bool fits =
+        x < 0 ? (std::numeric_limits<T>::is_signed && x >= static_cast<int64_t>(std::numeric_limits<T>::min()))
+              : static_cast<uint64_t>(x) <= kMax;
     if (fits) return static_cast<T>(x);
   }
   throw std::out_of_range(std::string(key) + " is not an integer in range");
@@ -46,8 +47,10 @@ Result<std::vector<ManifestCollection>> ParseManifest(const std::string& text) {
     if (m.at("format").get<std::string>() != kExportFormat) return bad("not a Verity export");
     const int version = Integer<int>(m, "format_version");
     if (version != kExportFormatVersion) {
-      return Status::InvalidArgument("export: format version " + std::to_string(version) + " is not supported (this "
-                                     "server reads version " + std::to_string(kExportFormatVersion) + ")");
+      return Status::InvalidArgument("export: format version " + std::to_string(version) +
+                                     " is not supported (this "
+                                     "server reads version " +
+                                     std::to_string(kExportFormatVersion) + ")");
     }
     for (const auto& c : m.at("collections")) {
       ManifestCollection item;
@@ -64,7 +67,8 @@ Result<std::vector<ManifestCollection>> ParseManifest(const std::string& text) {
       const auto& files = c.at("files");
       if (files.size() != 1) return bad("expected one file per collection");
       item.file_name = files[0].at("path").get<std::string>();
-      if (item.file_name != item.config.name + "/" + kExportRecordsFile) return bad("unexpected file " + item.file_name);
+      if (item.file_name != item.config.name + "/" + kExportRecordsFile)
+        return bad("unexpected file " + item.file_name);
       item.bytes = Integer<uint64_t>(files[0], "bytes");
       item.sha256 = files[0].at("sha256").get<std::string>();
       if (Status s = ValidateCollectionConfig(item.config); !s.ok()) return bad(s.message());

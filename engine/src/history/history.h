@@ -54,7 +54,7 @@ class History : public LogPins, private StoreUser {
   // --- Snapshots and pins (history/snapshots.cc, pins.cc) ------------------
   // The public API's work; errors as documented in verity/database.h.
   Result<SnapshotInfo> CreateSnapshot(const std::string& collection, const std::string& name,
-                                      const std::string& description, std::optional<Version> version);
+                                      const std::string& description, const ReadPoint& at);
   Result<SnapshotInfo> GetSnapshot(const std::string& collection, const std::string& name) const;
   Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& collection) const;
   Status DeleteSnapshot(const std::string& collection, const std::string& name);
@@ -75,16 +75,17 @@ class History : public LogPins, private StoreUser {
   Status ReleaseLogPins(const std::set<CollectionVersion>& versions, int64_t cutoff_us) override;
 
   // --- Diff and restore (history/diff_restore.cc) ---------------------------
-  Result<DiffPage> Diff(const std::string& collection, Version from, Version to, const std::string& start_after,
-                        uint32_t limit, const std::function<Status()>& keep_going) const;
-  Result<RestoreResult> Restore(const std::string& collection, Version version, const std::string& into);
+  Result<DiffPage> Diff(const std::string& collection, const ReadPoint& from, const ReadPoint& to,
+                        const std::string& start_after, uint32_t limit,
+                        const std::function<Status()>& keep_going) const;
+  Result<RestoreResult> Restore(const std::string& collection, const ReadPoint& at, const std::string& into);
 
   // --- Retention and GC (history/gc.cc) -------------------------------------
   Status SetRetention(const std::string& collection, const RetentionPolicy& retention);
   Result<GcResult> Gc(const std::string& collection);
 
   // --- Export and import (history/export.cc, import.cc) ---------------------
-  Result<ExportResult> Export(const std::string& collection, std::optional<Version> version, const std::string& path,
+  Result<ExportResult> Export(const std::string& collection, const ReadPoint& at, const std::string& path,
                               const ProgressFunction& progress);
   Result<ImportResult> Import(const std::string& path, const std::string& as_name, bool replace,
                               const ProgressFunction& progress, uint32_t max_dimension);

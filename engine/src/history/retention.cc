@@ -58,9 +58,7 @@ bool PinIn(const std::map<Version, uint32_t>& pins, Version from, Version to) {
 
 bool RetentionPlan::RowNeeded(Version from, Version to) const { return to > horizon || PinIn(pins, from, to); }
 
-bool RetentionPlan::NodeNeeded(Version from, Version to) const {
-  return to > horizon || PinIn(graph_pins, from, to);
-}
+bool RetentionPlan::NodeNeeded(Version from, Version to) const { return to > horizon || PinIn(graph_pins, from, to); }
 
 std::vector<RowFate> RowFates(const RetentionPlan& plan, const std::vector<RowSpan>& newest_first) {
   std::vector<RowFate> fates(newest_first.size(), RowFate::kDelete);

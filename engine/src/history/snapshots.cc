@@ -7,13 +7,13 @@
 #include <map>
 #include <set>
 
-#include "storage/codec.h"
+#include "base/validate.h"
 #include "history/history.h"
+#include "storage/codec.h"
+#include "storage/keys.h"
 #include "util/clock.h"
 #include "util/keep_going.h"
 #include "util/kill_point.h"
-#include "storage/keys.h"
-#include "base/validate.h"
 
 namespace verity {
 namespace {
@@ -43,7 +43,6 @@ SnapshotInfo SnapshotFromMeta(const std::string& collection, const storage::Snap
 }  // namespace
 
 // --- Pins and snapshots -------------------------------------------------------
-
 
 Result<std::vector<SnapshotInfo>> History::SnapshotsOf(const Collection& c, bool with_counts) const {
   std::vector<SnapshotInfo> out;
@@ -98,11 +97,11 @@ Result<std::vector<SnapshotInfo>> History::SnapshotsOf(const Collection& c, bool
 }
 
 Result<SnapshotInfo> History::CreateSnapshot(const std::string& collection, const std::string& name,
-                                              const std::string& description, std::optional<Version> version) {
+                                             const std::string& description, const ReadPoint& at) {
   VERITY_RETURN_IF_ERROR(ValidateName(name, "name"));
   if (description.size() > Limits::kMaxDescriptionBytes) {
-    return Status::InvalidArgument("description: " + std::to_string(description.size()) +
-                                   " bytes; the limit is " + std::to_string(Limits::kMaxDescriptionBytes));
+    return Status::InvalidArgument("description: " + std::to_string(description.size()) + " bytes; the limit is " +
+                                   std::to_string(Limits::kMaxDescriptionBytes));
   }
   VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
   std::lock_guard pins(c->pins_mu);
@@ -117,7 +116,7 @@ Result<SnapshotInfo> History::CreateSnapshot(const std::string& collection, cons
   Version v;
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_ASSIGN_OR_RETURN(v, collections_.ResolveVersion(*c, version));
+    VERITY_ASSIGN_OR_RETURN(v, collections_.ResolveReadPoint(*c, at));
   }
   storage::SnapshotMeta m;
   m.set_name(name);
@@ -140,47 +139,14 @@ Result<SnapshotInfo> History::CreateSnapshot(const std::string& collection, cons
   return info;
 }
 
-namespace {
-
-// NotFound for a snapshot name; a name longer than any snapshot's is not
-// echoed whole (it would go back in the status and into the server's log).
-Status SnapshotNotFound(const std::string& name, const std::string& collection) {
-  if (name.size() > Limits::kMaxSnapshotNameBytes) {
-    return Status::NotFound("snapshot \"" + name.substr(0, 64) + "...\" (" + std::to_string(name.size()) +
-                            " bytes; names are at most " + std::to_string(Limits::kMaxSnapshotNameBytes) +
-                            ") of \"" + collection + "\" does not exist")
-        .WithReason(StatusReason::kSnapshotNotFound);
-  }
-  return Status::NotFound("snapshot \"" + name + "\" of \"" + collection + "\" does not exist")
-      .WithReason(StatusReason::kSnapshotNotFound);
-}
-
-// The stored record of snapshot `name` of collection `c` (named
-// `collection`): NotFound or DataLoss.
-Result<storage::SnapshotMeta> ReadSnapshotMeta(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta, const Collection& c,
-                                               const std::string& collection, const std::string& name) {
-  std::string value;
-  rocksdb::Status rs = db->Get(rocksdb::ReadOptions(), meta, keys::SnapshotKey(c.id, name), &value);
-  if (rs.IsNotFound()) return SnapshotNotFound(name, collection);
-  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read snapshot"));
-  storage::SnapshotMeta m;
-  if (!m.ParseFromString(value)) return Status::DataLoss("meta: snapshot " + name + " does not parse");
-  return m;
-}
-
-}  // namespace
-
 Result<Version> History::SnapshotVersionOf(const std::string& collection, const std::string& name) const {
   VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
-  VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m, ReadSnapshotMeta(db_, meta_, *c, collection, name));
-  return Version{m.version()};
+  return collections_.SnapshotVersionOf(*c, name);
 }
-
 
 Result<SnapshotInfo> History::GetSnapshot(const std::string& collection, const std::string& name) const {
   VERITY_ASSIGN_OR_RETURN(auto c, collections_.Find(collection));
-  VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m,
-                          ReadSnapshotMeta(db_, meta_, *c, collection, name));
+  VERITY_ASSIGN_OR_RETURN(storage::SnapshotMeta m, collections_.ReadSnapshot(*c, name));
   SnapshotInfo info = SnapshotFromMeta(collection, m);
   std::shared_lock lock(c->graph_mu);
   VERITY_ASSIGN_OR_RETURN(info.records, collections_.CountAt(*c, info.version));
@@ -198,9 +164,7 @@ Status History::DeleteSnapshot(const std::string& collection, const std::string&
   const std::string key = keys::SnapshotKey(c->id, name);
   std::string value;
   rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), meta_, key, &value);
-  if (rs.IsNotFound()) {
-    return SnapshotNotFound(name, collection);
-  }
+  if (rs.IsNotFound()) return SnapshotNotFound(name, collection);
   VERITY_RETURN_IF_ERROR(FromRocks(rs, "read snapshot"));
   storage::SnapshotMeta m;
   if (!m.ParseFromString(value)) return Status::DataLoss("meta: snapshot " + name + " does not parse");
@@ -227,7 +191,7 @@ Status History::PinVersion(const std::string& collection, Version version, const
   if (!rs.IsNotFound()) return FromRocks(rs, "read pin");
   {
     std::shared_lock lock(c->graph_mu);
-    VERITY_RETURN_IF_ERROR(collections_.ResolveVersion(*c, version).status());
+    VERITY_RETURN_IF_ERROR(collections_.ResolveReadPoint(*c, version).status());
   }
   VERITY_RETURN_IF_ERROR(FromRocks(db_->Put(write_options_, meta_, key, ""), "pin"));
   if (holder == kLogPinHolder) c->log_pinned.emplace(version, NowMicros());  // as the log's own pin
