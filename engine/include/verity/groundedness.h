@@ -118,7 +118,7 @@
 namespace verity {
 
 // Recorded with every result. Changes whenever a rule above changes.
-inline constexpr const char kGroundednessScorerVersion[] = "verity-groundedness/2";
+inline constexpr const char kGroundednessScorerVersion[] = "verity-groundedness/3";
 // The longest sentence scored whole (bytes); see "Sentences".
 inline constexpr size_t kMaxSentenceBytes = 4096;
 
@@ -163,6 +163,23 @@ struct SentenceScore {
   // Negations of the cited chunk's matched span that the sentence drops, as
   // written in the chunk.
   std::vector<std::string> conflicting_negations;
+  // Version 3's signals (left empty / 0 / -1 in results of versions 1-2).
+  // max((P + L) / 2, T) before the role and contradiction penalties;
+  // `support` is after them.
+  double match_support = 0;
+  // Antonym contradictions, "sentence-word/chunk-word" as written.
+  std::vector<std::string> contradictions;
+  // Names and past-tense verbs whose neighbours in the sentence come from
+  // another clause of the source, as written in the sentence.
+  std::vector<std::string> role_conflicts;
+  // The minimum-evidence gate failed (a short sentence without an exact
+  // n-gram, name or number in the span).
+  bool short_evidence = false;
+  // The second chunk of a two-chunk citation (-1 = none) and its span.
+  int32_t second_chunk_index = -1;
+  std::string second_chunk_id;
+  size_t second_span_begin = 0;
+  size_t second_span_end = 0;
 };
 
 struct GroundednessResult {
