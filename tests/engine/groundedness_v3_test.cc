@@ -42,10 +42,17 @@ TEST_CASE("v3: a capitalised common word opening a sentence is not a name", "[gr
   CHECK(Only("Zorblax founded Acme in 2010.", {{"c", chunk}}).missing_critical == Strings{"Zorblax"});
   // Listed capitalised in the word list ("Bob"): still a name.
   CHECK(Only("Bob founded Acme in 2010.", {{"c", chunk}}).missing_critical == Strings{"Bob"});
-  // Capitalised mid-sentence in the context: a name even though it is a word.
-  const std::string rose = "The garden was planted by Amber. Later Amber sold it.";
-  CHECK(Only("Amber planted the garden.", {{"c", rose}}).verdict == SentenceVerdict::kUnsupported);  // reordered
-  CHECK(Only("Later Amber sold it.", {{"c", "Amber sold the garden later."}}).missing_critical.empty());
+  // "acme" is a known lower-case word, but capitalised mid-sentence in the
+  // answer it is a name: the first sentence needs it in the chunk.
+  GroundednessResult acme =
+      Score("Acme grew fast in 2010. Bob joined Acme in 2011.", {{"c", "Globex grew fast in 2010."}});
+  REQUIRE(acme.sentences.size() == 2);
+  CHECK(acme.sentences[0].verdict == SentenceVerdict::kUnsupported);
+  CHECK(acme.sentences[0].missing_critical == Strings{"Acme"});
+  // ... and so it is when the context writes it mid-sentence.
+  CHECK(Only("Acme grew fast in 2010.", {{"c", "Globex grew fast in 2010."}, {"d", "Bob joined Acme."}})
+            .missing_critical == Strings{"Acme"});
+  CHECK(Supported("Acme grew fast in 2010.", "Globex grew fast in 2010."));  // a word: not a name
 }
 
 TEST_CASE("v3: numbers are compared in one canonical form", "[groundedness]") {
@@ -192,4 +199,22 @@ TEST_CASE("v3: results of version 2 keep version 2's version string and layout",
   const std::string html = AuditHtml({{"rtv-1", "docs", 1, s.text, {{"c", "Alice founded Acme."}}, old}});
   CHECK(html.find("<dd class=\"scorer\">verity-groundedness/2</dd>") != std::string::npos);
   CHECK(html.find("verity-groundedness/3") == std::string::npos);
+}
+
+TEST_CASE("v3: the HTML report shows the second chunk and the new signals", "[groundedness]") {
+  const std::vector<SourceChunk> chunks = {
+      {"a", "Ray Dassen died on May 18th in Amsterdam after a long illness."},
+      {"b", "Ray was a Debian Developer for nineteen years and maintained many packages."},
+      {"q", "As a member of the QEMU team he wrote most of the MIPS emulation layer."},
+  };
+  const std::string answer =
+      "Ray Dassen died on May 18th in Amsterdam after a long illness, and Ray was a Debian Developer for "
+      "nineteen years. As a member of the MIPS team he wrote most of the QEMU emulation layer.";
+  const GroundednessResult r = Score(answer, chunks);
+  const std::string html = AuditHtml({{"rtv-1", "docs", 1, answer, chunks, r}});
+  CHECK(html.find("<code class=\"second-chunk-id\">b</code> (#1)") != std::string::npos);
+  CHECK(html.find("<mark class=\"match\">Ray was a Debian Developer for nineteen years</mark>") != std::string::npos);
+  CHECK(html.find("<div class=\"roles\">") != std::string::npos);
+  CHECK(html.find("<span class=\"token\">MIPS</span>") != std::string::npos);
+  CHECK(html.find("<span class=\"match-support\">") != std::string::npos);
 }
