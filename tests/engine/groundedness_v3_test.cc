@@ -149,6 +149,15 @@ TEST_CASE("v3: words from another clause of the source lower the support", "[gro
   SentenceScore deletion = Only("In 2001 Stormix ceased development of its distribution.", {{"c", source}});
   CHECK(deletion.verdict == SentenceVerdict::kUnsupported);
   CHECK(deletion.role_conflicts == Strings{"ceased"});
+  // Present-tense and modal verbs too: "SPI may accept" takes the verb of
+  // "the Debian Project may accept".
+  const std::string spi =
+      "Among other things, SPI provides a mechanism by which the Debian Project may accept contributions that are "
+      "tax deductible.";
+  SentenceScore modal = Only("Among other things, SPI may accept contributions that are tax deductible.", {{"c", spi}});
+  CHECK(modal.verdict == SentenceVerdict::kUnsupported);
+  CHECK(modal.role_conflicts == Strings{"accept"});
+  CHECK(Supported("SPI provides a mechanism by which the Debian Project may accept contributions.", spi));
   // A parenthesis the answer drops does not count as distance.
   CHECK(Supported("BIN-DIR is a directory where Debian archive files are stored.",
                   "BIN-DIR is a directory where Debian archive files (which usually have an extension of "

@@ -92,4 +92,16 @@ bool IsPastVerb(std::string_view word) {
   return false;
 }
 
+bool IsVerbLemma(std::string_view word) { return InSorted(Verbs(), word); }
+
+bool IsVerbForm(std::string_view word) {
+  if (IsPastVerb(word)) return true;
+  for (std::string_view suffix : {"s", "es", "ing"}) {
+    for (const std::string& lemma : StripSuffix(word, suffix)) {
+      if (lemma.size() > 1 && InSorted(Verbs(), lemma)) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace verity::groundedness_lexicon

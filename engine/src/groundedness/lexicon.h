@@ -21,6 +21,11 @@ bool AreAntonyms(std::string_view a, std::string_view b);
 // Whether `word` (lower-case) is a past form of a WordNet verb: regular
 // (-ed, -d, -ied, doubled consonant + -ed) or from verb.exc ("wrote").
 bool IsPastVerb(std::string_view word);
+// Whether `word` (lower-case) is a WordNet verb lemma.
+bool IsVerbLemma(std::string_view word);
+// Whether `word` is an inflected verb: a past form, or a regular -s / -es /
+// -ing form of a verb lemma ("summarizes", "providing").
+bool IsVerbForm(std::string_view word);
 
 // The generated data (lexicon_data.cc, in the build directory): sorted,
 // '\n'-terminated lines.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,6 +20,8 @@ namespace {
 
 using groundedness_lexicon::AreAntonyms;
 using groundedness_lexicon::IsPastVerb;
+using groundedness_lexicon::IsVerbForm;
+using groundedness_lexicon::IsVerbLemma;
 using groundedness_text::Tokenize;
 
 // Bit-parallel LCS length (Hyyrö): a column of the LCS table as bits.
@@ -68,6 +71,10 @@ std::string Shown(std::string_view text, const Token& t) {
   return std::string(text.substr(t.show_begin, t.show_end - t.show_begin));
 }
 
+// How many windows of the best coverage BestWindow compares by LCS (the
+// first ones in chunk order): bounds the cost on a huge repetitive chunk.
+constexpr size_t kMaxWindowCandidates = 64;
+
 // The best window: at most `width` chunk tokens wide, holding the most
 // distinct tokens of the sentence; among those, the one with the longest
 // common subsequence with the sentence (then the narrowest, then the
@@ -101,10 +108,11 @@ bool BestWindow(const Sentence& s, const ChunkIndex& chunk, const LcsMatcher& lc
     coverage.push_back(distinct);
     best = std::max(best, distinct);
   }
-  size_t best_lcs = 0;
+  size_t best_lcs = 0, compared = 0;
   bool found = false;
-  for (size_t k = 0; k < candidates.size(); ++k) {
+  for (size_t k = 0; k < candidates.size() && compared < kMaxWindowCandidates; ++k) {
     if (coverage[k] != best) continue;
+    ++compared;
     const auto [lo, hi] = candidates[k];
     const size_t common = lcs.Length(b.data() + lo, hi - lo + 1);
     if (!found || common > best_lcs || (common == best_lcs && hi - lo < *r - *l)) {
@@ -114,16 +122,30 @@ bool BestWindow(const Sentence& s, const ChunkIndex& chunk, const LcsMatcher& lc
   return true;
 }
 
+// The positions of token `id` in the chunk within [lo, hi] (sorted), so
+// that a word repeated all over a large chunk costs only its window's share.
+struct Positions {
+  const uint32_t* begin = nullptr;
+  const uint32_t* end = nullptr;
+};
+Positions InRange(const ChunkIndex& chunk, uint32_t id, size_t lo, size_t hi) {
+  auto it = chunk.positions.find(id);
+  if (it == chunk.positions.end() || lo > hi) return {};
+  const std::vector<uint32_t>& all = it->second;
+  auto from = std::lower_bound(all.begin(), all.end(), static_cast<uint32_t>(std::min<size_t>(lo, UINT32_MAX)));
+  auto to = std::upper_bound(from, all.end(), static_cast<uint32_t>(std::min<size_t>(hi, UINT32_MAX)));
+  return {all.data() + (from - all.begin()), all.data() + (to - all.begin())};
+}
+
 // Whether chunk positions p < q in [lo, hi] hold `first` then `second`, at
-// most `distance` apart.
+// most `distance` apart (counting tokens outside parentheses).
 bool InPlace(const ChunkIndex& chunk, size_t lo, size_t hi, uint32_t first, uint32_t second, size_t distance) {
-  auto a = chunk.positions.find(first), b = chunk.positions.find(second);
-  if (a == chunk.positions.end() || b == chunk.positions.end()) return false;
-  for (uint32_t q : b->second) {
-    if (q < lo || q > hi) continue;
-    for (uint32_t p : a->second) {
-      if (p >= lo && p < q && chunk.rank[q] - chunk.rank[p] <= distance) return true;
-    }
+  const Positions qs = InRange(chunk, second, lo, hi);
+  const Positions ps = InRange(chunk, first, lo, hi);
+  for (const uint32_t* q = qs.begin; q != qs.end; ++q) {
+    // The latest p before q is the closest one.
+    const uint32_t* p = std::lower_bound(ps.begin, ps.end, *q);
+    if (p != ps.begin && chunk.rank[*q] - chunk.rank[*(p - 1)] <= distance) return true;
   }
   return false;
 }
@@ -145,13 +167,11 @@ void CheckNegations(const Sentence& s, const ChunkIndex& chunk, std::string_view
   // Added: the sentence negates a word the window has without a negation.
   for (size_t i = 0; i + 1 < n; ++i) {
     if (!s.tokens[i]->negation || s.tokens[i + 1]->negation) continue;
-    auto it = chunk.positions.find(s.ids[i + 1]);
-    if (it == chunk.positions.end()) continue;
+    const Positions qs = InRange(chunk, s.ids[i + 1], l, r);
     bool seen = false, negated = false;
-    for (uint32_t q : it->second) {
-      if (q < l || q > r) continue;
+    for (const uint32_t* q = qs.begin; q != qs.end; ++q) {
       seen = true;
-      negated = negated || NegatedAt(ct, q);
+      negated = negated || NegatedAt(ct, *q);
     }
     std::string shown = Shown(s.text, *s.tokens[i]);
     if (seen && !negated && std::find(e.missing.begin(), e.missing.end(), shown) == e.missing.end()) {
@@ -191,10 +211,10 @@ void CheckAntonyms(const Sentence& s, const ChunkIndex& chunk, std::string_view 
     if (window_ids.count(s.ids[i]) || t.number || t.negation) continue;
     for (int side : {-1, 1}) {
       if ((side < 0 && i == 0) || (side > 0 && i + 1 >= n)) continue;
-      auto it = chunk.positions.find(s.ids[i + side]);
-      if (it == chunk.positions.end()) continue;
-      for (uint32_t p : it->second) {
-        if (p < l || p > r || (side < 0 && p + 1 > r) || (side > 0 && p < l + 1)) continue;
+      if (r == l) continue;  // a one-token window has no neighbour pair
+      const Positions ps = side < 0 ? InRange(chunk, s.ids[i - 1], l, r - 1) : InRange(chunk, s.ids[i + 1], l + 1, r);
+      for (const uint32_t* it = ps.begin; it != ps.end; ++it) {
+        const uint32_t p = *it;
         const Token& other = ct[side < 0 ? p + 1 : p - 1];
         if (AreAntonyms(t.norm, other.norm)) {
           e.contradictions.push_back(Shown(s.text, t) + "/" + Shown(chunk_text, other));
@@ -212,6 +232,28 @@ bool HasLetter(std::string_view text, const Token& a, const Token& b) {
   for (size_t k = a.show_end; k < b.show_begin && k < text.size(); ++k) {
     const char c = text[k];
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  }
+  return false;
+}
+
+// Whether content token i of the sentence is a verb the role check looks
+// at: a past form; with params.all_verb_forms also an -s / -ing form, or a
+// verb lemma right after a modal ("may accept").
+bool IsVerb(const Sentence& s, size_t i, const Params& params) {
+  const Token& t = *s.tokens[i];
+  if (IsPastVerb(t.norm)) return true;
+  if (!params.all_verb_forms) return false;
+  if (IsVerbForm(t.norm)) return true;
+  if (i == 0 || !IsVerbLemma(t.norm)) return false;
+  const Token& before = *s.tokens[i - 1];
+  if (t.show_begin <= before.show_end) return false;
+  std::string gap = " ";
+  for (char c : s.text.substr(before.show_end, t.show_begin - before.show_end)) {
+    gap.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+  gap += " ";
+  for (const char* modal : {" may ", " might ", " must ", " can ", " could ", " will ", " would ", " should "}) {
+    if (gap.find(modal) != std::string::npos) return true;
   }
   return false;
 }
@@ -243,7 +285,7 @@ void CheckRoles(const Sentence& s, const ChunkIndex& chunk, size_t l, size_t r,
   }
   for (size_t i = 1; i < n; ++i) {
     const Token& t = *s.tokens[i];
-    if (s.name[i] || t.number || !IsPastVerb(t.norm) || !known(i - 1, i)) continue;
+    if (s.name[i] || t.number || !known(i - 1, i) || !IsVerb(s, i, params)) continue;
     if (!in_place(i - 1, i)) e.role_conflicts.push_back(Shown(s.text, t));
   }
 }

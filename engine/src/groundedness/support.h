@@ -29,6 +29,7 @@ struct Params {
   double contradiction_penalty = 0.5;  // per antonym contradiction
   size_t min_evidence_tokens = 5;      // below: an exact trigram (or name / number) is needed
   size_t min_part_tokens = 4;          // each part of a two-chunk match
+  bool all_verb_forms = true;          // the role check's verbs: not only past forms
 };
 const Params& V3Params();
 
