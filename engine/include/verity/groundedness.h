@@ -30,8 +30,8 @@
 //     increased" (no stemming, no lexicon of synonyms); such sentences
 //     score low;
 //   - a role change that keeps every name next to its source neighbours
-//     and touches no past-tense verb ("Bob paid Alice" against "Alice paid
-//     Bob": "paid" is placed, the names sit at the edges);
+//     and moves no verb ("Bob paid Alice" against "Alice paid Bob": "paid"
+//     keeps its place, the names sit at the edges);
 //   - world knowledge: a true statement absent from the chunks is unsupported;
 //   - claims spread over more than two chunks, or over two chunks without
 //     a clause boundary (a conjunction or ';') between the two parts;
@@ -115,9 +115,11 @@
 //
 // Window (v3). For a sentence S of n content tokens and a chunk C: among
 // the windows of C no wider than n + max(4, ceil(n / 2)) content tokens,
-// the ones holding the most distinct tokens of S; of those, the one with
-// the longest common subsequence with S, then the narrowest, then the
-// earliest; trimmed to its first and last token shared with S. Every
+// the ones holding the most distinct tokens of S (each taken as the
+// narrowest such window ending at a token of S); of those (the first 64 in
+// chunk order), the one with the longest common subsequence with S, then
+// the narrowest, then the earliest; trimmed to its first and last token
+// shared with S. Every
 // signal below is computed on this window W, not the whole chunk.
 //
 // Signals of S against W:
@@ -145,9 +147,11 @@
 //     second, at most 3 apart, within W extended by 3 tokens on each side.
 //     A run of names written together ("Ian Murdock") whose neighbours in S
 //     (before and after the run) are both in W and none is in place is a
-//     conflict (names swapped); so is a past-tense verb (WordNet: a regular
-//     -ed form of a verb lemma, or a past form of verb.exc) whose preceding
-//     token is in W but not in place (the subject of another clause).
+//     conflict (names swapped); so is a verb whose preceding token is in W
+//     but not in place (the subject of another clause). A verb here is an
+//     inflected form of a WordNet verb lemma: a past form (regular -ed, or
+//     from verb.exc), a regular -s / -es / -ing form, or a lemma after a
+//     modal (may might must can could will would should) in the answer.
 //   short evidence (v3): when n < 5, S needs one of its trigrams in W (n >=
 //     3), its bigram adjacent and in order in W (n = 2), or a critical token
 //     other than a negation in W; else the gate fails.
