@@ -276,8 +276,12 @@ struct ByteRange {
 };
 std::vector<ByteRange> SplitSentences(std::string_view text);
 
-// The critical tokens of every sentence of `text` by the rule above
-// (numbers, negations, names), normalised, sorted and without duplicates.
+// The critical tokens of every sentence of `text` (numbers, negations,
+// names), normalised, sorted and without duplicates. Numbers are normalised
+// as above ("five" and "5" are both "5"); names follow version 2's rule (a
+// capitalised word that is not a stopword, and at a sentence start not an
+// opener): a question has no context to tell "Naturally" from a name, and
+// a stricter test only means fewer cache hits.
 // The answer cache (answer_cache.h) refuses a semantic hit whose question's
 // critical tokens differ from the cached question's.
 std::vector<std::string> CriticalTokens(std::string_view text);
