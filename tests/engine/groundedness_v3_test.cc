@@ -143,12 +143,17 @@ TEST_CASE("v3: words from another clause of the source lower the support", "[gro
   // Two role conflicts at 0.5 each: support max(0, match - 1).
   CHECK(swap.support == 0.0);
   CHECK(Supported(qemu, qemu));
+  // A name must keep both of its neighbours: one kept by chance is not enough.
+  const std::string pcs = "It was designed for 386 PCs; today Linux also runs on other systems.";
+  SentenceScore one_side = Only("It was designed for 386 Linux; today PCs also runs on other systems.", {{"c", pcs}});
+  CHECK(one_side.verdict == SentenceVerdict::kUnsupported);
+  CHECK(one_side.role_conflicts == Strings{"Linux", "PCs"});
   // Role deletion: the subject takes the verb of another clause.
   const std::string source =
       "In 2001 Stormix declared bankruptcy on January 17th, and Progeny ceased development of its distribution.";
   SentenceScore deletion = Only("In 2001 Stormix ceased development of its distribution.", {{"c", source}});
   CHECK(deletion.verdict == SentenceVerdict::kUnsupported);
-  CHECK(deletion.role_conflicts == Strings{"ceased"});
+  CHECK(deletion.role_conflicts == Strings{"Stormix", "ceased"});
   // Present-tense and modal verbs too: "SPI may accept" takes the verb of
   // "the Debian Project may accept".
   const std::string spi =
@@ -156,7 +161,7 @@ TEST_CASE("v3: words from another clause of the source lower the support", "[gro
       "tax deductible.";
   SentenceScore modal = Only("Among other things, SPI may accept contributions that are tax deductible.", {{"c", spi}});
   CHECK(modal.verdict == SentenceVerdict::kUnsupported);
-  CHECK(modal.role_conflicts == Strings{"accept"});
+  CHECK(modal.role_conflicts == Strings{"SPI", "accept"});
   CHECK(Supported("SPI provides a mechanism by which the Debian Project may accept contributions.", spi));
   // A parenthesis the answer drops does not count as distance.
   CHECK(Supported("BIN-DIR is a directory where Debian archive files are stored.",

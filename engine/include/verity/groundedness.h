@@ -145,9 +145,9 @@
 //   role conflicts (v3): distances count W's tokens outside parentheses,
 //     and a pair is "in place" when its first token occurs before its
 //     second, at most 3 apart, within W extended by 3 tokens on each side.
-//     A run of names written together ("Ian Murdock") whose neighbours in S
-//     (before and after the run) are both in W and none is in place is a
-//     conflict (names swapped); so is a verb whose preceding token is in W
+//     A run of names written together ("Ian Murdock") with a neighbour in S
+//     (the token before or after the run) that is in W but not in place is
+//     a conflict (names swapped); so is a verb whose preceding token is in W
 //     but not in place (the subject of another clause). A verb here is an
 //     inflected form of a WordNet verb lemma: a past form (regular -ed, or
 //     from verb.exc), a regular -s / -es / -ing form, or a lemma after a

@@ -258,7 +258,7 @@ bool IsVerb(const Sentence& s, size_t i, const Params& params) {
   return false;
 }
 
-// Names whose neighbours in the sentence are not their neighbours in the
+// Names with a neighbour in the sentence that is not their neighbour in the
 // window, and past-tense verbs whose preceding word is not theirs there
 // (the words come from different clauses of the source).
 void CheckRoles(const Sentence& s, const ChunkIndex& chunk, size_t l, size_t r,
@@ -280,7 +280,7 @@ void CheckRoles(const Sentence& s, const ChunkIndex& chunk, size_t l, size_t r,
     size_t pairs = 0, placed = 0;
     if (i > 0 && known(i - 1, i)) ++pairs, placed += in_place(i - 1, i);
     if (j + 1 < n && known(j, j + 1)) ++pairs, placed += in_place(j, j + 1);
-    if (pairs > 0 && placed == 0) e.role_conflicts.push_back(Shown(s.text, *s.tokens[i]));
+    if (pairs > 0 && placed < pairs) e.role_conflicts.push_back(Shown(s.text, *s.tokens[i]));
     i = j + 1;
   }
   for (size_t i = 1; i < n; ++i) {
