@@ -245,7 +245,7 @@ struct SentenceScore {
   double match_support = 0;
   // Antonym contradictions, "sentence-word/chunk-word" as written.
   std::vector<std::string> contradictions;
-  // Names and past-tense verbs whose neighbours in the sentence come from
+  // Names and verbs whose neighbours in the sentence come from
   // another clause of the source, as written in the sentence.
   std::vector<std::string> role_conflicts;
   // The minimum-evidence gate failed (a short sentence without an exact
