@@ -46,7 +46,10 @@ struct Case {
   bool scored = false;
   bool supported = false;
   double support = 0;
-  std::string why;  // for an unsupported case: low_support, missing_critical, negation
+  // For an unsupported case: low_support, missing_critical, negation,
+  // contradiction, role, short_evidence.
+  std::string why;
+  std::string result;  // ToJson of the result, for --scores
 };
 
 struct Args {
@@ -111,6 +114,7 @@ void ScoreCase(const Json& j, const GroundednessOptions& options, Case& c) {
     std::fprintf(stderr, "verity_bench_groundedness: %s: %s\n", c.id.c_str(), r.status().ToString().c_str());
     std::exit(1);
   }
+  c.result = ToJson(*r);
   c.scored = r->scored > 0;
   c.supported = c.scored && r->supported == r->scored;
   c.support = 1;
@@ -118,9 +122,13 @@ void ScoreCase(const Json& j, const GroundednessOptions& options, Case& c) {
     if (!s.scored()) continue;
     c.support = std::min(c.support, s.support);
     if (s.verdict == SentenceVerdict::kUnsupported && c.why.empty()) {
-      c.why = s.support < options.threshold      ? "low_support"
+      // Version 3's penalties lower the support: name them first.
+      c.why = !s.contradictions.empty()          ? "contradiction"
+              : !s.role_conflicts.empty()        ? "role"
+              : s.support < options.threshold    ? "low_support"
               : !s.missing_critical.empty()      ? "missing_critical"
               : !s.conflicting_negations.empty() ? "negation"
+              : s.short_evidence                 ? "short_evidence"
                                                  : "other";
     }
   }
@@ -152,7 +160,8 @@ std::vector<Case> LoadAndScore(const Args& args, std::ofstream* scores) {
                   {"scored", c.scored},
                   {"supported", c.supported},
                   {"support", c.support},
-                  {"why", c.why}};
+                  {"why", c.why},
+                  {"result", Json::parse(c.result)}};
       *scores << out.dump() << "\n";
     }
     cases.push_back(std::move(c));

@@ -21,8 +21,10 @@ PACKAGES=(
   catch2 chromium openssl clang-14 libclang-rt-14-dev
   # real text and a lexicon for the groundedness benchmark's cases and their
   # self-check (bench/groundedness/make_cases.py): Debian's project history
-  # and FAQ, WordNet's antonyms
-  debian-history debian-faq wordnet-base
+  # and FAQ, WordNet's antonyms. The scorer's own lexicon is generated from
+  # WordNet and wamerican's word list at build time
+  # (engine/src/groundedness/make_lexicon.py)
+  debian-history debian-faq wordnet-base wamerican
   # the Python client, its stubs (client/python/generate.sh) and its test
   python3-grpcio python3-protobuf python3-grpc-tools python3-numpy
   # the CLI (JSON input and output)

@@ -819,6 +819,7 @@ Result<AuditResult> FromProto(const v1::AuditResponse& in, const std::string& fi
     sentence.token_precision = s.token_precision();
     sentence.rouge_l_precision = s.rouge_l_precision();
     sentence.trigram_containment = s.trigram_containment();
+    sentence.match_support = s.support();  // v3 signals are not on the wire yet (#25): no penalty assumed
     sentence.chunk_index = s.chunk_index();
     sentence.chunk_id = s.chunk_id();
     sentence.span_begin = static_cast<size_t>(s.span_begin());

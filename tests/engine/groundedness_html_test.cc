@@ -149,7 +149,7 @@ TEST_CASE("the audit report marks sentences, citations and the summary", "[groun
   CHECK(html.find("<mark class=\"match\">Team plan costs 12 dollars per seat</mark>") != std::string::npos);
   CHECK(html.find("<span class=\"token\">15</span>") != std::string::npos);
   CHECK(html.find("<span class=\"token\">Bob</span>") != std::string::npos);
-  CHECK(html.find("verity-groundedness/2") != std::string::npos);
+  CHECK(html.find(kGroundednessScorerVersion) != std::string::npos);
   CHECK(html.find("<code class=\"retrieval-id\">rtv-00000000000000000000000000000002</code>") != std::string::npos);
   // Summary: 2 answers, mean G 0.5, half below 0.5, the worst one first.
   CHECK(html.find("<td class=\"count\">2</td>") != std::string::npos);

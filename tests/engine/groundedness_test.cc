@@ -72,8 +72,8 @@ TEST_CASE("a sentence over kMaxSentenceBytes is cut at blanks into pieces scored
   size_t next = 0;
   for (const ByteRange& r : pieces) {
     CHECK(r.end - r.begin <= kMaxSentenceBytes);
-    CHECK(r.begin == next);                  // nothing lost between pieces but the blank
-    CHECK(long_line[r.begin] == 'w');        // cut at a blank, not inside a word
+    CHECK(r.begin == next);            // nothing lost between pieces but the blank
+    CHECK(long_line[r.begin] == 'w');  // cut at a blank, not inside a word
     CHECK((r.end == long_line.size() || long_line[r.end] == ' '));
     next = r.end + 1;
   }
@@ -109,7 +109,7 @@ TEST_CASE("a sentence over kMaxSentenceBytes is cut at blanks into pieces scored
 TEST_CASE("a fully supported answer has G = 1", "[groundedness]") {
   const std::string answer = "Verity is a vector database. The retrieval log is append-only and hash-chained.";
   GroundednessResult r = Score(answer, kDocs);
-  CHECK(r.scorer_version == "verity-groundedness/2");
+  CHECK(r.scorer_version == "verity-groundedness/3");
   CHECK(r.threshold == 0.6);
   REQUIRE(r.sentences.size() == 2);
   CHECK(r.scored == 2);
@@ -309,22 +309,29 @@ TEST_CASE("two runs give byte-identical canonical JSON", "[groundedness]") {
   const std::string a = ToJson(Score(answer, chunks));
   const std::string b = ToJson(Score(answer, chunks));
   CHECK(a == b);
-  CHECK(a.rfind("{\"scorer\":\"verity-groundedness/2\",\"threshold\":0.6000,\"g\":0.3333,", 0) == 0);
+  CHECK(a.rfind("{\"scorer\":\"verity-groundedness/3\",\"threshold\":0.6000,\"g\":0.3333,", 0) == 0);
   CHECK(a.find("\"text\":\"It is not a \\\"graph\\\" store.\"") != std::string::npos);
 
-  // The exact bytes of a small result, to pin the format.
+  // The exact bytes of a small result, to pin the format. Version 3 adds
+  // its signals after "conflicting_negations"; "Hi" opening a sentence is a
+  // known word capitalised nowhere else, so no longer a name (version 2
+  // listed it as missing).
   const std::vector<SourceChunk> one = {{"c", "Alice founded Acme."}};
   CHECK(ToJson(Score("Alice founded Acme. Hi Bob.", one)) ==
-        "{\"scorer\":\"verity-groundedness/2\",\"threshold\":0.6000,\"g\":0.5000,\"sentences_total\":2,"
+        "{\"scorer\":\"verity-groundedness/3\",\"threshold\":0.6000,\"g\":0.5000,\"sentences_total\":2,"
         "\"scored\":2,\"supported\":1,\"sentences\":["
         "{\"index\":0,\"begin\":0,\"end\":19,\"text\":\"Alice founded Acme.\",\"verdict\":\"supported\","
         "\"support\":1.0000,\"token_precision\":1.0000,\"rouge_l_precision\":1.0000,\"trigram_containment\":1.0000,"
         "\"chunk_index\":0,\"chunk_id\":\"c\",\"span_begin\":0,\"span_end\":18,\"missing_critical\":[],"
-        "\"conflicting_negations\":[]},"
+        "\"conflicting_negations\":[],\"match_support\":1.0000,\"contradictions\":[],\"role_conflicts\":[],"
+        "\"short_evidence\":false,\"second_chunk_index\":null,\"second_chunk_id\":null,"
+        "\"second_span_begin\":null,\"second_span_end\":null},"
         "{\"index\":1,\"begin\":20,\"end\":27,\"text\":\"Hi Bob.\",\"verdict\":\"unsupported\","
         "\"support\":0.0000,\"token_precision\":0.0000,\"rouge_l_precision\":0.0000,\"trigram_containment\":0.0000,"
-        "\"chunk_index\":null,\"chunk_id\":null,\"span_begin\":null,\"span_end\":null,\"missing_critical\":[\"Hi\","
-        "\"Bob\"],\"conflicting_negations\":[]}]}");
+        "\"chunk_index\":null,\"chunk_id\":null,\"span_begin\":null,\"span_end\":null,\"missing_critical\":["
+        "\"Bob\"],\"conflicting_negations\":[],\"match_support\":0.0000,\"contradictions\":[],"
+        "\"role_conflicts\":[],\"short_evidence\":false,\"second_chunk_index\":null,\"second_chunk_id\":null,"
+        "\"second_span_begin\":null,\"second_span_end\":null}]}");
 }
 
 TEST_CASE("UTF-8 text keeps offsets on the right bytes", "[groundedness]") {

@@ -229,7 +229,7 @@ TEST_CASE("the verity CLI: audit one retrieval and a collection", "[server][cli]
   REQUIRE(audit["version"] == 1);
   REQUIRE(audit["answer_recorded"] == true);
   const Json& g = audit["groundedness"];
-  REQUIRE(g["scorer"] == "verity-groundedness/2");
+  REQUIRE(g["scorer"] == "verity-groundedness/3");
   REQUIRE(g["g"] == 0.5);
   REQUIRE(g["scored"] == 2);
   REQUIRE(g["supported"] == 1);

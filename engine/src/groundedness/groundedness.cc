@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "groundedness/lexicon.h"
+#include "groundedness/support.h"
 #include "groundedness/text.h"
 #include "util/utf8.h"
 
@@ -31,182 +33,173 @@ using groundedness_text::Tokenize;
 
 // ------------------------------------------------------------ scoring
 
-struct Vocabulary {
-  std::unordered_map<std::string, uint32_t> ids;
-  uint32_t Id(const std::string& norm) {
-    auto [it, inserted] = ids.emplace(norm, static_cast<uint32_t>(ids.size()));
-    return it->second;
-  }
-};
+using groundedness_lexicon::IsKnownWord;
+using groundedness_support::ChunkIndex;
+using groundedness_support::Content;
+using groundedness_support::ContentOf;
+using groundedness_support::Evidence;
+using groundedness_support::MatchChunk;
+using groundedness_support::Params;
+using groundedness_support::Quantise;
+using groundedness_support::Sentence;
+using groundedness_support::Vocabulary;
 
-struct Trigram {
-  uint32_t a, b, c;
-  bool operator==(const Trigram&) const = default;
-};
-struct TrigramHash {
-  size_t operator()(const Trigram& t) const {
-    uint64_t h = t.a;
-    h = h * 0x9E3779B97F4A7C15ull + t.b;
-    h = h * 0x9E3779B97F4A7C15ull + t.c;
-    return static_cast<size_t>(h ^ (h >> 29));
-  }
-};
-
-// Content tokens of a text, as ids, with their Token.
-struct Content {
-  std::vector<Token> tokens;  // content tokens only
-  std::vector<uint32_t> ids;
-  bool first_is_content = false;  // tokens[0] is the text's first token
-};
-
-Content ContentOf(std::string_view text, size_t begin, size_t end, Vocabulary& vocab) {
-  Content c;
-  std::vector<Token> all = Tokenize(text, begin, end);
-  for (size_t i = 0; i < all.size(); ++i) {
-    if (all[i].stop) continue;
-    if (i == 0) c.first_is_content = true;
-    c.ids.push_back(vocab.Id(all[i].norm));
-    c.tokens.push_back(std::move(all[i]));
-  }
-  return c;
+// Whether content token k of a sentence is a name: capitalised, not a
+// number or negation; at the start of the sentence only when it is not an
+// opener and is capitalised mid-sentence somewhere in the answer or the
+// context, or is not a known English word.
+bool IsName(const Content& c, size_t k, const std::unordered_set<std::string>& mid_caps) {
+  const Token& t = c.tokens[k];
+  if (!t.capital || t.number || t.negation) return false;
+  if (k != 0 || !c.first_is_content) return true;
+  if (IsOpener(t.norm)) return false;
+  return mid_caps.count(t.norm) > 0 || !IsKnownWord(t.norm);
 }
 
-struct ChunkIndex {
-  Content content;
-  std::unordered_set<uint32_t> id_set;
-  std::unordered_set<Trigram, TrigramHash> trigrams;
+Sentence MakeSentence(const Content& c, size_t from, size_t to, std::string_view answer,
+                      const std::unordered_set<std::string>& mid_caps) {
+  Sentence s;
+  s.text = answer;
+  for (size_t k = from; k < to; ++k) {
+    const Token& t = c.tokens[k];
+    const bool name = IsName(c, k, mid_caps);
+    s.tokens.push_back(&t);
+    s.ids.push_back(c.ids[k]);
+    s.name.push_back(name);
+    s.critical.push_back(name || t.number || t.negation);
+  }
+  return s;
+}
+
+// Whether the answer text between content tokens k - 1 and k joins two
+// clauses: a semicolon, or one of the conjunctions and / but / while /
+// whereas (a bare comma does not: it too often opens an apposition).
+bool ClauseBoundary(std::string_view answer, const Token& before, const Token& after) {
+  if (after.show_begin <= before.show_end) return false;
+  const std::string gap(answer.substr(before.show_end, after.show_begin - before.show_end));
+  if (gap.find(';') != std::string::npos) return true;
+  std::string padded = " ";
+  for (char ch : gap) {
+    const bool letter = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+    padded.push_back(!letter ? ' ' : (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch);
+  }
+  padded += " ";
+  for (const char* w : {" and ", " but ", " while ", " whereas "}) {
+    if (padded.find(w) != std::string::npos) return true;
+  }
+  return false;
+}
+
+struct Choice {
+  int chunk = -1, second = -1;
+  Evidence e, e2;
+  double support = 0;
+  size_t head_tokens = 0;  // of a pair: the first part's content tokens
 };
 
-// Bit-parallel LCS length (Hyyrö): a column of the LCS table as bits.
-class LcsMatcher {
- public:
-  explicit LcsMatcher(const std::vector<uint32_t>& a) : n_(a.size()), words_((a.size() + 63) / 64) {
-    for (size_t i = 0; i < n_; ++i) {
-      auto& mask = masks_[a[i]];
-      if (mask.empty()) mask.assign(words_, 0);
-      mask[i / 64] |= uint64_t{1} << (i % 64);
-    }
-  }
-
-  size_t Length(const std::vector<uint32_t>& b) const {
-    std::vector<uint64_t> v(words_, ~uint64_t{0});
-    for (uint32_t symbol : b) {
-      auto it = masks_.find(symbol);
-      if (it == masks_.end()) continue;  // cannot be in a common subsequence
-      const std::vector<uint64_t>& m = it->second;
-      uint64_t carry = 0;
-      for (size_t w = 0; w < words_; ++w) {
-        const uint64_t u = v[w] & m[w];
-        const uint64_t s1 = v[w] + u;
-        const uint64_t c1 = s1 < v[w];
-        const uint64_t s2 = s1 + carry;
-        const uint64_t c2 = s2 < s1;
-        carry = c1 | c2;
-        v[w] = s2 | (v[w] & ~m[w]);
+// The best qualifying pair: the sentence cut at a clause boundary into two
+// parts of at least min_part_tokens, each qualifying on its own against one
+// of the three best chunks. Support: the parts' supports weighted by length.
+Choice BestPair(const Content& c, std::string_view answer, const std::unordered_set<std::string>& mid_caps,
+                const std::vector<ChunkIndex>& index, const std::vector<SourceChunk>& chunks,
+                const std::vector<int>& candidates, double threshold, const Params& params) {
+  Choice best;
+  const size_t n = c.ids.size();
+  for (size_t k = params.min_part_tokens; k + params.min_part_tokens <= n; ++k) {
+    if (!ClauseBoundary(answer, c.tokens[k - 1], c.tokens[k])) continue;
+    const Sentence head = MakeSentence(c, 0, k, answer, mid_caps);
+    const Sentence tail = MakeSentence(c, k, n, answer, mid_caps);
+    for (int c1 : candidates) {
+      Evidence e1 = MatchChunk(head, index[c1], chunks[c1].text, params);
+      if (!e1.Qualifies(threshold)) continue;
+      for (int c2 : candidates) {
+        if (c2 == c1) continue;
+        Evidence e2 = MatchChunk(tail, index[c2], chunks[c2].text, params);
+        if (!e2.Qualifies(threshold)) continue;
+        const double support = Quantise((k * e1.support + (n - k) * e2.support) / static_cast<double>(n));
+        if (best.chunk < 0 || support > best.support) {
+          best = Choice{c1, c2, e1, std::move(e2), support, k};
+        }
       }
     }
-    size_t ones = 0;
-    for (size_t w = 0; w < words_; ++w) {
-      uint64_t bits = v[w];
-      if (w + 1 == words_ && n_ % 64 != 0) bits &= (uint64_t{1} << (n_ % 64)) - 1;
-      ones += static_cast<size_t>(__builtin_popcountll(bits));
-    }
-    return n_ - ones;
   }
+  return best;
+}
 
- private:
-  size_t n_;
-  size_t words_;
-  std::unordered_map<uint32_t, std::vector<uint64_t>> masks_;
-};
+double Weighted(double a, size_t ka, double b, size_t kb) {
+  return Quantise((a * static_cast<double>(ka) + b * static_cast<double>(kb)) / static_cast<double>(ka + kb));
+}
 
-double Quantise(double x) { return std::round(x * 10000.0) / 10000.0; }
-
-struct Match {
-  double support = 0, precision = 0, rouge_l = 0, trigram = 0;
-  size_t span_begin = 0, span_end = 0;
-  std::vector<std::string> missing;
-  std::vector<std::string> conflicts;
-};
-
-struct SentenceFeatures {
-  const Content* content;
-  std::string_view text;  // the answer
-  std::unordered_set<uint32_t> id_set;
-  std::vector<size_t> critical;  // indexes into content->tokens
-  LcsMatcher lcs;
-  std::vector<Trigram> trigrams;
-};
-
-Match MatchChunk(const SentenceFeatures& s, const ChunkIndex& chunk, std::string_view chunk_text) {
-  Match m;
-  const std::vector<uint32_t>& a = s.content->ids;
-  const double n = static_cast<double>(a.size());
-  size_t present = 0;
-  for (uint32_t id : a) present += chunk.id_set.count(id);
-  m.precision = present / n;
-  m.rouge_l = static_cast<double>(s.lcs.Length(chunk.content.ids)) / n;
-  if (a.size() >= 3) {
-    size_t contained = 0;
-    for (const Trigram& t : s.trigrams) contained += chunk.trigrams.count(t);
-    m.trigram = static_cast<double>(contained) / static_cast<double>(s.trigrams.size());
-  } else {
-    m.trigram = m.rouge_l;
+void Fill(SentenceScore& score, const Choice& ch, const std::vector<SourceChunk>& chunks, size_t head, size_t n) {
+  const Evidence& e = ch.e;
+  score.chunk_index = ch.chunk;
+  score.chunk_id = chunks[static_cast<size_t>(ch.chunk)].id;
+  score.span_begin = e.span_begin;
+  score.span_end = e.span_end;
+  score.missing_critical = e.missing;
+  score.conflicting_negations = e.conflicts;
+  score.contradictions = e.contradictions;
+  score.role_conflicts = e.role_conflicts;
+  score.short_evidence = e.short_evidence;
+  if (ch.second < 0) {
+    score.support = e.support;
+    score.match_support = e.match_support;
+    score.token_precision = e.precision;
+    score.rouge_l_precision = e.rouge_l;
+    score.trigram_containment = e.trigram;
+    return;
   }
-  m.precision = Quantise(m.precision);
-  m.rouge_l = Quantise(m.rouge_l);
-  m.trigram = Quantise(m.trigram);
-  m.support = Quantise(std::max((m.precision + m.rouge_l) / 2.0, m.trigram));
+  const Evidence& f = ch.e2;
+  const size_t tail = n - head;
+  score.support = ch.support;
+  score.match_support = Weighted(e.match_support, head, f.match_support, tail);
+  score.token_precision = Weighted(e.precision, head, f.precision, tail);
+  score.rouge_l_precision = Weighted(e.rouge_l, head, f.rouge_l, tail);
+  score.trigram_containment = Weighted(e.trigram, head, f.trigram, tail);
+  score.second_chunk_index = ch.second;
+  score.second_chunk_id = chunks[static_cast<size_t>(ch.second)].id;
+  score.second_span_begin = f.span_begin;
+  score.second_span_end = f.span_end;
+}
 
-  // Missing critical tokens, first occurrence of each.
-  std::unordered_set<uint32_t> reported;
-  for (size_t k : s.critical) {
-    uint32_t id = a[k];
-    if (chunk.id_set.count(id) || !reported.insert(id).second) continue;
-    const Token& t = s.content->tokens[k];
-    m.missing.emplace_back(s.text.substr(t.show_begin, t.show_end - t.show_begin));
+// Scores one sentence with content tokens: the best single chunk, else the
+// best pair of chunks, else the best (unqualified) chunk.
+void ScoreSentence(const Content& c, std::string_view answer, const std::unordered_set<std::string>& mid_caps,
+                   const std::vector<ChunkIndex>& index, const std::vector<SourceChunk>& chunks, double threshold,
+                   SentenceScore& score) {
+  const Params& params = groundedness_support::V3Params();
+  const Sentence s = MakeSentence(c, 0, c.ids.size(), answer, mid_caps);
+  Choice ok, any;
+  std::vector<std::pair<double, int>> ranked;
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    Evidence e = MatchChunk(s, index[k], chunks[k].text, params);
+    if (!e.has_window) continue;
+    const int ci = static_cast<int>(k);
+    ranked.emplace_back(-e.match_support, ci);
+    if (e.Qualifies(threshold) && (ok.chunk < 0 || e.support > ok.e.support)) ok = Choice{ci, -1, e, {}, e.support, 0};
+    if (any.chunk < 0 || e.support > any.e.support) any = Choice{ci, -1, std::move(e), {}, 0, 0};
   }
-
-  // Matched span: the smallest window of the chunk holding every distinct
-  // content token shared with the sentence (earliest on ties).
-  const std::vector<uint32_t>& b = chunk.content.ids;
-  std::unordered_map<uint32_t, size_t> need;
-  for (uint32_t id : s.id_set) {
-    if (chunk.id_set.count(id)) need.emplace(id, 0);
+  score.verdict = SentenceVerdict::kUnsupported;
+  if (ok.chunk >= 0) {
+    score.verdict = SentenceVerdict::kSupported;
+    Fill(score, ok, chunks, c.ids.size(), c.ids.size());
+    return;
   }
-  if (need.empty()) return m;
-  size_t have = 0;
-  size_t best_l = 0, best_r = b.size();
-  bool found = false;
-  for (size_t l = 0, r = 0; r < b.size(); ++r) {
-    auto it = need.find(b[r]);
-    if (it != need.end() && it->second++ == 0) ++have;
-    while (have == need.size()) {
-      if (!found || r - l < best_r - best_l) best_l = l, best_r = r, found = true;
-      auto lt = need.find(b[l]);
-      if (lt != need.end() && --lt->second == 0) --have;
-      ++l;
-    }
+  std::stable_sort(ranked.begin(), ranked.end());
+  std::vector<int> candidates;
+  for (size_t k = 0; k < ranked.size() && k < 3; ++k) candidates.push_back(ranked[k].second);
+  Choice pair = BestPair(c, answer, mid_caps, index, chunks, candidates, threshold, params);
+  if (pair.chunk >= 0) {
+    score.verdict = SentenceVerdict::kSupported;
+    Fill(score, pair, chunks, pair.head_tokens, c.ids.size());
+    return;
   }
-  const std::vector<Token>& ct = chunk.content.tokens;
-  m.span_begin = ct[best_l].begin;
-  m.span_end = ct[best_r].end;
-  for (size_t k = best_l; k <= best_r; ++k) {
-    m.span_begin = std::min(m.span_begin, ct[k].begin);
-    m.span_end = std::max(m.span_end, ct[k].end);
+  if (any.chunk >= 0) {
+    Fill(score, any, chunks, c.ids.size(), c.ids.size());
+    return;
   }
-
-  // Negations in the span that negate a token of the sentence, absent from it.
-  std::unordered_set<uint32_t> conflict_ids;
-  for (size_t p = best_l; p <= best_r; ++p) {
-    if (!ct[p].negation || s.id_set.count(b[p])) continue;
-    size_t q = p + 1;
-    while (q <= best_r && ct[q].negation) ++q;
-    if (q <= best_r && s.id_set.count(b[q]) && conflict_ids.insert(b[p]).second) {
-      m.conflicts.emplace_back(chunk_text.substr(ct[p].show_begin, ct[p].show_end - ct[p].show_begin));
-    }
-  }
-  return m;
+  // No chunk shares a content token: every critical token is missing.
+  score.missing_critical = MatchChunk(s, ChunkIndex{}, "", params).missing;
 }
 
 // ------------------------------------------------------------ JSON
@@ -241,12 +234,47 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+void AppendJsonStrings(std::string& out, const std::vector<std::string>& list) {
+  out.push_back('[');
+  for (size_t k = 0; k < list.size(); ++k) {
+    if (k > 0) out.push_back(',');
+    AppendJsonString(out, list[k]);
+  }
+  out.push_back(']');
+}
+
+bool IsPreV3(std::string_view version) {
+  return version == "verity-groundedness/1" || version == "verity-groundedness/2";
+}
+
 // Fixed 4-decimal formatting, locale-independent.
 std::string FormatFixed4(double x) {
   char buf[64];
   auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), x, std::chars_format::fixed, 4);
   if (ec != std::errc()) return "0.0000";
   return std::string(buf, ptr);
+}
+
+// The signals version 3 added, after "conflicting_negations".
+void AppendV3Fields(std::string& out, const SentenceScore& s) {
+  out += ",\"match_support\":" + FormatFixed4(s.match_support);
+  out += ",\"contradictions\":";
+  AppendJsonStrings(out, s.contradictions);
+  out += ",\"role_conflicts\":";
+  AppendJsonStrings(out, s.role_conflicts);
+  out += ",\"short_evidence\":";
+  out += s.short_evidence ? "true" : "false";
+  const bool second = s.second_chunk_index >= 0;
+  out += ",\"second_chunk_index\":" + (second ? std::to_string(s.second_chunk_index) : std::string("null"));
+  out += ",\"second_chunk_id\":";
+  if (second) {
+    AppendJsonString(out, s.second_chunk_id);
+  } else {
+    out += "null";
+  }
+  const bool span = second && s.second_span_end > s.second_span_begin;
+  out += ",\"second_span_begin\":" + (span ? std::to_string(s.second_span_begin) : std::string("null"));
+  out += ",\"second_span_end\":" + (span ? std::to_string(s.second_span_end) : std::string("null"));
 }
 
 }  // namespace
@@ -282,7 +310,6 @@ std::vector<std::string> CriticalTokens(std::string_view text) {
   return out;
 }
 
-// Over 80 lines on purpose: the scorer is rewritten by issue #25 (#24).
 Result<GroundednessResult> ScoreGroundedness(std::string_view answer, const std::vector<SourceChunk>& chunks,
                                              const GroundednessOptions& options) {
   if (!(options.threshold >= 0.0 && options.threshold <= 1.0)) {
@@ -293,21 +320,28 @@ Result<GroundednessResult> ScoreGroundedness(std::string_view answer, const std:
   result.threshold = Quantise(options.threshold);
 
   Vocabulary vocab;
-  std::vector<ChunkIndex> index(chunks.size());
-  for (size_t c = 0; c < chunks.size(); ++c) {
-    ChunkIndex& ci = index[c];
-    ci.content = ContentOf(chunks[c].text, 0, chunks[c].text.size(), vocab);
-    const std::vector<uint32_t>& ids = ci.content.ids;
-    ci.id_set.insert(ids.begin(), ids.end());
-    for (size_t k = 0; k + 2 < ids.size(); ++k) ci.trigrams.insert({ids[k], ids[k + 1], ids[k + 2]});
+  std::unordered_set<std::string> mid_caps;  // words capitalised mid-sentence anywhere
+  std::vector<ChunkIndex> index;
+  index.reserve(chunks.size());
+  for (const SourceChunk& chunk : chunks) {
+    index.push_back(groundedness_support::IndexChunk(chunk.text, vocab));
+    for (const Token& t : index.back().content.tokens) {
+      if (t.mid_capital) mid_caps.insert(t.norm);
+    }
+  }
+  std::vector<std::pair<ByteRange, Content>> sentences;
+  for (const ByteRange& range : SplitSentences(answer)) {
+    sentences.emplace_back(range, ContentOf(answer, range.begin, range.end, vocab));
+    for (const Token& t : sentences.back().second.tokens) {
+      if (t.mid_capital) mid_caps.insert(t.norm);
+    }
   }
 
-  for (const ByteRange& range : SplitSentences(answer)) {
+  for (const auto& [range, content] : sentences) {
     SentenceScore score;
     score.begin = range.begin;
     score.end = range.end;
     score.text = std::string(answer.substr(range.begin, range.end - range.begin));
-    const Content content = ContentOf(answer, range.begin, range.end, vocab);
     const bool only_negations =
         std::all_of(content.tokens.begin(), content.tokens.end(), [](const Token& t) { return t.negation; });
     if (only_negations) {  // also when there is no content token at all
@@ -315,54 +349,7 @@ Result<GroundednessResult> ScoreGroundedness(std::string_view answer, const std:
       result.sentences.push_back(std::move(score));
       continue;
     }
-    SentenceFeatures s{&content, answer, {content.ids.begin(), content.ids.end()}, {}, LcsMatcher(content.ids), {}};
-    for (size_t k = 0; k < content.tokens.size(); ++k) {
-      const Token& t = content.tokens[k];
-      const bool first = (k == 0 && content.first_is_content);
-      const bool name = t.capital && !(first && IsOpener(t.norm));
-      if (t.number || t.negation || name) s.critical.push_back(k);
-    }
-    for (size_t k = 0; k + 2 < content.ids.size(); ++k) {
-      s.trigrams.push_back({content.ids[k], content.ids[k + 1], content.ids[k + 2]});
-    }
-
-    int best_ok = -1, best_any = -1;
-    Match ok_match, any_match;
-    for (size_t c = 0; c < chunks.size(); ++c) {
-      Match m = MatchChunk(s, index[c], chunks[c].text);
-      const bool qualifies = m.support >= result.threshold && m.missing.empty() && m.conflicts.empty();
-      if (qualifies && (best_ok < 0 || m.support > ok_match.support)) {
-        best_ok = static_cast<int>(c);
-        ok_match = m;
-      }
-      if (m.support > 0 && (best_any < 0 || m.support > any_match.support)) {
-        best_any = static_cast<int>(c);
-        any_match = std::move(m);
-      }
-    }
-    const int best = best_ok >= 0 ? best_ok : best_any;
-    const Match& m = best_ok >= 0 ? ok_match : any_match;
-    score.verdict = best_ok >= 0 ? SentenceVerdict::kSupported : SentenceVerdict::kUnsupported;
-    if (best >= 0) {
-      score.support = m.support;
-      score.token_precision = m.precision;
-      score.rouge_l_precision = m.rouge_l;
-      score.trigram_containment = m.trigram;
-      score.chunk_index = best;
-      score.chunk_id = chunks[static_cast<size_t>(best)].id;
-      score.span_begin = m.span_begin;
-      score.span_end = m.span_end;
-      score.missing_critical = m.missing;
-      score.conflicting_negations = m.conflicts;
-    } else {
-      // No chunk shares a content token: every critical token is missing.
-      std::unordered_set<uint32_t> reported;
-      for (size_t k : s.critical) {
-        if (!reported.insert(content.ids[k]).second) continue;
-        const Token& t = content.tokens[k];
-        score.missing_critical.emplace_back(answer.substr(t.show_begin, t.show_end - t.show_begin));
-      }
-    }
+    ScoreSentence(content, answer, mid_caps, index, chunks, result.threshold, score);
     ++result.scored;
     if (score.verdict == SentenceVerdict::kSupported) ++result.supported;
     result.sentences.push_back(std::move(score));
@@ -382,6 +369,8 @@ std::string ToJson(const GroundednessResult& r) {
   out += ",\"scored\":" + std::to_string(r.scored);
   out += ",\"supported\":" + std::to_string(r.supported);
   out += ",\"sentences\":[";
+  // Results of versions 1 and 2 (stored or re-rendered) keep their layout.
+  const bool v3_fields = !IsPreV3(r.scorer_version);
   for (size_t i = 0; i < r.sentences.size(); ++i) {
     const SentenceScore& s = r.sentences[i];
     if (i > 0) out.push_back(',');
@@ -407,17 +396,12 @@ std::string ToJson(const GroundednessResult& r) {
     const bool span = cited && s.span_end > s.span_begin;
     out += ",\"span_begin\":" + (span ? std::to_string(s.span_begin) : std::string("null"));
     out += ",\"span_end\":" + (span ? std::to_string(s.span_end) : std::string("null"));
-    out += ",\"missing_critical\":[";
-    for (size_t k = 0; k < s.missing_critical.size(); ++k) {
-      if (k > 0) out.push_back(',');
-      AppendJsonString(out, s.missing_critical[k]);
-    }
-    out += "],\"conflicting_negations\":[";
-    for (size_t k = 0; k < s.conflicting_negations.size(); ++k) {
-      if (k > 0) out.push_back(',');
-      AppendJsonString(out, s.conflicting_negations[k]);
-    }
-    out += "]}";
+    out += ",\"missing_critical\":";
+    AppendJsonStrings(out, s.missing_critical);
+    out += ",\"conflicting_negations\":";
+    AppendJsonStrings(out, s.conflicting_negations);
+    if (v3_fields) AppendV3Fields(out, s);
+    out += "}";
   }
   out += "]}";
   return out;

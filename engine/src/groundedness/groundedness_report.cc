@@ -140,6 +140,18 @@ bool OffsetsFit(const AuditReportEntry& e) {
   return true;
 }
 
+// The second chunk of a two-chunk citation (version 3), with its excerpt.
+void AppendSecondChunk(std::string& out, const AuditReportEntry& e, const SentenceScore& s,
+                       const AuditReportOptions& options) {
+  if (s.second_chunk_index < 0) return;
+  out += "<div class=\"second-chunk\">and chunk <code class=\"second-chunk-id\">" + Esc(s.second_chunk_id) +
+         "</code> (#" + std::to_string(s.second_chunk_index) + ")</div>";
+  const auto index = static_cast<size_t>(s.second_chunk_index);
+  if (index < e.chunks.size() && e.chunks[index].id == s.second_chunk_id) {
+    AppendExcerpt(out, e.chunks[index], s.second_span_begin, s.second_span_end, options.excerpt_context_bytes);
+  }
+}
+
 void AppendEntry(std::string& out, size_t n, const AuditReportEntry& e, const AuditReportOptions& options) {
   const GroundednessResult& r = e.result;
   const std::string prefix = "answer-" + std::to_string(n);
@@ -204,8 +216,23 @@ void AppendEntry(std::string& out, size_t n, const AuditReportEntry& e, const Au
         out += "<blockquote class=\"excerpt\">(chunk text not provided)</blockquote>";
       }
     }
+    AppendSecondChunk(out, e, s, options);
     AppendTokens(out, "missing", "Missing critical tokens:", s.missing_critical);
     AppendTokens(out, "conflicts", "Negations in the source that the sentence drops:", s.conflicting_negations);
+    AppendTokens(out, "contradictions",
+                 "Contradicted by an antonym in the source (sentence/source):", s.contradictions);
+    AppendTokens(out, "roles", "Words whose neighbours come from another clause of the source:", s.role_conflicts);
+    if (s.short_evidence) {
+      out +=
+          "<div class=\"short-evidence\">Short sentence without an exact phrase, name or number in the "
+          "source</div>";
+    }
+    if (s.match_support != s.support && s.match_support > 0) {
+      out +=
+          "<div class=\"penalised\">Support before the role and contradiction penalties: "
+          "<span class=\"match-support\">" +
+          Fixed4(s.match_support) + "</span></div>";
+    }
     out += "</li>\n";
   }
   out += "</ol>\n</section>\n";

@@ -256,6 +256,12 @@ std::vector<ByteRange> SplitSentences(std::string_view text) {
     }
     bool end = (j == n || IsSpaceAt(text, j, &len));
     if (end && single_dot && DotIsNotAnEnd(text, start, i)) end = false;
+    // "9. 0": a spaced-out decimal point (1-3 digits, ". ", a digit).
+    if (end && single_dot && j + 1 < n && text[j] == ' ' && IsAsciiDigit(static_cast<unsigned char>(text[j + 1]))) {
+      size_t d = i;
+      while (d > start && IsAsciiDigit(static_cast<unsigned char>(text[d - 1]))) --d;
+      if (d < i && i - d <= 3 && (d == start || !IsWordCp(CpBefore(text, d)))) end = false;
+    }
     if (end) {
       size_t k = j;
       while (k < n && text[k] != '\n' && IsSpaceAt(text, k, &len)) k += len;
@@ -393,9 +399,18 @@ std::vector<Token> Tokenize(std::string_view text, size_t begin, size_t end) {
       seg_start = j;
     }
     if (j < end && t[j] == '%' && IsNumericWord(t.substr(ws, j - ws))) ++j;
+    const size_t first = out.size();
     EmitWord(t, ws, j, out);
+    if (first < out.size() && out[first].capital) {
+      size_t p = ws;
+      while (p > 0 && (t[p - 1] == ' ' || t[p - 1] == '\t' || t[p - 1] == '"' || t[p - 1] == '(')) --p;
+      const bool opens = p == 0 || t[p - 1] == '.' || t[p - 1] == '!' || t[p - 1] == '?' || t[p - 1] == ':' ||
+                         t[p - 1] == '\n' || t[p - 1] == '\r';
+      out[first].mid_capital = !opens && ws > begin;
+    }
     i = j;
   }
+  NormaliseNumbers(t, out);
   return out;
 }
 
