@@ -775,6 +775,10 @@ Status CheckFraction(double value, const std::string& field) {
   if (value >= 0 && value <= 1) return Status::Ok();
   return Status::InvalidArgument(field + ": " + std::to_string(value) + " is outside [0, 1]");
 }
+// Unset is fine (the default applies); a set 0 is a legal 0.
+Status CheckFraction(const std::optional<double>& value, const std::string& field) {
+  return value ? CheckFraction(*value, field) : Status::Ok();
+}
 
 }  // namespace
 

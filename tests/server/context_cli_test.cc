@@ -262,6 +262,12 @@ TEST_CASE("the verity CLI: audit one retrieval and a collection", "[server][cli]
           .out);
   REQUIRE(given["groundedness"]["threshold"] == 0.9);
   REQUIRE(given["groundedness"]["g"] == 0.0);
+  // --threshold 0 is a threshold of 0, not the default (#25); no flag is the default.
+  REQUIRE(Json::parse(RunCliOk(dir, addr, "audit " + grounded + " --threshold 0 --json").out)["groundedness"]
+                     ["threshold"] == 0.0);
+  REQUIRE(Json::parse(RunCliOk(dir, addr, "audit " + grounded + " --json").out)["groundedness"]["threshold"] == 0.6);
+  REQUIRE(Json::parse(RunCliOk(dir, addr, "audit --collection docs --threshold 0 --json").out)["audits"][0]
+                     ["groundedness"]["threshold"] == 0.0);
   Run refused = verity::test::RunCli(dir, addr, "audit " + unanswered);
   REQUIRE(refused.code == 1);
   REQUIRE(refused.err.find("FAILED_PRECONDITION") != std::string::npos);

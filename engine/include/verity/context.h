@@ -214,7 +214,9 @@ struct ReplayResult {
 struct AuditRequest {
   std::string retrieval_id;
   std::optional<std::string> answer;  // default: the recorded answer
-  double threshold = 0;               // 0 = the scorer's default
+  // Unset = the scorer's default (GroundednessOptions::threshold, 0.6); a
+  // set 0 is a threshold of 0 (every sentence with a cited chunk passes).
+  std::optional<double> threshold;
 };
 
 struct AuditResult {
@@ -235,7 +237,7 @@ struct BatchAuditRequest {
   std::string collection;
   int64_t since_us = 0;         // 0 = from the start
   int64_t until_us = 0;         // 0 = to the end
-  double threshold = 0;         // 0 = the scorer's default
+  std::optional<double> threshold;  // as in AuditRequest: unset = the scorer's default
   double low_g = 0.5;           // share_below counts answers with G below this
   uint32_t worst = 5;           // how many lowest-G retrievals to return
   uint32_t max_retrievals = 10000;
