@@ -690,6 +690,9 @@ grpc::Status ContextServiceImpl::Retrieve(grpc::ServerContext* ctx, const v1::Re
                                           v1::RetrieveResponse* resp) {
   return Serve(ctx, "Retrieve", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(RetrieveRequest request, FromProto(*req));
+    // A retrieval by filter alone (no vector) takes every chunk the filter
+    // matches: unset, k (the most it takes) is the server's --max-k.
+    if (req->vector_size() == 0 && !req->filter().empty() && req->k() == 0) request.k = options_->max_k;
     if (request.k > options_->max_k) {
       return Status::InvalidArgument("k: " + std::to_string(request.k) + " exceeds the server limit --max-k=" +
                                      std::to_string(options_->max_k));

@@ -836,6 +836,27 @@ class AuditTest(ServerTestCase):
         with self.assertRaises(TypeError):
             self.db.audit(rid, threshold="high")
 
+    def test_retrieve_by_document_filter_alone(self):
+        self.db.upsert(self.coll, [record("a0", [5, 5], text="Alpha is tested.", document_id="d1")])
+        # document_id is a record field filters read; no vector: the whole document, in document order.
+        whole = self.db.retrieve(self.coll, filter='document_id = "d1"', query_text="sources of alpha")
+        self.assertEqual([c["id"] for c in whole["chunks"]], ["a", "a0"])  # id order within the document
+        self.assertEqual([c["distance"] for c in whole["chunks"]], [0.0, 0.0])
+        self.assertEqual(whole["context"], "Alpha ships in 2020.\n\nAlpha is tested.")
+        self.assertTrue(whole["exact"])
+        logged = self.db.get_retrieval(whole["retrieval_id"])["retrieval"]
+        self.assertEqual((logged["query_vector"], logged["filter"]), ([], 'document_id = "d1"'))
+        self.assertEqual(self.db.replay(whole["retrieval_id"], mode="retrieval")["outcome"], "identical")
+        self.assertEqual(self.db.count(self.coll, filter='id in ["a", "b"]'), 2)
+        self.assertVerityError("FAILED_PRECONDITION", "more than 1 records", self.db.retrieve, self.coll,
+                               filter='document_id = "d1"', k=1)
+        # A filter that matches nothing: refused, nothing logged.
+        before = list(self.db.list_log(collection=self.coll))
+        self.assertVerityError("FAILED_PRECONDITION", "the filter matched no record", self.db.retrieve, self.coll,
+                               [1, 0], filter='document_id = "nowhere"')
+        self.assertEqual(list(self.db.list_log(collection=self.coll)), before)
+        self.assertVerityError("INVALID_ARGUMENT", "vector", self.db.retrieve, self.coll)
+
     def test_cache_min_similarity_zero_means_zero(self):
         self.db.cache_store(self.r["retrieval_id"], model="m")
         far = [0.3, 1]  # cosine similarity about 0.39 to the cached question's [1, 0.1]

@@ -500,8 +500,8 @@ class Client:
     def retrieve(
         self,
         collection,
-        vector,
-        k=10,
+        vector=None,
+        k=None,
         query_text=None,
         ef=None,
         filter=None,
@@ -524,6 +524,16 @@ class Client:
         resolves to; other text is logged as given), ``client_trace_id`` and
         ``client_id`` are logged for audits.
 
+        ``vector`` None (or empty) with a ``filter`` is a retrieval by filter
+        alone (an auditor giving a model a known source, e.g.
+        ``filter='document_id = "handbook"'``): every chunk the filter
+        matches, in document order (document_id, then id), at distance 0, up
+        to the token budget; ``k`` is then the most it takes (None: the
+        server's --max-k; more matches raise FAILED_PRECONDITION rather than
+        being cut). Otherwise ``k`` is the number of nearest chunks (None: 10).
+        A retrieval that finds no chunk (a filter matching nothing) raises
+        FAILED_PRECONDITION and logs nothing.
+
         Returns a dict: retrieval_id ("rtv-" + 32 hex digits), log_seq,
         version (read), exact, chunks (nearest first: id, row_version,
         distance, text, text_sha256, document_id, tokens, in_context),
@@ -535,7 +545,7 @@ class Client:
         request = context_pb2.RetrieveRequest(
             collection=collection,
             query_text=_convert.text(query_text, "query_text"),
-            k=_convert.uint32(k, "k", minimum=1),
+            k=0 if k is None else _convert.uint32(k, "k", minimum=1),
             ef=_convert.uint32(ef, "ef"),
             filter=_convert.check_filter(filter),
             token_budget=_convert.uint32(token_budget, "token_budget"),
@@ -543,7 +553,8 @@ class Client:
             client_trace_id=_convert.text(client_trace_id, "client_trace_id"),
             client_id=_convert.text(client_id, "client_id"),
         )
-        request.vector.extend(_convert.vector_to_list(vector, "vector"))
+        if vector is not None:
+            request.vector.extend(_convert.vector_to_list(vector, "vector"))
         _convert.set_read_point(at, request)
         resp = self._call("ContextService.Retrieve", self._context.Retrieve, request)
         return _convert.retrieval_from_proto(resp)

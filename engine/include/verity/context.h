@@ -25,9 +25,10 @@ uint32_t EstimateTokens(const std::string& text);
 
 struct RetrieveRequest {
   std::string collection;
-  std::vector<float> vector;          // the query vector (the collection's dimension)
+  std::vector<float> vector;          // the query vector (the collection's dimension); empty with a
+                                      // filter: a retrieval by filter alone (Database::Retrieve)
   std::string query_text;             // optional; logged for audits
-  uint32_t k = 10;                    // 1..Limits::kMaxK
+  uint32_t k = 10;                    // 1..Limits::kMaxK; by filter alone: the most chunks it takes
   uint32_t ef = 0;                    // 0 = the collection's default
   std::string filter;                 // filter expression (docs/filters.md); "" = none
   ReadPoint at;                       // default: head; a snapshot's name is logged (LogRecord::snapshot)
