@@ -145,7 +145,7 @@ Status AuditCollection(const Cli& cli, const Args& args) {
   request.collection = *args.Option("collection");
   request.since_us = args.Time("since");
   request.until_us = args.Time("until");
-  request.threshold = FractionArg(args, "threshold", 0);
+  if (args.Option("threshold")) request.threshold = FractionArg(args, "threshold", 0);
   request.low_g = FractionArg(args, "low-g", request.low_g);
   request.worst = static_cast<uint32_t>(args.NumberIn("worst", request.worst, 0, UINT32_MAX));
   if (args.Option("answer") || args.Option("answer-file")) {
@@ -172,7 +172,7 @@ Status Audit(const Cli& cli, const Args& args) {
   AuditRequest request;
   request.retrieval_id = args.Arg(0);
   VERITY_ASSIGN_OR_RETURN(request.answer, TextOrFile(args, "audit", "answer", "answer-file"));
-  request.threshold = FractionArg(args, "threshold", 0);
+  if (args.Option("threshold")) request.threshold = FractionArg(args, "threshold", 0);
   VERITY_ASSIGN_OR_RETURN(AuditResult a, cli.client->Audit(request));
   const std::optional<std::string> html = args.Option("html");
   if (html) VERITY_RETURN_IF_ERROR(WriteAuditHtml(*html, {a}, AuditReportOptions{}));

@@ -53,9 +53,14 @@ void PrintRetrieval(const Cli& cli, const RetrieveResult& r) {
 Status Retrieve(const Cli& cli, const Args& args) {
   RetrieveRequest request;
   request.collection = args.Arg(0);
-  VERITY_ASSIGN_OR_RETURN(request.vector, VectorArg(args, "retrieve"));
+  // No vector but a filter: a retrieval by filter alone, every match in
+  // document order; without -k the server's --max-k bounds it (k 0).
+  const bool by_filter = !args.Option("vector") && !args.Option("vector-file") && args.Option("filter");
+  if (!by_filter) {
+    VERITY_ASSIGN_OR_RETURN(request.vector, VectorArg(args, "retrieve"));
+  }
   request.query_text = args.Option("query-text").value_or("");
-  request.k = static_cast<uint32_t>(args.NumberIn("k", 10, 1, UINT32_MAX));
+  request.k = args.Option("k") ? static_cast<uint32_t>(args.NumberIn("k", 10, 1, UINT32_MAX)) : (by_filter ? 0 : 10);
   request.ef = args.Count32("ef");
   request.filter = args.Option("filter").value_or("");
   request.at = args.At();
@@ -187,16 +192,19 @@ const ArgSpec kRetrievalId{"RETRIEVAL_ID", "the id retrieve printed"};
 std::vector<Command> ContextCommands() {
   return {
       {"retrieve",
-       "NAME (--vector '[...]' | --vector-file FILE) [--query-text T] [-k 10] [--ef N] [--filter EXPR] [--at POINT] "
+       "NAME (--vector '[...]' | --vector-file FILE | --filter EXPR) [--query-text T] [-k 10] [--ef N] [--filter EXPR] "
+       "[--at POINT] "
        "[--budget TOKENS] [--prompt PROMPT] [--trace-id ID]",
        "the context for a query, logged: the retrieval id, the chunks and the context's hash",
        {{"NAME", "the collection"}},
        {{"vector", "'[...]'", "the query vector, a JSON array"},
         {"vector-file", "FILE", "a file holding the query vector"},
         {"query-text", "T", "the question, kept in the log"},
-        {"k", "N", "how many chunks (default 10)"},
+        {"k", "N", "how many chunks (default 10; by --filter alone: at most N, default the server's --max-k)"},
         {"ef", "N", "search beam width (default: the collection's)"},
-        {"filter", "EXPR", "only records whose metadata match (docs/filters.md)"},
+        {"filter", "EXPR",
+         "only records whose metadata, id or document_id match (docs/filters.md); without a vector: every "
+         "match, in document order"},
         {"at", "POINT", "read at this version or snapshot (default: the head)"},
         {"budget", "TOKENS", "fit the context into this many tokens (default: no limit)"},
         {"prompt", "PROMPT", "the prompt the context is for, logged (a registered one as NAME@VERSION)"},

@@ -725,14 +725,14 @@ AuditRequest FromProto(const v1::AuditRequest& in) {
   AuditRequest out;
   out.retrieval_id = in.retrieval_id();
   if (in.has_answer()) out.answer = in.answer();
-  out.threshold = in.threshold();
+  if (in.has_threshold()) out.threshold = in.threshold();
   return out;
 }
 
 void ToProto(const AuditRequest& in, v1::AuditRequest* out) {
   out->set_retrieval_id(in.retrieval_id);
   if (in.answer) out->set_answer(*in.answer);
-  out->set_threshold(in.threshold);
+  if (in.threshold) out->set_threshold(*in.threshold);
 }
 
 v1::SentenceVerdict ToProto(SentenceVerdict verdict) {
@@ -836,7 +836,7 @@ BatchAuditRequest FromProto(const v1::AuditCollectionRequest& in) {
   out.collection = in.collection();
   out.since_us = in.since_us();
   out.until_us = in.until_us();
-  out.threshold = in.threshold();
+  if (in.has_threshold()) out.threshold = in.threshold();
   if (in.has_low_g()) out.low_g = in.low_g();
   if (in.has_worst()) out.worst = in.worst();
   if (in.max_retrievals() != 0) out.max_retrievals = in.max_retrievals();
@@ -847,7 +847,7 @@ void ToProto(const BatchAuditRequest& in, v1::AuditCollectionRequest* out) {
   out->set_collection(in.collection);
   out->set_since_us(in.since_us);
   out->set_until_us(in.until_us);
-  out->set_threshold(in.threshold);
+  if (in.threshold) out->set_threshold(*in.threshold);
   out->set_low_g(in.low_g);
   out->set_worst(in.worst);
   out->set_max_retrievals(in.max_retrievals);
@@ -1017,7 +1017,7 @@ CacheLookupRequest FromProto(const v1::CacheLookupRequest& in) {
   out.prompt = in.prompt();
   out.model = in.model();
   out.params_json = in.params_json();
-  out.min_similarity = in.min_similarity();
+  if (in.has_min_similarity()) out.min_similarity = in.min_similarity();
   out.semantic = !in.exact_only();
   out.client_trace_id = in.client_trace_id();
   out.client_id = in.client_id();
@@ -1033,7 +1033,7 @@ void ToProto(const CacheLookupRequest& in, v1::CacheLookupRequest* out) {
   out->set_prompt(in.prompt);
   out->set_model(in.model);
   out->set_params_json(in.params_json);
-  out->set_min_similarity(in.min_similarity);
+  if (in.min_similarity) out->set_min_similarity(*in.min_similarity);
   out->set_exact_only(!in.semantic);
   out->set_client_trace_id(in.client_trace_id);
   out->set_client_id(in.client_id);

@@ -690,6 +690,9 @@ grpc::Status ContextServiceImpl::Retrieve(grpc::ServerContext* ctx, const v1::Re
                                           v1::RetrieveResponse* resp) {
   return Serve(ctx, "Retrieve", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(RetrieveRequest request, FromProto(*req));
+    // A retrieval by filter alone (no vector) takes every chunk the filter
+    // matches: unset, k (the most it takes) is the server's --max-k.
+    if (req->vector_size() == 0 && !req->filter().empty() && req->k() == 0) request.k = options_->max_k;
     if (request.k > options_->max_k) {
       return Status::InvalidArgument("k: " + std::to_string(request.k) + " exceeds the server limit --max-k=" +
                                      std::to_string(options_->max_k));
@@ -774,6 +777,10 @@ constexpr uint32_t kMaxAuditRetrievals = 10000;
 Status CheckFraction(double value, const std::string& field) {
   if (value >= 0 && value <= 1) return Status::Ok();
   return Status::InvalidArgument(field + ": " + std::to_string(value) + " is outside [0, 1]");
+}
+// Unset is fine (the default applies); a set 0 is a legal 0.
+Status CheckFraction(const std::optional<double>& value, const std::string& field) {
+  return value ? CheckFraction(*value, field) : Status::Ok();
 }
 
 }  // namespace

@@ -112,6 +112,24 @@ TEST_CASE("answer cache: exact and semantic hits, refused when numbers or negati
   CHECK(stats.refused_false_hits == 2);
 }
 
+TEST_CASE("answer cache: min_similarity 0 is 0, unset is the default 0.95 (#25)", "[engine][cache]") {
+  test::TempDir dir;
+  auto db = OpenWithDocs(dir);
+  Answered(*db, {2, 1, 0.5f, 0}, "What was the revenue in 2020?", "12 million.");
+  // Cosine similarity about 0.62 to the cached question's vector.
+  CacheLookupRequest ask = Ask({1, 0, 0, 1}, "How much revenue was there in 2020?");
+  CHECK(db->CacheLookup(ask)->match == CacheMatch::kMiss);
+  ask.min_similarity = 0;
+  auto any = db->CacheLookup(ask);
+  REQUIRE(any.ok());
+  CHECK(any->match == CacheMatch::kSemantic);
+  CHECK(any->similarity == Approx(0.617).epsilon(0.01));
+  ask.min_similarity = 0.7;
+  CHECK(db->CacheLookup(ask)->match == CacheMatch::kMiss);
+  ask.min_similarity = -0.1;
+  CHECK(db->CacheLookup(ask).status().code() == StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("answer cache: a write, a moved prompt label or another model makes entries unreachable",
           "[engine][cache]") {
   test::TempDir dir;
@@ -281,7 +299,7 @@ TEST_CASE("answer cache: each hit is a log record of its own that audit and repl
   CHECK(listed->records[0].retrieval_id == hit->retrieval_id);
 
   // Audit: the served answer against the source's context.
-  auto audit = db->Audit({hit->retrieval_id, std::nullopt, 0});
+  auto audit = db->Audit({hit->retrieval_id, std::nullopt, std::nullopt});
   REQUIRE(audit.ok());
   CHECK(audit->retrieval_id == hit->retrieval_id);
   CHECK(audit->source_retrieval_id == source);

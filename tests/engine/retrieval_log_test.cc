@@ -1120,27 +1120,29 @@ TEST_CASE("audit scores the recorded answer against the logged context", "[engin
   REQUIRE(f.db->RecordAnswer({r1->retrieval_id, grounded, "m", 0, 0}).ok());
   REQUIRE(f.db->RecordAnswer({r2->retrieval_id, r2->chunks[0].text + ". Zebras invented quantum bicycles in 1850.", "m", 0, 0}).ok());
 
-  auto a1 = f.db->Audit({r1->retrieval_id, std::nullopt, 0});
+  auto a1 = f.db->Audit({r1->retrieval_id, std::nullopt, std::nullopt});
   REQUIRE(a1.ok());
   CHECK(a1->answer == grounded);
   CHECK(a1->answer_recorded);
   REQUIRE(a1->chunks.size() == 3);
   CHECK(a1->chunks[0].text == r1->chunks[0].text);
   CHECK(a1->result.g == Approx(1.0));
-  auto a2 = f.db->Audit({r2->retrieval_id, std::nullopt, 0});
+  auto a2 = f.db->Audit({r2->retrieval_id, std::nullopt, std::nullopt});
   REQUIRE(a2.ok());
   CHECK(a2->result.g < 1.0);
   CHECK(a2->result.supported < a2->result.scored);
   // Given instead of recorded.
-  auto given = f.db->Audit({r3->retrieval_id, std::string("Nothing here is in the context at all, Zebulon."), 0});
+  auto given =
+      f.db->Audit({r3->retrieval_id, std::string("Nothing here is in the context at all, Zebulon."), std::nullopt});
   REQUIRE(given.ok());
   CHECK_FALSE(given->answer_recorded);
   CHECK(given->result.g == Approx(0.0));
-  CHECK(f.db->Audit({r3->retrieval_id, std::nullopt, 0}).status().code() == StatusCode::kFailedPrecondition);
-  CHECK(f.db->Audit({r3->retrieval_id, std::nullopt, 0}).status().reason() == StatusReason::kNoRecordedAnswer);
-  CHECK(f.db->Audit({"rtv-none", std::nullopt, 0}).status().code() == StatusCode::kNotFound);
+  CHECK(f.db->Audit({r3->retrieval_id, std::nullopt, std::nullopt}).status().code() == StatusCode::kFailedPrecondition);
+  CHECK(f.db->Audit({r3->retrieval_id, std::nullopt, std::nullopt}).status().reason() ==
+        StatusReason::kNoRecordedAnswer);
+  CHECK(f.db->Audit({"rtv-none", std::nullopt, std::nullopt}).status().code() == StatusCode::kNotFound);
   // Deterministic.
-  CHECK(ToJson(f.db->Audit({r2->retrieval_id, std::nullopt, 0})->result) == ToJson(a2->result));
+  CHECK(ToJson(f.db->Audit({r2->retrieval_id, std::nullopt, std::nullopt})->result) == ToJson(a2->result));
 
   BatchAuditRequest batch;
   batch.collection = "kb";

@@ -742,6 +742,131 @@ class ContextTest(ServerTestCase):
             self.db.record_answer(budgeted["retrieval_id"], b"bytes")
 
 
+class AuditTest(ServerTestCase):
+    """The audit side of the log (#25): get_retrieval, list_log (paged like
+    `verity log list`), verify_log, replay and audit, against the real
+    verityd."""
+
+    def setUp(self):
+        super().setUp()
+        self.coll = self.name()
+        self.db.create_collection(self.coll, 2)
+        self.db.upsert(self.coll, [record("a", [1, 0], text="Alpha ships in 2020.", document_id="d1"),
+                                   record("b", [0, 1], text="Beta ships in 2021.", document_id="d2")])
+        self.r = self.db.retrieve(self.coll, [1, 0.1], k=2, query_text="When does alpha ship?")
+        self.db.record_answer(self.r["retrieval_id"], "Alpha ships in 2020. Gamma ships in 1999.", model="m")
+
+    def test_get_retrieval_and_list_log_pages(self):
+        rid = self.r["retrieval_id"]
+        got = self.db.get_retrieval(rid)
+        retrieval, answer = got["retrieval"], got["answer"]
+        self.assertEqual((retrieval["kind"], retrieval["retrieval_id"], retrieval["collection"]),
+                         ("retrieval", rid, self.coll))
+        self.assertEqual(retrieval["query_text"], "When does alpha ship?")
+        self.assertEqual(len(retrieval["query_vector"]), 2)
+        self.assertEqual([c["id"] for c in retrieval["chunks"]], ["a", "b"])
+        self.assertEqual(retrieval["chunks"][0]["document_id"], "d1")
+        self.assertEqual(retrieval["context_sha256"], self.r["context_sha256"])
+        self.assertEqual((answer["kind"], answer["model"]), ("answer", "m"))
+        self.assertEqual(answer["prev_hash"], retrieval["hash"])
+        unanswered = self.db.retrieve(self.coll, [0, 1], k=1)
+        self.assertIsNone(self.db.get_retrieval(unanswered["retrieval_id"])["answer"])
+        self.assertVerityError("NOT_FOUND", "rtv-", self.db.get_retrieval, "rtv-" + "0" * 32)
+
+        # Every record of the collection, one per page: the same as one big page.
+        every = list(self.db.list_log(collection=self.coll))
+        self.assertEqual([r["kind"] for r in every], ["retrieval", "answer", "retrieval"])
+        self.assertEqual(list(self.db.list_log(collection=self.coll, page_size=1)), every)
+        self.assertEqual([r["seq"] for r in self.db.list_log(collection=self.coll, limit=2)],
+                         [r["seq"] for r in every[:2]])
+        self.assertEqual([r["retrieval_id"] for r in self.db.list_log(collection=self.coll, kind="answer")], [rid])
+        self.assertEqual(list(self.db.list_log(collection=self.coll, until_us=1)), [])
+        # The cursor by hand, as `verity log list` follows it.
+        page = self.db.list_log_page(collection=self.coll, limit=2)
+        self.assertEqual(page["records"], every[:2])
+        self.assertNotEqual(page["next_cursor"], 0)
+        rest = self.db.list_log_page(collection=self.coll, start_after=page["next_cursor"], limit=2)
+        self.assertEqual((rest["records"], rest["next_cursor"]), (every[2:], 0))
+        self.assertIsNone(every[0]["query_vector"] or None)  # only with_vectors returns vectors
+        self.assertEqual(len(next(self.db.list_log(collection=self.coll, with_vectors=True))["query_vector"]), 2)
+        self.assertVerityError("INVALID_ARGUMENT", "limit", self.db.list_log_page, limit=20000)
+        with self.assertRaises(ValueError):
+            self.db.list_log_page(limit=0)
+        with self.assertRaises(ValueError):
+            list(self.db.list_log(kind="answers"))
+
+        verified = self.db.verify_log()
+        self.assertTrue(verified["ok"], verified)
+        self.assertGreaterEqual(verified["last_seq"], every[-1]["seq"])
+        self.assertEqual(len(verified["head_hash"]), 64)
+
+    def test_replay(self):
+        rid = self.r["retrieval_id"]
+        context = self.db.replay(rid)
+        self.assertEqual((context["mode"], context["outcome"]), ("context", "identical"))
+        self.assertTrue(context["context_hash_matches"])
+        self.assertEqual([(c["id"], c["status"]) for c in context["chunks"]], [("a", "identical"), ("b", "identical")])
+        retrieval = self.db.replay(rid, mode="retrieval")
+        self.assertEqual((retrieval["outcome"], retrieval["recall"]), ("identical", 1.0))
+        self.db.upsert(self.coll, [record("c", [1, 0.1], text="Gamma ships in 1999.")])
+        counterfactual = self.db.replay(rid, mode="counterfactual")
+        self.assertEqual((counterfactual["outcome"], counterfactual["version"]), ("differs", 2))
+        self.assertEqual(counterfactual["added"], ["c"])
+        self.assertEqual(self.db.replay(rid, mode="counterfactual", at=1)["outcome"], "identical")
+        self.assertVerityError("INVALID_ARGUMENT", "at", self.db.replay, rid, mode="context", at=1)
+        self.assertVerityError("NOT_FOUND", "rtv-", self.db.replay, "rtv-" + "0" * 32)
+        with self.assertRaises(ValueError):
+            self.db.replay(rid, mode="sideways")
+
+    def test_audit_and_zero_means_zero(self):
+        rid = self.r["retrieval_id"]
+        a = self.db.audit(rid)
+        self.assertEqual((a["retrieval_id"], a["collection"], a["answer_recorded"]), (rid, self.coll, True))
+        self.assertAlmostEqual(a["threshold"], 0.6)
+        self.assertEqual((a["g"], a["scored"], a["supported"]), (0.5, 2, 1))
+        self.assertEqual([s["verdict"] for s in a["sentences"]], ["supported", "unsupported"])
+        self.assertEqual(a["sentences"][0]["chunk_id"], "a")
+        self.assertEqual([c["id"] for c in a["chunks"]], ["a", "b"])
+        # threshold=0 is 0, not the default.
+        self.assertEqual(self.db.audit(rid, threshold=0)["threshold"], 0.0)
+        given = self.db.audit(rid, answer="Beta ships in 2021.", threshold=0.9)
+        self.assertEqual((given["answer_recorded"], given["g"], given["threshold"]), (False, 1.0, 0.9))
+        self.assertVerityError("INVALID_ARGUMENT", "threshold", self.db.audit, rid, threshold=1.5)
+        self.assertVerityError("NOT_FOUND", "rtv-", self.db.audit, "rtv-" + "0" * 32)
+        with self.assertRaises(TypeError):
+            self.db.audit(rid, threshold="high")
+
+    def test_retrieve_by_document_filter_alone(self):
+        self.db.upsert(self.coll, [record("a0", [5, 5], text="Alpha is tested.", document_id="d1")])
+        # document_id is a record field filters read; no vector: the whole document, in document order.
+        whole = self.db.retrieve(self.coll, filter='document_id = "d1"', query_text="sources of alpha")
+        self.assertEqual([c["id"] for c in whole["chunks"]], ["a", "a0"])  # id order within the document
+        self.assertEqual([c["distance"] for c in whole["chunks"]], [0.0, 0.0])
+        self.assertEqual(whole["context"], "Alpha ships in 2020.\n\nAlpha is tested.")
+        self.assertTrue(whole["exact"])
+        logged = self.db.get_retrieval(whole["retrieval_id"])["retrieval"]
+        self.assertEqual((logged["query_vector"], logged["filter"]), ([], 'document_id = "d1"'))
+        self.assertEqual(self.db.replay(whole["retrieval_id"], mode="retrieval")["outcome"], "identical")
+        self.assertEqual(self.db.count(self.coll, filter='id in ["a", "b"]'), 2)
+        self.assertVerityError("FAILED_PRECONDITION", "more than 1 records", self.db.retrieve, self.coll,
+                               filter='document_id = "d1"', k=1)
+        # A filter that matches nothing: refused, nothing logged.
+        before = list(self.db.list_log(collection=self.coll))
+        self.assertVerityError("FAILED_PRECONDITION", "the filter matched no record", self.db.retrieve, self.coll,
+                               [1, 0], filter='document_id = "nowhere"')
+        self.assertEqual(list(self.db.list_log(collection=self.coll)), before)
+        self.assertVerityError("INVALID_ARGUMENT", "vector", self.db.retrieve, self.coll)
+
+    def test_cache_min_similarity_zero_means_zero(self):
+        self.db.cache_store(self.r["retrieval_id"], model="m")
+        far = [0.3, 1]  # cosine similarity about 0.39 to the cached question's [1, 0.1]
+        question = "When is alpha shipping?"
+        self.assertEqual(self.db.cache_lookup(self.coll, far, question, model="m")["match"], "miss")
+        hit = self.db.cache_lookup(self.coll, far, question, model="m", min_similarity=0)
+        self.assertEqual(hit["match"], "semantic")
+        self.assertLess(hit["similarity"], 0.5)
+
+
 class PromptTest(ServerTestCase):
     def test_versions_labels_rollback_render(self):
         name = self.name()
@@ -1015,8 +1140,8 @@ class ShutdownTest(unittest.TestCase):
         self.assertEqual(errors, [])
 
 
-TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ContextTest, ErrorTest, RagExampleTest, SecurityTest,
-              ShutdownTest]
+TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ContextTest, AuditTest, ErrorTest, RagExampleTest,
+              SecurityTest, ShutdownTest]
 
 
 def main():

@@ -262,6 +262,12 @@ TEST_CASE("the verity CLI: audit one retrieval and a collection", "[server][cli]
           .out);
   REQUIRE(given["groundedness"]["threshold"] == 0.9);
   REQUIRE(given["groundedness"]["g"] == 0.0);
+  // --threshold 0 is a threshold of 0, not the default (#25); no flag is the default.
+  REQUIRE(Json::parse(RunCliOk(dir, addr, "audit " + grounded + " --threshold 0 --json").out)["groundedness"]
+                     ["threshold"] == 0.0);
+  REQUIRE(Json::parse(RunCliOk(dir, addr, "audit " + grounded + " --json").out)["groundedness"]["threshold"] == 0.6);
+  REQUIRE(Json::parse(RunCliOk(dir, addr, "audit --collection docs --threshold 0 --json").out)["audits"][0]
+                     ["groundedness"]["threshold"] == 0.0);
   Run refused = verity::test::RunCli(dir, addr, "audit " + unanswered);
   REQUIRE(refused.code == 1);
   REQUIRE(refused.err.find("FAILED_PRECONDITION") != std::string::npos);
@@ -313,4 +319,51 @@ TEST_CASE("the verity CLI: audit one retrieval and a collection", "[server][cli]
   REQUIRE(refused.code == 1);
   REQUIRE(refused.err.find("NOT_FOUND") != std::string::npos);
   REQUIRE(verity::test::RunCli(dir, addr, "audit --collection docs --since yesterday").code == 2);
+}
+
+TEST_CASE("the verity CLI: retrieve by a document_id filter alone; an empty context is refused",
+          "[server][cli][context][audit]") {
+  verity::test::TempDir dir;
+  auto server = verity::test::StartServer(dir);
+  const std::string addr = server->address();
+  LoadManual(dir, addr, 3);
+  {
+    std::ofstream f(dir.Sub("quotes.jsonl"));
+    f << Json{{"id", "q0"}, {"vector", {9, 9, 9}}, {"text", "a quote"}, {"document_id", "quotes"}}.dump() << "\n";
+  }
+  RunCliOk(dir, addr, "import docs " + dir.Sub("quotes.jsonl"));
+
+  // No vector: every chunk of the document, in document order, at distance 0.
+  Json whole =
+      Json::parse(RunCliOk(dir, addr, "retrieve docs --filter 'document_id = \"manual\"' --query-text src --json").out);
+  REQUIRE(whole["chunks"].size() == 3);
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(whole["chunks"][i]["id"] == "p" + std::to_string(i));
+    REQUIRE(whole["chunks"][i]["distance"] == 0.0);
+  }
+  REQUIRE(whole["exact"] == true);
+  const std::string id = whole["retrieval_id"];
+  Json shown = Json::parse(RunCliOk(dir, addr, "log show " + id + " --json").out);
+  REQUIRE(shown.dump().find("document_id = \\\"manual\\\"") != std::string::npos);
+  REQUIRE(RunCliOk(dir, addr, "replay " + id).out.find("identical") != std::string::npos);
+  REQUIRE(RunCliOk(dir, addr, "replay " + id + " --mode retrieval").out.find("identical") != std::string::npos);
+  // At most -k: more matches are refused, not cut.
+  Run refused = verity::test::RunCli(dir, addr, "retrieve docs --filter 'document_id = \"manual\"' -k 2");
+  REQUIRE(refused.code == 1);
+  REQUIRE(refused.err.find("FAILED_PRECONDITION") != std::string::npos);
+  REQUIRE(refused.err.find("more than 2 records") != std::string::npos);
+  // id is a record field too.
+  Json one = Json::parse(RunCliOk(dir, addr, "retrieve docs --vector '[0, 1, 0]' --filter 'id = \"p2\"' --json").out);
+  REQUIRE(one["chunks"].size() == 1);
+  REQUIRE(one["chunks"][0]["id"] == "p2");
+
+  // A filter that matches nothing: refused, and nothing is logged.
+  const std::string before = RunCliOk(dir, addr, "log list --json").out;
+  refused = verity::test::RunCli(dir, addr, "retrieve docs --vector '[0, 1, 0]' --filter 'document_id = \"nope\"'");
+  REQUIRE(refused.code == 1);
+  REQUIRE(refused.err.find("FAILED_PRECONDITION") != std::string::npos);
+  REQUIRE(refused.err.find("the filter matched no record") != std::string::npos);
+  REQUIRE(RunCliOk(dir, addr, "log list --json").out == before);
+  // Neither a vector nor a filter: a usage error, as before.
+  REQUIRE(verity::test::RunCli(dir, addr, "retrieve docs").code == 2);
 }

@@ -443,6 +443,19 @@ TEST_CASE("LogService Audit and AuditCollection", "[server][context][audit]") {
   req.set_threshold(-0.1);
   ExpectError(CALL(s.log, Audit, req, &audit), grpc::StatusCode::INVALID_ARGUMENT, "threshold");
 
+  // Zero means zero (#25): a threshold set to 0 is applied as 0; unset is the
+  // scorer's default. The made-up sentence stays unsupported at 0: its name
+  // and year are in no chunk.
+  req.set_retrieval_id(invented);
+  req.set_threshold(0);
+  REQUIRE(CALL(s.log, Audit, req, &audit).ok());
+  REQUIRE(audit.threshold() == 0.0);
+  REQUIRE(audit.sentences(1).verdict() == v1::SENTENCE_VERDICT_UNSUPPORTED);
+  req.clear_threshold();
+  REQUIRE(CALL(s.log, Audit, req, &audit).ok());
+  REQUIRE(audit.threshold() == Approx(0.6));
+  req.set_retrieval_id(grounded);
+
   // The collection: three retrievals, two audited, one unanswered.
   v1::AuditCollectionRequest batch;
   batch.set_collection("docs");
@@ -467,6 +480,13 @@ TEST_CASE("LogService Audit and AuditCollection", "[server][context][audit]") {
   REQUIRE(audited.share_below() == 0.5);
   REQUIRE(audited.worst_size() == 1);
   REQUIRE(audited.worst(0).g() == 0.5);
+  // Zero means zero for the collection's threshold too; unset is the default.
+  batch.set_threshold(0);
+  REQUIRE(CALL(s.log, AuditCollection, batch, &audited).ok());
+  REQUIRE(audited.audits(0).threshold() == 0.0);
+  batch.clear_threshold();
+  REQUIRE(CALL(s.log, AuditCollection, batch, &audited).ok());
+  REQUIRE(audited.audits(0).threshold() == Approx(0.6));
   // A range before the first record: nothing.
   batch.set_until_us(1000000);
   REQUIRE(CALL(s.log, AuditCollection, batch, &audited).ok());

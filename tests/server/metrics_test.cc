@@ -231,10 +231,11 @@ TEST_CASE("metrics: a scrape after known calls shows their counts, latencies, th
   ask.vector = {1, 0};
   ask.query_text = "Something else entirely?";
   REQUIRE(client.CacheLookup(ask)->match == CacheMatch::kMiss);
-  auto supported = client.Audit({retrieved->retrieval_id, std::nullopt, 0});
+  auto supported = client.Audit({retrieved->retrieval_id, std::nullopt, std::nullopt});
   REQUIRE(supported.ok());
   REQUIRE(supported->result.g == 1.0);
-  auto invented = client.Audit({retrieved->retrieval_id, std::string("The moon is made of green cheese."), 0});
+  auto invented =
+      client.Audit({retrieved->retrieval_id, std::string("The moon is made of green cheese."), std::nullopt});
   REQUIRE(invented.ok());
   REQUIRE(invented->result.g == 0.0);
 

@@ -415,3 +415,36 @@ def label_move_from_proto(m):
         "actor": m.actor,
         "moved_at_us": m.moved_at_us,
     }
+
+
+def _enum_prefix(enum_type):
+    """The prefix of an enum's value names: LogKind -> "LOG_KIND_"."""
+    name = enum_type.name
+    return "".join("_" + c if c.isupper() and i else c for i, c in enumerate(name)).upper() + "_"
+
+
+def message_to_dict(message):
+    """A response message as a dict of its fields, recursively: repeated
+    fields as lists, an unset singular message as None, enum values as their
+    short lower-case names (LOG_KIND_ANSWER -> "answer"). Used for the
+    log's records and the audit side's responses, whose fields are
+    documented in proto/verity/v1/context.proto."""
+    out = {}
+    for field in message.DESCRIPTOR.fields:
+        value = getattr(message, field.name)
+
+        def one(v):
+            if field.message_type is not None:
+                return message_to_dict(v)
+            if field.enum_type is not None:
+                name = field.enum_type.values_by_number[v].name if v in field.enum_type.values_by_number else str(v)
+                return name[len(_enum_prefix(field.enum_type)):].lower()
+            return v
+
+        if field.label == field.LABEL_REPEATED:
+            out[field.name] = [one(v) for v in value]
+        elif field.message_type is not None and not message.HasField(field.name):
+            out[field.name] = None
+        else:
+            out[field.name] = one(value)
+    return out

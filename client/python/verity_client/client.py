@@ -127,6 +127,7 @@ class Client:
         self._records = records_pb2_grpc.RecordServiceStub(self._channel)
         self._search = search_pb2_grpc.SearchServiceStub(self._channel)
         self._context = context_pb2_grpc.ContextServiceStub(self._channel)
+        self._log = context_pb2_grpc.LogServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
         self._prompts = prompts_pb2_grpc.PromptServiceStub(self._channel)
         self._cache = cache_pb2_grpc.CacheServiceStub(self._channel)
@@ -499,8 +500,8 @@ class Client:
     def retrieve(
         self,
         collection,
-        vector,
-        k=10,
+        vector=None,
+        k=None,
         query_text=None,
         ef=None,
         filter=None,
@@ -523,6 +524,16 @@ class Client:
         resolves to; other text is logged as given), ``client_trace_id`` and
         ``client_id`` are logged for audits.
 
+        ``vector`` None (or empty) with a ``filter`` is a retrieval by filter
+        alone (an auditor giving a model a known source, e.g.
+        ``filter='document_id = "handbook"'``): every chunk the filter
+        matches, in document order (document_id, then id), at distance 0, up
+        to the token budget; ``k`` is then the most it takes (None: the
+        server's --max-k; more matches raise FAILED_PRECONDITION rather than
+        being cut). Otherwise ``k`` is the number of nearest chunks (None: 10).
+        A retrieval that finds no chunk (a filter matching nothing) raises
+        FAILED_PRECONDITION and logs nothing.
+
         Returns a dict: retrieval_id ("rtv-" + 32 hex digits), log_seq,
         version (read), exact, chunks (nearest first: id, row_version,
         distance, text, text_sha256, document_id, tokens, in_context),
@@ -534,7 +545,7 @@ class Client:
         request = context_pb2.RetrieveRequest(
             collection=collection,
             query_text=_convert.text(query_text, "query_text"),
-            k=_convert.uint32(k, "k", minimum=1),
+            k=0 if k is None else _convert.uint32(k, "k", minimum=1),
             ef=_convert.uint32(ef, "ef"),
             filter=_convert.check_filter(filter),
             token_budget=_convert.uint32(token_budget, "token_budget"),
@@ -542,7 +553,8 @@ class Client:
             client_trace_id=_convert.text(client_trace_id, "client_trace_id"),
             client_id=_convert.text(client_id, "client_id"),
         )
-        request.vector.extend(_convert.vector_to_list(vector, "vector"))
+        if vector is not None:
+            request.vector.extend(_convert.vector_to_list(vector, "vector"))
         _convert.set_read_point(at, request)
         resp = self._call("ContextService.Retrieve", self._context.Retrieve, request)
         return _convert.retrieval_from_proto(resp)
@@ -688,12 +700,13 @@ class Client:
             prompt=prompt or "",
             model=model or "",
             params_json=params_json or "",
-            min_similarity=_convert.fraction(min_similarity, "min_similarity"),
             exact_only=bool(exact_only),
             client_trace_id=client_trace_id or "",
             client_id=client_id or "",
         )
         request.vector.extend(_convert.vector_to_list(vector, "vector"))
+        if min_similarity is not None:  # unset: the server's default (0.95); 0 is 0
+            request.min_similarity = _convert.fraction(min_similarity, "min_similarity")
         if at is not None:
             request.at = _convert.integer(at, "at", 0, 2**64 - 1)
         resp = self._call("CacheService.CacheLookup", self._cache.CacheLookup, request)
@@ -723,3 +736,125 @@ class Client:
     def cache_clear(self):
         """Empties the answer cache (the counters stay)."""
         self._call("CacheService.ClearCache", self._cache.ClearCache, cache_pb2.ClearCacheRequest())
+
+    # ----- the retrieval log: audits (docs/retrieval-log.md, docs/groundedness.md) --
+
+    def get_retrieval(self, retrieval_id):
+        """The log records of one retrieval: a dict with "retrieval" (its
+        retrieval record, with the query vector) and "answer" (its answer
+        record, or None when it has none yet). Records are dicts with the
+        fields of LogRecord (docs/retrieval-log.md); "kind" is "retrieval",
+        "answer" or "cache_hit". Raises VerityError NOT_FOUND for an unknown
+        (or expired) retrieval id."""
+        request = context_pb2.GetRetrievalRequest(retrieval_id=_convert.text(retrieval_id, "retrieval_id"))
+        resp = self._call("LogService.GetRetrieval", self._log.GetRetrieval, request)
+        return {
+            "retrieval": _convert.message_to_dict(resp.retrieval),
+            "answer": _convert.message_to_dict(resp.answer) if resp.HasField("answer") else None,
+        }
+
+    def _list_log_request(self, collection, since_us, until_us, kind, with_vectors):
+        kinds = {None: 0, "retrieval": 1, "answer": 2, "cache_hit": 3}
+        if kind not in kinds:
+            raise ValueError(f"kind: expected None, 'retrieval', 'answer' or 'cache_hit', got {kind!r}")
+        return context_pb2.ListLogRequest(
+            collection=_convert.text(collection, "collection"),
+            since_us=_convert.integer(since_us or 0, "since_us", 0, 2**63 - 1),
+            until_us=_convert.integer(until_us or 0, "until_us", 0, 2**63 - 1),
+            kind=kinds[kind],
+            with_vectors=bool(with_vectors),
+        )
+
+    def list_log_page(self, collection=None, since_us=None, until_us=None, kind=None, start_after=0, limit=100,
+                      with_vectors=False):
+        """One page of log records, as ``verity log list`` reads them: records
+        in sequence order after cursor ``start_after`` (0: from the first),
+        at most ``limit`` (1..10000). Filters: ``collection`` (None: every
+        one), ``since_us`` (inclusive) and ``until_us`` (exclusive) in Unix
+        microseconds, ``kind`` ("retrieval", "answer", "cache_hit" or None).
+        Returns a dict: "records" (dicts as ``get_retrieval`` returns) and
+        "next_cursor" (pass it as ``start_after``; 0 on the last page).
+        Raises VerityError INVALID_ARGUMENT for a limit outside 1..10000."""
+        request = self._list_log_request(collection, since_us, until_us, kind, with_vectors)
+        request.start_after = _convert.integer(start_after or 0, "start_after", 0, 2**64 - 1)
+        # 0 would mean the server's default (100): refused here, as 1..10000 is the documented range.
+        request.limit = _convert.integer(limit, "limit", 1, 0xFFFFFFFF)
+        resp = self._call("LogService.ListLog", self._log.ListLog, request)
+        return {"records": [_convert.message_to_dict(r) for r in resp.records], "next_cursor": resp.next_cursor}
+
+    def list_log(self, collection=None, since_us=None, until_us=None, kind=None, limit=None, page_size=1000,
+                 with_vectors=False):
+        """Yields log records in sequence order, as ``verity log list`` lists
+        them: every record passing the filters (see ``list_log_page``), at
+        most ``limit`` of them (None: all), fetched ``page_size`` (1..10000)
+        per call, lazily, following each page's cursor. A generator: errors
+        are raised while iterating."""
+        if limit is not None:
+            limit = _convert.integer(limit, "limit", 0, 2**64 - 1)
+        page_size = _convert.integer(page_size, "page_size", 1, 10000)
+        cursor, seen = 0, 0
+        while limit is None or seen < limit:
+            size = page_size if limit is None else min(page_size, limit - seen)
+            page = self.list_log_page(collection, since_us, until_us, kind, cursor, size, with_vectors)
+            for r in page["records"]:
+                yield r
+            seen += len(page["records"])
+            if not page["next_cursor"]:
+                return
+            if page["next_cursor"] <= cursor:
+                raise VerityError("INTERNAL", "LogService.ListLog: the server's next page does not move forward",
+                                  "LogService.ListLog")
+            cursor = page["next_cursor"]
+
+    def verify_log(self):
+        """Walks the log's hash chain from the first retained record to the
+        head. Returns a dict: ok, records (checked), first_seq, last_seq,
+        head_hash (keep it elsewhere to anchor the chain), first_bad_seq and
+        problem (when not ok). A chain that does not verify is not an error:
+        "ok" is False."""
+        resp = self._call("LogService.VerifyLog", self._log.VerifyLog, context_pb2.VerifyLogRequest())
+        return _convert.message_to_dict(resp)
+
+    def replay(self, retrieval_id, mode="context", at=None):
+        """Replays a logged retrieval (docs/retrieval-log.md, "Replay"):
+        ``mode`` "context" (rebuild the logged context from the logged row
+        versions and check every hash), "retrieval" (re-run the logged query
+        at the logged version with exact search) or "counterfactual" (run it
+        at ``at``, a version number or snapshot name, None: the head, and
+        diff). Returns a dict with the fields of ReplayResponse: mode,
+        outcome ("identical", "differs" or "collected"), detail, version,
+        chunks, context_sha256, context_hash_matches, recall, missed, added,
+        removed, rank_changes, changed. Raises VerityError NOT_FOUND for the
+        retrieval id or snapshot, INVALID_ARGUMENT for ``at`` outside
+        counterfactual mode."""
+        modes = {"context": 1, "retrieval": 2, "counterfactual": 3}
+        if mode not in modes:
+            raise ValueError(f"mode: expected 'context', 'retrieval' or 'counterfactual', got {mode!r}")
+        request = context_pb2.ReplayRequest(retrieval_id=_convert.text(retrieval_id, "retrieval_id"),
+                                            mode=modes[mode])
+        _convert.set_read_point(at, request)
+        return _convert.message_to_dict(self._call("LogService.Replay", self._log.Replay, request))
+
+    def audit(self, retrieval_id, answer=None, threshold=None):
+        """Scores an answer against a retrieval's logged context with the
+        deterministic groundedness scorer (docs/groundedness.md): the
+        recorded answer, or ``answer`` when given. ``threshold`` is the
+        support a sentence needs, in [0, 1]; None: the scorer's default
+        (0.6); 0 is a threshold of 0. Returns a dict with the fields of
+        AuditResponse: retrieval_id, collection, version, answer,
+        answer_recorded, chunks (id, text), prompt, source_retrieval_id,
+        scorer_version, threshold (applied), g, scored, supported, sentences
+        (text, begin, end, verdict "supported" / "unsupported" /
+        "not_scored", support, chunk_id, ...). Raises VerityError NOT_FOUND
+        (retrieval id), FAILED_PRECONDITION (no answer recorded and none
+        given, or context rows collected), INVALID_ARGUMENT (threshold
+        outside [0, 1], answer over 1 MiB), DATA_LOSS (a stored row no longer
+        matches its logged hash)."""
+        request = context_pb2.AuditRequest(retrieval_id=_convert.text(retrieval_id, "retrieval_id"))
+        if answer is not None:
+            if not isinstance(answer, str):
+                raise TypeError(f"answer: expected str, got {type(answer).__name__}")
+            request.answer = _convert.text(answer, "answer")
+        if threshold is not None:  # unset: the scorer's default; a set 0 travels as 0
+            request.threshold = _convert.fraction(threshold, "threshold")
+        return _convert.message_to_dict(self._call("LogService.Audit", self._log.Audit, request))

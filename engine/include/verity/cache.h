@@ -47,7 +47,9 @@ struct CacheLookupRequest {
   std::string prompt;              // as Retrieve takes it: "name", "name@N", "name@label" or text
   std::string model;
   std::string params_json;
-  double min_similarity = 0;       // cosine similarity for a semantic hit; 0 = the default (0.95)
+  // Cosine similarity for a semantic hit, in [0, 1]; unset = the default
+  // (0.95); a set 0 is 0 (any non-negative similarity).
+  std::optional<double> min_similarity;
   bool semantic = true;            // false: exact matches only
   std::string client_trace_id;     // logged with a hit, as Retrieve logs it
   std::string client_id;

@@ -25,9 +25,10 @@ uint32_t EstimateTokens(const std::string& text);
 
 struct RetrieveRequest {
   std::string collection;
-  std::vector<float> vector;          // the query vector (the collection's dimension)
+  std::vector<float> vector;          // the query vector (the collection's dimension); empty with a
+                                      // filter: a retrieval by filter alone (Database::Retrieve)
   std::string query_text;             // optional; logged for audits
-  uint32_t k = 10;                    // 1..Limits::kMaxK
+  uint32_t k = 10;                    // 1..Limits::kMaxK; by filter alone: the most chunks it takes
   uint32_t ef = 0;                    // 0 = the collection's default
   std::string filter;                 // filter expression (docs/filters.md); "" = none
   ReadPoint at;                       // default: head; a snapshot's name is logged (LogRecord::snapshot)
@@ -214,7 +215,9 @@ struct ReplayResult {
 struct AuditRequest {
   std::string retrieval_id;
   std::optional<std::string> answer;  // default: the recorded answer
-  double threshold = 0;               // 0 = the scorer's default
+  // Unset = the scorer's default (GroundednessOptions::threshold, 0.6); a
+  // set 0 is a threshold of 0 (every sentence with a cited chunk passes).
+  std::optional<double> threshold;
 };
 
 struct AuditResult {
@@ -235,7 +238,7 @@ struct BatchAuditRequest {
   std::string collection;
   int64_t since_us = 0;         // 0 = from the start
   int64_t until_us = 0;         // 0 = to the end
-  double threshold = 0;         // 0 = the scorer's default
+  std::optional<double> threshold;  // as in AuditRequest: unset = the scorer's default
   double low_g = 0.5;           // share_below counts answers with G below this
   uint32_t worst = 5;           // how many lowest-G retrievals to return
   uint32_t max_retrievals = 10000;

@@ -278,8 +278,13 @@ class Database {
   // --- Context service and retrieval log (docs/retrieval-log.md) -----------
   // Searches and appends a hash-chained log record, durable before it
   // returns (a failed log write fails the call). Pins the version read for
-  // as long as the log keeps the record. Errors: as Search; NotFound
-  // (snapshot); InvalidArgument (filter text, with its column).
+  // as long as the log keeps the record. An empty vector with a filter is a
+  // retrieval by filter alone: every matching record in document order
+  // (document_id, then id), at most k of them (see ContextService). Errors:
+  // as Search; NotFound (snapshot); InvalidArgument (filter text, with its
+  // column; a token budget that fits no chunk); FailedPrecondition when no
+  // chunk is found (nothing is pinned or logged) or more than k match a
+  // retrieval by filter alone.
   Result<RetrieveResult> Retrieve(const RetrieveRequest& request);
   // Appends an answer record for a retrieval. Answers are immutable: a
   // second answer is refused with AlreadyExists naming the first.

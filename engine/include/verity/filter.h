@@ -64,4 +64,14 @@ struct Filter {
   std::string ToString() const;
 };
 
+// The fields a filter reads for a record (docs/filters.md, "Record fields"):
+// its metadata plus the record fields `id` and `document_id`, as strings
+// (`document_id` only when the record has one, so a record without one fails
+// `document_id = "x"` and passes `not document_id exists`). A metadata key
+// named "id" or "document_id" is shadowed by the record field: filters read
+// the record's own id and document id, as retrieve and the log report them.
+// Every read path (graph search, exact search, count, scroll, rows-only
+// versions) evaluates filters on these fields.
+Metadata FilterFields(Metadata metadata, const std::string& id, const std::string& document_id);
+
 }  // namespace verity

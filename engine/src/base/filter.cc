@@ -237,6 +237,16 @@ Filter Filter::Not(Filter child) { return {Op::kNot, "", {}, {std::move(child)}}
 
 Status Filter::Validate() const { return ValidateNode(*this, "filter", 0); }
 
+Metadata FilterFields(Metadata metadata, const std::string& id, const std::string& document_id) {
+  metadata.insert_or_assign("id", id);
+  if (document_id.empty()) {
+    metadata.erase("document_id");
+  } else {
+    metadata.insert_or_assign("document_id", document_id);
+  }
+  return metadata;
+}
+
 bool Filter::Matches(const Metadata& metadata) const {
   switch (op) {
     case Op::kAnd:

@@ -142,7 +142,6 @@ CacheLookupResult AnswerCache::Lookup(const std::string& fence, const std::strin
   }
   const auto bucket = by_fence_.find(fence);
   if (semantic && bucket != by_fence_.end() && bucket->second.dim == unit_vector.size()) {
-    if (min_similarity <= 0) min_similarity = kDefaultMinSimilarity;
     const Bucket& b = bucket->second;
     const size_t dim = b.dim;
     // Codes first. Each code is within h = 0.5 / 127.5 of its component, so

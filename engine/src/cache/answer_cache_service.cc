@@ -103,8 +103,9 @@ Status AnswerCacheService::Store(const CacheStoreRequest& request) {
 
 Status AnswerCacheService::ValidateLookup(const Collection& c, const CacheLookupRequest& request) const {
   VERITY_RETURN_IF_ERROR(ValidateVector(request.vector, c.config.dimension, "vector"));
-  if (!(request.min_similarity >= 0 && request.min_similarity <= 1)) {
-    return Status::InvalidArgument("min_similarity: must be in [0, 1]");
+  if (request.min_similarity && !(*request.min_similarity >= 0 && *request.min_similarity <= 1)) {
+    return Status::InvalidArgument("min_similarity: " + std::to_string(*request.min_similarity) +
+                                   " is outside [0, 1]");
   }
   VERITY_RETURN_IF_ERROR(ValidateModel(request.model));
   if (request.query_text.size() > max_query_text_bytes_) {
@@ -122,7 +123,8 @@ Result<CacheLookupResult> AnswerCacheService::Lookup(const CacheLookupRequest& r
   VERITY_ASSIGN_OR_RETURN(Version version, hooks_.resolve_version(*c, request.at));
   CacheLookupResult result =
       cache_.Lookup(AnswerCache::Fence(c->id, version, prompt, request.model, params), request.query_text,
-                    UnitVector(request.vector), request.min_similarity, request.semantic);
+                    UnitVector(request.vector),
+                    request.min_similarity.value_or(AnswerCache::kDefaultMinSimilarity), request.semantic);
   result.version = version;
   result.prompt = prompt;
   if (result.match != CacheMatch::kMiss) {

@@ -196,7 +196,8 @@ Status Collections::LoadNodeTable(Collection& c, std::vector<std::string>* row_k
     if (log_only) ++c.log_only_rows;
     char& need = label_need[row.label()];
     need = (log_only && need != kGraph) ? kLogOnly : kGraph;
-    c.columns.Set(static_cast<uint32_t>(row.label()), MetadataFromProto(row.metadata()));
+    c.columns.Set(static_cast<uint32_t>(row.label()),
+                  FilterFields(MetadataFromProto(row.metadata()), std::string(id), row.document_id()));
     (*row_key_of_label)[row.label()] = std::string(key);
     if (to == kNoVersion) c.live.emplace(c.nodes[row.label()].id, static_cast<uint32_t>(row.label()));
   }

@@ -104,8 +104,10 @@ Result<uint64_t> Collections::CountRows(const Collection& c, Version version, co
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, rows_));
   uint64_t count = 0;
   VERITY_RETURN_IF_ERROR(ForEachRowAt(
-      it.get(), c.id, version, [&](const std::string&, const std::string&, Version, const storage::RowMeta& row) {
-        if (!filter || filter->Matches(MetadataFromProto(row.metadata()))) ++count;
+      it.get(), c.id, version, [&](const std::string& id, const std::string&, Version, const storage::RowMeta& row) {
+        if (!filter || filter->Matches(FilterFields(MetadataFromProto(row.metadata()), id, row.document_id()))) {
+          ++count;
+        }
         return Status::Ok();
       }));
   return count;
@@ -134,7 +136,9 @@ Status Collections::SearchRows(const Collection& c, const SearchRequest& request
   VERITY_RETURN_IF_ERROR(ForEachRowAt(
       it.get(), c.id, version,
       [&](const std::string& id, const std::string& key, Version row_version, const storage::RowMeta& row) -> Status {
-        if (filter && !filter->Matches(MetadataFromProto(row.metadata()))) return Status::Ok();
+        if (filter && !filter->Matches(FilterFields(MetadataFromProto(row.metadata()), id, row.document_id()))) {
+          return Status::Ok();
+        }
         rocksdb::Status rs = db_->Get(read, vectors_, key, &bytes);
         if (rs.IsNotFound()) return Status::DataLoss("the vector of row " + id + " is missing");
         VERITY_RETURN_IF_ERROR(FromRocks(rs, "read vector of " + id));
@@ -296,7 +300,8 @@ Result<ScrollPage> Collections::Scroll(const std::string& collection, const Scro
     }
     if (!row.tombstone()) {
       const std::string row_key = it->key().ToString();
-      if (!request.filter || request.filter->Matches(MetadataFromProto(row.metadata()))) {
+      if (!request.filter ||
+          request.filter->Matches(FilterFields(MetadataFromProto(row.metadata()), id, row.document_id()))) {
         VERITY_ASSIGN_OR_RETURN(StoredRecord record, ReadRow(*c, row_key, id, version, request.with_vectors, read));
         page_bytes += it->value().size() + id.size() + record.record.vector.size() * sizeof(float);
         full = page_bytes >= Limits::kMaxPageBytes;

@@ -116,7 +116,7 @@ void Collections::ApplyCommitToNodes(Collection& c, Version version, std::vector
       --c.dead_nodes;
       continue;
     }
-    c.columns.Set(label, r.metadata);
+    c.columns.Set(label, FilterFields(r.metadata, r.id, r.document_id));
     RowNode node;
     node.id = std::move(r.id);
     node.from = version;

@@ -108,7 +108,7 @@ Result<AuditResult> ContextService::AuditOne(const AuditRequest& request, bool* 
   }
   VERITY_RETURN_IF_ERROR(ReadAuditedContext(r, &audit.chunks));
   GroundednessOptions options;
-  if (request.threshold != 0) options.threshold = request.threshold;
+  if (request.threshold) options.threshold = *request.threshold;
   VERITY_ASSIGN_OR_RETURN(audit.result, ScoreGroundedness(audit.answer, audit.chunks, options));
   return audit;
 }

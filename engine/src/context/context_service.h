@@ -69,10 +69,23 @@ class ContextService {
  private:
   struct ReplayRun;  // one replay of a logged retrieval (context/replay.cc)
 
-  // Searches `search` and pins the version it read for the log, retrying a
-  // head read whose version GC collected in between (`fixed_version`: the
-  // request named a version or snapshot, whose refusal is the answer).
-  Result<SearchResult> SearchPinnedForLog(Collection& c, const SearchRequest& search, bool fixed_version);
+  // Runs `read` (the retrieval's search, or its filter scan) for `request`
+  // and pins the version it read for the log, retrying a head read whose
+  // version GC collected in between (a request that named a version or
+  // snapshot gets the refusal). A read that gives no context (no chunk, or
+  // none within the token budget) is refused before anything is pinned:
+  // FailedPrecondition / InvalidArgument.
+  Result<SearchResult> ReadPinnedForLog(Collection& c, const RetrieveRequest& request,
+                                        const std::function<Result<SearchResult>()>& read);
+  // A retrieval by filter alone (no query vector): every record at `at`
+  // passing `filter`, in document order (document_id, then id, both in byte
+  // order), as hits at distance 0 with their records; `exact` is true.
+  // FailedPrecondition when more than `max_chunks` pass (nothing is cut
+  // silently); ResourceExhausted ("hits: ...") when their ids, texts and
+  // document ids pass `max_payload_bytes` (0 = no bound) twice over the text,
+  // as a retrieval's response carries them.
+  Result<SearchResult> ScanByFilter(const Collection& c, const Filter& filter, const ReadPoint& at,
+                                    uint32_t max_chunks, uint64_t max_payload_bytes) const;
   // The in-context chunks of logged retrieval `r`, read from its rows and
   // checked against the logged hashes. FailedPrecondition when they are no
   // longer stored; DataLoss when a text differs from its hash.

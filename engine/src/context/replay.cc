@@ -38,8 +38,11 @@ struct ContextService::ReplayRun {
   // replay found, in rank order.
   void Compare(const std::vector<std::string>& replayed);
   // The logged query run again at `at` (head when absent) with `plan`,
-  // without payload.
+  // without payload. A retrieval by filter alone (no logged vector) runs
+  // its filter scan again instead: every match in document order (up to
+  // Limits::kMaxK, so that a replay can report the matches added since).
   Result<SearchResult> Search(const ReadPoint& at, SearchPlan plan) const;
+  bool ByFilter() const { return r.query_vector.empty() && !r.filter.empty(); }
   // Why version `v` can no longer be read; empty when it can.
   std::string VersionGone(Version v) const {
     std::shared_lock lock(c->graph_mu);
@@ -120,6 +123,7 @@ Result<SearchResult> ContextService::ReplayRun::Search(const ReadPoint& at, Sear
   s.plan = plan;
   s.with_payload = false;
   VERITY_ASSIGN_OR_RETURN(s.filter, ParseFilterField(r.filter, "filter"));
+  if (ByFilter()) return impl.ScanByFilter(*c, *s.filter, at, Limits::kMaxK, 0);
   // The logged query as it was: a vector logged before the component
   // bound existed is replayed, not refused.
   VERITY_RETURN_IF_ERROR(impl.collections_.ValidateSearch(*c, s, /*bounded=*/false));
@@ -186,7 +190,9 @@ Result<ReplayResult> ContextService::ReplayRun::Retrieval() {
       result.missed.push_back(id);
   }
   result.recall = exact_ids.empty() ? 1.0 : static_cast<double>(found_count) / static_cast<double>(exact_ids.size());
-  result.detail = "the logged results against exact search at version " + std::to_string(r.version);
+  result.detail = ByFilter() ? "the logged chunks against every record the filter matches at version " +
+                                   std::to_string(r.version) + ", in document order (a retrieval by filter alone)"
+                             : "the logged results against exact search at version " + std::to_string(r.version);
   return result;
 }
 
@@ -206,7 +212,8 @@ Result<ReplayResult> ContextService::ReplayRun::Counterfactual(const ReadPoint& 
     auto it = logged_row.find(h.id);
     if (it != logged_row.end() && it->second != h.row_version) result.changed.push_back(h.id);
   }
-  result.detail = "the logged query run at version " + std::to_string(now.version);
+  result.detail = (ByFilter() ? "the logged filter run at version " : "the logged query run at version ") +
+                  std::to_string(now.version);
   if (!result.changed.empty()) {
     result.outcome = ReplayOutcome::kDiffers;
     result.detail += "; " + std::to_string(result.changed.size()) + " of the rows found were written again since";

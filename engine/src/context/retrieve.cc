@@ -1,6 +1,8 @@
 // The context service's writes: Retrieve (a search, then a durable,
 // hash-chained log record of exactly what it returned), RecordAnswer, and
 // the cache hit's record (docs/retrieval-log.md).
+#include <algorithm>
+
 #include "base/validate.h"
 #include "context/context_service.h"
 #include "context/context_text.h"
@@ -67,6 +69,31 @@ RetrieveResult ContextOf(const SearchResult& found, uint32_t token_budget) {
   return result;
 }
 
+// An empty context handed to a model, and logged as if it were one, is what
+// an auditor trips on (#25): refused, with nothing pinned or logged, when the
+// search found no chunk (FailedPrecondition: a filter that matched nothing,
+// or an empty collection) or the token budget fits not even the best-ranked
+// chunk (InvalidArgument naming token_budget).
+Status CheckContextNotEmpty(const SearchResult& found, const RetrieveRequest& request) {
+  const std::string at = "version " + std::to_string(found.version) + " of collection \"" + request.collection + "\"";
+  if (found.hits.empty()) {
+    if (!request.filter.empty()) {
+      return Status::FailedPrecondition("the filter matched no record at " + at + " (filter: " + request.filter +
+                                        "): an empty context is not retrieved nor logged");
+    }
+    return Status::FailedPrecondition("no record at " + at + ": an empty context is not retrieved nor logged");
+  }
+  const SearchHit& best = found.hits.front();
+  const uint32_t tokens = EstimateTokens(best.record ? best.record->text : "");
+  if (request.token_budget > 0 && tokens > request.token_budget) {
+    return Status::InvalidArgument("token_budget: " + std::to_string(request.token_budget) +
+                                   " tokens fit none of the " + std::to_string(found.hits.size()) +
+                                   " chunks retrieved (the best-ranked, " + best.id + ", needs " +
+                                   std::to_string(tokens) + ")");
+  }
+  return Status::Ok();
+}
+
 // The log record of retrieval `result` answering `request` in collection
 // `collection_id`.
 LogAppend RetrievalRecord(const RetrieveRequest& request, uint32_t collection_id, const RetrieveResult& result) {
@@ -115,13 +142,28 @@ Result<RetrieveResult> ContextService::Retrieve(const RetrieveRequest& request) 
   // answer even after the label moved.
   VERITY_ASSIGN_OR_RETURN(const std::string prompt, prompts_.ResolvePrompt(request.prompt));
   VERITY_ASSIGN_OR_RETURN(SearchRequest search, SearchOf(request));
-  VERITY_RETURN_IF_ERROR(collections_.ValidateSearch(*c, search));
+  // No vector but a filter: every chunk the filter selects, in document
+  // order (an auditor giving a model a known source). An empty vector
+  // without a filter stays the search's InvalidArgument.
+  const bool by_filter = request.vector.empty() && search.filter.has_value();
+  if (by_filter) {
+    if (request.k == 0 || request.k > Limits::kMaxK) {
+      return Status::InvalidArgument("k: " + std::to_string(request.k) + " is outside 1.." +
+                                     std::to_string(Limits::kMaxK) + " (a retrieval by filter takes at most k chunks)");
+    }
+  } else {
+    VERITY_RETURN_IF_ERROR(collections_.ValidateSearch(*c, search));
+  }
   search.at = request.at;  // resolved by the search, under its lock
   // The response carries each chunk's text twice (the chunk, the context),
   // and no metadata.
   search.payload_bytes = [](const Record& r) { return r.id.size() + 2 * r.text.size() + r.document_id.size(); };
   VERITY_RETURN_IF_ERROR(retrieval_log_.Appendable());
-  VERITY_ASSIGN_OR_RETURN(const SearchResult found, SearchPinnedForLog(*c, search, !search.at.is_head()));
+  auto read = [&]() -> Result<SearchResult> {
+    if (by_filter) return ScanByFilter(*c, *search.filter, request.at, request.k, request.max_payload_bytes);
+    return collections_.SearchValidated(*c, search);
+  };
+  VERITY_ASSIGN_OR_RETURN(const SearchResult found, ReadPinnedForLog(*c, request, read));
   RetrieveResult result = ContextOf(found, request.token_budget);
   result.prompt = prompt;
   result.retrieval_id = NewRetrievalId();
@@ -138,15 +180,62 @@ Result<RetrieveResult> ContextService::Retrieve(const RetrieveRequest& request) 
 // collected the version since the search read it: a head read then reads
 // the new head (a write and a GC came between); for an `at` or a snapshot
 // PinForLog's refusal is the answer, with nothing logged.
-Result<SearchResult> ContextService::SearchPinnedForLog(Collection& c, const SearchRequest& search,
-                                                        bool fixed_version) {
+Result<SearchResult> ContextService::ReadPinnedForLog(Collection& c, const RetrieveRequest& request,
+                                                      const std::function<Result<SearchResult>()>& read) {
+  const bool fixed_version = !request.at.is_head();
   for (int attempt = 1;; ++attempt) {
-    VERITY_ASSIGN_OR_RETURN(SearchResult found, collections_.SearchValidated(c, search));
+    VERITY_ASSIGN_OR_RETURN(SearchResult found, read());
+    VERITY_RETURN_IF_ERROR(CheckContextNotEmpty(found, request));
     std::lock_guard pins(c.pins_mu);
     const Status pinned = history_.PinForLog(c, found.version);
     if (pinned.ok()) return found;
     if (fixed_version || pinned.code() != StatusCode::kFailedPrecondition || attempt == 3) return pinned;
   }
+}
+
+Result<SearchResult> ContextService::ScanByFilter(const Collection& c, const Filter& filter, const ReadPoint& at,
+                                                  uint32_t max_chunks, uint64_t max_payload_bytes) const {
+  ScrollRequest scroll;
+  scroll.at = at;
+  scroll.filter = filter;
+  scroll.with_vectors = false;
+  scroll.limit = static_cast<uint32_t>(Limits::kMaxScrollLimit);
+  SearchResult result;
+  result.exact = true;
+  uint64_t bytes = 0;
+  for (bool first = true;; first = false) {
+    VERITY_ASSIGN_OR_RETURN(ScrollPage page, collections_.Scroll(c.config.name, scroll));
+    if (first) {
+      result.version = page.version;
+      scroll.at = ReadPoint(page.version);  // every page reads the version the first one read
+    }
+    for (StoredRecord& stored : page.records) {
+      if (result.hits.size() == max_chunks) {
+        return Status::FailedPrecondition("the filter matches more than " + std::to_string(max_chunks) +
+                                          " records at version " + std::to_string(result.version) +
+                                          " (k, the most a retrieval by filter takes): narrow the filter or raise k");
+      }
+      const Record& r = stored.record;
+      bytes += r.id.size() + 2 * r.text.size() + r.document_id.size();
+      if (max_payload_bytes > 0 && bytes > max_payload_bytes) {
+        return Status::ResourceExhausted("hits: the chunks the filter matches pass " +
+                                         std::to_string(max_payload_bytes) +
+                                         " bytes (the response limit): narrow the filter");
+      }
+      SearchHit hit;
+      hit.id = r.id;
+      hit.row_version = stored.row_version;
+      hit.record = std::move(stored.record);
+      result.hits.push_back(std::move(hit));
+    }
+    if (page.next_cursor.empty()) break;
+    scroll.start_after = page.next_cursor;
+  }
+  // Scroll returns id order; document order groups each document's chunks.
+  std::stable_sort(result.hits.begin(), result.hits.end(), [](const SearchHit& a, const SearchHit& b) {
+    return a.record->document_id < b.record->document_id;
+  });
+  return result;
 }
 
 Result<LogRecord> ContextService::RecordAnswer(const AnswerRequest& request) {
