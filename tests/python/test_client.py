@@ -1140,8 +1140,8 @@ class ShutdownTest(unittest.TestCase):
         self.assertEqual(errors, [])
 
 
-TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ContextTest, AuditTest, ErrorTest, RagExampleTest,
-              SecurityTest, ShutdownTest]
+TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ContextTest, AuditTest, PromptTest, CacheTest, ErrorTest,
+              RagExampleTest, SecurityTest, ShutdownTest]
 
 
 def main():
