@@ -788,6 +788,18 @@ void ToProto(const AuditResult& in, v1::AuditResponse* out) {
     sentence->set_span_end(s.span_end);
     for (const auto& t : s.missing_critical) sentence->add_missing_critical(t);
     for (const auto& t : s.conflicting_negations) sentence->add_conflicting_negations(t);
+    if (r.scorer_version == kGroundednessScorerVersion) {  // v3's signals; older results have none
+      sentence->set_match_support(s.match_support);
+      for (const auto& t : s.contradictions) sentence->add_contradictions(t);
+      for (const auto& t : s.role_conflicts) sentence->add_role_conflicts(t);
+      sentence->set_short_evidence(s.short_evidence);
+      if (s.second_chunk_index >= 0) {
+        sentence->set_second_chunk_index(s.second_chunk_index);
+        sentence->set_second_chunk_id(s.second_chunk_id);
+        sentence->set_second_span_begin(s.second_span_begin);
+        sentence->set_second_span_end(s.second_span_end);
+      }
+    }
   }
 }
 
@@ -819,7 +831,17 @@ Result<AuditResult> FromProto(const v1::AuditResponse& in, const std::string& fi
     sentence.token_precision = s.token_precision();
     sentence.rouge_l_precision = s.rouge_l_precision();
     sentence.trigram_containment = s.trigram_containment();
-    sentence.match_support = s.support();  // v3 signals are not on the wire yet (#25): no penalty assumed
+    // Absent (a version 1-2 result, or an older server): no penalty.
+    sentence.match_support = s.has_match_support() ? s.match_support() : s.support();
+    sentence.contradictions.assign(s.contradictions().begin(), s.contradictions().end());
+    sentence.role_conflicts.assign(s.role_conflicts().begin(), s.role_conflicts().end());
+    sentence.short_evidence = s.short_evidence();
+    if (s.has_second_chunk_index()) {
+      sentence.second_chunk_index = s.second_chunk_index();
+      sentence.second_chunk_id = s.second_chunk_id();
+      sentence.second_span_begin = static_cast<size_t>(s.second_span_begin());
+      sentence.second_span_end = static_cast<size_t>(s.second_span_end());
+    }
     sentence.chunk_index = s.chunk_index();
     sentence.chunk_id = s.chunk_id();
     sentence.span_begin = static_cast<size_t>(s.span_begin());

@@ -9,11 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "convert.h"
 #include "engine/test_data.h"
 #include "server/raw_call.h"
 #include "server/server_helpers.h"
 #include "server/server_process.h"
 #include "server/stubs.h"
+#include "verity/groundedness.h"
+#include "verity/v1/context.pb.h"
 #include "verity/v1/search.pb.h"
 
 using namespace verity;
@@ -150,4 +153,75 @@ TEST_CASE("a record's text that is not UTF-8 is refused by name and nothing is w
   REQUIRE(CALL(s.records, Upsert, upsert, &written).ok());
   REQUIRE(CALL(s.records, Count, count, &counted).ok());
   CHECK(counted.count() == 3);
+}
+
+// An audit's per-sentence signals cross the wire whole: version 3's (match
+// support before penalties, contradictions, role conflicts, the short-
+// evidence gate, a two-chunk citation) come back as they went, and a
+// version 2 result comes back without them (its canonical JSON unchanged).
+TEST_CASE("an audit's version 3 signals survive the wire, and a version 2 result stays version 2", "[server][wire]") {
+  AuditResult audit;
+  audit.retrieval_id = "rtv-1";
+  audit.collection = "docs";
+  audit.answer = "Bob left out Ann. He was 25.";
+  audit.chunks = {{"c1", "Bob included Ann in the squad."}, {"c2", "Ann was 25."}};
+  GroundednessResult& r = audit.result;
+  r.scorer_version = kGroundednessScorerVersion;
+  r.threshold = 0.6;
+  r.scored = 2;
+  SentenceScore first;
+  first.text = "Bob left out Ann.";
+  first.end = 17;
+  first.verdict = SentenceVerdict::kUnsupported;
+  first.support = 0.25;
+  first.match_support = 0.75;
+  first.chunk_index = 0;
+  first.chunk_id = "c1";
+  first.span_end = 16;
+  first.contradictions = {"out/included"};
+  first.role_conflicts = {"Ann"};
+  SentenceScore second;
+  second.text = "He was 25.";
+  second.begin = 18;
+  second.end = 28;
+  second.verdict = SentenceVerdict::kSupported;
+  second.support = second.match_support = 1;
+  second.chunk_index = 1;
+  second.chunk_id = "c2";
+  second.span_end = 11;
+  second.short_evidence = true;
+  second.second_chunk_index = 0;
+  second.second_chunk_id = "c1";
+  second.second_span_begin = 0;
+  second.second_span_end = 3;
+  r.sentences = {first, second};
+
+  v1::AuditResponse wire_audit;
+  wire::ToProto(audit, &wire_audit);
+  auto back = wire::FromProto(wire_audit, "");
+  REQUIRE(back.ok());
+  CHECK(back->result.sentences.at(0).match_support == 0.75);
+  CHECK(back->result.sentences.at(0).contradictions == std::vector<std::string>{"out/included"});
+  CHECK(back->result.sentences.at(1).second_chunk_id == "c1");
+  CHECK(ToJson(back->result) == ToJson(r));
+
+  // Version 2: no v3 field on the wire, none read back.
+  r.scorer_version = "verity-groundedness/2";
+  for (auto& s : r.sentences) {
+    s.match_support = s.support;
+    s.contradictions.clear();
+    s.role_conflicts.clear();
+    s.short_evidence = false;
+    s.second_chunk_index = -1;
+    s.second_chunk_id.clear();
+    s.second_span_begin = s.second_span_end = 0;
+  }
+  wire_audit.Clear();
+  wire::ToProto(audit, &wire_audit);
+  CHECK_FALSE(wire_audit.sentences(1).has_second_chunk_index());
+  CHECK_FALSE(wire_audit.sentences(0).has_match_support());
+  back = wire::FromProto(wire_audit, "");
+  REQUIRE(back.ok());
+  CHECK(back->result.scorer_version == "verity-groundedness/2");
+  CHECK(ToJson(back->result) == ToJson(r));
 }
