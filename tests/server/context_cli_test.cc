@@ -321,7 +321,7 @@ TEST_CASE("the verity CLI: audit one retrieval and a collection", "[server][cli]
   REQUIRE(verity::test::RunCli(dir, addr, "audit --collection docs --since yesterday").code == 2);
 }
 
-TEST_CASE("the verity CLI: retrieve by a document_id filter alone; an empty context is refused",
+TEST_CASE("the verity CLI: retrieve by a document_id filter alone and the refusal of an empty context",
           "[server][cli][context][audit]") {
   verity::test::TempDir dir;
   auto server = verity::test::StartServer(dir);
