@@ -42,6 +42,10 @@ CORPORA = [
     ("faq", "/usr/share/doc/debian/FAQ/debian-faq.en.txt.gz"),
 ]
 WORDNET = "/usr/share/wordnet"
+# WordNet's data files are read by the scorer's lexicon generator.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "engine", "src",
+                                "groundedness"))
+import make_lexicon  # noqa: E402
 SEED = 25
 DEFAULT_PER_KIND = 120
 CHUNKINGS = ["sentence", "passage", "document"]
@@ -187,28 +191,12 @@ def good_source(s):
 # ------------------------------------------------------------------ wordnet
 
 def load_antonyms():
-    """{word: sorted antonyms} from WordNet's '!' pointers (adj, adv, verb)."""
+    """{word: {pos: sorted antonyms}} from WordNet's '!' pointers (adj, adv,
+    verb), read by the scorer's own lexicon generator."""
     pairs = {}
     for pos in ("adj", "adv", "verb"):
-        synsets, pointers = {}, []
-        with open(os.path.join(WORDNET, "data." + pos), encoding="latin-1") as f:
-            for line in f:
-                if line.startswith("  "):
-                    continue
-                fields = line.split(" | ")[0].split()
-                offset, n = fields[0], int(fields[3], 16)
-                lemmas = [re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).lower() for i in range(n)]
-                synsets[offset] = lemmas
-                i = 4 + 2 * n
-                count = int(fields[i])
-                for k in range(count):
-                    sym, target, _, st = fields[i + 1 + 4 * k: i + 5 + 4 * k]
-                    if sym == "!":
-                        pointers.append((lemmas, int(st[:2], 16), target, int(st[2:], 16)))
-        for lemmas, src, target, dst in pointers:
-            if src == 0 or dst == 0 or target not in synsets:
-                continue
-            a, b = lemmas[src - 1], synsets[target][dst - 1]
+        synsets, pointers = make_lexicon.read_antonym_pointers(os.path.join(WORDNET, "data." + pos))
+        for a, b in make_lexicon.antonym_pairs(synsets, pointers):
             if "_" in a or a == b:
                 continue
             pairs.setdefault((a, pos), set()).add(b.replace("_", " "))

@@ -28,6 +28,7 @@ import sys
 PINS = {
     "american-english": "9f513f1ceadb6a01c5485b7dbdfd5118dc66cd70b59cae2851292112d4066a32",
     "data.adj": "c89120dfc1f046ddff4a631bf9b7e9fa1a36b5e86565a23bf82dbe14f30b88a7",
+    "data.adv": "444a63bf3955080ab7524f5079cfc07ff9bc682cb98bdb1db73b0fb9829f1139",
     "data.verb": "adcf43e35b581e8036d8b5a52d63d9cd3d3b4870b2720d3c03c799df44777bc2",
     "verb.exc": "dbbcf9a601b2d77e934e413b91d90e88ec7f933a8b77cfc00602a923b891b42c",
 }
@@ -58,31 +59,46 @@ def known_words(path):
     return sorted(lower - capitalised)
 
 
+def read_antonym_pointers(path):
+    """One WordNet data file: ({synset offset: lemmas}, [(source lemma,
+    target offset, target word number)]) for its '!' (antonym) pointers.
+    Lemmas are lower-cased, without their "(a)"-style markers. Also used by
+    the groundedness benchmark's generator (bench/groundedness/make_cases.py)."""
+    synsets, pointers = {}, []
+    with open(path, encoding="latin-1") as f:
+        for line in f:
+            if line.startswith("  "):
+                continue
+            fields = line.split(" | ")[0].split()
+            offset, n = fields[0], int(fields[3], 16)
+            lemmas = [re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).lower() for i in range(n)]
+            synsets[offset] = lemmas
+            i = 4 + 2 * n
+            for k in range(int(fields[i])):
+                sym, target, _, st = fields[i + 1 + 4 * k: i + 5 + 4 * k]
+                src = int(st[:2], 16)
+                if sym == "!" and src != 0:
+                    pointers.append((lemmas[src - 1], target, int(st[2:], 16)))
+    return synsets, pointers
+
+
+def antonym_pairs(synsets, pointers):
+    """(word, antonym) for each pointer whose target is a word of a known synset."""
+    for a, target, dst in pointers:
+        if dst != 0 and target in synsets:
+            yield a, synsets[target][dst - 1]
+
+
 def wordnet(dirname):
     pairs, verbs = set(), set()
     for pos in ("adj", "adv", "verb"):
         path = os.path.join(dirname, "data." + pos)
         check(path)
-        synsets, pointers = {}, []
-        with open(path, encoding="latin-1") as f:
-            for line in f:
-                if line.startswith("  "):
-                    continue
-                fields = line.split(" | ")[0].split()
-                offset, n = fields[0], int(fields[3], 16)
-                lemmas = [re.sub(r"\(.*\)$", "", fields[4 + 2 * i]).lower() for i in range(n)]
-                synsets[offset] = lemmas
-                if pos == "verb":
-                    verbs.update(l for l in lemmas if re.fullmatch(r"[a-z]+", l))
-                i = 4 + 2 * n
-                for k in range(int(fields[i])):
-                    sym, target, _, st = fields[i + 1 + 4 * k: i + 5 + 4 * k]
-                    if sym == "!":
-                        pointers.append((lemmas, int(st[:2], 16), target, int(st[2:], 16)))
-        for lemmas, src, target, dst in pointers:
-            if src == 0 or dst == 0 or target not in synsets:
-                continue
-            a, b = lemmas[src - 1], synsets[target][dst - 1]
+        synsets, pointers = read_antonym_pointers(path)
+        if pos == "verb":
+            for lemmas in synsets.values():
+                verbs.update(l for l in lemmas if re.fullmatch(r"[a-z]+", l))
+        for a, b in antonym_pairs(synsets, pointers):
             if a != b and re.fullmatch(r"[a-z]+", a) and re.fullmatch(r"[a-z]+", b):
                 pairs.add((a, b))
                 pairs.add((b, a))
