@@ -27,6 +27,9 @@ PACKAGES=(
   debian-history debian-faq wordnet-base wamerican
   # the Python client, its stubs (client/python/generate.sh) and its test
   python3-grpcio python3-protobuf python3-grpc-tools python3-numpy
+  # full-text search: ICU (word breaks, case folding) and Snowball stemmers;
+  # the text benchmark compares with Xapian and reads real prose (man pages)
+  libicu-dev libstemmer-dev libxapian-dev manpages manpages-dev man-db
   # the CLI (JSON input and output)
   nlohmann-json3-dev
   # real data for the demo and the benchmark

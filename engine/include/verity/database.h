@@ -122,8 +122,15 @@ struct DatabaseOptions {
   std::shared_ptr<rocksdb::Env> env;
 };
 
+// A search has one to three legs: a dense vector, a text query (BM25 over
+// the collection's text index) and a sparse vector (dot product over one
+// sparse field). With two or more, the legs are fused (FusionConfig).
 struct SearchRequest {
-  std::vector<float> vector;        // the query; the collection's dimension
+  std::vector<float> vector;        // the dense query (the collection's dimension); empty = no dense leg
+  std::string text;                 // the text query; "" = no text leg. Needs a text index
+  std::string sparse_field;         // the sparse leg's field; "" = no sparse leg
+  SparseVector sparse;              // the sparse query (non-empty when sparse_field is set)
+  FusionConfig fusion;              // for hybrid searches
   uint32_t k = 10;                  // 1..Limits::kMaxK
   uint32_t ef = 0;                  // 0 = the collection's default_ef; else k..kMaxEf (raised to k)
   ReadPoint at;                     // default: head (see ReadPoint)

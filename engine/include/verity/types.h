@@ -92,15 +92,54 @@ struct RetentionPolicy {
   int64_t keep_seconds = 7 * 24 * 3600;  // versions that were the head within this many seconds. Default: 7 days
 };
 
+// How a collection's full-text index turns text into terms
+// (docs/text-search.md). A preset fills the other fields; the fields may
+// then be changed one by one. Terms are Unicode word segments (UAX #29, by
+// ICU's BreakIterator) that contain a letter or a digit.
+struct AnalyzerConfig {
+  // "standard": word breaks + case folding; "english": also English
+  // stopwords and the Snowball English stemmer. "" = "standard".
+  std::string preset = "standard";
+  bool case_fold = true;    // Unicode full case folding (ICU)
+  bool ascii_fold = false;  // also strip accents and fold to ASCII where possible ("café" -> "cafe")
+  std::string stopwords;    // "" = none; else a language: "english"
+  std::string stemmer;      // "" = none; else a Snowball algorithm: "english", "porter", "french", ...
+  // Terms longer than this many bytes are dropped (after folding). 1..1024.
+  uint32_t max_term_bytes = 255;
+};
+
+// A collection's full-text (BM25) index over each record's `text`
+// (docs/text-search.md). Off unless `enabled`.
+struct TextIndexConfig {
+  bool enabled = false;
+  AnalyzerConfig analyzer;
+  float k1 = 1.2f;  // BM25 term-frequency saturation, 0..3
+  float b = 0.75f;  // BM25 length normalisation, 0..1
+  // Bumped when the analyzer changes (the index is then rebuilt); logged
+  // with every text retrieval so that a replay knows the terms it used.
+  uint32_t analyzer_version = 1;
+};
+
+// A named sparse-vector field of a collection: records may carry a sparse
+// vector in it, and searches score by dot product (docs/text-search.md).
+struct SparseFieldConfig {
+  std::string name;            // 1..64 bytes of [A-Za-z0-9_.-]
+  uint32_t dimension = 1u << 31;  // indices are < dimension; 1..2^31
+};
+
 // What a caller chooses when creating a collection.
 struct CollectionConfig {
   std::string name;            // 1..128 bytes of [A-Za-z0-9_.-]
-  uint32_t dimension = 0;      // 1..4096
+  // 0..4096. 0 = no dense vector: a text-only collection (it needs a text
+  // index or a sparse field), searched by text or sparse vectors only.
+  uint32_t dimension = 0;
   Metric metric = Metric::kL2;
   uint32_t m = 16;             // HNSW links per node. 2..128. Default: 16
   uint32_t ef_construction = 200;  // 1..4096. Default: 200
   uint32_t default_ef = 64;    // search breadth when a query sets none. 1..4096. Default: 64
   RetentionPolicy retention;
+  TextIndexConfig text_index;                 // default: none
+  std::vector<SparseFieldConfig> sparse_fields;  // at most 8; default: none
 };
 
 // A collection as the engine reports it.
@@ -227,13 +266,23 @@ using MetadataValue =
     std::variant<std::string, int64_t, double, bool, std::vector<std::string>>;
 using Metadata = std::map<std::string, MetadataValue>;
 
+// A sparse vector: strictly increasing indices, each with a finite value.
+struct SparseVector {
+  std::vector<uint32_t> indices;
+  std::vector<float> values;
+  bool operator==(const SparseVector& other) const = default;
+};
+
 // A record (a chunk) as written by a caller.
 struct Record {
   std::string id;            // 1..512 bytes of UTF-8, no NUL
-  std::vector<float> vector; // exactly the collection's dimension, finite
+  std::vector<float> vector; // exactly the collection's dimension, finite (empty when it is 0)
   std::string text;          // UTF-8, at most 1 MiB
   std::string document_id;   // optional ("" = none), at most 512 bytes
   Metadata metadata;         // at most 64 keys of 1..256 bytes
+  // Sparse vectors by field name (the collection's sparse_fields); at most
+  // Limits::kMaxSparseEntries entries each.
+  std::map<std::string, SparseVector> sparse;
 };
 
 // A record as read back at some version.
@@ -254,10 +303,47 @@ struct WriteResult {
 // truth); kGraph always walks the graph (for benchmarks and diagnosis).
 enum class SearchPlan { kAuto, kExact, kGraph };
 
+// How the legs of a hybrid search (a dense vector, a text query and a
+// sparse vector in one request) are fused into one ranking
+// (docs/text-search.md, "Hybrid search"). Each leg first fetches its top
+// max(k, leg_limit) under the same filter and version.
+enum class FusionMethod {
+  kRrf,     // reciprocal rank fusion: sum of weight / (rrf_k + rank), rank from 1
+  kConvex,  // sum of weight * min-max normalised score (dense: 1 - normalised distance)
+};
+const char* FusionMethodName(FusionMethod method);  // "rrf", "convex"
+bool ParseFusionMethod(const std::string& name, FusionMethod* method);
+
+struct FusionConfig {
+  FusionMethod method = FusionMethod::kRrf;
+  uint32_t rrf_k = 60;        // 1..100000
+  float dense_weight = 1.0f;  // each 0..1000 and finite; at least one leg used must be > 0
+  float text_weight = 1.0f;
+  float sparse_weight = 1.0f;
+  uint32_t leg_limit = 100;   // 1..Limits::kMaxK
+  bool operator==(const FusionConfig& other) const = default;
+};
+
+// One leg's view of a hit: its 0-based rank in that leg's own top-N and its
+// score there (dense: the distance; text: BM25; sparse: the dot product).
+struct LegScore {
+  int32_t rank = -1;  // -1: the leg did not return this hit
+  float score = 0;
+  bool found() const { return rank >= 0; }
+};
+
 struct SearchHit {
   std::string id;
   Version row_version = 0;
-  float distance = 0;  // smaller is closer; see Metric
+  float distance = 0;  // smaller is closer; see Metric. 0 when the dense leg did not find it
+  // The score the hits are ranked by when the search is not dense-only:
+  // BM25 (text only), the dot product (sparse only) or the fused score
+  // (hybrid); larger is better. 0 for a dense-only search.
+  float score = 0;
+  // Per leg; set only for a hybrid search (two or more legs).
+  LegScore dense;
+  LegScore text;
+  LegScore sparse;
   std::optional<Record> record;
 };
 
@@ -292,6 +378,9 @@ struct Limits {
   static constexpr size_t kMaxMetadataKeyBytes = 256;
   static constexpr size_t kMaxMetadataValueBytes = 64 * 1024;
   static constexpr size_t kMaxListItems = 1024;
+  static constexpr size_t kMaxSparseEntries = 65536;  // per sparse vector (record or query)
+  static constexpr size_t kMaxSparseFields = 8;
+  static constexpr size_t kMaxQueryTerms = 1024;      // analysed terms of a text query
   static constexpr size_t kMaxBatchRecords = 100000;
   static constexpr uint32_t kMaxK = 10000;
   static constexpr uint32_t kMaxEf = 10000;

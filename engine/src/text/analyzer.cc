@@ -1,0 +1,1 @@
+// Implemented in #26 (see analyzer.h).
