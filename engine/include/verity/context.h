@@ -26,8 +26,14 @@ uint32_t EstimateTokens(const std::string& text);
 struct RetrieveRequest {
   std::string collection;
   std::vector<float> vector;          // the query vector (the collection's dimension); empty with a
-                                      // filter: a retrieval by filter alone (Database::Retrieve)
-  std::string query_text;             // optional; logged for audits
+                                      // filter (and no text or sparse leg): a retrieval by filter alone
+  std::string query_text;             // optional; logged for audits (defaults to `text` when that is set)
+  // The text and sparse legs and their fusion, as SearchRequest's
+  // (docs/text-search.md): a retrieval may be dense, text, sparse or hybrid.
+  std::string text;
+  std::string sparse_field;
+  SparseVector sparse;
+  FusionConfig fusion;
   uint32_t k = 10;                    // 1..Limits::kMaxK; by filter alone: the most chunks it takes
   uint32_t ef = 0;                    // 0 = the collection's default
   std::string filter;                 // filter expression (docs/filters.md); "" = none
@@ -45,6 +51,10 @@ struct RetrievedChunk {
   std::string id;
   Version row_version = 0;
   float distance = 0;
+  float score = 0;           // as SearchHit::score (text, sparse or fused); 0 for a dense retrieval
+  LegScore dense;            // per leg, for a hybrid retrieval (SearchHit)
+  LegScore text_leg;
+  LegScore sparse;
   std::string text;          // empty in log records (the log keeps its hash)
   std::string text_sha256;   // hex
   std::string document_id;
