@@ -52,6 +52,10 @@ Result<CollectionConfig> FromProto(const v1::CollectionConfig& in) {
   if (in.ef_construction() != 0) c.ef_construction = in.ef_construction();
   if (in.default_ef() != 0) c.default_ef = in.default_ef();
   VERITY_ASSIGN_OR_RETURN(c.retention, RetentionFromProto(in, RetentionPolicy{}, "config."));
+  if (in.has_text_index()) {
+    VERITY_ASSIGN_OR_RETURN(c.text_index, FromProto(in.text_index(), "config.text_index"));
+  }
+  for (const auto& f : in.sparse_fields()) c.sparse_fields.push_back(FromProto(f));
   return c;
 }
 
@@ -64,12 +68,18 @@ void ToProto(const CollectionConfig& in, v1::CollectionConfig* c) {
   c->set_default_ef(in.default_ef);
   c->set_keep_versions(in.retention.keep_versions);
   c->set_keep_seconds(in.retention.keep_seconds);
+  if (in.text_index.enabled) ToProto(in.text_index, c->mutable_text_index());
+  for (const auto& f : in.sparse_fields) ToProto(f, c->add_sparse_fields());
 }
 
 CollectionInfo FromProto(const v1::CollectionInfo& in) {
   CollectionInfo out;
   auto config = FromProto(in.config());
   if (config.ok()) out.config = *config;
+  // Read-only on the wire (a request's is ignored): a response reports it.
+  if (in.config().has_text_index()) {
+    out.config.text_index.analyzer_version = in.config().text_index().analyzer_version();
+  }
   out.head_version = in.head_version();
   out.created_at_us = in.created_at_us();
   out.live_records = in.live_records();
@@ -135,6 +145,7 @@ Result<Record> FromProto(const v1::Record& in, const std::string& field) {
         return Status::InvalidArgument(field + ".metadata[\"" + key.substr(0, 64) + "\"]: no value set");
     }
   }
+  for (const auto& [name, vector] : in.sparse()) r.sparse.emplace(name, FromProto(vector));
   return r;
 }
 
@@ -160,6 +171,8 @@ void ToProto(const Record& in, v1::Record* out) {
         },
         value);
   }
+  auto* sparse = out->mutable_sparse();
+  for (const auto& [name, vector] : in.sparse) ToProto(vector, &(*sparse)[name]);
 }
 
 void ToProto(const StoredRecord& in, v1::StoredRecord* out) {
@@ -209,17 +222,35 @@ Result<SearchRequest> FromProto(const v1::SearchQuery& in, const std::string& fi
     case v1::SEARCH_PLAN_GRAPH: r.plan = SearchPlan::kGraph; break;
     default: return Status::InvalidArgument(field + ".plan: unknown value " + std::to_string(in.plan()));
   }
+  r.text = in.text();
+  r.sparse_field = in.sparse_field();
+  r.sparse = FromProto(in.sparse());
+  if (in.has_fusion()) {
+    VERITY_ASSIGN_OR_RETURN(r.fusion, FromProto(in.fusion(), field + ".fusion"));
+  }
   return r;
 }
 
 void ToProto(const SearchResult& in, v1::SearchResponse* out) {
   out->set_version(in.version);
   out->set_exact(in.exact);
+  // The legs the search used: those that found at least one hit (only a
+  // hybrid search sets them).
+  bool dense = false, text = false, sparse = false;
+  for (const auto& hit : in.hits) {
+    dense = dense || hit.dense.found();
+    text = text || hit.text.found();
+    sparse = sparse || hit.sparse.found();
+  }
   for (const auto& hit : in.hits) {
     auto* h = out->add_hits();
     h->set_id(hit.id);
     h->set_row_version(hit.row_version);
     h->set_distance(hit.distance);
+    h->set_score(hit.score);
+    if (dense) ToProto(hit.dense, h->mutable_dense());
+    if (text) ToProto(hit.text, h->mutable_text());
+    if (sparse) ToProto(hit.sparse, h->mutable_sparse());
     if (hit.record) ToProto(*hit.record, h->mutable_record());
   }
 }
@@ -234,6 +265,10 @@ Result<SearchResult> FromProto(const v1::SearchResponse& in) {
     hit.id = h.id();
     hit.row_version = h.row_version();
     hit.distance = h.distance();
+    hit.score = h.score();
+    hit.dense = FromProto(h.dense(), h.has_dense());
+    hit.text = FromProto(h.text(), h.has_text());
+    hit.sparse = FromProto(h.sparse(), h.has_sparse());
     if (h.has_record()) {
       VERITY_ASSIGN_OR_RETURN(Record r, FromProto(h.record(), "hits[" + std::to_string(i) + "].record"));
       hit.record = std::move(r);
@@ -404,6 +439,12 @@ Result<RetrieveRequest> FromProto(const v1::RetrieveRequest& in) {
   r.prompt = in.prompt();
   r.client_trace_id = in.client_trace_id();
   r.client_id = in.client_id();
+  r.text = in.text();
+  r.sparse_field = in.sparse_field();
+  r.sparse = FromProto(in.sparse());
+  if (in.has_fusion()) {
+    VERITY_ASSIGN_OR_RETURN(r.fusion, FromProto(in.fusion(), "fusion"));
+  }
   return r;
 }
 
@@ -419,6 +460,10 @@ void ToProto(const RetrieveRequest& in, v1::RetrieveRequest* out) {
   out->set_prompt(in.prompt);
   out->set_client_trace_id(in.client_trace_id);
   out->set_client_id(in.client_id);
+  out->set_text(in.text);
+  out->set_sparse_field(in.sparse_field);
+  if (!in.sparse.indices.empty() || !in.sparse.values.empty()) ToProto(in.sparse, out->mutable_sparse());
+  if (!(in.fusion == FusionConfig{})) ToProto(in.fusion, out->mutable_fusion());
 }
 
 void ToProto(const RetrievedChunk& in, v1::RetrievedChunk* out) {
@@ -430,6 +475,13 @@ void ToProto(const RetrievedChunk& in, v1::RetrievedChunk* out) {
   out->set_document_id(in.document_id);
   out->set_tokens(in.tokens);
   out->set_in_context(in.in_context);
+  out->set_score(in.score);
+  // Legs only for a hybrid retrieval (one whose chunks some leg ranked).
+  if (in.dense.found() || in.text_leg.found() || in.sparse.found()) {
+    ToProto(in.dense, out->mutable_dense());
+    ToProto(in.text_leg, out->mutable_text_leg());
+    ToProto(in.sparse, out->mutable_sparse());
+  }
 }
 
 RetrievedChunk FromProto(const v1::RetrievedChunk& in) {
@@ -442,6 +494,10 @@ RetrievedChunk FromProto(const v1::RetrievedChunk& in) {
   out.document_id = in.document_id();
   out.tokens = in.tokens();
   out.in_context = in.in_context();
+  out.score = in.score();
+  out.dense = FromProto(in.dense(), in.has_dense());
+  out.text_leg = FromProto(in.text_leg(), in.has_text_leg());
+  out.sparse = FromProto(in.sparse(), in.has_sparse());
   return out;
 }
 

@@ -38,11 +38,41 @@ Status FromGrpc(const grpc::Status& status);
 // neither says it otherwise (convert.cc says why).
 bool IsMessageTooLarge(const grpc::Status& status);
 
-// Unset retention fields take RetentionPolicy's defaults. InvalidArgument
-// for an unknown metric or a negative keep_seconds.
+// Unset retention fields take RetentionPolicy's defaults; an unset
+// text_index is none (TextIndexConfig::enabled false). InvalidArgument for
+// an unknown metric, a negative keep_seconds or an unknown analyzer preset.
 Result<CollectionConfig> FromProto(const v1::CollectionConfig& in);
-// Sets every field, retention included.
+// Sets every field, retention included; text_index only when enabled.
 void ToProto(const CollectionConfig& in, v1::CollectionConfig* out);
+
+// --- Text search (#26; convert_text.cc) ----------------------------------------
+// The analyzer a preset stands for ("" = "standard"; "english": English
+// stopwords and stemmer): the wire fills the fields a request leaves unset
+// from it. InvalidArgument naming `field` for an unknown preset. (It
+// mirrors text::PresetConfig, which the wire cannot link; the engine
+// validates the config it is given.)
+Result<AnalyzerConfig> AnalyzerPreset(const std::string& preset, const std::string& field);
+// A present TextIndexConfig: enabled, the preset's analyzer with the set
+// fields over it, k1 / b unset = the defaults; analyzer_version is not read
+// (the engine's). An unknown preset is InvalidArgument naming
+// `field`.analyzer.preset unless every analyzer field is set (a response
+// from a server that knows more presets). `field` is e.g. "config.text_index".
+Result<TextIndexConfig> FromProto(const v1::TextIndexConfig& in, const std::string& field);
+// Every field, analyzer_version included.
+void ToProto(const TextIndexConfig& in, v1::TextIndexConfig* out);
+// dimension 0 = SparseFieldConfig's default (2^31).
+SparseFieldConfig FromProto(const v1::SparseFieldConfig& in);
+void ToProto(const SparseFieldConfig& in, v1::SparseFieldConfig* out);
+// Copied as is; the engine checks lengths, order, range and values.
+SparseVector FromProto(const v1::SparseVector& in);
+void ToProto(const SparseVector& in, v1::SparseVector* out);
+// Unset / 0 fields take FusionConfig's defaults. InvalidArgument naming
+// `field`.method for an unknown method.
+Result<FusionConfig> FromProto(const v1::Fusion& in, const std::string& field);
+void ToProto(const FusionConfig& in, v1::Fusion* out);
+// An absent LegScore (present false) is "not found" (rank -1).
+LegScore FromProto(const v1::LegScore& in, bool present);
+void ToProto(const LegScore& in, v1::LegScore* out);
 CollectionInfo FromProto(const v1::CollectionInfo& in);
 void ToProto(const CollectionInfo& in, v1::CollectionInfo* out);
 void ToProto(const VersionInfo& in, v1::VersionInfo* out);
@@ -66,8 +96,12 @@ void ToProto(const ReadPoint& at, v1::ReadAt* out);
 // the engine's one parse of request filters.
 
 // The query's ReadAt as its ReadPoint (a snapshot unresolved), its filter
-// parsed (ParseFilterField, "<field>.filter").
+// parsed (ParseFilterField, "<field>.filter"), its fusion converted
+// ("<field>.fusion.method" for an unknown method).
 Result<SearchRequest> FromProto(const v1::SearchQuery& in, const std::string& field);
+// A hit's leg scores are sent for the legs the search used (a hybrid
+// search's hits carry each of its legs, with rank -1 where the leg did not
+// find the hit); a leg no hit of the result was found by is left unset.
 void ToProto(const SearchResult& in, v1::SearchResponse* out);
 Result<SearchResult> FromProto(const v1::SearchResponse& in);
 

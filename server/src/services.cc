@@ -48,9 +48,48 @@ Status NameSnapshotField(const Status& status, const std::string& prefix = "") {
   return Status(status.code(), std::string(status.detail())).WithReason(status.reason()).WithField(field);
 }
 
+// The legs of a query or retrieval as the wire gives them: the sparse leg
+// needs both its field and its vector, and the fusion's leg_limit is bounded
+// by --max-k (a leg fetches that many hits): a leg_limit the request sets
+// (`wire_leg_limit` != 0) above it is refused, the default (100) is lowered
+// to it. `prefix` is "query." (or "queries[2].") for a search, "" for a
+// retrieval. The engine checks the rest.
+Status CheckLegs(const std::string& sparse_field, const SparseVector& sparse, uint32_t wire_leg_limit,
+                 FusionConfig* fusion, const std::string& prefix, const ServerOptions& o) {
+  if (sparse_field.empty() && !sparse.indices.empty()) {
+    return Status::InvalidArgument(prefix + "sparse_field: empty, but " + prefix + "sparse has " +
+                                   std::to_string(sparse.indices.size()) +
+                                   " entries (name the sparse field it is a vector of)");
+  }
+  if (!sparse_field.empty() && sparse.indices.empty()) {
+    return Status::InvalidArgument(prefix + "sparse: empty; a sparse query on field \"" + sparse_field.substr(0, 64) +
+                                   "\" needs at least one entry");
+  }
+  if (fusion->leg_limit > o.max_k) {
+    if (wire_leg_limit == 0) {
+      fusion->leg_limit = o.max_k;
+    } else {
+      return Status::InvalidArgument(prefix + "fusion.leg_limit: " + std::to_string(fusion->leg_limit) +
+                                     " exceeds the server limit --max-k=" + std::to_string(o.max_k));
+    }
+  }
+  return Status::Ok();
+}
+
+// A query without any leg: no vector, no text, no sparse vector.
+bool NoLeg(const std::vector<float>& vector, const std::string& text, const std::string& sparse_field,
+           const SparseVector& sparse) {
+  return vector.empty() && text.empty() && sparse_field.empty() && sparse.indices.empty();
+}
+
 // The server's own limits on a search query (the engine checks the rest).
 Result<SearchRequest> SearchFromProto(const v1::SearchQuery& in, const std::string& field, const ServerOptions& o) {
   VERITY_ASSIGN_OR_RETURN(SearchRequest r, FromProto(in, field));
+  if (NoLeg(r.vector, r.text, r.sparse_field, r.sparse)) {
+    return Status::InvalidArgument(field + ".vector: empty, and the query has no text or sparse vector either (" +
+                                   field + " needs a vector, a text, a sparse vector, or several of them)");
+  }
+  VERITY_RETURN_IF_ERROR(CheckLegs(r.sparse_field, r.sparse, in.fusion().leg_limit(), &r.fusion, field + ".", o));
   if (r.k > o.max_k) {
     return Status::InvalidArgument(field + ".k: " + std::to_string(r.k) + " exceeds the server limit --max-k=" +
                                    std::to_string(o.max_k));
@@ -690,9 +729,17 @@ grpc::Status ContextServiceImpl::Retrieve(grpc::ServerContext* ctx, const v1::Re
                                           v1::RetrieveResponse* resp) {
   return Serve(ctx, "Retrieve", deps_, *req, resp, [&](auto) -> Status {
     VERITY_ASSIGN_OR_RETURN(RetrieveRequest request, FromProto(*req));
-    // A retrieval by filter alone (no vector) takes every chunk the filter
+    const bool no_leg = NoLeg(request.vector, request.text, request.sparse_field, request.sparse);
+    if (no_leg && req->filter().empty()) {
+      return Status::InvalidArgument(
+          "vector: empty, and the retrieval has no text, sparse vector or filter either (it needs a vector, a "
+          "text, a sparse vector, several of them, or a filter alone)");
+    }
+    VERITY_RETURN_IF_ERROR(
+        CheckLegs(request.sparse_field, request.sparse, req->fusion().leg_limit(), &request.fusion, "", *options_));
+    // A retrieval by filter alone (no leg) takes every chunk the filter
     // matches: unset, k (the most it takes) is the server's --max-k.
-    if (req->vector_size() == 0 && !req->filter().empty() && req->k() == 0) request.k = options_->max_k;
+    if (no_leg && req->k() == 0) request.k = options_->max_k;
     if (request.k > options_->max_k) {
       return Status::InvalidArgument("k: " + std::to_string(request.k) + " exceeds the server limit --max-k=" +
                                      std::to_string(options_->max_k));
