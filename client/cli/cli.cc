@@ -237,6 +237,42 @@ Json MetadataJson(const Metadata& metadata) {
   return j;
 }
 
+namespace {
+
+// null without a text index.
+Json TextIndexJson(const TextIndexConfig& t) {
+  if (!t.enabled) return nullptr;
+  const AnalyzerConfig& a = t.analyzer;
+  return {{"analyzer",
+           {{"preset", a.preset},
+            {"case_fold", a.case_fold},
+            {"ascii_fold", a.ascii_fold},
+            {"stopwords", a.stopwords},
+            {"stemmer", a.stemmer},
+            {"max_term_bytes", a.max_term_bytes}}},
+          {"k1", t.k1},
+          {"b", t.b},
+          {"analyzer_version", t.analyzer_version}};
+}
+
+Json SparseFieldsJson(const std::vector<SparseFieldConfig>& fields) {
+  Json out = Json::array();
+  for (const auto& f : fields) out.push_back({{"name", f.name}, {"dimension", f.dimension}});
+  return out;
+}
+
+// "english", "-" without a text index.
+std::string TextIndexText(const TextIndexConfig& t) { return t.enabled ? t.analyzer.preset : "-"; }
+
+// "splade:30522,bm42", "-" without sparse fields.
+std::string SparseFieldsText(const std::vector<SparseFieldConfig>& fields) {
+  std::vector<std::string> names;
+  for (const auto& f : fields) names.push_back(f.name + ":" + std::to_string(f.dimension));
+  return names.empty() ? "-" : Join(names, ",");
+}
+
+}  // namespace
+
 Json CollectionJson(const CollectionInfo& c) {
   return {{"name", c.config.name},
           {"dimension", c.config.dimension},
@@ -246,6 +282,8 @@ Json CollectionJson(const CollectionInfo& c) {
           {"default_ef", c.config.default_ef},
           {"keep_versions", c.config.retention.keep_versions},
           {"keep_seconds", c.config.retention.keep_seconds},
+          {"text_index", TextIndexJson(c.config.text_index)},
+          {"sparse_fields", SparseFieldsJson(c.config.sparse_fields)},
           {"head_version", c.head_version},
           {"live_records", c.live_records},
           {"graph_nodes", c.graph_nodes},
@@ -266,10 +304,13 @@ void PrintCollections(const Cli& cli, const std::vector<CollectionInfo>& all) {
             std::to_string(c.config.m),
             std::to_string(c.config.ef_construction),
             damaged ? "-" : std::to_string(c.snapshots),
-            damaged ? "-" : std::to_string(c.oldest_retained)};
+            damaged ? "-" : std::to_string(c.oldest_retained),
+            TextIndexText(c.config.text_index),
+            SparseFieldsText(c.config.sparse_fields)};
   };
   PrintListing(cli, all, CollectionJson,
-               {"NAME", "DIM", "METRIC", "RECORDS", "VERSION", "M", "EF_CONSTRUCTION", "SNAPSHOTS", "OLDEST_RETAINED"},
+               {"NAME", "DIM", "METRIC", "RECORDS", "VERSION", "M", "EF_CONSTRUCTION", "SNAPSHOTS", "OLDEST_RETAINED",
+                "TEXT_INDEX", "SPARSE_FIELDS"},
                row);
   if (cli.json) return;
   // Why, below the table (the error names a file: too long for a column).

@@ -98,6 +98,39 @@ Result<std::string> ReadWholeFile(const std::string& path, const std::string& wh
 // UsageError naming the option for anything but a JSON array of floats.
 Result<std::vector<float>> VectorArg(const Args& args, const std::string& command);
 
+// A float option's value (--k1, --weights' numbers): UsageError naming
+// `what` for anything but a finite number.
+float ParseFloatOption(const std::string& text, const std::string& what);
+
+// The text and sparse legs of a search or retrieval, and their fusion
+// (query_legs.cc): --text T, --sparse-field F with --sparse JSON, --fusion
+// rrf|convex, --rrf-k N, --weights dense=W,text=W,sparse=W, --leg-limit N.
+struct QueryLegs {
+  std::string text;
+  std::string sparse_field;
+  SparseVector sparse;
+  FusionConfig fusion;
+  bool any() const { return !text.empty() || !sparse_field.empty(); }
+};
+// UsageError naming the option for a bad value (an unknown --fusion, a
+// --weights that is not NAME=WEIGHT,..., --sparse that is not a sparse
+// vector, --sparse-field without --sparse).
+QueryLegs LegArgs(const Args& args);
+
+// Which legs a hybrid result shows: those that found at least one hit.
+struct UsedLegs {
+  bool dense = false;
+  bool text = false;
+  bool sparse = false;
+  bool any() const { return dense || text || sparse; }
+};
+// A leg of a hit in JSON: {"rank": from 1, "score": S}, both null when the
+// leg did not find it.
+Json LegJson(const LegScore& leg);
+// In a table: "#3 0.8125" (rank from 1, then the leg's score or distance),
+// "-" when the leg did not find the hit.
+std::string LegText(const LegScore& leg);
+
 // ----- Output ------------------------------------------------------------------
 
 // Prints rows as an aligned table with a header.

@@ -182,6 +182,8 @@ const Command* FindCommand(const std::vector<std::string>& words) {
 
 bool IsGroup(const std::string& word) { return !GroupCommands(word).empty(); }
 
+bool IsRepeatable(const std::string& name) { return name == "sparse-field"; }
+
 bool IsSwitch(const std::string& name) {
   for (const char* global : kGlobalSwitches) {
     if (name == global) return true;

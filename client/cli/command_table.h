@@ -54,6 +54,15 @@ std::vector<Command> AuditCommands();
 std::vector<Command> PromptCommands();
 std::vector<Command> CacheCommands();
 
+// The options of a query's text and sparse legs and their fusion, shared by
+// search and retrieve (query_legs.cc).
+std::vector<OptionSpec> LegOptions();
+
+// Options that may be given more than once (collection create's
+// --sparse-field): main joins their values with '\n'; the others keep the
+// last one given.
+bool IsRepeatable(const std::string& name);
+
 // Every command, in the order above.
 const std::vector<Command>& Commands();
 

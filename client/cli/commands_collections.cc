@@ -1,5 +1,6 @@
 // health, collection create / list / get / drop / retention, versions, gc.
 #include <optional>
+#include <sstream>
 
 #include "command_table.h"
 
@@ -12,10 +13,61 @@ Status Health(const Cli& cli, const Args&) {
   return Status::Ok();
 }
 
+// --sparse-field NAME[:DIM], once per field (main joins repeats with '\n').
+std::vector<SparseFieldConfig> SparseFieldArgs(const Args& args) {
+  std::vector<SparseFieldConfig> fields;
+  const auto given = args.Option("sparse-field");
+  if (!given) return fields;
+  std::istringstream lines(*given);
+  for (std::string item; std::getline(lines, item);) {
+    SparseFieldConfig f;
+    const size_t colon = item.find(':');
+    f.name = item.substr(0, colon);
+    if (f.name.empty()) throw UsageError{"--sparse-field: expected NAME or NAME:DIM, got \"" + item + "\""};
+    if (colon != std::string::npos) {
+      const uint64_t dim = Args::ParseNumber(item.substr(colon + 1), "--sparse-field " + f.name + " (its dimension)");
+      if (dim < 1 || dim > (1ull << 31)) {
+        throw UsageError{"--sparse-field " + f.name + ": dimension " + std::to_string(dim) +
+                         " is out of range (1 to 2147483648)"};
+      }
+      f.dimension = static_cast<uint32_t>(dim);
+    }
+    fields.push_back(f);
+  }
+  return fields;
+}
+
+// --text-index PRESET [--k1 X] [--b Y].
+TextIndexConfig TextIndexArgs(const Args& args) {
+  TextIndexConfig t;
+  const auto preset = args.Option("text-index");
+  if (!preset) {
+    for (const char* option : {"k1", "b"}) {
+      if (args.Option(option)) throw UsageError{std::string("--") + option + " needs --text-index standard|english"};
+    }
+    return t;
+  }
+  auto analyzer = AnalyzerPresetConfig(*preset);
+  if (!analyzer.ok()) throw UsageError{"--text-index: expected standard or english, got \"" + *preset + "\""};
+  t.enabled = true;
+  t.analyzer = *analyzer;
+  if (const auto k1 = args.Option("k1")) t.k1 = ParseFloatOption(*k1, "--k1");
+  if (const auto b = args.Option("b")) t.b = ParseFloatOption(*b, "--b");
+  return t;
+}
+
 Status CollectionCreate(const Cli& cli, const Args& args) {
   CollectionConfig config;
   config.name = args.Arg(0);
-  if (!args.Option("dim")) throw UsageError{"collection create needs --dim N", "collection create"};
+  config.text_index = TextIndexArgs(args);
+  config.sparse_fields = SparseFieldArgs(args);
+  // Without dense vectors (dimension 0) a collection is searched by text or
+  // sparse vectors: --dim may then be left out.
+  if (!args.Option("dim") && !config.text_index.enabled && config.sparse_fields.empty()) {
+    throw UsageError{"collection create needs --dim N (or --text-index / --sparse-field for a collection without "
+                     "dense vectors)",
+                     "collection create"};
+  }
   config.dimension = static_cast<uint32_t>(args.NumberIn("dim", 0, 0, UINT32_MAX));
   const std::string metric = args.Option("metric").value_or("l2");
   if (!ParseMetric(metric, &config.metric)) {
@@ -128,17 +180,23 @@ std::vector<Command> CollectionCommands() {
       {"health", "", "whether the server is serving", {}, {}, "verity health", Health},
       {"collection create",
        "NAME --dim N [--metric l2|ip|cosine] [--m M] [--ef-construction N] [--default-ef N] [--keep-versions N] "
-       "[--keep-seconds S]",
+       "[--keep-seconds S] [--text-index standard|english [--k1 X] [--b Y]] [--sparse-field NAME[:DIM]]...",
        "creates a collection (retention: 100 versions and 7 days unless given)",
        {kCollection},
-       {{"dim", "N", "the vectors' dimension (required)"},
+       {{"dim", "N",
+         "the vectors' dimension (required; 0 or left out with --text-index or --sparse-field: no dense vectors)"},
         {"metric", "l2|ip|cosine", "the distance (default l2)"},
         {"m", "M", "HNSW links per node (default 16)"},
         {"ef-construction", "N", "HNSW build beam width (default 200)"},
         {"default-ef", "N", "search beam width when a query gives none (default 64)"},
         kKeepVersions,
-        kKeepSeconds},
-       "verity collection create docs --dim 384 --metric cosine",
+        kKeepSeconds,
+        {"text-index", "standard|english", "a full-text (BM25) index of the records' text, with this analyzer"},
+        {"k1", "X", "BM25 term-frequency saturation, 0..3 (default 1.2)"},
+        {"b", "Y", "BM25 length normalisation, 0..1 (default 0.75)"},
+        {"sparse-field", "NAME[:DIM]", "a sparse-vector field (indices below DIM, default 2^31); repeatable"}},
+       "verity collection create docs --dim 384 --metric cosine\n"
+       "verity collection create notes --dim 0 --text-index english",
        CollectionCreate},
       {"collection list",
        "",

@@ -7,20 +7,33 @@
 namespace verity::cli {
 namespace {
 
-void PrintRetrieval(const Cli& cli, const RetrieveResult& r) {
+// As search's output: a dense retrieval shows distances; a text, sparse or
+// hybrid one its scores, and a hybrid one each leg's rank and score.
+void PrintRetrieval(const Cli& cli, const RetrieveResult& r, bool dense_only) {
+  UsedLegs used;
+  for (const auto& c : r.chunks) {
+    used.dense = used.dense || c.dense.found();
+    used.text = used.text || c.text_leg.found();
+    used.sparse = used.sparse || c.sparse.found();
+  }
   if (cli.json) {
     Json chunks = Json::array();
     for (size_t i = 0; i < r.chunks.size(); ++i) {
       const auto& c = r.chunks[i];
-      chunks.push_back({{"rank", i + 1},
-                        {"id", c.id},
-                        {"row_version", c.row_version},
-                        {"distance", c.distance},
-                        {"tokens", c.tokens},
-                        {"in_context", c.in_context},
-                        {"text", c.text},
-                        {"text_sha256", c.text_sha256},
-                        {"document_id", c.document_id}});
+      Json chunk = {{"rank", i + 1},
+                    {"id", c.id},
+                    {"row_version", c.row_version},
+                    {"distance", c.distance},
+                    {"tokens", c.tokens},
+                    {"in_context", c.in_context},
+                    {"text", c.text},
+                    {"text_sha256", c.text_sha256},
+                    {"document_id", c.document_id}};
+      if (!dense_only) chunk["score"] = c.score;
+      if (used.dense) chunk["dense"] = LegJson(c.dense);
+      if (used.text) chunk["text_leg"] = LegJson(c.text_leg);
+      if (used.sparse) chunk["sparse"] = LegJson(c.sparse);
+      chunks.push_back(std::move(chunk));
     }
     std::cout << Json{{"retrieval_id", r.retrieval_id},
                       {"log_seq", r.log_seq},
@@ -37,15 +50,27 @@ void PrintRetrieval(const Cli& cli, const RetrieveResult& r) {
   }
   std::cout << "retrieval " << r.retrieval_id << "  (log record " << r.log_seq << ", version " << r.version
             << (r.exact ? ", exact search" : "") << (r.prompt.empty() ? "" : ", prompt " + r.prompt) << ")\n";
+  std::vector<std::string> header = {"RANK", "ID", "ROW_VERSION", dense_only ? "DISTANCE" : "SCORE"};
+  if (used.dense) header.push_back("DENSE");
+  if (used.text) header.push_back("BM25");
+  if (used.sparse) header.push_back("SPARSE");
+  for (const char* column : {"TOKENS", "IN_CONTEXT", "TEXT"}) header.push_back(column);
   std::vector<std::vector<std::string>> rows;
   size_t in_context = 0;
   for (size_t i = 0; i < r.chunks.size(); ++i) {
     const auto& c = r.chunks[i];
     if (c.in_context) ++in_context;
-    rows.push_back({std::to_string(i + 1), c.id, std::to_string(c.row_version), DistanceText(c.distance),
-                    std::to_string(c.tokens), c.in_context ? "yes" : "no", Truncate(c.text, 60)});
+    std::vector<std::string> row = {std::to_string(i + 1), c.id, std::to_string(c.row_version),
+                                    DistanceText(dense_only ? c.distance : c.score)};
+    if (used.dense) row.push_back(LegText(c.dense));
+    if (used.text) row.push_back(LegText(c.text_leg));
+    if (used.sparse) row.push_back(LegText(c.sparse));
+    for (std::string cell : {std::to_string(c.tokens), std::string(c.in_context ? "yes" : "no"), Truncate(c.text, 60)}) {
+      row.push_back(std::move(cell));
+    }
+    rows.push_back(std::move(row));
   }
-  PrintTable({"RANK", "ID", "ROW_VERSION", "DISTANCE", "TOKENS", "IN_CONTEXT", "TEXT"}, rows);
+  PrintTable(header, rows);
   std::cout << "context sha256 " << r.context_sha256 << "  (" << in_context << " of " << r.chunks.size() << " chunks, "
             << r.context_tokens << " tokens)\n";
 }
@@ -53,12 +78,24 @@ void PrintRetrieval(const Cli& cli, const RetrieveResult& r) {
 Status Retrieve(const Cli& cli, const Args& args) {
   RetrieveRequest request;
   request.collection = args.Arg(0);
-  // No vector but a filter: a retrieval by filter alone, every match in
-  // document order; without -k the server's --max-k bounds it (k 0).
-  const bool by_filter = !args.Option("vector") && !args.Option("vector-file") && args.Option("filter");
-  if (!by_filter) {
+  const QueryLegs legs = LegArgs(args);
+  const bool dense = args.Option("vector") || args.Option("vector-file");
+  // No vector, text or sparse vector but a filter: a retrieval by filter
+  // alone, every match in document order; without -k the server's --max-k
+  // bounds it (k 0).
+  const bool by_filter = !dense && !legs.any() && args.Option("filter");
+  if (!by_filter && !legs.any() && !dense) {
+    throw UsageError{"retrieve needs --vector '[...]', --vector-file FILE, --text T, --sparse-field F --sparse JSON, "
+                     "or --filter EXPR alone",
+                     "retrieve"};
+  }
+  if (dense) {
     VERITY_ASSIGN_OR_RETURN(request.vector, VectorArg(args, "retrieve"));
   }
+  request.text = legs.text;
+  request.sparse_field = legs.sparse_field;
+  request.sparse = legs.sparse;
+  request.fusion = legs.fusion;
   request.query_text = args.Option("query-text").value_or("");
   request.k = args.Option("k") ? static_cast<uint32_t>(args.NumberIn("k", 10, 1, UINT32_MAX)) : (by_filter ? 0 : 10);
   request.ef = args.Count32("ef");
@@ -70,7 +107,7 @@ Status Retrieve(const Cli& cli, const Args& args) {
   request.prompt = args.Option("prompt").value_or("");
   request.client_trace_id = args.Option("trace-id").value_or("");
   VERITY_ASSIGN_OR_RETURN(RetrieveResult r, cli.client->Retrieve(request));
-  PrintRetrieval(cli, r);
+  PrintRetrieval(cli, r, !legs.any());
   return Status::Ok();
 }
 
@@ -185,6 +222,28 @@ Status Replay(const Cli& cli, const Args& args) {
   return Status::Ok();
 }
 
+// retrieve's options: the dense leg's, the text and sparse legs' and the
+// fusion's (LegOptions), then the rest.
+std::vector<OptionSpec> RetrieveOptions() {
+  std::vector<OptionSpec> options = {{"vector", "'[...]'", "the query vector, a JSON array"},
+                                     {"vector-file", "FILE", "a file holding the query vector"}};
+  for (OptionSpec& o : LegOptions()) options.push_back(std::move(o));
+  const std::vector<OptionSpec> rest = {
+      {"query-text", "T", "the question, kept in the log (default: --text)"},
+        {"k", "N", "how many chunks (default 10; by --filter alone: at most N, default the server's --max-k)"},
+        {"ef", "N", "search beam width (default: the collection's)"},
+        {"filter", "EXPR",
+         "only records whose metadata, id or document_id match (docs/filters.md); with no vector, text or "
+         "sparse vector: every "
+         "match, in document order"},
+        {"at", "POINT", "read at this version or snapshot (default: the head)"},
+        {"budget", "TOKENS", "fit the context into this many tokens (default: no limit)"},
+        {"prompt", "PROMPT", "the prompt the context is for, logged (a registered one as NAME@VERSION)"},
+        {"trace-id", "ID", "your trace id, kept in the log"}};
+  options.insert(options.end(), rest.begin(), rest.end());
+  return options;
+}
+
 const ArgSpec kRetrievalId{"RETRIEVAL_ID", "the id retrieve printed"};
 
 }  // namespace
@@ -192,24 +251,15 @@ const ArgSpec kRetrievalId{"RETRIEVAL_ID", "the id retrieve printed"};
 std::vector<Command> ContextCommands() {
   return {
       {"retrieve",
-       "NAME (--vector '[...]' | --vector-file FILE | --filter EXPR) [--query-text T] [-k 10] [--ef N] [--filter EXPR] "
-       "[--at POINT] "
+       "NAME (--vector '[...]' | --vector-file FILE | --text T | --sparse-field F --sparse JSON | --filter EXPR) "
+       "[--fusion rrf|convex] [--rrf-k N] [--weights LEG=W,...] [--leg-limit N] "
+       "[--query-text T] [-k 10] [--ef N] [--filter EXPR] [--at POINT] "
        "[--budget TOKENS] [--prompt PROMPT] [--trace-id ID]",
        "the context for a query, logged: the retrieval id, the chunks and the context's hash",
        {{"NAME", "the collection"}},
-       {{"vector", "'[...]'", "the query vector, a JSON array"},
-        {"vector-file", "FILE", "a file holding the query vector"},
-        {"query-text", "T", "the question, kept in the log"},
-        {"k", "N", "how many chunks (default 10; by --filter alone: at most N, default the server's --max-k)"},
-        {"ef", "N", "search beam width (default: the collection's)"},
-        {"filter", "EXPR",
-         "only records whose metadata, id or document_id match (docs/filters.md); without a vector: every "
-         "match, in document order"},
-        {"at", "POINT", "read at this version or snapshot (default: the head)"},
-        {"budget", "TOKENS", "fit the context into this many tokens (default: no limit)"},
-        {"prompt", "PROMPT", "the prompt the context is for, logged (a registered one as NAME@VERSION)"},
-        {"trace-id", "ID", "your trace id, kept in the log"}},
-       "verity retrieve docs --vector-file q.json -k 5 --query-text 'how do I reset it?' --budget 2000",
+       RetrieveOptions(),
+       "verity retrieve docs --vector-file q.json -k 5 --query-text 'how do I reset it?' --budget 2000\n"
+       "verity retrieve notes --text 'how do I reset it?' -k 5",
        Retrieve},
       {"answer",
        "RETRIEVAL_ID (--text T | --file F) [--model M] [--prompt-tokens N] [--completion-tokens N]",

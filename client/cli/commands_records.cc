@@ -128,6 +128,11 @@ Status Get(const Cli& cli, const Args& args) {
             {"metadata", MetadataJson(r.record.metadata)},
             {"vector", r.record.vector},
             {"row_version", r.row_version}};
+  if (!r.record.sparse.empty()) {
+    Json sparse = Json::object();
+    for (const auto& [field, v] : r.record.sparse) sparse[field] = {{"indices", v.indices}, {"values", v.values}};
+    j["sparse"] = sparse;
+  }
   std::cout << (cli.json ? j.dump() : j.dump(2)) << "\n";
   return Status::Ok();
 }
@@ -149,11 +154,24 @@ Status Count(const Cli& cli, const Args& args) {
   return Status::Ok();
 }
 
-void PrintHits(const Cli& cli, const SearchResult& result) {
+// Dense-only results show distances; text, sparse and hybrid ones their
+// score, and hybrid ones each leg's rank and score (the legs that found
+// some hit).
+void PrintHits(const Cli& cli, const SearchResult& result, bool dense_only) {
+  UsedLegs used;
+  for (const auto& h : result.hits) {
+    used.dense = used.dense || h.dense.found();
+    used.text = used.text || h.text.found();
+    used.sparse = used.sparse || h.sparse.found();
+  }
   if (cli.json) {
     Json hits = Json::array();
     for (const auto& h : result.hits) {
       Json hit = {{"id", h.id}, {"row_version", h.row_version}, {"distance", h.distance}};
+      if (!dense_only) hit["score"] = h.score;
+      if (used.dense) hit["dense"] = LegJson(h.dense);
+      if (used.text) hit["text_leg"] = LegJson(h.text);
+      if (used.sparse) hit["sparse"] = LegJson(h.sparse);
       if (h.record) {
         hit["text"] = h.record->text;
         hit["document_id"] = h.record->document_id;
@@ -164,28 +182,64 @@ void PrintHits(const Cli& cli, const SearchResult& result) {
     std::cout << Json{{"version", result.version}, {"exact", result.exact}, {"hits", hits}}.dump() << "\n";
     return;
   }
+  std::vector<std::string> header = {"RANK", "ID", dense_only ? "DISTANCE" : "SCORE"};
+  if (used.dense) header.push_back("DENSE");
+  if (used.text) header.push_back("BM25");
+  if (used.sparse) header.push_back("SPARSE");
+  for (const char* column : {"ROW_VERSION", "TEXT"}) header.push_back(column);
   std::vector<std::vector<std::string>> rows;
   for (size_t i = 0; i < result.hits.size(); ++i) {
     const auto& h = result.hits[i];
-    rows.push_back({std::to_string(i + 1), h.id, DistanceText(h.distance), std::to_string(h.row_version),
-                    h.record ? Truncate(h.record->text, 60) : ""});
+    std::vector<std::string> row = {std::to_string(i + 1), h.id, DistanceText(dense_only ? h.distance : h.score)};
+    if (used.dense) row.push_back(LegText(h.dense));
+    if (used.text) row.push_back(LegText(h.text));
+    if (used.sparse) row.push_back(LegText(h.sparse));
+    row.push_back(std::to_string(h.row_version));
+    row.push_back(h.record ? Truncate(h.record->text, 60) : "");
+    rows.push_back(std::move(row));
   }
-  PrintTable({"RANK", "ID", "DISTANCE", "ROW_VERSION", "TEXT"}, rows);
+  PrintTable(header, rows);
   std::cout << "(version " << result.version << (result.exact ? ", exact search" : "") << ")\n";
 }
 
 Status Search(const Cli& cli, const Args& args) {
   const std::string& name = args.Arg(0);
   ClientSearch query;
-  VERITY_ASSIGN_OR_RETURN(query.vector, VectorArg(args, "search"));
+  const QueryLegs legs = LegArgs(args);
+  // The dense leg is optional when a text or sparse one is given.
+  if (!legs.any() || args.Option("vector") || args.Option("vector-file")) {
+    if (!legs.any() && !args.Option("vector") && !args.Option("vector-file")) {
+      throw UsageError{"search needs --vector '[...]', --vector-file FILE, --text T or --sparse-field F --sparse JSON",
+                       "search"};
+    }
+    VERITY_ASSIGN_OR_RETURN(query.vector, VectorArg(args, "search"));
+  }
+  query.text = legs.text;
+  query.sparse_field = legs.sparse_field;
+  query.sparse = legs.sparse;
+  query.fusion = legs.fusion;
   query.k = static_cast<uint32_t>(args.NumberIn("k", 10, 1, UINT32_MAX));
   query.ef = static_cast<uint32_t>(args.NumberIn("ef", 0, 0, UINT32_MAX));
   query.at = args.At();
   query.filter = args.Option("filter").value_or("");
   if (args.Flag("exact")) query.plan = SearchPlan::kExact;
   VERITY_ASSIGN_OR_RETURN(SearchResult result, cli.client->Search(name, query));
-  PrintHits(cli, result);
+  PrintHits(cli, result, !legs.any());
   return Status::Ok();
+}
+
+// search's options: the dense leg's, then the text and sparse legs' and the
+// fusion's (LegOptions), then the rest.
+std::vector<OptionSpec> SearchOptions(const OptionSpec& filter, const OptionSpec& at) {
+  std::vector<OptionSpec> options = {{"vector", "'[...]'", "the query vector, a JSON array"},
+                                     {"vector-file", "FILE", "a file holding the query vector"}};
+  for (OptionSpec& o : LegOptions()) options.push_back(std::move(o));
+  options.push_back({"k", "N", "how many hits (default 10)"});
+  options.push_back({"ef", "N", "search beam width (default: the collection's)"});
+  options.push_back(filter);
+  options.push_back(at);
+  options.push_back({"exact", "", "exact search instead of the graph"});
+  return options;
 }
 
 const ArgSpec kCollection{"NAME", "the collection"};
@@ -226,17 +280,14 @@ std::vector<Command> RecordCommands() {
        "verity count docs --filter 'not (draft = true)'",
        Count},
       {"search",
-       "NAME (--vector '[...]' | --vector-file FILE) [-k 10] [--ef N] [--filter EXPR] [--at POINT] [--exact]",
-       "the nearest records to a vector",
+       "NAME [--vector '[...]' | --vector-file FILE] [--text T] [--sparse-field F --sparse JSON] "
+       "[--fusion rrf|convex] [--rrf-k N] [--weights LEG=W,...] [--leg-limit N] [-k 10] [--ef N] "
+       "[--filter EXPR] [--at POINT] [--exact]",
+       "the best records for a vector, a text, a sparse vector, or several (hybrid, fused)",
        {kCollection},
-       {{"vector", "'[...]'", "the query vector, a JSON array"},
-        {"vector-file", "FILE", "a file holding the query vector"},
-        {"k", "N", "how many hits (default 10)"},
-        {"ef", "N", "search beam width (default: the collection's)"},
-        kFilter,
-        kAt,
-        {"exact", "", "exact search instead of the graph"}},
-       "verity search docs --vector-file q.json -k 5 --filter 'lang = \"en\"'",
+       SearchOptions(kFilter, kAt),
+       "verity search docs --vector-file q.json -k 5 --filter 'lang = \"en\"'\n"
+       "verity search docs --text 'reset the router' --vector-file q.json --fusion rrf",
        Search},
   };
 }

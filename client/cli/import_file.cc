@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "json_numbers.h"
 
@@ -105,6 +106,22 @@ Status MetadataFromJson(const Json& object, Metadata* out, const std::string& wh
   return Status::Ok();
 }
 
+// "sparse": {"FIELD": {"indices": [...], "values": [...]}, ...}.
+Status SparseMapFromJson(const Json& object, std::map<std::string, SparseVector>* out, const std::string& where) {
+  if (!object.is_object()) {
+    return Status::InvalidArgument(where + "\"sparse\" must be an object of sparse vectors by field name, not " +
+                                   Shown(object));
+  }
+  for (const auto& [field, value] : object.items()) {
+    SparseVector v;
+    if (Status read = SparseFromJson(value, &v); !read.ok()) {
+      return Status::InvalidArgument(where + "sparse \"" + field.substr(0, 64) + "\": " + read.message());
+    }
+    (*out)[field] = std::move(v);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ImportReader::NextJsonLines(size_t max, std::vector<Record>* batch) {
@@ -125,14 +142,17 @@ Status ImportReader::NextJsonLines(size_t max, std::vector<Record>* batch) {
     // An integer id is its decimal text, digit for digit at any size (ids are
     // strings): 7 and "7" are one record, 18446744073709551615 stays itself.
     r.id = j["id"].is_string() ? j["id"].get<std::string>() : IntegerText(j["id"]);
-    if (!j.contains("vector")) return Status::InvalidArgument(where + "\"vector\" is missing (an array of numbers)");
-    if (!j["vector"].is_array()) {
-      return Status::InvalidArgument(where + "\"vector\" must be an array of numbers, not " +
-                                     Shown(j["vector"]));
+    // No vector: a record of a collection without dense vectors (dimension
+    // 0, searched by text or sparse vectors); the server says so otherwise.
+    if (j.contains("vector")) {
+      if (!j["vector"].is_array()) {
+        return Status::InvalidArgument(where + "\"vector\" must be an array of numbers, not " + Shown(j["vector"]));
+      }
+      if (Status vector = VectorFromJson(j["vector"], &r.vector); !vector.ok()) {
+        return Status::InvalidArgument(where + vector.message());
+      }
     }
-    if (Status vector = VectorFromJson(j["vector"], &r.vector); !vector.ok()) {
-      return Status::InvalidArgument(where + vector.message());
-    }
+    if (j.contains("sparse")) VERITY_RETURN_IF_ERROR(SparseMapFromJson(j["sparse"], &r.sparse, where));
     if (j.contains("text")) {
       if (!j["text"].is_string()) return Status::InvalidArgument(where + "\"text\" must be a string");
       r.text = j["text"].get<std::string>();

@@ -1,5 +1,6 @@
 // Readers for `verity import`: JSON Lines ({"id", "vector", "text",
-// "document_id", "metadata"} per line) and .fvecs (int32 dimension, then that
+// "document_id", "metadata", "sparse"} per line; "vector" left out for a
+// collection of dimension 0) and .fvecs (int32 dimension, then that
 // many float32, per vector; ids are the row numbers). Both stream: they hand
 // out batches and report a bad line or record with its number. No number is
 // wrapped or narrowed (json_numbers.h): an integer id becomes its decimal

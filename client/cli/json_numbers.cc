@@ -141,12 +141,15 @@ bool DoubleToFloat(double x, float* out) {
   return false;
 }
 
-Status VectorFromJson(const Json& array, std::vector<float>* out) {
+namespace {
+
+// A JSON array of numbers as floats; errors name "<name>[i]".
+Status FloatsFromJson(const Json& array, const std::string& name, std::vector<float>* out) {
   out->clear();
   out->reserve(array.size());
   for (size_t i = 0; i < array.size(); ++i) {
     const Json& x = array[i];
-    const std::string field = "vector[" + std::to_string(i) + "]: ";
+    const std::string field = name + "[" + std::to_string(i) + "]: ";
     if (!IsNumber(x)) return Status::InvalidArgument(field + Shown(x) + " is not a number");
     // A big integer is below 1e309 (nlohmann refuses a longer one), so
     // strtod gives a finite double.
@@ -158,6 +161,37 @@ Status VectorFromJson(const Json& array, std::vector<float>* out) {
     out->push_back(f);
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status VectorFromJson(const Json& array, std::vector<float>* out) { return FloatsFromJson(array, "vector", out); }
+
+Status SparseFromJson(const Json& object, SparseVector* out) {
+  out->indices.clear();
+  out->values.clear();
+  if (!object.is_object() || !object.contains("indices") || !object.contains("values")) {
+    return Status::InvalidArgument("expected an object {\"indices\": [...], \"values\": [...]}, not " + Shown(object));
+  }
+  for (const auto& [key, value] : object.items()) {
+    if (key != "indices" && key != "values") {
+      return Status::InvalidArgument("unknown member \"" + key.substr(0, 40) + "\" (a sparse vector has indices and values)");
+    }
+  }
+  const Json& indices = object["indices"];
+  const Json& values = object["values"];
+  if (!indices.is_array()) return Status::InvalidArgument("indices: must be an array of integers, not " + Shown(indices));
+  if (!values.is_array()) return Status::InvalidArgument("values: must be an array of numbers, not " + Shown(values));
+  out->indices.reserve(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const Json& x = indices[i];
+    if (!x.is_number_unsigned() || x.get<uint64_t>() > std::numeric_limits<uint32_t>::max()) {
+      return Status::InvalidArgument("indices[" + std::to_string(i) + "]: " + Shown(x) +
+                                     " is not an integer in 0..4294967295");
+    }
+    out->indices.push_back(static_cast<uint32_t>(x.get<uint64_t>()));
+  }
+  return FloatsFromJson(values, "values", &out->values);
 }
 
 std::string Shown(const Json& value) {

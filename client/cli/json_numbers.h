@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "verity/status.h"
+#include "verity/types.h"
 
 namespace verity::cli {
 
@@ -56,6 +57,12 @@ bool DoubleToFloat(double x, float* out);
 // ±3.4028235e38", or "vector[1]: "x" is not a number"; the caller prefixes
 // where the vector came from.
 Status VectorFromJson(const nlohmann::json& array, std::vector<float>* out);
+
+// {"indices": [...], "values": [...]} as a SparseVector, into *out. Errors:
+// InvalidArgument "indices[2]: -1 is not an integer in 0..4294967295",
+// "values[1]: ...", or for another shape; the caller prefixes where it came
+// from. Order, lengths and the field's dimension are the server's to check.
+Status SparseFromJson(const nlohmann::json& object, SparseVector* out);
 
 // A JSON value as an error message shows it: at most ~40 bytes, cut at a
 // character boundary; a big integer as its digits.

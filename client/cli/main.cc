@@ -54,7 +54,11 @@ CommandLine Parse(int argc, char** argv) {
       if (i + 1 >= argc) throw UsageError{"--" + name + " needs a value"};
       value = argv[++i];
     }
-    line.named[name] = value;
+    if (IsRepeatable(name) && line.named.count(name)) {
+      line.named[name] += "\n" + value;
+    } else {
+      line.named[name] = value;
+    }
   }
   return line;
 }

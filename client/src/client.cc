@@ -50,6 +50,10 @@ void QueryToProto(const ClientSearch& in, v1::SearchQuery* out) {
   out->set_plan(in.plan == SearchPlan::kExact   ? v1::SEARCH_PLAN_EXACT
                 : in.plan == SearchPlan::kGraph ? v1::SEARCH_PLAN_GRAPH
                                                 : v1::SEARCH_PLAN_AUTO);
+  out->set_text(in.text);
+  out->set_sparse_field(in.sparse_field);
+  if (!in.sparse.indices.empty() || !in.sparse.values.empty()) wire::ToProto(in.sparse, out->mutable_sparse());
+  if (!(in.fusion == FusionConfig{})) wire::ToProto(in.fusion, out->mutable_fusion());
 }
 
 Result<std::string> ReadPem(const std::string& field, const std::string& path) {
@@ -149,6 +153,10 @@ Status Client::Health() {
     return Status::Unavailable("the server at " + options_.address + " is not serving");
   }
   return Status::Ok();
+}
+
+Result<AnalyzerConfig> AnalyzerPresetConfig(const std::string& preset) {
+  return wire::AnalyzerPreset(preset, "preset");
 }
 
 Result<CollectionInfo> Client::CreateCollection(const CollectionConfig& config) {

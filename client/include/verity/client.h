@@ -57,8 +57,16 @@ struct ClientOptions {
 // names a snapshot.
 
 // A search as the client sends it; the filter is text (docs/filters.md).
+// One to three legs (docs/text-search.md): `vector` (dense), `text` (BM25;
+// the collection needs a text index) and `sparse` in `sparse_field`; with
+// two or more the server fuses them (`fusion`) and each hit carries its
+// legs' ranks and scores (SearchHit::dense, text, sparse).
 struct ClientSearch {
-  std::vector<float> vector;
+  std::vector<float> vector;  // empty = no dense leg
+  std::string text;           // "" = no text leg
+  std::string sparse_field;   // "" = no sparse leg
+  SparseVector sparse;
+  FusionConfig fusion;        // defaults: RRF, rrf_k 60, weights 1, leg_limit 100
   uint32_t k = 10;
   uint32_t ef = 0;  // 0 = the collection's default
   ReadPoint at;
@@ -67,6 +75,12 @@ struct ClientSearch {
   bool with_vectors = false;
   SearchPlan plan = SearchPlan::kAuto;
 };
+
+// The analyzer a preset stands for ("standard", "english"; "" =
+// "standard"), to set CollectionConfig::text_index.analyzer from before
+// changing single fields: the client sends every field of the analyzer as
+// it is. InvalidArgument naming "preset" for an unknown one.
+Result<AnalyzerConfig> AnalyzerPresetConfig(const std::string& preset);
 
 struct ClientScroll {
   ReadPoint at;
@@ -122,6 +136,9 @@ class Client {
   // OK when the server answers SERVING.
   Status Health();
 
+  // A text index (config.text_index.enabled) is sent with its analyzer's
+  // every field: start from AnalyzerPresetConfig. dimension 0 with a text
+  // index or a sparse field: a collection without dense vectors.
   Result<CollectionInfo> CreateCollection(const CollectionConfig& config);
   Result<CollectionInfo> GetCollection(const std::string& name);
   Result<std::vector<CollectionInfo>> ListCollections();
