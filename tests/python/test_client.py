@@ -250,6 +250,7 @@ class RecordTest(ServerTestCase):
                 "text": "alpha",
                 "document_id": "doc1",
                 "metadata": {"n": 1},
+                "sparse": {},
                 "row_version": 1,
             },
         )
@@ -553,8 +554,9 @@ class SearchTest(ServerTestCase):
                 self.assertEqual(hits.exact, plan == "exact" or (plan is None and hits.exact))
         hit = self.db.search(self.coll, self.query.tolist(), k=1)[0]
         self.assertEqual(
-            set(hit), {"id", "row_version", "distance", "text", "document_id", "metadata", "vector"}
+            set(hit), {"id", "row_version", "distance", "score", "legs", "text", "document_id", "metadata", "vector"}
         )
+        self.assertEqual((hit["score"], hit["legs"]), (0.0, None))  # a dense-only search
         i = int(hit["id"][1:])
         self.assertEqual((hit["text"], hit["document_id"]), (f"text {i}", f"d{i % 3}"))
         self.assertEqual(hit["metadata"], {"group": i % 3, "tags": ["odd" if i % 2 else "even"]})
@@ -942,6 +944,154 @@ class CacheTest(ServerTestCase):
         self.assertGreaterEqual(stats["refused_false_hits"], 1)
 
 
+NOTES = [
+    ("n1", "The quick brown fox jumps over the lazy dog"),
+    ("n2", "Foxes are running through the forest at night"),
+    ("n3", "A lazy afternoon with green tea and biscuits"),
+    ("n4", "Routers need a reset when the network fails"),
+    ("n5", "How to reset the password of your router"),
+    ("n6", "Tea ceremonies of Japan and their history"),
+]
+
+
+class TextSearchTest(ServerTestCase):
+    """Full-text (BM25), sparse and hybrid search and retrieval (#26)."""
+
+    def text_collection(self, suffix=""):
+        name = self.name(suffix)
+        info = self.db.create_collection(name, 0, text_index="english")
+        self.db.upsert(name, [{"id": i, "text": t, "document_id": "notes"} for i, t in NOTES])
+        return name, info
+
+    def hybrid_collection(self):
+        name = self.name(".hy")
+        self.db.create_collection(name, 2, text_index={"preset": "standard", "k1": 1.5, "b": 0.5},
+                                  sparse_fields={"splade": 1000, "other": None})
+        self.db.upsert(name, [
+            {"id": id, "vector": [i, 1], "text": text,
+             "sparse": {"splade": {"indices": [i, 100 + i], "values": [1, 0.5]}}}
+            for i, (id, text) in enumerate(NOTES)
+        ])
+        return name
+
+    def test_text_only_collection(self):
+        name, info = self.text_collection()
+        self.assertEqual(info["dimension"], 0)
+        self.assertEqual(info["text_index"]["preset"], "english")
+        self.assertEqual((info["text_index"]["stopwords"], info["text_index"]["stemmer"]), ("english", "english"))
+        self.assertAlmostEqual(info["text_index"]["k1"], 1.2, places=5)
+        self.assertGreaterEqual(info["text_index"]["analyzer_version"], 1)
+        self.assertEqual(info["sparse_fields"], {})
+        self.assertEqual(self.db.get_collection(name), info)
+
+        hits = self.db.search(name, text="running foxes")
+        self.assertEqual([h["id"] for h in hits], ["n2", "n1"])
+        self.assertGreater(hits[0]["score"], hits[1]["score"])
+        for h in hits:
+            self.assertIsNone(h["legs"])
+            self.assertIn("fox", h["text"].lower())
+        hits = self.db.search(name, text="reset the router", k=2, filter='id = "n5"')
+        self.assertEqual([h["id"] for h in hits], ["n5"])
+        self.assertEqual(self.db.get(name, "n1")["vector"], [])
+
+    def test_hybrid_and_sparse(self):
+        name = self.hybrid_collection()
+        info = self.db.get_collection(name)
+        self.assertEqual(info["sparse_fields"], {"splade": 1000, "other": 2**31})
+        self.assertAlmostEqual(info["text_index"]["k1"], 1.5, places=5)
+        self.assertEqual(self.db.get(name, "n3")["sparse"], {"splade": {"indices": [2, 102], "values": [1.0, 0.5]}})
+
+        hits = self.db.search(name, vector=[5, 1], text="fox", k=6)
+        self.assertEqual(len(hits), 6)
+        scores = [h["score"] for h in hits]
+        self.assertEqual(scores, sorted(scores, reverse=True))
+        for h in hits:
+            self.assertEqual(set(h["legs"]), {"dense", "text"})
+        by_id = {h["id"]: h for h in hits}
+        self.assertEqual(by_id["n6"]["legs"]["dense"]["rank"], 0)
+        self.assertEqual(by_id["n6"]["legs"]["text"], {"rank": None, "score": None})
+        self.assertEqual(by_id["n1"]["legs"]["text"]["rank"], 0)
+
+        hits = self.db.search(name, vector=[5, 1], text="fox", sparse_field="splade",
+                              sparse={"indices": [3], "values": [2]}, fusion="convex",
+                              weights={"dense": 0.5, "sparse": 2}, rrf_k=10, leg_limit=20, k=6)
+        for h in hits:
+            self.assertEqual(set(h["legs"]), {"dense", "text", "sparse"})
+        n4 = next(h for h in hits if h["id"] == "n4")
+        self.assertEqual(n4["legs"]["sparse"]["rank"], 0)
+        self.assertAlmostEqual(n4["legs"]["sparse"]["score"], 2.0, places=5)
+
+        hits = self.db.search(name, sparse_field="splade", sparse={"indices": [1, 101, 104], "values": [1, 2, 6]})
+        self.assertEqual([h["id"] for h in hits], ["n5", "n2"])
+        self.assertAlmostEqual(hits[0]["score"], 3.0, places=5)
+
+    def test_retrieve_by_text_and_replay(self):
+        name, _ = self.text_collection()
+        r = self.db.retrieve(name, text="how do I reset my router?", k=2)
+        self.assertEqual({c["id"] for c in r["chunks"]}, {"n4", "n5"})
+        self.assertGreaterEqual(r["chunks"][0]["score"], r["chunks"][1]["score"])
+        self.assertGreater(r["chunks"][1]["score"], 0)
+        self.assertIsNone(r["chunks"][0]["legs"])
+        logged = self.db.get_retrieval(r["retrieval_id"])
+        self.assertEqual(logged["retrieval"]["query_text"], "how do I reset my router?")
+        self.assertEqual(self.db.replay(r["retrieval_id"])["outcome"], "identical")
+        replayed = self.db.replay(r["retrieval_id"], mode="retrieval")
+        self.assertEqual((replayed["outcome"], replayed["recall"]), ("identical", 1.0))
+
+        hybrid = self.hybrid_collection()
+        r = self.db.retrieve(hybrid, vector=[5, 1], text="fox", k=3)
+        self.assertEqual(len(r["chunks"]), 3)
+        for c in r["chunks"]:
+            self.assertIn("text", c["legs"])
+
+    def test_client_side_argument_errors(self):
+        name = self.name()
+        bad = [
+            (ValueError, r"text_index\.preset: 'klingon' is not one of standard, english",
+             lambda: self.db.create_collection(name, 0, text_index="klingon")),
+            (ValueError, r"text_index: unknown key.*'stem'",
+             lambda: self.db.create_collection(name, 0, text_index={"preset": "english", "stem": "x"})),
+            (TypeError, r"text_index: expected a preset name", lambda: self.db.create_collection(name, 0, text_index=1)),
+            (TypeError, r"sparse_fields: .*single str", lambda: self.db.create_collection(name, 0, sparse_fields="s")),
+            (ValueError, r"fusion: 'max' is not one of rrf, convex",
+             lambda: self.db.search(name, text="x", vector=[1], fusion="max")),
+            (ValueError, r"weights: unknown leg.*'bm25'", lambda: self.db.search(name, text="x", weights={"bm25": 1})),
+            (TypeError, r'weights\["text"\]: expected a number', lambda: self.db.search(name, text="x",
+                                                                                        weights={"text": "1"})),
+            (ValueError, r"rrf_k: expected an integer in 1\.\.", lambda: self.db.search(name, text="x", rrf_k=0)),
+            (ValueError, r"sparse_field and sparse go together",
+             lambda: self.db.search(name, sparse={"indices": [1], "values": [1]})),
+            (ValueError, r"sparse\.indices\[0\]: expected an integer",
+             lambda: self.db.search(name, sparse_field="s", sparse={"indices": [-1], "values": [1]})),
+            (ValueError, r"sparse\.values: missing", lambda: self.db.search(name, sparse_field="s",
+                                                                             sparse={"indices": [1]})),
+            (TypeError, r'records\[0\]\.sparse\["s"\]: expected a dict',
+             lambda: self.db.upsert(name, [{"id": "a", "sparse": {"s": [1, 2]}}])),
+            (TypeError, r"text: expected str", lambda: self.db.retrieve(name, text=5)),
+        ]
+        for exc, pattern, call in bad:
+            with self.subTest(pattern=pattern):
+                with self.assertRaisesRegex(exc, pattern):
+                    call()
+
+    def test_server_errors_name_the_field(self):
+        plain = self.name(".plain")
+        self.db.create_collection(plain, 2)
+        hybrid = self.hybrid_collection()
+        self.assertVerityError("INVALID_ARGUMENT", "query.text", self.db.search, plain, text="fox")
+        self.assertVerityError("INVALID_ARGUMENT", "query.vector: empty", self.db.search, hybrid)
+        self.assertVerityError("INVALID_ARGUMENT", "query.sparse.indices[0]", self.db.search, hybrid,
+                               sparse_field="splade", sparse={"indices": [1000], "values": [1]})
+        self.assertVerityError("INVALID_ARGUMENT", 'records[0].sparse["splade"].indices[1]', self.db.upsert, hybrid,
+                               [{"id": "x", "vector": [0, 0], "sparse": {"splade": {"indices": [5, 2],
+                                                                                    "values": [1, 1]}}}])
+        self.assertVerityError("INVALID_ARGUMENT", "config.dimension", self.db.create_collection, self.name(".z"), 0)
+        self.assertVerityError("INVALID_ARGUMENT", "config.text_index.b", self.db.create_collection, self.name(".z"),
+                               0, text_index={"preset": "english", "b": 2})
+        self.assertVerityError("INVALID_ARGUMENT", "vector: empty", self.db.retrieve, hybrid)
+        self.assertVerityError("INVALID_ARGUMENT", "text", self.db.retrieve, plain, text="fox")
+
+
 class ErrorTest(ServerTestCase):
     def test_error_carries_code_message_and_cause(self):
         missing = self.name(".missing")
@@ -1140,8 +1290,8 @@ class ShutdownTest(unittest.TestCase):
         self.assertEqual(errors, [])
 
 
-TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ContextTest, AuditTest, PromptTest, CacheTest, ErrorTest,
-              RagExampleTest, SecurityTest, ShutdownTest]
+TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ContextTest, AuditTest, PromptTest, CacheTest,
+              TextSearchTest, ErrorTest, RagExampleTest, SecurityTest, ShutdownTest]
 
 
 def main():

@@ -42,7 +42,15 @@ _PLANS = {
     "graph": search_pb2.SEARCH_PLAN_GRAPH,
 }
 
-_RECORD_KEYS = ("id", "vector", "text", "document_id", "metadata")
+_RECORD_KEYS = ("id", "vector", "text", "document_id", "metadata", "sparse")
+
+_ANALYZER_PRESETS = ("standard", "english")
+_TEXT_INDEX_KEYS = ("preset", "k1", "b", "case_fold", "ascii_fold", "stopwords", "stemmer", "max_term_bytes")
+_FUSION_METHODS = {
+    "rrf": common_pb2.FUSION_METHOD_RRF,
+    "convex": common_pb2.FUSION_METHOD_CONVEX,
+}
+_WEIGHT_KEYS = ("dense", "text", "sparse")
 
 
 def metric_to_proto(metric):
@@ -192,13 +200,22 @@ def record_to_proto(record, out, field):
     unknown = sorted(set(record) - set(_RECORD_KEYS))
     if unknown:
         raise ValueError(f"{field}: unknown key(s) {', '.join(map(repr, unknown))} (expected {', '.join(_RECORD_KEYS)})")
-    for key in ("id", "vector"):
-        if key not in record:
-            raise ValueError(f"{field}.{key}: missing")
+    if "id" not in record:
+        raise ValueError(f"{field}.id: missing")
     if not isinstance(record["id"], str):
         raise TypeError(f"{field}.id: expected str, got {type(record['id']).__name__}")
     out.id = record["id"]
-    out.vector.extend(vector_to_list(record["vector"], f"{field}.vector"))
+    # No vector: a record of a collection without dense vectors (dimension
+    # 0); the server refuses it, naming the vector, for any other.
+    if record.get("vector") is not None:
+        out.vector.extend(vector_to_list(record["vector"], f"{field}.vector"))
+    sparse = record.get("sparse") or {}
+    if not isinstance(sparse, dict):
+        raise TypeError(f"{field}.sparse: expected a dict of sparse vectors by field name, got {type(sparse).__name__}")
+    for name, vector in sparse.items():
+        if not isinstance(name, str):
+            raise TypeError(f"{field}.sparse: keys must be str (field names), got {type(name).__name__}")
+        sparse_to_proto(vector, out.sparse[name], f'{field}.sparse["{name}"]')
     for key in ("text", "document_id"):
         value = record.get(key)
         if value is None:
@@ -215,6 +232,35 @@ def record_to_proto(record, out, field):
         set_metadata_value(value, out.metadata[key], f'{field}.metadata["{key}"]')
 
 
+def sparse_to_proto(vector, out, field):
+    """Fills a SparseVector from {"indices": [...], "values": [...]}.
+    Indices must be ints in 0..2**32-1 (TypeError / ValueError naming
+    ``field``.indices[i]); order, lengths and the field's dimension are the
+    server's to check."""
+    if not isinstance(vector, dict):
+        raise TypeError(f'{field}: expected a dict {{"indices": [...], "values": [...]}}, got {type(vector).__name__}')
+    unknown = sorted(set(vector) - {"indices", "values"})
+    if unknown:
+        raise ValueError(f"{field}: unknown key(s) {', '.join(map(repr, unknown))} (expected indices, values)")
+    for key in ("indices", "values"):
+        if key not in vector:
+            raise ValueError(f"{field}.{key}: missing")
+    indices = vector["indices"]
+    if np is not None and isinstance(indices, np.ndarray):
+        indices = indices.tolist()
+    if isinstance(indices, (str, bytes, collections.abc.Set, collections.abc.Mapping)) or not hasattr(
+        indices, "__iter__"
+    ):
+        raise TypeError(f"{field}.indices: expected a sequence of ints, got {type(indices).__name__}")
+    for i, x in enumerate(indices):
+        out.indices.append(integer(x, f"{field}.indices[{i}]", 0, 0xFFFFFFFF))
+    out.values.extend(vector_to_list(vector["values"], f"{field}.values"))
+
+
+def sparse_from_proto(vector):
+    return {"indices": list(vector.indices), "values": list(vector.values)}
+
+
 def record_from_proto(record, row_version, with_vectors=True):
     return {
         "id": record.id,
@@ -222,8 +268,29 @@ def record_from_proto(record, row_version, with_vectors=True):
         "text": record.text,
         "document_id": record.document_id,
         "metadata": metadata_from_proto(record.metadata),
+        "sparse": {name: sparse_from_proto(record.sparse[name]) for name in sorted(record.sparse)},
         "row_version": row_version,
     }
+
+
+def leg_from_proto(leg):
+    """A hybrid hit's leg: rank (from 0 in that leg's own ranking) and score
+    (dense: the distance; text: BM25; sparse: the dot product); both None
+    when the leg did not find the hit."""
+    if leg.rank < 0:
+        return {"rank": None, "score": None}
+    return {"rank": leg.rank, "score": leg.score}
+
+
+def legs_from_proto(message, names):
+    """The legs the server set (a hybrid search's), by name: None when the
+    search was not hybrid. ``names`` maps the wire field to the key."""
+    legs = {key: leg_from_proto(getattr(message, name)) for name, key in names if message.HasField(name)}
+    return legs or None
+
+
+_HIT_LEGS = (("dense", "dense"), ("text", "text"), ("sparse", "sparse"))
+_CHUNK_LEGS = (("dense", "dense"), ("text_leg", "text"), ("sparse", "sparse"))
 
 
 def hit_from_proto(hit, with_payload, with_vectors):
@@ -232,11 +299,119 @@ def hit_from_proto(hit, with_payload, with_vectors):
         "id": hit.id,
         "row_version": hit.row_version,
         "distance": hit.distance,
+        "score": hit.score,
+        "legs": legs_from_proto(hit, _HIT_LEGS),
         "text": payload.text if payload is not None else None,
         "document_id": payload.document_id if payload is not None else None,
         "metadata": metadata_from_proto(payload.metadata) if payload is not None else None,
         "vector": list(hit.record.vector) if with_vectors else None,
     }
+
+
+def text_index_to_proto(text_index, out):
+    """Fills a TextIndexConfig from a preset name ("standard", "english") or
+    a dict of preset, k1, b and the analyzer's fields (case_fold,
+    ascii_fold, stopwords, stemmer, max_term_bytes; unset ones take the
+    preset's values)."""
+    if isinstance(text_index, str):
+        text_index = {"preset": text_index}
+    if not isinstance(text_index, dict):
+        raise TypeError(f"text_index: expected a preset name (str) or a dict, got {type(text_index).__name__}")
+    unknown = sorted(set(text_index) - set(_TEXT_INDEX_KEYS))
+    if unknown:
+        raise ValueError(
+            f"text_index: unknown key(s) {', '.join(map(repr, unknown))} (expected {', '.join(_TEXT_INDEX_KEYS)})"
+        )
+    preset = text_index.get("preset")
+    if preset is None:
+        preset = "standard"
+    if preset not in _ANALYZER_PRESETS:
+        raise ValueError(f"text_index.preset: {preset!r} is not one of {', '.join(_ANALYZER_PRESETS)}")
+    out.SetInParent()
+    out.analyzer.preset = preset
+    for key in ("k1", "b"):
+        if text_index.get(key) is not None:
+            setattr(out, key, fraction(text_index[key], f"text_index.{key}"))
+    for key in ("case_fold", "ascii_fold"):
+        value = text_index.get(key)
+        if value is not None:
+            if not _is_bool(value):
+                raise TypeError(f"text_index.{key}: expected a bool, got {type(value).__name__}")
+            setattr(out.analyzer, key, bool(value))
+    for key in ("stopwords", "stemmer"):
+        if text_index.get(key) is not None:
+            setattr(out.analyzer, key, text(text_index[key], f"text_index.{key}"))
+    if text_index.get("max_term_bytes") is not None:
+        out.analyzer.max_term_bytes = integer(text_index["max_term_bytes"], "text_index.max_term_bytes", 0, 0xFFFFFFFF)
+
+
+def sparse_fields_to_proto(sparse_fields, out):
+    """Appends SparseFieldConfigs from a list of names or a dict of name to
+    dimension (None: the default, 2**31)."""
+    if isinstance(sparse_fields, (str, bytes)):
+        raise TypeError("sparse_fields: expected a list of names or a dict of name to dimension, got a single str "
+                        "(wrap it in a list)")
+    items = sparse_fields.items() if isinstance(sparse_fields, dict) else ((n, None) for n in sparse_fields)
+    for i, (name, dimension) in enumerate(items):
+        field = out.add()
+        field.name = text(name, f"sparse_fields[{i}]")
+        if dimension is not None:
+            field.dimension = integer(dimension, f'sparse_fields["{name}"]', 1, 2**31)
+
+
+def text_index_from_proto(config):
+    if not config.HasField("text_index"):
+        return None
+    t = config.text_index
+    a = t.analyzer
+    return {
+        "preset": a.preset,
+        "k1": t.k1,
+        "b": t.b,
+        "case_fold": a.case_fold,
+        "ascii_fold": a.ascii_fold,
+        "stopwords": a.stopwords,
+        "stemmer": a.stemmer,
+        "max_term_bytes": a.max_term_bytes,
+        "analyzer_version": t.analyzer_version,
+    }
+
+
+def set_query_legs(message, text_query, sparse_field, sparse, fusion, rrf_k, weights, leg_limit):
+    """Sets the text and sparse legs and the fusion of a SearchQuery or a
+    RetrieveRequest, checking each argument (TypeError / ValueError naming
+    it)."""
+    message.text = text(text_query, "text")
+    if (sparse_field is None) != (sparse is None):
+        raise ValueError("sparse_field and sparse go together: the sparse query vector and the field it is in")
+    if sparse is not None:
+        message.sparse_field = text(sparse_field, "sparse_field")
+        sparse_to_proto(sparse, message.sparse, "sparse")
+    if fusion is None and rrf_k is None and weights is None and leg_limit is None:
+        return
+    f = message.fusion
+    f.SetInParent()
+    if fusion is not None:
+        try:
+            f.method = _FUSION_METHODS[str(fusion).lower()]
+        except KeyError:
+            raise ValueError(f"fusion: {fusion!r} is not one of {', '.join(_FUSION_METHODS)}") from None
+    if rrf_k is not None:
+        f.rrf_k = integer(rrf_k, "rrf_k", 1, 0xFFFFFFFF)
+    if leg_limit is not None:
+        f.leg_limit = integer(leg_limit, "leg_limit", 1, 0xFFFFFFFF)
+    if weights is not None:
+        if not isinstance(weights, dict):
+            raise TypeError(f'weights: expected a dict like {{"dense": 1, "text": 0.5}}, got {type(weights).__name__}')
+        unknown = sorted(set(weights) - set(_WEIGHT_KEYS))
+        if unknown:
+            raise ValueError(f"weights: unknown leg(s) {', '.join(map(repr, unknown))} (expected dense, text, sparse)")
+        for key, value in weights.items():
+            if value is None:
+                continue
+            if _is_bool(value) or not isinstance(value, numbers.Real):
+                raise TypeError(f'weights["{key}"]: expected a number, got {type(value).__name__} {value!r}')
+            setattr(f, f"{key}_weight", float(value))
 
 
 def collection_from_proto(info):
@@ -252,6 +427,9 @@ def collection_from_proto(info):
         "created_at_us": info.created_at_us,
         "live_records": info.live_records,
         "graph_nodes": info.graph_nodes,
+        # None without a full-text index; else its analyzer, k1, b.
+        "text_index": text_index_from_proto(c),
+        "sparse_fields": {f.name: f.dimension for f in c.sparse_fields},
         # "" when the collection serves; else why not (damaged at start:
         # every call on it raises DATA_LOSS; docs/reliability.md).
         "unavailable": info.unavailable,
@@ -351,6 +529,8 @@ def retrieval_from_proto(resp):
             "document_id": c.document_id,
             "tokens": c.tokens,
             "in_context": c.in_context,
+            "score": c.score,
+            "legs": legs_from_proto(c, _CHUNK_LEGS),
         }
         for c in resp.chunks
     ]

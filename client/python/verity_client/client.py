@@ -191,15 +191,36 @@ class Client:
 
     # ----- collections --------------------------------------------------------
 
-    def create_collection(self, name, dimension, metric="l2", m=None, ef_construction=None, default_ef=None):
+    def create_collection(
+        self,
+        name,
+        dimension,
+        metric="l2",
+        m=None,
+        ef_construction=None,
+        default_ef=None,
+        text_index=None,
+        sparse_fields=None,
+    ):
         """Creates a collection and returns its info dict (see
         ``get_collection``). ``metric`` is "l2" (squared Euclidean), "ip"
         (1 - dot) or "cosine" (1 - cos); None for ``m``, ``ef_construction``
         or ``default_ef`` means the server's default (16, 200, 64).
 
-        Raises ValueError for an unknown metric; VerityError ALREADY_EXISTS if
-        the name is taken, INVALID_ARGUMENT naming the field (e.g.
-        "config.dimension: 0 is outside 1..4096")."""
+        ``text_index`` (docs/text-search.md) adds a full-text (BM25) index of
+        the records' text: an analyzer preset, "standard" or "english", or a
+        dict with "preset" and optionally "k1" (0..3, default 1.2), "b"
+        (0..1, default 0.75) and analyzer fields overriding the preset's
+        ("case_fold", "ascii_fold", "stopwords", "stemmer",
+        "max_term_bytes"). ``sparse_fields`` names sparse-vector fields: a
+        list of names, or a dict of name to dimension (indices below it;
+        None: 2**31). ``dimension`` 0 makes a collection without dense
+        vectors, which needs a text index or a sparse field.
+
+        Raises ValueError for an unknown metric or analyzer preset (or an
+        unknown text_index key), TypeError for arguments of the wrong type;
+        VerityError ALREADY_EXISTS if the name is taken, INVALID_ARGUMENT
+        naming the field (e.g. "config.text_index.k1: 5 is outside 0..3")."""
         config = common_pb2.CollectionConfig(
             name=_convert.text(name, "name"),
             dimension=_convert.integer(dimension, "dimension", 0, 0xFFFFFFFF),  # 0 and the limit: the server's
@@ -208,6 +229,10 @@ class Client:
             ef_construction=_convert.uint32(ef_construction, "ef_construction"),
             default_ef=_convert.uint32(default_ef, "default_ef"),
         )
+        if text_index is not None:
+            _convert.text_index_to_proto(text_index, config.text_index)
+        if sparse_fields is not None:
+            _convert.sparse_fields_to_proto(sparse_fields, config.sparse_fields)
         resp = self._call(
             "CollectionService.CreateCollection",
             self._collections.CreateCollection,
@@ -218,7 +243,9 @@ class Client:
     def get_collection(self, name):
         """Returns a dict: name, dimension, metric ("l2", "ip" or "cosine"),
         m, ef_construction, default_ef, head_version, created_at_us (Unix
-        microseconds), live_records, graph_nodes, unavailable ("" when the
+        microseconds), live_records, graph_nodes, text_index (None, or a dict
+        of preset, k1, b, the analyzer's fields and analyzer_version),
+        sparse_fields (a dict of name to dimension), unavailable ("" when the
         collection serves). Raises VerityError NOT_FOUND if there is no such
         collection, DATA_LOSS if it was found damaged at start."""
         resp = self._call(
@@ -265,15 +292,18 @@ class Client:
         records were written.
 
         Each record is a dict with "id" (str) and "vector" (a sequence of
-        numbers or a 1-D numpy array), and optionally "text", "document_id"
-        (str) and "metadata": a dict of str to str, int, float, bool or list
-        of str (bool travels as a bool, never as 0/1).
+        numbers or a 1-D numpy array; left out in a collection of dimension
+        0), and optionally "text", "document_id" (str), "metadata": a dict of
+        str to str, int, float, bool or list of str (bool travels as a bool,
+        never as 0/1), and "sparse": a dict of sparse field name to
+        {"indices": [...], "values": [...]} (indices strictly increasing).
 
         Raises TypeError/ValueError for a malformed record dict (naming it,
         e.g. 'records[2].metadata["tags"][0]'); VerityError NOT_FOUND for the
         collection, INVALID_ARGUMENT naming the record and field (e.g.
         "records[0].vector: has 3 components; the collection's dimension is
-        4"), RESOURCE_EXHAUSTED past the server's --max-batch."""
+        4", 'records[1].sparse["splade"].indices[2]: ...'),
+        RESOURCE_EXHAUSTED past the server's --max-batch."""
         if isinstance(records, dict):
             raise TypeError("records: expected a list of record dicts, got one dict (wrap it in a list)")
         if records is None or not hasattr(records, "__iter__"):
@@ -302,7 +332,8 @@ class Client:
     def get(self, collection, id, at=None):
         """Returns the record live under ``id`` at version ``at`` (None: the
         head) as a dict: id, vector (list of float), text, document_id,
-        metadata, row_version (the version that wrote it). Raises VerityError
+        metadata, sparse (a dict of sparse field name to {"indices",
+        "values"}), row_version (the version that wrote it). Raises VerityError
         NOT_FOUND if the collection is missing or the id has no live row at
         that version, INVALID_ARGUMENT if ``at`` is past the head."""
         request = records_pb2.GetRequest(collection=collection, id=id)
@@ -350,8 +381,9 @@ class Client:
 
     # ----- search -------------------------------------------------------------
 
-    def _query(self, vector, k, ef, filter, at, with_payload, with_vectors, plan):
-        """One SearchQuery; ``vector`` is already a list of floats."""
+    def _query(self, vector, k, ef, filter, at, with_payload, with_vectors, plan, legs=None):
+        """One SearchQuery; ``vector`` is already a list of floats; ``legs``
+        the arguments of ``_convert.set_query_legs`` (None: none)."""
         query = search_pb2.SearchQuery(
             k=_convert.uint32(k, "k", minimum=1),
             ef=_convert.uint32(ef, "ef"),
@@ -362,6 +394,8 @@ class Client:
         )
         query.vector.extend(vector)
         _convert.set_read_at(at, query)
+        if legs is not None:
+            _convert.set_query_legs(query, *legs)
         return query
 
     def _hits(self, resp, with_payload, with_vectors):
@@ -371,7 +405,7 @@ class Client:
     def search(
         self,
         collection,
-        vector,
+        vector=None,
         k=10,
         ef=None,
         filter=None,
@@ -379,24 +413,57 @@ class Client:
         with_payload=True,
         with_vectors=False,
         plan=None,
+        text=None,
+        sparse_field=None,
+        sparse=None,
+        fusion=None,
+        rrf_k=None,
+        weights=None,
+        leg_limit=None,
     ):
-        """Returns the ``k`` nearest records to ``vector`` (a sequence of
-        numbers or a 1-D numpy array) at version ``at`` that pass ``filter``,
-        as a SearchHits list (nearest first; ``.version`` is the version
+        """Returns the ``k`` best records at version ``at`` that pass
+        ``filter`` for a query of one to three legs (docs/text-search.md):
+        ``vector`` (a sequence of numbers or a 1-D numpy array: the nearest
+        records), ``text`` (a BM25 query over the collection's text index)
+        and ``sparse`` (a dict {"indices": [...], "values": [...]}: the
+        largest dot products over the sparse field ``sparse_field``). At
+        least one is needed; with two or more the legs are fused: ``fusion``
+        "rrf" (the default: reciprocal rank fusion, constant ``rrf_k``,
+        default 60) or "convex" (weighted min-max normalised scores);
+        ``weights`` a dict of "dense", "text", "sparse" to a weight
+        (default 1 each); ``leg_limit`` hits each leg fetches (default 100).
+
+        Returns a SearchHits list (best first; ``.version`` is the version
         read, ``.exact`` whether it searched by brute force) of dicts: id,
-        row_version, distance (smaller is closer), text, document_id,
-        metadata (these three None unless ``with_payload``), vector (None
-        unless ``with_vectors``). ``ef`` is the search breadth (None: the
-        collection's default_ef); ``plan`` is None/"auto", "exact" or
-        "graph".
+        row_version, distance (smaller is closer; 0 when the dense leg did
+        not find the hit), score (BM25, dot product or fused score, larger
+        is better; 0 for a dense-only search), legs (None unless hybrid;
+        else a dict of the query's legs, "dense", "text", "sparse", each
+        {"rank": from 0 in that leg's ranking, "score": its distance or
+        score}, both None where the leg did not find the hit), text,
+        document_id, metadata (these three None unless ``with_payload``),
+        vector (None unless ``with_vectors``). ``ef`` is the search breadth
+        (None: the collection's default_ef); ``plan`` is None/"auto",
+        "exact" or "graph".
 
         Raises TypeError / ValueError naming the argument for one of the
         wrong type or range (k must be an int >= 1: 0 is refused here, not
-        taken as the server's default of 10); VerityError NOT_FOUND for the
-        collection, INVALID_ARGUMENT for the vector's dimension, k above
-        --max-k, ef, the filter or the version."""
+        taken as the server's default of 10; an unknown fusion or weights
+        key; sparse without sparse_field); VerityError NOT_FOUND for the
+        collection, INVALID_ARGUMENT for the vector's dimension, a text
+        query on a collection without a text index ("query.text"), the
+        sparse vector, a query without any leg, k above --max-k, ef, the
+        filter or the version."""
         query = self._query(
-            _convert.vector_to_list(vector, "vector"), k, ef, filter, at, with_payload, with_vectors, plan
+            [] if vector is None else _convert.vector_to_list(vector, "vector"),
+            k,
+            ef,
+            filter,
+            at,
+            with_payload,
+            with_vectors,
+            plan,
+            (text, sparse_field, sparse, fusion, rrf_k, weights, leg_limit),
         )
         resp = self._call(
             "SearchService.Search",
@@ -510,6 +577,13 @@ class Client:
         prompt=None,
         client_trace_id=None,
         client_id=None,
+        text=None,
+        sparse_field=None,
+        sparse=None,
+        fusion=None,
+        rrf_k=None,
+        weights=None,
+        leg_limit=None,
     ):
         """Retrieves the context for a question: searches like ``search`` and
         writes a record of what was retrieved to the server's retrieval log
@@ -534,9 +608,16 @@ class Client:
         A retrieval that finds no chunk (a filter matching nothing) raises
         FAILED_PRECONDITION and logs nothing.
 
+        ``text``, ``sparse_field`` / ``sparse``, ``fusion``, ``rrf_k``,
+        ``weights`` and ``leg_limit`` are the text and sparse legs and their
+        fusion, as ``search`` takes them: a retrieval may be by vector, by
+        text (``query_text`` then defaults to it in the log), by sparse
+        vector, or hybrid.
+
         Returns a dict: retrieval_id ("rtv-" + 32 hex digits), log_seq,
-        version (read), exact, chunks (nearest first: id, row_version,
-        distance, text, text_sha256, document_id, tokens, in_context),
+        version (read), exact, chunks (best first: id, row_version,
+        distance, score, legs (as ``search``'s hits), text, text_sha256,
+        document_id, tokens, in_context),
         context (the in-context texts joined by blank lines),
         context_sha256, context_tokens, prompt (as logged).
 
@@ -555,6 +636,7 @@ class Client:
         )
         if vector is not None:
             request.vector.extend(_convert.vector_to_list(vector, "vector"))
+        _convert.set_query_legs(request, text, sparse_field, sparse, fusion, rrf_k, weights, leg_limit)
         _convert.set_read_point(at, request)
         resp = self._call("ContextService.Retrieve", self._context.Retrieve, request)
         return _convert.retrieval_from_proto(resp)
