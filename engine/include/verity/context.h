@@ -109,6 +109,16 @@ struct LogRecord {
   std::string client_trace_id;
   std::string client_id;
   bool exact = false;
+  // Text, sparse and hybrid retrievals (RetrieveRequest): the text leg's
+  // query and the analyzer version that made its terms
+  // (TextIndexConfig::analyzer_version, and the engine's analyzer code
+  // version), the sparse leg, and the fusion (set for two or more legs).
+  std::string text;
+  uint32_t analyzer_version = 0;
+  uint32_t analyzer_code_version = 0;
+  std::string sparse_field;
+  SparseVector sparse;
+  std::optional<FusionConfig> fusion;
   std::vector<RetrievedChunk> chunks;  // without text
   std::string context_sha256;
   uint32_t context_tokens = 0;

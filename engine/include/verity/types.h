@@ -93,8 +93,9 @@ struct RetentionPolicy {
 };
 
 // How a collection's full-text index turns text into terms
-// (docs/text-search.md). A preset fills the other fields; the fields may
-// then be changed one by one. Terms are Unicode word segments (UAX #29, by
+// (docs/text-search.md). At creation the preset fills stopwords and stemmer
+// when they are empty and turns ascii_fold on if it has it; the collection
+// then stores (and reports) the resulting settings. Terms are Unicode word segments (UAX #29, by
 // ICU's BreakIterator) that contain a letter or a digit.
 struct AnalyzerConfig {
   // "standard": word breaks + case folding; "english": also English

@@ -86,9 +86,13 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
   }
   // A collection's name is a directory in an export (and a path part elsewhere).
   if (c.name == "." || c.name == "..") return Invalid("name", "\"" + c.name + "\" is not allowed");
-  if (c.dimension < 1 || c.dimension > Limits::kMaxDimension) {
-    return Invalid("dimension", Num(c.dimension) + " is outside 1..4096");
+  if (c.dimension > Limits::kMaxDimension) {
+    return Invalid("dimension", Num(c.dimension) + " is outside 0..4096");
   }
+  if (c.dimension == 0 && !c.text_index.enabled && c.sparse_fields.empty()) {
+    return Invalid("dimension", "0 (a collection without a dense vector) needs a text index or a sparse field");
+  }
+  VERITY_RETURN_IF_ERROR(ValidateTextIndexSettings(c));
   if (c.m < 2 || c.m > 128) return Invalid("m", Num(c.m) + " is outside 2..128");
   if (c.ef_construction < 1 || c.ef_construction > 4096) {
     return Invalid("ef_construction", Num(c.ef_construction) + " is outside 1..4096");
@@ -97,6 +101,72 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
     return Invalid("default_ef", Num(c.default_ef) + " is outside 1..4096");
   }
   return ValidateRetention(c.retention);
+}
+
+Status ValidateTextIndexSettings(const CollectionConfig& c) {
+  const TextIndexConfig& t = c.text_index;
+  if (!(t.k1 >= 0 && t.k1 <= 3)) return Invalid("text_index.k1", std::to_string(t.k1) + " is outside 0..3");
+  if (!(t.b >= 0 && t.b <= 1)) return Invalid("text_index.b", std::to_string(t.b) + " is outside 0..1");
+  if (t.analyzer_version < 1) return Invalid("text_index.analyzer_version", "must be at least 1");
+  if (c.sparse_fields.size() > Limits::kMaxSparseFields) {
+    return Invalid("sparse_fields", Num(c.sparse_fields.size()) + " fields; the limit is " +
+                                        Num(Limits::kMaxSparseFields));
+  }
+  for (size_t i = 0; i < c.sparse_fields.size(); ++i) {
+    const SparseFieldConfig& f = c.sparse_fields[i];
+    const std::string field = "sparse_fields[" + Num(i) + "]";
+    if (f.name.empty() || f.name.size() > 64) return Invalid(field + ".name", "must be 1..64 characters");
+    for (char ch : f.name) {
+      const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                      ch == '_' || ch == '-' || ch == '.';
+      if (!ok) return Invalid(field + ".name", "only letters, digits, '_', '-' and '.' are allowed");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (c.sparse_fields[j].name == f.name) return Invalid(field + ".name", "\"" + f.name + "\" is given twice");
+    }
+    if (f.dimension < 1 || f.dimension > (1u << 31)) {
+      return Invalid(field + ".dimension", Num(f.dimension) + " is outside 1..2147483648");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateSparseVector(const SparseVector& v, uint32_t dimension, const std::string& field) {
+  if (v.indices.size() != v.values.size()) {
+    return Invalid(field, Num(v.indices.size()) + " indices but " + Num(v.values.size()) + " values");
+  }
+  if (v.indices.size() > Limits::kMaxSparseEntries) {
+    return Invalid(field + ".indices", Num(v.indices.size()) + " entries; the limit is " +
+                                           Num(Limits::kMaxSparseEntries));
+  }
+  for (size_t i = 0; i < v.indices.size(); ++i) {
+    if (v.indices[i] >= dimension) {
+      return Invalid(field + ".indices[" + Num(i) + "]",
+                     Num(v.indices[i]) + " is outside 0.." + Num(dimension - 1) + " (the field's dimension)");
+    }
+    if (i > 0 && v.indices[i] <= v.indices[i - 1]) {
+      return Invalid(field + ".indices[" + Num(i) + "]", "indices must be strictly increasing");
+    }
+    if (!std::isfinite(v.values[i]) || std::fabs(v.values[i]) > Limits::kMaxVectorComponent) {
+      return Invalid(field + ".values[" + Num(i) + "]", "must be finite, within \u00b11e15");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateRecordSparse(const Record& r, const std::vector<SparseFieldConfig>& fields, const std::string& field) {
+  for (const auto& [name, v] : r.sparse) {
+    const std::string f = field + ".sparse[\"" + name + "\"]";
+    auto it = std::find_if(fields.begin(), fields.end(), [&](const SparseFieldConfig& c) { return c.name == name; });
+    if (it == fields.end()) {
+      std::string known;
+      for (const auto& c : fields) known += (known.empty() ? "" : ", ") + c.name;
+      return Invalid(f, "the collection has no sparse field \"" + name + "\" (its sparse fields: " +
+                            (known.empty() ? "none" : known) + ")");
+    }
+    VERITY_RETURN_IF_ERROR(ValidateSparseVector(v, it->dimension, f));
+  }
+  return Status::Ok();
 }
 
 Status ValidateRetention(const RetentionPolicy& r) {

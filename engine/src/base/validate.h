@@ -16,6 +16,14 @@ bool IsValidUtf8(std::string_view s);
 
 Status ValidateCollectionConfig(const CollectionConfig& config);
 Status ValidateRetention(const RetentionPolicy& retention);
+// k1, b, analyzer_version and the sparse fields (the analyzer's own
+// settings are checked by text::ValidateAnalyzerConfig).
+Status ValidateTextIndexSettings(const CollectionConfig& config);
+// A sparse vector of a field with `dimension`: as many values as indices,
+// indices strictly increasing and < dimension, values finite within 1e15.
+Status ValidateSparseVector(const SparseVector& v, uint32_t dimension, const std::string& field);
+// Every sparse vector of `r` names one of `fields` and is valid for it.
+Status ValidateRecordSparse(const Record& r, const std::vector<SparseFieldConfig>& fields, const std::string& field);
 // Snapshot and export names: 1..128 of [A-Za-z0-9_.-], not "." or "..".
 Status ValidateName(const std::string& name, const std::string& field);
 Status ValidateRecordId(std::string_view id, const std::string& field);

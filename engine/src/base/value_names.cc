@@ -68,4 +68,24 @@ bool ParseReplayOutcome(std::string_view name, ReplayOutcome* outcome) {
   return false;
 }
 
+const char* FusionMethodName(FusionMethod method) {
+  switch (method) {
+    case FusionMethod::kRrf:
+      return "rrf";
+    case FusionMethod::kConvex:
+      return "convex";
+  }
+  return "?";
+}
+
+bool ParseFusionMethod(const std::string& name, FusionMethod* method) {
+  for (FusionMethod m : {FusionMethod::kRrf, FusionMethod::kConvex}) {
+    if (name == FusionMethodName(m)) {
+      *method = m;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace verity

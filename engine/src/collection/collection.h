@@ -29,6 +29,7 @@
 #include "index/hnsw_graph.h"
 #include "index/metadata_columns.h"
 #include "storage.pb.h"
+#include "text/text_index.h"
 #include "util/rw_lock.h"
 #include "verity/filter.h"
 #include "verity/types.h"
@@ -89,7 +90,14 @@ struct Collection {
   bool replaced = false;  // dropped by an import that put a new collection under its name
 
   mutable RwLock graph_mu;
-  std::unique_ptr<HnswGraph> graph;  // GUARDED_BY(graph_mu)
+  // GUARDED_BY(graph_mu). Null for a collection without a dense vector
+  // (dimension 0): its searches have text and sparse legs only.
+  std::unique_ptr<HnswGraph> graph;
+  // The full-text and sparse indexes (null when the collection has
+  // neither). Set at creation or load, then never replaced; internally
+  // synchronised; a commit applies to it under write_mu and graph_mu before
+  // it publishes the head (text/text_index.h).
+  std::unique_ptr<text::CollectionTextIndex> text;
   std::vector<RowNode> nodes;        // GUARDED_BY(graph_mu), by label
   MetadataColumns columns;           // GUARDED_BY(graph_mu): nodes' metadata, for filters
   Version head = 0;                  // GUARDED_BY(graph_mu): newest published version

@@ -103,10 +103,10 @@ CollectionInfo Collections::InfoOf(const Collection& c) {
   info.head_version = c.head;
   info.created_at_us = c.created_at_us;
   info.live_records = c.live_count;
-  info.graph_nodes = c.graph->node_count();
+  info.graph_nodes = c.graph ? c.graph->node_count() : 0;
   info.dead_nodes = c.dead_nodes;
   info.collected_nodes = c.collected_nodes;
-  info.unsaved_graph_nodes = c.graph->size() > c.saved_nodes ? c.graph->size() - c.saved_nodes : 0;
+  info.unsaved_graph_nodes = c.graph && c.graph->size() > c.saved_nodes ? c.graph->size() - c.saved_nodes : 0;
   info.log_only_rows = c.log_only_rows;
   info.oldest_retained = c.oldest_retained;
   info.retained_versions = c.head >= c.oldest_retained ? c.head - c.oldest_retained + 1 : 0;
@@ -117,8 +117,19 @@ CollectionInfo Collections::InfoOf(const Collection& c) {
   return info;
 }
 
-Result<CollectionInfo> Collections::CreateCollection(const CollectionConfig& config) {
-  VERITY_RETURN_IF_ERROR(ValidateCollectionConfig(config));
+Result<CollectionInfo> Collections::CreateCollection(const CollectionConfig& given) {
+  VERITY_RETURN_IF_ERROR(ValidateCollectionConfig(given));
+  CollectionConfig config = given;
+  if (config.text_index.enabled) {
+    // The preset fills the settings the caller left empty (types.h).
+    AnalyzerConfig& a = config.text_index.analyzer;
+    VERITY_ASSIGN_OR_RETURN(const AnalyzerConfig base, text::PresetConfig(a.preset, "text_index.analyzer.preset"));
+    if (a.preset.empty()) a.preset = base.preset;
+    if (a.stopwords.empty()) a.stopwords = base.stopwords;
+    if (a.stemmer.empty()) a.stemmer = base.stemmer;
+    a.ascii_fold = a.ascii_fold || base.ascii_fold;
+    VERITY_RETURN_IF_ERROR(text::ValidateAnalyzerConfig(a, "text_index.analyzer"));
+  }
   std::lock_guard ddl(ddl_mu_);
   if (NameTaken(config.name)) {
     return Status::AlreadyExists("collection \"" + config.name + "\" already exists");
@@ -128,15 +139,7 @@ Result<CollectionInfo> Collections::CreateCollection(const CollectionConfig& con
 
   storage::CollectionMeta meta;
   meta.set_id(id);
-  meta.set_name(config.name);
-  meta.set_dimension(config.dimension);
-  meta.set_metric(static_cast<uint32_t>(config.metric));
-  meta.set_m(config.m);
-  meta.set_ef_construction(config.ef_construction);
-  meta.set_default_ef(config.default_ef);
-  meta.set_has_retention(true);
-  meta.set_keep_versions(config.retention.keep_versions);
-  meta.set_keep_seconds(config.retention.keep_seconds);
+  ConfigToMeta(config, &meta);
   meta.set_created_at_us(NowMicros());
   storage::VersionMeta version0;
   version0.set_committed_at_us(meta.created_at_us());
@@ -156,8 +159,11 @@ Result<CollectionInfo> Collections::CreateCollection(const CollectionConfig& con
   c->id = id;
   c->created_at_us = meta.created_at_us();
   c->meta = meta;
-  const GraphParams params{config.dimension, config.metric, config.m, config.ef_construction};
-  VERITY_ASSIGN_OR_RETURN(c->graph, HnswGraph::Create(params, 1024));
+  if (config.dimension > 0) {
+    const GraphParams params{config.dimension, config.metric, config.m, config.ef_construction};
+    VERITY_ASSIGN_OR_RETURN(c->graph, HnswGraph::Create(params, 1024));
+  }
+  VERITY_ASSIGN_OR_RETURN(c->text, text::CollectionTextIndex::Create(config));
 
   VERITY_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "create collection"));
   next_collection_id_ = id + 1;
@@ -213,7 +219,7 @@ void Collections::DeleteCollectionData(rocksdb::WriteBatch& batch, uint32_t id) 
   batch.DeleteRange(meta_, keys::VersionPrefix(id), keys::VersionPrefix(id + 1));
   batch.DeleteRange(meta_, keys::SnapshotPrefix(id), keys::SnapshotPrefix(id + 1));
   batch.DeleteRange(meta_, keys::PinPrefix(id), keys::PinPrefix(id + 1));
-  for (auto* cf : {rows_, vectors_, changes_}) {
+  for (auto* cf : {rows_, vectors_, changes_, text_}) {
     batch.DeleteRange(cf, keys::CollectionPrefix(id), keys::CollectionEnd(id));
   }
 }
@@ -258,7 +264,7 @@ void Collections::ForgetDamagedFiles(uint32_t id) {
   const std::string begin = keys::CollectionPrefix(id);
   const std::string end = keys::CollectionEnd(id);
   const rocksdb::Slice b(begin), e(end);
-  for (auto* cf : {rows_, vectors_, changes_}) {
+  for (auto* cf : {rows_, vectors_, changes_, text_}) {
     rocksdb::Status rs = rocksdb::DeleteFilesInRange(db_, cf, &b, &e);
     if (!rs.ok())
       Log(LogLevel::kWarning,
@@ -281,7 +287,7 @@ Status Collections::DropCollection(const std::string& name) {
   batch.DeleteRange(meta_, keys::VersionPrefix(id), version_end);
   batch.DeleteRange(meta_, keys::SnapshotPrefix(id), keys::SnapshotPrefix(id + 1));
   batch.DeleteRange(meta_, keys::PinPrefix(id), keys::PinPrefix(id + 1));
-  for (auto* cf : {rows_, vectors_, changes_}) {
+  for (auto* cf : {rows_, vectors_, changes_, text_}) {
     batch.DeleteRange(cf, keys::CollectionPrefix(id), keys::CollectionEnd(id));
   }
   VERITY_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "drop collection"));
@@ -303,7 +309,7 @@ uint64_t Collections::ApproximateBytes(uint32_t collection_id) const {
   size_options.include_memtables = true;
   size_options.include_files = true;
   uint64_t total = 0;
-  for (auto* cf : {rows_, vectors_, changes_}) {
+  for (auto* cf : {rows_, vectors_, changes_, text_}) {
     uint64_t size = 0;
     if (db_->GetApproximateSizes(size_options, cf, &range, 1, &size).ok()) total += size;
   }
@@ -328,7 +334,7 @@ Status Collections::RemoveOrphans() {
     const uint32_t id = keys::GetU32(it->key().data());
     if (known.count(id) == 0) {
       Log(LogLevel::kWarning, "removing the rows of unfinished import (collection id " + std::to_string(id) + ")");
-      for (auto* cf : {rows_, vectors_, changes_})
+      for (auto* cf : {rows_, vectors_, changes_, text_})
         batch.DeleteRange(cf, keys::CollectionPrefix(id), keys::CollectionEnd(id));
     }
     it->Seek(keys::CollectionEnd(id));

@@ -202,6 +202,14 @@ class Collections : private StoreUser {
   void RepairGraphIfDue(Collection& c, double min_fraction, const char* when);
   std::string GraphPath(uint32_t collection_id) const;
 
+  // A search hit before its record is read. `distance` is the dense leg's distance, or the text / sparse leg's
+  // score (larger is better) for those legs' hits.
+  struct RowHit {
+    std::string id;
+    Version row_version;
+    float distance;
+  };
+
  private:
   // Collections whose load at open failed with DataLoss (a damaged table
   // block of their rows or vectors): they are not in by_name_, so GC,
@@ -235,6 +243,12 @@ class Collections : private StoreUser {
   static Status AddRowToNode(RowNode& node, uint64_t label, std::string_view id, Version version, Version to);
   std::unique_ptr<HnswGraph> LoadGraphFile(const Collection& c, std::string* reason);
   Status FinishGraph(Collection& c, const std::vector<std::string>& row_key_of_label, const std::string& reason);
+  // The text and sparse indexes (collection/text_load.cc): from the text
+  // family's documents, re-analysing (and rewriting) the rows whose
+  // document is missing or from another analyzer version; sparse vectors
+  // from the rows. Stale documents (labels GC collected) are deleted.
+  Status LoadTextIndex(Collection& c, const std::vector<std::string>& row_key_of_label);
+  Status LoadSparseIndex(Collection& c, const std::vector<std::string>& row_key_of_label);
   // Inserts the graph labels in [from, to) that have rows, from their
   // stored vectors, into `graph`.
   Status InsertStoredLabels(const Collection& c, HnswGraph& graph, const std::vector<std::string>& row_key_of_label,
@@ -257,23 +271,43 @@ class Collections : private StoreUser {
   // live at head, which go to *deleted; rows and vectors of the upserts; the
   // change list; the version and collection records) and writes it synced;
   // then c.meta is the returned collection record. Errors are RocksDB's.
+  // `text_docs`: the upserts' analysed text, by position (empty without a
+  // text index; revived rows' entries are ignored: their label has one).
   Result<storage::CollectionMeta> WriteCommitBatch(Collection& c, Version version, const std::vector<Record>& upserts,
                                                    const std::vector<std::string>& deletes, const CommitLabels& labels,
+                                                   const std::vector<text::DocTerms>& text_docs,
                                                    storage::VersionMeta vmeta, std::vector<CommitDeleted>* deleted);
+  // The upserts' analysed text (in parallel for large batches), for the
+  // new labels only; empty without a text index.
+  std::vector<text::DocTerms> AnalyzeCommit(const Collection& c, const std::vector<Record>& upserts,
+                                            const CommitLabels& labels) const;
   // After the write: the live map and the node table (under c.graph_mu),
   // invisible to readers until the head moves. Moves the upserts' ids.
+  // Also applies it to the text indexes (c.text), before the head moves.
   static void ApplyCommitToNodes(Collection& c, Version version, std::vector<Record>& upserts,
-                                 const CommitLabels& labels, const std::vector<CommitDeleted>& deleted);
+                                 const CommitLabels& labels, const std::vector<CommitDeleted>& deleted,
+                                 const std::vector<text::DocTerms>& text_docs);
   // The new nodes' prepared vectors into the graph, in chunks (c.graph_mu
   // held per chunk); the first failure stops it and is returned.
   Status InsertCommitIntoGraph(Collection& c, const std::vector<float>& prepared, const CommitLabels& labels);
 
-  // A search hit before its record is read.
-  struct RowHit {
-    std::string id;
-    Version row_version;
-    float distance;
-  };
+  // The dense leg of a search at `version` over the graph: the k nearest
+  // nodes (request.k is ignored) passing `compiled` (null = no filter).
+  // Caller holds c.graph_mu shared, and the version is not rows-only.
+  // Returns whether it searched exactly.
+  bool DenseLegLocked(const Collection& c, const SearchRequest& request, const float* query, uint32_t k,
+                      Version version, const MetadataColumns::CompiledFilter* compiled,
+                      std::vector<RowHit>* hits) const;
+  // A search with a text or sparse leg (collection/text_search.cc): each
+  // leg at one version under the same filter, then fused when there are
+  // two or more (text::Fuse). ValidateSearch has checked the request.
+  Result<SearchResult> SearchLegs(const Collection& c, const SearchRequest& request) const;
+  // The text / sparse leg at a rows-only version: the rows visible at it,
+  // indexed on the spot (so scores and statistics are exactly the index's).
+  Status TextLegFromRows(const Collection& c, const SearchRequest& request, const std::vector<text::QueryTerm>& query,
+                         bool sparse, uint32_t k, Version version, const rocksdb::ReadOptions& read,
+                         std::vector<RowHit>* hits) const;
+  Status ValidateLegs(const Collection& c, const SearchRequest& request) const;
   // The exact k nearest rows visible at `version` (matching the request's
   // filter), nearest first, from the rows and vectors CFs read with `read`:
   // the search at versions whose nodes GC dropped (log-pinned only). `query`

@@ -54,7 +54,7 @@ bool Collections::RepairNewGraph(const Collection& c, HnswGraph& graph, const ch
 }
 
 void Collections::RepairGraphIfDue(Collection& c, double min_fraction, const char* when) {
-  if (c.nodes_since_repair == 0) return;
+  if (c.nodes_since_repair == 0 || !c.graph) return;
   {
     std::shared_lock lock(c.graph_mu);
     if (c.graph_broken ||
@@ -70,7 +70,7 @@ void Collections::RepairGraphIfDue(Collection& c, double min_fraction, const cha
 
 Status Collections::PersistGraph(Collection& c) {
   std::shared_lock lock(c.graph_mu);
-  if (c.graph_broken || store_.opened_read_only()) return Status::Ok();
+  if (c.graph_broken || store_.opened_read_only() || !c.graph) return Status::Ok();
   const size_t n = c.graph->size();
   if (n == c.saved_nodes && !c.graph_rebuilt_unsaved && std::filesystem::exists(GraphPath(c.id))) return Status::Ok();
   // Nodes beyond the head belong to a write in progress; the graph must not

@@ -117,6 +117,15 @@ void CountDeadNodes(Collection& c) {
   }
 }
 
+// The same without a graph (dimension 0): rows not visible at head.
+void CountDeadRows(Collection& c) {
+  c.dead_nodes = 0;
+  c.collected_nodes = 0;
+  for (const RowNode& node : c.nodes) {
+    if (!node.collected() && !node.open()) ++c.dead_nodes;
+  }
+}
+
 }  // namespace
 
 Result<std::shared_ptr<Collection>> Collections::BuildCollection(const storage::CollectionMeta& meta,
@@ -140,11 +149,17 @@ Result<std::shared_ptr<Collection>> Collections::BuildCollection(const storage::
 
   // The graph: load and verify the file, then catch up with newer rows; on
   // any mismatch rebuild it from the rows.
-  std::string reason;
-  if (use_graph_file) c->graph = LoadGraphFile(*c, &reason);
-  if (!use_graph_file && !c->nodes.empty()) reason = "no graph file";
-  VERITY_RETURN_IF_ERROR(FinishGraph(*c, row_key_of_label, reason));
-  CountDeadNodes(*c);
+  if (c->config.dimension > 0) {
+    std::string reason;
+    if (use_graph_file) c->graph = LoadGraphFile(*c, &reason);
+    if (!use_graph_file && !c->nodes.empty()) reason = "no graph file";
+    VERITY_RETURN_IF_ERROR(FinishGraph(*c, row_key_of_label, reason));
+    CountDeadNodes(*c);
+  } else {
+    CountDeadRows(*c);
+  }
+  VERITY_RETURN_IF_ERROR(LoadTextIndex(*c, row_key_of_label));
+  VERITY_RETURN_IF_ERROR(LoadSparseIndex(*c, row_key_of_label));
   return c;
 }
 

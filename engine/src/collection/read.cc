@@ -10,6 +10,7 @@
 
 #include "base/validate.h"
 #include "collection/collections.h"
+#include "collection/row_scan.h"
 #include "index/distance.h"
 #include "storage/codec.h"
 #include "storage/keys.h"
@@ -70,34 +71,6 @@ Status SeekRow(rocksdb::Iterator* it, uint32_t collection, std::string_view id, 
   return Status::Ok();
 }
 
-namespace {
-
-// Calls fn(id, row_key, row) for every record of `collection` visible at
-// `version` (tombstones skipped), in id order, from a rows-CF iterator.
-template <typename Fn>
-Status ForEachRowAt(rocksdb::Iterator* it, uint32_t collection, Version version, Fn fn) {
-  const std::string prefix = keys::CollectionPrefix(collection);
-  it->Seek(prefix);
-  storage::RowMeta row;
-  while (it->Valid() && it->key().starts_with(prefix)) {
-    VERITY_ASSIGN_OR_RETURN(const RowKeyParts parts, RowKeyAt(*it));
-    const std::string id(parts.id);
-    Version row_version = parts.version;
-    if (row_version > version) {
-      bool found;
-      VERITY_RETURN_IF_ERROR(SeekRow(it, collection, id, version, &found, &row_version));
-      if (!found) continue;  // the iterator already sits on the next id
-    }
-    if (!row.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return Status::DataLoss("row " + id + " does not parse");
-    }
-    if (!row.tombstone()) VERITY_RETURN_IF_ERROR(fn(id, it->key().ToString(), row_version, row));
-    it->Seek(keys::RowKeyAfterId(collection, id));
-  }
-  return FromRocks(it->status(), "scan rows");
-}
-
-}  // namespace
 
 Result<uint64_t> Collections::CountRows(const Collection& c, Version version, const Filter* filter,
                                         const rocksdb::ReadOptions& read) const {
@@ -218,7 +191,8 @@ Result<StoredRecord> Collections::ReadRow(const Collection& c, const std::string
   out.record.text = row.text();
   out.record.document_id = row.document_id();
   out.record.metadata = MetadataFromProto(row.metadata());
-  if (with_vector && !row.tombstone()) {
+  out.record.sparse = SparseFromProto(row.sparse());
+  if (with_vector && !row.tombstone() && c.config.dimension > 0) {
     rs = db_->Get(read, vectors_, row_key, &value);
     if (rs.IsNotFound()) return Status::DataLoss("the vector of row " + std::string(id) + " is missing");
     VERITY_RETURN_IF_ERROR(FromRocks(rs, "read vector of " + std::string(id)));
@@ -343,7 +317,21 @@ Status Collections::ValidateSearch(const Collection& c, const SearchRequest& req
     return Status::InvalidArgument("ef: " + std::to_string(request.ef) + " is above the limit " +
                                    std::to_string(Limits::kMaxEf));
   }
-  VERITY_RETURN_IF_ERROR(ValidateVector(request.vector, c.config.dimension, "vector", bounded));
+  if (!request.text.empty() || !request.sparse_field.empty()) {
+    VERITY_RETURN_IF_ERROR(ValidateLegs(c, request));
+  } else if (request.vector.empty() && c.config.dimension == 0) {
+    return Status::InvalidArgument("the query is empty: give a text query (the collection \"" + c.config.name +
+                                   "\" has no dense vectors) or a sparse vector")
+        .WithField("text");
+  }
+  if (!request.vector.empty() || (request.text.empty() && request.sparse_field.empty())) {
+    if (c.config.dimension == 0) {
+      return Status::InvalidArgument("the collection \"" + c.config.name +
+                                     "\" has no dense vectors (dimension 0): search it by text or sparse vector")
+          .WithField("vector");
+    }
+    VERITY_RETURN_IF_ERROR(ValidateVector(request.vector, c.config.dimension, "vector", bounded));
+  }
   if (request.filter) VERITY_RETURN_IF_ERROR(request.filter->Validate());
   return Status::Ok();
 }
@@ -406,12 +394,31 @@ Status Collections::FillSearchHits(const Collection& c, const SearchRequest& req
   return Status::Ok();
 }
 
+bool Collections::DenseLegLocked(const Collection& c, const SearchRequest& request, const float* query, uint32_t k,
+                                 Version version, const MetadataColumns::CompiledFilter* compiled,
+                                 std::vector<RowHit>* hits) const {
+  const uint32_t ef = std::max(k, request.ef > 0 ? request.ef : c.config.default_ef);
+  VisibilityContext context{&c.nodes, version, compiled};
+  LabelFilter accept{AcceptVisible, &context};
+  const bool all_visible =
+      compiled == nullptr && version == c.head && c.dead_nodes == 0 && c.graph->node_count() == c.live_count;
+  if (all_visible) accept = LabelFilter{};
+  const bool exact = PlanExactSearch(c, request, accept, all_visible, ef);
+  const std::vector<Neighbor> neighbors =
+      exact ? c.graph->ExactSearch(query, k, accept) : c.graph->Search(query, k, ef, accept);
+  hits->reserve(hits->size() + neighbors.size());
+  for (const Neighbor& nb : neighbors) {
+    hits->push_back({c.nodes[nb.label].id, c.nodes[nb.label].RowVersionAt(version), nb.distance});
+  }
+  return exact;
+}
+
 Result<SearchResult> Collections::SearchValidated(const Collection& c, const SearchRequest& request) const {
+  if (!request.text.empty() || !request.sparse_field.empty()) return SearchLegs(c, request);
   const uint32_t dim = c.config.dimension;
   const Filter* filter = request.filter ? &*request.filter : nullptr;
   std::vector<float> query = request.vector;
   PrepareVector(c.config.metric, query.data(), dim);
-  const uint32_t ef = std::max(request.k, request.ef > 0 ? request.ef : c.config.default_ef);
 
   SearchResult result;
   std::vector<RowHit> hit_rows;
@@ -428,19 +435,7 @@ Result<SearchResult> Collections::SearchValidated(const Collection& c, const Sea
     if (request.with_payload || request.with_vectors || rows_only) snapshot.emplace(db_);
     if (!rows_only) {
       auto compiled = filter ? c.columns.Compile(*filter) : nullptr;
-      VisibilityContext context{&c.nodes, result.version, compiled.get()};
-      LabelFilter accept{AcceptVisible, &context};
-      const bool all_visible =
-          filter == nullptr && result.version == c.head && c.dead_nodes == 0 && c.graph->node_count() == c.live_count;
-      if (all_visible) accept = LabelFilter{};
-      const bool exact = PlanExactSearch(c, request, accept, all_visible, ef);
-      result.exact = exact;
-      const std::vector<Neighbor> neighbors = exact ? c.graph->ExactSearch(query.data(), request.k, accept)
-                                                    : c.graph->Search(query.data(), request.k, ef, accept);
-      hit_rows.reserve(neighbors.size());
-      for (const Neighbor& nb : neighbors) {
-        hit_rows.push_back({c.nodes[nb.label].id, c.nodes[nb.label].RowVersionAt(result.version), nb.distance});
-      }
+      result.exact = DenseLegLocked(c, request, query.data(), request.k, result.version, compiled.get(), &hit_rows);
     }
   }
   if (rows_only) {

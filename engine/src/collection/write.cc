@@ -49,7 +49,9 @@ Result<Collections::CommitLabels> Collections::AssignCommitLabels(const Collecti
 Result<storage::CollectionMeta> Collections::WriteCommitBatch(Collection& c, Version version,
                                                               const std::vector<Record>& upserts,
                                                               const std::vector<std::string>& deletes,
-                                                              const CommitLabels& labels, storage::VersionMeta vmeta,
+                                                              const CommitLabels& labels,
+                                                              const std::vector<text::DocTerms>& text_docs,
+                                                              storage::VersionMeta vmeta,
                                                               std::vector<CommitDeleted>* deleted) {
   rocksdb::WriteBatch batch;
   // Deletes: only ids live at head count; the rest are ignored.
@@ -71,9 +73,13 @@ Result<storage::CollectionMeta> Collections::WriteCommitBatch(Collection& c, Ver
     row.set_text(r.text);
     row.set_document_id(r.document_id);
     MetadataToProto(r.metadata, row.mutable_metadata());
+    SparseToProto(r.sparse, row.mutable_sparse());
     const std::string key = keys::RowKey(c.id, r.id, version);
     batch.Put(rows_, key, row.SerializeAsString());
-    batch.Put(vectors_, key, EncodeVector(r.vector));
+    if (c.config.dimension > 0) batch.Put(vectors_, key, EncodeVector(r.vector));
+    if (!text_docs.empty() && labels.label_of[i] >= labels.first_label) {
+      batch.Put(text_, keys::TextKey(c.id, labels.label_of[i]), c.text->EncodeDocument(text_docs[i]));
+    }
     batch.Put(changes_, keys::ChangeKey(c.id, version, r.id), "U");
     if (c.live.find(r.id) == c.live.end()) ++newly_live;
   }
@@ -93,11 +99,30 @@ Result<storage::CollectionMeta> Collections::WriteCommitBatch(Collection& c, Ver
   return cmeta;
 }
 
+std::vector<text::DocTerms> Collections::AnalyzeCommit(const Collection& c, const std::vector<Record>& upserts,
+                                                       const CommitLabels& labels) const {
+  std::vector<text::DocTerms> docs;
+  if (!c.text || !c.text->has_text()) return docs;
+  docs.resize(upserts.size());
+  const int64_t n = static_cast<int64_t>(upserts.size());
+  // Analysis is the costly part of indexing text: spread a large batch over
+  // the insert threads (the analyzer is thread-safe).
+#pragma omp parallel for schedule(dynamic, 16) num_threads(options_.insert_threads) if (n >= 64)
+  for (int64_t i = 0; i < n; ++i) {
+    if (labels.label_of[i] >= labels.first_label) docs[i] = c.text->AnalyzeDocument(upserts[i].text);
+  }
+  return docs;
+}
+
 void Collections::ApplyCommitToNodes(Collection& c, Version version, std::vector<Record>& upserts,
-                                     const CommitLabels& labels, const std::vector<CommitDeleted>& deleted) {
+                                     const CommitLabels& labels, const std::vector<CommitDeleted>& deleted,
+                                     const std::vector<text::DocTerms>& text_docs) {
   for (const auto& [id, label] : deleted) c.live.erase(id);
   std::unique_lock lock(c.graph_mu);
-  for (const auto& [id, label] : deleted) c.nodes[label].Close(version);
+  for (const auto& [id, label] : deleted) {
+    c.nodes[label].Close(version);
+    if (c.text) c.text->Close(label, version);
+  }
   c.dead_nodes += deleted.size();
   c.nodes.reserve(labels.next_label);
   for (size_t i = 0; i < upserts.size(); ++i) {
@@ -106,6 +131,7 @@ void Collections::ApplyCommitToNodes(Collection& c, Version version, std::vector
     auto [it, inserted] = c.live.try_emplace(r.id, label);
     if (!inserted) {
       c.nodes[it->second].Close(version);  // still visible to readers at older versions
+      if (c.text) c.text->Close(it->second, version);
       it->second = label;
       ++c.dead_nodes;
     }
@@ -114,8 +140,10 @@ void Collections::ApplyCommitToNodes(Collection& c, Version version, std::vector
       node.from2 = version;
       node.to2 = kNoVersion;
       --c.dead_nodes;
+      if (c.text) c.text->Revive(label, version);
       continue;
     }
+    if (c.text) c.text->Add(label, version, text_docs.empty() ? nullptr : &text_docs[i], r.sparse);
     c.columns.Set(label, FilterFields(r.metadata, r.id, r.document_id));
     RowNode node;
     node.id = std::move(r.id);
@@ -155,9 +183,10 @@ Result<Collections::Committed> Collections::Commit(Collection& c, std::vector<Re
   VERITY_ASSIGN_OR_RETURN(const CommitLabels labels, AssignCommitLabels(c, upserts.size(), revive));
   const size_t new_nodes = labels.new_nodes();
 
+  const std::vector<text::DocTerms> text_docs = AnalyzeCommit(c, upserts, labels);
   std::vector<CommitDeleted> deleted;  // id, label
-  VERITY_ASSIGN_OR_RETURN(const storage::CollectionMeta cmeta,
-                          WriteCommitBatch(c, version, upserts, deletes, labels, std::move(vmeta), &deleted));
+  VERITY_ASSIGN_OR_RETURN(const storage::CollectionMeta cmeta, WriteCommitBatch(c, version, upserts, deletes, labels,
+                                                                                text_docs, std::move(vmeta), &deleted));
 
   // Durable from here on. Apply to memory: nodes first (invisible until the
   // head moves), then the graph in chunks, then publish.
@@ -169,9 +198,9 @@ Result<Collections::Committed> Collections::Commit(Collection& c, std::vector<Re
     prepared.insert(prepared.end(), upserts[i].vector.begin(), upserts[i].vector.end());
     PrepareVector(c.config.metric, prepared.data() + prepared.size() - dim, dim);
   }
-  ApplyCommitToNodes(c, version, upserts, labels, deleted);
-  const Status graph_status = InsertCommitIntoGraph(c, prepared, labels);
-  if (graph_status.ok()) {
+  ApplyCommitToNodes(c, version, upserts, labels, deleted, text_docs);
+  const Status graph_status = c.graph ? InsertCommitIntoGraph(c, prepared, labels) : Status::Ok();
+  if (graph_status.ok() && c.graph) {
     // Inserts can leave older nodes without an in-link (HnswGraph::Repair);
     // checking costs a pass over the links, so it runs once the graph has
     // grown by 5% since the last check (and at every GC).
@@ -201,7 +230,9 @@ Result<WriteResult> Collections::Upsert(const std::string& collection, std::vect
   }
   const uint32_t dim = c->config.dimension;
   for (size_t i = 0; i < records.size(); ++i) {
-    VERITY_RETURN_IF_ERROR(ValidateRecord(records[i], dim, "records[" + std::to_string(i) + "]"));
+    const std::string field = "records[" + std::to_string(i) + "]";
+    VERITY_RETURN_IF_ERROR(ValidateRecord(records[i], dim, field));
+    VERITY_RETURN_IF_ERROR(ValidateRecordSparse(records[i], c->config.sparse_fields, field));
   }
   const size_t batch_bytes = records.size() * dim * sizeof(float);
   Result<WriteResult> result = [&]() -> Result<WriteResult> {

@@ -42,7 +42,9 @@ struct ContextService::ReplayRun {
   // its filter scan again instead: every match in document order (up to
   // Limits::kMaxK, so that a replay can report the matches added since).
   Result<SearchResult> Search(const ReadPoint& at, SearchPlan plan) const;
-  bool ByFilter() const { return r.query_vector.empty() && !r.filter.empty(); }
+  bool ByFilter() const {
+    return r.query_vector.empty() && r.text.empty() && r.sparse_field.empty() && !r.filter.empty();
+  }
   // Why version `v` can no longer be read; empty when it can.
   std::string VersionGone(Version v) const {
     std::shared_lock lock(c->graph_mu);
@@ -117,6 +119,10 @@ void ContextService::ReplayRun::Compare(const std::vector<std::string>& replayed
 Result<SearchResult> ContextService::ReplayRun::Search(const ReadPoint& at, SearchPlan plan) const {
   SearchRequest s;
   s.vector = r.query_vector;
+  s.text = r.text;
+  s.sparse_field = r.sparse_field;
+  s.sparse = r.sparse;
+  if (r.fusion) s.fusion = *r.fusion;
   s.k = r.k;
   s.ef = r.ef;
   s.at = at;

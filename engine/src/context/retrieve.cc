@@ -23,6 +23,11 @@ Status CheckRetrieveRequest(const RetrieveRequest& request) {
     return Status::InvalidArgument("query_text: " + std::to_string(request.query_text.size()) +
                                    " bytes; the limit is " + std::to_string(kMaxLogFieldBytes));
   }
+  if (request.text.size() > kMaxLogFieldBytes) {
+    return Status::InvalidArgument(std::to_string(request.text.size()) + " bytes; the limit is " +
+                                   std::to_string(kMaxLogFieldBytes))
+        .WithField("text");
+  }
   return ValidateClientFields(request.prompt, request.client_trace_id, request.client_id);
 }
 
@@ -31,6 +36,10 @@ Status CheckRetrieveRequest(const RetrieveRequest& request) {
 Result<SearchRequest> SearchOf(const RetrieveRequest& request) {
   SearchRequest search;
   search.vector = request.vector;
+  search.text = request.text;
+  search.sparse_field = request.sparse_field;
+  search.sparse = request.sparse;
+  search.fusion = request.fusion;
   search.k = request.k;
   search.ef = request.ef;
   search.max_payload_bytes = request.max_payload_bytes;
@@ -51,6 +60,10 @@ RetrieveResult ContextOf(const SearchResult& found, uint32_t token_budget) {
     chunk.id = hit.id;
     chunk.row_version = hit.row_version;
     chunk.distance = hit.distance;
+    chunk.score = hit.score;
+    chunk.dense = hit.dense;
+    chunk.text_leg = hit.text;
+    chunk.sparse = hit.sparse;
     chunk.text = hit.record ? hit.record->text : "";
     chunk.document_id = hit.record ? hit.record->document_id : "";
     chunk.text_sha256 = Sha256::Hex(chunk.text);
@@ -94,9 +107,42 @@ Status CheckContextNotEmpty(const SearchResult& found, const RetrieveRequest& re
   return Status::Ok();
 }
 
+// A leg's rank and score into a log chunk's (rank + 1; 0 = not found).
+void SetLeg(const LegScore& leg, storage::LogChunk* out, void (storage::LogChunk::*set_rank)(uint32_t),
+            void (storage::LogChunk::*set_score)(float)) {
+  if (!leg.found()) return;
+  (out->*set_rank)(static_cast<uint32_t>(leg.rank) + 1);
+  (out->*set_score)(leg.score);
+}
+
+// The text, sparse and fusion parts of a retrieval's log record.
+void SetLegsOfRecord(const RetrieveRequest& request, uint32_t analyzer_version, storage::LogEntry& e) {
+  if (!request.text.empty()) {
+    e.set_text_query(request.text);
+    e.set_analyzer_version(analyzer_version);
+    e.set_analyzer_code_version(text::kAnalyzerCodeVersion);
+  }
+  if (!request.sparse_field.empty()) {
+    e.set_sparse_field(request.sparse_field);
+    e.mutable_sparse_query()->mutable_indices()->Add(request.sparse.indices.begin(), request.sparse.indices.end());
+    e.mutable_sparse_query()->mutable_values()->Add(request.sparse.values.begin(), request.sparse.values.end());
+  }
+  const int legs = !request.vector.empty() + !request.text.empty() + !request.sparse_field.empty();
+  if (legs > 1) {
+    storage::LogFusion* f = e.mutable_fusion();
+    f->set_method(static_cast<uint32_t>(request.fusion.method));
+    f->set_rrf_k(request.fusion.rrf_k);
+    f->set_dense_weight(request.fusion.dense_weight);
+    f->set_text_weight(request.fusion.text_weight);
+    f->set_sparse_weight(request.fusion.sparse_weight);
+    f->set_leg_limit(request.fusion.leg_limit);
+  }
+}
+
 // The log record of retrieval `result` answering `request` in collection
 // `collection_id`.
-LogAppend RetrievalRecord(const RetrieveRequest& request, uint32_t collection_id, const RetrieveResult& result) {
+LogAppend RetrievalRecord(const RetrieveRequest& request, uint32_t collection_id, uint32_t analyzer_version,
+                          const RetrieveResult& result) {
   LogAppend append;
   storage::LogEntry& e = append.entry;
   e.set_kind(static_cast<uint32_t>(LogKind::kRetrieval));
@@ -105,7 +151,7 @@ LogAppend RetrievalRecord(const RetrieveRequest& request, uint32_t collection_id
   e.set_collection_id(collection_id);
   e.set_version(result.version);
   e.set_snapshot(request.at.snapshot());  // "" unless it read at a snapshot
-  e.set_query_text(request.query_text);
+  e.set_query_text(request.query_text.empty() ? request.text : request.query_text);
   e.set_query_vector(context::FloatBytes(request.vector));
   e.set_query_vector_sha256(Sha256::Hex(e.query_vector()));
   e.set_k(request.k);
@@ -116,6 +162,7 @@ LogAppend RetrievalRecord(const RetrieveRequest& request, uint32_t collection_id
   e.set_client_trace_id(request.client_trace_id);
   e.set_client_id(request.client_id);
   e.set_exact(result.exact);
+  SetLegsOfRecord(request, analyzer_version, e);
   for (const auto& chunk : result.chunks) {
     auto* out = e.add_chunks();
     out->set_id(chunk.id);
@@ -125,6 +172,10 @@ LogAppend RetrievalRecord(const RetrieveRequest& request, uint32_t collection_id
     out->set_tokens(chunk.tokens);
     out->set_in_context(chunk.in_context);
     out->set_document_id(chunk.document_id);
+    out->set_score(chunk.score);
+    SetLeg(chunk.dense, out, &storage::LogChunk::set_dense_rank, &storage::LogChunk::set_dense_score);
+    SetLeg(chunk.text_leg, out, &storage::LogChunk::set_text_rank, &storage::LogChunk::set_text_score);
+    SetLeg(chunk.sparse, out, &storage::LogChunk::set_sparse_rank, &storage::LogChunk::set_sparse_score);
   }
   e.set_context_sha256(result.context_sha256);
   e.set_context_tokens(result.context_tokens);
@@ -145,7 +196,8 @@ Result<RetrieveResult> ContextService::Retrieve(const RetrieveRequest& request) 
   // No vector but a filter: every chunk the filter selects, in document
   // order (an auditor giving a model a known source). An empty vector
   // without a filter stays the search's InvalidArgument.
-  const bool by_filter = request.vector.empty() && search.filter.has_value();
+  const bool by_filter =
+      request.vector.empty() && request.text.empty() && request.sparse_field.empty() && search.filter.has_value();
   if (by_filter) {
     if (request.k == 0 || request.k > Limits::kMaxK) {
       return Status::InvalidArgument("k: " + std::to_string(request.k) + " is outside 1.." +
@@ -167,7 +219,8 @@ Result<RetrieveResult> ContextService::Retrieve(const RetrieveRequest& request) 
   RetrieveResult result = ContextOf(found, request.token_budget);
   result.prompt = prompt;
   result.retrieval_id = NewRetrievalId();
-  LogAppend append = RetrievalRecord(request, c->id, result);
+  const uint32_t analyzer_version = c->text ? c->text->analyzer_version() : 0;
+  LogAppend append = RetrievalRecord(request, c->id, analyzer_version, result);
   VERITY_RETURN_IF_ERROR(retrieval_log_.Append(append));
   result.log_seq = append.seq;
   return result;

@@ -47,7 +47,7 @@ void Database::Impl::RunCheckpointRound(CheckpointState& state) {
     uint64_t saved = 0;
     {
       std::shared_lock g(c->graph_mu);
-      if (c->graph_broken) continue;
+      if (c->graph_broken || !c->graph) continue;
       saved = c->saved_nodes;
       const uint64_t n = c->graph->size();
       unsaved = n > saved ? n - saved : 0;

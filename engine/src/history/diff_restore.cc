@@ -47,9 +47,13 @@ Result<bool> SameContents(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* vectors,
   if (a.key == b.key) return true;
   if (a.meta.text() != b.meta.text() || a.meta.document_id() != b.meta.document_id()) return false;
   if (MetadataFromProto(a.meta.metadata()) != MetadataFromProto(b.meta.metadata())) return false;
+  if (SparseFromProto(a.meta.sparse()) != SparseFromProto(b.meta.sparse())) return false;
   std::string va, vb;
-  VERITY_RETURN_IF_ERROR(FromRocks(db->Get(read, vectors, a.key, &va), "read vector"));
-  VERITY_RETURN_IF_ERROR(FromRocks(db->Get(read, vectors, b.key, &vb), "read vector"));
+  // A collection without dense vectors (dimension 0) stores none: both absent.
+  rocksdb::Status sa = db->Get(read, vectors, a.key, &va), sb = db->Get(read, vectors, b.key, &vb);
+  if (sa.IsNotFound() && sb.IsNotFound()) return true;
+  VERITY_RETURN_IF_ERROR(FromRocks(sa, "read vector"));
+  VERITY_RETURN_IF_ERROR(FromRocks(sb, "read vector"));
   return va == vb;
 }
 
@@ -180,7 +184,8 @@ std::optional<uint32_t> RevivableNode(const Collection& source, const Collection
   if (&source != &target) return std::nullopt;
   std::shared_lock lock(target.graph_mu);
   const uint64_t label = row.meta.label();
-  if (label >= target.nodes.size() || !target.graph->Contains(static_cast<uint32_t>(label))) return std::nullopt;
+  if (label >= target.nodes.size()) return std::nullopt;
+  if (target.graph && !target.graph->Contains(static_cast<uint32_t>(label))) return std::nullopt;
   const RowNode& node = target.nodes[label];
   if (!node.revivable() || node.id != id || node.from != row.version) return std::nullopt;
   return static_cast<uint32_t>(label);
@@ -218,9 +223,12 @@ Result<RestoreChanges> PlanRestore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle*
     r.text = want->meta.text();
     r.document_id = want->meta.document_id();
     r.metadata = MetadataFromProto(want->meta.metadata());
-    std::string bytes;
-    VERITY_RETURN_IF_ERROR(FromRocks(db->Get(read, vectors, want->key, &bytes), "read vector of " + id));
-    VERITY_RETURN_IF_ERROR(DecodeVector(bytes, source.config.dimension, &r.vector));
+    r.sparse = SparseFromProto(want->meta.sparse());
+    if (source.config.dimension > 0) {
+      std::string bytes;
+      VERITY_RETURN_IF_ERROR(FromRocks(db->Get(read, vectors, want->key, &bytes), "read vector of " + id));
+      VERITY_RETURN_IF_ERROR(DecodeVector(bytes, source.config.dimension, &r.vector));
+    }
     changes.revive.push_back(RevivableNode(source, target, id, *want));
     changes.upserts.push_back(std::move(r));
   }

@@ -214,9 +214,12 @@ Status ExportFrame(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* vectors, const 
   out.set_text(row.text());
   out.set_document_id(row.document_id());
   *out.mutable_metadata() = row.metadata();
-  std::string vector;
-  VERITY_RETURN_IF_ERROR(FromRocks(db->Get(read, vectors, rows->key(), &vector), "read vector of " + id));
-  out.set_vector(std::move(vector));
+  *out.mutable_sparse() = row.sparse();
+  if (item.collection->config.dimension > 0) {  // a text-only collection stores no vectors
+    std::string vector;
+    VERITY_RETURN_IF_ERROR(FromRocks(db->Get(read, vectors, rows->key(), &vector), "read vector of " + id));
+    out.set_vector(std::move(vector));
+  }
   const std::string bytes = out.SerializeAsString();
   const uint32_t length = static_cast<uint32_t>(bytes.size());
   frame->assign(reinterpret_cast<const char*>(&length), 4);  // little-endian (x86-64)
@@ -259,7 +262,7 @@ Json ManifestEntry(const ExportItem& item, uint64_t records, const std::string& 
   const CollectionConfig& config = item.collection->config;
   Json files = Json::array();
   files.push_back({{"path", relative}, {"bytes", bytes}, {"sha256", sha256}});
-  return {{"name", config.name},
+  Json entry = {{"name", config.name},
           {"dimension", config.dimension},
           {"metric", MetricName(config.metric)},
           {"m", config.m},
@@ -270,6 +273,26 @@ Json ManifestEntry(const ExportItem& item, uint64_t records, const std::string& 
           {"version", item.version},
           {"records", records},
           {"files", files}};
+  // Optional (absent for collections without them; readers before #26 ignore them).
+  if (config.text_index.enabled) {
+    const AnalyzerConfig& a = config.text_index.analyzer;
+    entry["text_index"] = {{"analyzer",
+                            {{"preset", a.preset},
+                             {"case_fold", a.case_fold},
+                             {"ascii_fold", a.ascii_fold},
+                             {"stopwords", a.stopwords},
+                             {"stemmer", a.stemmer},
+                             {"max_term_bytes", a.max_term_bytes}}},
+                           {"k1", config.text_index.k1},
+                           {"b", config.text_index.b},
+                           {"analyzer_version", config.text_index.analyzer_version}};
+  }
+  if (!config.sparse_fields.empty()) {
+    Json fields = Json::array();
+    for (const auto& f : config.sparse_fields) fields.push_back({{"name", f.name}, {"dimension", f.dimension}});
+    entry["sparse_fields"] = fields;
+  }
+  return entry;
 }
 
 }  // namespace

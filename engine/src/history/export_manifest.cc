@@ -62,6 +62,25 @@ Result<std::vector<ManifestCollection>> ParseManifest(const std::string& text) {
       item.config.default_ef = Integer<uint32_t>(c, "default_ef");
       item.config.retention.keep_versions = Integer<uint32_t>(c, "keep_versions");
       item.config.retention.keep_seconds = Integer<int64_t>(c, "keep_seconds");
+      if (c.contains("text_index")) {
+        const auto& t = c.at("text_index");
+        const auto& a = t.at("analyzer");
+        item.config.text_index.enabled = true;
+        item.config.text_index.analyzer.preset = a.at("preset").get<std::string>();
+        item.config.text_index.analyzer.case_fold = a.at("case_fold").get<bool>();
+        item.config.text_index.analyzer.ascii_fold = a.at("ascii_fold").get<bool>();
+        item.config.text_index.analyzer.stopwords = a.at("stopwords").get<std::string>();
+        item.config.text_index.analyzer.stemmer = a.at("stemmer").get<std::string>();
+        item.config.text_index.analyzer.max_term_bytes = Integer<uint32_t>(a, "max_term_bytes");
+        item.config.text_index.k1 = t.at("k1").get<float>();
+        item.config.text_index.b = t.at("b").get<float>();
+        item.config.text_index.analyzer_version = Integer<uint32_t>(t, "analyzer_version");
+      }
+      if (c.contains("sparse_fields")) {
+        for (const auto& f : c.at("sparse_fields")) {
+          item.config.sparse_fields.push_back({f.at("name").get<std::string>(), Integer<uint32_t>(f, "dimension")});
+        }
+      }
       item.version = Integer<uint64_t>(c, "version");
       item.records = Integer<uint64_t>(c, "records");
       const auto& files = c.at("files");

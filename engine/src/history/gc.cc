@@ -148,7 +148,8 @@ Status RowSweep::Flush(bool last) {
 void CollectNode(Collection& c, uint32_t label, GcResult& result) {
   c.nodes[label] = RowNode{};
   ++result.nodes_dropped;
-  if (c.graph->Contains(label)) ++c.collected_nodes;
+  if (c.text) c.text->Collect(label);
+  if (c.graph && c.graph->Contains(label)) ++c.collected_nodes;
 }
 
 // Removes each removed row's range from its node; a node left with none is
@@ -225,7 +226,7 @@ Result<GcResult> History::Gc(const std::string& collection) {
   {
     std::shared_lock lock(c->graph_mu);
     rebuild =
-        c->collected_nodes > 0 && static_cast<double>(c->collected_nodes) >
+        c->graph && c->collected_nodes > 0 && static_cast<double>(c->collected_nodes) >
                                       options_.graph_rebuild_fraction * static_cast<double>(c->graph->node_count());
   }
   if (rebuild) {

@@ -170,12 +170,14 @@ Status RecordsImport::Add(const std::string& bytes) {
   r.text = in.text();
   r.document_id = in.document_id();
   r.metadata = MetadataFromProto(in.metadata());
+  r.sparse = SparseFromProto(in.sparse());
   if (Status s = DecodeVector(in.vector(), item_.config.dimension, &r.vector); !s.ok()) return Bad(s.message());
   // Exported rows are stored data: finite, but not held to the component
   // bound, which rows stored before it may exceed.
   if (Status s = ValidateRecord(r, item_.config.dimension, "record", /*bounded=*/false); !s.ok()) {
     return Bad(s.message());
   }
+  if (Status s = ValidateRecordSparse(r, item_.config.sparse_fields, "record"); !s.ok()) return Bad(s.message());
   if (in.row_version() > item_.version) return Bad("row version beyond the exported version");
   if (!seen_.insert(r.id).second) return Bad("duplicate id " + r.id);
   storage::RowMeta row;
@@ -183,9 +185,12 @@ Status RecordsImport::Add(const std::string& bytes) {
   row.set_text(r.text);
   row.set_document_id(r.document_id);
   *row.mutable_metadata() = in.metadata();
+  *row.mutable_sparse() = in.sparse();
   const std::string key = keys::RowKey(item_.new_id, r.id, in.row_version());
   batch_.Put(rows_, key, row.SerializeAsString());
-  batch_.Put(vectors_, key, in.vector());
+  // The text index's documents are made when the imported collection is
+  // loaded (Collections::LoadTextIndex analyses every row without one).
+  if (item_.config.dimension > 0) batch_.Put(vectors_, key, in.vector());
   batch_.Put(changes_, keys::ChangeKey(item_.new_id, in.row_version(), r.id), "U");
   ++label_;
   return Status::Ok();
@@ -195,15 +200,7 @@ Status RecordsImport::Add(const std::string& bytes) {
 storage::CollectionMeta ImportedMeta(const ImportItem& item) {
   storage::CollectionMeta m;
   m.set_id(item.new_id);
-  m.set_name(item.config.name);
-  m.set_dimension(item.config.dimension);
-  m.set_metric(static_cast<uint32_t>(item.config.metric));
-  m.set_m(item.config.m);
-  m.set_ef_construction(item.config.ef_construction);
-  m.set_default_ef(item.config.default_ef);
-  m.set_has_retention(true);
-  m.set_keep_versions(item.config.retention.keep_versions);
-  m.set_keep_seconds(item.config.retention.keep_seconds);
+  ConfigToMeta(item.config, &m);
   m.set_created_at_us(NowMicros());
   m.set_head_version(item.version);
   m.set_next_label(item.records);
@@ -223,7 +220,7 @@ Status History::AssignImportIds(std::vector<ImportItem>& items) {
 void History::DiscardImport(const std::vector<ImportItem>& items) {
   rocksdb::WriteBatch batch;
   for (const auto& item : items) {
-    for (auto* cf : {rows_, vectors_, changes_}) {
+    for (auto* cf : {rows_, vectors_, changes_, text_}) {
       batch.DeleteRange(cf, keys::CollectionPrefix(item.new_id), keys::CollectionEnd(item.new_id));
     }
     std::error_code ignored;

@@ -60,6 +60,22 @@ LogRecord RecordFromEntry(const storage::LogEntry& e, const std::string& hash) {
   r.client_trace_id = e.client_trace_id();
   r.client_id = e.client_id();
   r.exact = e.exact();
+  r.text = e.text_query();
+  r.analyzer_version = e.analyzer_version();
+  r.analyzer_code_version = e.analyzer_code_version();
+  r.sparse_field = e.sparse_field();
+  r.sparse.indices.assign(e.sparse_query().indices().begin(), e.sparse_query().indices().end());
+  r.sparse.values.assign(e.sparse_query().values().begin(), e.sparse_query().values().end());
+  if (e.has_fusion()) {
+    FusionConfig f;
+    f.method = static_cast<FusionMethod>(e.fusion().method());
+    f.rrf_k = e.fusion().rrf_k();
+    f.dense_weight = e.fusion().dense_weight();
+    f.text_weight = e.fusion().text_weight();
+    f.sparse_weight = e.fusion().sparse_weight();
+    f.leg_limit = e.fusion().leg_limit();
+    r.fusion = f;
+  }
   for (const auto& c : e.chunks()) {
     RetrievedChunk chunk;
     chunk.id = c.id();
@@ -69,6 +85,13 @@ LogRecord RecordFromEntry(const storage::LogEntry& e, const std::string& hash) {
     chunk.tokens = c.tokens();
     chunk.in_context = c.in_context();
     chunk.document_id = c.document_id();
+    chunk.score = c.score();
+    auto leg = [](uint32_t rank, float score) {
+      return rank == 0 ? LegScore{} : LegScore{static_cast<int32_t>(rank) - 1, score};
+    };
+    chunk.dense = leg(c.dense_rank(), c.dense_score());
+    chunk.text_leg = leg(c.text_rank(), c.text_score());
+    chunk.sparse = leg(c.sparse_rank(), c.sparse_score());
     r.chunks.push_back(std::move(chunk));
   }
   r.context_sha256 = e.context_sha256();

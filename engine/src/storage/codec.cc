@@ -55,7 +55,74 @@ CollectionConfig ConfigFromMeta(const storage::CollectionMeta& meta) {
     c.retention.keep_versions = meta.keep_versions();
     c.retention.keep_seconds = meta.keep_seconds();
   }
+  if (meta.has_text_index()) {
+    const storage::TextIndexMeta& t = meta.text_index();
+    c.text_index.enabled = t.enabled();
+    c.text_index.analyzer.preset = t.analyzer().preset();
+    c.text_index.analyzer.case_fold = t.analyzer().case_fold();
+    c.text_index.analyzer.ascii_fold = t.analyzer().ascii_fold();
+    c.text_index.analyzer.stopwords = t.analyzer().stopwords();
+    c.text_index.analyzer.stemmer = t.analyzer().stemmer();
+    c.text_index.analyzer.max_term_bytes = t.analyzer().max_term_bytes();
+    c.text_index.k1 = t.k1();
+    c.text_index.b = t.b();
+    c.text_index.analyzer_version = t.analyzer_version();
+  }
+  for (const auto& f : meta.sparse_fields()) c.sparse_fields.push_back({f.name(), f.dimension()});
   return c;
+}
+
+void ConfigToMeta(const CollectionConfig& config, storage::CollectionMeta* meta) {
+  meta->set_name(config.name);
+  meta->set_dimension(config.dimension);
+  meta->set_metric(static_cast<uint32_t>(config.metric));
+  meta->set_m(config.m);
+  meta->set_ef_construction(config.ef_construction);
+  meta->set_default_ef(config.default_ef);
+  meta->set_has_retention(true);
+  meta->set_keep_versions(config.retention.keep_versions);
+  meta->set_keep_seconds(config.retention.keep_seconds);
+  meta->clear_text_index();
+  if (config.text_index.enabled) {
+    storage::TextIndexMeta* t = meta->mutable_text_index();
+    const AnalyzerConfig& a = config.text_index.analyzer;
+    t->set_enabled(true);
+    t->mutable_analyzer()->set_preset(a.preset);
+    t->mutable_analyzer()->set_case_fold(a.case_fold);
+    t->mutable_analyzer()->set_ascii_fold(a.ascii_fold);
+    t->mutable_analyzer()->set_stopwords(a.stopwords);
+    t->mutable_analyzer()->set_stemmer(a.stemmer);
+    t->mutable_analyzer()->set_max_term_bytes(a.max_term_bytes);
+    t->set_k1(config.text_index.k1);
+    t->set_b(config.text_index.b);
+    t->set_analyzer_version(config.text_index.analyzer_version);
+  }
+  meta->clear_sparse_fields();
+  for (const auto& f : config.sparse_fields) {
+    storage::SparseFieldMeta* m = meta->add_sparse_fields();
+    m->set_name(f.name);
+    m->set_dimension(f.dimension);
+  }
+}
+
+void SparseToProto(const std::map<std::string, SparseVector>& sparse,
+                   google::protobuf::Map<std::string, storage::SparseValues>* out) {
+  for (const auto& [name, v] : sparse) {
+    storage::SparseValues& p = (*out)[name];
+    p.mutable_indices()->Add(v.indices.begin(), v.indices.end());
+    p.mutable_values()->Add(v.values.begin(), v.values.end());
+  }
+}
+
+std::map<std::string, SparseVector> SparseFromProto(
+    const google::protobuf::Map<std::string, storage::SparseValues>& in) {
+  std::map<std::string, SparseVector> out;
+  for (const auto& [name, p] : in) {
+    SparseVector& v = out[name];
+    v.indices.assign(p.indices().begin(), p.indices().end());
+    v.values.assign(p.values().begin(), p.values().end());
+  }
+  return out;
 }
 
 std::string EncodeVector(const std::vector<float>& v) {

@@ -5,6 +5,7 @@
 #include <rocksdb/iterator.h>
 #include <rocksdb/status.h>
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,13 @@ void MetadataToProto(const Metadata& metadata,
 Metadata MetadataFromProto(const google::protobuf::Map<std::string, storage::MetadataValue>& in);
 
 CollectionConfig ConfigFromMeta(const storage::CollectionMeta& meta);
+// Writes `config`'s settings (all but the name's id and the counters) into
+// `meta`: the one place a config becomes a stored collection record.
+void ConfigToMeta(const CollectionConfig& config, storage::CollectionMeta* meta);
+
+void SparseToProto(const std::map<std::string, SparseVector>& sparse,
+                   google::protobuf::Map<std::string, storage::SparseValues>* out);
+std::map<std::string, SparseVector> SparseFromProto(const google::protobuf::Map<std::string, storage::SparseValues>& in);
 
 // Vectors are stored as raw little-endian float32.
 std::string EncodeVector(const std::vector<float>& v);

@@ -128,6 +128,13 @@ bool ParseRowKey(std::string_view key, uint32_t* collection, std::string_view* i
   return true;
 }
 
+std::string TextKey(uint32_t collection, uint32_t label) {
+  std::string k;
+  PutU32(&k, collection);
+  PutU32(&k, label);
+  return k;
+}
+
 std::string ChangeKey(uint32_t collection, Version version, std::string_view id) {
   std::string k;
   PutU32(&k, collection);

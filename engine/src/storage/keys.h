@@ -12,6 +12,9 @@
 //   rows     coll(u32) + id + 0x00 + ~version(u64) -> storage.RowMeta
 //   vectors  the same key as rows             -> float32[dim], little-endian
 //   changes  coll(u32) + version(u64) + id    -> 'U' (upsert) or 'D' (delete)
+//   text     coll(u32) + label(u32)           -> storage.TextDoc (the analysed
+//                                                text of the row version(s)
+//                                                with that graph label)
 //   log      'R' + seq(u64)                   -> hash + storage.LogEntry, and
 //                                                nothing else (log_chain.h)
 //   log_index 'T' + time(u64) + seq(u64) -> "" (time index);
@@ -69,6 +72,7 @@ std::string RowKeyAfterId(uint32_t collection, std::string_view id);
 bool ParseRowKey(std::string_view key, uint32_t* collection, std::string_view* id, Version* version);
 
 std::string ChangeKey(uint32_t collection, Version version, std::string_view id);
+std::string TextKey(uint32_t collection, uint32_t label);
 
 // The retrieval log's keys (docs/retrieval-log.md). The `log` family holds
 // only records, so that its flushed files never overlap (log/log_writer.cc,

@@ -19,7 +19,7 @@ namespace {
 
 // The column families, in the order of Store's handles (0 is RocksDB's
 // default family, which the engine does not use).
-constexpr const char* kFamilies[] = {"meta", "rows", "vectors", "changes", "log", "log_index"};
+constexpr const char* kFamilies[] = {"meta", "rows", "vectors", "changes", "log", "log_index", "text"};
 
 // RocksDB reports a background error when a write to disk failed (a WAL
 // write or sync, a flush, a compaction); it then refuses writes itself.
@@ -180,6 +180,7 @@ Status Store::OpenFamilies(const std::string& data_dir, const StoreOptions& opti
   changes_ = handles_[4];
   log_ = handles_[5];
   log_index_ = handles_[6];
+  text_ = handles_[7];
   return Status::Ok();
 }
 

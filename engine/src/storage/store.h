@@ -59,6 +59,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* changes() const { return changes_; }
   rocksdb::ColumnFamilyHandle* log() const { return log_; }              // the retrieval log's records
   rocksdb::ColumnFamilyHandle* log_index() const { return log_index_; }  // its indexes and marks
+  rocksdb::ColumnFamilyHandle* text() const { return text_; }            // the full-text index's documents
   const std::vector<rocksdb::ColumnFamilyHandle*>& handles() const { return handles_; }
   // The options of an acknowledged write (sync unless sync_writes is off).
   const rocksdb::WriteOptions& write_options() const { return write_options_; }
@@ -97,6 +98,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* changes_ = nullptr;
   rocksdb::ColumnFamilyHandle* log_ = nullptr;
   rocksdb::ColumnFamilyHandle* log_index_ = nullptr;
+  rocksdb::ColumnFamilyHandle* text_ = nullptr;
   rocksdb::WriteOptions write_options_;
   LogFunction log_fn_;
   std::shared_ptr<rocksdb::Env> env_;  // kept alive while RocksDB uses it
@@ -122,6 +124,7 @@ class StoreUser {
         rows_(store.rows()),
         vectors_(store.vectors()),
         changes_(store.changes()),
+        text_(store.text()),
         write_options_(store.write_options()),
         log_(std::move(log)) {}
   void Log(LogLevel level, const std::string& message) const {
@@ -134,6 +137,7 @@ class StoreUser {
   rocksdb::ColumnFamilyHandle* const rows_;
   rocksdb::ColumnFamilyHandle* const vectors_;
   rocksdb::ColumnFamilyHandle* const changes_;
+  rocksdb::ColumnFamilyHandle* const text_;
   const rocksdb::WriteOptions write_options_;
 
  private:
