@@ -37,7 +37,7 @@ inline CrashBatch MakeCrashBatch(uint64_t index) {
       r.id = "k" + std::to_string(id);
       r.vector.resize(kCrashDim);
       for (auto& x : r.vector) x = static_cast<float>(rng() % 1000) / 10.0f;
-      r.text = "batch " + std::to_string(index);
+      r.text = "batch " + std::to_string(index) + " key " + r.id;  // text-indexed: "k<id>" finds it
       r.metadata["batch"] = static_cast<int64_t>(index);
       b.upserts.push_back(std::move(r));
     }

@@ -94,6 +94,28 @@ TEST_CASE("SIGKILL at random moments loses no acknowledged batch and leaves a pr
       REQUIRE(r->hits[0].distance == 0.0f);
       for (const auto& hit : r->hits) REQUIRE(expected.count(hit.id) == 1);
     }
+    // The text index and the rows agree: every record's own key term finds
+    // it, and the term all records share finds exactly the live ones.
+    probes = 0;
+    for (const auto& [id, record] : expected) {
+      if (probes++ % 10 != 0) continue;
+      SearchRequest request;
+      request.text = id;
+      request.k = 3;
+      auto r = (*db)->Search("crash", request);
+      REQUIRE(r.ok());
+      REQUIRE(r->hits.size() == 1);
+      REQUIRE(r->hits[0].id == id);
+      REQUIRE(r->hits[0].record->text == record.text);
+    }
+    SearchRequest every;
+    every.text = "batch";
+    every.k = 10000;
+    every.with_payload = false;
+    auto all = (*db)->Search("crash", every);
+    REQUIRE(all.ok());
+    REQUIRE(all->hits.size() == expected.size());
+    for (const auto& hit : all->hits) REQUIRE(expected.count(hit.id) == 1);
     acked = head;
   }
   INFO("final version " << acked);

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
     config.dimension = test::kCrashDim;
     config.m = 8;
     config.ef_construction = 64;
+    config.text_index.enabled = true;  // text-indexed writes: the index must survive the kill too
     info = (*db)->CreateCollection(config);
     if (!info.ok()) {
       std::fprintf(stderr, "create: %s\n", info.status().ToString().c_str());

@@ -2,8 +2,9 @@
 // (docs/text-search.md, "Analyzer"). Steps, in order: Unicode word
 // segmentation (UAX #29, ICU's word BreakIterator; only segments that hold
 // a letter or a digit are kept), Unicode case folding (optional), ASCII
-// folding (optional: accents stripped by NFD + removing combining marks,
-// then ICU's Latin-ASCII transliteration), stopword removal (optional, by
+// folding (optional: Latin letters' accents stripped by NFD + removing
+// nonspacing marks, plus a small table for letters that do not decompose,
+// "ß" -> "ss", "ø" -> "o"), stopword removal (optional, by
 // language), Snowball stemming (optional, libstemmer), and dropping terms
 // longer than max_term_bytes.
 //
@@ -60,11 +61,12 @@ class Analyzer {
 
  private:
   explicit Analyzer(AnalyzerConfig config);
-  struct State;  // per-thread ICU and Snowball objects
+  // Per-thread ICU and Snowball objects and buffers, shared by every
+  // Analyzer of the thread (a thread keeps one stemmer per algorithm).
+  struct State;
   State& ThreadState() const;
 
   AnalyzerConfig config_;
-  uint64_t instance_id_;  // keys the per-thread state
 };
 
 }  // namespace verity::text
