@@ -73,14 +73,8 @@ QueryLegs LegArgs(const Args& args) {
       throw UsageError{"--sparse: " + read.message()};
     }
   }
-  if (const auto method = args.Option("fusion")) {
-    if (*method == "rrf") {
-      legs.fusion.method = FusionMethod::kRrf;
-    } else if (*method == "convex") {
-      legs.fusion.method = FusionMethod::kConvex;
-    } else {
-      throw UsageError{"--fusion: expected rrf or convex, got \"" + *method + "\""};
-    }
+  if (const auto method = args.Option("fusion"); method && !ParseFusionMethod(*method, &legs.fusion.method)) {
+    throw UsageError{"--fusion: expected rrf or convex, got \"" + *method + "\""};
   }
   legs.fusion.rrf_k = static_cast<uint32_t>(args.NumberIn("rrf-k", legs.fusion.rrf_k, 1, 100000));
   legs.fusion.leg_limit = static_cast<uint32_t>(args.NumberIn("leg-limit", legs.fusion.leg_limit, 1, UINT32_MAX));

@@ -59,10 +59,34 @@ Json LogRecordToJson(const LogRecord& r) {
                 {"verity.tokens", c.tokens},
                 {"verity.in_context", c.in_context}};
       if (!c.document_id.empty()) d["verity.document_id"] = c.document_id;
+      // Text, sparse and hybrid retrievals: their score ("score" stays the
+      // distance, as for every retrieval) and, hybrid, each leg's rank
+      // (from 0, -1 = not found) and score.
+      if (!r.text.empty() || !r.sparse_field.empty()) d["verity.score"] = c.score;
+      if (r.fusion) {
+        d["verity.legs"] = {{"dense", {{"rank", c.dense.rank}, {"score", c.dense.score}}},
+                            {"text", {{"rank", c.text_leg.rank}, {"score", c.text_leg.score}}},
+                            {"sparse", {{"rank", c.sparse.rank}, {"score", c.sparse.score}}}};
+      }
       documents.push_back(std::move(d));
     }
     j["gen_ai.retrieval.documents"] = std::move(documents);
     PutIfSet(j, "verity.snapshot", r.snapshot);
+    PutIfSet(j, "verity.query.text", r.text);
+    if (!r.text.empty()) {
+      j["verity.text.analyzer_version"] = r.analyzer_version;
+      j["verity.text.analyzer_code_version"] = r.analyzer_code_version;
+    }
+    PutIfSet(j, "verity.query.sparse_field", r.sparse_field);
+    if (!r.sparse_field.empty()) j["verity.query.sparse"] = {{"indices", r.sparse.indices}, {"values", r.sparse.values}};
+    if (r.fusion) {
+      j["verity.fusion"] = {{"method", FusionMethodName(r.fusion->method)},
+                            {"rrf_k", r.fusion->rrf_k},
+                            {"dense_weight", r.fusion->dense_weight},
+                            {"text_weight", r.fusion->text_weight},
+                            {"sparse_weight", r.fusion->sparse_weight},
+                            {"leg_limit", r.fusion->leg_limit}};
+    }
     if (!r.query_vector.empty()) j["verity.query.vector"] = r.query_vector;
     j["verity.query.vector_sha256"] = r.query_vector_sha256;
     j["verity.ef"] = r.ef;

@@ -584,6 +584,12 @@ void ToProto(const LogRecord& in, v1::LogRecord* out, bool with_vector) {
   out->set_client_trace_id(in.client_trace_id);
   out->set_client_id(in.client_id);
   out->set_exact(in.exact);
+  out->set_text(in.text);
+  out->set_analyzer_version(in.analyzer_version);
+  out->set_analyzer_code_version(in.analyzer_code_version);
+  out->set_sparse_field(in.sparse_field);
+  if (!in.sparse.indices.empty() || !in.sparse.values.empty()) ToProto(in.sparse, out->mutable_sparse());
+  if (in.fusion) ToProto(*in.fusion, out->mutable_fusion());
   for (const auto& c : in.chunks) ToProto(c, out->add_chunks());
   out->set_context_sha256(in.context_sha256);
   out->set_context_tokens(in.context_tokens);
@@ -618,6 +624,15 @@ Result<LogRecord> FromProto(const v1::LogRecord& in, const std::string& field) {
   out.client_trace_id = in.client_trace_id();
   out.client_id = in.client_id();
   out.exact = in.exact();
+  out.text = in.text();
+  out.analyzer_version = in.analyzer_version();
+  out.analyzer_code_version = in.analyzer_code_version();
+  out.sparse_field = in.sparse_field();
+  out.sparse = FromProto(in.sparse());
+  if (in.has_fusion()) {
+    VERITY_ASSIGN_OR_RETURN(FusionConfig fusion, FromProto(in.fusion(), field + ".fusion"));
+    out.fusion = fusion;
+  }
   for (const auto& c : in.chunks()) out.chunks.push_back(FromProto(c));
   out.context_sha256 = in.context_sha256();
   out.context_tokens = in.context_tokens();

@@ -383,8 +383,14 @@ Status SearchServiceImpl::SearchOne(const v1::SearchRequest& req, v1::SearchResp
   VERITY_ASSIGN_OR_RETURN(SearchRequest request, SearchFromProto(req.query(), "query", *options_));
   auto result = db_->Search(req.collection(), request);
   if (result.status().reason() == StatusReason::kSnapshotNotFound) return NameSnapshotField(result.status(), "query");
-  if (result.status().code() == StatusCode::kInvalidArgument) {
-    return Status(StatusCode::kInvalidArgument, "query." + result.status().message());  // e.g. query.vector
+  // The engine names the query's fields ("vector: ...", "text: ..."); on the
+  // wire they are the request's query.vector, query.text, ... Besides bad
+  // arguments, a FAILED_PRECONDITION names one too (a text query on a
+  // collection without a text index: "query.text: ...").
+  const Status& failed = result.status();
+  if (failed.code() == StatusCode::kInvalidArgument ||
+      (failed.code() == StatusCode::kFailedPrecondition && !failed.field().empty())) {
+    return Status(failed.code(), "query." + failed.message()).WithReason(failed.reason());
   }
   if (!result.ok()) return result.status();
   ToProto(*result, resp);

@@ -982,7 +982,7 @@ class TextSearchTest(ServerTestCase):
         self.assertAlmostEqual(info["text_index"]["k1"], 1.2, places=5)
         self.assertGreaterEqual(info["text_index"]["analyzer_version"], 1)
         self.assertEqual(info["sparse_fields"], {})
-        self.assertEqual(self.db.get_collection(name), info)
+        self.assertEqual(self.db.get_collection(name)["text_index"], info["text_index"])
 
         hits = self.db.search(name, text="running foxes")
         self.assertEqual([h["id"] for h in hits], ["n2", "n1"])
@@ -1078,7 +1078,7 @@ class TextSearchTest(ServerTestCase):
         plain = self.name(".plain")
         self.db.create_collection(plain, 2)
         hybrid = self.hybrid_collection()
-        self.assertVerityError("INVALID_ARGUMENT", "query.text", self.db.search, plain, text="fox")
+        self.assertVerityError("FAILED_PRECONDITION", "query.text: the collection", self.db.search, plain, text="fox")
         self.assertVerityError("INVALID_ARGUMENT", "query.vector: empty", self.db.search, hybrid)
         self.assertVerityError("INVALID_ARGUMENT", "query.sparse.indices[0]", self.db.search, hybrid,
                                sparse_field="splade", sparse={"indices": [1000], "values": [1]})
@@ -1089,7 +1089,7 @@ class TextSearchTest(ServerTestCase):
         self.assertVerityError("INVALID_ARGUMENT", "config.text_index.b", self.db.create_collection, self.name(".z"),
                                0, text_index={"preset": "english", "b": 2})
         self.assertVerityError("INVALID_ARGUMENT", "vector: empty", self.db.retrieve, hybrid)
-        self.assertVerityError("INVALID_ARGUMENT", "text", self.db.retrieve, plain, text="fox")
+        self.assertVerityError("FAILED_PRECONDITION", "text: the collection", self.db.retrieve, plain, text="fox")
 
 
 class ErrorTest(ServerTestCase):

@@ -101,6 +101,11 @@ std::vector<std::string> Ids(const v1::SearchResponse& resp) {
   return ids;
 }
 
+std::set<std::string> IdSet(const v1::SearchResponse& resp) {
+  const std::vector<std::string> ids = Ids(resp);
+  return {ids.begin(), ids.end()};
+}
+
 void RequireByScore(const v1::SearchResponse& resp) {
   for (int i = 1; i < resp.hits_size(); ++i) REQUIRE(resp.hits(i - 1).score() >= resp.hits(i).score());
 }
@@ -137,7 +142,7 @@ TEST_CASE("text search over the wire: a text-only collection, BM25 hits by score
   // "running foxes": stemmed to run / fox, which n1 and n2 hold and no other.
   v1::SearchResponse found;
   REQUIRE(CALL(s.search, Search, TextQuery("notes", "running foxes", 10), &found).ok());
-  REQUIRE(std::set<std::string>(Ids(found).begin(), Ids(found).end()) == std::set<std::string>{"n1", "n2"});
+  REQUIRE(IdSet(found) == std::set<std::string>{"n1", "n2"});
   REQUIRE(found.hits(0).id() == "n2");  // both words
   RequireByScore(found);
   for (const auto& h : found.hits()) {
@@ -148,7 +153,7 @@ TEST_CASE("text search over the wire: a text-only collection, BM25 hits by score
   }
 
   REQUIRE(CALL(s.search, Search, TextQuery("notes", "reset the router", 2), &found).ok());
-  REQUIRE(std::set<std::string>(Ids(found).begin(), Ids(found).end()) == std::set<std::string>{"n4", "n5"});
+  REQUIRE(IdSet(found) == std::set<std::string>{"n4", "n5"});
   RequireByScore(found);
 
   // With a filter.
@@ -361,9 +366,10 @@ TEST_CASE("text search errors name the field", "[server][text]") {
               "records[1].sparse[\"splade\"].indices[2]");
 
   v1::SearchResponse found;
-  // A text query where there is no text index.
-  ExpectError(CALL(s.search, Search, TextQuery("plain", "fox", 3), &found), grpc::StatusCode::INVALID_ARGUMENT,
-              "query.text");
+  // A text query where there is no text index (the collection's state:
+  // FAILED_PRECONDITION, as the engine says).
+  ExpectError(CALL(s.search, Search, TextQuery("plain", "fox", 3), &found), grpc::StatusCode::FAILED_PRECONDITION,
+              "query.text: the collection \"plain\" has no text index");
   // No leg at all.
   v1::SearchRequest empty;
   empty.set_collection("hy");
@@ -414,7 +420,8 @@ TEST_CASE("text search errors name the field", "[server][text]") {
   ExpectError(CALL(s.context, Retrieve, retrieve, &retrieved), grpc::StatusCode::INVALID_ARGUMENT, "vector: empty");
   retrieve.set_collection("plain");
   retrieve.set_text("fox");
-  ExpectError(CALL(s.context, Retrieve, retrieve, &retrieved), grpc::StatusCode::INVALID_ARGUMENT, "text");
+  ExpectError(CALL(s.context, Retrieve, retrieve, &retrieved), grpc::StatusCode::FAILED_PRECONDITION,
+              "text: the collection \"plain\" has no text index");
   retrieve.mutable_fusion()->set_method(static_cast<v1::FusionMethod>(9));
   ExpectError(CALL(s.context, Retrieve, retrieve, &retrieved), grpc::StatusCode::INVALID_ARGUMENT,
               "fusion.method: unknown value 9");

@@ -450,10 +450,10 @@ class Client:
         wrong type or range (k must be an int >= 1: 0 is refused here, not
         taken as the server's default of 10; an unknown fusion or weights
         key; sparse without sparse_field); VerityError NOT_FOUND for the
-        collection, INVALID_ARGUMENT for the vector's dimension, a text
-        query on a collection without a text index ("query.text"), the
-        sparse vector, a query without any leg, k above --max-k, ef, the
-        filter or the version."""
+        collection, FAILED_PRECONDITION for a text query on a collection
+        without a text index ("query.text: ..."), INVALID_ARGUMENT for the
+        vector's dimension, the sparse vector, a query without any leg, k
+        above --max-k, ef, the filter or the version."""
         query = self._query(
             [] if vector is None else _convert.vector_to_list(vector, "vector"),
             k,
