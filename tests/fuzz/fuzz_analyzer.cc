@@ -1,7 +1,8 @@
 // libFuzzer target: the text analyzer (engine/src/text/analyzer.h). Any
 // bytes, with the standard and english presets and ASCII folding: never a
 // crash, every term non-empty, valid UTF-8 and at most max_term_bytes long,
-// Analyze's count equal to the terms appended, and the same terms twice.
+// Analyze's count equal to the terms appended, the same terms twice, and
+// the same terms with the ASCII fast path off (ICU's word breaks decide).
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "text/analyzer.h"
+#include "text/analyzer_internal.h"
 #include "util/utf8.h"
 
 namespace {
@@ -46,6 +48,11 @@ void Check(const Analyzer& analyzer, std::string_view text) {
   std::vector<std::string> again;
   analyzer.Analyze(text, &again);
   if (again != terms) std::abort();
+  verity::text::SetAsciiFastPathForTesting(false);
+  std::vector<std::string> by_icu;
+  analyzer.Analyze(text, &by_icu);
+  verity::text::SetAsciiFastPathForTesting(true);
+  if (by_icu != terms) std::abort();
 }
 
 }  // namespace
