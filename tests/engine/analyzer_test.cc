@@ -402,4 +402,22 @@ TEST_CASE("analyzer: the ASCII fast path gives the terms ICU gives", "[analyzer]
     }
   }
   CHECK(mismatches == 0);
+
+  // Mixed text: ASCII pieces go the fast way, the rest to ICU; the terms
+  // must be those ICU gives for the whole text.
+  const std::vector<std::string> parts = {"word", "x", "3.14", "a.b", "_", "'", ".", ",", "@", " ", " ", "\n",
+                                          "\t", "-", "é", "Straße", "中文", "ภาษา", "\u0301", "\u2019", "\xff",
+                                          "\u200d", "カタカナ", "ü", "\U0001F600"};
+  for (int round = 0; round < 3000; ++round) {
+    std::string text;
+    const size_t n = random() % 200;
+    for (size_t i = 0; i < n; ++i) text += parts[random() % parts.size()];
+    if (round % 3 == 0) text += std::string(300, 'a') + " " + text;  // past kMinAsciiRun
+    const auto [fast, icu] = both(*analyzers[round % 3], text);
+    if (fast != icu && ++mismatches <= 5) {
+      INFO("text: \"" << text << "\"");
+      CHECK(fast == icu);
+    }
+  }
+  CHECK(mismatches == 0);
 }

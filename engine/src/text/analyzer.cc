@@ -139,10 +139,54 @@ size_t ChunkEnd(std::string_view text, size_t begin) {
 // Whether ASCII text takes the fast path (analyzer_internal.h).
 std::atomic<bool> ascii_fast_path{true};
 
-bool IsAscii(std::string_view text) {
-  unsigned char any = 0;
-  for (const char c : text) any |= static_cast<unsigned char>(c);
-  return any < 0x80;
+// A non-ASCII run goes to ICU up to the first space or newline after which
+// at least this many bytes are ASCII, so that text in another script is not
+// cut into a piece per word (each costs ICU a new setText).
+constexpr size_t kMinAsciiRun = 256;
+
+size_t FindNonAscii(std::string_view text, size_t from) {
+  for (size_t i = from; i < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) >= 0x80) return i;
+  }
+  return std::string_view::npos;
+}
+
+size_t FindSpace(std::string_view text, size_t from) {
+  for (size_t i = from; i < text.size(); ++i) {
+    if (text[i] == ' ' || text[i] == '\n') return i;
+  }
+  return std::string_view::npos;
+}
+
+// Calls piece(text, ascii) for consecutive pieces of `text` that cover it,
+// cut after a space or newline (where a word cannot continue, see
+// kChunkBytes: the terms of the pieces are those of the whole), `ascii`
+// when the piece is pure ASCII.
+template <typename Piece>
+void ForEachPiece(std::string_view text, Piece&& piece) {
+  size_t begin = 0;
+  while (begin < text.size()) {
+    const size_t non_ascii = FindNonAscii(text, begin);
+    if (non_ascii == std::string_view::npos) return piece(text.substr(begin), true);
+    // The ASCII words before it.
+    size_t cut = non_ascii;
+    while (cut > begin && text[cut - 1] != ' ' && text[cut - 1] != '\n') --cut;
+    if (cut > begin) piece(text.substr(begin, cut - begin), true);
+    // From there to a space followed by enough ASCII (or the end).
+    size_t end = text.size();
+    for (size_t from = non_ascii;;) {
+      const size_t space = FindSpace(text, from);
+      if (space == std::string_view::npos) break;
+      const size_t next = FindNonAscii(text, space);
+      if (next == std::string_view::npos || next - space >= kMinAsciiRun) {
+        end = space + 1;
+        break;
+      }
+      from = next;
+    }
+    piece(text.substr(cut, end - cut), false);
+    begin = end;
+  }
 }
 
 // UAX #29 word-break classes of the ASCII characters that can be in a word,
@@ -318,8 +362,11 @@ struct Analyzer::State {
     size_t added = 0;
   };
 
+  // One piece of at most kChunkBytes: its ASCII parts by the fast path,
+  // the rest by ICU.
   void AnalyzeChunk(std::string_view chunk, Sink* sink);
-  void AnalyzeAsciiChunk(std::string_view chunk, Sink* sink);
+  void AnalyzeIcuPiece(std::string_view piece, Sink* sink);
+  void AnalyzeAsciiPiece(std::string_view piece, Sink* sink);
   // Removes `term` if it is a stopword, else stems it and appends it to the
   // sink's terms unless it is too long.
   void Emit(Sink* sink);
@@ -338,10 +385,17 @@ struct Analyzer::State {
 };
 
 void Analyzer::State::AnalyzeChunk(std::string_view chunk, Sink* sink) {
-  if (ascii_fast_path.load(std::memory_order_relaxed) && IsAscii(chunk)) {
-    AnalyzeAsciiChunk(chunk, sink);
-    return;
-  }
+  if (!ascii_fast_path.load(std::memory_order_relaxed)) return AnalyzeIcuPiece(chunk, sink);
+  ForEachPiece(chunk, [&](std::string_view piece, bool ascii) {
+    if (ascii) {
+      AnalyzeAsciiPiece(piece, sink);
+    } else {
+      AnalyzeIcuPiece(piece, sink);
+    }
+  });
+}
+
+void Analyzer::State::AnalyzeIcuPiece(std::string_view chunk, Sink* sink) {
   // Each byte of UTF-8 gives at most one UTF-16 unit.
   if (utf16.size() < chunk.size()) utf16.resize(chunk.size());
   int32_t length = 0;
@@ -363,7 +417,7 @@ void Analyzer::State::AnalyzeChunk(std::string_view chunk, Sink* sink) {
   }
 }
 
-void Analyzer::State::AnalyzeAsciiChunk(std::string_view chunk, Sink* sink) {
+void Analyzer::State::AnalyzeAsciiPiece(std::string_view chunk, Sink* sink) {
   const bool case_fold = sink->config.case_fold;
   ForEachAsciiWord(chunk, [&](size_t begin, size_t end) {
     term.assign(chunk.data() + begin, end - begin);
