@@ -16,7 +16,6 @@
 #include <unicode/brkiter.h>
 #include <unicode/locid.h>
 #include <unicode/normalizer2.h>
-#include <unicode/ubrk.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 #include <unicode/uscript.h>
@@ -25,6 +24,7 @@
 #include <unicode/utf16.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
@@ -136,6 +136,122 @@ size_t ChunkEnd(std::string_view text, size_t begin) {
   return cut > begin ? cut : limit;
 }
 
+// Whether ASCII text takes the fast path (analyzer_internal.h).
+std::atomic<bool> ascii_fast_path{true};
+
+// A non-ASCII run goes to ICU up to the first space or newline after which
+// at least this many bytes are ASCII, so that text in another script is not
+// cut into a piece per word (each costs ICU a new setText).
+constexpr size_t kMinAsciiRun = 256;
+
+size_t FindNonAscii(std::string_view text, size_t from) {
+  for (size_t i = from; i < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) >= 0x80) return i;
+  }
+  return std::string_view::npos;
+}
+
+size_t FindSpace(std::string_view text, size_t from) {
+  for (size_t i = from; i < text.size(); ++i) {
+    if (text[i] == ' ' || text[i] == '\n') return i;
+  }
+  return std::string_view::npos;
+}
+
+// Calls piece(text, ascii) for consecutive pieces of `text` that cover it,
+// cut after a space or newline (where a word cannot continue, see
+// kChunkBytes: the terms of the pieces are those of the whole), `ascii`
+// when the piece is pure ASCII.
+template <typename Piece>
+void ForEachPiece(std::string_view text, Piece&& piece) {
+  size_t begin = 0;
+  while (begin < text.size()) {
+    const size_t non_ascii = FindNonAscii(text, begin);
+    if (non_ascii == std::string_view::npos) return piece(text.substr(begin), true);
+    // The ASCII words before it.
+    size_t cut = non_ascii;
+    while (cut > begin && text[cut - 1] != ' ' && text[cut - 1] != '\n') --cut;
+    if (cut > begin) piece(text.substr(begin, cut - begin), true);
+    // From there to a space followed by enough ASCII (or the end).
+    size_t end = text.size();
+    for (size_t from = non_ascii;;) {
+      const size_t space = FindSpace(text, from);
+      if (space == std::string_view::npos) break;
+      const size_t next = FindNonAscii(text, space);
+      if (next == std::string_view::npos || next - space >= kMinAsciiRun) {
+        end = space + 1;
+        break;
+      }
+      from = next;
+    }
+    piece(text.substr(cut, end - cut), false);
+    begin = end;
+  }
+}
+
+// UAX #29 word-break classes of the ASCII characters that can be in a word,
+// as ICU 72's root rules have them: "@" is a letter there (so that e-mail
+// addresses stay whole), the colon is not MidLetter, and the double quote
+// only matters next to Hebrew letters.
+enum class AsciiClass : uint8_t { kOther, kLetter, kDigit, kExtendNumLet, kMidNumLet, kMidNum };
+
+AsciiClass ClassOf(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '@') return AsciiClass::kLetter;
+  if (c >= '0' && c <= '9') return AsciiClass::kDigit;
+  if (c == '_') return AsciiClass::kExtendNumLet;
+  if (c == '.' || c == '\'') return AsciiClass::kMidNumLet;  // ' is Single_Quote, which acts the same here
+  if (c == ',' || c == ';') return AsciiClass::kMidNum;
+  return AsciiClass::kOther;
+}
+
+bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+bool InWord(AsciiClass c) {
+  return c == AsciiClass::kLetter || c == AsciiClass::kDigit || c == AsciiClass::kExtendNumLet;
+}
+
+// The fast path for ASCII text: calls emit(begin, end) for each UAX #29
+// word segment of `text` that holds a letter or a digit, the segments
+// ICU's word BreakIterator gives for it (a test and fuzz_analyzer compare
+// the two). Segments of other characters (spaces, CR LF, punctuation) never
+// hold one, so only the word rules matter: letters, digits and "_" join
+// (WB5, WB8-WB10, WB13a/b), a letter joins a letter across "." or "'"
+// (WB6/7), a digit a digit across "." "'" "," ";" (WB11/12). The letter
+// or digit check is on [A-Za-z0-9] ("@" alone, or "__", is not a term).
+template <typename Emit>
+void ForEachAsciiWord(std::string_view text, Emit&& emit) {
+  const size_t n = text.size();
+  for (size_t i = 0; i < n; ++i) {
+    AsciiClass current = ClassOf(text[i]);
+    if (!InWord(current)) continue;
+    const size_t begin = i;
+    bool has_alnum = IsAlnum(text[i]);
+    while (i + 1 < n) {
+      const AsciiClass next = ClassOf(text[i + 1]);
+      if (InWord(next)) {
+        has_alnum |= IsAlnum(text[i + 1]);
+        current = next;
+        i += 1;
+        continue;
+      }
+      if (i + 2 < n && (next == AsciiClass::kMidNumLet || next == AsciiClass::kMidNum)) {
+        const AsciiClass after = ClassOf(text[i + 2]);
+        const bool letters = current == AsciiClass::kLetter && next == AsciiClass::kMidNumLet &&
+                             after == AsciiClass::kLetter;
+        const bool digits = current == AsciiClass::kDigit && after == AsciiClass::kDigit;
+        if (letters || digits) {
+          has_alnum |= IsAlnum(text[i + 2]);
+          current = after;
+          i += 2;
+          continue;
+        }
+      }
+      break;
+    }
+    if (has_alnum) emit(begin, i + 1);
+  }
+}
+
 [[noreturn]] void Die(const char* what) {
   // Only an allocation failure gets here (Create checked that ICU and the
   // stemmer work): analyzing on with missing terms would silently break the
@@ -237,8 +353,23 @@ struct Analyzer::State {
     return stemmers.back().get();
   }
 
-  size_t AnalyzeChunk(const AnalyzerConfig& config, StopwordList stopwords, CachedStemmer* stemmer,
-                      std::string_view chunk, std::vector<std::string>* terms);
+  // What one Analyze call does with the terms it makes.
+  struct Sink {
+    const AnalyzerConfig& config;
+    StopwordList stopwords;
+    CachedStemmer* stemmer;  // null: no stemming
+    std::vector<std::string>* terms;
+    size_t added = 0;
+  };
+
+  // One piece of at most kChunkBytes: its ASCII parts by the fast path,
+  // the rest by ICU.
+  void AnalyzeChunk(std::string_view chunk, Sink* sink);
+  void AnalyzeIcuPiece(std::string_view piece, Sink* sink);
+  void AnalyzeAsciiPiece(std::string_view piece, Sink* sink);
+  // Removes `term` if it is a stopword, else stems it and appends it to the
+  // sink's terms unless it is too long.
+  void Emit(Sink* sink);
   void MakeTerm(const AnalyzerConfig& config, const UChar* s, int32_t n);
   void AsciiFold(const UChar* s, int32_t n);
 
@@ -253,8 +384,18 @@ struct Analyzer::State {
   std::string term;            // the term being made, UTF-8
 };
 
-size_t Analyzer::State::AnalyzeChunk(const AnalyzerConfig& config, StopwordList stopwords, CachedStemmer* stemmer,
-                                     std::string_view chunk, std::vector<std::string>* terms) {
+void Analyzer::State::AnalyzeChunk(std::string_view chunk, Sink* sink) {
+  if (!ascii_fast_path.load(std::memory_order_relaxed)) return AnalyzeIcuPiece(chunk, sink);
+  ForEachPiece(chunk, [&](std::string_view piece, bool ascii) {
+    if (ascii) {
+      AnalyzeAsciiPiece(piece, sink);
+    } else {
+      AnalyzeIcuPiece(piece, sink);
+    }
+  });
+}
+
+void Analyzer::State::AnalyzeIcuPiece(std::string_view chunk, Sink* sink) {
   // Each byte of UTF-8 gives at most one UTF-16 unit.
   if (utf16.size() < chunk.size()) utf16.resize(chunk.size());
   int32_t length = 0;
@@ -266,19 +407,35 @@ size_t Analyzer::State::AnalyzeChunk(const AnalyzerConfig& config, StopwordList 
   words->setText(&utext, error);
   if (U_FAILURE(error)) Die("cannot set the break iterator's text");
 
-  size_t added = 0;
   int32_t start = words->first();
   for (int32_t end = words->next(); end != icu::BreakIterator::DONE; start = end, end = words->next()) {
+    // Not ICU's rule status: it calls "__" a word too. A term holds a letter or a digit.
     const UChar* segment = utf16.data() + start;
-    if (words->getRuleStatus() < UBRK_WORD_NONE_LIMIT && !HasLetterOrDigit(segment, end - start)) continue;
-    MakeTerm(config, segment, end - start);
-    if (IsStopword(stopwords, term)) continue;
-    if (stemmer != nullptr) stemmer->Stem(&term);
-    if (term.empty() || term.size() > config.max_term_bytes) continue;
-    terms->push_back(term);
-    ++added;
+    if (!HasLetterOrDigit(segment, end - start)) continue;
+    MakeTerm(sink->config, segment, end - start);
+    Emit(sink);
   }
-  return added;
+}
+
+void Analyzer::State::AnalyzeAsciiPiece(std::string_view chunk, Sink* sink) {
+  const bool case_fold = sink->config.case_fold;
+  ForEachAsciiWord(chunk, [&](size_t begin, size_t end) {
+    term.assign(chunk.data() + begin, end - begin);
+    if (case_fold) {
+      for (char& c : term) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
+    }
+    Emit(sink);
+  });
+}
+
+void Analyzer::State::Emit(Sink* sink) {
+  if (IsStopword(sink->stopwords, term)) return;
+  if (sink->stemmer != nullptr) sink->stemmer->Stem(&term);
+  if (term.empty() || term.size() > sink->config.max_term_bytes) return;
+  sink->terms->push_back(term);
+  ++sink->added;
 }
 
 // Sets `term` to the segment s[0, n), folded as `config` says.
@@ -388,14 +545,15 @@ size_t Analyzer::Analyze(std::string_view text, std::vector<std::string>* terms)
     stemmer = state.Stemmer(config_.stemmer);
     if (stemmer == nullptr) Die("libstemmer cannot create a stemmer");
   }
-  const StopwordList stopwords = StopwordListFor(config_.stopwords);
-  size_t added = 0;
+  State::Sink sink{config_, StopwordListFor(config_.stopwords), stemmer, terms};
   for (size_t begin = 0; begin < text.size();) {
     const size_t end = ChunkEnd(text, begin);
-    added += state.AnalyzeChunk(config_, stopwords, stemmer, text.substr(begin, end - begin), terms);
+    state.AnalyzeChunk(text.substr(begin, end - begin), &sink);
     begin = end;
   }
-  return added;
+  return sink.added;
 }
+
+void SetAsciiFastPathForTesting(bool enabled) { ascii_fast_path.store(enabled); }
 
 }  // namespace verity::text

@@ -19,4 +19,10 @@ StopwordList StopwordListFor(const std::string& language);
 // True when `term` (folded UTF-8) is on `list`. Thread-safe.
 bool IsStopword(StopwordList list, std::string_view term);
 
+// Pure-ASCII text (each piece of it, analyzer.cc) skips ICU: a byte scanner
+// gives the same word segments as ICU's BreakIterator, several times
+// faster. Tests and fuzz_analyzer turn it off to compare the two paths.
+// Process-wide; not for use while another thread analyzes. Default: on.
+void SetAsciiFastPathForTesting(bool enabled);
+
 }  // namespace verity::text
