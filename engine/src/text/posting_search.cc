@@ -106,6 +106,7 @@ struct Cursor {
   double list_bound = 0;
   // Per candidate:
   double block_bound = 0;
+  size_t bound_of = SIZE_MAX;  // the block block_bound belongs to
   bool in_block = false;   // block < number of blocks
   bool present = false;    // holds the candidate (after scoring)
   double contribution = 0;
@@ -118,12 +119,17 @@ struct Cursor {
                                                [](const Posting& p, DocId d) { return p.doc < d; }) -
                               postings);
   }
-  // Moves `block` to the block that would hold `doc`; returns its bound.
+  // Moves `block` to the block that would hold `doc`, and block_bound to its bound.
   void ShallowSeek(const Query& q, DocId doc) {
     const std::vector<Block>& b = blocks();
     while (block < b.size() && b[block].last_doc < doc) ++block;
     in_block = block < b.size();
-    block_bound = in_block ? Bound(q, *list, b[block].max_weight, b[block].min_length) : 0;
+    if (!in_block) {
+      block_bound = 0;
+    } else if (block != bound_of) {  // computed once per block visited
+      block_bound = Bound(q, *list, b[block].max_weight, b[block].min_length);
+      bound_of = block;
+    }
   }
   // Within the current block (the only one that can hold `doc`).
   bool DeepSeek(DocId doc) {
