@@ -42,12 +42,18 @@ Options Parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     const uint32_t value = static_cast<uint32_t>(std::strtoul(argv[i + 1], nullptr, 10));
-    if (!std::strcmp(argv[i], "--docs")) o.docs = value;
-    else if (!std::strcmp(argv[i], "--terms")) o.terms = value;
-    else if (!std::strcmp(argv[i], "--vocab")) o.vocab = value;
-    else if (!std::strcmp(argv[i], "--queries")) o.queries = value;
-    else if (!std::strcmp(argv[i], "--k")) o.k = value;
-    else if (!std::strcmp(argv[i], "--seed")) o.seed = value;
+    if (!std::strcmp(argv[i], "--docs"))
+      o.docs = value;
+    else if (!std::strcmp(argv[i], "--terms"))
+      o.terms = value;
+    else if (!std::strcmp(argv[i], "--vocab"))
+      o.vocab = value;
+    else if (!std::strcmp(argv[i], "--queries"))
+      o.queries = value;
+    else if (!std::strcmp(argv[i], "--k"))
+      o.k = value;
+    else if (!std::strcmp(argv[i], "--seed"))
+      o.seed = value;
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       std::exit(2);
@@ -169,28 +175,32 @@ int main(int argc, char** argv) {
     for (const auto& t : q) query_postings += index.DocFrequencyAt(t.term, version);
   }
 
-  std::printf("{\"docs\": %llu, \"postings\": %llu, \"bytes_per_posting\": %.2f, \"memory_mb\": %.1f, "
-              "\"build_s\": %.2f, \"versions\": %llu, \"df_steps_at_most\": %llu}\n",
-              static_cast<unsigned long long>(index.documents()), static_cast<unsigned long long>(index.postings()),
-              static_cast<double>(index.memory_bytes()) / static_cast<double>(index.postings()),
-              static_cast<double>(index.memory_bytes()) / 1e6, build_s, static_cast<unsigned long long>(version),
-              static_cast<unsigned long long>(df_steps));
+  std::printf(
+      "{\"docs\": %llu, \"postings\": %llu, \"bytes_per_posting\": %.2f, \"memory_mb\": %.1f, "
+      "\"build_s\": %.2f, \"versions\": %llu, \"df_steps_at_most\": %llu}\n",
+      static_cast<unsigned long long>(index.documents()), static_cast<unsigned long long>(index.postings()),
+      static_cast<double>(index.memory_bytes()) / static_cast<double>(index.postings()),
+      static_cast<double>(index.memory_bytes()) / 1e6, build_s, static_cast<unsigned long long>(version),
+      static_cast<unsigned long long>(df_steps));
   std::printf("{\"queries\": %u, \"k\": %u, \"avg_query_df_at_head\": %.0f}\n", o.queries, o.k,
               static_cast<double>(query_postings) / o.queries);
   for (Version v : {version, old_version}) {
     const char* at = v == version ? "head" : "old";
-    const Timing pruned = Measure(queries, [&](const auto& q, const DocAccept& a) { return index.Search(q, v, o.k, a); });
+    const Timing pruned =
+        Measure(queries, [&](const auto& q, const DocAccept& a) { return index.Search(q, v, o.k, a); });
     const Timing full =
         Measure(queries, [&](const auto& q, const DocAccept& a) { return index.SearchExhaustive(q, v, o.k, a); });
     for (const auto& [name, t] : {std::pair{"Search", pruned}, std::pair{"SearchExhaustive", full}}) {
-      std::printf("{\"at\": \"%s\", \"version\": %llu, \"method\": \"%s\", \"qps\": %.0f, \"p50_us\": %.0f, "
-                  "\"p99_us\": %.0f, \"candidates_per_query\": %.0f}\n",
-                  at, static_cast<unsigned long long>(v), name, t.qps, t.p50_us, t.p99_us, t.candidates);
+      std::printf(
+          "{\"at\": \"%s\", \"version\": %llu, \"method\": \"%s\", \"qps\": %.0f, \"p50_us\": %.0f, "
+          "\"p99_us\": %.0f, \"candidates_per_query\": %.0f}\n",
+          at, static_cast<unsigned long long>(v), name, t.qps, t.p50_us, t.p99_us, t.candidates);
     }
   }
   // The two agree (spot check, not a test: the unit tests compare them).
   size_t differ = 0;
-  for (const auto& q : queries) differ += index.Search(q, version, o.k, nullptr) != index.SearchExhaustive(q, version, o.k, nullptr);
+  for (const auto& q : queries)
+    differ += index.Search(q, version, o.k, nullptr) != index.SearchExhaustive(q, version, o.k, nullptr);
   std::printf("{\"search_differs_from_exhaustive\": %zu}\n", differ);
   return 0;
 }
