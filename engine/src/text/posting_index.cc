@@ -320,10 +320,12 @@ uint64_t PostingIndex::memory_bytes() const {
                    d.terms.capacity() * sizeof(Term) + d.dirty_terms.capacity() * sizeof(uint32_t) +
                    d.corpus_docs.memory_bytes() + d.corpus_length.memory_bytes();
   // The term dictionary: a hash node (key, id, next, cached hash) and a bucket.
-  for (const auto& [text, id] : d.term_ids) bytes += sizeof(std::string) + 32 + (text.size() > 15 ? text.size() + 1 : 0);
+  for (const auto& [text, id] : d.term_ids)
+    bytes += sizeof(std::string) + 32 + (text.size() > 15 ? text.size() + 1 : 0);
   bytes += d.term_ids.bucket_count() * sizeof(void*);
   for (const Term& term : d.terms) {
-    bytes += term.postings.capacity() * sizeof(Posting) + term.blocks.capacity() * sizeof(Block) + term.df.memory_bytes();
+    bytes +=
+        term.postings.capacity() * sizeof(Posting) + term.blocks.capacity() * sizeof(Block) + term.df.memory_bytes();
   }
   return bytes;
 }

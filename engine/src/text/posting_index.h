@@ -81,7 +81,8 @@ struct ScoredDoc {
 };
 
 // Which documents a search may return, besides being visible at the
-// version: called for candidates only (a pre-filter). Null = all.
+// version: called for candidates only (a pre-filter). Null = all. Called
+// under the index's shared lock: it must not call the index.
 using DocAccept = std::function<bool(DocId)>;
 
 // One document's content. Text: (term, frequency) pairs and the length

@@ -62,7 +62,7 @@ class StepFunction {
   size_t memory_bytes() const;
 
  private:
-  std::vector<std::pair<Version, int64_t>> points_;  // (version, value from it on), versions ascending
+  std::vector<std::pair<Version, int64_t>> points_;   // (version, value from it on), versions ascending
   std::vector<std::pair<Version, int64_t>> pending_;  // (version, delta), any order
 };
 
@@ -120,9 +120,9 @@ struct IndexData {
 
 // Searches (posting_search.cc). Require the shared lock and a finalised
 // index; k > 0.
-std::vector<ScoredDoc> SearchPruned(const IndexData& data, const std::vector<QueryTerm>& query, Version v,
-                                    uint32_t k, const DocAccept& accept);
-std::vector<ScoredDoc> SearchAll(const IndexData& data, const std::vector<QueryTerm>& query, Version v,
-                                 uint32_t k, const DocAccept& accept);
+std::vector<ScoredDoc> SearchPruned(const IndexData& data, const std::vector<QueryTerm>& query, Version v, uint32_t k,
+                                    const DocAccept& accept);
+std::vector<ScoredDoc> SearchAll(const IndexData& data, const std::vector<QueryTerm>& query, Version v, uint32_t k,
+                                 const DocAccept& accept);
 
 }  // namespace verity::text::internal

@@ -21,9 +21,7 @@ namespace {
 // Documents whose exact score ties the k-th are kept by the same margin.
 constexpr double kBoundMargin = 1e-9;
 
-bool Below(double bound, double scale, double threshold) {
-  return bound + kBoundMargin * std::abs(scale) < threshold;
-}
+bool Below(double bound, double scale, double threshold) { return bound + kBoundMargin * std::abs(scale) < threshold; }
 
 bool Better(const ScoredDoc& a, const ScoredDoc& b) {
   return a.score > b.score || (a.score == b.score && a.doc < b.doc);
@@ -85,8 +83,8 @@ double Contribution(const Query& q, const QueryList& list, const Posting& postin
 // The most a posting bounded by (max_weight, min_length) can contribute.
 double Bound(const Query& q, const QueryList& list, float max_weight, uint32_t min_length) {
   if (q.data->kind == PostingIndex::Kind::kDot) return list.weight * static_cast<double>(max_weight);
-  return list.weight * Bm25TermScore(list.idf, static_cast<uint32_t>(max_weight), min_length, q.avg_length,
-                                     q.data->params);
+  return list.weight *
+         Bm25TermScore(list.idf, static_cast<uint32_t>(max_weight), min_length, q.avg_length, q.data->params);
 }
 
 std::vector<ScoredDoc> TopK(std::vector<ScoredDoc> candidates, uint32_t k) {
@@ -101,37 +99,43 @@ struct Cursor {
   const QueryList* list = nullptr;
   const Posting* postings = nullptr;
   size_t size = 0;
-  size_t pos = 0;   // the next posting not yet passed
-  size_t block = 0; // the first block whose last doc >= the current candidate
+  size_t pos = 0;    // the next posting not yet passed
+  size_t block = 0;  // the first block whose last doc >= the current candidate
   double list_bound = 0;
   // Per candidate:
   double block_bound = 0;
-  bool in_block = false;   // block < number of blocks
-  bool present = false;    // holds the candidate (after scoring)
+  size_t bound_of = SIZE_MAX;  // the block block_bound belongs to
+  bool in_block = false;       // block < number of blocks
+  bool present = false;        // holds the candidate (after scoring)
   double contribution = 0;
 
   const std::vector<Block>& blocks() const { return list->term->blocks; }
   DocId doc() const { return postings[pos].doc; }
   bool done() const { return pos >= size; }
   void AdvanceTo(DocId target) {  // first posting with doc >= target
-    pos = static_cast<size_t>(std::lower_bound(postings + pos, postings + size, target,
-                                               [](const Posting& p, DocId d) { return p.doc < d; }) -
-                              postings);
+    pos = static_cast<size_t>(
+        std::lower_bound(postings + pos, postings + size, target, [](const Posting& p, DocId d) { return p.doc < d; }) -
+        postings);
   }
-  // Moves `block` to the block that would hold `doc`; returns its bound.
+  // Moves `block` to the block that would hold `doc`, and block_bound to its bound.
   void ShallowSeek(const Query& q, DocId doc) {
     const std::vector<Block>& b = blocks();
     while (block < b.size() && b[block].last_doc < doc) ++block;
     in_block = block < b.size();
-    block_bound = in_block ? Bound(q, *list, b[block].max_weight, b[block].min_length) : 0;
+    if (!in_block) {
+      block_bound = 0;
+    } else if (block != bound_of) {  // computed once per block visited
+      block_bound = Bound(q, *list, b[block].max_weight, b[block].min_length);
+      bound_of = block;
+    }
   }
   // Within the current block (the only one that can hold `doc`).
   bool DeepSeek(DocId doc) {
     const size_t lo = std::max(pos, block * kBlockSize);
     const size_t hi = std::min(size, (block + 1) * kBlockSize);
-    pos = static_cast<size_t>(std::lower_bound(postings + lo, postings + hi, doc,
-                                               [](const Posting& p, DocId d) { return p.doc < d; }) -
-                              postings);
+    pos = static_cast<size_t>(
+        std::lower_bound(postings + lo, postings + hi, doc, [](const Posting& p, DocId d) { return p.doc < d; }) -
+        postings);
     return pos < hi && postings[pos].doc == doc;
   }
 };
@@ -258,9 +262,9 @@ class MaxScore {
   const uint32_t k_;
   const DocAccept& accept_;
   std::vector<Cursor> cursors_;
-  std::vector<size_t> order_;    // cursor indices by ascending list bound
-  std::vector<double> prefix_;   // prefix_[j]: the sum of the bounds of order_[0..j]
-  size_t first_essential_ = 0;   // order_[first_essential_..] are essential
+  std::vector<size_t> order_;   // cursor indices by ascending list bound
+  std::vector<double> prefix_;  // prefix_[j]: the sum of the bounds of order_[0..j]
+  size_t first_essential_ = 0;  // order_[first_essential_..] are essential
   double threshold_ = -std::numeric_limits<double>::infinity();
   std::vector<ScoredDoc> heap_;  // the best so far, worst at the front
 };
@@ -292,8 +296,8 @@ std::vector<ScoredDoc> SearchAll(const IndexData& data, const std::vector<QueryT
   return TopK(std::move(candidates), k);
 }
 
-std::vector<ScoredDoc> SearchPruned(const IndexData& data, const std::vector<QueryTerm>& query, Version v,
-                                    uint32_t k, const DocAccept& accept) {
+std::vector<ScoredDoc> SearchPruned(const IndexData& data, const std::vector<QueryTerm>& query, Version v, uint32_t k,
+                                    const DocAccept& accept) {
   const Query q = Prepare(data, query, v);
   if (!q.prunable) return SearchAll(data, query, v, k, accept);
   return MaxScore(q, k, accept).Run();
