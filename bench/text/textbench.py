@@ -71,7 +71,7 @@ def write_run(path, run, tag, scores=None):
     with open(path, "w", encoding="utf-8") as f:
         for qid in sorted(run):
             for rank, (docid, score) in enumerate(run[qid], 1):
-                f.write("%s Q0 %s %d %.6f %s\n" % (qid, docid, rank, score, tag))
+                f.write("%s Q0 %s %d %.17g %s\n" % (qid, docid, rank, score, tag))
 
 
 def split_of(qid):
