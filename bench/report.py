@@ -316,6 +316,23 @@ def report(rows, skipped, plot, sections=()):
     return "\n".join(out) + "\n"
 
 
+TEXT_BEGIN = "<!-- bench-text begin -->"
+TEXT_END = "<!-- bench-text end -->"
+
+
+def kept_text_section(path):
+    """The text-retrieval section (scripts/bench_text.sh writes its figures;
+    this suite does not run it), carried over from the existing report."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+    except OSError:
+        return ""
+    if TEXT_BEGIN not in old or TEXT_END not in old:
+        return ""
+    return "\n" + TEXT_BEGIN + old.split(TEXT_BEGIN, 1)[1].split(TEXT_END, 1)[0] + TEXT_END + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--results", required=True)
@@ -328,7 +345,7 @@ def main():
         return check(rows, skipped)
     sections = cache_section(bench_rows(args.results, ("cache_", "database_cache")))
     sections += retrieval_section(bench_rows(args.results, ("retrieve_vs_search", "audit", "log_size")))
-    text = report(rows, skipped, args.plot, sections)
+    text = report(rows, skipped, args.plot, sections) + kept_text_section(args.out)
     with open(args.out, "w") as f:
         f.write(text)
     return 0

@@ -28,8 +28,13 @@ PACKAGES=(
   # the Python client, its stubs (client/python/generate.sh) and its test
   python3-grpcio python3-protobuf python3-grpc-tools python3-numpy
   # full-text search: ICU (word breaks, case folding) and Snowball stemmers;
-  # the text benchmark compares with Xapian and reads real prose (man pages)
+  # the text benchmark (scripts/bench_text.sh) compares with Xapian and reads
+  # real prose: man pages (known-item set), the kernel's and Python's
+  # documentation (speed-at-scale passages)
   libicu-dev libstemmer-dev libxapian-dev manpages manpages-dev man-db
+  linux-doc python3-doc
+  # ... and with Lucene 8 (bench/text/LuceneBench.java: the jars and javac)
+  liblucene8-java openjdk-17-jdk-headless
   # the CLI (JSON input and output)
   nlohmann-json3-dev
   # real data for the demo and the benchmark
