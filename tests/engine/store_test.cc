@@ -38,9 +38,9 @@ TEST_CASE("the store keeps what it wrote, plain and synced, across a close and r
     auto store = Store::Open(dir.path(), Quiet());
     REQUIRE(store.ok());
     Store& s = **store;
-    // Six families besides RocksDB's default, each its own handle.
-    REQUIRE(s.handles().size() == 7);
-    for (auto* family : {s.meta(), s.rows(), s.vectors(), s.changes(), s.log(), s.log_index()}) {
+    // Seven families besides RocksDB's default, each its own handle.
+    REQUIRE(s.handles().size() == 8);
+    for (auto* family : {s.meta(), s.rows(), s.vectors(), s.changes(), s.log(), s.log_index(), s.text()}) {
       CHECK(family != nullptr);
     }
     CHECK(s.meta() != s.rows());

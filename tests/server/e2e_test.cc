@@ -64,7 +64,7 @@ TEST_CASE("every RPC: success path, bad input with its exact code, and the serve
               "--max-dimension=64");
   create.mutable_config()->set_dimension(0);
   ExpectError(CALL(s.collections, CreateCollection, create, &created), grpc::StatusCode::INVALID_ARGUMENT,
-              "config.dimension: 0 is outside 1..4096");
+              "config.dimension: 0 (a collection without a dense vector) needs a text index or a sparse field");
   create.mutable_config()->set_dimension(4);
   create.mutable_config()->set_name("no spaces");
   ExpectError(CALL(s.collections, CreateCollection, create, &created), grpc::StatusCode::INVALID_ARGUMENT,
