@@ -1,9 +1,13 @@
 // verity_demo: the project's end-to-end job until the server exists.
 //
-//   verity_demo [--data DIR] [--load-only]     (default ./verity-data)
+//   verity_demo [--data DIR] [--load-only [--text-corpus CHUNKS.jsonl]]
+//                                                   (default ./verity-data)
 //
 // --load-only: ingest if needed, write DIR/example-query.json (test image 0
 // as a JSON array) and stop; scripts/run.sh uses it before starting verityd.
+// --text-corpus: also load those records (bench/text/manpages.py's
+// chunks.jsonl) into the text-only collection "manpages" (english analyzer),
+// once: a second start finds them there.
 //
 // Opens the database in DIR. If the collection "fashion_mnist" does not exist
 // it is created (784, l2) and the 60,000 Fashion-MNIST training images are
@@ -31,6 +35,7 @@
 #include <vector>
 
 #include "fashion_mnist.h"
+#include "text/text_corpus.h"
 #include "verity/database.h"
 #include "verity/exact_knn.h"
 #include "verity/filter.h"
@@ -40,6 +45,7 @@ namespace verity::bench {
 namespace {
 
 constexpr char kCollection[] = "fashion_mnist";
+constexpr char kTextCollection[] = "manpages";
 constexpr size_t kBatch = 5000;
 constexpr size_t kQueries = 1000;
 constexpr uint32_t kK = 10;
@@ -188,7 +194,26 @@ void PrintPass(const char* title, const PassReport& r, size_t queries, const std
   }
 }
 
-Status Run(const std::string& dir, bool load_only) {
+// The man-page corpus (bench/text/manpages.py's chunks.jsonl: Debian's
+// manpages and manpages-dev, chunked by section and paragraph) into a
+// text-only collection with the english analyzer, for the text RAG demo.
+Status LoadManPages(Database& db, const std::string& path) {
+  const auto start = Clock::now();
+  VERITY_ASSIGN_OR_RETURN(std::vector<Record> records, ReadTextRecords(path));
+  CollectionConfig config;
+  config.name = kTextCollection;
+  config.dimension = 0;
+  config.text_index.enabled = true;
+  config.text_index.analyzer.preset = "english";
+  const size_t chunks = records.size();
+  VERITY_ASSIGN_OR_RETURN(CollectionInfo info, LoadTextCollection(db, config, std::move(records), 2000));
+  std::printf("collection \"%s\": %llu man-page chunks (of %zu in %s), head version %llu, %.1f s\n", kTextCollection,
+              static_cast<unsigned long long>(info.live_records), chunks, path.c_str(),
+              static_cast<unsigned long long>(info.head_version), SecondsSince(start));
+  return Status::Ok();
+}
+
+Status Run(const std::string& dir, bool load_only, const std::string& text_corpus) {
   const auto open_start = Clock::now();
   VERITY_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(dir));
   std::printf("opened %s in %.2f s\n", dir.c_str(), SecondsSince(open_start));
@@ -235,6 +260,7 @@ Status Run(const std::string& dir, bool load_only) {
     for (size_t d = 0; d < queries.dim; ++d) std::fprintf(f, d ? ",%g" : "%g", queries.row(0)[d]);
     std::fputs("]\n", f);
     std::fclose(f);
+    if (!text_corpus.empty()) VERITY_RETURN_IF_ERROR(LoadManPages(*db, text_corpus));
     return db->Close().WithPrefix("close");
   }
   VERITY_ASSIGN_OR_RETURN(std::vector<uint8_t> query_labels, LoadFashionMnistTestLabels(kFashionMnistDir, kQueries));
@@ -301,20 +327,23 @@ Status Run(const std::string& dir, bool load_only) {
 int Main(int argc, char** argv) {
   std::string dir = "./verity-data";
   bool load_only = false;
+  std::string text_corpus;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--load-only") {
       load_only = true;
+    } else if (arg == "--text-corpus" && i + 1 < argc) {
+      text_corpus = argv[++i];
     } else if (arg == "--data" && i + 1 < argc) {
       dir = argv[++i];
     } else if (arg.rfind("--data=", 0) == 0 && arg.size() > 7) {
       dir = std::string(arg.substr(7));
     } else {
-      std::fprintf(stderr, "usage: verity_demo [--data DIR] [--load-only]   (default ./verity-data)\n");
+      std::fprintf(stderr, "usage: verity_demo [--data DIR] [--load-only [--text-corpus CHUNKS.jsonl]]   (default ./verity-data)\n");
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
   }
-  Status status = Run(dir, load_only);
+  Status status = Run(dir, load_only, text_corpus);
   if (!status.ok()) {
     std::fprintf(stderr, "verity_demo: %s\n", status.ToString().c_str());
     return 1;

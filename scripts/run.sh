@@ -2,7 +2,10 @@
 # Installs what is missing, builds, and runs the main job: verityd on the
 # default address (127.0.0.1:7420) and data directory (./verity-data).
 # On first start it loads Fashion-MNIST-784 (60,000 images, with class names
-# as text and metadata) so there is something real to query at once.
+# as text and metadata) and Debian's man pages (manpages, manpages-dev:
+# ~12,700 chunks of 1,100 pages, rendered with man -l, in the text-only
+# collection "manpages" with the english analyzer) so there is something
+# real to query at once, by vector and by text.
 # Usage: scripts/run.sh [--listen HOST:PORT] [--data DIR] [--metrics-listen HOST:PORT]
 #                      [other verityd flags]   (metrics default to 127.0.0.1:9464; "" turns them off)
 set -euo pipefail
@@ -36,8 +39,11 @@ fi
 bash scripts/setup.sh
 bash scripts/build.sh verityd verity verity_demo
 
-# Load the data set directly into the data directory (once; resumable).
-./build/bench/verity_demo --data "$data" --load-only
+# Render the man pages to chunks (cached: a second run finds its manifest
+# and does nothing), then load both data sets directly into the data
+# directory (once; resumable).
+/usr/bin/python3 bench/text/manpages.py --out build/text-corpus/manpages
+./build/bench/verity_demo --data "$data" --load-only --text-corpus build/text-corpus/manpages/chunks.jsonl
 
 cat <<EOF2
 
@@ -60,6 +66,14 @@ verityd is starting on $listen with data in $data. In another terminal:
   ./build/client/verity --addr $listen audit RETRIEVAL_ID
   ./build/client/verity --addr $listen replay RETRIEVAL_ID --mode retrieval
   ./build/client/verity --addr $listen log verify
+
+Text retrieval (BM25) over the man pages, then an answer and its groundedness audit:
+
+  ./build/client/verity --addr $listen retrieve manpages --text "change the permissions of a file" -k 3
+  ./build/client/verity --addr $listen answer RETRIEVAL_ID --text "Use chmod or fchmod to change the permissions of a file."
+  ./build/client/verity --addr $listen audit RETRIEVAL_ID
+  ./build/client/verity --addr $listen replay RETRIEVAL_ID --mode retrieval
+  ./build/client/verity --addr $listen search manpages --text "create a new process" -k 5 --filter 'section = "2"'
   $metrics_hint
 
 Stop it with Ctrl-C (it drains and saves the graph). docs/cli.md lists every command.

@@ -2,8 +2,8 @@
 # Installs every Debian package Verity needs to build, test and run.
 # Idempotent: packages already present are skipped, and apt-get runs only when
 # something is missing. Must run as root (or with sudo available).
-# --bench also installs what the benchmark suite (scripts/bench.sh) compares
-# against and plots with.
+# --bench also installs what the benchmark suites (scripts/bench.sh,
+# scripts/bench_text.sh) compare against, read and plot with.
 set -euo pipefail
 
 PACKAGES=(
@@ -28,13 +28,9 @@ PACKAGES=(
   # the Python client, its stubs (client/python/generate.sh) and its test
   python3-grpcio python3-protobuf python3-grpc-tools python3-numpy
   # full-text search: ICU (word breaks, case folding) and Snowball stemmers;
-  # the text benchmark (scripts/bench_text.sh) compares with Xapian and reads
-  # real prose: man pages (known-item set), the kernel's and Python's
-  # documentation (speed-at-scale passages)
-  libicu-dev libstemmer-dev libxapian-dev manpages manpages-dev man-db
-  linux-doc python3-doc
-  # ... and with Lucene 8 (bench/text/LuceneBench.java: the jars and javac)
-  liblucene8-java openjdk-17-jdk-headless
+  # the main job's text collection and the text benchmark's known-item set:
+  # Debian's man pages, rendered by man
+  libicu-dev libstemmer-dev manpages manpages-dev man-db
   # the CLI (JSON input and output)
   nlohmann-json3-dev
   # real data for the demo and the benchmark
@@ -45,6 +41,10 @@ PACKAGES=(
 if [ "${1:-}" = "--bench" ]; then
   # FAISS (IndexHNSWFlat, IndexFlatL2) and the recall-QPS plot
   PACKAGES+=(libfaiss-dev python3-matplotlib)
+  # the text benchmark (scripts/bench_text.sh) compares with Xapian and
+  # Lucene 8 (bench/text/LuceneBench.java: the jars and javac) and reads the
+  # kernel's and Python's documentation (speed-at-scale passages)
+  PACKAGES+=(libxapian-dev liblucene8-java openjdk-17-jdk-headless linux-doc python3-doc)
 fi
 
 missing=()
