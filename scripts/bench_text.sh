@@ -47,10 +47,13 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-bash scripts/setup.sh
-flock /tmp/verity-build.lock nice -n 10 bash scripts/build.sh verity_bench_xapian
+bash scripts/setup.sh --bench
+# Configure again: libxapian-dev may have just been installed (--bench).
+if [ -f build/build.ninja ]; then cmake build > /dev/null; fi
+flock /tmp/verity-build.lock nice -n 10 bash scripts/build.sh verity_bench_xapian verity_bench_text
 py=/usr/bin/python3
 xapian=build/bench/verity_bench_xapian
+verity=build/bench/verity_bench_text
 # Lucene 8: LuceneBench.java against Debian's jars (liblucene8-java).
 jars=$(ls /usr/share/java/lucene-core-8*.jar /usr/share/java/lucene-analyzers-common-8*.jar \
   /usr/share/java/lucene-queryparser-8*.jar | tr '\n' ':')
@@ -64,6 +67,13 @@ echo "## Known-item (man pages): MRR@10, recall@1, recall@10"
 nice -n 10 $py bench/text/baselines.py --corpus "$out/manpages/knownitem" --out "$out/runs" --xapian "$xapian" \
   --lucene-classpath "$lucene_cp" \
   | tee "$out/knownitem.md"
+# Verity: BM25 per preset, the LSA vectors as its dense leg, RRF and convex
+# fusion server-side (the convex weight chosen on train by verity_runs.py).
+k="$out/manpages/knownitem"
+nice -n 10 "$verity" known-item --docs "$k/docs.jsonl" --queries "$k/queries.tsv" --data "$out/verity-knownitem.db" \
+  --out-dir "$out/runs" --vectors "$out/runs/lsa/docs.jsonl" --query-vectors "$out/runs/lsa/queries.jsonl" \
+  --convex-weights "$(seq -s, 0 0.05 1)" > /dev/null
+nice -n 10 $py bench/text/verity_runs.py --runs "$out/runs" --qrels "$k/qrels.tsv" | tee "$out/knownitem-verity.md"
 
 if [ "$speed" = 1 ]; then
   nice -n 10 $py bench/text/scale_corpus.py --out "$out/scale"
@@ -71,6 +81,13 @@ if [ "$speed" = 1 ]; then
   echo
   echo "## Speed at scale: build and single-thread search, k=10"
   : > "$s/speed.jsonl"
+  # Verity: one thread (OMP_NUM_THREADS=1: the commit's analysis runs on
+  # every core otherwise), the english analyzer without and with its
+  # stopwords; each line also times the search at an old version.
+  for stop in none english; do
+    OMP_NUM_THREADS=1 nice -n 10 "$verity" speed --passages "$s/passages.jsonl" --queries "$s/queries.txt" \
+      --data "$s/verity.db" --preset english --stopwords "$stop" --repeat "$repeat" | tee -a "$s/speed.jsonl"
+  done
   for stop in none english; do  # english: Lucene's 33 stopwords, as EnglishAnalyzer skips them
     nice -n 10 "$xapian" speed --passages "$s/passages.jsonl" --queries "$s/queries.txt" --db "$s/xapian.db" \
       --stem english --stopwords "$stop" --repeat "$repeat" | tee -a "$s/speed.jsonl"
@@ -86,17 +103,29 @@ rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
 print("| system | passages | text MB | build s | passages/s | MB/s | bytes/passage | queries | QPS | p50 µs | p99 µs |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
+    if "build_s" not in r:
+        continue
     print("| %s | {:,} | %.1f | %.1f | {:,.0f} | %.2f | {:,.0f} | {:,} | {:,.0f} | %.0f | %.0f |".format(
         r["passages"], r["passages_per_s"], r["bytes_per_passage"], r["queries"], r["qps"])
         % (r["system"], r["text_mb"], r["build_s"], r["mb_per_s"], r["p50_us"], r["p99_us"]))
+print()
+print("Verity at an old version (after 10% rewritten and 5% deleted in new versions):")
+print()
+print("| system | read version | queries | QPS | p50 µs | p99 µs |")
+print("|---|---|---|---|---|---|")
+for r in rows:
+    if "version" in r:
+        print("| %s | %d | {:,} | {:,.0f} | %.0f | %.0f |".format(r["queries"], r["qps"])
+              % (r["system"], r["version"], r["p50_us"], r["p99_us"]))
 EOF
 fi
 
 if [ "$update_docs" = 1 ]; then
   tables="$out/tables.md"
   { echo "Run $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD)."; echo
-    echo "Known-item (man pages):"; echo; sed -n '/^|/p' "$out/knownitem.md"; echo
-    sed -n '/^- /p' "$out/knownitem.md"
+    echo "Known-item (man pages):"; echo; sed -n '/^|/p' "$out/knownitem.md"
+    sed -n '/^| verity/p' "$out/knownitem-verity.md"; echo
+    sed -n '/^- /p' "$out/knownitem.md" "$out/knownitem-verity.md"
     if [ "$speed" = 1 ]; then echo; echo "Speed at scale (k=10, one thread):"; echo; cat "$out/speed.md"; fi
   } > "$tables"
   $py - "$tables" docs/benchmarks.md <<'EOF'

@@ -14,13 +14,15 @@
 //     1 - W), each leg's top 100, all from one server-side hybrid search.
 //
 //   verity_bench_text speed --passages passages.jsonl --queries queries.txt
-//       --data DIR [--preset english] [--batch 5000] [--repeat 1] [--k 10]
+//       --data DIR [--preset english] [--stopwords none] [--batch 5000]
+//       [--repeat 1] [--k 10]
 //     Builds a text-only collection (timed: upserts of --batch records), then
 //     one untimed pass over the queries and --repeat timed ones, one thread,
 //     at the head; then replaces 10% of the passages and deletes 5% (two new
 //     versions) and times the queries at the build's version (an old one)
 //     and at the new head. Prints one JSON line per measurement, with the
-//     keys of verity_bench_xapian's.
+//     keys of verity_bench_xapian's. --stopwords none: the preset's stemmer
+//     without its stopwords (what xapian-english does).
 //
 // Errors go to stderr with exit status 1; usage errors exit 2.
 #include <algorithm>
@@ -52,6 +54,7 @@ struct Options {
   std::vector<std::string> presets{"standard", "english"};
   std::vector<float> convex_weights{0.5f};
   std::string preset = "english";
+  bool no_stopwords = false;  // speed: the preset's stemmer, no stopwords (as xapian-english)
   uint32_t depth = 100;
   uint32_t k = 10;
   size_t batch = 5000;
@@ -63,7 +66,7 @@ struct Options {
             << "\nusage: verity_bench_text known-item --docs F --queries F --data DIR --out-dir DIR "
                "[--presets a,b] [--depth N] [--vectors F --query-vectors F --convex-weights w,...]\n"
                "       verity_bench_text speed --passages F --queries F --data DIR [--preset P] "
-               "[--batch N] [--repeat N] [--k N]\n";
+               "[--stopwords none] [--batch N] [--repeat N] [--k N]\n";
   std::exit(2);
 }
 
@@ -92,6 +95,7 @@ Options ParseOptions(int argc, char** argv) {
     else if (flag == "--query-vectors") o.query_vectors = value;
     else if (flag == "--presets") o.presets = Split(value);
     else if (flag == "--preset") o.preset = value;
+    else if (flag == "--stopwords") o.no_stopwords = (value == "none");
     else if (flag == "--depth") o.depth = static_cast<uint32_t>(std::stoul(value));
     else if (flag == "--k") o.k = static_cast<uint32_t>(std::stoul(value));
     else if (flag == "--batch") o.batch = std::stoul(value);
@@ -304,17 +308,22 @@ Version Churn(Database& db, const std::string& name, const std::vector<Record>& 
 
 int Speed(const Options& o) {
   std::filesystem::remove_all(o.data);
+  const auto start = Clock::now();  // the build reads the JSON lines too, as verity_bench_xapian's does
   const std::vector<Record> passages = OrDie(ReadTextRecords(o.docs), "read " + o.docs);
   const Queries queries = OrDie(ReadQueries(o.queries), "read " + o.queries);
   uint64_t text_bytes = 0;
   for (const Record& r : passages) text_bytes += r.text.size();
   const std::string name = "passages";
-  const std::string system = "verity-" + o.preset;
+  const std::string system = "verity-" + o.preset + (o.no_stopwords ? "-nostop" : "");
+  CollectionConfig config = TextCollection(name, o.preset, 0);
+  if (o.no_stopwords) {  // a preset fills an empty stopword list: name the stemmer on "standard"
+    config.text_index.analyzer.preset = "standard";
+    config.text_index.analyzer.stemmer = o.preset;
+  }
 
-  const auto start = Clock::now();
   std::unique_ptr<Database> db = OrDie(Database::Open(o.data), "open " + o.data);
   const CollectionInfo built =
-      OrDie(LoadTextCollection(*db, TextCollection(name, o.preset, 0), passages, o.batch), "build");
+      OrDie(LoadTextCollection(*db, config, passages, o.batch), "build");
   const double build_s = std::chrono::duration<double>(Clock::now() - start).count();
   OrDie(db->Close(), "close");
   const uint64_t disk = DirectoryBytes(o.data);
