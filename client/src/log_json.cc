@@ -30,6 +30,25 @@ void PutIfSet(Json& j, const char* key, const std::string& value) {
   if (!value.empty()) j[key] = value;
 }
 
+// A text, sparse or hybrid retrieval's query legs and fusion.
+void PutTextLegs(const LogRecord& r, Json& j) {
+  PutIfSet(j, "verity.query.text", r.text);
+  if (!r.text.empty()) {
+    j["verity.text.analyzer_version"] = r.analyzer_version;
+    j["verity.text.analyzer_code_version"] = r.analyzer_code_version;
+  }
+  PutIfSet(j, "verity.query.sparse_field", r.sparse_field);
+  if (!r.sparse_field.empty()) j["verity.query.sparse"] = {{"indices", r.sparse.indices}, {"values", r.sparse.values}};
+  if (r.fusion) {
+    j["verity.fusion"] = {{"method", FusionMethodName(r.fusion->method)},
+                          {"rrf_k", r.fusion->rrf_k},
+                          {"dense_weight", r.fusion->dense_weight},
+                          {"text_weight", r.fusion->text_weight},
+                          {"sparse_weight", r.fusion->sparse_weight},
+                          {"leg_limit", r.fusion->leg_limit}};
+  }
+}
+
 }  // namespace
 
 Json LogRecordToJson(const LogRecord& r) {
@@ -72,21 +91,7 @@ Json LogRecordToJson(const LogRecord& r) {
     }
     j["gen_ai.retrieval.documents"] = std::move(documents);
     PutIfSet(j, "verity.snapshot", r.snapshot);
-    PutIfSet(j, "verity.query.text", r.text);
-    if (!r.text.empty()) {
-      j["verity.text.analyzer_version"] = r.analyzer_version;
-      j["verity.text.analyzer_code_version"] = r.analyzer_code_version;
-    }
-    PutIfSet(j, "verity.query.sparse_field", r.sparse_field);
-    if (!r.sparse_field.empty()) j["verity.query.sparse"] = {{"indices", r.sparse.indices}, {"values", r.sparse.values}};
-    if (r.fusion) {
-      j["verity.fusion"] = {{"method", FusionMethodName(r.fusion->method)},
-                            {"rrf_k", r.fusion->rrf_k},
-                            {"dense_weight", r.fusion->dense_weight},
-                            {"text_weight", r.fusion->text_weight},
-                            {"sparse_weight", r.fusion->sparse_weight},
-                            {"leg_limit", r.fusion->leg_limit}};
-    }
+    PutTextLegs(r, j);
     if (!r.query_vector.empty()) j["verity.query.vector"] = r.query_vector;
     j["verity.query.vector_sha256"] = r.query_vector_sha256;
     j["verity.ef"] = r.ef;

@@ -157,9 +157,9 @@ std::vector<Collections::RowHit> FuseLegs(const std::vector<Leg>& legs, const Fu
   return out;
 }
 
-}  // namespace
-
-Result<SearchResult> Collections::SearchLegs(const Collection& c, const SearchRequest& request) const {
+// The request's legs, in the order dense, text, sparse, with the text and
+// sparse queries analysed.
+Result<std::vector<Leg>> MakeLegs(const Collection& c, const SearchRequest& request) {
   std::vector<Leg> legs;
   if (!request.vector.empty()) legs.push_back({Leg::kDense, {}, {}});
   if (!request.text.empty()) {
@@ -170,6 +170,31 @@ Result<SearchResult> Collections::SearchLegs(const Collection& c, const SearchRe
     VERITY_ASSIGN_OR_RETURN(auto query, c.text->SparseQuery(request.sparse_field, request.sparse, "sparse"));
     legs.push_back({Leg::kSparse, std::move(query), {}});
   }
+  return legs;
+}
+
+// Each hit's scores: a hybrid search's fused score and legs (`scores`, in
+// the hits' order); a single leg's score (its distance slot until now).
+void SetHitScores(bool hybrid, const std::vector<SearchHit>& scores, std::vector<SearchHit>* hits) {
+  for (size_t i = 0; i < hits->size(); ++i) {
+    SearchHit& hit = (*hits)[i];
+    if (hybrid) {
+      hit.score = scores[i].score;
+      hit.distance = scores[i].distance;
+      hit.dense = scores[i].dense;
+      hit.text = scores[i].text;
+      hit.sparse = scores[i].sparse;
+    } else {
+      hit.score = hit.distance;  // the leg's score
+      hit.distance = 0;
+    }
+  }
+}
+
+}  // namespace
+
+Result<SearchResult> Collections::SearchLegs(const Collection& c, const SearchRequest& request) const {
+  VERITY_ASSIGN_OR_RETURN(std::vector<Leg> legs, MakeLegs(c, request));
   const bool hybrid = legs.size() > 1;
   const uint32_t leg_k = hybrid ? std::max(request.k, request.fusion.leg_limit) : request.k;
   std::vector<float> query;
@@ -230,19 +255,7 @@ Result<SearchResult> Collections::SearchLegs(const Collection& c, const SearchRe
     hit_rows = std::move(legs[0].hits);
   }
   VERITY_RETURN_IF_ERROR(FillSearchHits(c, request, hit_rows, snapshot, &result));
-  for (size_t i = 0; i < result.hits.size(); ++i) {
-    SearchHit& hit = result.hits[i];
-    if (hybrid) {
-      hit.score = scores[i].score;
-      hit.distance = scores[i].distance;
-      hit.dense = scores[i].dense;
-      hit.text = scores[i].text;
-      hit.sparse = scores[i].sparse;
-    } else {
-      hit.score = hit.distance;  // the leg's score
-      hit.distance = 0;
-    }
-  }
+  SetHitScores(hybrid, scores, &result.hits);
   return result;
 }
 
