@@ -38,6 +38,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "text/speed_stats.h"
 #include "text/text_corpus.h"
 #include "verity/database.h"
 
@@ -247,19 +248,6 @@ int KnownItem(const Options& o) {
   OrDie(db->Close(), "close");
   std::filesystem::remove_all(o.data);
   return 0;
-}
-
-uint64_t DirectoryBytes(const std::string& dir) {
-  uint64_t total = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) total += e.file_size();
-  }
-  return total;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
 // One untimed pass, then `repeat` timed ones: QPS, p50, p99 in µs.

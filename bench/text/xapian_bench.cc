@@ -37,7 +37,12 @@
 #include <string>
 #include <vector>
 
+#include "speed_stats.h"
+
 namespace {
+
+using verity::bench::DirectoryBytes;
+using verity::bench::Percentile;
 
 using Clock = std::chrono::steady_clock;
 
@@ -198,19 +203,6 @@ int KnownItem(const Options& o) {
   }
   std::cerr << "verity_bench_xapian: " << n << " queries -> " << o.run << '\n';
   return 0;
-}
-
-uint64_t DirectoryBytes(const std::string& dir) {
-  uint64_t total = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) total += e.file_size();
-  }
-  return total;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
 int Speed(const Options& o) {
