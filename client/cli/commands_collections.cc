@@ -92,6 +92,15 @@ Status CollectionList(const Cli& cli, const Args&) {
   return Status::Ok();
 }
 
+Status CollectionTextIndex(const Cli& cli, const Args& args) {
+  if (!args.Option("text-index")) {
+    throw UsageError{"collection text-index needs --text-index standard|english", "collection text-index"};
+  }
+  VERITY_ASSIGN_OR_RETURN(CollectionInfo info, cli.client->SetTextIndex(args.Arg(0), TextIndexArgs(args)));
+  PrintCollections(cli, {info});
+  return Status::Ok();
+}
+
 Status CollectionGet(const Cli& cli, const Args& args) {
   VERITY_ASSIGN_OR_RETURN(CollectionInfo info, cli.client->GetCollection(args.Arg(0)));
   PrintCollections(cli, {info});
@@ -206,6 +215,15 @@ std::vector<Command> CollectionCommands() {
        "verity collection list --json",
        CollectionList},
       {"collection get", "NAME", "one collection", {kCollection}, {}, "verity collection get docs", CollectionGet},
+      {"collection text-index",
+       "NAME --text-index standard|english [--k1 X] [--b Y]",
+       "changes the collection's full-text index, or adds one: a new analyzer version, every row analysed again",
+       {kCollection},
+       {{"text-index", "standard|english", "the analyzer preset"},
+        {"k1", "X", "BM25 term-frequency saturation, 0..3 (default 1.2)"},
+        {"b", "Y", "BM25 length normalisation, 0..1 (default 0.75)"}},
+       "verity collection text-index notes --text-index english --k1 1.5",
+       CollectionTextIndex},
       {"collection drop",
        "NAME",
        "removes a collection and its data",

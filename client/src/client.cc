@@ -167,6 +167,15 @@ Result<CollectionInfo> Client::CreateCollection(const CollectionConfig& config) 
   return FromProto(response.collection());
 }
 
+Result<CollectionInfo> Client::SetTextIndex(const std::string& collection, const TextIndexConfig& text_index) {
+  v1::SetTextIndexRequest request;
+  request.set_collection(collection);
+  ToProto(text_index, request.mutable_text_index());
+  v1::SetTextIndexResponse response;
+  VERITY_RPC_(collections, SetTextIndex, request, response);
+  return FromProto(response.collection());
+}
+
 Result<CollectionInfo> Client::GetCollection(const std::string& name) {
   v1::GetCollectionRequest request;
   request.set_name(name);

@@ -286,6 +286,21 @@ grpc::Status CollectionServiceImpl::GetCollection(grpc::ServerContext* ctx, cons
   });
 }
 
+grpc::Status CollectionServiceImpl::SetTextIndex(grpc::ServerContext* ctx, const v1::SetTextIndexRequest* req,
+                                                 v1::SetTextIndexResponse* resp) {
+  return Serve(ctx, "SetTextIndex", deps_, *req, resp, [&](auto) -> Status {
+    if (!req->has_text_index()) {
+      return Status::InvalidArgument("text_index: unset; a text index cannot be removed (give the settings to change "
+                                     "it to)");
+    }
+    VERITY_ASSIGN_OR_RETURN(TextIndexConfig settings, FromProto(req->text_index(), "text_index"));
+    auto info = db_->SetTextIndex(req->collection(), settings);
+    if (!info.ok()) return info.status();  // the engine names text_index.* as the request does
+    ToProto(*info, resp->mutable_collection());
+    return Status::Ok();
+  });
+}
+
 grpc::Status CollectionServiceImpl::ListCollections(grpc::ServerContext* ctx, const v1::ListCollectionsRequest* req,
                                                     v1::ListCollectionsResponse* resp) {
   return Serve(ctx, "ListCollections", deps_, *req, resp, [&](auto) -> Status {

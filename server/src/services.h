@@ -79,6 +79,8 @@ class CollectionServiceImpl final : public v1::CollectionService::Service {
                                 v1::CreateCollectionResponse* resp) override;
   grpc::Status GetCollection(grpc::ServerContext* ctx, const v1::GetCollectionRequest* req,
                              v1::GetCollectionResponse* resp) override;
+  grpc::Status SetTextIndex(grpc::ServerContext* ctx, const v1::SetTextIndexRequest* req,
+                            v1::SetTextIndexResponse* resp) override;
   grpc::Status ListCollections(grpc::ServerContext* ctx, const v1::ListCollectionsRequest* req,
                                v1::ListCollectionsResponse* resp) override;
   grpc::Status DropCollection(grpc::ServerContext* ctx, const v1::DropCollectionRequest* req,

@@ -994,6 +994,20 @@ class TextSearchTest(ServerTestCase):
         self.assertEqual([h["id"] for h in hits], ["n5"])
         self.assertEqual(self.db.get(name, "n1")["vector"], [])
 
+    def test_set_text_index(self):
+        name = self.name(".set")
+        self.db.create_collection(name, 0, text_index="standard")
+        self.db.upsert(name, [{"id": i, "text": t} for i, t in NOTES])
+        self.assertEqual([h["id"] for h in self.db.search(name, text="fox")], ["n1"])  # no stemming: not "foxes"
+        info = self.db.set_text_index(name, {"preset": "english", "k1": 1.5})
+        self.assertEqual(info["text_index"]["analyzer_version"], 2)
+        self.assertEqual(info["text_index"]["stemmer"], "english")
+        self.assertEqual(sorted(h["id"] for h in self.db.search(name, text="fox")), ["n1", "n2"])
+        self.assertVerityError("INVALID_ARGUMENT", "text_index.k1", self.db.set_text_index, name,
+                               {"preset": "english", "k1": 5})
+        with self.assertRaises(ValueError):
+            self.db.set_text_index(name, "klingon")
+
     def test_hybrid_and_sparse(self):
         name = self.hybrid_collection()
         info = self.db.get_collection(name)

@@ -141,6 +141,9 @@ class Client {
   // index or a sparse field: a collection without dense vectors.
   Result<CollectionInfo> CreateCollection(const CollectionConfig& config);
   Result<CollectionInfo> GetCollection(const std::string& name);
+  // Changes the collection's text index (a new analyzer version; every row
+  // analysed again): Database::SetTextIndex.
+  Result<CollectionInfo> SetTextIndex(const std::string& collection, const TextIndexConfig& text_index);
   Result<std::vector<CollectionInfo>> ListCollections();
   Status DropCollection(const std::string& name);
   // Every version, oldest first, fetched a page (1000 versions) per call.

@@ -240,6 +240,21 @@ class Client:
         )
         return _convert.collection_from_proto(resp.collection)
 
+    def set_text_index(self, collection, text_index):
+        """Changes a collection's full-text index, or gives it one, and
+        returns its info dict (see ``get_collection``). ``text_index`` is as
+        ``create_collection``'s: a preset name or a dict. Any change is a new
+        analyzer version (``text_index["analyzer_version"]`` in the result)
+        and every row is analysed again; searches at every version use the
+        new settings, and a replay of a retrieval logged with an older
+        analyzer version says so. Raises ValueError / TypeError as
+        ``create_collection``; VerityError NOT_FOUND, INVALID_ARGUMENT naming
+        the field (e.g. "text_index.k1: 5 is outside 0..3")."""
+        request = collections_pb2.SetTextIndexRequest(collection=_convert.text(collection, "collection"))
+        _convert.text_index_to_proto(text_index, request.text_index)
+        resp = self._call("CollectionService.SetTextIndex", self._collections.SetTextIndex, request)
+        return _convert.collection_from_proto(resp.collection)
+
     def get_collection(self, name):
         """Returns a dict: name, dimension, metric ("l2", "ip" or "cosine"),
         m, ef_construction, default_ef, head_version, created_at_us (Unix

@@ -223,6 +223,19 @@ class Database {
   // Errors: InvalidArgument (a config field out of range, naming it),
   // AlreadyExists.
   Result<CollectionInfo> CreateCollection(const CollectionConfig& config);
+  // Changes the collection's full-text index, or gives it one: the analyzer
+  // (its preset fills what `text_index.analyzer` leaves empty, as at
+  // creation), k1 and b. Any change is a new analyzer version (the old one
+  // + 1; TextIndexConfig::analyzer_version is ignored here) and every row
+  // is analysed again, all versions alike: searches at any version use the
+  // new settings from then on, and a replay of a retrieval logged with an
+  // older analyzer version says so (docs/text-search.md). Settings equal to
+  // the current ones change nothing. Writes to the collection wait for the
+  // rebuild, and so do its searches. Durable: a crash during the rebuild
+  // is finished at the next open. Errors: InvalidArgument naming the field
+  // (text_index.analyzer.*, k1, b; `enabled` false: an index cannot be
+  // removed), NotFound.
+  Result<CollectionInfo> SetTextIndex(const std::string& collection, const TextIndexConfig& text_index);
   // Errors: NotFound; DataLoss for an unavailable collection (see Open).
   Result<CollectionInfo> GetCollection(const std::string& name) const;
   // Sorted by name; unavailable collections included (their `unavailable`

@@ -107,6 +107,7 @@ struct AnalyzerConfig {
   std::string stemmer;      // "" = none; else a Snowball algorithm: "english", "porter", "french", ...
   // Terms longer than this many bytes are dropped (after folding). 1..1024.
   uint32_t max_term_bytes = 255;
+  bool operator==(const AnalyzerConfig& other) const = default;
 };
 
 // A collection's full-text (BM25) index over each record's `text`

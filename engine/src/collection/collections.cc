@@ -121,14 +121,7 @@ Result<CollectionInfo> Collections::CreateCollection(const CollectionConfig& giv
   VERITY_RETURN_IF_ERROR(ValidateCollectionConfig(given));
   CollectionConfig config = given;
   if (config.text_index.enabled) {
-    // The preset fills the settings the caller left empty (types.h).
-    AnalyzerConfig& a = config.text_index.analyzer;
-    VERITY_ASSIGN_OR_RETURN(const AnalyzerConfig base, text::PresetConfig(a.preset, "text_index.analyzer.preset"));
-    if (a.preset.empty()) a.preset = base.preset;
-    if (a.stopwords.empty()) a.stopwords = base.stopwords;
-    if (a.stemmer.empty()) a.stemmer = base.stemmer;
-    a.ascii_fold = a.ascii_fold || base.ascii_fold;
-    VERITY_RETURN_IF_ERROR(text::ValidateAnalyzerConfig(a, "text_index.analyzer"));
+    VERITY_RETURN_IF_ERROR(text::ResolvePreset(&config.text_index.analyzer, "text_index.analyzer"));
   }
   std::lock_guard ddl(ddl_mu_);
   if (NameTaken(config.name)) {

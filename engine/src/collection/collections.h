@@ -86,6 +86,9 @@ class Collections : private StoreUser {
 
   // --- Create, list, drop (the public API's work; docs in database.h) ------
   Result<CollectionInfo> CreateCollection(const CollectionConfig& config);
+  // Changes (or adds) the collection's text index: a new analyzer version,
+  // and every row analysed again (collection/text_load.cc).
+  Result<CollectionInfo> SetTextIndex(const std::string& name, TextIndexConfig settings);
   Result<std::vector<CollectionInfo>> ListCollections() const;
   Status DropCollection(const std::string& name);
   // What GetCollection, ListCollections and an import's result say of `c`;

@@ -3,12 +3,15 @@
 // index's durable form; the inverted lists are built from them. A row
 // whose document is missing (written before the collection had one, or
 // lost) or was made by another analyzer version is analysed again and its
-// document rewritten, so a change of analyzer rebuilds the index here.
+// document rewritten, so a change of analyzer rebuilds the index here:
+// SetTextIndex stores the new settings, then loads the index again.
 #include <rocksdb/write_batch.h>
 
+#include "base/validate.h"
 #include "collection/collections.h"
 #include "storage/codec.h"
 #include "storage/keys.h"
+#include "text/analyzer.h"
 
 namespace verity {
 namespace {
@@ -29,7 +32,55 @@ Result<storage::RowMeta> ReadRowMeta(rocksdb::DB* db, rocksdb::ColumnFamilyHandl
   return row;
 }
 
+// The key of the row each label stands for ("" for a label without one:
+// collected, or never used), as LoadNodeTable finds them at open.
+std::vector<std::string> RowKeysOfLabels(const Collection& c) {
+  std::vector<std::string> keys(c.nodes.size());
+  for (uint32_t label = 0; label < c.nodes.size(); ++label) {
+    const RowNode& node = c.nodes[label];
+    if (!node.collected()) keys[label] = keys::RowKey(c.id, node.id, node.from);
+  }
+  return keys;
+}
+
 }  // namespace
+
+Result<CollectionInfo> Collections::SetTextIndex(const std::string& name, TextIndexConfig settings) {
+  if (!settings.enabled) {
+    return Status::InvalidArgument("a text index cannot be removed (a text-only collection needs it)")
+        .WithField("text_index.enabled");
+  }
+  VERITY_RETURN_IF_ERROR(text::ResolvePreset(&settings.analyzer, "text_index.analyzer"));
+  VERITY_ASSIGN_OR_RETURN(auto c, Find(name));
+  std::lock_guard write(c->write_mu);  // no commit while the index is rebuilt
+  VERITY_RETURN_IF_ERROR(CheckNotDropped(*c));
+  CollectionConfig config = c->config;
+  const TextIndexConfig& old = config.text_index;
+  settings.analyzer_version = old.enabled ? old.analyzer_version + 1 : 1;
+  if (old.enabled && old.analyzer == settings.analyzer && old.k1 == settings.k1 && old.b == settings.b) {
+    return InfoOf(*c);  // nothing changes: no new analyzer version
+  }
+  config.text_index = settings;
+  VERITY_RETURN_IF_ERROR(ValidateTextIndexSettings(config));
+  // The settings first: a crash before the documents are rewritten leaves
+  // them stale, and the next open analyses them again with these settings.
+  storage::CollectionMeta meta = c->meta;
+  ConfigToMeta(config, &meta);
+  VERITY_RETURN_IF_ERROR(
+      FromRocks(db_->Put(write_options_, meta_, keys::CollectionKey(c->id), meta.SerializeAsString()),
+                "set text index"));
+  c->meta = meta;
+  {
+    std::unique_lock lock(c->graph_mu);  // searches of this collection wait for the rebuild
+    c->config = config;
+    const std::vector<std::string> row_keys = RowKeysOfLabels(*c);
+    VERITY_RETURN_IF_ERROR(LoadTextIndex(*c, row_keys));
+    VERITY_RETURN_IF_ERROR(LoadSparseIndex(*c, row_keys));
+  }
+  Log(LogLevel::kInfo, "collection \"" + name + "\": text index now analyzer version " +
+                           std::to_string(settings.analyzer_version));
+  return InfoOf(*c);
+}
 
 Status Collections::LoadTextIndex(Collection& c, const std::vector<std::string>& row_key_of_label) {
   VERITY_ASSIGN_OR_RETURN(c.text, text::CollectionTextIndex::Create(c.config));

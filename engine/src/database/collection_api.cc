@@ -13,6 +13,11 @@ Result<CollectionInfo> Database::CreateCollection(const CollectionConfig& config
   return impl_->collections->CreateCollection(config);
 }
 
+Result<CollectionInfo> Database::SetTextIndex(const std::string& collection, const TextIndexConfig& text_index) {
+  VERITY_CHECK_WRITABLE_();
+  return impl_->collections->SetTextIndex(collection, text_index);
+}
+
 Result<CollectionInfo> Database::GetCollection(const std::string& name) const {
   VERITY_CHECK_OPEN_();
   VERITY_ASSIGN_OR_RETURN(auto c, impl_->collections->Find(name));

@@ -35,6 +35,11 @@ inline constexpr uint32_t kAnalyzerCodeVersion = 1;
 // unknown preset ("standard", "english"; "" means "standard").
 Result<AnalyzerConfig> PresetConfig(const std::string& preset, const std::string& field);
 
+// Fills the settings `config` leaves empty from its preset (empty stopwords
+// or stemmer take the preset's, ascii_fold is OR-ed; types.h), then checks
+// it as ValidateAnalyzerConfig does. InvalidArgument names `field`.
+Status ResolvePreset(AnalyzerConfig* config, const std::string& field);
+
 // Checks a config: a known preset, a known stopword language and Snowball
 // algorithm, max_term_bytes in 1..1024. InvalidArgument names
 // `field` + ".stopwords" and so on, and lists the accepted values.

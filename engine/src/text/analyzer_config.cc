@@ -137,6 +137,15 @@ Result<AnalyzerConfig> PresetConfig(const std::string& preset, const std::string
   return Invalid(field, "unknown analyzer preset " + Quoted(preset) + "; known: standard, english (\"\" = standard)");
 }
 
+Status ResolvePreset(AnalyzerConfig* config, const std::string& field) {
+  VERITY_ASSIGN_OR_RETURN(const AnalyzerConfig base, PresetConfig(config->preset, field + ".preset"));
+  if (config->preset.empty()) config->preset = base.preset;
+  if (config->stopwords.empty()) config->stopwords = base.stopwords;
+  if (config->stemmer.empty()) config->stemmer = base.stemmer;
+  config->ascii_fold = config->ascii_fold || base.ascii_fold;
+  return ValidateAnalyzerConfig(*config, field);
+}
+
 Status ValidateAnalyzerConfig(const AnalyzerConfig& config, const std::string& field) {
   if (Result<AnalyzerConfig> preset = PresetConfig(config.preset, field + ".preset"); !preset.ok()) {
     return preset.status();
