@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 dir=build-fuzz
-targets=(fuzz_filter_parser fuzz_export_manifest fuzz_graph_file fuzz_wire_requests fuzz_log_verifier fuzz_analyzer)
+targets=(fuzz_filter_parser fuzz_export_manifest fuzz_graph_file fuzz_wire_requests fuzz_log_verifier fuzz_analyzer fuzz_text_query)
 
 flags=()  # the rest is the "fuzz" preset of CMakePresets.json
 if command -v ccache >/dev/null 2>&1; then flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi

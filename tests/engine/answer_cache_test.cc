@@ -422,3 +422,129 @@ TEST_CASE("answer cache: an entry whose source retrieval expired from the log is
   CHECK(stats.exact_hits == 1);
   CHECK(stats.misses == before.misses + 1);
 }
+
+namespace {
+
+// A hybrid collection "hy" (dimension 4, an English text index, a sparse
+// field "splade") and a text-only one "notes" (dimension 0), both with the
+// same texts, and the prompt "qa".
+std::unique_ptr<Database> OpenWithTextCollections(const test::TempDir& dir) {
+  auto db = OpenWithDocs(dir);
+  const std::vector<std::string> texts = {"Reset the router when the network fails.",
+                                          "In 2020 revenue was 12 million.", "Green tea and biscuits."};
+  for (const std::string name : {"hy", "notes"}) {
+    CollectionConfig config;
+    config.name = name;
+    config.dimension = name == "hy" ? 4 : 0;
+    config.text_index.enabled = true;
+    config.text_index.analyzer.preset = "english";
+    config.sparse_fields.push_back({"splade", 100});
+    REQUIRE(db->CreateCollection(config).ok());
+    std::vector<Record> records;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      Record r;
+      r.id = "t" + std::to_string(i);
+      if (config.dimension > 0) r.vector = {float(i), 1, 0.5f, 0};
+      r.text = texts[i];
+      r.sparse["splade"] = {{static_cast<uint32_t>(i)}, {1}};
+      records.push_back(r);
+    }
+    REQUIRE(db->Upsert(name, records).ok());
+  }
+  return db;
+}
+
+// Retrieves from `collection` by whichever of the legs are given, records
+// `answer` and caches it; returns CacheStore's status.
+Status StoreAnswered(Database& db, const std::string& collection, const std::vector<float>& v, const std::string& text,
+                     const std::string& answer, bool sparse = false) {
+  RetrieveRequest request;
+  request.collection = collection;
+  request.vector = v;
+  request.text = text;
+  if (sparse) {
+    request.sparse_field = "splade";
+    request.sparse = {{1}, {1}};
+  }
+  request.k = 2;
+  request.prompt = "qa";
+  auto r = db.Retrieve(request);
+  REQUIRE(r.ok());
+  REQUIRE(db.RecordAnswer({r->retrieval_id, answer, "m1", 0, 0}).ok());
+  return db.CacheStore({r->retrieval_id, "", "m1", ""});
+}
+
+}  // namespace
+
+TEST_CASE("answer cache: text and sparse retrievals are matched by their exact question only", "[engine][cache][text]") {
+  test::TempDir dir;
+  auto db = OpenWithTextCollections(dir);
+  auto ask = [](const std::string& collection, const std::vector<float>& v, const std::string& question) {
+    CacheLookupRequest q;
+    q.collection = collection;
+    q.vector = v;
+    q.query_text = question;
+    q.prompt = "qa";
+    q.model = "m1";
+    return q;
+  };
+
+  // In one fence (hy at its head, qa@1, m1): a text-only retrieval first,
+  // then a dense one, then a hybrid one. Each is kept: an entry without a
+  // query vector does not take part in the vector scan, and does not stop
+  // dense entries from joining it.
+  const std::vector<float> v = {1, 1, 0.5f, 0};
+  REQUIRE(StoreAnswered(*db, "hy", {}, "How do I reset my router?", "Reset it.").ok());
+  REQUIRE(StoreAnswered(*db, "hy", v, "What was the revenue in 2020?", "12 million.").ok());
+  REQUIRE(StoreAnswered(*db, "hy", {2, 1, 0.5f, 0}, "Is green tea good?", "Yes.").ok());
+  CHECK(db->GetCacheStats().entries == 3);
+
+  // The text-only entry: by its exact question, with or without a vector.
+  auto exact = db->CacheLookup(ask("hy", {}, "How do I reset my router?"));
+  REQUIRE(exact.ok());
+  CHECK(exact->match == CacheMatch::kExact);
+  CHECK(exact->answer == "Reset it.");
+  CHECK(db->CacheLookup(ask("hy", {0, 0, 0, 1}, "How do I reset my router?"))->match == CacheMatch::kExact);
+  // A paraphrase has no vector to compare with the entry's: a miss, even
+  // with min_similarity 0.
+  CacheLookupRequest paraphrase = ask("hy", {0, 0, 0, 1}, "How can I reset the router?");
+  paraphrase.min_similarity = 0;
+  auto missed = db->CacheLookup(paraphrase);
+  REQUIRE(missed.ok());
+  CHECK(missed->match != CacheMatch::kMiss);  // a dense entry at similarity >= 0 answers it...
+  CHECK(missed->answer != "Reset it.");      // ...never the text-only one
+  // The dense entry: semantic hits as ever, with a vector; without one, only
+  // its exact question.
+  auto semantic = db->CacheLookup(ask("hy", {1.01f, 1, 0.5f, 0.01f}, "How much revenue was there in 2020?"));
+  REQUIRE(semantic.ok());
+  CHECK(semantic->match == CacheMatch::kSemantic);
+  CHECK(semantic->answer == "12 million.");
+  CHECK(db->CacheLookup(ask("hy", {}, "What was the revenue in 2020?"))->answer == "12 million.");
+  CHECK(db->CacheLookup(ask("hy", {}, "How much revenue was there in 2020?"))->match == CacheMatch::kMiss);
+
+  // A text-only collection: exact questions only; no vector, no scan, no
+  // "semantic" hit at similarity 0.
+  REQUIRE(StoreAnswered(*db, "notes", {}, "How do I reset my router?", "Reset it.").ok());
+  CHECK(db->CacheLookup(ask("notes", {}, "How do I reset my router?"))->match == CacheMatch::kExact);
+  CacheLookupRequest other = ask("notes", {}, "Is green tea good?");
+  other.min_similarity = 0;
+  auto none = db->CacheLookup(other);
+  REQUIRE(none.ok());
+  CHECK(none->match == CacheMatch::kMiss);
+  CHECK(db->CacheLookup(ask("notes", {1}, "Is green tea good?")).status().code() == StatusCode::kInvalidArgument);
+
+  // A retrieval with neither a question text nor a query vector (sparse
+  // only) cannot be matched by anything a lookup carries: refused, and a
+  // lookup with neither is refused too.
+  const CacheStats before = db->GetCacheStats();
+  const Status sparse_only = StoreAnswered(*db, "notes", {}, "", "One.", /*sparse=*/true);
+  CHECK(sparse_only.code() == StatusCode::kFailedPrecondition);
+  CHECK_THAT(sparse_only.message(), Catch::Contains("no query text and no query vector"));
+  CHECK(db->GetCacheStats().entries == before.entries);
+  const auto empty = db->CacheLookup(ask("notes", {}, ""));
+  CHECK(empty.status().code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(empty.status().message(), Catch::StartsWith("vector: empty"));
+  // A sparse + dense retrieval keeps its vector: cached, matched by it.
+  REQUIRE(StoreAnswered(*db, "hy", {0, 1, 0.5f, 0}, "", "Zero.", /*sparse=*/true).ok());
+  CHECK(db->CacheLookup(ask("hy", {0, 1, 0.5f, 0}, ""))->answer == "Zero.");
+}

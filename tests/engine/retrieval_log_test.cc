@@ -16,8 +16,10 @@
 #include <set>
 #include <thread>
 
+#include "context/context_text.h"
 #include "engine/test_data.h"
 #include "storage/keys.h"
+#include "text/analyzer.h"
 #include "log/log_chain.h"
 #include "util/sha256.h"
 #include "storage.pb.h"
@@ -1430,4 +1432,89 @@ TEST_CASE("GC drops graph nodes only log pins need, and reads at those versions 
   auto listed = f.db->ListSnapshots("kb");
   REQUIRE(listed.ok());
   for (const auto& s : *listed) CHECK(s.records == 3000u);
+}
+
+TEST_CASE("a replay of a text retrieval logged under another analyzer says so", "[engine][log][text]") {
+  // The rule alone: only a text leg counts, and either version differing.
+  LogRecord logged;
+  logged.analyzer_version = 1;
+  logged.analyzer_code_version = 3;
+  CHECK(context::AnalyzerChange(logged, 1, 4).empty());  // no text leg
+  logged.text = "reset the router";
+  CHECK(context::AnalyzerChange(logged, 1, 3).empty());
+  CHECK_THAT(context::AnalyzerChange(logged, 1, 4),
+             Catch::Contains("ran analyzer code version 4") && Catch::Contains("logged under code version 3"));
+  CHECK_THAT(context::AnalyzerChange(logged, 2, 3), Catch::Contains("analyzer version 1,"));
+  logged.analyzer_code_version = 0;
+  CHECK_THAT(context::AnalyzerChange(logged, 1, 3), Catch::Contains("code version not recorded"));
+
+  // Through Replay: a text retrieval whose log record is rewritten as if an
+  // engine with the next analyzer code version had logged it.
+  test::TempDir dir;
+  std::string id;
+  {
+    auto db = Database::Open(dir.path(), test::QuietOptions());
+    REQUIRE(db.ok());
+    CollectionConfig config;
+    config.name = "notes";
+    config.text_index.enabled = true;
+    config.text_index.analyzer.preset = "english";
+    REQUIRE((*db)->CreateCollection(config).ok());
+    std::vector<Record> records;
+    for (const char* text : {"Reset the router when the network fails", "How to reset your router's password",
+                             "Green tea and biscuits"}) {
+      Record r;
+      r.id = "n" + std::to_string(records.size());
+      r.text = text;
+      records.push_back(r);
+    }
+    REQUIRE((*db)->Upsert("notes", records).ok());
+    RetrieveRequest retrieve;
+    retrieve.collection = "notes";
+    retrieve.text = "resetting routers";
+    retrieve.k = 2;
+    auto retrieved = (*db)->Retrieve(retrieve);
+    REQUIRE(retrieved.ok());
+    id = retrieved->retrieval_id;
+    // Logged by this engine: no note.
+    for (ReplayMode mode : {ReplayMode::kRetrieval, ReplayMode::kCounterfactual}) {
+      auto replayed = (*db)->Replay({id, mode, {}});
+      REQUIRE(replayed.ok());
+      CHECK(replayed->outcome == ReplayOutcome::kIdentical);
+      CHECK_FALSE(replayed->analyzer_changed);
+      CHECK(replayed->detail.find("analyzer") == std::string::npos);
+    }
+  }
+  int rewritten = 0;
+  WithRawFamily(dir.path(), "log", [&](rocksdb::DB* raw, rocksdb::ColumnFamilyHandle* log) {
+    std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), log));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string value = it->value().ToString();
+      storage::LogEntry entry;
+      REQUIRE(entry.ParseFromString(value.substr(32)));
+      if (entry.retrieval_id() != id) continue;
+      REQUIRE(entry.analyzer_code_version() == text::kAnalyzerCodeVersion);
+      entry.set_analyzer_code_version(text::kAnalyzerCodeVersion + 1);
+      REQUIRE(raw->Put(rocksdb::WriteOptions(), log, it->key(), value.substr(0, 32) + entry.SerializeAsString()).ok());
+      ++rewritten;
+    }
+  });
+  REQUIRE(rewritten == 1);
+  auto db = Database::Open(dir.path(), test::QuietOptions());
+  REQUIRE(db.ok());
+  for (ReplayMode mode : {ReplayMode::kRetrieval, ReplayMode::kCounterfactual}) {
+    auto replayed = (*db)->Replay({id, mode, {}});
+    REQUIRE(replayed.ok());
+    INFO(replayed->detail);
+    CHECK(replayed->analyzer_changed);
+    CHECK(replayed->outcome == ReplayOutcome::kIdentical);  // the ids still agree, and say only that
+    CHECK_THAT(replayed->detail, Catch::Contains("logged under code version " +
+                                                 std::to_string(text::kAnalyzerCodeVersion + 1)) &&
+                                     Catch::Contains("not a bit-identical replay"));
+  }
+  // A context replay re-runs no search: the rows' hashes decide, no note.
+  auto context = (*db)->Replay({id, ReplayMode::kContext, {}});
+  REQUIRE(context.ok());
+  CHECK(context->outcome == ReplayOutcome::kIdentical);
+  CHECK_FALSE(context->analyzer_changed);
 }

@@ -257,6 +257,134 @@ TEST_CASE("hybrid search over the wire: legs fused, each hit with its legs' rank
   REQUIRE_FALSE(result->hits[0].sparse.found());
 }
 
+// The hits of one answer, field by field: what BatchSearch and SearchStream
+// must give for a query that Search answered with `want`.
+void RequireSameHits(const v1::SearchResponse& got, const v1::SearchResponse& want) {
+  REQUIRE(got.version() == want.version());
+  REQUIRE(got.hits_size() == want.hits_size());
+  for (int i = 0; i < want.hits_size(); ++i) {
+    INFO("hit " << i);
+    const v1::SearchHit& g = got.hits(i);
+    const v1::SearchHit& w = want.hits(i);
+    REQUIRE(g.id() == w.id());
+    REQUIRE(g.score() == w.score());  // bit for bit: the same search
+    REQUIRE(g.distance() == w.distance());
+    for (auto leg : {&v1::SearchHit::dense, &v1::SearchHit::text, &v1::SearchHit::sparse}) {
+      REQUIRE((g.*leg)().rank() == (w.*leg)().rank());
+      REQUIRE((g.*leg)().score() == (w.*leg)().score());
+    }
+    REQUIRE(g.has_dense() == w.has_dense());
+    REQUIRE(g.has_text() == w.has_text());
+    REQUIRE(g.has_sparse() == w.has_sparse());
+    REQUIRE(g.record().text() == w.record().text());
+  }
+}
+
+TEST_CASE("BatchSearch and SearchStream carry text, sparse and fusion as Search does", "[server][text]") {
+  test::TempDir dir;
+  auto server = test::StartServer(dir);
+  Stubs s(server->channel());
+  CreateTextCollection(s, "hy", 2, "english", /*sparse=*/true);
+  UpsertNotes(s, "hy", /*dense_and_sparse=*/true);
+  test::CreateCollection(s, "plain", 2);
+
+  // A text query; dense + text (RRF, its k and leg limit); all three legs
+  // fused by convex weights; sparse alone.
+  std::vector<v1::SearchRequest> queries;
+  queries.push_back(TextQuery("hy", "running foxes", 4));
+  v1::SearchRequest hybrid = TextQuery("hy", "reset the router", 5);
+  hybrid.mutable_query()->add_vector(5);
+  hybrid.mutable_query()->add_vector(1);
+  hybrid.mutable_query()->mutable_fusion()->set_method(v1::FUSION_METHOD_RRF);
+  hybrid.mutable_query()->mutable_fusion()->set_rrf_k(7);
+  hybrid.mutable_query()->mutable_fusion()->set_leg_limit(4);
+  queries.push_back(hybrid);
+  v1::SearchRequest convex = hybrid;
+  convex.mutable_query()->set_sparse_field("splade");
+  convex.mutable_query()->mutable_sparse()->add_indices(3);
+  convex.mutable_query()->mutable_sparse()->add_values(2);
+  auto* fusion = convex.mutable_query()->mutable_fusion();
+  fusion->set_method(v1::FUSION_METHOD_CONVEX);
+  fusion->set_dense_weight(0.5f);
+  fusion->set_text_weight(1);
+  fusion->set_sparse_weight(2);
+  fusion->set_leg_limit(0);
+  queries.push_back(convex);
+  v1::SearchRequest sparse_only;
+  sparse_only.set_collection("hy");
+  sparse_only.mutable_query()->set_k(3);
+  sparse_only.mutable_query()->set_sparse_field("splade");
+  sparse_only.mutable_query()->mutable_sparse()->add_indices(104);
+  sparse_only.mutable_query()->mutable_sparse()->add_values(6);
+  queries.push_back(sparse_only);
+
+  std::vector<v1::SearchResponse> wanted(queries.size());
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const grpc::Status status = CALL(s.search, Search, queries[i], &wanted[i]);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    REQUIRE(wanted[i].hits_size() > 0);
+  }
+  // The fused answers have legs, and the RRF parameters changed them: with
+  // rrf_k 7 a first-ranked leg hit scores 1/8.
+  REQUIRE(wanted[1].hits(0).has_text());
+  REQUIRE((wanted[1].hits(0).dense().rank() == 0 || wanted[1].hits(0).text().rank() == 0));
+  REQUIRE(wanted[1].hits(0).score() >= Approx(1.0 / 8));
+  REQUIRE(wanted[2].hits(0).has_sparse());
+  REQUIRE(wanted[3].hits(0).id() == "n5");
+
+  SECTION("BatchSearch") {
+    v1::BatchSearchRequest batch;
+    batch.set_collection("hy");
+    for (const auto& q : queries) *batch.add_queries() = q.query();
+    v1::BatchSearchResponse answers;
+    const grpc::Status status = CALL(s.search, BatchSearch, batch, &answers);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    REQUIRE(answers.results_size() == static_cast<int>(queries.size()));
+    for (size_t i = 0; i < queries.size(); ++i) {
+      INFO("query " << i);
+      RequireSameHits(answers.results(static_cast<int>(i)), wanted[i]);
+    }
+    // A refusal names the query (the engine's form for a batch: "queries[1]:
+    // text: ...", field queries[1].text): a text query where there is no
+    // text index.
+    batch.set_collection("plain");
+    batch.clear_queries();
+    v1::SearchQuery dense;
+    dense.add_vector(0);
+    dense.add_vector(1);
+    *batch.add_queries() = dense;
+    dense.set_text("fox");
+    *batch.add_queries() = dense;
+    ExpectError(CALL(s.search, BatchSearch, batch, &answers), grpc::StatusCode::FAILED_PRECONDITION,
+                "queries[1]: text: the collection \"plain\" has no text index");
+  }
+
+  SECTION("SearchStream") {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auto stream = s.search->SearchStream(&ctx);
+    for (const auto& q : queries) REQUIRE(stream->Write(q));
+    v1::SearchRequest no_index = TextQuery("plain", "fox", 3);
+    REQUIRE(stream->Write(no_index));
+    REQUIRE(stream->WritesDone());
+    v1::SearchStreamResponse answer;
+    for (size_t i = 0; i < queries.size(); ++i) {
+      INFO("query " << i);
+      REQUIRE(stream->Read(&answer));
+      INFO(answer.message());
+      REQUIRE(answer.code() == 0);
+      RequireSameHits(answer.response(), wanted[i]);
+    }
+    REQUIRE(stream->Read(&answer));
+    REQUIRE(answer.code() == grpc::StatusCode::FAILED_PRECONDITION);
+    REQUIRE(answer.message().find("query.text: the collection \"plain\" has no text index") != std::string::npos);
+    REQUIRE_FALSE(stream->Read(&answer));
+    REQUIRE(stream->Finish().ok());
+  }
+}
+
 TEST_CASE("text retrieval over the wire: retrieve by text, then replay it", "[server][text]") {
   test::TempDir dir;
   auto server = test::StartServer(dir);

@@ -15,7 +15,9 @@
 //
 // Matching: first exact (the same query text, or with no text the same
 // query vector); then semantic: the entries whose query vectors have cosine
-// similarity >= the threshold, most similar first; a candidate is refused
+// similarity >= the threshold, most similar first (only entries and lookups
+// that have a vector: a text or sparse retrieval without a dense leg is
+// matched by its exact question text only, docs/text-search.md); a candidate is refused
 // when the critical tokens of the two questions differ (numbers, negations,
 // names: groundedness.h, CriticalTokens), so "revenue in 2021" never
 // answers "revenue in 2022".
@@ -33,7 +35,10 @@
 namespace verity {
 
 struct CacheStoreRequest {
-  std::string retrieval_id;  // a logged retrieval; its answer is cached
+  // A logged retrieval; its answer is cached. It needs a query text or a
+  // query vector (FailedPrecondition otherwise: a sparse-only retrieval
+  // without query_text could match no lookup's question).
+  std::string retrieval_id;
   std::string answer;        // "" = the answer recorded for the retrieval
   std::string model;         // at most 1024 bytes
   std::string params_json;   // "" or a JSON object (temperature, ...); compared canonically
@@ -41,7 +46,8 @@ struct CacheStoreRequest {
 
 struct CacheLookupRequest {
   std::string collection;
-  std::vector<float> vector;       // the question's embedding (the collection's dimension)
+  std::vector<float> vector;       // the question's embedding (the collection's dimension), or
+                                   // empty with a query_text: an exact lookup by the text only
   std::string query_text;          // the question
   ReadPoint at;                    // default: the head (see ReadPoint)
   std::string prompt;              // as Retrieve takes it: "name", "name@N", "name@label" or text

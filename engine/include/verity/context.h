@@ -229,6 +229,12 @@ struct ReplayResult {
   // counterfactual: ids in both whose row version differs from the logged
   // one (the row was written again: its text, vector or metadata may differ)
   std::vector<std::string> changed;
+  // retrieval and counterfactual, with a text leg: the replay analysed the
+  // text with another analyzer than the logged retrieval (its
+  // analyzer_version or analyzer_code_version differs from the collection's
+  // and the engine's now); `detail` says which. Ids may still compare
+  // identical, but the search is not the logged one bit for bit.
+  bool analyzer_changed = false;
 };
 
 // Groundedness audit of one retrieval's answer (docs/groundedness.md).

@@ -155,7 +155,10 @@ Status ValidateSparseVector(const SparseVector& v, uint32_t dimension, const std
 }
 
 Status ValidateRecordSparse(const Record& r, const std::vector<SparseFieldConfig>& fields, const std::string& field) {
-  for (const auto& [name, v] : r.sparse) {
+  for (const auto& entry : r.sparse) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const std::string& name = entry.first;
+    const SparseVector& v = entry.second;
     const std::string f = field + ".sparse[\"" + name + "\"]";
     auto it = std::find_if(fields.begin(), fields.end(), [&](const SparseFieldConfig& c) { return c.name == name; });
     if (it == fields.end()) {

@@ -79,14 +79,16 @@ void AnswerCache::Encode(const std::vector<float>& unit_vector, uint8_t* out) {
 }
 
 void AnswerCache::Remove(Iter it) {
-  Bucket& bucket = by_fence_[it->entry.fence];
-  const size_t i = it->bucket_index, last = bucket.nodes.size() - 1;
-  bucket.nodes[i] = bucket.nodes[last];
-  bucket.nodes[i]->bucket_index = i;
-  std::memcpy(bucket.codes.data() + i * bucket.dim, bucket.codes.data() + last * bucket.dim, bucket.dim);
-  bucket.nodes.pop_back();
-  bucket.codes.resize(bucket.nodes.size() * bucket.dim);
-  if (bucket.nodes.empty()) by_fence_.erase(it->entry.fence);
+  if (it->in_bucket) {
+    Bucket& bucket = by_fence_[it->entry.fence];
+    const size_t i = it->bucket_index, last = bucket.nodes.size() - 1;
+    bucket.nodes[i] = bucket.nodes[last];
+    bucket.nodes[i]->bucket_index = i;
+    std::memcpy(bucket.codes.data() + i * bucket.dim, bucket.codes.data() + last * bucket.dim, bucket.dim);
+    bucket.nodes.pop_back();
+    bucket.codes.resize(bucket.nodes.size() * bucket.dim);
+    if (bucket.nodes.empty()) by_fence_.erase(it->entry.fence);
+  }
   exact_.erase(it->exact_key);
   bytes_ -= it->bytes;
   lru_.erase(it);
@@ -104,18 +106,22 @@ void AnswerCache::Store(CacheEntry entry) {
   node.entry = std::move(entry);
   if (auto old = exact_.find(node.exact_key); old != exact_.end()) Remove(old->second);
   if (node.bytes > max_bytes_ || max_entries_ == 0) return;
+  const bool has_vector = !node.entry.unit_vector.empty();
   if (auto b = by_fence_.find(node.entry.fence);
-      b != by_fence_.end() && b->second.dim != node.entry.unit_vector.size()) {
+      has_vector && b != by_fence_.end() && b->second.dim != node.entry.unit_vector.size()) {
     return;  // cannot happen: a fence names one collection, whose dimension is fixed
   }
   lru_.push_front(std::move(node));
   const Iter it = lru_.begin();
-  Bucket& bucket = by_fence_[it->entry.fence];
-  bucket.dim = it->entry.unit_vector.size();
-  it->bucket_index = bucket.nodes.size();
-  bucket.nodes.push_back(it);
-  bucket.codes.resize(bucket.nodes.size() * bucket.dim);
-  Encode(it->entry.unit_vector, bucket.codes.data() + it->bucket_index * bucket.dim);
+  if (has_vector) {  // without one (a text or sparse retrieval): exact lookups only
+    Bucket& bucket = by_fence_[it->entry.fence];
+    bucket.dim = it->entry.unit_vector.size();
+    it->bucket_index = bucket.nodes.size();
+    it->in_bucket = true;
+    bucket.nodes.push_back(it);
+    bucket.codes.resize(bucket.nodes.size() * bucket.dim);
+    Encode(it->entry.unit_vector, bucket.codes.data() + it->bucket_index * bucket.dim);
+  }
   exact_[it->exact_key] = it;
   bytes_ += it->bytes;
   while (lru_.size() > max_entries_ || bytes_ > max_bytes_) {
@@ -141,7 +147,9 @@ CacheLookupResult AnswerCache::Lookup(const std::string& fence, const std::strin
     return hit(exact->second, CacheMatch::kExact, 1.0);
   }
   const auto bucket = by_fence_.find(fence);
-  if (semantic && bucket != by_fence_.end() && bucket->second.dim == unit_vector.size()) {
+  // Only vectors are compared: a lookup without one (and the entries
+  // without one, outside the buckets) match exactly or not at all.
+  if (semantic && !unit_vector.empty() && bucket != by_fence_.end() && bucket->second.dim == unit_vector.size()) {
     const Bucket& b = bucket->second;
     const size_t dim = b.dim;
     // Codes first. Each code is within h = 0.5 / 127.5 of its component, so

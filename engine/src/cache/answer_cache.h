@@ -43,10 +43,13 @@ class AnswerCache {
 
   // Adds (or replaces: same fence and question) an entry, then evicts least
   // recently used entries past either bound. An entry larger than the byte
-  // bound is not kept.
+  // bound is not kept. An entry without a vector (its retrieval had no dense
+  // leg: text, sparse) is kept for exact lookups only, outside the fence's
+  // vector scan. The caller gives it a query text or a vector (or both).
   void Store(CacheEntry entry);
-  // Exact, then (if `semantic`) the most similar entry of the fence with
-  // similarity >= min_similarity whose critical tokens agree. Does not
+  // Exact, then (if `semantic` and `unit_vector` is not empty) the most
+  // similar entry of the fence with a vector, similarity >= min_similarity,
+  // whose critical tokens agree. Does not
   // count the outcome: the caller does, with Count, once it is final (a
   // hit must first be logged). Fills match, answer, source_retrieval_id, similarity, refused.
   // The semantic scan compares codes first, with a margin that bounds their
@@ -68,9 +71,10 @@ class AnswerCache {
     std::string exact_key;
     size_t bytes = 0;
     size_t bucket_index = 0;  // position in by_fence_[entry.fence]
+    bool in_bucket = false;   // false for an entry without a vector (exact lookups only)
   };
   using Iter = std::list<Node>::iterator;
-  // The entries of one fence, with a uint8 copy of their unit vectors side
+  // The entries of one fence that have a vector, with a uint8 copy of their unit vectors side
   // by side (entry i at codes[i * dim]) for the semantic scan: each
   // component x in [-1, 1] is stored as round((x + 1) * 127.5), so that a
   // scan reads a quarter of the bytes with the graph's u8 L2 kernels, and

@@ -82,6 +82,14 @@ Status AnswerCacheService::Store(const CacheStoreRequest& request) {
     return Status::FailedPrecondition(r.retrieval_id + " is a cache hit; store its source retrieval " +
                                       r.source_retrieval_id + " instead");
   }
+  if (r.query_text.empty() && r.query_vector.empty()) {
+    // A sparse-only (or filter-only) retrieval without a question text: a
+    // lookup carries a text and a vector, and neither could ever be this
+    // question, so an entry would only match other questions without either.
+    return Status::FailedPrecondition("retrieval " + r.retrieval_id +
+                                      " has no query text and no query vector: a cached answer is found by one of "
+                                      "them (retrieve with query_text to cache a sparse retrieval's answer)");
+  }
   VERITY_ASSIGN_OR_RETURN(std::string answer, AnswerToStore(request, logged));
   VERITY_ASSIGN_OR_RETURN(auto c, hooks_.find_collection(r.collection));
   if (r.collection_id != 0 && r.collection_id != c->id) {
@@ -102,7 +110,16 @@ Status AnswerCacheService::Store(const CacheStoreRequest& request) {
 // --- Lookup -------------------------------------------------------------------
 
 Status AnswerCacheService::ValidateLookup(const Collection& c, const CacheLookupRequest& request) const {
-  VERITY_RETURN_IF_ERROR(ValidateVector(request.vector, c.config.dimension, "vector"));
+  // No vector is allowed with a question text: the lookup is then exact
+  // (the question of a text retrieval, which has no query vector).
+  if (request.vector.empty() && request.query_text.empty()) {
+    return Status::InvalidArgument("vector: empty, and query_text is empty too: a lookup needs the question's "
+                                   "text, its vector (the collection's dimension " +
+                                   std::to_string(c.config.dimension) + "), or both");
+  }
+  if (!request.vector.empty()) {
+    VERITY_RETURN_IF_ERROR(ValidateVector(request.vector, c.config.dimension, "vector"));
+  }
   if (request.min_similarity && !(*request.min_similarity >= 0 && *request.min_similarity <= 1)) {
     return Status::InvalidArgument("min_similarity: " + std::to_string(*request.min_similarity) +
                                    " is outside [0, 1]");

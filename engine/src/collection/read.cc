@@ -310,12 +310,13 @@ Result<uint64_t> Collections::Count(const std::string& collection, const ReadPoi
 
 Status Collections::ValidateSearch(const Collection& c, const SearchRequest& request, bool bounded) const {
   if (request.k < 1 || request.k > Limits::kMaxK) {
-    return Status::InvalidArgument("k: " + std::to_string(request.k) + " is outside 1.." +
-                                   std::to_string(Limits::kMaxK));
+    return Status::InvalidArgument(std::to_string(request.k) + " is outside 1.." + std::to_string(Limits::kMaxK))
+        .WithField("k");
   }
   if (request.ef > Limits::kMaxEf) {
-    return Status::InvalidArgument("ef: " + std::to_string(request.ef) + " is above the limit " +
-                                   std::to_string(Limits::kMaxEf));
+    return Status::InvalidArgument(std::to_string(request.ef) + " is above the limit " +
+                                   std::to_string(Limits::kMaxEf))
+        .WithField("ef");
   }
   if (!request.text.empty() || !request.sparse_field.empty()) {
     VERITY_RETURN_IF_ERROR(ValidateLegs(c, request));

@@ -9,6 +9,7 @@
 #include "context/context_service.h"
 #include "context/context_text.h"
 #include "storage/keys.h"
+#include "text/analyzer.h"
 #include "util/sha256.h"
 #include "verity/filter_parser.h"
 
@@ -37,6 +38,16 @@ struct ContextService::ReplayRun {
   // Fills added, removed, rank_changes and the outcome from the ids a
   // replay found, in rank order.
   void Compare(const std::vector<std::string>& replayed);
+  // Sets analyzer_changed, and says why in the detail, when the text leg
+  // the replay ran used another analyzer than the logged retrieval
+  // (context::AnalyzerChange). The outcome still compares the ids.
+  void NoteAnalyzerChange() {
+    const std::string change =
+        context::AnalyzerChange(r, c->config.text_index.analyzer_version, text::kAnalyzerCodeVersion);
+    if (change.empty()) return;
+    result.analyzer_changed = true;
+    result.detail += "; " + change;
+  }
   // The logged query run again at `at` (head when absent) with `plan`,
   // without payload. A retrieval by filter alone (no logged vector) runs
   // its filter scan again instead: every match in document order (up to
@@ -199,6 +210,7 @@ Result<ReplayResult> ContextService::ReplayRun::Retrieval() {
   result.detail = ByFilter() ? "the logged chunks against every record the filter matches at version " +
                                    std::to_string(r.version) + ", in document order (a retrieval by filter alone)"
                              : "the logged results against exact search at version " + std::to_string(r.version);
+  NoteAnalyzerChange();
   return result;
 }
 
@@ -224,6 +236,7 @@ Result<ReplayResult> ContextService::ReplayRun::Counterfactual(const ReadPoint& 
     result.outcome = ReplayOutcome::kDiffers;
     result.detail += "; " + std::to_string(result.changed.size()) + " of the rows found were written again since";
   }
+  NoteAnalyzerChange();
   return result;
 }
 
