@@ -64,6 +64,17 @@ TEST_CASE("SetTextIndex: a new analyzer version, every row analysed again, at ev
   CHECK(TextHits(*db, "notes", "run", ReadPoint::Head()) == std::vector<std::string>{"c"});
   CHECK(TextHits(*db, "notes", "run", v1->version).empty());
 
+  RetrieveRequest retrieve;
+  retrieve.collection = "notes";
+  retrieve.text = "run";
+  retrieve.k = 3;
+  auto retrieved = db->Retrieve(retrieve);
+  REQUIRE(retrieved.ok());
+  ReplayRequest replay{retrieved->retrieval_id, ReplayMode::kRetrieval, {}};
+  auto before = db->Replay(replay);
+  REQUIRE(before.ok());
+  CHECK_FALSE(before->analyzer_changed);
+
   auto changed = db->SetTextIndex("notes", Preset("english"));
   REQUIRE(changed.ok());
   CHECK(changed->config.text_index.analyzer_version == 2);
@@ -73,6 +84,13 @@ TEST_CASE("SetTextIndex: a new analyzer version, every row analysed again, at ev
   const std::vector<std::string> all = {"a", "b", "c"};
   CHECK(TextHits(*db, "notes", "run", ReadPoint::Head()) == all);
   CHECK(TextHits(*db, "notes", "run", v1->version) == std::vector<std::string>{"a", "b"});
+  // A retrieval logged under analyzer version 1 replays under version 2,
+  // and the replay says so.
+  auto after = db->Replay(replay);
+  REQUIRE(after.ok());
+  CHECK(after->analyzer_changed);
+  CHECK(after->detail.find("analyzer version 1") != std::string::npos);
+  CHECK(after->outcome != ReplayOutcome::kIdentical);  // "run" now finds a, b and c
   // Writes after the change are analysed with it.
   Record d;
   d.id = "d", d.text = "Runner's notes";

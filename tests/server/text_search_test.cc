@@ -597,6 +597,18 @@ TEST_CASE("the verity CLI: a text collection, text-only import, search and retri
   r = test::RunCliOk(dir, addr, "replay " + id + " --mode retrieval --json");
   REQUIRE(Json::parse(r.out)["outcome"] == "identical");
 
+  // A new analyzer: version 2, and the replay of the retrieval above says
+  // it ran under another analyzer version.
+  r = test::RunCliOk(dir, addr, "collection text-index notes --text-index standard --k1 1.5 --json");
+  const Json changed = Json::parse(r.out)[0];
+  REQUIRE(changed["text_index"]["analyzer_version"] == 2);
+  REQUIRE(changed["text_index"]["analyzer"]["stemmer"] == "");
+  r = test::RunCliOk(dir, addr, "replay " + id + " --mode retrieval --json");
+  REQUIRE(Json::parse(r.out)["detail"].get<std::string>().find("analyzer version 1") != std::string::npos);
+  r = test::RunCli(dir, addr, "collection text-index notes --text-index standard --k1 7");
+  REQUIRE(r.code == 1);
+  REQUIRE(r.err.find("text_index.k1") != std::string::npos);
+
   // A hybrid collection: vectors, text and a sparse field from one file.
   test::RunCliOk(dir, addr, "collection create hy --dim 2 --text-index standard --sparse-field splade:1000 "
                             "--sparse-field other");

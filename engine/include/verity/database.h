@@ -231,7 +231,7 @@ class Database {
   // new settings from then on, and a replay of a retrieval logged with an
   // older analyzer version says so (docs/text-search.md). Settings equal to
   // the current ones change nothing. Writes to the collection wait for the
-  // rebuild, and so do its searches. Durable: a crash during the rebuild
+  // rebuild, and so do its searches. A change empties the answer cache. Durable: a crash during the rebuild
   // is finished at the next open. Errors: InvalidArgument naming the field
   // (text_index.analyzer.*, k1, b; `enabled` false: an index cannot be
   // removed), NotFound.

@@ -15,7 +15,11 @@ Result<CollectionInfo> Database::CreateCollection(const CollectionConfig& config
 
 Result<CollectionInfo> Database::SetTextIndex(const std::string& collection, const TextIndexConfig& text_index) {
   VERITY_CHECK_WRITABLE_();
-  return impl_->collections->SetTextIndex(collection, text_index);
+  Result<CollectionInfo> info = impl_->collections->SetTextIndex(collection, text_index);
+  // A cached answer's context was retrieved under the old analyzer, at a
+  // version the change does not move: no cached answer outlives the change.
+  if (info.ok() && impl_->answer_cache) impl_->answer_cache->Clear();
+  return info;
 }
 
 Result<CollectionInfo> Database::GetCollection(const std::string& name) const {
