@@ -73,7 +73,7 @@ Text retrieval (BM25) over the man pages, then an answer and its groundedness au
   ./build/client/verity --addr $listen answer RETRIEVAL_ID --text "Use chmod or fchmod to change the permissions of a file."
   ./build/client/verity --addr $listen audit RETRIEVAL_ID
   ./build/client/verity --addr $listen replay RETRIEVAL_ID --mode retrieval
-  ./build/client/verity --addr $listen search manpages --text "create a new process" -k 5 --filter 'section = "2"'
+  ./build/client/verity --addr $listen search manpages --text "create a child process" -k 5 --filter 'section = "2"'
   $metrics_hint
 
 Stop it with Ctrl-C (it drains and saves the graph). docs/cli.md lists every command.
