@@ -79,4 +79,14 @@ Text retrieval (BM25) over the man pages, then an answer and its groundedness au
 Stop it with Ctrl-C (it drains and saves the graph). docs/cli.md lists every command.
 
 EOF2
-exec ./build/server/verityd "${extra[@]}" "$@"
+# An empty --metrics-listen turns metrics off: verityd's default, so it is
+# not passed on (verityd refuses an empty value).
+pass=()
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[$i]}" in
+    --metrics-listen) if [ -z "${args[$((i + 1))]:-}" ]; then i=$((i + 1)); continue; fi ;;
+    --metrics-listen=) continue ;;
+  esac
+  pass+=("${args[$i]}")
+done
+exec ./build/server/verityd "${extra[@]}" "${pass[@]}"
