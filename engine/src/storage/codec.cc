@@ -127,7 +127,7 @@ std::map<std::string, SparseVector> SparseFromProto(
 
 std::string EncodeVector(const std::vector<float>& v) {
   std::string out(v.size() * sizeof(float), '\0');
-  std::memcpy(out.data(), v.data(), out.size());
+  if (!v.empty()) std::memcpy(out.data(), v.data(), out.size());  // a dimension-0 record has no vector
   return out;
 }
 
@@ -137,7 +137,7 @@ Status DecodeVector(const std::string& bytes, uint32_t dimension, std::vector<fl
                             std::to_string(dimension * sizeof(float)));
   }
   out->resize(dimension);
-  std::memcpy(out->data(), bytes.data(), bytes.size());
+  if (dimension > 0) std::memcpy(out->data(), bytes.data(), bytes.size());  // memcpy of nullptr is UB even for 0
   return Status::Ok();
 }
 
