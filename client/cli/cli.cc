@@ -243,6 +243,8 @@ namespace {
 Json TextIndexJson(const TextIndexConfig& t) {
   if (!t.enabled) return nullptr;
   const AnalyzerConfig& a = t.analyzer;
+  Json fields = Json::object();
+  for (const TextFieldConfig& f : t.fields) fields[f.name] = f.weight;
   return {{"analyzer",
            {{"preset", a.preset},
             {"case_fold", a.case_fold},
@@ -252,7 +254,8 @@ Json TextIndexJson(const TextIndexConfig& t) {
             {"max_term_bytes", a.max_term_bytes}}},
           {"k1", t.k1},
           {"b", t.b},
-          {"analyzer_version", t.analyzer_version}};
+          {"analyzer_version", t.analyzer_version},
+          {"fields", std::move(fields)}};
 }
 
 Json SparseFieldsJson(const std::vector<SparseFieldConfig>& fields) {

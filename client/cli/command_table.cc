@@ -182,7 +182,7 @@ const Command* FindCommand(const std::vector<std::string>& words) {
 
 bool IsGroup(const std::string& word) { return !GroupCommands(word).empty(); }
 
-bool IsRepeatable(const std::string& name) { return name == "sparse-field"; }
+bool IsRepeatable(const std::string& name) { return name == "sparse-field" || name == "text-field"; }
 
 bool IsSwitch(const std::string& name) {
   for (const char* global : kGlobalSwitches) {

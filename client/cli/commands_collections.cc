@@ -42,7 +42,7 @@ TextIndexConfig TextIndexArgs(const Args& args) {
   TextIndexConfig t;
   const auto preset = args.Option("text-index");
   if (!preset) {
-    for (const char* option : {"k1", "b"}) {
+    for (const char* option : {"k1", "b", "text-field"}) {
       if (args.Option(option)) throw UsageError{std::string("--") + option + " needs --text-index standard|english"};
     }
     return t;
@@ -52,6 +52,19 @@ TextIndexConfig TextIndexArgs(const Args& args) {
   t.enabled = true;
   t.analyzer = *analyzer;
   if (const auto k1 = args.Option("k1")) t.k1 = ParseFloatOption(*k1, "--k1");
+  if (const auto fields = args.Option("text-field")) {  // NAME=WEIGHT, repeatable
+    std::istringstream lines(*fields);
+    for (std::string item; std::getline(lines, item);) {
+      const size_t eq = item.find('=');
+      TextFieldConfig f;
+      f.name = item.substr(0, eq);
+      if (f.name.empty()) throw UsageError{"--text-field: expected NAME or NAME=WEIGHT, got \"" + item + "\""};
+      if (eq != std::string::npos) {
+        f.weight = static_cast<uint32_t>(Args::ParseNumber(item.substr(eq + 1), "--text-field " + f.name + " (its weight)"));
+      }
+      t.fields.push_back(f);
+    }
+  }
   if (const auto b = args.Option("b")) t.b = ParseFloatOption(*b, "--b");
   return t;
 }
@@ -189,7 +202,8 @@ std::vector<Command> CollectionCommands() {
       {"health", "", "whether the server is serving", {}, {}, "verity health", Health},
       {"collection create",
        "NAME --dim N [--metric l2|ip|cosine] [--m M] [--ef-construction N] [--default-ef N] [--keep-versions N] "
-       "[--keep-seconds S] [--text-index standard|english [--k1 X] [--b Y]] [--sparse-field NAME[:DIM]]...",
+       "[--keep-seconds S] [--text-index standard|english [--k1 X] [--b Y] [--text-field NAME[=WEIGHT]]...] "
+       "[--sparse-field NAME[:DIM]]...",
        "creates a collection (retention: 100 versions and 7 days unless given)",
        {kCollection},
        {{"dim", "N",
@@ -203,6 +217,7 @@ std::vector<Command> CollectionCommands() {
         {"text-index", "standard|english", "a full-text (BM25) index of the records' text, with this analyzer"},
         {"k1", "X", "BM25 term-frequency saturation, 0..3 (default 1.2)"},
         {"b", "Y", "BM25 length normalisation, 0..1 (default 0.75)"},
+        {"text-field", "NAME[=WEIGHT]", "a string metadata field indexed beside the text, its terms counted WEIGHT (1..16, default 1) times (BM25F); repeatable"},
         {"sparse-field", "NAME[:DIM]", "a sparse-vector field (indices below DIM, default 2^31); repeatable"}},
        "verity collection create docs --dim 384 --metric cosine\n"
        "verity collection create notes --dim 0 --text-index english",
@@ -216,12 +231,13 @@ std::vector<Command> CollectionCommands() {
        CollectionList},
       {"collection get", "NAME", "one collection", {kCollection}, {}, "verity collection get docs", CollectionGet},
       {"collection text-index",
-       "NAME --text-index standard|english [--k1 X] [--b Y]",
+       "NAME --text-index standard|english [--k1 X] [--b Y] [--text-field NAME[=WEIGHT]]...",
        "changes the collection's full-text index, or adds one: a new analyzer version, every row analysed again",
        {kCollection},
        {{"text-index", "standard|english", "the analyzer preset"},
         {"k1", "X", "BM25 term-frequency saturation, 0..3 (default 1.2)"},
-        {"b", "Y", "BM25 length normalisation, 0..1 (default 0.75)"}},
+        {"b", "Y", "BM25 length normalisation, 0..1 (default 0.75)"},
+        {"text-field", "NAME[=WEIGHT]", "a string metadata field indexed beside the text (BM25F); repeatable"}},
        "verity collection text-index notes --text-index english --k1 1.5",
        CollectionTextIndex},
       {"collection drop",

@@ -47,6 +47,7 @@ Result<TextIndexConfig> FromProto(const v1::TextIndexConfig& in, const std::stri
   if (a.has_max_term_bytes()) out.analyzer.max_term_bytes = a.max_term_bytes();
   if (in.has_k1()) out.k1 = in.k1();
   if (in.has_b()) out.b = in.b();
+  for (const v1::TextField& f : in.fields()) out.fields.push_back({f.name(), f.weight() == 0 ? 1u : f.weight()});
   // analyzer_version is the engine's (read-only on the wire).
   return out;
 }
@@ -62,6 +63,11 @@ void ToProto(const TextIndexConfig& in, v1::TextIndexConfig* out) {
   out->set_k1(in.k1);
   out->set_b(in.b);
   out->set_analyzer_version(in.analyzer_version);
+  for (const TextFieldConfig& f : in.fields) {
+    v1::TextField* field = out->add_fields();
+    field->set_name(f.name);
+    field->set_weight(f.weight);
+  }
 }
 
 SparseFieldConfig FromProto(const v1::SparseFieldConfig& in) {

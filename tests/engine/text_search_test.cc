@@ -57,17 +57,31 @@ struct Scored {
 // statistics count every live record; `accept` picks the candidates.
 std::vector<Scored> ReferenceBm25(const std::map<std::string, Record>& live, const std::string& query, size_t k,
                                   const text::Analyzer& analyzer, const Filter* filter, double k1 = 1.2,
-                                  double b = 0.75) {
+                                  double b = 0.75, const std::vector<TextFieldConfig>& fields = {}) {
   std::map<std::string, std::map<std::string, uint32_t>> tf;
   std::map<std::string, uint32_t> length;
   uint64_t total = 0;
   std::map<std::string, uint64_t> df;
   for (const auto& [id, r] : live) {
-    std::vector<std::string> terms;
-    analyzer.Analyze(r.text, &terms);
-    length[id] = static_cast<uint32_t>(terms.size());
-    total += terms.size();
-    for (const auto& t : terms) ++tf[id][t];
+    // BM25F: a field's terms count `weight` times, in the frequencies and
+    // in the length.
+    auto add = [&](const std::string& value, uint32_t weight) {
+      std::vector<std::string> terms;
+      analyzer.Analyze(value, &terms);
+      length[id] += static_cast<uint32_t>(terms.size()) * weight;
+      total += terms.size() * weight;
+      for (const auto& t : terms) tf[id][t] += weight;
+    };
+    length[id] = 0;
+    add(r.text, 1);
+    for (const TextFieldConfig& field : fields) {
+      auto it = r.metadata.find(field.name);
+      if (it == r.metadata.end()) continue;
+      if (auto* s = std::get_if<std::string>(&it->second)) add(*s, field.weight);
+      if (auto* list = std::get_if<std::vector<std::string>>(&it->second)) {
+        for (const auto& s : *list) add(s, field.weight);
+      }
+    }
     for (const auto& [t, n] : tf[id]) ++df[t];
   }
   std::vector<std::string> qterms;
@@ -503,4 +517,61 @@ TEST_CASE("text search errors name their field", "[text][engine]") {
   CHECK(db->Search("sparse", sparse_query).status().field() == "sparse.indices[0]");
   sparse_query.sparse_field = "nope";
   CHECK(db->Search("sparse", sparse_query).status().field() == "sparse_field");
+}
+
+TEST_CASE("BM25F: metadata fields weighted beside the text equal the reference at every version", "[text][engine]") {
+  test::TempDir dir;
+  auto db = OpenDb(dir.path());
+  CollectionConfig config = TextConfig("f", 0);
+  config.text_index.fields = {{"title", 3}, {"tags", 2}};
+  REQUIRE(db->CreateCollection(config).ok());
+  auto info = db->GetCollection("f");
+  REQUIRE(info.ok());
+  REQUIRE(info->config.text_index.fields == config.text_index.fields);
+  AnalyzerConfig standard;
+  auto analyzer = text::Analyzer::Create(standard);
+  REQUIRE(analyzer.ok());
+  test::ReferenceModel model;
+  std::mt19937_64 rng(31);
+  std::vector<Version> versions;
+  for (int round = 0; round < 6; ++round) {
+    std::vector<Record> batch;
+    for (int i = 0; i < 20; ++i) {
+      Record r;
+      r.id = "d" + std::to_string((round * 13 + i) % 50);
+      r.text = RandomText(rng, 4 + rng() % 20);
+      if (rng() % 4 != 0) r.metadata["title"] = RandomText(rng, 1 + rng() % 4);
+      if (rng() % 3 == 0) r.metadata["tags"] = std::vector<std::string>{RandomText(rng, 1), RandomText(rng, 2)};
+      if (rng() % 5 == 0) r.metadata["title2"] = RandomText(rng, 3);  // not indexed
+      if (rng() % 7 == 0) r.metadata["title"] = static_cast<int64_t>(5);  // not a string: adds nothing
+      batch.push_back(std::move(r));
+    }
+    std::sort(batch.begin(), batch.end(), [](const Record& a, const Record& b) { return a.id < b.id; });
+    batch.erase(std::unique(batch.begin(), batch.end(), [](const Record& a, const Record& b) { return a.id == b.id; }),
+                batch.end());
+    auto w = db->Upsert("f", batch);
+    REQUIRE(w.ok());
+    for (const auto& r : batch) model.Upsert(w->version, r);
+    versions.push_back(w->version);
+  }
+  const std::vector<std::string> queries = {"alpha", "bravo charlie", "file permission owner", "zulu"};
+  auto check = [&](Database& d) {
+    for (Version v : versions) {
+      for (const std::string& q : queries) {
+        SearchRequest request;
+        request.text = q;
+        request.k = 20;
+        request.at = v;
+        auto got = d.Search("f", request);
+        REQUIRE(got.ok());
+        INFO("version " << v << " query " << q);
+        CheckAgainstReference(*got, ReferenceBm25(model.At(v), q, 20, **analyzer, nullptr, 1.2, 0.75,
+                                                  config.text_index.fields));
+      }
+    }
+  };
+  check(*db);
+  db.reset();
+  db = OpenDb(dir.path());  // the documents as stored
+  check(*db);
 }

@@ -1007,6 +1007,13 @@ class TextSearchTest(ServerTestCase):
                                {"preset": "english", "k1": 5})
         with self.assertRaises(ValueError):
             self.db.set_text_index(name, "klingon")
+        # BM25F: a metadata field beside the text, weighted.
+        self.db.upsert(name, [{"id": "t1", "text": "notes", "metadata": {"title": "router manual"}}])
+        self.assertNotIn("t1", [h["id"] for h in self.db.search(name, text="router manual")])
+        info = self.db.set_text_index(name, {"preset": "english", "fields": {"title": 3}})
+        self.assertEqual(info["text_index"]["fields"], {"title": 3})
+        self.assertEqual(info["text_index"]["analyzer_version"], 3)
+        self.assertEqual(self.db.search(name, text="router manual")[0]["id"], "t1")
 
     def test_hybrid_and_sparse(self):
         name = self.hybrid_collection()

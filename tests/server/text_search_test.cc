@@ -599,10 +599,11 @@ TEST_CASE("the verity CLI: a text collection, text-only import, search and retri
 
   // A new analyzer: version 2, and the replay of the retrieval above says
   // it ran under another analyzer version.
-  r = test::RunCliOk(dir, addr, "collection text-index notes --text-index standard --k1 1.5 --json");
+  r = test::RunCliOk(dir, addr, "collection text-index notes --text-index standard --k1 1.5 --text-field title=2 --json");
   const Json changed = Json::parse(r.out)[0];
   REQUIRE(changed["text_index"]["analyzer_version"] == 2);
   REQUIRE(changed["text_index"]["analyzer"]["stemmer"] == "");
+  REQUIRE(changed["text_index"]["fields"] == Json{{"title", 2}});
   r = test::RunCliOk(dir, addr, "replay " + id + " --mode retrieval --json");
   REQUIRE(Json::parse(r.out)["detail"].get<std::string>().find("analyzer version 1") != std::string::npos);
   r = test::RunCli(dir, addr, "collection text-index notes --text-index standard --k1 7");

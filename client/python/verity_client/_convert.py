@@ -45,7 +45,7 @@ _PLANS = {
 _RECORD_KEYS = ("id", "vector", "text", "document_id", "metadata", "sparse")
 
 _ANALYZER_PRESETS = ("standard", "english")
-_TEXT_INDEX_KEYS = ("preset", "k1", "b", "case_fold", "ascii_fold", "stopwords", "stemmer", "max_term_bytes")
+_TEXT_INDEX_KEYS = ("preset", "k1", "b", "case_fold", "ascii_fold", "stopwords", "stemmer", "max_term_bytes", "fields")
 _FUSION_METHODS = {
     "rrf": common_pb2.FUSION_METHOD_RRF,
     "convex": common_pb2.FUSION_METHOD_CONVEX,
@@ -343,6 +343,15 @@ def text_index_to_proto(text_index, out):
             setattr(out.analyzer, key, text(text_index[key], f"text_index.{key}"))
     if text_index.get("max_term_bytes") is not None:
         out.analyzer.max_term_bytes = integer(text_index["max_term_bytes"], "text_index.max_term_bytes", 0, 0xFFFFFFFF)
+    fields = text_index.get("fields")
+    if fields is not None:  # BM25F: a dict of metadata key to weight (1..16), or a list of keys (weight 1)
+        if isinstance(fields, (str, bytes)):
+            raise TypeError("text_index.fields: expected a dict of name to weight or a list of names, got a str")
+        items = fields.items() if isinstance(fields, dict) else ((n, 1) for n in fields)
+        for name, weight in items:
+            field = out.fields.add()
+            field.name = text(name, "text_index.fields")
+            field.weight = integer(weight, f'text_index.fields["{name}"]', 1, 16)
 
 
 def sparse_fields_to_proto(sparse_fields, out):
@@ -374,6 +383,7 @@ def text_index_from_proto(config):
         "stemmer": a.stemmer,
         "max_term_bytes": a.max_term_bytes,
         "analyzer_version": t.analyzer_version,
+        "fields": {f.name: f.weight for f in t.fields},
     }
 
 

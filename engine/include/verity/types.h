@@ -112,9 +112,21 @@ struct AnalyzerConfig {
 
 // A collection's full-text (BM25) index over each record's `text`
 // (docs/text-search.md). Off unless `enabled`.
+// A string metadata field indexed beside the record's text (BM25F).
+struct TextFieldConfig {
+  std::string name;     // a metadata key, 1..256 bytes
+  uint32_t weight = 1;  // 1..16: each of its terms counts as `weight` occurrences
+  bool operator==(const TextFieldConfig& other) const = default;
+};
+
 struct TextIndexConfig {
   bool enabled = false;
   AnalyzerConfig analyzer;
+  // Besides `text` (weight 1), these string metadata values are analysed
+  // into the same document, each term weighted by its field's weight
+  // (simple BM25F: term frequencies and the length are weighted sums, one
+  // k1 and b). At most 8; default none. A list value counts each string.
+  std::vector<TextFieldConfig> fields;
   float k1 = 1.2f;  // BM25 term-frequency saturation, 0..3
   float b = 0.75f;  // BM25 length normalisation, 0..1
   // Bumped when the analyzer changes (the index is then rebuilt); logged

@@ -108,6 +108,19 @@ Status ValidateTextIndexSettings(const CollectionConfig& c) {
   if (!(t.k1 >= 0 && t.k1 <= 3)) return Invalid("text_index.k1", std::to_string(t.k1) + " is outside 0..3");
   if (!(t.b >= 0 && t.b <= 1)) return Invalid("text_index.b", std::to_string(t.b) + " is outside 0..1");
   if (t.analyzer_version < 1) return Invalid("text_index.analyzer_version", "must be at least 1");
+  if (t.fields.size() > 8) return Invalid("text_index.fields", Num(t.fields.size()) + " fields; the limit is 8");
+  for (size_t i = 0; i < t.fields.size(); ++i) {
+    const std::string field = "text_index.fields[" + Num(i) + "]";
+    if (t.fields[i].name.empty() || t.fields[i].name.size() > 256) {
+      return Invalid(field + ".name", "must be 1..256 bytes (a metadata key)");
+    }
+    if (t.fields[i].weight < 1 || t.fields[i].weight > 16) {
+      return Invalid(field + ".weight", Num(t.fields[i].weight) + " is outside 1..16");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (t.fields[j].name == t.fields[i].name) return Invalid(field + ".name", "\"" + t.fields[i].name + "\" is given twice");
+    }
+  }
   if (c.sparse_fields.size() > Limits::kMaxSparseFields) {
     return Invalid("sparse_fields", Num(c.sparse_fields.size()) + " fields; the limit is " +
                                         Num(Limits::kMaxSparseFields));

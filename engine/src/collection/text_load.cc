@@ -57,7 +57,8 @@ Result<CollectionInfo> Collections::SetTextIndex(const std::string& name, TextIn
   CollectionConfig config = c->config;
   const TextIndexConfig& old = config.text_index;
   settings.analyzer_version = old.enabled ? old.analyzer_version + 1 : 1;
-  if (old.enabled && old.analyzer == settings.analyzer && old.k1 == settings.k1 && old.b == settings.b) {
+  if (old.enabled && old.analyzer == settings.analyzer && old.k1 == settings.k1 && old.b == settings.b &&
+      old.fields == settings.fields) {
     return InfoOf(*c);  // nothing changes: no new analyzer version
   }
   config.text_index = settings;
@@ -112,7 +113,7 @@ Status Collections::LoadTextIndex(Collection& c, const std::vector<std::string>&
   for (uint32_t label = 0; label < label_count; ++label) {
     if (loaded[label] || c.nodes[label].collected() || row_key_of_label[label].empty()) continue;
     VERITY_ASSIGN_OR_RETURN(const storage::RowMeta row, ReadRowMeta(db_, rows_, row_key_of_label[label], label));
-    const text::DocTerms doc = c.text->AnalyzeDocument(row.text());
+    const text::DocTerms doc = c.text->AnalyzeDocument(row.text(), MetadataFromProto(row.metadata()));
     batch.Put(text_, keys::TextKey(c.id, label), c.text->EncodeDocument(doc));
     c.text->LoadText(label, RangesOf(c.nodes[label]), doc);
     ++analysed;

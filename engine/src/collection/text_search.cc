@@ -100,7 +100,7 @@ Status Collections::TextLegFromRows(const Collection& c, const SearchRequest& re
           v.values.assign(field->second.values().begin(), field->second.values().end());
           index.Load(label, always, text::SparseDocument(v));
         } else {
-          index.Load(label, always, c.text->AnalyzeDocument(row.text()));
+          index.Load(label, always, c.text->AnalyzeDocument(row.text(), MetadataFromProto(row.metadata())));
         }
         rows[label] = {id, row_version};
         if (!filter || filter->Matches(FilterFields(MetadataFromProto(row.metadata()), id, row.document_id()))) {

@@ -109,7 +109,7 @@ std::vector<text::DocTerms> Collections::AnalyzeCommit(const Collection& c, cons
   // the insert threads (the analyzer is thread-safe).
 #pragma omp parallel for schedule(dynamic, 16) num_threads(options_.insert_threads) if (n >= 64)
   for (int64_t i = 0; i < n; ++i) {
-    if (labels.label_of[i] >= labels.first_label) docs[i] = c.text->AnalyzeDocument(upserts[i].text);
+    if (labels.label_of[i] >= labels.first_label) docs[i] = c.text->AnalyzeDocument(upserts[i].text, upserts[i].metadata);
   }
   return docs;
 }

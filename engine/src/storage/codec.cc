@@ -67,6 +67,7 @@ CollectionConfig ConfigFromMeta(const storage::CollectionMeta& meta) {
     c.text_index.k1 = t.k1();
     c.text_index.b = t.b();
     c.text_index.analyzer_version = t.analyzer_version();
+    for (const auto& f : t.fields()) c.text_index.fields.push_back({f.name(), f.weight()});
   }
   for (const auto& f : meta.sparse_fields()) c.sparse_fields.push_back({f.name(), f.dimension()});
   return c;
@@ -96,6 +97,11 @@ void ConfigToMeta(const CollectionConfig& config, storage::CollectionMeta* meta)
     t->set_k1(config.text_index.k1);
     t->set_b(config.text_index.b);
     t->set_analyzer_version(config.text_index.analyzer_version);
+    for (const TextFieldConfig& f : config.text_index.fields) {
+      storage::TextFieldMeta* field = t->add_fields();
+      field->set_name(f.name);
+      field->set_weight(f.weight);
+    }
   }
   meta->clear_sparse_fields();
   for (const auto& f : config.sparse_fields) {

@@ -13,6 +13,7 @@ Result<std::unique_ptr<CollectionTextIndex>> CollectionTextIndex::Create(const C
   if (config.text_index.enabled) {
     VERITY_ASSIGN_OR_RETURN(index->analyzer_, Analyzer::Create(config.text_index.analyzer));
     index->analyzer_version_ = config.text_index.analyzer_version;
+    index->text_fields_ = config.text_index.fields;
     index->text_ = std::make_unique<PostingIndex>(PostingIndex::Kind::kBm25,
                                                   Bm25Params{config.text_index.k1, config.text_index.b});
   }
@@ -23,16 +24,32 @@ Result<std::unique_ptr<CollectionTextIndex>> CollectionTextIndex::Create(const C
   return index;
 }
 
-DocTerms CollectionTextIndex::AnalyzeDocument(std::string_view text) const {
+DocTerms CollectionTextIndex::AnalyzeDocument(std::string_view text, const Metadata& metadata) const {
   DocTerms doc;
   if (!analyzer_) return doc;
+  // (term, weight) of every occurrence: the text's weight is 1, a field's its own.
+  std::vector<std::pair<std::string, uint32_t>> weighted;
   std::vector<std::string> terms;
-  doc.length = static_cast<uint32_t>(analyzer_->Analyze(text, &terms));
-  std::sort(terms.begin(), terms.end());
-  for (size_t i = 0; i < terms.size();) {
-    size_t j = i + 1;
-    while (j < terms.size() && terms[j] == terms[i]) ++j;
-    doc.terms.emplace_back(std::move(terms[i]), static_cast<float>(j - i));
+  auto add = [&](std::string_view value, uint32_t weight) {
+    terms.clear();
+    doc.length += static_cast<uint32_t>(analyzer_->Analyze(value, &terms)) * weight;
+    for (std::string& term : terms) weighted.emplace_back(std::move(term), weight);
+  };
+  add(text, 1);
+  for (const TextFieldConfig& field : text_fields_) {
+    const auto it = metadata.find(field.name);
+    if (it == metadata.end()) continue;
+    if (const auto* s = std::get_if<std::string>(&it->second)) add(*s, field.weight);
+    if (const auto* list = std::get_if<std::vector<std::string>>(&it->second)) {
+      for (const std::string& s : *list) add(s, field.weight);
+    }
+  }
+  std::sort(weighted.begin(), weighted.end());
+  for (size_t i = 0; i < weighted.size();) {
+    size_t j = i;
+    uint32_t frequency = 0;
+    for (; j < weighted.size() && weighted[j].first == weighted[i].first; ++j) frequency += weighted[j].second;
+    doc.terms.emplace_back(std::move(weighted[i].first), static_cast<float>(frequency));
     i = j;
   }
   return doc;

@@ -34,9 +34,12 @@ class CollectionTextIndex {
   bool has_text() const { return text_ != nullptr; }
   uint32_t analyzer_version() const { return analyzer_version_; }
 
-  // A document's analysed text: distinct terms in byte order with their
-  // frequencies, and its length (terms with repeats).
-  DocTerms AnalyzeDocument(std::string_view text) const;
+  // A document's analysed text and indexed metadata fields (BM25F,
+  // TextIndexConfig::fields): distinct terms in byte order with their
+  // weighted frequencies, and its weighted length (terms with repeats, a
+  // field's counted `weight` times). A field the record lacks, or whose
+  // value is not a string (or a list of strings), adds nothing.
+  DocTerms AnalyzeDocument(std::string_view text, const Metadata& metadata) const;
   // The stored form of an analysed document (storage.TextDoc) and back.
   // Decode: DataLoss naming `what` when the bytes do not parse.
   std::string EncodeDocument(const DocTerms& doc) const;
@@ -73,6 +76,7 @@ class CollectionTextIndex {
   uint32_t analyzer_version_ = 0;
   std::unique_ptr<PostingIndex> text_;  // null without a text index
   std::vector<SparseFieldConfig> sparse_fields_;
+  std::vector<TextFieldConfig> text_fields_;
   std::map<std::string, std::unique_ptr<PostingIndex>> sparse_;
 };
 
