@@ -327,15 +327,15 @@ HttpListener::HttpListener(HttpListenerOptions options)
   // a body (it would wait for the end of the connection for a POST without
   // Content-Length); the error handler then closes the connection.
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    // A body without a length (nor chunks) would be read until the client
-    // closes, which a client waiting for its answer never does: 411.
-    if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
-        !req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding") != "chunked") {
-      res.status = 411;
-      res.set_content("a request body needs a Content-Length (an empty body: Content-Length: 0)\n", "text/plain");
-      return httplib::Server::HandlerResponse::Handled;
-    }
     if (req.method == "GET" || req.method == "HEAD" || get_only_paths_.count(req.path) == 0) {
+      // A body without a length (nor chunks) would be read until the client
+      // closes, which a client waiting for its answer never does: 411.
+      if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
+          !req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding") != "chunked") {
+        res.status = 411;
+        res.set_content("a request body needs a Content-Length (an empty body: Content-Length: 0)\n", "text/plain");
+        return httplib::Server::HandlerResponse::Handled;
+      }
       return httplib::Server::HandlerResponse::Unhandled;
     }
     res.status = 405;
