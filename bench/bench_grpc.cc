@@ -22,6 +22,12 @@
 //    calls on a channel each: issue #5's logging cost measured through real
 //    clients ("verity-grpc-retrieve" / "verity-grpc-search-payload").
 //    `--only retrieval` runs just this part (and the in-process recall).
+// 4. Search over the HTTP/JSON API (--http-listen, docs/http.md) against
+//    the same Search over gRPC, 1 and 8 client threads, blocking calls on a
+//    connection each, alternating windows (gRPC, HTTP, gRPC, HTTP):
+//    "verity-grpc-vs-http" / "verity-http". The HTTP bodies are built
+//    before the run (JSON of 784 floats); the gRPC client builds its
+//    message per call. `--only http` runs just this part.
 // One JSON object per line on stdout, like verity_bench_engine.
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
@@ -42,6 +48,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "fashion_mnist.h"
 #include "verity/client.h"
@@ -247,6 +256,69 @@ void RetrievalOverGrpc(pid_t pid, const std::vector<std::unique_ptr<Client>>& cl
   }
 }
 
+// Search over HTTP/JSON against Search over gRPC (see the top of the file):
+// prints each window and the HTTP/gRPC ratios of QPS and of QPS per server
+// core at 1 and 8 clients.
+void HttpAgainstGrpc(pid_t pid, const std::vector<std::unique_ptr<Client>>& clients, int http_port,
+                     const ImageSet& q, uint32_t ef, double seconds, const std::vector<std::set<std::string>>& truth) {
+  std::vector<std::string> bodies(q.n);
+  for (size_t i = 0; i < q.n; ++i) {
+    nlohmann::json body = {{"collection", kCollection}, {"query", {{"k", 10}, {"ef", ef}}}};
+    body["query"]["vector"] = std::vector<float>(q.row(i), q.row(i) + q.dim);
+    bodies[i] = body.dump();
+  }
+  std::vector<std::unique_ptr<httplib::Client>> http;
+  for (int t = 0; t < 8; ++t) {
+    http.push_back(std::make_unique<httplib::Client>("127.0.0.1", http_port));
+    http.back()->set_keep_alive(true);
+    http.back()->set_tcp_nodelay(true);
+  }
+  std::atomic<size_t> failures{0};
+  const auto http_search = [&](int t, size_t i) {
+    auto res = http[static_cast<size_t>(t)]->Post("/v1/SearchService/Search", bodies[i % q.n], "application/json");
+    if (!res || res->status != 200) failures.fetch_add(1);
+  };
+  double hits = 0;
+  for (size_t i = 0; i < q.n; ++i) {
+    auto res = http[0]->Post("/v1/SearchService/Search", bodies[i], "application/json");
+    if (!res || res->status != 200) continue;
+    for (const auto& hit : nlohmann::json::parse(res->body)["hits"]) {
+      hits += static_cast<double>(truth[i].count(hit["id"].get<std::string>()));
+    }
+  }
+  const double recall = hits / (10.0 * static_cast<double>(q.n));
+  for (int threads : {1, 8}) {
+    Load grpc_sum, http_sum;
+    for (int window = 0; window < 2; ++window) {
+      Load g = MeasuringServer(pid, [&] {
+        return ClosedLoop(threads, seconds, [&](int t, size_t i) {
+          ClientSearch s;
+          s.vector.assign(q.row(i % q.n), q.row(i % q.n) + q.dim);
+          s.ef = ef;
+          s.with_payload = false;
+          (void)clients[static_cast<size_t>(t)]->Search(kCollection, s);
+        });
+      });
+      Load h = MeasuringServer(pid, [&] { return ClosedLoop(threads, seconds, http_search); });
+      g.recall = recall;  // the same searches; HTTP's recall is computed above
+      h.recall = recall;
+      Print("verity-grpc-vs-http", threads, ef, g);
+      Print("verity-http", threads, ef, h);
+      grpc_sum.qps += g.qps;
+      http_sum.qps += h.qps;
+      grpc_sum.server_cores += g.server_cores;
+      http_sum.server_cores += h.server_cores;
+    }
+    std::fprintf(stderr,
+                 "HTTP/JSON vs gRPC Search, %d client(s): %.0f vs %.0f QPS (%.0f%%); per server core %.0f vs %.0f "
+                 "(%.0f%%); HTTP recall@10 %.4f\n",
+                 threads, http_sum.qps / 2, grpc_sum.qps / 2, 100.0 * http_sum.qps / grpc_sum.qps,
+                 http_sum.qps / http_sum.server_cores, grpc_sum.qps / grpc_sum.server_cores,
+                 100.0 * (http_sum.qps / http_sum.server_cores) / (grpc_sum.qps / grpc_sum.server_cores), recall);
+  }
+  if (failures > 0) std::fprintf(stderr, "HTTP load: %zu calls failed\n", failures.load());
+}
+
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -279,11 +351,11 @@ int Main(int argc, char** argv) {
   if (dir.empty() || verityd.empty()) {
     std::fprintf(stderr,
                  "usage: verity_bench_grpc --data DIR --verityd PATH [--ef 20] [--seconds 5] [--queries 2000] "
-                 "[--only retrieval]\n");
+                 "[--only retrieval|http]\n");
     return 2;
   }
-  if (!only.empty() && only != "retrieval") {
-    std::fprintf(stderr, "--only: expected retrieval, got \"%s\"\n", only.c_str());
+  if (!only.empty() && only != "retrieval" && only != "http") {
+    std::fprintf(stderr, "--only: expected retrieval or http, got \"%s\"\n", only.c_str());
     return 2;
   }
   auto queries = LoadFashionMnistQueries(kFashionMnistDir, nq);
@@ -337,11 +409,13 @@ int Main(int argc, char** argv) {
 
   // 2. Over gRPC.
   const std::string address = "127.0.0.1:" + std::to_string(FreePort());
+  const int http_port = FreePort();
+  const std::string http_address = "127.0.0.1:" + std::to_string(http_port);
   pid_t pid = fork();
   if (pid == 0) {
     freopen("/dev/null", "w", stderr);
-    execl(verityd.c_str(), verityd.c_str(), "--data", dir.c_str(), "--listen", address.c_str(),
-          static_cast<char*>(nullptr));
+    execl(verityd.c_str(), verityd.c_str(), "--data", dir.c_str(), "--listen", address.c_str(), "--http-listen",
+          http_address.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   ClientOptions options;
@@ -364,6 +438,12 @@ int Main(int argc, char** argv) {
     if (res.ok()) for (const auto& h : res->hits) grpc_recall += truth[i].count(h.id);
   }
   grpc_recall /= 10.0 * static_cast<double>(q.n);
+  if (only == "http") {
+    HttpAgainstGrpc(pid, clients, http_port, q, ef, seconds, truth);
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+    return 0;
+  }
   if (only == "retrieval") {
     RetrievalOverGrpc(pid, clients, q, ef, seconds);
     kill(pid, SIGTERM);
@@ -459,6 +539,7 @@ int Main(int argc, char** argv) {
     }
   }
   RetrievalOverGrpc(pid, clients, q, ef, seconds);
+  HttpAgainstGrpc(pid, clients, http_port, q, ef, seconds, truth);
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
   return 0;

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -362,6 +363,12 @@ class HttpListener::Server final : public httplib::Server {
       Refuse(sock);
       return true;
     }
+    // A response goes out in several writes (head, body, chunks): without
+    // TCP_NODELAY, Nagle's algorithm holds the last one back until the
+    // client's delayed ACK, some 40 ms, on every request of a kept-alive
+    // connection.
+    const int one = 1;
+    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     std::unique_ptr<SSL, decltype(&SSL_free)> ssl(nullptr, &SSL_free);
     if (tls_ != nullptr) {
       ssl.reset(SSL_new(tls_->ctx()));
