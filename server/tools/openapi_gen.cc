@@ -581,12 +581,13 @@ class DocumentBuilder {
                 {"tags", {"Server"}},
                 {"summary", "Prometheus metrics."},
                 {"description", "The same metrics as `--metrics-listen` serves (docs/metrics.md), in the Prometheus "
-                                "text exposition format 0.0.4."},
-                {"security", Json::array()},
+                                "text exposition format 0.0.4. When verityd runs with --keys, any known API key "
+                                "may read them (no permission needed); without one the answer is 401."},
                 {"responses",
                  {{"200",
                    {{"description", "Prometheus text format."},
-                    {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}}}}}};
+                    {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}}},
+                  {"401", {{"$ref", "#/components/responses/Http401"}}}}}};
   }
 
   const pb::DescriptorPool* source_;
