@@ -57,7 +57,8 @@ export async function call<T = any>(service: string, method: string, body: objec
     if (json && typeof json === 'object' && 'message' in json) {
       throw new ApiError(res.status, String(json.status ?? ''), String(json.message));
     }
-    throw new ApiError(res.status, '', text.slice(0, 500) || res.statusText);
+    const plain = text.trimStart().startsWith('<') ? '' : text.slice(0, 500);
+    throw new ApiError(res.status, '', plain || res.statusText || 'error');
   }
   if (json === undefined) throw new ApiError(res.status, 'INTERNAL', 'the response is not JSON');
   return json as T;

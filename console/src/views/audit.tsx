@@ -177,7 +177,7 @@ export function AuditResult({ audit, lowG = 0.5 }: { audit: any; lowG?: number }
   );
 
   return (
-    <div class="audit" id="audit-result" data-g={fmtNum(g)}>
+    <div class="audit" id="audit-result" data-g={g.toFixed(4)}>
       <dl class="meta">
         <dt>G</dt>
         <dd>

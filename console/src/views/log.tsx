@@ -1,5 +1,6 @@
 // The retrieval log, a page at a time (LogService/ListLog), filtered by time
-// range, collection and kind on the server, and by client and prompt here.
+// range, collection and kind on the server, and by client and prompt here
+// (an answer record matches through its retrieval's client and prompt).
 import { useEffect, useState } from 'preact/hooks';
 import { call, fmtTime, localInputToUs, shortHash } from '../api';
 import { Empty, ErrorBox, hashLink, Section } from '../common';
@@ -29,6 +30,9 @@ export function LogListView() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   const [loaded, setLoaded] = useState(false);
+  // Client and prompt of retrievals whose answers are listed without them
+  // (another page, or a kind filter of answers only).
+  const [owners, setOwners] = useState<Record<string, { clientId: string; prompt: string }>>({});
 
   const load = async (f: Filters, startAfter: string, append: boolean) => {
     setBusy(true);
@@ -42,7 +46,27 @@ export function LogListView() {
         startAfter,
         limit: 200,
       });
-      setRecords((prev) => (append ? [...prev, ...(r.records ?? [])] : r.records ?? []));
+      const page: any[] = r.records ?? [];
+      const all = append ? [...records, ...page] : page;
+      if (f.client.trim() || f.prompt.trim()) {
+        const known = new Set(all.filter((x) => x.kind !== 'LOG_KIND_ANSWER').map((x) => x.retrievalId));
+        const missing = [
+          ...new Set(all.filter((x) => x.kind === 'LOG_KIND_ANSWER' && !known.has(x.retrievalId) && !owners[x.retrievalId]).map((x) => x.retrievalId)),
+        ];
+        const found: Record<string, { clientId: string; prompt: string }> = {};
+        await Promise.all(
+          missing.slice(0, 500).map(async (id) => {
+            try {
+              const g = await call('LogService', 'GetRetrieval', { retrievalId: id });
+              found[id] = { clientId: g.retrieval?.clientId ?? '', prompt: g.retrieval?.prompt ?? '' };
+            } catch {
+              // expired: the answer cannot be matched
+            }
+          }),
+        );
+        setOwners((o) => ({ ...o, ...found }));
+      }
+      setRecords(all);
       setCursor(r.nextCursor ?? '0');
       setLoaded(true);
     } catch (e) {
@@ -60,14 +84,17 @@ export function LogListView() {
   const promptF = applied.prompt.trim().toLowerCase();
   // Client and prompt are filtered here: a record matches when its own
   // fields do; an answer record when its retrieval (on this page) does.
-  const matchingIds = new Set(
-    records
-      .filter((r) => r.kind !== 'LOG_KIND_ANSWER')
-      .filter((r) => !clientF || (r.clientId ?? '').toLowerCase().includes(clientF))
-      .filter((r) => !promptF || (r.prompt ?? '').toLowerCase().includes(promptF))
-      .map((r) => r.retrievalId),
-  );
-  const shown = clientF || promptF ? records.filter((r) => matchingIds.has(r.retrievalId)) : records;
+  const owner = new Map<string, { clientId: string; prompt: string }>(Object.entries(owners));
+  for (const r of records) if (r.kind !== 'LOG_KIND_ANSWER') owner.set(r.retrievalId, r);
+  const matches = (r: any) => {
+    const o = r.kind === 'LOG_KIND_ANSWER' ? owner.get(r.retrievalId) : r;
+    if (!o) return false;
+    return (
+      (!clientF || (o.clientId ?? '').toLowerCase().includes(clientF)) &&
+      (!promptF || (o.prompt ?? '').toLowerCase().includes(promptF))
+    );
+  };
+  const shown = clientF || promptF ? records.filter(matches) : records;
   const set = (k: keyof Filters) => (e: Event) => setForm({ ...form, [k]: (e.target as HTMLInputElement).value });
 
   return (
