@@ -39,17 +39,22 @@ bool ParseHex32(const std::string& hex, std::array<uint8_t, 32>* out) {
 }
 
 // The key from `authorization: Bearer <key>`, or "" when there is none.
-std::string PresentedKey(const grpc::ServerContextBase& ctx) {
-  const auto& metadata = ctx.client_metadata();
-  const auto it = metadata.find(kMetadataKey);
-  if (it == metadata.end()) return "";
-  std::string value(it->second.data(), it->second.size());
+// The key in an `authorization` value ("Bearer <key>", the scheme in any
+// case), or "" when there is none.
+std::string KeyOf(const std::string& value) {
   const size_t n = sizeof(kScheme) - 1;
   if (value.size() <= n) return "";
   for (size_t i = 0; i < n; ++i) {
     if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return "";
   }
   return value.substr(n);
+}
+
+std::string PresentedKey(const grpc::ServerContextBase& ctx) {
+  const auto& metadata = ctx.client_metadata();
+  const auto it = metadata.find(kMetadataKey);
+  if (it == metadata.end()) return "";
+  return KeyOf(std::string(it->second.data(), it->second.size()));
 }
 
 }  // namespace
@@ -146,12 +151,10 @@ Result<Authorizer> Authorizer::FromKeysFile(const std::string& keys_file,
   return auth;
 }
 
-Status Authorizer::Check(const grpc::ServerContextBase& ctx, const std::string& method, std::string* caller) const {
-  caller->clear();
-  if (!enabled_) return Status::Ok();
-  const std::string presented = PresentedKey(ctx);
+const Authorizer::Key* Authorizer::Find(const std::string& presented, Status* status) const {
   if (presented.empty()) {
-    return Status::Unauthenticated("no API key: send call metadata 'authorization: Bearer <key>'");
+    *status = Status::Unauthenticated("no API key: send call metadata 'authorization: Bearer <key>'");
+    return nullptr;
   }
   // Compare with every stored hash, always all of them, in constant time:
   // how long this takes says nothing about which key, or how much of one,
@@ -162,7 +165,25 @@ Status Authorizer::Check(const grpc::ServerContextBase& ctx, const std::string& 
     const bool equal = CRYPTO_memcmp(hash.data(), key.hash.data(), hash.size()) == 0;
     if (equal) match = &key;
   }
-  if (match == nullptr) return Status::Unauthenticated("unknown API key");
+  if (match == nullptr) *status = Status::Unauthenticated("unknown API key");
+  return match;
+}
+
+Status Authorizer::Authenticate(const std::string& authorization, std::string* caller) const {
+  caller->clear();
+  if (!enabled_) return Status::Ok();
+  Status status;
+  const Key* key = Find(KeyOf(authorization), &status);
+  if (key != nullptr) *caller = key->name;
+  return status;
+}
+
+Status Authorizer::Check(const grpc::ServerContextBase& ctx, const std::string& method, std::string* caller) const {
+  caller->clear();
+  if (!enabled_) return Status::Ok();
+  Status status;
+  const Key* match = Find(PresentedKey(ctx), &status);
+  if (match == nullptr) return status;
   *caller = match->name;
   const auto it = permissions_.find(method);
   if (it == permissions_.end()) return Status::Internal("no permission is declared for method " + method);

@@ -64,12 +64,22 @@ class Authorizer {
   // closed).
   Status Check(const grpc::ServerContextBase& ctx, const std::string& method, std::string* caller) const;
 
+  // Whether `authorization` (an HTTP header's value, "Bearer <key>") names
+  // a known key, whatever its role: for the HTTP endpoints that are not
+  // RPCs (/metrics on --http-listen). Ok without keys; Unauthenticated
+  // otherwise, as Check.
+  Status Authenticate(const std::string& authorization, std::string* caller) const;
+
  private:
   struct Key {
     std::string name;
     v1::Role role;
     std::array<uint8_t, 32> hash;
   };
+
+  // The key whose hash `presented`'s is (compared with all, in constant
+  // time), or nullptr with *status Unauthenticated.
+  const Key* Find(const std::string& presented, Status* status) const;
 
   bool enabled_ = false;
   std::vector<Key> keys_;

@@ -124,6 +124,9 @@ class ConnectionStream final : public httplib::Stream {
   }
   socket_t socket() const override { return fd_; }
 
+  // A handler moves the current request's deadline (SetResponseDeadline).
+  void SetDeadline(Clock::time_point deadline) { deadline_ = deadline; }
+
   // Whether the current request reached its byte budget.
   bool cut() const { return budget_ == 0; }
 
@@ -136,6 +139,9 @@ class ConnectionStream final : public httplib::Stream {
   size_t begin_ = 0;
   size_t end_ = 0;
 };
+
+// The stream the current thread serves, while it serves a request.
+thread_local ConnectionStream* t_stream = nullptr;
 
 // Why nothing could bind `address` (e.g. "Address already in use"), found
 // by trying each resolved address: httplib says only that it failed.
@@ -263,7 +269,9 @@ class HttpListener::Server final : public httplib::Server {
       bool closed = false;
       const bool last = served + 1 == options_.max_requests_per_connection;
       t_close_connection = false;
+      t_stream = &stream;
       ok = process_request(stream, last, closed, nullptr);
+      t_stream = nullptr;
       // A cut request, or one answered with an error, may have left bytes
       // unread: close rather than read them as the next request.
       if (!ok || closed || stream.cut() || t_close_connection) break;
@@ -319,6 +327,14 @@ HttpListener::HttpListener(HttpListenerOptions options)
   // a body (it would wait for the end of the connection for a POST without
   // Content-Length); the error handler then closes the connection.
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // A body without a length (nor chunks) would be read until the client
+    // closes, which a client waiting for its answer never does: 411.
+    if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
+        !req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding") != "chunked") {
+      res.status = 411;
+      res.set_content("a request body needs a Content-Length (an empty body: Content-Length: 0)\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (req.method == "GET" || req.method == "HEAD" || get_only_paths_.count(req.path) == 0) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
@@ -392,6 +408,10 @@ Status HttpListener::Start(const std::string& address) {
     listen_returned_ = true;
   });
   return Status::Ok();
+}
+
+void HttpListener::SetResponseDeadline(std::chrono::steady_clock::time_point deadline) {
+  if (t_stream != nullptr) t_stream->SetDeadline(deadline);
 }
 
 void HttpListener::Stop() {

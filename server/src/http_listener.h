@@ -1,6 +1,7 @@
 // An HTTP/1.1 listener on cpp-httplib (Debian's libcpp-httplib-dev), for
-// verityd's HTTP endpoints: /metrics today (--metrics-listen), the JSON API
-// later on the same listener.
+// verityd's HTTP endpoints: /metrics (--metrics-listen), and the JSON API,
+// /openapi.json, /metrics and the web console (--http-listen, with
+// HttpGateway, http_gateway.h).
 //
 // httplib parses requests and routes them; this class owns how connections
 // are served, which httplib's defaults leave open:
@@ -13,7 +14,9 @@
 //  - time: a connection waits at most `idle_timeout` for each request to
 //    start, and a request gets `request_timeout` from its first byte until
 //    its response is sent, however slowly its bytes trickle in (httplib's
-//    own timeouts apply to each read, not to the request);
+//    own timeouts apply to each read, not to the request); a handler that
+//    works for longer (an API call under its own deadline) sets a new
+//    deadline for the rest with SetResponseDeadline;
 //  - size: a request (head and body) of more than `max_request_bytes` is
 //    cut there (httplib answers 414 or 400 for a cut head, 413 for a body
 //    that declares more);
@@ -90,6 +93,12 @@ class HttpListener {
   // Stops accepting, ends the connections being served (a response being
   // written is cut) and joins every thread. Idempotent.
   void Stop();
+
+  // Called by a handler (on the thread serving the request): the rest of
+  // the request — writing its response, or each chunk of a streamed one —
+  // must be done by `deadline`, replacing `request_timeout` from the first
+  // byte. No effect outside a handler.
+  static void SetResponseDeadline(std::chrono::steady_clock::time_point deadline);
 
   // Connections answered 503 because `max_connections` were being served.
   uint64_t refused_connections() const { return refused_.load(std::memory_order_relaxed); }

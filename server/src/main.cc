@@ -26,6 +26,7 @@
 #include "health_service.h"
 #include "log.h"
 #include "metrics.h"
+#include "http_gateway.h"
 #include "http_listener.h"
 #include "server_options.h"
 #include "services.h"
@@ -112,12 +113,67 @@ Result<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const ServerO
 Result<Authorizer> MakeAuthorizer(const ServerOptions& options) {
   VERITY_ASSIGN_OR_RETURN(auto permissions, MethodPermissions(kServices));
   if (!options.keys_file.empty()) return Authorizer::FromKeysFile(options.keys_file, std::move(permissions));
-  if (!IsLocalAddress(options.listen) && !options.allow_unauthenticated) {
-    return Status::InvalidArgument("refusing to serve " + options.listen +
+  const bool remote_http = !options.http_listen.empty() && !IsLocalAddress(options.http_listen);
+  if ((!IsLocalAddress(options.listen) || remote_http) && !options.allow_unauthenticated) {
+    return Status::InvalidArgument("refusing to serve " + (remote_http ? options.http_listen : options.listen) +
                                    " without API keys: anyone who can connect could read, write and delete. "
                                    "Give --keys FILE (docs/security.md), or --allow-unauthenticated true");
   }
   return Authorizer::AllowAll();
+}
+
+// What --http-listen serves (docs/http.md): the JSON API, forwarded to
+// `server` through its in-process channel; /openapi.json; /metrics (a
+// known key needed when keys are on); the console's files. The listener is
+// declared last so that it stops before the gateway goes.
+struct HttpApi {
+  std::unique_ptr<HttpGateway> gateway;
+  std::unique_ptr<HttpListener> listener;
+};
+
+Result<HttpApi> StartHttpApi(const ServerOptions& options, grpc::Server* server, const ServerMetrics* metrics,
+                             const Database* database, const Authorizer* auth) {
+  grpc::ChannelArguments channel_args;
+  channel_args.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  channel_args.SetMaxSendMessageSize(static_cast<int>(options.max_message_bytes));
+  HttpApi api;
+  VERITY_ASSIGN_OR_RETURN(api.gateway, HttpGateway::Create(server->InProcessChannel(channel_args), kServices));
+  HttpListenerOptions http_options;
+  http_options.flag = "--http-listen";
+  // A JSON body is larger than the message it carries; --max-message-bytes
+  // bounds both, and the JSON is checked against it first.
+  http_options.max_request_bytes = options.max_message_bytes;
+  http_options.request_timeout = std::chrono::milliseconds(30000);  // to read a request; handlers extend it
+  api.listener = std::make_unique<HttpListener>(http_options);
+  api.gateway->Register(api.listener.get());
+  api.listener->Get("/metrics", [metrics, database, auth](const httplib::Request& req, httplib::Response& res) {
+    std::string caller;
+    const Status allowed = auth->Authenticate(req.get_header_value("Authorization"), &caller);
+    if (!allowed.ok()) {
+      res.status = 401;
+      res.set_content(ErrorJson(grpc::StatusCode::UNAUTHENTICATED, allowed.message()) + "\n", "application/json");
+      return;
+    }
+    res.set_content(metrics->Render(*database), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  const std::string console = options.console_dir;
+  if (console.empty() || !api.listener->server().set_mount_point("/console", console)) {
+    api.listener->server().Get("/console(/.*)?", [console](const httplib::Request&, httplib::Response& res) {
+      res.status = 404;
+      res.set_content("the web console is not built in " + console +
+                          ": run scripts/build.sh (npm run build in console/), or give --console-dir\n",
+                      "text/plain");
+    });
+  } else {
+    api.listener->server().Get("/console", [](const httplib::Request&, httplib::Response& res) {
+      res.set_redirect("/console/");
+    });
+  }
+  api.listener->server().Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect("/console/");
+  });
+  VERITY_RETURN_IF_ERROR(api.listener->Start(options.http_listen));
+  return api;
 }
 
 int Run(const ServerOptions& options) {
@@ -245,6 +301,23 @@ int Run(const ServerOptions& options) {
       return kExitListen;
     }
   }
+  HttpApi http_api;
+  if (!options.http_listen.empty()) {
+    auto started = StartHttpApi(options, server.get(), &metrics, database, &*auth);
+    if (!started.ok()) {
+      Log("error", "listen_failed", {{"http_listen", options.http_listen}, {"error", started.status().message()}});
+      std::fprintf(stderr, "verityd: %s\n", started.status().message().c_str());
+      metrics_http.reset();
+      server->Shutdown();
+      server->Wait();
+      (void)(*db)->Close();
+      return kExitListen;
+    }
+    http_api = std::move(*started);
+  }
+  const auto http_url = [](const std::string& address, int bound_port) {
+    return "http://" + address.substr(0, address.rfind(':')) + ":" + std::to_string(bound_port);
+  };
   Log("info", "start",
       {{"listen", options.listen},
        {"port", std::to_string(port)},
@@ -256,9 +329,8 @@ int Run(const ServerOptions& options) {
                                                     : "mtls"},
        {"pid", std::to_string(getpid())},
        {"open_ms", std::to_string(open_ms)},
-       {"metrics", metrics_http ? "http://" + options.metrics_listen.substr(0, options.metrics_listen.rfind(':')) +
-                                      ":" + std::to_string(metrics_http->port()) + "/metrics"
-                                : "off"}});
+       {"http", http_api.listener ? http_url(options.http_listen, http_api.listener->port()) : "off"},
+       {"metrics", metrics_http ? http_url(options.metrics_listen, metrics_http->port()) + "/metrics" : "off"}});
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
@@ -266,6 +338,8 @@ int Run(const ServerOptions& options) {
   // Stop accepting, let running calls finish (up to --shutdown-grace-ms),
   // then close the database, which persists the graphs.
   health.SetNotServing();
+  // HTTP calls go through the gRPC server: stop taking them first.
+  http_api.listener.reset();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(options.shutdown_grace_ms));
   server->Wait();
   metrics_http.reset();  // scrapes read the database: stop them before it closes

@@ -53,6 +53,8 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   }
   else if (name == "allow-unauthenticated") return ParseBool(name, value, &o->allow_unauthenticated);
   else if (name == "keys") o->keys_file = value;
+  else if (name == "http-listen") o->http_listen = value;
+  else if (name == "console-dir") o->console_dir = value;
   else if (name == "metrics-listen")
     o->metrics_listen = value;
   else if (name == "metrics-allow-remote")
@@ -135,6 +137,12 @@ std::string Usage() {
          std::to_string(d.log_retention_seconds) +
          ")\n"
          "\n"
+         "HTTP/JSON API and web console (docs/http.md, docs/console.md):\n"
+         "  --http-listen HOST:PORT     serve the JSON API (POST /v1/<Service>/<Method>), /openapi.json,\n"
+         "                              /metrics and the console (/console/); same keys and TLS as\n"
+         "                              --listen (default: off)\n"
+         "  --console-dir DIR           the console's built files (default " VERITY_CONSOLE_DIR ")\n"
+         "\n"
          "metrics (docs/metrics.md):\n"
          "  --metrics-listen HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (default: off)\n"
          "  --metrics-allow-remote true|false\n"
@@ -197,6 +205,12 @@ Status ParseServerOptions(const std::vector<std::string>& args, ServerOptions* o
   if (std::string error = wire::AddressError(options->listen, "--listen", /*port_zero=*/true); !error.empty()) {
     return Status::InvalidArgument(error);
   }
+  if (!options->http_listen.empty()) {
+    if (std::string error = wire::AddressError(options->http_listen, "--http-listen", true); !error.empty()) {
+      return Status::InvalidArgument(error);
+    }
+  }
+  if (options->console_dir.empty()) options->console_dir = VERITY_CONSOLE_DIR;
   if (!options->metrics_listen.empty()) {
     if (std::string error = wire::AddressError(options->metrics_listen, "--metrics-listen", true); !error.empty()) {
       return Status::InvalidArgument(error);

@@ -78,6 +78,14 @@ struct ServerOptions {
   // Needs --tls-cert. Default: "" = no client certificate asked
   std::string tls_client_ca_file;
 
+  // The HTTP/JSON API, /openapi.json, /metrics and the web console at
+  // http://ADDRESS/ (docs/http.md). Default: "" = off. Same keys, TLS and
+  // limits as the gRPC listener.
+  std::string http_listen;
+  // The web console's built files (console/dist), served at /console/.
+  // Default: the source tree's console/dist (compiled in).
+  std::string console_dir;
+
   // Prometheus metrics over HTTP at http://ADDRESS/metrics (docs/metrics.md).
   // Default: "" = off. The endpoint has no authentication: an address
   // other than loopback also needs metrics_allow_remote.
