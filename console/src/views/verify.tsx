@@ -11,8 +11,8 @@ export function VerifyView() {
     <Section title="Log verify" id="verify-view">
       <p class="small">
         Walks the retrieval log's hash chain (hash = SHA-256(previous hash ‖ record)) from the first retained record to
-        the head. Keep the head hash somewhere else: a later verify that still reaches it proves nothing before it was
-        rewritten.
+        the head. The chain shows that no record was changed only relative to a hash kept outside the server: note the
+        head hash somewhere else, and compare it with the record of that sequence number later.
       </p>
       <ErrorBox error={v.error} />
       <Loading when={v.loading} />
