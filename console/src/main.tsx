@@ -114,7 +114,7 @@ function App() {
         <KeyForm onChange={() => setKeyEpoch((e) => e + 1)} />
       </header>
       {/* A new key re-mounts the view, so it loads again with the key. */}
-      <main key={`${route.join('/')}#${keyEpoch}`}>{view}</main>
+      <main key={`${window.location.hash}#${keyEpoch}`}>{view}</main>
     </>
   );
 }

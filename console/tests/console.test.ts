@@ -33,7 +33,8 @@ const RECORDS = [
     id: 'refund-1',
     vector: [1, 0, 0],
     documentId: 'handbook',
-    text: 'The refund window is 30 days from the date of purchase. Refunds are paid to the original card.',
+    // Multi-byte characters before the cited spans: the audit's offsets are UTF-8 bytes.
+    text: 'Für Kunden — the refund window is 30 days from the date of purchase. Refunds are paid to the original card.',
     metadata: { section: { stringValue: 'refunds' }, year: { intValue: '2025' } },
   },
   {
@@ -62,7 +63,7 @@ const RECORDS = [
 const ANSWER =
   'The refund window is 30 days from the date of purchase. ' +
   'Refunds are paid to the original card. ' +
-  'Pirates may also claim a refund in gold doubloons on Sundays.';
+  'Pirates may also claim a refund in gold doubloons on Sundays — ¡olé!';
 
 describe('console against a seeded verityd', () => {
   let server: Server;
@@ -316,14 +317,22 @@ describe('console against a seeded verityd', () => {
   });
 
   it('charts latency and the groundedness distribution from /metrics', async () => {
-    await open('#/metrics');
+    await open('#/metrics?every=1');
     await page.locator('#latency-table tr[data-method="Search"]').waitFor({ timeout: WAIT });
     await page.locator('#g-chart').waitFor({ timeout: WAIT });
     // Two audits so far (one by the page, one by the test), of the same answer.
     assert.match(await page.locator('#groundedness').innerText(), new RegExp(`2 answers audited · mean G ${auditG.toFixed(4)}`));
     // The page refreshes: a second scrape draws the over-time charts.
-    await page.locator('#latency-over-time, #rate-over-time').first().waitFor({ timeout: WAIT });
-    await page.locator('#rate-over-time').waitFor({ timeout: 2 * WAIT });
+    assert.match(await page.locator('#metrics-view').innerText(), /every 1 s/);
+    // Calls between scrapes draw the latency and rate over time (differences of scrapes).
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 5; j++) {
+        await api(server, 'SearchService/Search', { collection: 'docs', query: { vector: [0, 1, 0], k: 2 } });
+      }
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+    await page.locator('#latency-over-time .series.s2 circle').nth(1).waitFor({ timeout: WAIT });
+    await page.locator('#rate-over-time .series circle').nth(2).waitFor({ timeout: WAIT });
     await shot(page, '09-metrics');
   });
 

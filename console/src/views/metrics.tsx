@@ -2,13 +2,20 @@
 // SVG: call latency by method (p50 / p99 / mean since the server started),
 // latency and call rate over the last scrapes (from the differences between
 // scrapes), and the distribution of the groundedness G of audited answers.
+// `#/metrics?every=N` scrapes every N seconds (1..60; default 5).
 import { useEffect, useState } from 'preact/hooks';
 import { fetchMetrics } from '../api';
 import { ErrorBox, Section } from '../common';
 import { bucketCounts, histograms, mergeHistograms, parsePrometheus, quantile, type Histogram, type Scrape, value } from '../prom';
 
-const REFRESH_MS = 5000;
 const KEEP = 60;
+
+/** Seconds between scrapes: `#/metrics?every=N` (1..60), else 5. */
+function refreshMs(): number {
+  const q = window.location.hash.split('?')[1] ?? '';
+  const n = Number(new URLSearchParams(q).get('every'));
+  return Number.isFinite(n) && n >= 1 && n <= 60 ? Math.round(n) * 1000 : 5000;
+}
 
 interface Point {
   t: number; // ms
@@ -131,6 +138,7 @@ function LineChart({
 }
 
 export function MetricsView() {
+  const REFRESH_MS = refreshMs();
   const [points, setPoints] = useState<Point[]>([]);
   const [error, setError] = useState<unknown>(undefined);
   const [paused, setPaused] = useState(false);
