@@ -1,0 +1,69 @@
+// Small pieces shared by the views: loading state, error box, links.
+import type { ComponentChildren } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ApiError } from './api';
+
+export interface Async<T> {
+  data?: T;
+  error?: unknown;
+  loading: boolean;
+  reload: () => void;
+}
+
+/** Runs `load` on mount and whenever `deps` change; `reload` runs it again. */
+export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
+  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => live && setState({ data, loading: false }),
+      (error) => live && setState({ error, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { ...state, reload };
+}
+
+export function ErrorBox({ error }: { error: unknown }) {
+  if (!error) return null;
+  let text = String(error);
+  let hint = '';
+  if (error instanceof ApiError) {
+    text = error.toString();
+    if (error.httpStatus === 401) hint = 'Enter an API key above (verityd runs with --keys).';
+    if (error.httpStatus === 403) hint = 'The API key\u2019s role does not grant this call.';
+  }
+  return (
+    <div class="error" role="alert">
+      {text}
+      {hint && <div class="hint">{hint}</div>}
+    </div>
+  );
+}
+
+export function Loading({ when }: { when: boolean }) {
+  return when ? <div class="loading">Loading…</div> : null;
+}
+
+export function Section({ title, children, id }: { title: string; children: ComponentChildren; id?: string }) {
+  return (
+    <section class="panel" id={id}>
+      <h2>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+export function hashLink(...parts: string[]): string {
+  return '#/' + parts.map(encodeURIComponent).join('/');
+}
+
+export function Empty({ children }: { children: ComponentChildren }) {
+  return <p class="empty">{children}</p>;
+}
