@@ -745,6 +745,75 @@ export class Client {
     return c.collectionOut(resp.collection);
   }
 
+  /**
+   * The messages of a server-streaming call (NDJSON, one per line), as
+   * they arrive. An error after the stream started (a last line
+   * {"error": {...}}) is thrown as a VerityError.
+   */
+  async *#stream<Resp>(method: string, request: object): AsyncGenerator<Resp> {
+    const response = await this.#post(method, JSON.stringify(request), "application/json");
+    for await (const line of ndjsonLines(response)) {
+      const msg = JSON.parse(line) as Resp & { error?: w.ErrorBody };
+      if (msg.error) {
+        throw new VerityError(statusFromBody(msg.error.status, msg.error.code) ?? "UNKNOWN", msg.error.message ?? "", {
+          httpStatus: response.status,
+          method,
+        });
+      }
+      yield msg as Resp;
+    }
+  }
+
+  /** The result of a streaming call whose last message has `result`, reporting `progress` messages before it. */
+  async #lastResult<R>(
+    method: string,
+    request: object,
+    onProgress: ((p: t.Progress) => void) | undefined,
+  ): Promise<R> {
+    let result: R | undefined;
+    for await (const msg of this.#stream<{ progress?: w.Progress; result?: R }>(method, request)) {
+      if (msg.progress && onProgress) onProgress(c.progressOut(msg.progress));
+      if (msg.result) result = msg.result;
+    }
+    if (result === undefined) throw new VerityError("INTERNAL", `${method}: the stream ended without a result`, { method });
+    return result;
+  }
+
+  /**
+   * Writes a collection at a version (`at`; unset: the head), or every
+   * collection at its head (`collection` unset), to a new export directory
+   * `name` inside the server's --export-dir (docs/snapshots.md). The server
+   * streams progress (`onProgress`), then the result. ALREADY_EXISTS if
+   * that export exists; INVALID_ARGUMENT for a bad name.
+   */
+  async exportCollection(
+    name: string,
+    options: { collection?: string; at?: t.ReadPoint; onProgress?: (p: t.Progress) => void } = {},
+  ): Promise<t.ExportResult> {
+    const request: w.ExportRequest = { name: c.name(name, "name"), collection: c.text(options.collection, "collection") };
+    const at = c.readAt(options.at);
+    if (at) request.at = at;
+    return c.exportOut(await this.#lastResult<w.ExportResult>("SnapshotService.Export", request, options.onProgress));
+  }
+
+  /**
+   * Imports the export directory `name` of --export-dir, verified against
+   * its manifest before anything becomes visible (DATA_LOSS naming a file
+   * that does not verify); `asName` renames an export of one collection;
+   * `replace` replaces an existing collection (else ALREADY_EXISTS).
+   */
+  async importCollection(
+    name: string,
+    options: { asName?: string; replace?: boolean; onProgress?: (p: t.Progress) => void } = {},
+  ): Promise<t.ImportResult> {
+    const request: w.ImportRequest = {
+      name: c.name(name, "name"),
+      asName: c.text(options.asName, "asName"),
+      replace: c.bool(options.replace, "replace"),
+    };
+    return c.importOut(await this.#lastResult<w.ImportResult>("SnapshotService.Import", request, options.onProgress));
+  }
+
   // ----- prompt registry (docs/prompts.md) ----------------------------------------------
 
   /**

@@ -904,3 +904,27 @@ export function cacheStatsOut(r: w.GetCacheStatsResponse): t.CacheStats {
     evictions: num64(r.evictions, "evictions"),
   };
 }
+
+export function progressOut(p: w.Progress): t.Progress {
+  return { bytesDone: num64(p.bytesDone, "bytesDone"), bytesTotal: num64(p.bytesTotal, "bytesTotal") };
+}
+
+export function exportOut(r: w.ExportResult): t.ExportResult {
+  return {
+    name: r.name ?? "",
+    collections: (r.collections ?? []).map((x) => ({
+      name: x.name ?? "",
+      version: num64(x.version, "version"),
+      records: num64(x.records, "records"),
+    })),
+    bytes: num64(r.bytes, "bytes"),
+  };
+}
+
+export function importOut(r: w.ImportResult): t.ImportResult {
+  return {
+    collections: (r.collections ?? []).map(collectionOut),
+    records: num64(r.records, "records"),
+    bytes: num64(r.bytes, "bytes"),
+  };
+}

@@ -444,6 +444,26 @@ export interface GcResult {
   bytesAfter: number;
 }
 
+/** A long transfer's progress; bytesTotal may be an estimate. */
+export interface Progress {
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface ExportResult {
+  /** The export directory's name (inside the server's --export-dir). */
+  name: string;
+  collections: { name: string; version: number; records: number }[];
+  /** All files, manifest included. */
+  bytes: number;
+}
+
+export interface ImportResult {
+  collections: CollectionInfo[];
+  records: number;
+  bytes: number;
+}
+
 export interface Prompt {
   name: string;
   version: number;

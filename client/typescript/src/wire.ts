@@ -572,6 +572,46 @@ export interface SetRetentionRequest {
   keepSeconds?: Int64;
 }
 
+export interface Progress {
+  bytesDone?: Int64;
+  bytesTotal?: Int64;
+}
+export interface ExportRequest {
+  collection?: string;
+  at?: ReadAt;
+  name: string;
+}
+export interface ExportedCollection {
+  name?: string;
+  version?: Int64;
+  records?: Int64;
+}
+export interface ExportResult {
+  name?: string;
+  collections?: ExportedCollection[];
+  bytes?: Int64;
+}
+/** One NDJSON line of Export: a oneof, progress or (last) the result. */
+export interface ExportResponse {
+  progress?: Progress;
+  result?: ExportResult;
+}
+export interface ImportRequest {
+  name: string;
+  asName?: string;
+  replace?: boolean;
+}
+export interface ImportResult {
+  collections?: CollectionInfo[];
+  records?: Int64;
+  bytes?: Int64;
+}
+/** One NDJSON line of Import: a oneof, progress or (last) the result. */
+export interface ImportResponse {
+  progress?: Progress;
+  result?: ImportResult;
+}
+
 // ----- prompts.proto -----------------------------------------------------------------------
 
 export interface Prompt {

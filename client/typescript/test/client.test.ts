@@ -373,6 +373,21 @@ describe("snapshots", () => {
     assert.equal(typeof gc.oldestRetained, "number");
     assert.equal(typeof gc.graphRebuilt, "boolean");
 
+    // Export (streamed NDJSON: progress, then the result) and import.
+    const progress: number[] = [];
+    const exported = await db.exportCollection("snaps-v1", { collection: "snaps", at: "v1", onProgress: (p) => progress.push(p.bytesDone) });
+    assert.equal(exported.name, "snaps-v1");
+    assert.deepEqual(exported.collections, [{ name: "snaps", version: 1, records: 2 }]);
+    assert.ok(exported.bytes > 0);
+    await assert.rejects(db.exportCollection("snaps-v1", { collection: "snaps" }), (e: VerityError) => e.code === "ALREADY_EXISTS" && e.httpStatus === 409);
+    const imported = await db.importCollection("snaps-v1", { asName: "snaps-imported", onProgress: (p) => progress.push(p.bytesDone) });
+    assert.equal(imported.records, 2);
+    assert.deepEqual(imported.collections.map((c) => [c.name, c.liveRecords]), [["snaps-imported", 2]]);
+    assert.deepEqual((await collect(db.scroll("snaps-imported"))).map((r) => r.id), ["a", "b"]);
+    const replaced = await db.importCollection("snaps-v1", { asName: "snaps-imported", replace: true });
+    assert.equal(replaced.records, 2);
+    await assert.rejects(db.importCollection("no-such-export"), (e: VerityError) => e.code === "NOT_FOUND" && e.httpStatus === 404);
+
     await db.deleteSnapshot("snaps", "empty");
     await assert.rejects(db.getSnapshot("snaps", "empty"), (e: VerityError) => e.code === "NOT_FOUND" && /empty/.test(e.message));
   });
@@ -431,5 +446,14 @@ describe("answer cache", () => {
     assert.equal(stats.misses, 1);
     await db.cacheClear();
     assert.equal((await db.cacheStats()).entries, 0);
+  });
+});
+
+describe("deadlines", () => {
+  it("timeoutMs is each call's deadline: a call that cannot finish in it is DEADLINE_EXCEEDED", async () => {
+    await db.createCollection("slow", 64);
+    const records = Array.from({ length: 2000 }, (_, i) => ({ id: `r${i}`, vector: Array.from({ length: 64 }, (_, j) => (i * 64 + j) % 7) }));
+    const hurried = new Client({ baseUrl: server.baseUrl, timeoutMs: 1 });
+    await assert.rejects(hurried.upsert("slow", records), (e: VerityError) => e.code === "DEADLINE_EXCEEDED");
   });
 });
