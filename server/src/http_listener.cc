@@ -1,6 +1,9 @@
 #include "http_listener.h"
 
+#include <fcntl.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -63,13 +66,15 @@ void Endpoint(const sockaddr_storage& address, std::string& ip, int& port) {
 // reading on.
 class ConnectionStream final : public httplib::Stream {
  public:
-  ConnectionStream(int fd, int stop_fd) : fd_(fd), stop_fd_(stop_fd) {}
+  // `ssl` (owned by the caller, nullptr for plaintext) reads and writes
+  // through TLS; its socket is non-blocking.
+  ConnectionStream(int fd, int stop_fd, SSL* ssl = nullptr) : fd_(fd), stop_fd_(stop_fd), ssl_(ssl) {}
 
   // Whether bytes of a next request are there, or arrive before `until`
   // (false also when the listener stops). A closed connection counts as
   // arrived: the read then finds the end.
   bool WaitForRequest(Clock::time_point until) const {
-    return begin_ < end_ || WaitReady(fd_, POLLIN, stop_fd_, until);
+    return begin_ < end_ || TlsPending() || WaitReady(fd_, POLLIN, stop_fd_, until);
   }
   // A request starts: it may read `budget` bytes and must be answered by
   // `deadline`.
@@ -78,12 +83,21 @@ class ConnectionStream final : public httplib::Stream {
     budget_ = budget;
   }
 
-  bool is_readable() const override { return begin_ < end_ || WaitReady(fd_, POLLIN, stop_fd_, deadline_); }
+  bool is_readable() const override {
+    return begin_ < end_ || TlsPending() || WaitReady(fd_, POLLIN, stop_fd_, deadline_);
+  }
   bool is_writable() const override { return WaitReady(fd_, POLLOUT, stop_fd_, deadline_); }
 
   ssize_t read(char* ptr, size_t size) override {
     if (budget_ == 0) return 0;
     while (begin_ == end_) {
+      if (ssl_ != nullptr) {
+        const ssize_t n = TlsRead();
+        if (n <= 0) return n;
+        begin_ = 0;
+        end_ = static_cast<size_t>(n);
+        break;
+      }
       if (!WaitReady(fd_, POLLIN, stop_fd_, deadline_)) return -1;
       const ssize_t n = recv(fd_, buffer_, sizeof(buffer_), MSG_DONTWAIT);
       if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
@@ -101,6 +115,7 @@ class ConnectionStream final : public httplib::Stream {
   // Writes all of it, or fails (-1) at the deadline, on an error, or when
   // the listener stops.
   ssize_t write(const char* ptr, size_t size) override {
+    if (ssl_ != nullptr) return TlsWrite(ptr, size);
     size_t sent = 0;
     while (sent < size) {
       if (!WaitReady(fd_, POLLOUT, stop_fd_, deadline_)) return -1;
@@ -130,9 +145,59 @@ class ConnectionStream final : public httplib::Stream {
   // Whether the current request reached its byte budget.
   bool cut() const { return budget_ == 0; }
 
+  // The TLS handshake, within `deadline`; false when it fails (a client
+  // without a certificate mTLS asks for, one that speaks plaintext) or
+  // takes too long.
+  bool TlsAccept(Clock::time_point deadline) {
+    deadline_ = deadline;
+    for (;;) {
+      ERR_clear_error();
+      const int r = SSL_accept(ssl_);
+      if (r == 1) return true;
+      if (!WaitTls(SSL_get_error(ssl_, r))) return false;
+    }
+  }
+
  private:
+  bool TlsPending() const { return ssl_ != nullptr && SSL_pending(ssl_) > 0; }
+
+  // After an SSL call returned `error`: waits for what it needs (false when
+  // it needs nothing a wait gives: a failure, the end, the deadline).
+  bool WaitTls(int error) const {
+    if (error == SSL_ERROR_WANT_READ) return WaitReady(fd_, POLLIN, stop_fd_, deadline_);
+    if (error == SSL_ERROR_WANT_WRITE) return WaitReady(fd_, POLLOUT, stop_fd_, deadline_);
+    return false;
+  }
+
+  // Decrypted bytes into buffer_: how many, 0 at the end, -1 on a failure.
+  ssize_t TlsRead() {
+    for (;;) {
+      ERR_clear_error();
+      const int n = SSL_read(ssl_, buffer_, sizeof(buffer_));
+      if (n > 0) return n;
+      const int error = SSL_get_error(ssl_, n);
+      if (error == SSL_ERROR_ZERO_RETURN) return 0;
+      if (!WaitTls(error)) return -1;
+    }
+  }
+
+  ssize_t TlsWrite(const char* ptr, size_t size) {
+    size_t sent = 0;
+    while (sent < size) {
+      ERR_clear_error();
+      const int n = SSL_write(ssl_, ptr + sent, static_cast<int>(std::min<size_t>(size - sent, 1 << 30)));
+      if (n > 0) {
+        sent += static_cast<size_t>(n);
+        continue;
+      }
+      if (!WaitTls(SSL_get_error(ssl_, n))) return -1;
+    }
+    return static_cast<ssize_t>(size);
+  }
+
   const int fd_;
   const int stop_fd_;
+  SSL* const ssl_;
   Clock::time_point deadline_ = Clock::now();
   size_t budget_ = 0;
   char buffer_[4096];
@@ -226,6 +291,40 @@ class HttpListener::ConnectionPool final : public httplib::TaskQueue {
   std::vector<std::thread> threads_;         // joined by shutdown() on the accepting thread
 };
 
+// The listener's TLS context: the certificate, its key, and the CA whose
+// client certificates mTLS accepts. Immutable once made; SSL_new from it
+// on any thread.
+class HttpListener::Tls {
+ public:
+  static Result<std::unique_ptr<Tls>> Make(const HttpListenerOptions& o) {
+    std::unique_ptr<Tls> tls(new Tls(SSL_CTX_new(TLS_server_method())));
+    if (tls->ctx_ == nullptr) return Status::Internal("SSL_CTX_new failed");
+    SSL_CTX_set_min_proto_version(tls->ctx_, TLS1_2_VERSION);
+    const std::string& flags = o.tls_flags;
+    if (SSL_CTX_use_certificate_chain_file(tls->ctx_, o.tls_cert_file.c_str()) != 1) {
+      return Status::InvalidArgument(flags + ": cannot use the certificate chain in " + o.tls_cert_file);
+    }
+    if (SSL_CTX_use_PrivateKey_file(tls->ctx_, o.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(tls->ctx_) != 1) {
+      return Status::InvalidArgument(flags + ": cannot use the private key in " + o.tls_key_file +
+                                     " with its certificate");
+    }
+    if (!o.tls_client_ca_file.empty()) {
+      if (SSL_CTX_load_verify_locations(tls->ctx_, o.tls_client_ca_file.c_str(), nullptr) != 1) {
+        return Status::InvalidArgument(flags + ": cannot read the client CA " + o.tls_client_ca_file);
+      }
+      SSL_CTX_set_verify(tls->ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    }
+    return tls;
+  }
+  ~Tls() { SSL_CTX_free(ctx_); }
+  SSL_CTX* ctx() const { return ctx_; }
+
+ private:
+  explicit Tls(SSL_CTX* ctx) : ctx_(ctx) {}
+  SSL_CTX* const ctx_;
+};
+
 // httplib::Server with verityd's connection handling: process_and_close_socket
 // is httplib's hook for how a connection is read (its TLS server overrides
 // it too); process_request parses one request, routes it and writes the
@@ -237,6 +336,8 @@ class HttpListener::Server final : public httplib::Server {
     if (stop_fd_ >= 0) ::close(stop_fd_);
   }
   bool ok() const { return stop_fd_ >= 0; }
+  // Connections are TLS from now on (before the listener starts).
+  void SetTls(const Tls* tls) { tls_ = tls; }
 
   // httplib listens with a backlog of 5, too few for a burst of
   // connections (the rest wait for SYN retries, a second or more); Linux
@@ -261,7 +362,20 @@ class HttpListener::Server final : public httplib::Server {
       Refuse(sock);
       return true;
     }
-    ConnectionStream stream(sock, stop_fd_);
+    std::unique_ptr<SSL, decltype(&SSL_free)> ssl(nullptr, &SSL_free);
+    if (tls_ != nullptr) {
+      ssl.reset(SSL_new(tls_->ctx()));
+      const int flags = fcntl(sock, F_GETFL);
+      if (!ssl || flags < 0 || fcntl(sock, F_SETFL, flags | O_NONBLOCK) != 0 || SSL_set_fd(ssl.get(), sock) != 1) {
+        ::close(sock);
+        return false;
+      }
+    }
+    ConnectionStream stream(sock, stop_fd_, ssl.get());
+    if (ssl && !stream.TlsAccept(Clock::now() + options_.request_timeout)) {
+      ::close(sock);
+      return false;
+    }
     bool ok = true;
     for (int served = 0; served < options_.max_requests_per_connection; ++served) {
       if (!stream.WaitForRequest(Clock::now() + options_.idle_timeout)) break;
@@ -276,6 +390,7 @@ class HttpListener::Server final : public httplib::Server {
       // unread: close rather than read them as the next request.
       if (!ok || closed || stream.cut() || t_close_connection) break;
     }
+    if (ssl) SSL_shutdown(ssl.get());  // close_notify, not waited for
     ::shutdown(sock, SHUT_RDWR);
     ::close(sock);
     return ok;
@@ -305,6 +420,7 @@ class HttpListener::Server final : public httplib::Server {
 
   const HttpListenerOptions& options_;
   const int stop_fd_;
+  const Tls* tls_ = nullptr;  // owned by the HttpListener
 };
 
 HttpListener::HttpListener(HttpListenerOptions options)
@@ -327,15 +443,15 @@ HttpListener::HttpListener(HttpListenerOptions options)
   // a body (it would wait for the end of the connection for a POST without
   // Content-Length); the error handler then closes the connection.
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    // A body without a length (nor chunks) would be read until the client
-    // closes, which a client waiting for its answer never does: 411.
-    if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
-        !req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding") != "chunked") {
-      res.status = 411;
-      res.set_content("a request body needs a Content-Length (an empty body: Content-Length: 0)\n", "text/plain");
-      return httplib::Server::HandlerResponse::Handled;
-    }
     if (req.method == "GET" || req.method == "HEAD" || get_only_paths_.count(req.path) == 0) {
+      // A body without a length (nor chunks) would be read until the client
+      // closes, which a client waiting for its answer never does: 411.
+      if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
+          !req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding") != "chunked") {
+        res.status = 411;
+        res.set_content("a request body needs a Content-Length (an empty body: Content-Length: 0)\n", "text/plain");
+        return httplib::Server::HandlerResponse::Handled;
+      }
       return httplib::Server::HandlerResponse::Unhandled;
     }
     res.status = 405;
@@ -388,6 +504,10 @@ Status HttpListener::Start(const std::string& address) {
   if (started_) return Status::FailedPrecondition(flag + ": the listener was already started");
   started_ = true;
   if (!server_->ok()) return Status::Unavailable(flag + ": eventfd: " + std::strerror(errno));
+  if (!options_.tls_cert_file.empty()) {
+    VERITY_ASSIGN_OR_RETURN(tls_, Tls::Make(options_));
+    server_->SetTls(tls_.get());
+  }
   std::string host, port_text, error;
   if (!wire::SplitHostPort(address, &host, &port_text) || !wire::ListenAddresses(address, &error)) {
     return Status::InvalidArgument(flag + ": " + (error.empty() ? "expected HOST:PORT or [IPv6]:PORT" : error));

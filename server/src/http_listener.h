@@ -25,7 +25,8 @@
 //    may have left bytes unread);
 //  - the listening socket uses SO_REUSEADDR (httplib's default sets
 //    SO_REUSEPORT instead, which would let a second process share the port);
-//  - Stop ends connections being served at once, not after their timeouts.
+//  - Stop ends connections being served at once, not after their timeouts;
+//  - TLS and mTLS with OpenSSL, on the same bounded waits.
 // Sockets are waited on with poll, so descriptors above FD_SETSIZE are fine.
 //
 // Thread-safety: add routes (server()) before Start; after it, only port(),
@@ -64,6 +65,15 @@ struct HttpListenerOptions {
   // Requests served on one kept-alive connection before it is closed.
   // Default: 100
   int max_requests_per_connection = 100;
+  // TLS (OpenSSL): the certificate chain and private key (PEM), both or
+  // neither; with `tls_client_ca_file`, only clients whose certificate that
+  // CA signed are served (mTLS). The handshake counts in the first
+  // request's time. Default: "" = plaintext
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // The flags the TLS files came from, named in errors.
+  std::string tls_flags = "--tls-cert/--tls-key";
 };
 
 class HttpListener {
@@ -82,7 +92,7 @@ class HttpListener {
 
   // Binds `address` (HOST:PORT or [IPv6]:PORT; port 0 = any free port) and
   // serves on a thread of its own until Stop; once only. Errors: InvalidArgument (the
-  // address does not parse or resolve), Unavailable (cannot bind, naming
+  // address does not parse or resolve, or the TLS files cannot be used), Unavailable (cannot bind, naming
   // why, e.g. "Address already in use"), FailedPrecondition (started twice).
   // Both name the flag.
   Status Start(const std::string& address);
@@ -106,12 +116,14 @@ class HttpListener {
  private:
   class Server;
   class ConnectionPool;
+  class Tls;
 
   // Connections the kernel holds for the accepting thread (httplib's own
   // backlog is 5).
   static constexpr int kListenBacklog = 128;
 
   const HttpListenerOptions options_;
+  std::unique_ptr<Tls> tls_;  // set by Start when TLS is on; outlives server_'s connections
   std::unique_ptr<Server> server_;
   std::set<std::string> get_only_paths_;  // written before Start, read by handlers
   std::thread thread_;

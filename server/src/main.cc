@@ -144,6 +144,10 @@ Result<HttpApi> StartHttpApi(const ServerOptions& options, grpc::Server* server,
   // bounds both, and the JSON is checked against it first.
   http_options.max_request_bytes = options.max_message_bytes;
   http_options.request_timeout = std::chrono::milliseconds(30000);  // to read a request; handlers extend it
+  // TLS like the gRPC listener's: the same certificate, key and client CA.
+  http_options.tls_cert_file = options.tls_cert_file;
+  http_options.tls_key_file = options.tls_key_file;
+  http_options.tls_client_ca_file = options.tls_client_ca_file;
   api.listener = std::make_unique<HttpListener>(http_options);
   api.gateway->Register(api.listener.get());
   api.listener->Get("/metrics", [metrics, database, auth](const httplib::Request& req, httplib::Response& res) {
@@ -315,8 +319,9 @@ int Run(const ServerOptions& options) {
     }
     http_api = std::move(*started);
   }
-  const auto http_url = [](const std::string& address, int bound_port) {
-    return "http://" + address.substr(0, address.rfind(':')) + ":" + std::to_string(bound_port);
+  const auto http_url = [&options](const std::string& address, int bound_port) {
+    const bool tls = !options.tls_cert_file.empty() && address == options.http_listen;
+    return (tls ? "https://" : "http://") + address.substr(0, address.rfind(':')) + ":" + std::to_string(bound_port);
   };
   Log("info", "start",
       {{"listen", options.listen},

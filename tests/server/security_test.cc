@@ -1,5 +1,6 @@
 // API keys, roles and TLS against a real verityd (docs/security.md).
 #include <google/protobuf/descriptor.h>
+#include <httplib.h>
 #include <openssl/sha.h>
 #include <signal.h>
 
@@ -387,4 +388,49 @@ TEST_CASE("TLS and mTLS: encrypted connections, and who is refused", "[server][s
     CHECK(status.code() == StatusCode::kInvalidArgument);
     CHECK(status.message().find("tls_ca_file: cannot read") != std::string::npos);
   }
+}
+
+TEST_CASE("TLS and mTLS on the HTTP API: the gRPC listener's certificate, and who is refused", "[server][security][http]") {
+  test::TempDir dir;
+  Certificates certs(dir);
+  INFO(test::ReadFile(certs.Path("openssl.log")));
+  REQUIRE(certs.ok);
+  const int http_port = test::FreePort();
+  grpc::SslCredentialsOptions trusted;
+  trusted.pem_root_certs = certs.Read("ca.pem");
+  trusted.pem_cert_chain = certs.Read("client.pem");
+  trusted.pem_private_key = certs.Read("client.key");
+  auto server = test::ServerProcess::Start(
+      dir.Sub("data"), dir.Sub("log"),
+      {"--tls-cert", certs.Path("server.pem"), "--tls-key", certs.Path("server.key"), "--tls-client-ca",
+       certs.Path("ca.pem"), "--http-listen", "127.0.0.1:" + std::to_string(http_port)},
+      nullptr, grpc::SslCredentials(trusted));
+  REQUIRE(server != nullptr);
+  const auto list = [&](httplib::SSLClient& client) {
+    client.set_ca_cert_path(certs.Path("ca.pem").c_str());
+    client.enable_server_certificate_verification(true);
+    client.set_connection_timeout(10, 0);
+    return client.Post("/v1/CollectionService/ListCollections", "{}", "application/json");
+  };
+  // With the client certificate mTLS asks for: served, over TLS.
+  httplib::SSLClient with_cert("127.0.0.1", http_port, certs.Path("client.pem"), certs.Path("client.key"));
+  auto served = list(with_cert);
+  REQUIRE(served);
+  CHECK(served->status == 200);
+  CHECK(served->body.find("collections") != std::string::npos);
+  // Without one, or with one another CA signed: no handshake.
+  httplib::SSLClient without_cert("127.0.0.1", http_port);
+  CHECK(!list(without_cert));
+  httplib::SSLClient stranger("127.0.0.1", http_port, certs.Path("stranger.pem"), certs.Path("stranger.key"));
+  CHECK(!list(stranger));
+  // Plaintext HTTP gets no answer from a TLS listener.
+  httplib::Client plain("127.0.0.1", http_port);
+  plain.set_read_timeout(10, 0);
+  CHECK(!plain.Post("/v1/CollectionService/ListCollections", "{}", "application/json"));
+  // And the listener still serves.
+  httplib::SSLClient again("127.0.0.1", http_port, certs.Path("client.pem"), certs.Path("client.key"));
+  auto after = list(again);
+  REQUIRE(after);
+  CHECK(after->status == 200);
+  CHECK(test::ReadFile(dir.Sub("log")).find("\"http\":\"https://127.0.0.1:") != std::string::npos);
 }
