@@ -43,9 +43,10 @@ export type StatusName =
 
 /**
  * The code an HTTP status stands for when an error response carries no
- * JSON status of its own (a proxy's page, the listener's 503 when it is
- * full): the inverse of the gateway's mapping (docs/http.md), taking the
- * first code of each status.
+ * JSON status of its own (a proxy's page; the listener's plain-text 503
+ * when it is full, 413 for a body past --max-message-bytes): the inverse of
+ * the gateway's mapping (docs/http.md), taking the first code of each
+ * status, and the nearest code for the listener's own statuses.
  */
 export function statusForHttp(httpStatus: number): StatusName {
   switch (httpStatus) {
@@ -59,8 +60,15 @@ export function statusForHttp(httpStatus: number): StatusName {
       return "NOT_FOUND";
     case 405:
       return "UNIMPLEMENTED";
+    case 408:
+      return "DEADLINE_EXCEEDED";
     case 409:
       return "ALREADY_EXISTS";
+    case 411:
+      return "INVALID_ARGUMENT";
+    case 413: // the listener's "request body too large" (past --max-message-bytes)
+    case 414:
+      return "RESOURCE_EXHAUSTED";
     case 429:
       return "RESOURCE_EXHAUSTED";
     case 499:

@@ -287,14 +287,18 @@ export class VerityVectorStore extends VectorStore {
     const chunks = retrieval.chunks.filter((ch) => ch.inContext);
     const metadata = new Map<string, t.Metadata>();
     if (this.withMetadata && chunks.length) {
-      // The log's chunks carry no metadata: read it at the version retrieved.
-      const ids = chunks.map((ch) => filterString(ch.id)).join(", ");
-      for await (const record of this.client.scroll(this.collection, {
-        at: retrieval.version,
-        filter: `id in [${ids}]`,
-        limit: chunks.length,
-      })) {
-        metadata.set(record.id, record.metadata);
+      // The log's chunks carry no metadata: read it at the version retrieved,
+      // 1024 ids per call at most (a filter list's limit).
+      for (let start = 0; start < chunks.length; start += 1024) {
+        const batch = chunks.slice(start, start + 1024);
+        const ids = batch.map((ch) => filterString(ch.id)).join(", ");
+        for await (const record of this.client.scroll(this.collection, {
+          at: retrieval.version,
+          filter: `id in [${ids}]`,
+          limit: batch.length,
+        })) {
+          metadata.set(record.id, record.metadata);
+        }
       }
     }
     const results = chunks.map((ch): [Document, number] => {

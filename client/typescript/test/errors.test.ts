@@ -181,3 +181,28 @@ describe("API keys", () => {
     await serverError(writer.dropCollection("k"), "PERMISSION_DENIED", 403, /./);
   });
 });
+
+describe("the listener's own refusals", () => {
+  let small: Verityd;
+
+  before(async () => {
+    small = await Verityd.start(["--max-message-bytes", "65536"]);
+  });
+
+  after(async () => {
+    assert.equal(await small.stop(), 0);
+  });
+
+  it("a body past --max-message-bytes (the listener's plain-text 413) is RESOURCE_EXHAUSTED", async () => {
+    const client = new Client({ baseUrl: small.baseUrl });
+    await client.createCollection("m", 2);
+    await assert.rejects(client.upsert("m", [{ id: "a", vector: [1, 0], text: "x".repeat(70000) }]), (e: unknown) => {
+      assert.ok(e instanceof VerityError);
+      assert.equal(e.code, "RESOURCE_EXHAUSTED");
+      assert.equal(e.httpStatus, 413);
+      assert.match(e.message, /request body too large/);
+      return true;
+    });
+    assert.equal((await client.upsert("m", [{ id: "a", vector: [1, 0], text: "x".repeat(60000) }])).applied, 1);
+  });
+});
