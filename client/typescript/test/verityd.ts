@@ -41,9 +41,10 @@ export class Verityd {
 
   /** Starts verityd and waits (at most `timeoutMs`) for its start line. */
   static async start(extraArgs: string[] = [], timeoutMs = 30000): Promise<Verityd> {
+    const binary = verityBinary();
     const workDir = mkdtempSync(path.join(tmpdir(), "verity-ts-"));
     const args = ["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data", path.join(workDir, "data"), ...extraArgs];
-    const proc = spawn(verityBinary(), args, { stdio: ["ignore", "ignore", "pipe"] });
+    const proc = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
     const log: string[] = [];
     const baseUrl = await new Promise<string>((resolve, reject) => {
       let buffered = "";
@@ -72,6 +73,7 @@ export class Verityd {
       });
       proc.on("exit", (code, signal) => {
         clearTimeout(timer);
+        rmSync(workDir, { recursive: true, force: true });
         reject(new Error(`verityd exited (${code ?? signal}) before its start line:\n${log.join("\n")}`));
       });
     });
