@@ -456,7 +456,15 @@ HttpListener::HttpListener(HttpListenerOptions options)
       if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
           !req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding") != "chunked") {
         res.status = 411;
-        res.set_content("a request body needs a Content-Length (an empty body: Content-Length: 0)\n", "text/plain");
+        SetErrorBody(411, "a request body needs a Content-Length (an empty body: Content-Length: 0)", res);
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      // No endpoint takes a form, and httplib would cut a form body at 8 KiB
+      // before any handler sees it (curl -d sends this type by default).
+      const std::string type = req.get_header_value("Content-Type");
+      if (type.rfind("application/x-www-form-urlencoded", 0) == 0 || type.rfind("multipart/form-data", 0) == 0) {
+        res.status = 415;
+        SetErrorBody(415, "Content-Type " + type.substr(0, 64) + ": send the body as application/json", res);
         return httplib::Server::HandlerResponse::Handled;
       }
       return httplib::Server::HandlerResponse::Unhandled;
@@ -479,25 +487,30 @@ HttpListener::HttpListener(HttpListenerOptions options)
     res.set_content("internal error\n", "text/plain");
   });
   // Error statuses get a line of text saying what went wrong.
-  server_->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
+  server_->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
                                                                      httplib::Response& res) {
     t_close_connection = true;
     if (req.get_header_value("Connection") != "close") res.set_header("Connection", "close");  // else httplib does
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     std::string text;
     switch (res.status) {
-      case 400: text = "bad request\n"; break;
-      case 404: text = "no such path: " + req.path + "\n"; break;
-      case 413: text = "request body too large\n"; break;
-      case 414: text = "request line too long\n"; break;
+      case 400: text = "bad request"; break;
+      case 404: text = "no such path: " + req.path; break;
+      case 413: text = "request body too large (at most " + std::to_string(options_.max_request_bytes) + " bytes)"; break;
+      case 414: text = "request line too long"; break;
       default: return httplib::Server::HandlerResponse::Unhandled;
     }
-    res.set_content(text, "text/plain");
+    SetErrorBody(res.status, text, res);
     return httplib::Server::HandlerResponse::Handled;
   }));
 }
 
 HttpListener::~HttpListener() { Stop(); }
+
+void HttpListener::SetErrorBody(int status, const std::string& text, httplib::Response& res) const {
+  if (options_.error_body) return options_.error_body(status, text, res);
+  res.set_content(text + "\n", "text/plain");
+}
 
 httplib::Server& HttpListener::server() { return *server_; }
 

@@ -74,6 +74,11 @@ struct HttpListenerOptions {
   std::string tls_client_ca_file;
   // The flags the TLS files came from, named in errors.
   std::string tls_flags = "--tls-cert/--tls-key";
+  // The body of the listener's own error answers (a request cut or without
+  // a length, an unknown path, too many connections): given the HTTP status
+  // and a line of text, sets the response's content. Default: the text as
+  // text/plain. The JSON API answers them in its JSON error form.
+  std::function<void(int status, const std::string& text, httplib::Response& res)> error_body;
 };
 
 class HttpListener {
@@ -116,6 +121,9 @@ class HttpListener {
  private:
   class Server;
   class ConnectionPool;
+
+  // The listener's own error answer: options_.error_body, or text.
+  void SetErrorBody(int status, const std::string& text, httplib::Response& res) const;
   class Tls;
 
   // Connections the kernel holds for the accepting thread (httplib's own

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "http_gateway.h"
+#include "openapi_document.h"
 #include "http_listener.h"
 #include "server_options.h"
 #include "services.h"
@@ -148,6 +149,15 @@ Result<HttpApi> StartHttpApi(const ServerOptions& options, grpc::Server* server,
   http_options.tls_cert_file = options.tls_cert_file;
   http_options.tls_key_file = options.tls_key_file;
   http_options.tls_client_ca_file = options.tls_client_ca_file;
+  // The listener's own refusals (a cut request, no length, a form body,
+  // an unknown path) in the API's JSON error form, with the code a client
+  // acts on.
+  http_options.error_body = [](int status, const std::string& text, httplib::Response& res) {
+    const grpc::StatusCode code = status == 404   ? grpc::StatusCode::NOT_FOUND
+                                  : status == 413 ? grpc::StatusCode::RESOURCE_EXHAUSTED
+                                                  : grpc::StatusCode::INVALID_ARGUMENT;
+    res.set_content(ErrorJson(code, text) + "\n", "application/json");
+  };
   api.listener = std::make_unique<HttpListener>(http_options);
   api.gateway->Register(api.listener.get());
   api.listener->Get("/metrics", [metrics, database, auth](const httplib::Request& req, httplib::Response& res) {
@@ -159,6 +169,9 @@ Result<HttpApi> StartHttpApi(const ServerOptions& options, grpc::Server* server,
       return;
     }
     res.set_content(metrics->Render(*database), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  api.listener->Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(std::string(OpenApiDocument()), "application/json");
   });
   const std::string console = options.console_dir;
   if (console.empty() || !api.listener->server().set_mount_point("/console", console)) {

@@ -155,6 +155,15 @@ TEST_CASE("http api: errors are JSON with the gRPC code mapped to an HTTP status
   }, "application/json");  // httplib sends a chunked body: that is fine
   REQUIRE(no_length->status == 200);
 
+  // The listener's own refusals are JSON errors too: a form body (curl -d's
+  // default type, which httplib would cut at 8 KiB), an unknown path.
+  auto form = s.Client().Post("/v1/CollectionService/ListCollections", "{}", "application/x-www-form-urlencoded");
+  REQUIRE(form->status == 415);
+  REQUIRE(ErrorBody(form)["message"].get<std::string>().find("application/json") != std::string::npos);
+  auto elsewhere = s.Client().Get("/nowhere");
+  REQUIRE(elsewhere->status == 404);
+  REQUIRE(ErrorBody(elsewhere)["status"] == "NOT_FOUND");
+
   // And the server still serves.
   const json listed = s.PostOk("CollectionService/ListCollections", json::object());
   REQUIRE(listed["collections"].size() == 1);
