@@ -6,8 +6,11 @@
 # ~12,700 chunks of 1,100 pages, rendered with man -l, in the text-only
 # collection "manpages" with the english analyzer) so there is something
 # real to query at once, by vector and by text.
+# It also serves the HTTP/JSON API and the web console on 127.0.0.1:7422
+# (docs/http.md, docs/console.md).
 # Usage: scripts/run.sh [--listen HOST:PORT] [--data DIR] [--metrics-listen HOST:PORT]
-#                      [other verityd flags]   (metrics default to 127.0.0.1:9464; "" turns them off)
+#                      [--http-listen HOST:PORT] [other verityd flags]
+#   (metrics default to 127.0.0.1:9464, the HTTP API to 127.0.0.1:7422; "" turns either off)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +18,8 @@ listen=127.0.0.1:7420
 data=./verity-data
 metrics=127.0.0.1:9464  # Prometheus metrics on loopback (docs/metrics.md)
 metrics_given=false     # given: verityd gets the caller's, and the hint below shows it
+http=127.0.0.1:7422     # the HTTP/JSON API and the console (docs/http.md)
+http_given=false
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[$i]}" in
@@ -24,11 +29,22 @@ for ((i = 0; i < ${#args[@]}; i++)); do
     --data=*) data="${args[$i]#--data=}" ;;
     --metrics-listen) metrics="${args[$((i + 1))]:-}"; metrics_given=true ;;
     --metrics-listen=*) metrics="${args[$i]#--metrics-listen=}"; metrics_given=true ;;
+    --http-listen) http="${args[$((i + 1))]:-}"; http_given=true ;;
+    --http-listen=*) http="${args[$i]#--http-listen=}"; http_given=true ;;
   esac
 done
 extra=()
 if [ "$metrics_given" = false ]; then
   extra=(--metrics-listen "$metrics")
+fi
+if [ "$http_given" = false ]; then
+  extra+=(--http-listen "$http")
+fi
+if [ -n "$http" ]; then
+  http_hint="The web console: http://$http/console/  The HTTP/JSON API (docs/http.md), e.g.:
+  curl -s --json '{\"collection\":\"manpages\",\"text\":\"kill a process\",\"k\":3}' http://$http/v1/ContextService/Retrieve"
+else
+  http_hint="(the HTTP API and console are off: --http-listen HOST:PORT serves them)"
 fi
 if [ -n "$metrics" ]; then
   metrics_hint="curl -s http://$metrics/metrics | grep -E '^verity_(rpc_requests|collection_records)'"
@@ -38,6 +54,7 @@ fi
 
 bash scripts/setup.sh
 bash scripts/build.sh verityd verity verity_demo
+bash scripts/build_web.sh
 
 # Render the man pages to chunks (cached: a second run finds its manifest
 # and does nothing), then load both data sets directly into the data
@@ -76,6 +93,8 @@ Text retrieval (BM25) over the man pages, then an answer and its groundedness au
   ./build/client/verity --addr $listen search manpages --text "create a child process" -k 5 --filter 'section = "2"'
   $metrics_hint
 
+$http_hint
+
 Stop it with Ctrl-C (it drains and saves the graph). docs/cli.md lists every command.
 
 EOF2
@@ -86,6 +105,8 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[$i]}" in
     --metrics-listen) if [ -z "${args[$((i + 1))]:-}" ]; then i=$((i + 1)); continue; fi ;;
     --metrics-listen=) continue ;;
+    --http-listen) if [ -z "${args[$((i + 1))]:-}" ]; then i=$((i + 1)); continue; fi ;;
+    --http-listen=) continue ;;
   esac
   pass+=("${args[$i]}")
 done

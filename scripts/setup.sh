@@ -35,6 +35,9 @@ PACKAGES=(
   nlohmann-json3-dev
   # real data for the demo and the benchmark
   dataset-fashion-mnist
+  # the HTTP/JSON API's curl examples check their answers with jq
+  # (tests/http/curl_examples_test.py)
+  jq
   # the main job's hint to read the metrics endpoint (docs/metrics.md)
   curl
 )
@@ -45,6 +48,13 @@ if [ "${1:-}" = "--bench" ]; then
   # Lucene 8 (bench/text/LuceneBench.java: the jars and javac) and reads the
   # kernel's and Python's documentation (speed-at-scale passages)
   PACKAGES+=(libxapian-dev liblucene8-java openjdk-17-jdk-headless linux-doc python3-doc)
+fi
+
+# The web console, the TypeScript client and the OpenAPI check are npm
+# packages (console/, client/typescript/, tools/openapi-check/): they need
+# Node.js >= 20 and npm. A machine without node gets Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
 fi
 
 missing=()

@@ -8,6 +8,10 @@
 #   3. the concurrency tests built with ThreadSanitizer (only those: see
 #      tests/CMakeLists.txt),
 #   4. every libFuzzer target (tests/fuzz/) for 10 s, from its seed corpus.
+# After step 1, the npm packages' tests (node --test) run once, against the
+# normal build's verityd: the TypeScript client (client/typescript), the web
+# console in Debian's Chromium with Playwright (console/), and the OpenAPI
+# document's validation (tools/openapi-check).
 # The tests use their own temporary directories and free ports, so two run
 # at once (the machine's two cores). Exits non-zero if anything fails.
 set -euo pipefail
@@ -15,7 +19,15 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 bash scripts/build.sh
+bash scripts/build_web.sh
 (cd build && ctest --output-on-failure -j 2)
+
+echo "== npm packages against the real verityd: TypeScript client, console (Chromium), OpenAPI check =="
+export VERITYD="$PWD/build/server/verityd"
+export OPENAPI_JSON="$PWD/build/server/openapi.json"
+(cd client/typescript && npm ci --no-audit --no-fund --loglevel=error && npm test)
+(cd console && npm test)
+(cd tools/openapi-check && npm ci --no-audit --no-fund --loglevel=error && npm test)
 
 echo "== sanitizer build (ASan + UBSan) =="
 bash scripts/build.sh --sanitize
