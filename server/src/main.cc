@@ -356,10 +356,12 @@ int Run(const ServerOptions& options) {
   // Stop accepting, let running calls finish (up to --shutdown-grace-ms),
   // then close the database, which persists the graphs.
   health.SetNotServing();
-  // HTTP calls go through the gRPC server: stop taking them first.
-  http_api.listener.reset();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(options.shutdown_grace_ms));
   server->Wait();
+  // HTTP calls run through the gRPC server, so its shutdown has ended (or,
+  // past the grace time, cancelled) them, streams included; HTTP requests
+  // since are answered 503 UNAVAILABLE. Then the listener stops at once.
+  http_api.listener.reset();
   metrics_http.reset();  // scrapes read the database: stop them before it closes
   Status closed = (*db)->Close();
   if (!closed.ok()) {

@@ -7,6 +7,7 @@
 #include <openssl/sha.h>
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <fstream>
 #include <sstream>
 
@@ -105,6 +106,12 @@ TEST_CASE("http api: a collection written and searched over HTTP reads the same 
   REQUIRE(snake);
   INFO(snake->body);
   REQUIRE(snake->status == 200);
+
+  // A clean stop with an HTTP client's kept-alive connection open.
+  httplib::Client idle = s.Client();
+  idle.set_keep_alive(true);
+  REQUIRE(idle.Post("/v1/CollectionService/ListCollections", "{}", "application/json")->status == 200);
+  REQUIRE(s.server->Stop(SIGTERM) == 0);
 }
 
 TEST_CASE("http api: errors are JSON with the gRPC code mapped to an HTTP status", "[http]") {
