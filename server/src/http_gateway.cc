@@ -287,6 +287,11 @@ void HttpGateway::Register(HttpListener* listener) {
   server.Options(pattern, not_post);
 }
 
+void HttpGateway::Close() {
+  std::unique_lock<std::shared_mutex> lock(open_mu_);
+  closed_ = true;
+}
+
 void HttpGateway::Handle(const httplib::Request& req, httplib::Response& res) {
   const auto found = routes_.find(req.path);
   if (found == routes_.end()) {
@@ -309,8 +314,12 @@ void HttpGateway::Unary(const Route& route, const std::string& body, grpc::Clien
   if (!status.ok()) return SetError(res, status.error_code(), status.error_message());
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
-  stub_.UnaryCall(ctx, route.grpc_method, grpc::StubOptions(), &request, &response,
-                  [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  {
+    std::shared_lock<std::shared_mutex> open(open_mu_);
+    if (closed_) return SetError(res, grpc::StatusCode::UNAVAILABLE, "verityd is stopping");
+    stub_.UnaryCall(ctx, route.grpc_method, grpc::StubOptions(), &request, &response,
+                    [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  }
   status = done.get_future().get();
   HttpListener::SetResponseDeadline(Clock::now() + kResponseWriteTimeout);
   if (!status.ok()) return SetError(res, status.error_code(), status.error_message());
@@ -327,7 +336,11 @@ void HttpGateway::Streaming(const Route& route, const std::string& body, std::un
   const grpc::Status parsed = StreamRequests(route, body, &requests);
   if (!parsed.ok()) return SetError(res, parsed.error_code(), parsed.error_message());
   auto call = std::make_shared<StreamCall>(std::move(ctx), std::move(requests));
-  call->Start(&stub_, route.grpc_method);
+  {
+    std::shared_lock<std::shared_mutex> open(open_mu_);
+    if (closed_) return SetError(res, grpc::StatusCode::UNAVAILABLE, "verityd is stopping");
+    call->Start(&stub_, route.grpc_method);
+  }
   // The status is decided by the first event: a call refused before its
   // first message (no key, no such collection) is an ordinary error answer.
   struct Pending {

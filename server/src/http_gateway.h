@@ -27,8 +27,8 @@
 //    message is an ordinary error answer; one after it is a last line
 //    {"error": {...}}.
 //
-// Thread-safety: immutable once registered; its handlers run on the
-// listener's threads, any number at once. Ownership: shares the channel;
+// Thread-safety: immutable once registered but for Close(); its handlers
+// run on the listener's threads, any number at once. Ownership: shares the channel;
 // must outlive the listener's Stop().
 #pragma once
 
@@ -37,6 +37,7 @@
 
 #include <map>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,12 @@ class HttpGateway {
   // Adds the API's routes to `listener`; before it starts.
   void Register(HttpListener* listener);
 
+  // From now on, requests are answered 503 UNAVAILABLE without a call;
+  // calls already started go on. Call before the gRPC server shuts down:
+  // gRPC 1.51 crashes when a call is created on the in-process channel of
+  // a server that has shut down. Returns once no call is being created.
+  void Close();
+
   // One RPC as the API serves it.
   struct Route {
     std::string grpc_method;  // "/verity.v1.SearchService/Search"
@@ -85,6 +92,10 @@ class HttpGateway {
   void Streaming(const Route& route, const std::string& body, std::unique_ptr<grpc::ClientContext> ctx,
                  httplib::Response& res);
 
+  // Held shared while a call is created on the channel, exclusively by
+  // Close().
+  std::shared_mutex open_mu_;
+  bool closed_ = false;  // GUARDED_BY(open_mu_)
   grpc::GenericStub stub_;
   std::map<std::string, Route> routes_;
 };

@@ -356,11 +356,14 @@ int Run(const ServerOptions& options) {
   // Stop accepting, let running calls finish (up to --shutdown-grace-ms),
   // then close the database, which persists the graphs.
   health.SetNotServing();
+  // No new HTTP calls from here on (they are answered 503): the in-process
+  // channel must not create calls once the server is shutting down.
+  if (http_api.gateway) http_api.gateway->Close();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(options.shutdown_grace_ms));
   server->Wait();
   // HTTP calls run through the gRPC server, so its shutdown has ended (or,
-  // past the grace time, cancelled) them, streams included; HTTP requests
-  // since are answered 503 UNAVAILABLE. Then the listener stops at once.
+  // past the grace time, cancelled) the ones started before Close, streams
+  // included; the listener then stops at once.
   http_api.listener.reset();
   metrics_http.reset();  // scrapes read the database: stop them before it closes
   Status closed = (*db)->Close();

@@ -7,7 +7,9 @@
 #include <openssl/sha.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <csignal>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
@@ -107,11 +109,28 @@ TEST_CASE("http api: a collection written and searched over HTTP reads the same 
   INFO(snake->body);
   REQUIRE(snake->status == 200);
 
-  // A clean stop with an HTTP client's kept-alive connection open.
+  // A clean stop with an HTTP client's kept-alive connection open, and two
+  // clients calling all the while (a call must not be created on the
+  // in-process channel once the gRPC server shuts down).
   httplib::Client idle = s.Client();
   idle.set_keep_alive(true);
   REQUIRE(idle.Post("/v1/CollectionService/ListCollections", "{}", "application/json")->status == 200);
-  REQUIRE(s.server->Stop(SIGTERM) == 0);
+  std::atomic<bool> stop{false};
+  std::atomic<int> served{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 2; ++t) {
+    callers.emplace_back([&] {
+      while (!stop) {
+        auto res = s.Post("RecordService/Upsert", R"({"collection":"docs","records":[{"id":"c","vector":[0,0,1]}]})");
+        if (res && res->status == 200) served.fetch_add(1);
+      }
+    });
+  }
+  while (served < 20) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const int code = s.server->Stop(SIGTERM);
+  stop = true;
+  for (auto& caller : callers) caller.join();
+  REQUIRE(code == 0);
 }
 
 TEST_CASE("http api: errors are JSON with the gRPC code mapped to an HTTP status", "[http]") {
