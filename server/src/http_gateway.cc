@@ -14,6 +14,8 @@
 #include <future>
 #include <mutex>
 
+#include "services.h"
+
 namespace verity::server {
 namespace {
 
@@ -77,6 +79,7 @@ grpc::Status BytesToJson(const google::protobuf::Descriptor* type, const grpc::B
 grpc::Status MakeContext(const httplib::Request& req, grpc::ClientContext* ctx) {
   const std::string authorization = req.get_header_value("Authorization");
   if (!authorization.empty()) ctx->AddMetadata("authorization", authorization);
+  ctx->AddMetadata(kHttpPeerMetadata, req.remote_addr + ":" + std::to_string(req.remote_port));
   if (req.has_header(kTimeoutHeader)) {
     const std::string text = req.get_header_value(kTimeoutHeader);
     uint64_t ms = 0;

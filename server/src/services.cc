@@ -108,6 +108,20 @@ Status CheckBatch(size_t n, const ServerOptions& options, const std::string& fie
 
 // Who may make the call (auth.h); a refusal is logged, one line a second at
 // most, for the latest denial with the count.
+// Who called, for log lines: gRPC's peer ("ipv4:127.0.0.1:5555"), or for a
+// call the HTTP gateway forwarded through the in-process channel, the HTTP
+// client's address ("http:127.0.0.1:5555"; kHttpPeerMetadata). The metadata
+// is believed only on the in-process channel, which only the gateway uses.
+std::string Peer(const grpc::ServerContextBase* ctx) {
+  std::string peer = ctx->peer();
+  const bool network = peer.rfind("ipv4:", 0) == 0 || peer.rfind("ipv6:", 0) == 0 || peer.rfind("unix:", 0) == 0;
+  if (network) return peer;
+  const auto& metadata = ctx->client_metadata();
+  const auto found = metadata.find(kHttpPeerMetadata);
+  if (found == metadata.end()) return peer;
+  return "http:" + std::string(found->second.data(), found->second.size());
+}
+
 Status Authorize(const grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps, std::string* caller) {
   Status status = deps.auth->Check(*ctx, method, caller);
   if (!status.ok()) {
@@ -116,7 +130,7 @@ Status Authorize(const grpc::ServerContextBase* ctx, const char* method, const S
           {{"method", method},
            {"code", StatusCodeName(status.code())},
            {"message", status.message()},
-           {"peer", ctx->peer()},
+           {"peer", Peer(ctx)},
            {"denied_since_last_line", std::to_string(n)}});
     }
   }
@@ -176,7 +190,7 @@ void LogFailure(grpc::ServerContextBase* ctx, const char* method, const Status& 
       {{"method", method},
        {"code", StatusCodeName(status.code())},
        {"message", status.message()},
-       {"peer", ctx->peer()},
+       {"peer", Peer(ctx)},
        {"caller", caller}});
 }
 

@@ -26,6 +26,10 @@
 
 namespace verity::server {
 
+// The call metadata in which the HTTP gateway (http_gateway.h) passes the
+// HTTP client's address ("127.0.0.1:5555") to the services' log lines.
+inline constexpr char kHttpPeerMetadata[] = "x-verity-http-peer";
+
 // Counts events that are logged at most once a second (a flood of refused
 // calls must not become a flood of log lines). Thread-safe.
 class LogThrottle {

@@ -264,6 +264,11 @@ TEST_CASE("http api: the same keys and roles as gRPC, and /metrics needs a key",
   REQUIRE(ErrorBody(denied)["message"].get<std::string>().find("reader") != std::string::npos);
   REQUIRE(s.Post("CollectionService/ListCollections", "{}", reader)->status == 200);
 
+  // The log line of a refused HTTP call names the HTTP client, not the
+  // in-process channel.
+  const std::string log = test::ReadFile(s.dir.Sub("verityd.log"));
+  REQUIRE(log.find("\"peer\":\"http:127.0.0.1:") != std::string::npos);
+
   REQUIRE(s.Client().Get("/metrics")->status == 401);
   auto scraped = s.Client().Get("/metrics", reader);
   REQUIRE(scraped->status == 200);
