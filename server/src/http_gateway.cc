@@ -8,6 +8,7 @@
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/client_callback.h>
 
+#include <cctype>
 #include <charconv>
 #include <condition_variable>
 #include <deque>
@@ -78,6 +79,14 @@ grpc::Status BytesToJson(const google::protobuf::Descriptor* type, const grpc::B
 // The call's context: the caller's key as metadata, its deadline.
 grpc::Status MakeContext(const httplib::Request& req, grpc::ClientContext* ctx) {
   const std::string authorization = req.get_header_value("Authorization");
+  // gRPC aborts the process on a metadata value with a byte outside
+  // printable ASCII (grpc/grpc#34798): such a header is refused here.
+  for (const char c : authorization) {
+    if (c < 0x20 || c > 0x7e) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          "Authorization: a malformed header (a byte outside printable ASCII)");
+    }
+  }
   if (!authorization.empty()) ctx->AddMetadata("authorization", authorization);
   ctx->AddMetadata(kHttpPeerMetadata, req.remote_addr + ":" + std::to_string(req.remote_port));
   if (req.has_header(kTimeoutHeader)) {
@@ -124,11 +133,27 @@ class StreamCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
     if (responses_.empty()) return false;
     *out = std::move(responses_.front());
     responses_.pop_front();
+    if (read_paused_ && responses_.size() < kMaxQueued) {
+      read_paused_ = false;
+      lock.unlock();
+      StartRead(&incoming_);  // the reactor allows it from any thread
+    }
     return true;
   }
   const grpc::Status& status() const { return status_; }  // after Next() returned false
 
-  void Cancel() { ctx_->TryCancel(); }
+  // Cancels the call; a paused read is resumed so that it, and with it the
+  // call, can end (gRPC delivers the status once the reads are done).
+  void Cancel() {
+    ctx_->TryCancel();
+    std::unique_lock<std::mutex> lock(mu_);
+    cancelled_ = true;
+    if (read_paused_ && !done_) {
+      read_paused_ = false;
+      lock.unlock();
+      StartRead(&incoming_);
+    }
+  }
   void WaitDone() {
     std::unique_lock<std::mutex> lock(mu_);
     changed_.wait(lock, [this] { return done_; });
@@ -144,13 +169,17 @@ class StreamCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   }
   void OnReadDone(bool ok) override {
     if (!ok) return;  // no more responses; OnDone follows
+    bool pause = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       responses_.push_back(std::move(incoming_));
+      incoming_ = grpc::ByteBuffer();
+      // A slow HTTP reader holds the server back (gRPC's flow control)
+      // rather than the gateway holding every answer.
+      pause = read_paused_ = !cancelled_ && responses_.size() >= kMaxQueued;
     }
     changed_.notify_all();
-    incoming_ = grpc::ByteBuffer();
-    StartRead(&incoming_);
+    if (!pause) StartRead(&incoming_);
   }
   void OnDone(const grpc::Status& status) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -160,10 +189,17 @@ class StreamCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   }
 
  private:
+  // Responses held for the HTTP reader before reading stops.
+  static constexpr size_t kMaxQueued = 16;
+
   const std::unique_ptr<grpc::ClientContext> ctx_;
   std::vector<grpc::ByteBuffer> requests_;
-  size_t written_ = 0;            // gRPC's threads only
-  grpc::ByteBuffer incoming_;     // gRPC's threads only
+  size_t written_ = 0;  // gRPC's threads only
+  // The read in progress: written by gRPC, moved out under mu_; no read is
+  // outstanding while read_paused_.
+  grpc::ByteBuffer incoming_;
+  bool read_paused_ = false;  // GUARDED_BY(mu_)
+  bool cancelled_ = false;    // GUARDED_BY(mu_): reads are not paused after Cancel
   std::mutex mu_;
   std::condition_variable changed_;
   std::deque<grpc::ByteBuffer> responses_;  // GUARDED_BY(mu_)
@@ -303,6 +339,22 @@ void HttpGateway::Handle(const httplib::Request& req, httplib::Response& res) {
     return;
   }
   const Route& route = found->second;
+  // JSON (or NDJSON) only: a browser sends a cross-site POST without asking
+  // the server first only with a form or text/plain body, so a page the
+  // user visits cannot make calls to a local verityd.
+  std::string type = req.get_header_value("Content-Type");
+  type = type.substr(0, type.find(';'));
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  if (type != kJson && type != kNdjson) {
+    res.status = 415;
+    res.set_content(ErrorJson(grpc::StatusCode::INVALID_ARGUMENT,
+                              "Content-Type \"" + req.get_header_value("Content-Type").substr(0, 64) +
+                                  "\": the API takes application/json (application/x-ndjson for SearchStream)") +
+                        "\n",
+                    kJson);
+    return;
+  }
   auto ctx = std::make_unique<grpc::ClientContext>();
   const grpc::Status made = MakeContext(req, ctx.get());
   if (!made.ok()) return SetError(res, made.error_code(), made.error_message());
@@ -352,8 +404,10 @@ void HttpGateway::Streaming(const Route& route, const std::string& body, std::un
   };
   auto first = std::make_shared<Pending>();
   first->held = call->Next(&first->message);
+  // The head (and the first line) is written from now on, however long the
+  // first message took.
+  HttpListener::SetResponseDeadline(Clock::now() + kResponseWriteTimeout);
   if (!first->held) {
-    HttpListener::SetResponseDeadline(Clock::now() + kResponseWriteTimeout);
     if (call->status().ok()) return res.set_content("", kNdjson);  // a stream with no response
     return SetError(res, call->status().error_code(), call->status().error_message());
   }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -146,6 +147,9 @@ class ConnectionStream final : public httplib::Stream {
   // Whether the current request reached its byte budget.
   bool cut() const { return budget_ == 0; }
 
+  // Whether a TLS call failed fatally (SSL_ERROR_SSL or _SYSCALL).
+  bool tls_failed() const { return tls_failed_; }
+
   // The TLS handshake, within `deadline`; false when it fails (a client
   // without a certificate mTLS asks for, one that speaks plaintext) or
   // takes too long.
@@ -164,9 +168,10 @@ class ConnectionStream final : public httplib::Stream {
 
   // After an SSL call returned `error`: waits for what it needs (false when
   // it needs nothing a wait gives: a failure, the end, the deadline).
-  bool WaitTls(int error) const {
+  bool WaitTls(int error) {
     if (error == SSL_ERROR_WANT_READ) return WaitReady(fd_, POLLIN, stop_fd_, deadline_);
     if (error == SSL_ERROR_WANT_WRITE) return WaitReady(fd_, POLLOUT, stop_fd_, deadline_);
+    if (error == SSL_ERROR_SSL || error == SSL_ERROR_SYSCALL) tls_failed_ = true;
     return false;
   }
 
@@ -199,12 +204,27 @@ class ConnectionStream final : public httplib::Stream {
   const int fd_;
   const int stop_fd_;
   SSL* const ssl_;
+  bool tls_failed_ = false;
   Clock::time_point deadline_ = Clock::now();
   size_t budget_ = 0;
   char buffer_[4096];
   size_t begin_ = 0;
   size_t end_ = 0;
 };
+
+// The host of a Host header's value, lowercased: "LocalHost:7422" ->
+// "localhost", "[::1]:7422" -> "::1".
+std::string HostName(const std::string& value) {
+  std::string host = value;
+  if (!host.empty() && host[0] == '[') {
+    const size_t close = host.find(']');
+    host = close == std::string::npos ? host : host.substr(1, close - 1);
+  } else if (const size_t colon = host.rfind(':'); colon != std::string::npos) {
+    host.resize(colon);
+  }
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host;
+}
 
 // The stream the current thread serves, while it serves a request.
 thread_local ConnectionStream* t_stream = nullptr;
@@ -315,6 +335,12 @@ class HttpListener::Tls {
         return Status::InvalidArgument(flags + ": cannot read the client CA " + o.tls_client_ca_file);
       }
       SSL_CTX_set_verify(tls->ctx_, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      // The CAs a client may choose its certificate by; and a session id
+      // context, without which a resumed TLS 1.2 session fails verification.
+      STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.tls_client_ca_file.c_str());
+      if (names != nullptr) SSL_CTX_set_client_CA_list(tls->ctx_, names);
+      static const unsigned char kContext[] = "verityd-http";
+      SSL_CTX_set_session_id_context(tls->ctx_, kContext, sizeof(kContext) - 1);
     }
     return tls;
   }
@@ -360,7 +386,7 @@ class HttpListener::Server final : public httplib::Server {
  private:
   bool process_and_close_socket(socket_t sock) override {
     if (t_refuse_connection) {
-      Refuse(sock);
+      Refuse(sock, /*tls=*/tls_ != nullptr);
       return true;
     }
     // A response goes out in several writes (head, body, chunks): without
@@ -397,7 +423,9 @@ class HttpListener::Server final : public httplib::Server {
       // unread: close rather than read them as the next request.
       if (!ok || closed || stream.cut() || t_close_connection) break;
     }
-    if (ssl) SSL_shutdown(ssl.get());  // close_notify, not waited for
+    // close_notify, not waited for; not after a fatal TLS error (OpenSSL
+    // forbids it then).
+    if (ssl && !stream.tls_failed()) SSL_shutdown(ssl.get());
     ::shutdown(sock, SHUT_RDWR);
     ::close(sock);
     return ok;
@@ -407,11 +435,13 @@ class HttpListener::Server final : public httplib::Server {
   // if the socket takes it at once, and what the client already sent read
   // and dropped (closing with unread bytes would reset the connection and
   // could lose the 503).
-  void Refuse(int sock) {
+  // A TLS client expects a handshake, not a plaintext answer: it gets the
+  // close only.
+  void Refuse(int sock, bool tls) {
     static const std::string response =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\nRetry-After: 1\r\n"
         "Content-Length: 56\r\n\r\nverityd: too many HTTP connections at once; retry later\n";
-    if (send(sock, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+    if (!tls && send(sock, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
       // The client is gone or its buffer is full: it gets the close only.
     }
     ::shutdown(sock, SHUT_WR);
@@ -450,6 +480,16 @@ HttpListener::HttpListener(HttpListenerOptions options)
   // a body (it would wait for the end of the connection for a POST without
   // Content-Length); the error handler then closes the connection.
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!options_.allowed_hosts.empty() && req.has_header("Host") &&
+        options_.allowed_hosts.count(HostName(req.get_header_value("Host"))) == 0) {
+      res.status = 403;
+      SetErrorBody(403,
+                   "Host " + req.get_header_value("Host").substr(0, 128) +
+                       " is not an address of this server (a guard against DNS rebinding while no API keys are "
+                       "configured; docs/http.md)",
+                   res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (req.method == "GET" || req.method == "HEAD" || get_only_paths_.count(req.path) == 0) {
       // A body without a length (nor chunks) would be read until the client
       // closes, which a client waiting for its answer never does: 411.
@@ -471,7 +511,7 @@ HttpListener::HttpListener(HttpListenerOptions options)
     }
     res.status = 405;
     res.set_header("Allow", "GET, HEAD");
-    res.set_content("only GET and HEAD\n", "text/plain");
+    SetErrorBody(405, req.path + " takes only GET and HEAD", res);
     return httplib::Server::HandlerResponse::Handled;
   });
   // SO_REUSEADDR (restart while old connections linger in TIME_WAIT), but
@@ -482,9 +522,9 @@ HttpListener::HttpListener(HttpListenerOptions options)
   });
   // A handler's exception is a 500 without its text (httplib would put the
   // text in a header).
-  server_->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+  server_->set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     res.status = 500;
-    res.set_content("internal error\n", "text/plain");
+    SetErrorBody(500, "internal error", res);
   });
   // Error statuses get a line of text saying what went wrong.
   server_->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,

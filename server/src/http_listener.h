@@ -74,8 +74,15 @@ struct HttpListenerOptions {
   std::string tls_client_ca_file;
   // The flags the TLS files came from, named in errors.
   std::string tls_flags = "--tls-cert/--tls-key";
+  // Hostnames (lowercased, no port, IPv6 without brackets) a request's Host
+  // header may name; another is answered 403 (a browser page cannot then
+  // reach the listener by DNS rebinding). A request without Host passes.
+  // Default: empty = any
+  std::set<std::string> allowed_hosts;
   // The body of the listener's own error answers (a request cut or without
-  // a length, an unknown path, too many connections): given the HTTP status
+  // a length, a method not allowed, an unknown path, a handler's exception,
+  // a Host not allowed; not the 503 for too many connections, written
+  // before the request is read): given the HTTP status
   // and a line of text, sets the response's content. Default: the text as
   // text/plain. The JSON API answers them in its JSON error form.
   std::function<void(int status, const std::string& text, httplib::Response& res)> error_body;

@@ -158,6 +158,16 @@ Result<HttpApi> StartHttpApi(const ServerOptions& options, grpc::Server* server,
                                                   : grpc::StatusCode::INVALID_ARGUMENT;
     res.set_content(ErrorJson(code, text) + "\n", "application/json");
   };
+  // Without keys, a browser page could reach a loopback listener by DNS
+  // rebinding (a name of its own that resolves to 127.0.0.1): only the
+  // listener's own names are accepted in Host then.
+  if (!auth->enabled() && IsLocalAddress(options.http_listen)) {
+    std::string host, port;
+    if (wire::SplitHostPort(options.http_listen, &host, &port)) {
+      for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      http_options.allowed_hosts = {"localhost", "127.0.0.1", "::1", host};
+    }
+  }
   api.listener = std::make_unique<HttpListener>(http_options);
   api.gateway->Register(api.listener.get());
   api.listener->Get("/metrics", [metrics, database, auth](const httplib::Request& req, httplib::Response& res) {

@@ -190,6 +190,36 @@ TEST_CASE("http api: errors are JSON with the gRPC code mapped to an HTTP status
   REQUIRE(elsewhere->status == 404);
   REQUIRE(ErrorBody(elsewhere)["status"] == "NOT_FOUND");
 
+  // A body that is not JSON by its type: a browser's cross-site POST
+  // (text/plain needs no preflight) must not run.
+  for (const std::string type : {"text/plain", "", "application/jsonx"}) {
+    httplib::Headers headers;
+    auto res = s.Client().Post("/v1/CollectionService/DropCollection", headers, R"({"name":"docs"})", type);
+    INFO(type);
+    REQUIRE(res->status == 415);
+    REQUIRE(ErrorBody(res)["message"].get<std::string>().find("application/json") != std::string::npos);
+  }
+  REQUIRE(s.Post("CollectionService/GetCollection", R"({"name":"docs"})", {})->status == 200);
+  REQUIRE(s.Client().Post("/v1/CollectionService/GetCollection", R"({"name":"docs"})",
+                          "Application/JSON; charset=utf-8")->status == 200);
+
+  // Without keys, only the listener's own names in Host (DNS rebinding).
+  auto rebound = s.Post("CollectionService/ListCollections", "{}", {{"Host", "evil.example:80"}});
+  REQUIRE(rebound->status == 403);
+  REQUIRE(ErrorBody(rebound)["message"].get<std::string>().find("DNS rebinding") != std::string::npos);
+  REQUIRE(s.Post("CollectionService/ListCollections", "{}", {{"Host", "LocalHost:1"}})->status == 200);
+
+  // A header gRPC cannot carry (a byte outside printable ASCII) is refused,
+  // not passed on (gRPC 1.51 aborts the process on it).
+  auto mangled = s.Post("CollectionService/ListCollections", "{}", {{"Authorization", "Bearer \xff\x01"}});
+  REQUIRE(mangled->status == 401);
+  REQUIRE(ErrorBody(mangled)["message"].get<std::string>().find("Authorization") == 0);
+
+  // The listener's 405 for a GET-only path is JSON too.
+  auto post_metrics = s.Client().Post("/metrics", "{}", "application/json");
+  REQUIRE(post_metrics->status == 405);
+  REQUIRE(ErrorBody(post_metrics)["message"].get<std::string>().find("/metrics") == 0);
+
   // And the server still serves.
   const json listed = s.PostOk("CollectionService/ListCollections", json::object());
   REQUIRE(listed["collections"].size() == 1);
@@ -232,6 +262,21 @@ TEST_CASE("http api: streaming calls answer NDJSON, one message per line", "[htt
     REQUIRE(answers[0]["response"]["hits"][0]["id"] == "a");
     REQUIRE(answers[1]["response"]["hits"][0]["id"] == "b");
     REQUIRE(answers[2]["code"] == 5);  // a stream's per-request error, as gRPC gives it
+    // Many more requests than the gateway holds answers for (it stops
+    // reading from the server until the HTTP client has taken some): every
+    // one answered, in order.
+    std::string many;
+    for (int i = 0; i < 300; ++i) {
+      many += std::string(R"({"collection":"docs","query":{"vector":[)") + (i % 2 ? "0,1" : "1,0") + R"(],"k":1}})" "\n";
+    }
+    auto all = s.Post("SearchService/SearchStream", many);
+    REQUIRE(all->status == 200);
+    std::istringstream many_lines(all->body);
+    int n = 0;
+    for (std::string line; std::getline(many_lines, line); ++n) {
+      REQUIRE(json::parse(line)["response"]["hits"][0]["id"] == (n % 2 ? "b" : "a"));
+    }
+    REQUIRE(n == 300);
     // A bad line is refused before anything is sent, naming the line.
     auto bad = s.Post("SearchService/SearchStream", R"({"collection":"docs"})" "\n" "{oops}\n");
     REQUIRE(bad->status == 400);
