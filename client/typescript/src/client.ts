@@ -91,23 +91,69 @@ export class Client {
         signal: this.timeoutMs === null ? null : AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
-      const err = e as Error;
-      if (err?.name === "TimeoutError" || err?.name === "AbortError") {
-        throw new VerityError("DEADLINE_EXCEEDED", `no answer within timeoutMs (${this.timeoutMs} ms)`, { method, cause: e });
-      }
-      const cause = (err as { cause?: { message?: string } })?.cause?.message;
-      throw new VerityError("UNAVAILABLE", `cannot reach ${this.baseUrl}: ${cause ?? err?.message ?? String(e)}`, {
-        method,
-        cause: e,
-      });
+      throw this.#fetchError(e, method, "cannot reach");
     }
     if (!response.ok) throw await errorFromResponse(response, method);
     return response;
   }
 
+  /**
+   * The VerityError of a failure of fetch or of reading a response body:
+   * the deadline (AbortSignal.timeout's TimeoutError) is DEADLINE_EXCEEDED,
+   * anything else (a refused or dropped connection) UNAVAILABLE.
+   */
+  #fetchError(e: unknown, method: string, what: string): VerityError {
+    if (e instanceof VerityError) return e;
+    const err = e as Error;
+    if (err?.name === "TimeoutError" || err?.name === "AbortError") {
+      return new VerityError("DEADLINE_EXCEEDED", `no answer within timeoutMs (${this.timeoutMs} ms)`, { method, cause: e });
+    }
+    const cause = (err as { cause?: { message?: string } })?.cause?.message;
+    return new VerityError("UNAVAILABLE", `${what} ${this.baseUrl}: ${cause ?? err?.message ?? String(e)}`, {
+      method,
+      cause: e,
+    });
+  }
+
+  /** The lines of a streaming call's NDJSON response, each parsed; throws VerityError only. */
+  async *#ndjson<Msg>(response: Response, method: string): AsyncGenerator<Msg> {
+    const lines = ndjsonLines(response);
+    for (;;) {
+      let next: IteratorResult<string>;
+      try {
+        next = await lines.next();
+      } catch (e) {
+        throw this.#fetchError(e, method, "lost the answer of");
+      }
+      if (next.done) return;
+      let msg: unknown;
+      try {
+        msg = JSON.parse(next.value);
+      } catch (e) {
+        throw new VerityError("INTERNAL", `${method}: a line of the server's answer is not JSON: ${next.value.slice(0, 200)}`, {
+          httpStatus: response.status,
+          method,
+          cause: e,
+        });
+      }
+      if (typeof msg !== "object" || msg === null || Array.isArray(msg)) {
+        throw new VerityError("INTERNAL", `${method}: a line of the server's answer is not a JSON object: ${next.value.slice(0, 200)}`, {
+          httpStatus: response.status,
+          method,
+        });
+      }
+      yield msg as Msg;
+    }
+  }
+
   async #call<Resp>(method: string, request: object): Promise<Resp> {
     const response = await this.#post(method, JSON.stringify(request), "application/json");
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (e) {
+      throw this.#fetchError(e, method, "lost the answer of");
+    }
     try {
       return (text ? JSON.parse(text) : {}) as Resp;
     } catch (e) {
@@ -407,8 +453,10 @@ export class Client {
     const withPayload = options.withPayload ?? true;
     const withVectors = options.withVectors ?? false;
     const response = await this.#post(method, lines.join("\n") + "\n", "application/x-ndjson");
-    for await (const line of ndjsonLines(response)) {
-      const msg = JSON.parse(line) as { code?: number; message?: string; response?: w.SearchResponse; error?: w.ErrorBody };
+    for await (const msg of this.#ndjson<{ code?: number; message?: string; response?: w.SearchResponse; error?: w.ErrorBody }>(
+      response,
+      method,
+    )) {
       if (msg.error) {
         throw new VerityError(statusFromBody(msg.error.status, msg.error.code) ?? "UNKNOWN", msg.error.message ?? "", {
           httpStatus: response.status,
@@ -752,8 +800,7 @@ export class Client {
    */
   async *#stream<Resp>(method: string, request: object): AsyncGenerator<Resp> {
     const response = await this.#post(method, JSON.stringify(request), "application/json");
-    for await (const line of ndjsonLines(response)) {
-      const msg = JSON.parse(line) as Resp & { error?: w.ErrorBody };
+    for await (const msg of this.#ndjson<Resp & { error?: w.ErrorBody }>(response, method)) {
       if (msg.error) {
         throw new VerityError(statusFromBody(msg.error.status, msg.error.code) ?? "UNKNOWN", msg.error.message ?? "", {
           httpStatus: response.status,
