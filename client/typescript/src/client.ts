@@ -6,6 +6,9 @@ import { VerityError, statusForHttp, statusFromBody, argumentError } from "./err
 import type * as t from "./types.js";
 import type * as w from "./wire.js";
 
+/** The largest X-Verity-Timeout-Ms verityd accepts (24 h); a larger one is refused with 400 on every call. */
+export const MAX_TIMEOUT_MS = 86_400_000;
+
 export interface ClientOptions {
   /** The server's HTTP address, e.g. "http://127.0.0.1:7430" (verityd --http-listen). */
   baseUrl: string;
@@ -14,7 +17,7 @@ export interface ClientOptions {
   /**
    * Each call's deadline in milliseconds, sent as `X-Verity-Timeout-Ms` (the
    * server stops the call there) and enforced by the client too (the
-   * request is aborted). Default 30000; null: no deadline of the client's
+   * request is aborted). 1..86400000 (24 h, the server's limit); default 30000; null: no deadline of the client's
    * (the server's --default-deadline-ms applies).
    */
   timeoutMs?: number | null;
@@ -59,8 +62,14 @@ export class Client {
           "(a key read from a file keeps its newline: trim it)",
       );
     }
-    if (timeoutMs !== null && !(typeof timeoutMs === "number" && Number.isInteger(timeoutMs) && timeoutMs >= 1)) {
-      throw argumentError(`timeoutMs: expected an integer number of milliseconds >= 1 or null, got ${String(timeoutMs)}`);
+    if (
+      timeoutMs !== null &&
+      !(typeof timeoutMs === "number" && Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)
+    ) {
+      throw argumentError(
+        `timeoutMs: expected an integer number of milliseconds in [1, ${MAX_TIMEOUT_MS}] (24 h, the most ` +
+          `X-Verity-Timeout-Ms takes) or null, got ${String(timeoutMs)}`,
+      );
     }
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.timeoutMs = timeoutMs;

@@ -115,6 +115,13 @@ describe("arguments refused before any call", () => {
     await refused(() => new Client({ baseUrl: "http://x", apiKey: "key\n" }), /^apiKey: .*trim it/);
     await refused(() => new Client({ baseUrl: "http://x", timeoutMs: 0 }), /^timeoutMs: /);
   });
+
+  it("refuses a timeoutMs above 86400000, the most X-Verity-Timeout-Ms takes; the limit itself works", async () => {
+    await refused(() => new Client({ baseUrl: "http://x", timeoutMs: 86400001 }), /^timeoutMs: expected an integer number of milliseconds in \[1, 86400000\]/);
+    await refused(() => new Client({ baseUrl: "http://x", timeoutMs: 1e12 }), /^timeoutMs: .*86400000.*got 1000000000000/);
+    const patient = new Client({ baseUrl: server.baseUrl, timeoutMs: 86400000 });
+    assert.ok((await patient.listCollections()).some((c) => c.name === "e"));
+  });
 });
 
 describe("server errors", () => {
