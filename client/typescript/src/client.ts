@@ -578,7 +578,7 @@ export class Client {
       withVectors: c.bool(options.withVectors, "withVectors"),
     };
     if (options.kind !== undefined) {
-      const kind = kinds[options.kind as string];
+      const kind = c.lookup(kinds, options.kind);
       if (!kind) throw argumentError(`kind: expected "retrieval", "answer", "cache_hit" or undefined, got ${JSON.stringify(options.kind)}`);
       request.kind = kind;
     }
@@ -643,7 +643,7 @@ export class Client {
       retrieval: "REPLAY_MODE_RETRIEVAL",
       counterfactual: "REPLAY_MODE_COUNTERFACTUAL",
     };
-    const mode = modes[(options.mode ?? "context") as string];
+    const mode = c.lookup(modes, options.mode ?? "context");
     if (!mode) {
       throw argumentError(`mode: expected "context", "retrieval" or "counterfactual", got ${JSON.stringify(options.mode)}`);
     }
