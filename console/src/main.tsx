@@ -27,36 +27,46 @@ function currentRoute(): string[] {
     });
 }
 
+// The key field is deliberately not in a <form> and is never submitted: a
+// submitted form with a password field makes the browser offer to save it
+// in its password manager, and the key is kept in this page's memory only.
+// autocomplete="new-password" keeps the browser from filling in a saved
+// password too. The button and the Enter key apply it.
 function KeyForm({ onChange }: { onChange: () => void }) {
   const [value, setValue] = useState('');
   const [set, setSet] = useState(hasApiKey());
+  const apply = () => {
+    setApiKey(value);
+    setValue('');
+    setSet(hasApiKey());
+    onChange();
+  };
   return (
-    <form
-      class="key-form"
-      onSubmit={(e) => {
-        e.preventDefault();
-        setApiKey(value);
-        setValue('');
-        setSet(hasApiKey());
-        onChange();
-      }}
-    >
+    <div class="key-form" role="group" aria-label="API key">
       <label>
         API key{' '}
         <input
           type="password"
-          autocomplete="off"
+          autocomplete="new-password"
           name="verity-api-key"
           placeholder={set ? 'key set (in memory)' : 'none'}
           value={value}
           onInput={(e) => setValue((e.target as HTMLInputElement).value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') {
+              e.preventDefault();
+              apply();
+            }
+          }}
         />
       </label>
-      <button type="submit">{set && value === '' ? 'Clear' : 'Use'}</button>
+      <button type="button" onClick={apply}>
+        {set && value === '' ? 'Clear' : 'Use'}
+      </button>
       <span class="key-note" title="The key is kept in this page's memory only; reloading the page forgets it.">
         {set ? 'key in memory' : 'no key'}
       </span>
-    </form>
+    </div>
   );
 }
 

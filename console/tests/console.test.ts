@@ -364,6 +364,14 @@ describe('console with API keys', () => {
     await page.locator('.error:has-text("UNAUTHENTICATED")').waitFor({ timeout: WAIT });
     assert.match(await page.locator('.error').innerText(), /Enter an API key/);
 
+    // Never a submitted form (the browser would offer to save the key in
+    // its password manager), nor a field the browser fills in.
+    const field = await page.evaluate(() => {
+      const input = document.querySelector('input[name=verity-api-key]') as HTMLInputElement;
+      return { inForm: input.closest('form') !== null, forms: document.forms.length, autocomplete: input.getAttribute('autocomplete') };
+    });
+    assert.deepEqual(field, { inForm: false, forms: 0, autocomplete: 'new-password' });
+
     await page.fill('input[name=verity-api-key]', KEY);
     await page.click('.key-form button');
     await page.locator('#collections-table tr[data-collection="secret"]').waitFor({ timeout: WAIT });
@@ -382,6 +390,12 @@ describe('console with API keys', () => {
     await page.reload();
     await page.locator('.error:has-text("UNAUTHENTICATED")').waitFor({ timeout: WAIT });
     assert.equal(await page.locator('.key-note').innerText(), 'no key');
+
+    // Enter in the field applies the key too.
+    await page.fill('input[name=verity-api-key]', KEY);
+    await page.press('input[name=verity-api-key]', 'Enter');
+    await page.locator('#collections-table tr[data-collection="secret"]').waitFor({ timeout: WAIT });
+    assert.equal(await page.locator('.key-note').innerText(), 'key in memory');
     await page.close();
   });
 });

@@ -6,6 +6,9 @@ import { VerityError, statusForHttp, statusFromBody, argumentError } from "./err
 import type * as t from "./types.js";
 import type * as w from "./wire.js";
 
+/** The largest X-Verity-Timeout-Ms verityd accepts (24 h); a larger one is refused with 400 on every call. */
+export const MAX_TIMEOUT_MS = 86_400_000;
+
 export interface ClientOptions {
   /** The server's HTTP address, e.g. "http://127.0.0.1:7430" (verityd --http-listen). */
   baseUrl: string;
@@ -14,7 +17,7 @@ export interface ClientOptions {
   /**
    * Each call's deadline in milliseconds, sent as `X-Verity-Timeout-Ms` (the
    * server stops the call there) and enforced by the client too (the
-   * request is aborted). Default 30000; null: no deadline of the client's
+   * request is aborted). 1..86400000 (24 h, the server's limit); default 30000; null: no deadline of the client's
    * (the server's --default-deadline-ms applies).
    */
   timeoutMs?: number | null;
@@ -59,8 +62,14 @@ export class Client {
           "(a key read from a file keeps its newline: trim it)",
       );
     }
-    if (timeoutMs !== null && !(typeof timeoutMs === "number" && Number.isInteger(timeoutMs) && timeoutMs >= 1)) {
-      throw argumentError(`timeoutMs: expected an integer number of milliseconds >= 1 or null, got ${String(timeoutMs)}`);
+    if (
+      timeoutMs !== null &&
+      !(typeof timeoutMs === "number" && Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)
+    ) {
+      throw argumentError(
+        `timeoutMs: expected an integer number of milliseconds in [1, ${MAX_TIMEOUT_MS}] (24 h, the most ` +
+          `X-Verity-Timeout-Ms takes) or null, got ${String(timeoutMs)}`,
+      );
     }
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.timeoutMs = timeoutMs;
@@ -91,23 +100,69 @@ export class Client {
         signal: this.timeoutMs === null ? null : AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
-      const err = e as Error;
-      if (err?.name === "TimeoutError" || err?.name === "AbortError") {
-        throw new VerityError("DEADLINE_EXCEEDED", `no answer within timeoutMs (${this.timeoutMs} ms)`, { method, cause: e });
-      }
-      const cause = (err as { cause?: { message?: string } })?.cause?.message;
-      throw new VerityError("UNAVAILABLE", `cannot reach ${this.baseUrl}: ${cause ?? err?.message ?? String(e)}`, {
-        method,
-        cause: e,
-      });
+      throw this.#fetchError(e, method, "cannot reach");
     }
     if (!response.ok) throw await errorFromResponse(response, method);
     return response;
   }
 
+  /**
+   * The VerityError of a failure of fetch or of reading a response body:
+   * the deadline (AbortSignal.timeout's TimeoutError) is DEADLINE_EXCEEDED,
+   * anything else (a refused or dropped connection) UNAVAILABLE.
+   */
+  #fetchError(e: unknown, method: string, what: string): VerityError {
+    if (e instanceof VerityError) return e;
+    const err = e as Error;
+    if (err?.name === "TimeoutError" || err?.name === "AbortError") {
+      return new VerityError("DEADLINE_EXCEEDED", `no answer within timeoutMs (${this.timeoutMs} ms)`, { method, cause: e });
+    }
+    const cause = (err as { cause?: { message?: string } })?.cause?.message;
+    return new VerityError("UNAVAILABLE", `${what} ${this.baseUrl}: ${cause ?? err?.message ?? String(e)}`, {
+      method,
+      cause: e,
+    });
+  }
+
+  /** The lines of a streaming call's NDJSON response, each parsed; throws VerityError only. */
+  async *#ndjson<Msg>(response: Response, method: string): AsyncGenerator<Msg> {
+    const lines = ndjsonLines(response);
+    for (;;) {
+      let next: IteratorResult<string>;
+      try {
+        next = await lines.next();
+      } catch (e) {
+        throw this.#fetchError(e, method, "lost the answer of");
+      }
+      if (next.done) return;
+      let msg: unknown;
+      try {
+        msg = JSON.parse(next.value);
+      } catch (e) {
+        throw new VerityError("INTERNAL", `${method}: a line of the server's answer is not JSON: ${next.value.slice(0, 200)}`, {
+          httpStatus: response.status,
+          method,
+          cause: e,
+        });
+      }
+      if (typeof msg !== "object" || msg === null || Array.isArray(msg)) {
+        throw new VerityError("INTERNAL", `${method}: a line of the server's answer is not a JSON object: ${next.value.slice(0, 200)}`, {
+          httpStatus: response.status,
+          method,
+        });
+      }
+      yield msg as Msg;
+    }
+  }
+
   async #call<Resp>(method: string, request: object): Promise<Resp> {
     const response = await this.#post(method, JSON.stringify(request), "application/json");
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (e) {
+      throw this.#fetchError(e, method, "lost the answer of");
+    }
     try {
       return (text ? JSON.parse(text) : {}) as Resp;
     } catch (e) {
@@ -407,8 +462,10 @@ export class Client {
     const withPayload = options.withPayload ?? true;
     const withVectors = options.withVectors ?? false;
     const response = await this.#post(method, lines.join("\n") + "\n", "application/x-ndjson");
-    for await (const line of ndjsonLines(response)) {
-      const msg = JSON.parse(line) as { code?: number; message?: string; response?: w.SearchResponse; error?: w.ErrorBody };
+    for await (const msg of this.#ndjson<{ code?: number; message?: string; response?: w.SearchResponse; error?: w.ErrorBody }>(
+      response,
+      method,
+    )) {
       if (msg.error) {
         throw new VerityError(statusFromBody(msg.error.status, msg.error.code) ?? "UNKNOWN", msg.error.message ?? "", {
           httpStatus: response.status,
@@ -521,7 +578,7 @@ export class Client {
       withVectors: c.bool(options.withVectors, "withVectors"),
     };
     if (options.kind !== undefined) {
-      const kind = kinds[options.kind as string];
+      const kind = c.lookup(kinds, options.kind);
       if (!kind) throw argumentError(`kind: expected "retrieval", "answer", "cache_hit" or undefined, got ${JSON.stringify(options.kind)}`);
       request.kind = kind;
     }
@@ -586,7 +643,7 @@ export class Client {
       retrieval: "REPLAY_MODE_RETRIEVAL",
       counterfactual: "REPLAY_MODE_COUNTERFACTUAL",
     };
-    const mode = modes[(options.mode ?? "context") as string];
+    const mode = c.lookup(modes, options.mode ?? "context");
     if (!mode) {
       throw argumentError(`mode: expected "context", "retrieval" or "counterfactual", got ${JSON.stringify(options.mode)}`);
     }
@@ -752,8 +809,7 @@ export class Client {
    */
   async *#stream<Resp>(method: string, request: object): AsyncGenerator<Resp> {
     const response = await this.#post(method, JSON.stringify(request), "application/json");
-    for await (const line of ndjsonLines(response)) {
-      const msg = JSON.parse(line) as Resp & { error?: w.ErrorBody };
+    for await (const msg of this.#ndjson<Resp & { error?: w.ErrorBody }>(response, method)) {
       if (msg.error) {
         throw new VerityError(statusFromBody(msg.error.status, msg.error.code) ?? "UNKNOWN", msg.error.message ?? "", {
           httpStatus: response.status,

@@ -259,11 +259,21 @@ export function sparse(value: unknown, field: string): w.SparseVector {
   };
 }
 
+/**
+ * `table[key]` if `key` is one of the table's own names, else undefined: a
+ * plain `table[key]` also finds Object.prototype's names ("constructor",
+ * "toString", "__proto__"), which would pass a check and then vanish from
+ * the JSON request.
+ */
+export function lookup<V>(table: { readonly [name: string]: V }, key: unknown): V | undefined {
+  return typeof key === "string" && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 const METRICS: { [name: string]: w.MetricName } = { l2: "METRIC_L2", ip: "METRIC_IP", cosine: "METRIC_COSINE" };
 
 export function metric(value: unknown): w.MetricName {
   const key = typeof value === "string" ? value.toLowerCase() : "";
-  const m = METRICS[key];
+  const m = lookup(METRICS, key);
   if (m === undefined) throw argumentError(`metric: ${describe(value)} is not one of ${Object.keys(METRICS).join(", ")}`);
   return m;
 }
@@ -276,7 +286,7 @@ const PLANS: { [name: string]: w.SearchPlanName } = {
 
 export function plan(value: unknown): w.SearchPlanName {
   if (value === undefined || value === null) return "SEARCH_PLAN_AUTO";
-  const p = typeof value === "string" ? PLANS[value.toLowerCase()] : undefined;
+  const p = typeof value === "string" ? lookup(PLANS, value.toLowerCase()) : undefined;
   if (p === undefined) throw argumentError(`plan: ${describe(value)} is not one of ${Object.keys(PLANS).join(", ")}`);
   return p;
 }
@@ -399,7 +409,7 @@ export function setQueryLegs(legs: t.QueryLegs, out: w.SearchQuery | w.RetrieveR
   if (fusion === undefined && rrfK === undefined && weights === undefined && legLimit === undefined) return;
   const f: w.Fusion = {};
   if (fusion !== undefined) {
-    const method = typeof fusion === "string" ? FUSION_METHODS[fusion.toLowerCase()] : undefined;
+    const method = typeof fusion === "string" ? lookup(FUSION_METHODS, fusion.toLowerCase()) : undefined;
     if (method === undefined) {
       throw argumentError(`fusion: ${describe(fusion)} is not one of ${Object.keys(FUSION_METHODS).join(", ")}`);
     }
@@ -593,7 +603,7 @@ export function collectionOut(info: w.CollectionInfo | undefined): t.CollectionI
   return {
     name: c.name ?? "",
     dimension: c.dimension ?? 0,
-    metric: METRIC_NAMES[String(c.metric ?? "METRIC_UNSPECIFIED")] ?? (String(c.metric) as t.Metric),
+    metric: lookup(METRIC_NAMES, String(c.metric ?? "METRIC_UNSPECIFIED")) ?? (String(c.metric) as t.Metric),
     m: u32(c.m),
     efConstruction: u32(c.efConstruction),
     defaultEf: u32(c.defaultEf),

@@ -115,6 +115,23 @@ describe("arguments refused before any call", () => {
     await refused(() => new Client({ baseUrl: "http://x", apiKey: "key\n" }), /^apiKey: .*trim it/);
     await refused(() => new Client({ baseUrl: "http://x", timeoutMs: 0 }), /^timeoutMs: /);
   });
+
+  it("refuses Object.prototype's names (constructor, toString, __proto__) in every name table, naming the field", async () => {
+    for (const bad of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      await refused(offline.createCollection("x", 3, { metric: bad as never }), new RegExp(`^metric: string "${bad}" is not one of l2, ip, cosine`));
+      await refused(offline.search("e", { vector: [1, 2, 3], plan: bad as never }), new RegExp(`^plan: string "${bad}" is not one of auto, exact, graph`));
+      await refused(offline.search("e", { vector: [1, 2, 3], text: "t", fusion: bad as never }), new RegExp(`^fusion: string "${bad}" is not one of rrf, convex`));
+      await refused(offline.listLogPage({ kind: bad as never }), new RegExp(`^kind: expected "retrieval", "answer", "cache_hit" or undefined, got "${bad}"`));
+      await refused(offline.replay("rtv-x", { mode: bad as never }), new RegExp(`^mode: expected "context", "retrieval" or "counterfactual", got "${bad}"`));
+    }
+  });
+
+  it("refuses a timeoutMs above 86400000, the most X-Verity-Timeout-Ms takes; the limit itself works", async () => {
+    await refused(() => new Client({ baseUrl: "http://x", timeoutMs: 86400001 }), /^timeoutMs: expected an integer number of milliseconds in \[1, 86400000\]/);
+    await refused(() => new Client({ baseUrl: "http://x", timeoutMs: 1e12 }), /^timeoutMs: .*86400000.*got 1000000000000/);
+    const patient = new Client({ baseUrl: server.baseUrl, timeoutMs: 86400000 });
+    assert.ok((await patient.listCollections()).some((c) => c.name === "e"));
+  });
 });
 
 describe("server errors", () => {
