@@ -116,6 +116,12 @@ class StreamCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
 
   void Start(grpc::GenericStub* stub, const std::string& method) {
     stub->PrepareBidiStreamingCall(ctx_.get(), method, grpc::StubOptions(), this);
+    // Reads are also started from outside the reactions (Next, Cancel: a
+    // paused read resumed). Without a hold, gRPC may end the call while no
+    // read is outstanding, and the answers not yet read are lost (seen:
+    // 284 of 300 SearchStream answers, then a use after free in
+    // StartRead). The hold goes when the reads end (OnReadDone(false)).
+    AddHold();
     StartRead(&incoming_);
     if (requests_.empty()) {
       StartWritesDone();
@@ -168,7 +174,10 @@ class StreamCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
     }
   }
   void OnReadDone(bool ok) override {
-    if (!ok) return;  // no more responses; OnDone follows
+    if (!ok) {  // no more responses: OnDone follows once the hold is gone
+      RemoveHold();
+      return;
+    }
     bool pause = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
