@@ -215,6 +215,19 @@ TEST_CASE("toxicity: Unicode edge cases", "[monitor]") {
   SECTION("empty text") { CHECK_FALSE(flagger->Flag("").flagged); }
 }
 
+// The documented misses (docs/monitoring.md, "Limits"): a lexical flag
+// does not see obfuscation, unlisted inflections or compounds.
+TEST_CASE("toxicity: documented misses", "[monitor]") {
+  auto flagger = Make({.languages = {"en", "de", "ru"}, .allow = {}});
+  CHECK_FALSE(flagger->Flag("what an a$$").flagged);
+  CHECK_FALSE(flagger->Flag("f*ck that").flagged);
+  CHECK_FALSE(flagger->Flag("f u c k").flagged);
+  CHECK_FALSE(flagger->Flag("he fucked up").flagged);      // "fucking" is listed, "fucked" is not
+  CHECK_FALSE(flagger->Flag("ein Arschlochkind").flagged);  // "arschloch" is listed
+  CHECK_FALSE(flagger->Flag("\xD0\xB5\xD0\xB1\xD0\xB0\xD1\x80\xD1\x8C").flagged);  // "ебарь"; "ёбарь" is listed
+  CHECK(flagger->Flag("he is fucking late").flagged);
+}
+
 TEST_CASE("toxicity: result carries the versions", "[monitor]") {
   auto flagger = Make();
   const ToxicityResult result = flagger->Flag("hello");
