@@ -51,6 +51,7 @@ struct State {
   std::vector<size_t> offsets;  // offsets[k]: byte offset of utf16[k]'s code point; one past the end too
   std::vector<std::string> terms;
   std::string segment_utf8;
+  const icu::UnicodeString empty;  // the iterator's text between calls (it keeps a pointer to its text)
   State() {
     UErrorCode error = U_ZERO_ERROR;
     words.reset(icu::BreakIterator::createWordInstance(icu::Locale::getRoot(), error));
@@ -181,7 +182,7 @@ void CutWords(std::string_view text, const text::Analyzer& analyzer, const icu::
     out->push_back({std::move(folded), state.offsets[static_cast<size_t>(start)],
                     state.offsets[static_cast<size_t>(end)]});
   }
-  state.words->setText(icu::UnicodeString());  // drop the pointer to this call's buffer
+  state.words->setText(state.empty);  // drop the pointer to this call's buffer
 }
 
 std::string JoinWords(const std::vector<Word>& words) {
