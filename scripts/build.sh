@@ -29,6 +29,11 @@ if command -v ccache >/dev/null 2>&1; then
   flags+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 jobs=$(nproc 2>/dev/null || echo 2)
+# The toxicity flagger's word lists (npm naughty-words, pinned by
+# tools/wordlists/package-lock.json), read when CMake configures.
+if [ tools/wordlists/package-lock.json -nt tools/wordlists/node_modules/.package-lock.json ]; then
+  npm ci --prefix tools/wordlists --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
 if [ ! -f "$dir/build.ninja" ]; then
   cmake --preset "$preset" "${flags[@]}"
 fi
