@@ -140,16 +140,21 @@ int AssignCentroid(const Centroids& centroids, const float* query) {
 }
 
 double PopulationStabilityIndex(const std::vector<uint64_t>& reference, const std::vector<uint64_t>& current,
-                                double epsilon) {
-  uint64_t nr = 0, nc = 0;
-  for (uint64_t v : reference) nr += v;
-  for (uint64_t v : current) nc += v;
+                                double pseudo_count) {
+  const size_t bins = std::min(reference.size(), current.size());
+  double nr = 0, nc = 0;
+  for (size_t i = 0; i < bins; ++i) {
+    nr += static_cast<double>(reference[i]);
+    nc += static_cast<double>(current[i]);
+  }
   if (nr == 0 || nc == 0) return 0.0;
+  const double a = pseudo_count;
+  const double b = static_cast<double>(bins);
   double psi = 0;
-  for (size_t i = 0; i < reference.size() && i < current.size(); ++i) {
+  for (size_t i = 0; i < bins; ++i) {
     if (reference[i] == 0 && current[i] == 0) continue;
-    const double r = std::max(epsilon, static_cast<double>(reference[i]) / static_cast<double>(nr));
-    const double c = std::max(epsilon, static_cast<double>(current[i]) / static_cast<double>(nc));
+    const double r = (static_cast<double>(reference[i]) + a) / (nr + a * b);
+    const double c = (static_cast<double>(current[i]) + a) / (nc + a * b);
     psi += (c - r) * std::log(c / r);
   }
   return psi;
