@@ -35,9 +35,9 @@ constexpr size_t kRef = 1000, kCur = 500, kStable = 4000, kShift = 1000, kCentro
 
 struct Scenario {
   const char* name;
-  int max_base_class;               // base rows with label <= this are in the collection
-  std::vector<float> top1;          // per test image
-  std::vector<int> centroid;        // per test image
+  int max_base_class;         // base rows with label <= this are in the collection
+  std::vector<float> top1;    // per test image
+  std::vector<int> centroid;  // per test image
 };
 
 // Top-1 squared L2 of every test image against the base rows of each
@@ -171,10 +171,16 @@ int main(int argc, char** argv) {
   int seeds = 10;
   std::string dir = bench::kFashionMnistDir;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--base")) n_base = std::strtoul(argv[i + 1], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--seeds")) seeds = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
-    else { std::fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
+    if (!std::strcmp(argv[i], "--base"))
+      n_base = std::strtoul(argv[i + 1], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--seeds"))
+      seeds = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--dir"))
+      dir = argv[i + 1];
+    else {
+      std::fprintf(stderr, "unknown option %s\n", argv[i]);
+      return 2;
+    }
   }
   auto base = bench::LoadFashionMnistBase(dir, n_base);
   auto base_labels = bench::LoadFashionMnistTrainLabels(dir, n_base);

@@ -2,12 +2,13 @@
 // written here independently, the tracker's windows, k-means determinism and
 // a controlled shift on generated data. The Fashion-MNIST shift and the cost
 // per Observe are in bench/bench_drift.cc (figures, not assertions on time).
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <atomic>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "monitor/drift.h"
@@ -84,9 +85,9 @@ TEST_CASE("PSI matches an independent computation, empty bins included", "[monit
     std::discrete_distribution<int> skewed({8, 4, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1});
     for (int i = 0; i < 1000; ++i) ++ref[static_cast<size_t>(uniform(rng))];
     for (int i = 0; i < 400; ++i) ++cur[static_cast<size_t>((trial % 2) ? skewed(rng) : uniform(rng))];
-    ref[3] = 0;               // empty in the reference only
-    cur[5] = 0;               // empty in the current only
-    ref[7] = 0, cur[7] = 0;   // empty in both
+    ref[3] = 0;              // empty in the reference only
+    cur[5] = 0;              // empty in the current only
+    ref[7] = 0, cur[7] = 0;  // empty in both
     const double expected = ReferencePsi(AsDouble(ref), AsDouble(cur), kPsiPseudoCount);
     INFO("trial " << trial);
     CHECK(PopulationStabilityIndex(ref, cur) == Approx(expected).epsilon(1e-9));
@@ -152,13 +153,15 @@ TEST_CASE("the tracker's PSIs equal the reference computation over its windows a
     if (step + 1 < kCur || step % 97 != 0) continue;
     const std::vector<float> last(scores.end() - static_cast<ptrdiff_t>(kCur), scores.end());
     std::vector<double> cur_c(kK, 0);
-    for (auto it = cents.end() - static_cast<ptrdiff_t>(kCur); it != cents.end(); ++it) cur_c[static_cast<size_t>(*it)] += 1;
+    for (auto it = cents.end() - static_cast<ptrdiff_t>(kCur); it != cents.end(); ++it)
+      cur_c[static_cast<size_t>(*it)] += 1;
     r = tracker->Report();
     INFO("step " << step);
     REQUIRE(r.ready);
     CHECK(r.current_count == kCur);
     CHECK(r.score_psi == Approx(ReferencePsi(ReferenceDecileCounts(ref_scores, ref_scores),
-                                             ReferenceDecileCounts(ref_scores, last), kPsiPseudoCount)).epsilon(1e-9));
+                                             ReferenceDecileCounts(ref_scores, last), kPsiPseudoCount))
+                             .epsilon(1e-9));
     CHECK(r.centroid_psi == Approx(ReferencePsi(ref_c, cur_c, kPsiPseudoCount)).epsilon(1e-9));
     CHECK(r.score_threshold == Approx(kDefaultPsiThreshold + 9.0 * (1.0 / kRef + 1.0 / kCur)));
     CHECK(r.centroid_threshold == Approx(kDefaultPsiThreshold + 7.0 * (1.0 / kRef + 1.0 / kCur)));
@@ -249,7 +252,7 @@ TEST_CASE("TrainCentroids is deterministic for a seed and finds separated cluste
   REQUIRE(a1.ok());
   REQUIRE(a2.ok());
   REQUIRE(other.ok());
-  CHECK(a1->data == a2->data);  // bit for bit
+  CHECK(a1->data == a2->data);     // bit for bit
   CHECK(a1->data != other->data);  // another seed, another seeding order at least
   // Every true cluster maps to one centroid, and distinct clusters to distinct ones.
   std::vector<int> cluster_to_centroid(8, -1);
@@ -286,8 +289,9 @@ TEST_CASE("a controlled shift on generated data: no alarm before, an alarm withi
   const Blobs base = MakeBlobs(1600, kDim, 8, 11);
   std::vector<float> covered;
   for (size_t i = 0; i < 1600; ++i) {
-    if (base.labels[i] < 6) covered.insert(covered.end(), base.points.begin() + static_cast<ptrdiff_t>(i * kDim),
-                                           base.points.begin() + static_cast<ptrdiff_t>((i + 1) * kDim));
+    if (base.labels[i] < 6)
+      covered.insert(covered.end(), base.points.begin() + static_cast<ptrdiff_t>(i * kDim),
+                     base.points.begin() + static_cast<ptrdiff_t>((i + 1) * kDim));
   }
   auto cents = TrainCentroids(covered.data(), covered.size() / kDim, kDim, 16, 1, Metric::kL2);
   REQUIRE(cents.ok());
@@ -297,7 +301,8 @@ TEST_CASE("a controlled shift on generated data: no alarm before, an alarm withi
     auto tracker = MakeTracker(kRef, kCur, 16);
     auto observe_from = [&](int lo) {
       size_t i;
-      do i = 1600 + rng() % 6400; while (queries.labels[i] < lo || queries.labels[i] > lo + 3);
+      do i = 1600 + rng() % 6400;
+      while (queries.labels[i] < lo || queries.labels[i] > lo + 3);
       const float* q = queries.points.data() + i * kDim;
       float best = INFINITY;
       for (size_t j = 0; j < covered.size() / kDim; ++j) {
@@ -320,4 +325,25 @@ TEST_CASE("a controlled shift on generated data: no alarm before, an alarm withi
     CHECK(tracker->Report().alarm);
     CHECK(delay < kCur);
   }
+}
+
+TEST_CASE("Observe and Report from several threads keep the counts consistent", "[monitor]") {
+  auto tracker = MakeTracker(100, 200, 4);
+  std::vector<std::thread> threads;
+  std::atomic<int> refused{0};  // Catch2's assertions are not thread-safe: count, check after
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&tracker, &refused, t] {
+      for (int i = 0; i < 2000; ++i) {
+        if (!tracker->Observe(static_cast<float>(i % 37), (i + t) % 4).ok()) ++refused;
+        if (i % 100 == 0) (void)tracker->Report();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(refused.load() == 0);
+  const DriftReport r = tracker->Report();
+  CHECK(r.observations == 8000);
+  CHECK(r.reference_count == 100);
+  CHECK(r.current_count == 200);
+  CHECK(r.ready);
 }

@@ -100,8 +100,7 @@ void UpdateCentres(const float* vectors, size_t n, size_t dim, const std::vector
 
 }  // namespace
 
-Result<Centroids> TrainCentroids(const float* vectors, size_t n, size_t dim, size_t k, uint64_t seed,
-                                 Metric metric) {
+Result<Centroids> TrainCentroids(const float* vectors, size_t n, size_t dim, size_t k, uint64_t seed, Metric metric) {
   VERITY_RETURN_IF_ERROR(CheckTrainInput(vectors, n, dim, k));
   Centroids c;
   c.k = k;
@@ -162,7 +161,8 @@ double PopulationStabilityIndex(const std::vector<uint64_t>& reference, const st
 
 double ExpectedNullPsi(size_t bins, size_t n_reference, size_t n_current) {
   if (bins == 0 || n_reference == 0 || n_current == 0) return 0.0;
-  return static_cast<double>(bins - 1) * (1.0 / static_cast<double>(n_reference) + 1.0 / static_cast<double>(n_current));
+  return static_cast<double>(bins - 1) *
+         (1.0 / static_cast<double>(n_reference) + 1.0 / static_cast<double>(n_current));
 }
 
 std::vector<float> DecileEdges(std::vector<float> scores) {

@@ -97,8 +97,8 @@ struct Centroids {
 // Errors: InvalidArgument if vectors is null, dim is 0 or > kMaxDriftDim, k
 // is 0 or > kMaxCentroids, n < k, or a value is not finite (naming its row).
 // The caller owns `vectors`; it is only read during the call.
-Result<Centroids> TrainCentroids(const float* vectors, size_t n, size_t dim, size_t k, uint64_t seed,
-                                 Metric metric);
+// Cost: ~0.5 s for 5,000 x 784 floats and k = 64 (bench/bench_drift.cc).
+Result<Centroids> TrainCentroids(const float* vectors, size_t n, size_t dim, size_t k, uint64_t seed, Metric metric);
 
 // The index of the centroid nearest `query` (dim values, the metric's
 // distance); ties go to the smallest index. Precondition: centroids.k > 0
@@ -147,10 +147,10 @@ struct DriftOptions {
 
 struct DriftReport {
   int version = kDriftVersion;
-  uint64_t observations = 0;     // every accepted Observe since creation
-  size_t reference_count = 0;    // observations in the reference (== reference_size once frozen)
+  uint64_t observations = 0;   // every accepted Observe since creation
+  size_t reference_count = 0;  // observations in the reference (== reference_size once frozen)
   bool reference_frozen = false;
-  size_t current_count = 0;      // observations in the current window
+  size_t current_count = 0;  // observations in the current window
   // True once the reference is frozen and the current window full: the PSIs
   // and alarms below are computed only then (0 and false before).
   bool ready = false;
@@ -205,18 +205,18 @@ class DriftTracker {
 
   const DriftOptions options_;
   mutable std::mutex mu_;
-  uint64_t observations_ = 0;                    // GUARDED_BY(mu_)
-  bool frozen_ = false;                          // GUARDED_BY(mu_)
-  std::vector<float> warmup_scores_;             // GUARDED_BY(mu_), until frozen
-  std::vector<uint32_t> warmup_centroids_;       // GUARDED_BY(mu_), until frozen
-  std::vector<float> edges_;                     // GUARDED_BY(mu_)
-  std::vector<uint64_t> ref_score_counts_;       // GUARDED_BY(mu_)
-  std::vector<uint64_t> ref_centroid_counts_;    // GUARDED_BY(mu_)
-  std::vector<Entry> ring_;                      // GUARDED_BY(mu_), current_size slots
-  size_t ring_next_ = 0;                         // GUARDED_BY(mu_)
-  size_t ring_count_ = 0;                        // GUARDED_BY(mu_)
-  std::vector<uint64_t> cur_score_counts_;       // GUARDED_BY(mu_)
-  std::vector<uint64_t> cur_centroid_counts_;    // GUARDED_BY(mu_)
+  uint64_t observations_ = 0;                  // GUARDED_BY(mu_)
+  bool frozen_ = false;                        // GUARDED_BY(mu_)
+  std::vector<float> warmup_scores_;           // GUARDED_BY(mu_), until frozen
+  std::vector<uint32_t> warmup_centroids_;     // GUARDED_BY(mu_), until frozen
+  std::vector<float> edges_;                   // GUARDED_BY(mu_)
+  std::vector<uint64_t> ref_score_counts_;     // GUARDED_BY(mu_)
+  std::vector<uint64_t> ref_centroid_counts_;  // GUARDED_BY(mu_)
+  std::vector<Entry> ring_;                    // GUARDED_BY(mu_), current_size slots
+  size_t ring_next_ = 0;                       // GUARDED_BY(mu_)
+  size_t ring_count_ = 0;                      // GUARDED_BY(mu_)
+  std::vector<uint64_t> cur_score_counts_;     // GUARDED_BY(mu_)
+  std::vector<uint64_t> cur_centroid_counts_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace verity
