@@ -7,7 +7,9 @@
 // Observe). Exits 1 if a robust fact fails: an alarm in the stable phase, or
 // no alarm within the current window's length after a full shift.
 //
-//   verity_bench_drift [--base N] [--seeds S] [--dir DIR]
+//   verity_bench_drift [--base N] [--seeds S] [--first-seed F] [--dir DIR]
+// Seeds F..F+S-1 (default 1..S). Seeds 1..20 were looked at while the PSI
+// smoothing was chosen; --first-seed 101 is the held-out check.
 //
 // Scenarios:
 //   covered:   the collection holds all ten classes; only the query mix moves.
@@ -102,7 +104,7 @@ SeedResult RunSeed(const Scenario& s, const std::vector<uint8_t>& labels, uint32
 std::string Delay(long d) { return d < 0 ? std::string(">") + std::to_string(kShift) : std::to_string(d); }
 
 // Returns false if a robust fact fails (full shift only).
-bool RunScenario(const Scenario& s, const std::vector<uint8_t>& labels, int seeds) {
+bool RunScenario(const Scenario& s, const std::vector<uint8_t>& labels, int first_seed, int seeds) {
   bool ok = true;
   for (double mix : {1.0, 0.5, 0.25}) {
     std::printf("\n[%s] shift to classes 5-9 with mix %.2f (reference %zu, current window %zu, k=%zu)\n", s.name, mix,
@@ -110,7 +112,7 @@ bool RunScenario(const Scenario& s, const std::vector<uint8_t>& labels, int seed
     std::printf("  seed  false-alarm(score/centroid/any)  max-stable-PSI(score/centroid)  delay(score/centroid/any)\n");
     size_t evals = 0, fa = 0;
     std::vector<long> delays;
-    for (int seed = 1; seed <= seeds; ++seed) {
+    for (int seed = first_seed; seed < first_seed + seeds; ++seed) {
       const SeedResult r = RunSeed(s, labels, static_cast<uint32_t>(seed), mix);
       std::printf("  %4d  %5zu/%5zu/%5zu of %zu         %.4f / %.4f                 %s / %s / %s\n", seed,
                   r.false_score, r.false_centroid, r.false_any, r.stable_evals, r.max_stable_score_psi,
@@ -169,12 +171,15 @@ void MeasureCost(const Centroids& c, const bench::ImageSet& queries, const bench
 int main(int argc, char** argv) {
   size_t n_base = 10000;
   int seeds = 10;
+  int first_seed = 1;
   std::string dir = bench::kFashionMnistDir;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--base"))
       n_base = std::strtoul(argv[i + 1], nullptr, 10);
     else if (!std::strcmp(argv[i], "--seeds"))
       seeds = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--first-seed"))
+      first_seed = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--dir"))
       dir = argv[i + 1];
     else {
@@ -215,7 +220,7 @@ int main(int argc, char** argv) {
     s.centroid.resize(queries->n);
     for (size_t q = 0; q < queries->n; ++q) s.centroid[q] = AssignCentroid(*c, queries->row(q));
     if (first.k == 0) first = *c;
-    ok = RunScenario(s, *labels, seeds) && ok;
+    ok = RunScenario(s, *labels, first_seed, seeds) && ok;
   }
   MeasureCost(first, *queries, *base);
   std::printf("\n%s\n", ok ? "robust facts hold: no alarm before the shift, an alarm within the current window after a "
