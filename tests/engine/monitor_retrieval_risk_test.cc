@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "monitor/retrieval_risk.h"
@@ -226,4 +227,25 @@ TEST_CASE("Retrieval weakness: bad config and bad values are InvalidArgument nam
   // A dense retrieval's score is not read (0 for dense), and vice versa.
   std::vector<ChunkSignal> dense_only = {{1.0f, std::nanf(""), true}};
   CHECK(AssessRetrieval(*ref.value(), RetrievalLeg::kDense, dense_only).ok());
+}
+
+TEST_CASE("TopScoreReference: concurrent Observe and Judge keep the reference exact", "[monitor]") {
+  // The frozen threshold depends only on the multiset of the first N values,
+  // so four threads filling it in any interleaving give the reference's.
+  auto ref = MakeReference(1000, 5);
+  const std::vector<float> values = Generate(1000, 200, 7);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < values.size(); i += 4) {
+        (void)ref->Observe(RetrievalLeg::kFused, values[i]);
+        (void)ref->Judge(RetrievalLeg::kFused, values[i]);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const LegReferenceState state = ref->State(RetrievalLeg::kFused);
+  CHECK(state.frozen);
+  CHECK(state.count == 1000);
+  CHECK(state.threshold == ReferencePercentile(values, 5));
 }
