@@ -103,7 +103,7 @@ TEST_CASE("PSI matches an independent computation, empty bins included", "[monit
   CHECK(one_empty < 0.45);
 }
 
-TEST_CASE("decile edges put ~10% of the reference in each bin; ties leave bins empty", "[monitor]") {
+TEST_CASE("decile edges put about a tenth of the reference in each bin and ties leave bins empty", "[monitor]") {
   std::vector<float> s;
   for (int i = 0; i < 1000; ++i) s.push_back(static_cast<float>((i * 7919) % 1000));  // 0..999 shuffled
   const auto edges = DecileEdges(s);
