@@ -10,6 +10,35 @@ export interface Async<T> {
   reload: () => void;
 }
 
+/** A call a form starts: `run(fn)` sets busy, clears the error, and keeps
+ * fn's result (or its error, clearing the result). */
+export function useCall<T = any>() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const [result, setResult] = useState<T | undefined>(undefined);
+  const run = async (fn: () => Promise<T>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      setResult(await fn());
+    } catch (err) {
+      setError(err);
+      setResult(undefined);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, result, run };
+}
+
+/** The wire's read point from a form's choice: the head (none), a version
+ * number, or a snapshot name. */
+export function readPoint(kind: 'head' | 'version' | 'snapshot', value: string): object | undefined {
+  if (kind === 'version') return { version: value.trim() || '0' };
+  if (kind === 'snapshot') return { snapshot: value.trim() };
+  return undefined;
+}
+
 /** Runs `load` on mount and whenever `deps` change; `reload` runs it again. */
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
   const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });

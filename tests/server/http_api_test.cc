@@ -4,7 +4,6 @@
 // serving after bad input.
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-#include <openssl/sha.h>
 
 #include <catch2/catch.hpp>
 #include <atomic>
@@ -287,14 +286,8 @@ TEST_CASE("http api: streaming calls answer NDJSON, one message per line", "[htt
 TEST_CASE("http api: the same keys and roles as gRPC, and /metrics needs a key", "[http]") {
   test::TempDir keys_dir;
   const std::string keys = keys_dir.Sub("keys");
-  const auto hex = [](const std::string& key) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
-    std::ostringstream out;
-    for (unsigned char c : digest) out << std::hex << (c >> 4) << (c & 15);
-    return out.str();
-  };
-  std::ofstream(keys) << "boss admin " << hex("admin-secret") << "\nread reader " << hex("reader-secret") << "\n";
+  std::ofstream(keys) << "boss admin " << test::Sha256Hex("admin-secret") << "\nread reader "
+                      << test::Sha256Hex("reader-secret") << "\n";
   HttpServer s({"--keys", keys});
 
   auto anonymous = s.Post("CollectionService/ListCollections", "{}");

@@ -1,7 +1,6 @@
 // API keys, roles and TLS against a real verityd (docs/security.md).
 #include <google/protobuf/descriptor.h>
 #include <httplib.h>
-#include <openssl/sha.h>
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -23,17 +22,7 @@ using namespace verity;
 
 namespace {
 
-std::string Sha256Hex(const std::string& text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : digest) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
-}
+using test::Sha256Hex;
 
 // One key per role, written to a keys file as the operator would.
 const std::map<std::string, std::string> kKeys = {

@@ -1,5 +1,7 @@
 #include "server/server_helpers.h"
 
+#include <openssl/sha.h>
+
 #include <catch2/catch.hpp>
 
 #include "verity/v1/collections.grpc.pb.h"
@@ -55,6 +57,18 @@ void ExpectError(const grpc::Status& status, grpc::StatusCode code, const std::s
   INFO("status " << status.error_code() << ": " << status.error_message());
   REQUIRE(status.error_code() == code);
   REQUIRE(status.error_message().find(needle) != std::string::npos);
+}
+
+std::string Sha256Hex(const std::string& text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
 }
 
 }  // namespace verity::test

@@ -44,4 +44,7 @@ CliRun RunCliOk(const TempDir& dir, const std::string& addr, const std::string& 
 // REQUIREs that `status` has `code` and a message containing `needle`.
 void ExpectError(const grpc::Status& status, grpc::StatusCode code, const std::string& needle);
 
+// The SHA-256 of `text` in lowercase hex: an API key's line in a keys file.
+std::string Sha256Hex(const std::string& text);
+
 }  // namespace verity::test

@@ -2,7 +2,7 @@
 // snapshots, and a search form (dense, text, hybrid; filter; k; read point).
 import { useState } from 'preact/hooks';
 import { call, fmtNum, fmtTime } from '../api';
-import { Empty, ErrorBox, hashLink, Loading, Section, useAsync } from '../common';
+import { Empty, ErrorBox, hashLink, Loading, readPoint, Section, useAsync, useCall } from '../common';
 
 const METRICS: Record<string, string> = {
   METRIC_UNSPECIFIED: 'L2',
@@ -244,9 +244,7 @@ function SearchForm({ collection, info, snapshots }: { collection: string; info:
   const [rrfK, setRrfK] = useState('');
   const [denseWeight, setDenseWeight] = useState('');
   const [textWeight, setTextWeight] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  const [result, setResult] = useState<any>(undefined);
+  const { busy, error, setError, result, run } = useCall();
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -269,23 +267,15 @@ function SearchForm({ collection, info, snapshots }: { collection: string; info:
     if (text.trim()) query.text = text;
     if (filter.trim()) query.filter = filter;
     if (k.trim()) query.k = Number(k);
-    if (atKind === 'version') query.at = { version: atValue.trim() || '0' };
-    if (atKind === 'snapshot') query.at = { snapshot: atValue };
+    const at = readPoint(atKind, atValue);
+    if (at) query.at = at;
     if (query.vector && query.text) {
       query.fusion = { method: fusion };
       if (rrfK.trim()) query.fusion.rrfK = Number(rrfK);
       if (denseWeight.trim()) query.fusion.denseWeight = Number(denseWeight);
       if (textWeight.trim()) query.fusion.textWeight = Number(textWeight);
     }
-    setBusy(true);
-    try {
-      setResult(await call('SearchService', 'Search', { collection, query }));
-    } catch (err) {
-      setError(err);
-      setResult(undefined);
-    } finally {
-      setBusy(false);
-    }
+    await run(() => call('SearchService', 'Search', { collection, query }));
   };
 
   const hybrid = vector.trim() !== '' && text.trim() !== '';

@@ -4,7 +4,7 @@
 // the groundedness Audit rendered interactively.
 import { useState } from 'preact/hooks';
 import { call, fmtNum, fmtTime } from '../api';
-import { ErrorBox, hashLink, Loading, Section, useAsync } from '../common';
+import { ErrorBox, hashLink, Loading, readPoint, Section, useAsync, useCall } from '../common';
 import { AuditResult } from './audit';
 
 async function loadRetrieval(id: string) {
@@ -200,33 +200,21 @@ function ReplayPanel({ id }: { id: string }) {
   const [mode, setMode] = useState('REPLAY_MODE_CONTEXT');
   const [atKind, setAtKind] = useState<'head' | 'version' | 'snapshot'>('head');
   const [atValue, setAtValue] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  const [result, setResult] = useState<any>(undefined);
-  const [logged, setLogged] = useState<any>(undefined);
+  // The replay and the logged record beside it (for the ranking diff).
+  const { busy, error, result: replayed, run: runCall } = useCall<[any, any]>();
+  const result = replayed?.[0];
+  const logged = replayed?.[1]?.retrieval;
 
   const run = async (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const body: any = { retrievalId: id, mode };
-      if (mode === 'REPLAY_MODE_COUNTERFACTUAL') {
-        if (atKind === 'version') body.at = { version: atValue.trim() || '0' };
-        if (atKind === 'snapshot') body.at = { snapshot: atValue.trim() };
-      }
-      const [res, rec] = await Promise.all([
-        call('LogService', 'Replay', body),
-        call('LogService', 'GetRetrieval', { retrievalId: id }),
-      ]);
-      setResult(res);
-      setLogged(rec.retrieval);
-    } catch (err) {
-      setError(err);
-      setResult(undefined);
-    } finally {
-      setBusy(false);
+    const body: any = { retrievalId: id, mode };
+    if (mode === 'REPLAY_MODE_COUNTERFACTUAL') {
+      const at = readPoint(atKind, atValue);
+      if (at) body.at = at;
     }
+    await runCall(() =>
+      Promise.all([call('LogService', 'Replay', body), call('LogService', 'GetRetrieval', { retrievalId: id })]),
+    );
   };
 
   return (
@@ -406,24 +394,13 @@ function RankDiff({ r, logged }: { r: any; logged: any }) {
 function AuditPanel({ id, hasAnswer }: { id: string; hasAnswer: boolean }) {
   const [threshold, setThreshold] = useState('');
   const [answer, setAnswer] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(undefined);
-  const [result, setResult] = useState<any>(undefined);
+  const { busy, error, result, run: runCall } = useCall();
   const run = async (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const body: any = { retrievalId: id };
-      if (threshold.trim()) body.threshold = Number(threshold);
-      if (answer.trim()) body.answer = answer;
-      setResult(await call('LogService', 'Audit', body));
-    } catch (err) {
-      setError(err);
-      setResult(undefined);
-    } finally {
-      setBusy(false);
-    }
+    const body: any = { retrievalId: id };
+    if (threshold.trim()) body.threshold = Number(threshold);
+    if (answer.trim()) body.answer = answer;
+    await runCall(() => call('LogService', 'Audit', body));
   };
   return (
     <Section title="Audit (groundedness)" id="audit">
