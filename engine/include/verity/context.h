@@ -14,6 +14,7 @@
 #include "verity/cache.h"
 #include "verity/filter.h"
 #include "verity/groundedness.h"
+#include "verity/monitor.h"
 #include "verity/types.h"
 
 namespace verity {
@@ -132,6 +133,9 @@ struct LogRecord {
   std::string source_retrieval_id;  // the retrieval whose answer was served
   CacheMatch cache_match = CacheMatch::kMiss;
   double similarity = 0;  // cosine similarity of the two questions
+  // Answer and cache-hit records: the monitor's annotation, when stored
+  // (outside the chain; filled by reads of the log, not part of the hash).
+  std::optional<Annotation> annotation;
   // Chain.
   std::string prev_hash;
   std::string hash;

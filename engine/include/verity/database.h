@@ -37,6 +37,7 @@
 #include "verity/cache.h"
 #include "verity/context.h"
 #include "verity/filter.h"
+#include "verity/monitor.h"
 #include "verity/prompts.h"
 #include "verity/status.h"
 #include "verity/types.h"
@@ -117,6 +118,8 @@ struct DatabaseOptions {
   uint32_t graph_checkpoint_seconds = 300;
   // Where engine log lines go. Default: one line per message on stderr.
   LogFunction log;
+  // LLMOps monitoring (verity/monitor.h, docs/monitoring.md).
+  MonitorOptions monitor;
   // The environment RocksDB runs on; for tests (e.g. one that injects disk
   // faults). Must outlive the Database. Default: null = the operating system.
   std::shared_ptr<rocksdb::Env> env;
@@ -344,6 +347,28 @@ class Database {
   // Removes log records older than DatabaseOptions::log_retention_seconds
   // and releases the versions only they pinned. Returns records removed.
   Result<uint64_t> GcLog();
+
+  // --- Monitoring (verity/monitor.h, docs/monitoring.md) --------------------
+  // The annotation of retrieval (or cache hit) `retrieval_id`'s answer,
+  // computing and storing it when missing (or always, with `recompute`).
+  // Errors: NotFound (retrieval id; no annotation and the database is
+  // read-only); FailedPrecondition (no answer recorded).
+  Result<Annotation> Annotate(const std::string& retrieval_id, bool recompute = false);
+  // Annotates every answered record in a range that has no annotation (or
+  // every one, with recompute). Errors: InvalidArgument (range, limits);
+  // NotFound (collection); FailedPrecondition (read-only).
+  Result<AnnotateLogResult> AnnotateLog(const AnnotateLogRequest& request);
+  // The signals of one collection over a time range, bucketed, with the
+  // version changes marked. Reads the log and the annotations (answers
+  // without one are computed, not stored). Errors: InvalidArgument (range,
+  // bucket, low_g, limits, naming the field); NotFound (collection).
+  Result<MonitorReport> GetMonitorReport(const MonitorReportRequest& request) const;
+  // Forgets the collection's weakness references and drift windows (after
+  // an acknowledged change, e.g. a new knowledge base): the next retrievals
+  // rebuild them. Errors: NotFound (collection).
+  Status ResetMonitorReference(const std::string& collection);
+  // The live counters and drift state of every collection seen since open.
+  std::vector<CollectionMonitorStats> GetMonitorStats() const;
 
   // --- Prompt registry (verity/prompts.h, docs/prompts.md) -------------------
   // Adds the next version of a prompt (1 for a new name); versions are

@@ -28,6 +28,17 @@ const char* LogKindName(LogKind kind) {
   return "unknown";
 }
 
+const char* MonitorFlagName(MonitorFlag flag) {
+  switch (flag) {
+    case MonitorFlag::kLowGroundedness: return "low_groundedness";
+    case MonitorFlag::kWeakRetrieval: return "weak_retrieval";
+    case MonitorFlag::kEmptyContext: return "empty_context";
+    case MonitorFlag::kTruncatedContext: return "truncated_context";
+    case MonitorFlag::kToxicity: return "toxicity";
+  }
+  return "unknown";
+}
+
 const char* CacheMatchName(CacheMatch match) {
   switch (match) {
     case CacheMatch::kMiss: return "miss";
