@@ -2,6 +2,7 @@
 // TypeScript counterpart of the Python client (client/python).
 
 import * as c from "./convert.js";
+import * as m from "./monitor.js";
 import { VerityError, statusForHttp, statusFromBody, argumentError } from "./errors.js";
 import type * as t from "./types.js";
 import type * as w from "./wire.js";
@@ -1018,6 +1019,54 @@ export class Client {
   /** Empties the answer cache (the counters stay). */
   async cacheClear(): Promise<void> {
     await this.#call<object>("CacheService.ClearCache", {});
+  }
+
+  // ----- monitoring (docs/monitoring.md) ------------------------------------------------
+
+  /**
+   * The monitor's annotation of a retrieval's (or cache hit's) answer: G,
+   * retrieval weakness, toxicity matches, token counts and flags. Computed
+   * and stored when missing, or always with `recompute`. NOT_FOUND for an
+   * unknown retrieval id; FAILED_PRECONDITION when it has no answer.
+   */
+  async annotate(retrievalId: string, options: { recompute?: boolean } = {}): Promise<m.Annotation> {
+    const resp = await this.#call<w.AnnotateResponse>("MonitorService.Annotate", m.annotateRequest(retrievalId, options));
+    return m.annotationOut(resp.annotation ?? {});
+  }
+
+  /**
+   * Annotates the answers of a range that have none (or all, with
+   * `recompute`): records logged before annotations existed, or after a
+   * scorer version changed. Needs the admin role. INVALID_ARGUMENT for the
+   * range or maxRecords; NOT_FOUND for the collection. When `truncated`,
+   * call again with `sinceUs: nextSinceUs`.
+   */
+  async annotateLog(options: m.AnnotateLogOptions = {}): Promise<m.AnnotateLogResult> {
+    const resp = await this.#call<w.AnnotateLogResponse>("MonitorService.AnnotateLog", m.annotateLogRequest(options));
+    return m.annotateLogOut(resp);
+  }
+
+  /**
+   * One collection's signals over a time range, in buckets: G (mean, p10,
+   * low-G count), weak retrievals, empty and truncated contexts, toxicity
+   * flags, tokens, cache savings and the drift PSI; the knowledge-base and
+   * prompt version changes (markers), the flagged answers, the cost per
+   * prompt version and the live drift state per leg. INVALID_ARGUMENT naming
+   * the field and its limit; NOT_FOUND for the collection.
+   */
+  async monitorReport(collection: string, options: m.MonitorReportOptions = {}): Promise<m.MonitorReport> {
+    const request = m.monitorReportRequest(collection, options);
+    return m.monitorReportOut(await this.#call<w.GetMonitorReportResponse>("MonitorService.GetMonitorReport", request));
+  }
+
+  /**
+   * Forgets a collection's weakness references and drift windows (after an
+   * acknowledged change): the next retrievals rebuild them. Needs the admin
+   * role. NOT_FOUND for the collection.
+   */
+  async resetMonitorReference(collection: string): Promise<void> {
+    const request: w.ResetMonitorReferenceRequest = { collection: c.name(collection, "collection") };
+    await this.#call<object>("MonitorService.ResetMonitorReference", request);
   }
 }
 

@@ -10,6 +10,7 @@
 // must fit a float32.
 
 import { VerityError, argumentError } from "./errors.js";
+import { annotationOut } from "./monitor.js";
 import type * as t from "./types.js";
 import type * as w from "./wire.js";
 
@@ -714,6 +715,7 @@ export function logRecordOut(r: w.LogRecord): t.LogRecord {
     fusion: fusionOut(r.fusion),
     prevHash: r.prevHash ?? "",
     hash: r.hash ?? "",
+    annotation: r.annotation ? annotationOut(r.annotation) : null,
   };
 }
 

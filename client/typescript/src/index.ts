@@ -7,4 +7,5 @@ export type { ClientOptions } from "./client.js";
 export { VerityError, STATUS_NAMES } from "./errors.js";
 export type { StatusName } from "./errors.js";
 export type * from "./types.js";
+export type * from "./monitor.js";
 export type * as wire from "./wire.js";

@@ -10,6 +10,9 @@
 // Where the client takes a 64-bit integer (a version, a cursor, a metadata
 // int) it accepts a safe-integer `number` or a `bigint`.
 
+
+import type { Annotation } from "./monitor.js";
+
 /** A collection's distance: squared L2, 1 - dot, 1 - cos. */
 export type Metric = "l2" | "ip" | "cosine";
 
@@ -289,6 +292,11 @@ export interface LogRecord {
   fusion: FusionInfo | null;
   prevHash: string;
   hash: string;
+  /**
+   * Answer and cache-hit records: the monitor's annotation when one is
+   * stored (outside the hash chain; docs/monitoring.md); null otherwise.
+   */
+  annotation: Annotation | null;
 }
 
 export interface RetrievalRecords {

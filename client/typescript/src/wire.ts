@@ -19,6 +19,10 @@ export type Int64 = string;
 /** A float or double: a number, or "NaN", "Infinity", "-Infinity". */
 export type JsonFloat = number | "NaN" | "Infinity" | "-Infinity";
 
+// monitor.proto's messages live in monitor-wire.ts.
+import type { Annotation } from "./monitor-wire.js";
+export type * from "./monitor-wire.js";
+
 // ----- common.proto -----------------------------------------------------------
 
 export type MetricName = "METRIC_UNSPECIFIED" | "METRIC_L2" | "METRIC_IP" | "METRIC_COSINE";
@@ -362,6 +366,7 @@ export interface LogRecord {
   fusion?: Fusion;
   prevHash?: string;
   hash?: string;
+  annotation?: Annotation;
 }
 export interface GetRetrievalRequest {
   retrievalId: string;
