@@ -10,6 +10,7 @@ import { RetrievalView } from './views/retrieval';
 import { VerifyView } from './views/verify';
 import { PromptsView, PromptView } from './views/prompts';
 import { MetricsView } from './views/metrics';
+import { MonitorView } from './views/monitor';
 import './style.css';
 
 function currentRoute(): string[] {
@@ -75,6 +76,7 @@ const NAV: [string, string][] = [
   ['log', 'Retrieval log'],
   ['verify', 'Log verify'],
   ['prompts', 'Prompts'],
+  ['monitor', 'Monitor'],
   ['metrics', 'Metrics'],
 ];
 
@@ -100,6 +102,9 @@ function App() {
       break;
     case 'prompts':
       view = arg ? <PromptView name={arg} /> : <PromptsView />;
+      break;
+    case 'monitor':
+      view = <MonitorView name={arg} />;
       break;
     case 'metrics':
       view = <MetricsView />;

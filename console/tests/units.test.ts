@@ -1,9 +1,21 @@
-// Unit tests of the console's parsers: the Prometheus text format and the
-// UTF-8 byte offsets of the audit.
+// Unit tests of the console's parsers: the Prometheus text format, the
+// UTF-8 byte offsets of the audit, and the Monitor view's data (range,
+// request, series, markers).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bucketCounts, histograms, mergeHistograms, parsePrometheus, quantile, value } from '../src/prom.js';
 import { splitAtBytes } from '../src/utf8.js';
+import {
+  bucketValues,
+  flagName,
+  markerLabel,
+  markerTitle,
+  monitorHash,
+  niceCeil,
+  parseMonitorQuery,
+  rangeUs,
+  reportRequest,
+} from '../src/monitor-data.js';
 
 const TEXT = `# HELP verity_rpc_duration_seconds Time in the server.
 # TYPE verity_rpc_duration_seconds histogram
@@ -59,5 +71,56 @@ describe('splitAtBytes', () => {
   it('moves a cut inside a character back to its start, and clamps', () => {
     assert.deepEqual(splitAtBytes('aé', [2]), ['a', 'é']);
     assert.deepEqual(splitAtBytes('abc', [1, 99]), ['a', 'bc', '']);
+  });
+});
+
+describe('monitor data', () => {
+  it('reads the view parameters from the hash query, and writes them back', () => {
+    const p = parseMonitorQuery('range=custom&since=2026-12-07T10:00:00&until=2026-12-07T11:00:00&bucket=300&lowG=0.5');
+    assert.deepEqual(p, { range: 'custom', since: '2026-12-07T10:00:00', until: '2026-12-07T11:00:00', bucket: 300, lowG: 0.5 });
+    assert.equal(parseMonitorQuery(monitorHash('kb', p).split('?')[1]).since, p.since);
+    assert.deepEqual(parseMonitorQuery(monitorHash('a b', p).split('?')[1]), p);
+    assert.ok(monitorHash('a b', p).startsWith('#/monitor/a%20b?'));
+    // Malformed values keep their defaults.
+    assert.deepEqual(parseMonitorQuery('range=year&bucket=-5&lowG=2'), { range: 'day', since: '', until: '', bucket: 0, lowG: 0.6 });
+    assert.equal(monitorHash('kb', parseMonitorQuery('range=hour&bucket=60')), '#/monitor/kb?range=hour&bucket=60');
+  });
+  it('turns a range into microseconds and the report request (int64 as strings)', () => {
+    const now = 1_800_000_000_000; // ms
+    assert.deepEqual(rangeUs(parseMonitorQuery('range=hour'), now), { sinceUs: (now - 3_600_000) * 1000, untilUs: now * 1000 });
+    assert.deepEqual(rangeUs(parseMonitorQuery('range=week'), now).sinceUs, (now - 7 * 86_400_000) * 1000);
+    const custom = parseMonitorQuery('range=custom&since=2026-12-07T10:00:00');
+    assert.deepEqual(rangeUs(custom, now), { sinceUs: new Date('2026-12-07T10:00:00').getTime() * 1000, untilUs: 0 });
+    assert.deepEqual(reportRequest('kb', parseMonitorQuery('range=hour&bucket=60&lowG=0.7'), now), {
+      collection: 'kb',
+      sinceUs: String((now - 3_600_000) * 1000),
+      untilUs: String(now * 1000),
+      bucketSeconds: '60',
+      lowG: 0.7,
+      maxFlagged: 200,
+      idsPerBucket: 20,
+    });
+  });
+  it('gives G only where answers were scored and the PSI only where drift was computed', () => {
+    const buckets = [
+      { scored: '0', meanG: 0, driftComputed: false, scorePsi: 0, weak: '3' },
+      { scored: '2', meanG: 0.75, driftComputed: true, scorePsi: 0.31, weak: '0' },
+    ];
+    assert.deepEqual(bucketValues(buckets, 'meanG'), [null, 0.75]);
+    assert.deepEqual(bucketValues(buckets, 'scorePsi'), [null, 0.31]);
+    assert.deepEqual(bucketValues(buckets, 'weak'), [3, 0]);
+  });
+  it('labels version markers and flags', () => {
+    assert.equal(markerLabel({ kind: 'kb_version', value: '42' }), 'KB v42');
+    assert.equal(markerLabel({ kind: 'prompt', value: 'qa@3' }), 'prompt qa@3');
+    const m = { timeUs: 5, kind: 'prompt', value: 'qa@3', previous: 'qa@2', retrievalId: 'rtv-1' };
+    assert.equal(markerTitle(m, () => 'T'), 'prompt qa@3 (was qa@2) at T; first read by rtv-1');
+    assert.equal(markerTitle({ ...m, kind: 'kb_version', value: '7', previous: '' }, () => 'T'), 'KB v7 (first in the range) at T; first read by rtv-1');
+    assert.equal(flagName('MONITOR_FLAG_TOXICITY'), 'toxicity');
+    assert.equal(flagName('MONITOR_FLAG_LOW_GROUNDEDNESS'), 'low G');
+    assert.equal(flagName('MONITOR_FLAG_NEW_ONE'), 'new_one');
+  });
+  it('rounds a y axis up to 1, 2 or 5 times a power of ten', () => {
+    assert.deepEqual([0, 0.3, 1, 7, 12, 480, 5000].map(niceCeil), [1, 0.5, 1, 10, 20, 500, 5000]);
   });
 });

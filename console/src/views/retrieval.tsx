@@ -1,10 +1,12 @@
 // One logged retrieval (LogService/GetRetrieval): the query, the chunks, the
 // context (chunk texts read back at the logged version), the answer; a
 // Replay in each mode with a diff view when the knowledge base moved; and
-// the groundedness Audit rendered interactively.
+// the groundedness Audit rendered interactively; the monitor's annotation
+// of the answer (annotation.tsx), its toxicity matches marked in the answer.
 import { useState } from 'preact/hooks';
 import { call, fmtNum, fmtTime } from '../api';
 import { ErrorBox, hashLink, Loading, readPoint, Section, useAsync, useCall } from '../common';
+import { AnnotationPanel, AnswerText } from './annotation';
 import { AuditResult } from './audit';
 
 async function loadRetrieval(id: string) {
@@ -38,6 +40,10 @@ export function RetrievalView({ id }: { id: string }) {
   const rec = r.data?.retrieval;
   const answer = r.data?.answer;
   const isCacheHit = rec?.kind === 'LOG_KIND_CACHE_HIT';
+  // The answer's annotation: on the answer record, or on the cache hit
+  // itself; replaced by the one Annotate / Recompute returns.
+  const [computed, setComputed] = useState<any>(undefined);
+  const annotation = computed ?? (isCacheHit ? rec?.annotation : answer?.annotation);
   const texts = useAsync(
     () => (rec && !isCacheHit ? loadContextTexts(rec) : Promise.resolve({} as Record<string, any>)),
     [rec?.retrievalId],
@@ -173,9 +179,7 @@ export function RetrievalView({ id }: { id: string }) {
           <Section title="Answer" id="answer">
             {answer ? (
               <>
-                <div class="answer-text" id="recorded-answer">
-                  {answer.answer}
-                </div>
+                <AnswerText id="recorded-answer" text={answer.answer} matches={annotation?.toxicityMatches} />
                 <p class="small">
                   {answer.model && <>model {answer.model} · </>}
                   {answer.promptTokens} prompt + {answer.completionTokens} completion tokens · recorded{' '}
@@ -183,11 +187,12 @@ export function RetrievalView({ id }: { id: string }) {
                 </p>
               </>
             ) : isCacheHit ? (
-              <div class="answer-text">{rec.answer}</div>
+              <AnswerText id="recorded-answer" text={rec.answer} matches={annotation?.toxicityMatches} />
             ) : (
               <p class="empty">No answer recorded yet.</p>
             )}
           </Section>
+          <AnnotationPanel id={id} annotation={annotation} hasAnswer={!!answer || isCacheHit} onAnnotated={setComputed} />
           <ReplayPanel id={id} />
           <AuditPanel id={id} hasAnswer={!!answer || isCacheHit} />
         </>

@@ -1,0 +1,176 @@
+// A time-series chart of the monitor report's buckets, as inline SVG like
+// the metrics charts: lines (a point per bucket that has a value), bars
+// (side by side within a bucket) and dashed reference lines, the version
+// markers as vertical lines on the time axis (knowledge-base versions and
+// prompt versions, each with its label and a tooltip), and one clickable
+// column per bucket that selects it.
+import { fmtTime } from '../api';
+import { markerLabel, markerTitle, niceCeil, seriesMax, type Marker } from '../monitor-data';
+
+export interface ChartSeries {
+  name: string;
+  cls: string; // s1..s6: the colour
+  kind: 'line' | 'bar' | 'dashed';
+  values: (number | null)[]; // one per bucket; null: no value
+}
+
+interface Props {
+  id: string;
+  starts: number[]; // bucket starts, Unix µs
+  bucketUs: number;
+  sinceUs: number;
+  untilUs: number;
+  series: ChartSeries[];
+  markers: Marker[];
+  format: (v: number) => string;
+  yMax?: number; // fixed y range (G: 1)
+  refLine?: { value: number; label: string };
+  selected: number;
+  onSelect: (i: number) => void;
+  height?: number;
+}
+
+const W = 880;
+const PAD = { l: 64, r: 12, t: 34, b: 22 };
+
+/** Axis time labels: the time of day for a range up to two days, else the date and time. */
+function tickLabel(us: number, spanUs: number): string {
+  const s = fmtTime(us);
+  return spanUs <= 2 * 86_400e6 ? s.slice(11, 16) : s.slice(5, 16);
+}
+
+function linePaths(values: (number | null)[], x: (i: number) => number, y: (v: number) => number): string[] {
+  // A gap (null) breaks the line, so a bucket without a value is not drawn as a slope.
+  const runs: string[] = [];
+  let cur: string[] = [];
+  values.forEach((v, i) => {
+    if (v === null || !Number.isFinite(v)) {
+      if (cur.length) runs.push(cur.join(' '));
+      cur = [];
+      return;
+    }
+    cur.push(`${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+  });
+  if (cur.length) runs.push(cur.join(' '));
+  return runs;
+}
+
+export function TimeChart(props: Props) {
+  const { id, starts, bucketUs, sinceUs, untilUs, series, markers, format, selected, onSelect } = props;
+  const H = props.height ?? 170;
+  const t0 = starts.length ? Math.min(sinceUs || starts[0], starts[0]) : sinceUs;
+  const t1 = Math.max(untilUs, (starts[starts.length - 1] ?? t0) + bucketUs, t0 + 1);
+  const yMax = props.yMax ?? niceCeil(Math.max(seriesMax(series.map((s) => s.values)), props.refLine?.value ?? 0));
+  const plotW = W - PAD.l - PAD.r;
+  const xt = (us: number) => PAD.l + (plotW * (us - t0)) / (t1 - t0);
+  const y = (v: number) => H - PAD.b - ((H - PAD.t - PAD.b) * Math.min(Math.max(v, 0), yMax)) / yMax;
+  const bw = Math.max(1, (plotW * bucketUs) / (t1 - t0));
+  const mid = (i: number) => xt(starts[i]) + bw / 2;
+  const bars = series.filter((s) => s.kind === 'bar');
+  const barW = Math.max(1, (bw * 0.8) / Math.max(1, bars.length));
+  const span = t1 - t0;
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => t0 + f * span);
+  const shownLabels = markers.length <= 16; // many markers: lines and tooltips only
+  return (
+    <svg class="chart monitor-chart" id={id} viewBox={`0 0 ${W} ${H}`} width={W} height={H} role="img">
+      <line x1={PAD.l} x2={W - PAD.r} y1={y(0)} y2={y(0)} class="axis" />
+      <line x1={PAD.l} x2={PAD.l} y1={PAD.t} y2={y(0)} class="axis" />
+      <text x={PAD.l - 4} y={PAD.t + 4} class="tick" text-anchor="end">
+        {format(yMax)}
+      </text>
+      <text x={PAD.l - 4} y={y(0)} class="tick" text-anchor="end">
+        0
+      </text>
+      {ticks.map((t, i) => (
+        <text x={xt(t)} y={H - 6} class="tick" text-anchor={i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}>
+          {tickLabel(t, span)}
+        </text>
+      ))}
+      {starts.map((s, i) => (
+        <rect
+          class={`bucket-hit${i === selected ? ' selected' : ''}`}
+          data-index={i}
+          data-start={s}
+          x={xt(s)}
+          y={PAD.t}
+          width={bw}
+          height={y(0) - PAD.t}
+          onClick={() => onSelect(i)}
+        >
+          <title>
+            {fmtTime(s)}: {series.map((x) => `${x.name} ${x.values[i] === null ? '—' : format(x.values[i]!)}`).join(', ')}
+          </title>
+        </rect>
+      ))}
+      {props.refLine && (
+        <g class="ref-line">
+          <line x1={PAD.l} x2={W - PAD.r} y1={y(props.refLine.value)} y2={y(props.refLine.value)} />
+          <text x={W - PAD.r - 2} y={y(props.refLine.value) - 3} text-anchor="end" class="ref-label">
+            {props.refLine.label}
+          </text>
+        </g>
+      )}
+      {bars.map((s, k) =>
+        s.values.map((v, i) =>
+          v !== null && v > 0 ? (
+            <rect
+              class={`bar series-bar ${s.cls}`}
+              x={xt(starts[i]) + bw * 0.1 + k * barW}
+              y={y(v)}
+              width={barW}
+              height={y(0) - y(v)}
+              onClick={() => onSelect(i)}
+            >
+              <title>
+                {s.name} {fmtTime(starts[i])}: {format(v)}
+              </title>
+            </rect>
+          ) : null,
+        ),
+      )}
+      {series
+        .filter((s) => s.kind !== 'bar')
+        .map((s) => (
+          <g class={`series ${s.cls}${s.kind === 'dashed' ? ' dashed' : ''}`} data-series={s.name}>
+            {linePaths(s.values, mid, y).map((pts) => (
+              <polyline points={pts} />
+            ))}
+            {s.kind === 'line' &&
+              s.values.map((v, i) =>
+                v === null || !Number.isFinite(v) ? null : (
+                  <circle cx={mid(i)} cy={y(v)} r={3} data-index={i} onClick={() => onSelect(i)}>
+                    <title>
+                      {s.name} {fmtTime(starts[i])}: {format(v)}
+                    </title>
+                  </circle>
+                ),
+              )}
+          </g>
+        ))}
+      {markers.map((m, i) => {
+        const mx = xt(m.timeUs);
+        if (mx < PAD.l - 0.5 || mx > W - PAD.r + 0.5) return null;
+        const row = m.kind === 'kb_version' ? 0 : 1;
+        return (
+          <g class={`marker marker-${m.kind === 'kb_version' ? 'kb' : 'prompt'}`} data-kind={m.kind} data-value={m.value} key={i}>
+            <title>{markerTitle(m, fmtTime)}</title>
+            <line x1={mx} x2={mx} y1={PAD.t - 22 + row * 11} y2={y(0)} class="marker-line" />
+            <line x1={mx} x2={mx} y1={PAD.t - 22} y2={y(0)} class="marker-hover" />
+            {shownLabels && (
+              <text x={mx + 3} y={PAD.t - 14 + row * 11} class="marker-label">
+                {markerLabel(m)}
+              </text>
+            )}
+          </g>
+        );
+      })}
+      <g class="legend-items">
+        {series.map((s, i) => (
+          <text x={PAD.l + i * 130} y={10} class={`legend-text ${s.cls}`}>
+            {s.kind === 'bar' ? '■' : s.kind === 'dashed' ? '┄' : '●'} {s.name}
+          </text>
+        ))}
+      </g>
+    </svg>
+  );
+}
