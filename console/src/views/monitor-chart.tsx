@@ -55,8 +55,20 @@ function linePaths(values: (number | null)[], x: (i: number) => number, y: (v: n
   return runs;
 }
 
-export function TimeChart(props: Props) {
-  const { id, starts, bucketUs, sinceUs, untilUs, series, markers, format, selected, onSelect } = props;
+/** The chart's scales: time to x, value to y, and the buckets' geometry. */
+interface Geometry {
+  H: number;
+  t0: number;
+  span: number;
+  yMax: number;
+  xt: (us: number) => number;
+  y: (v: number) => number;
+  bw: number; // a bucket's width
+  mid: (i: number) => number; // a bucket's centre
+}
+
+function geometry(props: Props): Geometry {
+  const { starts, bucketUs, sinceUs, untilUs, series } = props;
   const H = props.height ?? 170;
   const t0 = starts.length ? Math.min(sinceUs || starts[0], starts[0]) : sinceUs;
   const t1 = Math.max(untilUs, (starts[starts.length - 1] ?? t0) + bucketUs, t0 + 1);
@@ -65,36 +77,44 @@ export function TimeChart(props: Props) {
   const xt = (us: number) => PAD.l + (plotW * (us - t0)) / (t1 - t0);
   const y = (v: number) => H - PAD.b - ((H - PAD.t - PAD.b) * Math.min(Math.max(v, 0), yMax)) / yMax;
   const bw = Math.max(1, (plotW * bucketUs) / (t1 - t0));
-  const mid = (i: number) => xt(starts[i]) + bw / 2;
-  const bars = series.filter((s) => s.kind === 'bar');
-  const barW = Math.max(1, (bw * 0.8) / Math.max(1, bars.length));
-  const span = t1 - t0;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => t0 + f * span);
-  const shownLabels = markers.length <= 16; // many markers: lines and tooltips only
+  return { H, t0, span: t1 - t0, yMax, xt, y, bw, mid: (i) => xt(starts[i]) + bw / 2 };
+}
+
+function Axes({ g, format }: { g: Geometry; format: (v: number) => string }) {
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => g.t0 + f * g.span);
   return (
-    <svg class="chart monitor-chart" id={id} viewBox={`0 0 ${W} ${H}`} width={W} height={H} role="img">
-      <line x1={PAD.l} x2={W - PAD.r} y1={y(0)} y2={y(0)} class="axis" />
-      <line x1={PAD.l} x2={PAD.l} y1={PAD.t} y2={y(0)} class="axis" />
+    <>
+      <line x1={PAD.l} x2={W - PAD.r} y1={g.y(0)} y2={g.y(0)} class="axis" />
+      <line x1={PAD.l} x2={PAD.l} y1={PAD.t} y2={g.y(0)} class="axis" />
       <text x={PAD.l - 4} y={PAD.t + 4} class="tick" text-anchor="end">
-        {format(yMax)}
+        {format(g.yMax)}
       </text>
-      <text x={PAD.l - 4} y={y(0)} class="tick" text-anchor="end">
+      <text x={PAD.l - 4} y={g.y(0)} class="tick" text-anchor="end">
         0
       </text>
       {ticks.map((t, i) => (
-        <text x={xt(t)} y={H - 6} class="tick" text-anchor={i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}>
-          {tickLabel(t, span)}
+        <text x={g.xt(t)} y={g.H - 6} class="tick" text-anchor={i === 0 ? 'start' : i === ticks.length - 1 ? 'end' : 'middle'}>
+          {tickLabel(t, g.span)}
         </text>
       ))}
+    </>
+  );
+}
+
+/** One transparent column per bucket: clicking it selects the bucket; its tooltip gives the bucket's values. */
+function BucketColumns({ g, props }: { g: Geometry; props: Props }) {
+  const { starts, series, format, selected, onSelect } = props;
+  return (
+    <>
       {starts.map((s, i) => (
         <rect
           class={`bucket-hit${i === selected ? ' selected' : ''}`}
           data-index={i}
           data-start={s}
-          x={xt(s)}
+          x={g.xt(s)}
           y={PAD.t}
-          width={bw}
-          height={y(0) - PAD.t}
+          width={g.bw}
+          height={g.y(0) - PAD.t}
           onClick={() => onSelect(i)}
         >
           <title>
@@ -102,60 +122,77 @@ export function TimeChart(props: Props) {
           </title>
         </rect>
       ))}
-      {props.refLine && (
-        <g class="ref-line">
-          <line x1={PAD.l} x2={W - PAD.r} y1={y(props.refLine.value)} y2={y(props.refLine.value)} />
-          <text x={W - PAD.r - 2} y={y(props.refLine.value) - 3} text-anchor="end" class="ref-label">
-            {props.refLine.label}
-          </text>
-        </g>
-      )}
+    </>
+  );
+}
+
+function Bars({ g, props }: { g: Geometry; props: Props }) {
+  const bars = props.series.filter((s) => s.kind === 'bar');
+  const barW = Math.max(1, (g.bw * 0.8) / Math.max(1, bars.length));
+  return (
+    <>
       {bars.map((s, k) =>
         s.values.map((v, i) =>
           v !== null && v > 0 ? (
             <rect
               class={`bar series-bar ${s.cls}`}
-              x={xt(starts[i]) + bw * 0.1 + k * barW}
-              y={y(v)}
+              x={g.xt(props.starts[i]) + g.bw * 0.1 + k * barW}
+              y={g.y(v)}
               width={barW}
-              height={y(0) - y(v)}
-              onClick={() => onSelect(i)}
+              height={g.y(0) - g.y(v)}
+              onClick={() => props.onSelect(i)}
             >
               <title>
-                {s.name} {fmtTime(starts[i])}: {format(v)}
+                {s.name} {fmtTime(props.starts[i])}: {props.format(v)}
               </title>
             </rect>
           ) : null,
         ),
       )}
-      {series
+    </>
+  );
+}
+
+function Lines({ g, props }: { g: Geometry; props: Props }) {
+  return (
+    <>
+      {props.series
         .filter((s) => s.kind !== 'bar')
         .map((s) => (
           <g class={`series ${s.cls}${s.kind === 'dashed' ? ' dashed' : ''}`} data-series={s.name}>
-            {linePaths(s.values, mid, y).map((pts) => (
+            {linePaths(s.values, g.mid, g.y).map((pts) => (
               <polyline points={pts} />
             ))}
             {s.kind === 'line' &&
               s.values.map((v, i) =>
                 v === null || !Number.isFinite(v) ? null : (
-                  <circle cx={mid(i)} cy={y(v)} r={3} data-index={i} onClick={() => onSelect(i)}>
+                  <circle cx={g.mid(i)} cy={g.y(v)} r={3} data-index={i} onClick={() => props.onSelect(i)}>
                     <title>
-                      {s.name} {fmtTime(starts[i])}: {format(v)}
+                      {s.name} {fmtTime(props.starts[i])}: {props.format(v)}
                     </title>
                   </circle>
                 ),
               )}
           </g>
         ))}
+    </>
+  );
+}
+
+/** The version markers: a vertical line each (KB versions dashed, a row above the prompts' labels), label and tooltip. */
+function Markers({ g, markers }: { g: Geometry; markers: Marker[] }) {
+  const shownLabels = markers.length <= 16; // many markers: lines and tooltips only
+  return (
+    <>
       {markers.map((m, i) => {
-        const mx = xt(m.timeUs);
+        const mx = g.xt(m.timeUs);
         if (mx < PAD.l - 0.5 || mx > W - PAD.r + 0.5) return null;
         const row = m.kind === 'kb_version' ? 0 : 1;
         return (
           <g class={`marker marker-${m.kind === 'kb_version' ? 'kb' : 'prompt'}`} data-kind={m.kind} data-value={m.value} key={i}>
             <title>{markerTitle(m, fmtTime)}</title>
-            <line x1={mx} x2={mx} y1={PAD.t - 22 + row * 11} y2={y(0)} class="marker-line" />
-            <line x1={mx} x2={mx} y1={PAD.t - 22} y2={y(0)} class="marker-hover" />
+            <line x1={mx} x2={mx} y1={PAD.t - 22 + row * 11} y2={g.y(0)} class="marker-line" />
+            <line x1={mx} x2={mx} y1={PAD.t - 22} y2={g.y(0)} class="marker-hover" />
             {shownLabels && (
               <text x={mx + 3} y={PAD.t - 14 + row * 11} class="marker-label">
                 {markerLabel(m)}
@@ -164,8 +201,30 @@ export function TimeChart(props: Props) {
           </g>
         );
       })}
+    </>
+  );
+}
+
+export function TimeChart(props: Props) {
+  const g = geometry(props);
+  const ref = props.refLine;
+  return (
+    <svg class="chart monitor-chart" id={props.id} viewBox={`0 0 ${W} ${g.H}`} width={W} height={g.H} role="img">
+      <Axes g={g} format={props.format} />
+      <BucketColumns g={g} props={props} />
+      {ref && (
+        <g class="ref-line">
+          <line x1={PAD.l} x2={W - PAD.r} y1={g.y(ref.value)} y2={g.y(ref.value)} />
+          <text x={W - PAD.r - 2} y={g.y(ref.value) - 3} text-anchor="end" class="ref-label">
+            {ref.label}
+          </text>
+        </g>
+      )}
+      <Bars g={g} props={props} />
+      <Lines g={g} props={props} />
+      <Markers g={g} markers={props.markers} />
       <g class="legend-items">
-        {series.map((s, i) => (
+        {props.series.map((s, i) => (
           <text x={PAD.l + i * 130} y={10} class={`legend-text ${s.cls}`}>
             {s.kind === 'bar' ? '■' : s.kind === 'dashed' ? '┄' : '●'} {s.name}
           </text>
