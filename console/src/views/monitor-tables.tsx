@@ -155,7 +155,13 @@ export function PromptCostTable({ report, lowG }: { report: any; lowG: number })
               const all = num(p.promptTokens) + num(p.answerTokens);
               return (
                 <tr data-prompt={p.prompt}>
-                  <td>{p.prompt ? <a href={hashLink('prompts', p.prompt.split('@')[0])}>{p.prompt}</a> : <em>none</em>}</td>
+                  <td>
+                    {/^[^@\s]+@\d+$/.test(p.prompt) ? (
+                      <a href={hashLink('prompts', p.prompt.split('@')[0])}>{p.prompt}</a>
+                    ) : (
+                      p.prompt || <em>none</em>
+                    )}
+                  </td>
                   <td class="num">{p.answers}</td>
                   <td class="num">{p.scored}</td>
                   <td class="num">
