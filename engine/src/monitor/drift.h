@@ -32,11 +32,12 @@
 // metric) and of the distance kernel set in use (index/distance.h; the
 // AVX-512, AVX2 and portable kernels may round differently, so pin
 // VERITY_KERNELS to compare across machines). The tracker is a function of
-// the sequence of observations. kDriftVersion changes whenever any computed
+// the sequence of observations. TextRegion is a function of the id's bytes
+// and k alone. kDriftVersion changes whenever any computed
 // number would change for the same inputs.
 //
 // Errors: bad input is InvalidArgument naming the field and the limit; no
-// function throws.
+// function throws (beyond std::bad_alloc).
 #pragma once
 
 #include <cstddef>
@@ -128,7 +129,7 @@ int AssignCentroid(const Centroids& centroids, const float* query);
 // any meaning of the regions (a bin is a hash bucket, not a topic; two
 // unrelated pages may share one). Precondition: 0 < k <= kMaxCentroids (the
 // tracker's num_centroids limits). Thread-safe (no
-// shared state); ~1 µs (one SHA-256 of a short string;
+// shared state); 0.2-0.3 µs (one SHA-256 of a short string;
 // bench/bench_drift_text.cc). Does not throw except std::bad_alloc.
 int TextRegion(std::string_view document_id, size_t k);
 
