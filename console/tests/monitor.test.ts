@@ -178,7 +178,7 @@ describe('the Monitor view against a seeded verityd', () => {
     const first = page.locator('#bucket-ids li').first();
     assert.equal(await first.getAttribute('data-retrieval'), toxicId, 'flagged first');
     assert.match(await first.getAttribute('class') ?? '', /flagged/);
-    assert.equal(await page.locator('#bucket-ids li').count(), bucket.retrievalIds.length);
+    assert.equal(await page.locator('#bucket-ids li').count(), new Set(bucket.retrievalIds).size);
     await shot(page, '11-monitor-bucket');
 
     await first.locator('a').click();

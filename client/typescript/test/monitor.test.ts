@@ -142,7 +142,7 @@ describe("the monitor report", () => {
     assert.deepEqual(flagged.toxicityTerms, ["asshole"]);
     assert.equal(flagged.prompt, "qa@1");
     assert.deepEqual(
-      r.prompts.map((p) => [p.prompt, p.answers]).sort(),
+      r.prompts.filter((p) => p.answers > 0).map((p) => [p.prompt, p.answers]).sort(),
       [["qa@1", 3], ["qa@2", 2]],
     );
     assert.ok(r.live.some((l) => l.leg === "dense" && l.observations >= 6), JSON.stringify(r.live));

@@ -272,7 +272,8 @@ function BucketDetail({ report, index, onClose }: { report: any; index: number; 
   const start = num(b.startUs);
   const flags = new Map<string, unknown[]>();
   for (const f of report.flagged ?? []) flags.set(f.retrievalId, f.flags ?? []);
-  const ids: string[] = b.retrievalIds ?? [];
+  // An id can come twice (its retrieval and its answer fall in the bucket): listed once, where it first appears.
+  const ids: string[] = [...new Set<string>(b.retrievalIds ?? [])];
   return (
     <Section title={`Bucket ${fmtTime(start)} – ${fmtTime(start + num(report.bucketUs))}`} id="bucket-detail">
       <p>
