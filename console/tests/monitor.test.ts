@@ -43,7 +43,7 @@ describe('the Monitor view against a seeded verityd', () => {
   let browser: Browser;
   let page: Page;
   let toxicId = '';
-  let firstMs = 0;
+  let sinceMs = 0; // the view's range starts here: a whole second, as a datetime-local value can say
   let kbVersion = '';
   const errors: string[] = [];
 
@@ -68,7 +68,7 @@ describe('the Monitor view against a seeded verityd', () => {
     for (const template of ['Answer from the context.\n{{context}}\nQ: {{question}}', 'Answer briefly.\n{{context}}\n{{question}}']) {
       await api(server, 'PromptService/CreatePromptVersion', { name: 'qa', template, author: 'monitor-test' });
     }
-    firstMs = Date.now();
+    sinceMs = Math.floor((Date.now() - 2000) / 1000) * 1000;
     // Batch 1: prompt qa@1 at KB version 1, one toxic answer among them.
     for (let i = 0; i < 12; i++) {
       const id = await ask(i, 'qa@1', i === 5 ? TOXIC : GOOD);
@@ -116,7 +116,7 @@ describe('the Monitor view against a seeded verityd', () => {
 
   /** The view's range: from a little before the first retrieval to a little after now, in 1-second buckets. */
   const rangeHash = () =>
-    `#/monitor/kb?range=custom&since=${localInput(firstMs - 2000)}&until=${localInput(Date.now() + 3000)}&bucket=1`;
+    `#/monitor/kb?range=custom&since=${localInput(sinceMs)}&until=${localInput(Date.now() + 3000)}&bucket=1`;
 
   it('draws every chart with the prompt and KB version markers on its time axis', async () => {
     const hash = rangeHash();
@@ -136,6 +136,10 @@ describe('the Monitor view against a seeded verityd', () => {
       (await page.locator('#chart-g .marker-prompt[data-value="qa@2"] title').textContent()) ?? '',
       /prompt qa@2 \(was qa@1\)/,
     );
+    // Clicking a marker selects the bucket it falls in: the first retrieval with qa@2 is listed there.
+    const m2 = (await api(server, 'MonitorService/GetMonitorReport', { collection: 'kb' })).markers.find((m: any) => m.value === 'qa@2');
+    await page.locator('#chart-g .marker-prompt[data-value="qa@2"]').dispatchEvent('click');
+    await page.locator(`#bucket-ids li[data-retrieval="${m2.retrievalId}"]`).waitFor({ timeout: WAIT });
     // G is drawn where answers were scored, with the low-G line.
     assert.ok((await page.locator('#chart-g .series.s1 circle').count()) >= 2);
     assert.equal(await page.locator('#chart-g .ref-line').count(), 1);
@@ -164,16 +168,19 @@ describe('the Monitor view against a seeded verityd', () => {
     // The bucket of the toxic retrieval, as the report cuts the same range.
     const report = await api(server, 'MonitorService/GetMonitorReport', {
       collection: 'kb',
-      sinceUs: String((firstMs - 2000) * 1000),
+      sinceUs: String(sinceMs * 1000),
       bucketSeconds: '1',
-      idsPerBucket: 20,
+      idsPerBucket: 50, // as the view asks
     });
-    const bucket = report.buckets.find((b: any) => (b.retrievalIds ?? []).includes(toxicId));
-    assert.ok(bucket, JSON.stringify(report.buckets));
+    // The bucket of the toxic answer (its retrieval may fall in the bucket before).
+    const flagged = report.flagged.find((f: any) => f.retrievalId === toxicId);
+    const bucket = report.buckets.find((b: any) => Number(b.startUs) <= Number(flagged.timeUs) && Number(flagged.timeUs) < Number(b.startUs) + 1e6);
+    assert.ok(bucket && bucket.retrievalIds.includes(toxicId), JSON.stringify(report.buckets));
     const starts = await page.locator('#chart-g .bucket-hit').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-start'))));
     const index = starts.findIndex((s) => s <= Number(bucket.startUs) && Number(bucket.startUs) < s + 1e6);
     assert.ok(index >= 0, `bucket ${bucket.startUs} in ${starts}`);
-    await page.locator(`#chart-toxicity .bucket-hit[data-index="${index}"]`).click({ position: { x: 1, y: 5 }, force: true });
+    // The column's click (dispatched on it: a marker line or a bar may lie over any given point of it).
+    await page.locator(`#chart-toxicity .bucket-hit[data-index="${index}"]`).dispatchEvent('click');
     await page.locator('#bucket-ids li').first().waitFor({ timeout: WAIT });
     const first = page.locator('#bucket-ids li').first();
     assert.equal(await first.getAttribute('data-retrieval'), toxicId, 'flagged first');
@@ -220,7 +227,7 @@ describe('the Monitor view against a seeded verityd', () => {
     await page.click('#reset-reference');
     await page.locator('#reset-done').waitFor({ timeout: WAIT });
     const live = (await api(server, 'MonitorService/GetMonitorReport', { collection: 'kb' })).live ?? [];
-    assert.ok(live.every((l: any) => l.observations === '0' || l.observations === 0), JSON.stringify(live));
+    assert.deepEqual(live, []);
     await shot(page, '13-monitor-reset');
   });
 

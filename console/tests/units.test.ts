@@ -98,7 +98,7 @@ describe('monitor data', () => {
       bucketSeconds: '60',
       lowG: 0.7,
       maxFlagged: 200,
-      idsPerBucket: 20,
+      idsPerBucket: 50,
     });
   });
   it('gives G only where answers were scored and the PSI only where drift was computed', () => {

@@ -33,9 +33,10 @@ interface Props {
 const W = 880;
 const PAD = { l: 64, r: 12, t: 34, b: 22 };
 
-/** Axis time labels: the time of day for a range up to two days, else the date and time. */
+/** Axis time labels: with seconds for a range up to 15 minutes, the time of day up to two days, else the date too. */
 function tickLabel(us: number, spanUs: number): string {
   const s = fmtTime(us);
+  if (spanUs <= 15 * 60e6) return s.slice(11, 19);
   return spanUs <= 2 * 86_400e6 ? s.slice(11, 16) : s.slice(5, 16);
 }
 
@@ -179,9 +180,15 @@ function Lines({ g, props }: { g: Geometry; props: Props }) {
   );
 }
 
-/** The version markers: a vertical line each (KB versions dashed, a row above the prompts' labels), label and tooltip. */
-function Markers({ g, markers }: { g: Geometry; markers: Marker[] }) {
+/**
+ * The version markers: a vertical line each (KB versions dashed, a row
+ * above the prompts' labels), label and tooltip. A marker lies over its
+ * bucket's column: clicking it selects the bucket it falls in.
+ */
+function Markers({ g, props }: { g: Geometry; props: Props }) {
+  const { markers, starts, bucketUs, onSelect } = props;
   const shownLabels = markers.length <= 16; // many markers: lines and tooltips only
+  const bucketOf = (us: number) => starts.findIndex((s) => us >= s && us < s + bucketUs);
   return (
     <>
       {markers.map((m, i) => {
@@ -189,7 +196,13 @@ function Markers({ g, markers }: { g: Geometry; markers: Marker[] }) {
         if (mx < PAD.l - 0.5 || mx > W - PAD.r + 0.5) return null;
         const row = m.kind === 'kb_version' ? 0 : 1;
         return (
-          <g class={`marker marker-${m.kind === 'kb_version' ? 'kb' : 'prompt'}`} data-kind={m.kind} data-value={m.value} key={i}>
+          <g
+            class={`marker marker-${m.kind === 'kb_version' ? 'kb' : 'prompt'}`}
+            data-kind={m.kind}
+            data-value={m.value}
+            key={i}
+            onClick={() => bucketOf(m.timeUs) >= 0 && onSelect(bucketOf(m.timeUs))}
+          >
             <title>{markerTitle(m, fmtTime)}</title>
             <line x1={mx} x2={mx} y1={PAD.t - 22 + row * 11} y2={g.y(0)} class="marker-line" />
             <line x1={mx} x2={mx} y1={PAD.t - 22} y2={g.y(0)} class="marker-hover" />
@@ -222,7 +235,7 @@ export function TimeChart(props: Props) {
       )}
       <Bars g={g} props={props} />
       <Lines g={g} props={props} />
-      <Markers g={g} markers={props.markers} />
+      <Markers g={g} props={props} />
       <g class="legend-items">
         {props.series.map((s, i) => (
           <text x={PAD.l + i * 130} y={10} class={`legend-text ${s.cls}`}>
