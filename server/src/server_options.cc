@@ -27,6 +27,43 @@ Status ParseBool(const std::string& name, const std::string& value, bool* out) {
   return Status::Ok();
 }
 
+// --toxicity-languages: "en,de" (empty items refused).
+Status ParseList(const std::string& name, const std::string& value, std::vector<std::string>* out) {
+  out->clear();
+  size_t start = 0;
+  while (start <= value.size()) {
+    const size_t comma = std::min(value.find(',', start), value.size());
+    if (comma == start) return Status::InvalidArgument("--" + name + ": an empty item in \"" + value + "\"");
+    out->push_back(value.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return Status::Ok();
+}
+
+// --toxicity-allow-file: one term per line; blank lines and lines starting
+// with '#' are skipped (the engine checks each term).
+Status ReadAllowFile(const std::string& path, std::vector<std::string>* out) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("--toxicity-allow-file: cannot read " + path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    out->push_back(line);
+  }
+  return Status::Ok();
+}
+
+Status ParseFraction(const std::string& name, const std::string& value, double* out) {
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc() || ptr != value.data() + value.size() || !(v >= 0 && v <= 1)) {
+    return Status::InvalidArgument("--" + name + ": \"" + value + "\" is not a number in [0, 1]");
+  }
+  *out = v;
+  return Status::Ok();
+}
+
 Status Apply(const std::string& name, const std::string& value, ServerOptions* o) {
   if (name == "listen") o->listen = value;
   else if (name == "data") o->data_dir = value;
@@ -45,6 +82,11 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   else if (name == "gc-interval-seconds") return ParseUint(name, value, 31536000, &o->gc_interval_seconds, 0);
   else if (name == "log-retention-seconds") return ParseUint(name, value, 3153600000u, &o->log_retention_seconds, 0);
   else if (name == "export-dir") o->export_dir = value;
+  else if (name == "toxicity-languages") return ParseList(name, value, &o->monitor.toxicity_languages);
+  else if (name == "toxicity-allow-file") return ReadAllowFile(value, &o->monitor.toxicity_allow);
+  else if (name == "monitor-low-g") return ParseFraction(name, value, &o->monitor.low_g);
+  else if (name == "annotate-answers") return ParseBool(name, value, &o->monitor.annotate_answers);
+  else if (name == "observe-retrievals") return ParseBool(name, value, &o->monitor.observe_retrievals);
   else if (name == "sync-writes") return ParseBool(name, value, &o->sync_writes);
   else if (name == "wal-recovery") {
     if (value == "point-in-time") o->wal_skip_corrupted = false;
@@ -136,6 +178,16 @@ std::string Usage() {
          "  --log-retention-seconds N   keep retrieval-log records this long; 0 = forever (default " +
          std::to_string(d.log_retention_seconds) +
          ")\n"
+         "\n"
+         "LLMOps monitoring (docs/monitoring.md):\n"
+         "  --toxicity-languages LIST   the word lists that flag answers, e.g. en,de (default: every\n"
+         "                              language; set the languages your answers are written in)\n"
+         "  --toxicity-allow-file FILE  terms never flagged, one per line (# comments)\n"
+         "  --monitor-low-g G           answers with groundedness below G are flagged (default 0.6)\n"
+         "  --annotate-answers true|false\n"
+         "                              annotate each answer when recorded (default true)\n"
+         "  --observe-retrievals true|false\n"
+         "                              feed retrievals to the live drift and weakness state (default true)\n"
          "\n"
          "HTTP/JSON API and web console (docs/http.md, docs/console.md):\n"
          "  --http-listen HOST:PORT     serve the JSON API (POST /v1/<Service>/<Method>), /openapi.json,\n"

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "verity/monitor.h"
 #include "verity/status.h"
 
 namespace verity::server {
@@ -63,6 +64,10 @@ struct ServerOptions {
   // releasing the versions only they kept; 0 = keep forever.
   // Default: 31536000 (365 days)
   uint32_t log_retention_seconds = 365u * 24 * 3600;
+  // LLMOps monitoring (docs/monitoring.md): --toxicity-languages (comma
+  // list; default every list), --toxicity-allow-file (one term per line),
+  // --monitor-low-g, --annotate-answers, --observe-retrievals.
+  MonitorOptions monitor;
 
   // API keys file (docs/security.md): lines `NAME ROLE SHA256-OF-KEY`.
   // Default: "" = no keys, every caller may do everything, which verityd
