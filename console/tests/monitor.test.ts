@@ -206,6 +206,14 @@ describe('the Monitor view against a seeded verityd', () => {
     assert.equal(await page.locator('#recorded-answer mark.toxic-span').innerText(), 'asshole');
   });
 
+  it('the retrieval log shows the flags of an annotated answer', async () => {
+    await open('#/log');
+    const row = page.locator(`#log-table tr.kind-answer[data-retrieval="${toxicId}"]`);
+    await row.waitFor({ timeout: WAIT });
+    assert.equal(await row.locator('.flag[data-flag="toxicity"]').count(), 1);
+    assert.equal(await page.locator('#log-table tr.kind-retrieval .flag').count(), 0, 'a retrieval record has no annotation');
+  });
+
   it('changes the range through the form, and resets the reference after a confirm', async () => {
     await open('#/monitor');
     await page.locator('#monitor-form select[name=collection]').waitFor({ timeout: WAIT });

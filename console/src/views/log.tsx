@@ -1,9 +1,11 @@
 // The retrieval log, a page at a time (LogService/ListLog), filtered by time
 // range, collection and kind on the server, and by client and prompt here
 // (an answer record matches through its retrieval's client and prompt).
+// An answer or cache hit shows its annotation's flags (docs/monitoring.md).
 import { useEffect, useState } from 'preact/hooks';
 import { call, fmtTime, localInputToUs, shortHash } from '../api';
 import { Empty, ErrorBox, hashLink, Section } from '../common';
+import { FlagBadges } from './monitor-tables';
 
 const KINDS: Record<string, string> = {
   LOG_KIND_RETRIEVAL: 'retrieval',
@@ -175,6 +177,11 @@ export function LogListView() {
                 <td class="num">{r.kind === 'LOG_KIND_ANSWER' ? '' : r.version}</td>
                 <td class="text">
                   {r.kind === 'LOG_KIND_ANSWER' ? <em>{clip(r.answer, 160)}</em> : clip(r.queryText || r.text || r.filter, 160)}
+                  {(r.annotation?.flags ?? []).length > 0 && (
+                    <div class="log-flags">
+                      <FlagBadges flags={r.annotation.flags} />
+                    </div>
+                  )}
                 </td>
                 <td>{r.clientId}</td>
                 <td>{r.prompt}</td>
