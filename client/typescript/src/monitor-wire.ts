@@ -59,6 +59,7 @@ export interface Annotation {
   answerTokensSource?: string;
   tokensSaved?: number;
   flags?: (MonitorFlagName | number)[];
+  queryToxicityMatches?: ToxicityMatch[];
 }
 
 export interface AnnotateRequest {

@@ -68,6 +68,8 @@ export interface Annotation {
   answerTokensSource: string;
   tokensSaved: number;
   flags: MonitorFlag[];
+  /** With verityd --toxicity-flag-queries: the matches in the retrieval's query text (no flag of the answer). */
+  queryToxicityMatches: ToxicityMatch[];
 }
 
 export interface AnnotateLogOptions {
@@ -265,6 +267,10 @@ function flagsOut(flags: (mw.MonitorFlagName | number)[] | undefined): MonitorFl
   return (flags ?? []).map(flagOut);
 }
 
+function matchOut(m: mw.ToxicityMatch): ToxicityMatch {
+  return { term: m.term ?? "", languages: [...(m.languages ?? [])], begin: m.begin ?? 0, end: m.end ?? 0 };
+}
+
 export function annotationOut(a: mw.Annotation): Annotation {
   return {
     version: a.version ?? 0,
@@ -296,12 +302,7 @@ export function annotationOut(a: mw.Annotation): Annotation {
     chunksInContext: a.chunksInContext ?? 0,
     retrievalRiskVersion: a.retrievalRiskVersion ?? 0,
     toxic: a.toxic ?? false,
-    toxicityMatches: (a.toxicityMatches ?? []).map((m) => ({
-      term: m.term ?? "",
-      languages: [...(m.languages ?? [])],
-      begin: m.begin ?? 0,
-      end: m.end ?? 0,
-    })),
+    toxicityMatches: (a.toxicityMatches ?? []).map(matchOut),
     toxicityScorerVersion: a.toxicityScorerVersion ?? "",
     wordListVersion: a.wordListVersion ?? "",
     contextTokens: a.contextTokens ?? 0,
@@ -311,6 +312,7 @@ export function annotationOut(a: mw.Annotation): Annotation {
     answerTokensSource: a.answerTokensSource ?? "",
     tokensSaved: a.tokensSaved ?? 0,
     flags: flagsOut(a.flags),
+    queryToxicityMatches: (a.queryToxicityMatches ?? []).map(matchOut),
   };
 }
 

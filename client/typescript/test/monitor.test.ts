@@ -84,6 +84,7 @@ describe("annotations", () => {
     assert.equal(typeof a.recordSeq, "number");
     assert.equal(a.recordSeq, answer!.seq);
     assert.ok(a.contextTokens > 0 && a.answerTokens > 0 && a.promptTokens > 0, JSON.stringify(a));
+    assert.deepEqual(a.queryToxicityMatches, [], "queries are not flagged unless verityd is told to");
     // A retrieval record carries none.
     assert.equal((await db.getRetrieval(toxicId)).retrieval.annotation, null);
   });

@@ -106,6 +106,16 @@ function Toxicity({ a }: { a: any }) {
       <span class="small">
         (lexical flag, not a classifier; scorer {a.toxicityScorerVersion}, word list {a.wordListVersion})
       </span>
+      {(a.queryToxicityMatches ?? []).length > 0 && (
+        <div id="annotation-query-toxicity">
+          in the query:{' '}
+          {a.queryToxicityMatches.map((m: any) => (
+            <span class="token toxic-term">
+              {m.term} <span class="small">({(m.languages ?? []).join(', ')})</span>
+            </span>
+          ))}
+        </div>
+      )}
     </dd>
   );
 }
