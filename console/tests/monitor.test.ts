@@ -221,7 +221,11 @@ describe('the Monitor view against a seeded verityd', () => {
     await page.selectOption('#monitor-form select[name=bucket]', '60');
     await page.click('#monitor-show');
     await page.waitForFunction(() => window.location.hash === '#/monitor/kb?range=hour&bucket=60', undefined, { timeout: WAIT });
-    await page.locator('#chart-g .marker-prompt[data-value="qa@2"]').waitFor({ timeout: WAIT });
+    // In an hour, the four markers share the last minute: drawn (a line each), labelled once per row.
+    await page.locator('#chart-g .marker-prompt[data-value="qa@2"]').waitFor({ state: 'attached', timeout: WAIT });
+    assert.equal(await page.locator('#chart-g .marker').count(), 4);
+    // The latest change of each row is the one labelled.
+    assert.deepEqual((await page.locator('#chart-g .marker-label').allTextContents()).sort(), [`KB v${kbVersion}`, 'prompt qa@2']);
     assert.equal(await page.locator('#chart-g .bucket-hit').count(), 60);
 
     // Dismissed: nothing is reset.

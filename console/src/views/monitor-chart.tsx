@@ -189,12 +189,30 @@ function Markers({ g, props }: { g: Geometry; props: Props }) {
   const { markers, starts, bucketUs, onSelect } = props;
   const shownLabels = markers.length <= 16; // many markers: lines and tooltips only
   const bucketOf = (us: number) => starts.findIndex((s) => us >= s && us < s + bucketUs);
+  // A label is drawn right of its line (left of it near the right edge),
+  // and left out when it would overlap the label of a later marker of its
+  // row (the latest change is the one labelled): the tooltip and the list
+  // under the charts still name every marker.
+  const labelW = (m: Marker) => markerLabel(m).length * 6.5 + 6;
+  const labelled = new Set<number>();
+  const nextLabel = [Infinity, Infinity];
+  for (let i = markers.length - 1; i >= 0 && shownLabels; i--) {
+    const m = markers[i];
+    const row = m.kind === 'kb_version' ? 0 : 1;
+    const mx = g.xt(m.timeUs);
+    const from = mx + labelW(m) > W ? mx - labelW(m) : mx;
+    if (from + labelW(m) <= nextLabel[row]) {
+      labelled.add(i);
+      nextLabel[row] = from;
+    }
+  }
   return (
     <>
       {markers.map((m, i) => {
         const mx = g.xt(m.timeUs);
         if (mx < PAD.l - 0.5 || mx > W - PAD.r + 0.5) return null;
         const row = m.kind === 'kb_version' ? 0 : 1;
+        const leftward = mx + labelW(m) > W;
         return (
           <g
             class={`marker marker-${m.kind === 'kb_version' ? 'kb' : 'prompt'}`}
@@ -206,8 +224,8 @@ function Markers({ g, props }: { g: Geometry; props: Props }) {
             <title>{markerTitle(m, fmtTime)}</title>
             <line x1={mx} x2={mx} y1={PAD.t - 22 + row * 11} y2={g.y(0)} class="marker-line" />
             <line x1={mx} x2={mx} y1={PAD.t - 22} y2={g.y(0)} class="marker-hover" />
-            {shownLabels && (
-              <text x={mx + 3} y={PAD.t - 14 + row * 11} class="marker-label">
+            {labelled.has(i) && (
+              <text x={leftward ? mx - 3 : mx + 3} y={PAD.t - 14 + row * 11} class="marker-label" text-anchor={leftward ? 'end' : 'start'}>
                 {markerLabel(m)}
               </text>
             )}
