@@ -250,6 +250,12 @@ grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const Servi
 
 }  // namespace
 
+grpc::Status ServeCall(grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps,
+                       const google::protobuf::Message& request, const google::protobuf::MessageLite* response,
+                       const std::function<Status()>& body) {
+  return Serve(ctx, method, deps, request, response, [&](auto) { return body(); });
+}
+
 bool CallLimiter::TryAcquire() {
   if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= max_) {
     in_flight_.fetch_sub(1, std::memory_order_relaxed);
