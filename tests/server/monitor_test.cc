@@ -255,3 +255,22 @@ TEST_CASE("monitor: report requests take the wire defaults and reports keep ever
   CHECK(report_back->flagged[0].flags == std::vector<MonitorFlag>{MonitorFlag::kToxicity});
   CHECK(report_back->live[0].alarm);
 }
+
+TEST_CASE("monitor: the CLI refuses bad command lines before calling", "[server][monitor][cli]") {
+  test::TempDir dir;
+  const std::string addr = "127.0.0.1:1";  // nothing is sent
+  auto usage = [&](const std::string& args, const std::string& needle) {
+    const test::CliRun run = test::RunCli(dir, addr, args);
+    INFO(args << "\n" << run.err);
+    CHECK(run.code == 2);
+    CHECK(run.err.find(needle) != std::string::npos);
+  };
+  usage("monitor", "missing COLLECTION");
+  usage("monitor docs --bucket -3", "--bucket");
+  usage("monitor docs --low-g high", "--low-g");
+  usage("monitor docs --reset --since 0", "--reset takes no --since");
+  usage("monitor docs --limit 3", "monitor takes no option --limit");
+  usage("audit --flags docs --worst 3", "audit --flags takes no --worst");
+  usage("log annotation", "missing RETRIEVAL_ID");
+  usage("log annotate --kind answer", "log annotate takes no option --kind");
+}
