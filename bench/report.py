@@ -316,21 +316,26 @@ def report(rows, skipped, plot, sections=()):
     return "\n".join(out) + "\n"
 
 
-TEXT_BEGIN = "<!-- bench-text begin -->"
-TEXT_END = "<!-- bench-text end -->"
+# Hand-maintained sections, carried over from the existing report in this
+# order: the text-retrieval section (scripts/bench_text.sh writes its
+# figures) and the text-leg drift section (verity_bench_drift_text's
+# figures); this suite runs neither.
+KEPT_SECTIONS = (("<!-- bench-text begin -->", "<!-- bench-text end -->"),
+                 ("<!-- bench-drift begin -->", "<!-- bench-drift end -->"))
 
 
-def kept_text_section(path):
-    """The text-retrieval section (scripts/bench_text.sh writes its figures;
-    this suite does not run it), carried over from the existing report."""
+def kept_sections(path):
+    """The hand-maintained sections of the existing report (KEPT_SECTIONS)."""
     try:
         with open(path, encoding="utf-8") as f:
             old = f.read()
     except OSError:
         return ""
-    if TEXT_BEGIN not in old or TEXT_END not in old:
-        return ""
-    return "\n" + TEXT_BEGIN + old.split(TEXT_BEGIN, 1)[1].split(TEXT_END, 1)[0] + TEXT_END + "\n"
+    out = ""
+    for begin, end in KEPT_SECTIONS:
+        if begin in old and end in old:
+            out += "\n" + begin + old.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
+    return out
 
 
 def main():
@@ -345,7 +350,7 @@ def main():
         return check(rows, skipped)
     sections = cache_section(bench_rows(args.results, ("cache_", "database_cache")))
     sections += retrieval_section(bench_rows(args.results, ("retrieve_vs_search", "audit", "log_size")))
-    text = report(rows, skipped, args.plot, sections) + kept_text_section(args.out)
+    text = report(rows, skipped, args.plot, sections) + kept_sections(args.out)
     with open(args.out, "w") as f:
         f.write(text)
     return 0

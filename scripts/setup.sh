@@ -40,6 +40,12 @@ PACKAGES=(
   jq
   # the main job's hint to read the metrics endpoint (docs/metrics.md)
   curl
+  # promtool, for the alert rules' tests (docs/alerts/, CTest
+  # monitoring_alert_rules). The package also ships the Prometheus server:
+  # on a systemd host its postinst enables and starts prometheus.service
+  # (port 9090; `systemctl disable --now prometheus` if unwanted); without
+  # systemd, see the policy-rc.d guard below
+  prometheus
 )
 if [ "${1:-}" = "--bench" ]; then
   # FAISS (IndexHNSWFlat, IndexFlatL2) and the recall-QPS plot
@@ -72,5 +78,18 @@ fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "setup: installing ${missing[*]}"
+# Without systemd (a container), a package's postinst may still try its
+# init script when a runlevel is known, and fail the install if the service
+# cannot start there (prometheus's script raises its open-file limit). A
+# policy-rc.d that answers 101 ("action forbidden", Debian's invoke-rc.d
+# interface) keeps services from starting during this install only; an
+# existing policy-rc.d (Docker images ship one) is left alone.
+POLICY_RC_D=/usr/sbin/policy-rc.d
+if [ ! -d /run/systemd/system ] && [ ! -e "$POLICY_RC_D" ]; then
+  printf '#!/bin/sh\n# scripts/setup.sh: no service starts during its apt-get install\nexit 101\n' |
+    $SUDO tee "$POLICY_RC_D" >/dev/null
+  $SUDO chmod 755 "$POLICY_RC_D"
+  trap '$SUDO rm -f "$POLICY_RC_D"' EXIT
+fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

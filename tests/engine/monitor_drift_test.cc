@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -346,4 +347,67 @@ TEST_CASE("Observe and Report from several threads keep the counts consistent", 
   CHECK(r.reference_count == 100);
   CHECK(r.current_count == 200);
   CHECK(r.ready);
+}
+
+// ---------------------------------------------------------------- text region
+
+namespace {
+
+// The reference: the first 16 hex digits of a published SHA-256 digest read
+// as a big-endian u64, mod k.
+int RegionFromHexDigest(const std::string& hex, uint64_t k) {
+  return static_cast<int>(std::stoull(hex.substr(0, 16), nullptr, 16) % k);
+}
+
+}  // namespace
+
+TEST_CASE("TextRegion is the big-endian u64 prefix of SHA-256 mod k", "[monitor][drift]") {
+  // FIPS 180-2's examples: SHA-256("abc") and SHA-256("").
+  const std::string abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  const std::string empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  for (uint64_t k : {1u, 7u, 64u, 1000u, 4096u}) {
+    CHECK(TextRegion("abc", k) == RegionFromHexDigest(abc, k));
+    CHECK(TextRegion("", k) == RegionFromHexDigest(empty, k));
+  }
+  CHECK(TextRegion("abc", 64) == 42);  // 0xba7816bf8f01cfea mod 64 = 0xea mod 64
+  // Values from Python's hashlib (int.from_bytes(sha256(s).digest()[:8], "big") % k).
+  CHECK(TextRegion("chmod.2", 64) == 13);
+  CHECK(TextRegion("chmod.2", 4096) == 3213);
+  CHECK(TextRegion(std::string_view("a\0b", 3), 64) == 19);  // every byte counts, NUL included
+  CHECK(TextRegion("p\xc3\xa4ge.3", 64) == 17);
+}
+
+TEST_CASE("TextRegion spreads document ids evenly over k bins", "[monitor][drift]") {
+  std::vector<int> counts(64, 0);
+  for (int i = 0; i < 6400; ++i) {
+    const int r = TextRegion("page" + std::to_string(i) + ".3", 64);
+    REQUIRE(r >= 0);
+    REQUIRE(r < 64);
+    ++counts[static_cast<size_t>(r)];
+  }
+  // Deterministic (fixed ids): Python's hashlib gives min 73, max 131 for
+  // these ids; a uniform draw would put every bin at 100 +- ~30.
+  CHECK(*std::min_element(counts.begin(), counts.end()) == 73);
+  CHECK(*std::max_element(counts.begin(), counts.end()) == 131);
+}
+
+TEST_CASE("DriftTracker alarms on regions when the answering documents change", "[monitor][drift]") {
+  DriftOptions o;
+  o.num_centroids = 64;
+  auto tracker = std::move(DriftTracker::Create(o)).value();
+  std::mt19937_64 rng(5);
+  // Reference and stable phase answered by pages 0-199, then by pages 200-399:
+  // the same score distribution, only the regions move.
+  auto observe = [&](int first_page) {
+    const std::string doc = "page" + std::to_string(first_page + static_cast<int>(rng() % 200)) + ".2";
+    REQUIRE(tracker->Observe(static_cast<float>(rng() % 1000), TextRegion(doc, o.num_centroids)).ok());
+  };
+  for (int i = 0; i < 2000; ++i) observe(0);
+  DriftReport before = tracker->Report();
+  REQUIRE(before.ready);
+  CHECK_FALSE(before.centroid_alarm);
+  for (int i = 0; i < 500; ++i) observe(200);
+  DriftReport after = tracker->Report();
+  CHECK(after.centroid_alarm);
+  CHECK_FALSE(after.score_alarm);
 }

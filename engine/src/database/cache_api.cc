@@ -34,7 +34,14 @@ Status Database::CacheStore(const CacheStoreRequest& request) {
 Result<CacheLookupResult> Database::CacheLookup(const CacheLookupRequest& request) {
   VERITY_CHECK_OPEN_();
   ScopedCount running(impl_->calls_running);
-  return impl_->answer_cache->Lookup(request);
+  auto result = impl_->answer_cache->Lookup(request);
+  if (result.ok() && !result->retrieval_id.empty()) {
+    LogRecord hit;
+    hit.kind = LogKind::kCacheHit;
+    hit.retrieval_id = result->retrieval_id;
+    impl_->monitor->AnnotateRecorded(hit);
+  }
+  return result;
 }
 
 CacheStats Database::GetCacheStats() const { return impl_->answer_cache->Stats(); }

@@ -9,13 +9,17 @@ namespace verity {
 Result<RetrieveResult> Database::Retrieve(const RetrieveRequest& request) {
   VERITY_CHECK_WRITABLE_();
   ScopedCount running(impl_->calls_running);
-  return impl_->context->Retrieve(request);
+  auto result = impl_->context->Retrieve(request);
+  if (result.ok()) impl_->monitor->ObserveRetrieval(request, *result);
+  return result;
 }
 
 Result<LogRecord> Database::RecordAnswer(const AnswerRequest& request) {
   VERITY_CHECK_WRITABLE_();
   ScopedCount running(impl_->calls_running);
-  return impl_->context->RecordAnswer(request);
+  auto record = impl_->context->RecordAnswer(request);
+  if (record.ok()) impl_->monitor->AnnotateRecorded(*record);
+  return record;
 }
 
 Result<ReplayResult> Database::Replay(const ReplayRequest& request) const {

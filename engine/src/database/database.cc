@@ -96,19 +96,23 @@ Status Database::Impl::OpenStore() {
   return Status::Ok();
 }
 
-void Database::Impl::OpenSubsystems() {
+Status Database::Impl::OpenSubsystems() {
   prompts = std::make_unique<PromptRegistry>(
       store->db(), store->meta(),
       [this](rocksdb::WriteBatch* batch, const std::string& what) { return store->Write(batch, what); }, NowMicros);
   context = std::make_unique<ContextService>(*store, *collections, *history, *retrieval_log, *prompts);
   OpenAnswerCache();
+  VERITY_ASSIGN_OR_RETURN(monitor, Monitor::Create(options.monitor, *collections, *context, *retrieval_log, *prompts,
+                                                   [this](LogLevel level, const std::string& m) { Log(level, m); }));
   Log(LogLevel::kInfo, "opened " + dir + " (distance kernels: " + DistanceKernelName() + ")");
+  return Status::Ok();
 }
 
 Status Database::Impl::LoadLogAndStartThreads() {
   if (!store->opened_read_only()) VERITY_RETURN_IF_ERROR(retrieval_log->MoveIndexKeys());
   VERITY_RETURN_IF_ERROR(retrieval_log->Load());
   retrieval_log->StartSyncer();
+  if (!store->opened_read_only()) monitor->Start();
   if (options.gc_interval_seconds > 0 && !store->opened_read_only()) {
     gc_thread.Start(std::chrono::seconds(options.gc_interval_seconds), [this] { RunGcRound(); });
   }
@@ -129,7 +133,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& dir, const D
   std::unique_ptr<Database> database(new Database(std::move(impl)));
   Impl& d = *database->impl_;
   d.owner = database.get();
-  d.OpenSubsystems();
+  VERITY_RETURN_IF_ERROR(d.OpenSubsystems());
   VERITY_RETURN_IF_ERROR(d.collections->LoadAll());
   VERITY_RETURN_IF_ERROR(d.LoadLogAndStartThreads());
   return database;
@@ -143,6 +147,7 @@ Status Database::Close() {
   }
   impl_->checkpoint_thread.Stop();
   impl_->gc_thread.Stop();
+  if (impl_->monitor) impl_->monitor->Stop();
   // A graph file is derived data: one that cannot be saved (a full disk) is
   // caught up or rebuilt from the rows at the next open, so it is logged,
   // and does not make the stop fail.

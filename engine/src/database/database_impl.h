@@ -17,6 +17,7 @@
 #include "context/context_service.h"
 #include "history/history.h"
 #include "log/retrieval_log.h"
+#include "monitor/monitor.h"
 #include "prompts/prompt_registry.h"
 #include "storage/store.h"
 #include "util/periodic_thread.h"
@@ -57,6 +58,9 @@ struct Database::Impl {
   std::unique_ptr<PromptRegistry> prompts;
   std::unique_ptr<ContextService> context;
   std::unique_ptr<AnswerCacheService> answer_cache;
+  // - monitor (monitor/monitor.h): annotations, live drift and weakness,
+  //   reports; fed by the context calls after they succeed.
+  std::unique_ptr<Monitor> monitor;
 
   // Searches, retrievals, answers and cache lookups running now: the log's
   // waiters spin (yielding) only while fewer calls want a CPU than there
@@ -71,7 +75,8 @@ struct Database::Impl {
   // syncer, the GC and graph checkpoint threads (as the options ask, not
   // when opened read-only).
   Status OpenStore();
-  void OpenSubsystems();
+  // InvalidArgument for DatabaseOptions::monitor.
+  Status OpenSubsystems();
   void OpenAnswerCache();
   Status LoadLogAndStartThreads();
 

@@ -4,6 +4,8 @@
 #include "storage/codec.h"
 #include "storage/keys.h"
 #include "log/retrieval_log.h"
+
+#include "log/annotation_codec.h"
 #include "log/log_chain.h"
 #include "base/validate.h"
 
@@ -84,7 +86,9 @@ Result<std::pair<LogRecord, std::optional<LogRecord>>> RetrievalLog::Get(const s
                               std::to_string(seq) + ", which is not its " + (answer ? "answer" : "retrieval") +
                               " (the index was altered; run `verity log verify`)");
     }
-    return std::optional<LogRecord>(RecordFromEntry(entry, hash));
+    LogRecord record = RecordFromEntry(entry, hash);
+    VERITY_RETURN_IF_ERROR(AttachAnnotation(record));
+    return std::optional<LogRecord>(std::move(record));
   };
   VERITY_ASSIGN_OR_RETURN(auto retrieval, read(keys::log::RetrievalKey(retrieval_id), false));
   if (!retrieval) {
@@ -95,6 +99,30 @@ Result<std::pair<LogRecord, std::optional<LogRecord>>> RetrievalLog::Get(const s
   }
   VERITY_ASSIGN_OR_RETURN(auto answer, read(keys::log::AnswerKey(retrieval_id), true));
   return std::make_pair(std::move(*retrieval), std::move(answer));
+}
+
+Status RetrievalLog::PutAnnotation(const Annotation& annotation) {
+  rocksdb::WriteBatch batch;
+  VERITY_RETURN_IF_ERROR(FromRocks(batch.Put(env_.store->log_index(), keys::log::AnnotationKey(annotation.retrieval_id),
+                                             EncodeAnnotation(annotation)),
+                                   "write an annotation"));
+  return env_.store->Write(&batch, "write an annotation");
+}
+
+Result<std::optional<Annotation>> RetrievalLog::GetAnnotation(const std::string& retrieval_id) const {
+  std::string bytes;
+  const rocksdb::Status rs =
+      env_.store->db()->Get(rocksdb::ReadOptions(), env_.store->log_index(), keys::log::AnnotationKey(retrieval_id), &bytes);
+  if (rs.IsNotFound()) return std::optional<Annotation>();
+  VERITY_RETURN_IF_ERROR(FromRocks(rs, "read an annotation"));
+  VERITY_ASSIGN_OR_RETURN(Annotation annotation, DecodeAnnotation(bytes));
+  return std::optional<Annotation>(std::move(annotation));
+}
+
+Status RetrievalLog::AttachAnnotation(LogRecord& record) const {
+  if (record.kind == LogKind::kRetrieval) return Status::Ok();
+  VERITY_ASSIGN_OR_RETURN(record.annotation, GetAnnotation(record.retrieval_id));
+  return Status::Ok();
 }
 
 Result<bool> RetrievalLog::HasRetrieval(const std::string& retrieval_id) const {
@@ -143,6 +171,7 @@ Result<LogPage> RetrievalLog::List(const LogQuery& query) const {
     }
     page_bytes += it->value().size();
     page.records.push_back(RecordFromEntry(entry, hash));
+    VERITY_RETURN_IF_ERROR(AttachAnnotation(page.records.back()));
   }
   VERITY_RETURN_IF_ERROR(FromRocks(it->status(), "list the retrieval log"));
   return page;

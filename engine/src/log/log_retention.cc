@@ -45,6 +45,9 @@ Status RetrievalLog::ScanExpired(int64_t cutoff_us, GcScan& scan) const {
     const bool answer = static_cast<LogKind>(entry.kind()) == LogKind::kAnswer;
     scan.batch.Delete(env_.store->log_index(), answer ? keys::log::AnswerKey(entry.retrieval_id())
                                              : keys::log::RetrievalKey(entry.retrieval_id()));
+    if (answer || static_cast<LogKind>(entry.kind()) == LogKind::kCacheHit) {
+      scan.batch.Delete(env_.store->log_index(), keys::log::AnnotationKey(entry.retrieval_id()));
+    }
     if (!answer) scan.released.emplace(entry.collection_id(), entry.version());
     scan.last_hash = hash;
     ++scan.removed;

@@ -142,10 +142,20 @@ class RetrievalLog {
   // Whether the retrieval-id index holds `retrieval_id` (a cache hit's
   // source must still be in the log). RocksDB's errors.
   Result<bool> HasRetrieval(const std::string& retrieval_id) const;
+  // Get and List fill LogRecord::annotation of answer and cache-hit records
+  // that have one.
   // One page of records (Database::ListLog): InvalidArgument for a limit,
   // scan bound or time range out of range.
   Result<LogPage> List(const LogQuery& query) const;
   Result<LogStats> Stats() const;
+
+  // --- Annotations (log_reads.cc; the monitor computes them) ----------------
+  // Stores the annotation of `annotation.retrieval_id`'s answer (or cache
+  // hit), replacing any; an ordinary (unsynced unless the store syncs)
+  // write: an annotation can always be recomputed. RocksDB's errors.
+  Status PutAnnotation(const Annotation& annotation);
+  // The stored annotation, nullopt when none. DataLoss when it does not parse.
+  Result<std::optional<Annotation>> GetAnnotation(const std::string& retrieval_id) const;
 
   // --- Verification (log_verify.cc) -----------------------------------------
   // The chain, the marks and the indexes, over a consistent view while
@@ -210,6 +220,9 @@ class RetrievalLog {
   // Whether a waiter should spin (yielding) rather than sleep: fewer calls
   // want a CPU than there are cores.
   bool SpinWorthwhile() const;
+  // Fills record.annotation of an answer or cache-hit record (DataLoss when
+  // the stored one does not parse).
+  Status AttachAnnotation(LogRecord& record) const;
   // The log's own part of Load when the head mark is missing.
   Status LoadWithoutHead();
   // Reads a log_index key with `read`: its value, nullopt when absent.

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "index/distance.h"
+#include "util/sha256.h"
 
 namespace verity {
 namespace {
@@ -136,6 +137,13 @@ int AssignCentroid(const Centroids& centroids, const float* query) {
     }
   }
   return best;
+}
+
+int TextRegion(std::string_view document_id, size_t k) {
+  const std::string digest = Sha256::Raw(document_id);
+  uint64_t prefix = 0;
+  for (size_t i = 0; i < 8; ++i) prefix = (prefix << 8) | static_cast<unsigned char>(digest[i]);
+  return static_cast<int>(prefix % k);
 }
 
 double PopulationStabilityIndex(const std::vector<uint64_t>& reference, const std::vector<uint64_t>& current,

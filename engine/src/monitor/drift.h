@@ -21,6 +21,10 @@
 // after each vector Retrieve that returned at least one hit, call
 //   tracker->Observe(hits[0].distance, AssignCentroid(centroids, query))
 // and export tracker->Report() as the gauges verity_drift_psi{signal=...}.
+// A text or fused retrieval has no query vector: its region is
+//   TextRegion(top-1 document_id, or its id when empty, num_centroids)
+// in place of AssignCentroid, with BM25 or the fused score as the score (one
+// tracker per leg, so one kind of score per tracker).
 // Retrievals with no hit are not observed (count them apart). After an
 // acknowledged change (a new KB version), RebaseReference().
 //
@@ -28,17 +32,19 @@
 // metric) and of the distance kernel set in use (index/distance.h; the
 // AVX-512, AVX2 and portable kernels may round differently, so pin
 // VERITY_KERNELS to compare across machines). The tracker is a function of
-// the sequence of observations. kDriftVersion changes whenever any computed
+// the sequence of observations. TextRegion is a function of the id's bytes
+// and k alone. kDriftVersion changes whenever any computed
 // number would change for the same inputs.
 //
 // Errors: bad input is InvalidArgument naming the field and the limit; no
-// function throws.
+// function throws (beyond std::bad_alloc).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 #include "verity/status.h"
@@ -46,7 +52,8 @@
 
 namespace verity {
 
-// Version of everything below: centroid training, binning, PSI, thresholds.
+// Version of everything below: centroid training, text regions, binning,
+// PSI, thresholds.
 inline constexpr int kDriftVersion = 1;
 
 // Score bins: the reference's deciles, so each reference bin holds ~10%.
@@ -104,6 +111,27 @@ Result<Centroids> TrainCentroids(const float* vectors, size_t n, size_t dim, siz
 // distance); ties go to the smallest index. Precondition: centroids.k > 0
 // and `query` holds centroids.dim floats. ~k * dim multiply-adds.
 int AssignCentroid(const Centroids& centroids, const float* query);
+
+// ---------------------------------------------------------------- text region
+
+// The "nearest centroid" of a text or fused retrieval, which has no query
+// vector: the region of the knowledge base that answered. The caller passes
+// the top-1 hit's document_id (its id when document_id is empty) and
+// k = DriftOptions::num_centroids; the region is
+//   big-endian u64 of the first 8 bytes of SHA-256(document_id), mod k,
+// a value in [0, k). SHA-256 (OpenSSL, util/sha256.h) makes it the same on
+// every machine, compiler and standard library (std::hash is not), and
+// spreads documents evenly over the k bins whatever their names.
+// What it sees: a move of the answering documents between bins (traffic
+// answered by other pages than before). What it does not: a move between
+// documents of one bin (k bins for any number of documents: with D
+// documents, ~D/k share each bin, and a shift among them is invisible), nor
+// any meaning of the regions (a bin is a hash bucket, not a topic; two
+// unrelated pages may share one). Precondition: 0 < k <= kMaxCentroids (the
+// tracker's num_centroids limits). Thread-safe (no
+// shared state); 0.2-0.3 µs (one SHA-256 of a short string;
+// bench/bench_drift_text.cc). Does not throw except std::bad_alloc.
+int TextRegion(std::string_view document_id, size_t k);
 
 // ---------------------------------------------------------------- PSI
 

@@ -164,6 +164,8 @@ std::string RetrievalKey(std::string_view retrieval_id) { return "I" + std::stri
 
 std::string AnswerKey(std::string_view retrieval_id) { return "A" + std::string(retrieval_id); }
 
+std::string AnnotationKey(std::string_view retrieval_id) { return "N" + std::string(retrieval_id); }
+
 }  // namespace log
 
 }  // namespace verity::keys

@@ -18,7 +18,8 @@
 //   log      'R' + seq(u64)                   -> hash + storage.LogEntry, and
 //                                                nothing else (log_chain.h)
 //   log_index 'T' + time(u64) + seq(u64) -> "" (time index);
-//            'I' / 'A' + retrieval id -> seq(u64); 'H' (head), 'S' (start)
+//            'I' / 'A' + retrieval id -> seq(u64); 'N' + retrieval id ->
+//            storage.Annotation; 'H' (head), 'S' (start)
 //            -> storage.LogMark; 'W' (sync mark) -> u64 (keys::log below;
 //            log/retrieval_log.h)
 //
@@ -102,6 +103,10 @@ std::string TimeKey(int64_t time_us, uint64_t seq);
 std::string RetrievalKey(std::string_view retrieval_id);
 // 'A' + retrieval id -> seq (u64) of its answer record.
 std::string AnswerKey(std::string_view retrieval_id);
+// 'N' + retrieval id -> storage.Annotation: the monitor's annotation of
+// that retrieval's answer, or of that cache hit (log/annotation_codec.h).
+// Outside the chain; removed with the record it annotates.
+std::string AnnotationKey(std::string_view retrieval_id);
 // -> storage.LogMark of the head (the last record: its seq and hash),
 // written in the batch of the record it names.
 inline constexpr char kHeadKey[] = "H";

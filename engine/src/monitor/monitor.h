@@ -1,0 +1,139 @@
+// Monitor: the LLMOps monitoring subsystem (docs/monitoring.md). It watches
+// the retrievals and answers the context service logs, and
+//   * keeps, per collection and retrieval leg, the live state: the top-1
+//     weakness reference (retrieval_risk.h), the drift tracker (drift.h) with
+//     its centroids (trained in the background on the collection's first
+//     rows), and the counters verityd exports as Prometheus series;
+//   * annotates each answer and cache hit (verity/monitor.h, Annotation):
+//     groundedness (the context service's audit), retrieval weakness, the
+//     toxicity flags (toxicity.h) and the token cost, stored beside the log
+//     record (RetrievalLog::PutAnnotation);
+//   * builds a collection's report over a time range from the log and the
+//     annotations (monitor/report.cc).
+//
+// Files: monitor.cc (live state, observation, stats), annotate.cc
+// (annotations), report.cc (the report).
+//
+// It may call: collections (a collection's id, metric and first rows), the
+// context service (audits), the retrieval log (records, annotations), the
+// prompt registry (rendering a logged prompt). The façade calls it after
+// the context service's Retrieve, RecordAnswer and cache hits succeed.
+//
+// Thread-safety: every method is thread-safe. Locks: `mu_` guards the map
+// of collection states (shared for lookups); each state's `mu` guards its
+// counters, centroids and token table; the trackers and references lock
+// themselves. No lock is held while calling another subsystem, except that
+// a state's trackers are fed under nothing but their own lock.
+// Ownership: it borrows every subsystem; the façade owns them and this.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "collection/collections.h"
+#include "context/context_service.h"
+#include "log/retrieval_log.h"
+#include "monitor/drift.h"
+#include "monitor/retrieval_risk.h"
+#include "monitor/toxicity.h"
+#include "prompts/prompt_registry.h"
+#include "util/periodic_thread.h"
+#include "verity/monitor.h"
+
+namespace verity {
+
+// The retrieval leg of a logged retrieval (or request): dense (a query
+// vector alone), text (a text query alone), fused (two or more legs);
+// nullopt for a retrieval by filter alone or by a sparse vector alone
+// (neither is observed: their scores have no common scale).
+std::optional<RetrievalLeg> LegOf(bool has_vector, bool has_text, bool has_sparse);
+
+class Monitor {
+ public:
+  // InvalidArgument naming the MonitorOptions field and its limit.
+  static Result<std::unique_ptr<Monitor>> Create(const MonitorOptions& options, Collections& collections,
+                                                 ContextService& context, RetrievalLog& log, PromptRegistry& prompts,
+                                                 std::function<void(LogLevel, const std::string&)> log_message);
+  ~Monitor();  // stops the trainer
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  // Starts the background centroid trainer (not on a read-only database:
+  // it is harmless there, but there is nothing to watch).
+  void Start();
+  void Stop();
+
+  // One successful Retrieve: feeds the leg's weakness reference and drift
+  // tracker. Never fails (bad values are skipped and counted).
+  void ObserveRetrieval(const RetrieveRequest& request, const RetrieveResult& result);
+
+  // Annotates answer `answer` (just recorded) and stores the annotation;
+  // also for a cache hit's record. Errors are logged and counted, not
+  // returned: the answer is recorded whatever happens here.
+  void AnnotateRecorded(const LogRecord& record);
+
+  // Database::Annotate / AnnotateLog / GetMonitorReport /
+  // ResetMonitorReference / GetMonitorStats (verity/database.h).
+  Result<Annotation> Annotate(const std::string& retrieval_id, bool recompute, bool writable);
+  Result<AnnotateLogResult> AnnotateLog(const AnnotateLogRequest& request);
+  Result<MonitorReport> Report(const MonitorReportRequest& request) const;
+  Status Reset(const std::string& collection);
+  std::vector<CollectionMonitorStats> Stats() const;
+
+ private:
+  struct LegState {
+    std::unique_ptr<DriftTracker> drift;
+    std::atomic<uint64_t> observed{0};
+    std::atomic<uint64_t> weak{0};
+  };
+  struct State {
+    std::string name;
+    Metric metric = Metric::kL2;
+    std::unique_ptr<TopScoreReference> reference;
+    std::array<LegState, kNumRetrievalLegs> legs;
+    std::mutex mu;
+    std::shared_ptr<const Centroids> centroids;  // GUARDED_BY(mu); null until trained
+    bool wants_centroids = false;                // GUARDED_BY(mu)
+    bool centroids_failed = false;               // GUARDED_BY(mu)
+    CollectionMonitorStats stats;                // GUARDED_BY(mu): legs unset (filled by Stats)
+    std::map<std::string, size_t> token_rows;    // GUARDED_BY(mu): prompt -> index in stats.tokens
+  };
+
+  Monitor(const MonitorOptions& options, Collections& collections, ContextService& context, RetrievalLog& log,
+          PromptRegistry& prompts, std::function<void(LogLevel, const std::string&)> log_message);
+
+  // The state of a collection, created on first use (nullptr if the
+  // trackers cannot be created: never with checked options).
+  State* StateFor(const std::string& collection);
+  State* FindState(const std::string& collection) const;
+  Status MakeTrackers(State& state) const;
+  void TrainPending();
+  void CountAnnotation(const Annotation& a, bool ok);
+
+  // annotate.cc
+  Result<Annotation> Compute(const LogRecord& retrieval, const LogRecord& answered, bool on_demand) const;
+  void AddGroundedness(const std::string& retrieval_id, Annotation& a) const;
+  void AddRetrievalRisk(const LogRecord& retrieval, Annotation& a) const;
+  void AddTokens(const LogRecord& retrieval, const LogRecord& answered, Annotation& a) const;
+  Result<std::pair<LogRecord, LogRecord>> AnsweredPair(const std::string& retrieval_id) const;
+
+  const MonitorOptions options_;
+  Collections& collections_;
+  ContextService& context_;
+  RetrievalLog& log_;
+  PromptRegistry& prompts_;
+  std::function<void(LogLevel, const std::string&)> log_message_;
+  std::unique_ptr<monitor::ToxicityFlagger> toxicity_;
+  PeriodicThread trainer_;
+
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::unique_ptr<State>> states_;  // GUARDED_BY(mu_): by collection name
+};
+
+}  // namespace verity
