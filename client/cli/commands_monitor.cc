@@ -31,6 +31,13 @@ double LowGArg(const Args& args, double fallback) {
   }
 }
 
+// A bucket length: "60 s", "0.52 s".
+std::string SecondsText(int64_t us) {
+  char text[64];
+  std::snprintf(text, sizeof(text), "%g s", static_cast<double>(us) / 1e6);
+  return text;
+}
+
 std::string FlagsText(const std::vector<MonitorFlag>& flags) {
   std::vector<std::string> names;
   for (MonitorFlag f : flags) names.push_back(MonitorFlagName(f));
@@ -118,7 +125,7 @@ Json ReportJson(const MonitorReport& r) {
 void PrintTotals(const MonitorReport& r, double low_g) {
   const MonitorBucket& t = r.totals;
   std::cout << "collection " << r.collection << ": " << TimeText(r.since_us) << " to " << TimeText(r.until_us)
-            << " UTC, " << r.buckets.size() << " buckets of " << r.bucket_us / 1000000 << " s, " << r.records_examined
+            << " UTC, " << r.buckets.size() << " buckets of " << SecondsText(r.bucket_us) << ", " << r.records_examined
             << " log records read" << (r.truncated ? " (TRUNCATED: the range's end was not reached)" : "") << "\n";
   std::cout << "retrievals " << t.retrievals << ", answers " << t.answers << ", cache hits " << t.cache_hits
             << ", annotated " << t.annotated << ", scored " << t.scored << "\n";
@@ -228,7 +235,7 @@ Status LogAnnotate(const Cli& cli, const Args& args) {
                      {"failed", r.failed},     {"truncated", r.truncated}, {"next_since_us", r.next_since_us}};
   std::string text = "examined " + std::to_string(r.examined) + " log records: annotated " +
                      std::to_string(r.annotated) + ", already annotated " + std::to_string(r.existing) + ", failed " +
-                     std::to_string(r.failed) + " (verityd's log says why)";
+                     std::to_string(r.failed) + (r.failed ? " (verityd's log says why)" : "");
   if (r.truncated) text += "\nstopped at the record limit: continue with --since " + std::to_string(r.next_since_us / 1000000);
   PrintResult(cli, json, text);
   return Status::Ok();

@@ -228,6 +228,7 @@ int Run(const ServerOptions& options) {
   db_options.wal_recovery = options.wal_skip_corrupted ? WalRecovery::kSkipCorrupted : WalRecovery::kPointInTime;
   db_options.gc_interval_seconds = options.gc_interval_seconds;
   db_options.log_retention_seconds = options.log_retention_seconds;
+  db_options.monitor = options.monitor;
   db_options.log = [](LogLevel level, const std::string& message) {
     Log(level == LogLevel::kInfo ? "info" : level == LogLevel::kWarning ? "warn" : "error", "engine",
         {{"message", message}});

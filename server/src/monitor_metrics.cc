@@ -84,7 +84,7 @@ void RenderAnswers(const std::vector<CollectionMonitorStats>& stats, std::string
 // leg's reference is frozen.
 void RenderWeakness(const std::vector<CollectionMonitorStats>& stats, std::string* out) {
   Family(out, "verity_retrievals_observed_total", "counter",
-         "Retrievals judged for weakness (a top-1 present), by collection and leg.");
+         "Retrievals judged for weakness (a top-1 present, once the leg's reference is full), by collection and leg.");
   for (const auto& c : stats) {
     for (const auto& leg : c.legs) Sample(out, "verity_retrievals_observed_total", LegLabels(c, leg), Number(leg.observed));
   }
@@ -131,7 +131,7 @@ void RenderDrift(const std::vector<CollectionMonitorStats>& stats, std::string* 
       if (leg.ready) Sample(out, "verity_drift_alarm", LegLabels(c, leg), leg.alarm ? "1" : "0");
     }
   }
-  Family(out, "verity_drift_observations_total", "counter", "Retrievals the drift tracker observed, by leg.");
+  Family(out, "verity_drift_observations_total", "counter", "Retrievals the drift tracker observed, by leg (a dense leg once its centroids are trained).");
   for (const auto& c : stats) {
     for (const auto& leg : c.legs) {
       Sample(out, "verity_drift_observations_total", LegLabels(c, leg), Number(leg.observations));

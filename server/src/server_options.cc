@@ -1,5 +1,6 @@
 #include "server_options.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -25,6 +26,52 @@ Status ParseBool(const std::string& name, const std::string& value, bool* out) {
   else if (value == "false") *out = false;
   else return Status::InvalidArgument("--" + name + ": expected true or false, got \"" + value + "\"");
   return Status::Ok();
+}
+
+// "a,b,c" as {"a", "b", "c"}; empty items are refused.
+Status ParseList(const std::string& name, const std::string& value, std::vector<std::string>* out) {
+  out->clear();
+  size_t start = 0;
+  while (start <= value.size()) {
+    const size_t comma = std::min(value.find(',', start), value.size());
+    std::string item = value.substr(start, comma - start);
+    if (item.empty()) return Status::InvalidArgument("--" + name + ": empty item in \"" + value + "\"");
+    out->push_back(std::move(item));
+    start = comma + 1;
+  }
+  return Status::Ok();
+}
+
+// A size_t option through ParseUint (its range fits 32 bits).
+Status ParseSize(const std::string& name, const std::string& value, uint64_t min, uint64_t max, size_t* out) {
+  uint32_t v = 0;
+  VERITY_RETURN_IF_ERROR(ParseUint(name, value, max, &v, min));
+  *out = v;
+  return Status::Ok();
+}
+
+// The --monitor-* flags (MonitorOptions' ranges; the engine checks that
+// centroid_sample is at least drift_centroids).
+Status ApplyMonitor(const std::string& name, const std::string& value, MonitorOptions* m) {
+  if (name == "monitor-annotate") return ParseBool(name, value, &m->annotate_answers);
+  if (name == "monitor-toxicity-languages") return ParseList(name, value, &m->toxicity_languages);
+  if (name == "monitor-toxicity-allow") return ParseList(name, value, &m->toxicity_allow);
+  if (name == "monitor-weak-reference-size") return ParseSize(name, value, 20, 1u << 20, &m->weak_reference_size);
+  if (name == "monitor-weak-percentile") return ParseUint(name, value, 50, &m->weak_percentile, 1);
+  if (name == "monitor-drift-reference-size") return ParseSize(name, value, 100, 1u << 20, &m->drift_reference_size);
+  if (name == "monitor-drift-current-size") return ParseSize(name, value, 100, 1u << 20, &m->drift_current_size);
+  if (name == "monitor-drift-centroids") return ParseSize(name, value, 1, 4096, &m->drift_centroids);
+  if (name == "monitor-centroid-sample") return ParseSize(name, value, 1, 100000, &m->centroid_sample);
+  if (name == "monitor-low-g") {
+    double g = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), g);
+    if (ec != std::errc() || ptr != value.data() + value.size() || !(g >= 0 && g <= 1)) {
+      return Status::InvalidArgument("--monitor-low-g: \"" + value + "\" is not a number in [0, 1]");
+    }
+    m->low_g = g;
+    return Status::Ok();
+  }
+  return Status::InvalidArgument("unknown option --" + name + " (see --help)");
 }
 
 Status Apply(const std::string& name, const std::string& value, ServerOptions* o) {
@@ -62,6 +109,7 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   else if (name == "tls-cert") o->tls_cert_file = value;
   else if (name == "tls-key") o->tls_key_file = value;
   else if (name == "tls-client-ca") o->tls_client_ca_file = value;
+  else if (name.rfind("monitor-", 0) == 0) return ApplyMonitor(name, value, &o->monitor);
   else {
     return Status::InvalidArgument("unknown option --" + name + " (see --help)");
   }
@@ -73,6 +121,23 @@ std::string Trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return "";
   return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+// The --monitor-* part of Usage().
+std::string MonitorUsage() {
+  return "monitoring (docs/monitoring.md):\n"
+         "  --monitor-annotate true|false  annotate each answer when recorded (default true)\n"
+         "  --monitor-toxicity-languages L,L  the word lists used (default: every language)\n"
+         "  --monitor-toxicity-allow T,T  terms never flagged (default: none)\n"
+         "  --monitor-low-g G           flag answers with G below G, in [0, 1] (default 0.6)\n"
+         "  --monitor-weak-reference-size N  top-1 values in a leg's weakness reference, 20..1048576\n"
+         "                              (default 1000)\n"
+         "  --monitor-weak-percentile P weak below the reference's P-th percentile, 1..50 (default 5)\n"
+         "  --monitor-drift-reference-size N, --monitor-drift-current-size N\n"
+         "                              drift windows, 100..1048576 (default 1000 and 500)\n"
+         "  --monitor-drift-centroids N centroids of the dense region signal, 1..4096 (default 64)\n"
+         "  --monitor-centroid-sample N rows they are trained on, drift-centroids..100000 (default 5000)\n"
+         "\n";
 }
 
 }  // namespace
@@ -147,7 +212,8 @@ std::string Usage() {
          "  --metrics-listen HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (default: off)\n"
          "  --metrics-allow-remote true|false\n"
          "                              allow a non-loopback --metrics-listen; it has no auth (default false)\n"
-         "\n"
+         "\n" +
+         MonitorUsage() +
          "security (docs/security.md):\n"
          "  --keys FILE                 API keys: lines 'NAME ROLE SHA256-OF-KEY' (default: none)\n"
          "  --allow-unauthenticated true|false\n"

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "verity/monitor.h"
 #include "verity/status.h"
 
 namespace verity::server {
@@ -92,6 +93,9 @@ struct ServerOptions {
   std::string metrics_listen;
   // Serve --metrics-listen on a non-loopback address. Default: false
   bool metrics_allow_remote = false;
+  // LLMOps monitoring (docs/monitoring.md): the --monitor-* flags, passed
+  // to DatabaseOptions::monitor. Default: MonitorOptions' defaults.
+  MonitorOptions monitor;
 
   // --export-dir, or its default under the data directory.
   std::string ExportDir() const { return export_dir.empty() ? data_dir + "/exports" : export_dir; }

@@ -1358,10 +1358,8 @@ class ShutdownTest(unittest.TestCase):
         self.assertEqual(errors, [])
 
 
-# MonitorTest joins the list once the engine's monitor has landed (until
-# then every monitoring call answers UNAVAILABLE).
-TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ContextTest, AuditTest, PromptTest, CacheTest,
-              TextSearchTest, ErrorTest, RagExampleTest, SecurityTest, ShutdownTest]
+TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ContextTest, AuditTest, MonitorTest, PromptTest,
+              CacheTest, TextSearchTest, ErrorTest, RagExampleTest, SecurityTest, ShutdownTest]
 
 
 def main():
