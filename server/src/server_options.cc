@@ -1,6 +1,5 @@
 #include "server_options.h"
 
-#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -28,17 +27,40 @@ Status ParseBool(const std::string& name, const std::string& value, bool* out) {
   return Status::Ok();
 }
 
-// "a,b,c" as {"a", "b", "c"}; empty items are refused.
+// --toxicity-languages: "en,de" (empty items refused).
 Status ParseList(const std::string& name, const std::string& value, std::vector<std::string>* out) {
   out->clear();
   size_t start = 0;
   while (start <= value.size()) {
     const size_t comma = std::min(value.find(',', start), value.size());
-    std::string item = value.substr(start, comma - start);
-    if (item.empty()) return Status::InvalidArgument("--" + name + ": empty item in \"" + value + "\"");
-    out->push_back(std::move(item));
+    if (comma == start) return Status::InvalidArgument("--" + name + ": an empty item in \"" + value + "\"");
+    out->push_back(value.substr(start, comma - start));
     start = comma + 1;
   }
+  return Status::Ok();
+}
+
+// --toxicity-allow-file: one term per line; blank lines and lines starting
+// with '#' are skipped (the engine checks each term).
+Status ReadAllowFile(const std::string& path, std::vector<std::string>* out) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("--toxicity-allow-file: cannot read " + path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    out->push_back(line);
+  }
+  return Status::Ok();
+}
+
+Status ParseFraction(const std::string& name, const std::string& value, double* out) {
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc() || ptr != value.data() + value.size() || !(v >= 0 && v <= 1)) {
+    return Status::InvalidArgument("--" + name + ": \"" + value + "\" is not a number in [0, 1]");
+  }
+  *out = v;
   return Status::Ok();
 }
 
@@ -50,27 +72,16 @@ Status ParseSize(const std::string& name, const std::string& value, uint64_t min
   return Status::Ok();
 }
 
-// The --monitor-* flags (MonitorOptions' ranges; the engine checks that
-// centroid_sample is at least drift_centroids).
-Status ApplyMonitor(const std::string& name, const std::string& value, MonitorOptions* m) {
-  if (name == "monitor-annotate") return ParseBool(name, value, &m->annotate_answers);
-  if (name == "monitor-toxicity-languages") return ParseList(name, value, &m->toxicity_languages);
-  if (name == "monitor-toxicity-allow") return ParseList(name, value, &m->toxicity_allow);
+// The sizes of the monitor's references and windows (MonitorOptions'
+// ranges; the engine checks that centroid_sample is at least
+// drift_centroids). Unknown names: InvalidArgument.
+Status ApplyMonitorSize(const std::string& name, const std::string& value, MonitorOptions* m) {
   if (name == "monitor-weak-reference-size") return ParseSize(name, value, 20, 1u << 20, &m->weak_reference_size);
   if (name == "monitor-weak-percentile") return ParseUint(name, value, 50, &m->weak_percentile, 1);
   if (name == "monitor-drift-reference-size") return ParseSize(name, value, 100, 1u << 20, &m->drift_reference_size);
   if (name == "monitor-drift-current-size") return ParseSize(name, value, 100, 1u << 20, &m->drift_current_size);
   if (name == "monitor-drift-centroids") return ParseSize(name, value, 1, 4096, &m->drift_centroids);
   if (name == "monitor-centroid-sample") return ParseSize(name, value, 1, 100000, &m->centroid_sample);
-  if (name == "monitor-low-g") {
-    double g = 0;
-    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), g);
-    if (ec != std::errc() || ptr != value.data() + value.size() || !(g >= 0 && g <= 1)) {
-      return Status::InvalidArgument("--monitor-low-g: \"" + value + "\" is not a number in [0, 1]");
-    }
-    m->low_g = g;
-    return Status::Ok();
-  }
   return Status::InvalidArgument("unknown option --" + name + " (see --help)");
 }
 
@@ -92,6 +103,12 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   else if (name == "gc-interval-seconds") return ParseUint(name, value, 31536000, &o->gc_interval_seconds, 0);
   else if (name == "log-retention-seconds") return ParseUint(name, value, 3153600000u, &o->log_retention_seconds, 0);
   else if (name == "export-dir") o->export_dir = value;
+  else if (name == "toxicity-languages") return ParseList(name, value, &o->monitor.toxicity_languages);
+  else if (name == "toxicity-allow-file") return ReadAllowFile(value, &o->monitor.toxicity_allow);
+  else if (name == "monitor-low-g") return ParseFraction(name, value, &o->monitor.low_g);
+  else if (name == "annotate-answers") return ParseBool(name, value, &o->monitor.annotate_answers);
+  else if (name == "observe-retrievals") return ParseBool(name, value, &o->monitor.observe_retrievals);
+  else if (name.rfind("monitor-", 0) == 0) return ApplyMonitorSize(name, value, &o->monitor);
   else if (name == "sync-writes") return ParseBool(name, value, &o->sync_writes);
   else if (name == "wal-recovery") {
     if (value == "point-in-time") o->wal_skip_corrupted = false;
@@ -109,7 +126,6 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   else if (name == "tls-cert") o->tls_cert_file = value;
   else if (name == "tls-key") o->tls_key_file = value;
   else if (name == "tls-client-ca") o->tls_client_ca_file = value;
-  else if (name.rfind("monitor-", 0) == 0) return ApplyMonitor(name, value, &o->monitor);
   else {
     return Status::InvalidArgument("unknown option --" + name + " (see --help)");
   }
@@ -121,23 +137,6 @@ std::string Trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return "";
   return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
-}
-
-// The --monitor-* part of Usage().
-std::string MonitorUsage() {
-  return "monitoring (docs/monitoring.md):\n"
-         "  --monitor-annotate true|false  annotate each answer when recorded (default true)\n"
-         "  --monitor-toxicity-languages L,L  the word lists used (default: every language)\n"
-         "  --monitor-toxicity-allow T,T  terms never flagged (default: none)\n"
-         "  --monitor-low-g G           flag answers with G below G, in [0, 1] (default 0.6)\n"
-         "  --monitor-weak-reference-size N  top-1 values in a leg's weakness reference, 20..1048576\n"
-         "                              (default 1000)\n"
-         "  --monitor-weak-percentile P weak below the reference's P-th percentile, 1..50 (default 5)\n"
-         "  --monitor-drift-reference-size N, --monitor-drift-current-size N\n"
-         "                              drift windows, 100..1048576 (default 1000 and 500)\n"
-         "  --monitor-drift-centroids N centroids of the dense region signal, 1..4096 (default 64)\n"
-         "  --monitor-centroid-sample N rows they are trained on, drift-centroids..100000 (default 5000)\n"
-         "\n";
 }
 
 }  // namespace
@@ -202,6 +201,24 @@ std::string Usage() {
          std::to_string(d.log_retention_seconds) +
          ")\n"
          "\n"
+         "LLMOps monitoring (docs/monitoring.md):\n"
+         "  --toxicity-languages LIST   the word lists that flag answers, e.g. en,de (default: every\n"
+         "                              language; set the languages your answers are written in)\n"
+         "  --toxicity-allow-file FILE  terms never flagged, one per line (# comments)\n"
+         "  --monitor-low-g G           answers with groundedness below G are flagged (default 0.6)\n"
+         "  --annotate-answers true|false\n"
+         "                              annotate each answer when recorded (default true)\n"
+         "  --observe-retrievals true|false\n"
+         "                              feed retrievals to the live drift and weakness state (default true)\n"
+         "  --monitor-weak-reference-size N, --monitor-weak-percentile P\n"
+         "                              top-1 values in a leg's weakness reference, 20..1048576 (default\n"
+         "                              1000); weak below its P-th percentile, 1..50 (default 5)\n"
+         "  --monitor-drift-reference-size N, --monitor-drift-current-size N\n"
+         "                              drift windows, 100..1048576 (default 1000 and 500)\n"
+         "  --monitor-drift-centroids N, --monitor-centroid-sample N\n"
+         "                              centroids of the dense region signal, 1..4096 (default 64), trained\n"
+         "                              on the first N rows, centroids..100000 (default 5000)\n"
+         "\n"
          "HTTP/JSON API and web console (docs/http.md, docs/console.md):\n"
          "  --http-listen HOST:PORT     serve the JSON API (POST /v1/<Service>/<Method>), /openapi.json,\n"
          "                              /metrics and the console (/console/); same keys and TLS as\n"
@@ -212,8 +229,7 @@ std::string Usage() {
          "  --metrics-listen HOST:PORT  serve Prometheus metrics at http://HOST:PORT/metrics (default: off)\n"
          "  --metrics-allow-remote true|false\n"
          "                              allow a non-loopback --metrics-listen; it has no auth (default false)\n"
-         "\n" +
-         MonitorUsage() +
+         "\n"
          "security (docs/security.md):\n"
          "  --keys FILE                 API keys: lines 'NAME ROLE SHA256-OF-KEY' (default: none)\n"
          "  --allow-unauthenticated true|false\n"

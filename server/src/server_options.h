@@ -64,6 +64,10 @@ struct ServerOptions {
   // releasing the versions only they kept; 0 = keep forever.
   // Default: 31536000 (365 days)
   uint32_t log_retention_seconds = 365u * 24 * 3600;
+  // LLMOps monitoring (docs/monitoring.md): --toxicity-languages (comma
+  // list; default every list), --toxicity-allow-file (one term per line),
+  // --monitor-low-g, --annotate-answers, --observe-retrievals.
+  MonitorOptions monitor;
 
   // API keys file (docs/security.md): lines `NAME ROLE SHA256-OF-KEY`.
   // Default: "" = no keys, every caller may do everything, which verityd
@@ -93,9 +97,6 @@ struct ServerOptions {
   std::string metrics_listen;
   // Serve --metrics-listen on a non-loopback address. Default: false
   bool metrics_allow_remote = false;
-  // LLMOps monitoring (docs/monitoring.md): the --monitor-* flags, passed
-  // to DatabaseOptions::monitor. Default: MonitorOptions' defaults.
-  MonitorOptions monitor;
 
   // --export-dir, or its default under the data directory.
   std::string ExportDir() const { return export_dir.empty() ? data_dir + "/exports" : export_dir; }

@@ -1,6 +1,7 @@
 // The retrieval log (issue #5): Retrieve logs durably and returns exactly
 // what it logged; answers; the hash chain detects every kind of tampering;
 // replay in its three modes; retention; SIGKILL during a stream of retrieves.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <rocksdb/db.h>
 #include <rocksdb/table_properties.h>
@@ -704,8 +705,10 @@ TEST_CASE("the log family holds only records and an older directory's index keys
   });
   WithRawFamily(f.dir.path(), "log_index", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) {
     index = RawKeys(db, family);
-    // 6 time keys, 5 retrieval ids, 1 answer, the head and the sync mark.
-    CHECK(index.size() == 14);
+    // 6 time keys, 5 retrieval ids, 1 answer and its annotation, the head
+    // and the sync mark.
+    CHECK(index.size() == 15);
+    CHECK(std::count_if(index.begin(), index.end(), [](const auto& kv) { return kv.first[0] == 'N'; }) == 1);
   });
   // The layout before: the same keys in "log", none in "log_index"; or a
   // move interrupted halfway (every other key already moved).
@@ -755,7 +758,7 @@ TEST_CASE("the log family holds only records and an older directory's index keys
     for (const auto& [file, properties] : tables) CHECK(properties->num_deletions == 0);
   });
   WithRawFamily(f.dir.path(), "log_index", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) {
-    CHECK(RawKeys(db, family).size() == 16);  // + the new record's time and id keys
+    CHECK(RawKeys(db, family).size() == 17);  // + the new record's time and id keys
   });
 }
 
@@ -886,6 +889,7 @@ TEST_CASE("log retention expires old records and releases the versions they pinn
   LogFixture f(options);
   auto old = f.db->Retrieve(f.Query(1));
   REQUIRE(old.ok());
+  REQUIRE(f.db->RecordAnswer({old->retrieval_id, "An old answer.", "", 0, 0}).ok());  // and its annotation
   const Version pinned = old->version;
   f.Load(0, 100);
   REQUIRE(f.db->Gc("kb").ok());
@@ -895,14 +899,19 @@ TEST_CASE("log retention expires old records and releases the versions they pinn
   REQUIRE(fresh.ok());
   auto removed = f.db->GcLog();
   REQUIRE(removed.ok());
-  CHECK(*removed == 1);
+  CHECK(*removed == 2);
   CHECK(f.db->GetRetrieval(old->retrieval_id).status().code() == StatusCode::kNotFound);
   auto v = f.db->VerifyLog();
   REQUIRE(v.ok());
   CHECK(v->ok);
-  CHECK(v->first_seq == 2);
+  CHECK(v->first_seq == 3);
   REQUIRE(f.db->Gc("kb").ok());
   CHECK(f.db->Count("kb", pinned).status().code() == StatusCode::kFailedPrecondition);
+  // The answer's annotation went with it.
+  REQUIRE(f.db->Close().ok());
+  WithRawFamily(f.dir.path(), "log_index", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) {
+    for (const auto& [key, value] : RawKeys(db, family)) CHECK(key[0] != 'N');
+  });
 }
 
 TEST_CASE("the background GC expires log records and then collects the versions they pinned", "[engine][log][gc]") {

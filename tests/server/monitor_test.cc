@@ -276,27 +276,24 @@ TEST_CASE("monitor: the CLI refuses bad command lines before calling", "[server]
   usage("log annotate --kind answer", "log annotate takes no option --kind");
 }
 
-TEST_CASE("monitor: verityd's --monitor-* flags set the monitor's options and name the flag", "[server][monitor]") {
+TEST_CASE("monitor: verityd's --monitor-* size flags set the monitor's references and name the flag",
+          "[server][monitor]") {
   server::ServerOptions o;
   bool help = false;
-  REQUIRE(server::ParseServerOptions({"--monitor-annotate", "false", "--monitor-toxicity-languages", "en,fr",
-                                      "--monitor-toxicity-allow", "damn", "--monitor-low-g", "0.25",
-                                      "--monitor-weak-reference-size", "20", "--monitor-weak-percentile", "10",
+  REQUIRE(server::ParseServerOptions({"--monitor-weak-reference-size", "20", "--monitor-weak-percentile", "10",
                                       "--monitor-drift-reference-size", "100", "--monitor-drift-current-size", "200",
                                       "--monitor-drift-centroids", "4", "--monitor-centroid-sample", "10"},
                                      &o, &help)
               .ok());
-  CHECK_FALSE(o.monitor.annotate_answers);
-  CHECK(o.monitor.toxicity_languages == std::vector<std::string>{"en", "fr"});
-  CHECK(o.monitor.toxicity_allow == std::vector<std::string>{"damn"});
-  CHECK(o.monitor.low_g == 0.25);
   CHECK(o.monitor.weak_reference_size == 20);
   CHECK(o.monitor.weak_percentile == 10);
   CHECK(o.monitor.drift_reference_size == 100);
   CHECK(o.monitor.drift_current_size == 200);
   CHECK(o.monitor.drift_centroids == 4);
   CHECK(o.monitor.centroid_sample == 10);
-  CHECK(server::ServerOptions().monitor.weak_reference_size == MonitorOptions().weak_reference_size);
+  const MonitorOptions defaults;
+  CHECK(server::ServerOptions().monitor.weak_reference_size == defaults.weak_reference_size);
+  CHECK(server::ServerOptions().monitor.drift_current_size == defaults.drift_current_size);
 
   auto refused = [](const std::vector<std::string>& args, const std::string& needle) {
     server::ServerOptions options;
@@ -306,14 +303,11 @@ TEST_CASE("monitor: verityd's --monitor-* flags set the monitor's options and na
     CHECK(s.code() == StatusCode::kInvalidArgument);
     CHECK(s.message().find(needle) != std::string::npos);
   };
-  refused({"--monitor-low-g", "1.5"}, "--monitor-low-g");
-  refused({"--monitor-low-g", "x"}, "--monitor-low-g");
   refused({"--monitor-weak-reference-size", "19"}, "--monitor-weak-reference-size: \"19\" is not an integer in 20..");
   refused({"--monitor-weak-percentile", "51"}, "--monitor-weak-percentile");
-  refused({"--monitor-drift-current-size", "99"}, "--monitor-drift-current-size");
+  refused({"--monitor-drift-reference-size", "99"}, "--monitor-drift-reference-size");
+  refused({"--monitor-drift-current-size", "x"}, "--monitor-drift-current-size");
   refused({"--monitor-drift-centroids", "5000"}, "--monitor-drift-centroids");
-  refused({"--monitor-toxicity-languages", "en,,fr"}, "--monitor-toxicity-languages: empty item");
-  refused({"--monitor-annotate", "yes"}, "--monitor-annotate");
+  refused({"--monitor-centroid-sample", "0"}, "--monitor-centroid-sample");
   refused({"--monitor-typo", "1"}, "unknown option --monitor-typo");
 }
-

@@ -33,6 +33,9 @@ struct MonitorOptions {
   // Annotate each answer and cache hit when it is recorded. Off: only
   // Annotate / AnnotateLog write annotations; the live drift still runs.
   bool annotate_answers = true;
+  // Feed each Retrieve to the collection's weakness reference and drift
+  // tracker. Off: no live drift, weakness judged "not ready".
+  bool observe_retrievals = true;
   // The toxicity word lists used (monitor/toxicity.h): empty = every
   // language; set it to the languages the answers are written in.
   std::vector<std::string> toxicity_languages;

@@ -82,10 +82,8 @@ void Monitor::AddRetrievalRisk(const LogRecord& r, Annotation& a) const {
   a.retrieval_risk_version = kRetrievalRiskVersion;
   if (!leg) return;
   a.leg = RetrievalLegName(*leg);
-  State* state = FindState(r.collection);
-  if (!state) return;
-  auto risk = AssessRetrieval(*state->reference, *leg, std::span<const ChunkSignal>(chunks));
-  if (!risk.ok()) return;
+  auto risk = Assess(r.collection, *leg, std::span<const ChunkSignal>(chunks));
+  if (!risk) return;
   a.reference_ready = risk->ready;
   a.weak_retrieval = risk->weak;
   a.top1 = risk->top1;

@@ -121,9 +121,10 @@ Monitor::State* Monitor::StateFor(const std::string& collection) {
 
 void Monitor::ObserveRetrieval(const RetrieveRequest& request, const RetrieveResult& result) {
   const auto leg = LegOf(!request.vector.empty(), !request.text.empty(), !request.sparse.indices.empty());
-  if (!leg || result.chunks.empty()) return;
+  if (!options_.observe_retrievals || !leg || result.chunks.empty()) return;
   State* state = StateFor(request.collection);
   if (!state) return;
+  std::shared_lock trackers(mu_);  // Reset replaces the trackers under it
   // The best value over every chunk (the budget may leave the first out).
   float top1 = LegIsScore(*leg) ? result.chunks[0].score : result.chunks[0].distance;
   for (const RetrievedChunk& ch : result.chunks) {
@@ -203,10 +204,29 @@ void Monitor::TrainPending() {
   }
 }
 
+std::optional<RetrievalRisk> Monitor::Assess(const std::string& collection, RetrievalLeg leg,
+                                             std::span<const ChunkSignal> chunks) const {
+  std::shared_lock lock(mu_);
+  auto it = states_.find(collection);
+  if (it == states_.end()) return std::nullopt;
+  auto risk = AssessRetrieval(*it->second->reference, leg, chunks);
+  if (!risk.ok()) return std::nullopt;
+  return *risk;
+}
+
 Status Monitor::Reset(const std::string& collection) {
   VERITY_RETURN_IF_ERROR(collections_.Find(collection).status());
+  State* state = FindState(collection);
+  if (!state) return Status::Ok();
+  // New references and windows (the counters and the centroids stay): the
+  // next retrievals rebuild them. Trackers are replaced under the map's
+  // exclusive lock, which every observer holds shared while it uses them.
   std::unique_lock lock(mu_);
-  states_.erase(collection);  // the next retrieval starts afresh (the counters too)
+  VERITY_RETURN_IF_ERROR(MakeTrackers(*state));
+  for (LegState& leg : state->legs) {
+    leg.observed = 0;
+    leg.weak = 0;
+  }
   return Status::Ok();
 }
 

@@ -20,10 +20,13 @@
 // the context service's Retrieve, RecordAnswer and cache hits succeed.
 //
 // Thread-safety: every method is thread-safe. Locks: `mu_` guards the map
-// of collection states (shared for lookups); each state's `mu` guards its
-// counters, centroids and token table; the trackers and references lock
-// themselves. No lock is held while calling another subsystem, except that
-// a state's trackers are fed under nothing but their own lock.
+// of collection states and each state's tracker pointers: held shared while
+// a tracker or reference is used (they lock themselves inside), exclusively
+// to add a state or replace its trackers (Reset). A state is never removed
+// (a dropped collection's state stays until close). Each state's `mu`
+// guards its counters, centroids and token table; it is taken under `mu_`
+// (shared) or alone, never the other way round. No lock is held while
+// calling another subsystem.
 // Ownership: it borrows every subsystem; the façade owns them and this.
 #pragma once
 
@@ -53,6 +56,22 @@ namespace verity {
 // nullopt for a retrieval by filter alone or by a sparse vector alone
 // (neither is observed: their scores have no common scale).
 std::optional<RetrievalLeg> LegOf(bool has_vector, bool has_text, bool has_sparse);
+
+// What Monitor::Report keeps of one log record while it scans (report.cc).
+struct ReportEvent {
+  int64_t time_us = 0;
+  LogKind kind = LogKind::kRetrieval;
+  std::string retrieval_id;
+  // retrievals
+  std::optional<RetrievalLeg> leg;
+  float top1 = 0;
+  bool has_top1 = false, weak = false, empty = false, truncated = false;
+  uint32_t context_tokens = 0;
+  Version version = 0;
+  std::string prompt;
+  // answers and cache hits
+  std::optional<Annotation> annotation;
+};
 
 class Monitor {
  public:
@@ -114,7 +133,15 @@ class Monitor {
   State* FindState(const std::string& collection) const;
   Status MakeTrackers(State& state) const;
   void TrainPending();
+  // The weakness of `chunks` against the collection's reference for `leg`;
+  // nullopt when the collection has no state yet or the values are bad.
+  std::optional<RetrievalRisk> Assess(const std::string& collection, RetrievalLeg leg,
+                                      std::span<const ChunkSignal> chunks) const;
   void CountAnnotation(const Annotation& a, bool ok);
+
+  // report.cc
+  Result<std::vector<ReportEvent>> ScanEvents(const MonitorReportRequest& req, MonitorReport* report) const;
+  ReportEvent ToEvent(const std::string& collection, LogRecord& r) const;
 
   // annotate.cc
   Result<Annotation> Compute(const LogRecord& retrieval, const LogRecord& answered, bool on_demand) const;
