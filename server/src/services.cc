@@ -146,6 +146,9 @@ const char* ShrinkHint(const std::string& method) {
   if (method == "AuditCollection") return "narrow the time range or lower max_retrievals";
   if (method == "ListPromptVersions") return "ask for fewer versions a page (limit): each carries its template";
   if (method == "ListVersions") return "ask for a page at a time (limit)";
+  if (method == "GetMonitorReport") {
+    return "use fewer buckets (bucket_seconds, or a narrower range) or lower max_flagged and ids_per_bucket";
+  }
   return "raise --max-message-bytes, and the client's receive limit, to read it";
 }
 

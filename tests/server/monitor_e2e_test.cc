@@ -169,10 +169,10 @@ TEST_CASE("monitor: report, annotations, metrics and CLI against a real verityd"
   CheckCli(dir, server->address(), toxic_id);
 }
 
-TEST_CASE("monitor: bad requests are INVALID_ARGUMENT naming the field, and the server keeps serving",
+TEST_CASE("monitor: bad requests are INVALID_ARGUMENT naming the field and the server keeps serving",
           "[server][monitor]") {
   test::TempDir dir;
-  auto server = test::StartServer(dir);
+  auto server = test::StartServer(dir, {"--max-message-bytes", "4096"});
   Client client(test::ClientOptionsFor(*server));
   LoadDocs(client);
   auto stub = v1::MonitorService::NewStub(server->channel());
@@ -196,6 +196,11 @@ TEST_CASE("monitor: bad requests are INVALID_ARGUMENT naming the field, and the 
   test::ExpectError(call(req), grpc::StatusCode::NOT_FOUND, "nosuch");
   req.set_collection("docs");
   CHECK(call(req).ok());
+  // 1000 one-second buckets do not fit in 4 KiB: refused, saying what to ask for.
+  req.set_since_us(1000000);
+  req.set_until_us(1001000000);
+  req.set_bucket_seconds(1);
+  test::ExpectError(call(req), grpc::StatusCode::RESOURCE_EXHAUSTED, "use fewer buckets (bucket_seconds");
 
   grpc::ClientContext ctx;
   v1::AnnotateRequest annotate;

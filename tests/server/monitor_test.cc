@@ -276,7 +276,7 @@ TEST_CASE("monitor: the CLI refuses bad command lines before calling", "[server]
   usage("log annotate --kind answer", "log annotate takes no option --kind");
 }
 
-TEST_CASE("monitor: verityd's --monitor-* size flags set the monitor's references and name the flag",
+TEST_CASE("monitor: verityd's monitor size flags set the references and windows and name the flag",
           "[server][monitor]") {
   server::ServerOptions o;
   bool help = false;
