@@ -272,3 +272,44 @@ TEST_CASE("monitor options out of range are refused at open", "[monitor]") {
   REQUIRE_FALSE(db.ok());
   CHECK(db.status().message().find("languages[0]") != std::string::npos);
 }
+
+TEST_CASE("a cache hit is annotated with the tokens it saved", "[monitor]") {
+  test::TempDir dir;
+  auto db = OpenKb(dir);
+  const RetrieveResult r = Ask(*db, Near(2), "qa");
+  const std::string answer = "The blue pump number 2 moves 20 litres per hour.";
+  REQUIRE(db->RecordAnswer({r.retrieval_id, answer, "m", 0, 25}).ok());
+  REQUIRE(db->CacheStore({r.retrieval_id, "", "m", ""}).ok());
+  CacheLookupRequest q;
+  q.collection = "kb";
+  q.vector = Near(2);
+  q.query_text = "How much does the blue pump move?";
+  q.prompt = "qa";
+  q.model = "m";
+  auto hit = db->CacheLookup(q);
+  REQUIRE(hit.ok());
+  REQUIRE(hit->match != CacheMatch::kMiss);
+  auto got = db->GetRetrieval(hit->retrieval_id);
+  REQUIRE(got.ok());
+  CHECK(got->first.kind == LogKind::kCacheHit);
+  REQUIRE(got->first.annotation);
+  const Annotation& a = *got->first.annotation;
+  CHECK(a.cache_hit);
+  CHECK(a.retrieval_id == hit->retrieval_id);
+  auto source = db->Annotate(r.retrieval_id);
+  REQUIRE(source.ok());
+  CHECK(a.answer_tokens == 25);  // the source's reported completion
+  CHECK(a.prompt_tokens == source->prompt_tokens);
+  CHECK(a.tokens_saved == source->prompt_tokens + 25);
+  CHECK(a.g == source->g);  // the same answer against the same context
+  auto stats = db->GetMonitorStats();
+  REQUIRE(stats.size() == 1);
+  CHECK(stats[0].cache_hits_annotated == 1);
+  CHECK(stats[0].tokens_saved == a.tokens_saved);
+  MonitorReportRequest request;
+  request.collection = "kb";
+  auto report = db->GetMonitorReport(request);
+  REQUIRE(report.ok());
+  CHECK(report->totals.cache_hits == 1);
+  CHECK(report->totals.tokens_saved == a.tokens_saved);
+}

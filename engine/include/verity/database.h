@@ -350,9 +350,9 @@ class Database {
 
   // --- Monitoring (verity/monitor.h, docs/monitoring.md) --------------------
   // The annotation of retrieval (or cache hit) `retrieval_id`'s answer,
-  // computing and storing it when missing (or always, with `recompute`).
-  // Errors: NotFound (retrieval id; no annotation and the database is
-  // read-only); FailedPrecondition (no answer recorded).
+  // computing and storing it when missing (or always, with `recompute`; on
+  // a read-only database it is computed and not stored). Errors: NotFound
+  // (retrieval id); FailedPrecondition (no answer recorded).
   Result<Annotation> Annotate(const std::string& retrieval_id, bool recompute = false);
   // Annotates every answered record in a range that has no annotation (or
   // every one, with recompute). Errors: InvalidArgument (range, limits);
