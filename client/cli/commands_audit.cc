@@ -9,29 +9,6 @@
 namespace verity::cli {
 namespace {
 
-// A fraction option (--threshold, --low-g); `fallback` when absent. The
-// range is the server's to check (INVALID_ARGUMENT names the field).
-double FractionArg(const Args& args, const std::string& name, double fallback) {
-  auto v = args.Option(name);
-  if (!v) return fallback;
-  try {
-    size_t used = 0;
-    const double x = std::stod(*v, &used);
-    if (used != v->size()) throw std::invalid_argument("");
-    return x;
-  } catch (const std::exception&) {
-    throw UsageError{"--" + name + ": \"" + *v + "\" is not a number"};
-  }
-}
-
-// Fixed 4 decimals, as the scorer's canonical JSON writes its floats (the
-// CLI never calls setlocale, so the decimal point is '.').
-std::string Fixed4(double x) {
-  char text[64];
-  std::snprintf(text, sizeof(text), "%.4f", x);
-  return text;
-}
-
 // A JSON string literal; invalid UTF-8 becomes U+FFFD, as in the scorer's JSON.
 std::string JsonString(const std::string& s) { return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace); }
 

@@ -9,28 +9,6 @@
 namespace verity::cli {
 namespace {
 
-// "%.4f" (the CLI never calls setlocale: the decimal point is '.').
-std::string Fixed4(double x) {
-  char text[64];
-  std::snprintf(text, sizeof(text), "%.4f", x);
-  return text;
-}
-
-// --low-g: a number; its range is the server's to check (INVALID_ARGUMENT
-// names low_g and [0, 1]).
-double LowGArg(const Args& args, double fallback) {
-  auto v = args.Option("low-g");
-  if (!v) return fallback;
-  try {
-    size_t used = 0;
-    const double x = std::stod(*v, &used);
-    if (used != v->size()) throw std::invalid_argument("");
-    return x;
-  } catch (const std::exception&) {
-    throw UsageError{"--low-g: \"" + *v + "\" is not a number"};
-  }
-}
-
 // A bucket length: "60 s", "0.52 s".
 std::string SecondsText(int64_t us) {
   char text[64];
@@ -211,7 +189,7 @@ Status Monitor(const Cli& cli, const Args& args) {
   request.since_us = args.Time("since");
   request.until_us = args.Time("until");
   request.bucket_seconds = static_cast<int64_t>(args.NumberIn("bucket", 0, 0, INT64_MAX / 1000000));
-  request.low_g = LowGArg(args, request.low_g);
+  request.low_g = FractionArg(args, "low-g", request.low_g);
   VERITY_ASSIGN_OR_RETURN(MonitorReport report, cli.client->GetMonitorReport(request));
   if (cli.json) {
     std::cout << ReportJson(report).dump() << "\n";
