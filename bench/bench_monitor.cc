@@ -7,7 +7,9 @@
 // Both with sync_writes off, so that the log's fsync does not drown the
 // CPU the monitor adds (the monitor's work is CPU; the fsync is the same).
 //   1. Retrieve, interleaved call by call on / off: the calling thread's
-//      CPU µs per call (median, mean) and wall µs (median) of each.
+//      CPU µs per call (median, mean) and wall µs (median) of each; then
+//      the same between a third copy with the monitor off and "off" (A/A:
+//      what two identical copies differ by).
 //   2. RecordAnswer, interleaved on / off, the same figures; the difference
 //      is the annotation (groundedness audit, toxicity, tokens, the write).
 //      And Annotate(recompute) alone.
@@ -122,7 +124,7 @@ void Timed(CallCost& cost, Fn fn) {
 }
 
 // 1. Retrieve, interleaved call by call: on, off, on, off, ...
-void RetrieveCost(Database& on, Database& off, const Data& d, size_t calls) {
+void RetrieveCost(Database& on, Database& off, const Data& d, size_t calls, const char* name) {
   CallCost cost[2];
   for (size_t i = 0; i < 2 * calls; ++i) {
     Database& db = i % 2 == 0 ? on : off;
@@ -131,10 +133,10 @@ void RetrieveCost(Database& on, Database& off, const Data& d, size_t calls) {
       if (!db.Retrieve(q).ok()) std::abort();
     });
   }
-  std::printf("{\"bench\":\"retrieve\",\"calls\":%zu,\"on_cpu_us\":{\"median\":%.1f,\"mean\":%.1f},"
+  std::printf("{\"bench\":\"%s\",\"calls\":%zu,\"on_cpu_us\":{\"median\":%.1f,\"mean\":%.1f},"
               "\"off_cpu_us\":{\"median\":%.1f,\"mean\":%.1f},\"on_wall_us_median\":%.1f,"
               "\"off_wall_us_median\":%.1f}\n",
-              calls, Median(cost[0].cpu), cost[0].Mean(cost[0].cpu), Median(cost[1].cpu), cost[1].Mean(cost[1].cpu),
+              name, calls, Median(cost[0].cpu), cost[0].Mean(cost[0].cpu), Median(cost[1].cpu), cost[1].Mean(cost[1].cpu),
               Median(cost[0].wall), Median(cost[1].wall));
 }
 
@@ -229,14 +231,19 @@ int Main(int argc, char** argv) {
     return 1;
   }
   fs::copy(dir + "/on", dir + "/off", fs::copy_options::recursive);
+  fs::copy(dir + "/on", dir + "/off2", fs::copy_options::recursive);
   auto on = Database::Open(dir + "/on", Options(true));
   auto off = Database::Open(dir + "/off", Options(false));
-  if (!on.ok() || !off.ok()) return 1;
+  auto off2 = Database::Open(dir + "/off2", Options(false));
+  if (!on.ok() || !off.ok() || !off2.ok()) return 1;
   // The first dense retrieval asks for centroids; the trainer makes them
   // within a few seconds.
   (void)(*on)->Retrieve(Query(d, 0));
   std::this_thread::sleep_for(std::chrono::seconds(4));
-  RetrieveCost(**on, **off, d, calls);
+  // The same comparison between two copies with the monitor off: how far
+  // apart two identical directories measure (the noise floor of the first).
+  RetrieveCost(**on, **off, d, calls, "retrieve");
+  RetrieveCost(**off2, **off, d, calls, "retrieve_a_a");
   AnnotationCost(**on, **off, d, 300);
   for (int s = 0; s < seeds; ++s) DriftShift(**on, d, first_seed + s);
   MonitorReportRequest request;

@@ -313,3 +313,33 @@ TEST_CASE("a cache hit is annotated with the tokens it saved", "[monitor]") {
   CHECK(report->totals.cache_hits == 1);
   CHECK(report->totals.tokens_saved == a.tokens_saved);
 }
+
+TEST_CASE("with flag_queries the query's toxicity is recorded apart from the answer's", "[monitor]") {
+  test::TempDir dir;
+  DatabaseOptions options = test::QuietOptions();
+  options.monitor.flag_queries = true;
+  auto db = OpenKb(dir, options);
+  RetrieveRequest request;
+  request.collection = "kb";
+  request.vector = Near(0);
+  request.query_text = "Which shit pump moves most?";
+  request.k = 2;
+  auto r = db->Retrieve(request);
+  REQUIRE(r.ok());
+  REQUIRE(db->RecordAnswer({r->retrieval_id, "The blue pump number 1 moves 10 litres per hour.", "", 0, 0}).ok());
+  auto a = db->Annotate(r->retrieval_id);
+  REQUIRE(a.ok());
+  CHECK_FALSE(a->toxic);
+  REQUIRE(a->query_toxicity_matches.size() == 1);
+  CHECK(a->query_toxicity_matches[0].term == "shit");
+  CHECK(request.query_text.substr(a->query_toxicity_matches[0].begin, 4) == "shit");
+  // Off (the default): not computed.
+  test::TempDir dir2;
+  auto plain = OpenKb(dir2);
+  auto r2 = plain->Retrieve(request);
+  REQUIRE(r2.ok());
+  REQUIRE(plain->RecordAnswer({r2->retrieval_id, "Pump 1.", "", 0, 0}).ok());
+  auto a2 = plain->Annotate(r2->retrieval_id);
+  REQUIRE(a2.ok());
+  CHECK(a2->query_toxicity_matches.empty());
+}

@@ -40,6 +40,9 @@ struct MonitorOptions {
   // language; set it to the languages the answers are written in.
   std::vector<std::string> toxicity_languages;
   std::vector<std::string> toxicity_allow;  // terms never flagged
+  // Also flag the retrieval's query text (the annotation's
+  // query_toxicity_matches); it raises no flag of the answer.
+  bool flag_queries = false;
   double low_g = 0.6;                       // [0, 1]: G below it flags low_groundedness
   // The weakness reference: the first this many top-1 values of a
   // collection's leg (20..1<<20), weak below the p-th percentile (1..50).
@@ -114,6 +117,9 @@ struct Annotation {
   std::vector<ToxicityMatchInfo> toxicity_matches;
   std::string toxicity_scorer_version;
   std::string word_list_version;
+  // With MonitorOptions::flag_queries: the matches in the retrieval's
+  // query text (the question, not the answer).
+  std::vector<ToxicityMatchInfo> query_toxicity_matches;
 
   // Token cost (EstimateTokens unless said otherwise).
   uint32_t context_tokens = 0;

@@ -17,6 +17,17 @@ namespace {
   F(retrieval_risk_version) F(toxic) F(toxicity_scorer_version) F(word_list_version) F(context_tokens)            \
   F(prompt_tokens) F(prompt_tokens_source) F(answer_tokens) F(answer_tokens_source) F(tokens_saved)
 
+void PutMatch(const ToxicityMatchInfo& m, storage::AnnotationMatch* out) {
+  out->set_term(m.term);
+  for (const std::string& l : m.languages) out->add_languages(l);
+  out->set_begin(m.begin);
+  out->set_end(m.end);
+}
+
+ToxicityMatchInfo GetMatch(const storage::AnnotationMatch& m) {
+  return {m.term(), {m.languages().begin(), m.languages().end()}, m.begin(), m.end()};
+}
+
 }  // namespace
 
 std::string EncodeAnnotation(const Annotation& a) {
@@ -25,13 +36,8 @@ std::string EncodeAnnotation(const Annotation& a) {
   VERITY_ANNOTATION_SCALARS(VERITY_PUT)
 #undef VERITY_PUT
   for (const std::string& s : a.unsupported_sentences) p.add_unsupported_sentences(s);
-  for (const ToxicityMatchInfo& m : a.toxicity_matches) {
-    storage::AnnotationMatch* out = p.add_toxicity_matches();
-    out->set_term(m.term);
-    for (const std::string& l : m.languages) out->add_languages(l);
-    out->set_begin(m.begin);
-    out->set_end(m.end);
-  }
+  for (const ToxicityMatchInfo& m : a.toxicity_matches) PutMatch(m, p.add_toxicity_matches());
+  for (const ToxicityMatchInfo& m : a.query_toxicity_matches) PutMatch(m, p.add_query_toxicity_matches());
   for (MonitorFlag f : a.flags) p.add_flags(static_cast<uint32_t>(f));
   return p.SerializeAsString();
 }
@@ -46,9 +52,8 @@ Result<Annotation> DecodeAnnotation(std::string_view bytes) {
   VERITY_ANNOTATION_SCALARS(VERITY_GET)
 #undef VERITY_GET
   a.unsupported_sentences.assign(p.unsupported_sentences().begin(), p.unsupported_sentences().end());
-  for (const storage::AnnotationMatch& m : p.toxicity_matches()) {
-    a.toxicity_matches.push_back({m.term(), {m.languages().begin(), m.languages().end()}, m.begin(), m.end()});
-  }
+  for (const storage::AnnotationMatch& m : p.toxicity_matches()) a.toxicity_matches.push_back(GetMatch(m));
+  for (const storage::AnnotationMatch& m : p.query_toxicity_matches()) a.query_toxicity_matches.push_back(GetMatch(m));
   for (uint32_t f : p.flags()) {
     if (f > static_cast<uint32_t>(MonitorFlag::kToxicity)) return Status::DataLoss("retrieval log: an annotation's flag is unknown");
     a.flags.push_back(static_cast<MonitorFlag>(f));

@@ -144,9 +144,15 @@ Result<Annotation> Monitor::Compute(const LogRecord& r, const LogRecord& answere
   a.toxic = tox.flagged;
   a.toxicity_scorer_version = tox.scorer_version;
   a.word_list_version = tox.word_list_version;
-  for (const monitor::ToxicityMatch& m : tox.matches) {
-    a.toxicity_matches.push_back({m.term, m.languages, static_cast<uint32_t>(m.begin), static_cast<uint32_t>(m.end)});
-  }
+  auto matches = [](const monitor::ToxicityResult& result) {
+    std::vector<ToxicityMatchInfo> out;
+    for (const monitor::ToxicityMatch& m : result.matches) {
+      out.push_back({m.term, m.languages, static_cast<uint32_t>(m.begin), static_cast<uint32_t>(m.end)});
+    }
+    return out;
+  };
+  a.toxicity_matches = matches(tox);
+  if (options_.flag_queries) a.query_toxicity_matches = matches(toxicity_->Flag(r.query_text));
   AddTokens(r, answered, a);
   if (a.groundedness_scored && a.sentences > 0 && a.g < options_.low_g) a.flags.push_back(MonitorFlag::kLowGroundedness);
   if (a.weak_retrieval) a.flags.push_back(MonitorFlag::kWeakRetrieval);
