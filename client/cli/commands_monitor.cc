@@ -245,6 +245,11 @@ void PrintAnnotation(const Annotation& a) {
   std::cout << "toxicity: " << (a.toxic ? "FLAGGED" : "none");
   for (const auto& m : a.toxicity_matches) std::cout << " \"" << m.term << "\" [" << Join(m.languages, ",") << "]";
   std::cout << " (" << a.toxicity_scorer_version << ", " << a.word_list_version << ")\n";
+  if (!a.query_toxicity_matches.empty()) {
+    std::cout << "toxicity in the query (no flag of the answer):";
+    for (const auto& m : a.query_toxicity_matches) std::cout << " \"" << m.term << "\" [" << Join(m.languages, ",") << "]";
+    std::cout << "\n";
+  }
   std::cout << "tokens: context " << a.context_tokens << ", prompt " << a.prompt_tokens << " ("
             << a.prompt_tokens_source << "), answer " << a.answer_tokens << " (" << a.answer_tokens_source << ")";
   if (a.cache_hit) std::cout << ", saved " << a.tokens_saved;

@@ -54,10 +54,13 @@ void PutTextLegs(const LogRecord& r, Json& j) {
 Json AnnotationToJson(const Annotation& a) {
   Json flags = Json::array();
   for (MonitorFlag flag : a.flags) flags.push_back(MonitorFlagName(flag));
-  Json matches = Json::array();
-  for (const auto& m : a.toxicity_matches) {
-    matches.push_back({{"term", m.term}, {"languages", m.languages}, {"begin", m.begin}, {"end", m.end}});
-  }
+  auto matches_json = [](const std::vector<ToxicityMatchInfo>& matches) {
+    Json out = Json::array();
+    for (const auto& m : matches) {
+      out.push_back({{"term", m.term}, {"languages", m.languages}, {"begin", m.begin}, {"end", m.end}});
+    }
+    return out;
+  };
   return {{"version", a.version},
           {"retrieval_id", a.retrieval_id},
           {"record_seq", a.record_seq},
@@ -88,7 +91,8 @@ Json AnnotationToJson(const Annotation& a) {
           {"chunks_in_context", a.chunks_in_context},
           {"retrieval_risk_version", a.retrieval_risk_version},
           {"toxic", a.toxic},
-          {"toxicity_matches", std::move(matches)},
+          {"toxicity_matches", matches_json(a.toxicity_matches)},
+          {"query_toxicity_matches", matches_json(a.query_toxicity_matches)},
           {"toxicity_scorer_version", a.toxicity_scorer_version},
           {"word_list_version", a.word_list_version},
           {"context_tokens", a.context_tokens},

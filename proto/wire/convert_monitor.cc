@@ -32,6 +32,17 @@ static Result<std::vector<MonitorFlag>> FlagsFromProto(const Message& in, const 
   return out;
 }
 
+static void ToProto(const ToxicityMatchInfo& in, v1::ToxicityMatch* out) {
+  out->set_term(in.term);
+  for (const auto& language : in.languages) out->add_languages(language);
+  out->set_begin(in.begin);
+  out->set_end(in.end);
+}
+
+static ToxicityMatchInfo FromProto(const v1::ToxicityMatch& in) {
+  return ToxicityMatchInfo{in.term(), Strings(in.languages()), in.begin(), in.end()};
+}
+
 static void ToProto(const MonitorBucket& in, v1::MonitorBucket* out) {
   out->set_start_us(in.start_us);
   out->set_retrievals(in.retrievals);
@@ -225,13 +236,7 @@ void ToProto(const Annotation& in, v1::Annotation* out) {
   out->set_chunks_in_context(in.chunks_in_context);
   out->set_retrieval_risk_version(in.retrieval_risk_version);
   out->set_toxic(in.toxic);
-  for (const auto& m : in.toxicity_matches) {
-    v1::ToxicityMatch* match = out->add_toxicity_matches();
-    match->set_term(m.term);
-    for (const auto& language : m.languages) match->add_languages(language);
-    match->set_begin(m.begin);
-    match->set_end(m.end);
-  }
+  for (const auto& m : in.toxicity_matches) ToProto(m, out->add_toxicity_matches());
   out->set_toxicity_scorer_version(in.toxicity_scorer_version);
   out->set_word_list_version(in.word_list_version);
   out->set_context_tokens(in.context_tokens);
@@ -241,6 +246,7 @@ void ToProto(const Annotation& in, v1::Annotation* out) {
   out->set_answer_tokens_source(in.answer_tokens_source);
   out->set_tokens_saved(in.tokens_saved);
   for (MonitorFlag flag : in.flags) out->add_flags(ToProto(flag));
+  for (const auto& m : in.query_toxicity_matches) ToProto(m, out->add_query_toxicity_matches());
 }
 
 Result<Annotation> FromProto(const v1::Annotation& in, const std::string& field) {
@@ -274,9 +280,8 @@ Result<Annotation> FromProto(const v1::Annotation& in, const std::string& field)
   out.chunks_in_context = in.chunks_in_context();
   out.retrieval_risk_version = in.retrieval_risk_version();
   out.toxic = in.toxic();
-  for (const auto& m : in.toxicity_matches()) {
-    out.toxicity_matches.push_back(ToxicityMatchInfo{m.term(), Strings(m.languages()), m.begin(), m.end()});
-  }
+  for (const auto& m : in.toxicity_matches()) out.toxicity_matches.push_back(FromProto(m));
+  for (const auto& m : in.query_toxicity_matches()) out.query_toxicity_matches.push_back(FromProto(m));
   out.toxicity_scorer_version = in.toxicity_scorer_version();
   out.word_list_version = in.word_list_version();
   out.context_tokens = in.context_tokens();

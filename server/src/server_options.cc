@@ -108,6 +108,7 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   else if (name == "monitor-low-g") return ParseFraction(name, value, &o->monitor.low_g);
   else if (name == "annotate-answers") return ParseBool(name, value, &o->monitor.annotate_answers);
   else if (name == "observe-retrievals") return ParseBool(name, value, &o->monitor.observe_retrievals);
+  else if (name == "toxicity-flag-queries") return ParseBool(name, value, &o->monitor.flag_queries);
   else if (name.rfind("monitor-", 0) == 0) return ApplyMonitorSize(name, value, &o->monitor);
   else if (name == "sync-writes") return ParseBool(name, value, &o->sync_writes);
   else if (name == "wal-recovery") {
@@ -205,6 +206,9 @@ std::string Usage() {
          "  --toxicity-languages LIST   the word lists that flag answers, e.g. en,de (default: every\n"
          "                              language; set the languages your answers are written in)\n"
          "  --toxicity-allow-file FILE  terms never flagged, one per line (# comments)\n"
+         "  --toxicity-flag-queries true|false\n"
+         "                              also match the retrievals' query texts; recorded in the\n"
+         "                              annotation, no flag of the answer (default false)\n"
          "  --monitor-low-g G           answers with groundedness below G are flagged (default 0.6)\n"
          "  --annotate-answers true|false\n"
          "                              annotate each answer when recorded (default true)\n"

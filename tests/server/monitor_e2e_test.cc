@@ -103,7 +103,8 @@ TEST_CASE("monitor: report, annotations, metrics and CLI against a real verityd"
   // Small references, so that 30 retrievals fill the weakness reference
   // (20) and the next 10 are judged.
   auto server = test::StartServer(dir, {"--metrics-listen", "127.0.0.1:0", "--monitor-weak-reference-size", "20",
-                                        "--monitor-drift-centroids", "4", "--monitor-centroid-sample", "10"});
+                                        "--monitor-drift-centroids", "4", "--monitor-centroid-sample", "10",
+                                        "--toxicity-flag-queries", "true"});
   const int metrics_port = MetricsPort(dir.Sub("log"));
   Client client(test::ClientOptionsFor(*server));
   LoadDocs(client);
@@ -114,7 +115,7 @@ TEST_CASE("monitor: report, annotations, metrics and CLI against a real verityd"
     request.collection = "docs";
     request.vector = {static_cast<float>(i % 10), 1, 0, 0};
     request.k = 3;
-    request.query_text = "how fast does the cooling pump run?";
+    request.query_text = i == 3 ? "how fast does the fucking pump run?" : "how fast does the cooling pump run?";
     request.prompt = "qa@1";
     auto r = client.Retrieve(request);
     REQUIRE(r.ok());
@@ -148,6 +149,7 @@ TEST_CASE("monitor: report, annotations, metrics and CLI against a real verityd"
   REQUIRE(found->second.has_value());
   REQUIRE(found->second->annotation.has_value());
   CHECK(found->second->annotation->toxic);
+  CHECK(found->second->annotation->query_toxicity_matches.size() == 1);  // --toxicity-flag-queries
   LogQuery answers;
   answers.collection = "docs";
   answers.kind = LogKind::kAnswer;
@@ -159,6 +161,7 @@ TEST_CASE("monitor: report, annotations, metrics and CLI against a real verityd"
   auto annotation = client.Annotate(grounded_id);
   REQUIRE(annotation.ok());
   CHECK_FALSE(annotation->toxic);
+  CHECK(annotation->query_toxicity_matches.empty());
   CHECK(annotation->answer_tokens == 9);  // the client's report
   auto annotated = client.AnnotateLog({});
   REQUIRE(annotated.ok());

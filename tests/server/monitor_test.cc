@@ -93,6 +93,7 @@ Annotation SampleAnnotation() {
   a.truncated_context = true;
   a.toxic = true;
   a.toxicity_matches = {{"darn", {"en", "fr"}, 3, 7}};
+  a.query_toxicity_matches = {{"heck", {"en"}, 0, 4}};
   a.context_tokens = 10;
   a.prompt_tokens = 20;
   a.prompt_tokens_source = "rendered";
@@ -183,6 +184,9 @@ TEST_CASE("monitor: annotations keep every field on the wire and in log records"
   CHECK(back->flags == a.flags);
   REQUIRE(back->toxicity_matches.size() == 1);
   CHECK(back->toxicity_matches[0].languages == std::vector<std::string>{"en", "fr"});
+  REQUIRE(back->query_toxicity_matches.size() == 1);
+  CHECK(back->query_toxicity_matches[0].term == "heck");
+  CHECK(back->query_toxicity_matches[0].end == 4);
   CHECK(wire.flags(3) == v1::MONITOR_FLAG_TOXICITY);
 
   // An unknown flag is refused, naming it.
@@ -276,13 +280,14 @@ TEST_CASE("monitor: the CLI refuses bad command lines before calling", "[server]
   usage("log annotate --kind answer", "log annotate takes no option --kind");
 }
 
-TEST_CASE("monitor: verityd's monitor size flags set the references and windows and name the flag",
+TEST_CASE("monitor: verityd's monitor size and query flags set the options and name the flag",
           "[server][monitor]") {
   server::ServerOptions o;
   bool help = false;
   REQUIRE(server::ParseServerOptions({"--monitor-weak-reference-size", "20", "--monitor-weak-percentile", "10",
                                       "--monitor-drift-reference-size", "100", "--monitor-drift-current-size", "200",
-                                      "--monitor-drift-centroids", "4", "--monitor-centroid-sample", "10"},
+                                      "--monitor-drift-centroids", "4", "--monitor-centroid-sample", "10",
+                                      "--toxicity-flag-queries", "true"},
                                      &o, &help)
               .ok());
   CHECK(o.monitor.weak_reference_size == 20);
@@ -291,7 +296,9 @@ TEST_CASE("monitor: verityd's monitor size flags set the references and windows 
   CHECK(o.monitor.drift_current_size == 200);
   CHECK(o.monitor.drift_centroids == 4);
   CHECK(o.monitor.centroid_sample == 10);
+  CHECK(o.monitor.flag_queries);
   const MonitorOptions defaults;
+  CHECK_FALSE(server::ServerOptions().monitor.flag_queries);
   CHECK(server::ServerOptions().monitor.weak_reference_size == defaults.weak_reference_size);
   CHECK(server::ServerOptions().monitor.drift_current_size == defaults.drift_current_size);
 
@@ -310,4 +317,5 @@ TEST_CASE("monitor: verityd's monitor size flags set the references and windows 
   refused({"--monitor-drift-centroids", "5000"}, "--monitor-drift-centroids");
   refused({"--monitor-centroid-sample", "0"}, "--monitor-centroid-sample");
   refused({"--monitor-typo", "1"}, "unknown option --monitor-typo");
+  refused({"--toxicity-flag-queries", "yes"}, "--toxicity-flag-queries");
 }
