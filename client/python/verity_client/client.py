@@ -967,7 +967,8 @@ class Client:
         Returns a dict with the fields of Annotation (proto/verity/v1/
         monitor.proto): g, groundedness_scored, unsupported_sentences,
         weak_retrieval, top1, empty_context, truncated_context, toxic,
-        toxicity_matches (term, languages, begin, end), context_tokens,
+        toxicity_matches (term, languages, begin, end), query_toxicity_matches
+        (the same in the query, with verityd --toxicity-flag-queries), context_tokens,
         prompt_tokens, answer_tokens, tokens_saved, flags (names:
         "low_groundedness", "weak_retrieval", "empty_context",
         "truncated_context", "toxicity"), and the versions that computed
