@@ -223,6 +223,25 @@ std::string DistanceText(float distance) {
   return text;
 }
 
+std::string Fixed4(double x) {
+  char text[64];
+  std::snprintf(text, sizeof(text), "%.4f", x);
+  return text;
+}
+
+double FractionArg(const Args& args, const std::string& name, double fallback) {
+  auto v = args.Option(name);
+  if (!v) return fallback;
+  try {
+    size_t used = 0;
+    const double x = std::stod(*v, &used);
+    if (used != v->size()) throw std::invalid_argument("");
+    return x;
+  } catch (const std::exception&) {
+    throw UsageError{"--" + name + ": \"" + *v + "\" is not a number"};
+  }
+}
+
 std::string Join(const std::vector<std::string>& list, const std::string& separator) {
   std::string out;
   for (const auto& item : list) out += (out.empty() ? "" : separator) + item;

@@ -101,6 +101,10 @@ Result<std::vector<float>> VectorArg(const Args& args, const std::string& comman
 // A float option's value (--k1, --weights' numbers): UsageError naming
 // `what` for anything but a finite number.
 float ParseFloatOption(const std::string& text, const std::string& what);
+// A fraction option (--threshold, --low-g) as a double; `fallback` when
+// absent. UsageError naming the option for anything but a number; the range
+// is the server's to check (INVALID_ARGUMENT names the field).
+double FractionArg(const Args& args, const std::string& name, double fallback);
 
 // The text and sparse legs of a search or retrieval, and their fusion
 // (query_legs.cc): --text T, --sparse-field F with --sparse JSON, --fusion
@@ -165,6 +169,9 @@ std::string BytesText(uint64_t bytes);
 std::string Truncate(const std::string& s, size_t n);
 // "%.6g".
 std::string DistanceText(float distance);
+// Fixed 4 decimals, as the groundedness scorer's canonical JSON writes its
+// floats (the CLI never calls setlocale, so the decimal point is '.').
+std::string Fixed4(double x);
 // `list` joined with `separator`.
 std::string Join(const std::vector<std::string>& list, const std::string& separator);
 

@@ -17,7 +17,7 @@ struct Group {
 constexpr Group kGroups[] = {
     {"collections", CollectionCommands}, {"records", RecordCommands},     {"snapshots", SnapshotCommands},
     {"context", ContextCommands},        {"retrieval log", LogCommands},  {"audit", AuditCommands},
-    {"prompts", PromptCommands},         {"answer cache", CacheCommands},
+    {"prompts", PromptCommands},         {"answer cache", CacheCommands},  {"monitoring", MonitorCommands},
 };
 
 // Options every command takes (main reads them before the command's).

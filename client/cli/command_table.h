@@ -53,6 +53,11 @@ std::vector<Command> LogCommands();
 std::vector<Command> AuditCommands();
 std::vector<Command> PromptCommands();
 std::vector<Command> CacheCommands();
+std::vector<Command> MonitorCommands();
+
+// `verity audit --flags [COLLECTION]` (commands_monitor.cc), run by audit
+// (commands_audit.cc) when --flags is given.
+Status AuditFlags(const Cli& cli, const Args& args);
 
 // The options of a query's text and sparse legs and their fusion, shared by
 // search and retrieve (query_legs.cc).

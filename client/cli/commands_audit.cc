@@ -9,29 +9,6 @@
 namespace verity::cli {
 namespace {
 
-// A fraction option (--threshold, --low-g); `fallback` when absent. The
-// range is the server's to check (INVALID_ARGUMENT names the field).
-double FractionArg(const Args& args, const std::string& name, double fallback) {
-  auto v = args.Option(name);
-  if (!v) return fallback;
-  try {
-    size_t used = 0;
-    const double x = std::stod(*v, &used);
-    if (used != v->size()) throw std::invalid_argument("");
-    return x;
-  } catch (const std::exception&) {
-    throw UsageError{"--" + name + ": \"" + *v + "\" is not a number"};
-  }
-}
-
-// Fixed 4 decimals, as the scorer's canonical JSON writes its floats (the
-// CLI never calls setlocale, so the decimal point is '.').
-std::string Fixed4(double x) {
-  char text[64];
-  std::snprintf(text, sizeof(text), "%.4f", x);
-  return text;
-}
-
 // A JSON string literal; invalid UTF-8 becomes U+FFFD, as in the scorer's JSON.
 std::string JsonString(const std::string& s) { return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace); }
 
@@ -165,6 +142,7 @@ Status AuditCollection(const Cli& cli, const Args& args) {
 }
 
 Status Audit(const Cli& cli, const Args& args) {
+  if (args.Flag("flags")) return AuditFlags(cli, args);
   if (args.Option("collection")) {
     if (args.size() > 0) throw UsageError{"audit takes a retrieval id or --collection NAME, not both"};
     return AuditCollection(cli, args);
@@ -191,20 +169,22 @@ std::vector<Command> AuditCommands() {
   return {
       {"audit",
        "RETRIEVAL_ID [--answer-file F | --answer TEXT] [--threshold X] [--html FILE]\n"
-       "audit --collection NAME [--since T] [--until T] [--threshold X] [--low-g X] [--worst N] [--html FILE]",
+       "audit --collection NAME [--since T] [--until T] [--threshold X] [--low-g X] [--worst N] [--html FILE]\n"
+       "audit --flags [COLLECTION] [--since T] [--until T]",
        "groundedness of answers against their logged context: G and per-sentence verdicts",
-       {{"RETRIEVAL_ID", "the id retrieve printed (or --collection NAME instead)"}},
+       {{"RETRIEVAL_ID", "the id retrieve printed (or --collection NAME instead); with --flags, a collection"}},
        {{"answer", "TEXT", "score this answer instead of the recorded one"},
         {"answer-file", "F", "score the answer in F instead of the recorded one"},
         {"threshold", "X", "support a sentence needs, in [0, 1] (default the scorer's, 0.6)"},
         {"html", "FILE", "also write the self-contained HTML report"},
         {"collection", "NAME", "audit every answered retrieval of the collection"},
-        {"since", "T", "with --collection: only retrievals from T on"},
-        {"until", "T", "with --collection: only retrievals before T"},
+        {"since", "T", "with --collection or --flags: only retrievals from T on"},
+        {"until", "T", "with --collection or --flags: only retrievals before T"},
         {"low-g", "X", "with --collection: count the answers with G below X (default 0.5)"},
-        {"worst", "N", "with --collection: list the N lowest-G retrievals (default 5)"}},
+        {"worst", "N", "with --collection: list the N lowest-G retrievals (default 5)"},
+        {"flags", "", "list the flagged answers (docs/monitoring.md) of COLLECTION, or of every collection"}},
        "verity audit \"$id\"\nverity audit --collection docs --since 2026-11-01T00:00:00Z --low-g 0.6 --html "
-       "audit.html",
+       "audit.html\nverity audit --flags docs --since 2026-12-07T00:00:00Z",
        Audit},
   };
 }

@@ -3,8 +3,8 @@
 # OUT_DIR, which the Python client (client/python/verity_client) imports from
 # PYTHONPATH:
 #
-#   OUT_DIR/verity/v1/{auth,common,collections,records,search,snapshots,context,prompts,cache}_pb2.py
-#   OUT_DIR/verity/v1/{collections,records,search,snapshots,context,prompts,cache}_pb2_grpc.py
+#   OUT_DIR/verity/v1/{auth,common,collections,records,search,snapshots,context,prompts,cache,monitor}_pb2.py
+#   OUT_DIR/verity/v1/{collections,records,search,snapshots,context,prompts,cache,monitor}_pb2_grpc.py
 #   OUT_DIR/grpc_health/v1/health_pb2.py, health_pb2_grpc.py
 #
 # plus the __init__.py files that make them packages, so that
@@ -69,9 +69,9 @@ out="$(cd "$out" && pwd)"  # absolute: the protoc runs below change directory
 # Relative paths: protoc maps each file to its import path by the -I that
 # contains it, and relative names keep the generated "# source:" lines stable.
 verity_protos=(verity/v1/auth.proto verity/v1/common.proto verity/v1/collections.proto verity/v1/records.proto verity/v1/search.proto
-               verity/v1/snapshots.proto verity/v1/context.proto verity/v1/prompts.proto verity/v1/cache.proto)
+               verity/v1/snapshots.proto verity/v1/context.proto verity/v1/prompts.proto verity/v1/cache.proto verity/v1/monitor.proto)
 services=(verity/v1/collections.proto verity/v1/records.proto verity/v1/search.proto verity/v1/snapshots.proto
-          verity/v1/context.proto verity/v1/prompts.proto verity/v1/cache.proto)
+          verity/v1/context.proto verity/v1/prompts.proto verity/v1/cache.proto verity/v1/monitor.proto)
 
 (cd "$proto_root" && "$PROTOC" -I. --python_out="$out" "${verity_protos[@]}")
 (cd "$stage" && "$PROTOC" -I. --python_out="$out" grpc_health/v1/health.proto)

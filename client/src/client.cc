@@ -10,6 +10,7 @@
 #include "verity/v1/cache.grpc.pb.h"
 #include "verity/v1/collections.grpc.pb.h"
 #include "verity/v1/context.grpc.pb.h"
+#include "verity/v1/monitor.grpc.pb.h"
 #include "verity/v1/prompts.grpc.pb.h"
 #include "verity/v1/records.grpc.pb.h"
 #include "verity/v1/search.grpc.pb.h"
@@ -31,6 +32,7 @@ struct Client::Stubs {
   std::unique_ptr<v1::LogService::Stub> log;
   std::unique_ptr<v1::PromptService::Stub> prompts;
   std::unique_ptr<v1::CacheService::Stub> cache;
+  std::unique_ptr<v1::MonitorService::Stub> monitor;
   std::unique_ptr<grpc::health::v1::Health::Stub> health;
 };
 
@@ -131,6 +133,7 @@ Client::Client(const ClientOptions& options) : options_(options), stubs_(std::ma
   stubs_->log = v1::LogService::NewStub(stubs_->channel);
   stubs_->prompts = v1::PromptService::NewStub(stubs_->channel);
   stubs_->cache = v1::CacheService::NewStub(stubs_->channel);
+  stubs_->monitor = v1::MonitorService::NewStub(stubs_->channel);
   stubs_->health = grpc::health::v1::Health::NewStub(stubs_->channel);
 }
 
@@ -684,6 +687,41 @@ Status Client::ClearCache() {
   v1::ClearCacheRequest request;
   v1::ClearCacheResponse response;
   VERITY_RPC_(cache, ClearCache, request, response);
+  return Status::Ok();
+}
+
+// --- Monitoring -----------------------------------------------------------------
+
+Result<Annotation> Client::Annotate(const std::string& retrieval_id, bool recompute) {
+  v1::AnnotateRequest request;
+  request.set_retrieval_id(retrieval_id);
+  request.set_recompute(recompute);
+  v1::AnnotateResponse response;
+  VERITY_RPC_(monitor, Annotate, request, response);
+  return wire::FromProto(response.annotation(), "annotation");
+}
+
+Result<AnnotateLogResult> Client::AnnotateLog(const AnnotateLogRequest& annotate) {
+  v1::AnnotateLogRequest request;
+  wire::ToProto(annotate, &request);
+  v1::AnnotateLogResponse response;
+  VERITY_RPC_(monitor, AnnotateLog, request, response);
+  return wire::FromProto(response);
+}
+
+Result<MonitorReport> Client::GetMonitorReport(const MonitorReportRequest& report) {
+  v1::GetMonitorReportRequest request;
+  wire::ToProto(report, &request);
+  v1::GetMonitorReportResponse response;
+  VERITY_RPC_(monitor, GetMonitorReport, request, response);
+  return wire::FromProto(response);
+}
+
+Status Client::ResetMonitorReference(const std::string& collection) {
+  v1::ResetMonitorReferenceRequest request;
+  request.set_collection(collection);
+  v1::ResetMonitorReferenceResponse response;
+  VERITY_RPC_(monitor, ResetMonitorReference, request, response);
   return Status::Ok();
 }
 

@@ -51,6 +51,58 @@ void PutTextLegs(const LogRecord& r, Json& j) {
 
 }  // namespace
 
+Json AnnotationToJson(const Annotation& a) {
+  Json flags = Json::array();
+  for (MonitorFlag flag : a.flags) flags.push_back(MonitorFlagName(flag));
+  auto matches_json = [](const std::vector<ToxicityMatchInfo>& matches) {
+    Json out = Json::array();
+    for (const auto& m : matches) {
+      out.push_back({{"term", m.term}, {"languages", m.languages}, {"begin", m.begin}, {"end", m.end}});
+    }
+    return out;
+  };
+  return {{"version", a.version},
+          {"retrieval_id", a.retrieval_id},
+          {"record_seq", a.record_seq},
+          {"record_time_us", a.record_time_us},
+          {"annotated_us", a.annotated_us},
+          {"on_demand", a.on_demand},
+          {"cache_hit", a.cache_hit},
+          {"collection", a.collection},
+          {"kb_version", a.kb_version},
+          {"prompt", a.prompt},
+          {"flags", std::move(flags)},
+          {"groundedness_scored", a.groundedness_scored},
+          {"groundedness_error", a.groundedness_error},
+          {"g", a.g},
+          {"groundedness_version", a.groundedness_version},
+          {"sentences", a.sentences},
+          {"unsupported", a.unsupported},
+          {"unsupported_sentences", a.unsupported_sentences},
+          {"leg", a.leg},
+          {"reference_ready", a.reference_ready},
+          {"weak_retrieval", a.weak_retrieval},
+          {"top1", a.top1},
+          {"weak_threshold", a.weak_threshold},
+          {"percentile_rank", a.percentile_rank},
+          {"empty_context", a.empty_context},
+          {"truncated_context", a.truncated_context},
+          {"chunks", a.chunks},
+          {"chunks_in_context", a.chunks_in_context},
+          {"retrieval_risk_version", a.retrieval_risk_version},
+          {"toxic", a.toxic},
+          {"toxicity_matches", matches_json(a.toxicity_matches)},
+          {"query_toxicity_matches", matches_json(a.query_toxicity_matches)},
+          {"toxicity_scorer_version", a.toxicity_scorer_version},
+          {"word_list_version", a.word_list_version},
+          {"context_tokens", a.context_tokens},
+          {"prompt_tokens", a.prompt_tokens},
+          {"prompt_tokens_source", a.prompt_tokens_source},
+          {"answer_tokens", a.answer_tokens},
+          {"answer_tokens_source", a.answer_tokens_source},
+          {"tokens_saved", a.tokens_saved}};
+}
+
 Json LogRecordToJson(const LogRecord& r) {
   Json j = Json::object();
   // Every record.
@@ -125,6 +177,7 @@ Json LogRecordToJson(const LogRecord& r) {
         Json::array({{{"role", "assistant"}, {"parts", Json::array({{{"type", "text"}, {"content", r.answer}}})}}});
   }
 
+  if (r.annotation) j["verity.annotation"] = AnnotationToJson(*r.annotation);
   j["verity.prev_hash"] = r.prev_hash;
   j["verity.hash"] = r.hash;
   return j;

@@ -600,6 +600,7 @@ void ToProto(const LogRecord& in, v1::LogRecord* out, bool with_vector) {
   out->set_source_retrieval_id(in.source_retrieval_id);
   out->set_cache_match(ToProto(in.cache_match));
   out->set_similarity(in.similarity);
+  if (in.annotation) ToProto(*in.annotation, out->mutable_annotation());
   out->set_prev_hash(in.prev_hash);
   out->set_hash(in.hash);
 }
@@ -643,6 +644,10 @@ Result<LogRecord> FromProto(const v1::LogRecord& in, const std::string& field) {
   out.source_retrieval_id = in.source_retrieval_id();
   out.cache_match = FromProto(in.cache_match());
   out.similarity = in.similarity();
+  if (in.has_annotation()) {
+    VERITY_ASSIGN_OR_RETURN(Annotation annotation, FromProto(in.annotation(), field + ".annotation"));
+    out.annotation = std::move(annotation);
+  }
   out.prev_hash = in.prev_hash();
   out.hash = in.hash();
   return out;

@@ -15,11 +15,13 @@
 #include <string>
 
 #include "verity/context.h"
-#include "verity/database.h"
 #include "verity/cache.h"
+#include "verity/database.h"
+#include "verity/monitor.h"
 #include "verity/v1/cache.pb.h"
 #include "verity/v1/collections.pb.h"
 #include "verity/v1/context.pb.h"
+#include "verity/v1/monitor.pb.h"
 #include "verity/v1/records.pb.h"
 #include "verity/v1/search.pb.h"
 #include "verity/v1/prompts.pb.h"
@@ -171,7 +173,8 @@ v1::LogKind ToProto(LogKind kind);
 // InvalidArgument naming `field` for an unknown value (and for
 // LOG_KIND_UNSPECIFIED, which only ListLogRequest allows, as "every kind").
 Result<LogKind> FromProto(v1::LogKind kind, const std::string& field);
-// `with_vector` false leaves out the query vector (its hash stays).
+// `with_vector` false leaves out the query vector (its hash stays). The
+// annotation (answer and cache-hit records) travels when the record has one.
 void ToProto(const LogRecord& in, v1::LogRecord* out, bool with_vector = true);
 Result<LogRecord> FromProto(const v1::LogRecord& in, const std::string& field);
 
@@ -233,5 +236,28 @@ void ToProto(const CacheLookupResult& in, v1::CacheLookupResponse* out);
 CacheLookupResult FromProto(const v1::CacheLookupResponse& in);
 void ToProto(const CacheStats& in, v1::GetCacheStatsResponse* out);
 CacheStats FromProto(const v1::GetCacheStatsResponse& in);
+
+// --- Monitoring (monitor.proto, verity/monitor.h; convert_monitor.cc) -----------
+// Limits (bucket_seconds, low_g, max_flagged, ...) are the engine's to
+// check; these fill the wire's defaults and copy.
+v1::MonitorFlag ToProto(MonitorFlag flag);
+// InvalidArgument naming `field` for MONITOR_FLAG_UNSPECIFIED or an unknown value.
+Result<MonitorFlag> FromProto(v1::MonitorFlag flag, const std::string& field);
+void ToProto(const Annotation& in, v1::Annotation* out);
+// `field` ("annotation", "" for a top-level one) prefixes the error of an
+// unknown flag ("annotation.flags[1]: ...").
+Result<Annotation> FromProto(const v1::Annotation& in, const std::string& field);
+// max_records 0 becomes 1,000,000.
+AnnotateLogRequest FromProto(const v1::AnnotateLogRequest& in);
+void ToProto(const AnnotateLogRequest& in, v1::AnnotateLogRequest* out);
+void ToProto(const AnnotateLogResult& in, v1::AnnotateLogResponse* out);
+AnnotateLogResult FromProto(const v1::AnnotateLogResponse& in);
+// Unset low_g becomes 0.6, unset max_flagged 100, unset ids_per_bucket 10,
+// max_records 0 1,000,000. ToProto sets every optional field.
+MonitorReportRequest FromProto(const v1::GetMonitorReportRequest& in);
+void ToProto(const MonitorReportRequest& in, v1::GetMonitorReportRequest* out);
+void ToProto(const MonitorReport& in, v1::GetMonitorReportResponse* out);
+// InvalidArgument naming flagged[i].flags[j] for an unknown flag.
+Result<MonitorReport> FromProto(const v1::GetMonitorReportResponse& in);
 
 }  // namespace verity::wire

@@ -30,6 +30,7 @@
 #include "openapi_document.h"
 #include "http_listener.h"
 #include "server_options.h"
+#include "monitor_service.h"
 #include "services.h"
 #include "verity/database.h"
 
@@ -60,7 +61,8 @@ std::string WhyCannotListen(const std::string& address) {
 const std::vector<std::string> kServices = {"verity.v1.CollectionService", "verity.v1.RecordService",
                                             "verity.v1.SearchService",     "verity.v1.SnapshotService",
                                             "verity.v1.ContextService",    "verity.v1.LogService",
-                                            "verity.v1.PromptService",     "verity.v1.CacheService"};
+                                            "verity.v1.PromptService",     "verity.v1.CacheService",
+                                            "verity.v1.MonitorService"};
 
 Result<std::string> ReadPem(const std::string& flag, const std::string& path) {
   std::ifstream in(path);
@@ -265,6 +267,7 @@ int Run(const ServerOptions& options) {
   LogServiceImpl log_service(deps);
   PromptServiceImpl prompts(deps);
   CacheServiceImpl cache(deps);
+  MonitorServiceImpl monitor(deps);
 
   // The health service answers everyone, with or without a key: it tells
   // only whether the server is serving.
@@ -298,6 +301,7 @@ int Run(const ServerOptions& options) {
   builder.RegisterService(&log_service);
   builder.RegisterService(&prompts);
   builder.RegisterService(&cache);
+  builder.RegisterService(&monitor);
   builder.RegisterService(&health);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {

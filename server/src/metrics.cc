@@ -1,55 +1,19 @@
 #include "metrics.h"
 
-#include <charconv>
-#include <cstdio>
 #include <mutex>
+
+#include "exposition.h"
 
 namespace verity::server {
 namespace {
 
 constexpr int kCodes = 17;
 
-// The shortest text that reads back as `v`.
-std::string Number(double v) {
-  char buffer[32];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), v);
-  return ec == std::errc() ? std::string(buffer, end) : "NaN";
-}
-
-std::string Number(uint64_t v) { return std::to_string(v); }
-
-// A bucket bound as `le` shows it: the shortest exact form (0.00025, 1, 2.5).
-std::string Bound(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%g", v);
-  return buffer;
-}
-
-// Appends the HELP and TYPE lines of one metric family.
-void Family(std::string* out, const char* name, const char* type, const char* help) {
-  *out += "# HELP ";
-  *out += name;
-  *out += ' ';
-  *out += help;
-  *out += "\n# TYPE ";
-  *out += name;
-  *out += ' ';
-  *out += type;
-  *out += '\n';
-}
-
-// Appends one sample: NAME{LABELS} VALUE.
-void Sample(std::string* out, const std::string& name, const std::string& labels, const std::string& value) {
-  *out += name;
-  if (!labels.empty()) *out += "{" + labels + "}";
-  *out += ' ';
-  *out += value;
-  *out += '\n';
-}
-
-std::string Label(const char* key, const std::string& value) {
-  return std::string(key) + "=\"" + EscapeLabelValue(value) + "\"";
-}
+using exposition::Bound;
+using exposition::Family;
+using exposition::Label;
+using exposition::Number;
+using exposition::Sample;
 
 }  // namespace
 
@@ -257,6 +221,8 @@ std::string ServerMetrics::Render(const Database& db) const {
   } else {
     render_errors_.fetch_add(1, std::memory_order_relaxed);
   }
+
+  RenderMonitorMetrics(db.GetMonitorStats(), &out);
 
   Family(&out, "verity_metrics_errors_total", "counter", "Scrapes that could not read part of the engine's state.");
   Sample(&out, "verity_metrics_errors_total", "", Number(render_errors_.load(std::memory_order_relaxed)));

@@ -77,4 +77,11 @@ class ServerMetrics {
 // A label value escaped for the exposition format (\\, \" and \n).
 std::string EscapeLabelValue(const std::string& value);
 
+// Appends the monitoring series (docs/metrics.md, "Monitoring") of
+// `stats` (Database::GetMonitorStats, read at scrape time) to `out`: G
+// histograms, annotation and flag counters, retrieval weakness, live drift,
+// tokens by prompt version. Every family's HELP and TYPE lines are written
+// even with no collection. monitor_metrics.cc.
+void RenderMonitorMetrics(const std::vector<CollectionMonitorStats>& stats, std::string* out);
+
 }  // namespace verity::server

@@ -64,6 +64,27 @@ Status ParseFraction(const std::string& name, const std::string& value, double* 
   return Status::Ok();
 }
 
+// A size_t option through ParseUint (its range fits 32 bits).
+Status ParseSize(const std::string& name, const std::string& value, uint64_t min, uint64_t max, size_t* out) {
+  uint32_t v = 0;
+  VERITY_RETURN_IF_ERROR(ParseUint(name, value, max, &v, min));
+  *out = v;
+  return Status::Ok();
+}
+
+// The sizes of the monitor's references and windows (MonitorOptions'
+// ranges; the engine checks that centroid_sample is at least
+// drift_centroids). Unknown names: InvalidArgument.
+Status ApplyMonitorSize(const std::string& name, const std::string& value, MonitorOptions* m) {
+  if (name == "monitor-weak-reference-size") return ParseSize(name, value, 20, 1u << 20, &m->weak_reference_size);
+  if (name == "monitor-weak-percentile") return ParseUint(name, value, 50, &m->weak_percentile, 1);
+  if (name == "monitor-drift-reference-size") return ParseSize(name, value, 100, 1u << 20, &m->drift_reference_size);
+  if (name == "monitor-drift-current-size") return ParseSize(name, value, 100, 1u << 20, &m->drift_current_size);
+  if (name == "monitor-drift-centroids") return ParseSize(name, value, 1, 4096, &m->drift_centroids);
+  if (name == "monitor-centroid-sample") return ParseSize(name, value, 1, 100000, &m->centroid_sample);
+  return Status::InvalidArgument("unknown option --" + name + " (see --help)");
+}
+
 Status Apply(const std::string& name, const std::string& value, ServerOptions* o) {
   if (name == "listen") o->listen = value;
   else if (name == "data") o->data_dir = value;
@@ -87,6 +108,8 @@ Status Apply(const std::string& name, const std::string& value, ServerOptions* o
   else if (name == "monitor-low-g") return ParseFraction(name, value, &o->monitor.low_g);
   else if (name == "annotate-answers") return ParseBool(name, value, &o->monitor.annotate_answers);
   else if (name == "observe-retrievals") return ParseBool(name, value, &o->monitor.observe_retrievals);
+  else if (name == "toxicity-flag-queries") return ParseBool(name, value, &o->monitor.flag_queries);
+  else if (name.rfind("monitor-", 0) == 0) return ApplyMonitorSize(name, value, &o->monitor);
   else if (name == "sync-writes") return ParseBool(name, value, &o->sync_writes);
   else if (name == "wal-recovery") {
     if (value == "point-in-time") o->wal_skip_corrupted = false;
@@ -183,11 +206,22 @@ std::string Usage() {
          "  --toxicity-languages LIST   the word lists that flag answers, e.g. en,de (default: every\n"
          "                              language; set the languages your answers are written in)\n"
          "  --toxicity-allow-file FILE  terms never flagged, one per line (# comments)\n"
+         "  --toxicity-flag-queries true|false\n"
+         "                              also match the retrievals' query texts; recorded in the\n"
+         "                              annotation, no flag of the answer (default false)\n"
          "  --monitor-low-g G           answers with groundedness below G are flagged (default 0.6)\n"
          "  --annotate-answers true|false\n"
          "                              annotate each answer when recorded (default true)\n"
          "  --observe-retrievals true|false\n"
          "                              feed retrievals to the live drift and weakness state (default true)\n"
+         "  --monitor-weak-reference-size N, --monitor-weak-percentile P\n"
+         "                              top-1 values in a leg's weakness reference, 20..1048576 (default\n"
+         "                              1000); weak below its P-th percentile, 1..50 (default 5)\n"
+         "  --monitor-drift-reference-size N, --monitor-drift-current-size N\n"
+         "                              drift windows, 100..1048576 (default 1000 and 500)\n"
+         "  --monitor-drift-centroids N, --monitor-centroid-sample N\n"
+         "                              centroids of the dense region signal, 1..4096 (default 64), trained\n"
+         "                              on the first N rows, centroids..100000 (default 5000)\n"
          "\n"
          "HTTP/JSON API and web console (docs/http.md, docs/console.md):\n"
          "  --http-listen HOST:PORT     serve the JSON API (POST /v1/<Service>/<Method>), /openapi.json,\n"

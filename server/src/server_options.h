@@ -66,7 +66,8 @@ struct ServerOptions {
   uint32_t log_retention_seconds = 365u * 24 * 3600;
   // LLMOps monitoring (docs/monitoring.md): --toxicity-languages (comma
   // list; default every list), --toxicity-allow-file (one term per line),
-  // --monitor-low-g, --annotate-answers, --observe-retrievals.
+  // --toxicity-flag-queries, --monitor-low-g, --annotate-answers,
+  // --observe-retrievals, and the --monitor-* sizes of its references.
   MonitorOptions monitor;
 
   // API keys file (docs/security.md): lines `NAME ROLE SHA256-OF-KEY`.

@@ -146,6 +146,9 @@ const char* ShrinkHint(const std::string& method) {
   if (method == "AuditCollection") return "narrow the time range or lower max_retrievals";
   if (method == "ListPromptVersions") return "ask for fewer versions a page (limit): each carries its template";
   if (method == "ListVersions") return "ask for a page at a time (limit)";
+  if (method == "GetMonitorReport") {
+    return "use fewer buckets (bucket_seconds, or a narrower range) or lower max_flagged and ids_per_bucket";
+  }
   return "raise --max-message-bytes, and the client's receive limit, to read it";
 }
 
@@ -249,6 +252,12 @@ grpc::Status Serve(grpc::ServerContextBase* ctx, const char* method, const Servi
 }
 
 }  // namespace
+
+grpc::Status ServeCall(grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps,
+                       const google::protobuf::Message& request, const google::protobuf::MessageLite* response,
+                       const std::function<Status()>& body) {
+  return Serve(ctx, method, deps, request, response, [&](auto) { return body(); });
+}
 
 bool CallLimiter::TryAcquire() {
   if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= max_) {

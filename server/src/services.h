@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -75,6 +76,15 @@ struct ServiceDeps {
   LogThrottle* denials;  // calls refused by the Authorizer, for the log
   ServerMetrics* metrics;  // every call's method, code and latency
 };
+
+// Runs one call as every service's methods do: authorization (the method's
+// required_permission), request parsing, the call limit and deadline, then
+// `body`, the response size check, logging and metrics; returns the status
+// mapped to gRPC. For services outside services.cc (monitor_service.h);
+// `response` may be null (a call without one).
+grpc::Status ServeCall(grpc::ServerContextBase* ctx, const char* method, const ServiceDeps& deps,
+                       const google::protobuf::Message& request, const google::protobuf::MessageLite* response,
+                       const std::function<Status()>& body);
 
 class CollectionServiceImpl final : public v1::CollectionService::Service {
  public:

@@ -869,6 +869,53 @@ class AuditTest(ServerTestCase):
         self.assertLess(hit["similarity"], 0.5)
 
 
+class MonitorTest(ServerTestCase):
+    """The monitoring calls (#28; docs/monitoring.md): annotate,
+    annotate_log, monitor_report, reset_monitor_reference."""
+
+    def setUp(self):
+        super().setUp()
+        self.coll = self.name()
+        self.db.create_collection(self.coll, 2)
+        self.db.upsert(self.coll, [record("a", [1, 0], text="Alpha ships in 2020."),
+                                   record("b", [0, 1], text="Beta ships in 2021.")])
+        self.toxic = self.db.retrieve(self.coll, [1, 0.1], k=2, query_text="When does alpha ship?", prompt="qa@1")
+        self.db.record_answer(self.toxic["retrieval_id"], "Alpha fucking ships in 2020.", model="m")
+        self.grounded = self.db.retrieve(self.coll, [0.1, 1], k=2, query_text="When does beta ship?", prompt="qa@1")
+        self.db.record_answer(self.grounded["retrieval_id"], "Beta ships in 2021.", model="m", completion_tokens=5)
+
+    def test_annotate_and_log_records(self):
+        a = self.db.annotate(self.toxic["retrieval_id"])
+        self.assertEqual((a["retrieval_id"], a["collection"], a["toxic"]), (self.toxic["retrieval_id"], self.coll, True))
+        self.assertIn("toxicity", a["flags"])
+        self.assertTrue(a["toxicity_matches"])
+        g = self.db.annotate(self.grounded["retrieval_id"], recompute=True)
+        self.assertEqual((g["toxic"], g["on_demand"], g["answer_tokens"]), (False, True, 5))
+        answer = self.db.get_retrieval(self.toxic["retrieval_id"])["answer"]
+        self.assertTrue(answer["annotation"]["toxic"])
+        done = self.db.annotate_log(collection=self.coll)
+        self.assertEqual((done["annotated"], done["existing"]), (0, 2))
+        self.assertVerityError("NOT_FOUND", "rtv-", self.db.annotate, "rtv-" + "0" * 32)
+
+    def test_monitor_report_and_reset(self):
+        r = self.db.monitor_report(self.coll)
+        self.assertEqual((r["collection"], r["totals"]["retrievals"], r["totals"]["answers"]), (self.coll, 2, 2))
+        self.assertEqual(r["totals"]["toxic"], 1)
+        flagged = {f["retrieval_id"]: f["flags"] for f in r["flagged"]}
+        self.assertIn("toxicity", flagged[self.toxic["retrieval_id"]])
+        # low_g=0 is 0, not the default: no answer has G below 0.
+        self.assertEqual(self.db.monitor_report(self.coll, low_g=0)["totals"]["low_g"], 0)
+        self.assertEqual(self.db.monitor_report(self.coll, max_flagged=0)["flagged"], [])
+        self.assertVerityError("INVALID_ARGUMENT", "low_g", self.db.monitor_report, self.coll, low_g=2)
+        self.assertVerityError("INVALID_ARGUMENT", "bucket_seconds", self.db.monitor_report, self.coll,
+                               bucket_seconds=-1)
+        self.assertVerityError("NOT_FOUND", None, self.db.monitor_report, self.name("-missing"))
+        self.db.reset_monitor_reference(self.coll)
+        self.assertVerityError("NOT_FOUND", None, self.db.reset_monitor_reference, self.name("-missing"))
+        with self.assertRaises(TypeError):
+            self.db.monitor_report(self.coll, low_g="high")
+
+
 class PromptTest(ServerTestCase):
     def test_versions_labels_rollback_render(self):
         name = self.name()
@@ -1311,8 +1358,8 @@ class ShutdownTest(unittest.TestCase):
         self.assertEqual(errors, [])
 
 
-TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ContextTest, AuditTest, PromptTest, CacheTest,
-              TextSearchTest, ErrorTest, RagExampleTest, SecurityTest, ShutdownTest]
+TEST_CASES = [CollectionTest, RecordTest, SearchTest, VersionTest, ContextTest, AuditTest, MonitorTest, PromptTest,
+              CacheTest, TextSearchTest, ErrorTest, RagExampleTest, SecurityTest, ShutdownTest]
 
 
 def main():

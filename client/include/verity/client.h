@@ -20,6 +20,7 @@
 
 #include "verity/cache.h"
 #include "verity/context.h"
+#include "verity/monitor.h"
 #include "verity/prompts.h"
 #include "verity/status.h"
 #include "verity/types.h"
@@ -260,6 +261,24 @@ class Client {
   Result<CacheLookupResult> CacheLookup(const CacheLookupRequest& request);
   Result<CacheStats> GetCacheStats();
   Status ClearCache();
+
+  // --- Monitoring (verity/monitor.h, docs/monitoring.md) -------------------
+  // The annotation of a retrieval's (or cache hit's) answer, computed and
+  // stored when missing (or always, with `recompute`). NOT_FOUND (retrieval
+  // id), FAILED_PRECONDITION (no answer recorded).
+  Result<Annotation> Annotate(const std::string& retrieval_id, bool recompute = false);
+  // Annotates the answers of a range that have none (or all, with
+  // recompute). Needs the admin permission. INVALID_ARGUMENT (range,
+  // max_records); NOT_FOUND (collection).
+  Result<AnnotateLogResult> AnnotateLog(const AnnotateLogRequest& request);
+  // One collection's signals over a range, bucketed, with version markers,
+  // flagged answers, per-prompt cost and the live drift. INVALID_ARGUMENT
+  // naming the field and its limit (bucket_seconds, low_g, max_flagged, ...);
+  // NOT_FOUND (collection).
+  Result<MonitorReport> GetMonitorReport(const MonitorReportRequest& request);
+  // Forgets the collection's weakness references and drift windows. Needs
+  // the admin permission. NOT_FOUND (collection).
+  Status ResetMonitorReference(const std::string& collection);
 
  private:
   struct Stubs;

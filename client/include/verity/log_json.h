@@ -22,7 +22,15 @@ namespace verity {
 // One log record as a flat JSON object (values of gen_ai.retrieval.documents
 // and gen_ai.output.messages are structured). Optional strings that are empty
 // are left out; the query vector appears only when the record carries it.
+// An answer or cache-hit record with an annotation carries it as the
+// object "verity.annotation" (AnnotationToJson).
 nlohmann::json LogRecordToJson(const LogRecord& record);
+
+// A monitor annotation (verity/monitor.h) as a JSON object: the field names
+// of the wire's Annotation (monitor.proto), flags by name
+// ("low_groundedness", ...), toxicity matches as {term, languages, begin,
+// end}. Shared by `verity log export` and `verity log annotation --json`.
+nlohmann::json AnnotationToJson(const Annotation& annotation);
 
 // Unix microseconds as RFC 3339 UTC with microseconds,
 // "2026-11-27T10:00:00.123456Z".

@@ -13,6 +13,8 @@ try:
     from verity.v1 import common_pb2
     from verity.v1 import context_pb2
     from verity.v1 import context_pb2_grpc
+    from verity.v1 import monitor_pb2
+    from verity.v1 import monitor_pb2_grpc
     from verity.v1 import prompts_pb2
     from verity.v1 import prompts_pb2_grpc
     from verity.v1 import records_pb2
@@ -36,6 +38,8 @@ __all__ = [
     "common_pb2",
     "context_pb2",
     "context_pb2_grpc",
+    "monitor_pb2",
+    "monitor_pb2_grpc",
     "prompts_pb2",
     "prompts_pb2_grpc",
     "records_pb2",

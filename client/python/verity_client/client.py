@@ -16,6 +16,8 @@ from ._proto import (
     context_pb2_grpc,
     health_pb2,
     health_pb2_grpc,
+    monitor_pb2,
+    monitor_pb2_grpc,
     prompts_pb2,
     prompts_pb2_grpc,
     records_pb2,
@@ -131,6 +133,7 @@ class Client:
         self._health = health_pb2_grpc.HealthStub(self._channel)
         self._prompts = prompts_pb2_grpc.PromptServiceStub(self._channel)
         self._cache = cache_pb2_grpc.CacheServiceStub(self._channel)
+        self._monitor = monitor_pb2_grpc.MonitorServiceStub(self._channel)
 
     def close(self):
         """Closes the channel; calls made afterwards raise ValueError.
@@ -955,3 +958,83 @@ class Client:
         if threshold is not None:  # unset: the scorer's default; a set 0 travels as 0
             request.threshold = _convert.fraction(threshold, "threshold")
         return _convert.message_to_dict(self._call("LogService.Audit", self._log.Audit, request))
+
+    # ----- monitoring (docs/monitoring.md) ------------------------------------
+
+    def annotate(self, retrieval_id, recompute=False):
+        """The monitor's annotation of a retrieval's (or cache hit's) answer,
+        computed and stored when missing (or always, with ``recompute``).
+        Returns a dict with the fields of Annotation (proto/verity/v1/
+        monitor.proto): g, groundedness_scored, unsupported_sentences,
+        weak_retrieval, top1, empty_context, truncated_context, toxic,
+        toxicity_matches (term, languages, begin, end), query_toxicity_matches
+        (the same in the query, with verityd --toxicity-flag-queries), context_tokens,
+        prompt_tokens, answer_tokens, tokens_saved, flags (names:
+        "low_groundedness", "weak_retrieval", "empty_context",
+        "truncated_context", "toxicity"), and the versions that computed
+        them. Raises VerityError NOT_FOUND (retrieval id),
+        FAILED_PRECONDITION (no answer recorded)."""
+        request = monitor_pb2.AnnotateRequest(retrieval_id=_convert.text(retrieval_id, "retrieval_id"),
+                                              recompute=bool(recompute))
+        resp = self._call("MonitorService.Annotate", self._monitor.Annotate, request)
+        return _convert.message_to_dict(resp.annotation)
+
+    def annotate_log(self, collection=None, since_us=None, until_us=None, recompute=False, max_records=None):
+        """Annotates the answers of a range that have no annotation (or every
+        one, with ``recompute``): ``collection`` (None: every one),
+        ``since_us`` (inclusive) and ``until_us`` (exclusive) in Unix
+        microseconds, at most ``max_records`` log records read (None: the
+        server's 1,000,000). Needs the admin permission. Returns a dict:
+        examined, annotated, existing, failed, truncated, next_since_us
+        (where to continue when truncated). Raises VerityError
+        INVALID_ARGUMENT (range, max_records), NOT_FOUND (collection)."""
+        request = monitor_pb2.AnnotateLogRequest(
+            collection=_convert.text(collection, "collection"),
+            since_us=_convert.integer(since_us or 0, "since_us", 0, 2**63 - 1),
+            until_us=_convert.integer(until_us or 0, "until_us", 0, 2**63 - 1),
+            recompute=bool(recompute),
+            max_records=_convert.integer(max_records or 0, "max_records", 0, 2**64 - 1),
+        )
+        return _convert.message_to_dict(self._call("MonitorService.AnnotateLog", self._monitor.AnnotateLog, request))
+
+    def monitor_report(self, collection, since_us=0, until_us=0, bucket_seconds=0, low_g=None, max_flagged=None,
+                       ids_per_bucket=None, max_records=None):
+        """One collection's monitoring signals over [since_us, until_us) (Unix
+        microseconds; 0: from the log's start, to now) in buckets of
+        ``bucket_seconds`` (0: the range in 60 buckets; at most 1000).
+        ``low_g`` (None: 0.6) flags answers with G below it;
+        ``max_flagged`` (None: 100, at most 10000) flagged answers are
+        listed, ``ids_per_bucket`` (None: 10, at most 100) retrieval ids
+        kept per bucket, ``max_records`` (None: 1,000,000) log records read.
+        Returns a dict with the fields of GetMonitorReportResponse: totals
+        and buckets (retrievals, answers, scored, mean_g, g_p10, low_g,
+        weak, empty_context, truncated_context, toxic, tokens, drift),
+        markers (kb_version and prompt changes), flagged (retrieval_id,
+        time_us, flags, g, prompt, ...), flagged_total, prompts, live (the
+        drift per leg), records_examined, truncated. Raises VerityError
+        INVALID_ARGUMENT naming the field and its limit, NOT_FOUND
+        (collection)."""
+        request = monitor_pb2.GetMonitorReportRequest(
+            collection=_convert.text(collection, "collection"),
+            since_us=_convert.integer(since_us or 0, "since_us", -(2**63), 2**63 - 1),
+            until_us=_convert.integer(until_us or 0, "until_us", -(2**63), 2**63 - 1),
+            bucket_seconds=_convert.integer(bucket_seconds or 0, "bucket_seconds", -(2**63), 2**63 - 1),
+            max_records=_convert.integer(max_records or 0, "max_records", 0, 2**64 - 1),
+        )
+        # Unset optional fields take the server's defaults; a set 0 travels as 0.
+        if low_g is not None:
+            request.low_g = _convert.fraction(low_g, "low_g")
+        if max_flagged is not None:
+            request.max_flagged = _convert.integer(max_flagged, "max_flagged", 0, 0xFFFFFFFF)
+        if ids_per_bucket is not None:
+            request.ids_per_bucket = _convert.integer(ids_per_bucket, "ids_per_bucket", 0, 0xFFFFFFFF)
+        resp = self._call("MonitorService.GetMonitorReport", self._monitor.GetMonitorReport, request)
+        return _convert.message_to_dict(resp)
+
+    def reset_monitor_reference(self, collection):
+        """Forgets the collection's retrieval-weakness references and drift
+        windows (after an acknowledged change, e.g. a new knowledge base):
+        the next retrievals rebuild them. Needs the admin permission. Raises
+        VerityError NOT_FOUND (collection)."""
+        request = monitor_pb2.ResetMonitorReferenceRequest(collection=_convert.text(collection, "collection"))
+        self._call("MonitorService.ResetMonitorReference", self._monitor.ResetMonitorReference, request)

@@ -200,6 +200,11 @@ test("every RPC's answer matches its schema in the document", async () => {
   await call(v1("LogService/Replay"), { retrievalId: id, mode: "REPLAY_MODE_COUNTERFACTUAL", at: { version: "2" } });
   await call(v1("LogService/Audit"), { retrievalId: id });
   await call(v1("LogService/AuditCollection"), { collection: "docs" });
+  await call(v1("MonitorService/Annotate"), { retrievalId: id });
+  await call(v1("MonitorService/Annotate"), { retrievalId: id, recompute: true });
+  await call(v1("MonitorService/AnnotateLog"), { collection: "docs" });
+  await call(v1("MonitorService/GetMonitorReport"), { collection: "docs", bucketSeconds: "3600", lowG: 0.5 });
+  await call(v1("MonitorService/ResetMonitorReference"), { collection: "docs" });
   await call(v1("CacheService/CacheStore"), { retrievalId: id, model: "m" });
   const hit = await call(v1("CacheService/CacheLookup"), {
     collection: "docs", vector: [1, 0, 0, 0], queryText: "how do I reset the router?", prompt: "p", model: "m",
