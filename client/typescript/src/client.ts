@@ -1026,7 +1026,8 @@ export class Client {
   /**
    * The monitor's annotation of a retrieval's (or cache hit's) answer: G,
    * retrieval weakness, toxicity matches, token counts and flags. Computed
-   * and stored when missing, or always with `recompute`. NOT_FOUND for an
+   * and stored when missing, or always with `recompute`. Needs the auditor
+   * role (it returns the answer's sentences). NOT_FOUND for an
    * unknown retrieval id; FAILED_PRECONDITION when it has no answer.
    */
   async annotate(retrievalId: string, options: { recompute?: boolean } = {}): Promise<m.Annotation> {
@@ -1051,7 +1052,8 @@ export class Client {
    * low-G count), weak retrievals, empty and truncated contexts, toxicity
    * flags, tokens, cache savings and the drift PSI; the knowledge-base and
    * prompt version changes (markers), the flagged answers, the cost per
-   * prompt version and the live drift state per leg. INVALID_ARGUMENT naming
+   * prompt version and the live drift state per leg. Needs the auditor role
+   * (it is read from the log). INVALID_ARGUMENT naming
    * the field and its limit; NOT_FOUND for the collection.
    */
   async monitorReport(collection: string, options: m.MonitorReportOptions = {}): Promise<m.MonitorReport> {

@@ -68,7 +68,7 @@ export interface Annotation {
   answerTokensSource: string;
   tokensSaved: number;
   flags: MonitorFlag[];
-  /** When the monitor flags queries too: the matches in the retrieval's query text (no flag of the answer). */
+  /** With verityd --toxicity-flag-queries: the matches in the retrieval's query text (no flag of the answer). */
   queryToxicityMatches: ToxicityMatch[];
 }
 

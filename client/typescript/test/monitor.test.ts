@@ -200,12 +200,16 @@ describe("monitoring with API keys", () => {
   let keyed: Verityd;
   let dir: string;
   const readerKey = "reader-key-0123456789";
+  const auditorKey = "auditor-key-0123456789";
   const adminKey = "admin-key-0123456789";
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "verity-ts-monitor-keys-"));
     const sha = (k: string) => createHash("sha256").update(k).digest("hex");
-    writeFileSync(path.join(dir, "keys"), `frontend reader ${sha(readerKey)}\nops admin ${sha(adminKey)}\n`);
+    writeFileSync(
+      path.join(dir, "keys"),
+      `frontend reader ${sha(readerKey)}\ncompliance auditor ${sha(auditorKey)}\nops admin ${sha(adminKey)}\n`,
+    );
     keyed = await Verityd.start(["--keys", path.join(dir, "keys")]);
   });
 
@@ -214,13 +218,16 @@ describe("monitoring with API keys", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("a reader reads the report; resetting the reference and annotating a range need admin", async () => {
+  it("the report needs the auditor role (it reads the log); resetting the reference and annotating a range need admin", async () => {
     const admin = new Client({ baseUrl: keyed.baseUrl, apiKey: adminKey });
+    const auditor = new Client({ baseUrl: keyed.baseUrl, apiKey: auditorKey });
     const reader = new Client({ baseUrl: keyed.baseUrl, apiKey: readerKey });
     await admin.createCollection("k", 2);
-    assert.equal((await reader.monitorReport("k")).collection, "k");
-    await serverError(reader.resetMonitorReference("k"), "PERMISSION_DENIED", 403, /./);
-    await serverError(reader.annotateLog({ collection: "k" }), "PERMISSION_DENIED", 403, /./);
+    assert.equal((await auditor.monitorReport("k")).collection, "k");
+    await serverError(reader.monitorReport("k"), "PERMISSION_DENIED", 403, /./);
+    await serverError(reader.annotate("rtv-x"), "PERMISSION_DENIED", 403, /./);
+    await serverError(auditor.resetMonitorReference("k"), "PERMISSION_DENIED", 403, /./);
+    await serverError(auditor.annotateLog({ collection: "k" }), "PERMISSION_DENIED", 403, /./);
     await admin.resetMonitorReference("k");
     assert.equal((await admin.annotateLog({ collection: "k" })).examined, 0);
   });
