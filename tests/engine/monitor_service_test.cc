@@ -221,8 +221,25 @@ TEST_CASE("the monitor report buckets the signals and marks version changes", "[
   CHECK(report->totals.toxic == 1);
   CHECK(report->buckets.size() <= 60);
   uint64_t sum = 0;
-  for (const MonitorBucket& b : report->buckets) sum += b.retrievals;
+  for (const MonitorBucket& b : report->buckets) {
+    sum += b.retrievals;
+    // Each id once, though a retrieval and its answer both name it.
+    std::vector<std::string> ids = b.retrieval_ids;
+    std::sort(ids.begin(), ids.end());
+    CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
+  }
   CHECK(sum == 30);
+  // The toxic answer's bucket lists it among its flagged ids, which come
+  // first: before it, at most the bucket's other flag-raising records.
+  bool listed = false;
+  for (const MonitorBucket& b : report->buckets) {
+    auto at = std::find(b.retrieval_ids.begin(), b.retrieval_ids.end(), toxic_id);
+    if (at == b.retrieval_ids.end()) continue;
+    listed = true;
+    const uint64_t flagged_records = b.weak + b.empty_context + b.truncated_context + b.low_g + b.toxic;
+    CHECK(static_cast<uint64_t>(at - b.retrieval_ids.begin()) < flagged_records);
+  }
+  CHECK(listed);
   // Markers: the first version, the upsert's, and the prompt.
   int kb = 0, prompt = 0;
   for (const MonitorMarker& m : report->markers) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <set>
+#include <string_view>
 
 #include "monitor/monitor.h"
 
@@ -282,13 +283,14 @@ class ReportBuilder {
       b.score_psi = PopulationStabilityIndex(ref_counts_, counts);
       b.score_threshold = kDefaultPsiThreshold + ExpectedNullPsi(kDriftScoreBins, reference_.size(), w.top1.size());
     }
-    // Flagged ids first (oldest first), then the latest of the others.
-    for (size_t i = 0; i < w.flagged_ids.size() && b.retrieval_ids.size() < req_.ids_per_bucket; ++i) {
-      b.retrieval_ids.push_back(w.flagged_ids[i]);
-    }
-    for (size_t i = w.other_ids.size(); i > 0 && b.retrieval_ids.size() < req_.ids_per_bucket; --i) {
-      b.retrieval_ids.push_back(w.other_ids[i - 1]);
-    }
+    // Flagged ids first (oldest first), then the latest of the others; each
+    // once (a retrieval and its answer share an id).
+    std::set<std::string_view> listed;
+    auto list = [&](const std::string& id) {
+      if (b.retrieval_ids.size() < req_.ids_per_bucket && listed.insert(id).second) b.retrieval_ids.push_back(id);
+    };
+    for (const std::string& id : w.flagged_ids) list(id);
+    for (size_t i = w.other_ids.size(); i > 0; --i) list(w.other_ids[i - 1]);
   }
 
   const MonitorReportRequest& req_;
