@@ -3,8 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <random>
+#include <thread>
 
 #include "engine/test_data.h"
 #include "verity/database.h"
@@ -230,11 +232,12 @@ TEST_CASE("the monitor report buckets the signals and marks version changes", "[
   }
   CHECK(sum == 30);
   // The toxic answer's bucket lists it among its flagged ids, which come
-  // first: before it, at most the bucket's other flag-raising records.
+  // first: before it, at most the bucket's other flag-raising records. (Its
+  // retrieval may fall in an earlier bucket, listed there as unflagged.)
   bool listed = false;
   for (const MonitorBucket& b : report->buckets) {
     auto at = std::find(b.retrieval_ids.begin(), b.retrieval_ids.end(), toxic_id);
-    if (at == b.retrieval_ids.end()) continue;
+    if (at == b.retrieval_ids.end() || b.toxic == 0) continue;
     listed = true;
     const uint64_t flagged_records = b.weak + b.empty_context + b.truncated_context + b.low_g + b.toxic;
     CHECK(static_cast<uint64_t>(at - b.retrieval_ids.begin()) < flagged_records);
@@ -359,4 +362,55 @@ TEST_CASE("with flag_queries the query's toxicity is recorded apart from the ans
   auto a2 = plain->Annotate(r2->retrieval_id);
   REQUIRE(a2.ok());
   CHECK(a2->query_toxicity_matches.empty());
+}
+
+TEST_CASE("retrievals, answers, resets, stats and reports run concurrently, safely", "[monitor][concurrency]") {
+  test::TempDir dir;
+  DatabaseOptions options = test::QuietOptions();
+  options.monitor.drift_centroids = 8;  // the kb's 40 rows: the trainer runs
+  options.monitor.centroid_sample = 40;
+  options.monitor.drift_reference_size = 100;
+  options.monitor.drift_current_size = 100;
+  auto db = OpenKb(dir, options);
+  constexpr int kPerThread = 150;
+  std::atomic<int> answered{0};
+  std::atomic<bool> done{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        RetrieveRequest request;
+        request.collection = "kb";
+        request.vector = Near(i + t);
+        request.query_text = "How much does the blue pump move?";
+        request.k = 2;
+        auto r = db->Retrieve(request);
+        if (!r.ok()) continue;
+        if (i % 5 == 0 && db->RecordAnswer({r->retrieval_id, "The blue pump moves litres.", "", 0, 0}).ok()) ++answered;
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    MonitorReportRequest request;
+    request.collection = "kb";
+    for (int i = 0; !done.load(); ++i) {
+      if (i % 7 == 0) CHECK(db->ResetMonitorReference("kb").ok());
+      (void)db->GetMonitorStats();
+      CHECK(db->GetMonitorReport(request).ok());
+    }
+  });
+  threads[0].join();
+  threads[1].join();
+  done = true;
+  threads[2].join();
+  MonitorReportRequest request;
+  request.collection = "kb";
+  auto report = db->GetMonitorReport(request);
+  REQUIRE(report.ok());
+  CHECK(report->totals.retrievals == 2 * kPerThread);
+  CHECK(report->totals.answers == static_cast<uint64_t>(answered.load()));
+  CHECK(report->totals.annotated == report->totals.answers);
+  auto stats = db->GetMonitorStats();
+  REQUIRE(stats.size() == 1);
+  CHECK(stats[0].answers_annotated == static_cast<uint64_t>(answered.load()));
 }
