@@ -15,18 +15,19 @@
 // "Retrieval drift", says what is computed exactly, why PSI, and the measured
 // detection delay and false-alarm rate.
 //
-// How the lead wires it (not done here): per collection, train centroids once
-// on a sample of the collection's vectors (e.g. 5,000 rows, k = 64, the
-// collection's metric, a fixed seed stored beside them), create one tracker;
-// after each vector Retrieve that returned at least one hit, call
-//   tracker->Observe(hits[0].distance, AssignCentroid(centroids, query))
-// and export tracker->Report() as the gauges verity_drift_psi{signal=...}.
+// How Monitor (monitor.h) uses it: per collection, centroids trained in the
+// background on the collection's first 5,000 rows (k = 64, the collection's
+// metric, seed 1), and one tracker per leg; after each vector Retrieve that
+// returned at least one hit,
+//   tracker->Observe(top-1 distance, AssignCentroid(centroids, query))
+// and verityd exports tracker->Report() as verity_drift_psi{signal=...}.
 // A text or fused retrieval has no query vector: its region is
 //   TextRegion(top-1 document_id, or its id when empty, num_centroids)
 // in place of AssignCentroid, with BM25 or the fused score as the score (one
 // tracker per leg, so one kind of score per tracker).
-// Retrievals with no hit are not observed (count them apart). After an
-// acknowledged change (a new KB version), RebaseReference().
+// Retrievals with no hit are not observed. After an acknowledged change (a
+// new KB version) the operator resets the references
+// (Database::ResetMonitorReference: new trackers).
 //
 // Determinism: TrainCentroids is a function of (vectors, n, dim, k, seed,
 // metric) and of the distance kernel set in use (index/distance.h; the

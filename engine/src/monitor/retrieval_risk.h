@@ -20,13 +20,13 @@
 // computed in integers, (q * n + 99) / 100. docs/monitoring.md, "Retrieval
 // weakness", has the rest.
 //
-// How the lead wires it (not done here): one TopScoreReference per
-// collection. After a Retrieve (or in RecordAnswer, from the retrieval's log
-// record, whose chunks keep distance, score and in_context):
+// How Monitor (monitor.h) uses it: one TopScoreReference per collection.
+// After a Retrieve (and when it annotates an answer, from the retrieval's
+// log record, whose chunks keep distance, score and in_context):
 //   RetrievalRisk risk = AssessRetrieval(*ref, leg, result.chunks).value();
 //   if (!result.chunks.empty()) ref->Observe(leg, risk.top1);
-// with leg = kDense for a vector retrieval, kText for a text or sparse one,
-// kFused for a hybrid one. Assess first, then Observe, so that a retrieval is
+// with leg = kDense for a vector retrieval, kText for a text one, kFused for
+// a hybrid one (LegOf; sparse-only retrievals are not observed). Assess first, then Observe, so that a retrieval is
 // never judged against a reference holding itself. Retrievals with no chunk
 // are not observed (they have no top-1; empty_context reports them).
 //

@@ -24,11 +24,11 @@
 // version is WordListVersion(). The lead records both with each result
 // (ToxicityResult carries them).
 //
-// How the retrieval log would call it (not wired yet): create one flagger
-// per deployment config at start-up (Create costs a few ms: it folds the
-// ~2,600 terms), keep it for the process's life, and call Flag(answer)
-// (and Flag(query) if configured) when an answer is recorded, storing
-// flagged, matches, scorer_version and word_list_version in the annotation.
+// How Monitor (monitor.h) uses it: one flagger per database, created at open
+// from MonitorOptions (Create costs a few ms: it folds the ~2,600 terms);
+// Flag(answer) (and Flag(query) with flag_queries) when an answer is
+// annotated, storing flagged, matches, scorer_version and
+// word_list_version in the annotation.
 //
 // Thread-safety: a ToxicityFlagger is immutable after Create; Flag may be
 // called from any number of threads at once (per-thread ICU state).
