@@ -26,6 +26,7 @@
 
 #include "fashion_mnist.h"
 #include "index/distance.h"
+#include "drift_phases.h"
 #include "monitor/drift.h"
 
 using namespace verity;
@@ -58,11 +59,7 @@ void ComputeTop1(const bench::ImageSet& base, const std::vector<uint8_t>& base_l
   }
 }
 
-struct SeedResult {
-  size_t stable_evals = 0, false_score = 0, false_centroid = 0, false_any = 0;
-  long delay_score = -1, delay_centroid = -1, delay_any = -1;  // -1: no alarm within kShift
-  double max_stable_score_psi = 0, max_stable_centroid_psi = 0;
-};
+using SeedResult = bench::ShiftResult;
 
 SeedResult RunSeed(const Scenario& s, const std::vector<uint8_t>& labels, uint32_t seed, double mix) {
   std::vector<size_t> before, after;
@@ -78,27 +75,7 @@ SeedResult RunSeed(const Scenario& s, const std::vector<uint8_t>& labels, uint32
     const size_t i = pool[rng() % pool.size()];
     if (!tracker->Observe(s.top1[i], s.centroid[i]).ok()) std::abort();
   };
-  SeedResult r;
-  for (size_t i = 0; i < kRef + kStable; ++i) {
-    observe(false);
-    const DriftReport rep = tracker->Report();
-    if (!rep.ready) continue;
-    ++r.stable_evals;
-    r.false_score += rep.score_alarm;
-    r.false_centroid += rep.centroid_alarm;
-    r.false_any += rep.alarm;
-    r.max_stable_score_psi = std::max(r.max_stable_score_psi, rep.score_psi);
-    r.max_stable_centroid_psi = std::max(r.max_stable_centroid_psi, rep.centroid_psi);
-  }
-  std::bernoulli_distribution from_new(mix);
-  for (long i = 1; i <= static_cast<long>(kShift); ++i) {
-    observe(from_new(rng));
-    const DriftReport rep = tracker->Report();
-    if (rep.score_alarm && r.delay_score < 0) r.delay_score = i;
-    if (rep.centroid_alarm && r.delay_centroid < 0) r.delay_centroid = i;
-    if (rep.alarm && r.delay_any < 0) r.delay_any = i;
-  }
-  return r;
+  return bench::RunShiftPhases(*tracker, kRef + kStable, kShift, mix, rng, observe);
 }
 
 std::string Delay(long d) { return d < 0 ? std::string(">") + std::to_string(kShift) : std::to_string(d); }
@@ -115,8 +92,8 @@ bool RunScenario(const Scenario& s, const std::vector<uint8_t>& labels, int firs
     for (int seed = first_seed; seed < first_seed + seeds; ++seed) {
       const SeedResult r = RunSeed(s, labels, static_cast<uint32_t>(seed), mix);
       std::printf("  %4d  %5zu/%5zu/%5zu of %zu         %.4f / %.4f                 %s / %s / %s\n", seed,
-                  r.false_score, r.false_centroid, r.false_any, r.stable_evals, r.max_stable_score_psi,
-                  r.max_stable_centroid_psi, Delay(r.delay_score).c_str(), Delay(r.delay_centroid).c_str(),
+                  r.false_score, r.false_region, r.false_any, r.stable_evals, r.max_stable_score_psi,
+                  r.max_stable_region_psi, Delay(r.delay_score).c_str(), Delay(r.delay_region).c_str(),
                   Delay(r.delay_any).c_str());
       evals += r.stable_evals;
       fa += r.false_any;

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "drift_phases.h"
 #include "monitor/drift.h"
 #include "text/text_corpus.h"
 #include "verity/database.h"
@@ -119,12 +120,7 @@ Result<std::vector<Retrieval>> SearchSection(const Database& db,
   return out;
 }
 
-struct SeedResult {
-  size_t stable_evals = 0, false_score = 0, false_region = 0, false_any = 0;
-  long delay_score = -1, delay_region = -1, delay_any = -1;  // -1: no alarm within kShift
-  double max_stable_score_psi = 0, max_stable_region_psi = 0;
-  double final_score_psi = 0, final_region_psi = 0;  // at the end of the shifted phase
-};
+using SeedResult = bench::ShiftResult;
 
 SeedResult RunSeed(const std::vector<Retrieval>& before, const std::vector<Retrieval>& after, uint32_t seed,
                    double mix) {
@@ -139,29 +135,7 @@ SeedResult RunSeed(const std::vector<Retrieval>& before, const std::vector<Retri
     const Retrieval& r = pool[rng() % pool.size()];
     if (!tracker->Observe(r.score, r.region).ok()) std::abort();
   };
-  SeedResult s;
-  for (size_t i = 0; i < kRef + kStable; ++i) {
-    observe(false);
-    const DriftReport rep = tracker->Report();
-    if (!rep.ready) continue;
-    ++s.stable_evals;
-    s.false_score += rep.score_alarm;
-    s.false_region += rep.centroid_alarm;
-    s.false_any += rep.alarm;
-    s.max_stable_score_psi = std::max(s.max_stable_score_psi, rep.score_psi);
-    s.max_stable_region_psi = std::max(s.max_stable_region_psi, rep.centroid_psi);
-  }
-  std::bernoulli_distribution from_new(mix);
-  for (long i = 1; i <= static_cast<long>(kShift); ++i) {
-    observe(from_new(rng));
-    const DriftReport rep = tracker->Report();
-    if (rep.score_alarm && s.delay_score < 0) s.delay_score = i;
-    if (rep.centroid_alarm && s.delay_region < 0) s.delay_region = i;
-    if (rep.alarm && s.delay_any < 0) s.delay_any = i;
-    s.final_score_psi = rep.score_psi;
-    s.final_region_psi = rep.centroid_psi;
-  }
-  return s;
+  return bench::RunShiftPhases(*tracker, kRef + kStable, kShift, mix, rng, observe);
 }
 
 std::string Delay(long d) { return d < 0 ? std::string(">") + std::to_string(kShift) : std::to_string(d); }
