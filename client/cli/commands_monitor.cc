@@ -1,6 +1,7 @@
 // monitor, audit --flags, log annotate / annotation: the LLMOps monitoring
 // signals (docs/monitoring.md): a collection's report over a window, the
 // flagged answers, and the annotations of answers.
+#include <chrono>
 #include <cstdio>
 
 #include "command_table.h"
@@ -186,7 +187,12 @@ Status Monitor(const Cli& cli, const Args& args) {
   }
   MonitorReportRequest request;
   request.collection = collection;
-  request.since_us = args.Time("since");
+  // Default: the last 24 hours (from the log's start, a long log would
+  // show its oldest records and stop at the report's record limit).
+  constexpr int64_t kDefaultWindowUs = 24LL * 3600 * 1000000;
+  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  request.since_us = args.Option("since") ? args.Time("since") : now_us - kDefaultWindowUs;
   request.until_us = args.Time("until");
   request.bucket_seconds = static_cast<int64_t>(args.NumberIn("bucket", 0, 0, INT64_MAX / 1000000));
   request.low_g = FractionArg(args, "low-g", request.low_g);

@@ -21,13 +21,14 @@ static std::vector<std::string> Strings(const Repeated& in) {
   return std::vector<std::string>(in.begin(), in.end());
 }
 
+// Flags a newer server sends that this build does not know are skipped (a
+// flag is advice, and an older client must still read the record).
 template <typename Message>
 static Result<std::vector<MonitorFlag>> FlagsFromProto(const Message& in, const std::string& field) {
   std::vector<MonitorFlag> out;
   for (int i = 0; i < in.flags_size(); ++i) {
-    VERITY_ASSIGN_OR_RETURN(MonitorFlag flag, FromProto(static_cast<v1::MonitorFlag>(in.flags(i)),
-                                                        field + "flags[" + std::to_string(i) + "]"));
-    out.push_back(flag);
+    auto flag = FromProto(static_cast<v1::MonitorFlag>(in.flags(i)), field + "flags[" + std::to_string(i) + "]");
+    if (flag.ok()) out.push_back(*flag);
   }
   return out;
 }

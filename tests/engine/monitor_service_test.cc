@@ -147,13 +147,90 @@ TEST_CASE("a weak retrieval is flagged against the collection's own top-1 refere
   CHECK(stats[0].legs[0].weak == 1);
   CHECK(stats[0].legs[0].observed == 2);
   CHECK(stats[0].legs[0].weak_reference_frozen);
-  // Reset forgets it: the next retrieval is not judged.
+  // Reset forgets the reference: the next retrieval is not judged (the
+  // counters stay, as Prometheus counters do).
   REQUIRE(db->ResetMonitorReference("kb").ok());
   CHECK(db->ResetMonitorReference("nope").code() == StatusCode::kNotFound);
   Ask(*db, {-5, 4, -3, 9});
   stats = db->GetMonitorStats();
   REQUIRE(stats.size() == 1);
-  CHECK(stats[0].legs[0].observed == 0);
+  CHECK(stats[0].legs[0].observed == 2);
+  CHECK(stats[0].legs[0].weak == 1);
+  CHECK_FALSE(stats[0].legs[0].weak_reference_frozen);
+  CHECK(stats[0].legs[0].reference_count == 0);
+}
+
+TEST_CASE("a collection dropped and created again under its name starts a new monitor state", "[monitor]") {
+  test::TempDir dir;
+  auto db = OpenKb(dir);
+  for (int i = 0; i < 25; ++i) Ask(*db, Near(i));
+  auto stats = db->GetMonitorStats();
+  REQUIRE(stats.size() == 1);
+  REQUIRE(stats[0].legs[0].weak_reference_frozen);
+  REQUIRE(stats[0].legs[0].observed == 5);  // judged after the 20 of the reference
+  REQUIRE(db->DropCollection("kb").ok());
+  CHECK(db->GetMonitorStats().empty());  // a dropped collection's series go
+  CollectionConfig config;
+  config.name = "kb";
+  config.dimension = 2;  // another dimension: the old state's centroids would not fit
+  REQUIRE(db->CreateCollection(config).ok());
+  REQUIRE(db->Upsert("kb", {Record{"a", {1, 0}, "A.", "", {}, {}}, Record{"b", {0, 1}, "B.", "", {}, {}}}).ok());
+  RetrieveRequest request;
+  request.collection = "kb";
+  request.vector = {1, 0.1f};
+  request.k = 1;
+  REQUIRE(db->Retrieve(request).ok());
+  stats = db->GetMonitorStats();
+  REQUIRE(stats.size() == 1);
+  REQUIRE(stats[0].legs.size() == 1);
+  CHECK(stats[0].legs[0].observed == 0);  // a new state: nothing judged yet
+  CHECK_FALSE(stats[0].legs[0].weak_reference_frozen);
+}
+
+TEST_CASE("report times and bucket lengths that would overflow are refused, naming the field", "[monitor]") {
+  test::TempDir dir;
+  auto db = OpenKb(dir);
+  Ask(*db, Near(0));
+  MonitorReportRequest request;
+  request.collection = "kb";
+  request.bucket_seconds = 10'000'000'000'000;
+  auto r = db->GetMonitorReport(request);
+  CHECK(r.status().code() == StatusCode::kInvalidArgument);
+  CHECK(r.status().message().find("bucket_seconds") != std::string::npos);
+  request.bucket_seconds = kMaxMonitorBucketSeconds;  // the longest: one bucket
+  auto one = db->GetMonitorReport(request);
+  REQUIRE(one.ok());
+  CHECK(one->buckets.size() == 1);
+  CHECK(one->totals.retrievals == 1);
+  request.bucket_seconds = 0;
+  request.since_us = 1;
+  request.until_us = INT64_MAX;
+  r = db->GetMonitorReport(request);
+  CHECK(r.status().message().find("until_us") != std::string::npos);
+  request.until_us = kMaxMonitorTimeUs;  // the widest range: 60 buckets
+  auto wide = db->GetMonitorReport(request);
+  REQUIRE(wide.ok());
+  CHECK(wide->buckets.size() == 60);
+  CHECK(wide->totals.retrievals == 1);
+}
+
+TEST_CASE("recompute returns a fresh annotation and keeps the one stored when the answer was recorded",
+          "[monitor]") {
+  test::TempDir dir;
+  auto db = OpenKb(dir);
+  const RetrieveResult r = Ask(*db, Near(0));
+  REQUIRE(db->RecordAnswer({r.retrieval_id, "The blue pump moves litres.", "", 0, 0}).ok());
+  auto stored = db->Annotate(r.retrieval_id);
+  REQUIRE(stored.ok());
+  CHECK_FALSE(stored->on_demand);
+  auto fresh = db->Annotate(r.retrieval_id, true);
+  REQUIRE(fresh.ok());
+  CHECK(fresh->on_demand);
+  CHECK(fresh->g == stored->g);
+  auto again = db->GetRetrieval(r.retrieval_id);
+  REQUIRE(again.ok());
+  REQUIRE(again->second->annotation);
+  CHECK_FALSE(again->second->annotation->on_demand);  // not overwritten
 }
 
 TEST_CASE("annotations are computed on demand for answers recorded without them", "[monitor]") {

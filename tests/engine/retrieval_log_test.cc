@@ -1527,3 +1527,34 @@ TEST_CASE("a replay of a text retrieval logged under another analyzer says so", 
   CHECK(context->outcome == ReplayOutcome::kIdentical);
   CHECK_FALSE(context->analyzer_changed);
 }
+
+TEST_CASE("an annotation that does not parse is left out of reads, never fails them", "[engine][log]") {
+  LogFixture f;
+  auto r = f.db->Retrieve(f.Query(1));
+  REQUIRE(r.ok());
+  REQUIRE(f.db->RecordAnswer({r->retrieval_id, "An answer.", "", 0, 0}).ok());
+  REQUIRE(f.db->Close().ok());
+  WithRawFamily(f.dir.path(), "log_index", [&](rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) {
+    REQUIRE(db->Put(rocksdb::WriteOptions(), family, "N" + r->retrieval_id, "\xff\xff not a protobuf").ok());
+  });
+  f.Open(test::QuietOptions());
+  auto got = f.db->GetRetrieval(r->retrieval_id);
+  REQUIRE(got.ok());
+  REQUIRE(got->second.has_value());
+  CHECK_FALSE(got->second->annotation.has_value());
+  LogQuery query;
+  auto listed = f.db->ListLog(query);
+  REQUIRE(listed.ok());
+  CHECK(listed->records.size() == 2);
+  auto audit = f.db->Audit({r->retrieval_id, std::nullopt, std::nullopt});
+  CHECK(audit.ok());
+  // Rewritten by an admin's recompute.
+  AnnotateLogRequest again;
+  again.recompute = true;
+  auto done = f.db->AnnotateLog(again);
+  REQUIRE(done.ok());
+  CHECK(done->annotated == 1);
+  got = f.db->GetRetrieval(r->retrieval_id);
+  REQUIRE(got.ok());
+  CHECK(got->second->annotation.has_value());
+}

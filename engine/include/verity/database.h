@@ -349,9 +349,10 @@ class Database {
   Result<uint64_t> GcLog();
 
   // --- Monitoring (verity/monitor.h, docs/monitoring.md) --------------------
-  // The annotation of retrieval (or cache hit) `retrieval_id`'s answer,
-  // computing and storing it when missing (or always, with `recompute`; on
-  // a read-only database it is computed and not stored). Errors: NotFound
+  // The annotation of retrieval (or cache hit) `retrieval_id`'s answer: the
+  // stored one, else computed and stored (on a read-only database, computed
+  // only). With `recompute`, computed now and returned without replacing
+  // the stored one (AnnotateLog with recompute replaces). Errors: NotFound
   // (retrieval id); FailedPrecondition (no answer recorded).
   Result<Annotation> Annotate(const std::string& retrieval_id, bool recompute = false);
   // Annotates every answered record in a range that has no annotation (or

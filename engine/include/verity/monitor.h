@@ -25,6 +25,8 @@ inline constexpr uint32_t kMaxMonitorBuckets = 1000;
 inline constexpr uint32_t kMaxMonitorFlagged = 10000;
 inline constexpr uint64_t kMaxMonitorRecords = 10'000'000;
 inline constexpr uint32_t kMaxUnsupportedKept = 20;  // unsupported sentences kept in an annotation
+inline constexpr int64_t kMaxMonitorTimeUs = int64_t{1} << 62;     // since_us / until_us (year ~148,000)
+inline constexpr int64_t kMaxMonitorBucketSeconds = 10LL * 366 * 24 * 3600;  // ten years
 
 // The monitor's settings (DatabaseOptions::monitor; verityd's --monitor-*
 // flags). Checked by Database::Open: InvalidArgument naming the field and

@@ -39,6 +39,7 @@ Result<CacheLookupResult> Database::CacheLookup(const CacheLookupRequest& reques
     LogRecord hit;
     hit.kind = LogKind::kCacheHit;
     hit.retrieval_id = result->retrieval_id;
+    hit.collection = request.collection;
     impl_->monitor->AnnotateRecorded(hit);
   }
   return result;

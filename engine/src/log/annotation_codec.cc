@@ -55,8 +55,8 @@ Result<Annotation> DecodeAnnotation(std::string_view bytes) {
   for (const storage::AnnotationMatch& m : p.toxicity_matches()) a.toxicity_matches.push_back(GetMatch(m));
   for (const storage::AnnotationMatch& m : p.query_toxicity_matches()) a.query_toxicity_matches.push_back(GetMatch(m));
   for (uint32_t f : p.flags()) {
-    if (f > static_cast<uint32_t>(MonitorFlag::kToxicity)) return Status::DataLoss("retrieval log: an annotation's flag is unknown");
-    a.flags.push_back(static_cast<MonitorFlag>(f));
+    // A flag a newer version wrote is skipped, not an error.
+    if (f <= static_cast<uint32_t>(MonitorFlag::kToxicity)) a.flags.push_back(static_cast<MonitorFlag>(f));
   }
   return a;
 }

@@ -102,6 +102,18 @@ Result<std::pair<LogRecord, std::optional<LogRecord>>> RetrievalLog::Get(const s
 }
 
 Status RetrievalLog::PutAnnotation(const Annotation& annotation) {
+  // Under gc_mu_: retention removes a record and its annotation in one batch
+  // under the same lock, so an annotation is written only while its record
+  // is still indexed, and is never left behind it.
+  std::lock_guard gc(gc_mu_);
+  std::string seq;
+  const std::string index = annotation.cache_hit ? keys::log::RetrievalKey(annotation.retrieval_id)
+                                                 : keys::log::AnswerKey(annotation.retrieval_id);
+  const rocksdb::Status found = env_.store->db()->Get(rocksdb::ReadOptions(), env_.store->log_index(), index, &seq);
+  if (found.IsNotFound()) {
+    return Status::NotFound("retrieval " + annotation.retrieval_id + " is no longer in the log (retention)");
+  }
+  VERITY_RETURN_IF_ERROR(FromRocks(found, "read the retrieval log"));
   rocksdb::WriteBatch batch;
   VERITY_RETURN_IF_ERROR(FromRocks(batch.Put(env_.store->log_index(), keys::log::AnnotationKey(annotation.retrieval_id),
                                              EncodeAnnotation(annotation)),
@@ -119,9 +131,17 @@ Result<std::optional<Annotation>> RetrievalLog::GetAnnotation(const std::string&
   return std::optional<Annotation>(std::move(annotation));
 }
 
+// Best effort: an annotation is derived data outside the chain, so one that
+// cannot be read never fails the read of the record (it is logged, and
+// `verity log annotate --recompute` rewrites it).
 Status RetrievalLog::AttachAnnotation(LogRecord& record) const {
   if (record.kind == LogKind::kRetrieval) return Status::Ok();
-  VERITY_ASSIGN_OR_RETURN(record.annotation, GetAnnotation(record.retrieval_id));
+  auto annotation = GetAnnotation(record.retrieval_id);
+  if (annotation.ok()) {
+    record.annotation = std::move(*annotation);
+  } else {
+    Log(LogLevel::kWarning, "the annotation of " + record.retrieval_id + " is left out: " + annotation.status().ToString());
+  }
   return Status::Ok();
 }
 

@@ -152,7 +152,9 @@ class RetrievalLog {
   // --- Annotations (log_reads.cc; the monitor computes them) ----------------
   // Stores the annotation of `annotation.retrieval_id`'s answer (or cache
   // hit), replacing any; an ordinary (unsynced unless the store syncs)
-  // write: an annotation can always be recomputed. RocksDB's errors.
+  // write: an annotation can always be recomputed. NotFound when retention
+  // removed the record meanwhile (under gc_mu_, so no annotation outlives
+  // its record); RocksDB's errors.
   Status PutAnnotation(const Annotation& annotation);
   // The stored annotation, nullopt when none. DataLoss when it does not parse.
   Result<std::optional<Annotation>> GetAnnotation(const std::string& retrieval_id) const;
@@ -242,7 +244,7 @@ class RetrievalLog {
   // 2 cores made ~20 context switches per call.
   std::atomic<int> waiting_{0};
   std::mutex answer_mu_;       // serialises AppendAnswer's check-then-append
-  std::mutex gc_mu_;           // one Gc at a time
+  std::mutex gc_mu_;           // one Gc at a time; PutAnnotation checks its record under it
   bool pins_swept_ = false;    // GUARDED_BY(gc_mu_): the first Gc released unnamed log pins
 };
 

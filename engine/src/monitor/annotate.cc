@@ -108,10 +108,13 @@ void Monitor::AddTokens(const LogRecord& r, const LogRecord& answered, Annotatio
       request.retrieval_id = r.retrieval_id;
       request.answer = "-";
       bool unanswered = false;
-      if (auto audit = context_.AuditOne(request, &unanswered); audit.ok()) {
+      auto audit = context_.AuditOne(request, &unanswered);
+      if (audit.ok()) {
         for (const SourceChunk& c : audit->chunks) context += (context.empty() ? "" : "\n\n") + c.text;
       }
-      if (auto text = RenderTemplate(version->template_text, PromptVariables(*version, context, r.query_text));
+      // Rendered only with the context read back (else the fallbacks below).
+      if (auto text = audit.ok() ? RenderTemplate(version->template_text, PromptVariables(*version, context, r.query_text))
+                                 : Result<std::string>(audit.status());
           text.ok()) {
         a.prompt_tokens = EstimateTokens(*text);
         a.prompt_tokens_source = "rendered";
@@ -135,9 +138,11 @@ Result<Annotation> Monitor::Compute(const LogRecord& r, const LogRecord& answere
   a.annotated_us = NowUs();
   a.on_demand = on_demand;
   a.cache_hit = answered.kind == LogKind::kCacheHit;
+  // A cache hit's record names its own question, version and prompt (the
+  // lookup's); the context and answer are its source's.
   a.collection = r.collection;
-  a.kb_version = r.version;
-  a.prompt = r.prompt;
+  a.kb_version = a.cache_hit ? answered.version : r.version;
+  a.prompt = a.cache_hit ? answered.prompt : r.prompt;
   AddGroundedness(answered.retrieval_id, a);
   AddRetrievalRisk(r, a);
   const monitor::ToxicityResult tox = toxicity_->Flag(answered.answer);
@@ -152,7 +157,9 @@ Result<Annotation> Monitor::Compute(const LogRecord& r, const LogRecord& answere
     return out;
   };
   a.toxicity_matches = matches(tox);
-  if (options_.flag_queries) a.query_toxicity_matches = matches(toxicity_->Flag(r.query_text));
+  if (options_.flag_queries) {
+    a.query_toxicity_matches = matches(toxicity_->Flag(a.cache_hit ? answered.query_text : r.query_text));
+  }
   AddTokens(r, answered, a);
   if (a.groundedness_scored && a.sentences > 0 && a.g < options_.low_g) a.flags.push_back(MonitorFlag::kLowGroundedness);
   if (a.weak_retrieval) a.flags.push_back(MonitorFlag::kWeakRetrieval);
@@ -189,10 +196,17 @@ Result<Annotation> Monitor::Annotate(const std::string& retrieval_id, bool recom
     VERITY_ASSIGN_OR_RETURN(auto stored, log_.GetAnnotation(retrieval_id));
     if (stored) return std::move(*stored);
   }
-  VERITY_ASSIGN_OR_RETURN(auto pair, AnsweredPair(retrieval_id));
-  VERITY_ASSIGN_OR_RETURN(Annotation a, Compute(pair.first, pair.second, true));
-  if (writable) VERITY_RETURN_IF_ERROR(log_.PutAnnotation(a));
+  VERITY_ASSIGN_OR_RETURN(Annotation a, ComputeOnDemand(retrieval_id));
+  // A recomputation is returned, not stored: the annotation stored when the
+  // answer was recorded stays (AnnotateLog with recompute, an admin's call,
+  // replaces stored ones).
+  if (!recompute && writable) VERITY_RETURN_IF_ERROR(log_.PutAnnotation(a));
   return a;
+}
+
+Result<Annotation> Monitor::ComputeOnDemand(const std::string& retrieval_id) const {
+  VERITY_ASSIGN_OR_RETURN(auto pair, AnsweredPair(retrieval_id));
+  return Compute(pair.first, pair.second, true);
 }
 
 Result<AnnotateLogResult> Monitor::AnnotateLog(const AnnotateLogRequest& request) {
@@ -221,7 +235,8 @@ Result<AnnotateLogResult> Monitor::AnnotateLog(const AnnotateLogRequest& request
         ++out.existing;
         continue;
       }
-      auto a = Annotate(r.retrieval_id, true, true);
+      auto a = ComputeOnDemand(r.retrieval_id);
+      if (a.ok()) a = log_.PutAnnotation(*a).ok() ? std::move(a) : Result<Annotation>(Status::Unavailable("not stored"));
       if (a.ok()) {
         ++out.annotated;
       } else {

@@ -102,11 +102,13 @@ Monitor::State* Monitor::FindState(const std::string& collection) const {
 }
 
 Monitor::State* Monitor::StateFor(const std::string& collection) {
-  if (State* s = FindState(collection)) return s;
   auto c = collections_.Find(collection);
   if (!c.ok()) return nullptr;
+  State* found = FindState(collection);
+  if (found && found->collection_id == (*c)->id) return found;
   auto state = std::make_unique<State>();
   state->name = collection;
+  state->collection_id = (*c)->id;
   state->metric = (*c)->config.metric;
   state->stats.collection = collection;
   state->stats.g_buckets.assign(10, 0);
@@ -115,8 +117,11 @@ Monitor::State* Monitor::StateFor(const std::string& collection) {
     return nullptr;
   }
   std::unique_lock lock(mu_);
-  auto [it, inserted] = states_.emplace(collection, std::move(state));
-  return it->second.get();
+  std::unique_ptr<State>& slot = states_[collection];
+  if (slot && slot->collection_id == state->collection_id) return slot.get();  // another thread was first
+  if (slot) retired_.push_back(std::move(slot));
+  slot = std::move(state);
+  return slot.get();
 }
 
 void Monitor::ObserveRetrieval(const RetrieveRequest& request, const RetrieveResult& result) {
@@ -141,7 +146,7 @@ void Monitor::ObserveRetrieval(const RetrieveRequest& request, const RetrieveRes
   int region = -1;
   if (*leg == RetrievalLeg::kDense) {
     std::lock_guard lock(state->mu);
-    if (state->centroids) {
+    if (state->centroids && state->centroids->dim == request.vector.size()) {
       region = AssignCentroid(*state->centroids, request.vector.data());
     } else {
       state->wants_centroids = !state->centroids_failed;
@@ -152,6 +157,26 @@ void Monitor::ObserveRetrieval(const RetrieveRequest& request, const RetrieveRes
   }
   // Drift scores are "smaller is closer": a score leg is observed negated.
   if (region >= 0) (void)ls.drift->Observe(LegIsScore(*leg) ? -top1 : top1, region);
+}
+
+// The first centroid_sample rows' vectors at head (rows of another
+// dimension skipped: a collection created again under the name meanwhile).
+Status Monitor::SampleRows(const std::string& collection, std::vector<float>* sample, size_t* dim, size_t* n) const {
+  ScrollRequest page;
+  page.limit = 1000;
+  while (*n < options_.centroid_sample) {
+    VERITY_ASSIGN_OR_RETURN(ScrollPage got, collections_.Scroll(collection, page));
+    for (const StoredRecord& r : got.records) {
+      if (*n == options_.centroid_sample || r.record.vector.empty()) continue;
+      if (*dim != 0 && r.record.vector.size() != *dim) continue;
+      *dim = r.record.vector.size();
+      sample->insert(sample->end(), r.record.vector.begin(), r.record.vector.end());
+      ++*n;
+    }
+    if (got.next_cursor.empty()) break;
+    page.start_after = got.next_cursor;
+  }
+  return Status::Ok();
 }
 
 // The trainer's round: centroids for every collection that had a dense
@@ -169,19 +194,13 @@ void Monitor::TrainPending() {
     if (trainer_.Stopping()) return;
     std::vector<float> sample;
     size_t dim = 0, n = 0;
-    ScrollRequest page;
-    page.limit = 1000;
-    while (n < options_.centroid_sample) {
-      auto got = collections_.Scroll(s->name, page);
-      if (!got.ok()) break;
-      for (const StoredRecord& r : got->records) {
-        if (n == options_.centroid_sample || r.record.vector.empty()) continue;
-        dim = r.record.vector.size();
-        sample.insert(sample.end(), r.record.vector.begin(), r.record.vector.end());
-        ++n;
-      }
-      if (got->next_cursor.empty()) break;
-      page.start_after = got->next_cursor;
+    if (Status read = SampleRows(s->name, &sample, &dim, &n); !read.ok()) {
+      // A read error (a dropped collection, a disk error): the next round
+      // tries again while retrievals still ask.
+      log_message_(LogLevel::kWarning, "monitor: centroids of " + s->name + ": " + read.ToString());
+      std::lock_guard lock(s->mu);
+      s->wants_centroids = false;
+      continue;
     }
     auto trained = n < options_.drift_centroids
                        ? Result<Centroids>(Status::FailedPrecondition("fewer rows than centroids"))
@@ -218,15 +237,15 @@ Status Monitor::Reset(const std::string& collection) {
   VERITY_RETURN_IF_ERROR(collections_.Find(collection).status());
   State* state = FindState(collection);
   if (!state) return Status::Ok();
-  // New references and windows (the counters and the centroids stay): the
-  // next retrievals rebuild them. Trackers are replaced under the map's
+  // New references and windows, and centroids trained again on the rows of
+  // now (the counters stay: Prometheus counters only grow). The next
+  // retrievals rebuild them. Trackers are replaced under the map's
   // exclusive lock, which every observer holds shared while it uses them.
   std::unique_lock lock(mu_);
   VERITY_RETURN_IF_ERROR(MakeTrackers(*state));
-  for (LegState& leg : state->legs) {
-    leg.observed = 0;
-    leg.weak = 0;
-  }
+  std::lock_guard state_lock(state->mu);
+  state->centroids = nullptr;
+  state->centroids_failed = false;
   return Status::Ok();
 }
 
@@ -274,6 +293,9 @@ std::vector<CollectionMonitorStats> Monitor::Stats() const {
   std::vector<CollectionMonitorStats> out;
   std::shared_lock lock(mu_);
   for (const auto& [name, s] : states_) {
+    // A dropped collection's series go (an alarm of it would fire forever).
+    auto c = collections_.Find(name);
+    if (!c.ok() || (*c)->id != s->collection_id) continue;
     {
       std::lock_guard state_lock(s->mu);
       out.push_back(s->stats);

@@ -57,7 +57,22 @@ namespace verity {
 // (neither is observed: their scores have no common scale).
 std::optional<RetrievalLeg> LegOf(bool has_vector, bool has_text, bool has_sparse);
 
-// What Monitor::Report keeps of one log record while it scans (report.cc).
+// What Monitor::Report keeps of an answer's annotation while it scans:
+// only what the report shows (an Annotation with its sentences is ~10x it).
+struct ReportAnswer {
+  bool scored = false;  // groundedness scored, with a sentence
+  bool toxic = false;
+  bool cache_hit = false;
+  double g = 0;
+  uint32_t prompt_tokens = 0, answer_tokens = 0, tokens_saved = 0;
+  Version kb_version = 0;
+  std::string prompt;
+  std::vector<MonitorFlag> flags;          // as stored (low_groundedness recomputed under the report's low_g)
+  std::vector<std::string> toxicity_terms;
+};
+
+// What Monitor::Report keeps of one log record while it scans (report.cc):
+// about 150 bytes and the ids' and prompts' characters.
 struct ReportEvent {
   int64_t time_us = 0;
   LogKind kind = LogKind::kRetrieval;
@@ -69,8 +84,8 @@ struct ReportEvent {
   uint32_t context_tokens = 0;
   Version version = 0;
   std::string prompt;
-  // answers and cache hits
-  std::optional<Annotation> annotation;
+  // answers and cache hits: their annotation's summary
+  std::optional<ReportAnswer> answer;
 };
 
 class Monitor {
@@ -113,6 +128,7 @@ class Monitor {
   };
   struct State {
     std::string name;
+    uint32_t collection_id = 0;  // a collection dropped and created again under the name gets a new state
     Metric metric = Metric::kL2;
     std::unique_ptr<TopScoreReference> reference;
     std::array<LegState, kNumRetrievalLegs> legs;
@@ -127,12 +143,14 @@ class Monitor {
   Monitor(const MonitorOptions& options, Collections& collections, ContextService& context, RetrievalLog& log,
           PromptRegistry& prompts, std::function<void(LogLevel, const std::string&)> log_message);
 
-  // The state of a collection, created on first use (nullptr if the
-  // trackers cannot be created: never with checked options).
+  // The state of a collection, created on first use, and created afresh
+  // when the collection under that name is not the one the state was made
+  // for (dropped and created again); nullptr if the collection is gone.
   State* StateFor(const std::string& collection);
   State* FindState(const std::string& collection) const;
   Status MakeTrackers(State& state) const;
   void TrainPending();
+  Status SampleRows(const std::string& collection, std::vector<float>* sample, size_t* dim, size_t* n) const;
   // The weakness of `chunks` against the collection's reference for `leg`;
   // nullopt when the collection has no state yet or the values are bad.
   std::optional<RetrievalRisk> Assess(const std::string& collection, RetrievalLeg leg,
@@ -141,7 +159,7 @@ class Monitor {
 
   // report.cc
   Result<std::vector<ReportEvent>> ScanEvents(const MonitorReportRequest& req, MonitorReport* report) const;
-  ReportEvent ToEvent(const std::string& collection, LogRecord& r) const;
+  ReportEvent ToEvent(const std::string& collection, LogRecord& r, size_t* on_demand_left) const;
 
   // annotate.cc
   Result<Annotation> Compute(const LogRecord& retrieval, const LogRecord& answered, bool on_demand) const;
@@ -149,6 +167,7 @@ class Monitor {
   void AddRetrievalRisk(const LogRecord& retrieval, Annotation& a) const;
   void AddTokens(const LogRecord& retrieval, const LogRecord& answered, Annotation& a) const;
   Result<std::pair<LogRecord, LogRecord>> AnsweredPair(const std::string& retrieval_id) const;
+  Result<Annotation> ComputeOnDemand(const std::string& retrieval_id) const;
 
   const MonitorOptions options_;
   Collections& collections_;
@@ -161,6 +180,9 @@ class Monitor {
 
   mutable std::shared_mutex mu_;
   std::map<std::string, std::unique_ptr<State>> states_;  // GUARDED_BY(mu_): by collection name
+  // GUARDED_BY(mu_): states replaced when their collection was dropped and
+  // created again, kept until close (a caller may still hold a pointer).
+  std::vector<std::unique_ptr<State>> retired_;
 };
 
 }  // namespace verity

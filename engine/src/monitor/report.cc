@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <set>
 #include <string_view>
 
@@ -14,13 +15,23 @@ namespace {
 
 constexpr size_t kMaxMarkers = 200;
 constexpr size_t kDefaultBuckets = 60;
+// Answers without a stored annotation that one report computes (about
+// 300 µs each); the rest are counted as answers, not annotated.
+constexpr size_t kMaxOnDemandPerReport = 1000;
 
 Status CheckReportRequest(const MonitorReportRequest& r) {
   if (r.collection.empty()) return Status::InvalidArgument("collection: required");
-  if (r.since_us < 0) return Status::InvalidArgument("since_us: must not be negative");
-  if (r.until_us < 0) return Status::InvalidArgument("until_us: must not be negative");
+  for (auto [name, v] : {std::pair<const char*, int64_t>{"since_us", r.since_us}, {"until_us", r.until_us}}) {
+    if (v < 0 || v > kMaxMonitorTimeUs) {
+      return Status::InvalidArgument(std::string(name) + ": " + std::to_string(v) + " is outside 0.." +
+                                     std::to_string(kMaxMonitorTimeUs));
+    }
+  }
   if (r.until_us > 0 && r.until_us <= r.since_us) return Status::InvalidArgument("until_us: must be after since_us");
-  if (r.bucket_seconds < 0) return Status::InvalidArgument("bucket_seconds: must not be negative");
+  if (r.bucket_seconds < 0 || r.bucket_seconds > kMaxMonitorBucketSeconds) {
+    return Status::InvalidArgument("bucket_seconds: " + std::to_string(r.bucket_seconds) + " is outside 0.." +
+                                   std::to_string(kMaxMonitorBucketSeconds) + " (ten years)");
+  }
   if (!(r.low_g >= 0 && r.low_g <= 1)) return Status::InvalidArgument("low_g: must be in [0, 1]");
   if (r.max_flagged > kMaxMonitorFlagged) {
     return Status::InvalidArgument("max_flagged: " + std::to_string(r.max_flagged) + " is over " +
@@ -39,7 +50,8 @@ struct BucketWork {
   MonitorBucket b;
   std::vector<double> gs;
   std::vector<float> top1;  // of the drift leg (distances; scores negated)
-  std::vector<std::string> flagged_ids, other_ids;
+  std::vector<std::string> flagged_ids;
+  std::deque<std::string> other_ids;
 };
 
 double NearestRank(std::vector<double> v, double q) {
@@ -54,9 +66,25 @@ int64_t NowUs() {
       .count();
 }
 
-void AddAnswer(const MonitorReportRequest& req, const Annotation& a, MonitorBucket& b, std::vector<double>& gs) {
+ReportAnswer Summarize(const Annotation& a) {
+  ReportAnswer s;
+  s.scored = a.groundedness_scored && a.sentences > 0;
+  s.toxic = a.toxic;
+  s.cache_hit = a.cache_hit;
+  s.g = a.g;
+  s.prompt_tokens = a.prompt_tokens;
+  s.answer_tokens = a.answer_tokens;
+  s.tokens_saved = a.tokens_saved;
+  s.kb_version = a.kb_version;
+  s.prompt = a.prompt;
+  s.flags = a.flags;
+  for (const ToxicityMatchInfo& m : a.toxicity_matches) s.toxicity_terms.push_back(m.term);
+  return s;
+}
+
+void AddAnswer(const MonitorReportRequest& req, const ReportAnswer& a, MonitorBucket& b, std::vector<double>& gs) {
   ++b.annotated;
-  if (a.groundedness_scored && a.sentences > 0) {
+  if (a.scored) {
     ++b.scored;
     gs.push_back(a.g);
     if (a.g < req.low_g) ++b.low_g;
@@ -72,9 +100,9 @@ void AddAnswer(const MonitorReportRequest& req, const Annotation& a, MonitorBuck
 
 // The flags of an annotation under the report's low_g (the stored flags
 // used the server's).
-std::vector<MonitorFlag> FlagsAt(const Annotation& a, double low_g) {
+std::vector<MonitorFlag> FlagsAt(const ReportAnswer& a, double low_g) {
   std::vector<MonitorFlag> flags;
-  if (a.groundedness_scored && a.sentences > 0 && a.g < low_g) flags.push_back(MonitorFlag::kLowGroundedness);
+  if (a.scored && a.g < low_g) flags.push_back(MonitorFlag::kLowGroundedness);
   for (MonitorFlag f : a.flags) {
     if (f != MonitorFlag::kLowGroundedness) flags.push_back(f);
   }
@@ -88,6 +116,7 @@ std::vector<MonitorFlag> FlagsAt(const Annotation& a, double low_g) {
 // one computed here, not stored.
 Result<std::vector<ReportEvent>> Monitor::ScanEvents(const MonitorReportRequest& req, MonitorReport* report) const {
   std::vector<ReportEvent> events;
+  size_t on_demand_left = kMaxOnDemandPerReport;
   LogQuery q;
   q.collection = req.collection;
   q.since_us = req.since_us;
@@ -101,7 +130,7 @@ Result<std::vector<ReportEvent>> Monitor::ScanEvents(const MonitorReportRequest&
         break;
       }
       ++report->records_examined;
-      events.push_back(ToEvent(req.collection, r));
+      events.push_back(ToEvent(req.collection, r, &on_demand_left));
     }
     if (page.next_cursor == 0) break;
     q.start_after = page.next_cursor;
@@ -109,18 +138,20 @@ Result<std::vector<ReportEvent>> Monitor::ScanEvents(const MonitorReportRequest&
   return events;
 }
 
-ReportEvent Monitor::ToEvent(const std::string& collection, LogRecord& r) const {
+ReportEvent Monitor::ToEvent(const std::string& collection, LogRecord& r, size_t* on_demand_left) const {
   ReportEvent e;
   e.time_us = r.time_us;
   e.kind = r.kind;
   e.retrieval_id = r.retrieval_id;
   if (r.kind != LogKind::kRetrieval) {
-    e.annotation = std::move(r.annotation);
-    if (!e.annotation) {
+    std::optional<Annotation> a = std::move(r.annotation);
+    if (!a && *on_demand_left > 0) {  // computed for the report, not stored
+      --*on_demand_left;
       if (auto pair = AnsweredPair(r.retrieval_id); pair.ok()) {
-        if (auto a = Compute(pair->first, pair->second, true); a.ok()) e.annotation = std::move(*a);
+        if (auto computed = Compute(pair->first, pair->second, true); computed.ok()) a = std::move(*computed);
       }
     }
+    if (a) e.answer = Summarize(*a);
     return e;
   }
   e.leg = LegOf(!r.query_vector.empty(), !r.text.empty(), !r.sparse.indices.empty());
@@ -158,8 +189,9 @@ class ReportBuilder {
     const int64_t span = std::max<int64_t>(r.until_us - r.since_us, 1);
     r.bucket_us = req_.bucket_seconds > 0 ? req_.bucket_seconds * 1'000'000
                                           : std::max<int64_t>(1, (span + kDefaultBuckets - 1) / kDefaultBuckets);
-    const int64_t n = (span + r.bucket_us - 1) / r.bucket_us;
-    if (n > kMaxMonitorBuckets) {
+    // Both below 2^62 (checked), so nothing here overflows.
+    const int64_t n = span / r.bucket_us + (span % r.bucket_us != 0);
+    if (n < 1 || n > kMaxMonitorBuckets) {
       return Status::InvalidArgument("bucket_seconds: " + std::to_string(req_.bucket_seconds) + " cuts the range in " +
                                      std::to_string(n) + " buckets; at most " + std::to_string(kMaxMonitorBuckets));
     }
@@ -185,9 +217,18 @@ class ReportBuilder {
 
   void Add(const ReportEvent& e) {
     if (e.time_us < report_.since_us || e.time_us >= report_.until_us) return;
-    BucketWork& w = work_[static_cast<size_t>((e.time_us - report_.since_us) / report_.bucket_us)];
+    const size_t index = static_cast<size_t>((e.time_us - report_.since_us) / report_.bucket_us);
+    if (index >= work_.size()) return;  // cannot happen with a checked range
+    BucketWork& w = work_[index];
     const bool flagged = e.kind == LogKind::kRetrieval ? AddRetrieval(e, w) : AddAnswered(e, w);
-    (flagged ? w.flagged_ids : w.other_ids).push_back(e.retrieval_id);
+    // Bounded: the first flagged ids and the latest others (twice what is
+    // listed: a retrieval and its answer repeat an id).
+    const size_t keep = 2 * req_.ids_per_bucket;
+    if (flagged && w.flagged_ids.size() < keep) w.flagged_ids.push_back(e.retrieval_id);
+    if (!flagged && keep > 0) {
+      if (w.other_ids.size() == keep) w.other_ids.pop_front();
+      w.other_ids.push_back(e.retrieval_id);
+    }
   }
 
   void Finish() {
@@ -248,26 +289,25 @@ class ReportBuilder {
 
   bool AddAnswered(const ReportEvent& e, BucketWork& w) {
     (e.kind == LogKind::kAnswer ? w.b.answers : w.b.cache_hits) += 1;
-    if (!e.annotation) return false;
-    const Annotation& a = *e.annotation;
+    if (!e.answer) return false;
+    const ReportAnswer& a = *e.answer;
     AddAnswer(req_, a, w.b, w.gs);
     PromptMonitorStats& p = prompts_[a.prompt];
     p.prompt = a.prompt;
     ++p.answers;
-    if (a.groundedness_scored && a.sentences > 0) {
+    if (a.scored) {
       p.mean_g += a.g;
       ++p.scored;
     }
     p.prompt_tokens += a.cache_hit ? 0 : a.prompt_tokens;
     p.answer_tokens += a.cache_hit ? 0 : a.answer_tokens;
     p.tokens_saved += a.tokens_saved;
-    const std::vector<MonitorFlag> flags = FlagsAt(a, req_.low_g);
+    std::vector<MonitorFlag> flags = FlagsAt(a, req_.low_g);
     if (flags.empty()) return false;
     ++report_.flagged_total;
     if (report_.flagged.size() < req_.max_flagged) {
-      FlaggedAnswer f{a.retrieval_id, e.time_us, flags, a.g, a.groundedness_scored, a.prompt, a.kb_version, {}};
-      for (const ToxicityMatchInfo& m : a.toxicity_matches) f.toxicity_terms.push_back(m.term);
-      report_.flagged.push_back(std::move(f));
+      report_.flagged.push_back(
+          {e.retrieval_id, e.time_us, std::move(flags), a.g, a.scored, a.prompt, a.kb_version, a.toxicity_terms});
     }
     return true;
   }
