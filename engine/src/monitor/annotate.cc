@@ -5,15 +5,12 @@
 #include <chrono>
 
 #include "monitor/monitor.h"
+#include "util/clock.h"
 
 namespace verity {
 
 namespace {
 
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The variables a registered prompt is rendered with for its token count:
 // the context for "context", the question for "question", "query" or
@@ -50,15 +47,17 @@ Result<std::pair<LogRecord, LogRecord>> Monitor::AnsweredPair(const std::string&
   return std::make_pair(std::move(got.first), std::move(*got.second));
 }
 
-void Monitor::AddGroundedness(const std::string& retrieval_id, Annotation& a) const {
+std::optional<std::string> Monitor::AddGroundedness(const std::string& retrieval_id, Annotation& a) const {
   AuditRequest request;
   request.retrieval_id = retrieval_id;
   bool unanswered = false;
   auto audit = context_.AuditOne(request, &unanswered);
   if (!audit.ok()) {
     a.groundedness_error = audit.status().ToString();
-    return;
+    return std::nullopt;
   }
+  std::string context;  // as the retrieval assembled it: the in-context texts joined by "\n\n"
+  for (const SourceChunk& c : audit->chunks) context += (context.empty() ? "" : "\n\n") + c.text;
   const GroundednessResult& g = audit->result;
   a.groundedness_scored = true;
   a.g = g.g;
@@ -69,6 +68,7 @@ void Monitor::AddGroundedness(const std::string& retrieval_id, Annotation& a) co
     ++a.unsupported;
     if (a.unsupported_sentences.size() < kMaxUnsupportedKept) a.unsupported_sentences.push_back(s.text);
   }
+  return context;
 }
 
 void Monitor::AddRetrievalRisk(const LogRecord& r, Annotation& a) const {
@@ -91,7 +91,8 @@ void Monitor::AddRetrievalRisk(const LogRecord& r, Annotation& a) const {
   a.percentile_rank = risk->percentile_rank;
 }
 
-void Monitor::AddTokens(const LogRecord& r, const LogRecord& answered, Annotation& a) const {
+void Monitor::AddTokens(const LogRecord& r, const LogRecord& answered, const std::optional<std::string>& context,
+                        Annotation& a) const {
   a.context_tokens = r.context_tokens;
   // The answer whose cost counts: for a cache hit, the source's answer.
   LogRecord paid = answered;
@@ -100,21 +101,10 @@ void Monitor::AddTokens(const LogRecord& r, const LogRecord& answered, Annotatio
   }
   a.prompt_tokens_source = "context";
   a.prompt_tokens = r.context_tokens + EstimateTokens(r.query_text);
-  if (auto ref = ParsePromptRef(r.prompt); ref.ok() && ref->version) {
+  // Rendered only with the context the audit read back (else the fallbacks below).
+  if (auto ref = ParsePromptRef(r.prompt); context && ref.ok() && ref->version) {
     if (auto version = prompts_.Get(*ref); version.ok()) {
-      std::vector<SourceChunk> chunks;
-      std::string context;
-      AuditRequest request;
-      request.retrieval_id = r.retrieval_id;
-      request.answer = "-";
-      bool unanswered = false;
-      auto audit = context_.AuditOne(request, &unanswered);
-      if (audit.ok()) {
-        for (const SourceChunk& c : audit->chunks) context += (context.empty() ? "" : "\n\n") + c.text;
-      }
-      // Rendered only with the context read back (else the fallbacks below).
-      if (auto text = audit.ok() ? RenderTemplate(version->template_text, PromptVariables(*version, context, r.query_text))
-                                 : Result<std::string>(audit.status());
+      if (auto text = RenderTemplate(version->template_text, PromptVariables(*version, *context, r.query_text));
           text.ok()) {
         a.prompt_tokens = EstimateTokens(*text);
         a.prompt_tokens_source = "rendered";
@@ -135,7 +125,7 @@ Result<Annotation> Monitor::Compute(const LogRecord& r, const LogRecord& answere
   a.retrieval_id = answered.retrieval_id;
   a.record_seq = answered.seq;
   a.record_time_us = answered.time_us;
-  a.annotated_us = NowUs();
+  a.annotated_us = NowMicros();
   a.on_demand = on_demand;
   a.cache_hit = answered.kind == LogKind::kCacheHit;
   // A cache hit's record names its own question, version and prompt (the
@@ -143,7 +133,7 @@ Result<Annotation> Monitor::Compute(const LogRecord& r, const LogRecord& answere
   a.collection = r.collection;
   a.kb_version = a.cache_hit ? answered.version : r.version;
   a.prompt = a.cache_hit ? answered.prompt : r.prompt;
-  AddGroundedness(answered.retrieval_id, a);
+  const std::optional<std::string> context = AddGroundedness(answered.retrieval_id, a);
   AddRetrievalRisk(r, a);
   const monitor::ToxicityResult tox = toxicity_->Flag(answered.answer);
   a.toxic = tox.flagged;
@@ -160,7 +150,7 @@ Result<Annotation> Monitor::Compute(const LogRecord& r, const LogRecord& answere
   if (options_.flag_queries) {
     a.query_toxicity_matches = matches(toxicity_->Flag(a.cache_hit ? answered.query_text : r.query_text));
   }
-  AddTokens(r, answered, a);
+  AddTokens(r, answered, context, a);
   if (a.groundedness_scored && a.sentences > 0 && a.g < options_.low_g) a.flags.push_back(MonitorFlag::kLowGroundedness);
   if (a.weak_retrieval) a.flags.push_back(MonitorFlag::kWeakRetrieval);
   if (a.empty_context) a.flags.push_back(MonitorFlag::kEmptyContext);

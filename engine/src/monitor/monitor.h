@@ -72,7 +72,8 @@ struct ReportAnswer {
 };
 
 // What Monitor::Report keeps of one log record while it scans (report.cc):
-// about 150 bytes and the ids' and prompts' characters.
+// by its fields, about 150 bytes plus the ids' and prompts' characters (an
+// estimate, not measured).
 struct ReportEvent {
   int64_t time_us = 0;
   LogKind kind = LogKind::kRetrieval;
@@ -163,9 +164,11 @@ class Monitor {
 
   // annotate.cc
   Result<Annotation> Compute(const LogRecord& retrieval, const LogRecord& answered, bool on_demand) const;
-  void AddGroundedness(const std::string& retrieval_id, Annotation& a) const;
+  // Returns the context the audit read back (nullopt when it could not).
+  std::optional<std::string> AddGroundedness(const std::string& retrieval_id, Annotation& a) const;
   void AddRetrievalRisk(const LogRecord& retrieval, Annotation& a) const;
-  void AddTokens(const LogRecord& retrieval, const LogRecord& answered, Annotation& a) const;
+  void AddTokens(const LogRecord& retrieval, const LogRecord& answered, const std::optional<std::string>& context,
+                 Annotation& a) const;
   Result<std::pair<LogRecord, LogRecord>> AnsweredPair(const std::string& retrieval_id) const;
   Result<Annotation> ComputeOnDemand(const std::string& retrieval_id) const;
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "monitor/monitor.h"
+#include "util/clock.h"
 
 namespace verity {
 
@@ -61,10 +62,6 @@ double NearestRank(std::vector<double> v, double q) {
   return v[std::max<size_t>(rank, 1) - 1];
 }
 
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 ReportAnswer Summarize(const Annotation& a) {
   ReportAnswer s;
@@ -183,7 +180,7 @@ class ReportBuilder {
 
   Status SetRange(const std::vector<ReportEvent>& events) {
     MonitorReport& r = report_;
-    r.until_us = req_.until_us > 0 ? req_.until_us : std::max(NowUs(), events.empty() ? 0 : events.back().time_us + 1);
+    r.until_us = req_.until_us > 0 ? req_.until_us : std::max(NowMicros(), events.empty() ? 0 : events.back().time_us + 1);
     r.since_us = req_.since_us > 0 ? req_.since_us
                                    : (events.empty() ? r.until_us - 3600'000'000LL : events.front().time_us);
     const int64_t span = std::max<int64_t>(r.until_us - r.since_us, 1);
